@@ -1,0 +1,234 @@
+/*
+ * segment.h: the status segment, an ABI shared by the supervisor (writes
+ * lifecycle), the workers (write progress) and virtsup-stat (reads).
+ *
+ * File: <rundir>/<supervisor pid>-<supervisor start time>.seg, mode 0640.
+ *
+ *   offset 0                header page (virShmHeader), 4096 bytes
+ *   4096 + i * 8192         slot i: progress page (worker writes), then
+ *   4096 + i * 8192 + 4096          lifecycle page (supervisor writes)
+ *
+ * Each slot is two pages, not one as DESIGN.md first said: the worker maps
+ * its progress page and nothing else, so it cannot forge the lifecycle
+ * (state, error, pid) that operators read (see docs/SEGMENT-ABI.md).
+ *
+ * Each section is guarded by a seqlock with exactly one writer. Readers
+ * never block writers and retry a bounded number of times. Everything read
+ * from the segment is untrusted: the read calls validate and clamp.
+ *
+ * May be included by supervisor/, worker/, src/ and tools/.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define VIR_SHM_MAGIC        UINT64_C(0x3147455350555356) /* "VSUPSEG1" little-endian */
+#define VIR_SHM_ABI_VERSION  1u
+#define VIR_SHM_PAGE_SIZE    4096u
+#define VIR_SHM_HEADER_SIZE  4096u
+#define VIR_SHM_SLOT_SIZE    8192u
+#define VIR_SHM_PROGRESS_OFFSET  0u     /* within a slot */
+#define VIR_SHM_LIFECYCLE_OFFSET 4096u  /* within a slot */
+#define VIR_SHM_MAX_SLOTS    65536u
+#define VIR_SHM_DEFAULT_SLOTS 1024u
+
+#define VIR_SHM_OP_MAX     48   /* bytes, including the terminating NUL */
+#define VIR_SHM_TARGET_MAX 96
+#define VIR_SHM_PHASE_MAX  64
+#define VIR_SHM_ERROR_MAX  512
+
+/* Lifecycle states as stored in the segment (not the public virJobState). */
+typedef enum {
+    VIR_SHM_STATE_EMPTY = 0,      /* slot never used */
+    VIR_SHM_STATE_QUEUED = 1,     /* waiting for a worker (concurrency cap) */
+    VIR_SHM_STATE_RUNNING = 2,
+    VIR_SHM_STATE_COMPLETED = 3,
+    VIR_SHM_STATE_FAILED = 4,
+    VIR_SHM_STATE_CANCELLED = 5,
+    VIR_SHM_STATE_LAST
+} virShmState;
+
+/* Lifecycle flags. */
+#define VIR_SHM_LC_CANCEL_REQUESTED (1u << 0)
+#define VIR_SHM_LC_CANCEL_ACKED     (1u << 1)  /* worker said it saw the cancel */
+#define VIR_SHM_LC_STALLED          (1u << 2)  /* no progress for the stall time */
+#define VIR_SHM_LC_KILLED           (1u << 3)  /* we sent SIGKILL */
+#define VIR_SHM_LC_REPAIRED         (1u << 4)  /* progress seqlock was left odd */
+
+/* Progress flags (worker side). */
+#define VIR_SHM_PR_INITIALIZED  (1u << 0)  /* virJobInitialize was called */
+#define VIR_SHM_PR_HAS_ETA      (1u << 1)
+#define VIR_SHM_PR_CANCEL_ACK   (1u << 2)  /* worker saw the cancel request */
+
+/* Header flags. */
+#define VIR_SHM_HDR_CLOSED      (1u << 0)  /* supervisor shut down cleanly */
+
+/* --- the layout (the ABI; docs/SEGMENT-ABI.md, tests/shm-layout-test.c) --- */
+
+typedef struct virShmHeader {
+    uint64_t magic;                 /*   0 VIR_SHM_MAGIC */
+    uint32_t abi_version;           /*   8 VIR_SHM_ABI_VERSION */
+    uint32_t header_size;           /*  12 VIR_SHM_HEADER_SIZE */
+    uint32_t slot_size;             /*  16 VIR_SHM_SLOT_SIZE */
+    uint32_t nslots;                /*  20 1 .. VIR_SHM_MAX_SLOTS */
+    uint32_t progress_offset;       /*  24 */
+    uint32_t lifecycle_offset;      /*  28 */
+    int32_t  supervisor_pid;        /*  32 */
+    uint32_t owner_uid;             /*  36 */
+    uint64_t supervisor_start_time; /*  40 field 22 of /proc/PID/stat (ticks since boot) */
+    uint64_t created_realtime_ns;   /*  48 CLOCK_REALTIME at creation */
+    _Atomic uint32_t flags;         /*  56 VIR_SHM_HDR_*; written by the supervisor */
+    uint32_t reserved0;             /*  60 */
+    _Atomic uint64_t next_job_id;   /*  64 next id the ring will hand out; supervisor only */
+    uint8_t  reserved[4096 - 72];   /*  72 zero */
+} virShmHeader;
+
+/* The data a worker publishes; copied whole under the progress seqlock. */
+typedef struct virShmProgressData {
+    uint32_t type;           /*  0 VIR_JOB_BOUNDED (0) / VIR_JOB_UNBOUNDED (1) */
+    uint32_t flags;          /*  4 VIR_SHM_PR_* */
+    uint32_t percent;        /*  8 0..100 (clamped by readers) */
+    uint32_t reserved0;      /* 12 */
+    uint64_t elapsed_ms;     /* 16 as reported by the worker */
+    uint64_t eta_ms;         /* 24 remaining, as reported by the worker */
+    uint64_t bytes_done;     /* 32 */
+    uint64_t bytes_total;    /* 40 0 when unknown */
+    char     phase[VIR_SHM_PHASE_MAX]; /* 48 NUL-terminated (readers force it) */
+} virShmProgressData;        /* 112 bytes */
+
+typedef struct virShmProgress {
+    _Atomic uint32_t seq;              /*   0 seqlock: odd while written */
+    _Atomic uint32_t cancel_requested; /*   4 set to 1 by the supervisor; worker reads */
+    _Atomic uint64_t job_id;           /*   8 written by the supervisor before the worker runs */
+    virShmProgressData data;           /*  16 */
+    uint64_t updates;                  /* 128 number of writes (inside the seqlock) */
+} virShmProgress;
+
+/* The data the supervisor publishes about a job. */
+typedef struct virShmLifecycleData {
+    uint64_t job_id;          /*   0 */
+    uint64_t generation;      /*   8 job_id / nslots */
+    uint32_t state;           /*  16 virShmState */
+    uint32_t flags;           /*  20 VIR_SHM_LC_* */
+    int32_t  worker_pid;      /*  24 0 when none */
+    int32_t  exit_status;     /*  28 exit code, when exited */
+    int32_t  term_signal;     /*  32 signal, when killed; 0 otherwise */
+    int32_t  error_code;      /*  36 virErrorNumber, 0 when none */
+    uint64_t start_realtime_ns; /* 40 when created */
+    uint64_t end_realtime_ns;   /* 48 when ended; 0 while running */
+    uint64_t rate_bps;        /*  56 smoothed rate derived by the supervisor */
+    uint64_t eta_ms;          /*  64 derived ETA, when the worker gives none */
+    virShmProgressData final; /*  72 last progress, kept after the job ends */
+    char     op[VIR_SHM_OP_MAX];         /* 184 */
+    char     target[VIR_SHM_TARGET_MAX]; /* 232 */
+    char     error[VIR_SHM_ERROR_MAX];   /* 328 */
+} virShmLifecycleData;        /* 840 bytes */
+
+typedef struct virShmLifecycle {
+    _Atomic uint32_t seq;     /* 0 */
+    uint32_t reserved0;       /* 4 */
+    virShmLifecycleData data; /* 8 */
+} virShmLifecycle;
+
+_Static_assert(sizeof(virShmHeader) == VIR_SHM_HEADER_SIZE, "header is one page");
+_Static_assert(sizeof(virShmProgressData) == 112, "progress data ABI");
+_Static_assert(sizeof(virShmProgress) <= VIR_SHM_PAGE_SIZE, "progress fits a page");
+_Static_assert(sizeof(virShmLifecycleData) == 840, "lifecycle data ABI");
+_Static_assert(sizeof(virShmLifecycle) <= VIR_SHM_PAGE_SIZE, "lifecycle fits a page");
+
+/* --- the segment as a process sees it --- */
+
+typedef struct virShmSegment {
+    int fd;              /* -1 once closed; O_CLOEXEC */
+    void *base;          /* the whole file, mapped */
+    size_t size;
+    uint32_t nslots;
+    bool writable;       /* the supervisor's mapping */
+    char *path;          /* owned */
+} virShmSegment;
+
+/* Run directory: VIRTSUP_RUNDIR, else /run/virtsup as root, else
+ * $XDG_RUNTIME_DIR/virtsup. Returns a malloc'd path or NULL with an error.
+ * @create: make it (0750 as root, 0700 otherwise) if missing, refusing a
+ * symlink or a directory owned by someone else. */
+char *virShmRunDir(bool create);
+
+/* Supervisor: create <rundir>/<pid>-<starttime>.seg with O_EXCL|O_NOFOLLOW,
+ * mode 0640, size for @nslots, header filled, mapped read-write.
+ * Returns NULL with an error reported. */
+virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots);
+
+/* Reader: open an existing segment read-only and validate its header
+ * against the file size (magic, version, sizes, slot count). Returns NULL
+ * with an error whose message says what is wrong. */
+virShmSegment *virShmSegmentOpen(const char *path);
+
+/* Unmap and close; NULL accepted. Does not unlink. */
+void virShmSegmentClose(virShmSegment *seg);
+
+/* Supervisor, clean shutdown: mark closed, unlink, unmap, close. */
+void virShmSegmentDestroy(virShmSegment *seg);
+
+/* Slot accessors: no checks beyond an assert that @slot < nslots. */
+virShmProgress *virShmSlotProgress(const virShmSegment *seg, uint32_t slot);
+virShmLifecycle *virShmSlotLifecycle(const virShmSegment *seg, uint32_t slot);
+/* Byte offset of a slot's progress page in the file (for the worker's mmap). */
+uint64_t virShmSlotProgressOffset(uint32_t slot);
+
+/* --- seqlocks --- */
+
+/* Writer side of the progress seqlock (the worker; one writer). No system
+ * call; safe in a signal handler only if not nested in another write. */
+void virShmProgressWrite(virShmProgress *p, const virShmProgressData *d);
+
+/* Reader: copy a consistent snapshot with at most VIR_SHM_READ_RETRIES
+ * attempts, then validate it (clamp percent, terminate strings).
+ * Returns 0, or -1 (errno EAGAIN, no error reported) if no consistent copy
+ * could be had: a writer is mid-update or died mid-update. */
+#define VIR_SHM_READ_RETRIES 64
+int virShmProgressRead(const virShmProgress *p, virShmProgressData *out);
+
+/* Supervisor writer of the lifecycle seqlock. */
+void virShmLifecycleWrite(virShmLifecycle *l, const virShmLifecycleData *d);
+/* Reader; same contract as virShmProgressRead. Also rejects a state out of
+ * range and terminates the strings. */
+int virShmLifecycleRead(const virShmLifecycle *l, virShmLifecycleData *out);
+
+/* Supervisor, after reaping the slot's worker: if the progress sequence was
+ * left odd (worker died mid-write) make it even again. Returns true if it
+ * had to repair. */
+bool virShmProgressRepair(virShmProgress *p);
+
+/* Sanitise a copied progress record in place (clamp, terminate). */
+void virShmProgressSanitize(virShmProgressData *d);
+
+/* --- the ring (supervisor only; callers serialise) --- */
+
+/* Find the next job id whose slot (id % nslots) is not QUEUED or RUNNING,
+ * starting at header->next_job_id (ids start at 1 and only grow; ids whose
+ * slot is busy are skipped). Writes a fresh lifecycle record (state QUEUED,
+ * job id, generation, op, target, start time), resets the progress page,
+ * and advances next_job_id. Returns 0, or -1 with VIR_ERR_RESOURCE_BUSY
+ * ("status ring full: all N slots hold running jobs") when every slot is busy. */
+int virShmRingAlloc(virShmSegment *seg, const char *op, const char *target,
+                    uint64_t *job_id, uint32_t *slot);
+/* Slot for a job id. */
+static inline uint32_t virShmRingSlot(const virShmSegment *seg, uint64_t job_id)
+{
+    return (uint32_t)(job_id % seg->nslots);
+}
+
+/* --- liveness --- */
+
+/* Start time of @pid (field 22 of /proc/PID/stat), 0 if it does not exist. */
+uint64_t virShmProcStartTime(pid_t pid);
+/* True if the process that created the segment still runs (pid and start
+ * time both match). */
+bool virShmSupervisorAlive(const virShmSegment *seg);
+
+/* Monotonic / realtime clocks in ns (vDSO: no system call). */
+uint64_t virShmNowMono(void);
+uint64_t virShmNowReal(void);

@@ -1,0 +1,64 @@
+/*
+ * virerror.h: reporting errors inside libvirtsup (libvirt's model).
+ *
+ * A function that fails reports once, at the place that knows why, and
+ * returns -1/NULL; callers pass the failure up without reporting again.
+ * Used by the library, the worker and the tools alike.
+ */
+#pragma once
+
+#include <stdarg.h>
+
+#include "libvirtsup/virterror.h"
+#include "util/internal.h"
+
+#ifndef VIR_FROM_THIS
+# define VIR_FROM_THIS VIR_FROM_NONE
+#endif
+
+void virReportErrorFull(int domain, int code, int sys_errno,
+                        const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(4, 5);
+
+/* virReportError(VIR_ERR_INVALID_ARG, "%s", "path must be absolute"); */
+#define virReportError(code, ...) \
+    virReportErrorFull(VIR_FROM_THIS, (code), 0, __VA_ARGS__)
+/* The message gets ": <strerror(errnum)>" appended and int1 = errnum. */
+#define virReportSystemError(errnum, ...) \
+    virReportErrorFull(VIR_FROM_THIS, VIR_ERR_SYSTEM_ERROR, (errnum), __VA_ARGS__)
+#define virReportOOMError() \
+    virReportErrorFull(VIR_FROM_THIS, VIR_ERR_NO_MEMORY, 0, "%s", \
+                       "out of memory")
+
+/* Save and restore the last error around cleanup code that may fail. */
+virErrorPtr virSaveLastError(void);
+void virRestoreLastError(virErrorPtr *saved);
+void virFreeError(virErrorPtr err);
+
+/* Deep copy of an error (for keeping a job's error); NULL on OOM. */
+virErrorPtr virErrorCopyNew(int domain, int code, int int1, const char *message);
+
+/* Public entry points call this first. */
+#define virResetLastErrorInternal() virResetLastError()
+
+/* Reject unknown flag bits, libvirt's virCheckFlags. */
+#define virCheckFlags(supported, retval) \
+    do { \
+        unsigned long long unknown_ = (unsigned long long)(flags) & \
+                                      ~(unsigned long long)(supported); \
+        if (unknown_) { \
+            virReportErrorFull(VIR_FROM_THIS, VIR_ERR_INVALID_ARG, 0, \
+                               "%s: unsupported flags (0x%llx)", \
+                               __func__, unknown_); \
+            return retval; \
+        } \
+    } while (0)
+
+#define virCheckNonNullArg(arg, retval) \
+    do { \
+        if (!(arg)) { \
+            virReportErrorFull(VIR_FROM_THIS, VIR_ERR_INVALID_ARG, 0, \
+                               "%s: argument '%s' must not be NULL", \
+                               __func__, #arg); \
+            return retval; \
+        } \
+    } while (0)

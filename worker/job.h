@@ -1,0 +1,91 @@
+/*
+ * job.h (worker side): the calls a driver's worker function makes, the
+ * RFC's virJobInitialize / virJobUpdateRel / virJobFinishCancel /
+ * virJobFinishSuccess, plus failure, bytes and phase.
+ *
+ * Runs only in the virtsup-worker process, single-threaded. Progress calls
+ * write the job's status page in shared memory and make no system call.
+ * Never included by supervisor/ or by library code.
+ *
+ * A worker function must end by calling exactly one of
+ * virJobFinishSuccess, virJobFinishFailure, virJobFinishError, or (when
+ * virJobFinishCancel returned true) nothing more, and then return.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libvirtsup/libvirtsup-common.h"
+#include "libvirtsup/libvirtsup-job.h"
+
+/* The worker's half of an op; runs after the sandbox is set up.
+ * @params/@paramslen: the blob given to virJobCreate. Returning without a
+ * Finish call fails the job ("worker exited without reporting"). */
+typedef void (*virWorkerFunc)(virJobPtr job, const void *params, size_t paramslen);
+
+typedef struct virWorkerOp {
+    const char *name;        /* same name as the supervisor's virSupOp */
+    virWorkerFunc run;
+} virWorkerOp;
+
+/* Register an op with the worker: linking the object is enough. */
+#define VIR_WORKER_OP_REGISTER(sym, opname, fn) \
+    static const virWorkerOp sym = { (opname), (fn) }; \
+    static const virWorkerOp *const sym##_ptr \
+        __attribute__((used, section("virtsup_ops"))) = &sym
+
+const virWorkerOp *virWorkerOpLookup(const char *name);
+
+/* --- progress (shared memory, no system call) --- */
+
+/* The RFC's: starts the clock; @etaSeconds is the first estimate (0:
+ * unknown). */
+void virJobInitialize(virJobPtr job, unsigned int etaSeconds);
+/* The RFC's: add to elapsed seconds, to the ETA, to percent (clamped). */
+void virJobUpdateRel(virJobPtr job, int elapsedDelta, int etaDelta, int percentDelta);
+/* Absolute figures; percent clamped to 0..100. */
+void virJobUpdateAbs(virJobPtr job, unsigned int elapsed, unsigned int eta,
+                     unsigned int percent);
+/* Bytes done and total (0: unknown). With a total, percent follows bytes. */
+void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total);
+/* A short phase text ("writing memory"), truncated to 63 bytes. */
+void virJobSetPhase(virJobPtr job, const char *phase);
+
+/* --- cancellation --- */
+
+/* True once cancellation was asked (flag in the status page, or SIGTERM).
+ * No system call. */
+bool virJobCancelRequested(virJobPtr job);
+/* The RFC's: if cancellation was asked, report the job CANCELLED and
+ * return true: the worker function must then clean up and return.
+ * Otherwise return false. */
+bool virJobFinishCancel(virJobPtr job);
+
+/* --- ending --- */
+
+/* Attach a result blob (<= 1 MiB) for the commit step; copied. 0 or -1. */
+int virJobSetResult(virJobPtr job, const void *data, size_t len);
+/* The RFC's: report success (with the result set before, if any). */
+int virJobFinishSuccess(virJobPtr job);
+/* Report failure with a virErrorNumber and a message for operators. */
+int virJobFinishFailure(virJobPtr job, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Report this thread's last virError (from virReportError) as the failure. */
+int virJobFinishError(virJobPtr job);
+
+/* --- resources --- */
+
+/* The i-th descriptor given to virJobCreate (fd 4 + i), or -1. */
+int virJobResourceFD(virJobPtr job, unsigned int i);
+unsigned int virJobResourceCount(virJobPtr job);
+
+/* --- fault injection (test driver and test ops) --- */
+
+/* Misbehave on purpose: "segv", "abort", "hang" (ignore SIGTERM, never
+ * return), "ignore-cancel" (from now on SIGTERM and the cancel flag are
+ * ignored; returns), "exit" (exit 0 without reporting), "garbage" (scribble
+ * the status page, leave its seqlock odd, then exit without reporting).
+ * Unknown actions return -1. */
+int virJobInjectFault(virJobPtr job, const char *action);
