@@ -40,7 +40,7 @@ void *virReallocN(void *ptr, size_t count, size_t size)
         virReportOOMError();
         return NULL;
     }
-    void *p = shouldFail() ? NULL : realloc(ptr, count * size ? count * size : 1);
+    void *p = shouldFail() ? NULL : realloc(ptr, count * size != 0 ? count * size : 1);
     if (!p)
         virReportOOMError();
     return p;
