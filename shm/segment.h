@@ -22,6 +22,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -194,13 +195,23 @@ int virShmProgressRead(const virShmProgress *p, virShmProgressData *out);
 /* Supervisor writer of the lifecycle seqlock. */
 void virShmLifecycleWrite(virShmLifecycle *l, const virShmLifecycleData *d);
 /* Reader; same contract as virShmProgressRead. Also rejects a state out of
- * range and terminates the strings. */
+ * range (-1, errno EBADMSG, no error reported) and terminates the strings. */
 int virShmLifecycleRead(const virShmLifecycle *l, virShmLifecycleData *out);
+/* Sanitise a copied lifecycle record in place (terminate strings, sanitise
+ * the final progress). Returns -1 (errno EBADMSG) if the state is unknown. */
+int virShmLifecycleSanitize(virShmLifecycleData *d);
+/* Like virShmProgressRepair, for a lifecycle section whose writer (a
+ * supervisor) died mid-write: used when salvaging a stale segment. */
+bool virShmLifecycleRepair(virShmLifecycle *l);
 
 /* Supervisor, after reaping the slot's worker: if the progress sequence was
  * left odd (worker died mid-write) make it even again. Returns true if it
  * had to repair. */
 bool virShmProgressRepair(virShmProgress *p);
+
+/* Supervisor, before a slot's new worker runs: under the seqlock, set the
+ * job id, clear cancel_requested, zero the data and the update count. */
+void virShmProgressReset(virShmProgress *p, uint64_t job_id);
 
 /* Sanitise a copied progress record in place (clamp, terminate). */
 void virShmProgressSanitize(virShmProgressData *d);
@@ -212,7 +223,7 @@ void virShmProgressSanitize(virShmProgressData *d);
  * slot is busy are skipped). Writes a fresh lifecycle record (state QUEUED,
  * job id, generation, op, target, start time), resets the progress page,
  * and advances next_job_id. Returns 0, or -1 with VIR_ERR_RESOURCE_BUSY
- * ("status ring full: all N slots hold running jobs") when every slot is busy. */
+ * ("status ring full: all N slots hold unfinished jobs") when every slot is busy. */
 int virShmRingAlloc(virShmSegment *seg, const char *op, const char *target,
                     uint64_t *job_id, uint32_t *slot);
 /* Slot for a job id. */

@@ -1,0 +1,297 @@
+/*
+ * segment.c: creating (supervisor) and opening (readers) the status segment
+ * file, and finding slots in it.
+ *
+ * A reader treats the file as hostile: the header is copied with pread and
+ * validated against the file size before anything is mapped, and only the
+ * bytes the validated header accounts for are mapped. The slot count a
+ * reader uses is the validated copy in virShmSegment, never the live header.
+ */
+#include <assert.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#define VIR_FROM_THIS VIR_FROM_SHM
+#include "util/viralloc.h"
+#include "util/virerror.h"
+#include "shm/segment.h"
+
+static uint64_t segmentBytes(uint32_t nslots)
+{
+    return (uint64_t)VIR_SHM_HEADER_SIZE + (uint64_t)nslots * VIR_SHM_SLOT_SIZE;
+}
+
+virShmProgress *virShmSlotProgress(const virShmSegment *seg, uint32_t slot)
+{
+    assert(slot < seg->nslots);
+    return (virShmProgress *)((char *)seg->base + virShmSlotProgressOffset(slot));
+}
+
+virShmLifecycle *virShmSlotLifecycle(const virShmSegment *seg, uint32_t slot)
+{
+    assert(slot < seg->nslots);
+    return (virShmLifecycle *)((char *)seg->base + virShmSlotProgressOffset(slot) +
+                               VIR_SHM_LIFECYCLE_OFFSET);
+}
+
+uint64_t virShmSlotProgressOffset(uint32_t slot)
+{
+    return (uint64_t)VIR_SHM_HEADER_SIZE + (uint64_t)slot * VIR_SHM_SLOT_SIZE +
+           VIR_SHM_PROGRESS_OFFSET;
+}
+
+void virShmSegmentClose(virShmSegment *seg)
+{
+    if (!seg)
+        return;
+    if (seg->base)
+        munmap(seg->base, seg->size);
+    virForceClose(&seg->fd);
+    free(seg->path);
+    free(seg);
+}
+
+void virShmSegmentDestroy(virShmSegment *seg)
+{
+    if (!seg)
+        return;
+    if (seg->writable && seg->base) {
+        virShmHeader *hdr = seg->base;
+        /* Release: a reader that sees CLOSED sees the final lifecycle
+         * records the supervisor wrote before shutting down. */
+        atomic_fetch_or_explicit(&hdr->flags, VIR_SHM_HDR_CLOSED, memory_order_release);
+    }
+    if (seg->writable && seg->path)
+        unlink(seg->path);
+    virShmSegmentClose(seg);
+}
+
+virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots)
+{
+    virShmSegment *seg = NULL;
+    VIR_AUTOFREE(char *) path = NULL;
+    VIR_AUTOCLOSE fd = -1;
+    pid_t pid = getpid();
+    uint64_t start;
+    uint64_t size;
+    void *base;
+    virShmHeader *hdr;
+
+    virCheckNonNullArg(rundir, NULL);
+    if (nslots == 0 || nslots > VIR_SHM_MAX_SLOTS) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       "status segment slot count %" PRIu32 " out of range (1..%u)",
+                       nslots, VIR_SHM_MAX_SLOTS);
+        return NULL;
+    }
+    if ((start = virShmProcStartTime(pid)) == 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                       "cannot create status segment: cannot read this process's "
+                       "start time from /proc/self/stat");
+        return NULL;
+    }
+    if (!(path = virAsprintf("%s/%d-%" PRIu64 ".seg", rundir, (int)pid, start)))
+        return NULL;
+
+    /* O_EXCL|O_NOFOLLOW: never reuse or follow something planted there. */
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        virReportSystemError(errno, "cannot create status segment %s", path);
+        return NULL;
+    }
+    /* The umask may have taken the group's read bit away. */
+    if (fchmod(fd, 0640) < 0) {
+        virReportSystemError(errno, "cannot set mode 0640 on status segment %s", path);
+        goto unlink;
+    }
+    size = segmentBytes(nslots);
+    /* Sparse: unused slots cost no memory until touched. */
+    if (ftruncate(fd, (off_t)size) < 0) {
+        virReportSystemError(errno, "cannot size status segment %s to %" PRIu64 " bytes",
+                             path, size);
+        goto unlink;
+    }
+    base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        virReportSystemError(errno, "cannot map status segment %s", path);
+        goto unlink;
+    }
+
+    hdr = base;
+    hdr->abi_version = VIR_SHM_ABI_VERSION;
+    hdr->header_size = VIR_SHM_HEADER_SIZE;
+    hdr->slot_size = VIR_SHM_SLOT_SIZE;
+    hdr->nslots = nslots;
+    hdr->progress_offset = VIR_SHM_PROGRESS_OFFSET;
+    hdr->lifecycle_offset = VIR_SHM_LIFECYCLE_OFFSET;
+    hdr->supervisor_pid = (int32_t)pid;
+    hdr->owner_uid = (uint32_t)geteuid();
+    hdr->supervisor_start_time = start;
+    hdr->created_realtime_ns = virShmNowReal();
+    /* Relaxed: the supervisor alone hands out ids, under its own lock. */
+    atomic_store_explicit(&hdr->next_job_id, 1, memory_order_relaxed);
+    /* Release, and last: a reader that opens the file while it is being
+     * filled sees a zero magic and refuses it rather than half a header. */
+    __atomic_store_n(&hdr->magic, VIR_SHM_MAGIC, __ATOMIC_RELEASE);
+
+    if (VIR_ALLOC(seg) == NULL) {
+        munmap(base, size);
+        goto unlink;
+    }
+    seg->fd = VIR_STEAL_FD(fd);
+    seg->base = base;
+    seg->size = size;
+    seg->nslots = nslots;
+    seg->writable = true;
+    seg->path = VIR_STEAL_PTR(path);
+    return seg;
+
+ unlink:
+    unlink(path);
+    return NULL;
+}
+
+/* The checks of a header copy against the file's size. Reports and
+ * returns -1 on the first problem. */
+static int validateHeader(const char *path, const virShmHeader *h, off_t fsize)
+{
+    if (h->magic != VIR_SHM_MAGIC) {
+        if (h->magic == 0)
+            virReportError(VIR_ERR_PARSE_FAILED,
+                           "segment %s: no magic yet (being created, or not a "
+                           "libvirtsup status segment)", path);
+        else
+            virReportError(VIR_ERR_PARSE_FAILED,
+                           "segment %s: bad magic (not a libvirtsup status segment)",
+                           path);
+        return -1;
+    }
+    if (h->abi_version != VIR_SHM_ABI_VERSION) {
+        virReportError(VIR_ERR_PARSE_FAILED,
+                       "segment %s: unsupported ABI version %" PRIu32
+                       " (this reader knows version %u)",
+                       path, h->abi_version, VIR_SHM_ABI_VERSION);
+        return -1;
+    }
+    if (h->header_size != VIR_SHM_HEADER_SIZE || h->slot_size != VIR_SHM_SLOT_SIZE) {
+        virReportError(VIR_ERR_PARSE_FAILED,
+                       "segment %s: bad sizes: header %" PRIu32 " and slot %" PRIu32
+                       " bytes, expected %u and %u",
+                       path, h->header_size, h->slot_size,
+                       VIR_SHM_HEADER_SIZE, VIR_SHM_SLOT_SIZE);
+        return -1;
+    }
+    if (h->progress_offset != VIR_SHM_PROGRESS_OFFSET ||
+        h->lifecycle_offset != VIR_SHM_LIFECYCLE_OFFSET) {
+        virReportError(VIR_ERR_PARSE_FAILED,
+                       "segment %s: bad section offsets: progress %" PRIu32
+                       ", lifecycle %" PRIu32 ", expected %u and %u",
+                       path, h->progress_offset, h->lifecycle_offset,
+                       VIR_SHM_PROGRESS_OFFSET, VIR_SHM_LIFECYCLE_OFFSET);
+        return -1;
+    }
+    if (h->nslots == 0 || h->nslots > VIR_SHM_MAX_SLOTS) {
+        virReportError(VIR_ERR_PARSE_FAILED,
+                       "segment %s: slot count %" PRIu32 " out of range (1..%u)",
+                       path, h->nslots, VIR_SHM_MAX_SLOTS);
+        return -1;
+    }
+    if ((uint64_t)fsize < segmentBytes(h->nslots)) {
+        virReportError(VIR_ERR_PARSE_FAILED,
+                       "segment %s: truncated: %lld bytes, header says %" PRIu32
+                       " + %" PRIu32 " slots of %" PRIu32,
+                       path, (long long)fsize, h->header_size, h->nslots,
+                       h->slot_size);
+        return -1;
+    }
+    return 0;
+}
+
+virShmSegment *virShmSegmentOpen(const char *path)
+{
+    virShmSegment *seg = NULL;
+    VIR_AUTOCLOSE fd = -1;
+    virShmHeader hdr;
+    struct stat sb;
+    size_t got = 0;
+    uint64_t size;
+    void *base;
+
+    virCheckNonNullArg(path, NULL);
+
+    /* O_NONBLOCK: a FIFO planted under the name must not hang us in open();
+     * it is refused below as not a regular file. */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        virReportSystemError(errno, "cannot open segment %s", path);
+        return NULL;
+    }
+    if (fstat(fd, &sb) < 0) {
+        virReportSystemError(errno, "cannot stat segment %s", path);
+        return NULL;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        virReportError(VIR_ERR_PARSE_FAILED, "segment %s: not a regular file", path);
+        return NULL;
+    }
+    if (sb.st_size < (off_t)sizeof(hdr)) {
+        virReportError(VIR_ERR_PARSE_FAILED,
+                       "segment %s: too small for a header: %lld bytes, need %zu",
+                       path, (long long)sb.st_size, sizeof(hdr));
+        return NULL;
+    }
+    /* Copy the header rather than map it: validating a private copy
+     * cannot fault, and its fields cannot change under the checks. */
+    while (got < sizeof(hdr)) {
+        ssize_t n = pread(fd, (char *)&hdr + got, sizeof(hdr) - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            virReportSystemError(errno, "cannot read segment %s", path);
+            return NULL;
+        }
+        if (n == 0) {
+            virReportError(VIR_ERR_PARSE_FAILED,
+                           "segment %s: truncated: header cut at %zu bytes", path, got);
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    if (validateHeader(path, &hdr, sb.st_size) < 0)
+        return NULL;
+
+    /* Map only what the validated header accounts for and the file holds. */
+    size = segmentBytes(hdr.nslots);
+    base = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        virReportSystemError(errno, "cannot map segment %s", path);
+        return NULL;
+    }
+    /* Narrow the window of a truncation between the first fstat and the
+     * mapping: touching a page past the end of file raises SIGBUS. Only
+     * the file's owner can still shrink it later (docs/SEGMENT-ABI.md). */
+    if (fstat(fd, &sb) < 0 || (uint64_t)sb.st_size < size) {
+        virReportError(VIR_ERR_PARSE_FAILED,
+                       "segment %s: truncated while being opened: %lld bytes, "
+                       "header says %" PRIu32 " + %" PRIu32 " slots of %" PRIu32,
+                       path, (long long)sb.st_size, hdr.header_size, hdr.nslots,
+                       hdr.slot_size);
+        munmap(base, size);
+        return NULL;
+    }
+
+    if (VIR_ALLOC(seg) == NULL || !(seg->path = virStrdup(path))) {
+        free(seg);
+        munmap(base, size);
+        return NULL;
+    }
+    seg->fd = VIR_STEAL_FD(fd);
+    seg->base = base;
+    seg->size = size;
+    seg->nslots = hdr.nslots;
+    seg->writable = false;
+    return seg;
+}
