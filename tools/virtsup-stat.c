@@ -1,0 +1,1483 @@
+/*
+ * virtsup-stat: show the jobs of every libvirtsup supervisor on this host.
+ *
+ * Reads the status segments under the run directory (shm/segment.h) through
+ * read-only mappings and prints them as a table (once, or redrawn like top),
+ * as JSON or in the Prometheus text format; --gc removes the segments of
+ * supervisors that are gone. Everything read from a segment is untrusted:
+ * numbers are clamped by the shm reader, strings are escaped for the output
+ * they go to, and a segment that cannot be read is reported in one line and
+ * skipped. See docs/virtsup-stat.md.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+
+#define VIR_FROM_THIS VIR_FROM_NONE
+#include "libvirtsup/libvirtsup-job.h"
+#include "util/internal.h"
+#include "util/virerror.h"
+#include "shm/segment.h"
+
+#define PROG "virtsup-stat"
+
+enum { EXIT_OK = 0, EXIT_READ = 1, EXIT_USAGE = 2 };
+
+/* Widths of the free-text columns of the table; longer text ends in "...". */
+#define TABLE_TEXT_MAX  32
+#define TABLE_ERROR_MAX 60
+
+typedef enum { OUT_TABLE, OUT_JSON, OUT_PROMETHEUS, OUT_GC } OutputMode;
+
+typedef struct {
+    OutputMode mode;
+    bool all;
+    bool watch;
+    double interval;
+    const char *rundir;
+} Options;
+
+/* One job as read from a slot. */
+typedef struct {
+    uint32_t slot;
+    bool inconsistent;          /* no consistent lifecycle copy, or it lies about its slot */
+    const char *why;            /* for inconsistent: static text */
+    virShmLifecycleData lc;
+    /* Progress shown: the worker's page for a running job, the lifecycle's
+     * final copy for an ended one; none for a queued job or a page that
+     * belongs to another job or could not be read. */
+    bool have_progress;
+    const char *progress_source; /* "worker", "final" or NULL */
+    virShmProgressData pr;
+    uint64_t elapsed_ms;
+    bool have_eta;
+    uint64_t eta_ms;
+} StatJob;
+
+typedef struct {
+    char *path;
+    char *error;                /* why it could not be read; NULL when read */
+    bool read;
+    pid_t pid;
+    uint64_t start_time;
+    uint32_t abi_version;
+    uint32_t nslots;
+    uint64_t created_ns;
+    bool closed;
+    bool stale;
+    StatJob *jobs;
+    size_t njobs;
+    size_t jobs_alloc;
+} StatSegment;
+
+typedef struct {
+    char *rundir;
+    bool rundir_missing;
+    StatSegment *segs;
+    size_t nsegs;
+    bool any_error;
+} StatSnapshot;
+
+static const char *const stateNames[VIR_SHM_STATE_LAST] = {
+    [VIR_SHM_STATE_EMPTY] = "empty",
+    [VIR_SHM_STATE_QUEUED] = "queued",
+    [VIR_SHM_STATE_RUNNING] = "running",
+    [VIR_SHM_STATE_COMPLETED] = "completed",
+    [VIR_SHM_STATE_FAILED] = "failed",
+    [VIR_SHM_STATE_CANCELLED] = "cancelled",
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static void statWarn(const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(1, 2);
+static void statWarn(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        statWarn("out of memory");
+        exit(EXIT_READ);
+    }
+    return p;
+}
+
+static void *xreallocarray(void *p, size_t n, size_t size)
+{
+    void *q = reallocarray(p, n ? n : 1, size ? size : 1);
+    if (!q) {
+        statWarn("out of memory");
+        exit(EXIT_READ);
+    }
+    return q;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p) {
+        statWarn("out of memory");
+        exit(EXIT_READ);
+    }
+    return p;
+}
+
+static char *xasprintf(const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(1, 2);
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        statWarn("out of memory");
+        exit(EXIT_READ);
+    }
+    return s;
+}
+
+/* Decode one UTF-8 sequence at @s (at most @len bytes). Returns its length
+ * and sets *cp, or returns 0 for an invalid byte (overlong forms, surrogates
+ * and values past U+10FFFF are invalid). */
+static size_t utf8Decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    uint32_t c = s[0], min;
+    size_t n;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2; c &= 0x1f; min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3; c &= 0x0f; min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4; c &= 0x07; min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return n;
+}
+
+/* A growing string. */
+typedef struct {
+    char *s;
+    size_t len, alloc;
+} Buf;
+
+static void bufAppend(Buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->alloc) {
+        size_t a = b->alloc ? b->alloc : 64;
+        while (a < b->len + n + 1)
+            a *= 2;
+        b->s = xreallocarray(b->s, a, 1);
+        b->alloc = a;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void bufPuts(Buf *b, const char *s)
+{
+    bufAppend(b, s, strlen(s));
+}
+
+static char *bufSteal(Buf *b)
+{
+    if (!b->s)
+        return xstrdup("");
+    return VIR_STEAL_PTR(b->s);
+}
+
+/* Text for a terminal: printable characters of valid UTF-8 are kept, every
+ * control character (C0, DEL, C1) and invalid byte becomes '?', so a hostile
+ * string cannot move the cursor or retitle the terminal. At most @max
+ * characters (code points); longer text is cut and ends in "...". */
+static char *textForTerminal(const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s), chars = 0, i = 0;
+    Buf b = { 0 };
+
+    while (i < len) {
+        uint32_t cp;
+        size_t n = utf8Decode(p + i, len - i, &cp);
+        if (chars == max) {
+            /* Replace the last three characters by the ellipsis. */
+            size_t keep = b.len, drop = 0;
+            while (keep > 0 && drop < 3) {
+                keep--;
+                if (((unsigned char)b.s[keep] & 0xc0) != 0x80)
+                    drop++;
+            }
+            b.len = keep;
+            b.s[keep] = '\0';
+            bufPuts(&b, "...");
+            break;
+        }
+        if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+            bufPuts(&b, "?");
+            i += n ? n : 1;
+        } else {
+            bufAppend(&b, s + i, n);
+            i += n;
+        }
+        chars++;
+    }
+    return bufSteal(&b);
+}
+
+/* Display width of text made by textForTerminal: its code points. */
+static size_t textWidth(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+static void jsonString(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s), i = 0;
+
+    fputc('"', f);
+    while (i < len) {
+        uint32_t cp;
+        size_t n = utf8Decode(p + i, len - i, &cp);
+        if (n == 0) {
+            fputs("\\ufffd", f);
+            i++;
+            continue;
+        }
+        if (cp == '"')
+            fputs("\\\"", f);
+        else if (cp == '\\')
+            fputs("\\\\", f);
+        else if (cp < 0x20 || cp == 0x7f)
+            fprintf(f, "\\u%04" PRIx32, cp);
+        else
+            fwrite(p + i, 1, n, f);
+        i += n;
+    }
+    fputc('"', f);
+}
+
+/* A label value of the Prometheus text format: valid UTF-8 with backslash,
+ * double quote and line feed escaped. Other control characters and invalid
+ * bytes become U+FFFD so that no parser can trip on them. */
+static void promLabel(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s), i = 0;
+
+    fputc('"', f);
+    while (i < len) {
+        uint32_t cp;
+        size_t n = utf8Decode(p + i, len - i, &cp);
+        if (n == 0) {
+            fputs("\xef\xbf\xbd", f);
+            i++;
+            continue;
+        }
+        if (cp == '\\')
+            fputs("\\\\", f);
+        else if (cp == '"')
+            fputs("\\\"", f);
+        else if (cp == '\n')
+            fputs("\\n", f);
+        else if (cp < 0x20 || cp == 0x7f)
+            fputs("\xef\xbf\xbd", f);
+        else
+            fwrite(p + i, 1, n, f);
+        i += n;
+    }
+    fputc('"', f);
+}
+
+static void fmtDuration(char *buf, size_t len, uint64_t ms)
+{
+    uint64_t s = ms / 1000;
+    if (s < 3600)
+        snprintf(buf, len, "%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
+    else if (s < 100 * 3600)
+        snprintf(buf, len, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
+                 s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s / 3600 % 24);
+}
+
+static void fmtRate(char *buf, size_t len, uint64_t bps)
+{
+    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    double v = (double)bps;
+    size_t u = 0;
+
+    if (bps < 1024) {
+        snprintf(buf, len, "%" PRIu64 "B/s", bps);
+        return;
+    }
+    v /= 1024;
+    while (v >= 1024 && u + 1 < ARRAY_CARDINALITY(units)) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%.1f%s/s", v, units[u]);
+}
+
+static bool stateEnded(uint32_t state)
+{
+    return state == VIR_SHM_STATE_COMPLETED || state == VIR_SHM_STATE_FAILED ||
+           state == VIR_SHM_STATE_CANCELLED;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+/* A segment that shrinks while mapped turns reads past its new end into
+ * SIGBUS. Reading is fenced: the handler jumps back to readSegment, which
+ * reports the segment and goes on with the next one. */
+static sigjmp_buf busJump;
+static volatile sig_atomic_t busArmed;
+
+static void onBus(int sig)
+{
+    if (busArmed) {
+        busArmed = 0;
+        siglongjmp(busJump, 1);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void segmentFail(StatSnapshot *snap, StatSegment *ss, char *msg)
+{
+    statWarn("%s", msg);
+    ss->error = msg;
+    snap->any_error = true;
+}
+
+static void addJob(StatSegment *ss, const StatJob *job)
+{
+    if (ss->njobs == ss->jobs_alloc) {
+        ss->jobs_alloc = ss->jobs_alloc ? ss->jobs_alloc * 2 : 16;
+        ss->jobs = xreallocarray(ss->jobs, ss->jobs_alloc, sizeof(*ss->jobs));
+    }
+    ss->jobs[ss->njobs++] = *job;
+}
+
+/* Fill @job from slot @slot of @seg. Returns false if the slot is empty or
+ * (without --all) holds an ended job. */
+static bool readSlot(const virShmSegment *seg, uint32_t slot, bool all,
+                     uint64_t now, StatJob *job)
+{
+    virShmLifecycleData *lc = &job->lc;
+
+    memset(job, 0, sizeof(*job));
+    job->slot = slot;
+    if (virShmLifecycleRead(virShmSlotLifecycle(seg, slot), lc) < 0) {
+        job->inconsistent = true;
+        job->why = errno == EBADMSG ?
+                   "the slot holds an unknown job state" :
+                   "no consistent copy of the slot (a writer is mid-update or died mid-update)";
+        return true;
+    }
+    if (lc->state == VIR_SHM_STATE_EMPTY)
+        return false;
+    if (lc->job_id % seg->nslots != slot || lc->generation != lc->job_id / seg->nslots) {
+        job->inconsistent = true;
+        job->why = "the slot's job id or generation does not match its place in the ring";
+        return true;
+    }
+    if (!all && stateEnded(lc->state))
+        return false;
+
+    if (lc->state == VIR_SHM_STATE_RUNNING) {
+        const virShmProgress *p = virShmSlotProgress(seg, slot);
+        /* The job id is set by the supervisor before the worker runs; read
+         * it around the copy so a page that moved on to another job in
+         * between is not taken for this one. */
+        uint64_t before = atomic_load_explicit(&p->job_id, memory_order_acquire);
+        if (before == lc->job_id && virShmProgressRead(p, &job->pr) == 0 &&
+            atomic_load_explicit(&p->job_id, memory_order_acquire) == lc->job_id) {
+            job->have_progress = true;
+            job->progress_source = "worker";
+        } else {
+            memset(&job->pr, 0, sizeof(job->pr));
+        }
+    } else if (stateEnded(lc->state)) {
+        job->pr = lc->final;
+        virShmProgressSanitize(&job->pr);
+        job->have_progress = true;
+        job->progress_source = "final";
+    }
+
+    if (stateEnded(lc->state)) {
+        if (lc->end_realtime_ns > lc->start_realtime_ns)
+            job->elapsed_ms = (lc->end_realtime_ns - lc->start_realtime_ns) / 1000000;
+    } else if (now > lc->start_realtime_ns && lc->start_realtime_ns) {
+        job->elapsed_ms = (now - lc->start_realtime_ns) / 1000000;
+    }
+
+    if (!stateEnded(lc->state)) {
+        if (job->have_progress && (job->pr.flags & VIR_SHM_PR_HAS_ETA)) {
+            job->have_eta = true;
+            job->eta_ms = job->pr.eta_ms;
+        } else if (lc->eta_ms) {
+            job->have_eta = true;
+            job->eta_ms = lc->eta_ms;
+        }
+    }
+    return true;
+}
+
+static int jobCompare(const void *a, const void *b)
+{
+    const StatJob *x = a, *y = b;
+    /* Inconsistent slots have no job id: they go last, by slot. */
+    if (x->inconsistent != y->inconsistent)
+        return x->inconsistent ? 1 : -1;
+    if (x->inconsistent)
+        return (x->slot > y->slot) - (x->slot < y->slot);
+    return (x->lc.job_id > y->lc.job_id) - (x->lc.job_id < y->lc.job_id);
+}
+
+/* Read one segment's header and slots into @ss. The mapping is read
+ * between sigsetjmp and the end of the scan; nothing that lives on this
+ * frame is changed in between, so nothing needs to be volatile. */
+static void scanSegment(StatSnapshot *snap, StatSegment *ss, virShmSegment *seg,
+                        bool all)
+{
+    const virShmHeader *h = seg->base;
+    uint64_t now = virShmNowReal();
+
+    if (sigsetjmp(busJump, 1)) {
+        ss->njobs = 0;
+        segmentFail(snap, ss, xasprintf("cannot read segment %s: it shrank while being read",
+                                        ss->path));
+        return;
+    }
+    busArmed = 1;
+    ss->pid = h->supervisor_pid;
+    ss->start_time = h->supervisor_start_time;
+    ss->abi_version = h->abi_version;
+    ss->nslots = seg->nslots;
+    ss->created_ns = h->created_realtime_ns;
+    ss->closed = atomic_load_explicit(&h->flags, memory_order_acquire) & VIR_SHM_HDR_CLOSED;
+    ss->stale = ss->closed || !virShmSupervisorAlive(seg);
+    for (uint32_t i = 0; i < seg->nslots; i++) {
+        StatJob job;
+        if (readSlot(seg, i, all, now, &job))
+            addJob(ss, &job);
+    }
+    busArmed = 0;
+    ss->read = true;
+    if (ss->njobs > 1)
+        qsort(ss->jobs, ss->njobs, sizeof(*ss->jobs), jobCompare);
+}
+
+/* Check that @name in @dirfd is a regular file, not following a symlink.
+ * (The reader opens with O_NOFOLLOW|O_NONBLOCK and checks the type again;
+ * this gives the clearer message and keeps --gc to regular files.) */
+static int checkSegmentFile(int dirfd, const char *name, struct stat *st, char **why)
+{
+    if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0) {
+        *why = xstrdup(strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        *why = xstrdup(S_ISLNK(st->st_mode) ? "it is a symbolic link" : "not a regular file");
+        return -1;
+    }
+    return 0;
+}
+
+/* The reader's error says what is wrong; prefix the path unless it is in
+ * the message already. */
+static char *segmentOpenError(const char *path)
+{
+    const char *msg = virGetLastErrorMessage();
+    if (strstr(msg, path))
+        return xstrdup(msg);
+    return xasprintf("cannot read segment %s: %s", path, msg);
+}
+
+static void readSegment(StatSnapshot *snap, int dirfd, const char *name, bool all)
+{
+    StatSegment *ss = &snap->segs[snap->nsegs++];
+    virShmSegment *seg;
+    struct stat st;
+    char *why = NULL;
+
+    memset(ss, 0, sizeof(*ss));
+    ss->path = xasprintf("%s/%s", snap->rundir, name);
+    ss->pid = -1;
+    if (checkSegmentFile(dirfd, name, &st, &why) < 0) {
+        segmentFail(snap, ss, xasprintf("cannot open segment %s: %s", ss->path, why));
+        free(why);
+        return;
+    }
+    virResetLastError();
+    if (!(seg = virShmSegmentOpen(ss->path))) {
+        segmentFail(snap, ss, segmentOpenError(ss->path));
+        virResetLastError();
+        return;
+    }
+    scanSegment(snap, ss, seg, all);
+    virShmSegmentClose(seg);
+}
+
+static bool isSegmentName(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && n > 4 && STREQ(name + n - 4, ".seg");
+}
+
+static int nameCompare(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted names of the *.seg entries of @dirfd. */
+static char **listSegments(int dirfd, size_t *count, int *err)
+{
+    int fd = dup(dirfd);
+    DIR *d;
+    struct dirent *e;
+    char **names = NULL;
+    size_t n = 0, alloc = 0;
+
+    *err = 0;
+    *count = 0;
+    if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || !(d = fdopendir(fd))) {
+        *err = errno;
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    errno = 0;
+    while ((e = readdir(d))) {
+        if (!isSegmentName(e->d_name))
+            continue;
+        if (n == alloc) {
+            alloc = alloc ? alloc * 2 : 16;
+            names = xreallocarray(names, alloc, sizeof(*names));
+        }
+        names[n++] = xstrdup(e->d_name);
+        errno = 0;
+    }
+    if (errno)
+        *err = errno;
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), nameCompare);
+    *count = n;
+    return names;
+}
+
+static void freeNames(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static char *resolveRundir(const Options *opts)
+{
+    char *dir;
+    if (opts->rundir)
+        return xstrdup(opts->rundir);
+    virResetLastError();
+    if (!(dir = virShmRunDir(false))) {
+        statWarn("cannot find the run directory: %s", virGetLastErrorMessage());
+        virResetLastError();
+    }
+    return dir;
+}
+
+/* Open the run directory; -1 with *missing set when it does not exist. */
+static int openRundir(const char *dir, bool *missing)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    *missing = false;
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            *missing = true;
+            return -1;
+        }
+        statWarn("cannot open run directory %s: %s", dir, strerror(errno));
+    }
+    return fd;
+}
+
+static void snapshotFree(StatSnapshot *snap)
+{
+    for (size_t i = 0; i < snap->nsegs; i++) {
+        free(snap->segs[i].path);
+        free(snap->segs[i].error);
+        free(snap->segs[i].jobs);
+    }
+    free(snap->segs);
+    free(snap->rundir);
+    memset(snap, 0, sizeof(*snap));
+}
+
+/* Read every segment of the run directory. Returns -1 if the directory
+ * itself could not be read (reported). */
+static int snapshotTake(const Options *opts, StatSnapshot *snap)
+{
+    VIR_AUTOCLOSE dirfd = -1;
+    char **names;
+    size_t n;
+    int err;
+
+    memset(snap, 0, sizeof(*snap));
+    if (!(snap->rundir = resolveRundir(opts)))
+        return -1;
+    if ((dirfd = openRundir(snap->rundir, &snap->rundir_missing)) < 0)
+        return snap->rundir_missing ? 0 : -1;
+    names = listSegments(dirfd, &n, &err);
+    if (err) {
+        statWarn("cannot read run directory %s: %s", snap->rundir, strerror(err));
+        freeNames(names, n);
+        return -1;
+    }
+    snap->segs = xcalloc(n, sizeof(*snap->segs));
+    for (size_t i = 0; i < n; i++)
+        readSegment(snap, dirfd, names[i], opts->all);
+    freeNames(names, n);
+    return 0;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+enum {
+    COL_SUPERVISOR, COL_JOB, COL_OP, COL_TARGET, COL_STATE, COL_PCT,
+    COL_ELAPSED, COL_ETA, COL_RATE, COL_WORKER, COL_ERROR, COL_LAST
+};
+
+static const struct {
+    const char *title;
+    bool right;                 /* numbers are right-aligned */
+} columns[COL_LAST] = {
+    [COL_SUPERVISOR] = { "SUPERVISOR", true },
+    [COL_JOB] = { "JOB", true },
+    [COL_OP] = { "OP", false },
+    [COL_TARGET] = { "TARGET", false },
+    [COL_STATE] = { "STATE", false },
+    [COL_PCT] = { "PCT", true },
+    [COL_ELAPSED] = { "ELAPSED", true },
+    [COL_ETA] = { "ETA", true },
+    [COL_RATE] = { "RATE", true },
+    [COL_WORKER] = { "WORKER", true },
+    [COL_ERROR] = { "ERROR", false },
+};
+
+typedef struct {
+    char *cell[COL_LAST];
+} Row;
+
+typedef struct {
+    Row *rows;
+    size_t n, alloc;
+} Table;
+
+static Row *tableAdd(Table *t)
+{
+    if (t->n == t->alloc) {
+        t->alloc = t->alloc ? t->alloc * 2 : 16;
+        t->rows = xreallocarray(t->rows, t->alloc, sizeof(*t->rows));
+    }
+    memset(&t->rows[t->n], 0, sizeof(Row));
+    return &t->rows[t->n++];
+}
+
+static void tableFree(Table *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        for (size_t c = 0; c < COL_LAST; c++)
+            free(t->rows[i].cell[c]);
+    free(t->rows);
+}
+
+/* The STATE column: the stored state, "cancelling" for an unfinished job
+ * whose cancellation was asked, with ",stalled" when the supervisor saw no
+ * progress for its stall time. */
+static char *stateText(const virShmLifecycleData *lc)
+{
+    const char *base = stateNames[lc->state];
+    bool ended = stateEnded(lc->state);
+
+    if (!ended && (lc->flags & VIR_SHM_LC_CANCEL_REQUESTED))
+        base = "cancelling";
+    return xasprintf("%s%s", base,
+                     !ended && (lc->flags & VIR_SHM_LC_STALLED) ? ",stalled" : "");
+}
+
+static void jobRow(Table *t, const StatSegment *ss, const StatJob *job, bool all)
+{
+    Row *r = tableAdd(t);
+    const virShmLifecycleData *lc = &job->lc;
+    char buf[64];
+
+    r->cell[COL_SUPERVISOR] = xasprintf("%d", (int)ss->pid);
+    if (job->inconsistent) {
+        r->cell[COL_JOB] = xasprintf("slot:%" PRIu32, job->slot);
+        r->cell[COL_STATE] = xstrdup("inconsistent");
+        if (all)
+            r->cell[COL_ERROR] = textForTerminal(job->why, TABLE_ERROR_MAX);
+        return;
+    }
+    r->cell[COL_JOB] = xasprintf("%" PRIu64, lc->job_id);
+    r->cell[COL_OP] = textForTerminal(lc->op, TABLE_TEXT_MAX);
+    r->cell[COL_TARGET] = textForTerminal(lc->target, TABLE_TEXT_MAX);
+    r->cell[COL_STATE] = stateText(lc);
+    if (job->have_progress && job->pr.type == VIR_JOB_BOUNDED &&
+        (job->pr.flags & VIR_SHM_PR_INITIALIZED || stateEnded(lc->state)))
+        r->cell[COL_PCT] = xasprintf("%" PRIu32 "%%", job->pr.percent);
+    if (lc->state != VIR_SHM_STATE_QUEUED) {
+        fmtDuration(buf, sizeof(buf), job->elapsed_ms);
+        r->cell[COL_ELAPSED] = xstrdup(buf);
+    }
+    if (job->have_eta) {
+        fmtDuration(buf, sizeof(buf), job->eta_ms);
+        r->cell[COL_ETA] = xstrdup(buf);
+    }
+    if (lc->rate_bps) {
+        fmtRate(buf, sizeof(buf), lc->rate_bps);
+        r->cell[COL_RATE] = xstrdup(buf);
+    }
+    if (lc->worker_pid > 0)
+        r->cell[COL_WORKER] = xasprintf("%d", (int)lc->worker_pid);
+    if (all && lc->error[0])
+        r->cell[COL_ERROR] = textForTerminal(lc->error, TABLE_ERROR_MAX);
+}
+
+/* Print the table; at most @maxrows job lines (0: no limit). */
+static void printTable(FILE *f, const StatSnapshot *snap, bool all, size_t maxrows)
+{
+    Table t = { 0 };
+    size_t width[COL_LAST];
+    size_t ncols = all ? COL_LAST : COL_ERROR;
+    size_t nread = 0;
+
+    for (size_t i = 0; i < snap->nsegs; i++) {
+        const StatSegment *ss = &snap->segs[i];
+        if (!ss->read)
+            continue;
+        nread++;
+        if (ss->stale) {
+            Row *r = tableAdd(&t);
+            r->cell[COL_SUPERVISOR] = xasprintf("%d", (int)ss->pid);
+            r->cell[COL_STATE] = xstrdup("stale");
+            continue;
+        }
+        for (size_t j = 0; j < ss->njobs; j++)
+            jobRow(&t, ss, &ss->jobs[j], all);
+    }
+
+    if (t.n == 0) {
+        fputs(nread ? "no jobs\n" : "no supervisors\n", f);
+        tableFree(&t);
+        return;
+    }
+
+    for (size_t c = 0; c < ncols; c++) {
+        width[c] = strlen(columns[c].title);
+        for (size_t i = 0; i < t.n; i++) {
+            const char *cell = t.rows[i].cell[c] ? t.rows[i].cell[c] : "-";
+            size_t w = textWidth(cell);
+            if (w > width[c])
+                width[c] = w;
+        }
+    }
+    for (size_t i = 0; i <= t.n; i++) {
+        if (i > 0 && maxrows && i > maxrows) {
+            fprintf(f, "(%zu more)\n", t.n - maxrows);
+            break;
+        }
+        for (size_t c = 0; c < ncols; c++) {
+            const char *cell = i == 0 ? columns[c].title :
+                               t.rows[i - 1].cell[c] ? t.rows[i - 1].cell[c] : "-";
+            size_t pad = width[c] - textWidth(cell);
+            bool last = c + 1 == ncols;
+            if (columns[c].right)
+                fprintf(f, "%*s%s", (int)pad, "", cell);
+            else
+                fprintf(f, "%s%*s", cell, last ? 0 : (int)pad, "");
+            if (!last)
+                fputs("  ", f);
+        }
+        fputc('\n', f);
+    }
+    tableFree(&t);
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void jsonProgress(FILE *f, const StatJob *job)
+{
+    const virShmProgressData *p = &job->pr;
+    if (!job->have_progress) {
+        fputs("null", f);
+        return;
+    }
+    fprintf(f, "{\"source\":\"%s\",\"type\":\"%s\",\"initialized\":%s,\"percent\":%" PRIu32
+            ",\"elapsed_ms\":%" PRIu64 ",\"eta_ms\":",
+            job->progress_source, p->type == VIR_JOB_UNBOUNDED ? "unbounded" : "bounded",
+            p->flags & VIR_SHM_PR_INITIALIZED ? "true" : "false",
+            p->percent, p->elapsed_ms);
+    if (p->flags & VIR_SHM_PR_HAS_ETA)
+        fprintf(f, "%" PRIu64, p->eta_ms);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"bytes_done\":%" PRIu64 ",\"bytes_total\":%" PRIu64 ",\"phase\":",
+            p->bytes_done, p->bytes_total);
+    jsonString(f, p->phase);
+    fputc('}', f);
+}
+
+static void jsonJob(FILE *f, const StatJob *job)
+{
+    const virShmLifecycleData *lc = &job->lc;
+
+    if (job->inconsistent) {
+        fprintf(f, "{\"slot\":%" PRIu32 ",\"state\":\"inconsistent\",\"reason\":", job->slot);
+        jsonString(f, job->why);
+        fputc('}', f);
+        return;
+    }
+    fprintf(f, "{\"slot\":%" PRIu32 ",\"id\":%" PRIu64 ",\"generation\":%" PRIu64 ",\"op\":",
+            job->slot, lc->job_id, lc->generation);
+    jsonString(f, lc->op);
+    fputs(",\"target\":", f);
+    jsonString(f, lc->target);
+    fprintf(f, ",\"state\":\"%s\",\"cancel_requested\":%s,\"cancel_acked\":%s"
+            ",\"stalled\":%s,\"killed\":%s,\"repaired\":%s",
+            stateNames[lc->state],
+            lc->flags & VIR_SHM_LC_CANCEL_REQUESTED ? "true" : "false",
+            lc->flags & VIR_SHM_LC_CANCEL_ACKED ? "true" : "false",
+            lc->flags & VIR_SHM_LC_STALLED ? "true" : "false",
+            lc->flags & VIR_SHM_LC_KILLED ? "true" : "false",
+            lc->flags & VIR_SHM_LC_REPAIRED ? "true" : "false");
+    fputs(",\"worker_pid\":", f);
+    if (lc->worker_pid > 0)
+        fprintf(f, "%d", (int)lc->worker_pid);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"exit_status\":%d,\"term_signal\":%d,\"error_code\":%d,\"error\":",
+            (int)lc->exit_status, (int)lc->term_signal, (int)lc->error_code);
+    if (lc->error[0])
+        jsonString(f, lc->error);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"start_realtime_ns\":%" PRIu64 ",\"end_realtime_ns\":", lc->start_realtime_ns);
+    if (lc->end_realtime_ns)
+        fprintf(f, "%" PRIu64, lc->end_realtime_ns);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"elapsed_ms\":%" PRIu64 ",\"eta_ms\":", job->elapsed_ms);
+    if (job->have_eta)
+        fprintf(f, "%" PRIu64, job->eta_ms);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"rate_bps\":%" PRIu64 ",\"percent\":", lc->rate_bps);
+    if (job->have_progress && job->pr.type == VIR_JOB_BOUNDED)
+        fprintf(f, "%" PRIu32, job->pr.percent);
+    else
+        fputs("null", f);
+    fputs(",\"progress\":", f);
+    jsonProgress(f, job);
+    fputc('}', f);
+}
+
+static void printJSON(FILE *f, const StatSnapshot *snap)
+{
+    fputs("{\"version\":", f);
+    jsonString(f, VIRTSUP_VERSION);
+    fputs(",\"rundir\":", f);
+    jsonString(f, snap->rundir);
+    fputs(",\"segments\":[", f);
+    for (size_t i = 0; i < snap->nsegs; i++) {
+        const StatSegment *ss = &snap->segs[i];
+        if (i)
+            fputc(',', f);
+        fputs("\n {\"path\":", f);
+        jsonString(f, ss->path);
+        if (!ss->read) {
+            fputs(",\"supervisor_pid\":null,\"stale\":null,\"error\":", f);
+            jsonString(f, ss->error);
+            fputs(",\"jobs\":[]}", f);
+            continue;
+        }
+        fprintf(f, ",\"supervisor_pid\":%d,\"supervisor_start_time\":%" PRIu64
+                ",\"abi_version\":%" PRIu32 ",\"nslots\":%" PRIu32
+                ",\"created_realtime_ns\":%" PRIu64 ",\"closed\":%s,\"stale\":%s"
+                ",\"error\":null,\"jobs\":[",
+                (int)ss->pid, ss->start_time, ss->abi_version, ss->nslots,
+                ss->created_ns, ss->closed ? "true" : "false", ss->stale ? "true" : "false");
+        for (size_t j = 0; j < ss->njobs; j++) {
+            if (j)
+                fputc(',', f);
+            fputs("\n  ", f);
+            jsonJob(f, &ss->jobs[j]);
+        }
+        fputs("]}", f);
+    }
+    fputs("]}\n", f);
+}
+
+/* ---- Prometheus text format --------------------------------------------- */
+
+static void promHeader(FILE *f, const char *name, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+static void promJobLabels(FILE *f, const StatSegment *ss, const StatJob *job)
+{
+    fprintf(f, "{supervisor=\"%d\",job=\"%" PRIu64 "\",op=", (int)ss->pid, job->lc.job_id);
+    promLabel(f, job->lc.op);
+    fputs(",target=", f);
+    promLabel(f, job->lc.target);
+}
+
+/* Jobs that get per-job metrics: readable, consistent, of a live supervisor. */
+static bool promJobShown(const StatSegment *ss, const StatJob *job)
+{
+    return ss->read && !ss->stale && !job->inconsistent;
+}
+
+typedef enum {
+    PM_PERCENT, PM_ELAPSED, PM_REMAINING, PM_BYTES_DONE, PM_BYTES_TOTAL, PM_RATE
+} PromMetric;
+
+/* Value of @m for @job, as text; false when it has none (e.g. no ETA). */
+static bool promValue(const StatJob *job, PromMetric m, char *buf, size_t len)
+{
+    switch (m) {
+    case PM_PERCENT:
+        if (!job->have_progress || job->pr.type != VIR_JOB_BOUNDED)
+            return false;
+        snprintf(buf, len, "%" PRIu32, job->pr.percent);
+        return true;
+    case PM_ELAPSED:
+        snprintf(buf, len, "%" PRIu64 ".%03" PRIu64, job->elapsed_ms / 1000, job->elapsed_ms % 1000);
+        return true;
+    case PM_REMAINING:
+        snprintf(buf, len, "%" PRIu64 ".%03" PRIu64, job->eta_ms / 1000, job->eta_ms % 1000);
+        return job->have_eta;
+    case PM_BYTES_DONE:
+        snprintf(buf, len, "%" PRIu64, job->pr.bytes_done);
+        return job->have_progress;
+    case PM_BYTES_TOTAL:
+        snprintf(buf, len, "%" PRIu64, job->pr.bytes_total);
+        return job->have_progress && job->pr.bytes_total > 0;
+    case PM_RATE:
+        snprintf(buf, len, "%" PRIu64, job->lc.rate_bps);
+        return true;
+    }
+    return false;
+}
+
+static void printPrometheus(FILE *f, const StatSnapshot *snap)
+{
+    static const struct {
+        PromMetric m;
+        const char *name, *help;
+    } metrics[] = {
+        { PM_PERCENT, "virtsup_job_percent", "Percent complete of a bounded job." },
+        { PM_ELAPSED, "virtsup_job_elapsed_seconds", "Time since the job started (to its end when ended)." },
+        { PM_REMAINING, "virtsup_job_remaining_seconds", "Estimated time left of an unfinished job." },
+        { PM_BYTES_DONE, "virtsup_job_bytes_processed", "Bytes processed so far." },
+        { PM_BYTES_TOTAL, "virtsup_job_bytes_total", "Bytes the job will process, when known." },
+        { PM_RATE, "virtsup_job_rate_bytes_per_second", "Smoothed processing rate derived by the supervisor." },
+    };
+    uint64_t counts[VIR_SHM_STATE_LAST] = { 0 };
+    uint64_t inconsistent = 0, unreadable = 0;
+
+    promHeader(f, "virtsup_segment_stale", "1 if the segment's supervisor is gone.");
+    for (size_t i = 0; i < snap->nsegs; i++) {
+        const StatSegment *ss = &snap->segs[i];
+        if (!ss->read) {
+            unreadable++;
+            continue;
+        }
+        fprintf(f, "virtsup_segment_stale{supervisor=\"%d\"} %d\n", (int)ss->pid, ss->stale);
+        if (ss->stale)
+            continue;
+        for (size_t j = 0; j < ss->njobs; j++) {
+            if (ss->jobs[j].inconsistent)
+                inconsistent++;
+            else
+                counts[ss->jobs[j].lc.state]++;
+        }
+    }
+    promHeader(f, "virtsup_segments_unreadable", "Segments that could not be read.");
+    fprintf(f, "virtsup_segments_unreadable %" PRIu64 "\n", unreadable);
+
+    promHeader(f, "virtsup_job_state", "1 for the job's current state, 0 for the others.");
+    for (size_t i = 0; i < snap->nsegs; i++) {
+        const StatSegment *ss = &snap->segs[i];
+        for (size_t j = 0; j < ss->njobs; j++) {
+            const StatJob *job = &ss->jobs[j];
+            if (!promJobShown(ss, job))
+                continue;
+            for (uint32_t s = VIR_SHM_STATE_QUEUED; s < VIR_SHM_STATE_LAST; s++) {
+                fputs("virtsup_job_state", f);
+                promJobLabels(f, ss, job);
+                fprintf(f, ",state=\"%s\"} %d\n", stateNames[s], job->lc.state == s);
+            }
+        }
+    }
+
+    promHeader(f, "virtsup_job_cancel_requested", "1 if cancellation of the job was asked.");
+    for (size_t i = 0; i < snap->nsegs; i++) {
+        const StatSegment *ss = &snap->segs[i];
+        for (size_t j = 0; j < ss->njobs; j++) {
+            const StatJob *job = &ss->jobs[j];
+            if (!promJobShown(ss, job))
+                continue;
+            fputs("virtsup_job_cancel_requested", f);
+            promJobLabels(f, ss, job);
+            fprintf(f, "} %d\n", !!(job->lc.flags & VIR_SHM_LC_CANCEL_REQUESTED));
+        }
+    }
+
+    for (size_t k = 0; k < ARRAY_CARDINALITY(metrics); k++) {
+        promHeader(f, metrics[k].name, metrics[k].help);
+        for (size_t i = 0; i < snap->nsegs; i++) {
+            const StatSegment *ss = &snap->segs[i];
+            for (size_t j = 0; j < ss->njobs; j++) {
+                const StatJob *job = &ss->jobs[j];
+                char v[32];
+                if (!promJobShown(ss, job) || !promValue(job, metrics[k].m, v, sizeof(v)))
+                    continue;
+                fputs(metrics[k].name, f);
+                promJobLabels(f, ss, job);
+                fprintf(f, "} %s\n", v);
+            }
+        }
+    }
+
+    promHeader(f, "virtsup_jobs", "Jobs listed, by state, over live supervisors.");
+    for (uint32_t s = VIR_SHM_STATE_QUEUED; s < VIR_SHM_STATE_LAST; s++)
+        fprintf(f, "virtsup_jobs{state=\"%s\"} %" PRIu64 "\n", stateNames[s], counts[s]);
+    fprintf(f, "virtsup_jobs{state=\"inconsistent\"} %" PRIu64 "\n", inconsistent);
+}
+
+/* ---- --gc --------------------------------------------------------------- */
+
+/* "<pid>-<start time>.seg", as virShmSegmentCreate names a segment. */
+static bool parseSegmentName(const char *name, pid_t *pid, uint64_t *start)
+{
+    char *end;
+    unsigned long long p, s;
+
+    errno = 0;
+    p = strtoull(name, &end, 10);
+    if (errno || end == name || *end != '-' || p == 0 || p > INT32_MAX)
+        return false;
+    name = end + 1;
+    s = strtoull(name, &end, 10);
+    if (errno || end == name || STRNEQ(end, ".seg"))
+        return false;
+    *pid = (pid_t)p;
+    *start = s;
+    return true;
+}
+
+static bool processGone(pid_t pid, uint64_t start)
+{
+    return virShmProcStartTime(pid) != start;
+}
+
+/* Decide whether segment @name is stale. A readable segment is stale when
+ * its supervisor is gone (and, if its name carries a supervisor too, that
+ * one is gone as well); an unreadable one only when its name says whose it
+ * is and that process is gone. @why says what was found. */
+static bool gcIsStale(const char *path, const char *name, pid_t *pid,
+                      const struct stat *st, char **why, bool *unreadable)
+{
+    virShmSegment *seg;
+    pid_t npid = -1;
+    uint64_t nstart = 0;
+    bool named = parseSegmentName(name, &npid, &nstart);
+    bool stale;
+    struct stat fst;
+
+    *unreadable = false;
+    virResetLastError();
+    if (!(seg = virShmSegmentOpen(path))) {
+        *unreadable = true;
+        *why = segmentOpenError(path);
+        virResetLastError();
+        *pid = named ? npid : -1;
+        return named && processGone(npid, nstart);
+    }
+    if (fstat(seg->fd, &fst) < 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
+        virShmSegmentClose(seg);
+        *unreadable = true;
+        *why = xasprintf("cannot open segment %s: it changed while being opened", path);
+        *pid = -1;
+        return false;
+    }
+    *pid = ((const virShmHeader *)seg->base)->supervisor_pid;
+    stale = !virShmSupervisorAlive(seg);
+    if (stale && named)
+        stale = processGone(npid, nstart);
+    virShmSegmentClose(seg);
+    return stale;
+}
+
+static int runGC(const Options *opts)
+{
+    char *rundir;
+    VIR_AUTOCLOSE dirfd = -1;
+    bool missing;
+    char **names;
+    size_t n, removed = 0;
+    int err, ret = EXIT_OK;
+
+    if (!(rundir = resolveRundir(opts)))
+        return EXIT_READ;
+    if ((dirfd = openRundir(rundir, &missing)) < 0) {
+        if (missing)
+            printf("no supervisors\n");
+        free(rundir);
+        return missing ? EXIT_OK : EXIT_READ;
+    }
+    names = listSegments(dirfd, &n, &err);
+    if (err) {
+        statWarn("cannot read run directory %s: %s", rundir, strerror(err));
+        ret = EXIT_READ;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *path = xasprintf("%s/%s", rundir, names[i]);
+        char *why = NULL;
+        struct stat st;
+        pid_t pid;
+        bool unreadable;
+
+        if (checkSegmentFile(dirfd, names[i], &st, &why) < 0) {
+            statWarn("cannot open segment %s: %s", path, why);
+            ret = EXIT_READ;
+        } else if (gcIsStale(path, names[i], &pid, &st, &why, &unreadable)) {
+            /* unlinkat on the directory we listed: a name, never a path
+             * that could lead through a symlink elsewhere. */
+            if (unlinkat(dirfd, names[i], 0) < 0) {
+                statWarn("cannot remove stale segment %s: %s", path, strerror(errno));
+                ret = EXIT_READ;
+            } else {
+                printf("removed %sstale segment %s (supervisor %d is gone)\n",
+                       unreadable ? "unreadable " : "", path, (int)pid);
+                removed++;
+            }
+        } else if (unreadable) {
+            statWarn("%s", why);
+            ret = EXIT_READ;
+        }
+        free(why);
+        free(path);
+    }
+    if (!removed)
+        printf("no stale segments\n");
+    freeNames(names, n);
+    free(rundir);
+    return ret;
+}
+
+/* ---- --watch ------------------------------------------------------------ */
+
+static struct termios savedTermios;
+static volatile sig_atomic_t termiosSaved;
+static volatile sig_atomic_t quitSignal;
+
+static void restoreTerminal(void)
+{
+    if (termiosSaved) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &savedTermios);
+        termiosSaved = 0;
+    }
+}
+
+static void onQuit(int sig)
+{
+    quitSignal = sig;
+}
+
+/* A fatal signal: put the terminal back, then die of the signal. */
+static void onFatal(int sig)
+{
+    restoreTerminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void fmtNow(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm))
+        snprintf(buf, len, "%lld", (long long)t);
+}
+
+static size_t terminalRows(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+        return ws.ws_row;
+    return 0;
+}
+
+static int runWatch(const Options *opts)
+{
+    bool outTTY = isatty(STDOUT_FILENO);
+    bool inTTY = isatty(STDIN_FILENO);
+    struct sigaction sa = { 0 };
+    sigset_t block, waitmask;
+    struct timespec interval;
+    int ret = EXIT_OK;
+
+    interval.tv_sec = (time_t)opts->interval;
+    interval.tv_nsec = (long)((opts->interval - (double)interval.tv_sec) * 1e9);
+
+    /* SIGINT and SIGTERM are blocked except inside ppoll, so one that
+     * comes while we draw is seen at the next wait, never lost. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &waitmask);
+    sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGTERM);
+    sigdelset(&waitmask, SIGHUP);
+    sa.sa_handler = onQuit;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    if (inTTY && tcgetattr(STDIN_FILENO, &savedTermios) == 0) {
+        struct termios raw = savedTermios;
+        termiosSaved = 1;
+        sa.sa_handler = onFatal;
+        sa.sa_flags = SA_RESETHAND;
+        sigaction(SIGQUIT, &sa, NULL);
+        sigaction(SIGSEGV, &sa, NULL);
+        sigaction(SIGABRT, &sa, NULL);
+        atexit(restoreTerminal);
+        /* Keystrokes one at a time and not echoed; ISIG stays on so that
+         * Ctrl-C still raises SIGINT. */
+        raw.c_lflag &= ~(ICANON | ECHO);
+        raw.c_cc[VMIN] = 1;
+        raw.c_cc[VTIME] = 0;
+        if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0) {
+            statWarn("cannot set up the terminal: %s", strerror(errno));
+            termiosSaved = 0;
+        }
+    }
+
+    while (!quitSignal) {
+        StatSnapshot snap;
+        char now[64];
+        size_t rows = outTTY ? terminalRows() : 0;
+
+        fmtNow(now, sizeof(now));
+        if (outTTY)
+            fputs("\033[H\033[2J", stdout);
+        printf(PROG " " VIRTSUP_VERSION "  %s  every %gs  %s\n\n", now, opts->interval,
+               inTTY ? "(q to quit)" : "");
+        if (snapshotTake(opts, &snap) == 0)
+            printTable(stdout, &snap, opts->all, rows > 4 ? rows - 4 : 0);
+        snapshotFree(&snap);
+        if (fflush(stdout) == EOF) {
+            statWarn("cannot write the output: %s", strerror(errno));
+            ret = EXIT_READ;
+            break;
+        }
+
+        struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+        int r = ppoll(termiosSaved ? &pfd : NULL, termiosSaved ? 1 : 0, &interval, &waitmask);
+        if (r < 0 && errno != EINTR) {
+            statWarn("cannot wait for input: %s", strerror(errno));
+            ret = EXIT_READ;
+            break;
+        }
+        if (r > 0) {
+            char c;
+            ssize_t n = read(STDIN_FILENO, &c, 1);
+            if (n == 0 || (n == 1 && (c == 'q' || c == 'Q')))
+                break;
+        }
+    }
+    restoreTerminal();
+    if (outTTY)
+        fputc('\n', stdout);
+    return ret;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fputs("Usage: " PROG " [OPTION]...\n"
+          "Show the jobs of the libvirtsup supervisors on this host.\n"
+          "\n"
+          "  -a, --all              also show ended jobs still in the ring, with their error\n"
+          "  -j, --json             print one JSON document\n"
+          "  -p, --prometheus       print metrics in the Prometheus text format\n"
+          "  -w, --watch[=SECONDS]  redraw the table every SECONDS (default 1; q quits)\n"
+          "      --gc               remove the segments of supervisors that are gone\n"
+          "  -r, --rundir DIR       read DIR instead of the default run directory\n"
+          "  -h, --help             show this help and exit\n"
+          "  -V, --version          show the version and exit\n"
+          "\n"
+          "Exit status: 0 ok, 1 a segment or the run directory could not be read,\n"
+          "2 usage error. See virtsup-stat(1).\n", f);
+}
+
+static int parseInterval(const char *arg, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(arg, &end);
+    if (errno || end == arg || *end || !isfinite(v) || v < 0.05 || v > 86400)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_GC = 256 };
+    static const struct option longopts[] = {
+        { "all", no_argument, NULL, 'a' },
+        { "json", no_argument, NULL, 'j' },
+        { "prometheus", no_argument, NULL, 'p' },
+        { "watch", optional_argument, NULL, 'w' },
+        { "gc", no_argument, NULL, OPT_GC },
+        { "rundir", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    Options opts = { .mode = OUT_TABLE, .interval = 1.0 };
+    unsigned modes = 0;
+    struct sigaction sa = { 0 };
+    StatSnapshot snap;
+    int c, ret;
+
+    while ((c = getopt_long(argc, argv, "ajpw::r:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            opts.all = true;
+            break;
+        case 'j':
+            opts.mode = OUT_JSON;
+            modes++;
+            break;
+        case 'p':
+            opts.mode = OUT_PROMETHEUS;
+            modes++;
+            break;
+        case OPT_GC:
+            opts.mode = OUT_GC;
+            modes++;
+            break;
+        case 'w':
+            opts.watch = true;
+            if (optarg && parseInterval(optarg, &opts.interval) < 0) {
+                statWarn("invalid --watch interval '%s': expected seconds between 0.05 and 86400",
+                      optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'r':
+            opts.rundir = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return fflush(stdout) == EOF ? EXIT_READ : EXIT_OK;
+        case 'V':
+            printf(PROG " " VIRTSUP_VERSION "\n");
+            return fflush(stdout) == EOF ? EXIT_READ : EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        statWarn("unexpected argument '%s'", argv[optind]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (modes > 1 || (opts.watch && modes)) {
+        statWarn("--json, --prometheus, --gc and --watch exclude each other");
+        return EXIT_USAGE;
+    }
+
+    sa.sa_handler = onBus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+
+    if (opts.mode == OUT_GC) {
+        ret = runGC(&opts);
+    } else if (opts.watch) {
+        ret = runWatch(&opts);
+    } else {
+        ret = snapshotTake(&opts, &snap) < 0 ? EXIT_READ : EXIT_OK;
+        if (ret == EXIT_OK) {
+            if (snap.any_error)
+                ret = EXIT_READ;
+            if (opts.mode == OUT_JSON)
+                printJSON(stdout, &snap);
+            else if (opts.mode == OUT_PROMETHEUS)
+                printPrometheus(stdout, &snap);
+            else
+                printTable(stdout, &snap, opts.all, 0);
+        }
+        snapshotFree(&snap);
+    }
+    if (fflush(stdout) == EOF || ferror(stdout)) {
+        statWarn("cannot write the output: %s", strerror(errno));
+        ret = EXIT_READ;
+    }
+    return ret;
+}
