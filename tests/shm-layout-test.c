@@ -1,0 +1,148 @@
+/*
+ * shm-layout-test.c: the status segment layout is an ABI. Every offset and
+ * size written in shm/segment.h and docs/SEGMENT-ABI.md is checked here.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "shm/segment.h"
+
+#define OFF(type, field, off) assert_int_equal(offsetof(type, field), (off))
+#define SIZE(type, field, sz) assert_int_equal(sizeof(((type *)0)->field), (sz))
+
+static void testConstants(void **state)
+{
+    (void)state;
+    /* "VSUPSEG1" read as a little-endian 64-bit word. */
+    const char text[8] = { 'V', 'S', 'U', 'P', 'S', 'E', 'G', '1' };
+    uint64_t word = 0;
+    for (int i = 7; i >= 0; i--)
+        word = (word << 8) | (uint8_t)text[i];
+    assert_true(word == VIR_SHM_MAGIC);
+
+    assert_int_equal(VIR_SHM_ABI_VERSION, 1);
+    assert_int_equal(VIR_SHM_PAGE_SIZE, 4096);
+    assert_int_equal(VIR_SHM_HEADER_SIZE, 4096);
+    assert_int_equal(VIR_SHM_SLOT_SIZE, 8192);
+    assert_int_equal(VIR_SHM_PROGRESS_OFFSET, 0);
+    assert_int_equal(VIR_SHM_LIFECYCLE_OFFSET, 4096);
+    assert_int_equal(VIR_SHM_MAX_SLOTS, 65536);
+    assert_int_equal(VIR_SHM_OP_MAX, 48);
+    assert_int_equal(VIR_SHM_TARGET_MAX, 96);
+    assert_int_equal(VIR_SHM_PHASE_MAX, 64);
+    assert_int_equal(VIR_SHM_ERROR_MAX, 512);
+
+    assert_int_equal(VIR_SHM_STATE_EMPTY, 0);
+    assert_int_equal(VIR_SHM_STATE_QUEUED, 1);
+    assert_int_equal(VIR_SHM_STATE_RUNNING, 2);
+    assert_int_equal(VIR_SHM_STATE_COMPLETED, 3);
+    assert_int_equal(VIR_SHM_STATE_FAILED, 4);
+    assert_int_equal(VIR_SHM_STATE_CANCELLED, 5);
+    assert_int_equal(VIR_SHM_STATE_LAST, 6);
+
+    assert_int_equal(VIR_SHM_LC_CANCEL_REQUESTED, 0x01);
+    assert_int_equal(VIR_SHM_LC_CANCEL_ACKED, 0x02);
+    assert_int_equal(VIR_SHM_LC_STALLED, 0x04);
+    assert_int_equal(VIR_SHM_LC_KILLED, 0x08);
+    assert_int_equal(VIR_SHM_LC_REPAIRED, 0x10);
+    assert_int_equal(VIR_SHM_PR_INITIALIZED, 0x01);
+    assert_int_equal(VIR_SHM_PR_HAS_ETA, 0x02);
+    assert_int_equal(VIR_SHM_PR_CANCEL_ACK, 0x04);
+    assert_int_equal(VIR_SHM_HDR_CLOSED, 0x01);
+}
+
+static void testHeader(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(virShmHeader), 4096);
+    OFF(virShmHeader, magic, 0);                  SIZE(virShmHeader, magic, 8);
+    OFF(virShmHeader, abi_version, 8);            SIZE(virShmHeader, abi_version, 4);
+    OFF(virShmHeader, header_size, 12);           SIZE(virShmHeader, header_size, 4);
+    OFF(virShmHeader, slot_size, 16);             SIZE(virShmHeader, slot_size, 4);
+    OFF(virShmHeader, nslots, 20);                SIZE(virShmHeader, nslots, 4);
+    OFF(virShmHeader, progress_offset, 24);       SIZE(virShmHeader, progress_offset, 4);
+    OFF(virShmHeader, lifecycle_offset, 28);      SIZE(virShmHeader, lifecycle_offset, 4);
+    OFF(virShmHeader, supervisor_pid, 32);        SIZE(virShmHeader, supervisor_pid, 4);
+    OFF(virShmHeader, owner_uid, 36);             SIZE(virShmHeader, owner_uid, 4);
+    OFF(virShmHeader, supervisor_start_time, 40); SIZE(virShmHeader, supervisor_start_time, 8);
+    OFF(virShmHeader, created_realtime_ns, 48);   SIZE(virShmHeader, created_realtime_ns, 8);
+    OFF(virShmHeader, flags, 56);                 SIZE(virShmHeader, flags, 4);
+    OFF(virShmHeader, reserved0, 60);             SIZE(virShmHeader, reserved0, 4);
+    OFF(virShmHeader, next_job_id, 64);           SIZE(virShmHeader, next_job_id, 8);
+    OFF(virShmHeader, reserved, 72);              SIZE(virShmHeader, reserved, 4024);
+}
+
+static void testProgress(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(virShmProgressData), 112);
+    OFF(virShmProgressData, type, 0);         SIZE(virShmProgressData, type, 4);
+    OFF(virShmProgressData, flags, 4);        SIZE(virShmProgressData, flags, 4);
+    OFF(virShmProgressData, percent, 8);      SIZE(virShmProgressData, percent, 4);
+    OFF(virShmProgressData, reserved0, 12);   SIZE(virShmProgressData, reserved0, 4);
+    OFF(virShmProgressData, elapsed_ms, 16);  SIZE(virShmProgressData, elapsed_ms, 8);
+    OFF(virShmProgressData, eta_ms, 24);      SIZE(virShmProgressData, eta_ms, 8);
+    OFF(virShmProgressData, bytes_done, 32);  SIZE(virShmProgressData, bytes_done, 8);
+    OFF(virShmProgressData, bytes_total, 40); SIZE(virShmProgressData, bytes_total, 8);
+    OFF(virShmProgressData, phase, 48);       SIZE(virShmProgressData, phase, 64);
+
+    assert_int_equal(sizeof(virShmProgress), 136);
+    OFF(virShmProgress, seq, 0);              SIZE(virShmProgress, seq, 4);
+    OFF(virShmProgress, cancel_requested, 4); SIZE(virShmProgress, cancel_requested, 4);
+    OFF(virShmProgress, job_id, 8);           SIZE(virShmProgress, job_id, 8);
+    OFF(virShmProgress, data, 16);            SIZE(virShmProgress, data, 112);
+    OFF(virShmProgress, updates, 128);        SIZE(virShmProgress, updates, 8);
+}
+
+static void testLifecycle(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(virShmLifecycleData), 840);
+    OFF(virShmLifecycleData, job_id, 0);             SIZE(virShmLifecycleData, job_id, 8);
+    OFF(virShmLifecycleData, generation, 8);         SIZE(virShmLifecycleData, generation, 8);
+    OFF(virShmLifecycleData, state, 16);             SIZE(virShmLifecycleData, state, 4);
+    OFF(virShmLifecycleData, flags, 20);             SIZE(virShmLifecycleData, flags, 4);
+    OFF(virShmLifecycleData, worker_pid, 24);        SIZE(virShmLifecycleData, worker_pid, 4);
+    OFF(virShmLifecycleData, exit_status, 28);       SIZE(virShmLifecycleData, exit_status, 4);
+    OFF(virShmLifecycleData, term_signal, 32);       SIZE(virShmLifecycleData, term_signal, 4);
+    OFF(virShmLifecycleData, error_code, 36);        SIZE(virShmLifecycleData, error_code, 4);
+    OFF(virShmLifecycleData, start_realtime_ns, 40); SIZE(virShmLifecycleData, start_realtime_ns, 8);
+    OFF(virShmLifecycleData, end_realtime_ns, 48);   SIZE(virShmLifecycleData, end_realtime_ns, 8);
+    OFF(virShmLifecycleData, rate_bps, 56);          SIZE(virShmLifecycleData, rate_bps, 8);
+    OFF(virShmLifecycleData, eta_ms, 64);            SIZE(virShmLifecycleData, eta_ms, 8);
+    OFF(virShmLifecycleData, final, 72);             SIZE(virShmLifecycleData, final, 112);
+    OFF(virShmLifecycleData, op, 184);               SIZE(virShmLifecycleData, op, 48);
+    OFF(virShmLifecycleData, target, 232);           SIZE(virShmLifecycleData, target, 96);
+    OFF(virShmLifecycleData, error, 328);            SIZE(virShmLifecycleData, error, 512);
+
+    assert_int_equal(sizeof(virShmLifecycle), 848);
+    OFF(virShmLifecycle, seq, 0);       SIZE(virShmLifecycle, seq, 4);
+    OFF(virShmLifecycle, reserved0, 4); SIZE(virShmLifecycle, reserved0, 4);
+    OFF(virShmLifecycle, data, 8);      SIZE(virShmLifecycle, data, 840);
+}
+
+static void testSlotOffsets(void **state)
+{
+    (void)state;
+    assert_true(virShmSlotProgressOffset(0) == 4096);
+    assert_true(virShmSlotProgressOffset(1) == 4096 + 8192);
+    assert_true(virShmSlotProgressOffset(65535) == 4096 + 65535ull * 8192);
+    /* Every progress page starts on a page boundary: a worker maps it alone. */
+    for (uint32_t i = 0; i < 100; i++)
+        assert_int_equal(virShmSlotProgressOffset(i) % 4096, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(testConstants),
+        cmocka_unit_test(testHeader),
+        cmocka_unit_test(testProgress),
+        cmocka_unit_test(testLifecycle),
+        cmocka_unit_test(testSlotOffsets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
