@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# virtsup-stat against real segments written by build/tests/segwriter:
+# live, stale, finished, inconsistent, corrupt and hostile ones; the table,
+# --all, --json (parsed by jq), --prometheus (checked line by line), --gc,
+# --watch, the options and exit codes, and one run under valgrind.
+set -euo pipefail
+
+B=${B:-build}
+STAT=$B/virtsup-stat
+SEGW=$B/tests/segwriter
+VERSION=$(sed -n 's/^VERSION *:= *//p' GNUmakefile)
+for p in "$STAT" "$SEGW"; do
+    [ -x "$p" ] || { echo "missing $p: run make first"; exit 1; }
+done
+command -v jq >/dev/null || { echo "jq is not installed"; exit 77; }
+
+T=$(mktemp -d)
+holders=()
+cleanup() {
+    for p in "${holders[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+failures=0
+pass() { echo "ok: $1"; }
+fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+# check DESCRIPTION COMMAND...: the command's success is the check.
+check() {
+    local desc=$1
+    shift
+    if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+# segment DIR [--hold] ARGS...: make a segment; sets SEG and SUP (its pid).
+segment() {
+    local dir=$1 hold=0 out
+    shift
+    [ "${1:-}" = --hold ] && hold=1
+    out=$("$SEGW" --rundir "$dir" "$@")
+    SEG=${out% *}
+    SUP=${out##* }
+    if [ $hold = 1 ]; then holders+=("$SUP"); fi
+}
+# The cell of column COL (1-based) in the table row whose JOB is JOB for
+# supervisor SUP. Columns are separated by two or more spaces.
+cell() {
+    awk -v sup="$2" -v job="$3" -v col="$4" '
+        { n = split($0, f, /  +/); if (f[1] == "") { for (i = 1; i < n; i++) f[i] = f[i + 1]; n-- } }
+        f[1] == sup && f[2] == job { print f[col]; exit }' "$1"
+}
+# Wait (polling, bounded) until COMMAND succeeds.
+wait_until() {
+    local end=$((SECONDS + 60))
+    until "$@"; do
+        [ $SECONDS -lt $end ] || return 1
+        sleep 0.05
+    done
+}
+
+# ---- empty and missing run directories --------------------------------------
+mkdir -m 0755 "$T/empty"
+rc=0; out=$("$STAT" --rundir "$T/empty") || rc=$?
+check "empty run directory: 'no supervisors', exit 0" test "$rc:$out" = "0:no supervisors"
+rc=0; out=$("$STAT" --rundir "$T/missing") || rc=$?
+check "missing run directory: 'no supervisors', exit 0" test "$rc:$out" = "0:no supervisors"
+rc=0; out=$("$STAT" --rundir "$T/missing" --json | jq -c '.segments') || rc=$?
+check "missing run directory: JSON with no segments" test "$rc:$out" = "0:[]"
+rc=0; out=$(VIRTSUP_RUNDIR="$T/empty" "$STAT") || rc=$?
+check "VIRTSUP_RUNDIR is the default run directory" test "$rc:$out" = "0:no supervisors"
+
+# ---- a live supervisor, a stale one, hostile strings -----------------------
+R=$T/run
+mkdir -m 0755 "$R"
+segment "$R" --hold \
+    --job op=domain.save,target=test,pct=42,done=100,total=1000,eta=5000,rate=67108864,worker=4242,age=90000,phase=writing \
+    --job state=queued,op=domain.restore,target=vm2 \
+    --job op=domain.core.dump,target=vm3,pct=10,leta=65000,cancel=1,stalled=1,worker=4243,rate=1536 \
+    --job state=completed,op=domain.save,target=done1,pct=100,dur=75000,done=1000,total=1000 \
+    --job state=failed,op=domain.save,target=vm5,pct=12,dur=3000,code=38,exit=1,error=no%20space%20left%20on%20device \
+    --job op=network.create,target=other,pct=77,otherjob=1 \
+    --job op=domain.create,target=vm7,oddseq=1
+A=$SUP
+SEG_A=$SEG
+segment "$R"
+S=$SUP
+HOSTILE_TARGET=$'a"b\\c\nd\x01e\xef\xbf\xbdf'
+segment "$R" --hold \
+    --job 'op=x%22y%1B%5D0%3Bowned%07,target=a%22b%5Cc%0Ad%01e%FFf,pct=5,phase=p%0A%22q' \
+    --job 'state=failed,op=ok,target=t,dur=1,error=line1%0Aline2%09%22quoted%22%5C%1B[31m' \
+    --job 'unterminated=1'
+H=$SUP
+
+rc=0; "$STAT" --rundir "$R" >"$T/table" 2>"$T/table.err" || rc=$?
+check "table: exit 0, nothing on stderr" test "$rc:$(cat "$T/table.err")" = "0:"
+check "table: header" grep -Eq '^SUPERVISOR +JOB +OP +TARGET +STATE +PCT +ELAPSED +ETA +RATE +WORKER$' "$T/table"
+check "table: running job's op and target" test "$(cell "$T/table" "$A" 1 3)/$(cell "$T/table" "$A" 1 4)" = "domain.save/test"
+check "table: running job's state" test "$(cell "$T/table" "$A" 1 5)" = "running"
+check "table: running job's percent" test "$(cell "$T/table" "$A" 1 6)" = "42%"
+el=$(cell "$T/table" "$A" 1 7)
+check "table: running job's elapsed from its start (1:30 or a little more, got $el)" \
+    grep -Eq '^(1:[3-5][0-9]|[2-9]:[0-9][0-9])$' <<<"$el"
+check "table: ETA from the worker" test "$(cell "$T/table" "$A" 1 8)" = "0:05"
+check "table: rate in binary units" test "$(cell "$T/table" "$A" 1 9)" = "64.0MiB/s"
+check "table: worker pid" test "$(cell "$T/table" "$A" 1 10)" = "4242"
+check "table: queued job" test "$(cell "$T/table" "$A" 2 5)/$(cell "$T/table" "$A" 2 6)/$(cell "$T/table" "$A" 2 7)" = "queued/-/-"
+check "table: cancelling and stalled markers" test "$(cell "$T/table" "$A" 3 5)" = "cancelling,stalled"
+check "table: ETA from the supervisor when the worker gives none" test "$(cell "$T/table" "$A" 3 8)" = "1:05"
+check "table: small rate" test "$(cell "$T/table" "$A" 3 9)" = "1.5KiB/s"
+check "table: progress page of another job ignored" test "$(cell "$T/table" "$A" 6 6)" = "-"
+check "table: odd sequence shown as inconsistent" test "$(cell "$T/table" "$A" slot:7 5)" = "inconsistent"
+check "table: ended jobs hidden without --all" test -z "$(cell "$T/table" "$A" 4 5)$(cell "$T/table" "$A" 5 5)"
+check "table: stale supervisor on one line" test "$(grep -c "^ *$S " "$T/table"):$(cell "$T/table" "$S" - 5)" = "1:stale"
+check "table: no control characters from hostile strings" \
+    test "$(LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]' "$T/table" || true)" = 0
+check "table: hostile target made printable" test "$(cell "$T/table" "$H" 1 4)" = $'a"b\\c?d?e?f'
+check "table: one line per job (header, 5 of A, stale S, 2 of H)" test "$(wc -l <"$T/table")" = 9
+
+rc=0; "$STAT" --rundir "$R" --all >"$T/all" || rc=$?
+check "--all: exit 0" test $rc = 0
+check "--all: ERROR column" grep -q '  WORKER  ERROR$' "$T/all"
+check "--all: completed job with its duration" test "$(cell "$T/all" "$A" 4 5)/$(cell "$T/all" "$A" 4 6)/$(cell "$T/all" "$A" 4 7)" = "completed/100%/1:15"
+check "--all: failed job with its error" test "$(cell "$T/all" "$A" 5 5)/$(cell "$T/all" "$A" 5 11)" = "failed/no space left on device"
+check "--all: hostile error made printable" test "$(cell "$T/all" "$H" 2 11)" = 'line1?line2?"quoted"\?[31m'
+err=$(cell "$T/all" "$H" 3 11)
+check "--all: long error truncated to 60 characters" test "${#err}" = 60 -a "${err: -3}" = "..."
+
+# ---- JSON ---------------------------------------------------------------------
+rc=0; "$STAT" --rundir "$R" --all --json >"$T/json" || rc=$?
+check "--json: exit 0 and valid JSON" jq -e . "$T/json" >/dev/null
+check "--json: version and run directory" \
+    jq -e --arg v "$VERSION" --arg r "$R" '.version == $v and .rundir == $r' "$T/json" >/dev/null
+j() { jq -e --argjson a "$A" --argjson s "$S" --argjson h "$H" "$@" "$T/json" >/dev/null; }
+check "--json: three segments, one stale" \
+    j '(.segments | length) == 3 and ([.segments[] | select(.stale)] | map(.supervisor_pid)) == [$s]'
+check "--json: segment fields" \
+    j --arg p "$SEG_A" '.segments[] | select(.supervisor_pid == $a) | .path == $p and .error == null and .nslots == 8'
+jobA() { j --argjson id "$1" ".segments[] | select(.supervisor_pid == \$a) | .jobs[] | select(.id == \$id) | $2"; }
+check "--json: running job" jobA 1 '.state == "running" and .percent == 42 and .eta_ms == 5000 and .rate_bps == 67108864 and .worker_pid == 4242 and .elapsed_ms >= 90000'
+check "--json: running job's progress" jobA 1 '.progress.source == "worker" and .progress.bytes_done == 100 and .progress.bytes_total == 1000 and .progress.phase == "writing"'
+check "--json: cancel and stall flags" jobA 3 '.cancel_requested and .stalled and .eta_ms == 65000'
+check "--json: finished jobs" jobA 4 '.state == "completed" and .elapsed_ms == 75000 and .progress.source == "final" and .eta_ms == null'
+check "--json: error of a failed job" jobA 5 '.error == "no space left on device" and .error_code == 38 and .exit_status == 1'
+check "--json: progress of another job ignored" jobA 6 '.progress == null and .percent == null'
+check "--json: inconsistent slot" \
+    j '[.segments[] | select(.supervisor_pid == $a) | .jobs[] | select(.state == "inconsistent") | .slot] == [7]'
+jobH() {
+    local id=$1 filter=$2
+    shift 2
+    j "$@" --argjson id "$id" ".segments[] | select(.supervisor_pid == \$h) | .jobs[] | select(.id == \$id) | $filter"
+}
+check "--json: hostile target round-trips (invalid byte replaced)" \
+    jobH 1 '.target == $t' --arg t "$HOSTILE_TARGET"
+check "--json: hostile op round-trips" jobH 1 '.op == $o' --arg o $'x"y\e]0;owned\a'
+check "--json: hostile phase round-trips" jobH 1 '.progress.phase == $p' --arg p $'p\n"q'
+check "--json: hostile error round-trips" jobH 2 '.error == $e' --arg e $'line1\nline2\t"quoted"\\\e[31m'
+check "--json: unterminated strings cut at their field size" \
+    jobH 3 '(.op | length) == 47 and (.target | length) == 95 and (.error | length) == 511'
+check "--json: control characters escaped as \\u00XX" grep -q 'd\\u0001e' "$T/json"
+
+# ---- Prometheus -------------------------------------------------------------------
+rc=0; "$STAT" --rundir "$R" --prometheus >"$T/prom" || rc=$?
+check "--prometheus: exit 0" test $rc = 0
+name='[a-zA-Z_:][a-zA-Z0-9_:]*'
+lv='"([^"\\]|\\[\\"n])*"'
+sample="^$name(\\{[a-zA-Z_][a-zA-Z0-9_]*=$lv(,[a-zA-Z_][a-zA-Z0-9_]*=$lv)*\\})? -?[0-9]+(\\.[0-9]+)?\$"
+comment="^# (HELP $name .+|TYPE $name (gauge|counter))\$"
+bad=$(LC_ALL=C grep -Evc -e "$sample" -e "$comment" "$T/prom" || true)
+check "--prometheus: every line well-formed" test "$bad" = 0
+check "--prometheus: every metric has HELP and TYPE" \
+    test "$(grep -c '^# HELP' "$T/prom")" = "$(grep -c '^# TYPE' "$T/prom")"
+lbl="supervisor=\"$A\",job=\"1\",op=\"domain.save\",target=\"test\""
+pm() { grep -qxF "$1" "$T/prom"; }
+check "--prometheus: percent" pm "virtsup_job_percent{$lbl} 42"
+check "--prometheus: state" pm "virtsup_job_state{$lbl,state=\"running\"} 1"
+check "--prometheus: other states 0" pm "virtsup_job_state{$lbl,state=\"completed\"} 0"
+check "--prometheus: remaining" pm "virtsup_job_remaining_seconds{$lbl} 5.000"
+check "--prometheus: bytes" pm "virtsup_job_bytes_processed{$lbl} 100"
+check "--prometheus: bytes total" pm "virtsup_job_bytes_total{$lbl} 1000"
+check "--prometheus: rate" pm "virtsup_job_rate_bytes_per_second{$lbl} 67108864"
+check "--prometheus: elapsed" grep -Eq "^virtsup_job_elapsed_seconds\\{$lbl\\} (9[0-9]|1[0-9][0-9])\\.[0-9]{3}\$" "$T/prom"
+check "--prometheus: stale segment" pm "virtsup_segment_stale{supervisor=\"$S\"} 1"
+check "--prometheus: live segment" pm "virtsup_segment_stale{supervisor=\"$A\"} 0"
+check "--prometheus: counts of live jobs" pm 'virtsup_jobs{state="running"} 5'
+check "--prometheus: count of queued jobs" pm 'virtsup_jobs{state="queued"} 1'
+check "--prometheus: count of inconsistent slots" pm 'virtsup_jobs{state="inconsistent"} 1'
+fffd=$'\xef\xbf\xbd'
+check "--prometheus: hostile label escaped, invalid and control bytes replaced" \
+    pm "virtsup_job_percent{supervisor=\"$H\",job=\"1\",op=\"x\\\"y${fffd}]0;owned${fffd}\",target=\"a\\\"b\\\\c\\nd${fffd}e${fffd}f\"} 5"
+
+# ---- corrupt and hostile files next to a good segment ------------------------------
+C=$T/corrupt
+mkdir -m 0755 "$C"
+segment "$C" --hold --job op=domain.save,target=good,pct=50
+G=$SUP
+for kind in magic version nslots truncate short zero; do
+    segment "$C" --hold --corrupt $kind --job target=bad
+done
+ln -s "$SEG_A" "$C/link.seg"
+mkfifo "$C/fifo.seg"
+: >"$C/not-a-segment.txt"
+rc=0; timeout 60 "$STAT" --rundir "$C" >"$T/c.out" 2>"$T/c.err" || rc=$?
+check "corrupt: exit 1" test $rc = 1
+check "corrupt: the good segment is still listed" test "$(cell "$T/c.out" "$G" 1 4)" = good
+check "corrupt: one line per bad file on stderr (8)" test "$(wc -l <"$T/c.err")" = 8
+check "corrupt: every error line is 'virtsup-stat: <what>: <why>'" \
+    test "$(grep -Evc '^virtsup-stat: (cannot open segment|segment) /[^ ]+\.seg:? .+' "$T/c.err" || true)" = 0
+for want in 'bad magic' 'unsupported ABI version 99' 'truncated' 'too small for a header' 'symbolic link' 'not a regular file'; do
+    check "corrupt: reported: $want" grep -q "$want" "$T/c.err"
+done
+rc=0; "$STAT" --rundir "$C" --json >"$T/c.json" 2>/dev/null || rc=$?
+check "corrupt: --json still valid, exit 1, errors listed" \
+    test "$rc:$(jq '[.segments[] | select(.error != null)] | length' "$T/c.json")" = "1:8"
+
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    P=$T/perm
+    mkdir -m 0755 "$P"
+    segment "$P" --hold --job target=secret
+    cp "$STAT" "$T/virtsup-stat" && chmod 0755 "$T" "$T/virtsup-stat"
+    rc=0; setpriv --reuid=65534 --regid=65534 --clear-groups "$T/virtsup-stat" --rundir "$P" \
+        >"$T/p.out" 2>"$T/p.err" || rc=$?
+    check "unreadable segment: exit 1 and the operator's message" \
+        test "$rc:$(cat "$T/p.err")" = "1:virtsup-stat: cannot open segment $SEG: Permission denied"
+else
+    echo "skip: unreadable segment (needs root and setpriv)"
+fi
+
+# ---- --gc ----------------------------------------------------------------------
+GC=$T/gc
+mkdir -m 0755 "$GC"
+segment "$GC" --hold --job target=live
+L=$SEG
+segment "$GC" --job target=gone
+S1=$SEG
+segment "$GC" --corrupt magic --job target=gone
+S2=$SEG
+: >"$GC/notes.txt"
+rc=0; "$STAT" --rundir "$GC" --gc >"$T/gc.out" 2>"$T/gc.err" || rc=$?
+check "--gc: exit 0" test "$rc:$(cat "$T/gc.err")" = "0:"
+check "--gc: removed the stale segment" test ! -e "$S1"
+check "--gc: removed the unreadable stale segment" test ! -e "$S2"
+check "--gc: said what it removed" test "$(grep -c '^removed .*stale segment' "$T/gc.out")" = 2
+check "--gc: kept the live segment and other files" test -e "$L" -a -e "$GC/notes.txt"
+cp "$SEG_A" "$T/outside.seg"
+segment "$T" --job target=outside-stale
+ln -s "$SEG" "$GC/link.seg"
+mkfifo "$GC/fifo.seg"
+rc=0; timeout 60 "$STAT" --rundir "$GC" --gc >"$T/gc.out" 2>"$T/gc.err" || rc=$?
+check "--gc: symlink and FIFO reported, exit 1" test "$rc:$(wc -l <"$T/gc.err")" = "1:2"
+check "--gc: never follows a symlink" test -e "$SEG" -a -L "$GC/link.seg" -a -p "$GC/fifo.seg" -a -e "$L"
+check "--gc: nothing more to remove" grep -qx 'no stale segments' "$T/gc.out"
+
+# ---- --watch -------------------------------------------------------------------------
+for sig in INT TERM; do
+    true | "$STAT" --rundir "$R" --watch=0.2 >"$T/w.out" 2>"$T/w.err" &
+    wp=$!
+    redraws() { [ "$(grep -c "^virtsup-stat $VERSION " "$T/w.out")" -ge 3 ]; }
+    check "--watch=0.2: redraws (SIG$sig)" wait_until redraws
+    kill -$sig $wp
+    rc=0; wait $wp || rc=$?
+    check "--watch: exits 0 on SIG$sig" test "$rc:$(cat "$T/w.err")" = "0:"
+done
+check "--watch: no escape sequences when stdout is not a terminal" test "$(grep -c $'\e' "$T/w.out" || true)" = 0
+check "--watch: the table under the header" grep -Eq '^SUPERVISOR +JOB' "$T/w.out"
+if command -v script >/dev/null; then
+    rc=0
+    out=$(printf q | timeout 60 script -qec "'$STAT' --rundir '$R' --watch=0.2; echo rc=\$?; stty -a" /dev/null) || rc=$?
+    check "--watch on a terminal: quits on q" grep -q 'rc=0' <<<"$out"
+    check "--watch on a terminal: clears the screen" grep -q $'\e\[H\e\[2J' <<<"$out"
+    check "--watch on a terminal: terminal restored" grep -Eq '(^| )icanon .*(^| )echo( |$)' <<<"$(tr -d '\r' <<<"$out")"
+fi
+
+# ---- options and exit codes --------------------------------------------------------------
+rc=0; out=$("$STAT" --help) || rc=$?
+check "--help: exit 0, usage" test "$rc:${out%%$'\n'*}" = "0:Usage: virtsup-stat [OPTION]..."
+rc=0; out=$("$STAT" --version) || rc=$?
+check "--version: prints the version" test "$rc:$out" = "0:virtsup-stat $VERSION"
+for args in "--bogus" "--watch=abc" "--watch=0" "--json --prometheus" "--gc --json" "--watch --json" "extra" "--rundir"; do
+    rc=0; "$STAT" $args >/dev/null 2>"$T/u.err" || rc=$?
+    check "usage error '$args': exit 2 with a message" test "$rc" = 2 -a -s "$T/u.err"
+done
+
+# ---- valgrind --------------------------------------------------------------------------------
+if command -v valgrind >/dev/null; then
+    for args in "--all" "--all --json" "--prometheus"; do
+        rc=0
+        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+            "$STAT" --rundir "$C" $args >/dev/null 2>"$T/vg.err" || rc=$?
+        check "valgrind: clean on good and corrupt segments ($args)" test "$rc" = 1
+    done
+else
+    echo "skip: valgrind not installed"
+fi
+
+echo
+if [ $failures -gt 0 ]; then
+    echo "$failures check(s) failed"
+    exit 1
+fi
+echo "all checks passed"
