@@ -33,6 +33,8 @@
 
 #define PROG "virtsup-stat"
 
+#define STRPREFIX(s, prefix) (strncmp((s), (prefix), strlen(prefix)) == 0)
+
 enum { EXIT_OK = 0, EXIT_READ = 1, EXIT_USAGE = 2 };
 
 /* Widths of the free-text columns of the table; longer text ends in "...". */
@@ -526,14 +528,43 @@ static int checkSegmentFile(int dirfd, const char *name, struct stat *st, char *
     return 0;
 }
 
-/* The reader's error says what is wrong; prefix the path unless it is in
- * the message already. */
+/* The reader's error says what is wrong; make it "cannot read segment
+ * PATH: why" unless it already says what failed with the path. */
 static char *segmentOpenError(const char *path)
 {
     const char *msg = virGetLastErrorMessage();
+    size_t plen = strlen(path);
+
+    if (STRPREFIX(msg, "segment ") && strncmp(msg + 8, path, plen) == 0 &&
+        STRPREFIX(msg + 8 + plen, ": "))
+        return xasprintf("cannot read segment %s: %s", path, msg + 8 + plen + 2);
     if (strstr(msg, path))
         return xstrdup(msg);
     return xasprintf("cannot read segment %s: %s", path, msg);
+}
+
+/* "<pid>-<start time>.seg", as virShmSegmentCreate names a segment. */
+static bool parseSegmentName(const char *name, pid_t *pid, uint64_t *start)
+{
+    char *end;
+    unsigned long long p, s;
+
+    errno = 0;
+    p = strtoull(name, &end, 10);
+    if (errno || end == name || *end != '-' || p == 0 || p > INT32_MAX)
+        return false;
+    name = end + 1;
+    s = strtoull(name, &end, 10);
+    if (errno || end == name || STRNEQ(end, ".seg"))
+        return false;
+    *pid = (pid_t)p;
+    *start = s;
+    return true;
+}
+
+static bool processGone(pid_t pid, uint64_t start)
+{
+    return virShmProcStartTime(pid) != start;
 }
 
 static void readSegment(StatSnapshot *snap, int dirfd, const char *name, bool all)
@@ -546,6 +577,9 @@ static void readSegment(StatSnapshot *snap, int dirfd, const char *name, bool al
     memset(ss, 0, sizeof(*ss));
     ss->path = xasprintf("%s/%s", snap->rundir, name);
     ss->pid = -1;
+    /* Until the header is read, the name tells whose segment it is. */
+    if (parseSegmentName(name, &ss->pid, &ss->start_time))
+        ss->stale = processGone(ss->pid, ss->start_time);
     if (checkSegmentFile(dirfd, name, &st, &why) < 0) {
         segmentFail(snap, ss, xasprintf("cannot open segment %s: %s", ss->path, why));
         free(why);
@@ -939,7 +973,12 @@ static void printJSON(FILE *f, const StatSnapshot *snap)
         fputs("\n {\"path\":", f);
         jsonString(f, ss->path);
         if (!ss->read) {
-            fputs(",\"supervisor_pid\":null,\"stale\":null,\"error\":", f);
+            fputs(",\"supervisor_pid\":", f);
+            if (ss->pid > 0)
+                fprintf(f, "%d", (int)ss->pid);
+            else
+                fputs("null", f);
+            fprintf(f, ",\"stale\":%s,\"error\":", ss->stale ? "true" : "false");
             jsonString(f, ss->error);
             fputs(",\"jobs\":[]}", f);
             continue;
@@ -1101,30 +1140,6 @@ static void printPrometheus(FILE *f, const StatSnapshot *snap)
 }
 
 /* ---- --gc --------------------------------------------------------------- */
-
-/* "<pid>-<start time>.seg", as virShmSegmentCreate names a segment. */
-static bool parseSegmentName(const char *name, pid_t *pid, uint64_t *start)
-{
-    char *end;
-    unsigned long long p, s;
-
-    errno = 0;
-    p = strtoull(name, &end, 10);
-    if (errno || end == name || *end != '-' || p == 0 || p > INT32_MAX)
-        return false;
-    name = end + 1;
-    s = strtoull(name, &end, 10);
-    if (errno || end == name || STRNEQ(end, ".seg"))
-        return false;
-    *pid = (pid_t)p;
-    *start = s;
-    return true;
-}
-
-static bool processGone(pid_t pid, uint64_t start)
-{
-    return virShmProcStartTime(pid) != start;
-}
 
 /* Decide whether segment @name is stale. A readable segment is stale when
  * its supervisor is gone (and, if its name carries a supervisor too, that
