@@ -1,0 +1,192 @@
+/*
+ * boot-worker.c: the "boot" of a test domain or network, in stages with
+ * honest progress: each stage does real work on the guest's memory (a
+ * private mapping of up to TEST_BOOT_MAP_MAX bytes: touched, then loaded
+ * with the domain's deterministic pages), counted as bytes so percent,
+ * pacing (<test:rate>, the connection's cap), cancel and
+ * TEST_FAULT_OP_CREATE faults behave as in the I/O ops.
+ *
+ * Ops: TEST_OP_DOMAIN_CREATE and TEST_OP_NETWORK_CREATE (parse the XML,
+ * boot, propose the def), TEST_OP_DOMAIN_START and TEST_OP_NETWORK_START
+ * (boot the def given in the parameters; no result).
+ */
+#include <sys/mman.h>
+
+#include "util/internal.h"
+#define VIR_FROM_THIS VIR_FROM_TEST
+#include "util/virerror.h"
+#include "drivers/test/test-worker.h"
+
+#define TEST_BOOT_MAP_MAX   (64ull << 20)    /* guest memory actually touched */
+#define TEST_BOOT_FIRMWARE  (2ull << 20)     /* bytes of "firmware" loaded */
+#define TEST_BOOT_PER_VCPU  (64ull << 10)    /* per-vCPU state set up */
+#define TEST_BOOT_NETWORK   (4ull << 20)     /* a network's work, nominal */
+
+typedef struct bootStage {
+    const char *phase;
+    uint64_t bytes;
+    bool load;          /* fill with pages (else touch with zeroes) */
+} bootStage;
+
+static int bootRun(virJobPtr job, const bootStage *stages, size_t nstages,
+                   const uint8_t uuid[16], const testFault *f, uint32_t nf, uint64_t rate)
+{
+    virJobIO io = { .buf = NULL };
+    testFaultState faults;
+    uint64_t total = 0, map = 0;
+    uint8_t *mem = MAP_FAILED;
+    int rc = -1;
+
+    for (size_t i = 0; i < nstages; i++) {
+        total += stages[i].bytes;
+        if (stages[i].bytes > map)
+            map = stages[i].bytes;
+    }
+    if (virJobIOInit(&io, job, -1, "guest memory", total, rate) < 0)
+        return -1;
+    if (map && (mem = mmap(NULL, map, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)) == MAP_FAILED) {
+        virReportSystemError(errno, "cannot allocate %llu bytes of guest memory",
+                             (unsigned long long)map);
+        goto cleanup;
+    }
+    virJobInitialize(job, rate ? (unsigned int)(total / rate) : 0);
+    testFaultInit(&faults, f, nf, TEST_FAULT_OP_CREATE);
+    testFaultPoll(job, &faults, 0);
+
+    for (size_t i = 0; i < nstages; i++) {
+        virJobSetPhase(job, stages[i].phase);
+        for (uint64_t off = 0; off < stages[i].bytes;) {
+            size_t n = stages[i].bytes - off < io.chunk ? (size_t)(stages[i].bytes - off) : io.chunk;
+            if (stages[i].load)
+                testMemoryFill(uuid, off, mem + off, n);
+            else
+                memset(mem + off, 0, n);
+            if ((rc = virJobIOAdvance(&io, n)) < 0)
+                goto cleanup;
+            rc = -1;
+            off += n;
+            testFaultPoll(job, &faults, virJobIOPercent(&io));
+        }
+    }
+    testFaultPoll(job, &faults, 100);
+    rc = 0;
+
+ cleanup:
+    if (mem != MAP_FAILED)
+        munmap(mem, map);
+    virJobIOFree(&io);
+    return rc;
+}
+
+int testDomainBoot(virJobPtr job, const testDomainDef *def, uint64_t rate_bps)
+{
+    uint64_t memory = def->memory_kib * 1024;
+    uint64_t touched = memory < TEST_BOOT_MAP_MAX ? memory : TEST_BOOT_MAP_MAX;
+    bootStage stages[] = {
+        { "validating", 0, false },
+        { "allocating memory", touched, false },
+        { "loading firmware", touched < TEST_BOOT_FIRMWARE ? touched : TEST_BOOT_FIRMWARE, true },
+        { "starting vCPUs", def->vcpus * TEST_BOOT_PER_VCPU < touched ?
+                            def->vcpus * TEST_BOOT_PER_VCPU : touched, false },
+    };
+    const char *why;
+
+    if (testDomainDefCheck(def, &why) < 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "invalid domain to start: %s", why);
+        return -1;
+    }
+    return bootRun(job, stages, ARRAY_CARDINALITY(stages), def->uuid,
+                   def->faults, def->nfaults, rate_bps);
+}
+
+int testNetworkBoot(virJobPtr job, const testNetworkDef *def, uint64_t rate_bps)
+{
+    static const bootStage stages[] = {
+        { "validating", 0, false },
+        { "creating bridge", TEST_BOOT_NETWORK / 2, false },
+        { "configuring addresses", TEST_BOOT_NETWORK / 4, true },
+        { "starting", TEST_BOOT_NETWORK / 4, false },
+    };
+    const char *why;
+
+    if (testNetworkDefCheck(def, &why) < 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "invalid network to start: %s", why);
+        return -1;
+    }
+    return bootRun(job, stages, ARRAY_CARDINALITY(stages), def->uuid,
+                   def->faults, def->nfaults, rate_bps);
+}
+
+static void testDomainCreateRun(virJobPtr job, const void *params, size_t len)
+{
+    testJobParams p;
+    testDomainDef def;
+    const char *xml;
+    int rc;
+
+    virJobSetPhase(job, "validating");
+    if (testJobParamsGet(params, len, &p, &xml) < 0 ||
+        testDomainParseXML(xml, p.xmllen, &def) < 0) {
+        virJobFinishError(job);
+        return;
+    }
+    rc = testDomainBoot(job, &def, virJobIORateMin(p.bandwidth_bps, def.rate_bps));
+    if (rc == 0 && virJobSetResult(job, &def, sizeof(def)) < 0) {
+        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
+                            "cannot attach the domain definition to the job");
+        return;
+    }
+    testJobEnd(job, rc);
+}
+
+static void testDomainStartRun(virJobPtr job, const void *params, size_t len)
+{
+    testJobParams p;
+    const char *xml;
+
+    if (testJobParamsGet(params, len, &p, &xml) < 0) {
+        virJobFinishError(job);
+        return;
+    }
+    testJobEnd(job, testDomainBoot(job, &p.dom, virJobIORateMin(p.bandwidth_bps, p.dom.rate_bps)));
+}
+
+static void testNetworkCreateRun(virJobPtr job, const void *params, size_t len)
+{
+    testJobParams p;
+    testNetworkDef def;
+    const char *xml;
+    int rc;
+
+    virJobSetPhase(job, "validating");
+    if (testJobParamsGet(params, len, &p, &xml) < 0 ||
+        testNetworkParseXML(xml, p.xmllen, &def) < 0) {
+        virJobFinishError(job);
+        return;
+    }
+    rc = testNetworkBoot(job, &def, virJobIORateMin(p.bandwidth_bps, def.rate_bps));
+    if (rc == 0 && virJobSetResult(job, &def, sizeof(def)) < 0) {
+        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
+                            "cannot attach the network definition to the job");
+        return;
+    }
+    testJobEnd(job, rc);
+}
+
+static void testNetworkStartRun(virJobPtr job, const void *params, size_t len)
+{
+    testJobParams p;
+    const char *xml;
+
+    if (testJobParamsGet(params, len, &p, &xml) < 0) {
+        virJobFinishError(job);
+        return;
+    }
+    testJobEnd(job, testNetworkBoot(job, &p.net, virJobIORateMin(p.bandwidth_bps, p.net.rate_bps)));
+}
+
+VIR_WORKER_OP_REGISTER(testDomainCreateOp, TEST_OP_DOMAIN_CREATE, testDomainCreateRun);
+VIR_WORKER_OP_REGISTER(testDomainStartOp, TEST_OP_DOMAIN_START, testDomainStartRun);
+VIR_WORKER_OP_REGISTER(testNetworkCreateOp, TEST_OP_NETWORK_CREATE, testNetworkCreateRun);
+VIR_WORKER_OP_REGISTER(testNetworkStartOp, TEST_OP_NETWORK_START, testNetworkStartRun);

@@ -1,0 +1,305 @@
+/*
+ * test-shared.c: the parts of the test driver both halves need: the memory
+ * generator, the checksum, and the checks the library applies to what a
+ * worker sends back (a worker fed hostile XML may be compromised, so its
+ * result is checked field by field before use).
+ *
+ * Linked into the library and the worker. Keep parsers of untrusted text
+ * out of here: XML is parsed only in the worker.
+ */
+#include <endian.h>
+#include <stdio.h>
+
+#include "util/internal.h"
+#include "drivers/test/test-shared.h"
+
+_Static_assert(sizeof(testFault) == 16, "testFault layout");
+_Static_assert(sizeof(testDomainDef) == 256, "testDomainDef layout");
+_Static_assert(sizeof(testNetworkDef) == 272, "testNetworkDef layout");
+_Static_assert(sizeof(testSaveHeader) == 304, "testSaveHeader layout");
+_Static_assert(sizeof(testJobParams) == 552, "testJobParams layout");
+_Static_assert(offsetof(testDomainDef, memory_kib) % 8 == 0, "aligned");
+_Static_assert(offsetof(testSaveHeader, def) == 48, "testSaveHeader layout");
+
+/* splitmix64's finaliser: a bijection with good avalanche, a few cycles. */
+static inline uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t pageSeed(const uint8_t uuid[16], uint64_t index)
+{
+    uint64_t lo, hi;
+    memcpy(&lo, uuid, 8);
+    memcpy(&hi, uuid + 8, 8);
+    lo = le64toh(lo);
+    hi = le64toh(hi);
+    return mix64(lo ^ mix64(hi ^ mix64(index + 0x9e3779b97f4a7c15ull)));
+}
+
+/* Word j of a page is mix64(seed + (j + 1) * golden): the words are
+ * independent of each other, so the loop pipelines (several GB/s). Words
+ * are stored little-endian, so the bytes are the same on every host. */
+void testMemoryPage(const uint8_t uuid[16], uint64_t index, uint8_t *out)
+{
+    uint64_t seed = pageSeed(uuid, index);
+    for (size_t j = 0; j < TEST_PAGE_SIZE / 8; j++) {
+        uint64_t w = htole64(mix64(seed + (j + 1) * 0x9e3779b97f4a7c15ull));
+        memcpy(out + j * 8, &w, 8);
+    }
+}
+
+void testMemoryFill(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, size_t len)
+{
+    uint64_t index = offset / TEST_PAGE_SIZE;
+    uint8_t page[TEST_PAGE_SIZE];
+
+    while (len >= TEST_PAGE_SIZE) {
+        testMemoryPage(uuid, index++, buf);
+        buf += TEST_PAGE_SIZE;
+        len -= TEST_PAGE_SIZE;
+    }
+    if (len) {
+        testMemoryPage(uuid, index, page);
+        memcpy(buf, page, len);
+    }
+}
+
+uint64_t testFnv1a(uint64_t h, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+void testUUIDFormat(const uint8_t uuid[16], char out[37])
+{
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7],
+             uuid[8], uuid[9], uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]);
+}
+
+int testNameCheck(const char *name, size_t maxlen, const char **why)
+{
+    size_t len = strnlen(name, maxlen);
+
+    if (len == maxlen) {
+        *why = "name is too long or not terminated";
+        return -1;
+    }
+    if (len == 0) {
+        *why = "name is empty";
+        return -1;
+    }
+    if (name[0] == '.') {
+        *why = "name starts with '.'";
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
+            *why = "name holds a character other than letters, digits, '_', '.' and '-'";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *const faultActionNames[TEST_FAULT_LAST] = {
+    [TEST_FAULT_NONE] = "none",
+    [TEST_FAULT_SEGV] = "segv",
+    [TEST_FAULT_ABORT] = "abort",
+    [TEST_FAULT_HANG] = "hang",
+    [TEST_FAULT_IGNORE_CANCEL] = "ignore-cancel",
+    [TEST_FAULT_EXIT] = "exit",
+    [TEST_FAULT_GARBAGE] = "garbage",
+};
+
+static const struct {
+    uint32_t bit;
+    const char *name;
+} faultOps[] = {
+    { TEST_FAULT_OP_SAVE, "save" },
+    { TEST_FAULT_OP_RESTORE, "restore" },
+    { TEST_FAULT_OP_DUMP, "dump" },
+    { TEST_FAULT_OP_CREATE, "create" },
+};
+#define TEST_FAULT_OP_ALL (TEST_FAULT_OP_SAVE | TEST_FAULT_OP_RESTORE | \
+                           TEST_FAULT_OP_DUMP | TEST_FAULT_OP_CREATE)
+
+const char *testFaultActionName(uint32_t action)
+{
+    if (action == TEST_FAULT_NONE || action >= TEST_FAULT_LAST)
+        return NULL;
+    return faultActionNames[action];
+}
+
+int testFaultActionFromName(const char *name)
+{
+    for (int i = TEST_FAULT_NONE + 1; i < TEST_FAULT_LAST; i++)
+        if (STREQ(name, faultActionNames[i]))
+            return i;
+    return -1;
+}
+
+const char *testFaultOpName(uint32_t op)
+{
+    for (size_t i = 0; i < ARRAY_CARDINALITY(faultOps); i++)
+        if (faultOps[i].bit == op)
+            return faultOps[i].name;
+    return NULL;
+}
+
+int testFaultOpFromName(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_CARDINALITY(faultOps); i++)
+        if (STREQ(name, faultOps[i].name))
+            return (int)faultOps[i].bit;
+    return -1;
+}
+
+static bool isZero(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < len; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+static int faultsCheck(const testFault *faults, uint32_t nfaults, const char **why)
+{
+    if (nfaults > TEST_FAULTS_MAX) {
+        *why = "too many faults";
+        return -1;
+    }
+    for (uint32_t i = 0; i < nfaults; i++) {
+        const testFault *f = &faults[i];
+        if (f->ops == 0 || (f->ops & ~(uint32_t)TEST_FAULT_OP_ALL)) {
+            *why = "fault has an unknown or empty op set";
+            return -1;
+        }
+        if (f->at > 100) {
+            *why = "fault percent is above 100";
+            return -1;
+        }
+        if (f->action == TEST_FAULT_NONE || f->action >= TEST_FAULT_LAST) {
+            *why = "fault has an unknown action";
+            return -1;
+        }
+        if (f->reserved) {
+            *why = "fault has a non-zero reserved field";
+            return -1;
+        }
+    }
+    /* Unused slots stay zero: a def is canonical. */
+    if (!isZero(faults + nfaults, (TEST_FAULTS_MAX - nfaults) * sizeof(*faults))) {
+        *why = "unused fault slots are not zero";
+        return -1;
+    }
+    return 0;
+}
+
+int testDomainDefCheck(const testDomainDef *def, const char **why)
+{
+    if (def->magic != TEST_DOMAIN_DEF_MAGIC) {
+        *why = "bad domain definition magic";
+        return -1;
+    }
+    if (def->version != 1) {
+        *why = "unsupported domain definition version";
+        return -1;
+    }
+    if (testNameCheck(def->name, sizeof(def->name), why) < 0)
+        return -1;
+    if (def->memory_kib < TEST_MEMORY_MIN_KIB || def->memory_kib > TEST_MEMORY_MAX_KIB) {
+        *why = "memory is out of range (1 MiB to 64 GiB)";
+        return -1;
+    }
+    if (def->vcpus < 1 || def->vcpus > TEST_VCPUS_MAX) {
+        *why = "vCPU count is out of range (1 to 256)";
+        return -1;
+    }
+    if (faultsCheck(def->faults, def->nfaults, why) < 0)
+        return -1;
+    if (strnlen(def->os_type, sizeof(def->os_type)) == sizeof(def->os_type) ||
+        (STRNEQ(def->os_type, "hvm") && STRNEQ(def->os_type, "linux"))) {
+        *why = "OS type is neither 'hvm' nor 'linux'";
+        return -1;
+    }
+    return 0;
+}
+
+int testNetworkDefCheck(const testNetworkDef *def, const char **why)
+{
+    if (def->magic != TEST_NETWORK_DEF_MAGIC) {
+        *why = "bad network definition magic";
+        return -1;
+    }
+    if (def->version != 1) {
+        *why = "unsupported network definition version";
+        return -1;
+    }
+    if (testNameCheck(def->name, sizeof(def->name), why) < 0)
+        return -1;
+    if (def->bridge[0] && testNameCheck(def->bridge, sizeof(def->bridge), why) < 0) {
+        *why = "bridge name is not an interface name (1-15 of [A-Za-z0-9_.-])";
+        return -1;
+    }
+    if (!def->bridge[0] && !isZero(def->bridge, sizeof(def->bridge))) {
+        *why = "empty bridge name is not zero-filled";
+        return -1;
+    }
+    if (def->prefix > 32) {
+        *why = "IPv4 prefix is above 32";
+        return -1;
+    }
+    if (def->ipv4 == 0 && def->prefix != 0) {
+        *why = "IPv4 prefix without an address";
+        return -1;
+    }
+    if (def->ipv4 != 0 && def->prefix == 0) {
+        *why = "IPv4 address without a prefix";
+        return -1;
+    }
+    if (strnlen(def->forward, sizeof(def->forward)) == sizeof(def->forward) ||
+        (def->forward[0] && STRNEQ(def->forward, "nat") &&
+         STRNEQ(def->forward, "route") && STRNEQ(def->forward, "isolated"))) {
+        *why = "forward mode is not one of 'nat', 'route', 'isolated'";
+        return -1;
+    }
+    if (def->reserved) {
+        *why = "reserved field is not zero";
+        return -1;
+    }
+    if (faultsCheck(def->faults, def->nfaults, why) < 0)
+        return -1;
+    return 0;
+}
+
+int testJobParamsCheck(const void *blob, size_t len, const char **why)
+{
+    testJobParams p;
+
+    if (!blob || len < sizeof(p)) {
+        *why = "job parameters are too short";
+        return -1;
+    }
+    memcpy(&p, blob, sizeof(p));
+    if (p.magic != TEST_JOB_PARAMS_MAGIC || p.version != 1) {
+        *why = "job parameters have a bad magic or version";
+        return -1;
+    }
+    if (p.xmllen > TEST_XML_MAX || len - sizeof(p) != p.xmllen) {
+        *why = "job parameters' XML length does not match their size";
+        return -1;
+    }
+    return 0;
+}

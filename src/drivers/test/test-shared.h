@@ -1,0 +1,35 @@
+/*
+ * test-shared.h: helpers of the test driver used by both of its halves
+ * (defined in test-shared.c, linked into the library and the worker), on
+ * top of the calls test-proto.h declares. No parsing of untrusted text here:
+ * XML is parsed only in the worker (xml-worker.c).
+ *
+ * All calls are pure functions of their arguments: thread-safe, no errors
+ * reported through virerror (they return a static English reason instead).
+ */
+#pragma once
+
+#include "drivers/test/test-proto.h"
+
+/* Check a name: 1..TEST_NAME_MAX-1 bytes of [A-Za-z0-9_.-], not starting
+ * with '.'. Returns 0, or -1 with @why set to a static reason. */
+int testNameCheck(const char *name, size_t maxlen, const char **why);
+
+/* Fill @len bytes of domain @uuid's memory starting at byte @offset, which
+ * must be a multiple of TEST_PAGE_SIZE; the last page may be partial. */
+void testMemoryFill(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, size_t len);
+
+/* The XML names of fault actions ("segv", ...) and ops ("save", ...), as
+ * virJobInjectFault and <test:fault> spell them. NULL when out of range. */
+const char *testFaultActionName(uint32_t action);
+int testFaultActionFromName(const char *name);       /* -1 if unknown */
+const char *testFaultOpName(uint32_t op);           /* one bit */
+int testFaultOpFromName(const char *name);          /* a bit, -1 if unknown */
+
+/* Check a testJobParams blob of @len bytes: magic, version, XML length
+ * matching @len. Returns 0, or -1 with @why set. Does not check the defs
+ * inside (callers check the one the op uses). */
+int testJobParamsCheck(const void *blob, size_t len, const char **why);
+
+/* Format @uuid as 36 characters + NUL into @out. */
+void testUUIDFormat(const uint8_t uuid[16], char out[37]);

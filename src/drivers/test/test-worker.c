@@ -1,0 +1,64 @@
+/*
+ * test-worker.c: what the test driver's worker ops share: parameters,
+ * faults, the ending of a job.
+ */
+#include "util/internal.h"
+#define VIR_FROM_THIS VIR_FROM_TEST
+#include "util/virerror.h"
+#include "drivers/test/test-worker.h"
+
+void testFaultInit(testFaultState *s, const testFault *faults, uint32_t nfaults,
+                   uint32_t op)
+{
+    memset(s, 0, sizeof(*s));
+    for (uint32_t i = 0; i < nfaults && i < TEST_FAULTS_MAX; i++)
+        if (faults[i].ops & op)
+            s->faults[s->nfaults++] = faults[i];
+}
+
+void testFaultPoll(virJobPtr job, testFaultState *s, unsigned int percent)
+{
+    for (uint32_t i = 0; i < s->nfaults; i++) {
+        const char *name;
+        if ((s->fired & (1u << i)) || percent < s->faults[i].at)
+            continue;
+        s->fired |= 1u << i;
+        if ((name = testFaultActionName(s->faults[i].action)))
+            (void)virJobInjectFault(job, name);
+    }
+}
+
+int testJobParamsGet(const void *params, size_t len, testJobParams *p,
+                     const char **xml)
+{
+    const char *why = NULL;
+
+    if (testJobParamsCheck(params, len, &why) < 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "invalid test job parameters: %s", why);
+        return -1;
+    }
+    memcpy(p, params, sizeof(*p));
+    *xml = (const char *)params + sizeof(*p);
+    return 0;
+}
+
+void testJobEnd(virJobPtr job, int rc)
+{
+    if (rc == 0) {
+        virJobFinishSuccess(job);
+    } else if (rc == VIR_JOBIO_CANCELLED) {
+        if (!virJobFinishCancel(job))
+            virJobFinishFailure(job, VIR_ERR_OPERATION_ABORTED, "%s",
+                                "job stopped on a cancel request that was withdrawn");
+    } else {
+        virJobFinishError(job);
+    }
+}
+
+int testJobResourceFD(virJobPtr job, const char *what)
+{
+    int fd = virJobResourceFD(job, 0);
+    if (fd < 0)
+        virReportError(VIR_ERR_INTERNAL_ERROR, "job was given no descriptor for the %s", what);
+    return fd;
+}

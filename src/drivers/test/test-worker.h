@@ -1,0 +1,85 @@
+/*
+ * test-worker.h: the test driver's worker half, as pure functions the ops
+ * in *-worker.c wrap (and tests/testdrv-*-test.c call directly).
+ *
+ * Worker only: single-threaded, may call worker/job.h. Each function that
+ * can fail reports its error (virReportError) and returns -1; one that
+ * saw a cancel request returns VIR_JOBIO_CANCELLED (-2) without reporting.
+ * A @job may be anything the job.h calls accept (unit tests pass a fake).
+ */
+#pragma once
+
+#include "drivers/test/test-shared.h"
+#include "worker/job.h"
+#include "worker/jobio.h"
+
+#define TEST_XML_NS "http://libvirtsup.org/schemas/test/1.0"
+
+/* --- test-worker.c: helpers shared by the ops --- */
+
+/* Fires the faults of one op as the job's percent reaches each one's
+ * `at`. A fired fault may not return (segv, abort, hang, exit, garbage). */
+typedef struct testFaultState {
+    testFault faults[TEST_FAULTS_MAX];
+    uint32_t nfaults;
+    uint32_t fired;      /* bit i: fault i fired */
+} testFaultState;
+
+void testFaultInit(testFaultState *s, const testFault *faults, uint32_t nfaults,
+                   uint32_t op);
+void testFaultPoll(virJobPtr job, testFaultState *s, unsigned int percent);
+
+/* Copy and check the op's parameter blob into @p; *@xml points at the
+ * trailing XML (p->xmllen bytes). Returns 0 or -1 (error reported). */
+int testJobParamsGet(const void *params, size_t len, testJobParams *p,
+                     const char **xml);
+
+/* End a job from an op's return code: 0 success, -1 the reported error,
+ * VIR_JOBIO_CANCELLED the cancellation. */
+void testJobEnd(virJobPtr job, int rc);
+
+/* The resource descriptor an op needs, or -1 with an error reported. */
+int testJobResourceFD(virJobPtr job, const char *what);
+
+/* --- save-worker.c / restore-worker.c --- */
+
+/* Write a save image of @def with @xml to @fd, which must be seekable:
+ * header (checksum 0), XML, memory; the checksum is computed while
+ * writing and the header rewritten with pwrite at the image's first byte;
+ * then fdatasync. @rate_bps 0: unpaced. */
+int testSaveImageWrite(virJobPtr job, int fd, const testDomainDef *def,
+                       const char *xml, size_t xmllen, uint64_t rate_bps);
+
+/* Read and verify a whole save image from @fd (header, lengths, size,
+ * def, XML, every page, checksum). On success fills @out. */
+int testSaveImageVerify(virJobPtr job, int fd, uint64_t rate_bps, testDomainDef *out);
+
+/* --- dump-worker.c --- */
+
+typedef struct testMemRange {
+    uint64_t paddr;      /* guest physical address */
+    uint64_t offset;     /* byte offset in the domain's linear memory */
+    uint64_t size;
+} testMemRange;
+#define TEST_MEM_RANGES_MAX 3
+
+/* How a guest of @memory_bytes lays its RAM out, as x86 firmware does:
+ * [0, 640 KiB), then from 1 MiB up to 3 GiB, then from 4 GiB. At least
+ * two ranges (memory is at least 1 MiB). Returns the count. */
+size_t testMemRanges(uint64_t memory_bytes, testMemRange ranges[TEST_MEM_RANGES_MAX]);
+
+/* Write an ELF64 x86-64 core of @def to @fd: one PT_NOTE (NT_PRPSINFO,
+ * one NT_PRSTATUS per vCPU), one PT_LOAD per memory range; fdatasync. */
+int testElfCoreWrite(virJobPtr job, int fd, const testDomainDef *def,
+                     unsigned int flags, uint64_t rate_bps);
+
+/* --- xml-worker.c: the only place untrusted XML meets libxml2 --- */
+
+int testDomainParseXML(const char *xml, size_t len, testDomainDef *out);
+int testNetworkParseXML(const char *xml, size_t len, testNetworkDef *out);
+
+/* --- boot-worker.c --- */
+
+/* "Boot" in stages with progress, cancel and TEST_FAULT_OP_CREATE faults. */
+int testDomainBoot(virJobPtr job, const testDomainDef *def, uint64_t rate_bps);
+int testNetworkBoot(virJobPtr job, const testNetworkDef *def, uint64_t rate_bps);

@@ -1,0 +1,282 @@
+/*
+ * jobio.c: job I/O for worker functions (see jobio.h).
+ */
+#include <fcntl.h>
+#include <time.h>
+
+#include "util/internal.h"
+#define VIR_FROM_THIS VIR_FROM_JOB
+#include "util/virerror.h"
+#include "worker/job.h"
+#include "worker/jobio.h"
+
+#define NS_PER_SEC 1000000000ull
+/* Longest single sleep while paced: cancel is checked at least this often. */
+#define SLEEP_SLICE_NS (100ull * 1000 * 1000)
+
+void virJobIOBucketInit(virJobIOBucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns)
+{
+    b->rate = rate;
+    b->burst = burst > INT64_MAX ? INT64_MAX : burst;
+    b->tokens = (int64_t)b->burst;
+    b->last_ns = now_ns;
+}
+
+uint64_t virJobIOBucketTake(virJobIOBucket *b, uint64_t bytes, uint64_t now_ns)
+{
+    if (b->rate == 0)
+        return 0;
+    if (now_ns > b->last_ns) {
+        /* 128-bit: rate may be anything up to 2^64 bytes/s. */
+        unsigned __int128 add = (unsigned __int128)(now_ns - b->last_ns) * b->rate / NS_PER_SEC;
+        unsigned __int128 room = (unsigned __int128)((__int128)b->burst - b->tokens);
+        b->tokens += (int64_t)(add < room ? add : room);
+        b->last_ns = now_ns;
+    }
+    if (bytes > (uint64_t)INT64_MAX / 2)
+        bytes = INT64_MAX / 2;
+    b->tokens -= (int64_t)bytes;
+    if (b->tokens >= 0)
+        return 0;
+    unsigned __int128 debt = (unsigned __int128)(-(__int128)b->tokens);
+    unsigned __int128 wait = (debt * NS_PER_SEC + b->rate - 1) / b->rate;
+    return wait > UINT64_MAX ? UINT64_MAX : (uint64_t)wait;
+}
+
+uint64_t virJobIORateMin(uint64_t a, uint64_t b)
+{
+    if (a == 0)
+        return b;
+    if (b == 0)
+        return a;
+    return a < b ? a : b;
+}
+
+size_t virJobIOChunkSize(uint64_t rate)
+{
+    uint64_t c;
+
+    if (rate == 0)
+        return VIR_JOBIO_BUFSIZE;
+    c = rate / 10;
+    c -= c % 4096;
+    if (c < 4096)
+        c = 4096;
+    if (c > VIR_JOBIO_BUFSIZE)
+        c = VIR_JOBIO_BUFSIZE;
+    return c;
+}
+
+static uint64_t nowNs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+int virJobIOInit(virJobIO *io, virJobPtr job, int fd, const char *what,
+                 uint64_t total, uint64_t rate_bps)
+{
+    void *buf = NULL;
+    int rc;
+
+    memset(io, 0, sizeof(*io));
+    io->fd = -1;
+    if ((rc = posix_memalign(&buf, 4096, VIR_JOBIO_BUFSIZE)) != 0) {
+        virReportSystemError(rc, "cannot allocate the I/O buffer for %s", what);
+        return -1;
+    }
+    io->job = job;
+    io->fd = fd;
+    io->what = what;
+    io->buf = buf;
+    io->total = total;
+    io->chunk = virJobIOChunkSize(rate_bps);
+    virJobIOBucketInit(&io->bucket, rate_bps, io->chunk, nowNs());
+    /* Advice only; fails harmlessly on pipes and on fd -1. */
+    if (fd >= 0)
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return 0;
+}
+
+void virJobIOSetRate(virJobIO *io, uint64_t rate_bps)
+{
+    io->chunk = virJobIOChunkSize(rate_bps);
+    virJobIOBucketInit(&io->bucket, rate_bps, io->chunk, nowNs());
+}
+
+void virJobIOFree(virJobIO *io)
+{
+    free(io->buf);
+    io->buf = NULL;
+}
+
+unsigned int virJobIOPercent(const virJobIO *io)
+{
+    if (io->total == 0)
+        return 0;
+    if (io->done >= io->total)
+        return 100;
+    return (unsigned int)((unsigned __int128)io->done * 100 / io->total);
+}
+
+static bool cancelled(virJobIO *io)
+{
+    return io->job && virJobCancelRequested(io->job);
+}
+
+/* Sleep off the bucket's debt for @bytes, in slices, watching for cancel.
+ * A signal (SIGTERM on cancel) cuts a slice short: the loop then sees it. */
+static int pace(virJobIO *io, size_t bytes)
+{
+    uint64_t wait = virJobIOBucketTake(&io->bucket, bytes, nowNs());
+    uint64_t deadline;
+
+    if (wait == 0)
+        return 0;
+    deadline = nowNs() + wait;
+    for (;;) {
+        uint64_t now = nowNs();
+        if (cancelled(io))
+            return VIR_JOBIO_CANCELLED;
+        if (now >= deadline)
+            return 0;
+        uint64_t until = deadline - now > SLEEP_SLICE_NS ? now + SLEEP_SLICE_NS : deadline;
+        struct timespec ts = { (time_t)(until / NS_PER_SEC), (long)(until % NS_PER_SEC) };
+        (void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    }
+}
+
+static void progress(virJobIO *io)
+{
+    if (io->job)
+        virJobUpdateBytes(io->job, io->done, io->total);
+}
+
+int virJobIOWrite(virJobIO *io, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+
+    while (len > 0) {
+        size_t n = len < io->chunk ? len : io->chunk;
+        int rc;
+
+        if (cancelled(io))
+            return VIR_JOBIO_CANCELLED;
+        if ((rc = pace(io, n)) < 0)
+            return rc;
+        while (n > 0) {
+            ssize_t w = write(io->fd, p, n);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                virReportSystemError(errno, "cannot write %s", io->what);
+                return -1;
+            }
+            if (w == 0) {
+                virReportSystemError(EIO, "cannot write %s", io->what);
+                return -1;
+            }
+            p += w;
+            n -= (size_t)w;
+            len -= (size_t)w;
+            io->done += (uint64_t)w;
+            io->offset += (uint64_t)w;
+        }
+        progress(io);
+    }
+    return 0;
+}
+
+int virJobIORead(virJobIO *io, void *data, size_t len, size_t *got)
+{
+    uint8_t *p = data;
+
+    *got = 0;
+    while (len > 0) {
+        size_t n = len < io->chunk ? len : io->chunk;
+        int rc;
+
+        if (cancelled(io))
+            return VIR_JOBIO_CANCELLED;
+        if ((rc = pace(io, n)) < 0)
+            return rc;
+        while (n > 0) {
+            ssize_t r = read(io->fd, p, n);
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                virReportSystemError(errno, "cannot read %s", io->what);
+                return -1;
+            }
+            if (r == 0) {
+                progress(io);
+                return 0;
+            }
+            p += r;
+            n -= (size_t)r;
+            len -= (size_t)r;
+            *got += (size_t)r;
+            io->done += (uint64_t)r;
+            io->offset += (uint64_t)r;
+        }
+        progress(io);
+    }
+    return 0;
+}
+
+int virJobIOAdvance(virJobIO *io, size_t len)
+{
+    while (len > 0) {
+        size_t n = len < io->chunk ? len : io->chunk;
+        int rc;
+
+        if (cancelled(io))
+            return VIR_JOBIO_CANCELLED;
+        if ((rc = pace(io, n)) < 0)
+            return rc;
+        io->done += n;
+        len -= n;
+        progress(io);
+    }
+    return 0;
+}
+
+int virJobIOPwrite(virJobIO *io, const void *data, size_t len, uint64_t offset)
+{
+    const uint8_t *p = data;
+
+    while (len > 0) {
+        ssize_t w = pwrite(io->fd, p, len, (off_t)offset);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            virReportSystemError(errno, "cannot write %s", io->what);
+            return -1;
+        }
+        if (w == 0) {
+            virReportSystemError(EIO, "cannot write %s", io->what);
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+        offset += (uint64_t)w;
+    }
+    return 0;
+}
+
+int virJobIOSync(virJobIO *io)
+{
+    while (fdatasync(io->fd) < 0) {
+        if (errno == EINTR)
+            continue;
+        /* A pipe or socket has nothing to sync. */
+        if (errno == EINVAL || errno == EROFS)
+            return 0;
+        virReportSystemError(errno, "cannot sync %s", io->what);
+        return -1;
+    }
+    /* Advice only: the data is on disk, its cache pages may go. */
+    (void)posix_fadvise(io->fd, 0, 0, POSIX_FADV_DONTNEED);
+    return 0;
+}

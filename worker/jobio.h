@@ -1,0 +1,92 @@
+/*
+ * jobio.h: job I/O for worker functions: one large aligned buffer, full
+ * reads and writes (EINTR and short counts handled), byte counters that
+ * feed the job's progress, an optional bandwidth cap, and a cancel check
+ * between chunks. Every byte a job moves to or from its resource
+ * descriptors goes through here, so progress and pacing are the same for
+ * every op.
+ *
+ * Worker only, single-threaded: a virJobIO belongs to one worker function.
+ * Errors are reported with virReportSystemError/virReportError (then the
+ * op calls virJobFinishError).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libvirtsup/libvirtsup-common.h"
+
+#define VIR_JOBIO_BUFSIZE   (1024 * 1024)     /* bytes of the aligned buffer */
+#define VIR_JOBIO_CANCELLED (-2)               /* return value: cancel was asked */
+
+/* A token bucket: @rate bytes per second, at most @burst bytes ahead.
+ * Tokens may go negative (a debt the caller sleeps off). Pure arithmetic
+ * on the times it is given, so tests can check it without a clock. */
+typedef struct virJobIOBucket {
+    uint64_t rate;       /* bytes per second; 0: unlimited */
+    uint64_t burst;      /* bytes */
+    int64_t tokens;
+    uint64_t last_ns;    /* time of the last refill */
+} virJobIOBucket;
+
+/* Start full (@burst tokens) at @now_ns. */
+void virJobIOBucketInit(virJobIOBucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns);
+/* Take @bytes at @now_ns; returns the nanoseconds to wait before moving
+ * them so that the average stays at the rate (0: go now). */
+uint64_t virJobIOBucketTake(virJobIOBucket *b, uint64_t bytes, uint64_t now_ns);
+
+/* The smaller of two caps where 0 means "none". */
+uint64_t virJobIORateMin(uint64_t a, uint64_t b);
+
+/* Bytes moved per chunk at @rate: the whole buffer when unpaced, else
+ * about a tenth of a second's worth, in whole pages, so a slow job still
+ * checks for cancel and reports progress several times a second. */
+size_t virJobIOChunkSize(uint64_t rate);
+
+typedef struct virJobIO {
+    virJobPtr job;        /* progress and cancel go here; may be NULL */
+    int fd;               /* not owned */
+    const char *what;     /* "save image", for messages */
+    uint8_t *buf;         /* VIR_JOBIO_BUFSIZE bytes, 4096-aligned, owned */
+    size_t chunk;         /* bytes per chunk (<= VIR_JOBIO_BUFSIZE) */
+    uint64_t done;        /* bytes moved so far */
+    uint64_t total;       /* bytes expected in all (0: unknown) */
+    uint64_t offset;      /* file offset of the next byte, when seekable */
+    virJobIOBucket bucket;
+} virJobIO;
+
+/* Set up @io for @fd; @rate_bps 0: unpaced. Allocates the buffer.
+ * Returns 0, or -1 with an error reported. */
+int virJobIOInit(virJobIO *io, virJobPtr job, int fd, const char *what,
+                 uint64_t total, uint64_t rate_bps);
+/* Change the cap (e.g. once a header says how the job is paced). */
+void virJobIOSetRate(virJobIO *io, uint64_t rate_bps);
+/* Free the buffer (not the descriptor). Safe on a zeroed or freed @io. */
+void virJobIOFree(virJobIO *io);
+
+/* Write all @len bytes (any size; split into paced chunks). Checks for
+ * cancel before each chunk. Returns 0, -1 (error reported, e.g. "cannot
+ * write save image: No space left on device") or VIR_JOBIO_CANCELLED. */
+int virJobIOWrite(virJobIO *io, const void *data, size_t len);
+
+/* Read up to @len bytes; fewer only at end of file. *@got says how many.
+ * Returns 0, -1 (error reported) or VIR_JOBIO_CANCELLED. */
+int virJobIORead(virJobIO *io, void *data, size_t len, size_t *got);
+
+/* Account @len bytes of work done in memory (no descriptor: e.g. a boot
+ * stage), paced and cancellable as if they were written. Returns 0 or
+ * VIR_JOBIO_CANCELLED. */
+int virJobIOAdvance(virJobIO *io, size_t len);
+
+/* pwrite @len bytes at @offset, outside the counters and the pacing (for a
+ * header rewritten at the end). Returns 0 or -1 (error reported). */
+int virJobIOPwrite(virJobIO *io, const void *data, size_t len, uint64_t offset);
+
+/* fdatasync the descriptor, then tell the kernel the pages may go (a big
+ * dump must not push the host's cache out). Returns 0 or -1. */
+int virJobIOSync(virJobIO *io);
+
+/* Percent of the total done, 0..100 (0 when the total is unknown). */
+unsigned int virJobIOPercent(const virJobIO *io);
