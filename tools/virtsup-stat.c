@@ -845,7 +845,7 @@ static void printTable(FILE *f, const StatSnapshot *snap, bool all, size_t maxro
     }
 
     if (t.n == 0) {
-        fputs(nread ? "no jobs\n" : "no supervisors\n", f);
+        fputs(nread ? "no jobs\n" : snap->nsegs ? "no readable segments\n" : "no supervisors\n", f);
         tableFree(&t);
         return;
     }
