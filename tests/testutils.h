@@ -57,7 +57,7 @@ static inline int testCountChildren(void)
     if (!d)
         return -1;
     while ((e = readdir(d))) {
-        char path[128], buf[4096];
+        char path[300], buf[4096];
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);

@@ -1,0 +1,118 @@
+/*
+ * workerproto.h: the wire contract between the supervisor (library), the
+ * spawn helper and the workers (virtsup-worker). Shared by supervisor/ and
+ * worker/, which never include each other. Documented in docs/WORKER.md.
+ *
+ * Sockets are AF_UNIX SOCK_SEQPACKET: one record per message, descriptors
+ * passed with SCM_RIGHTS. Everything a worker sends is untrusted.
+ */
+#pragma once
+
+#include <stdint.h>
+
+/* Descriptors a worker holds when its op function starts: nothing else. */
+#define VIR_WORKER_FD_CONTROL        3  /* per-job socket to the supervisor */
+#define VIR_WORKER_FD_RESOURCE_FIRST 4  /* the job's resources: 4, 5, ... */
+/* The spawn helper holds fd 3: its socket to the supervisor. */
+#define VIR_HELPER_FD_SOCKET         3
+
+/* Worker exit codes (the exit status is the truth; see docs/WORKER.md). */
+#define VIR_WORKER_EXIT_OK          0   /* reported success */
+#define VIR_WORKER_EXIT_FAILED      1   /* reported a failure */
+#define VIR_WORKER_EXIT_CANCELLED   3   /* reported that it stopped on cancel */
+#define VIR_WORKER_EXIT_NO_REPORT   4   /* op function returned without reporting */
+#define VIR_WORKER_EXIT_SETUP       120 /* sandbox set-up failed (reported if it could) */
+#define VIR_WORKER_EXIT_PROTOCOL    121 /* bad request from the supervisor */
+#define VIR_WORKER_EXIT_UNKNOWN_OP  122 /* no such op in this worker */
+#define VIR_WORKER_EXIT_EXEC        127 /* the spawn helper could not be executed */
+
+#define VIR_PROTO_VERSION 1u
+#define VIR_PROTO_OP_MAX  48
+#define VIR_PROTO_MSG_MAX 4096              /* supervisor <-> helper records */
+#define VIR_PROTO_RESULT_MAX (64 * 1024)    /* worker result blob, bytes */
+#define VIR_PROTO_MESSAGE_MAX 1024          /* worker error message, bytes */
+#define VIR_PROTO_RESOURCES_MAX 8
+
+typedef enum {
+    /* helper -> supervisor */
+    VIR_PROTO_HELLO = 1,         /* virProtoHello; or VIR_PROTO_EXEC_FAILED */
+    VIR_PROTO_EXEC_FAILED = 2,   /* virProtoError: exec of the helper failed */
+    VIR_PROTO_SPAWNED = 3,       /* virProtoSpawned */
+    VIR_PROTO_SPAWN_FAILED = 4,  /* virProtoSpawned with err set */
+    VIR_PROTO_EXITED = 5,        /* virProtoExited */
+    /* supervisor -> helper */
+    VIR_PROTO_SPAWN = 16,        /* virProtoSpawn + fds [control, segment, params, resources...] */
+    VIR_PROTO_KILL = 17,         /* virProtoKill */
+    /* worker -> supervisor, on the job's control socket */
+    VIR_PROTO_RESULT = 32,       /* virProtoResult + message + data */
+} virProtoType;
+
+typedef struct virProtoHeader {
+    uint32_t type;               /* virProtoType */
+    uint32_t version;            /* VIR_PROTO_VERSION */
+} virProtoHeader;
+
+typedef struct virProtoHello {
+    virProtoHeader hdr;
+    int32_t pid;
+    int32_t reserved;
+} virProtoHello;
+
+typedef struct virProtoError {
+    virProtoHeader hdr;
+    int32_t err;                 /* errno */
+    int32_t reserved;
+} virProtoError;
+
+typedef struct virProtoSpawn {
+    virProtoHeader hdr;
+    uint64_t job_id;
+    uint64_t progress_offset;    /* mmap offset of the slot's progress page */
+    uint64_t params_len;         /* bytes in the params memfd */
+    uint64_t caps;               /* capabilities to keep: bit CAP_X */
+    uint64_t rlimit_as, rlimit_cpu, rlimit_nofile, rlimit_fsize; /* 0: leave */
+    uint32_t nresources;         /* descriptors after the first three */
+    uint32_t set_ids;            /* 1: switch to uid/gid, no groups */
+    uint32_t uid, gid;
+    char op[VIR_PROTO_OP_MAX];   /* NUL-terminated */
+} virProtoSpawn;
+
+typedef struct virProtoSpawned {
+    virProtoHeader hdr;
+    uint64_t job_id;
+    int32_t pid;                 /* 0 on failure */
+    int32_t err;                 /* errno on failure */
+} virProtoSpawned;
+
+typedef struct virProtoKill {
+    virProtoHeader hdr;
+    uint64_t job_id;
+    int32_t signo;
+    int32_t reserved;
+} virProtoKill;
+
+typedef struct virProtoExited {
+    virProtoHeader hdr;
+    uint64_t job_id;
+    int32_t pid;
+    int32_t code;                /* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
+    int32_t status;              /* exit status or signal number */
+    int32_t reserved;
+} virProtoExited;
+
+typedef enum {
+    VIR_PROTO_REPORT_NONE = 0,
+    VIR_PROTO_REPORT_SUCCESS = 1,
+    VIR_PROTO_REPORT_FAILURE = 2,
+    VIR_PROTO_REPORT_CANCELLED = 3,
+} virProtoReport;
+
+typedef struct virProtoResult {
+    virProtoHeader hdr;
+    uint32_t report;             /* virProtoReport */
+    int32_t code;                /* virErrorNumber, failures */
+    int32_t domain;              /* virErrorDomain, failures */
+    uint32_t message_len;        /* <= VIR_PROTO_MESSAGE_MAX, follows */
+    uint32_t data_len;           /* <= VIR_PROTO_RESULT_MAX, follows the message */
+    uint32_t reserved;
+} virProtoResult;

@@ -1,0 +1,154 @@
+/*
+ * job-priv.h: the supervisor's job record, shared by the supervisor sources and the
+ * public virJob* calls in src/job.c. Client process only.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "shm/segment.h"
+#include "supervisor/supervisor.h"
+#include "util/workerproto.h"
+
+#define VIR_JOB_MAGIC 0x4a4f4256u  /* "VBOJ" */
+#define VIR_JOB_DEAD  0xdeadbeefu
+
+/* Where a job is in its life, as the supervisor tracks it (under its lock). */
+typedef enum {
+    VIR_SUP_JOB_QUEUED,      /* waiting behind the group's worker cap */
+    VIR_SUP_JOB_SPAWNING,    /* SPAWN sent, SPAWNED not yet seen */
+    VIR_SUP_JOB_RUNNING,     /* worker pid known */
+    VIR_SUP_JOB_FINISHING,   /* exited; outcome, commit and done running */
+    VIR_SUP_JOB_DONE,        /* terminal state published */
+} virSupJobPhase;
+
+typedef enum {
+    VIR_SUP_KILL_NONE,
+    VIR_SUP_KILL_GRACE,      /* SIGKILL after the cancel grace period */
+    VIR_SUP_KILL_DEADLINE,   /* SIGKILL at the job's deadline */
+    VIR_SUP_KILL_STALL,      /* cancelled by the stall watchdog (then GRACE) */
+} virSupKillReason;
+
+typedef struct virSupSegRef virSupSegRef;
+
+struct _virJob {
+    _Atomic uint32_t magic;            /* VIR_JOB_MAGIC while valid */
+    uint64_t id;
+    uint32_t slot;
+    const virSupOp *op;
+    virSupGroup *group;
+    virSupSegRef *segref;              /* keeps the mapping alive for readers */
+    virShmProgress *progress;          /* in the segment */
+    virShmLifecycle *lifecycle;
+    char target[VIR_SHM_TARGET_MAX];
+
+    void *opaque;
+    void (*opaque_free)(void *);
+
+    /* Hand-over to the worker; closed once sent. */
+    int paramsfd;                      /* sealed memfd */
+    size_t paramslen;
+    int resfds[VIR_SUP_FDS_MAX];
+    size_t nres;
+    int ctlfd;                         /* our end of the job's control socket */
+    int evfd;                          /* eventfd, readable once the job ended */
+
+    /* Under the supervisor lock. */
+    virSupJobPhase phase;
+    pid_t pid;
+    bool cancel_requested;
+    virSupKillReason killed;
+    unsigned int grace_ms;
+    unsigned int deadline_ms;
+    uint64_t create_mono;
+    uint64_t start_mono;               /* when spawned */
+    uint64_t grace_at;                 /* mono ns; 0 none */
+    uint64_t deadline_at;              /* mono ns; 0 none */
+    uint64_t last_change_mono;         /* stall watchdog */
+    uint64_t last_sample_mono;
+    uint64_t last_bytes;
+    uint64_t last_updates;
+    uint32_t last_percent;
+    double rate_ewma;                  /* bytes/s */
+    bool stalled;
+    bool cancel_acked;
+    int exit_code, exit_status;        /* CLD_*, status */
+    struct _virJob *next_in_group;     /* the group's unfinished jobs */
+    struct _virJob *next_queued;       /* the group's FIFO queue */
+
+    /* Read lock-free by virJobGetInfo. */
+    _Atomic int state;                 /* virJobState; terminal ones publish final */
+    _Atomic uint32_t max_percent;      /* percent never goes backwards */
+    _Atomic uint64_t derived_eta_ms;   /* from the smoothed rate */
+    _Atomic uint64_t rate_bps;
+    _Atomic uint32_t flags;            /* VIR_SHM_LC_* as last published */
+
+    /* Final figures, written once before state turns terminal (release). */
+    virShmProgressData final;
+    uint64_t final_elapsed_ms;
+    virErrorPtr error;
+
+    /* The object the job produced (commit). */
+    virDomainPtr result_domain;
+    virNetworkPtr result_network;
+
+    struct _virJob *free_next;         /* the job pool */
+};
+
+/* Lock-free snapshot for virJobGetInfo / virJobGetStats. */
+typedef struct virSupJobSnapshot {
+    int state;
+    int type;
+    uint64_t elapsed_ms;
+    uint64_t remaining_ms;             /* 0 unknown */
+    uint32_t percent;
+    uint64_t bytes_done, bytes_total;
+    uint64_t rate_bps;
+    uint32_t flags;                    /* VIR_SHM_LC_* */
+    pid_t pid;
+    char phase[VIR_SHM_PHASE_MAX];
+} virSupJobSnapshot;
+
+/* True for a pointer that is a live job (magic check; the job memory is
+ * never returned to malloc, so reading the magic of a destroyed job is safe). */
+bool virSupJobValid(virJobPtr job);
+void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *snap);
+int virSupJobCancel(virJobPtr job);
+int virSupJobWait(virJobPtr job, int timeout_ms);
+int virSupJobDestroy(virJobPtr job);
+int virSupJobSetTimes(virJobPtr job, int which, unsigned int ms);
+
+/* The outcome table of DESIGN.md, as a pure function (supervisor/outcome.c). */
+typedef struct virSupOutcomeInput {
+    virProtoReport report;
+    int report_code;
+    const char *report_message;        /* may be NULL */
+    int exit_code;                     /* CLD_EXITED / CLD_KILLED / CLD_DUMPED */
+    int exit_status;
+    virSupKillReason killed;
+    bool cancel_requested;
+    unsigned int grace_ms, deadline_ms;
+} virSupOutcomeInput;
+
+typedef struct virSupOutcome {
+    virJobState state;
+    int code;                          /* virErrorNumber; 0 for COMPLETE */
+    char message[VIR_SHM_ERROR_MAX];
+} virSupOutcome;
+
+void virSupOutcomeDecide(const virSupOutcomeInput *in, virSupOutcome *out);
+const char *virSupSignalName(int signo);
+
+/* The spawn helper (supervisor/spawn.c). */
+typedef struct virSupHelper {
+    int sock;                          /* SEQPACKET to the helper; -1 none */
+    pid_t pid;
+    int pidfd;
+} virSupHelper;
+
+int virSupHelperStart(virSupHelper *h, const char *worker_path);
+void virSupHelperStop(virSupHelper *h, int timeout_ms);
+int virSupHelperSendSpawn(virSupHelper *h, const virProtoSpawn *req,
+                          const int *fds, size_t nfds);
+int virSupHelperSendKill(virSupHelper *h, uint64_t job_id, int signo);

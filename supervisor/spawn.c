@@ -1,0 +1,239 @@
+/*
+ * spawn.c: start and talk to the spawn helper.
+ *
+ * The helper (virtsup-worker --spawn-helper) is exec'd fresh, so it never
+ * holds the client's memory, and forks one worker per job. It must stay out
+ * of the application's sight: no SIGCHLD for it or its workers, and no way
+ * for the application's waitpid(-1) to reap it. A clone3 child with
+ * exit_signal 0 is invisible that way, but execve resets the exit signal to
+ * SIGCHLD, so the exec'd helper cannot be our child: a middle process
+ * (clone3, exit_signal 0, never execs) forks the helper and exits at once;
+ * we reap the middle with waitid(P_PIDFD, __WALL); the helper is adopted by
+ * init (or the application's subreaper). We keep a pidfd of the helper to
+ * wait for its exit at shutdown.
+ */
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define VIR_FROM_THIS VIR_FROM_JOB
+#include "supervisor/job-priv.h"
+#include "util/virerror.h"
+
+#define HELPER_HELLO_TIMEOUT_MS 30000
+
+extern char **environ;
+
+static int pidfdOpen(pid_t pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Environment the helper gets: only what sanitizers and valgrind need; the
+ * application's environment may hold secrets. */
+static const char *const keepEnv[] = {
+    "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", "TSAN_OPTIONS=",
+    "LD_PRELOAD=", "VALGRIND_LIB=", "LD_LIBRARY_PATH=",
+};
+
+static size_t buildEnv(char **envp, size_t max)
+{
+    size_t n = 0;
+    envp[n++] = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    for (char **e = environ; e && *e && n + 1 < max; e++)
+        for (size_t k = 0; k < ARRAY_CARDINALITY(keepEnv); k++)
+            if (strncmp(*e, keepEnv[k], strlen(keepEnv[k])) == 0)
+                envp[n++] = *e;
+    envp[n] = NULL;
+    return n;
+}
+
+/* Runs in the forked copy of the (multi-threaded) client: async-signal-safe
+ * system calls only, no allocation, no locks. Never returns. */
+static void helperChild(int sock, const char *path, char *const argv[],
+                        char *const envp[]) __attribute__((noreturn));
+static void helperChild(int sock, const char *path, char *const argv[],
+                        char *const envp[])
+{
+    if (sock != VIR_HELPER_FD_SOCKET) {
+        if (dup2(sock, VIR_HELPER_FD_SOCKET) < 0)
+            _exit(VIR_WORKER_EXIT_EXEC);
+    } else {
+        /* dup2 onto itself keeps CLOEXEC; clear it by hand. */
+        if (fcntl(sock, F_SETFD, 0) < 0)
+            _exit(VIR_WORKER_EXIT_EXEC);
+    }
+    /* Nothing of the application's crosses the exec, CLOEXEC or not. */
+    (void)syscall(SYS_close_range, VIR_HELPER_FD_SOCKET + 1, ~0U, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(path, argv, envp);
+
+    virProtoError err;
+    memset(&err, 0, sizeof(err));
+    err.hdr.type = VIR_PROTO_EXEC_FAILED;
+    err.hdr.version = VIR_PROTO_VERSION;
+    err.err = errno;
+    (void)send(VIR_HELPER_FD_SOCKET, &err, sizeof(err), MSG_NOSIGNAL);
+    _exit(VIR_WORKER_EXIT_EXEC);
+}
+
+int virSupHelperStart(virSupHelper *h, const char *worker_path)
+{
+    int sv[2] = { -1, -1 };
+    char *argv[] = { (char *)"virtsup-worker", (char *)"--spawn-helper", NULL };
+    char *envp[16];
+    int mpidfd = -1;
+
+    h->sock = -1;
+    h->pid = 0;
+    h->pidfd = -1;
+
+    if (access(worker_path, X_OK) < 0) {
+        virReportSystemError(errno, "cannot run the worker program %s", worker_path);
+        return -1;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        virReportSystemError(errno, "%s", "cannot create the spawn helper's socket");
+        return -1;
+    }
+    buildEnv(envp, ARRAY_CARDINALITY(envp));
+
+    struct clone_args ca;
+    memset(&ca, 0, sizeof(ca));
+    ca.flags = CLONE_PIDFD;
+    ca.pidfd = (uint64_t)(uintptr_t)&mpidfd;
+    ca.exit_signal = 0; /* no SIGCHLD, invisible to waitpid(-1) */
+    long mid = syscall(SYS_clone3, &ca, sizeof(ca));
+    if (mid < 0) {
+        virReportSystemError(errno, "%s", "cannot start the spawn helper (clone3)");
+        goto error;
+    }
+    if (mid == 0) {
+        /* The middle process: a copy of the client; async-signal-safe only. */
+        pid_t helper = _Fork();
+        if (helper == 0)
+            helperChild(sv[1], worker_path, argv, envp);
+        _exit(helper < 0 ? VIR_WORKER_EXIT_EXEC : 0);
+    }
+    close(sv[1]);
+    sv[1] = -1;
+
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    while (waitid(P_PIDFD, (id_t)mpidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+        ;
+    close(mpidfd);
+    if (si.si_code != CLD_EXITED || si.si_status != 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                       "cannot start the spawn helper: fork failed");
+        goto error;
+    }
+
+    struct pollfd pfd = { .fd = sv[0], .events = POLLIN };
+    int pr;
+    do {
+        pr = poll(&pfd, 1, HELPER_HELLO_TIMEOUT_MS);
+    } while (pr < 0 && errno == EINTR);
+    if (pr <= 0) {
+        virReportError(VIR_ERR_OPERATION_TIMEOUT,
+                       "the spawn helper %s did not start within %d s",
+                       worker_path, HELPER_HELLO_TIMEOUT_MS / 1000);
+        goto error;
+    }
+    union { virProtoHeader hdr; virProtoHello hello; virProtoError err; } m;
+    memset(&m, 0, sizeof(m));
+    ssize_t n = recv(sv[0], &m, sizeof(m), 0);
+    if (n == (ssize_t)sizeof(virProtoError) && m.hdr.type == VIR_PROTO_EXEC_FAILED) {
+        virReportSystemError(m.err.err, "cannot execute the worker program %s",
+                             worker_path);
+        goto error;
+    }
+    if (n != (ssize_t)sizeof(virProtoHello) || m.hdr.type != VIR_PROTO_HELLO ||
+        m.hdr.version != VIR_PROTO_VERSION || m.hello.pid <= 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR,
+                       "the worker program %s did not answer as a libvirtsup %s "
+                       "spawn helper (wrong version installed?)",
+                       worker_path, VIRTSUP_VERSION);
+        goto error;
+    }
+    h->pid = m.hello.pid;
+    h->pidfd = pidfdOpen(h->pid);
+    h->sock = sv[0];
+    return 0;
+
+ error:
+    if (sv[0] >= 0)
+        close(sv[0]);
+    if (sv[1] >= 0)
+        close(sv[1]);
+    return -1;
+}
+
+void virSupHelperStop(virSupHelper *h, int timeout_ms)
+{
+    /* Closing the socket tells the helper to kill what is left and exit. */
+    virForceClose(&h->sock);
+    if (h->pidfd >= 0) {
+        struct pollfd pfd = { .fd = h->pidfd, .events = POLLIN };
+        int r;
+        do {
+            r = poll(&pfd, 1, timeout_ms);
+        } while (r < 0 && errno == EINTR);
+        if (r == 0)
+            (void)syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
+        virForceClose(&h->pidfd);
+    }
+    h->pid = 0;
+}
+
+int virSupHelperSendSpawn(virSupHelper *h, const virProtoSpawn *req,
+                          const int *fds, size_t nfds)
+{
+    char cbuf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
+    struct iovec iov = { (void *)req, sizeof(*req) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+    memset(cbuf, 0, sizeof(cbuf));
+    msg.msg_control = cbuf;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+
+    /* Never block with the supervisor lock held: a full socket means the
+     * helper is not keeping up, which fails this spawn rather than the
+     * whole supervisor. */
+    ssize_t n;
+    do {
+        n = sendmsg(h->sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        virReportSystemError(errno, "%s", "cannot send a job to the spawn helper");
+        return -1;
+    }
+    return 0;
+}
+
+int virSupHelperSendKill(virSupHelper *h, uint64_t job_id, int signo)
+{
+    virProtoKill k;
+    memset(&k, 0, sizeof(k));
+    k.hdr.type = VIR_PROTO_KILL;
+    k.hdr.version = VIR_PROTO_VERSION;
+    k.job_id = job_id;
+    k.signo = signo;
+    ssize_t n;
+    do {
+        n = send(h->sock, &k, sizeof(k), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}

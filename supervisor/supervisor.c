@@ -1,0 +1,1257 @@
+/*
+ * supervisor.c: the job table, the reaper thread, cancellation, deadlines,
+ * the stall watchdog, commit, and publishing lifecycle state.
+ *
+ * One supervisor per process, started by the first group (connection) and
+ * stopped by the last. One lock (sup.lock) guards all of its state; it is
+ * never held while a commit or done callback runs, nor while waiting for a
+ * process. The reaper thread waits in epoll on the spawn helper's socket
+ * (spawned/exited reports), an eventfd (work for it) and a timerfd (grace
+ * periods, deadlines, the sampling tick). No SIGCHLD handler, no change to
+ * the application's signals: our workers are not the application's
+ * children (see spawn.c).
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#define VIR_FROM_THIS VIR_FROM_JOB
+#include "supervisor/job-priv.h"
+#include "util/viralloc.h"
+#include "util/virerror.h"
+
+#define SUP_DEFAULT_GRACE_MS   5000u
+#define SUP_DEFAULT_MAX_WORKERS 64u
+#define SUP_TICK_NS            (500ull * 1000 * 1000)   /* rate and stall sampling */
+#define SUP_HELPER_STOP_MS     5000
+#if defined(__SANITIZE_ADDRESS__)
+# define SUP_DEFAULT_RLIMIT_AS 0ull   /* ASan reserves terabytes of shadow */
+#else
+# define SUP_DEFAULT_RLIMIT_AS (16ull << 30)
+#endif
+#define SUP_DEFAULT_RLIMIT_NOFILE 256ull
+
+struct virSupSegRef {
+    virShmSegment *seg;
+    _Atomic int refs;
+};
+
+struct virSupGroup {
+    virSupGroupConfig cfg;
+    unsigned int running;        /* workers started and not yet finished */
+    unsigned int unfinished;     /* jobs not DONE */
+    virJobPtr jobs;              /* unfinished jobs (next_in_group) */
+    virJobPtr qhead, qtail;      /* FIFO behind max_workers (next_queued) */
+    virSupGroup *next;
+};
+
+typedef struct {
+    virJobPtr job;
+    virJobState state;
+    int code;
+    char message[VIR_SHM_ERROR_MAX];
+} supSynth;
+
+static struct {
+    pthread_mutex_t startLock;   /* serialises start and stop; taken before lock */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;         /* broadcast whenever a job reaches DONE */
+    bool running;
+    bool stop;
+    virSupGroup *groups;
+    virShmSegment *seg;
+    virSupSegRef *segref;
+    virSupHelper helper;
+    bool helper_up;
+    int epfd, evfd, tfd;
+    pthread_t thread;
+    virJobPtr *byslot;           /* the unfinished job of each slot */
+    supSynth *synth;             /* jobs to finish without a worker report */
+    size_t nsynth, synth_alloc;
+    char *worker_path;
+} sup = {
+    .startLock = PTHREAD_MUTEX_INITIALIZER,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .cond = PTHREAD_COND_INITIALIZER,
+    .epfd = -1, .evfd = -1, .tfd = -1,
+    .helper = { .sock = -1, .pidfd = -1 },
+};
+
+/* ---- the job pool: job memory is never returned to malloc, so checking
+ * the magic of a destroyed handle reads valid memory ---- */
+
+static pthread_mutex_t poolLock = PTHREAD_MUTEX_INITIALIZER;
+static virJobPtr poolFree;
+
+static virJobPtr jobAlloc(void)
+{
+    virJobPtr job;
+    pthread_mutex_lock(&poolLock);
+    job = poolFree;
+    if (job)
+        poolFree = job->free_next;
+    pthread_mutex_unlock(&poolLock);
+    if (!job && !(job = virAllocN(1, sizeof(*job))))
+        return NULL;
+    memset((char *)job + sizeof(job->magic), 0, sizeof(*job) - sizeof(job->magic));
+    atomic_store_explicit(&job->magic, VIR_JOB_DEAD, memory_order_relaxed);
+    job->paramsfd = job->ctlfd = job->evfd = -1;
+    for (size_t i = 0; i < VIR_SUP_FDS_MAX; i++)
+        job->resfds[i] = -1;
+    return job;
+}
+
+static void jobRelease(virJobPtr job)
+{
+    atomic_store_explicit(&job->magic, VIR_JOB_DEAD, memory_order_release);
+    pthread_mutex_lock(&poolLock);
+    job->free_next = poolFree;
+    poolFree = job;
+    pthread_mutex_unlock(&poolLock);
+}
+
+bool virSupJobValid(virJobPtr job)
+{
+    /* Acquire: pairs with the release store at creation, so the fields
+     * set before the handle was returned are visible. */
+    return job && atomic_load_explicit(&job->magic, memory_order_acquire) == VIR_JOB_MAGIC;
+}
+
+/* ---- segment references ---- */
+
+static void segUnref(virSupSegRef *ref)
+{
+    if (ref && atomic_fetch_sub_explicit(&ref->refs, 1, memory_order_acq_rel) == 1) {
+        virShmSegmentClose(ref->seg);
+        free(ref);
+    }
+}
+
+/* ---- small helpers (lock held where it says) ---- */
+
+static void wakeReaper(void)
+{
+    uint64_t one = 1;
+    if (sup.evfd >= 0 && write(sup.evfd, &one, sizeof(one)) < 0) {
+        /* EAGAIN: the counter is already non-zero, the reaper will wake. */
+    }
+}
+
+static void publishLocked(virJobPtr job, virShmLifecycleData *lc)
+{
+    virShmLifecycleWrite(job->lifecycle, lc);
+}
+
+/* Rebuild the lifecycle record from the job and publish it. Lock held. */
+static void publishJobLocked(virJobPtr job, virShmState st)
+{
+    virShmLifecycleData lc;
+    if (virShmLifecycleRead(job->lifecycle, &lc) < 0 || lc.job_id != job->id) {
+        memset(&lc, 0, sizeof(lc));
+        lc.job_id = job->id;
+        lc.generation = job->id / sup.seg->nslots;
+        virStrcpyTrunc(lc.op, sizeof(lc.op), job->op->name);
+        virStrcpyTrunc(lc.target, sizeof(lc.target), job->target);
+    }
+    lc.state = st;
+    lc.worker_pid = job->pid;
+    lc.flags = atomic_load_explicit(&job->flags, memory_order_relaxed);
+    lc.rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
+    lc.eta_ms = atomic_load_explicit(&job->derived_eta_ms, memory_order_relaxed);
+    publishLocked(job, &lc);
+}
+
+static void setFlagLocked(virJobPtr job, uint32_t flag, bool on)
+{
+    uint32_t f = atomic_load_explicit(&job->flags, memory_order_relaxed);
+    f = on ? (f | flag) : (f & ~flag);
+    atomic_store_explicit(&job->flags, f, memory_order_relaxed);
+}
+
+static uint64_t msToNs(unsigned int ms)
+{
+    return (uint64_t)ms * 1000000ull;
+}
+
+static int addSynthLocked(virJobPtr job, virJobState st, int code, const char *msg)
+{
+    if (sup.nsynth == sup.synth_alloc) {
+        size_t n = sup.synth_alloc ? sup.synth_alloc * 2 : 16;
+        supSynth *s = realloc(sup.synth, n * sizeof(*s));
+        if (!s)
+            return -1;
+        sup.synth = s;
+        sup.synth_alloc = n;
+    }
+    supSynth *s = &sup.synth[sup.nsynth++];
+    s->job = job;
+    s->state = st;
+    s->code = code;
+    virStrcpyTrunc(s->message, sizeof(s->message), msg);
+    job->phase = VIR_SUP_JOB_FINISHING;
+    wakeReaper();
+    return 0;
+}
+
+/* ---- starting workers ---- */
+
+static int helperEnsureLocked(void)
+{
+    if (sup.helper_up)
+        return 0;
+    if (virSupHelperStart(&sup.helper, sup.worker_path) < 0)
+        return -1;
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
+    if (epoll_ctl(sup.epfd, EPOLL_CTL_ADD, sup.helper.sock, &ev) < 0) {
+        virReportSystemError(errno, "%s", "cannot watch the spawn helper");
+        virSupHelperStop(&sup.helper, SUP_HELPER_STOP_MS);
+        return -1;
+    }
+    sup.helper_up = true;
+    return 0;
+}
+
+static uint64_t orDefault(uint64_t v, uint64_t def)
+{
+    return v ? v : def;
+}
+
+/* Hand the job to the spawn helper. Lock held. On failure the job is
+ * queued for finishing as FAILED with the reason. */
+static void jobStartLocked(virJobPtr job)
+{
+    virSupGroup *g = job->group;
+    int sv[2] = { -1, -1 };
+    virProtoSpawn req;
+    int fds[3 + VIR_SUP_FDS_MAX];
+
+    if (helperEnsureLocked() < 0)
+        goto fail;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        virReportSystemError(errno, "%s", "cannot create the job's control socket");
+        goto fail;
+    }
+    memset(&req, 0, sizeof(req));
+    req.hdr.type = VIR_PROTO_SPAWN;
+    req.hdr.version = VIR_PROTO_VERSION;
+    req.job_id = job->id;
+    req.progress_offset = virShmSlotProgressOffset(job->slot);
+    req.params_len = job->paramslen;
+    req.caps = job->op->caps;
+    req.rlimit_as = orDefault(g->cfg.rlimit_as, SUP_DEFAULT_RLIMIT_AS);
+    req.rlimit_cpu = g->cfg.rlimit_cpu;
+    req.rlimit_nofile = orDefault(g->cfg.rlimit_nofile, SUP_DEFAULT_RLIMIT_NOFILE);
+    req.rlimit_fsize = g->cfg.rlimit_fsize;
+    req.nresources = (uint32_t)job->nres;
+    req.set_ids = g->cfg.set_ids;
+    req.uid = (uint32_t)g->cfg.uid;
+    req.gid = (uint32_t)g->cfg.gid;
+    virStrcpyTrunc(req.op, sizeof(req.op), job->op->name);
+    fds[0] = sv[1];
+    fds[1] = sup.seg->fd;
+    fds[2] = job->paramsfd;
+    for (size_t i = 0; i < job->nres; i++)
+        fds[3 + i] = job->resfds[i];
+    if (virSupHelperSendSpawn(&sup.helper, &req, fds, 3 + job->nres) < 0)
+        goto fail;
+
+    /* Sent: the helper holds its own copies now. */
+    close(sv[1]);
+    job->ctlfd = sv[0];
+    virForceClose(&job->paramsfd);
+    for (size_t i = 0; i < job->nres; i++)
+        virForceClose(&job->resfds[i]);
+    job->phase = VIR_SUP_JOB_SPAWNING;
+    job->start_mono = virShmNowMono();
+    job->last_change_mono = job->last_sample_mono = job->start_mono;
+    if (job->deadline_ms)
+        job->deadline_at = job->start_mono + msToNs(job->deadline_ms);
+    g->running++;
+    publishJobLocked(job, VIR_SHM_STATE_RUNNING);
+    wakeReaper();
+    return;
+
+ fail:
+    if (sv[0] >= 0)
+        close(sv[0]);
+    if (sv[1] >= 0)
+        close(sv[1]);
+    {
+        char msg[VIR_SHM_ERROR_MAX];
+        snprintf(msg, sizeof(msg), "cannot start the worker: %s",
+                 virGetLastErrorMessage());
+        addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_OPERATION_FAILED, msg);
+    }
+}
+
+static void startQueuedLocked(virSupGroup *g)
+{
+    unsigned int cap = g->cfg.max_workers ? g->cfg.max_workers : SUP_DEFAULT_MAX_WORKERS;
+    while (g->qhead && g->running < cap) {
+        virJobPtr job = g->qhead;
+        g->qhead = job->next_queued;
+        if (!g->qhead)
+            g->qtail = NULL;
+        job->next_queued = NULL;
+        jobStartLocked(job);
+    }
+}
+
+/* ---- cancellation ---- */
+
+static void dequeueLocked(virJobPtr job)
+{
+    virSupGroup *g = job->group;
+    virJobPtr *pp = &g->qhead;
+    virJobPtr prev = NULL;
+    while (*pp && *pp != job) {
+        prev = *pp;
+        pp = &(*pp)->next_queued;
+    }
+    if (*pp) {
+        *pp = job->next_queued;
+        if (g->qtail == job)
+            g->qtail = prev;
+    }
+    job->next_queued = NULL;
+}
+
+/* Returns 0 if the request was made, 1 if the job had already ended. */
+static int cancelLocked(virJobPtr job)
+{
+    if (job->phase >= VIR_SUP_JOB_FINISHING)
+        return 1;
+    if (job->cancel_requested)
+        return 0;
+    job->cancel_requested = true;
+    /* Record the request before signalling, so a worker woken by SIGTERM
+     * (or polling) finds the flag. Release: nothing else is published with
+     * it, but it orders after the slot reset the worker saw. */
+    atomic_store_explicit(&job->progress->cancel_requested, 1, memory_order_release);
+    setFlagLocked(job, VIR_SHM_LC_CANCEL_REQUESTED, true);
+
+    if (job->phase == VIR_SUP_JOB_QUEUED) {
+        dequeueLocked(job);
+        publishJobLocked(job, VIR_SHM_STATE_QUEUED);
+        addSynthLocked(job, VIR_JOB_CANCELLED, VIR_ERR_OPERATION_ABORTED,
+                       "cancelled by request before it started");
+        return 0;
+    }
+    publishJobLocked(job, VIR_SHM_STATE_RUNNING);
+    (void)virSupHelperSendKill(&sup.helper, job->id, SIGTERM);
+    job->grace_at = virShmNowMono() + msToNs(job->grace_ms);
+    wakeReaper();
+    return 0;
+}
+
+/* ---- finishing ---- */
+
+static size_t readReport(virJobPtr job, virProtoResult *res, char *msg,
+                         size_t msglen, void **data)
+{
+    /* Untrusted: sizes are checked against what was actually received. */
+    size_t cap = sizeof(virProtoResult) + VIR_PROTO_MESSAGE_MAX + VIR_PROTO_RESULT_MAX;
+    char *buf = malloc(cap);
+    size_t dlen = 0;
+
+    memset(res, 0, sizeof(*res));
+    msg[0] = '\0';
+    *data = NULL;
+    if (!buf || job->ctlfd < 0)
+        goto out;
+    ssize_t n = recv(job->ctlfd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < (ssize_t)sizeof(virProtoResult) || (size_t)n > cap)
+        goto out;
+    memcpy(res, buf, sizeof(*res));
+    if (res->hdr.type != VIR_PROTO_RESULT || res->hdr.version != VIR_PROTO_VERSION ||
+        res->report > VIR_PROTO_REPORT_CANCELLED ||
+        res->message_len > VIR_PROTO_MESSAGE_MAX || res->data_len > VIR_PROTO_RESULT_MAX ||
+        sizeof(*res) + (size_t)res->message_len + res->data_len != (size_t)n) {
+        memset(res, 0, sizeof(*res));
+        goto out;
+    }
+    size_t m = res->message_len < msglen - 1 ? res->message_len : msglen - 1;
+    memcpy(msg, buf + sizeof(*res), m);
+    msg[m] = '\0';
+    /* Operators read this: keep it printable. */
+    for (size_t i = 0; i < m; i++)
+        if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+            msg[i] = ' ';
+    if (res->data_len) {
+        *data = malloc(res->data_len);
+        if (*data) {
+            memcpy(*data, buf + sizeof(*res) + res->message_len, res->data_len);
+            dlen = res->data_len;
+        }
+    }
+ out:
+    free(buf);
+    return dlen;
+}
+
+static void jobFinish(virJobPtr job, const supSynth *synth)
+{
+    virSupOutcome out;
+    virSupOutcomeInput in;
+    virProtoResult res;
+    char wmsg[VIR_PROTO_MESSAGE_MAX + 1];
+    void *data = NULL;
+    size_t dlen = 0;
+
+    memset(&in, 0, sizeof(in));
+    if (synth) {
+        memset(&out, 0, sizeof(out));
+        out.state = synth->state;
+        out.code = synth->code;
+        virStrcpyTrunc(out.message, sizeof(out.message), synth->message);
+    } else {
+        dlen = readReport(job, &res, wmsg, sizeof(wmsg), &data);
+        pthread_mutex_lock(&sup.lock);
+        in.report = res.report;
+        in.report_code = res.code;
+        in.report_message = wmsg;
+        in.exit_code = job->exit_code;
+        in.exit_status = job->exit_status;
+        in.killed = job->killed;
+        in.cancel_requested = job->cancel_requested;
+        in.grace_ms = job->grace_ms;
+        in.deadline_ms = job->deadline_ms;
+        pthread_mutex_unlock(&sup.lock);
+        virSupOutcomeDecide(&in, &out);
+    }
+
+    if (out.state == VIR_JOB_COMPLETE && job->op->commit) {
+        virResetLastError();
+        if (job->op->commit(job, job->opaque, data, dlen) < 0) {
+            out.state = VIR_JOB_FAILED;
+            virErrorPtr e = virGetLastError();
+            out.code = e ? e->code : VIR_ERR_OPERATION_FAILED;
+            snprintf(out.message, sizeof(out.message), "%s",
+                     e && e->message ? e->message : "the commit step failed");
+        }
+    }
+    free(data);
+    if (job->op->done)
+        job->op->done(job, job->opaque, out.state);
+    virResetLastError();
+
+    pthread_mutex_lock(&sup.lock);
+    virSupGroup *g = job->group;
+    bool repaired = virShmProgressRepair(job->progress);
+    virShmProgressData d;
+    if (virShmProgressRead(job->progress, &d) < 0 ||
+        atomic_load_explicit(&job->progress->job_id, memory_order_relaxed) != job->id)
+        memset(&d, 0, sizeof(d));
+    uint32_t maxp = atomic_load_explicit(&job->max_percent, memory_order_relaxed);
+    if (d.percent < maxp)
+        d.percent = maxp;
+    if (out.state == VIR_JOB_COMPLETE && job->op->type == VIR_JOB_BOUNDED)
+        d.percent = 100;
+    d.eta_ms = 0;
+    d.type = job->op->type;
+    job->final = d;
+    job->final_elapsed_ms = (virShmNowMono() - job->create_mono) / 1000000ull;
+    if (out.state != VIR_JOB_COMPLETE)
+        job->error = virErrorCopyNew(VIR_FROM_JOB, out.code, 0, out.message);
+    if (repaired)
+        setFlagLocked(job, VIR_SHM_LC_REPAIRED, true);
+    if (d.flags & VIR_SHM_PR_CANCEL_ACK)
+        setFlagLocked(job, VIR_SHM_LC_CANCEL_ACKED, true);
+
+    virShmLifecycleData lc;
+    if (virShmLifecycleRead(job->lifecycle, &lc) < 0 || lc.job_id != job->id) {
+        memset(&lc, 0, sizeof(lc));
+        lc.job_id = job->id;
+        lc.generation = job->id / sup.seg->nslots;
+        virStrcpyTrunc(lc.op, sizeof(lc.op), job->op->name);
+        virStrcpyTrunc(lc.target, sizeof(lc.target), job->target);
+        lc.start_realtime_ns = virShmNowReal() - (virShmNowMono() - job->create_mono);
+    }
+    lc.state = out.state == VIR_JOB_COMPLETE ? VIR_SHM_STATE_COMPLETED :
+               out.state == VIR_JOB_CANCELLED ? VIR_SHM_STATE_CANCELLED :
+               VIR_SHM_STATE_FAILED;
+    lc.flags = atomic_load_explicit(&job->flags, memory_order_relaxed);
+    lc.worker_pid = job->pid;
+    lc.exit_status = job->exit_code == CLD_EXITED ? job->exit_status : 0;
+    lc.term_signal = job->exit_code == CLD_EXITED ? 0 : job->exit_status;
+    lc.error_code = out.code;
+    virStrcpyTrunc(lc.error, sizeof(lc.error), out.message);
+    lc.end_realtime_ns = virShmNowReal();
+    lc.rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
+    lc.eta_ms = 0;
+    lc.final = d;
+    publishLocked(job, &lc);
+
+    if (sup.byslot[job->slot] == job)
+        sup.byslot[job->slot] = NULL;
+    for (virJobPtr *pp = &g->jobs; *pp; pp = &(*pp)->next_in_group) {
+        if (*pp == job) {
+            *pp = job->next_in_group;
+            break;
+        }
+    }
+    job->next_in_group = NULL;
+    g->unfinished--;
+    virForceClose(&job->ctlfd);
+    virForceClose(&job->paramsfd);
+    for (size_t i = 0; i < job->nres; i++)
+        virForceClose(&job->resfds[i]);
+    job->phase = VIR_SUP_JOB_DONE;
+    /* Release: the final figures and error above are visible to any thread
+     * that sees the terminal state (virJobGetInfo acquires it). */
+    atomic_store_explicit(&job->state, (int)out.state, memory_order_release);
+    uint64_t one = 1;
+    if (write(job->evfd, &one, sizeof(one)) < 0) {
+        /* Cannot fail for an eventfd below its maximum. */
+    }
+    pthread_cond_broadcast(&sup.cond);
+    pthread_mutex_unlock(&sup.lock);
+}
+
+/* ---- the reaper thread ---- */
+
+static virJobPtr findLocked(uint64_t id)
+{
+    virJobPtr job = sup.byslot[virShmRingSlot(sup.seg, id)];
+    return job && job->id == id ? job : NULL;
+}
+
+static void helperDiedLocked(void)
+{
+    epoll_ctl(sup.epfd, EPOLL_CTL_DEL, sup.helper.sock, NULL);
+    virSupHelperStop(&sup.helper, 0);
+    sup.helper_up = false;
+    for (virSupGroup *g = sup.groups; g; g = g->next) {
+        for (virJobPtr job = g->jobs; job; job = job->next_in_group) {
+            if (job->phase == VIR_SUP_JOB_SPAWNING || job->phase == VIR_SUP_JOB_RUNNING) {
+                g->running--;
+                addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_INTERNAL_ERROR,
+                               "the spawn helper died; the worker was lost");
+            }
+        }
+    }
+}
+
+/* Drain the helper's reports. Returns the jobs that exited, to be finished
+ * outside the lock. Lock held. */
+static void helperReadLocked(virJobPtr **exited, size_t *nexited, size_t *alloc)
+{
+    for (;;) {
+        union {
+            virProtoHeader hdr;
+            virProtoSpawned spawned;
+            virProtoExited exited;
+            char raw[VIR_PROTO_MSG_MAX];
+        } m;
+        ssize_t n = recv(sup.helper.sock, &m, sizeof(m), MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n <= 0) {
+            helperDiedLocked();
+            return;
+        }
+        if ((size_t)n < sizeof(virProtoHeader) || m.hdr.version != VIR_PROTO_VERSION)
+            continue;
+        if ((m.hdr.type == VIR_PROTO_SPAWNED || m.hdr.type == VIR_PROTO_SPAWN_FAILED) &&
+            (size_t)n == sizeof(virProtoSpawned)) {
+            virJobPtr job = findLocked(m.spawned.job_id);
+            if (!job || job->phase != VIR_SUP_JOB_SPAWNING)
+                continue;
+            if (m.hdr.type == VIR_PROTO_SPAWNED) {
+                job->pid = m.spawned.pid;
+                job->phase = VIR_SUP_JOB_RUNNING;
+                publishJobLocked(job, VIR_SHM_STATE_RUNNING);
+            } else {
+                char msg[VIR_SHM_ERROR_MAX];
+                snprintf(msg, sizeof(msg), "cannot start the worker: %s",
+                         strerror(m.spawned.err));
+                job->group->running--;
+                addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_OPERATION_FAILED, msg);
+                startQueuedLocked(job->group);
+            }
+        } else if (m.hdr.type == VIR_PROTO_EXITED && (size_t)n == sizeof(virProtoExited)) {
+            virJobPtr job = findLocked(m.exited.job_id);
+            if (!job || (job->phase != VIR_SUP_JOB_SPAWNING &&
+                         job->phase != VIR_SUP_JOB_RUNNING))
+                continue;
+            if (!job->pid)
+                job->pid = m.exited.pid;
+            job->exit_code = m.exited.code;
+            job->exit_status = m.exited.status;
+            job->phase = VIR_SUP_JOB_FINISHING;
+            job->group->running--;
+            startQueuedLocked(job->group);
+            if (*nexited == *alloc) {
+                size_t na = *alloc ? *alloc * 2 : 16;
+                virJobPtr *p = realloc(*exited, na * sizeof(*p));
+                if (!p) {
+                    /* Cannot track it: finish it as lost rather than hang. */
+                    addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_NO_MEMORY,
+                                   "out of memory while reaping the worker");
+                    continue;
+                }
+                *exited = p;
+                *alloc = na;
+            }
+            (*exited)[(*nexited)++] = job;
+        }
+    }
+}
+
+/* Sample a running job's progress: smoothed rate, derived ETA, stall. */
+static void sampleLocked(virJobPtr job, uint64_t now)
+{
+    virShmProgressData d;
+    virSupGroup *g = job->group;
+    uint32_t oldflags = atomic_load_explicit(&job->flags, memory_order_relaxed);
+
+    if (virShmProgressRead(job->progress, &d) == 0 &&
+        atomic_load_explicit(&job->progress->job_id, memory_order_relaxed) == job->id) {
+        double dt = (double)(now - job->last_sample_mono) / 1e9;
+        bool changed = d.bytes_done != job->last_bytes || d.percent != job->last_percent;
+        if (changed) {
+            job->last_change_mono = now;
+            if (job->stalled) {
+                job->stalled = false;
+                setFlagLocked(job, VIR_SHM_LC_STALLED, false);
+            }
+        }
+        if (dt > 0.05 && d.bytes_done >= job->last_bytes) {
+            double inst = (double)(d.bytes_done - job->last_bytes) / dt;
+            job->rate_ewma = job->rate_ewma > 0 ? 0.7 * job->rate_ewma + 0.3 * inst : inst;
+            atomic_store_explicit(&job->rate_bps, (uint64_t)job->rate_ewma,
+                                  memory_order_relaxed);
+        }
+        uint64_t eta = 0;
+        if (d.bytes_total > d.bytes_done && job->rate_ewma > 1.0) {
+            eta = (uint64_t)((double)(d.bytes_total - d.bytes_done) / job->rate_ewma * 1000.0);
+        } else if (d.percent > 0 && d.percent < 100) {
+            uint64_t el = (now - job->start_mono) / 1000000ull;
+            eta = el * (100 - d.percent) / d.percent;
+        }
+        atomic_store_explicit(&job->derived_eta_ms, eta, memory_order_relaxed);
+        if (d.flags & VIR_SHM_PR_CANCEL_ACK)
+            setFlagLocked(job, VIR_SHM_LC_CANCEL_ACKED, true);
+        job->last_bytes = d.bytes_done;
+        job->last_percent = d.percent;
+        job->last_sample_mono = now;
+    }
+    if (g->cfg.stall_ms && !job->stalled &&
+        now - job->last_change_mono >= msToNs(g->cfg.stall_ms)) {
+        job->stalled = true;
+        setFlagLocked(job, VIR_SHM_LC_STALLED, true);
+        if (g->cfg.stall_cancel)
+            cancelLocked(job);
+    }
+    (void)oldflags;
+    publishJobLocked(job, VIR_SHM_STATE_RUNNING);
+}
+
+/* Grace periods, deadlines, sampling; returns the next wake-up (mono ns,
+ * 0 for none). Lock held. */
+static uint64_t timersLocked(void)
+{
+    uint64_t now = virShmNowMono(), next = 0;
+    for (virSupGroup *g = sup.groups; g; g = g->next) {
+        for (virJobPtr job = g->jobs; job; job = job->next_in_group) {
+            if (job->phase != VIR_SUP_JOB_RUNNING && job->phase != VIR_SUP_JOB_SPAWNING)
+                continue;
+            if (job->grace_at && now >= job->grace_at && job->killed == VIR_SUP_KILL_NONE) {
+                job->killed = VIR_SUP_KILL_GRACE;
+                setFlagLocked(job, VIR_SHM_LC_KILLED, true);
+                (void)virSupHelperSendKill(&sup.helper, job->id, SIGKILL);
+            }
+            if (job->deadline_at && now >= job->deadline_at &&
+                job->killed == VIR_SUP_KILL_NONE) {
+                job->killed = VIR_SUP_KILL_DEADLINE;
+                setFlagLocked(job, VIR_SHM_LC_KILLED, true);
+                (void)virSupHelperSendKill(&sup.helper, job->id, SIGKILL);
+            }
+            if (now - job->last_sample_mono >= SUP_TICK_NS)
+                sampleLocked(job, now);
+            uint64_t cand[3] = {
+                job->killed ? 0 : job->grace_at,
+                job->killed ? 0 : job->deadline_at,
+                job->last_sample_mono + SUP_TICK_NS,
+            };
+            for (int i = 0; i < 3; i++)
+                if (cand[i] && (!next || cand[i] < next))
+                    next = cand[i];
+        }
+    }
+    return next;
+}
+
+static void armTimer(uint64_t at)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof(its));
+    if (at) {
+        its.it_value.tv_sec = (time_t)(at / 1000000000ull);
+        its.it_value.tv_nsec = (long)(at % 1000000000ull);
+        if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+            its.it_value.tv_nsec = 1;
+    }
+    (void)timerfd_settime(sup.tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void *reaperMain(void *arg)
+{
+    virJobPtr *exited = NULL;
+    size_t nexited = 0, alloc = 0;
+    supSynth *synth = NULL;
+    size_t nsynth = 0;
+    (void)arg;
+
+    for (;;) {
+        struct epoll_event evs[4];
+        int n = epoll_wait(sup.epfd, evs, 4, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        pthread_mutex_lock(&sup.lock);
+        for (int i = 0; i < n; i++) {
+            uint64_t v;
+            if (evs[i].data.u32 == 0 && sup.helper_up)
+                helperReadLocked(&exited, &nexited, &alloc);
+            else if (evs[i].data.u32 == 1)
+                (void)!read(sup.evfd, &v, sizeof(v));
+            else if (evs[i].data.u32 == 2)
+                (void)!read(sup.tfd, &v, sizeof(v));
+        }
+        if (sup.stop) {
+            pthread_mutex_unlock(&sup.lock);
+            break;
+        }
+        synth = sup.synth;
+        nsynth = sup.nsynth;
+        sup.synth = NULL;
+        sup.nsynth = sup.synth_alloc = 0;
+        pthread_mutex_unlock(&sup.lock);
+
+        /* Commit and done callbacks run without the lock. */
+        for (size_t i = 0; i < nexited; i++)
+            jobFinish(exited[i], NULL);
+        nexited = 0;
+        for (size_t i = 0; i < nsynth; i++)
+            jobFinish(synth[i].job, &synth[i]);
+        free(synth);
+        synth = NULL;
+
+        pthread_mutex_lock(&sup.lock);
+        armTimer(timersLocked());
+        pthread_mutex_unlock(&sup.lock);
+    }
+    free(exited);
+    return NULL;
+}
+
+/* ---- worker program ---- */
+
+static char *dirOf(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? strndup(path, (size_t)(slash - path)) : NULL;
+}
+
+static char *workerNextTo(const char *file)
+{
+    char *dir = file ? dirOf(file) : NULL;
+    char *p = NULL;
+    if (dir && asprintf(&p, "%s/virtsup-worker", dir) >= 0 && access(p, X_OK) < 0) {
+        free(p);
+        p = NULL;
+    }
+    free(dir);
+    return p;
+}
+
+static char *findWorker(void)
+{
+    const char *env = secure_getenv("VIRTSUP_WORKER");
+    if (env && *env)
+        return strdup(env);
+    /* The build tree: next to the library, or next to the program. */
+    Dl_info info;
+    char *p = NULL;
+    if (dladdr((void *)findWorker, &info) && info.dli_fname && info.dli_fname[0] == '/')
+        p = workerNextTo(info.dli_fname);
+    if (!p) {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+            exe[n] = '\0';
+            p = workerNextTo(exe);
+        }
+    }
+    return p ? p : strdup(VIRTSUP_LIBEXECDIR "/virtsup-worker");
+}
+
+static pthread_once_t workerPathOnce = PTHREAD_ONCE_INIT;
+static char *workerPath;
+
+static void workerPathInit(void)
+{
+    workerPath = findWorker();
+}
+
+const char *virSupWorkerPath(void)
+{
+    pthread_once(&workerPathOnce, workerPathInit);
+    return workerPath ? workerPath : VIRTSUP_LIBEXECDIR "/virtsup-worker";
+}
+
+const char *virSupSegmentPath(void)
+{
+    return sup.running && sup.seg ? sup.seg->path : NULL;
+}
+
+pid_t virSupHelperPid(void)
+{
+    return sup.helper_up ? sup.helper.pid : 0;
+}
+
+/* ---- start and stop ---- */
+
+static void supStopLocked(void);
+
+static int supStartLocked(void)
+{
+    char *rundir = NULL;
+    struct epoll_event ev = { .events = EPOLLIN };
+
+    sup.stop = false;
+    free(sup.worker_path);
+    if (!(sup.worker_path = virStrdup(virSupWorkerPath())))
+        return -1;
+    if (!(rundir = virShmRunDir(true)))
+        return -1;
+    sup.seg = virShmSegmentCreate(rundir, VIR_SHM_DEFAULT_SLOTS);
+    free(rundir);
+    if (!sup.seg)
+        return -1;
+    if (!(sup.segref = virAllocN(1, sizeof(*sup.segref))))
+        goto error;
+    sup.segref->seg = sup.seg;
+    atomic_store(&sup.segref->refs, 1);
+    if (!(sup.byslot = virAllocN(sup.seg->nslots, sizeof(*sup.byslot))))
+        goto error;
+    sup.epfd = epoll_create1(EPOLL_CLOEXEC);
+    sup.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    sup.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (sup.epfd < 0 || sup.evfd < 0 || sup.tfd < 0) {
+        virReportSystemError(errno, "%s", "cannot create the supervisor's event descriptors");
+        goto error;
+    }
+    ev.data.u32 = 1;
+    epoll_ctl(sup.epfd, EPOLL_CTL_ADD, sup.evfd, &ev);
+    ev.data.u32 = 2;
+    epoll_ctl(sup.epfd, EPOLL_CTL_ADD, sup.tfd, &ev);
+    if (helperEnsureLocked() < 0)
+        goto error;
+    /* The reaper thread must not take signals meant for the application. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int r = pthread_create(&sup.thread, NULL, reaperMain, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0) {
+        virReportSystemError(r, "%s", "cannot start the supervisor thread");
+        goto error;
+    }
+    sup.running = true;
+    return 0;
+
+ error:
+    supStopLocked();
+    return -1;
+}
+
+/* Lock held on entry and exit; released while joining the thread. */
+static void supStopLocked(void)
+{
+    if (sup.running) {
+        sup.stop = true;
+        wakeReaper();
+        pthread_mutex_unlock(&sup.lock);
+        pthread_join(sup.thread, NULL);
+        pthread_mutex_lock(&sup.lock);
+        sup.running = false;
+    }
+    if (sup.helper_up) {
+        virSupHelperStop(&sup.helper, SUP_HELPER_STOP_MS);
+        sup.helper_up = false;
+    }
+    virForceClose(&sup.epfd);
+    virForceClose(&sup.evfd);
+    virForceClose(&sup.tfd);
+    free(sup.byslot);
+    sup.byslot = NULL;
+    free(sup.synth);
+    sup.synth = NULL;
+    sup.nsynth = sup.synth_alloc = 0;
+    if (sup.seg) {
+        /* Unlink now; unmap when the last finished job that still reads
+         * its final figures from here is destroyed. */
+        atomic_fetch_or_explicit(&((virShmHeader *)sup.seg->base)->flags,
+                                 VIR_SHM_HDR_CLOSED, memory_order_release);
+        if (sup.seg->path)
+            (void)unlink(sup.seg->path);
+        virForceClose(&sup.seg->fd);
+        if (sup.segref)
+            segUnref(sup.segref);
+        else
+            virShmSegmentClose(sup.seg);
+        sup.seg = NULL;
+        sup.segref = NULL;
+    }
+}
+
+virSupGroup *virSupGroupNew(const virSupGroupConfig *cfg)
+{
+    virSupGroup *g;
+    if (!(g = virAllocN(1, sizeof(*g))))
+        return NULL;
+    if (cfg)
+        g->cfg = *cfg;
+    pthread_mutex_lock(&sup.startLock);
+    pthread_mutex_lock(&sup.lock);
+    if (!sup.running && supStartLocked() < 0) {
+        pthread_mutex_unlock(&sup.lock);
+        pthread_mutex_unlock(&sup.startLock);
+        free(g);
+        return NULL;
+    }
+    g->next = sup.groups;
+    sup.groups = g;
+    pthread_mutex_unlock(&sup.lock);
+    pthread_mutex_unlock(&sup.startLock);
+    return g;
+}
+
+void virSupGroupClose(virSupGroup *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&sup.startLock);
+    pthread_mutex_lock(&sup.lock);
+    for (virJobPtr job = g->jobs; job; job = job->next_in_group)
+        cancelLocked(job);
+    while (g->unfinished > 0)
+        pthread_cond_wait(&sup.cond, &sup.lock);
+    for (virSupGroup **pp = &sup.groups; *pp; pp = &(*pp)->next) {
+        if (*pp == g) {
+            *pp = g->next;
+            break;
+        }
+    }
+    if (!sup.groups)
+        supStopLocked();
+    pthread_mutex_unlock(&sup.lock);
+    pthread_mutex_unlock(&sup.startLock);
+    free(g);
+}
+
+/* ---- jobs ---- */
+
+static int makeParamsFD(const void *params, size_t len)
+{
+    int fd = memfd_create("virtsup-params", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) {
+        virReportSystemError(errno, "%s", "cannot create the job's parameter memfd");
+        return -1;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, (const char *)params + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            virReportSystemError(errno, "%s", "cannot write the job's parameters");
+            close(fd);
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    /* Sealed: what the worker reads is exactly what we wrote. */
+    (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    return fd;
+}
+
+static void jobFreeUnstarted(virJobPtr job)
+{
+    virForceClose(&job->paramsfd);
+    virForceClose(&job->evfd);
+    for (size_t i = 0; i < job->nres; i++)
+        virForceClose(&job->resfds[i]);
+    jobRelease(job);
+}
+
+virJobPtr virJobCreate(virSupGroup *g, const virSupJobParams *p)
+{
+    virJobPtr job = NULL;
+
+    if (!g || !p || !p->op || !p->op->name) {
+        virReportError(VIR_ERR_INVALID_ARG, "%s", "virJobCreate: missing group, parameters or op");
+        return NULL;
+    }
+    if (strlen(p->op->name) >= VIR_PROTO_OP_MAX) {
+        virReportError(VIR_ERR_INVALID_ARG, "operation name '%s' is too long", p->op->name);
+        return NULL;
+    }
+    if (p->paramslen > VIR_SUP_PARAMS_MAX || (p->paramslen && !p->params)) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       "job parameters of %zu bytes exceed the %d byte limit",
+                       p->paramslen, VIR_SUP_PARAMS_MAX);
+        return NULL;
+    }
+    if (p->nfds > VIR_SUP_FDS_MAX || (p->nfds && !p->fds)) {
+        virReportError(VIR_ERR_INVALID_ARG, "a job takes at most %d descriptors",
+                       VIR_SUP_FDS_MAX);
+        return NULL;
+    }
+    if (!(job = jobAlloc()))
+        return NULL;
+    job->op = p->op;
+    job->group = g;
+    virStrcpyTrunc(job->target, sizeof(job->target), p->target ? p->target : "");
+    for (size_t i = 0; i < p->nfds; i++) {
+        if ((job->resfds[i] = fcntl(p->fds[i], F_DUPFD_CLOEXEC, 3)) < 0) {
+            virReportSystemError(errno, "invalid resource descriptor %d for the job",
+                                 p->fds[i]);
+            job->nres = i;
+            goto error;
+        }
+    }
+    job->nres = p->nfds;
+    job->paramslen = p->paramslen;
+    if ((job->paramsfd = makeParamsFD(p->params, p->paramslen)) < 0)
+        goto error;
+    if ((job->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        virReportSystemError(errno, "%s", "cannot create the job's event descriptor");
+        goto error;
+    }
+    job->grace_ms = p->grace_ms ? p->grace_ms :
+                    g->cfg.grace_ms ? g->cfg.grace_ms : SUP_DEFAULT_GRACE_MS;
+    job->deadline_ms = p->deadline_ms ? p->deadline_ms : g->cfg.deadline_ms;
+    job->create_mono = virShmNowMono();
+
+    pthread_mutex_lock(&sup.lock);
+    if (!sup.running) {
+        pthread_mutex_unlock(&sup.lock);
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s",
+                       "the job supervisor is not running (connection closed?)");
+        goto error;
+    }
+    if (virShmRingAlloc(sup.seg, p->op->name, job->target, &job->id, &job->slot) < 0) {
+        pthread_mutex_unlock(&sup.lock);
+        goto error;
+    }
+    job->progress = virShmSlotProgress(sup.seg, job->slot);
+    job->lifecycle = virShmSlotLifecycle(sup.seg, job->slot);
+    job->segref = sup.segref;
+    atomic_fetch_add_explicit(&sup.segref->refs, 1, memory_order_relaxed);
+    job->opaque = p->opaque;
+    job->opaque_free = p->opaque_free;
+    atomic_store_explicit(&job->state, VIR_JOB_RUNNING, memory_order_relaxed);
+    sup.byslot[job->slot] = job;
+    job->next_in_group = g->jobs;
+    g->jobs = job;
+    g->unfinished++;
+    job->phase = VIR_SUP_JOB_QUEUED;
+    if (g->qtail)
+        g->qtail->next_queued = job;
+    else
+        g->qhead = job;
+    g->qtail = job;
+    /* Release: everything above is visible to whoever validates the handle. */
+    atomic_store_explicit(&job->magic, VIR_JOB_MAGIC, memory_order_release);
+    startQueuedLocked(g);
+    pthread_mutex_unlock(&sup.lock);
+    return job;
+
+ error:
+    jobFreeUnstarted(job);
+    return NULL;
+}
+
+/* ---- the public calls' internals ---- */
+
+void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->type = job->op->type;
+    /* Acquire: pairs with the release in jobFinish; a terminal state
+     * guarantees the final figures are complete. */
+    s->state = atomic_load_explicit(&job->state, memory_order_acquire);
+    s->flags = atomic_load_explicit(&job->flags, memory_order_relaxed);
+    s->rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
+    if (s->state != VIR_JOB_RUNNING) {
+        s->elapsed_ms = job->final_elapsed_ms;
+        s->percent = job->final.percent;
+        s->bytes_done = job->final.bytes_done;
+        s->bytes_total = job->final.bytes_total;
+        memcpy(s->phase, job->final.phase, sizeof(s->phase));
+        return;
+    }
+    s->elapsed_ms = (virShmNowMono() - job->create_mono) / 1000000ull;
+    virShmProgressData d;
+    uint32_t p = 0;
+    if (virShmProgressRead(job->progress, &d) == 0 &&
+        atomic_load_explicit(&job->progress->job_id, memory_order_relaxed) == job->id) {
+        p = d.percent;
+        s->bytes_done = d.bytes_done;
+        s->bytes_total = d.bytes_total;
+        memcpy(s->phase, d.phase, sizeof(s->phase));
+        if (d.flags & VIR_SHM_PR_HAS_ETA)
+            s->remaining_ms = d.eta_ms;
+    }
+    if (!s->remaining_ms)
+        s->remaining_ms = atomic_load_explicit(&job->derived_eta_ms, memory_order_relaxed);
+    /* Never backwards, whatever a worker writes. Relaxed: a monotonic
+     * counter with no data attached. */
+    uint32_t cur = atomic_load_explicit(&job->max_percent, memory_order_relaxed);
+    while (p > cur &&
+           !atomic_compare_exchange_weak_explicit(&job->max_percent, &cur, p,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+    s->percent = p > cur ? p : cur;
+}
+
+int virSupJobCancel(virJobPtr job)
+{
+    pthread_mutex_lock(&sup.lock);
+    int r = job->phase >= VIR_SUP_JOB_FINISHING ? 1 : cancelLocked(job);
+    pthread_mutex_unlock(&sup.lock);
+    return r;
+}
+
+int virSupJobWait(virJobPtr job, int timeout_ms)
+{
+    long long end = timeout_ms > 0 ?
+        (long long)(virShmNowMono() / 1000000ull) + timeout_ms : 0;
+    for (;;) {
+        if (atomic_load_explicit(&job->state, memory_order_acquire) != VIR_JOB_RUNNING)
+            return 0;
+        int t = timeout_ms;
+        if (timeout_ms > 0) {
+            long long left = end - (long long)(virShmNowMono() / 1000000ull);
+            if (left <= 0)
+                return 1;
+            t = left > INT_MAX ? INT_MAX : (int)left;
+        }
+        struct pollfd pfd = { .fd = job->evfd, .events = POLLIN };
+        int r = poll(&pfd, 1, t);
+        if (r < 0 && errno != EINTR) {
+            virReportSystemError(errno, "%s", "cannot wait for the job");
+            return -1;
+        }
+        if (r == 0 && timeout_ms >= 0)
+            return atomic_load_explicit(&job->state, memory_order_acquire) != VIR_JOB_RUNNING ? 0 : 1;
+    }
+}
+
+int virSupJobSetTimes(virJobPtr job, int which, unsigned int ms)
+{
+    pthread_mutex_lock(&sup.lock);
+    if (which == 0) {
+        job->grace_ms = ms ? ms : SUP_DEFAULT_GRACE_MS;
+        if (job->grace_at && job->killed == VIR_SUP_KILL_NONE)
+            job->grace_at = virShmNowMono() + msToNs(job->grace_ms);
+    } else {
+        job->deadline_ms = ms;
+        job->deadline_at = ms && job->start_mono ? job->start_mono + msToNs(ms) : 0;
+    }
+    wakeReaper();
+    pthread_mutex_unlock(&sup.lock);
+    return 0;
+}
+
+extern int virDomainFree(virDomainPtr) __attribute__((weak));
+extern int virNetworkFree(virNetworkPtr) __attribute__((weak));
+extern int virDomainRef(virDomainPtr) __attribute__((weak));
+extern int virNetworkRef(virNetworkPtr) __attribute__((weak));
+
+int virSupJobDestroy(virJobPtr job)
+{
+    if (atomic_load_explicit(&job->state, memory_order_acquire) == VIR_JOB_RUNNING) {
+        virReportError(VIR_ERR_OPERATION_INVALID,
+                       "job %llu is still running: cancel it and wait for it first",
+                       (unsigned long long)job->id);
+        return -1;
+    }
+    /* DONE is set under the lock right before the terminal state; taking
+     * the lock once makes sure jobFinish has let go of the job. */
+    pthread_mutex_lock(&sup.lock);
+    pthread_mutex_unlock(&sup.lock);
+    atomic_store_explicit(&job->magic, VIR_JOB_DEAD, memory_order_release);
+    if (job->result_domain && virDomainFree)
+        virDomainFree(job->result_domain);
+    if (job->result_network && virNetworkFree)
+        virNetworkFree(job->result_network);
+    if (job->opaque_free)
+        job->opaque_free(job->opaque);
+    virFreeError(job->error);
+    virForceClose(&job->evfd);
+    segUnref(job->segref);
+    jobRelease(job);
+    return 0;
+}
+
+int virJobSetResultDomain(virJobPtr job, virDomainPtr dom)
+{
+    if (!virSupJobValid(job) || !dom || !virDomainRef || virDomainRef(dom) < 0)
+        return -1;
+    if (job->result_domain && virDomainFree)
+        virDomainFree(job->result_domain);
+    job->result_domain = dom;
+    return 0;
+}
+
+int virJobSetResultNetwork(virJobPtr job, virNetworkPtr net)
+{
+    if (!virSupJobValid(job) || !net || !virNetworkRef || virNetworkRef(net) < 0)
+        return -1;
+    if (job->result_network && virNetworkFree)
+        virNetworkFree(job->result_network);
+    job->result_network = net;
+    return 0;
+}
+
+void *virJobGetOpaque(virJobPtr job)
+{
+    return virSupJobValid(job) ? job->opaque : NULL;
+}
+
+const virSupOp *virJobGetOp(virJobPtr job)
+{
+    return virSupJobValid(job) ? job->op : NULL;
+}
+
+int virJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
+                      uint64_t *remaining_ms, uint64_t *done, uint64_t *total)
+{
+    virSupJobSnapshot s;
+    if (!virSupJobValid(job))
+        return -1;
+    virSupJobSnapshotGet(job, &s);
+    if (state)
+        *state = s.state;
+    if (elapsed_ms)
+        *elapsed_ms = s.elapsed_ms;
+    if (remaining_ms)
+        *remaining_ms = s.remaining_ms;
+    if (done)
+        *done = s.bytes_done;
+    if (total)
+        *total = s.bytes_total;
+    return 0;
+}

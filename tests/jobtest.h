@@ -1,0 +1,89 @@
+/*
+ * jobtest.h: shared set-up for tests that run real jobs through the
+ * supervisor with the test-only worker ops (tests/worker-ops).
+ */
+#pragma once
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "supervisor/job-priv.h"
+#include "testutils.h"
+
+#define TEST_OP(var, opname) \
+    static const virSupOp var = { .name = (opname), .type = VIR_JOB_BOUNDED }
+
+TEST_OP(opSucceed, "test.succeed");
+TEST_OP(opFail, "test.fail");
+TEST_OP(opSegv, "test.segv");
+TEST_OP(opAbort, "test.abort");
+TEST_OP(opHang, "test.hang");
+TEST_OP(opExit, "test.exit");
+TEST_OP(opGarbage, "test.garbage");
+TEST_OP(opCancel, "test.cancel");
+TEST_OP(opIgnoreCancel, "test.ignore-cancel");
+TEST_OP(opGrandchild, "test.grandchild");
+TEST_OP(opReport, "test.report");
+TEST_OP(opNoReport, "test.noreport");
+TEST_OP(opUnknown, "test.no-such-op");
+
+static inline virJobPtr startJob(virSupGroup *g, const virSupOp *op, const char *params)
+{
+    virSupJobParams p;
+    memset(&p, 0, sizeof(p));
+    p.op = op;
+    p.target = "unit";
+    p.params = params;
+    p.paramslen = params ? strlen(params) : 0;
+    virJobPtr job = virJobCreate(g, &p);
+    if (!job)
+        fail_msg("virJobCreate(%s): %s", op->name, virGetLastErrorMessage());
+    return job;
+}
+
+static inline int jobState(virJobPtr job)
+{
+    virJobInfo info;
+    assert_int_equal(virJobGetInfo(job, &info), 0);
+    return info.state;
+}
+
+static inline void waitEnded(virJobPtr job)
+{
+    assert_int_equal(virJobWait(job, TEST_TIMEOUT_MS), 0);
+}
+
+static inline const char *jobErrorMessage(virJobPtr job)
+{
+    virErrorPtr e = virJobGetError(job);
+    return e && e->message ? e->message : "";
+}
+
+/* Wait until the worker has published at least @pct percent. */
+static inline void waitPercent(virJobPtr job, unsigned int pct)
+{
+    virJobInfo info;
+    assert_true(TEST_WAIT_UNTIL(virJobGetInfo(job, &info) == 0 &&
+                                info.percentComplete >= pct, TEST_TIMEOUT_MS));
+}
+
+static char *testRunDir;
+
+static inline int jobTestSetup(void **state)
+{
+    (void)state;
+    if (!testRunDir)
+        testRunDir = testMakeRunDir();
+    return testRunDir ? 0 : -1;
+}
+
+static inline int jobTestTeardown(void **state)
+{
+    (void)state;
+    testRemoveDir(testRunDir);
+    free(testRunDir);
+    testRunDir = NULL;
+    return 0;
+}

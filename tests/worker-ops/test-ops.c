@@ -1,0 +1,198 @@
+/*
+ * test-ops.c: worker ops for tests only, linked into
+ * build/tests/virtsup-worker-test (never into the shipped worker).
+ * Each behaves in one way on purpose, so every outcome can be produced on
+ * a real worker process. Parameters are a short text (e.g. "pct=40").
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "util/virerror.h"
+#include "worker/job.h"
+
+static unsigned int paramUInt(const void *params, size_t len, const char *key,
+                              unsigned int def)
+{
+    char buf[256];
+    size_t n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+    memcpy(buf, params ? params : "", n);
+    buf[n] = '\0';
+    char *p = strstr(buf, key);
+    if (!p || p[strlen(key)] != '=')
+        return def;
+    return (unsigned int)strtoul(p + strlen(key) + 1, NULL, 10);
+}
+
+static void progressTo(virJobPtr job, unsigned int pct)
+{
+    virJobInitialize(job, 10);
+    virJobSetPhase(job, "working");
+    for (unsigned int p = 0; p <= pct; p += 10)
+        virJobUpdateAbs(job, 0, 10, p);
+}
+
+/* Wait for SIGTERM or the cancel flag: an event, not a guess. */
+static void waitForCancel(virJobPtr job)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    while (!virJobCancelRequested(job)) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL); /* SIGTERM interrupts it at once */
+    }
+}
+
+static void opSucceed(virJobPtr job, const void *params, size_t len)
+{
+    unsigned int bytes = paramUInt(params, len, "bytes", 1000);
+    virJobInitialize(job, 1);
+    virJobSetPhase(job, "counting");
+    for (unsigned int i = 0; i <= 10; i++)
+        virJobUpdateBytes(job, (uint64_t)bytes * i / 10, bytes);
+    virJobSetResult(job, params, len);
+    virJobFinishSuccess(job);
+}
+VIR_WORKER_OP_REGISTER(opSucceedDef, "test.succeed", opSucceed);
+
+static void opFail(virJobPtr job, const void *params, size_t len)
+{
+    progressTo(job, paramUInt(params, len, "pct", 30));
+    virJobFinishFailure(job, VIR_ERR_OPERATION_FAILED,
+                        "deliberate failure at %u%%", paramUInt(params, len, "pct", 30));
+}
+VIR_WORKER_OP_REGISTER(opFailDef, "test.fail", opFail);
+
+static void opFault(virJobPtr job, const void *params, size_t len, const char *action)
+{
+    progressTo(job, paramUInt(params, len, "pct", 40));
+    virJobInjectFault(job, action);
+    waitForCancel(job);
+    if (!virJobFinishCancel(job))
+        virJobFinishSuccess(job);
+}
+
+static void opSegv(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "segv"); }
+static void opAbort(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "abort"); }
+static void opHang(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "hang"); }
+static void opExit(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "exit"); }
+static void opGarbage(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "garbage"); }
+VIR_WORKER_OP_REGISTER(opSegvDef, "test.segv", opSegv);
+VIR_WORKER_OP_REGISTER(opAbortDef, "test.abort", opAbort);
+VIR_WORKER_OP_REGISTER(opHangDef, "test.hang", opHang);
+VIR_WORKER_OP_REGISTER(opExitDef, "test.exit", opExit);
+VIR_WORKER_OP_REGISTER(opGarbageDef, "test.garbage", opGarbage);
+
+/* Honours cancel: waits for it, then reports CANCELLED. */
+static void opCancel(virJobPtr job, const void *params, size_t len)
+{
+    progressTo(job, paramUInt(params, len, "pct", 20));
+    virJobSetPhase(job, "waiting for cancel");
+    waitForCancel(job);
+    if (!virJobFinishCancel(job))
+        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "cancel seen but not finished");
+}
+VIR_WORKER_OP_REGISTER(opCancelDef, "test.cancel", opCancel);
+
+/* Ignores SIGTERM, waits until it sees the cancel flag, then completes. */
+static void opIgnoreCancel(virJobPtr job, const void *params, size_t len)
+{
+    progressTo(job, paramUInt(params, len, "pct", 50));
+    signal(SIGTERM, SIG_IGN);
+    while (!virJobCancelRequested(job)) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    virJobInjectFault(job, "ignore-cancel");
+    if (virJobFinishCancel(job))
+        return;
+    virJobFinishSuccess(job);
+}
+VIR_WORKER_OP_REGISTER(opIgnoreCancelDef, "test.ignore-cancel", opIgnoreCancel);
+
+/* Leaves a grandchild running in its group; hangs if asked ("hang=1"). */
+static void opGrandchild(virJobPtr job, const void *params, size_t len)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+    virJobSetResult(job, buf, (size_t)n);
+    virJobUpdateAbs(job, 0, 0, 60);
+    if (paramUInt(params, len, "hang", 0))
+        virJobInjectFault(job, "hang");
+    virJobFinishSuccess(job);
+}
+VIR_WORKER_OP_REGISTER(opGrandchildDef, "test.grandchild", opGrandchild);
+
+static void appendFile(char *out, size_t outlen, const char *path, const char *const keys[])
+{
+    FILE *f = fopen(path, "re");
+    char line[512];
+    if (!f)
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        for (size_t k = 0; keys[k]; k++) {
+            if (strncmp(line, keys[k], strlen(keys[k])) == 0) {
+                size_t l = strlen(out);
+                snprintf(out + l, outlen - l, "%s", line);
+            }
+        }
+    }
+    fclose(f);
+}
+
+/* Reports what the sandbox left it: descriptors, signals, capabilities,
+ * no_new_privs, ids, process group, limits. One "key: value" per line. */
+static void opReport(virJobPtr job, const void *params, size_t len)
+{
+    static char out[8192];
+    static const char *const keys[] = {
+        "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:",
+        "SigBlk:", "SigIgn:", "Uid:", "Gid:", "Groups:", "Seccomp:", NULL
+    };
+    (void)params;
+    (void)len;
+    out[0] = '\0';
+    appendFile(out, sizeof(out), "/proc/self/status", keys);
+
+    size_t l = strlen(out);
+    l += (size_t)snprintf(out + l, sizeof(out) - l, "fds:");
+    DIR *d = opendir("/proc/self/fd");
+    int dfd = d ? dirfd(d) : -1;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || atoi(e->d_name) == dfd)
+            continue;
+        l += (size_t)snprintf(out + l, sizeof(out) - l, " %s", e->d_name);
+    }
+    if (d)
+        closedir(d);
+    struct rlimit core, nofile;
+    getrlimit(RLIMIT_CORE, &core);
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    snprintf(out + l, sizeof(out) - l,
+             "\npid: %d\npgid: %d\nsid: %d\nppid: %d\ncore: %llu\nnofile: %llu\n"
+             "dumpable: %d\n",
+             (int)getpid(), (int)getpgrp(), (int)getsid(0), (int)getppid(),
+             (unsigned long long)core.rlim_cur, (unsigned long long)nofile.rlim_cur,
+             prctl(PR_GET_DUMPABLE));
+    virJobSetResult(job, out, strlen(out));
+    virJobFinishSuccess(job);
+}
+VIR_WORKER_OP_REGISTER(opReportDef, "test.report", opReport);
+
+/* Returns without reporting. */
+static void opNoReport(virJobPtr job, const void *params, size_t len)
+{
+    (void)params;
+    (void)len;
+    virJobUpdateAbs(job, 0, 0, 10);
+}
+VIR_WORKER_OP_REGISTER(opNoReportDef, "test.noreport", opNoReport);

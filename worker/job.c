@@ -1,0 +1,293 @@
+/*
+ * job.c (worker side): progress into the shared status page, cancellation,
+ * and the final report to the supervisor. Worker process only.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define VIR_FROM_THIS VIR_FROM_JOB
+#include "util/virerror.h"
+#include "worker/worker-priv.h"
+
+volatile sig_atomic_t virWorkerTermFlag;
+
+extern const virWorkerOp *const __start_virtsup_ops[] __attribute__((weak));
+extern const virWorkerOp *const __stop_virtsup_ops[] __attribute__((weak));
+
+const virWorkerOp *virWorkerOpLookup(const char *name)
+{
+    for (const virWorkerOp *const *op = __start_virtsup_ops;
+         op && op < __stop_virtsup_ops; op++) {
+        if (*op && STREQ((*op)->name, name))
+            return *op;
+    }
+    return NULL;
+}
+
+void virWorkerJobInit(virJobPtr job, virShmProgress *page, uint64_t job_id,
+                      virJobType type, int ctlfd, unsigned int nresources)
+{
+    memset(job, 0, sizeof(*job));
+    job->page = page;
+    job->job_id = job_id;
+    job->ctlfd = ctlfd;
+    job->nresources = nresources;
+    job->start_mono_ns = virShmNowMono();
+    job->data.type = type;
+}
+
+static void publish(virJobPtr job)
+{
+    virShmProgressWrite(job->page, &job->data);
+}
+
+static unsigned int clampPercent(long long p)
+{
+    return p < 0 ? 0 : p > 100 ? 100 : (unsigned int)p;
+}
+
+void virJobInitialize(virJobPtr job, unsigned int etaSeconds)
+{
+    job->start_mono_ns = virShmNowMono();
+    job->data.flags |= VIR_SHM_PR_INITIALIZED;
+    job->data.elapsed_ms = 0;
+    if (etaSeconds) {
+        job->data.flags |= VIR_SHM_PR_HAS_ETA;
+        job->data.eta_ms = (uint64_t)etaSeconds * 1000;
+    }
+    publish(job);
+}
+
+void virJobUpdateRel(virJobPtr job, int elapsedDelta, int etaDelta, int percentDelta)
+{
+    long long e = (long long)job->data.elapsed_ms + (long long)elapsedDelta * 1000;
+    long long r = (long long)job->data.eta_ms + (long long)etaDelta * 1000;
+    job->data.elapsed_ms = e < 0 ? 0 : (uint64_t)e;
+    job->data.eta_ms = r < 0 ? 0 : (uint64_t)r;
+    job->data.flags |= VIR_SHM_PR_HAS_ETA;
+    job->data.percent = clampPercent((long long)job->data.percent + percentDelta);
+    publish(job);
+}
+
+void virJobUpdateAbs(virJobPtr job, unsigned int elapsed, unsigned int eta,
+                     unsigned int percent)
+{
+    job->data.elapsed_ms = (uint64_t)elapsed * 1000;
+    job->data.eta_ms = (uint64_t)eta * 1000;
+    job->data.flags |= VIR_SHM_PR_HAS_ETA;
+    job->data.percent = clampPercent(percent);
+    publish(job);
+}
+
+void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total)
+{
+    job->data.bytes_done = done;
+    job->data.bytes_total = total;
+    if (total) {
+        if (done > total)
+            done = total;
+        /* 128-bit product: no overflow for any 64-bit byte count. */
+        job->data.percent = (unsigned int)((unsigned __int128)done * 100 / total);
+    }
+    publish(job);
+}
+
+void virJobSetPhase(virJobPtr job, const char *phase)
+{
+    virStrcpyTrunc(job->data.phase, sizeof(job->data.phase), phase);
+    publish(job);
+}
+
+bool virJobCancelRequested(virJobPtr job)
+{
+    if (job->ignore_cancel)
+        return false;
+    /* Relaxed is enough: the flag carries no data with it, and the worker
+     * only needs to see it eventually (SIGTERM follows it anyway). */
+    bool asked = virWorkerTermFlag ||
+        atomic_load_explicit(&job->page->cancel_requested, memory_order_relaxed);
+    if (asked && !(job->data.flags & VIR_SHM_PR_CANCEL_ACK)) {
+        job->data.flags |= VIR_SHM_PR_CANCEL_ACK;
+        publish(job);
+    }
+    return asked;
+}
+
+static int sendReport(virJobPtr job, virProtoReport report, int code,
+                      int domain, const char *message)
+{
+    virProtoResult r;
+    struct iovec iov[3];
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 0 };
+    size_t mlen = message ? strnlen(message, VIR_PROTO_MESSAGE_MAX) : 0;
+
+    if (job->report != VIR_PROTO_REPORT_NONE)
+        return -1; /* one report per job; later ones are ignored */
+    job->report = report;
+
+    memset(&r, 0, sizeof(r));
+    r.hdr.type = VIR_PROTO_RESULT;
+    r.hdr.version = VIR_PROTO_VERSION;
+    r.report = report;
+    r.code = code;
+    r.domain = domain;
+    r.message_len = (uint32_t)mlen;
+    r.data_len = report == VIR_PROTO_REPORT_SUCCESS ? (uint32_t)job->result_len : 0;
+    iov[msg.msg_iovlen++] = (struct iovec){ &r, sizeof(r) };
+    if (mlen)
+        iov[msg.msg_iovlen++] = (struct iovec){ (void *)message, mlen };
+    if (r.data_len)
+        iov[msg.msg_iovlen++] = (struct iovec){ job->result, job->result_len };
+
+    /* The supervisor reads this after our exit; a failed send only means
+     * the job ends "without reporting", which the exit status still tells. */
+    ssize_t n;
+    do {
+        n = sendmsg(job->ctlfd, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+bool virJobFinishCancel(virJobPtr job)
+{
+    if (!virJobCancelRequested(job))
+        return false;
+    virJobSetPhase(job, "cancelled");
+    sendReport(job, VIR_PROTO_REPORT_CANCELLED, VIR_ERR_OPERATION_ABORTED,
+               VIR_FROM_JOB, "cancelled by request");
+    return true;
+}
+
+int virJobSetResult(virJobPtr job, const void *data, size_t len)
+{
+    if (len > VIR_PROTO_RESULT_MAX) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       "job result of %zu bytes exceeds the %d byte limit",
+                       len, VIR_PROTO_RESULT_MAX);
+        return -1;
+    }
+    void *copy = len ? malloc(len) : NULL;
+    if (len && !copy) {
+        virReportOOMError();
+        return -1;
+    }
+    if (len)
+        memcpy(copy, data, len);
+    free(job->result);
+    job->result = copy;
+    job->result_len = len;
+    return 0;
+}
+
+int virJobFinishSuccess(virJobPtr job)
+{
+    if (job->data.type == VIR_JOB_BOUNDED)
+        job->data.percent = 100;
+    job->data.eta_ms = 0;
+    publish(job);
+    return sendReport(job, VIR_PROTO_REPORT_SUCCESS, 0, 0, NULL);
+}
+
+int virJobFinishFailure(virJobPtr job, int code, const char *fmt, ...)
+{
+    char buf[VIR_PROTO_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return sendReport(job, VIR_PROTO_REPORT_FAILURE,
+                      code ? code : VIR_ERR_OPERATION_FAILED, VIR_FROM_JOB, buf);
+}
+
+int virJobFinishError(virJobPtr job)
+{
+    virErrorPtr e = virGetLastError();
+    if (!e)
+        return virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
+                                   "operation failed for an unknown reason");
+    return sendReport(job, VIR_PROTO_REPORT_FAILURE, e->code, e->domain,
+                      e->message ? e->message : "unknown error");
+}
+
+int virJobResourceFD(virJobPtr job, unsigned int i)
+{
+    return i < job->nresources ? VIR_WORKER_FD_RESOURCE_FIRST + (int)i : -1;
+}
+
+unsigned int virJobResourceCount(virJobPtr job)
+{
+    return job->nresources;
+}
+
+int virWorkerJobExitCode(virJobPtr job)
+{
+    switch (job->report) {
+    case VIR_PROTO_REPORT_SUCCESS:
+        return VIR_WORKER_EXIT_OK;
+    case VIR_PROTO_REPORT_FAILURE:
+        return VIR_WORKER_EXIT_FAILED;
+    case VIR_PROTO_REPORT_CANCELLED:
+        return VIR_WORKER_EXIT_CANCELLED;
+    case VIR_PROTO_REPORT_NONE:
+    default:
+        return VIR_WORKER_EXIT_NO_REPORT;
+    }
+}
+
+void virWorkerReportEarly(int ctlfd, int code, const char *fmt, ...)
+{
+    struct _virJob job;
+    char buf[VIR_PROTO_MESSAGE_MAX];
+    va_list ap;
+
+    memset(&job, 0, sizeof(job));
+    job.ctlfd = ctlfd;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    sendReport(&job, VIR_PROTO_REPORT_FAILURE, code, VIR_FROM_JOB, buf);
+}
+
+static void ignoreTerm(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int virJobInjectFault(virJobPtr job, const char *action)
+{
+    if (STREQ(action, "segv")) {
+        volatile int *volatile p = NULL;
+        signal(SIGSEGV, SIG_DFL);
+        *p = 1;
+        raise(SIGSEGV);
+    } else if (STREQ(action, "abort")) {
+        abort();
+    } else if (STREQ(action, "hang")) {
+        ignoreTerm();
+        job->ignore_cancel = true;
+        for (;;)
+            pause();
+    } else if (STREQ(action, "ignore-cancel")) {
+        ignoreTerm();
+        job->ignore_cancel = true;
+        return 0;
+    } else if (STREQ(action, "exit")) {
+        _exit(0);
+    } else if (STREQ(action, "garbage")) {
+        /* Scribble over our whole page, including the sequence, and leave
+         * the sequence odd as a writer that died mid-update would. */
+        uint8_t *page = (uint8_t *)job->page;
+        for (size_t i = 0; i < VIR_SHM_PAGE_SIZE; i++)
+            page[i] = (uint8_t)(0xA5 ^ (i * 131));
+        atomic_store_explicit(&job->page->seq, 0x7fffffffu, memory_order_release);
+        _exit(0);
+    }
+    return -1;
+}

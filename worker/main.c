@@ -1,0 +1,419 @@
+/*
+ * main.c: virtsup-worker. Started once per supervisor as the spawn helper
+ * ("zygote"): a freshly exec'd, single-threaded process that never held the
+ * client's memory. For each job it forks a worker, which sets up its
+ * sandbox and runs the op's worker function. It reports each worker's exit
+ * status to the supervisor, kills a job's process group on request, and
+ * kills everything when the supervisor goes away (its socket closes).
+ *
+ * Contract (fds, messages, exit codes): src/util/workerproto.h, docs/WORKER.md.
+ */
+#include <cap-ng.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define VIR_FROM_THIS VIR_FROM_JOB
+#include "util/virerror.h"
+#include "worker/worker-priv.h"
+
+#define MAX_WORKERS 4096
+
+typedef struct {
+    uint64_t job_id;
+    pid_t pid;        /* 0: free entry */
+} workerEntry;
+
+static workerEntry workers[MAX_WORKERS];
+static int sockfd = VIR_HELPER_FD_SOCKET;
+
+static workerEntry *findByJob(uint64_t id)
+{
+    for (size_t i = 0; i < MAX_WORKERS; i++)
+        if (workers[i].pid && workers[i].job_id == id)
+            return &workers[i];
+    return NULL;
+}
+
+static workerEntry *findByPid(pid_t pid)
+{
+    for (size_t i = 0; i < MAX_WORKERS; i++)
+        if (workers[i].pid == pid)
+            return &workers[i];
+    return NULL;
+}
+
+static void sendMsg(const void *buf, size_t len)
+{
+    ssize_t n;
+    do {
+        n = send(sockfd, buf, len, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    /* A lost supervisor is noticed on the next read (EOF). */
+}
+
+static void resetSignals(void)
+{
+    struct sigaction sa;
+    sigset_t all;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++)
+        sigaction(s, &sa, NULL); /* fails harmlessly for KILL, STOP, 32, 33 */
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static void onTerm(int signo)
+{
+    (void)signo;
+    virWorkerTermFlag = 1;
+}
+
+/* ---- in the worker, after fork ---- */
+
+static void setupFail(int ctlfd, const char *what, int err) __attribute__((noreturn));
+static void setupFail(int ctlfd, const char *what, int err)
+{
+    virWorkerReportEarly(ctlfd, VIR_ERR_SYSTEM_ERROR,
+                         "worker set-up failed: %s: %s", what, strerror(err));
+    _exit(VIR_WORKER_EXIT_SETUP);
+}
+
+static void setLimit(int ctlfd, int res, uint64_t v, const char *name)
+{
+    if (!v)
+        return;
+    struct rlimit rl = { (rlim_t)v, (rlim_t)v };
+    if (setrlimit(res, &rl) < 0)
+        setupFail(ctlfd, name, errno);
+}
+
+static int dropCapabilities(uint64_t keep)
+{
+    /* The bounding and ambient sets can only be changed with CAP_SETPCAP;
+     * a caller without it has nothing there we could drop anyway. */
+    capng_select_t sel = CAPNG_SELECT_CAPS;
+    if (capng_get_caps_process() == 0 &&
+        capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
+        sel = CAPNG_SELECT_ALL;
+
+    capng_clear(CAPNG_SELECT_ALL);
+    for (unsigned int c = 0; c <= CAP_LAST_CAP && c < 64; c++) {
+        if ((keep & (1ULL << c)) &&
+            capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+                         CAPNG_BOUNDING_SET, c) < 0)
+            return -1;
+    }
+    return capng_apply(sel);
+}
+
+static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
+                       pid_t helper) __attribute__((noreturn));
+static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
+                       pid_t helper)
+{
+    /* Move what we were given out of the way, then into place: control at
+     * 3, resources at 4.. . The segment and params fds are used, then closed. */
+    int hi[3 + VIR_PROTO_RESOURCES_MAX];
+    for (size_t i = 0; i < nfds; i++)
+        hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
+    for (size_t i = 0; i < nfds; i++)
+        if (hi[i] < 0)
+            _exit(VIR_WORKER_EXIT_SETUP);
+    if (dup2(hi[0], VIR_WORKER_FD_CONTROL) < 0)
+        _exit(VIR_WORKER_EXIT_SETUP);
+    int ctlfd = VIR_WORKER_FD_CONTROL;
+    for (size_t i = 3; i < nfds; i++)
+        if (dup2(hi[i], VIR_WORKER_FD_RESOURCE_FIRST + (int)(i - 3)) < 0)
+            setupFail(ctlfd, "cannot place resource descriptor", errno);
+
+    resetSignals();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = onTerm;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+
+    /* Our own process group, so cancel reaches whatever we spawn, and a
+     * terminal's Ctrl-C does not reach us. The helper does it too (race). */
+    if (setpgid(0, 0) < 0 && errno != EACCES)
+        setupFail(ctlfd, "setpgid", errno);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        setupFail(ctlfd, "PR_SET_PDEATHSIG", errno);
+    if (getppid() != helper)
+        _exit(VIR_WORKER_EXIT_SETUP); /* the helper died before we armed it */
+
+    /* Map our own progress page, and nothing else of the segment. */
+    void *page = mmap(NULL, VIR_SHM_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_SHARED, hi[1], (off_t)req->progress_offset);
+    if (page == MAP_FAILED)
+        setupFail(ctlfd, "cannot map the job's status page", errno);
+
+    /* The parameters, copied out of their sealed memfd. */
+    size_t plen = (size_t)req->params_len;
+    void *params = NULL;
+    if (plen) {
+        params = malloc(plen);
+        if (!params)
+            setupFail(ctlfd, "parameters", ENOMEM);
+        size_t off = 0;
+        while (off < plen) {
+            ssize_t n = pread(hi[2], (char *)params + off, plen - off, (off_t)off);
+            if (n <= 0)
+                setupFail(ctlfd, "cannot read job parameters", n < 0 ? errno : EIO);
+            off += (size_t)n;
+        }
+    }
+
+    /* Close everything but control and resources: the segment, the helper's
+     * socket and epoll, the received copies. */
+    int first_free = VIR_WORKER_FD_RESOURCE_FIRST + (int)req->nresources;
+    if (close_range((unsigned int)first_free, ~0U, 0) < 0)
+        setupFail(ctlfd, "close_range", errno);
+    for (int fd = 0; fd < 3; fd++) {
+        /* stdin/stdout/stderr: /dev/null would need a path; closing is
+         * what "nothing but the documented set" means. */
+        close(fd);
+    }
+
+    struct rlimit core = { 0, 0 };
+    if (setrlimit(RLIMIT_CORE, &core) < 0)
+        setupFail(ctlfd, "RLIMIT_CORE", errno);
+    setLimit(ctlfd, RLIMIT_AS, req->rlimit_as, "RLIMIT_AS");
+    setLimit(ctlfd, RLIMIT_CPU, req->rlimit_cpu, "RLIMIT_CPU");
+    setLimit(ctlfd, RLIMIT_NOFILE, req->rlimit_nofile, "RLIMIT_NOFILE");
+    setLimit(ctlfd, RLIMIT_FSIZE, req->rlimit_fsize, "RLIMIT_FSIZE");
+
+    if (req->set_ids) {
+        if (setgroups(0, NULL) < 0)
+            setupFail(ctlfd, "setgroups", errno);
+        if (setresgid(req->gid, req->gid, req->gid) < 0)
+            setupFail(ctlfd, "setresgid", errno);
+        if (setresuid(req->uid, req->uid, req->uid) < 0)
+            setupFail(ctlfd, "setresuid", errno);
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        setupFail(ctlfd, "PR_SET_NO_NEW_PRIVS", errno);
+    if (dropCapabilities(req->caps) < 0)
+        setupFail(ctlfd, "cannot drop capabilities", errno ? errno : EPERM);
+    /* Not dumpable: no core, and other processes of our uid cannot ptrace
+     * us or open our /proc files. */
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    const virWorkerOp *op = virWorkerOpLookup(req->op);
+    if (!op) {
+        virWorkerReportEarly(ctlfd, VIR_ERR_NO_SUPPORT,
+                             "this virtsup-worker has no operation '%s'", req->op);
+        _exit(VIR_WORKER_EXIT_UNKNOWN_OP);
+    }
+
+    struct _virJob job;
+    virWorkerJobInit(&job, page, req->job_id, VIR_JOB_BOUNDED, ctlfd,
+                     req->nresources);
+    op->run(&job, params, plen);
+    _exit(virWorkerJobExitCode(&job));
+}
+
+/* ---- in the helper ---- */
+
+static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
+{
+    virProtoSpawned rep;
+    memset(&rep, 0, sizeof(rep));
+    rep.hdr.type = VIR_PROTO_SPAWNED;
+    rep.hdr.version = VIR_PROTO_VERSION;
+    rep.job_id = req->job_id;
+
+    workerEntry *slot = findByPid(0);
+    if (nfds != 3 + (size_t)req->nresources || nfds > 3 + VIR_PROTO_RESOURCES_MAX ||
+        req->op[VIR_PROTO_OP_MAX - 1] != '\0') {
+        rep.err = EPROTO;
+    } else if (!slot) {
+        rep.err = EAGAIN;
+    } else {
+        pid_t helper = getpid();
+        pid_t pid = fork();
+        if (pid == 0)
+            workerMain(req, fds, nfds, helper);
+        if (pid < 0) {
+            rep.err = errno;
+        } else {
+            /* Also here, so a kill right after SPAWNED reaches the group
+             * even if the worker has not run setpgid yet. */
+            (void)setpgid(pid, pid);
+            slot->pid = pid;
+            slot->job_id = req->job_id;
+            rep.pid = pid;
+        }
+    }
+    if (rep.err)
+        rep.hdr.type = VIR_PROTO_SPAWN_FAILED;
+    sendMsg(&rep, sizeof(rep));
+}
+
+static void handleKill(const virProtoKill *req)
+{
+    workerEntry *w = findByJob(req->job_id);
+    /* The worker is not reaped until we report it, so its pid, which is
+     * also its group id, cannot have been reused. */
+    if (!w || req->signo <= 0 || req->signo >= NSIG)
+        return;
+    if (kill(-w->pid, req->signo) < 0)
+        (void)kill(w->pid, req->signo);
+}
+
+static void reapChildren(void)
+{
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 ||
+            si.si_pid == 0)
+            return;
+        pid_t pid = si.si_pid;
+        workerEntry *w = findByPid(pid);
+        if (w) {
+            /* While the worker is still a zombie its group id cannot be
+             * reused: take down whatever it left running in its group. */
+            (void)kill(-pid, SIGKILL);
+        }
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL) < 0)
+            continue;
+        if (!w)
+            continue; /* an orphaned grandchild handed to us as subreaper */
+        virProtoExited ex;
+        memset(&ex, 0, sizeof(ex));
+        ex.hdr.type = VIR_PROTO_EXITED;
+        ex.hdr.version = VIR_PROTO_VERSION;
+        ex.job_id = w->job_id;
+        ex.pid = pid;
+        ex.code = si.si_code;
+        ex.status = si.si_status;
+        w->pid = 0;
+        sendMsg(&ex, sizeof(ex));
+    }
+}
+
+static void killAllAndExit(void) __attribute__((noreturn));
+static void killAllAndExit(void)
+{
+    for (size_t i = 0; i < MAX_WORKERS; i++)
+        if (workers[i].pid)
+            (void)kill(-workers[i].pid, SIGKILL);
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_ALL, 0, &si, WEXITED | __WALL) < 0)
+            break;
+    }
+    _exit(0);
+}
+
+static int helperMain(void)
+{
+    resetSignals();
+    if (setsid() < 0 && errno != EPERM)
+        return VIR_WORKER_EXIT_SETUP;
+    /* Orphans of our workers come to us (and are reaped), not to init. */
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (sfd < 0 || ep < 0)
+        return VIR_WORKER_EXIT_SETUP;
+    (void)fcntl(sockfd, F_SETFD, FD_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = sockfd };
+    epoll_ctl(ep, EPOLL_CTL_ADD, sockfd, &ev);
+    ev.data.fd = sfd;
+    epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+
+    virProtoHello hello;
+    memset(&hello, 0, sizeof(hello));
+    hello.hdr.type = VIR_PROTO_HELLO;
+    hello.hdr.version = VIR_PROTO_VERSION;
+    hello.pid = getpid();
+    sendMsg(&hello, sizeof(hello));
+
+    for (;;) {
+        struct epoll_event evs[2];
+        int n = epoll_wait(ep, evs, 2, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            killAllAndExit();
+        }
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.fd == sfd) {
+                struct signalfd_siginfo si;
+                while (read(sfd, &si, sizeof(si)) == sizeof(si))
+                    ;
+                reapChildren();
+                continue;
+            }
+            union {
+                virProtoHeader hdr;
+                virProtoSpawn spawn;
+                virProtoKill kill;
+                char raw[VIR_PROTO_MSG_MAX];
+            } buf;
+            char cbuf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
+            struct iovec iov = { &buf, sizeof(buf) };
+            struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                                  .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+            ssize_t r = recvmsg(sockfd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+            if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (r <= 0)
+                killAllAndExit(); /* the supervisor is gone */
+            int fds[3 + VIR_PROTO_RESOURCES_MAX];
+            size_t nfds = 0;
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                    continue;
+                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t j = 0; j < k; j++) {
+                    int fd;
+                    memcpy(&fd, CMSG_DATA(c) + j * sizeof(int), sizeof(int));
+                    if (nfds < ARRAY_CARDINALITY(fds))
+                        fds[nfds++] = fd;
+                    else
+                        close(fd);
+                }
+            }
+            if ((size_t)r >= sizeof(virProtoHeader) && buf.hdr.version == VIR_PROTO_VERSION) {
+                if (buf.hdr.type == VIR_PROTO_SPAWN && (size_t)r == sizeof(virProtoSpawn) &&
+                    !(msg.msg_flags & MSG_CTRUNC))
+                    handleSpawn(&buf.spawn, fds, nfds);
+                else if (buf.hdr.type == VIR_PROTO_KILL && (size_t)r == sizeof(virProtoKill))
+                    handleKill(&buf.kill);
+            }
+            for (size_t j = 0; j < nfds; j++)
+                close(fds[j]);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && STREQ(argv[1], "--spawn-helper"))
+        return helperMain();
+    fprintf(stderr, "virtsup-worker: this program is started by libvirtsup "
+            "(as its spawn helper) and is not meant to be run by hand\n");
+    return 2;
+}

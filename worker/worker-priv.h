@@ -1,0 +1,33 @@
+/*
+ * worker-priv.h: between the worker's main (sandbox set-up) and its job
+ * runtime (worker/job.c). Worker process only.
+ */
+#pragma once
+
+#include "shm/segment.h"
+#include "util/workerproto.h"
+#include "worker/job.h"
+
+struct _virJob {
+    virShmProgress *page;       /* our own progress page, nothing else mapped */
+    virShmProgressData data;    /* what we last published */
+    uint64_t job_id;
+    uint64_t start_mono_ns;
+    int ctlfd;                  /* VIR_WORKER_FD_CONTROL */
+    unsigned int nresources;
+    virProtoReport report;      /* what we told the supervisor */
+    bool ignore_cancel;
+    void *result;
+    size_t result_len;
+};
+
+/* Set by the SIGTERM handler; read by virJobCancelRequested. */
+extern volatile sig_atomic_t virWorkerTermFlag;
+
+void virWorkerJobInit(virJobPtr job, virShmProgress *page, uint64_t job_id,
+                      virJobType type, int ctlfd, unsigned int nresources);
+/* The exit code that matches what the job reported. */
+int virWorkerJobExitCode(virJobPtr job);
+/* Send a failure report before the op runs (set-up, unknown op). */
+void virWorkerReportEarly(int ctlfd, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
