@@ -1,0 +1,198 @@
+/*
+ * testdrv-fakejob.h: a recording stand-in for worker/job.h, so the test
+ * driver's worker functions (compiled into a test by #include of their
+ * .c files) run inside a cmocka program without the worker runtime.
+ * It records progress, phases, faults, the result and the ending.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "worker/job.h"
+#include "util/virerror.h"
+
+enum { FAKE_NONE, FAKE_SUCCESS, FAKE_FAILURE, FAKE_ERROR, FAKE_CANCELLED };
+
+struct _virJob {
+    int fd;                       /* resource 0, -1: none */
+    bool cancel;                  /* cancel asked */
+    uint64_t cancelAtBytes;       /* if set, cancel is asked once done >= this */
+    bool initialized;
+    uint64_t done, total;
+    unsigned int percent;
+    char phases[1024];            /* "a|b|c" */
+    int nfaults;
+    char fault[64];               /* last action injected */
+    unsigned int faultPercent;    /* percent when it was */
+    uint64_t faultDone;
+    uint8_t result[4096];
+    size_t resultlen;
+    int finished;                 /* FAKE_* */
+    int nfinish;                  /* how many Finish calls (must be 1) */
+    int code;
+    char message[512];
+};
+
+static inline void fakeJobInit(struct _virJob *j, int fd)
+{
+    memset(j, 0, sizeof(*j));
+    j->fd = fd;
+}
+
+void virJobInitialize(virJobPtr job, unsigned int etaSeconds)
+{
+    (void)etaSeconds;
+    job->initialized = true;
+}
+void virJobUpdateRel(virJobPtr job, int e, int eta, int p)
+{
+    (void)e; (void)eta;
+    long long np = (long long)job->percent + p;
+    job->percent = np < 0 ? 0 : np > 100 ? 100 : (unsigned int)np;
+}
+void virJobUpdateAbs(virJobPtr job, unsigned int e, unsigned int eta, unsigned int p)
+{
+    (void)e; (void)eta;
+    job->percent = p > 100 ? 100 : p;
+}
+void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total)
+{
+    job->done = done;
+    job->total = total;
+    if (total)
+        job->percent = done >= total ? 100 : (unsigned int)(done * 100 / total);
+    if (job->cancelAtBytes && done >= job->cancelAtBytes)
+        job->cancel = true;
+}
+void virJobSetPhase(virJobPtr job, const char *phase)
+{
+    size_t n = strlen(job->phases);
+    snprintf(job->phases + n, sizeof(job->phases) - n, "%s%s", n ? "|" : "", phase);
+}
+bool virJobCancelRequested(virJobPtr job)
+{
+    return job->cancel;
+}
+bool virJobFinishCancel(virJobPtr job)
+{
+    if (!job->cancel)
+        return false;
+    job->finished = FAKE_CANCELLED;
+    job->nfinish++;
+    return true;
+}
+int virJobSetResult(virJobPtr job, const void *data, size_t len)
+{
+    if (len > sizeof(job->result))
+        return -1;
+    memcpy(job->result, data, len);
+    job->resultlen = len;
+    return 0;
+}
+int virJobFinishSuccess(virJobPtr job)
+{
+    job->finished = FAKE_SUCCESS;
+    job->nfinish++;
+    return 0;
+}
+int virJobFinishFailure(virJobPtr job, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(job->message, sizeof(job->message), fmt, ap);
+    va_end(ap);
+    job->code = code;
+    job->finished = FAKE_FAILURE;
+    job->nfinish++;
+    return 0;
+}
+int virJobFinishError(virJobPtr job)
+{
+    virErrorPtr e = virGetLastError();
+    snprintf(job->message, sizeof(job->message), "%s", e ? e->message : "(no error set)");
+    job->code = e ? e->code : -1;
+    job->finished = FAKE_ERROR;
+    job->nfinish++;
+    return 0;
+}
+int virJobResourceFD(virJobPtr job, unsigned int i)
+{
+    return i == 0 ? job->fd : -1;
+}
+unsigned int virJobResourceCount(virJobPtr job)
+{
+    return job->fd >= 0;
+}
+int virJobInjectFault(virJobPtr job, const char *action)
+{
+    job->nfaults++;
+    snprintf(job->fault, sizeof(job->fault), "%s", action);
+    job->faultPercent = job->percent;
+    job->faultDone = job->done;
+    return 0;
+}
+/* The ops linked into this test register in the same section as in the
+ * worker; looking them up checks that registration works. */
+extern const virWorkerOp *const __start_virtsup_ops[] __attribute__((weak));
+extern const virWorkerOp *const __stop_virtsup_ops[] __attribute__((weak));
+const virWorkerOp *virWorkerOpLookup(const char *name)
+{
+    for (const virWorkerOp *const *op = __start_virtsup_ops;
+         op && op < __stop_virtsup_ops; op++)
+        if (*op && strcmp((*op)->name, name) == 0)
+            return *op;
+    return NULL;
+}
+
+/* The last error's message, or "". */
+static inline const char *lastMessage(void)
+{
+    virErrorPtr e = virGetLastError();
+    return e && e->message ? e->message : "";
+}
+
+#define assert_contains(hay, needle) \
+    do { \
+        const char *h_ = (hay), *n_ = (needle); \
+        if (!strstr(h_, n_)) \
+            fail_msg("'%s' does not contain '%s'", h_, n_); \
+    } while (0)
+
+/* A zeroed, valid domain def. */
+static inline void fakeDomainDef(testDomainDef *d, const char *name, uint64_t kib, uint32_t vcpus)
+{
+    memset(d, 0, sizeof(*d));
+    d->magic = TEST_DOMAIN_DEF_MAGIC;
+    d->version = 1;
+    snprintf(d->name, sizeof(d->name), "%s", name);
+    for (int i = 0; i < 16; i++)
+        d->uuid[i] = (uint8_t)(0x10 + i * 7);
+    d->memory_kib = kib;
+    d->vcpus = vcpus;
+    snprintf(d->os_type, sizeof(d->os_type), "hvm");
+}
+
+/* A params blob with @xml appended; caller frees. */
+static inline void *fakeParams(const testDomainDef *dom, const testNetworkDef *net,
+                               const char *xml, uint64_t bw, uint32_t flags, size_t *len)
+{
+    size_t xl = xml ? strlen(xml) : 0;
+    uint8_t *b = calloc(1, sizeof(testJobParams) + xl);
+    testJobParams p;
+    memset(&p, 0, sizeof(p));
+    p.magic = TEST_JOB_PARAMS_MAGIC;
+    p.version = 1;
+    p.flags = flags;
+    p.xmllen = (uint32_t)xl;
+    p.bandwidth_bps = bw;
+    if (dom)
+        p.dom = *dom;
+    if (net)
+        p.net = *net;
+    memcpy(b, &p, sizeof(p));
+    if (xl)
+        memcpy(b + sizeof(p), xml, xl);
+    *len = sizeof(p) + xl;
+    return b;
+}
