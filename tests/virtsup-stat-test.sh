@@ -280,7 +280,10 @@ for args in "--bogus" "--watch=abc" "--watch=0" "--json --prometheus" "--gc --js
 done
 
 # ---- valgrind --------------------------------------------------------------------------------
-if command -v valgrind >/dev/null; then
+# A sanitizer build cannot run under valgrind.
+if readelf -d "$STAT" 2>/dev/null | grep -Eq 'NEEDED.*lib(asan|tsan|ubsan|lsan)'; then
+    echo "skip: valgrind (sanitizer build)"
+elif command -v valgrind >/dev/null; then
     for args in "--all" "--all --json" "--prometheus"; do
         rc=0
         valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
