@@ -1,0 +1,149 @@
+/*
+ * driver.h: the objects behind the public handles and the driver table
+ * (libvirt's style: one struct of function pointers per driver, so a qemu
+ * driver can sit beside the test driver).
+ *
+ * Library-only. The public layer (connect.c, domain.c, network.c) checks
+ * handles, NULL arguments and read-only connections, resets the last error
+ * and dispatches; a driver checks flags, state and everything else.
+ *
+ * Locking: a handle's fields other than its reference count are immutable
+ * after creation. A driver keeps its own state under its own lock.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "libvirtsup/libvirtsup.h"
+#include "uri.h"
+
+#define VIR_CONNECT_MAGIC 0x434e4e56u  /* "VNNC" */
+#define VIR_DOMAIN_MAGIC  0x4d4f4456u  /* "VDOM" */
+#define VIR_NETWORK_MAGIC 0x54454e56u  /* "VNET" */
+#define VIR_DEAD_MAGIC    0xdeadbeefu  /* written at free */
+
+typedef struct virConnectDriver virConnectDriver;
+
+struct _virConnect {
+    _Atomic uint32_t magic;
+    /* Memory references: the caller's (openRefs) plus one per domain,
+     * network and job opaque that points here. Freed at zero. */
+    _Atomic int refs;
+    /* The caller's references (open + virConnectRef). At zero the
+     * connection is closed: the driver's state is torn down (its jobs
+     * cancelled and reaped), and every call through it or its objects
+     * fails with VIR_ERR_INVALID_CONN. */
+    _Atomic int openRefs;
+    _Atomic bool closed;
+    bool readonly;
+    char *uri;
+    const virConnectDriver *driver;
+    void *privateData;             /* the driver's */
+    pthread_mutex_t closeLock;     /* serialises the close with itself */
+};
+
+struct _virDomain {
+    _Atomic uint32_t magic;
+    _Atomic int refs;
+    virConnectPtr conn;            /* holds a memory reference */
+    char name[64];
+    unsigned char uuid[VIR_UUID_BUFLEN];
+};
+
+struct _virNetwork {
+    _Atomic uint32_t magic;
+    _Atomic int refs;
+    virConnectPtr conn;
+    char name[64];
+    unsigned char uuid[VIR_UUID_BUFLEN];
+};
+
+struct virConnectDriver {
+    const char *name;              /* URI scheme it serves: "test" */
+
+    /* Set up conn->privateData from the URI path and the common settings.
+     * Returns 0, or -1 with an error reported. */
+    int (*connectOpen)(virConnectPtr conn, const virURI *uri,
+                       const virConnectConfig *cfg);
+    /* Tear the driver state down: cancel and reap its jobs. Objects may
+     * still point at the connection afterwards. */
+    void (*connectClose)(virConnectPtr conn);
+    /* Free what connectOpen allocated, when the last reference goes. */
+    void (*connectFree)(virConnectPtr conn);
+
+    int (*connectListAllDomains)(virConnectPtr conn, virDomainPtr **doms,
+                                 unsigned int flags);
+    virDomainPtr (*domainLookupByName)(virConnectPtr conn, const char *name);
+    virDomainPtr (*domainLookupByUUID)(virConnectPtr conn,
+                                       const unsigned char *uuid);
+    int (*domainGetInfo)(virDomainPtr dom, virDomainInfoPtr info);
+    int (*domainGetState)(virDomainPtr dom, int *state, int *reason,
+                          unsigned int flags);
+    char *(*domainGetXMLDesc)(virDomainPtr dom, unsigned int flags);
+    virDomainPtr (*domainDefineXML)(virConnectPtr conn, const char *xml);
+    int (*domainUndefine)(virDomainPtr dom);
+    int (*domainDestroy)(virDomainPtr dom);
+    int (*domainGetJobInfo)(virDomainPtr dom, virDomainJobInfoPtr info);
+    int (*domainAbortJob)(virDomainPtr dom);
+    virJobPtr (*domainCreateXMLJob)(virConnectPtr conn, const char *xml,
+                                    unsigned int flags, bool linux_);
+    virJobPtr (*domainCreateJob)(virDomainPtr dom, unsigned int flags);
+    virJobPtr (*domainSaveJob)(virDomainPtr dom, const char *to);
+    virJobPtr (*domainRestoreJob)(virConnectPtr conn, const char *from);
+    virJobPtr (*domainDumpCoreJob)(virDomainPtr dom, const char *to,
+                                   unsigned int flags);
+
+    int (*connectListAllNetworks)(virConnectPtr conn, virNetworkPtr **nets,
+                                  unsigned int flags);
+    virNetworkPtr (*networkLookupByName)(virConnectPtr conn, const char *name);
+    virNetworkPtr (*networkDefineXML)(virConnectPtr conn, const char *xml);
+    int (*networkUndefine)(virNetworkPtr net);
+    int (*networkDestroy)(virNetworkPtr net);
+    int (*networkIsActive)(virNetworkPtr net);
+    char *(*networkGetXMLDesc)(virNetworkPtr net, unsigned int flags);
+    virJobPtr (*networkCreateXMLJob)(virConnectPtr conn, const char *xml);
+    virJobPtr (*networkCreateJob)(virNetworkPtr net);
+};
+
+/* The drivers linked in, in the order URIs are offered to them. */
+extern const virConnectDriver testConnectDriver;
+
+/* --- handles (connect.c, domain.c, network.c) --- */
+
+/* Take/drop a memory reference on a connection (objects, job opaques). */
+void virConnectHold(virConnectPtr conn);
+void virConnectRelease(virConnectPtr conn);
+
+/* Check a connection handle: magic, then not closed. Returns 0, or -1
+ * with VIR_ERR_INVALID_CONN reported. */
+int virConnectCheck(virConnectPtr conn, const char *func);
+/* As above, for a handle whose calls change something: also -1 with
+ * VIR_ERR_OPERATION_DENIED on a read-only connection. */
+int virConnectCheckWritable(virConnectPtr conn, const char *func);
+
+/* New handles (one reference, owned by the caller), or NULL (OOM). */
+virDomainPtr virGetDomain(virConnectPtr conn, const char *name,
+                          const unsigned char *uuid);
+virNetworkPtr virGetNetwork(virConnectPtr conn, const char *name,
+                            const unsigned char *uuid);
+
+/* Check a domain/network handle (magic, its connection open). -1 with
+ * VIR_ERR_INVALID_DOMAIN/NETWORK or VIR_ERR_INVALID_CONN. */
+int virDomainCheck(virDomainPtr dom, const char *func);
+int virNetworkCheck(virNetworkPtr net, const char *func);
+
+/* UUIDs: "6695eb01-f6a4-8304-79aa-97f2502e193f" (dashes optional on
+ * input). Parse returns 0 or -1 (no error reported). */
+int virUUIDParse(const char *str, unsigned char *uuid);
+void virUUIDFormat(const unsigned char *uuid, char *buf);
+/* A random (version 4) UUID. Returns 0, or -1 with an error. */
+int virUUIDGenerate(unsigned char *uuid);
+
+/* The synchronous calls: wait for @job (NULL: it was not started, its
+ * error is already reported), take the domain/network it produced when
+ * @dom/@net is given, destroy it. When it did not complete its error
+ * becomes this thread's last error. Returns 0 or -1. */
+int virJobWaitResult(virJobPtr job, virDomainPtr *dom, virNetworkPtr *net);
