@@ -11,6 +11,7 @@
 
 #include "worker/job.h"
 #include "util/virerror.h"
+#include "drivers/test/test-proto.h"
 
 enum { FAKE_NONE, FAKE_SUCCESS, FAKE_FAILURE, FAKE_ERROR, FAKE_CANCELLED };
 
