@@ -976,7 +976,7 @@ static int outputOpen(testJob *tj, const char *to, const char *what)
                              "its directory '%s'", what, to, dir);
         return -1;
     }
-    tj->fd = openat(tj->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    tj->fd = openat(tj->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (tj->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
         /* No O_TMPFILE on this file system: a hidden name, removed by the
          * done callback unless committed. */
@@ -985,7 +985,7 @@ static int outputOpen(testJob *tj, const char *to, const char *what)
             if (!(tj->tmpname = tempName(tj->base)))
                 return -1;
             tj->fd = openat(tj->dirfd, tj->tmpname,
-                            O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+                            O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
             if (tj->fd < 0 && errno != EEXIST)
                 break;
         }
