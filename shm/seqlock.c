@@ -55,6 +55,7 @@ static inline void wordsStore(void *dst, const void *src, size_t nwords)
 
     /* Relaxed: ordered against the sequence by the writer's release fence
      * before and its release store of the even sequence after. */
+#pragma GCC unroll 16
     for (size_t i = 0; i < nwords; i++)
         __atomic_store_n(&d[i], s[i], __ATOMIC_RELAXED);
 }
@@ -66,6 +67,7 @@ static inline void wordsLoad(void *dst, const void *src, size_t nwords)
 
     /* Relaxed: the reader's acquire fence after the copy orders these loads
      * before its second read of the sequence. */
+#pragma GCC unroll 16
     for (size_t i = 0; i < nwords; i++)
         d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
 }
