@@ -104,14 +104,20 @@ static void formatFaults(buf *b, const testFault *faults, uint32_t nfaults,
                          uint64_t rate_bps)
 {
     for (uint32_t i = 0; i < nfaults && i < TEST_FAULTS_MAX; i++) {
-        /* One element per op, so every element names a single op. */
+        const char *action = testFaultActionName(faults[i].action);
+        bool first = true;
+
+        if (!action)
+            continue;
+        bufAdd(b, "  <test:fault op='");
         for (uint32_t bit = 1; bit && bit <= faults[i].ops; bit <<= 1) {
             const char *op = (faults[i].ops & bit) ? testFaultOpName(bit) : NULL;
-            const char *action = testFaultActionName(faults[i].action);
-            if (op && action)
-                bufAdd(b, "  <test:fault op='%s' at='%u' action='%s'/>\n",
-                       op, faults[i].at, action);
+            if (op) {
+                bufAdd(b, "%s%s", first ? "" : ",", op);
+                first = false;
+            }
         }
+        bufAdd(b, "' at='%u' action='%s'/>\n", faults[i].at, action);
     }
     if (rate_bps)
         bufAdd(b, "  <test:rate bytes-per-second='%" PRIu64 "'/>\n", rate_bps);
@@ -260,38 +266,51 @@ static int attrU64(const parseCtx *c, xmlNodePtr n, const char *name,
     return rc;
 }
 
+/* <test:fault op='save,dump' [at='50'] action='segv'/> */
 static int parseFault(const parseCtx *c, xmlNodePtr n, testFault *faults,
                       uint32_t *nfaults)
 {
-    xmlChar *op = xmlGetNoNsProp(n, (const xmlChar *)"op");
+    xmlChar *ops = xmlGetNoNsProp(n, (const xmlChar *)"op");
     xmlChar *action = xmlGetNoNsProp(n, (const xmlChar *)"action");
+    xmlChar *atstr = xmlGetNoNsProp(n, (const xmlChar *)"at");
+    testFault f = { 0 };
     uint64_t at = 0;
-    int rc = -1, bit, act;
+    int rc = -1, act;
 
     if (*nfaults == TEST_FAULTS_MAX) {
         xmlFail(c, n, "more than %d <test:fault> elements", TEST_FAULTS_MAX);
         goto cleanup;
     }
-    if (!op || (bit = testFaultOpFromName((const char *)op)) <= 0) {
-        xmlFail(c, n, "<test:fault> needs op= one of save, restore, dump, create");
+    for (char *save = NULL, *tok = ops ? strtok_r((char *)ops, ",", &save) : NULL;
+         tok; tok = strtok_r(NULL, ",", &save)) {
+        int bit = testFaultOpFromName(tok);
+        if (bit <= 0) {
+            xmlFail(c, n, "unknown fault op '%.32s' (expected save, restore, dump, "
+                    "create)", tok);
+            goto cleanup;
+        }
+        f.ops |= (uint32_t)bit;
+    }
+    if (!f.ops) {
+        xmlFail(c, n, "%s", "<test:fault> needs op= (save, restore, dump, create)");
         goto cleanup;
     }
     if (!action || (act = testFaultActionFromName((const char *)action)) <= 0) {
-        xmlFail(c, n, "<test:fault> needs action= one of segv, abort, hang, "
+        xmlFail(c, n, "%s", "<test:fault> needs action= one of segv, abort, hang, "
                 "ignore-cancel, exit, garbage");
         goto cleanup;
     }
-    if (attrU64(c, n, "at", 100, &at) < 0)
+    if (atstr && attrU64(c, n, "at", 100, &at) < 0)
         goto cleanup;
-    faults[*nfaults].ops = (uint32_t)bit;
-    faults[*nfaults].at = (uint32_t)at;
-    faults[*nfaults].action = (uint32_t)act;
-    (*nfaults)++;
+    f.at = (uint32_t)at;
+    f.action = (uint32_t)act;
+    faults[(*nfaults)++] = f;
     rc = 0;
 
  cleanup:
-    xmlFree(op);
+    xmlFree(ops);
     xmlFree(action);
+    xmlFree(atstr);
     return rc;
 }
 
