@@ -182,6 +182,8 @@ check "--prometheus: stale segment" pm "virtsup_segment_stale{supervisor=\"$S\"}
 check "--prometheus: live segment" pm "virtsup_segment_stale{supervisor=\"$A\"} 0"
 check "--prometheus: counts of live jobs" pm 'virtsup_jobs{state="running"} 5'
 check "--prometheus: count of queued jobs" pm 'virtsup_jobs{state="queued"} 1'
+check "--prometheus: cancel requested" \
+    pm "virtsup_job_cancel_requested{supervisor=\"$A\",job=\"3\",op=\"domain.core.dump\",target=\"vm3\"} 1"
 check "--prometheus: count of inconsistent slots" pm 'virtsup_jobs{state="inconsistent"} 1'
 fffd=$'\xef\xbf\xbd'
 check "--prometheus: hostile label escaped, invalid and control bytes replaced" \
@@ -267,6 +269,24 @@ if command -v script >/dev/null; then
     check "--watch on a terminal: quits on q" grep -q 'rc=0' <<<"$out"
     check "--watch on a terminal: clears the screen" grep -q $'\e\[H\e\[2J' <<<"$out"
     check "--watch on a terminal: terminal restored" grep -Eq '(^| )icanon .*(^| )echo( |$)' <<<"$(tr -d '\r' <<<"$out")"
+    # Killed while the terminal is in non-canonical mode: it is restored.
+    cat >"$T/tty-term.sh" <<'EOS'
+"$1" --rundir "$2" --watch=0.2 </dev/tty >/dev/null &
+p=$!
+end=$((SECONDS + 60))
+until stty -a </dev/tty | grep -q -- '-icanon'; do
+    [ $SECONDS -lt $end ] || exit 3
+    sleep 0.05
+done
+kill -TERM $p
+rc=0; wait $p || rc=$?
+echo "rc=$rc"
+stty -a </dev/tty
+EOS
+    rc=0
+    out=$(timeout 60 script -qec "bash '$T/tty-term.sh' '$STAT' '$R'" /dev/null | tr -d '\r') || rc=$?
+    check "--watch on a terminal: exits 0 on SIGTERM" grep -qx 'rc=0' <<<"$out"
+    check "--watch on a terminal: terminal restored after SIGTERM" grep -Eq '(^| )icanon( |$)' <<<"$out"
 fi
 
 # ---- options and exit codes --------------------------------------------------------------

@@ -273,8 +273,16 @@ static size_t textWidth(const char *s)
     return w;
 }
 
-static void jsonString(FILE *f, const char *s)
+/* Quote @s for JSON or for a Prometheus label value. Both escape the double
+ * quote and the backslash. JSON writes every control character as \u00XX
+ * and an invalid byte as \ufffd; a label value has only \n, so the other
+ * control characters and invalid bytes become U+FFFD itself (labels must be
+ * valid UTF-8 and no parser should trip on them). */
+typedef enum { QUOTE_JSON, QUOTE_PROMETHEUS } QuoteStyle;
+
+static void writeQuoted(FILE *f, const char *s, QuoteStyle style)
 {
+    static const char replacement[] = "\xef\xbf\xbd";
     const unsigned char *p = (const unsigned char *)s;
     size_t len = strlen(s), i = 0;
 
@@ -283,16 +291,18 @@ static void jsonString(FILE *f, const char *s)
         uint32_t cp;
         size_t n = utf8Decode(p + i, len - i, &cp);
         if (n == 0) {
-            fputs("\\ufffd", f);
+            fputs(style == QUOTE_JSON ? "\\ufffd" : replacement, f);
             i++;
             continue;
         }
-        if (cp == '"')
-            fputs("\\\"", f);
-        else if (cp == '\\')
-            fputs("\\\\", f);
-        else if (cp < 0x20 || cp == 0x7f)
+        if (cp == '"' || cp == '\\')
+            fprintf(f, "\\%c", (char)cp);
+        else if (style == QUOTE_PROMETHEUS && cp == '\n')
+            fputs("\\n", f);
+        else if ((cp < 0x20 || cp == 0x7f) && style == QUOTE_JSON)
             fprintf(f, "\\u%04" PRIx32, cp);
+        else if (cp < 0x20 || cp == 0x7f)
+            fputs(replacement, f);
         else
             fwrite(p + i, 1, n, f);
         i += n;
@@ -300,36 +310,14 @@ static void jsonString(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* A label value of the Prometheus text format: valid UTF-8 with backslash,
- * double quote and line feed escaped. Other control characters and invalid
- * bytes become U+FFFD so that no parser can trip on them. */
+static void jsonString(FILE *f, const char *s)
+{
+    writeQuoted(f, s, QUOTE_JSON);
+}
+
 static void promLabel(FILE *f, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s), i = 0;
-
-    fputc('"', f);
-    while (i < len) {
-        uint32_t cp;
-        size_t n = utf8Decode(p + i, len - i, &cp);
-        if (n == 0) {
-            fputs("\xef\xbf\xbd", f);
-            i++;
-            continue;
-        }
-        if (cp == '\\')
-            fputs("\\\\", f);
-        else if (cp == '"')
-            fputs("\\\"", f);
-        else if (cp == '\n')
-            fputs("\\n", f);
-        else if (cp < 0x20 || cp == 0x7f)
-            fputs("\xef\xbf\xbd", f);
-        else
-            fwrite(p + i, 1, n, f);
-        i += n;
-    }
-    fputc('"', f);
+    writeQuoted(f, s, QUOTE_PROMETHEUS);
 }
 
 static void fmtDuration(char *buf, size_t len, uint64_t ms)
@@ -1022,13 +1010,19 @@ static bool promJobShown(const StatSegment *ss, const StatJob *job)
 }
 
 typedef enum {
-    PM_PERCENT, PM_ELAPSED, PM_REMAINING, PM_BYTES_DONE, PM_BYTES_TOTAL, PM_RATE
+    PM_STATE, PM_CANCEL, PM_PERCENT, PM_ELAPSED, PM_REMAINING, PM_BYTES_DONE, PM_BYTES_TOTAL,
+    PM_RATE
 } PromMetric;
 
 /* Value of @m for @job, as text; false when it has none (e.g. no ETA). */
 static bool promValue(const StatJob *job, PromMetric m, char *buf, size_t len)
 {
     switch (m) {
+    case PM_STATE:
+        return false;           /* several samples: printPrometheus */
+    case PM_CANCEL:
+        snprintf(buf, len, "%d", !!(job->lc.flags & VIR_SHM_LC_CANCEL_REQUESTED));
+        return true;
     case PM_PERCENT:
         if (!job->have_progress || job->pr.type != VIR_JOB_BOUNDED)
             return false;
@@ -1059,6 +1053,8 @@ static void printPrometheus(FILE *f, const StatSnapshot *snap)
         PromMetric m;
         const char *name, *help;
     } metrics[] = {
+        { PM_STATE, "virtsup_job_state", "1 for the job's current state, 0 for the others." },
+        { PM_CANCEL, "virtsup_job_cancel_requested", "1 if cancellation of the job was asked." },
         { PM_PERCENT, "virtsup_job_percent", "Percent complete of a bounded job." },
         { PM_ELAPSED, "virtsup_job_elapsed_seconds", "Time since the job started (to its end when ended)." },
         { PM_REMAINING, "virtsup_job_remaining_seconds", "Estimated time left of an unfinished job." },
@@ -1089,34 +1085,6 @@ static void printPrometheus(FILE *f, const StatSnapshot *snap)
     promHeader(f, "virtsup_segments_unreadable", "Segments that could not be read.");
     fprintf(f, "virtsup_segments_unreadable %" PRIu64 "\n", unreadable);
 
-    promHeader(f, "virtsup_job_state", "1 for the job's current state, 0 for the others.");
-    for (size_t i = 0; i < snap->nsegs; i++) {
-        const StatSegment *ss = &snap->segs[i];
-        for (size_t j = 0; j < ss->njobs; j++) {
-            const StatJob *job = &ss->jobs[j];
-            if (!promJobShown(ss, job))
-                continue;
-            for (uint32_t s = VIR_SHM_STATE_QUEUED; s < VIR_SHM_STATE_LAST; s++) {
-                fputs("virtsup_job_state", f);
-                promJobLabels(f, ss, job);
-                fprintf(f, ",state=\"%s\"} %d\n", stateNames[s], job->lc.state == s);
-            }
-        }
-    }
-
-    promHeader(f, "virtsup_job_cancel_requested", "1 if cancellation of the job was asked.");
-    for (size_t i = 0; i < snap->nsegs; i++) {
-        const StatSegment *ss = &snap->segs[i];
-        for (size_t j = 0; j < ss->njobs; j++) {
-            const StatJob *job = &ss->jobs[j];
-            if (!promJobShown(ss, job))
-                continue;
-            fputs("virtsup_job_cancel_requested", f);
-            promJobLabels(f, ss, job);
-            fprintf(f, "} %d\n", !!(job->lc.flags & VIR_SHM_LC_CANCEL_REQUESTED));
-        }
-    }
-
     for (size_t k = 0; k < ARRAY_CARDINALITY(metrics); k++) {
         promHeader(f, metrics[k].name, metrics[k].help);
         for (size_t i = 0; i < snap->nsegs; i++) {
@@ -1124,7 +1092,18 @@ static void printPrometheus(FILE *f, const StatSnapshot *snap)
             for (size_t j = 0; j < ss->njobs; j++) {
                 const StatJob *job = &ss->jobs[j];
                 char v[32];
-                if (!promJobShown(ss, job) || !promValue(job, metrics[k].m, v, sizeof(v)))
+                if (!promJobShown(ss, job))
+                    continue;
+                if (metrics[k].m == PM_STATE) {
+                    /* One sample per state, 1 for the current one. */
+                    for (uint32_t st = VIR_SHM_STATE_QUEUED; st < VIR_SHM_STATE_LAST; st++) {
+                        fputs(metrics[k].name, f);
+                        promJobLabels(f, ss, job);
+                        fprintf(f, ",state=\"%s\"} %d\n", stateNames[st], job->lc.state == st);
+                    }
+                    continue;
+                }
+                if (!promValue(job, metrics[k].m, v, sizeof(v)))
                     continue;
                 fputs(metrics[k].name, f);
                 promJobLabels(f, ss, job);

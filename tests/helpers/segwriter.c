@@ -36,6 +36,7 @@
  *   magic, version, nslots (too many for the file), truncate (cut inside
  *   the slots), short (shorter than a header), zero (an empty file).
  */
+#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -64,24 +65,14 @@ static void die(const char *fmt, ...)
     exit(1);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* %XX-decode @s in place; returns the decoded length (may contain NUL). */
 static size_t decode(char *s)
 {
     char *w = s;
     for (const char *r = s; *r; r++) {
-        if (r[0] == '%' && hexval(r[1]) >= 0 && hexval(r[2]) >= 0) {
-            *w++ = (char)(hexval(r[1]) * 16 + hexval(r[2]));
+        if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
+            char hex[3] = { r[1], r[2], '\0' };
+            *w++ = (char)strtoul(hex, NULL, 16);
             r += 2;
         } else {
             *w++ = *r;
