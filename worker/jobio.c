@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "util/internal.h"
+#undef VIR_FROM_THIS   /* unit tests include several of these files in one unit */
 #define VIR_FROM_THIS VIR_FROM_JOB
 #include "util/virerror.h"
 #include "worker/job.h"

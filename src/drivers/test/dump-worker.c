@@ -16,6 +16,7 @@
 #include <sys/procfs.h>
 
 #include "util/internal.h"
+#undef VIR_FROM_THIS   /* unit tests include several of these files in one unit */
 #define VIR_FROM_THIS VIR_FROM_TEST
 #include "util/virerror.h"
 #include "libvirtsup/libvirtsup-domain.h"

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "util/internal.h"
+#undef VIR_FROM_THIS   /* unit tests include several of these files in one unit */
 #define VIR_FROM_THIS VIR_FROM_TEST
 #include "util/virerror.h"
 #include "drivers/test/test-worker.h"

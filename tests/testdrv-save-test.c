@@ -1,0 +1,540 @@
+/*
+ * testdrv-save-test.c: the save image: write -> verify round trip checked
+ * byte by byte, every kind of damage detected with the right message, the
+ * save and restore ops through a recording fake job (result, cancel,
+ * faults, errors), and the save-image seed corpus.
+ *
+ * Regenerate the seeds: VIRTSUP_REGEN_CORPUS=1 build/tests/testdrv-save-test
+ */
+#include <fcntl.h>
+#include <libgen.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "../worker/jobio.c"
+#include "../src/drivers/test/test-worker.c"
+#include "../src/drivers/test/save-worker.c"
+#include "../src/drivers/test/restore-worker.c"
+#include "testdrv-fakejob.h"
+
+static const char xmlText[] =
+    "<domain type='test'><name>saver</name><uuid>10171e25-2c33-3a41-484f-565d646b7279</uuid>"
+    "<memory unit='KiB'>4096</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>";
+
+/* A throwaway fake job for calls whose progress is not checked. */
+static virJobPtr scratchJob(void)
+{
+    static struct _virJob scratch;
+    fakeJobInit(&scratch, -1);
+    return &scratch;
+}
+
+static int tempFile(char *path)
+{
+    strcpy(path, "/tmp/testdrv-save-XXXXXX");
+    int fd = mkostemp(path, O_CLOEXEC);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static uint8_t *readWhole(const char *path, size_t *len)
+{
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &sb), 0);
+    uint8_t *b = malloc((size_t)sb.st_size + 1);
+    assert_int_equal(read(fd, b, (size_t)sb.st_size), sb.st_size);
+    close(fd);
+    *len = (size_t)sb.st_size;
+    return b;
+}
+
+static void writeWhole(const char *path, const void *b, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, b, len), (ssize_t)len);
+    close(fd);
+}
+
+/* A fresh 4 MiB image of "saver"; returns its bytes. */
+static uint8_t *makeImage(testDomainDef *def, size_t *len)
+{
+    char path[64];
+    int fd = tempFile(path);
+    struct _virJob job;
+
+    fakeDomainDef(def, "saver", 4096, 2);
+    fakeJobInit(&job, fd);
+    assert_int_equal(testSaveImageWrite(&job, fd, def, xmlText, strlen(xmlText), 0), 0);
+    close(fd);
+    uint8_t *b = readWhole(path, len);
+    unlink(path);
+    return b;
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    testDomainDef def, back;
+    struct _virJob job;
+    char path[64];
+    int fd = tempFile(path);
+    size_t len;
+    uint8_t page[TEST_PAGE_SIZE];
+
+    fakeDomainDef(&def, "saver", 4096, 2);
+    def.nfaults = 1;  /* a fault for another op rides along, unfired */
+    def.faults[0] = (testFault){ TEST_FAULT_OP_DUMP, 0, TEST_FAULT_SEGV, 0 };
+    fakeJobInit(&job, fd);
+    assert_int_equal(testSaveImageWrite(&job, fd, &def, xmlText, strlen(xmlText), 0), 0);
+    assert_true(job.initialized);
+    assert_int_equal(job.nfaults, 0);
+    assert_string_equal(job.phases, "writing header|writing memory|syncing");
+    assert_int_equal(job.total, sizeof(testSaveHeader) + strlen(xmlText) + 4096 * 1024);
+    assert_int_equal(job.done, job.total);
+    assert_int_equal(job.nfinish, 0); /* the pure function does not end the job */
+    close(fd);
+
+    /* Check every byte independently of the reader. */
+    uint8_t *img = readWhole(path, &len);
+    testSaveHeader hdr;
+    assert_int_equal(len, job.total);
+    memcpy(&hdr, img, sizeof(hdr));
+    assert_memory_equal(hdr.magic, "LibvirtSupSave1\0", 16);
+    assert_int_equal(hdr.version, 1);
+    assert_int_equal(hdr.header_len, 304);
+    assert_int_equal(hdr.xml_len, strlen(xmlText));
+    assert_int_equal(hdr.memory_bytes, 4096 * 1024);
+    assert_memory_equal(&hdr.def, &def, sizeof(def));
+    assert_memory_equal(img + 304, xmlText, strlen(xmlText));
+    const uint8_t *mem = img + 304 + strlen(xmlText);
+    for (uint64_t i = 0; i < 1024; i++) {
+        testMemoryPage(def.uuid, i, page);
+        assert_memory_equal(mem + i * TEST_PAGE_SIZE, page, TEST_PAGE_SIZE);
+    }
+    uint64_t h = TEST_FNV_INIT;
+    h = testFnv1a(h, &def, sizeof(def));
+    h = testFnv1a(h, xmlText, strlen(xmlText));
+    h = testFnv1a(h, mem, 4096 * 1024);
+    assert_int_equal(hdr.checksum, h);
+    free(img);
+
+    /* And the reader agrees. */
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fakeJobInit(&job, fd);
+    memset(&back, 0, sizeof(back));
+    assert_int_equal(testSaveImageVerify(&job, fd, 0, &back), 0);
+    assert_memory_equal(&back, &def, sizeof(def));
+    assert_int_equal(job.done, len);
+    assert_string_equal(job.phases, "reading header|reading domain XML|verifying memory");
+    close(fd);
+    unlink(path);
+}
+
+/* Memory that is not a whole number of pages. */
+static void test_partial_page(void **state)
+{
+    (void)state;
+    testDomainDef def, back;
+    char path[64];
+    int fd = tempFile(path);
+
+    fakeDomainDef(&def, "odd", 1025, 1);
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, "<x/>", 4, 1 << 30), 0);
+    assert_int_equal(lseek(fd, 0, SEEK_END), 304 + 4 + 1025 * 1024);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &back), 0);
+    assert_int_equal(back.memory_kib, 1025);
+    close(fd);
+    unlink(path);
+}
+
+static void expectBad(const uint8_t *img, size_t len, const char *msg)
+{
+    char path[64];
+    int fd = tempFile(path);
+    testDomainDef out, before;
+
+    assert_int_equal(write(fd, img, len), (ssize_t)len);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    memset(&out, 0x5a, sizeof(out));
+    before = out;
+    virResetLastError();
+    assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &out), -1);
+    assert_non_null(virGetLastError());
+    if (!strstr(lastMessage(), msg))
+        fail_msg("got '%s', wanted '%s'", lastMessage(), msg);
+    assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_FAILED);
+    assert_memory_equal(&out, &before, sizeof(out)); /* untouched on failure */
+    close(fd);
+    unlink(path);
+}
+
+#define HDR(img) ((testSaveHeader *)(void *)(img))
+
+static void test_corruption(void **state)
+{
+    (void)state;
+    testDomainDef def;
+    size_t len;
+    uint8_t *good = makeImage(&def, &len);
+    uint8_t *img = malloc(len + 1);
+    size_t xl = strlen(xmlText), memOff = 304 + xl;
+    char msg[160];
+
+#define FRESH() memcpy(img, good, len)
+    FRESH(); img[0] ^= 1;
+    expectBad(img, len, "not a libvirtsup save image (bad magic)");
+    FRESH(); img[15] = 'x';
+    expectBad(img, len, "bad magic");
+    FRESH(); HDR(img)->version = 2;
+    expectBad(img, len, "unsupported save image version 2 (this build reads version 1)");
+    FRESH(); HDR(img)->header_len = 512;
+    expectBad(img, len, "save image header length 512 is wrong (expected 304)");
+    FRESH();
+    snprintf(msg, sizeof(msg), "save image is truncated: expected %zu bytes, file has 1000", len);
+    expectBad(img, 1000, msg);
+    snprintf(msg, sizeof(msg), "save image is truncated: expected %zu bytes, file has %zu",
+             len, len - 1);
+    expectBad(img, len - 1, msg);
+    expectBad(img, 200, "save image is truncated: header needs 304 bytes, file has 200");
+    expectBad(img, 0, "save image is empty");
+    expectBad((const uint8_t *)"hello, world\n", 13, "bad magic");
+    img[len] = 0;
+    expectBad(img, len + 1, "1 bytes of trailing data");
+    FRESH(); img[memOff + 5 * TEST_PAGE_SIZE + 17] ^= 0x40;
+    expectBad(img, len, "page 5 of save image differs from the domain's memory");
+    FRESH(); img[len - 1] ^= 1;
+    expectBad(img, len, "page 1023 of save image differs");
+    FRESH(); img[304 + 10] ^= 0x20;
+    expectBad(img, len, "save image checksum mismatch");
+    FRESH(); img[304 + 10] = 0;
+    expectBad(img, len, "save image XML holds a NUL byte");
+    FRESH(); HDR(img)->checksum ^= 1;
+    expectBad(img, len, "save image checksum mismatch");
+    FRESH(); HDR(img)->def.vcpus = 3;       /* valid, but not what was saved */
+    expectBad(img, len, "save image checksum mismatch");
+    FRESH(); strcpy(HDR(img)->def.name, "../etc");
+    expectBad(img, len, "save image holds an invalid domain definition: name");
+    FRESH(); HDR(img)->def.magic = 0;
+    expectBad(img, len, "invalid domain definition: bad domain definition magic");
+    FRESH(); HDR(img)->memory_bytes += 4096;
+    expectBad(img, len, "does not match the domain's memory (4194304 bytes)");
+    FRESH(); HDR(img)->xml_len = 1ull << 40;
+    expectBad(img, len, "save image XML length 1099511627776 is out of range (1 to 262144)");
+    FRESH(); HDR(img)->xml_len = 0;
+    expectBad(img, len, "XML length 0 is out of range");
+    FRESH(); HDR(img)->xml_len += 1;
+    snprintf(msg, sizeof(msg), "expected %zu bytes, file has %zu", len + 1, len);
+    expectBad(img, len, msg);
+    FRESH(); HDR(img)->xml_len -= 1;
+    expectBad(img, len, "1 bytes of trailing data");
+    /* A header of a 64 GiB domain on a small file. */
+    FRESH(); HDR(img)->def.memory_kib = TEST_MEMORY_MAX_KIB;
+    HDR(img)->memory_bytes = TEST_MEMORY_MAX_KIB * 1024;
+    snprintf(msg, sizeof(msg), "save image is truncated: expected %llu bytes, file has %zu",
+             TEST_MEMORY_MAX_KIB * 1024 + memOff, len);
+    expectBad(img, len, msg);
+#undef FRESH
+    free(img);
+    free(good);
+}
+
+/* Through a pipe the size is unknown until the end: still detected. */
+static void verifyFromPipe(const uint8_t *img, size_t len, int expectRc, const char *msg)
+{
+    int fds[2];
+    pid_t pid;
+    testDomainDef out;
+    int status;
+
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(fds[1], img + off, len - off);
+            if (w <= 0)
+                _exit(1);
+            off += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    assert_int_equal(testSaveImageVerify(scratchJob(), fds[0], 0, &out), expectRc);
+    if (msg && !strstr(lastMessage(), msg))
+        fail_msg("got '%s', wanted '%s'", lastMessage(), msg);
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+static void test_pipe(void **state)
+{
+    (void)state;
+    testDomainDef def;
+    size_t len;
+    uint8_t *img = makeImage(&def, &len);
+    char msg[128];
+
+    verifyFromPipe(img, len, 0, NULL);
+    snprintf(msg, sizeof(msg), "save image is truncated: expected %zu bytes, file has %zu",
+             len, len - 4096);
+    verifyFromPipe(img, len - 4096, -1, msg);
+    free(img);
+}
+
+static void test_write_errors(void **state)
+{
+    (void)state;
+    testDomainDef def;
+    int fds[2];
+    int fd;
+
+    fakeDomainDef(&def, "saver", 4096, 2);
+    fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, xmlText, strlen(xmlText), 0), -1);
+    assert_string_equal(lastMessage(), "cannot write save image: No space left on device");
+    close(fd);
+
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(testSaveImageWrite(scratchJob(), fds[1], &def, xmlText, strlen(xmlText), 0), -1);
+    assert_contains(lastMessage(), "save image target is not seekable");
+    close(fds[0]);
+    close(fds[1]);
+
+    fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, "a\0b", 3, 0), -1);
+    assert_contains(lastMessage(), "NUL");
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, "", 0, 0), -1);
+    close(fd);
+}
+
+/* The ops as the worker runs them: params in, Finish call and result out. */
+static void test_ops(void **state)
+{
+    (void)state;
+    const virWorkerOp *save = virWorkerOpLookup(TEST_OP_DOMAIN_SAVE);
+    const virWorkerOp *restore = virWorkerOpLookup(TEST_OP_DOMAIN_RESTORE);
+    testDomainDef def;
+    struct _virJob job;
+    char path[64];
+    size_t plen;
+    int fd = tempFile(path);
+
+    assert_non_null(save);
+    assert_non_null(restore);
+    fakeDomainDef(&def, "saver", 2048, 1);
+    void *params = fakeParams(&def, NULL, xmlText, 0, 0, &plen);
+
+    fakeJobInit(&job, fd);
+    save->run(&job, params, plen);
+    assert_int_equal(job.nfinish, 1);
+    assert_int_equal(job.finished, FAKE_SUCCESS);
+    assert_int_equal(job.resultlen, 0);
+
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    free(params);
+    params = fakeParams(NULL, NULL, NULL, 0, 0, &plen);
+    fakeJobInit(&job, fd);
+    restore->run(&job, params, plen);
+    assert_int_equal(job.nfinish, 1);
+    assert_int_equal(job.finished, FAKE_SUCCESS);
+    assert_int_equal(job.resultlen, sizeof(def));
+    assert_memory_equal(job.result, &def, sizeof(def));
+
+    /* No descriptor. */
+    fakeJobInit(&job, -1);
+    restore->run(&job, params, plen);
+    assert_int_equal(job.finished, FAKE_ERROR);
+    assert_contains(job.message, "no descriptor for the save image");
+
+    /* Bad parameters: short blob, bad def. */
+    fakeJobInit(&job, fd);
+    save->run(&job, params, 10);
+    assert_int_equal(job.finished, FAKE_ERROR);
+    assert_contains(job.message, "invalid test job parameters");
+    free(params);
+    def.vcpus = 0;
+    params = fakeParams(&def, NULL, xmlText, 0, 0, &plen);
+    fakeJobInit(&job, fd);
+    save->run(&job, params, plen);
+    assert_int_equal(job.finished, FAKE_ERROR);
+    assert_contains(job.message, "invalid domain to save: vCPU count");
+    free(params);
+
+    /* A corrupt image fails the restore op with no result. */
+    assert_int_equal(pwrite(fd, "X", 1, 0), 1);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    params = fakeParams(NULL, NULL, NULL, 0, 0, &plen);
+    fakeJobInit(&job, fd);
+    restore->run(&job, params, plen);
+    assert_int_equal(job.finished, FAKE_ERROR);
+    assert_int_equal(job.resultlen, 0);
+    assert_string_equal(job.message, "not a libvirtsup save image (bad magic)");
+    free(params);
+    close(fd);
+    unlink(path);
+}
+
+static void test_cancel(void **state)
+{
+    (void)state;
+    const virWorkerOp *save = virWorkerOpLookup(TEST_OP_DOMAIN_SAVE);
+    const virWorkerOp *restore = virWorkerOpLookup(TEST_OP_DOMAIN_RESTORE);
+    testDomainDef def;
+    struct _virJob job;
+    char path[64];
+    size_t plen;
+    int fd = tempFile(path);
+
+    fakeDomainDef(&def, "saver", 8192, 1);
+    void *params = fakeParams(&def, NULL, xmlText, 0, 0, &plen);
+    fakeJobInit(&job, fd);
+    job.cancelAtBytes = 3 << 20;
+    save->run(&job, params, plen);
+    assert_int_equal(job.nfinish, 1);
+    assert_int_equal(job.finished, FAKE_CANCELLED);
+    assert_true(job.done >= 3 << 20 && job.done < 5 << 20);
+
+    /* A full image, then cancel its restore half way. */
+    assert_int_equal(ftruncate(fd, 0), 0);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    fakeJobInit(&job, fd);
+    save->run(&job, params, plen);
+    assert_int_equal(job.finished, FAKE_SUCCESS);
+    free(params);
+    params = fakeParams(NULL, NULL, NULL, 0, 0, &plen);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    fakeJobInit(&job, fd);
+    job.cancelAtBytes = 4 << 20;
+    restore->run(&job, params, plen);
+    assert_int_equal(job.finished, FAKE_CANCELLED);
+    assert_int_equal(job.resultlen, 0);
+    free(params);
+    close(fd);
+    unlink(path);
+}
+
+static void test_faults(void **state)
+{
+    (void)state;
+    testDomainDef def, out;
+    struct _virJob job;
+    char path[64];
+    int fd = tempFile(path);
+
+    fakeDomainDef(&def, "saver", 8192, 1);
+    def.nfaults = 3;
+    def.faults[0] = (testFault){ TEST_FAULT_OP_SAVE | TEST_FAULT_OP_DUMP, 50, TEST_FAULT_SEGV, 0 };
+    def.faults[1] = (testFault){ TEST_FAULT_OP_CREATE, 10, TEST_FAULT_ABORT, 0 };
+    def.faults[2] = (testFault){ TEST_FAULT_OP_RESTORE, 0, TEST_FAULT_IGNORE_CANCEL, 0 };
+    fakeJobInit(&job, fd);
+    assert_int_equal(testSaveImageWrite(&job, fd, &def, xmlText, strlen(xmlText), 0), 0);
+    /* The fake's fault returns: only the save fault fired, once, at 50%. */
+    assert_int_equal(job.nfaults, 1);
+    assert_string_equal(job.fault, "segv");
+    assert_true(job.faultPercent >= 50 && job.faultPercent < 65);
+
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    fakeJobInit(&job, fd);
+    assert_int_equal(testSaveImageVerify(&job, fd, 0, &out), 0);
+    assert_int_equal(job.nfaults, 1);
+    assert_string_equal(job.fault, "ignore-cancel");
+    /* at=0 fires right after the header, before any memory is read */
+    assert_true(job.faultDone <= sizeof(testSaveHeader));
+    close(fd);
+    unlink(path);
+}
+
+/* The seed corpus: a valid 1 MiB image, plus small damaged ones. */
+static void seedPath(char *buf, size_t len, const char *name)
+{
+    char src[] = __FILE__;
+    snprintf(buf, len, "%s/fuzz/corpus/save-image/%s", dirname(src), name);
+}
+
+static void test_seed_corpus(void **state)
+{
+    (void)state;
+    char seed[512], path[64];
+    testDomainDef def, out;
+    size_t len, seedLen;
+    int fd = tempFile(path);
+    static const char seedXml[] =
+        "<domain type='test'>\n  <name>seed</name>\n"
+        "  <uuid>5eed5eed-0000-4000-8000-000000000001</uuid>\n"
+        "  <memory unit='KiB'>1024</memory>\n  <vcpu>1</vcpu>\n"
+        "  <os>\n    <type>hvm</type>\n  </os>\n</domain>\n";
+
+    memset(&def, 0, sizeof(def));
+    def.magic = TEST_DOMAIN_DEF_MAGIC;
+    def.version = 1;
+    strcpy(def.name, "seed");
+    memcpy(def.uuid, "\x5e\xed\x5e\xed\x00\x00\x40\x00\x80\x00\x00\x00\x00\x00\x00\x01", 16);
+    def.memory_kib = 1024;
+    def.vcpus = 1;
+    strcpy(def.os_type, "hvm");
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, seedXml, strlen(seedXml), 0), 0);
+    close(fd);
+    uint8_t *fresh = readWhole(path, &len);
+    unlink(path);
+
+    seedPath(seed, sizeof(seed), "valid-1mib.img");
+    if (getenv("VIRTSUP_REGEN_CORPUS")) {
+        writeWhole(seed, fresh, len);
+        seedPath(seed, sizeof(seed), "bad-magic.img");
+        writeWhole(seed, "LibvirtSupSave0\0 and then some bytes", 36);
+        seedPath(seed, sizeof(seed), "header-only.img");
+        writeWhole(seed, fresh, 304);
+        seedPath(seed, sizeof(seed), "short.img");
+        writeWhole(seed, fresh, 100);
+        seedPath(seed, sizeof(seed), "valid-1mib.img");
+    }
+    /* The committed seed is what this build writes, and it verifies. */
+    uint8_t *committed = readWhole(seed, &seedLen);
+    assert_int_equal(seedLen, len);
+    assert_memory_equal(committed, fresh, len);
+    fd = open(seed, O_RDONLY | O_CLOEXEC);
+    assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &out), 0);
+    assert_memory_equal(&out, &def, sizeof(def));
+    close(fd);
+    free(committed);
+    free(fresh);
+
+    /* The damaged seeds are rejected. */
+    static const char *const bad[] = { "bad-magic.img", "header-only.img", "short.img" };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(bad); i++) {
+        seedPath(seed, sizeof(seed), bad[i]);
+        fd = open(seed, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &out), -1);
+        close(fd);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_partial_page),
+        cmocka_unit_test(test_corruption),
+        cmocka_unit_test(test_pipe),
+        cmocka_unit_test(test_write_errors),
+        cmocka_unit_test(test_ops),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_seed_corpus),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
