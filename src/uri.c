@@ -173,7 +173,7 @@ static int parseNumber(const virURIParam *p, unsigned long long max,
         if (*s < '0' || *s > '9')
             goto bad;
         unsigned d = (unsigned)(*s - '0');
-        if (v > (max - d) / 10)
+        if (d > max || v > (max - d) / 10)
             goto range;
         v = v * 10 + d;
     }

@@ -239,7 +239,7 @@ static int parseU64(const char *s, uint64_t max, uint64_t *out)
         if (*s < '0' || *s > '9')
             return -1;
         unsigned d = (unsigned)(*s - '0');
-        if (v > (max - d) / 10)
+        if (d > max || v > (max - d) / 10)
             return -1;
         v = v * 10 + d;
     }
@@ -628,6 +628,14 @@ static xmlDocPtr readDoc(const char *path)
                            TEST_NODE_MAX);
             return NULL;
         }
+    }
+    /* Refused before libxml2 sees it: no DTD, so no entity declarations
+     * (billion laughs) and no external entities. */
+    if (memmem(data, len, "<!DOCTYPE", 9)) {
+        virReportError(VIR_ERR_XML_ERROR,
+                       "node description %s: a DOCTYPE (DTD, entities) is not "
+                       "allowed", path);
+        return NULL;
     }
     if (!(ctxt = xmlNewParserCtxt())) {
         virReportOOMError();
