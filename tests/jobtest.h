@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "supervisor/job-priv.h"
+#include "util/internal.h"
 #include "testutils.h"
 
 #define TEST_OP(var, opname) \
@@ -28,6 +29,7 @@ TEST_OP(opGrandchild, "test.grandchild");
 TEST_OP(opReport, "test.report");
 TEST_OP(opNoReport, "test.noreport");
 TEST_OP(opUnknown, "test.no-such-op");
+TEST_OP(opStream, "test.stream");
 
 static inline virJobPtr startJob(virSupGroup *g, const virSupOp *op, const char *params)
 {

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "util/virerror.h"
+#include "shm/segment.h"
 #include "worker/job.h"
 
 static unsigned int paramUInt(const void *params, size_t len, const char *key,
@@ -196,3 +197,26 @@ static void opNoReport(virJobPtr job, const void *params, size_t len)
     virJobUpdateAbs(job, 0, 0, 10);
 }
 VIR_WORKER_OP_REGISTER(opNoReportDef, "test.noreport", opNoReport);
+
+/* Streams bytes for a while ("ms=N", "total=BYTES"), honouring cancel. */
+static void opStream(virJobPtr job, const void *params, size_t len)
+{
+    unsigned int ms = paramUInt(params, len, "ms", 3000);
+    uint64_t total = paramUInt(params, len, "total", 100000000);
+    uint64_t start = virShmNowMono();
+    virJobInitialize(job, 0);
+    virJobSetPhase(job, "streaming");
+    for (;;) {
+        uint64_t el = (virShmNowMono() - start) / 1000000ull;
+        if (el >= ms)
+            break;
+        virJobUpdateBytes(job, total * el / ms, total);
+        if (virJobFinishCancel(job))
+            return;
+        struct timespec ts = { 0, 5000000 };
+        nanosleep(&ts, NULL);
+    }
+    virJobUpdateBytes(job, total, total);
+    virJobFinishSuccess(job);
+}
+VIR_WORKER_OP_REGISTER(opStreamDef, "test.stream", opStream);

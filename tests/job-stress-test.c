@@ -1,0 +1,108 @@
+/*
+ * job-stress-test.c: many threads on the same running jobs, and 1,000 jobs
+ * through a cap of 64 concurrent workers. Run under SANITIZE=thread and
+ * valgrind too.
+ */
+#include <pthread.h>
+
+#include "jobtest.h"
+
+#define NTHREADS 8
+#define NJOBS_SHARED 6
+
+static virJobPtr shared[NJOBS_SHARED];
+static _Atomic int infoCalls;
+
+static void *hammer(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    virJobInfo info;
+    for (int round = 0; round < 200; round++) {
+        for (int j = 0; j < NJOBS_SHARED; j++) {
+            if (virJobGetInfo(shared[j], &info) == 0) {
+                assert_true(info.percentComplete <= 100);
+                assert_true(info.state >= VIR_JOB_RUNNING && info.state <= VIR_JOB_CANCELLED);
+                atomic_fetch_add(&infoCalls, 1);
+            }
+            virTypedParameterPtr params = NULL;
+            int n = 0;
+            if (virJobGetStats(shared[j], &params, &n, 0) == 0)
+                virTypedParamsFree(params, n);
+        }
+        /* Thread k cancels job k after a while; everyone waits a little. */
+        if (round == 50 && id < NJOBS_SHARED)
+            assert_true(virJobCancel(shared[id]) >= 0);
+        (void)virJobWait(shared[round % NJOBS_SHARED], 0);
+    }
+    for (int j = 0; j < NJOBS_SHARED; j++) {
+        assert_true(virJobCancel(shared[j]) >= 0);
+        assert_int_equal(virJobWait(shared[j], TEST_TIMEOUT_MS), 0);
+    }
+    return NULL;
+}
+
+static void testThreadsShareJobs(void **s)
+{
+    (void)s;
+    int fds = testCountFDs();
+    virSupGroup *g = virSupGroupNew(NULL);
+    assert_non_null(g);
+    for (int j = 0; j < NJOBS_SHARED; j++)
+        shared[j] = startJob(g, j % 3 == 0 ? &opStream : &opCancel,
+                             j % 3 == 0 ? "ms=600000" : NULL);
+    pthread_t th[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, hammer, (void *)(intptr_t)i), 0);
+    for (int i = 0; i < NTHREADS; i++)
+        pthread_join(th[i], NULL);
+    for (int j = 0; j < NJOBS_SHARED; j++) {
+        assert_int_equal(jobState(shared[j]), VIR_JOB_CANCELLED);
+        assert_int_equal(virJobDestroy(shared[j]), 0);
+    }
+    assert_true(atomic_load(&infoCalls) >= NTHREADS * 200);
+    virSupGroupClose(g);
+    assert_int_equal(testCountChildren(), 0);
+    assert_int_equal(testCountFDs(), fds);
+}
+
+#define NJOBS 1000
+
+static void testThousandJobsThroughCap(void **s)
+{
+    (void)s;
+    int fds = testCountFDs();
+    virSupGroupConfig cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.max_workers = 64;
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+    static virJobPtr jobs[NJOBS];
+    int want[NJOBS];
+    for (int i = 0; i < NJOBS; i++) {
+        /* Mostly successes, some failures and crashes, all accounted for. */
+        const virSupOp *op = i % 10 == 3 ? &opFail : i % 10 == 7 ? &opSegv : &opSucceed;
+        want[i] = op == &opSucceed ? VIR_JOB_COMPLETE : VIR_JOB_FAILED;
+        jobs[i] = startJob(g, op, NULL);
+    }
+    unsigned long long lastId = 0;
+    for (int i = 0; i < NJOBS; i++) {
+        waitEnded(jobs[i]);
+        assert_int_equal(jobState(jobs[i]), want[i]);
+        unsigned long long id = virJobGetID(jobs[i]);
+        assert_true(id > lastId); /* ids only grow */
+        lastId = id;
+        assert_int_equal(virJobDestroy(jobs[i]), 0);
+    }
+    virSupGroupClose(g);
+    assert_int_equal(testCountChildren(), 0);
+    assert_int_equal(testCountFDs(), fds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(testThreadsShareJobs),
+        cmocka_unit_test(testThousandJobsThroughCap),
+    };
+    return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
+}
