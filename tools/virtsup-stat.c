@@ -356,6 +356,64 @@ static bool stateEnded(uint32_t state)
            state == VIR_SHM_STATE_CANCELLED;
 }
 
+/* ---- the terminal of --watch ------------------------------------------- */
+
+/* Set up by runWatch when stdin is a terminal; put back on every way out:
+ * normal return, exit(), fatal signals, and around a stop (Ctrl-Z). Only
+ * async-signal-safe calls here: the handlers use them. */
+static struct termios savedTermios, rawTermios;
+static volatile sig_atomic_t terminalOwned;  /* we manage the terminal */
+static volatile sig_atomic_t terminalRaw;    /* it is in our mode now */
+static volatile sig_atomic_t quitSignal;
+
+static void restoreTerminal(void)
+{
+    if (terminalRaw) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &savedTermios);
+        terminalRaw = 0;
+    }
+}
+
+static void rawTerminal(void)
+{
+    if (terminalOwned && tcsetattr(STDIN_FILENO, TCSANOW, &rawTermios) == 0)
+        terminalRaw = 1;
+}
+
+static void onQuit(int sig)
+{
+    quitSignal = sig;
+}
+
+/* A fatal signal: put the terminal back, then die of the signal. */
+static void onFatal(int sig)
+{
+    restoreTerminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Ctrl-Z: the shell gets its terminal back while we are stopped, and we
+ * take it again when continued. */
+static void onStop(int sig)
+{
+    int saved = errno;
+    struct sigaction sa = { .sa_handler = onStop };
+    sigset_t set;
+
+    restoreTerminal();
+    signal(sig, SIG_DFL);
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    /* Continued. */
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+    rawTerminal();
+    errno = saved;
+}
+
 /* ---- reading ----------------------------------------------------------- */
 
 /* A segment that shrinks while mapped turns reads past its new end into
@@ -370,6 +428,7 @@ static void onBus(int sig)
         busArmed = 0;
         siglongjmp(busJump, 1);
     }
+    restoreTerminal();
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -1217,31 +1276,6 @@ static int runGC(const Options *opts)
 
 /* ---- --watch ------------------------------------------------------------ */
 
-static struct termios savedTermios;
-static volatile sig_atomic_t termiosSaved;
-static volatile sig_atomic_t quitSignal;
-
-static void restoreTerminal(void)
-{
-    if (termiosSaved) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &savedTermios);
-        termiosSaved = 0;
-    }
-}
-
-static void onQuit(int sig)
-{
-    quitSignal = sig;
-}
-
-/* A fatal signal: put the terminal back, then die of the signal. */
-static void onFatal(int sig)
-{
-    restoreTerminal();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
 static void fmtNow(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -1287,22 +1321,26 @@ static int runWatch(const Options *opts)
     sigaction(SIGHUP, &sa, NULL);
 
     if (inTTY && tcgetattr(STDIN_FILENO, &savedTermios) == 0) {
-        struct termios raw = savedTermios;
-        termiosSaved = 1;
+        /* Keystrokes one at a time and not echoed; ISIG stays on so that
+         * Ctrl-C still raises SIGINT. */
+        rawTermios = savedTermios;
+        rawTermios.c_lflag &= ~(ICANON | ECHO);
+        rawTermios.c_cc[VMIN] = 1;
+        rawTermios.c_cc[VTIME] = 0;
+        terminalOwned = 1;
+        atexit(restoreTerminal);
         sa.sa_handler = onFatal;
         sa.sa_flags = SA_RESETHAND;
         sigaction(SIGQUIT, &sa, NULL);
         sigaction(SIGSEGV, &sa, NULL);
         sigaction(SIGABRT, &sa, NULL);
-        atexit(restoreTerminal);
-        /* Keystrokes one at a time and not echoed; ISIG stays on so that
-         * Ctrl-C still raises SIGINT. */
-        raw.c_lflag &= ~(ICANON | ECHO);
-        raw.c_cc[VMIN] = 1;
-        raw.c_cc[VTIME] = 0;
-        if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0) {
+        sa.sa_handler = onStop;
+        sa.sa_flags = 0;
+        sigaction(SIGTSTP, &sa, NULL);
+        rawTerminal();
+        if (!terminalRaw) {
             statWarn("cannot set up the terminal: %s", strerror(errno));
-            termiosSaved = 0;
+            terminalOwned = 0;
         }
     }
 
@@ -1314,8 +1352,8 @@ static int runWatch(const Options *opts)
         fmtNow(now, sizeof(now));
         if (outTTY)
             fputs("\033[H\033[2J", stdout);
-        printf(PROG " " VIRTSUP_VERSION "  %s  every %gs  %s\n\n", now, opts->interval,
-               inTTY ? "(q to quit)" : "");
+        printf(PROG " " VIRTSUP_VERSION "  %s  every %gs%s\n\n", now, opts->interval,
+               terminalOwned ? "  (q to quit)" : "");
         if (snapshotTake(opts, &snap) == 0)
             printTable(stdout, &snap, opts->all, rows > 4 ? rows - 4 : 0);
         snapshotFree(&snap);
@@ -1326,7 +1364,7 @@ static int runWatch(const Options *opts)
         }
 
         struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-        int r = ppoll(termiosSaved ? &pfd : NULL, termiosSaved ? 1 : 0, &interval, &waitmask);
+        int r = ppoll(terminalOwned ? &pfd : NULL, terminalOwned ? 1 : 0, &interval, &waitmask);
         if (r < 0 && errno != EINTR) {
             statWarn("cannot wait for input: %s", strerror(errno));
             ret = EXIT_READ;
