@@ -36,6 +36,27 @@ _Static_assert(offsetof(virShmProgress, data) % sizeof(virShmWord) == 0,
 _Static_assert(offsetof(virShmLifecycle, data) % sizeof(virShmWord) == 0,
                "lifecycle data is word aligned");
 
+/* ThreadSanitizer does not model fences (GCC even refuses to build them
+ * with -fsanitize=thread). Under it each data word carries the ordering
+ * instead: release stores and acquire loads give, word by word, what the
+ * fences give the whole copy. On x86 both forms are plain moves. */
+#if defined(__SANITIZE_THREAD__)
+# define SHM_TSAN 1
+#elif defined(__has_feature)
+# if __has_feature(thread_sanitizer)
+#  define SHM_TSAN 1
+# endif
+#endif
+#ifdef SHM_TSAN
+# define DATA_STORE_ORDER __ATOMIC_RELEASE
+# define DATA_LOAD_ORDER __ATOMIC_ACQUIRE
+# define seqFence(order) ((void)0)
+#else
+# define DATA_STORE_ORDER __ATOMIC_RELAXED
+# define DATA_LOAD_ORDER __ATOMIC_RELAXED
+# define seqFence(order) atomic_thread_fence(order)
+#endif
+
 /* Spin hint between read attempts: no sleep, no system call. */
 static inline void cpuRelax(void)
 {
@@ -57,7 +78,7 @@ static inline void wordsStore(void *dst, const void *src, size_t nwords)
      * before and its release store of the even sequence after. */
 #pragma GCC unroll 16
     for (size_t i = 0; i < nwords; i++)
-        __atomic_store_n(&d[i], s[i], __ATOMIC_RELAXED);
+        __atomic_store_n(&d[i], s[i], DATA_STORE_ORDER);
 }
 
 static inline void wordsLoad(void *dst, const void *src, size_t nwords)
@@ -69,7 +90,7 @@ static inline void wordsLoad(void *dst, const void *src, size_t nwords)
      * before its second read of the sequence. */
 #pragma GCC unroll 16
     for (size_t i = 0; i < nwords; i++)
-        d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+        d[i] = __atomic_load_n(&s[i], DATA_LOAD_ORDER);
 }
 
 static inline void wordsZero(void *dst, size_t nwords)
@@ -78,7 +99,7 @@ static inline void wordsZero(void *dst, size_t nwords)
 
     /* Relaxed: same ordering as wordsStore. */
     for (size_t i = 0; i < nwords; i++)
-        __atomic_store_n(&d[i], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&d[i], 0, DATA_STORE_ORDER);
 }
 
 /* Open a write: make the sequence odd and return the value to close with.
@@ -93,7 +114,7 @@ static inline uint32_t seqBegin(_Atomic uint32_t *seq)
      * ahead of every data store that follows, for a reader whose acquire
      * fence comes after loading any of those data words. */
     atomic_store_explicit(seq, odd, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
+    seqFence(memory_order_release);
     return odd + 1;
 }
 
@@ -118,7 +139,7 @@ static inline bool seqTryRead(const _Atomic uint32_t *seq, const void *src,
     /* Acquire fence: if a copied word came from a write that started after
      * s1, the writer's release fence synchronises with this fence and the
      * load below sees that write's odd sequence (or later). */
-    atomic_thread_fence(memory_order_acquire);
+    seqFence(memory_order_acquire);
     /* Relaxed: ordered by the fence above. */
     uint32_t s2 = atomic_load_explicit((_Atomic uint32_t *)seq, memory_order_relaxed);
     return s1 == s2;

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -115,17 +116,8 @@ static _Atomic uint32_t *stopWord(void)
     return &virShmSlotProgress(seg, 1)->cancel_requested;
 }
 
-static pid_t startWriter(recordKind kind)
+static void writeUntilStopped(recordKind kind)
 {
-    pid_t parent = getpid();
-    pid_t pid = fork();
-
-    assert_true(pid >= 0);
-    if (pid > 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(3);
     virShmProgress *p = virShmSlotProgress(seg, 0);
     virShmLifecycle *l = virShmSlotLifecycle(seg, 0);
     for (uint64_t c = 1; !atomic_load_explicit(stopWord(), memory_order_relaxed); c++) {
@@ -139,7 +131,27 @@ static pid_t startWriter(recordKind kind)
             virShmLifecycleWrite(l, &d);
         }
     }
+}
+
+static pid_t startWriter(recordKind kind)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid > 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(3);
+    writeUntilStopped(kind);
     _exit(0);
+}
+
+static void *writerThread(void *arg)
+{
+    writeUntilStopped(*(recordKind *)arg);
+    return NULL;
 }
 
 static void stopWriter(pid_t pid)
@@ -153,20 +165,30 @@ static void stopWriter(pid_t pid)
     atomic_store_explicit(stopWord(), 0, memory_order_relaxed);
 }
 
-static void hammer(recordKind kind)
+/* @threaded: the writer is a thread of this process (what ThreadSanitizer
+ * can watch) instead of a separate process. */
+static void hammer(recordKind kind, bool threaded)
 {
     virShmProgress *p = virShmSlotProgress(seg, 0);
     virShmLifecycle *l = virShmSlotLifecycle(seg, 0);
     long reads = 0, good = 0, busy = 0, changes = 0;
+    long wantReads = threaded ? READS / 10 : READS;
+    long wantChanges = threaded ? MIN_CHANGES / 10 : MIN_CHANGES;
     uint64_t last = 0;
     long long deadline;
-    pid_t pid = startWriter(kind);
+    pid_t pid = -1;
+    pthread_t th;
+
+    if (threaded)
+        assert_int_equal(pthread_create(&th, NULL, writerThread, &kind), 0);
+    else
+        pid = startWriter(kind);
 
     /* The writer has started once the sequence moved off zero. */
     assert_true(TEST_WAIT_UNTIL(atomic_load(kind == KIND_PROGRESS ? &p->seq : &l->seq) != 0,
                                 TEST_TIMEOUT_MS));
     deadline = testNowMs() + TEST_TIMEOUT_MS;
-    while (reads < READS || changes < MIN_CHANGES) {
+    while (reads < wantReads || changes < wantChanges) {
         uint64_t c;
         int r;
 
@@ -206,24 +228,37 @@ static void hammer(recordKind kind)
             changes++;
         last = c;
     }
-    stopWriter(pid);
-    print_message("%s: %ld reads, %ld consistent, %ld gave up (EAGAIN), %ld changes seen\n",
+    if (threaded) {
+        atomic_store_explicit(stopWord(), 1, memory_order_relaxed);
+        assert_int_equal(pthread_join(th, NULL), 0);
+        atomic_store_explicit(stopWord(), 0, memory_order_relaxed);
+    } else {
+        stopWriter(pid);
+    }
+    print_message("%s%s: %ld reads, %ld consistent, %ld gave up (EAGAIN), %ld changes seen\n",
                   kind == KIND_PROGRESS ? "progress" : "lifecycle",
-                  reads, good, busy, changes);
-    assert_true(changes >= MIN_CHANGES);
-    assert_true(reads >= READS);
+                  threaded ? " (thread)" : "", reads, good, busy, changes);
+    assert_true(changes >= wantChanges);
+    assert_true(reads >= wantReads);
 }
 
 static void testProgressNoTornReads(void **state)
 {
     (void)state;
-    hammer(KIND_PROGRESS);
+    hammer(KIND_PROGRESS, false);
 }
 
 static void testLifecycleNoTornReads(void **state)
 {
     (void)state;
-    hammer(KIND_LIFECYCLE);
+    hammer(KIND_LIFECYCLE, false);
+}
+
+static void testThreadsNoTornReads(void **state)
+{
+    (void)state;
+    hammer(KIND_PROGRESS, true);
+    hammer(KIND_LIFECYCLE, true);
 }
 
 /* --- a writer that dies between the two sequence stores --- */
@@ -374,6 +409,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(testProgressNoTornReads, setupSegment, teardownSegment),
         cmocka_unit_test_setup_teardown(testLifecycleNoTornReads, setupSegment, teardownSegment),
+        cmocka_unit_test_setup_teardown(testThreadsNoTornReads, setupSegment, teardownSegment),
         cmocka_unit_test_setup_teardown(testProgressWriterKilled, setupSegment, teardownSegment),
         cmocka_unit_test_setup_teardown(testProgressWriterOddStart, setupSegment, teardownSegment),
         cmocka_unit_test_setup_teardown(testLifecycleWriterKilled, setupSegment, teardownSegment),
