@@ -348,7 +348,7 @@ static int parseVcpu(const xmlCtx *c, xmlNodePtr n, uint32_t *vcpus)
     if (checkAttrs(c, n, attrs) < 0 || !(text = leafText(c, n)))
         return -1;
     if (parseU64(text, &v) < 0 || v < 1 || v > TEST_VCPUS_MAX) {
-        XERR("vCPU count '%.40s' is out of range (1 to %d)", text, TEST_VCPUS_MAX);
+        XERR("vCPU count '%.40s' is not a number from 1 to %d", text, TEST_VCPUS_MAX);
         return -1;
     }
     if ((cur = attr(n, "current")) && (parseU64(cur, &cv) < 0 || cv < 1 || cv > v)) {
