@@ -2,7 +2,7 @@
  * segwriter: writes a status segment with given jobs through the shm API,
  * for tests of virtsup-stat and other segment readers.
  *
- *   segwriter --rundir DIR [--slots N] [--hold] [--corrupt KIND] [--job SPEC]...
+ *   segwriter --rundir DIR [--slots N] [--hold [--flap]] [--corrupt KIND] [--job SPEC]...
  *
  * Prints "PATH PID" (the segment and its supervisor's pid) on stdout once
  * the segment is complete.
@@ -11,6 +11,8 @@
  * a stale segment. With --hold a background process (the "supervisor")
  * keeps it alive until it gets SIGTERM or SIGINT, then removes it cleanly;
  * it gives up after 10 minutes so that a failed test leaves nothing behind.
+ * With --flap it spends that time shrinking the file to one slot and growing
+ * it back, over and over, so that readers that mapped it whole meet SIGBUS.
  *
  * SPEC is a comma-separated list of KEY=VALUE; values are %XX-decoded so a
  * test can pass any byte (quotes, newlines, control characters, invalid
@@ -267,7 +269,7 @@ int main(int argc, char **argv)
     char *jobs[MAX_JOBS];
     size_t njobs = 0;
     uint32_t nslots = 8;
-    bool hold = false;
+    bool hold = false, flap = false;
     int pfd[2];
     pid_t pid;
 
@@ -276,6 +278,10 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (STREQ(a, "--hold")) {
             hold = true;
+            continue;
+        }
+        if (STREQ(a, "--flap")) {
+            flap = true;
             continue;
         }
         if (!v)
@@ -320,7 +326,18 @@ int main(int argc, char **argv)
         /* Without --hold the supervisor dies here, leaving a stale segment. */
         if (!hold)
             _exit(0);
-        sigtimedwait(&set, NULL, &limit);
+        if (flap) {
+            struct timespec zero = { 0, 0 };
+            time_t end = time(NULL) + limit.tv_sec;
+            /* Our own mapping is not touched while the file is short. */
+            while (sigtimedwait(&set, NULL, &zero) < 0 && time(NULL) < end) {
+                if (ftruncate(seg->fd, VIR_SHM_HEADER_SIZE + VIR_SHM_SLOT_SIZE) < 0 ||
+                    ftruncate(seg->fd, (off_t)seg->size) < 0)
+                    die("ftruncate: %s", strerror(errno));
+            }
+        } else {
+            sigtimedwait(&set, NULL, &limit);
+        }
         if (seg->base) {
             virShmSegmentDestroy(seg);
         } else {
