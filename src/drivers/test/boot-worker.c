@@ -6,6 +6,10 @@
  * pacing (<test:rate>, the connection's cap), cancel and
  * TEST_FAULT_OP_CREATE faults behave as in the I/O ops.
  *
+ * Phases: "validating" (the ops: parse or check), then "allocating memory",
+ * "loading firmware", "starting vCPUs" for a domain; "creating bridge",
+ * "configuring addresses", "starting" for a network.
+ *
  * Ops: TEST_OP_DOMAIN_CREATE and TEST_OP_NETWORK_CREATE (parse the XML,
  * boot, propose the def), TEST_OP_DOMAIN_START and TEST_OP_NETWORK_START
  * (boot the def given in the parameters; no result).
@@ -85,7 +89,6 @@ int testDomainBoot(virJobPtr job, const testDomainDef *def, uint64_t rate_bps)
     uint64_t memory = def->memory_kib * 1024;
     uint64_t touched = memory < TEST_BOOT_MAP_MAX ? memory : TEST_BOOT_MAP_MAX;
     bootStage stages[] = {
-        { "validating", 0, false },
         { "allocating memory", touched, false },
         { "loading firmware", touched < TEST_BOOT_FIRMWARE ? touched : TEST_BOOT_FIRMWARE, true },
         { "starting vCPUs", def->vcpus * TEST_BOOT_PER_VCPU < touched ?
@@ -104,7 +107,6 @@ int testDomainBoot(virJobPtr job, const testDomainDef *def, uint64_t rate_bps)
 int testNetworkBoot(virJobPtr job, const testNetworkDef *def, uint64_t rate_bps)
 {
     static const bootStage stages[] = {
-        { "validating", 0, false },
         { "creating bridge", TEST_BOOT_NETWORK / 2, false },
         { "configuring addresses", TEST_BOOT_NETWORK / 4, true },
         { "starting", TEST_BOOT_NETWORK / 4, false },
@@ -146,6 +148,7 @@ static void testDomainStartRun(virJobPtr job, const void *params, size_t len)
     testJobParams p;
     const char *xml;
 
+    virJobSetPhase(job, "validating");
     if (testJobParamsGet(params, len, &p, &xml) < 0) {
         virJobFinishError(job);
         return;
@@ -180,6 +183,7 @@ static void testNetworkStartRun(virJobPtr job, const void *params, size_t len)
     testJobParams p;
     const char *xml;
 
+    virJobSetPhase(job, "validating");
     if (testJobParamsGet(params, len, &p, &xml) < 0) {
         virJobFinishError(job);
         return;
