@@ -16,9 +16,10 @@ command -v jq >/dev/null || { echo "jq is not installed"; exit 77; }
 
 T=$(mktemp -d)
 holders=()
+sparse_tmp=
 cleanup() {
     for p in "${holders[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    rm -rf "$T"
+    rm -rf "$T" ${sparse_tmp:+"$sparse_tmp"}
 }
 trap cleanup EXIT
 
@@ -225,6 +226,36 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 else
     echo "skip: unreadable segment (needs root and setpriv)"
 fi
+
+# A ring that wrapped: ids 6..9 in slots 6, 7, 0, 1 of 8, listed by id.
+W=$T/wrap
+mkdir -m 0755 "$W"
+segment "$W" --hold --slots 8 --first-id 6 --job target=j6 --job target=j7 --job target=j8 --job target=j9
+rc=0; "$STAT" --rundir "$W" --json >"$T/w.json" || rc=$?
+check "wrapped ring: ids, slots and generations" \
+    test "$rc:$(jq -c '[.segments[0].jobs[] | [.id, .slot, .generation, .target]]' "$T/w.json")" = \
+    '0:[[6,6,0,"j6"],[7,7,0,"j7"],[8,0,1,"j8"],[9,1,1,"j9"]]'
+
+# A big sparse ring with jobs far apart: all found, and reading it leaves
+# the file sparse (on tmpfs a read fault on a hole would allocate the page).
+SP=$T/sparse
+if [ -d /dev/shm ] && [ -w /dev/shm ] && SP=$(mktemp -d /dev/shm/virtsup-stat-test.XXXXXX); then
+    sparse_tmp=$SP
+else
+    SP=$T/sparse
+    sparse_tmp=
+fi
+chmod 0755 "$SP"
+segment "$SP" --hold --slots 65536 --first-id 40000 --job target=far1 --job target=far2
+segment "$SP" --hold --slots 65536 --first-id 65535 --job target=last --job target=first
+kb_before=$(du -sk "$SP" | cut -f1)
+rc=0; "$STAT" --rundir "$SP" --json >"$T/sp.json" || rc=$?
+kb_after=$(du -sk "$SP" | cut -f1)
+check "sparse ring: every job found" \
+    test "$rc:$(jq -c '[.segments[].jobs[] | [.slot, .target]] | sort' "$T/sp.json")" = \
+    '0:[[0,"first"],[40000,"far1"],[40001,"far2"],[65535,"last"]]'
+check "sparse ring: reading does not fill the holes (${kb_before} KiB before, ${kb_after} KiB after)" \
+    test "$kb_after" -lt $((kb_before + 1024))
 
 # A segment that shrinks and grows back while being read: whatever moment
 # the reader meets it, it reports the segment (SIGBUS included) and never dies.

@@ -525,6 +525,32 @@ static int jobCompare(const void *a, const void *b)
     return (x->lc.job_id > y->lc.job_id) - (x->lc.job_id < y->lc.job_id);
 }
 
+/* The first slot from @from on whose lifecycle page holds data. A segment
+ * is a sparse file: the pages of slots never used are holes, and reading
+ * one through the mapping would make tmpfs allocate it, turning a 40 KiB
+ * segment of 65536 slots into 256 MiB. SEEK_DATA finds the written pages
+ * without touching the others; where the file system cannot tell, it
+ * reports everything as data and every slot is read. */
+static uint32_t nextWrittenSlot(const virShmSegment *seg, uint32_t from)
+{
+    uint32_t i = from;
+
+    while (i < seg->nslots) {
+        off_t page = (off_t)(virShmSlotProgressOffset(i) + VIR_SHM_LIFECYCLE_OFFSET);
+        off_t data = lseek(seg->fd, page, SEEK_DATA);
+        uint64_t next;
+
+        if (data < 0)   /* ENXIO: no data past @page (the file may have shrunk) */
+            return errno == ENXIO ? seg->nslots : i;
+        if (data < page + (off_t)VIR_SHM_PAGE_SIZE)
+            return i;
+        /* Go on with the slot that holds @data. */
+        next = ((uint64_t)data - VIR_SHM_HEADER_SIZE) / VIR_SHM_SLOT_SIZE;
+        i = next > i ? (next < seg->nslots ? (uint32_t)next : seg->nslots) : i + 1;
+    }
+    return seg->nslots;
+}
+
 /* Read one segment's header and slots into @ss. The mapping is read
  * between sigsetjmp and the end of the scan; nothing that lives on this
  * frame is changed in between, so nothing needs to be volatile. */
@@ -548,7 +574,8 @@ static void scanSegment(StatSnapshot *snap, StatSegment *ss, virShmSegment *seg,
     ss->created_ns = h->created_realtime_ns;
     ss->closed = atomic_load_explicit(&h->flags, memory_order_acquire) & VIR_SHM_HDR_CLOSED;
     ss->stale = ss->closed || !virShmSupervisorAlive(seg);
-    for (uint32_t i = 0; i < seg->nslots; i++) {
+    for (uint32_t i = nextWrittenSlot(seg, 0); i < seg->nslots;
+         i = nextWrittenSlot(seg, i + 1)) {
         StatJob job;
         if (readSlot(seg, i, all, now, &job))
             addJob(ss, &job);

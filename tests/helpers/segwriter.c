@@ -2,7 +2,10 @@
  * segwriter: writes a status segment with given jobs through the shm API,
  * for tests of virtsup-stat and other segment readers.
  *
- *   segwriter --rundir DIR [--slots N] [--hold [--flap]] [--corrupt KIND] [--job SPEC]...
+ *   segwriter --rundir DIR [--slots N] [--first-id N] [--hold [--flap]] [--corrupt KIND]
+ *             [--job SPEC]...
+ *
+ * Jobs get ids from --first-id on (default 1), in slot id % N.
  *
  * Prints "PATH PID" (the segment and its supervisor's pid) on stdout once
  * the segment is complete.
@@ -242,12 +245,14 @@ static void corrupt(virShmSegment *seg, const char *kind)
 }
 
 /* Make the segment; returns it (still mapped) after writing jobs. */
-static virShmSegment *build(const char *rundir, uint32_t nslots, char **jobs, size_t njobs,
-                            const char *corruption)
+static virShmSegment *build(const char *rundir, uint32_t nslots, uint64_t first_id,
+                            char **jobs, size_t njobs, const char *corruption)
 {
     virShmSegment *seg = virShmSegmentCreate(rundir, nslots);
     if (!seg)
         die("cannot create the segment: %s", virGetLastErrorMessage());
+    atomic_store_explicit(&((virShmHeader *)seg->base)->next_job_id, first_id,
+                          memory_order_relaxed);
     for (size_t i = 0; i < njobs; i++)
         writeJob(seg, jobs[i]);
     if (corruption) {
@@ -269,6 +274,7 @@ int main(int argc, char **argv)
     char *jobs[MAX_JOBS];
     size_t njobs = 0;
     uint32_t nslots = 8;
+    uint64_t first_id = 1;
     bool hold = false, flap = false;
     int pfd[2];
     pid_t pid;
@@ -291,6 +297,8 @@ int main(int argc, char **argv)
             rundir = v;
         else if (STREQ(a, "--slots"))
             nslots = (uint32_t)num(a, v);
+        else if (STREQ(a, "--first-id"))
+            first_id = num(a, v);
         else if (STREQ(a, "--corrupt"))
             corruption = v;
         else if (STREQ(a, "--job") && njobs < MAX_JOBS)
@@ -315,7 +323,7 @@ int main(int argc, char **argv)
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         sigprocmask(SIG_BLOCK, &set, NULL);
-        virShmSegment *seg = build(rundir, nslots, jobs, njobs, corruption);
+        virShmSegment *seg = build(rundir, nslots, first_id, jobs, njobs, corruption);
         /* Let the caller's $(...) finish: no copy of its pipe stays here. */
         if (devnull >= 0) {
             dup2(devnull, STDIN_FILENO);
