@@ -159,6 +159,10 @@ static int runOut(const char *cmd, char *out, size_t outlen)
     assert_non_null(p);
     n = fread(out, 1, outlen - 1, p);
     out[n] = '\0';
+    /* Drain the rest, so the command never dies of SIGPIPE. */
+    char sink[4096];
+    while (fread(sink, 1, sizeof(sink), p) > 0)
+        ;
     return pclose(p);
 }
 
