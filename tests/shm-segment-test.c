@@ -405,51 +405,36 @@ static void testValidation(void **state)
     virShmSegmentClose(seg);
     free(p);
 
-    p = makeSegmentFile("magic.seg", 4);
-    pokeU32(p, 0, 0x544f4e21);
-    expectOpenFails(p, "bad magic (not a libvirtsup status segment)");
-    free(p);
+    /* One spoiled header word per case: offset, value, what is said. */
+    static const struct {
+        const char *name;
+        off_t off;
+        uint32_t value;
+        const char *why;
+    } spoiled[] = {
+        { "magic.seg", 0, 0x544f4e21, "bad magic (not a libvirtsup status segment)" },
+        { "version.seg", 8, 2, "unsupported ABI version 2 (this reader knows version 1)" },
+        { "hdrsize.seg", 12, 8192, "bad sizes: header 8192 and slot 8192 bytes" },
+        { "slotsize.seg", 16, 4096, "bad sizes: header 4096 and slot 4096 bytes" },
+        { "progoff.seg", 24, 8, "bad section offsets: progress 8, lifecycle 4096" },
+        { "lcoff.seg", 28, 0, "bad section offsets: progress 0, lifecycle 0" },
+        { "zeroslots.seg", 20, 0, "slot count 0 out of range" },
+        { "hugeslots.seg", 20, 0xffffffffu, "slot count 4294967295 out of range" },
+        /* A slot count the file cannot hold. */
+        { "moreslots.seg", 20, 5,
+          "truncated: 36864 bytes, header says 4096 + 5 slots of 8192" },
+    };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(spoiled); i++) {
+        p = makeSegmentFile(spoiled[i].name, 4);
+        pokeU32(p, spoiled[i].off, spoiled[i].value);
+        expectOpenFails(p, spoiled[i].why);
+        free(p);
+    }
 
     p = makeSegmentFile("nomagic.seg", 4);
     pokeU32(p, 0, 0);
     pokeU32(p, 4, 0);
     expectOpenFails(p, "no magic yet");
-    free(p);
-
-    p = makeSegmentFile("version.seg", 4);
-    pokeU32(p, 8, 2);
-    expectOpenFails(p, "unsupported ABI version 2 (this reader knows version 1)");
-    free(p);
-
-    p = makeSegmentFile("hdrsize.seg", 4);
-    pokeU32(p, 12, 8192);
-    expectOpenFails(p, "bad sizes: header 8192 and slot 8192 bytes");
-    free(p);
-
-    p = makeSegmentFile("slotsize.seg", 4);
-    pokeU32(p, 16, 4096);
-    expectOpenFails(p, "bad sizes: header 4096 and slot 4096 bytes");
-    free(p);
-
-    p = makeSegmentFile("offsets.seg", 4);
-    pokeU32(p, 28, 0);
-    expectOpenFails(p, "bad section offsets");
-    free(p);
-
-    p = makeSegmentFile("zeroslots.seg", 4);
-    pokeU32(p, 20, 0);
-    expectOpenFails(p, "slot count 0 out of range");
-    free(p);
-
-    p = makeSegmentFile("hugeslots.seg", 4);
-    pokeU32(p, 20, 0xffffffffu);
-    expectOpenFails(p, "slot count 4294967295 out of range");
-    free(p);
-
-    /* A slot count the file cannot hold. */
-    p = makeSegmentFile("moreslots.seg", 4);
-    pokeU32(p, 20, 5);
-    expectOpenFails(p, "truncated: 36864 bytes, header says 4096 + 5 slots of 8192");
     free(p);
 
     p = makeSegmentFile("truncated.seg", 16);
