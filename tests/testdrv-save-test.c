@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "../worker/jobio.c"
@@ -523,6 +524,56 @@ static void test_seed_corpus(void **state)
     }
 }
 
+static double secondsSince(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Opt-in figures (VIRTSUP_TESTDRV_MEASURE=1): a 256 MiB save and restore,
+ * and the share of FNV-1a in them. Printed, never asserted. */
+static void test_measure(void **state)
+{
+    (void)state;
+    testDomainDef def, out;
+    struct timespec t0;
+    char path[64];
+    int fd;
+
+    if (!getenv("VIRTSUP_TESTDRV_MEASURE")) {
+        skip();
+        return;
+    }
+    fakeDomainDef(&def, "measured", 256 * 1024, 2);
+    fd = tempFile(path);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, xmlText, strlen(xmlText), 0), 0);
+    double save = secondsSince(&t0);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &out), 0);
+    double restore = secondsSince(&t0);
+    close(fd);
+    unlink(path);
+
+    uint8_t *buf = malloc(1 << 20);
+    double gen = 0, fnv = 0;
+    uint64_t h = TEST_FNV_INIT;
+    for (int i = 0; i < 256; i++) {
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        testMemoryFill(def.uuid, (uint64_t)i << 20, buf, 1 << 20);
+        gen += secondsSince(&t0);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        h = testFnv1a(h, buf, 1 << 20);
+        fnv += secondsSince(&t0);
+    }
+    free(buf);
+    printf("# 256 MiB: save %.2f s (incl. fdatasync), restore %.2f s; "
+           "of which page generation %.2f s, FNV-1a %.2f s (%.0f%% of save) [%016llx]\n",
+           save, restore, gen, fnv, 100 * fnv / save, (unsigned long long)h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_seed_corpus),
+        cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,7 +162,7 @@ static void test_create(void **state)
 
     assert_non_null(g);
     job = runOp(g, &opCreate, NULL,
-                "<domain type='test'><name>born</name><memory unit='MiB'>16</memory></domain>", -1);
+                "<domain type='test'><name>born</name><memory unit='MiB'>256</memory></domain>", -1);
     waitEnded(job);
     if (jobState(job) != VIR_JOB_COMPLETE)
         fail_msg("create: %s", jobErrorMessage(job));
