@@ -283,6 +283,19 @@ static void test_domain_limits(void **state)
     assert_int_equal(parseDom(big, &d), -1);
     assert_string_equal(lastMessage(), "too many <test:fault> elements in domain XML (at most 8)");
 
+    /* Too large inside a well-formed parameter blob: the parser says so. */
+    struct _virJob job;
+    size_t plen;
+    void *params;
+    memset(big, ' ', TEST_XML_MAX + 1);
+    big[TEST_XML_MAX + 1] = '\0';
+    params = fakeParams(NULL, NULL, big, 0, 0, &plen);
+    fakeJobInit(&job, -1);
+    virWorkerOpLookup(TEST_OP_DOMAIN_DEFINE)->run(&job, params, plen);
+    assert_int_equal(job.finished, FAKE_ERROR);
+    assert_string_equal(job.message, "domain XML is too large: 262145 bytes (at most 262144)");
+    free(params);
+
     /* Not NUL-terminated: only @len bytes are read. */
     const char *xml = "<domain type='test'><name>x</name><memory>1024</memory></domain>GARBAGE";
     assert_int_equal(testDomainParseXML(xml, strlen(xml) - 7, &d), 0);
@@ -329,6 +342,8 @@ static void test_network(void **state)
                               "<ip address='10.0.0.1' netmask='255.255.255.255'/></network>", &n), 0);
     assert_string_equal(n.forward, "route");
     assert_int_equal(n.prefix, 32);
+    assert_int_equal(parseNet("<network><name>i</name><forward mode='isolated'/></network>", &n), 0);
+    assert_string_equal(n.forward, "isolated");
 
     static const struct { const char *xml; const char *msg; } bad[] = {
         { "<domain type='test'/>", "expected root element <network> in network XML, found <domain>" },
@@ -344,7 +359,7 @@ static void test_network(void **state)
         { "<network><name>n</name><bridge name='br0'/><bridge name='br1'/></network>",
           "element <bridge> appears more than once" },
         { "<network><name>n</name><forward mode='bridge'/></network>",
-          "unsupported forward mode 'bridge' in network XML (expected nat or route)" },
+          "unsupported forward mode 'bridge' in network XML (expected nat, route or isolated)" },
         { "<network><name>n</name><forward mode='nat'><nat/></forward></network>",
           "unsupported element <nat>" },
         { "<network><name>n</name><ip address='10.0.0.256' prefix='8'/></network>",

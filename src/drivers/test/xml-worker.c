@@ -30,7 +30,7 @@
  *   <network [xmlns:test=...]>
  *     <name>NAME</name> <uuid>UUID</uuid>?
  *     <bridge name='IF' [stp='on|off'] [delay='N']/>?
- *     <forward [mode='nat|route']/>?
+ *     <forward [mode='nat|route|isolated']/>?   (no mode: nat)
  *     <ip address='A.B.C.D' (prefix='N' | netmask='A.B.C.D') [family='ipv4']>
  *       <dhcp><range start='A.B.C.D' end='A.B.C.D'/>*</dhcp>?       (ignored)
  *     </ip>?
@@ -795,9 +795,10 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
                 checkEmpty(c, n) < 0)
                 return -1;
             mode = attr(n, "mode");
-            if (mode && STRNEQ(mode, "nat") && STRNEQ(mode, "route")) {
-                XERR("unsupported forward mode '%.32s' in network XML (expected nat or route)",
-                     mode);
+            if (mode && STRNEQ(mode, "nat") && STRNEQ(mode, "route") &&
+                STRNEQ(mode, "isolated")) {
+                XERR("unsupported forward mode '%.32s' in network XML "
+                     "(expected nat, route or isolated)", mode);
                 return -1;
             }
             virStrcpyTrunc(def->forward, sizeof(def->forward), mode ? mode : "nat");
