@@ -46,6 +46,7 @@ static void test_domain_valid(void **state)
         "  <uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>\n"
         "  <memory unit='MiB'>256</memory>\n"
         "  <currentMemory>1024</currentMemory>\n"
+        "  <title>Web</title><description>front &amp; back</description>\n"
         "  <vcpu>2</vcpu>\n"
         "  <os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>\n"
         "  <!-- a comment -->\n"
@@ -125,6 +126,8 @@ static const struct {
     { "<domain type='test' foo='1'><name>x</name><memory>1024</memory></domain>",
       "unsupported attribute 'foo' on <domain> in domain XML" },
     { "<domain type='test' id='abc'><name>x</name><memory>1024</memory></domain>", "invalid domain id" },
+    { "<domain type='test'><name>x</name><memory>1024</memory><title><b/></title></domain>",
+      "element <title> in domain XML must hold only text" },
     { "<domain type='test'><name>x</name><memory>1024</memory><devices/></domain>",
       "unsupported element <devices> in domain XML" },
     { "<domain type='test' xmlns:o='urn:other'><name>x</name><memory>1024</memory><o:x/></domain>",

@@ -18,6 +18,7 @@
  *     <uuid>UUID</uuid>                      optional: random v4 if absent
  *     <memory [unit='b|bytes|KB|k|KiB|MB|M|MiB|GB|G|GiB|TB|T|TiB']>N</memory>
  *     <currentMemory [unit]>N</currentMemory> optional, checked, ignored
+ *     <title>, <description>                 optional text, ignored
  *     <vcpu [placement='static|auto'] [current='N']>N</vcpu> optional (1)
  *     <os>                                   optional (hvm)
  *       <type [arch='..'] [machine='..']>hvm|linux</type>
@@ -175,6 +176,15 @@ static char *leafText(const xmlCtx *c, xmlNodePtr n)
     if (!r)
         virReportOOMError();
     return r;
+}
+
+/* A text element whose text is not kept. */
+static int textOnly(const xmlCtx *c, xmlNodePtr n)
+{
+    char *t = leafText(c, n);
+    int rc = t ? 0 : -1;
+    free(t);
+    return rc;
 }
 
 /* An element that must have no children except comments and blanks. */
@@ -601,6 +611,8 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, testDomainDef *def)
                  parseUUID(c, n, def->uuid);
         else if (isPlain(n, "memory"))
             rc = once(c, n, &seen, SEEN_MEMORY) < 0 ? -1 : parseMemory(c, n, &def->memory_kib);
+        else if (isPlain(n, "title") || isPlain(n, "description"))
+            rc = checkAttrs(c, n, NULL) < 0 ? -1 : textOnly(c, n);
         else if (isPlain(n, "currentMemory"))
             rc = once(c, n, &seen, SEEN_CURMEM) < 0 ? -1 : parseMemory(c, n, &ignored);
         else if (isPlain(n, "vcpu"))
