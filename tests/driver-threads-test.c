@@ -26,6 +26,20 @@ static void failw(worker *w, const char *what)
                  virGetLastErrorMessage());
 }
 
+/* A job that did not complete: say why. */
+static void failJob(worker *w, const char *what, virJobPtr job)
+{
+    virJobInfo info = { 0 };
+    if (!job) {
+        failw(w, what);
+        return;
+    }
+    virJobGetInfo(job, &info);
+    if (!w->failures++)
+        snprintf(w->msg, sizeof(w->msg), "thread %d: %s: state %d: %s", w->index,
+                 what, info.state, drvJobMessage(job));
+}
+
 /* Read the other domains' job info and the lists: must never fail. */
 static void peekOthers(worker *w)
 {
@@ -81,14 +95,14 @@ static void *run(void *arg)
         virJobPtr job;
 
         if (!(job = virDomainSaveJob(dom, img)) || waitPeeking(w, job) != VIR_JOB_COMPLETE)
-            failw(w, "save");
+            failJob(w, "save", job);
         virJobDestroy(job);
         if (!(job = virDomainRestoreJob(conn, img)) || waitPeeking(w, job) != VIR_JOB_COMPLETE)
-            failw(w, "restore");
+            failJob(w, "restore", job);
         virJobDestroy(job);
         if (!(job = virDomainDumpCoreJob(dom, core, 0)) ||
             waitPeeking(w, job) != VIR_JOB_COMPLETE)
-            failw(w, "dump");
+            failJob(w, "dump", job);
         virJobDestroy(job);
         int st = -1;
         if (virDomainGetState(dom, &st, NULL, 0) < 0 || st != VIR_DOMAIN_RUNNING)
