@@ -14,8 +14,9 @@
  * a stale segment. With --hold a background process (the "supervisor")
  * keeps it alive until it gets SIGTERM or SIGINT, then removes it cleanly;
  * it gives up after 10 minutes so that a failed test leaves nothing behind.
- * With --flap it spends that time shrinking the file to one slot and growing
- * it back, over and over, so that readers that mapped it whole meet SIGBUS.
+ * With --flap it spends that time cutting the last slot off the file and
+ * giving it back, over and over, so that readers that mapped it whole meet
+ * SIGBUS.
  *
  * SPEC is a comma-separated list of KEY=VALUE; values are %XX-decoded so a
  * test can pass any byte (quotes, newlines, control characters, invalid
@@ -337,12 +338,28 @@ int main(int argc, char **argv)
         if (flap) {
             struct timespec zero = { 0, 0 };
             time_t end = time(NULL) + limit.tv_sec;
+            /* Every slot but the first two holds junk (an odd sequence, so
+             * readers retry on each) and only the last slot is cut off and
+             * given back, with its junk: a reader spends long in the slots
+             * and meets the last one gone about half the time. */
+            size_t junklen = VIR_SHM_SLOT_SIZE;
+            off_t last = (off_t)virShmSlotProgressOffset(nslots - 1);
+            char *junk = malloc(junklen);
+
+            if (!junk)
+                die("out of memory");
+            memset(junk, 0xff, junklen);
+            for (uint32_t i = 2; i < nslots; i++)
+                if (pwrite(seg->fd, junk, junklen, (off_t)virShmSlotProgressOffset(i)) < 0)
+                    die("cannot write junk: %s", strerror(errno));
             /* Our own mapping is not touched while the file is short. */
             while (sigtimedwait(&set, NULL, &zero) < 0 && time(NULL) < end) {
-                if (ftruncate(seg->fd, VIR_SHM_HEADER_SIZE + VIR_SHM_SLOT_SIZE) < 0 ||
-                    ftruncate(seg->fd, (off_t)seg->size) < 0)
-                    die("ftruncate: %s", strerror(errno));
+                if (ftruncate(seg->fd, last) < 0 ||
+                    ftruncate(seg->fd, (off_t)seg->size) < 0 ||
+                    pwrite(seg->fd, junk, junklen, last) != (ssize_t)junklen)
+                    die("cannot flap the segment: %s", strerror(errno));
             }
+            free(junk);
         } else {
             sigtimedwait(&set, NULL, &limit);
         }
