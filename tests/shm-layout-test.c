@@ -8,6 +8,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/internal.h"
 #include "shm/segment.h"
 
 #define OFF(type, field, off) assert_int_equal(offsetof(type, field), (off))
@@ -135,6 +141,139 @@ static void testSlotOffsets(void **state)
         assert_int_equal(virShmSlotProgressOffset(i) % 4096, 0);
 }
 
+/* --- docs/SEGMENT-ABI.md says the same --- */
+
+typedef struct {
+    const char *type;
+    const char *field;
+    size_t off;
+    size_t size;
+} fieldInfo;
+
+#define FIELD(t, f) { #t, #f, offsetof(t, f), sizeof(((t *)0)->f) }
+
+static const fieldInfo fields[] = {
+    FIELD(virShmHeader, magic), FIELD(virShmHeader, abi_version),
+    FIELD(virShmHeader, header_size), FIELD(virShmHeader, slot_size),
+    FIELD(virShmHeader, nslots), FIELD(virShmHeader, progress_offset),
+    FIELD(virShmHeader, lifecycle_offset), FIELD(virShmHeader, supervisor_pid),
+    FIELD(virShmHeader, owner_uid), FIELD(virShmHeader, supervisor_start_time),
+    FIELD(virShmHeader, created_realtime_ns), FIELD(virShmHeader, flags),
+    FIELD(virShmHeader, reserved0), FIELD(virShmHeader, next_job_id),
+    FIELD(virShmHeader, reserved),
+    FIELD(virShmProgress, seq), FIELD(virShmProgress, cancel_requested),
+    FIELD(virShmProgress, job_id), FIELD(virShmProgress, data),
+    FIELD(virShmProgress, updates),
+    FIELD(virShmProgressData, type), FIELD(virShmProgressData, flags),
+    FIELD(virShmProgressData, percent), FIELD(virShmProgressData, reserved0),
+    FIELD(virShmProgressData, elapsed_ms), FIELD(virShmProgressData, eta_ms),
+    FIELD(virShmProgressData, bytes_done), FIELD(virShmProgressData, bytes_total),
+    FIELD(virShmProgressData, phase),
+    FIELD(virShmLifecycle, seq), FIELD(virShmLifecycle, reserved0),
+    FIELD(virShmLifecycle, data),
+    FIELD(virShmLifecycleData, job_id), FIELD(virShmLifecycleData, generation),
+    FIELD(virShmLifecycleData, state), FIELD(virShmLifecycleData, flags),
+    FIELD(virShmLifecycleData, worker_pid), FIELD(virShmLifecycleData, exit_status),
+    FIELD(virShmLifecycleData, term_signal), FIELD(virShmLifecycleData, error_code),
+    FIELD(virShmLifecycleData, start_realtime_ns),
+    FIELD(virShmLifecycleData, end_realtime_ns), FIELD(virShmLifecycleData, rate_bps),
+    FIELD(virShmLifecycleData, eta_ms), FIELD(virShmLifecycleData, final),
+    FIELD(virShmLifecycleData, op), FIELD(virShmLifecycleData, target),
+    FIELD(virShmLifecycleData, error),
+};
+
+static const struct {
+    const char *type;
+    size_t size;
+} types[] = {
+    { "virShmHeader", sizeof(virShmHeader) },
+    { "virShmProgress", sizeof(virShmProgress) },
+    { "virShmProgressData", sizeof(virShmProgressData) },
+    { "virShmLifecycle", sizeof(virShmLifecycle) },
+    { "virShmLifecycleData", sizeof(virShmLifecycleData) },
+};
+
+static const fieldInfo *findField(const char *type, const char *field)
+{
+    for (size_t i = 0; i < ARRAY_CARDINALITY(fields); i++)
+        if (strcmp(fields[i].type, type) == 0 && strcmp(fields[i].field, field) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+/* The text between the first pair of backquotes in @s, into @out. */
+static bool quoted(const char *s, char *out, size_t len)
+{
+    const char *a = strchr(s, '`');
+    const char *b = a ? strchr(a + 1, '`') : NULL;
+
+    if (!b || (size_t)(b - a - 1) >= len)
+        return false;
+    memcpy(out, a + 1, (size_t)(b - a - 1));
+    out[b - a - 1] = '\0';
+    return true;
+}
+
+static void testDocumented(void **state)
+{
+    (void)state;
+    const char *dir = getenv("VIRTSUP_BUILDDIR");
+    char path[4096], line[1024], type[64] = "";
+    bool seen[ARRAY_CARDINALITY(fields)] = { false };
+    size_t headings = 0;
+    FILE *f;
+
+    /* Run from the source tree (make check), or find it from the build dir. */
+    snprintf(path, sizeof(path), "docs/SEGMENT-ABI.md");
+    if (access(path, R_OK) != 0 && dir)
+        snprintf(path, sizeof(path), "%s/../docs/SEGMENT-ABI.md", dir);
+    if (!(f = fopen(path, "re")))
+        fail_msg("cannot read docs/SEGMENT-ABI.md (run from the source tree)");
+
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long off, size;
+        char name[64];
+
+        if (strncmp(line, "### ", 4) == 0) {
+            type[0] = '\0';
+            if (!quoted(line, type, sizeof(type)))
+                continue;
+            /* "### Header (`virShmHeader`, 4096 bytes)" */
+            const char *comma = strchr(strchr(line, '`') + 1, '`');
+            unsigned long bytes = 0;
+            size_t t;
+            for (t = 0; t < ARRAY_CARDINALITY(types); t++)
+                if (strcmp(types[t].type, type) == 0)
+                    break;
+            if (t == ARRAY_CARDINALITY(types))
+                fail_msg("%s documents unknown type %s", path, type);
+            if (sscanf(comma, "`, %lu bytes", &bytes) != 1 || bytes != types[t].size)
+                fail_msg("%s: %s is %zu bytes, the heading says: %s",
+                         path, type, types[t].size, line);
+            headings++;
+            continue;
+        }
+        if (!type[0] || sscanf(line, "| %lu | %lu |", &off, &size) != 2)
+            continue;
+        const char *cell = strchr(line + 1, '|');
+        cell = cell ? strchr(cell + 1, '|') : NULL;
+        if (!cell || !quoted(cell, name, sizeof(name)))
+            fail_msg("%s: a row of %s names no field: %s", path, type, line);
+        const fieldInfo *fi = findField(type, name);
+        if (!fi)
+            fail_msg("%s documents %s.%s, which does not exist", path, type, name);
+        if (fi->off != off || fi->size != size)
+            fail_msg("%s: %s.%s documented at %lu size %lu, is at %zu size %zu",
+                     path, type, name, off, size, fi->off, fi->size);
+        seen[fi - fields] = true;
+    }
+    fclose(f);
+    assert_int_equal(headings, ARRAY_CARDINALITY(types));
+    for (size_t i = 0; i < ARRAY_CARDINALITY(fields); i++)
+        if (!seen[i])
+            fail_msg("%s does not document %s.%s", path, fields[i].type, fields[i].field);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +282,7 @@ int main(void)
         cmocka_unit_test(testProgress),
         cmocka_unit_test(testLifecycle),
         cmocka_unit_test(testSlotOffsets),
+        cmocka_unit_test(testDocumented),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
