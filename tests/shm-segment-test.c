@@ -600,6 +600,60 @@ static void testStale(void **state)
     unlink(path);
 }
 
+static int countEntries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Every allocation of create and open failing in turn: a clean error, no
+ * file left behind, no descriptor leaked. */
+static void testAllocFailures(void **state)
+{
+    (void)state;
+    int fds = testCountFDs();
+    virShmSegment *seg = NULL;
+    long n;
+
+    for (n = 1; n < 20 && !seg; n++) {
+        virAllocTestHook(n);
+        seg = virShmSegmentCreate(rundir, 4);
+        virAllocTestHook(0);
+        if (!seg) {
+            assert_int_equal(virGetLastError()->code, VIR_ERR_NO_MEMORY);
+            assert_int_equal(countEntries(rundir), 0);
+            assert_int_equal(testCountFDs(), fds);
+        }
+    }
+    assert_non_null(seg);
+    assert_true(n > 2); /* at least one failure was injected */
+
+    virShmSegment *ro = NULL;
+    for (n = 1; n < 20 && !ro; n++) {
+        virAllocTestHook(n);
+        ro = virShmSegmentOpen(seg->path);
+        virAllocTestHook(0);
+        if (!ro) {
+            assert_int_equal(virGetLastError()->code, VIR_ERR_NO_MEMORY);
+            assert_int_equal(testCountFDs(), fds + 1);
+        }
+    }
+    assert_non_null(ro);
+    assert_true(n > 2);
+    virShmSegmentClose(ro);
+    virShmSegmentDestroy(seg);
+    assert_int_equal(countEntries(rundir), 0);
+    assert_int_equal(testCountFDs(), fds);
+}
+
 static void testProcStartTime(void **state)
 {
     (void)state;
@@ -684,6 +738,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(testValidation, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testSanitize, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testStale, setupRunDir, teardownRunDir),
+        cmocka_unit_test_setup_teardown(testAllocFailures, setupRunDir, teardownRunDir),
         cmocka_unit_test(testProcStartTime),
         cmocka_unit_test(testClocks),
     };
