@@ -60,30 +60,14 @@ static char corePath[64];
 
 static int tempFile(void)
 {
-    strcpy(corePath, "/tmp/testdrv-dump-XXXXXX");
-    int fd = mkostemp(corePath, O_CLOEXEC);
-    assert_true(fd >= 0);
-    return fd;
-}
-
-static uint8_t *readWhole(const char *path, size_t *len)
-{
-    struct stat sb;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    assert_int_equal(fstat(fd, &sb), 0);
-    uint8_t *b = malloc((size_t)sb.st_size);
-    assert_int_equal(read(fd, b, (size_t)sb.st_size), sb.st_size);
-    close(fd);
-    *len = (size_t)sb.st_size;
-    return b;
+    return fakeTempFile(corePath);
 }
 
 /* Parse the core as a consumer would, checking every byte of memory. */
 static void checkCore(const char *path, const testDomainDef *def)
 {
     size_t len, nload = 0, nstatus = 0, npsinfo = 0;
-    uint8_t *f = readWhole(path, &len);
+    uint8_t *f = fakeReadWhole(path, &len);
     Elf64_Ehdr eh;
     uint8_t page[TEST_PAGE_SIZE];
     uint64_t mem = def->memory_kib * 1024, seen = 0, end = 0;

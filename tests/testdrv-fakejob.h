@@ -6,8 +6,10 @@
  */
 #pragma once
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "worker/job.h"
 #include "util/virerror.h"
@@ -195,5 +197,28 @@ static inline void *fakeParams(const testDomainDef *dom, const testNetworkDef *n
     if (xl)
         memcpy(b + sizeof(p), xml, xl);
     *len = sizeof(p) + xl;
+    return b;
+}
+
+/* A new empty file /tmp/testdrv-XXXXXX; its name goes to @path (64 bytes). */
+static inline int fakeTempFile(char *path)
+{
+    strcpy(path, "/tmp/testdrv-XXXXXX");
+    int fd = mkostemp(path, O_CLOEXEC);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* The whole of a file; caller frees. */
+static inline uint8_t *fakeReadWhole(const char *path, size_t *len)
+{
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &sb), 0);
+    uint8_t *b = malloc((size_t)sb.st_size + 1);
+    assert_int_equal(read(fd, b, (size_t)sb.st_size), sb.st_size);
+    close(fd);
+    *len = (size_t)sb.st_size;
     return b;
 }

@@ -68,9 +68,8 @@ static void test_rate_and_chunk(void **state)
 
 static int tempFile(void)
 {
-    char path[] = "/tmp/testdrv-jobio-XXXXXX";
-    int fd = mkostemp(path, O_CLOEXEC);
-    assert_true(fd >= 0);
+    char path[64];
+    int fd = fakeTempFile(path);
     unlink(path);
     return fd;
 }

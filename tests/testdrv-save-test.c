@@ -36,27 +36,6 @@ static virJobPtr scratchJob(void)
     return &scratch;
 }
 
-static int tempFile(char *path)
-{
-    strcpy(path, "/tmp/testdrv-save-XXXXXX");
-    int fd = mkostemp(path, O_CLOEXEC);
-    assert_true(fd >= 0);
-    return fd;
-}
-
-static uint8_t *readWhole(const char *path, size_t *len)
-{
-    struct stat sb;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    assert_int_equal(fstat(fd, &sb), 0);
-    uint8_t *b = malloc((size_t)sb.st_size + 1);
-    assert_int_equal(read(fd, b, (size_t)sb.st_size), sb.st_size);
-    close(fd);
-    *len = (size_t)sb.st_size;
-    return b;
-}
-
 static void writeWhole(const char *path, const void *b, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -69,14 +48,14 @@ static void writeWhole(const char *path, const void *b, size_t len)
 static uint8_t *makeImage(testDomainDef *def, size_t *len)
 {
     char path[64];
-    int fd = tempFile(path);
+    int fd = fakeTempFile(path);
     struct _virJob job;
 
     fakeDomainDef(def, "saver", 4096, 2);
     fakeJobInit(&job, fd);
     assert_int_equal(testSaveImageWrite(&job, fd, def, xmlText, strlen(xmlText), 0), 0);
     close(fd);
-    uint8_t *b = readWhole(path, len);
+    uint8_t *b = fakeReadWhole(path, len);
     unlink(path);
     return b;
 }
@@ -87,7 +66,7 @@ static void test_round_trip(void **state)
     testDomainDef def, back;
     struct _virJob job;
     char path[64];
-    int fd = tempFile(path);
+    int fd = fakeTempFile(path);
     size_t len;
     uint8_t page[TEST_PAGE_SIZE];
 
@@ -105,7 +84,7 @@ static void test_round_trip(void **state)
     close(fd);
 
     /* Check every byte independently of the reader. */
-    uint8_t *img = readWhole(path, &len);
+    uint8_t *img = fakeReadWhole(path, &len);
     testSaveHeader hdr;
     assert_int_equal(len, job.total);
     memcpy(&hdr, img, sizeof(hdr));
@@ -146,7 +125,7 @@ static void test_partial_page(void **state)
     (void)state;
     testDomainDef def, back;
     char path[64];
-    int fd = tempFile(path);
+    int fd = fakeTempFile(path);
 
     fakeDomainDef(&def, "odd", 1025, 1);
     assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, "<x/>", 4, 1 << 30), 0);
@@ -161,7 +140,7 @@ static void test_partial_page(void **state)
 static void expectBad(const uint8_t *img, size_t len, const char *msg)
 {
     char path[64];
-    int fd = tempFile(path);
+    int fd = fakeTempFile(path);
     testDomainDef out, before;
 
     assert_int_equal(write(fd, img, len), (ssize_t)len);
@@ -331,7 +310,7 @@ static void test_ops(void **state)
     struct _virJob job;
     char path[64];
     size_t plen;
-    int fd = tempFile(path);
+    int fd = fakeTempFile(path);
 
     assert_non_null(save);
     assert_non_null(restore);
@@ -371,7 +350,7 @@ static void test_ops(void **state)
     fakeJobInit(&job, fd);
     save->run(&job, params, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
-    assert_contains(job.message, "invalid domain to save: vCPU count");
+    assert_contains(job.message, "invalid domain for the save image: vCPU count");
     free(params);
 
     /* A corrupt image fails the restore op with no result. */
@@ -397,7 +376,7 @@ static void test_cancel(void **state)
     struct _virJob job;
     char path[64];
     size_t plen;
-    int fd = tempFile(path);
+    int fd = fakeTempFile(path);
 
     fakeDomainDef(&def, "saver", 8192, 1);
     void *params = fakeParams(&def, NULL, xmlText, 0, 0, &plen);
@@ -433,7 +412,7 @@ static void test_faults(void **state)
     testDomainDef def, out;
     struct _virJob job;
     char path[64];
-    int fd = tempFile(path);
+    int fd = fakeTempFile(path);
 
     fakeDomainDef(&def, "saver", 8192, 1);
     def.nfaults = 3;
@@ -471,7 +450,7 @@ static void test_seed_corpus(void **state)
     char seed[512], path[64];
     testDomainDef def, out;
     size_t len, seedLen;
-    int fd = tempFile(path);
+    int fd = fakeTempFile(path);
     static const char seedXml[] =
         "<domain type='test'>\n  <name>seed</name>\n"
         "  <uuid>5eed5eed-0000-4000-8000-000000000001</uuid>\n"
@@ -488,7 +467,7 @@ static void test_seed_corpus(void **state)
     strcpy(def.os_type, "hvm");
     assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, seedXml, strlen(seedXml), 0), 0);
     close(fd);
-    uint8_t *fresh = readWhole(path, &len);
+    uint8_t *fresh = fakeReadWhole(path, &len);
     unlink(path);
 
     seedPath(seed, sizeof(seed), "valid-1mib.img");
@@ -503,7 +482,7 @@ static void test_seed_corpus(void **state)
         seedPath(seed, sizeof(seed), "valid-1mib.img");
     }
     /* The committed seed is what this build writes, and it verifies. */
-    uint8_t *committed = readWhole(seed, &seedLen);
+    uint8_t *committed = fakeReadWhole(seed, &seedLen);
     assert_int_equal(seedLen, len);
     assert_memory_equal(committed, fresh, len);
     fd = open(seed, O_RDONLY | O_CLOEXEC);
@@ -546,7 +525,7 @@ static void test_measure(void **state)
         return;
     }
     fakeDomainDef(&def, "measured", 256 * 1024, 2);
-    fd = tempFile(path);
+    fd = fakeTempFile(path);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, xmlText, strlen(xmlText), 0), 0);
     double save = secondsSince(&t0);

@@ -154,10 +154,14 @@ static void progress(virJobIO *io)
         virJobUpdateBytes(io->job, io->done, io->total);
 }
 
-int virJobIOWrite(virJobIO *io, const void *data, size_t len)
-{
-    const uint8_t *p = data;
+typedef enum { MOVE_WRITE, MOVE_READ, MOVE_NONE } moveKind;
 
+/* Move @len bytes in paced chunks, checking for cancel before each, and
+ * count them. MOVE_NONE moves nothing (work done in memory). Stops early
+ * only at end of file when reading. */
+static int move(virJobIO *io, moveKind kind, uint8_t *p, size_t len, size_t *moved)
+{
+    *moved = 0;
     while (len > 0) {
         size_t n = len < io->chunk ? len : io->chunk;
         int rc;
@@ -167,57 +171,24 @@ int virJobIOWrite(virJobIO *io, const void *data, size_t len)
         if ((rc = pace(io, n)) < 0)
             return rc;
         while (n > 0) {
-            ssize_t w = write(io->fd, p, n);
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                virReportSystemError(errno, "cannot write %s", io->what);
-                return -1;
-            }
-            if (w == 0) {
-                virReportSystemError(EIO, "cannot write %s", io->what);
-                return -1;
-            }
-            p += w;
-            n -= (size_t)w;
-            len -= (size_t)w;
-            io->done += (uint64_t)w;
-            io->offset += (uint64_t)w;
-        }
-        progress(io);
-    }
-    return 0;
-}
-
-int virJobIORead(virJobIO *io, void *data, size_t len, size_t *got)
-{
-    uint8_t *p = data;
-
-    *got = 0;
-    while (len > 0) {
-        size_t n = len < io->chunk ? len : io->chunk;
-        int rc;
-
-        if (cancelled(io))
-            return VIR_JOBIO_CANCELLED;
-        if ((rc = pace(io, n)) < 0)
-            return rc;
-        while (n > 0) {
-            ssize_t r = read(io->fd, p, n);
-            if (r < 0) {
-                if (errno == EINTR)
-                    continue;
-                virReportSystemError(errno, "cannot read %s", io->what);
+            ssize_t r = kind == MOVE_WRITE ? write(io->fd, p, n) :
+                        kind == MOVE_READ ? read(io->fd, p, n) : (ssize_t)n;
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0 || (r == 0 && kind == MOVE_WRITE)) {
+                virReportSystemError(r < 0 ? errno : EIO, "cannot %s %s",
+                                     kind == MOVE_WRITE ? "write" : "read", io->what);
                 return -1;
             }
             if (r == 0) {
                 progress(io);
                 return 0;
             }
-            p += r;
+            if (kind != MOVE_NONE)
+                p += r;
             n -= (size_t)r;
             len -= (size_t)r;
-            *got += (size_t)r;
+            *moved += (size_t)r;
             io->done += (uint64_t)r;
             io->offset += (uint64_t)r;
         }
@@ -226,21 +197,23 @@ int virJobIORead(virJobIO *io, void *data, size_t len, size_t *got)
     return 0;
 }
 
+int virJobIOWrite(virJobIO *io, const void *data, size_t len)
+{
+    size_t moved;
+    /* move() does not write through @p when writing; the cast only
+     * shares one loop between the directions. */
+    return move(io, MOVE_WRITE, (uint8_t *)(uintptr_t)data, len, &moved);
+}
+
+int virJobIORead(virJobIO *io, void *data, size_t len, size_t *got)
+{
+    return move(io, MOVE_READ, data, len, got);
+}
+
 int virJobIOAdvance(virJobIO *io, size_t len)
 {
-    while (len > 0) {
-        size_t n = len < io->chunk ? len : io->chunk;
-        int rc;
-
-        if (cancelled(io))
-            return VIR_JOBIO_CANCELLED;
-        if ((rc = pace(io, n)) < 0)
-            return rc;
-        io->done += n;
-        len -= n;
-        progress(io);
-    }
-    return 0;
+    size_t moved;
+    return move(io, MOVE_NONE, NULL, len, &moved);
 }
 
 int virJobIOPwrite(virJobIO *io, const void *data, size_t len, uint64_t offset)

@@ -121,74 +121,65 @@ int testNetworkBoot(virJobPtr job, const testNetworkDef *def, uint64_t rate_bps)
                    def->faults, def->nfaults, rate_bps);
 }
 
-static void testDomainCreateRun(virJobPtr job, const void *params, size_t len)
+/* The four ops: @network picks the kind, @create whether the def comes
+ * from the XML in the parameters (and is proposed as the result) or is
+ * the one the parameters carry. */
+static void bootOp(virJobPtr job, const void *params, size_t len, bool network, bool create)
 {
+    union {
+        testDomainDef dom;
+        testNetworkDef net;
+    } def;
     testJobParams p;
-    testDomainDef def;
     const char *xml;
     int rc;
 
     virJobSetPhase(job, "validating");
-    if (testJobParamsGet(params, len, &p, &xml) < 0 ||
-        testDomainParseXML(xml, p.xmllen, &def) < 0) {
-        virJobFinishError(job);
-        return;
+    if (testJobParamsGet(params, len, &p, &xml) < 0)
+        goto error;
+    if (network) {
+        if (!create)
+            def.net = p.net;
+        else if (testNetworkParseXML(xml, p.xmllen, &def.net) < 0)
+            goto error;
+        rc = testNetworkBoot(job, &def.net, virJobIORateMin(p.bandwidth_bps, def.net.rate_bps));
+    } else {
+        if (!create)
+            def.dom = p.dom;
+        else if (testDomainParseXML(xml, p.xmllen, &def.dom) < 0)
+            goto error;
+        rc = testDomainBoot(job, &def.dom, virJobIORateMin(p.bandwidth_bps, def.dom.rate_bps));
     }
-    rc = testDomainBoot(job, &def, virJobIORateMin(p.bandwidth_bps, def.rate_bps));
-    if (rc == 0 && virJobSetResult(job, &def, sizeof(def)) < 0) {
+    if (rc == 0 && create &&
+        virJobSetResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom)) < 0) {
         virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
-                            "cannot attach the domain definition to the job");
+                            "cannot attach the definition to the job");
         return;
     }
     testJobEnd(job, rc);
+    return;
+ error:
+    virJobFinishError(job);
+}
+
+static void testDomainCreateRun(virJobPtr job, const void *params, size_t len)
+{
+    bootOp(job, params, len, false, true);
 }
 
 static void testDomainStartRun(virJobPtr job, const void *params, size_t len)
 {
-    testJobParams p;
-    const char *xml;
-
-    virJobSetPhase(job, "validating");
-    if (testJobParamsGet(params, len, &p, &xml) < 0) {
-        virJobFinishError(job);
-        return;
-    }
-    testJobEnd(job, testDomainBoot(job, &p.dom, virJobIORateMin(p.bandwidth_bps, p.dom.rate_bps)));
+    bootOp(job, params, len, false, false);
 }
 
 static void testNetworkCreateRun(virJobPtr job, const void *params, size_t len)
 {
-    testJobParams p;
-    testNetworkDef def;
-    const char *xml;
-    int rc;
-
-    virJobSetPhase(job, "validating");
-    if (testJobParamsGet(params, len, &p, &xml) < 0 ||
-        testNetworkParseXML(xml, p.xmllen, &def) < 0) {
-        virJobFinishError(job);
-        return;
-    }
-    rc = testNetworkBoot(job, &def, virJobIORateMin(p.bandwidth_bps, def.rate_bps));
-    if (rc == 0 && virJobSetResult(job, &def, sizeof(def)) < 0) {
-        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
-                            "cannot attach the network definition to the job");
-        return;
-    }
-    testJobEnd(job, rc);
+    bootOp(job, params, len, true, true);
 }
 
 static void testNetworkStartRun(virJobPtr job, const void *params, size_t len)
 {
-    testJobParams p;
-    const char *xml;
-
-    virJobSetPhase(job, "validating");
-    if (testJobParamsGet(params, len, &p, &xml) < 0) {
-        virJobFinishError(job);
-        return;
-    }
-    testJobEnd(job, testNetworkBoot(job, &p.net, virJobIORateMin(p.bandwidth_bps, p.net.rate_bps)));
+    bootOp(job, params, len, true, false);
 }
 
 VIR_WORKER_OP_REGISTER(testDomainCreateOp, TEST_OP_DOMAIN_CREATE, testDomainCreateRun);

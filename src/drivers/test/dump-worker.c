@@ -118,7 +118,12 @@ static uint8_t *buildHeaders(const testDomainDef *def, const testMemRange *range
     ps.pr_pid = 1;
     virStrcpyTrunc(ps.pr_fname, sizeof(ps.pr_fname), def->name);
     testUUIDFormat(def->uuid, uuid);
-    snprintf(ps.pr_psargs, sizeof(ps.pr_psargs), "domain %s uuid %s", def->name, uuid);
+    {
+        /* pr_psargs is a fixed 80-byte field: format wide, then truncate. */
+        char args[TEST_NAME_MAX + 64];
+        snprintf(args, sizeof(args), "domain %s uuid %s", def->name, uuid);
+        virStrcpyTrunc(ps.pr_psargs, sizeof(ps.pr_psargs), args);
+    }
     p = putNote(p, NT_PRPSINFO, &ps, sizeof(ps));
     for (uint32_t v = 0; v < def->vcpus; v++) {
         struct elf_prstatus st;
@@ -176,22 +181,14 @@ static void testDumpRun(virJobPtr job, const void *params, size_t len)
 {
     testJobParams p;
     const char *xml;
-    const char *why;
-    int fd;
+    int fd = testJobDomainTarget(job, params, len, &p, &xml, "core dump");
 
-    if (testJobParamsGet(params, len, &p, &xml) < 0)
-        goto error;
-    if (testDomainDefCheck(&p.dom, &why) < 0) {
-        virReportError(VIR_ERR_INTERNAL_ERROR, "invalid domain to dump: %s", why);
-        goto error;
+    if (fd < 0) {
+        virJobFinishError(job);
+        return;
     }
-    if ((fd = testJobResourceFD(job, "core dump")) < 0)
-        goto error;
     testJobEnd(job, testElfCoreWrite(job, fd, &p.dom, p.flags,
                                      virJobIORateMin(p.bandwidth_bps, p.dom.rate_bps)));
-    return;
- error:
-    virJobFinishError(job);
 }
 
 VIR_WORKER_OP_REGISTER(testDumpOp, TEST_OP_DOMAIN_DUMP, testDumpRun);

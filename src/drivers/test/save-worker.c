@@ -84,22 +84,14 @@ static void testSaveRun(virJobPtr job, const void *params, size_t len)
 {
     testJobParams p;
     const char *xml;
-    const char *why;
-    int fd;
+    int fd = testJobDomainTarget(job, params, len, &p, &xml, "save image");
 
-    if (testJobParamsGet(params, len, &p, &xml) < 0)
-        goto error;
-    if (testDomainDefCheck(&p.dom, &why) < 0) {
-        virReportError(VIR_ERR_INTERNAL_ERROR, "invalid domain to save: %s", why);
-        goto error;
+    if (fd < 0) {
+        virJobFinishError(job);
+        return;
     }
-    if ((fd = testJobResourceFD(job, "save image")) < 0)
-        goto error;
     testJobEnd(job, testSaveImageWrite(job, fd, &p.dom, xml, p.xmllen,
                                        virJobIORateMin(p.bandwidth_bps, p.dom.rate_bps)));
-    return;
- error:
-    virJobFinishError(job);
 }
 
 VIR_WORKER_OP_REGISTER(testSaveOp, TEST_OP_DOMAIN_SAVE, testSaveRun);

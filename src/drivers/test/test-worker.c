@@ -63,3 +63,17 @@ int testJobResourceFD(virJobPtr job, const char *what)
         virReportError(VIR_ERR_INTERNAL_ERROR, "job was given no descriptor for the %s", what);
     return fd;
 }
+
+int testJobDomainTarget(virJobPtr job, const void *params, size_t len,
+                        testJobParams *p, const char **xml, const char *what)
+{
+    const char *why;
+
+    if (testJobParamsGet(params, len, p, xml) < 0)
+        return -1;
+    if (testDomainDefCheck(&p->dom, &why) < 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "invalid domain for the %s: %s", what, why);
+        return -1;
+    }
+    return testJobResourceFD(job, what);
+}

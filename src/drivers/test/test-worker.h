@@ -41,6 +41,12 @@ void testJobEnd(virJobPtr job, int rc);
 /* The resource descriptor an op needs, or -1 with an error reported. */
 int testJobResourceFD(virJobPtr job, const char *what);
 
+/* For an op that writes @what ("save image") of the domain its parameters
+ * carry: the parameters (checked, def included) and the descriptor.
+ * Returns the descriptor, or -1 with an error reported. */
+int testJobDomainTarget(virJobPtr job, const void *params, size_t len,
+                        testJobParams *p, const char **xml, const char *what);
+
 /* --- save-worker.c / restore-worker.c --- */
 
 /* Write a save image of @def with @xml to @fd, which must be seekable:

@@ -561,11 +561,50 @@ static xmlDocPtr readDoc(const xmlCtx *c, const char *xml, size_t len, const cha
     return doc;
 }
 
+/* For the children of a root: 1 to skip @n (comment, blank text), 0 for
+ * an element, -1 (reported) for text outside any element. */
+static int notElement(const xmlCtx *c, xmlNodePtr n)
+{
+    if (n->type == XML_TEXT_NODE) {
+        const char *t = (const char *)n->content;
+        while (t && isSpace(*t))
+            t++;
+        if (t && *t) {
+            XERR("%s XML has text outside any element", c->what);
+            return -1;
+        }
+        return 1;
+    }
+    return n->type == XML_ELEMENT_NODE ? 0 : 1;
+}
+
 enum {
     SEEN_NAME = 1 << 0, SEEN_UUID = 1 << 1, SEEN_MEMORY = 1 << 2, SEEN_CURMEM = 1 << 3,
     SEEN_VCPU = 1 << 4, SEEN_OS = 1 << 5, SEEN_BRIDGE = 1 << 6, SEEN_FORWARD = 1 << 7,
     SEEN_IP = 1 << 8,
 };
+
+/* The children domains and networks share: <name>, <uuid>, the test
+ * namespace. Returns 1 if @n was one of them (parsed), 0 if not, -1 on
+ * error (reported). */
+static int parseCommon(const xmlCtx *c, xmlNodePtr n, char name[TEST_NAME_MAX],
+                       uint8_t uuid[16], testFault *faults, uint32_t *nfaults,
+                       uint64_t *rate, uint32_t *seen)
+{
+    int rc;
+
+    if (inTestNS(n))
+        rc = parseTestNS(c, n, faults, nfaults, rate, seen);
+    else if (isPlain(n, "name"))
+        rc = once(c, n, seen, SEEN_NAME) < 0 || checkAttrs(c, n, NULL) < 0 ? -1 :
+             parseName(c, n, name, TEST_NAME_MAX);
+    else if (isPlain(n, "uuid"))
+        rc = once(c, n, seen, SEEN_UUID) < 0 || checkAttrs(c, n, NULL) < 0 ? -1 :
+             parseUUID(c, n, uuid);
+    else
+        return 0;
+    return rc < 0 ? -1 : 1;
+}
 
 static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, testDomainDef *def)
 {
@@ -589,26 +628,14 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, testDomainDef *def)
 
     for (xmlNodePtr n = root->children; n; n = n->next) {
         int rc;
-        if (n->type == XML_TEXT_NODE) {
-            const char *t = (const char *)n->content;
-            while (t && isSpace(*t))
-                t++;
-            if (t && *t) {
-                XERR("%s", "domain XML has text outside any element");
+        if ((rc = notElement(c, n)) != 0) {
+            if (rc < 0)
                 return -1;
-            }
             continue;
         }
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (inTestNS(n))
-            rc = parseTestNS(c, n, def->faults, &def->nfaults, &def->rate_bps, &seen);
-        else if (isPlain(n, "name"))
-            rc = once(c, n, &seen, SEEN_NAME) < 0 || checkAttrs(c, n, NULL) < 0 ? -1 :
-                 parseName(c, n, def->name, sizeof(def->name));
-        else if (isPlain(n, "uuid"))
-            rc = once(c, n, &seen, SEEN_UUID) < 0 || checkAttrs(c, n, NULL) < 0 ? -1 :
-                 parseUUID(c, n, def->uuid);
+        if ((rc = parseCommon(c, n, def->name, def->uuid, def->faults, &def->nfaults,
+                              &def->rate_bps, &seen)) != 0)
+            rc = rc < 0 ? -1 : 0;
         else if (isPlain(n, "memory"))
             rc = once(c, n, &seen, SEEN_MEMORY) < 0 ? -1 : parseMemory(c, n, &def->memory_kib);
         else if (isPlain(n, "title") || isPlain(n, "description"))
@@ -757,26 +784,14 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
         return -1;
     for (xmlNodePtr n = root->children; n; n = n->next) {
         int rc = 0;
-        if (n->type == XML_TEXT_NODE) {
-            const char *t = (const char *)n->content;
-            while (t && isSpace(*t))
-                t++;
-            if (t && *t) {
-                XERR("%s", "network XML has text outside any element");
+        if ((rc = notElement(c, n)) != 0) {
+            if (rc < 0)
                 return -1;
-            }
             continue;
         }
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (inTestNS(n)) {
-            rc = parseTestNS(c, n, def->faults, &def->nfaults, &def->rate_bps, &seen);
-        } else if (isPlain(n, "name")) {
-            rc = once(c, n, &seen, SEEN_NAME) < 0 || checkAttrs(c, n, NULL) < 0 ? -1 :
-                 parseName(c, n, def->name, sizeof(def->name));
-        } else if (isPlain(n, "uuid")) {
-            rc = once(c, n, &seen, SEEN_UUID) < 0 || checkAttrs(c, n, NULL) < 0 ? -1 :
-                 parseUUID(c, n, def->uuid);
+        if ((rc = parseCommon(c, n, def->name, def->uuid, def->faults, &def->nfaults,
+                              &def->rate_bps, &seen)) != 0) {
+            rc = rc < 0 ? -1 : 0;
         } else if (isPlain(n, "bridge")) {
             VIR_AUTOFREE(char *) name = NULL;
             VIR_AUTOFREE(char *) stp = NULL;
@@ -864,48 +879,40 @@ int testNetworkParseXML(const char *xml, size_t len, testNetworkDef *out)
 
 /* --- the define ops: parse, validate, propose the def --- */
 
-static void testDomainDefineRun(virJobPtr job, const void *params, size_t len)
+static void defineRun(virJobPtr job, const void *params, size_t len, bool network)
 {
+    union {
+        testDomainDef dom;
+        testNetworkDef net;
+    } def;
     testJobParams p;
-    testDomainDef def;
     const char *xml;
 
     virJobInitialize(job, 0);
     virJobSetPhase(job, "validating");
     if (testJobParamsGet(params, len, &p, &xml) < 0 ||
-        testDomainParseXML(xml, p.xmllen, &def) < 0) {
+        (network ? testNetworkParseXML(xml, p.xmllen, &def.net) :
+                   testDomainParseXML(xml, p.xmllen, &def.dom)) < 0) {
         virJobFinishError(job);
         return;
     }
-    if (virJobSetResult(job, &def, sizeof(def)) < 0) {
+    if (virJobSetResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom)) < 0) {
         virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
-                            "cannot attach the domain definition to the job");
+                            "cannot attach the definition to the job");
         return;
     }
     virJobUpdateRel(job, 0, 0, 100);
     virJobFinishSuccess(job);
 }
 
+static void testDomainDefineRun(virJobPtr job, const void *params, size_t len)
+{
+    defineRun(job, params, len, false);
+}
+
 static void testNetworkDefineRun(virJobPtr job, const void *params, size_t len)
 {
-    testJobParams p;
-    testNetworkDef def;
-    const char *xml;
-
-    virJobInitialize(job, 0);
-    virJobSetPhase(job, "validating");
-    if (testJobParamsGet(params, len, &p, &xml) < 0 ||
-        testNetworkParseXML(xml, p.xmllen, &def) < 0) {
-        virJobFinishError(job);
-        return;
-    }
-    if (virJobSetResult(job, &def, sizeof(def)) < 0) {
-        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
-                            "cannot attach the network definition to the job");
-        return;
-    }
-    virJobUpdateRel(job, 0, 0, 100);
-    virJobFinishSuccess(job);
+    defineRun(job, params, len, true);
 }
 
 VIR_WORKER_OP_REGISTER(testDomainDefineOp, TEST_OP_DOMAIN_DEFINE, testDomainDefineRun);
