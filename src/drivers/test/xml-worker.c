@@ -606,6 +606,18 @@ static int parseCommon(const xmlCtx *c, xmlNodePtr n, char name[TEST_NAME_MAX],
     return rc < 0 ? -1 : 1;
 }
 
+/* After the children: <name> is required, a missing <uuid> is made up. */
+static int commonDone(const xmlCtx *c, uint32_t seen, uint8_t uuid[16])
+{
+    if (!(seen & SEEN_NAME)) {
+        XERR("%s XML has no <name>", c->what);
+        return -1;
+    }
+    if (!(seen & SEEN_UUID))
+        return randomUUID(uuid);
+    return 0;
+}
+
 static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, testDomainDef *def)
 {
     static const char *const rootAttrs[] = { "type", "id", NULL };
@@ -654,16 +666,12 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, testDomainDef *def)
         if (rc < 0)
             return -1;
     }
-    if (!(seen & SEEN_NAME)) {
-        XERR("%s", "domain XML has no <name>");
+    if (commonDone(c, seen, def->uuid) < 0)
         return -1;
-    }
     if (!(seen & SEEN_MEMORY)) {
         XERR("%s", "domain XML has no <memory>");
         return -1;
     }
-    if (!(seen & SEEN_UUID) && randomUUID(def->uuid) < 0)
-        return -1;
     return 0;
 }
 
@@ -843,13 +851,7 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
         if (rc < 0)
             return -1;
     }
-    if (!(seen & SEEN_NAME)) {
-        XERR("%s", "network XML has no <name>");
-        return -1;
-    }
-    if (!(seen & SEEN_UUID) && randomUUID(def->uuid) < 0)
-        return -1;
-    return 0;
+    return commonDone(c, seen, def->uuid);
 }
 
 int testNetworkParseXML(const char *xml, size_t len, testNetworkDef *out)
