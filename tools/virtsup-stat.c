@@ -1023,6 +1023,11 @@ static void jsonJob(FILE *f, const StatJob *job)
         fprintf(f, "%" PRIu64, job->eta_ms);
     else
         fputs("null", f);
+    fputs(",\"derived_eta_ms\":", f);
+    if (lc->eta_ms)
+        fprintf(f, "%" PRIu64, lc->eta_ms);
+    else
+        fputs("null", f);
     fprintf(f, ",\"rate_bps\":%" PRIu64 ",\"percent\":", lc->rate_bps);
     if (job->have_progress && job->pr.type == VIR_JOB_BOUNDED)
         fprintf(f, "%" PRIu32, job->pr.percent);
