@@ -342,6 +342,33 @@ EOS
     check "--watch on a terminal: terminal restored after SIGTERM" grep -Eq '(^| )icanon( |$)' <<<"$out"
 fi
 
+# ---- a real supervisor: the save-watch example saving a domain ---------------------
+SW=$B/examples/save-watch
+WORKER=${VIRTSUP_WORKER:-$B/virtsup-worker}
+if [ -x "$SW" ] && [ -x "$WORKER" ]; then
+    RR=$T/real
+    mkdir -m 0700 "$RR"
+    VIRTSUP_RUNDIR=$RR VIRTSUP_WORKER=$WORKER "$SW" "test:///default?bandwidth=64" "$T/real.img" \
+        >"$T/real.out" 2>&1 &
+    swpid=$!
+    running() {
+        "$STAT" --rundir "$RR" --json 2>/dev/null >"$T/real.json" &&
+            jq -e '[.segments[].jobs[] | select(.state == "running" and .worker_pid != null)] | length > 0' \
+                "$T/real.json" >/dev/null
+    }
+    check "real supervisor: a running job shows up" wait_until running
+    check "real supervisor: the segment is the example's, live" \
+        jq -e --argjson p "$swpid" '.segments | length == 1 and .[0].supervisor_pid == $p and .[0].stale == false' "$T/real.json" >/dev/null
+    wpid=$(jq '[.segments[].jobs[] | select(.state == "running")][0].worker_pid' "$T/real.json")
+    check "real supervisor: its worker pid is a live process" kill -0 "$wpid"
+    rc=0; wait $swpid || rc=$?
+    check "real supervisor: the example ran to its end" test $rc = 0
+    rc=0; out=$("$STAT" --rundir "$RR") || rc=$?
+    check "real supervisor: segment gone after a clean shutdown" test "$rc:$out" = "0:no supervisors"
+else
+    echo "skip: real supervisor (needs $SW and $WORKER)"
+fi
+
 # ---- options and exit codes --------------------------------------------------------------
 rc=0; out=$("$STAT" --help) || rc=$?
 check "--help: exit 0, usage" test "$rc:${out%%$'\n'*}" = "0:Usage: virtsup-stat [OPTION]..."
