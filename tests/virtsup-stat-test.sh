@@ -17,8 +17,9 @@ command -v jq >/dev/null || { echo "jq is not installed"; exit 77; }
 T=$(mktemp -d)
 holders=()
 sparse_tmp=
+swpid=
 cleanup() {
-    for p in "${holders[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${holders[@]}" $swpid; do kill -TERM "$p" 2>/dev/null || true; done
     rm -rf "$T" ${sparse_tmp:+"$sparse_tmp"}
 }
 trap cleanup EXIT
@@ -362,6 +363,7 @@ if [ -x "$SW" ] && [ -x "$WORKER" ]; then
     wpid=$(jq '[.segments[].jobs[] | select(.state == "running")][0].worker_pid' "$T/real.json")
     check "real supervisor: its worker pid is a live process" kill -0 "$wpid"
     rc=0; wait $swpid || rc=$?
+    swpid=
     check "real supervisor: the example ran to its end" test $rc = 0
     rc=0; out=$("$STAT" --rundir "$RR") || rc=$?
     check "real supervisor: segment gone after a clean shutdown" test "$rc:$out" = "0:no supervisors"
