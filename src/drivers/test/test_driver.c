@@ -1224,7 +1224,7 @@ static int domCommitDef(testDriver *d, testJob *tj, const testDomainDef *def,
         return -1;
     }
     if (obj && domActive(obj)) {
-        virReportError(start ? VIR_ERR_OPERATION_INVALID : VIR_ERR_OPERATION_INVALID,
+        virReportError(VIR_ERR_OPERATION_INVALID,
                        start ? "domain '%s' is already running"
                              : "domain '%s' is running: destroy it before "
                                "redefining it", obj->def.name);
