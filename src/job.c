@@ -97,6 +97,12 @@ VIR_EXPORT int virJobGetStats(virJobPtr job, virTypedParameterPtr *out,
         (s.flags & VIR_SHM_LC_CANCEL_REQUESTED) != 0);
     ADD(VIR_JOB_STATS_CANCEL_ACKED, VIR_TYPED_PARAM_BOOLEAN, b,
         (s.flags & VIR_SHM_LC_CANCEL_ACKED) != 0);
+    virShmLifecycleData lc;
+    int pid = 0;
+    if (s.state == VIR_JOB_RUNNING && virShmLifecycleRead(job->lifecycle, &lc) == 0 &&
+        lc.job_id == job->id)
+        pid = lc.worker_pid;
+    ADD(VIR_JOB_STATS_WORKER_PID, VIR_TYPED_PARAM_INT, i, pid);
     if (addParam(&params, &n, &alloc, VIR_JOB_STATS_PHASE, VIR_TYPED_PARAM_STRING) < 0 ||
         !(params[n - 1].value.s = virStrdup(s.phase)))
         goto error;

@@ -41,6 +41,18 @@ static void testCooperatingCancel(void **s)
     virSupGroupClose(g);
 }
 
+static int statInt(virJobPtr job, const char *field)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0, v = -1;
+    assert_int_equal(virJobGetStats(job, &params, &n, 0), 0);
+    for (int i = 0; i < n; i++)
+        if (STREQ(params[i].field, field) && params[i].type == VIR_TYPED_PARAM_INT)
+            v = params[i].value.i;
+    virTypedParamsFree(params, n);
+    return v;
+}
+
 static void testHangKilledWithGrandchildren(void **s)
 {
     (void)s;
@@ -49,11 +61,11 @@ static void testHangKilledWithGrandchildren(void **s)
     waitPercent(job, 60);
     /* The grandchild's pid is in the worker's result, which we only see
      * after the end; find it as the worker's child in /proc instead. */
-    virSupJobSnapshot snap;
-    assert_true(TEST_WAIT_UNTIL((virSupJobSnapshotGet(job, &snap), job->pid > 0),
+    int wpid = 0;
+    assert_true(TEST_WAIT_UNTIL((wpid = statInt(job, VIR_JOB_STATS_WORKER_PID)) > 0,
                                 TEST_TIMEOUT_MS));
     char path[64], buf[64] = "";
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", job->pid, job->pid);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", wpid, wpid);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     assert_non_null(fgets(buf, sizeof(buf), f));

@@ -88,6 +88,11 @@ void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total)
     job->data.bytes_done = done;
     job->data.bytes_total = total;
     if (total) {
+        /* With a byte total the supervisor derives the ETA from the
+         * measured rate; an estimate given at virJobInitialize would only
+         * go stale (it is never lowered by byte updates). */
+        job->data.flags &= ~VIR_SHM_PR_HAS_ETA;
+        job->data.eta_ms = 0;
         if (done > total)
             done = total;
         /* 128-bit product: no overflow for any 64-bit byte count. */

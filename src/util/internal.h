@@ -68,7 +68,10 @@ static inline void virStrcpyTrunc(char *dst, size_t len, const char *src)
 {
     if (len == 0)
         return;
-    size_t n = src ? strnlen(src, len - 1) : 0;
+    size_t n = 0;
+    /* A loop, not strnlen: gcc warns when the bound exceeds a literal. */
+    while (src && n < len - 1 && src[n])
+        n++;
     if (n)
         memcpy(dst, src, n);
     dst[n] = '\0';
