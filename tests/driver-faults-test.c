@@ -127,8 +127,13 @@ static void testIgnoreCancel(void **state)
     char img[512];
     virJobInfo info;
 
-    defineFault("f-ignore", "save", "0", "ignore-cancel",
-                "<test:rate bytes-per-second='262144'/>", &dom);
+    /* From a node description: the domain runs without a paced boot. */
+    virConnectPtr c = drvOpenNode("f-ignore.xml",
+        "<node><domain type='test' " TEST_NS "><name>f-ignore</name>"
+        "<memory unit='MiB'>4</memory><test:fault op='save' at='0' "
+        "action='ignore-cancel'/><test:rate bytes-per-second='262144'/>"
+        "</domain></node>", "?grace=300");
+    dom = virDomainLookupByName(c, "f-ignore");
     drvPath(img, sizeof(img), "f-ignore.img");
     virJobPtr job = virDomainSaveJob(dom, img);
     assert_non_null(job);
@@ -141,6 +146,7 @@ static void testIgnoreCancel(void **state)
     assert_false(drvExists(img));
     assert_int_equal(drvState(dom), VIR_DOMAIN_RUNNING);
     cleanupDomain(dom);
+    assert_int_equal(virConnectClose(c), 0);
 }
 
 /* Faults on the other ops: restore, dump, create (start and CreateXML),

@@ -388,12 +388,15 @@ static void testOneJobAndAbort(void **state)
 {
     (void)state;
     char img[512], other[512];
-    /* 64 MiB at 1 MiB/s: runs long enough to be seen and cancelled. */
-    virDomainPtr dom = drvDefine(conn, "slow", 65536,
-                                 "<test:rate bytes-per-second='1048576'/>");
+    /* 64 MiB at 1 MiB/s: runs long enough to be seen and cancelled. A node
+     * description, so the domain runs without a (paced) boot first. */
+    virConnectPtr c = drvOpenNode("slow.xml",
+        "<node><domain type='test' " TEST_NS "><name>slow</name>"
+        "<memory unit='MiB'>64</memory><test:rate bytes-per-second='1048576'/>"
+        "</domain></node>", "?grace=300");
+    virDomainPtr dom = virDomainLookupByName(c, "slow");
     virDomainJobInfo ji;
 
-    assert_int_equal(virDomainCreate(dom), 0);
     drvPath(img, sizeof(img), "slow.img");
     drvPath(other, sizeof(other), "slow2.img");
     virJobPtr job = virDomainSaveJob(dom, img);
@@ -450,6 +453,7 @@ static void testOneJobAndAbort(void **state)
     assert_int_equal(virDomainDestroy(dom), 0);
     assert_int_equal(virDomainUndefine(dom), 0);
     virDomainFree(dom);
+    assert_int_equal(virConnectClose(c), 0);
 }
 
 /* ?bandwidth= caps job I/O: the job is slowed (progress visible before it

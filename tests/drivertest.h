@@ -160,3 +160,19 @@ static inline const char *drvJobMessage(virJobPtr job)
     virErrorPtr e = virJobGetError(job);
     return e && e->message ? e->message : "";
 }
+
+/* Open a connection to a node description written from @xml (domains in
+ * it start running without a boot job). @params: "" or "?grace=300". */
+static inline virConnectPtr drvOpenNode(const char *name, const char *xml,
+                                        const char *params)
+{
+    char path[512], uri[700];
+    virConnectPtr c;
+
+    drvPath(path, sizeof(path), name);
+    drvWriteFile(path, xml, strlen(xml));
+    snprintf(uri, sizeof(uri), "test://%s%s", path, params);
+    if (!(c = virConnectOpen(uri)))
+        fail_msg("open %s: %s", uri, virGetLastErrorMessage());
+    return c;
+}
