@@ -456,6 +456,39 @@ static void testOneJobAndAbort(void **state)
     assert_int_equal(virConnectClose(c), 0);
 }
 
+/* A commit step that fails (the destination directory went away while the
+ * worker wrote) fails the job and changes nothing. */
+static void testCommitFailure(void **state)
+{
+    (void)state;
+    char dir[512], img[600];
+    virConnectPtr c = drvOpenNode("commit.xml",
+        "<node><domain type='test' " TEST_NS "><name>commit</name>"
+        "<memory unit='MiB'>8</memory><test:rate bytes-per-second='4194304'/>"
+        "</domain></node>", "");
+    virDomainPtr dom = virDomainLookupByName(c, "commit");
+    virDomainJobInfo ji;
+    int code = 0;
+
+    drvPath(dir, sizeof(dir), "vanishing");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(img, sizeof(img), "%s/commit.img", dir);
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    assert_true(TEST_WAIT_UNTIL(virDomainGetJobInfo(dom, &ji) == 0 &&
+                                ji.dataProcessed > 0, TEST_TIMEOUT_MS));
+    /* The image has no name yet, so the directory is empty. */
+    assert_int_equal(rmdir(dir), 0);
+    assert_int_equal(drvWait(job, &code), VIR_JOB_FAILED);
+    assert_int_equal(code, VIR_ERR_SYSTEM_ERROR);
+    assert_non_null(strstr(drvJobMessage(job), "commit.img"));
+    virJobDestroy(job);
+    assert_int_equal(drvState(dom), VIR_DOMAIN_RUNNING);
+    assert_false(drvExists(dir));
+    virDomainFree(dom);
+    assert_int_equal(virConnectClose(c), 0);
+}
+
 /* ?bandwidth= caps job I/O: the job is slowed (progress visible before it
  * ends); only that it honours the cap, no timing asserted. */
 static void testBandwidthParam(void **state)
@@ -513,6 +546,7 @@ int main(void)
         cmocka_unit_test(testHostileXML),
         cmocka_unit_test(testBadPaths),
         cmocka_unit_test(testOneJobAndAbort),
+        cmocka_unit_test(testCommitFailure),
         cmocka_unit_test(testBandwidthParam),
         cmocka_unit_test(testCloseWithJob),
     };
