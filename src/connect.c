@@ -216,18 +216,47 @@ static virConnectPtr connectOpen(const char *name, bool readonly)
     return conn;
 }
 
+/**
+ * virConnectOpen:
+ * @name: a URI (see libvirtsup-host.h and docs/TEST-DRIVER.md); NULL is
+ *         test:///default
+ *
+ * Opens a connection with its own node state and its own supervisor group.
+ * Returns it (close with virConnectClose()), or NULL: VIR_ERR_INVALID_ARG
+ * (bad URI or parameter), VIR_ERR_NO_SUPPORT (unknown scheme),
+ * VIR_ERR_XML_ERROR (bad node description).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virConnectPtr virConnectOpen(const char *name)
 {
     virResetLastError();
     return connectOpen(name, false);
 }
 
+/**
+ * virConnectOpenReadOnly:
+ * As virConnectOpen; the connection may list and watch only: every call
+ * that changes something fails with VIR_ERR_OPERATION_DENIED.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virConnectPtr virConnectOpenReadOnly(const char *name)
 {
     virResetLastError();
     return connectOpen(name, true);
 }
 
+/**
+ * virConnectClose:
+ * Drops a reference taken by open or virConnectRef. The last one closes
+ * the connection: its jobs are cancelled and reaped (this waits, at most
+ * their grace period); its domain and network handles then fail with
+ * VIR_ERR_INVALID_CONN but may still be freed. Returns the references
+ * left, or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virConnectClose(virConnectPtr conn)
 {
     int left;
@@ -256,6 +285,13 @@ VIR_EXPORT int virConnectClose(virConnectPtr conn)
     return left;
 }
 
+/**
+ * virConnectRef:
+ * Takes one more reference, dropped with virConnectClose(). Returns 0 or
+ * -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virConnectRef(virConnectPtr conn)
 {
     virResetLastError();
@@ -265,6 +301,13 @@ VIR_EXPORT int virConnectRef(virConnectPtr conn)
     return 0;
 }
 
+/**
+ * virConnectGetURI:
+ * Returns the URI the connection was opened with, malloc'd (the caller
+ * frees it), or NULL.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT char *virConnectGetURI(virConnectPtr conn)
 {
     char *ret;
@@ -277,6 +320,12 @@ VIR_EXPORT char *virConnectGetURI(virConnectPtr conn)
     return ret;
 }
 
+/**
+ * virConnectIsReadOnly:
+ * Returns 1 if read-only, 0 if not, -1 on error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virConnectIsReadOnly(virConnectPtr conn)
 {
     virResetLastError();

@@ -29,6 +29,20 @@ static int domainCheckWritable(virDomainPtr dom, const char *func)
     return virConnectCheckWritable(dom->conn, func);
 }
 
+/**
+ * virConnectListAllDomains:
+ * @conn: an open connection
+ * @domains: set to a new array of handles; the caller frees each with
+ *           virDomainFree(), then the array with free()
+ * @flags: virConnectListAllDomainsFlags filters; within each group
+ *         (active/inactive, persistent/transient, state) a domain must
+ *         match one of the bits given, no bit means no filter
+ *
+ * Returns the number of domains, or -1 (VIR_ERR_INVALID_CONN,
+ * VIR_ERR_INVALID_ARG for NULL @domains or an unknown flag).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virConnectListAllDomains(virConnectPtr conn, virDomainPtr **domains,
                                         unsigned int flags)
 {
@@ -39,6 +53,16 @@ VIR_EXPORT int virConnectListAllDomains(virConnectPtr conn, virDomainPtr **domai
     return conn->driver->connectListAllDomains(conn, domains, flags);
 }
 
+/**
+ * virDomainLookupByName:
+ * @conn: an open connection
+ * @name: the domain's name
+ *
+ * Returns a new handle (free with virDomainFree()), or NULL with
+ * VIR_ERR_NO_DOMAIN when there is no such domain.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virDomainPtr virDomainLookupByName(virConnectPtr conn, const char *name)
 {
     virResetLastError();
@@ -48,6 +72,16 @@ VIR_EXPORT virDomainPtr virDomainLookupByName(virConnectPtr conn, const char *na
     return conn->driver->domainLookupByName(conn, name);
 }
 
+/**
+ * virDomainLookupByUUIDString:
+ * @conn: an open connection
+ * @uuidstr: 32 hexadecimal digits, dashes optional
+ *
+ * Returns a new handle (free with virDomainFree()), or NULL with
+ * VIR_ERR_INVALID_ARG for a malformed UUID or VIR_ERR_NO_DOMAIN.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virDomainPtr virDomainLookupByUUIDString(virConnectPtr conn,
                                                     const char *uuidstr)
 {
@@ -66,6 +100,13 @@ VIR_EXPORT virDomainPtr virDomainLookupByUUIDString(virConnectPtr conn,
     return conn->driver->domainLookupByUUID(conn, uuid);
 }
 
+/**
+ * virDomainGetName:
+ * Returns the domain's name, owned by the handle (valid until it is
+ * freed), or NULL with VIR_ERR_INVALID_DOMAIN / VIR_ERR_INVALID_CONN.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT const char *virDomainGetName(virDomainPtr domain)
 {
     virResetLastError();
@@ -74,6 +115,14 @@ VIR_EXPORT const char *virDomainGetName(virDomainPtr domain)
     return domain->name;
 }
 
+/**
+ * virDomainGetUUIDString:
+ * @buf: at least VIR_UUID_STRING_BUFLEN bytes, filled with the UUID
+ *
+ * Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainGetUUIDString(virDomainPtr domain, char *buf)
 {
     virResetLastError();
@@ -84,6 +133,14 @@ VIR_EXPORT int virDomainGetUUIDString(virDomainPtr domain, char *buf)
     return 0;
 }
 
+/**
+ * virDomainGetInfo:
+ * @info: filled with state, memory (KiB), vCPUs and CPU time (ns)
+ *
+ * Returns 0, or -1 (VIR_ERR_NO_DOMAIN once the domain was undefined).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainGetInfo(virDomainPtr domain, virDomainInfoPtr info)
 {
     virResetLastError();
@@ -93,6 +150,17 @@ VIR_EXPORT int virDomainGetInfo(virDomainPtr domain, virDomainInfoPtr info)
     return domain->conn->driver->domainGetInfo(domain, info);
 }
 
+/**
+ * virDomainGetState:
+ * @state: set to a virDomainState
+ * @reason: if not NULL, set to libvirt's reason for that state (e.g. 5,
+ *          saved, for a shut-off domain that was saved)
+ * @flags: must be 0
+ *
+ * Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainGetState(virDomainPtr domain, int *state, int *reason,
                                  unsigned int flags)
 {
@@ -103,6 +171,16 @@ VIR_EXPORT int virDomainGetState(virDomainPtr domain, int *state, int *reason,
     return domain->conn->driver->domainGetState(domain, state, reason, flags);
 }
 
+/**
+ * virDomainGetXMLDesc:
+ * @flags: must be 0
+ *
+ * Returns the domain's XML, generated from its canonical definition
+ * (test-namespace faults and rate included), malloc'd: the caller frees
+ * it. NULL on error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT char *virDomainGetXMLDesc(virDomainPtr domain, unsigned int flags)
 {
     virResetLastError();
@@ -111,6 +189,12 @@ VIR_EXPORT char *virDomainGetXMLDesc(virDomainPtr domain, unsigned int flags)
     return domain->conn->driver->domainGetXMLDesc(domain, flags);
 }
 
+/**
+ * virDomainGetConnect:
+ * Returns the connection of the domain (not a new reference), or NULL.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virConnectPtr virDomainGetConnect(virDomainPtr domain)
 {
     virResetLastError();
@@ -119,6 +203,13 @@ VIR_EXPORT virConnectPtr virDomainGetConnect(virDomainPtr domain)
     return domain->conn;
 }
 
+/**
+ * virDomainRef:
+ * Takes one more reference on the handle, released with virDomainFree().
+ * Works on handles of a closed connection too. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainRef(virDomainPtr domain)
 {
     virResetLastError();
@@ -134,6 +225,14 @@ VIR_EXPORT int virDomainRef(virDomainPtr domain)
     return 0;
 }
 
+/**
+ * virDomainFree:
+ * Drops one reference; the last one frees the handle (not the domain).
+ * Works on handles of a closed connection too. Returns 0, or -1 with
+ * VIR_ERR_INVALID_DOMAIN for a bad handle.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainFree(virDomainPtr domain)
 {
     virResetLastError();
@@ -152,6 +251,20 @@ VIR_EXPORT int virDomainFree(virDomainPtr domain)
     return 0;
 }
 
+/**
+ * virDomainDefineXML:
+ * @conn: a read-write connection
+ * @xml: the domain's XML; parsed and validated by a worker process, never
+ *       in the caller
+ *
+ * Defines (or redefines a shut-off) persistent domain. Waits for the
+ * parsing job. Returns a new handle (free with virDomainFree()), or NULL:
+ * VIR_ERR_XML_ERROR / VIR_ERR_CONFIG_UNSUPPORTED for bad XML,
+ * VIR_ERR_DOM_EXIST when the name or UUID belongs to another domain,
+ * VIR_ERR_OPERATION_DENIED on a read-only connection.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virDomainPtr virDomainDefineXML(virConnectPtr conn, const char *xml)
 {
     virResetLastError();
@@ -161,6 +274,14 @@ VIR_EXPORT virDomainPtr virDomainDefineXML(virConnectPtr conn, const char *xml)
     return conn->driver->domainDefineXML(conn, xml);
 }
 
+/**
+ * virDomainUndefine:
+ * Removes a persistent domain's definition; a running one becomes
+ * transient. Returns 0, or -1: VIR_ERR_OPERATION_INVALID for a transient
+ * domain, VIR_ERR_JOB_ACTIVE while it has a job.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainUndefine(virDomainPtr domain)
 {
     virResetLastError();
@@ -169,6 +290,14 @@ VIR_EXPORT int virDomainUndefine(virDomainPtr domain)
     return domain->conn->driver->domainUndefine(domain);
 }
 
+/**
+ * virDomainDestroy:
+ * Stops a running domain at once (a transient one goes away). Returns 0,
+ * or -1: VIR_ERR_OPERATION_INVALID when not running, VIR_ERR_JOB_ACTIVE
+ * while it has a job (abort it first).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainDestroy(virDomainPtr domain)
 {
     virResetLastError();
@@ -177,6 +306,16 @@ VIR_EXPORT int virDomainDestroy(virDomainPtr domain)
     return domain->conn->driver->domainDestroy(domain);
 }
 
+/**
+ * virDomainGetJobInfo:
+ * @info: filled from the domain's active async job (type BOUNDED while it
+ *         runs; times in ms, data in bytes), all zero (VIR_DOMAIN_JOB_NONE)
+ *         when there is none
+ *
+ * Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainGetJobInfo(virDomainPtr domain, virDomainJobInfoPtr info)
 {
     virResetLastError();
@@ -186,6 +325,14 @@ VIR_EXPORT int virDomainGetJobInfo(virDomainPtr domain, virDomainJobInfoPtr info
     return domain->conn->driver->domainGetJobInfo(domain, info);
 }
 
+/**
+ * virDomainAbortJob:
+ * Cancels the domain's active async job (as virJobCancel). Returns 0, or
+ * -1 with VIR_ERR_OPERATION_INVALID when there is none,
+ * VIR_ERR_OPERATION_DENIED on a read-only connection.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainAbortJob(virDomainPtr domain)
 {
     virResetLastError();
@@ -196,6 +343,19 @@ VIR_EXPORT int virDomainAbortJob(virDomainPtr domain)
 
 /* ---- the RFC's async variants ---- */
 
+/**
+ * virDomainCreateLinuxJob:
+ * @conn: a read-write connection
+ * @xmlDesc: the domain's XML (parsed in a worker)
+ * @flags: must be 0
+ *
+ * Starts a job that parses the XML, boots the domain in stages and adds it
+ * as a transient running domain (virJobGetDomain returns it).
+ * Returns the job (the caller destroys it with virJobDestroy()), or NULL
+ * with an error, having changed nothing.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virJobPtr virDomainCreateLinuxJob(virConnectPtr conn, const char *xmlDesc,
                                              unsigned int flags)
 {
@@ -206,6 +366,17 @@ VIR_EXPORT virJobPtr virDomainCreateLinuxJob(virConnectPtr conn, const char *xml
     return conn->driver->domainCreateXMLJob(conn, xmlDesc, flags, true);
 }
 
+/**
+ * virDomainCreateJob:
+ * @domain: a defined, shut-off domain
+ * @flags: must be 0
+ *
+ * Starts a job that boots the domain. Returns the job, or NULL:
+ * VIR_ERR_OPERATION_INVALID when it is running, VIR_ERR_JOB_ACTIVE when
+ * it has a job.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virJobPtr virDomainCreateJob(virDomainPtr domain, unsigned int flags)
 {
     virResetLastError();
@@ -214,6 +385,21 @@ VIR_EXPORT virJobPtr virDomainCreateJob(virDomainPtr domain, unsigned int flags)
     return domain->conn->driver->domainCreateJob(domain, flags);
 }
 
+/**
+ * virDomainSaveJob:
+ * @domain: a running domain
+ * @to: the image's path; its directory must exist; not a directory (nor a
+ *      symlink to one) nor a special file. An existing file there is
+ *      replaced only when the job completes.
+ *
+ * Starts a job that writes the save image into an unnamed file in @to's
+ * directory; when it completes the file is flushed and renamed over @to
+ * atomically and the domain is shut off. A failed or cancelled save leaves
+ * @to as it was. Returns the job, or NULL with an error (the domain's job
+ * slot busy: VIR_ERR_JOB_ACTIVE).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virJobPtr virDomainSaveJob(virDomainPtr domain, const char *to)
 {
     virResetLastError();
@@ -223,6 +409,19 @@ VIR_EXPORT virJobPtr virDomainSaveJob(virDomainPtr domain, const char *to)
     return domain->conn->driver->domainSaveJob(domain, to);
 }
 
+/**
+ * virDomainRestoreJob:
+ * @conn: a read-write connection
+ * @from: a save image (a regular file)
+ *
+ * Starts a job that reads and verifies the whole image and recreates the
+ * domain running (virJobGetDomain returns it; handles of that domain stay
+ * valid). A corrupt, truncated or foreign image fails the job and changes
+ * nothing. Returns the job, or NULL with an error (e.g. the domain named by
+ * the image already runs).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virJobPtr virDomainRestoreJob(virConnectPtr conn, const char *from)
 {
     virResetLastError();
@@ -232,6 +431,18 @@ VIR_EXPORT virJobPtr virDomainRestoreJob(virConnectPtr conn, const char *from)
     return conn->driver->domainRestoreJob(conn, from);
 }
 
+/**
+ * virDomainDumpCoreJob:
+ * @domain: a running domain
+ * @to: the core file's path (as for virDomainSaveJob)
+ * @flags: VIR_DUMP_CRASH (the domain is left crashed, shut off) and
+ *         VIR_DUMP_LIVE; others are refused
+ *
+ * Starts a job that writes an ELF64 core file, linked into place
+ * atomically when it completes. Returns the job, or NULL with an error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virJobPtr virDomainDumpCoreJob(virDomainPtr domain, const char *to,
                                           int flags)
 {
@@ -249,11 +460,28 @@ VIR_EXPORT virJobPtr virDomainDumpCoreJob(virDomainPtr domain, const char *to,
 
 /* ---- synchronous life cycle: the job plus a wait ---- */
 
+/**
+ * virDomainCreate:
+ * Boots a defined, shut-off domain and waits: virDomainCreateJob() plus
+ * a wait. Returns 0, or -1 with the job's error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainCreate(virDomainPtr domain)
 {
     return virJobWaitResult(virDomainCreateJob(domain, 0), NULL, NULL);
 }
 
+/**
+ * virDomainCreateXML:
+ * @flags: must be 0
+ *
+ * Creates and boots a transient domain from XML (parsed in a worker) and
+ * waits. Returns a new handle (free with virDomainFree()), or NULL with the
+ * job's error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virDomainPtr virDomainCreateXML(virConnectPtr conn, const char *xmlDesc,
                                            unsigned int flags)
 {
@@ -269,6 +497,12 @@ VIR_EXPORT virDomainPtr virDomainCreateXML(virConnectPtr conn, const char *xmlDe
     return dom;
 }
 
+/**
+ * virDomainCreateLinux:
+ * As virDomainCreateXML: virDomainCreateLinuxJob() plus a wait.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virDomainPtr virDomainCreateLinux(virConnectPtr conn, const char *xmlDesc,
                                              unsigned int flags)
 {
@@ -279,16 +513,36 @@ VIR_EXPORT virDomainPtr virDomainCreateLinux(virConnectPtr conn, const char *xml
     return dom;
 }
 
+/**
+ * virDomainSave:
+ * virDomainSaveJob() plus a wait. Returns 0, or -1 with the job's error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainSave(virDomainPtr domain, const char *to)
 {
     return virJobWaitResult(virDomainSaveJob(domain, to), NULL, NULL);
 }
 
+/**
+ * virDomainRestore:
+ * virDomainRestoreJob() plus a wait. Returns 0, or -1 with the job's
+ * error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainRestore(virConnectPtr conn, const char *from)
 {
     return virJobWaitResult(virDomainRestoreJob(conn, from), NULL, NULL);
 }
 
+/**
+ * virDomainCoreDump:
+ * virDomainDumpCoreJob() plus a wait. Returns 0, or -1 with the job's
+ * error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virDomainCoreDump(virDomainPtr domain, const char *to,
                                  unsigned int flags)
 {

@@ -25,6 +25,16 @@ static int networkCheckWritable(virNetworkPtr net, const char *func)
     return virConnectCheckWritable(net->conn, func);
 }
 
+/**
+ * virConnectListAllNetworks:
+ * @nets: set to a new array of handles; free each with virNetworkFree(),
+ *         then the array with free()
+ * @flags: virConnectListAllNetworksFlags filters (as for domains)
+ *
+ * Returns the number of networks, or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets,
                                          unsigned int flags)
 {
@@ -35,6 +45,13 @@ VIR_EXPORT int virConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **net
     return conn->driver->connectListAllNetworks(conn, nets, flags);
 }
 
+/**
+ * virNetworkLookupByName:
+ * Returns a new handle (free with virNetworkFree()), or NULL with
+ * VIR_ERR_NO_NETWORK.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virNetworkPtr virNetworkLookupByName(virConnectPtr conn, const char *name)
 {
     virResetLastError();
@@ -44,6 +61,15 @@ VIR_EXPORT virNetworkPtr virNetworkLookupByName(virConnectPtr conn, const char *
     return conn->driver->networkLookupByName(conn, name);
 }
 
+/**
+ * virNetworkDefineXML:
+ * @xml: the network's XML, parsed and validated in a worker
+ *
+ * Defines a persistent, inactive network and waits. Returns a new handle,
+ * or NULL (VIR_ERR_XML_ERROR, VIR_ERR_NETWORK_EXIST, ...).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virNetworkPtr virNetworkDefineXML(virConnectPtr conn, const char *xml)
 {
     virResetLastError();
@@ -53,6 +79,13 @@ VIR_EXPORT virNetworkPtr virNetworkDefineXML(virConnectPtr conn, const char *xml
     return conn->driver->networkDefineXML(conn, xml);
 }
 
+/**
+ * virNetworkUndefine:
+ * Removes a persistent network's definition; an active one becomes
+ * transient. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virNetworkUndefine(virNetworkPtr network)
 {
     virResetLastError();
@@ -61,6 +94,13 @@ VIR_EXPORT int virNetworkUndefine(virNetworkPtr network)
     return network->conn->driver->networkUndefine(network);
 }
 
+/**
+ * virNetworkDestroy:
+ * Stops an active network (a transient one goes away). Returns 0, or -1
+ * (VIR_ERR_OPERATION_INVALID when inactive, VIR_ERR_JOB_ACTIVE).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virNetworkDestroy(virNetworkPtr network)
 {
     virResetLastError();
@@ -69,6 +109,12 @@ VIR_EXPORT int virNetworkDestroy(virNetworkPtr network)
     return network->conn->driver->networkDestroy(network);
 }
 
+/**
+ * virNetworkGetName:
+ * Returns the name, owned by the handle, or NULL.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT const char *virNetworkGetName(virNetworkPtr network)
 {
     virResetLastError();
@@ -77,6 +123,12 @@ VIR_EXPORT const char *virNetworkGetName(virNetworkPtr network)
     return network->name;
 }
 
+/**
+ * virNetworkGetUUIDString:
+ * @buf: at least VIR_UUID_STRING_BUFLEN bytes. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virNetworkGetUUIDString(virNetworkPtr network, char *buf)
 {
     virResetLastError();
@@ -87,6 +139,14 @@ VIR_EXPORT int virNetworkGetUUIDString(virNetworkPtr network, char *buf)
     return 0;
 }
 
+/**
+ * virNetworkGetXMLDesc:
+ * @flags: must be 0
+ *
+ * Returns the network's XML (malloc'd, the caller frees it), or NULL.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT char *virNetworkGetXMLDesc(virNetworkPtr network, unsigned int flags)
 {
     virResetLastError();
@@ -95,6 +155,12 @@ VIR_EXPORT char *virNetworkGetXMLDesc(virNetworkPtr network, unsigned int flags)
     return network->conn->driver->networkGetXMLDesc(network, flags);
 }
 
+/**
+ * virNetworkIsActive:
+ * Returns 1 if active, 0 if not, -1 on error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virNetworkIsActive(virNetworkPtr network)
 {
     virResetLastError();
@@ -103,6 +169,12 @@ VIR_EXPORT int virNetworkIsActive(virNetworkPtr network)
     return network->conn->driver->networkIsActive(network);
 }
 
+/**
+ * virNetworkRef:
+ * One more reference, released with virNetworkFree(). Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virNetworkRef(virNetworkPtr network)
 {
     virResetLastError();
@@ -116,6 +188,12 @@ VIR_EXPORT int virNetworkRef(virNetworkPtr network)
     return 0;
 }
 
+/**
+ * virNetworkFree:
+ * Drops one reference; the last frees the handle. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virNetworkFree(virNetworkPtr network)
 {
     virResetLastError();
@@ -134,6 +212,15 @@ VIR_EXPORT int virNetworkFree(virNetworkPtr network)
     return 0;
 }
 
+/**
+ * virNetworkCreateJob:
+ * @network: a defined, inactive network
+ *
+ * Starts a job that starts the network (virJobGetNetwork returns it).
+ * Returns the job, or NULL with an error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virJobPtr virNetworkCreateJob(virNetworkPtr network)
 {
     virResetLastError();
@@ -142,6 +229,16 @@ VIR_EXPORT virJobPtr virNetworkCreateJob(virNetworkPtr network)
     return network->conn->driver->networkCreateJob(network);
 }
 
+/**
+ * virNetworkCreateXMLJob:
+ * @conn: a read-write connection
+ * @xmlDesc: the network's XML, parsed in a worker
+ *
+ * Starts a job that parses the XML and starts a transient network.
+ * Returns the job, or NULL with an error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virJobPtr virNetworkCreateXMLJob(virConnectPtr conn, const char *xmlDesc)
 {
     virResetLastError();
@@ -151,11 +248,24 @@ VIR_EXPORT virJobPtr virNetworkCreateXMLJob(virConnectPtr conn, const char *xmlD
     return conn->driver->networkCreateXMLJob(conn, xmlDesc);
 }
 
+/**
+ * virNetworkCreate:
+ * virNetworkCreateJob() plus a wait. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT int virNetworkCreate(virNetworkPtr network)
 {
     return virJobWaitResult(virNetworkCreateJob(network), NULL, NULL);
 }
 
+/**
+ * virNetworkCreateXML:
+ * virNetworkCreateXMLJob() plus a wait. Returns a new handle, or NULL
+ * with the job's error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
 VIR_EXPORT virNetworkPtr virNetworkCreateXML(virConnectPtr conn, const char *xmlDesc)
 {
     virNetworkPtr net = NULL;
