@@ -5,6 +5,8 @@
 #include "drivertest.h"
 #include "uri.h"
 #include "driver.h"
+#include "drivers/test/test_driver.h"
+#include "util/viralloc.h"
 
 static void testURIParse(void **state)
 {
@@ -541,6 +543,73 @@ static void testNodeFileBad(void **state)
     assert_last_message_has("not a regular file");
 }
 
+/* Every allocation of the listing, lookup, XML and node-parsing paths
+ * failing in turn: a clean VIR_ERR_NO_MEMORY, never a crash or a leak. */
+static void testOutOfMemory(void **state)
+{
+    (void)state;
+    virConnectPtr conn = virConnectOpen("test:///default");
+    char uri[600], path[512];
+    int failures = 0;
+
+    assert_non_null(conn);
+    for (long n = 1; n < 40; n++) {
+        virDomainPtr *doms = NULL;
+        virNetworkPtr *nets = NULL;
+        virDomainPtr dom;
+        char *xml;
+        int rc;
+
+        virAllocTestHook(n);
+        if ((rc = virConnectListAllDomains(conn, &doms, 0)) >= 0) {
+            for (int i = 0; i < rc; i++)
+                virDomainFree(doms[i]);
+            free(doms);
+        } else {
+            assert_last_error(VIR_ERR_NO_MEMORY);
+            failures++;
+        }
+        virAllocTestHook(n);
+        if ((rc = virConnectListAllNetworks(conn, &nets, 0)) >= 0) {
+            for (int i = 0; i < rc; i++)
+                virNetworkFree(nets[i]);
+            free(nets);
+        } else {
+            assert_last_error(VIR_ERR_NO_MEMORY);
+        }
+        virAllocTestHook(n);
+        if ((dom = virDomainLookupByName(conn, "test"))) {
+            virAllocTestHook(n);
+            if ((xml = virDomainGetXMLDesc(dom, 0)))
+                free(xml);
+            else
+                assert_last_error(VIR_ERR_NO_MEMORY);
+            virAllocTestHook(0);
+            virDomainFree(dom);
+        } else {
+            assert_last_error(VIR_ERR_NO_MEMORY);
+        }
+        virAllocTestHook(0);
+    }
+    assert_true(failures > 0);
+
+    nodeURI("oom.xml", "<node><domain><name>a</name><memory>1024</memory></domain>"
+            "<domain><name>b</name><memory>2048</memory></domain>"
+            "<network><name>n</name></network></node>", uri, sizeof(uri));
+    drvPath(path, sizeof(path), "oom.xml");
+    for (long n = 1; n < 20; n++) {
+        testNodeDef node;
+        virAllocTestHook(n);
+        int rc = testNodeLoad(path, &node);
+        virAllocTestHook(0);
+        if (rc == 0) {
+            assert_int_equal(node.ndoms, 2);
+            testNodeClear(&node);
+        }
+    }
+    assert_int_equal(virConnectClose(conn), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +622,7 @@ int main(void)
         cmocka_unit_test(testReadOnly),
         cmocka_unit_test(testNodeFile),
         cmocka_unit_test(testNodeFileBad),
+        cmocka_unit_test(testOutOfMemory),
     };
     drvNeedWorker();
     return cmocka_run_group_tests(tests, drvSetupRundir, drvTeardownRundir);
