@@ -1,0 +1,9 @@
+/*
+ * trivial-static: the baseline program of the start-latency benchmarks, a
+ * statically linked program that does nothing. Built with -static by its
+ * own GNUmakefile rule; bench/run-benches does not run it as a benchmark.
+ */
+int main(void)
+{
+    return 0;
+}
