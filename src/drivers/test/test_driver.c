@@ -66,7 +66,9 @@ typedef struct testDriver {
     testNetObj **nets;
     size_t nnets;
     uint64_t lastToken;
-    virSupGroup *group;       /* NULL once closed, or without a supervisor */
+    virSupGroup *group;       /* NULL once the connection is closing */
+    unsigned int creating;    /* virJobCreate calls in flight on group */
+    pthread_cond_t created;   /* signalled when creating drops to 0 */
     uint64_t bandwidth_bps;
 } testDriver;
 
@@ -295,6 +297,7 @@ static void driverFreeState(testDriver *d)
         free(d->nets[i]);
     free(d->doms);
     free(d->nets);
+    pthread_cond_destroy(&d->created);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -326,6 +329,7 @@ static int testConnectOpen(virConnectPtr conn, const virURI *uri,
     if (!VIR_ALLOC(d))
         goto error_node;
     pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->created, NULL);
     d->bandwidth_bps = cfg->bandwidth_bps;
     for (size_t i = 0; i < node.ndoms; i++) {
         testDomObj *obj = domAdd(d, &node.doms[i]);
@@ -364,6 +368,10 @@ static void testConnectClose(virConnectPtr conn)
     pthread_mutex_lock(&d->lock);
     group = d->group;
     d->group = NULL;
+    /* A job being created on the group now must be in the group's table
+     * before the group is closed, or it would escape the close. */
+    while (d->creating)
+        pthread_cond_wait(&d->created, &d->lock);
     pthread_mutex_unlock(&d->lock);
     /* Waits for the group's jobs: their commit and done functions take the
      * driver lock, so it must not be held here. */
@@ -781,7 +789,8 @@ static virJobPtr jobStart(testJob *tj, testJobParams *p, const char *xml,
         memcpy(blob + sizeof(*p), xml, xmllen);
 
     pthread_mutex_lock(&d->lock);
-    group = d->group;
+    if ((group = d->group))
+        d->creating++;
     pthread_mutex_unlock(&d->lock);
     if (!group) {
         virReportError(VIR_ERR_INVALID_CONN, "%s", "the connection is closing");
@@ -796,7 +805,12 @@ static virJobPtr jobStart(testJob *tj, testJobParams *p, const char *xml,
     sp.opaque = tj;
     sp.opaque_free = testJobFree;
     /* From here the job owns tj (when created): done may run at once. */
-    if (!(job = virJobCreate(group, &sp)))
+    job = virJobCreate(group, &sp);
+    pthread_mutex_lock(&d->lock);
+    if (--d->creating == 0)
+        pthread_cond_broadcast(&d->created);
+    pthread_mutex_unlock(&d->lock);
+    if (!job)
         goto error;
 
     if (holdsSlot) {
