@@ -119,9 +119,6 @@ VIR_EXPORT int virJobGetStats(virJobPtr job, virTypedParameterPtr *out,
 }
 #undef ADD
 
-extern int virDomainRef(virDomainPtr) __attribute__((weak));
-extern int virNetworkRef(virNetworkPtr) __attribute__((weak));
-
 static bool checkEnded(virJobPtr job, const char *what)
 {
     int st = atomic_load_explicit(&job->state, memory_order_acquire);
@@ -139,7 +136,7 @@ VIR_EXPORT virDomainPtr virJobGetDomain(virJobPtr job)
     virResetLastError();
     if (!checkJob(job, __func__) || !checkEnded(job, "domain"))
         return NULL;
-    if (!job->result_domain || !virDomainRef) {
+    if (!job->result_domain) {
         virReportError(VIR_ERR_OPERATION_INVALID,
                        "job %llu (%s) did not produce a domain",
                        (unsigned long long)job->id, job->op->name);
@@ -155,7 +152,7 @@ VIR_EXPORT virNetworkPtr virJobGetNetwork(virJobPtr job)
     virResetLastError();
     if (!checkJob(job, __func__) || !checkEnded(job, "network"))
         return NULL;
-    if (!job->result_network || !virNetworkRef) {
+    if (!job->result_network) {
         virReportError(VIR_ERR_OPERATION_INVALID,
                        "job %llu (%s) did not produce a network",
                        (unsigned long long)job->id, job->op->name);

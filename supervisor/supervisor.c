@@ -1175,11 +1175,6 @@ int virSupJobSetTimes(virJobPtr job, int which, unsigned int ms)
     return 0;
 }
 
-extern int virDomainFree(virDomainPtr) __attribute__((weak));
-extern int virNetworkFree(virNetworkPtr) __attribute__((weak));
-extern int virDomainRef(virDomainPtr) __attribute__((weak));
-extern int virNetworkRef(virNetworkPtr) __attribute__((weak));
-
 int virSupJobDestroy(virJobPtr job)
 {
     if (atomic_load_explicit(&job->state, memory_order_acquire) == VIR_JOB_RUNNING) {
@@ -1193,9 +1188,9 @@ int virSupJobDestroy(virJobPtr job)
     pthread_mutex_lock(&sup.lock);
     pthread_mutex_unlock(&sup.lock);
     atomic_store_explicit(&job->magic, VIR_JOB_DEAD, memory_order_release);
-    if (job->result_domain && virDomainFree)
+    if (job->result_domain)
         virDomainFree(job->result_domain);
-    if (job->result_network && virNetworkFree)
+    if (job->result_network)
         virNetworkFree(job->result_network);
     if (job->opaque_free)
         job->opaque_free(job->opaque);
@@ -1208,9 +1203,9 @@ int virSupJobDestroy(virJobPtr job)
 
 int virJobSetResultDomain(virJobPtr job, virDomainPtr dom)
 {
-    if (!virSupJobValid(job) || !dom || !virDomainRef || virDomainRef(dom) < 0)
+    if (!virSupJobValid(job) || !dom || virDomainRef(dom) < 0)
         return -1;
-    if (job->result_domain && virDomainFree)
+    if (job->result_domain)
         virDomainFree(job->result_domain);
     job->result_domain = dom;
     return 0;
@@ -1218,9 +1213,9 @@ int virJobSetResultDomain(virJobPtr job, virDomainPtr dom)
 
 int virJobSetResultNetwork(virJobPtr job, virNetworkPtr net)
 {
-    if (!virSupJobValid(job) || !net || !virNetworkRef || virNetworkRef(net) < 0)
+    if (!virSupJobValid(job) || !net || virNetworkRef(net) < 0)
         return -1;
-    if (job->result_network && virNetworkFree)
+    if (job->result_network)
         virNetworkFree(job->result_network);
     job->result_network = net;
     return 0;
