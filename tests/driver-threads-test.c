@@ -141,10 +141,70 @@ static void testEightThreads(void **state)
     free(doms);
 }
 
+/* Threads keep starting jobs through their domain handles while the
+ * connection is closed under them: each call either starts a job (which
+ * the close cancels and reaps) or fails with VIR_ERR_INVALID_CONN. */
+typedef struct closer {
+    virDomainPtr dom;
+    char img[512];
+    _Atomic int started;
+    int bad;
+} closer;
+
+static void *startLoop(void *arg)
+{
+    closer *c = arg;
+    for (;;) {
+        virJobPtr job = virDomainSaveJob(c->dom, c->img);
+        if (!job) {
+            int code = drvLastCode();
+            if (code == VIR_ERR_INVALID_CONN)
+                return NULL;
+            c->bad++;
+            return NULL;
+        }
+        c->started++;
+        virJobWait(job, -1);
+        virJobDestroy(job);
+        /* Restore so the next save finds it running (fails harmlessly
+         * once the connection is closed). */
+        virDomainRestore(virDomainGetConnect(c->dom), c->img);
+    }
+}
+
+static void testCloseWhileStarting(void **state)
+{
+    (void)state;
+    char uri[600];
+    snprintf(uri, sizeof(uri), "test://%s/node.xml?grace=200", rundir);
+    virConnectPtr c2 = virConnectOpen(uri);
+    closer cl[4];
+    pthread_t th[4];
+
+    assert_non_null(c2);
+    for (int i = 0; i < 4; i++) {
+        memset(&cl[i], 0, sizeof(cl[i]));
+        char name[16];
+        snprintf(name, sizeof(name), "d%d", i);
+        cl[i].dom = virDomainLookupByName(c2, name);
+        snprintf(cl[i].img, sizeof(cl[i].img), "%s/close-%d.img", rundir, i);
+        assert_int_equal(pthread_create(&th[i], NULL, startLoop, &cl[i]), 0);
+    }
+    assert_true(TEST_WAIT_UNTIL(cl[0].started + cl[1].started + cl[2].started +
+                                cl[3].started > 0, TEST_TIMEOUT_MS));
+    assert_int_equal(virConnectClose(c2), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(cl[i].bad, 0);
+        virDomainFree(cl[i].dom);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testEightThreads),
+        cmocka_unit_test(testCloseWhileStarting),
     };
     char node[8192], path[512], uri[600];
     size_t off = 0;
