@@ -1,0 +1,1405 @@
+/*
+ * virtsup: a virsh-style client of libvirtsup.
+ *
+ *   virtsup [-c URI] [--quiet] [--verbose] [--batch FILE] COMMAND [ARGS] [; COMMAND ...]
+ *
+ * Every command runs on one connection (default test:///default). Long
+ * commands (save, restore, dump, create, start, net-create, net-start) run
+ * as jobs: the tool follows them with poll() on each job's descriptor and
+ * shows their progress, redrawn in place on a terminal and as plain
+ * periodic lines otherwise. Ctrl-C cancels the jobs being followed; a
+ * second one stops waiting (closing the connection still cancels and reaps
+ * them). The SIGINT handler only writes a byte to a self-pipe.
+ *
+ * Exit status: 0 success, 1 failure, 2 usage error, 130 cancelled by Ctrl-C.
+ * See docs/virtsup.md and virtsup(1).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libvirtsup/libvirtsup.h"
+#include "util/internal.h"
+
+#define PROG "virtsup"
+#define DEFAULT_URI "test:///default"
+#define XML_FILE_MAX (1024 * 1024)
+#define BATCH_FILE_MAX (1024 * 1024)
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 130 };
+
+/* What a job produces, for the line printed when it completes. */
+typedef enum {
+    KIND_SAVE, KIND_RESTORE, KIND_DUMP, KIND_CREATE, KIND_START,
+    KIND_NET_CREATE, KIND_NET_START,
+} JobKind;
+
+typedef struct {
+    virJobPtr job;          /* NULL once destroyed */
+    unsigned long long id;
+    JobKind kind;
+    char *label;            /* "save test -> img" */
+    char *what;             /* "save of domain 'test' to img", for errors */
+    char *name;             /* domain or network, when known */
+    char *file;
+    char *op;               /* the library's operation name */
+    bool reported;          /* ended and reported */
+    int state;              /* virJobState once ended */
+    unsigned int percent;
+    char *error;            /* the job's error message once ended */
+    /* plain (non-terminal) progress: last line printed */
+    unsigned int plain_pct;
+    double plain_at;
+} CliJob;
+
+typedef struct {
+    const char *uri;
+    bool quiet;
+    bool verbose;
+    bool tty;               /* stdout is a terminal: redraw progress */
+    virConnectPtr conn;
+    CliJob **jobs;          /* every job this process started, in order */
+    size_t njobs;
+    int interrupts;         /* Ctrl-C presses seen while following jobs */
+    bool quit;              /* second Ctrl-C: stop waiting */
+} Ctl;
+
+typedef struct {
+    const char *name;
+    int (*run)(Ctl *ctl, int argc, char **argv);
+    const char *args;       /* synopsis after the name */
+    const char *help;
+} Command;
+
+static int sigpipe[2] = { -1, -1 };
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static void cliError(const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(1, 2);
+static void cliError(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* A library call failed: "virtsup: WHAT: <the library's message>". */
+static int libError(const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(1, 2);
+static int libError(const char *fmt, ...)
+{
+    va_list ap;
+    virErrorPtr err = virGetLastError();
+    fflush(stdout);
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, ": %s\n", err && err->message ? err->message : "unknown error");
+    return EXIT_FAIL;
+}
+
+static int usageError(const char *cmd, const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(2, 3);
+static int usageError(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, " (see '" PROG " help %s')\n", cmd);
+    else
+        fputs(" (see '" PROG " help')\n", stderr);
+    return EXIT_USAGE;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        cliError("out of memory");
+        exit(EXIT_FAIL);
+    }
+    return p;
+}
+
+static char *xasprintf(const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(1, 2);
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        cliError("out of memory");
+        exit(EXIT_FAIL);
+    }
+    return s;
+}
+
+static char *xstrdup(const char *s)
+{
+    return xasprintf("%s", s);
+}
+
+static double nowSec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Read a whole small file (XML, a batch file). Returns a NUL-terminated
+ * string, or NULL having printed why. */
+static char *readFile(const char *path, size_t max)
+{
+    VIR_AUTOCLOSE fd = -1;
+    struct stat st;
+    char *buf;
+    size_t len = 0;
+
+    if (STREQ(path, "-"))
+        fd = dup(STDIN_FILENO);
+    else
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        cliError("cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cliError("cannot read %s: %s", path, strerror(EISDIR));
+        return NULL;
+    }
+    buf = xcalloc(1, max + 1);
+    for (;;) {
+        ssize_t n = read(fd, buf + len, max + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            cliError("cannot read %s: %s", path, strerror(errno));
+            free(buf);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        len += n;
+        if (len > max) {
+            cliError("cannot read %s: larger than %zu bytes", path, max);
+            free(buf);
+            return NULL;
+        }
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Split "--flag" options from positional arguments of a command. Known
+ * flags are listed in @flags (NULL-terminated) and set in @set; an unknown
+ * one is a usage error. Positionals are packed to the front of argv.
+ * Returns the positional count, or -1 after a usage error. */
+static int splitArgs(const char *cmd, int argc, char **argv,
+                     const char *const *flags, bool *set)
+{
+    int npos = 0;
+    bool dashdash = false;
+
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!dashdash && STREQ(a, "--")) {
+            dashdash = true;
+            continue;
+        }
+        if (!dashdash && a[0] == '-' && a[1] == '-') {
+            size_t k;
+            for (k = 0; flags && flags[k]; k++) {
+                if (STREQ(a + 2, flags[k])) {
+                    set[k] = true;
+                    break;
+                }
+            }
+            if (!flags || !flags[k]) {
+                usageError(cmd, "%s: unknown option '%s'", cmd, a);
+                return -1;
+            }
+            continue;
+        }
+        argv[npos++] = argv[i];
+    }
+    return npos;
+}
+
+static int wantArgs(const char *cmd, int n, int min, int max)
+{
+    if (n < min)
+        return usageError(cmd, "%s: missing argument", cmd);
+    if (max >= 0 && n > max)
+        return usageError(cmd, "%s: too many arguments", cmd);
+    return 0;
+}
+
+static const char *domStateName(int state)
+{
+    switch ((virDomainState)state) {
+    case VIR_DOMAIN_NOSTATE: return "no state";
+    case VIR_DOMAIN_RUNNING: return "running";
+    case VIR_DOMAIN_BLOCKED: return "blocked";
+    case VIR_DOMAIN_PAUSED: return "paused";
+    case VIR_DOMAIN_SHUTDOWN: return "in shutdown";
+    case VIR_DOMAIN_SHUTOFF: return "shut off";
+    case VIR_DOMAIN_CRASHED: return "crashed";
+    case VIR_DOMAIN_PMSUSPENDED: return "pmsuspended";
+    }
+    return "unknown";
+}
+
+static const char *jobStateName(int state)
+{
+    switch ((virJobState)state) {
+    case VIR_JOB_RUNNING: return "running";
+    case VIR_JOB_COMPLETE: return "completed";
+    case VIR_JOB_FAILED: return "failed";
+    case VIR_JOB_CANCELLED: return "cancelled";
+    }
+    return "unknown";
+}
+
+static virDomainPtr lookupDomain(Ctl *ctl, const char *name)
+{
+    virDomainPtr dom = virDomainLookupByName(ctl->conn, name);
+    if (!dom)
+        libError("cannot find domain '%s'", name);
+    return dom;
+}
+
+static virNetworkPtr lookupNetwork(Ctl *ctl, const char *name)
+{
+    virNetworkPtr net = virNetworkLookupByName(ctl->conn, name);
+    if (!net)
+        libError("cannot find network '%s'", name);
+    return net;
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+/* "12.3 MiB" into @buf. */
+static const char *fmtBytes(char *buf, size_t len, unsigned long long b)
+{
+    static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    double v = b;
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < ARRAY_CARDINALITY(unit)) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%llu B", b);
+    else
+        snprintf(buf, len, "%.1f %s", v, unit[u]);
+    return buf;
+}
+
+static const char *fmtDuration(char *buf, size_t len, unsigned long long ms)
+{
+    unsigned long long s = (ms + 999) / 1000;
+    if (s >= 3600)
+        snprintf(buf, len, "%llu:%02llu:%02llu", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(buf, len, "%llu:%02llu", s / 60, s % 60);
+    return buf;
+}
+
+typedef struct {
+    unsigned int percent;
+    unsigned long long done, total, rate, remaining_ms, elapsed_ms;
+    char phase[48];
+    bool cancel_requested;
+    bool stalled;
+    int worker_pid;
+} Progress;
+
+/* Read a job's progress through virJobGetStats (fields may be absent). */
+static void getProgress(CliJob *cj, Progress *p)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0;
+
+    memset(p, 0, sizeof(*p));
+    if (virJobGetStats(cj->job, &params, &n, 0) < 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        virTypedParameterPtr f = &params[i];
+        if (STREQ(f->field, VIR_JOB_STATS_PERCENT) && f->type == VIR_TYPED_PARAM_UINT)
+            p->percent = f->value.ui;
+        else if (STREQ(f->field, VIR_JOB_STATS_DATA_PROCESSED) && f->type == VIR_TYPED_PARAM_ULLONG)
+            p->done = f->value.ul;
+        else if (STREQ(f->field, VIR_JOB_STATS_DATA_TOTAL) && f->type == VIR_TYPED_PARAM_ULLONG)
+            p->total = f->value.ul;
+        else if (STREQ(f->field, VIR_JOB_STATS_RATE) && f->type == VIR_TYPED_PARAM_ULLONG)
+            p->rate = f->value.ul;
+        else if (STREQ(f->field, VIR_JOB_STATS_TIME_REMAINING) && f->type == VIR_TYPED_PARAM_ULLONG)
+            p->remaining_ms = f->value.ul;
+        else if (STREQ(f->field, VIR_JOB_STATS_TIME_ELAPSED) && f->type == VIR_TYPED_PARAM_ULLONG)
+            p->elapsed_ms = f->value.ul;
+        else if (STREQ(f->field, VIR_JOB_STATS_CANCEL_REQUESTED) && f->type == VIR_TYPED_PARAM_BOOLEAN)
+            p->cancel_requested = f->value.b;
+        else if (STREQ(f->field, VIR_JOB_STATS_STALLED) && f->type == VIR_TYPED_PARAM_BOOLEAN)
+            p->stalled = f->value.b;
+        else if (STREQ(f->field, VIR_JOB_STATS_WORKER_PID) && f->type == VIR_TYPED_PARAM_INT)
+            p->worker_pid = f->value.i;
+        else if (STREQ(f->field, VIR_JOB_STATS_PHASE) && f->type == VIR_TYPED_PARAM_STRING &&
+                 f->value.s) {
+            /* The phase comes from the worker: keep printable ASCII only. */
+            size_t k = 0;
+            for (const char *s = f->value.s; *s && k + 1 < sizeof(p->phase); s++)
+                p->phase[k++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+            p->phase[k] = '\0';
+        } else if (STREQ(f->field, VIR_JOB_STATS_OPERATION) && f->type == VIR_TYPED_PARAM_STRING &&
+                   f->value.s && !cj->op) {
+            cj->op = xstrdup(f->value.s);
+        }
+    }
+    virTypedParamsFree(params, n);
+    if (p->percent > cj->percent)
+        cj->percent = p->percent;
+}
+
+/* One progress line (no newline) into @buf. */
+static void progressLine(char *buf, size_t len, CliJob *cj, const Progress *p)
+{
+    char done[32], total[32], rate[32], eta[32];
+    int n;
+
+    n = snprintf(buf, len, "job %llu %s: %3u%%", cj->id, cj->label, p->percent);
+    if (n < 0 || (size_t)n >= len)
+        return;
+    if (p->total)
+        n += snprintf(buf + n, len - n, "  %s/%s", fmtBytes(done, sizeof(done), p->done),
+                      fmtBytes(total, sizeof(total), p->total));
+    else if (p->done)
+        n += snprintf(buf + n, len - n, "  %s", fmtBytes(done, sizeof(done), p->done));
+    if ((size_t)n >= len)
+        return;
+    if (p->rate)
+        n += snprintf(buf + n, len - n, "  %s/s", fmtBytes(rate, sizeof(rate), p->rate));
+    if ((size_t)n >= len)
+        return;
+    n += snprintf(buf + n, len - n, "  ETA %s",
+                  p->remaining_ms ? fmtDuration(eta, sizeof(eta), p->remaining_ms) : "--:--");
+    if ((size_t)n >= len)
+        return;
+    if (p->cancel_requested)
+        n += snprintf(buf + n, len - n, "  cancelling");
+    else if (p->stalled)
+        n += snprintf(buf + n, len - n, "  stalled");
+    else if (p->phase[0])
+        n += snprintf(buf + n, len - n, "  %s", p->phase);
+}
+
+static int termWidth(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
+        return ws.ws_col;
+    return 80;
+}
+
+/* The final line of an ended job. */
+static void endLine(char *buf, size_t len, CliJob *cj)
+{
+    snprintf(buf, len, "job %llu %s: %s%s%s", cj->id, cj->label, jobStateName(cj->state),
+             cj->error ? ": " : "", cj->error ? cj->error : "");
+}
+
+/* ---- following jobs ---------------------------------------------------- */
+
+static void onSignal(int sig)
+{
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+    /* async-signal-safe: one write to a non-blocking pipe, nothing else */
+    if (write(sigpipe[1], &c, 1) < 0) {
+        /* the pipe is full: enough presses are already pending */
+    }
+    errno = saved;
+}
+
+static int sigpipeOpen(void)
+{
+    if (sigpipe[0] >= 0)
+        return 0;
+    if (pipe2(sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        cliError("cannot create a pipe for Ctrl-C: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Record how @cj ended and release its handle. */
+static void jobEnded(CliJob *cj)
+{
+    virJobInfo info;
+    virErrorPtr err;
+
+    virJobWait(cj->job, -1);
+    if (virJobGetInfo(cj->job, &info) == 0) {
+        cj->state = info.state;
+        if (info.percentComplete > cj->percent)
+            cj->percent = info.percentComplete;
+    } else {
+        cj->state = VIR_JOB_FAILED;
+    }
+    if ((err = virJobGetError(cj->job)) && err->message)
+        cj->error = xstrdup(err->message);
+    if (cj->state == VIR_JOB_COMPLETE)
+        cj->percent = 100;
+}
+
+/* Print the outcome of an ended job: a success line on stdout, or one
+ * error line on stderr. Returns the job's part of the exit status. */
+static int jobReport(Ctl *ctl, CliJob *cj)
+{
+    virDomainPtr dom = NULL;
+    virNetworkPtr net = NULL;
+    const char *name = cj->name;
+
+    if (cj->state == VIR_JOB_CANCELLED) {
+        cliError("%s: cancelled: %s", cj->what, cj->error ? cj->error : "cancelled by request");
+        return ctl->interrupts ? EXIT_CANCELLED : EXIT_FAIL;
+    }
+    if (cj->state != VIR_JOB_COMPLETE) {
+        cliError("%s failed: %s", cj->what, cj->error ? cj->error : "unknown error");
+        return EXIT_FAIL;
+    }
+    if (cj->kind == KIND_NET_CREATE || cj->kind == KIND_NET_START) {
+        if ((net = virJobGetNetwork(cj->job)))
+            name = virNetworkGetName(net);
+    } else if ((dom = virJobGetDomain(cj->job))) {
+        name = virDomainGetName(dom);
+    }
+    if (!name)
+        name = "?";
+    if (ctl->interrupts)
+        printf("Job %llu completed before the cancellation took effect\n", cj->id);
+    if (!ctl->quiet) {
+        switch (cj->kind) {
+        case KIND_SAVE: printf("Domain '%s' saved to %s\n", name, cj->file); break;
+        case KIND_RESTORE: printf("Domain '%s' restored from %s\n", name, cj->file); break;
+        case KIND_DUMP: printf("Domain '%s' dumped to %s\n", name, cj->file); break;
+        case KIND_CREATE: printf("Domain '%s' created from %s\n", name, cj->file); break;
+        case KIND_START: printf("Domain '%s' started\n", name); break;
+        case KIND_NET_CREATE: printf("Network '%s' created from %s\n", name, cj->file); break;
+        case KIND_NET_START: printf("Network '%s' started\n", name); break;
+        }
+    }
+    if (dom)
+        virDomainFree(dom);
+    if (net)
+        virNetworkFree(net);
+    return EXIT_OK;
+}
+
+/* Handle the bytes of the self-pipe: the first Ctrl-C cancels every job
+ * still running, the second makes the caller stop waiting. */
+static void handleInterrupts(Ctl *ctl, CliJob **jobs, size_t n)
+{
+    unsigned char buf[16];
+    ssize_t got;
+
+    while ((got = read(sigpipe[0], buf, sizeof(buf))) > 0) {
+        for (ssize_t k = 0; k < got; k++) {
+            ctl->interrupts++;
+            if (ctl->interrupts == 1) {
+                for (size_t i = 0; i < n; i++) {
+                    if (jobs[i]->reported)
+                        continue;
+                    if (virJobCancel(jobs[i]->job) < 0)
+                        libError("cannot cancel job %llu", jobs[i]->id);
+                }
+            } else if (!ctl->quit) {
+                /* Stop waiting: the caller closes the connection, which
+                 * cancels and reaps the jobs; a short grace period makes
+                 * that quick. */
+                for (size_t i = 0; i < n; i++)
+                    if (!jobs[i]->reported)
+                        virJobSetGracePeriod(jobs[i]->job, 1);
+                ctl->quit = true;
+            }
+        }
+    }
+}
+
+/* Follow @jobs until every one has ended (or a second Ctrl-C). Shows the
+ * progress as the output allows, reports each outcome. Returns the exit
+ * status: the worst of the jobs' (130 beats 1 beats 0). */
+static int followJobs(Ctl *ctl, CliJob **jobs, size_t n)
+{
+    struct sigaction sa = { .sa_handler = onSignal }, old_int;
+    struct pollfd *pfd = xcalloc(n + 1, sizeof(*pfd));
+    size_t drawn = 0;           /* lines of the live display on screen */
+    int ret = EXIT_OK;
+    bool any_left = true;
+    char line[512];
+    int width = ctl->tty ? termWidth() : (int)sizeof(line) - 1;
+    bool cancel_noted = false;
+
+    if (sigpipeOpen() < 0) {
+        free(pfd);
+        return EXIT_FAIL;
+    }
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+
+    if (!ctl->quiet && !ctl->tty) {
+        for (size_t i = 0; i < n; i++) {
+            jobs[i]->plain_at = nowSec();
+            printf("job %llu %s: started\n", jobs[i]->id, jobs[i]->label);
+        }
+        fflush(stdout);
+    }
+
+    while (any_left && !ctl->quit) {
+        size_t npfd = 0;
+        pfd[npfd++] = (struct pollfd){ .fd = sigpipe[0], .events = POLLIN };
+        for (size_t i = 0; i < n; i++)
+            if (!jobs[i]->reported)
+                pfd[npfd++] = (struct pollfd){ .fd = virJobGetFD(jobs[i]->job), .events = POLLIN };
+
+        if (poll(pfd, npfd, ctl->tty ? 150 : 200) < 0 && errno != EINTR) {
+            cliError("cannot wait for the jobs: %s", strerror(errno));
+            ret = EXIT_FAIL;
+            break;
+        }
+        handleInterrupts(ctl, jobs, n);
+        if (ctl->interrupts && !cancel_noted && !ctl->quiet) {
+            if (ctl->tty && drawn) {
+                /* the note goes above the live lines, redrawn below it */
+                if (drawn > 1)
+                    printf("\033[%zuA", drawn - 1);
+                printf("\r\033[J");
+            }
+            printf("cancelling (press Ctrl-C again to stop waiting)\033[K\n");
+            if (!ctl->tty)
+                fflush(stdout);
+            drawn = 0;
+        }
+        if (ctl->interrupts)
+            cancel_noted = true;
+
+        /* Collect the jobs that ended. */
+        any_left = false;
+        for (size_t i = 0; i < n; i++) {
+            CliJob *cj = jobs[i];
+            virJobInfo info;
+            if (cj->reported)
+                continue;
+            if (virJobGetInfo(cj->job, &info) == 0 && info.state != VIR_JOB_RUNNING)
+                jobEnded(cj);
+            else
+                any_left = true;
+        }
+
+        if (ctl->quiet)
+            goto report;
+
+        if (ctl->tty) {
+            /* Redraw: back to the first live line, one line per job. */
+            if (drawn > 1)
+                printf("\033[%zuA", drawn - 1);
+            if (drawn)
+                printf("\r");
+            drawn = 0;
+            for (size_t i = 0; i < n; i++) {
+                CliJob *cj = jobs[i];
+                if (cj->reported)
+                    continue;
+                if (cj->state != VIR_JOB_RUNNING || !cj->job) {
+                    endLine(line, sizeof(line), cj);
+                } else {
+                    Progress p;
+                    getProgress(cj, &p);
+                    progressLine(line, sizeof(line), cj, &p);
+                }
+                if ((int)strlen(line) > width - 1)
+                    line[width - 1] = '\0';
+                if (drawn)
+                    printf("\n");
+                printf("\r%s\033[K", line);
+                drawn++;
+            }
+            /* Ended jobs leave the live area: their final line stays. */
+            bool all_ended = true;
+            for (size_t i = 0; i < n; i++)
+                if (!jobs[i]->reported && jobs[i]->state == VIR_JOB_RUNNING)
+                    all_ended = false;
+            if (all_ended && drawn) {
+                printf("\n");
+                drawn = 0;
+            }
+            fflush(stdout);
+        } else {
+            double now = nowSec();
+            for (size_t i = 0; i < n; i++) {
+                CliJob *cj = jobs[i];
+                if (cj->reported)
+                    continue;
+                if (cj->state != VIR_JOB_RUNNING) {
+                    endLine(line, sizeof(line), cj);
+                    printf("%s\n", line);
+                    continue;
+                }
+                Progress p;
+                getProgress(cj, &p);
+                /* every 10 % or every second, whichever is less often */
+                if (p.percent >= cj->plain_pct + 10 && now - cj->plain_at >= 1.0) {
+                    progressLine(line, sizeof(line), cj, &p);
+                    printf("%s\n", line);
+                    cj->plain_pct = p.percent - p.percent % 10;
+                    cj->plain_at = now;
+                }
+            }
+            fflush(stdout);
+        }
+
+     report:
+        for (size_t i = 0; i < n; i++) {
+            CliJob *cj = jobs[i];
+            int r;
+            if (cj->reported || cj->state == VIR_JOB_RUNNING)
+                continue;
+            if (ctl->tty && drawn && !ctl->quiet)
+                continue;   /* still in the live area: reported when it is left */
+            r = jobReport(ctl, cj);
+            if (r == EXIT_CANCELLED || (r == EXIT_FAIL && ret == EXIT_OK))
+                ret = r;
+            cj->reported = true;
+            if (ctl->verbose && !ctl->quiet)
+                printf("job %llu: %s\n", cj->id, jobStateName(cj->state));
+            virJobDestroy(cj->job);
+            cj->job = NULL;
+        }
+    }
+
+    if (ctl->tty && drawn)
+        printf("\n");
+    if (ctl->quit) {
+        cliError("interrupted again: not waiting for the cancelled jobs (they are killed and reaped at exit)");
+        ret = EXIT_CANCELLED;
+    }
+    fflush(stdout);
+    sigaction(SIGINT, &old_int, NULL);
+    free(pfd);
+    return ret;
+}
+
+/* Remember a job the library just started. Takes ownership of the strings. */
+static CliJob *addJob(Ctl *ctl, virJobPtr job, JobKind kind, char *label, char *what,
+                      const char *name, const char *file)
+{
+    CliJob *cj = xcalloc(1, sizeof(*cj));
+    CliJob **grown = reallocarray(ctl->jobs, ctl->njobs + 1, sizeof(*grown));
+
+    if (!grown) {
+        cliError("out of memory");
+        exit(EXIT_FAIL);
+    }
+    ctl->jobs = grown;
+    cj->job = job;
+    cj->id = virJobGetID(job);
+    cj->kind = kind;
+    cj->label = label;
+    cj->what = what;
+    cj->name = name ? xstrdup(name) : NULL;
+    cj->file = file ? xstrdup(file) : NULL;
+    cj->state = VIR_JOB_RUNNING;
+    ctl->jobs[ctl->njobs++] = cj;
+    if (ctl->verbose && !ctl->quiet) {
+        Progress p;
+        getProgress(cj, &p);
+        printf("job %llu started: %s (%s)\n", cj->id, what, cj->op ? cj->op : "?");
+    }
+    return cj;
+}
+
+/* Follow every job not yet reported (those started with --async). */
+static int followPending(Ctl *ctl)
+{
+    CliJob **pending = xcalloc(ctl->njobs, sizeof(*pending));
+    size_t n = 0;
+    int ret = EXIT_OK;
+
+    for (size_t i = 0; i < ctl->njobs; i++)
+        if (!ctl->jobs[i]->reported)
+            pending[n++] = ctl->jobs[i];
+    if (n)
+        ret = followJobs(ctl, pending, n);
+    free(pending);
+    return ret;
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static int cmdList(Ctl *ctl, int argc, char **argv)
+{
+    static const char *const flags[] = { "all", NULL };
+    bool set[1] = { false };
+    virDomainPtr *doms = NULL;
+    int n;
+
+    if ((argc = splitArgs("list", argc, argv, flags, set)) < 0 || wantArgs("list", argc, 0, 0))
+        return EXIT_USAGE;
+    n = virConnectListAllDomains(ctl->conn, &doms,
+                                 set[0] ? 0 : VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0)
+        return libError("cannot list domains");
+    printf(" %-20s %-10s %-10s %s\n", "Name", "State", "Memory", "vCPUs");
+    printf("------------------------------------------------------\n");
+    for (int i = 0; i < n; i++) {
+        virDomainInfo info = { 0 };
+        char mem[32] = "-";
+        if (virDomainGetInfo(doms[i], &info) == 0)
+            fmtBytes(mem, sizeof(mem), (unsigned long long)info.memory * 1024);
+        printf(" %-20s %-10s %-10s %u\n", virDomainGetName(doms[i]),
+               domStateName(info.state), mem, info.nrVirtCpu);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return EXIT_OK;
+}
+
+static int cmdDominfo(Ctl *ctl, int argc, char **argv)
+{
+    virDomainPtr dom;
+    virDomainInfo info;
+    virDomainJobInfo job;
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+    if ((argc = splitArgs("dominfo", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("dominfo", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(dom = lookupDomain(ctl, argv[0])))
+        return EXIT_FAIL;
+    if (virDomainGetInfo(dom, &info) < 0) {
+        libError("cannot get the information of domain '%s'", argv[0]);
+        virDomainFree(dom);
+        return EXIT_FAIL;
+    }
+    virDomainGetUUIDString(dom, uuid);
+    printf("%-15s %s\n", "Name:", virDomainGetName(dom));
+    printf("%-15s %s\n", "UUID:", uuid);
+    printf("%-15s %s\n", "State:", domStateName(info.state));
+    printf("%-15s %u\n", "CPU(s):", info.nrVirtCpu);
+    printf("%-15s %lu KiB\n", "Max memory:", info.maxMem);
+    printf("%-15s %lu KiB\n", "Used memory:", info.memory);
+    if (virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE)
+        printf("%-15s %s\n", "Active job:", "yes");
+    virDomainFree(dom);
+    return EXIT_OK;
+}
+
+static int cmdDumpxml(Ctl *ctl, int argc, char **argv)
+{
+    virDomainPtr dom;
+    char *xml;
+
+    if ((argc = splitArgs("dumpxml", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("dumpxml", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(dom = lookupDomain(ctl, argv[0])))
+        return EXIT_FAIL;
+    xml = virDomainGetXMLDesc(dom, 0);
+    virDomainFree(dom);
+    if (!xml)
+        return libError("cannot get the XML of domain '%s'", argv[0]);
+    fputs(xml, stdout);
+    if (*xml && xml[strlen(xml) - 1] != '\n')
+        putchar('\n');
+    free(xml);
+    return EXIT_OK;
+}
+
+static int cmdDefine(Ctl *ctl, int argc, char **argv)
+{
+    VIR_AUTOFREE(char *) xml = NULL;
+    virDomainPtr dom;
+
+    if ((argc = splitArgs("define", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("define", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(xml = readFile(argv[0], XML_FILE_MAX)))
+        return EXIT_FAIL;
+    if (!(dom = virDomainDefineXML(ctl->conn, xml)))
+        return libError("cannot define a domain from %s", argv[0]);
+    if (!ctl->quiet)
+        printf("Domain '%s' defined from %s\n", virDomainGetName(dom), argv[0]);
+    virDomainFree(dom);
+    return EXIT_OK;
+}
+
+static int cmdUndefine(Ctl *ctl, int argc, char **argv)
+{
+    virDomainPtr dom;
+    int ret = EXIT_OK;
+
+    if ((argc = splitArgs("undefine", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("undefine", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(dom = lookupDomain(ctl, argv[0])))
+        return EXIT_FAIL;
+    if (virDomainUndefine(dom) < 0)
+        ret = libError("cannot undefine domain '%s'", argv[0]);
+    else if (!ctl->quiet)
+        printf("Domain '%s' has been undefined\n", argv[0]);
+    virDomainFree(dom);
+    return ret;
+}
+
+static int cmdDestroy(Ctl *ctl, int argc, char **argv)
+{
+    virDomainPtr dom;
+    int ret = EXIT_OK;
+
+    if ((argc = splitArgs("destroy", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("destroy", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(dom = lookupDomain(ctl, argv[0])))
+        return EXIT_FAIL;
+    if (virDomainDestroy(dom) < 0)
+        ret = libError("cannot destroy domain '%s'", argv[0]);
+    else if (!ctl->quiet)
+        printf("Domain '%s' destroyed\n", argv[0]);
+    virDomainFree(dom);
+    return ret;
+}
+
+/* Start one job per group of @per positional arguments (several only with
+ * --async); @start starts one and returns its CliJob or NULL (error
+ * printed). Without --async the job is followed at once. */
+typedef CliJob *(*JobStarter)(Ctl *ctl, char **args, unsigned int flags);
+
+static int runJobs(Ctl *ctl, const char *cmd, int argc, char **argv, int per,
+                   const char *const *flags, bool *set, size_t async_idx,
+                   unsigned int jobflags, JobStarter start)
+{
+    bool async;
+    int ret = EXIT_OK;
+
+    if ((argc = splitArgs(cmd, argc, argv, flags, set)) < 0)
+        return EXIT_USAGE;
+    async = set[async_idx];
+    if (argc < per)
+        return usageError(cmd, "%s: missing argument", cmd);
+    if (argc % per != 0 || (!async && argc > per))
+        return usageError(cmd, argc > per && argc % per == 0 ?
+                          "%s: several targets need --async" : "%s: wrong number of arguments",
+                          cmd);
+    for (int i = 0; i < argc; i += per) {
+        CliJob *cj = start(ctl, argv + i, jobflags);
+        if (!cj) {
+            ret = EXIT_FAIL;
+            break;
+        }
+        if (!async) {
+            CliJob *one[1] = { cj };
+            return followJobs(ctl, one, 1);
+        }
+    }
+    return ret;
+}
+
+static const char *const asyncOnly[] = { "async", NULL };
+
+static CliJob *startSave(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
+{
+    virDomainPtr dom = lookupDomain(ctl, a[0]);
+    virJobPtr job;
+    if (!dom)
+        return NULL;
+    job = virDomainSaveJob(dom, a[1]);
+    virDomainFree(dom);
+    if (!job) {
+        libError("cannot save domain '%s' to %s", a[0], a[1]);
+        return NULL;
+    }
+    return addJob(ctl, job, KIND_SAVE, xasprintf("save %s -> %s", a[0], a[1]),
+                  xasprintf("save of domain '%s' to %s", a[0], a[1]), a[0], a[1]);
+}
+
+static int cmdSave(Ctl *ctl, int argc, char **argv)
+{
+    bool set[1] = { false };
+    return runJobs(ctl, "save", argc, argv, 2, asyncOnly, set, 0, 0, startSave);
+}
+
+static CliJob *startRestore(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
+{
+    virJobPtr job = virDomainRestoreJob(ctl->conn, a[0]);
+    if (!job) {
+        libError("cannot restore a domain from %s", a[0]);
+        return NULL;
+    }
+    return addJob(ctl, job, KIND_RESTORE, xasprintf("restore <- %s", a[0]),
+                  xasprintf("restore from %s", a[0]), NULL, a[0]);
+}
+
+static int cmdRestore(Ctl *ctl, int argc, char **argv)
+{
+    bool set[1] = { false };
+    return runJobs(ctl, "restore", argc, argv, 1, asyncOnly, set, 0, 0, startRestore);
+}
+
+static CliJob *startDump(Ctl *ctl, char **a, unsigned int flags)
+{
+    virDomainPtr dom = lookupDomain(ctl, a[0]);
+    virJobPtr job;
+    if (!dom)
+        return NULL;
+    job = virDomainDumpCoreJob(dom, a[1], (int)flags);
+    virDomainFree(dom);
+    if (!job) {
+        libError("cannot dump domain '%s' to %s", a[0], a[1]);
+        return NULL;
+    }
+    return addJob(ctl, job, KIND_DUMP, xasprintf("dump %s -> %s", a[0], a[1]),
+                  xasprintf("core dump of domain '%s' to %s", a[0], a[1]), a[0], a[1]);
+}
+
+static int cmdDump(Ctl *ctl, int argc, char **argv)
+{
+    static const char *const flags[] = { "async", "crash", "live", NULL };
+    bool set[3] = { false, false, false };
+    unsigned int jf = 0;
+
+    /* The dump flags must be known before the jobs start: look first. */
+    for (int i = 0; i < argc && STRNEQ(argv[i], "--"); i++) {
+        if (STREQ(argv[i], "--crash"))
+            jf |= VIR_DUMP_CRASH;
+        else if (STREQ(argv[i], "--live"))
+            jf |= VIR_DUMP_LIVE;
+    }
+    return runJobs(ctl, "dump", argc, argv, 2, flags, set, 0, jf, startDump);
+}
+
+static CliJob *startCreate(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
+{
+    VIR_AUTOFREE(char *) xml = readFile(a[0], XML_FILE_MAX);
+    virJobPtr job;
+    if (!xml)
+        return NULL;
+    if (!(job = virDomainCreateLinuxJob(ctl->conn, xml, 0))) {
+        libError("cannot create a domain from %s", a[0]);
+        return NULL;
+    }
+    return addJob(ctl, job, KIND_CREATE, xasprintf("create <- %s", a[0]),
+                  xasprintf("creation of a domain from %s", a[0]), NULL, a[0]);
+}
+
+static int cmdCreate(Ctl *ctl, int argc, char **argv)
+{
+    bool set[1] = { false };
+    return runJobs(ctl, "create", argc, argv, 1, asyncOnly, set, 0, 0, startCreate);
+}
+
+static CliJob *startStart(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
+{
+    virDomainPtr dom = lookupDomain(ctl, a[0]);
+    virJobPtr job;
+    if (!dom)
+        return NULL;
+    job = virDomainCreateJob(dom, 0);
+    virDomainFree(dom);
+    if (!job) {
+        libError("cannot start domain '%s'", a[0]);
+        return NULL;
+    }
+    return addJob(ctl, job, KIND_START, xasprintf("start %s", a[0]),
+                  xasprintf("start of domain '%s'", a[0]), a[0], NULL);
+}
+
+static int cmdStart(Ctl *ctl, int argc, char **argv)
+{
+    bool set[1] = { false };
+    return runJobs(ctl, "start", argc, argv, 1, asyncOnly, set, 0, 0, startStart);
+}
+
+static int cmdNetList(Ctl *ctl, int argc, char **argv)
+{
+    static const char *const flags[] = { "all", NULL };
+    bool set[1] = { false };
+    virNetworkPtr *nets = NULL;
+    int n;
+
+    if ((argc = splitArgs("net-list", argc, argv, flags, set)) < 0 ||
+        wantArgs("net-list", argc, 0, 0))
+        return EXIT_USAGE;
+    n = virConnectListAllNetworks(ctl->conn, &nets,
+                                  set[0] ? 0 : VIR_CONNECT_LIST_NETWORKS_ACTIVE);
+    if (n < 0)
+        return libError("cannot list networks");
+    printf(" %-20s %-10s %s\n", "Name", "State", "UUID");
+    printf("------------------------------------------------------------------\n");
+    for (int i = 0; i < n; i++) {
+        char uuid[VIR_UUID_STRING_BUFLEN] = "";
+        virNetworkGetUUIDString(nets[i], uuid);
+        printf(" %-20s %-10s %s\n", virNetworkGetName(nets[i]),
+               virNetworkIsActive(nets[i]) == 1 ? "active" : "inactive", uuid);
+        virNetworkFree(nets[i]);
+    }
+    free(nets);
+    return EXIT_OK;
+}
+
+static CliJob *startNetCreate(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
+{
+    VIR_AUTOFREE(char *) xml = readFile(a[0], XML_FILE_MAX);
+    virJobPtr job;
+    if (!xml)
+        return NULL;
+    if (!(job = virNetworkCreateXMLJob(ctl->conn, xml))) {
+        libError("cannot create a network from %s", a[0]);
+        return NULL;
+    }
+    return addJob(ctl, job, KIND_NET_CREATE, xasprintf("net-create <- %s", a[0]),
+                  xasprintf("creation of a network from %s", a[0]), NULL, a[0]);
+}
+
+static int cmdNetCreate(Ctl *ctl, int argc, char **argv)
+{
+    bool set[1] = { false };
+    return runJobs(ctl, "net-create", argc, argv, 1, asyncOnly, set, 0, 0, startNetCreate);
+}
+
+static CliJob *startNetStart(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
+{
+    virNetworkPtr net = lookupNetwork(ctl, a[0]);
+    virJobPtr job;
+    if (!net)
+        return NULL;
+    job = virNetworkCreateJob(net);
+    virNetworkFree(net);
+    if (!job) {
+        libError("cannot start network '%s'", a[0]);
+        return NULL;
+    }
+    return addJob(ctl, job, KIND_NET_START, xasprintf("net-start %s", a[0]),
+                  xasprintf("start of network '%s'", a[0]), a[0], NULL);
+}
+
+static int cmdNetStart(Ctl *ctl, int argc, char **argv)
+{
+    bool set[1] = { false };
+    return runJobs(ctl, "net-start", argc, argv, 1, asyncOnly, set, 0, 0, startNetStart);
+}
+
+static int cmdNetDestroy(Ctl *ctl, int argc, char **argv)
+{
+    virNetworkPtr net;
+    int ret = EXIT_OK;
+
+    if ((argc = splitArgs("net-destroy", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("net-destroy", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(net = lookupNetwork(ctl, argv[0])))
+        return EXIT_FAIL;
+    if (virNetworkDestroy(net) < 0)
+        ret = libError("cannot destroy network '%s'", argv[0]);
+    else if (!ctl->quiet)
+        printf("Network '%s' destroyed\n", argv[0]);
+    virNetworkFree(net);
+    return ret;
+}
+
+static int cmdJobs(Ctl *ctl, int argc, char **argv)
+{
+    if ((argc = splitArgs("jobs", argc, argv, NULL, NULL)) < 0 || wantArgs("jobs", argc, 0, 0))
+        return EXIT_USAGE;
+    if (ctl->njobs == 0) {
+        printf("no jobs\n");
+        return EXIT_OK;
+    }
+    printf(" %-5s %-34s %-10s %4s  %s\n", "Job", "What", "State", "%", "Error");
+    printf("--------------------------------------------------------------------\n");
+    for (size_t i = 0; i < ctl->njobs; i++) {
+        CliJob *cj = ctl->jobs[i];
+        int state = cj->state;
+        if (cj->job && !cj->reported) {
+            virJobInfo info;
+            Progress p;
+            getProgress(cj, &p);
+            if (virJobGetInfo(cj->job, &info) == 0)
+                state = info.state;
+        }
+        printf(" %-5llu %-34s %-10s %3u%%  %s\n", cj->id, cj->label, jobStateName(state),
+               cj->percent, cj->error ? cj->error : "");
+    }
+    return EXIT_OK;
+}
+
+static int cmdHelp(Ctl *ctl, int argc, char **argv);
+
+static const Command commands[] = {
+    { "list", cmdList, "[--all]", "list the running domains (--all: also the shut-off ones)" },
+    { "dominfo", cmdDominfo, "DOMAIN", "show a domain's state, memory and vCPUs" },
+    { "dumpxml", cmdDumpxml, "DOMAIN", "print a domain's XML description" },
+    { "define", cmdDefine, "FILE", "define a persistent domain from an XML file" },
+    { "undefine", cmdUndefine, "DOMAIN", "remove a domain's definition" },
+    { "start", cmdStart, "[--async] DOMAIN...", "start (boot) a shut-off domain, as a job" },
+    { "create", cmdCreate, "[--async] FILE...", "create and boot a transient domain from XML, as a job" },
+    { "destroy", cmdDestroy, "DOMAIN", "stop a domain at once" },
+    { "save", cmdSave, "[--async] DOMAIN FILE [DOMAIN FILE]...",
+      "save a running domain's state to FILE and stop it, as a job" },
+    { "restore", cmdRestore, "[--async] FILE...", "restore a domain from a saved image, as a job" },
+    { "dump", cmdDump, "[--crash] [--live] [--async] DOMAIN FILE [DOMAIN FILE]...",
+      "write an ELF core dump of a domain's memory, as a job" },
+    { "net-list", cmdNetList, "[--all]", "list the active networks (--all: also inactive)" },
+    { "net-create", cmdNetCreate, "[--async] FILE...", "create a transient network from XML, as a job" },
+    { "net-start", cmdNetStart, "[--async] NETWORK...", "start an inactive network, as a job" },
+    { "net-destroy", cmdNetDestroy, "NETWORK", "stop a network" },
+    { "jobs", cmdJobs, "", "list the jobs this virtsup process started (e.g. in a batch)" },
+    { "help", cmdHelp, "[COMMAND]", "list the commands, or describe one" },
+};
+
+static const Command *findCommand(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_CARDINALITY(commands); i++)
+        if (STREQ(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: " PROG " [-c URI] [-q|--quiet] [-v|--verbose] COMMAND [ARGS] [\\; COMMAND [ARGS]]...\n"
+            "       " PROG " [-c URI] [-q] [-v] --batch FILE\n"
+            "       " PROG " --help | --version\n"
+            "\n"
+            "Options:\n"
+            "  -c, --connect URI   connection URI (default " DEFAULT_URI ")\n"
+            "  -q, --quiet         no progress and no informational output\n"
+            "  -v, --verbose       also job ids, operations and outcomes\n"
+            "  -b, --batch FILE    run the commands of FILE (one a line; - for stdin)\n"
+            "  -h, --help          this help\n"
+            "  -V, --version       print the version\n"
+            "\n"
+            "Commands (one connection for all of them; a ';' argument separates them):\n");
+    for (size_t i = 0; i < ARRAY_CARDINALITY(commands); i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\nExit status: 0 success, 1 failure, 2 usage error, 130 cancelled by Ctrl-C.\n"
+                 "See virtsup(1).\n");
+}
+
+static int cmdHelp(Ctl *ctl ATTRIBUTE_UNUSED, int argc, char **argv)
+{
+    const Command *c;
+
+    if ((argc = splitArgs("help", argc, argv, NULL, NULL)) < 0 || wantArgs("help", argc, 0, 1))
+        return EXIT_USAGE;
+    if (argc == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!(c = findCommand(argv[0])))
+        return usageError(NULL, "help: unknown command '%s'", argv[0]);
+    printf("Usage: " PROG " %s %s\n\n  %s\n", c->name, c->args, c->help);
+    if (c->args[0] && strstr(c->args, "--async"))
+        printf("\n  --async    start one job per target and follow them together;\n"
+               "             in a batch, the jobs are followed at its end\n");
+    return EXIT_OK;
+}
+
+/* ---- running commands -------------------------------------------------- */
+
+/* Run one command. The connection is opened on the first command that
+ * needs it (help needs none). */
+static int runCommand(Ctl *ctl, int argc, char **argv)
+{
+    const Command *c;
+
+    if (argc == 0)
+        return EXIT_OK;
+    if (!(c = findCommand(argv[0])))
+        return usageError(NULL, "unknown command '%s'", argv[0]);
+    if (c->run != cmdHelp && !ctl->conn) {
+        if (!(ctl->conn = virConnectOpen(ctl->uri)))
+            return libError("cannot connect to %s", ctl->uri);
+        if (ctl->verbose && !ctl->quiet)
+            printf("connected to %s\n", ctl->uri);
+    }
+    return c->run(ctl, argc - 1, argv + 1);
+}
+
+/* Run a list of words holding commands separated by ";" words (a word may
+ * also end in ';'). Stops at the first failing command; the jobs started
+ * with --async are followed at the end. */
+static int runWords(Ctl *ctl, int argc, char **argv)
+{
+    int start = 0, ret = EXIT_OK;
+
+    for (int i = 0; i <= argc && ret == EXIT_OK; i++) {
+        if (i < argc && STRNEQ(argv[i], ";"))
+            continue;
+        ret = runCommand(ctl, i - start, argv + start);
+        start = i + 1;
+    }
+    if (ret == EXIT_OK || ret == EXIT_FAIL) {
+        int r = followPending(ctl);
+        if (r != EXIT_OK)
+            ret = r == EXIT_CANCELLED || ret == EXIT_OK ? r : ret;
+    }
+    return ret;
+}
+
+/* Split a batch file into words: blanks separate, single or double quotes
+ * group, '#' starts a comment, a line end ends a command. */
+static int runBatch(Ctl *ctl, const char *path)
+{
+    VIR_AUTOFREE(char *) text = readFile(path, BATCH_FILE_MAX);
+    char **words;
+    size_t nwords = 0;
+    char *r, *w;
+    int ret;
+
+    if (!text)
+        return EXIT_FAIL;
+    words = xcalloc(strlen(text) + 2, sizeof(*words));
+    r = w = text;
+    while (*r) {
+        while (*r == ' ' || *r == '\t' || *r == '\r')
+            r++;
+        if (!*r)
+            break;
+        if (*r == '#') {
+            while (*r && *r != '\n')
+                r++;
+            continue;
+        }
+        if (*r == '\n' || *r == ';') {
+            static char sep[] = ";";
+            words[nwords++] = sep;
+            r++;
+            continue;
+        }
+        w = r;
+        words[nwords++] = w;
+        while (*r && *r != ' ' && *r != '\t' && *r != '\r' && *r != '\n' && *r != ';') {
+            if (*r == '\'' || *r == '"') {
+                char q = *r++;
+                while (*r && *r != q)
+                    *w++ = *r++;
+                if (*r != q) {
+                    free(words);
+                    return usageError(NULL, "%s: unterminated quote", path);
+                }
+                r++;
+            } else {
+                *w++ = *r++;
+            }
+        }
+        /* the terminator may be the next word's start: keep it readable */
+        char end = *r;
+        *w = '\0';
+        if (end == '\n' || end == ';') {
+            static char sep2[] = ";";
+            words[nwords++] = sep2;
+        }
+        if (end)
+            r++;
+    }
+    ret = runWords(ctl, (int)nwords, words);
+    free(words);
+    return ret;
+}
+
+static void freeJobs(Ctl *ctl)
+{
+    for (size_t i = 0; i < ctl->njobs; i++) {
+        CliJob *cj = ctl->jobs[i];
+        /* after virConnectClose every job has ended */
+        if (cj->job)
+            virJobDestroy(cj->job);
+        free(cj->label);
+        free(cj->what);
+        free(cj->name);
+        free(cj->file);
+        free(cj->op);
+        free(cj->error);
+        free(cj);
+    }
+    free(ctl->jobs);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "connect", required_argument, NULL, 'c' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "batch", required_argument, NULL, 'b' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    Ctl ctl = { .uri = DEFAULT_URI };
+    const char *batch = NULL;
+    int opt, ret;
+
+    /* '+': stop at the command, its options are its own. */
+    while ((opt = getopt_long(argc, argv, "+c:qvb:hV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': ctl.uri = optarg; break;
+        case 'q': ctl.quiet = true; break;
+        case 'v': ctl.verbose = true; break;
+        case 'b': batch = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        case 'V': {
+            unsigned long v = 0;
+            virGetVersion(&v);
+            printf(PROG " %s (libvirtsup %lu.%lu.%lu)\n", VIRTSUP_VERSION,
+                   v / 1000000, v / 1000 % 1000, v % 1000);
+            return EXIT_OK;
+        }
+        default:
+            fputs("Try '" PROG " --help'.\n", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (!batch && optind >= argc)
+        return usageError(NULL, "no command given");
+    if (batch && optind < argc)
+        return usageError(NULL, "--batch takes no command on the command line");
+    ctl.tty = isatty(STDOUT_FILENO) == 1;
+
+    if (batch)
+        ret = runBatch(&ctl, batch);
+    else
+        ret = runWords(&ctl, argc - optind, argv + optind);
+
+    fflush(stdout);
+    /* Closing the connection cancels and reaps any job still running (after
+     * a second Ctrl-C); a job handle must be destroyed after its end. */
+    if (ctl.conn)
+        virConnectClose(ctl.conn);
+    freeJobs(&ctl);
+    if (sigpipe[0] >= 0) {
+        close(sigpipe[0]);
+        close(sigpipe[1]);
+    }
+    return ret;
+}
