@@ -248,6 +248,49 @@ static void testNetworks(void **state)
                 drvLastCode() == VIR_ERR_CONFIG_UNSUPPORTED);
 }
 
+/* The XML the library writes is the XML the worker reads: defining it
+ * again gives the same definition. */
+static void testXMLRoundTrip(void **state)
+{
+    (void)state;
+    virDomainPtr dom = drvDefine(conn, "rt", 3072,
+                                 "<test:fault op='save,dump' at='20' action='abort'/>"
+                                 "<test:fault op='create' at='90' action='hang'/>"
+                                 "<test:rate bytes-per-second='123456'/>");
+    char *xml = virDomainGetXMLDesc(dom, 0), *again;
+
+    assert_non_null(xml);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+    dom = virDomainDefineXML(conn, xml);
+    if (!dom)
+        fail_msg("redefine: %s\n%s", virGetLastErrorMessage(), xml);
+    again = virDomainGetXMLDesc(dom, 0);
+    assert_string_equal(again, xml);
+    free(again);
+    free(xml);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+
+    virNetworkPtr net = virNetworkLookupByName(conn, "default");
+    xml = virNetworkGetXMLDesc(net, 0);
+    virNetworkFree(net);
+    virConnectPtr c = virConnectOpen("test:///default");
+    net = virNetworkLookupByName(c, "default");
+    assert_int_equal(virNetworkDestroy(net), 0);
+    assert_int_equal(virNetworkUndefine(net), 0);
+    virNetworkFree(net);
+    net = virNetworkDefineXML(c, xml);
+    if (!net)
+        fail_msg("redefine network: %s\n%s", virGetLastErrorMessage(), xml);
+    again = virNetworkGetXMLDesc(net, 0);
+    assert_string_equal(again, xml);
+    free(again);
+    free(xml);
+    virNetworkFree(net);
+    assert_int_equal(virConnectClose(c), 0);
+}
+
 static void testHostileXML(void **state)
 {
     (void)state;
@@ -543,6 +586,7 @@ int main(void)
         cmocka_unit_test(testDump),
         cmocka_unit_test(testCreate),
         cmocka_unit_test(testNetworks),
+        cmocka_unit_test(testXMLRoundTrip),
         cmocka_unit_test(testHostileXML),
         cmocka_unit_test(testBadPaths),
         cmocka_unit_test(testOneJobAndAbort),
