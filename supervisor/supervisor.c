@@ -25,6 +25,7 @@
 
 #define VIR_FROM_THIS VIR_FROM_JOB
 #include "supervisor/job-priv.h"
+#include "shm/gc.h"
 #include "util/viralloc.h"
 #include "util/virerror.h"
 
@@ -833,6 +834,7 @@ static int supStartLocked(void)
         return -1;
     if (!(rundir = virShmRunDir(true)))
         return -1;
+    (void)virShmRunDirGC(rundir); /* DESIGN.md: the next supervisor removes stale segments */
     sup.seg = virShmSegmentCreate(rundir, VIR_SHM_DEFAULT_SLOTS);
     free(rundir);
     if (!sup.seg)
