@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# virtsup, the command-line client, through a pipe and through a
+# pseudo-terminal (script(1) from util-linux): progress output shape, Ctrl-C
+# cancel (exit 130, CANCELLED, no file left), a second Ctrl-C, --async with
+# a crashing worker, batches, exit codes and the one-line error messages.
+set -euo pipefail
+
+B=${B:-build}
+V=$(cd "$B" && pwd)/virtsup
+[ -x "$V" ] || { echo "missing $V: run make first"; exit 1; }
+command -v script >/dev/null || { echo "script(1) from util-linux is not installed"; exit 77; }
+[ -n "${VIRTSUP_WORKER:-}" ] || export VIRTSUP_WORKER=$(cd "$B" && pwd)/virtsup-worker
+
+T=$(mktemp -d)
+export VIRTSUP_RUNDIR=$T/run
+mkdir -m 0700 "$VIRTSUP_RUNDIR"
+bg=()
+cleanup() {
+    for p in "${bg[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    exec 3>&- 2>/dev/null || true
+    rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T"
+
+failures=0
+pass() { echo "ok: $1"; }
+fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+check() {
+    local desc=$1
+    shift
+    if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+# Wait (polling, bounded by a generous timeout) until COMMAND succeeds.
+wait_until() {
+    local end=$((SECONDS + 90))
+    until "$@"; do
+        [ $SECONDS -lt $end ] || return 1
+        sleep 0.05
+    done
+}
+# run OUT ERR ARGS...: virtsup through pipes; sets RC.
+run() {
+    local out=$1 err=$2
+    shift 2
+    RC=0
+    "$V" "$@" >"$out" 2>"$err" </dev/null || RC=$?
+}
+# A file's single line matches an extended regex (and it has one line).
+one_line() { [ "$(wc -l <"$1")" = 1 ] && grep -Eq "$2" "$1"; }
+# The directory holds nothing but what is listed (no hidden temporaries).
+only_files() {
+    local dir=$1
+    shift
+    [ "$(cd "$dir" && ls -A | sort | tr '\n' ' ')" = "$(printf '%s\n' "$@" | sed '/^$/d' | sort | tr '\n' ' ')" ]
+}
+
+# A node with paced domains (so jobs last long enough to be watched and
+# cancelled), one whose save worker crashes at 40 %, one that ignores
+# cancellation, and a quick one.
+cat >node.xml <<'EOF'
+<node>
+  <domain type='test' xmlns:test='http://libvirtsup.org/schemas/test/1.0'>
+    <name>paced</name>
+    <memory unit='MiB'>16</memory>
+    <test:rate bytes-per-second='4194304'/>
+  </domain>
+  <domain type='test' xmlns:test='http://libvirtsup.org/schemas/test/1.0'>
+    <name>slow</name>
+    <memory unit='MiB'>256</memory>
+    <test:rate bytes-per-second='2097152'/>
+  </domain>
+  <domain type='test' xmlns:test='http://libvirtsup.org/schemas/test/1.0'>
+    <name>crashy</name>
+    <memory unit='MiB'>16</memory>
+    <test:fault op='save' at='40' action='segv'/>
+    <test:rate bytes-per-second='8388608'/>
+  </domain>
+  <domain type='test' xmlns:test='http://libvirtsup.org/schemas/test/1.0'>
+    <name>stubborn</name>
+    <memory unit='MiB'>256</memory>
+    <test:fault op='save' at='1' action='ignore-cancel'/>
+    <test:rate bytes-per-second='2097152'/>
+  </domain>
+  <domain type='test'>
+    <name>quick</name>
+    <memory unit='MiB'>8</memory>
+  </domain>
+</node>
+EOF
+URI=test://$T/node.xml
+mkdir out
+
+# ---- exit codes and one-line errors ----------------------------------------
+run o e list
+check "list: exit 0, the running domain 'test'" test $RC = 0
+check "list: a row for 'test' running" grep -Eq '^ test +running' o
+run o e list --all
+check "list --all: exit 0" test $RC = 0
+run o e --help
+check "--help: exit 0, lists the commands" eval '[ $RC = 0 ] && grep -q "net-create" o'
+run o e --version
+check "--version: exit 0" eval '[ $RC = 0 ] && grep -Eq "^virtsup [0-9]+\.[0-9]+\.[0-9]+" o'
+run o e help save
+check "help save: exit 0, synopsis" eval '[ $RC = 0 ] && grep -q "Usage: virtsup save" o'
+run o e dominfo test
+check "dominfo: exit 0, state and memory" eval '[ $RC = 0 ] && grep -q "^State: *running" o && grep -q "262144 KiB" o'
+run o e dumpxml test
+check "dumpxml: exit 0, the domain's XML" eval '[ $RC = 0 ] && grep -q "<name>test</name>" o'
+
+run o e frobnicate
+check "unknown command: exit 2" test $RC = 2
+check "unknown command: one line on stderr" one_line e "^virtsup: unknown command 'frobnicate'"
+run o e
+check "no command: exit 2" test $RC = 2
+run o e save test
+check "missing argument: exit 2, one line" eval '[ $RC = 2 ] && one_line e "^virtsup: save: missing argument"'
+run o e list --bogus
+check "unknown option of a command: exit 2, one line" eval '[ $RC = 2 ] && one_line e "^virtsup: list: unknown option .--bogus."'
+run o e --no-such-option list
+check "unknown global option: exit 2" test $RC = 2
+run o e dominfo nosuch
+check "unknown domain: exit 1" test $RC = 1
+check "unknown domain: one line saying what and why" one_line e "^virtsup: cannot find domain 'nosuch': .*nosuch"
+run o e restore "$T/missing.img"
+check "missing file: exit 1, one line with the system's reason" \
+    eval '[ $RC = 1 ] && one_line e "^virtsup: cannot restore a domain from .*missing.img: .*No such file or directory"'
+run o e define "$T/missing.xml"
+check "missing XML file: exit 1, one line" eval '[ $RC = 1 ] && one_line e "^virtsup: cannot open .*missing.xml: No such file"'
+printf 'LibvirtSupSave1 but not really a save image, just text\n' >corrupt.img
+run o e destroy test \; restore corrupt.img
+check "corrupt image: exit 1" test $RC = 1
+check "corrupt image: one line saying the restore failed and why" \
+    one_line e "^virtsup: restore from corrupt.img failed: .+"
+head -c 100000 /dev/urandom >random.img
+run o e destroy test \; restore random.img
+check "random bytes as an image: exit 1, one line" eval '[ $RC = 1 ] && one_line e "^virtsup: restore from random.img failed: .+"'
+run o e -c "test:///nonexistent/node.xml" list
+check "bad URI: exit 1, one line" eval '[ $RC = 1 ] && one_line e "^virtsup: cannot connect to test:///nonexistent/node.xml: .+"'
+
+# ---- a job through a pipe: plain periodic lines ------------------------------
+run o e -c "$URI" save paced out/paced.img
+check "pipe: save exits 0" test $RC = 0
+check "pipe: no carriage return or escape sequence" eval '! grep -q $'"'"'[\r\033]'"'"' o'
+check "pipe: a start line" grep -Eq '^job [0-9]+ save paced -> out/paced.img: started$' o
+check "pipe: progress lines with percent and bytes" \
+    grep -Eq '^job [0-9]+ save paced -> out/paced.img: +[0-9]+%  [0-9.]+ (B|KiB|MiB)/16.0 MiB' o
+check "pipe: an end line" grep -Eq '^job [0-9]+ save paced -> out/paced.img: completed$' o
+check "pipe: the result" grep -qx "Domain 'paced' saved to out/paced.img" o
+check "pipe: the image exists" test -s out/paced.img
+check "pipe: nothing on stderr" test ! -s e
+
+run o e -c "$URI" --quiet save paced out/quiet.img
+check "--quiet: exit 0, no output at all" eval '[ $RC = 0 ] && [ ! -s o ] && [ ! -s e ]'
+
+# The image restores in a later run (the domain is shut off by the save).
+run o e destroy test
+run o e save test out/test.img
+run o e destroy test \; restore out/test.img \; dominfo test
+check "restore in a later run: exit 0, domain running" \
+    eval '[ $RC = 0 ] && grep -qx "Domain '"'"'test'"'"' restored from out/test.img" o && grep -q "^State: *running" o'
+rm -f out/test.img
+
+# ---- a job through a pseudo-terminal: one line redrawn in place ---------------
+rc=0
+script -qfec "'$V' -c '$URI' save paced out/tty.img" tty.log </dev/null >/dev/null || rc=$?
+check "tty: save exits 0" test $rc = 0
+tr '\r' '\n' <tty.log >tty.lines
+check "tty: redrawn with carriage return and clear-to-end-of-line" grep -q $'\r''job [0-9]* save paced.*'$'\033''\[K' tty.log
+check "tty: percent and bytes done/total" grep -Eq '^job [0-9]+ save paced -> out/tty.img: +[0-9]+%  [0-9.]+ (B|KiB|MiB)/16.0 MiB' tty.lines
+check "tty: a rate and an ETA" grep -Eq '[0-9.]+ (KiB|MiB)/s  ETA [0-9]+:[0-9][0-9]' tty.lines
+check "tty: several redraws of the same line" test "$(grep -c '^job [0-9]* save paced.*%' tty.lines)" -ge 2
+check "tty: progress is not one line per update" test "$(grep -c $'\n' tty.log)" -le 6
+check "tty: the result" grep -q "Domain 'paced' saved to out/tty.img" tty.lines
+
+# ---- Ctrl-C through the pseudo-terminal ---------------------------------------
+# interrupt LOG PRESSES PATTERN ARGS...: run virtsup on a pty, send Ctrl-C
+# PRESSES times once its output matches PATTERN (the second once the cancel
+# is noted); sets RC.
+interrupt() {
+    local log=$1 presses=$2 pattern=$3
+    shift 3
+    rm -f "$log" ctl.fifo
+    mkfifo ctl.fifo
+    local cmd="'$V'"
+    for a in "$@"; do cmd+=" '$a'"; done
+    script -qfec "$cmd" "$log" <ctl.fifo >/dev/null &
+    local sp=$!
+    bg+=("$sp")
+    exec 3>ctl.fifo
+    wait_until grep -Eq "$pattern" "$log" 2>/dev/null || echo "no progress shown"
+    printf '\003' >&3
+    if [ "$presses" = 2 ]; then
+        wait_until grep -q 'cancelling' "$log" || echo "no cancel noted"
+        printf '\003' >&3
+    fi
+    RC=0
+    wait "$sp" || RC=$?
+    exec 3>&-
+}
+
+interrupt cancel.log 1 '[0-9]%' -c "$URI" save slow out/slow.img
+check "Ctrl-C: exit 130" test $RC = 130
+check "Ctrl-C: the cancel is noted" grep -q 'cancelling (press Ctrl-C again' cancel.log
+progress_after_note() { tr '\r' '\n' <"$1" | sed -n '/cancelling (press/,$p' | grep -q '^job .*[0-9]%'; }
+check "Ctrl-C: the job ends CANCELLED" grep -Eq 'job [0-9]+ save slow -> out/slow.img: cancelled' cancel.log
+check "Ctrl-C: the error line says cancelled" grep -q "virtsup: save of domain 'slow' to out/slow.img: cancelled" cancel.log
+check "Ctrl-C: no file left at the destination" only_files out paced.img quiet.img tty.img
+
+# (its worker ignores cancellation from 1 %: wait until it is past that)
+interrupt cancel2.log 2 ' ([2-9]|[1-9][0-9])%' -c "$URI" save stubborn out/stubborn.img
+check "second Ctrl-C: exit 130" test $RC = 130
+check "second Ctrl-C: says it stops waiting" grep -q 'interrupted again' cancel2.log
+# this job ignores the cancel, so it runs on after the first Ctrl-C
+check "Ctrl-C: progress still shown after the cancel" progress_after_note cancel2.log
+check "second Ctrl-C: no file left at the destination" only_files out paced.img quiet.img tty.img
+
+# ---- several jobs at once (--async), one whose worker crashes -----------------
+run o e -c "$URI" save --async paced out/a.img crashy out/b.img quick out/c.img
+check "--async with a crash: exit 1" test $RC = 1
+check "--async: the crash is reported in one line" \
+    one_line e "^virtsup: save of domain 'crashy' to out/b.img failed: worker crashed: signal 11 \(SIGSEGV\)"
+check "--async: the others completed" eval 'grep -qx "Domain '"'"'paced'"'"' saved to out/a.img" o && grep -qx "Domain '"'"'quick'"'"' saved to out/c.img" o'
+check "--async: files of the completed jobs only" only_files out paced.img quiet.img tty.img a.img c.img
+rc=0
+script -qfec "'$V' -c '$URI' save --async paced out/d.img quick out/e.img" async.log </dev/null >/dev/null || rc=$?
+check "--async on a tty: exit 0" test $rc = 0
+check "--async on a tty: the cursor goes back up to redraw both lines" grep -q $'\033''\[1A' async.log
+
+# ---- batches: one connection for several commands ---------------------------
+cat >dom.xml <<'EOF'
+<domain type='test'><name>vm2</name><memory unit='MiB'>8</memory></domain>
+EOF
+cat >batch <<'EOF'
+# define, start and save on one connection; the save is followed at the end
+define dom.xml
+start vm2
+save --async vm2 "out/vm2.img"
+jobs
+EOF
+run o e --batch batch
+check "batch: exit 0" test $RC = 0
+check "batch: jobs lists the start and the running save" \
+    eval 'grep -Eq "^ [0-9]+ +start vm2 +completed" o && grep -Eq "^ [0-9]+ +save vm2 -> out/vm2.img" o'
+check "batch: the save completed at the end" grep -qx "Domain 'vm2' saved to out/vm2.img" o
+printf 'list\nnosuchcommand\nlist\n' >batch2
+run o e --batch batch2
+check "batch: stops at an unknown command with exit 2" eval '[ $RC = 2 ] && [ "$(grep -c "^ test" o)" = 1 ]'
+run o e --batch "$T/missing-batch"
+check "batch: missing file, exit 1" eval '[ $RC = 1 ] && one_line e "^virtsup: cannot open .*missing-batch: No such file"'
+
+if [ $failures -ne 0 ]; then
+    echo "$failures check(s) failed"
+    exit 1
+fi
+echo "all virtsup checks passed"
