@@ -912,31 +912,53 @@ static int netResultCheck(const void *result, size_t len, testNetworkDef *def)
     return 0;
 }
 
-/* Give the job its result object. Called without the driver lock. */
-static int setResultDomain(virJobPtr job, virConnectPtr conn, const testDomainDef *def)
+/* The job's result object is made before a commit changes anything, so
+ * that running out of memory for it fails the commit with nothing changed;
+ * handing it to the job (which takes a reference) cannot fail for want of
+ * memory. Called without the driver lock. */
+static virDomainPtr resultDomainNew(virConnectPtr conn, const testDomainDef *def)
 {
     virDomainPtr dom = virGetDomain(conn, def->name, def->uuid);
-    int rc;
 
-    if (!dom) {
+    if (!dom)
         virReportOOMError();
-        return -1;
-    }
-    rc = virJobSetResultDomain(job, dom);
+    return dom;
+}
+
+static int resultDomainGive(virJobPtr job, virDomainPtr dom)
+{
+    int rc = virJobSetResultDomain(job, dom);
     virDomainFree(dom);
     return rc;
 }
 
-static int setResultNetwork(virJobPtr job, virConnectPtr conn, const testNetworkDef *def)
+/* Drop an unused result handle on a failure path, keeping the error. */
+static void resultDomainDrop(virDomainPtr dom)
+{
+    virErrorPtr saved = virSaveLastError();
+    virDomainFree(dom);
+    virRestoreLastError(&saved);
+}
+
+static void resultNetworkDrop(virNetworkPtr net)
+{
+    virErrorPtr saved = virSaveLastError();
+    virNetworkFree(net);
+    virRestoreLastError(&saved);
+}
+
+static virNetworkPtr resultNetworkNew(virConnectPtr conn, const testNetworkDef *def)
 {
     virNetworkPtr net = virGetNetwork(conn, def->name, def->uuid);
-    int rc;
 
-    if (!net) {
+    if (!net)
         virReportOOMError();
-        return -1;
-    }
-    rc = virJobSetResultNetwork(job, net);
+    return net;
+}
+
+static int resultNetworkGive(virJobPtr job, virNetworkPtr net)
+{
+    int rc = virJobSetResultNetwork(job, net);
     virNetworkFree(net);
     return rc;
 }
@@ -1262,6 +1284,7 @@ static int commitDomainDefOp(virJobPtr job, testJob *tj, const void *result,
 {
     testDriver *d = driverOf(tj->conn);
     testDomainDef def;
+    virDomainPtr h;
     int rc;
 
     if (domResultCheck(result, len, &def) < 0)
@@ -1272,12 +1295,16 @@ static int commitDomainDefOp(virJobPtr job, testJob *tj, const void *result,
                        "image header names");
         return -1;
     }
+    if (!(h = resultDomainNew(tj->conn, &def)))
+        return -1;
     pthread_mutex_lock(&d->lock);
     rc = domCommitDef(d, tj, &def, start, reason, persistent);
     pthread_mutex_unlock(&d->lock);
-    if (rc < 0)
+    if (rc < 0) {
+        resultDomainDrop(h);
         return -1;
-    return setResultDomain(job, tj->conn, &def);
+    }
+    return resultDomainGive(job, h);
 }
 
 static int commitDomainDefine(virJobPtr job, void *opaque, const void *result,
@@ -1308,17 +1335,27 @@ static int commitDomainStart(virJobPtr job, void *opaque,
     testDriver *d = driverOf(tj->conn);
     testDomObj *obj;
     testDomainDef def;
+    virDomainPtr h;
 
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, tj->uuid)))
+        def = obj->def;
+    pthread_mutex_unlock(&d->lock);
+    if (!obj || !(h = resultDomainNew(tj->conn, &def))) {
+        if (!obj)
+            virReportError(VIR_ERR_NO_DOMAIN, "%s", "the domain was undefined meanwhile");
+        return -1;
+    }
     pthread_mutex_lock(&d->lock);
     if (!(obj = domFindUUID(d, tj->uuid))) {
         pthread_mutex_unlock(&d->lock);
+        resultDomainDrop(h);
         virReportError(VIR_ERR_NO_DOMAIN, "%s", "the domain was undefined meanwhile");
         return -1;
     }
     domSetRunning(obj, REASON_RUNNING_BOOTED);
-    def = obj->def;
     pthread_mutex_unlock(&d->lock);
-    return setResultDomain(job, tj->conn, &def);
+    return resultDomainGive(job, h);
 }
 
 /* Save and dump: link the file into place, then shut the domain off when
@@ -1329,6 +1366,7 @@ static int commitOutput(virJobPtr job, testJob *tj, const char *what,
     testDriver *d = driverOf(tj->conn);
     testDomObj *obj;
     testDomainDef def;
+    virDomainPtr h = NULL;
     struct stat st;
 
     if (fstat(tj->fd, &st) < 0) {
@@ -1349,21 +1387,30 @@ static int commitOutput(virJobPtr job, testJob *tj, const char *what,
             return -1;
         }
     }
-    if (outputCommit(tj, what) < 0)
-        return -1;
     pthread_mutex_lock(&d->lock);
-    if ((obj = domFindUUID(d, tj->uuid))) {
+    if ((obj = domFindUUID(d, tj->uuid)))
         def = obj->def;
-        if (shutoffReason) {
-            obj->state = VIR_DOMAIN_SHUTOFF;
-            obj->reason = shutoffReason;
-            /* A transient one goes when done releases its slot. */
-        }
+    pthread_mutex_unlock(&d->lock);
+    if (obj && !(h = resultDomainNew(tj->conn, &def)))
+        return -1;
+    if (outputCommit(tj, what) < 0) {
+        if (h)
+            resultDomainDrop(h);
+        return -1;
+    }
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, tj->uuid)) && shutoffReason) {
+        obj->state = VIR_DOMAIN_SHUTOFF;
+        obj->reason = shutoffReason;
+        /* A transient one goes when done releases its slot. */
     }
     pthread_mutex_unlock(&d->lock);
-    if (!obj)
+    if (!obj || !h) {
+        if (h)
+            virDomainFree(h);
         return 0;
-    return setResultDomain(job, tj->conn, &def);
+    }
+    return resultDomainGive(job, h);
 }
 
 static int commitDomainSave(virJobPtr job, void *opaque,
@@ -1566,9 +1613,12 @@ static int netCommitDef(virJobPtr job, testJob *tj, const void *result, size_t l
     testDriver *d = driverOf(tj->conn);
     testNetworkDef def;
     testNetObj *obj, *byName;
+    virNetworkPtr h;
     int rc = -1;
 
     if (netResultCheck(result, len, &def) < 0)
+        return -1;
+    if (!(h = resultNetworkNew(tj->conn, &def)))
         return -1;
     pthread_mutex_lock(&d->lock);
     obj = netFindUUID(d, def.uuid);
@@ -1593,9 +1643,11 @@ static int netCommitDef(virJobPtr job, testJob *tj, const void *result, size_t l
         rc = 0;
     }
     pthread_mutex_unlock(&d->lock);
-    if (rc < 0)
+    if (rc < 0) {
+        resultNetworkDrop(h);
         return -1;
-    return setResultNetwork(job, tj->conn, &def);
+    }
+    return resultNetworkGive(job, h);
 }
 
 static int commitNetworkDefine(virJobPtr job, void *opaque, const void *result,
@@ -1618,17 +1670,27 @@ static int commitNetworkStart(virJobPtr job, void *opaque,
     testDriver *d = driverOf(tj->conn);
     testNetObj *obj;
     testNetworkDef def;
+    virNetworkPtr h;
 
+    pthread_mutex_lock(&d->lock);
+    if ((obj = netFindUUID(d, tj->uuid)))
+        def = obj->def;
+    pthread_mutex_unlock(&d->lock);
+    if (!obj || !(h = resultNetworkNew(tj->conn, &def))) {
+        if (!obj)
+            virReportError(VIR_ERR_NO_NETWORK, "%s", "the network was undefined meanwhile");
+        return -1;
+    }
     pthread_mutex_lock(&d->lock);
     if (!(obj = netFindUUID(d, tj->uuid))) {
         pthread_mutex_unlock(&d->lock);
+        resultNetworkDrop(h);
         virReportError(VIR_ERR_NO_NETWORK, "%s", "the network was undefined meanwhile");
         return -1;
     }
     obj->active = true;
-    def = obj->def;
     pthread_mutex_unlock(&d->lock);
-    return setResultNetwork(job, tj->conn, &def);
+    return resultNetworkGive(job, h);
 }
 
 /* ---- synchronous define (a worker parses the XML) ------------------------- */
