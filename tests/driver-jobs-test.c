@@ -54,7 +54,7 @@ static void checkImage(const char *path, const char *name, uint64_t kib)
         if (memcmp(mem + i * TEST_PAGE_SIZE, page, TEST_PAGE_SIZE))
             fail_msg("page %llu of %s differs", (unsigned long long)i, path);
     }
-    sum = testFnv1a(sum, mem, h.memory_bytes);
+    sum = testFnv1aWords(sum, mem, h.memory_bytes);
     assert_int_equal(sum, h.checksum);
     free(img);
 }

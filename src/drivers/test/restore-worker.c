@@ -149,7 +149,7 @@ int testSaveImageVerify(virJobPtr job, int fd, uint64_t rate_bps, testDomainDef 
         if ((rc = readAll(&io, io.buf, n, expected)) < 0)
             goto cleanup;
         rc = -1;
-        h = testFnv1a(h, io.buf, n);
+        h = testFnv1aWords(h, io.buf, n);
         for (size_t p = 0; p < n; p += TEST_PAGE_SIZE) {
             size_t plen = n - p < TEST_PAGE_SIZE ? n - p : TEST_PAGE_SIZE;
             uint64_t index = (off + p) / TEST_PAGE_SIZE;

@@ -62,7 +62,7 @@ int testSaveImageWrite(virJobPtr job, int fd, const testDomainDef *def,
     for (uint64_t off = 0; off < mem;) {
         size_t n = mem - off < io.chunk ? (size_t)(mem - off) : io.chunk;
         testMemoryFill(def->uuid, off, io.buf, n);
-        h = testFnv1a(h, io.buf, n);
+        h = testFnv1aWords(h, io.buf, n);
         if ((rc = virJobIOWrite(&io, io.buf, n)) < 0)
             goto cleanup;
         off += n;

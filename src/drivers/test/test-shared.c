@@ -77,6 +77,19 @@ uint64_t testFnv1a(uint64_t h, const void *buf, size_t len)
     return h;
 }
 
+uint64_t testFnv1aWords(uint64_t h, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof(w));
+        h ^= le64toh(w);
+        h *= 0x100000001b3ull;
+    }
+    return testFnv1a(h, p + i, len - i);
+}
+
 void testUUIDFormat(const uint8_t uuid[16], char out[37])
 {
     snprintf(out, 37,
