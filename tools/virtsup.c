@@ -594,7 +594,7 @@ static int followJobs(Ctl *ctl, CliJob **jobs, size_t n)
                     printf("\033[%zuA", drawn - 1);
                 printf("\r\033[J");
             }
-            printf("cancelling (press Ctrl-C again to stop waiting)\033[K\n");
+            printf("cancelling (press Ctrl-C again to stop waiting)%s\n", ctl->tty ? "\033[K" : "");
             if (!ctl->tty)
                 fflush(stdout);
             drawn = 0;
