@@ -1,0 +1,63 @@
+/*
+ * segment.c: fuzz the status segment reader (shm/): what virtsup-stat and
+ * virJobGetInfo do with a segment file that may be stale, truncated or
+ * hostile. The input is the file: virShmSegmentOpen validates its header;
+ * then every slot's lifecycle and progress are read through the seqlock
+ * readers, and the liveness check runs on the header's supervisor.
+ *
+ * Checks: what a reader returns is sanitised (states in range, strings
+ * terminated within their fields, percent at most 100).
+ */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "util/internal.h"
+#include "util/virerror.h"
+#include "shm/segment.h"
+#include "fuzz.h"
+
+static char segPath[64];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    virShmSegment *seg;
+
+    if (!segPath[0]) {
+        char dir[] = "/tmp/virtsup-fuzz-seg-XXXXXX";
+        FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+        snprintf(segPath, sizeof(segPath), "%s/1-1.seg", dir);
+    }
+    int fd = open(segPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FUZZ_CHECK(fd >= 0, "open %s: %s", segPath, strerror(errno));
+    for (size_t off = 0; off < size;) {
+        ssize_t n = write(fd, data + off, size - off);
+        FUZZ_CHECK(n > 0, "write: %s", strerror(errno));
+        off += (size_t)n;
+    }
+    close(fd);
+
+    if (!(seg = virShmSegmentOpen(segPath))) {
+        virResetLastError();
+        return 0;
+    }
+    (void)virShmSupervisorAlive(seg);
+    for (uint32_t s = 0; s < seg->nslots; s++) {
+        virShmLifecycleData lc;
+        virShmProgressData pr;
+        if (virShmLifecycleRead(virShmSlotLifecycle(seg, s), &lc) == 0) {
+            FUZZ_CHECK(lc.state < VIR_SHM_STATE_LAST, "slot %u: state %u", s, (unsigned)lc.state);
+            FUZZ_CHECK(memchr(lc.op, '\0', sizeof(lc.op)) != NULL, "slot %u: op unterminated", s);
+            FUZZ_CHECK(memchr(lc.target, '\0', sizeof(lc.target)) != NULL,
+                       "slot %u: target unterminated", s);
+            FUZZ_CHECK(memchr(lc.error, '\0', sizeof(lc.error)) != NULL,
+                       "slot %u: error unterminated", s);
+        }
+        if (virShmProgressRead(virShmSlotProgress(seg, s), &pr) == 0) {
+            FUZZ_CHECK(pr.percent <= 100, "slot %u: percent %u", s, (unsigned)pr.percent);
+            FUZZ_CHECK(memchr(pr.phase, '\0', sizeof(pr.phase)) != NULL,
+                       "slot %u: phase unterminated", s);
+        }
+    }
+    virShmSegmentClose(seg);
+    return 0;
+}
