@@ -7,7 +7,7 @@ set -euo pipefail
 
 B=${B:-build}
 command -v pkg-config >/dev/null || { echo "pkg-config is not installed"; exit 77; }
-if nm -D "$B/libvirtsup.so" 2>/dev/null | grep -q '__asan_init\|__tsan_init'; then
+if nm -D "$B/libvirtsup.so" 2>/dev/null | grep '__asan_init\|__tsan_init' >/dev/null; then
     echo "a sanitizer build: its installed library needs the sanitizer runtime"
     exit 77
 fi
@@ -40,7 +40,7 @@ for f in bin/virtsup bin/virtsup-stat libexec/virtsup-worker lib/libvirtsup.a \
 done
 check "versioned shared library with its soname links" \
     eval '[ -f "$D$P"/lib/libvirtsup.so.*.*.* ] && [ "$(readlink "$D$P/lib/libvirtsup.so")" = libvirtsup.so.0 ] && [ -L "$D$P/lib/libvirtsup.so.0" ]'
-check "soname libvirtsup.so.0" eval 'readelf -d "$D$P/lib/libvirtsup.so" | grep -q "SONAME.*libvirtsup.so.0"'
+check "soname libvirtsup.so.0" eval 'readelf -d "$D$P/lib/libvirtsup.so" | grep "SONAME.*libvirtsup.so.0" >/dev/null'
 check "the library looks for the worker in $P/libexec" grep -q "$P/libexec/virtsup-worker" "$D$P/lib/libvirtsup.so"
 check "libvirtsup.pc names the prefix" grep -qx "prefix=$P" "$D$P/lib/pkgconfig/libvirtsup.pc"
 
@@ -52,7 +52,7 @@ check "pkg-config points into the DESTDIR" eval '[[ "$flags" == *"-I$D$P/include
 cc -std=gnu11 -Wall -Wextra -Werror -o "$T/save-watch" examples/save-watch.c $flags
 pass "examples/save-watch.c compiles against the installed tree"
 check "it loads the installed library" \
-    eval 'LD_LIBRARY_PATH="$D$P/lib" ldd "$T/save-watch" | grep -q "libvirtsup.so.0 => $D$P/lib/"'
+    eval 'LD_LIBRARY_PATH="$D$P/lib" ldd "$T/save-watch" | grep "libvirtsup.so.0 => $D$P/lib/" >/dev/null'
 
 run_installed() {
     LD_LIBRARY_PATH=$D$P/lib VIRTSUP_WORKER=$D$P/libexec/virtsup-worker "$@"

@@ -92,7 +92,7 @@ show "$V" -c 'test:///default?bandwidth=128' dump test test.core
 if command -v readelf >/dev/null; then
     printf '%s$ readelf -h -l test.core%s (excerpt)\n' "$H" "$N"
     readelf -h -l test.core | grep -E 'Class:|Type:|Machine:|There are|NOTE|LOAD' | sed 's/^/    /'
-    readelf -h test.core | grep -q 'CORE (Core file)' || { echo "demo: test.core is not an ELF core" >&2; exit 1; }
+    readelf -h test.core | grep 'CORE (Core file)' >/dev/null || { echo "demo: test.core is not an ELF core" >&2; exit 1; }
 else
     say "readelf is not installed (binutils): skipping the check of the core file"
 fi
