@@ -1,0 +1,514 @@
+/*
+ * job-bench: what a job costs the caller, each figure beside a baseline
+ * measured in the same run (see bench/README.md):
+ *
+ *  - start latency (virJobCreate -> the op's code running in the worker,
+ *    stamped by the bench.stamp op) against posix_spawn+exec+wait of a
+ *    static do-nothing program; again with 1 GiB of touched heap in the
+ *    caller, beside fork+exec+wait, which grows with it;
+ *  - jobs per second through the whole lifecycle against posix_spawn+wait
+ *    per second, both with 32 in flight;
+ *  - the worker's progress calls (timed inside the worker by bench.progress)
+ *    against a 128-byte pipe write and an AF_UNIX datagram send;
+ *  - virJobGetInfo ns per call and its system calls (syscall user dispatch
+ *    traps any), against reading /proc/PID/stat of the worker;
+ *  - cancel latency of a cooperating worker and crash-detection latency,
+ *    against kill+waitpid of a direct child.
+ *
+ * Needs VIRTSUP_WORKER pointing at the test worker (make bench sets it).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include "util/internal.h"
+#include "supervisor/supervisor.h"
+#include "benchutil.h"
+
+#ifndef PR_SET_SYSCALL_USER_DISPATCH
+# define PR_SET_SYSCALL_USER_DISPATCH 59
+# define PR_SYS_DISPATCH_OFF 0
+# define PR_SYS_DISPATCH_ON 1
+#endif
+#define DISPATCH_ALLOW 0
+#define DISPATCH_BLOCK 1
+
+#define SAMPLES 300
+#define INFLIGHT 32
+
+static const virSupOp opStamp = { .name = "bench.stamp", .type = VIR_JOB_BOUNDED };
+static const virSupOp opSleep = { .name = "bench.sleep", .type = VIR_JOB_BOUNDED };
+static const virSupOp opCrash = { .name = "bench.crash", .type = VIR_JOB_BOUNDED };
+
+static virSupGroup *group;
+
+static virJobPtr startJob(const virSupOp *op, const char *params, void *opaque)
+{
+    virSupJobParams p;
+    memset(&p, 0, sizeof(p));
+    p.op = op;
+    p.target = "bench";
+    p.params = params;
+    p.paramslen = params ? strlen(params) : 0;
+    p.opaque = opaque;
+    virJobPtr job = virJobCreate(group, &p);
+    if (!job) {
+        fprintf(stderr, "bench: virJobCreate(%s): %s\n", op->name, virGetLastErrorMessage());
+        exit(1);
+    }
+    return job;
+}
+
+static uint64_t jobStamp(virJobPtr job)
+{
+    uint64_t done = 0;
+    if (virJobGetRawStats(job, NULL, NULL, NULL, &done, NULL) < 0)
+        benchDie("virJobGetRawStats failed");
+    return done;
+}
+
+static void endJob(virJobPtr job, int want)
+{
+    virJobInfo info;
+    if (virJobWait(job, 60000) != 0)
+        benchDie("a job did not end within 60 s");
+    if (virJobGetInfo(job, &info) < 0 || info.state != want) {
+        virErrorPtr e = virJobGetError(job);
+        fprintf(stderr, "bench: job ended in state %d, not %d: %s\n", info.state, want,
+                e && e->message ? e->message : "");
+        exit(1);
+    }
+}
+
+/* Wait until a bench.sleep job's code runs (its stamp is visible). */
+static void waitStamped(virJobPtr job)
+{
+    uint64_t end = benchNow() + 60000000000ull;
+    while (jobStamp(job) == 0) {
+        if (benchNow() > end)
+            benchDie("a job did not start within 60 s");
+        benchSleepNs(20000);
+    }
+}
+
+/* ---- start latency ---- */
+
+static void startLatency(uint64_t *lat, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t0 = benchNow();
+        virJobPtr job = startJob(&opStamp, NULL, NULL);
+        endJob(job, VIR_JOB_COMPLETE);
+        uint64_t st = jobStamp(job);
+        lat[i] = st > t0 ? st - t0 : 0;
+        virJobDestroy(job);
+    }
+}
+
+static void spawnLatency(uint64_t *lat, size_t n)
+{
+    char *argv[] = { benchSibling("trivial-static"), NULL };
+    for (size_t i = 0; i < n; i++)
+        lat[i] = benchSpawnWait(argv, 0);
+}
+
+static void forkExecLatency(uint64_t *lat, size_t n)
+{
+    char *path = benchSibling("trivial-static");
+    char *argv[] = { path, NULL };
+    for (size_t i = 0; i < n; i++) {
+        int st;
+        uint64_t t0 = benchNow();
+        pid_t pid = fork();
+        if (pid == 0) {
+            execve(path, argv, environ);
+            _exit(127);
+        }
+        if (pid < 0)
+            benchDie("fork failed");
+        while (waitpid(pid, &st, 0) < 0)
+            ;
+        lat[i] = benchNow() - t0;
+    }
+}
+
+static double ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+static void latencyLines(const char *name, uint64_t *v, const char *bname, uint64_t *b,
+                         size_t n, const char *t50, const char *t99)
+{
+    char a[96], c[96];
+    uint64_t v50 = benchPercentile(v, n, 50), v99 = benchPercentile(v, n, 99);
+    uint64_t b50 = benchPercentile(b, n, 50), b99 = benchPercentile(b, n, 99);
+    snprintf(a, sizeof(a), "%s-p50", name);
+    snprintf(c, sizeof(c), "%s-p50", bname);
+    benchLine(a, ms(v50), "ms", c, ms(b50), "ms", t50);
+    snprintf(a, sizeof(a), "%s-p99", name);
+    snprintf(c, sizeof(c), "%s-p99", bname);
+    benchLine(a, ms(v99), "ms", c, ms(b99), "ms", t99);
+}
+
+static void benchStart(void)
+{
+    static uint64_t lat[SAMPLES], base[SAMPLES], big[SAMPLES], fe[SAMPLES], febig[SAMPLES];
+    static uint64_t basebig[SAMPLES];
+    uint64_t warm[20];
+
+    startLatency(warm, 20);
+    spawnLatency(warm, 20);
+    startLatency(lat, SAMPLES);
+    spawnLatency(base, SAMPLES);
+    forkExecLatency(fe, SAMPLES);
+    latencyLines("job-start", lat, "spawn-exec-wait", base, SAMPLES, "< 0.15 ms", NULL);
+
+    /* Again with 1 GiB of touched heap in the caller. */
+    size_t sz = 1ull << 30;
+    char *heap = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (heap == MAP_FAILED)
+        benchDie("cannot map 1 GiB");
+    memset(heap, 0x5a, sz);
+    startLatency(big, SAMPLES);
+    forkExecLatency(febig, SAMPLES / 6); /* ~40 ms each */
+    spawnLatency(basebig, SAMPLES);
+    /* The heap stays touched and mapped until here. */
+    if (heap[sz / 2] != 0x5a)
+        benchDie("heap changed");
+    munmap(heap, sz);
+    latencyLines("job-start-1GiB-caller", big, "job-start", lat, SAMPLES,
+                 "same as job-start", NULL);
+    benchLine("fork-exec-wait-1GiB-caller-p50", ms(benchPercentile(febig, SAMPLES / 6, 50)),
+              "ms", "fork-exec-wait-p50", ms(benchPercentile(fe, SAMPLES, 50)), "ms", NULL);
+    latencyLines("spawn-exec-wait-1GiB-caller", basebig, "spawn-exec-wait", base, SAMPLES,
+                 NULL, NULL);
+}
+
+/* ---- jobs per second ---- */
+
+static void benchThroughput(void)
+{
+    virJobPtr ring[INFLIGHT];
+    pid_t pids[INFLIGHT];
+    char *argv[] = { benchSibling("trivial-static"), NULL };
+    const uint64_t span = 2000000000ull;
+    unsigned long njobs = 0, nspawn = 0;
+
+    uint64_t t0 = benchNow(), end = t0 + span;
+    for (size_t i = 0; i < INFLIGHT; i++)
+        ring[i] = startJob(&opStamp, NULL, NULL);
+    for (size_t i = 0;; i = (i + 1) % INFLIGHT) {
+        endJob(ring[i], VIR_JOB_COMPLETE);
+        virJobDestroy(ring[i]);
+        ring[i] = NULL;
+        njobs++;
+        if (benchNow() >= end)
+            break;
+        ring[i] = startJob(&opStamp, NULL, NULL);
+    }
+    for (size_t i = 0; i < INFLIGHT; i++) {
+        if (ring[i]) {
+            endJob(ring[i], VIR_JOB_COMPLETE);
+            virJobDestroy(ring[i]);
+            njobs++;
+        }
+    }
+    double jps = (double)njobs / ((double)(benchNow() - t0) / 1e9);
+
+    t0 = benchNow();
+    end = t0 + span;
+    for (size_t i = 0; i < INFLIGHT; i++)
+        if (posix_spawn(&pids[i], argv[0], NULL, NULL, argv, environ) != 0)
+            benchDie("posix_spawn failed");
+    for (size_t i = 0;; i = (i + 1) % INFLIGHT) {
+        int st;
+        while (waitpid(pids[i], &st, 0) < 0)
+            ;
+        pids[i] = 0;
+        nspawn++;
+        if (benchNow() >= end)
+            break;
+        if (posix_spawn(&pids[i], argv[0], NULL, NULL, argv, environ) != 0)
+            benchDie("posix_spawn failed");
+    }
+    for (size_t i = 0; i < INFLIGHT; i++) {
+        int st;
+        if (pids[i]) {
+            while (waitpid(pids[i], &st, 0) < 0)
+                ;
+            nspawn++;
+        }
+    }
+    double sps = (double)nspawn / ((double)(benchNow() - t0) / 1e9);
+    benchLine("jobs-per-second", jps, "jobs/s", "spawn-wait-per-second", sps, "spawns/s", NULL);
+}
+
+/* ---- progress updates ---- */
+
+typedef struct {
+    char text[128];
+} progressResult;
+
+static int progressCommit(virJobPtr job, void *opaque, const void *result, size_t len)
+{
+    progressResult *r = opaque;
+    (void)job;
+    size_t n = len < sizeof(r->text) - 1 ? len : sizeof(r->text) - 1;
+    memcpy(r->text, result, n);
+    r->text[n] = '\0';
+    return 0;
+}
+
+static const virSupOp opProgress = {
+    .name = "bench.progress", .type = VIR_JOB_BOUNDED, .commit = progressCommit,
+};
+
+static void *drainFd(void *arg)
+{
+    int fd = *(int *)arg;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n == 0 || (n > 0 && buf[n - 1] == 'q'))
+            break; /* the data is all 'p': 'q' ends it */
+        if (n < 0 && errno != EINTR)
+            break;
+    }
+    return NULL;
+}
+
+/* ns per 128-byte write() on @wfd while a thread drains @rfd; best of 3. */
+static double kernelWrite(int rfd, int wfd, unsigned long n)
+{
+    char msg[128];
+    pthread_t th;
+    double best = 1e18;
+    memset(msg, 'p', sizeof(msg));
+    if (pthread_create(&th, NULL, drainFd, &rfd) != 0)
+        benchDie("pthread_create failed");
+    for (int round = 0; round < 3; round++) {
+        uint64_t t0 = benchNow();
+        for (unsigned long i = 0; i < n; i++)
+            if (write(wfd, msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+                benchDie("write failed");
+        double r = (double)(benchNow() - t0) / (double)n;
+        if (r < best)
+            best = r;
+    }
+    if (write(wfd, "q", 1) != 1)
+        benchDie("write failed");
+    pthread_join(th, NULL);
+    close(rfd);
+    close(wfd);
+    return best;
+}
+
+static void benchProgress(void)
+{
+    progressResult res;
+    double bytes = 0, rel = 0, abs_ = 0;
+    int p[2], s[2];
+
+    memset(&res, 0, sizeof(res));
+    virJobPtr job = startJob(&opProgress, "n=1000000", &res);
+    endJob(job, VIR_JOB_COMPLETE);
+    virJobDestroy(job);
+    if (sscanf(res.text, "bytes=%lf rel=%lf abs=%lf", &bytes, &rel, &abs_) != 3)
+        benchDie("bench.progress returned no figures");
+
+    if (pipe2(p, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, s) < 0)
+        benchDie("cannot create a pipe or a socket pair");
+    double pw = kernelWrite(p[0], p[1], 200000);
+    double dg = kernelWrite(s[0], s[1], 200000);
+    benchLine("virJobUpdateBytes", bytes, "ns", "pipe-write-128B", pw, "ns", "< 10 ns");
+    benchLine("virJobUpdateRel", rel, "ns", "unix-dgram-send-128B", dg, "ns", "< 10 ns");
+    benchLine("virJobUpdateAbs", abs_, "ns", "pipe-write-128B", pw, "ns", "< 10 ns");
+}
+
+/* ---- virJobGetInfo ---- */
+
+static volatile char dispatchSelector = DISPATCH_ALLOW;
+static volatile sig_atomic_t trappedSyscalls;
+static volatile long trappedNr = -1;
+
+static void onSigsys(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig;
+    (void)ctx;
+    /* Let the rest (and this handler's return) through. The trapped call
+     * itself is skipped: the run only tells whether there was one. */
+    dispatchSelector = DISPATCH_ALLOW;
+    trappedSyscalls++;
+    trappedNr = si->si_syscall;
+}
+
+/* How many system calls @n calls of virJobGetInfo made on this thread:
+ * 0, 1 (at least one, its number in trappedNr), or -1 when syscall user
+ * dispatch is not available. */
+static int getInfoSyscalls(virJobPtr job, unsigned long n)
+{
+    struct sigaction sa, old;
+    virJobInfo info;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = onSigsys;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSYS, &sa, &old);
+    if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0, 0,
+              &dispatchSelector) < 0) {
+        sigaction(SIGSYS, &old, NULL);
+        return -1;
+    }
+    dispatchSelector = DISPATCH_BLOCK;
+    for (unsigned long i = 0; i < n; i++)
+        virJobGetInfo(job, &info);
+    dispatchSelector = DISPATCH_ALLOW;
+    prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+    sigaction(SIGSYS, &old, NULL);
+    return trappedSyscalls ? 1 : 0;
+}
+
+static pid_t workerPid(virJobPtr job)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0;
+    pid_t pid = 0;
+    if (virJobGetStats(job, &params, &n, 0) < 0)
+        benchDie("virJobGetStats failed");
+    for (int i = 0; i < n; i++)
+        if (STREQ(params[i].field, VIR_JOB_STATS_WORKER_PID) &&
+            params[i].type == VIR_TYPED_PARAM_INT)
+            pid = params[i].value.i;
+    virTypedParamsFree(params, n);
+    return pid;
+}
+
+static void benchGetInfo(void)
+{
+    const unsigned long n = 1000000;
+    virJobInfo info;
+    double best = 1e18, pbest = 1e18;
+    char path[64], buf[1024];
+
+    virJobPtr job = startJob(&opSleep, NULL, NULL);
+    waitStamped(job);
+    for (int round = 0; round < 5; round++) {
+        uint64_t t0 = benchNow();
+        for (unsigned long i = 0; i < n; i++)
+            virJobGetInfo(job, &info);
+        double r = (double)(benchNow() - t0) / (double)n;
+        if (r < best)
+            best = r;
+    }
+    int sc = getInfoSyscalls(job, 100000);
+
+    pid_t pid = workerPid(job);
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        benchDie("cannot open the worker's /proc/PID/stat");
+    for (int round = 0; round < 3; round++) {
+        uint64_t t0 = benchNow();
+        for (int i = 0; i < 20000; i++)
+            if (pread(fd, buf, sizeof(buf), 0) <= 0)
+                benchDie("cannot read /proc/PID/stat");
+        double r = (double)(benchNow() - t0) / 20000.0;
+        if (r < pbest)
+            pbest = r;
+    }
+    close(fd);
+    virJobCancel(job);
+    endJob(job, VIR_JOB_CANCELLED);
+    virJobDestroy(job);
+
+    benchLine("virJobGetInfo", best, "ns", "proc-pid-stat-pread", pbest, "ns", "< 50 ns");
+    if (sc < 0)
+        printf("virJobGetInfo-syscalls: not checked (no syscall user dispatch)\n");
+    else if (sc == 0)
+        printf("virJobGetInfo-syscalls: 0 in 100000 calls (syscall user dispatch)\n");
+    else
+        printf("virJobGetInfo-syscalls: made system call %ld (syscall user dispatch)\n",
+               trappedNr);
+}
+
+/* ---- cancel and crash detection ---- */
+
+static void killWaitLatency(uint64_t *lat, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int p[2], st;
+        char c;
+        if (pipe2(p, O_CLOEXEC) < 0)
+            benchDie("pipe failed");
+        pid_t pid = fork();
+        if (pid == 0) {
+            (void)!write(p[1], "r", 1);
+            for (;;)
+                pause();
+        }
+        if (pid < 0)
+            benchDie("fork failed");
+        close(p[1]);
+        if (read(p[0], &c, 1) != 1)
+            benchDie("child did not start");
+        close(p[0]);
+        uint64_t t0 = benchNow();
+        kill(pid, SIGTERM);
+        while (waitpid(pid, &st, 0) < 0)
+            ;
+        lat[i] = benchNow() - t0;
+    }
+}
+
+static void benchCancelCrash(void)
+{
+    enum { N = 200 };
+    static uint64_t cancel[N], crash[N], base[N], base2[N];
+
+    for (size_t i = 0; i < N; i++) {
+        virJobPtr job = startJob(&opSleep, NULL, NULL);
+        waitStamped(job);
+        uint64_t t0 = benchNow();
+        if (virJobCancel(job) != 0)
+            benchDie("virJobCancel failed");
+        endJob(job, VIR_JOB_CANCELLED);
+        cancel[i] = benchNow() - t0;
+        virJobDestroy(job);
+    }
+    for (size_t i = 0; i < N; i++) {
+        virJobPtr job = startJob(&opCrash, NULL, NULL);
+        endJob(job, VIR_JOB_FAILED);
+        uint64_t t1 = benchNow(), st = jobStamp(job);
+        crash[i] = t1 > st ? t1 - st : 0;
+        virJobDestroy(job);
+    }
+    killWaitLatency(base, N);
+    memcpy(base2, base, sizeof(base));
+    latencyLines("cancel", cancel, "kill-waitpid", base, N, NULL, "< 1 ms");
+    latencyLines("crash-detect", crash, "kill-waitpid", base2, N, NULL, "< 1 ms");
+}
+
+int main(void)
+{
+    virSupGroupConfig cfg;
+
+    benchRaiseNofile();
+    char *rundir = benchRunDir();
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.max_workers = 64;
+    if (!(group = virSupGroupNew(&cfg))) {
+        fprintf(stderr, "bench: cannot start the supervisor: %s\n", virGetLastErrorMessage());
+        return 1;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    benchStart();
+    benchThroughput();
+    benchProgress();
+    benchGetInfo();
+    benchCancelCrash();
+    virSupGroupClose(group);
+    rmdir(rundir);
+    return 0;
+}
