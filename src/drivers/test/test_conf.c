@@ -401,9 +401,44 @@ static int parseMemory(const parseCtx *c, xmlNodePtr n, uint64_t *kib)
     return rc;
 }
 
+/* The children domains and networks share: <name>, <uuid> and the test
+ * namespace. Returns 1 if @n was one of them, 0 if not, -1 on error. */
+typedef struct commonDef {
+    char *name;
+    size_t namelen;
+    uint8_t *uuid;
+    testFault *faults;
+    uint32_t *nfaults;
+    uint64_t *rate;
+    bool haveName, haveUUID;
+} commonDef;
+
+static int parseCommonChild(const parseCtx *c, xmlNodePtr n, commonDef *cd)
+{
+    int rc;
+
+    if ((rc = parseTestElement(c, n, cd->faults, cd->nfaults, cd->rate)) != 0)
+        return rc;
+    if (isPlain(n, "name")) {
+        if (parseName(c, n, cd->name, cd->namelen) < 0)
+            return -1;
+        cd->haveName = true;
+        return 1;
+    }
+    if (isPlain(n, "uuid")) {
+        if (parseUUID(c, n, cd->uuid) < 0)
+            return -1;
+        cd->haveUUID = true;
+        return 1;
+    }
+    return 0;
+}
+
 static int parseDomain(const parseCtx *c, xmlNodePtr root, testDomainDef *def)
 {
-    bool haveName = false, haveUUID = false, haveMemory = false;
+    commonDef cd = { def->name, sizeof(def->name), def->uuid, def->faults,
+                     &def->nfaults, &def->rate_bps, false, false };
+    bool haveMemory = false;
     xmlChar *type;
     const char *why = NULL;
 
@@ -427,20 +462,11 @@ static int parseDomain(const parseCtx *c, xmlNodePtr root, testDomainDef *def)
         int rc;
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if ((rc = parseTestElement(c, n, def->faults, &def->nfaults,
-                                   &def->rate_bps)) < 0)
+        if ((rc = parseCommonChild(c, n, &cd)) < 0)
             return -1;
         if (rc)
             continue;
-        if (isPlain(n, "name")) {
-            if (parseName(c, n, def->name, sizeof(def->name)) < 0)
-                return -1;
-            haveName = true;
-        } else if (isPlain(n, "uuid")) {
-            if (parseUUID(c, n, def->uuid) < 0)
-                return -1;
-            haveUUID = true;
-        } else if (isPlain(n, "memory")) {
+        if (isPlain(n, "memory")) {
             if (parseMemory(c, n, &def->memory_kib) < 0)
                 return -1;
             haveMemory = true;
@@ -473,11 +499,11 @@ static int parseDomain(const parseCtx *c, xmlNodePtr root, testDomainDef *def)
             return -1;
         }
     }
-    if (!haveName || !haveMemory) {
+    if (!cd.haveName || !haveMemory) {
         xmlFail(c, root, "%s", "<domain> needs <name> and <memory>");
         return -1;
     }
-    if (!haveUUID && virUUIDGenerate(def->uuid) < 0)
+    if (!cd.haveUUID && virUUIDGenerate(def->uuid) < 0)
         return -1;
     if (testDomainDefCheck(def, &why) < 0) {
         xmlFail(c, root, "domain '%s': %s", def->name, why);
@@ -502,7 +528,8 @@ static int parseIPv4(const char *s, uint32_t *out)
 
 static int parseNetwork(const parseCtx *c, xmlNodePtr root, testNetworkDef *def)
 {
-    bool haveName = false, haveUUID = false;
+    commonDef cd = { def->name, sizeof(def->name), def->uuid, def->faults,
+                     &def->nfaults, &def->rate_bps, false, false };
     const char *why = NULL;
 
     memset(def, 0, sizeof(*def));
@@ -515,20 +542,11 @@ static int parseNetwork(const parseCtx *c, xmlNodePtr root, testNetworkDef *def)
         int rc;
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if ((rc = parseTestElement(c, n, def->faults, &def->nfaults,
-                                   &def->rate_bps)) < 0)
+        if ((rc = parseCommonChild(c, n, &cd)) < 0)
             return -1;
         if (rc)
             continue;
-        if (isPlain(n, "name")) {
-            if (parseName(c, n, def->name, sizeof(def->name)) < 0)
-                return -1;
-            haveName = true;
-        } else if (isPlain(n, "uuid")) {
-            if (parseUUID(c, n, def->uuid) < 0)
-                return -1;
-            haveUUID = true;
-        } else if (isPlain(n, "bridge")) {
+        if (isPlain(n, "bridge")) {
             a = xmlGetNoNsProp(n, (const xmlChar *)"name");
             if (!a || testNameCheck((const char *)a, sizeof(def->bridge), &why) < 0) {
                 xmlFail(c, n, "%s", "<bridge name=...> must be an interface name "
@@ -567,11 +585,11 @@ static int parseNetwork(const parseCtx *c, xmlNodePtr root, testNetworkDef *def)
         }
         xmlFree(a);
     }
-    if (!haveName) {
+    if (!cd.haveName) {
         xmlFail(c, root, "%s", "<network> needs a <name>");
         return -1;
     }
-    if (!haveUUID && virUUIDGenerate(def->uuid) < 0)
+    if (!cd.haveUUID && virUUIDGenerate(def->uuid) < 0)
         return -1;
     if (testNetworkDefCheck(def, &why) < 0) {
         xmlFail(c, root, "network '%s': %s", def->name, why);
