@@ -7,7 +7,7 @@ set -euo pipefail
 
 B=${B:-build}
 command -v pkg-config >/dev/null || { echo "pkg-config is not installed"; exit 77; }
-if nm -D "$B/libvirtsup.so" 2>/dev/null | grep '__asan_init\|__tsan_init' >/dev/null; then
+if nm -D "$B/libvirtsup.so" 2>/dev/null | grep '__asan_init\|__tsan_init\|__ubsan_handle' >/dev/null; then
     echo "a sanitizer build: its installed library needs the sanitizer runtime"
     exit 77
 fi

@@ -13,6 +13,7 @@
 set -eu
 
 level=${1:-build}
+case "$level" in build) what="make" ;; *) what="make $level" ;; esac
 build_pkgs="build-essential pkg-config libxml2-dev libcap-ng-dev libseccomp-dev"
 case "$level" in
 build) pkgs=$build_pkgs ;;
@@ -32,7 +33,7 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
         pkg-config --exists "$m" 2>/dev/null || missing="$missing $m(pkg-config)"
     done
     if [ -n "$missing" ]; then
-        echo "check-deps.sh: missing for 'make $level':$missing" >&2
+        echo "check-deps.sh: missing for '$what':$missing" >&2
         echo "check-deps.sh: install them with your system's package manager" >&2
         exit 1
     fi
@@ -51,12 +52,12 @@ done
 
 line="apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" != 0 ]; then
-    echo "check-deps.sh: 'make $level' needs packages that are not installed:$missing" >&2
+    echo "check-deps.sh: '$what' needs packages that are not installed:$missing" >&2
     echo "check-deps.sh: install them as root, then run make again:" >&2
     echo "    $line" >&2
     exit 1
 fi
-echo "check-deps.sh: installing what 'make $level' needs:$missing"
+echo "check-deps.sh: installing what '$what' needs:$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
