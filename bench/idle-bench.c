@@ -1,0 +1,389 @@
+/*
+ * idle-bench: 1,000 live jobs that sleep (bench.sleep: sigsuspend until
+ * cancelled), beside a plain parent with 1,000 forked pause() children
+ * (build/tests/pause-tree, watched through pidfds), in the same run:
+ *
+ *  - wake-ups per second and CPU of the supervisor (reaper thread, spawn
+ *    helper) while nothing happens, against the plain parent;
+ *  - memory per worker (PSS, /proc/PID/smaps_rollup) against a forked
+ *    pause() child;
+ *  - a full `virtsup-stat --json` of the 1,000 jobs against `ps -e` over the
+ *    same processes (both whole programs, spawned and waited for); reading
+ *    1,000 /proc/PID/stat files in-process is shown beside them.
+ *
+ * Needs VIRTSUP_WORKER (the test worker) and VIRTSUP_BUILDDIR (make bench
+ * sets both).
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#include "util/internal.h"
+#include "supervisor/supervisor.h"
+#include "benchutil.h"
+
+#define NJOBS 1000
+#define BATCH 100
+#define IDLE_NS 5000000000ull
+
+static const virSupOp opSleep = { .name = "bench.sleep", .type = VIR_JOB_BOUNDED };
+
+static virJobPtr jobs[NJOBS];
+static pid_t workers[NJOBS];
+static pid_t plain[NJOBS];
+
+typedef struct {
+    unsigned long long switches;   /* voluntary + involuntary */
+    unsigned long long cpu_ticks;  /* utime + stime */
+} procUse;
+
+/* Context switches and CPU ticks of /proc/@base (a process or a task). */
+static procUse readUse(const char *base)
+{
+    procUse u = { 0, 0 };
+    char path[128], line[512];
+    snprintf(path, sizeof(path), "%s/status", base);
+    FILE *f = fopen(path, "re");
+    while (f && fgets(line, sizeof(line), f)) {
+        unsigned long long v;
+        if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1 ||
+            sscanf(line, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
+            u.switches += v;
+    }
+    if (f)
+        fclose(f);
+    snprintf(path, sizeof(path), "%s/stat", base);
+    f = fopen(path, "re");
+    if (f && fgets(line, sizeof(line), f)) {
+        char *p = strrchr(line, ')');
+        unsigned long long ut = 0, st = 0;
+        /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
+         * majflt cmajflt utime stime */
+        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                        &ut, &st) == 2)
+            u.cpu_ticks = ut + st;
+    }
+    if (f)
+        fclose(f);
+    return u;
+}
+
+static procUse pidUse(pid_t pid)
+{
+    char base[64];
+    snprintf(base, sizeof(base), "/proc/%d", (int)pid);
+    return readUse(base);
+}
+
+/* Our threads other than the main one: the supervisor's reaper. */
+static procUse otherThreadsUse(void)
+{
+    procUse sum = { 0, 0 };
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char base[300];
+        if (e->d_name[0] == '.' || atoi(e->d_name) == getpid())
+            continue;
+        snprintf(base, sizeof(base), "/proc/self/task/%s", e->d_name);
+        procUse u = readUse(base);
+        sum.switches += u.switches;
+        sum.cpu_ticks += u.cpu_ticks;
+    }
+    if (d)
+        closedir(d);
+    return sum;
+}
+
+static unsigned long long pssKiB(pid_t pid)
+{
+    char path[64], line[256];
+    unsigned long long kib = 0;
+    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "re");
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "Pss: %llu kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static double cpuNow(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static pid_t workerPid(virJobPtr job)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0;
+    pid_t pid = 0;
+    if (virJobGetStats(job, &params, &n, 0) < 0)
+        benchDie("virJobGetStats failed");
+    for (int i = 0; i < n; i++)
+        if (STREQ(params[i].field, VIR_JOB_STATS_WORKER_PID) &&
+            params[i].type == VIR_TYPED_PARAM_INT)
+            pid = params[i].value.i;
+    virTypedParamsFree(params, n);
+    return pid;
+}
+
+/* Wait until job @i runs its code (its stamp is visible); die if it ended. */
+static void waitRunning(virJobPtr job, int i)
+{
+    uint64_t done = 0, end = benchNow() + 60000000000ull;
+    int state = VIR_JOB_RUNNING;
+    while (virJobGetRawStats(job, &state, NULL, NULL, &done, NULL) == 0 && !done) {
+        if (state != VIR_JOB_RUNNING || benchNow() > end) {
+            virErrorPtr e = virJobGetError(job);
+            fprintf(stderr, "bench: job %d of %d did not start: %s\n", i, NJOBS,
+                    e && e->message ? e->message : "not running after 60 s");
+            exit(1);
+        }
+        benchSleepNs(100000);
+    }
+}
+
+/* Start pause-tree NJOBS; returns its pid, its stdin in *@in. */
+static pid_t startPlain(int *in)
+{
+    int ip[2], op[2];
+    char nbuf[16];
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+    char *argv[] = { NULL, nbuf, NULL };
+    char path[PATH_MAX];
+    const char *bd = getenv("VIRTSUP_BUILDDIR");
+
+    snprintf(path, sizeof(path), "%s/tests/pause-tree", bd ? bd : "build");
+    argv[0] = path;
+    snprintf(nbuf, sizeof(nbuf), "%d", NJOBS);
+    if (pipe2(ip, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
+        benchDie("pipe failed");
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, ip[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, op[1], 1);
+    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0)
+        benchDie("cannot run tests/pause-tree");
+    posix_spawn_file_actions_destroy(&fa);
+    close(ip[0]);
+    close(op[1]);
+    FILE *f = fdopen(op[0], "re");
+    char line[64];
+    size_t n = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        if (STREQ(line, "ready\n"))
+            break;
+        if (n < NJOBS)
+            plain[n++] = (pid_t)atoi(line);
+    }
+    if (f)
+        fclose(f);
+    if (n != NJOBS)
+        benchDie("pause-tree did not start its children");
+    *in = ip[1];
+    return pid;
+}
+
+static uint64_t runQuiet(char *const argv[], const char *outfile)
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int st;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, outfile ? outfile : "/dev/null",
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    uint64_t t0 = benchNow();
+    if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+        benchDie("posix_spawn failed");
+    while (waitpid(pid, &st, 0) < 0)
+        ;
+    uint64_t t = benchNow() - t0;
+    posix_spawn_file_actions_destroy(&fa);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "bench: %s exited with status 0x%x\n", argv[0], st);
+        exit(1);
+    }
+    return t;
+}
+
+/* How many times @needle occurs in the file @path. */
+static size_t countInFile(const char *path, const char *needle)
+{
+    size_t n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_size == 0) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    char *buf = malloc((size_t)sb.st_size + 1);
+    ssize_t r = buf ? read(fd, buf, (size_t)sb.st_size) : -1;
+    close(fd);
+    if (r <= 0) {
+        free(buf);
+        return 0;
+    }
+    buf[r] = '\0';
+    for (char *p = buf; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    free(buf);
+    return n;
+}
+
+static void benchScan(const char *rundir)
+{
+    enum { RUNS = 10 };
+    uint64_t stat[RUNS], ps[RUNS], procs[RUNS];
+    char statpath[PATH_MAX], out[PATH_MAX];
+    const char *bd = getenv("VIRTSUP_BUILDDIR");
+    snprintf(statpath, sizeof(statpath), "%s/virtsup-stat", bd ? bd : "build");
+    snprintf(out, sizeof(out), "%s/stat.json", rundir);
+    char *sargv[] = { statpath, (char *)"--json", NULL };
+    char *pargv[] = { (char *)"/usr/bin/ps", (char *)"-e", (char *)"-o",
+                      (char *)"pid,stat,etimes,time,comm", NULL };
+
+    runQuiet(sargv, out);
+    size_t seen = countInFile(out, "bench.sleep");
+    unlink(out);
+    if (seen < NJOBS) {
+        fprintf(stderr, "bench: virtsup-stat --json showed %zu of %d jobs\n", seen, NJOBS);
+        exit(1);
+    }
+    bool haveps = access(pargv[0], X_OK) == 0;
+    for (int i = 0; i < RUNS; i++) {
+        stat[i] = runQuiet(sargv, NULL);
+        ps[i] = haveps ? runQuiet(pargv, NULL) : 0;
+        uint64_t t0 = benchNow();
+        for (int j = 0; j < NJOBS; j++) {
+            char path[64], buf[1024];
+            snprintf(path, sizeof(path), "/proc/%d/stat", (int)workers[j]);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+                benchDie("cannot read a worker's /proc/PID/stat");
+            close(fd);
+        }
+        procs[i] = benchNow() - t0;
+    }
+    double s50 = (double)benchPercentile(stat, RUNS, 50) / 1e6;
+    double p50 = (double)benchPercentile(ps, RUNS, 50) / 1e6;
+    double r50 = (double)benchPercentile(procs, RUNS, 50) / 1e6;
+    if (haveps)
+        benchLine("virtsup-stat-json-1000-jobs", s50, "ms", "ps-e-1000-processes", p50, "ms", NULL);
+    benchLine("virtsup-stat-json-1000-jobs", s50, "ms", "read-1000-proc-pid-stat", r50, "ms",
+              NULL);
+}
+
+int main(void)
+{
+    virSupGroupConfig cfg;
+    virSupJobParams p;
+    int plainIn = -1;
+
+    benchRaiseNofile();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    char *rundir = benchRunDir();
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.max_workers = NJOBS;
+    virSupGroup *g = virSupGroupNew(&cfg);
+    if (!g) {
+        fprintf(stderr, "bench: cannot start the supervisor: %s\n", virGetLastErrorMessage());
+        return 1;
+    }
+    pid_t plainPid = startPlain(&plainIn);
+
+    memset(&p, 0, sizeof(p));
+    p.op = &opSleep;
+    p.target = "bench";
+    /* In batches: a burst of spawn requests larger than the spawn helper's
+     * socket buffer fails jobs with EAGAIN (see docs/PERFORMANCE.md). */
+    uint64_t t0 = benchNow();
+    for (int b = 0; b < NJOBS; b += BATCH) {
+        for (int i = b; i < b + BATCH && i < NJOBS; i++) {
+            if (!(jobs[i] = virJobCreate(g, &p))) {
+                fprintf(stderr, "bench: job %d: %s\n", i, virGetLastErrorMessage());
+                return 1;
+            }
+        }
+        for (int i = b; i < b + BATCH && i < NJOBS; i++)
+            waitRunning(jobs[i], i);
+    }
+    double startAll = (double)(benchNow() - t0) / 1e6;
+    for (int i = 0; i < NJOBS; i++)
+        if ((workers[i] = workerPid(jobs[i])) <= 0)
+            benchDie("a running job has no worker pid");
+    printf("start-1000-sleeping-jobs: %.1f ms (all running job code)\n", startAll);
+
+    /* Let the start settle, then watch both sides idle over the same span. */
+    benchSleepNs(1000000000ull);
+    pid_t helper = virSupHelperPid();
+    unsigned long long wsw0 = 0, wsw1 = 0, psw0 = 0, psw1 = 0;
+    for (int i = 0; i < NJOBS; i++) {
+        wsw0 += pidUse(workers[i]).switches;
+        psw0 += pidUse(plain[i]).switches;
+    }
+    procUse h0 = pidUse(helper), r0 = otherThreadsUse(), b0 = pidUse(plainPid);
+    double c0 = cpuNow();
+    benchSleepNs(IDLE_NS);
+    double c1 = cpuNow();
+    procUse h1 = pidUse(helper), r1 = otherThreadsUse(), b1 = pidUse(plainPid);
+    for (int i = 0; i < NJOBS; i++) {
+        wsw1 += pidUse(workers[i]).switches;
+        psw1 += pidUse(plain[i]).switches;
+    }
+    double secs = (double)IDLE_NS / 1e9;
+    double tick = (double)sysconf(_SC_CLK_TCK);
+    double supWake = (double)((r1.switches - r0.switches) + (h1.switches - h0.switches)) / secs;
+    double plainWake = (double)(b1.switches - b0.switches) / secs;
+    /* CPU: our process (the main thread sleeps) plus the helper, ms per s. */
+    double supCpu = ((c1 - c0) + (double)(h1.cpu_ticks - h0.cpu_ticks) / tick) * 1000.0 / secs;
+    double plainCpu = (double)(b1.cpu_ticks - b0.cpu_ticks) / tick * 1000.0 / secs;
+    benchLine("idle-supervisor-wakeups-1000-jobs", supWake, "/s",
+              "pidfd-epoll-parent-1000-children", plainWake, "/s", NULL);
+    benchLine("idle-supervisor-cpu-1000-jobs", supCpu, "ms/s",
+              "pidfd-epoll-parent-1000-children", plainCpu, "ms/s", NULL);
+    benchLine("idle-worker-wakeups-1000-jobs", (double)(wsw1 - wsw0) / secs, "/s",
+              "pause-children-1000", (double)(psw1 - psw0) / secs, "/s", NULL);
+
+    unsigned long long wpss = 0, ppss = 0;
+    for (int i = 0; i < NJOBS; i++) {
+        wpss += pssKiB(workers[i]);
+        ppss += pssKiB(plain[i]);
+    }
+    benchLine("worker-pss", (double)wpss / NJOBS, "KiB", "forked-pause-child-pss",
+              (double)ppss / NJOBS, "KiB", NULL);
+    printf("spawn-helper-pss: %llu KiB\n", pssKiB(helper));
+
+    benchScan(rundir);
+
+    close(plainIn);
+    while (waitpid(plainPid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    /* Cancelled in batches too: kill requests are sent the same way. */
+    t0 = benchNow();
+    for (int b = 0; b < NJOBS; b += BATCH) {
+        for (int i = b; i < b + BATCH && i < NJOBS; i++)
+            virJobCancel(jobs[i]);
+        for (int i = b; i < b + BATCH && i < NJOBS; i++) {
+            virJobInfo info = { 0, 0, 0, 0, 0 };
+            int w = virJobWait(jobs[i], 60000);
+            if (w != 0 || virJobGetInfo(jobs[i], &info) < 0 ||
+                info.state != VIR_JOB_CANCELLED) {
+                virErrorPtr e = virJobGetError(jobs[i]);
+                fprintf(stderr, "bench: sleeping job %d did not end CANCELLED (wait %d, "
+                        "state %d): %s\n", i, w, info.state, e && e->message ? e->message : "");
+                exit(1);
+            }
+            virJobDestroy(jobs[i]);
+        }
+    }
+    printf("cancel-1000-sleeping-jobs: %.1f ms (all CANCELLED and destroyed)\n",
+           (double)(benchNow() - t0) / 1e6);
+    virSupGroupClose(g);
+    rmdir(rundir);
+    return 0;
+}
