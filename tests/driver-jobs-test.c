@@ -8,6 +8,7 @@
 
 #include "drivertest.h"
 #include "drivers/test/test-proto.h"
+#include "drivers/test/test_driver.h"
 
 static virConnectPtr conn;
 
@@ -532,6 +533,45 @@ static void testCommitFailure(void **state)
     assert_int_equal(virConnectClose(c), 0);
 }
 
+/* Without O_TMPFILE the image is written under a hidden temporary name:
+ * renamed into place on success, removed on failure or cancel. */
+static void testNoTmpfile(void **state)
+{
+    (void)state;
+    char dir[512], img[600], cmd[700];
+    virConnectPtr c = drvOpenNode("notmp.xml",
+        "<node><domain type='test' " TEST_NS "><name>notmp</name>"
+        "<memory unit='MiB'>8</memory><test:rate bytes-per-second='2097152'/>"
+        "</domain></node>", "?grace=300");
+    virDomainPtr dom = virDomainLookupByName(c, "notmp");
+    virDomainJobInfo ji;
+
+    drvPath(dir, sizeof(dir), "notmp");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(img, sizeof(img), "%s/notmp.img", dir);
+    snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s' | grep -v '^notmp.img$')\"", dir);
+    testDriverNoTmpfile = true;
+
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    assert_true(TEST_WAIT_UNTIL(virDomainGetJobInfo(dom, &ji) == 0 &&
+                                ji.dataProcessed > 0, TEST_TIMEOUT_MS));
+    assert_int_not_equal(system(cmd), 0);   /* the temporary name is there */
+    assert_int_equal(virJobCancel(job), 0);
+    assert_int_equal(drvWait(job, NULL), VIR_JOB_CANCELLED);
+    virJobDestroy(job);
+    assert_false(drvExists(img));
+    assert_int_equal(system(cmd), 0);       /* and gone */
+
+    assert_int_equal(virDomainSave(dom, img), 0);
+    testDriverNoTmpfile = false;
+    assert_true(drvExists(img));
+    assert_int_equal(system(cmd), 0);
+    checkImage(img, "notmp", 8192);
+    virDomainFree(dom);
+    assert_int_equal(virConnectClose(c), 0);
+}
+
 /* ?bandwidth= caps job I/O: the job is slowed (progress visible before it
  * ends); only that it honours the cap, no timing asserted. */
 static void testBandwidthParam(void **state)
@@ -591,6 +631,7 @@ int main(void)
         cmocka_unit_test(testBadPaths),
         cmocka_unit_test(testOneJobAndAbort),
         cmocka_unit_test(testCommitFailure),
+        cmocka_unit_test(testNoTmpfile),
         cmocka_unit_test(testBandwidthParam),
         cmocka_unit_test(testCloseWithJob),
     };

@@ -974,6 +974,9 @@ static char *tempName(const char *base)
     return virAsprintf(".%.200s.tmp%016" PRIx64, base, r);
 }
 
+/* Tests: behave as on a file system without O_TMPFILE. */
+bool testDriverNoTmpfile;
+
 /* Open an unnamed file in the directory of @to, to become @to at commit.
  * Refuses a @to that is a directory (or a symlink to one) or not a
  * regular file. */
@@ -1012,7 +1015,12 @@ static int outputOpen(testJob *tj, const char *to, const char *what)
                              "its directory '%s'", what, to, dir);
         return -1;
     }
-    tj->fd = openat(tj->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (testDriverNoTmpfile) {
+        tj->fd = -1;
+        errno = EOPNOTSUPP;
+    } else {
+        tj->fd = openat(tj->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    }
     if (tj->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
         /* No O_TMPFILE on this file system: a hidden name, removed by the
          * done callback unless committed. */

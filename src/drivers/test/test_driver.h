@@ -38,3 +38,7 @@ void testNodeClear(testNodeDef *node);
  * image carries). Returns a malloc'd string, or NULL on OOM (reported). */
 char *testDomainDefFormat(const testDomainDef *def);
 char *testNetworkDefFormat(const testNetworkDef *def);
+
+/* Tests only: when true, save and dump act as on a file system without
+ * O_TMPFILE (a hidden temporary name, removed unless committed). */
+extern bool testDriverNoTmpfile;
