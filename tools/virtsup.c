@@ -159,6 +159,16 @@ static char *xstrdup(const char *s)
     return xasprintf("%s", s);
 }
 
+/* Text that goes to the terminal: control characters (from file names)
+ * become '?'. Returns @s, changed in place. */
+static char *printable(char *s)
+{
+    for (char *c = s; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return s;
+}
+
 static double nowSec(void)
 {
     struct timespec ts;
@@ -723,10 +733,10 @@ static CliJob *addJob(Ctl *ctl, virJobPtr job, JobKind kind, char *label, char *
     cj->job = job;
     cj->id = virJobGetID(job);
     cj->kind = kind;
-    cj->label = label;
-    cj->what = what;
-    cj->name = name ? xstrdup(name) : NULL;
-    cj->file = file ? xstrdup(file) : NULL;
+    cj->label = printable(label);
+    cj->what = printable(what);
+    cj->name = name ? printable(xstrdup(name)) : NULL;
+    cj->file = file ? printable(xstrdup(file)) : NULL;
     cj->state = VIR_JOB_RUNNING;
     ctl->jobs[ctl->njobs++] = cj;
     if (ctl->verbose && !ctl->quiet) {
