@@ -636,13 +636,24 @@ int main(void)
         cmocka_unit_test(testCloseWithJob),
     };
     drvNeedWorker();
-    if (drvSetupRundir(NULL) < 0 || setupConn(NULL) < 0) {
+    if (drvSetupRundir(NULL) < 0)
+        return 1;
+    int fds = testCountFDs(), threads = testCountThreads();
+    if (setupConn(NULL) < 0) {
         printf("cannot open test:///default: %s\n", virGetLastErrorMessage());
         return 1;
     }
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (teardownConn(NULL) < 0)
         rc = 1;
+    /* The last connection closed: nothing of ours is left behind. */
+    if (!TEST_WAIT_UNTIL(testCountFDs() == fds && testCountThreads() == threads &&
+                         testCountChildren() == 0, TEST_TIMEOUT_MS)) {
+        printf("left behind: %d descriptors (%d before), %d threads (%d before), "
+               "%d children\n", testCountFDs(), fds, testCountThreads(), threads,
+               testCountChildren());
+        rc = 1;
+    }
     drvTeardownRundir(NULL);
     return rc;
 }
