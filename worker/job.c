@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -257,6 +258,21 @@ void virWorkerReportEarly(int ctlfd, int code, const char *fmt, ...)
     sendReport(&job, VIR_PROTO_REPORT_FAILURE, code, VIR_FROM_JOB, buf);
 }
 
+/* Reset @signo to its default action with the raw system call: a
+ * sanitizer runtime (ASan's handle_segv) intercepts signal() and
+ * sigaction() and keeps its own SIGSEGV handler, which would turn the
+ * crash into "exit 1". The kernel's struct: handler, flags, restorer, mask. */
+static void defaultSignal(int signo)
+{
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        uint64_t mask;
+    } ksa = { SIG_DFL, 0, NULL, 0 };
+    (void)syscall(SYS_rt_sigaction, signo, &ksa, NULL, sizeof(ksa.mask));
+}
+
 static void ignoreTerm(void)
 {
     struct sigaction sa;
@@ -269,7 +285,7 @@ int virJobInjectFault(virJobPtr job, const char *action)
 {
     if (STREQ(action, "segv")) {
         volatile int *volatile p = NULL;
-        signal(SIGSEGV, SIG_DFL);
+        defaultSignal(SIGSEGV);
         *p = 1;
         raise(SIGSEGV);
     } else if (STREQ(action, "abort")) {
