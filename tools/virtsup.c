@@ -75,9 +75,15 @@ typedef struct {
     bool quit;              /* second Ctrl-C: stop waiting */
 } Ctl;
 
+typedef enum { ACT_NONE, ACT_UNDEFINE, ACT_DESTROY, ACT_NET_DESTROY } Action;
+
 typedef struct {
     const char *name;
-    int (*run)(Ctl *ctl, int argc, char **argv);
+    int (*run)(Ctl *ctl, int argc, char **argv);   /* or one of: */
+    bool job;               /* a job command: @kind, @per arguments a job */
+    JobKind kind;
+    int per;
+    Action act;             /* a change without a job */
     const char *args;       /* synopsis after the name */
     const char *help;
 } Command;
@@ -862,190 +868,162 @@ static int cmdDefine(Ctl *ctl, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int cmdUndefine(Ctl *ctl, int argc, char **argv)
-{
-    virDomainPtr dom;
-    int ret = EXIT_OK;
+/* The commands that change one object at once, without a job. */
 
-    if ((argc = splitArgs("undefine", argc, argv, NULL, NULL)) < 0 ||
-        wantArgs("undefine", argc, 1, 1))
+static int runAction(Ctl *ctl, const char *cmd, Action act, int argc, char **argv)
+{
+    virDomainPtr dom = NULL;
+    virNetworkPtr net = NULL;
+    const char *verb = act == ACT_UNDEFINE ? "undefine" : "destroy";
+    const char *noun = act == ACT_NET_DESTROY ? "network" : "domain";
+    int rc = -1;
+
+    if ((argc = splitArgs(cmd, argc, argv, NULL, NULL)) < 0 || wantArgs(cmd, argc, 1, 1))
         return EXIT_USAGE;
-    if (!(dom = lookupDomain(ctl, argv[0])))
+    if (act == ACT_NET_DESTROY ? !(net = lookupNetwork(ctl, argv[0]))
+                               : !(dom = lookupDomain(ctl, argv[0])))
         return EXIT_FAIL;
-    if (virDomainUndefine(dom) < 0)
-        ret = libError("cannot undefine domain '%s'", argv[0]);
+    switch (act) {
+    case ACT_UNDEFINE: rc = virDomainUndefine(dom); break;
+    case ACT_DESTROY: rc = virDomainDestroy(dom); break;
+    case ACT_NET_DESTROY: rc = virNetworkDestroy(net); break;
+    case ACT_NONE: break;
+    }
+    if (rc < 0)
+        libError("cannot %s %s '%s'", verb, noun, argv[0]);
     else if (!ctl->quiet)
-        printf("Domain '%s' has been undefined\n", argv[0]);
-    virDomainFree(dom);
-    return ret;
+        printf("%s '%s' %s\n", act == ACT_NET_DESTROY ? "Network" : "Domain", argv[0],
+               act == ACT_UNDEFINE ? "has been undefined" : "destroyed");
+    if (dom)
+        virDomainFree(dom);
+    if (net)
+        virNetworkFree(net);
+    return rc < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-static int cmdDestroy(Ctl *ctl, int argc, char **argv)
+/* Start the job of @kind on @a (its positional arguments). Returns the
+ * CliJob, or NULL with the error printed. */
+static CliJob *startJob(Ctl *ctl, JobKind kind, char **a, unsigned int flags)
 {
-    virDomainPtr dom;
-    int ret = EXIT_OK;
+    VIR_AUTOFREE(char *) xml = NULL;
+    virDomainPtr dom = NULL;
+    virNetworkPtr net = NULL;
+    virJobPtr job = NULL;
+    CliJob *cj = NULL;
 
-    if ((argc = splitArgs("destroy", argc, argv, NULL, NULL)) < 0 ||
-        wantArgs("destroy", argc, 1, 1))
-        return EXIT_USAGE;
-    if (!(dom = lookupDomain(ctl, argv[0])))
-        return EXIT_FAIL;
-    if (virDomainDestroy(dom) < 0)
-        ret = libError("cannot destroy domain '%s'", argv[0]);
-    else if (!ctl->quiet)
-        printf("Domain '%s' destroyed\n", argv[0]);
-    virDomainFree(dom);
-    return ret;
+    switch (kind) {
+    case KIND_SAVE:
+    case KIND_DUMP:
+    case KIND_START:
+        if (!(dom = lookupDomain(ctl, a[0])))
+            return NULL;
+        break;
+    case KIND_NET_START:
+        if (!(net = lookupNetwork(ctl, a[0])))
+            return NULL;
+        break;
+    case KIND_CREATE:
+    case KIND_NET_CREATE:
+        if (!(xml = readFile(a[0], XML_FILE_MAX)))
+            return NULL;
+        break;
+    case KIND_RESTORE:
+        break;
+    }
+
+    switch (kind) {
+    case KIND_SAVE:
+        if ((job = virDomainSaveJob(dom, a[1])))
+            cj = addJob(ctl, job, kind, xasprintf("save %s -> %s", a[0], a[1]),
+                        xasprintf("save of domain '%s' to %s", a[0], a[1]), a[0], a[1]);
+        else
+            libError("cannot save domain '%s' to %s", a[0], a[1]);
+        break;
+    case KIND_DUMP:
+        if ((job = virDomainDumpCoreJob(dom, a[1], (int)flags)))
+            cj = addJob(ctl, job, kind, xasprintf("dump %s -> %s", a[0], a[1]),
+                        xasprintf("core dump of domain '%s' to %s", a[0], a[1]), a[0], a[1]);
+        else
+            libError("cannot dump domain '%s' to %s", a[0], a[1]);
+        break;
+    case KIND_START:
+        if ((job = virDomainCreateJob(dom, 0)))
+            cj = addJob(ctl, job, kind, xasprintf("start %s", a[0]),
+                        xasprintf("start of domain '%s'", a[0]), a[0], NULL);
+        else
+            libError("cannot start domain '%s'", a[0]);
+        break;
+    case KIND_RESTORE:
+        if ((job = virDomainRestoreJob(ctl->conn, a[0])))
+            cj = addJob(ctl, job, kind, xasprintf("restore <- %s", a[0]),
+                        xasprintf("restore from %s", a[0]), NULL, a[0]);
+        else
+            libError("cannot restore a domain from %s", a[0]);
+        break;
+    case KIND_CREATE:
+        if ((job = virDomainCreateLinuxJob(ctl->conn, xml, 0)))
+            cj = addJob(ctl, job, kind, xasprintf("create <- %s", a[0]),
+                        xasprintf("creation of a domain from %s", a[0]), NULL, a[0]);
+        else
+            libError("cannot create a domain from %s", a[0]);
+        break;
+    case KIND_NET_CREATE:
+        if ((job = virNetworkCreateXMLJob(ctl->conn, xml)))
+            cj = addJob(ctl, job, kind, xasprintf("net-create <- %s", a[0]),
+                        xasprintf("creation of a network from %s", a[0]), NULL, a[0]);
+        else
+            libError("cannot create a network from %s", a[0]);
+        break;
+    case KIND_NET_START:
+        if ((job = virNetworkCreateJob(net)))
+            cj = addJob(ctl, job, kind, xasprintf("net-start %s", a[0]),
+                        xasprintf("start of network '%s'", a[0]), a[0], NULL);
+        else
+            libError("cannot start network '%s'", a[0]);
+        break;
+    }
+    if (dom)
+        virDomainFree(dom);
+    if (net)
+        virNetworkFree(net);
+    return cj;
 }
 
-/* Start one job per group of @per positional arguments (several only with
- * --async); @start starts one and returns its CliJob or NULL (error
- * printed). Without --async the job is followed at once. */
-typedef CliJob *(*JobStarter)(Ctl *ctl, char **args, unsigned int flags);
-
-static int runJobs(Ctl *ctl, const char *cmd, int argc, char **argv, int per,
-                   const char *const *flags, bool *set, size_t async_idx,
-                   unsigned int jobflags, JobStarter start)
+/* The job commands: "async" (and for dump "crash", "live") flags, then one
+ * job per group of @per positional arguments (several only with --async).
+ * Without --async the job is followed at once; with it, at the end of the
+ * command line or batch (followPending). */
+static int runJobCommand(Ctl *ctl, const char *cmd, JobKind kind, int per, int argc, char **argv)
 {
-    bool async;
-    int ret = EXIT_OK;
+    static const char *const asyncFlag[] = { "async", NULL };
+    static const char *const dumpFlags[] = { "async", "crash", "live", NULL };
+    bool set[3] = { false, false, false };
+    unsigned int jobflags = 0;
 
-    if ((argc = splitArgs(cmd, argc, argv, flags, set)) < 0)
+    argc = splitArgs(cmd, argc, argv, kind == KIND_DUMP ? dumpFlags : asyncFlag, set);
+    if (argc < 0)
         return EXIT_USAGE;
-    async = set[async_idx];
     if (argc < per)
         return usageError(cmd, "%s: missing argument", cmd);
-    if (argc % per != 0 || (!async && argc > per))
-        return usageError(cmd, argc > per && argc % per == 0 ?
-                          "%s: several targets need --async" : "%s: wrong number of arguments",
-                          cmd);
+    if (argc % per != 0)
+        return usageError(cmd, "%s: wrong number of arguments", cmd);
+    if (!set[0] && argc > per)
+        return usageError(cmd, "%s: several targets need --async", cmd);
+    if (set[1])
+        jobflags |= VIR_DUMP_CRASH;
+    if (set[2])
+        jobflags |= VIR_DUMP_LIVE;
+
     for (int i = 0; i < argc; i += per) {
-        CliJob *cj = start(ctl, argv + i, jobflags);
-        if (!cj) {
-            ret = EXIT_FAIL;
-            break;
-        }
-        if (!async) {
+        CliJob *cj = startJob(ctl, kind, argv + i, jobflags);
+        if (!cj)
+            return EXIT_FAIL;
+        if (!set[0]) {
             CliJob *one[1] = { cj };
             return followJobs(ctl, one, 1);
         }
     }
-    return ret;
-}
-
-static const char *const asyncOnly[] = { "async", NULL };
-
-static CliJob *startSave(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
-{
-    virDomainPtr dom = lookupDomain(ctl, a[0]);
-    virJobPtr job;
-    if (!dom)
-        return NULL;
-    job = virDomainSaveJob(dom, a[1]);
-    virDomainFree(dom);
-    if (!job) {
-        libError("cannot save domain '%s' to %s", a[0], a[1]);
-        return NULL;
-    }
-    return addJob(ctl, job, KIND_SAVE, xasprintf("save %s -> %s", a[0], a[1]),
-                  xasprintf("save of domain '%s' to %s", a[0], a[1]), a[0], a[1]);
-}
-
-static int cmdSave(Ctl *ctl, int argc, char **argv)
-{
-    bool set[1] = { false };
-    return runJobs(ctl, "save", argc, argv, 2, asyncOnly, set, 0, 0, startSave);
-}
-
-static CliJob *startRestore(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
-{
-    virJobPtr job = virDomainRestoreJob(ctl->conn, a[0]);
-    if (!job) {
-        libError("cannot restore a domain from %s", a[0]);
-        return NULL;
-    }
-    return addJob(ctl, job, KIND_RESTORE, xasprintf("restore <- %s", a[0]),
-                  xasprintf("restore from %s", a[0]), NULL, a[0]);
-}
-
-static int cmdRestore(Ctl *ctl, int argc, char **argv)
-{
-    bool set[1] = { false };
-    return runJobs(ctl, "restore", argc, argv, 1, asyncOnly, set, 0, 0, startRestore);
-}
-
-static CliJob *startDump(Ctl *ctl, char **a, unsigned int flags)
-{
-    virDomainPtr dom = lookupDomain(ctl, a[0]);
-    virJobPtr job;
-    if (!dom)
-        return NULL;
-    job = virDomainDumpCoreJob(dom, a[1], (int)flags);
-    virDomainFree(dom);
-    if (!job) {
-        libError("cannot dump domain '%s' to %s", a[0], a[1]);
-        return NULL;
-    }
-    return addJob(ctl, job, KIND_DUMP, xasprintf("dump %s -> %s", a[0], a[1]),
-                  xasprintf("core dump of domain '%s' to %s", a[0], a[1]), a[0], a[1]);
-}
-
-static int cmdDump(Ctl *ctl, int argc, char **argv)
-{
-    static const char *const flags[] = { "async", "crash", "live", NULL };
-    bool set[3] = { false, false, false };
-    unsigned int jf = 0;
-
-    /* The dump flags must be known before the jobs start: look first. */
-    for (int i = 0; i < argc && STRNEQ(argv[i], "--"); i++) {
-        if (STREQ(argv[i], "--crash"))
-            jf |= VIR_DUMP_CRASH;
-        else if (STREQ(argv[i], "--live"))
-            jf |= VIR_DUMP_LIVE;
-    }
-    return runJobs(ctl, "dump", argc, argv, 2, flags, set, 0, jf, startDump);
-}
-
-static CliJob *startCreate(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
-{
-    VIR_AUTOFREE(char *) xml = readFile(a[0], XML_FILE_MAX);
-    virJobPtr job;
-    if (!xml)
-        return NULL;
-    if (!(job = virDomainCreateLinuxJob(ctl->conn, xml, 0))) {
-        libError("cannot create a domain from %s", a[0]);
-        return NULL;
-    }
-    return addJob(ctl, job, KIND_CREATE, xasprintf("create <- %s", a[0]),
-                  xasprintf("creation of a domain from %s", a[0]), NULL, a[0]);
-}
-
-static int cmdCreate(Ctl *ctl, int argc, char **argv)
-{
-    bool set[1] = { false };
-    return runJobs(ctl, "create", argc, argv, 1, asyncOnly, set, 0, 0, startCreate);
-}
-
-static CliJob *startStart(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
-{
-    virDomainPtr dom = lookupDomain(ctl, a[0]);
-    virJobPtr job;
-    if (!dom)
-        return NULL;
-    job = virDomainCreateJob(dom, 0);
-    virDomainFree(dom);
-    if (!job) {
-        libError("cannot start domain '%s'", a[0]);
-        return NULL;
-    }
-    return addJob(ctl, job, KIND_START, xasprintf("start %s", a[0]),
-                  xasprintf("start of domain '%s'", a[0]), a[0], NULL);
-}
-
-static int cmdStart(Ctl *ctl, int argc, char **argv)
-{
-    bool set[1] = { false };
-    return runJobs(ctl, "start", argc, argv, 1, asyncOnly, set, 0, 0, startStart);
+    return EXIT_OK;
 }
 
 static int cmdNetList(Ctl *ctl, int argc, char **argv)
@@ -1073,66 +1051,6 @@ static int cmdNetList(Ctl *ctl, int argc, char **argv)
     }
     free(nets);
     return EXIT_OK;
-}
-
-static CliJob *startNetCreate(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
-{
-    VIR_AUTOFREE(char *) xml = readFile(a[0], XML_FILE_MAX);
-    virJobPtr job;
-    if (!xml)
-        return NULL;
-    if (!(job = virNetworkCreateXMLJob(ctl->conn, xml))) {
-        libError("cannot create a network from %s", a[0]);
-        return NULL;
-    }
-    return addJob(ctl, job, KIND_NET_CREATE, xasprintf("net-create <- %s", a[0]),
-                  xasprintf("creation of a network from %s", a[0]), NULL, a[0]);
-}
-
-static int cmdNetCreate(Ctl *ctl, int argc, char **argv)
-{
-    bool set[1] = { false };
-    return runJobs(ctl, "net-create", argc, argv, 1, asyncOnly, set, 0, 0, startNetCreate);
-}
-
-static CliJob *startNetStart(Ctl *ctl, char **a, unsigned int flags ATTRIBUTE_UNUSED)
-{
-    virNetworkPtr net = lookupNetwork(ctl, a[0]);
-    virJobPtr job;
-    if (!net)
-        return NULL;
-    job = virNetworkCreateJob(net);
-    virNetworkFree(net);
-    if (!job) {
-        libError("cannot start network '%s'", a[0]);
-        return NULL;
-    }
-    return addJob(ctl, job, KIND_NET_START, xasprintf("net-start %s", a[0]),
-                  xasprintf("start of network '%s'", a[0]), a[0], NULL);
-}
-
-static int cmdNetStart(Ctl *ctl, int argc, char **argv)
-{
-    bool set[1] = { false };
-    return runJobs(ctl, "net-start", argc, argv, 1, asyncOnly, set, 0, 0, startNetStart);
-}
-
-static int cmdNetDestroy(Ctl *ctl, int argc, char **argv)
-{
-    virNetworkPtr net;
-    int ret = EXIT_OK;
-
-    if ((argc = splitArgs("net-destroy", argc, argv, NULL, NULL)) < 0 ||
-        wantArgs("net-destroy", argc, 1, 1))
-        return EXIT_USAGE;
-    if (!(net = lookupNetwork(ctl, argv[0])))
-        return EXIT_FAIL;
-    if (virNetworkDestroy(net) < 0)
-        ret = libError("cannot destroy network '%s'", argv[0]);
-    else if (!ctl->quiet)
-        printf("Network '%s' destroyed\n", argv[0]);
-    virNetworkFree(net);
-    return ret;
 }
 
 static int cmdJobs(Ctl *ctl, int argc, char **argv)
@@ -1163,27 +1081,37 @@ static int cmdJobs(Ctl *ctl, int argc, char **argv)
 
 static int cmdHelp(Ctl *ctl, int argc, char **argv);
 
+#define JOB(k, n) .job = true, .kind = (k), .per = (n)
 static const Command commands[] = {
-    { "list", cmdList, "[--all]", "list the running domains (--all: also the shut-off ones)" },
-    { "dominfo", cmdDominfo, "DOMAIN", "show a domain's state, memory and vCPUs" },
-    { "dumpxml", cmdDumpxml, "DOMAIN", "print a domain's XML description" },
-    { "define", cmdDefine, "FILE", "define a persistent domain from an XML file" },
-    { "undefine", cmdUndefine, "DOMAIN", "remove a domain's definition" },
-    { "start", cmdStart, "[--async] DOMAIN...", "start (boot) a shut-off domain, as a job" },
-    { "create", cmdCreate, "[--async] FILE...", "create and boot a transient domain from XML, as a job" },
-    { "destroy", cmdDestroy, "DOMAIN", "stop a domain at once" },
-    { "save", cmdSave, "[--async] DOMAIN FILE [DOMAIN FILE]...",
-      "save a running domain's state to FILE and stop it, as a job" },
-    { "restore", cmdRestore, "[--async] FILE...", "restore a domain from a saved image, as a job" },
-    { "dump", cmdDump, "[--crash] [--live] [--async] DOMAIN FILE [DOMAIN FILE]...",
-      "write an ELF core dump of a domain's memory, as a job" },
-    { "net-list", cmdNetList, "[--all]", "list the active networks (--all: also inactive)" },
-    { "net-create", cmdNetCreate, "[--async] FILE...", "create a transient network from XML, as a job" },
-    { "net-start", cmdNetStart, "[--async] NETWORK...", "start an inactive network, as a job" },
-    { "net-destroy", cmdNetDestroy, "NETWORK", "stop a network" },
-    { "jobs", cmdJobs, "", "list the jobs this virtsup process started (e.g. in a batch)" },
-    { "help", cmdHelp, "[COMMAND]", "list the commands, or describe one" },
+    { "list", cmdList, .args = "[--all]",
+      .help = "list the running domains (--all: also the shut-off ones)" },
+    { "dominfo", cmdDominfo, .args = "DOMAIN", .help = "show a domain's state, memory and vCPUs" },
+    { "dumpxml", cmdDumpxml, .args = "DOMAIN", .help = "print a domain's XML description" },
+    { "define", cmdDefine, .args = "FILE", .help = "define a persistent domain from an XML file" },
+    { "undefine", .act = ACT_UNDEFINE, .args = "DOMAIN", .help = "remove a domain's definition" },
+    { "start", JOB(KIND_START, 1), .args = "[--async] DOMAIN...",
+      .help = "start (boot) a shut-off domain, as a job" },
+    { "create", JOB(KIND_CREATE, 1), .args = "[--async] FILE...",
+      .help = "create and boot a transient domain from XML, as a job" },
+    { "destroy", .act = ACT_DESTROY, .args = "DOMAIN", .help = "stop a domain at once" },
+    { "save", JOB(KIND_SAVE, 2), .args = "[--async] DOMAIN FILE [DOMAIN FILE]...",
+      .help = "save a running domain's state to FILE and stop it, as a job" },
+    { "restore", JOB(KIND_RESTORE, 1), .args = "[--async] FILE...",
+      .help = "restore a domain from a saved image, as a job" },
+    { "dump", JOB(KIND_DUMP, 2), .args = "[--crash] [--live] [--async] DOMAIN FILE [DOMAIN FILE]...",
+      .help = "write an ELF core dump of a domain's memory, as a job" },
+    { "net-list", cmdNetList, .args = "[--all]",
+      .help = "list the active networks (--all: also inactive)" },
+    { "net-create", JOB(KIND_NET_CREATE, 1), .args = "[--async] FILE...",
+      .help = "create a transient network from XML, as a job" },
+    { "net-start", JOB(KIND_NET_START, 1), .args = "[--async] NETWORK...",
+      .help = "start an inactive network, as a job" },
+    { "net-destroy", .act = ACT_NET_DESTROY, .args = "NETWORK", .help = "stop a network" },
+    { "jobs", cmdJobs, .args = "",
+      .help = "list the jobs this virtsup process started (e.g. in a batch)" },
+    { "help", cmdHelp, .args = "[COMMAND]", .help = "list the commands, or describe one" },
 };
+#undef JOB
 
 static const Command *findCommand(const char *name)
 {
@@ -1252,6 +1180,10 @@ static int runCommand(Ctl *ctl, int argc, char **argv)
         if (ctl->verbose && !ctl->quiet)
             printf("connected to %s\n", ctl->uri);
     }
+    if (c->job)
+        return runJobCommand(ctl, c->name, c->kind, c->per, argc - 1, argv + 1);
+    if (c->act != ACT_NONE)
+        return runAction(ctl, c->name, c->act, argc - 1, argv + 1);
     return c->run(ctl, argc - 1, argv + 1);
 }
 
