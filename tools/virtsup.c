@@ -347,7 +347,6 @@ typedef struct {
     char phase[48];
     bool cancel_requested;
     bool stalled;
-    int worker_pid;
 } Progress;
 
 /* Read a job's progress through virJobGetStats (fields may be absent). */
@@ -359,35 +358,28 @@ static void getProgress(CliJob *cj, Progress *p)
     memset(p, 0, sizeof(*p));
     if (virJobGetStats(cj->job, &params, &n, 0) < 0)
         return;
+    virTypedParamsGetULLong(params, n, VIR_JOB_STATS_DATA_PROCESSED, &p->done);
+    virTypedParamsGetULLong(params, n, VIR_JOB_STATS_DATA_TOTAL, &p->total);
+    virTypedParamsGetULLong(params, n, VIR_JOB_STATS_RATE, &p->rate);
+    virTypedParamsGetULLong(params, n, VIR_JOB_STATS_TIME_REMAINING, &p->remaining_ms);
+    virTypedParamsGetULLong(params, n, VIR_JOB_STATS_TIME_ELAPSED, &p->elapsed_ms);
     for (int i = 0; i < n; i++) {
         virTypedParameterPtr f = &params[i];
         if (STREQ(f->field, VIR_JOB_STATS_PERCENT) && f->type == VIR_TYPED_PARAM_UINT)
             p->percent = f->value.ui;
-        else if (STREQ(f->field, VIR_JOB_STATS_DATA_PROCESSED) && f->type == VIR_TYPED_PARAM_ULLONG)
-            p->done = f->value.ul;
-        else if (STREQ(f->field, VIR_JOB_STATS_DATA_TOTAL) && f->type == VIR_TYPED_PARAM_ULLONG)
-            p->total = f->value.ul;
-        else if (STREQ(f->field, VIR_JOB_STATS_RATE) && f->type == VIR_TYPED_PARAM_ULLONG)
-            p->rate = f->value.ul;
-        else if (STREQ(f->field, VIR_JOB_STATS_TIME_REMAINING) && f->type == VIR_TYPED_PARAM_ULLONG)
-            p->remaining_ms = f->value.ul;
-        else if (STREQ(f->field, VIR_JOB_STATS_TIME_ELAPSED) && f->type == VIR_TYPED_PARAM_ULLONG)
-            p->elapsed_ms = f->value.ul;
         else if (STREQ(f->field, VIR_JOB_STATS_CANCEL_REQUESTED) && f->type == VIR_TYPED_PARAM_BOOLEAN)
             p->cancel_requested = f->value.b;
         else if (STREQ(f->field, VIR_JOB_STATS_STALLED) && f->type == VIR_TYPED_PARAM_BOOLEAN)
             p->stalled = f->value.b;
-        else if (STREQ(f->field, VIR_JOB_STATS_WORKER_PID) && f->type == VIR_TYPED_PARAM_INT)
-            p->worker_pid = f->value.i;
-        else if (STREQ(f->field, VIR_JOB_STATS_PHASE) && f->type == VIR_TYPED_PARAM_STRING &&
-                 f->value.s) {
+        else if (f->type != VIR_TYPED_PARAM_STRING || !f->value.s)
+            continue;
+        else if (STREQ(f->field, VIR_JOB_STATS_PHASE)) {
             /* The phase comes from the worker: keep printable ASCII only. */
             size_t k = 0;
-            for (const char *s = f->value.s; *s && k + 1 < sizeof(p->phase); s++)
-                p->phase[k++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+            for (const char *c = f->value.s; *c && k + 1 < sizeof(p->phase); c++)
+                p->phase[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
             p->phase[k] = '\0';
-        } else if (STREQ(f->field, VIR_JOB_STATS_OPERATION) && f->type == VIR_TYPED_PARAM_STRING &&
-                   f->value.s && !cj->op) {
+        } else if (STREQ(f->field, VIR_JOB_STATS_OPERATION) && !cj->op) {
             cj->op = xstrdup(f->value.s);
         }
     }
