@@ -218,6 +218,8 @@ check "second Ctrl-C: says it stops waiting" grep -q 'interrupted again' cancel2
 # this job ignores the cancel, so it runs on after the first Ctrl-C
 check "Ctrl-C: progress still shown after the cancel" progress_after_note cancel2.log
 check "second Ctrl-C: no file left at the destination" only_files out paced.img quiet.img tty.img
+# The supervisor removes its status segment only once its jobs are reaped.
+check "second Ctrl-C: the job was reaped (no status segment left)" eval '[ -z "$(ls -A "$VIRTSUP_RUNDIR")" ]'
 
 # ---- several jobs at once (--async), one whose worker crashes -----------------
 run o e -c "$URI" save --async paced out/a.img crashy out/b.img quick out/c.img
