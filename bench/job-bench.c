@@ -135,6 +135,40 @@ static void forkExecLatency(uint64_t *lat, size_t n)
     }
 }
 
+/* The floor of a pre-started helper: tests/fork-server forks a child per
+ * request byte, and the child sends its clock; request -> child running. */
+static void forkServerLatency(uint64_t *lat, size_t n)
+{
+    int in[2], out[2], st;
+    pid_t pid;
+    char path[PATH_MAX];
+    const char *bd = getenv("VIRTSUP_BUILDDIR");
+    posix_spawn_file_actions_t fa;
+
+    snprintf(path, sizeof(path), "%s/tests/fork-server", bd ? bd : "build");
+    char *argv[] = { path, NULL };
+    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+        benchDie("pipe failed");
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0)
+        benchDie("cannot run tests/fork-server");
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t stamp, t0 = benchNow();
+        if (write(in[1], "x", 1) != 1 || read(out[0], &stamp, sizeof(stamp)) != sizeof(stamp))
+            benchDie("fork-server did not answer");
+        lat[i] = stamp > t0 ? stamp - t0 : 0;
+    }
+    close(in[1]);
+    close(out[0]);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+}
+
 static double ms(uint64_t ns)
 {
     return (double)ns / 1e6;
@@ -157,7 +191,7 @@ static void latencyLines(const char *name, uint64_t *v, const char *bname, uint6
 static void benchStart(void)
 {
     static uint64_t lat[SAMPLES], base[SAMPLES], big[SAMPLES], fe[SAMPLES], febig[SAMPLES];
-    static uint64_t basebig[SAMPLES];
+    static uint64_t basebig[SAMPLES], fs[SAMPLES];
     uint64_t warm[20];
 
     startLatency(warm, 20);
@@ -165,7 +199,9 @@ static void benchStart(void)
     startLatency(lat, SAMPLES);
     spawnLatency(base, SAMPLES);
     forkExecLatency(fe, SAMPLES);
+    forkServerLatency(fs, SAMPLES);
     latencyLines("job-start", lat, "spawn-exec-wait", base, SAMPLES, "< 0.15 ms", NULL);
+    latencyLines("job-start", lat, "fork-server-child-running", fs, SAMPLES, "< 0.15 ms", NULL);
 
     /* Again with 1 GiB of touched heap in the caller. */
     size_t sz = 1ull << 30;
