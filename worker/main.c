@@ -8,16 +8,13 @@
  *
  * Contract (fds, messages, exit codes): src/util/workerproto.h, docs/WORKER.md.
  */
-#include <cap-ng.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +22,7 @@
 
 #define VIR_FROM_THIS VIR_FROM_JOB
 #include "util/virerror.h"
+#include "worker/sandbox.h"
 #include "worker/worker-priv.h"
 
 #define MAX_WORKERS 4096
@@ -82,42 +80,6 @@ static void onTerm(int signo)
 
 /* ---- in the worker, after fork ---- */
 
-static void setupFail(int ctlfd, const char *what, int err) __attribute__((noreturn));
-static void setupFail(int ctlfd, const char *what, int err)
-{
-    virWorkerReportEarly(ctlfd, VIR_ERR_SYSTEM_ERROR,
-                         "worker set-up failed: %s: %s", what, strerror(err));
-    _exit(VIR_WORKER_EXIT_SETUP);
-}
-
-static void setLimit(int ctlfd, int res, uint64_t v, const char *name)
-{
-    if (!v)
-        return;
-    struct rlimit rl = { (rlim_t)v, (rlim_t)v };
-    if (setrlimit(res, &rl) < 0)
-        setupFail(ctlfd, name, errno);
-}
-
-static int dropCapabilities(uint64_t keep)
-{
-    /* The bounding and ambient sets can only be changed with CAP_SETPCAP;
-     * a caller without it has nothing there we could drop anyway. */
-    capng_select_t sel = CAPNG_SELECT_CAPS;
-    if (capng_get_caps_process() == 0 &&
-        capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
-        sel = CAPNG_SELECT_ALL;
-
-    capng_clear(CAPNG_SELECT_ALL);
-    for (unsigned int c = 0; c <= CAP_LAST_CAP && c < 64; c++) {
-        if ((keep & (1ULL << c)) &&
-            capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
-                         CAPNG_BOUNDING_SET, c) < 0)
-            return -1;
-    }
-    return capng_apply(sel);
-}
-
 static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
                        pid_t helper) __attribute__((noreturn));
 static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
@@ -136,7 +98,7 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
     int ctlfd = VIR_WORKER_FD_CONTROL;
     for (size_t i = 3; i < nfds; i++)
         if (dup2(hi[i], VIR_WORKER_FD_RESOURCE_FIRST + (int)(i - 3)) < 0)
-            setupFail(ctlfd, "cannot place resource descriptor", errno);
+            virWorkerSandboxFail(ctlfd, "cannot place resource descriptor", errno);
 
     resetSignals();
     struct sigaction sa;
@@ -148,9 +110,9 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
     /* Our own process group, so cancel reaches whatever we spawn, and a
      * terminal's Ctrl-C does not reach us. The helper does it too (race). */
     if (setpgid(0, 0) < 0 && errno != EACCES)
-        setupFail(ctlfd, "setpgid", errno);
+        virWorkerSandboxFail(ctlfd, "setpgid", errno);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-        setupFail(ctlfd, "PR_SET_PDEATHSIG", errno);
+        virWorkerSandboxFail(ctlfd, "PR_SET_PDEATHSIG", errno);
     if (getppid() != helper)
         _exit(VIR_WORKER_EXIT_SETUP); /* the helper died before we armed it */
 
@@ -158,7 +120,7 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
     void *page = mmap(NULL, VIR_SHM_PAGE_SIZE, PROT_READ | PROT_WRITE,
                       MAP_SHARED, hi[1], (off_t)req->progress_offset);
     if (page == MAP_FAILED)
-        setupFail(ctlfd, "cannot map the job's status page", errno);
+        virWorkerSandboxFail(ctlfd, "cannot map the job's status page", errno);
 
     /* The parameters, copied out of their sealed memfd. */
     size_t plen = (size_t)req->params_len;
@@ -166,12 +128,12 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
     if (plen) {
         params = malloc(plen);
         if (!params)
-            setupFail(ctlfd, "parameters", ENOMEM);
+            virWorkerSandboxFail(ctlfd, "parameters", ENOMEM);
         size_t off = 0;
         while (off < plen) {
             ssize_t n = pread(hi[2], (char *)params + off, plen - off, (off_t)off);
             if (n <= 0)
-                setupFail(ctlfd, "cannot read job parameters", n < 0 ? errno : EIO);
+                virWorkerSandboxFail(ctlfd, "cannot read job parameters", n < 0 ? errno : EIO);
             off += (size_t)n;
         }
     }
@@ -180,36 +142,16 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
      * socket and epoll, the received copies. */
     int first_free = VIR_WORKER_FD_RESOURCE_FIRST + (int)req->nresources;
     if (close_range((unsigned int)first_free, ~0U, 0) < 0)
-        setupFail(ctlfd, "close_range", errno);
+        virWorkerSandboxFail(ctlfd, "close_range", errno);
     for (int fd = 0; fd < 3; fd++) {
         /* stdin/stdout/stderr: /dev/null would need a path; closing is
          * what "nothing but the documented set" means. */
         close(fd);
     }
 
-    struct rlimit core = { 0, 0 };
-    if (setrlimit(RLIMIT_CORE, &core) < 0)
-        setupFail(ctlfd, "RLIMIT_CORE", errno);
-    setLimit(ctlfd, RLIMIT_AS, req->rlimit_as, "RLIMIT_AS");
-    setLimit(ctlfd, RLIMIT_CPU, req->rlimit_cpu, "RLIMIT_CPU");
-    setLimit(ctlfd, RLIMIT_NOFILE, req->rlimit_nofile, "RLIMIT_NOFILE");
-    setLimit(ctlfd, RLIMIT_FSIZE, req->rlimit_fsize, "RLIMIT_FSIZE");
-
-    if (req->set_ids) {
-        if (setgroups(0, NULL) < 0)
-            setupFail(ctlfd, "setgroups", errno);
-        if (setresgid(req->gid, req->gid, req->gid) < 0)
-            setupFail(ctlfd, "setresgid", errno);
-        if (setresuid(req->uid, req->uid, req->uid) < 0)
-            setupFail(ctlfd, "setresuid", errno);
-    }
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        setupFail(ctlfd, "PR_SET_NO_NEW_PRIVS", errno);
-    if (dropCapabilities(req->caps) < 0)
-        setupFail(ctlfd, "cannot drop capabilities", errno ? errno : EPERM);
-    /* Not dumpable: no core, and other processes of our uid cannot ptrace
-     * us or open our /proc files. */
-    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* Limits, ids, no_new_privs, capabilities, the filesystem view and
+     * the seccomp filter: worker/sandbox.c. */
+    virWorkerSandboxEnter(req, ctlfd, page, VIR_SHM_PAGE_SIZE);
 
     const virWorkerOp *op = virWorkerOpLookup(req->op);
     if (!op) {
@@ -273,6 +215,11 @@ static void handleKill(const virProtoKill *req)
         (void)kill(w->pid, req->signo);
 }
 
+static bool isLiveWorker(pid_t pid)
+{
+    return pid > 0 && findByPid(pid) != NULL;
+}
+
 static void reapChildren(void)
 {
     for (;;) {
@@ -291,8 +238,12 @@ static void reapChildren(void)
         memset(&si, 0, sizeof(si));
         if (waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL) < 0)
             continue;
-        if (!w)
-            continue; /* an orphaned grandchild handed to us as subreaper */
+        if (!w) {
+            /* An orphaned grandchild handed to us as subreaper: its own
+             * orphans are ours now, sweep them too. */
+            (void)virWorkerSandboxSweep(isLiveWorker);
+            continue;
+        }
         virProtoExited ex;
         memset(&ex, 0, sizeof(ex));
         ex.hdr.type = VIR_PROTO_EXITED;
@@ -303,7 +254,16 @@ static void reapChildren(void)
         ex.status = si.si_status;
         w->pid = 0;
         sendMsg(&ex, sizeof(ex));
+        /* Whatever left its job's process group (setsid) and came to us as
+         * an orphan was not reached by the group kill above: sweep it. */
+        (void)virWorkerSandboxSweep(isLiveWorker);
     }
+}
+
+static bool noneLive(pid_t pid)
+{
+    (void)pid;
+    return false;
 }
 
 static void killAllAndExit(void) __attribute__((noreturn));
@@ -313,6 +273,9 @@ static void killAllAndExit(void)
         if (workers[i].pid)
             (void)kill(-workers[i].pid, SIGKILL);
     for (;;) {
+        /* Also what left its group: it comes to us as an orphan, and we
+         * would otherwise wait for it forever. */
+        (void)virWorkerSandboxSweep(noneLive);
         siginfo_t si;
         memset(&si, 0, sizeof(si));
         if (waitid(P_ALL, 0, &si, WEXITED | __WALL) < 0)

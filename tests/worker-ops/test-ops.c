@@ -175,15 +175,37 @@ static void opReport(virJobPtr job, const void *params, size_t len)
     }
     if (d)
         closedir(d);
-    struct rlimit core, nofile;
+    struct rlimit core, nofile, as, cpu, fsize;
     getrlimit(RLIMIT_CORE, &core);
     getrlimit(RLIMIT_NOFILE, &nofile);
-    snprintf(out + l, sizeof(out) - l,
+    getrlimit(RLIMIT_AS, &as);
+    getrlimit(RLIMIT_CPU, &cpu);
+    getrlimit(RLIMIT_FSIZE, &fsize);
+    l += (size_t)snprintf(out + l, sizeof(out) - l,
              "\npid: %d\npgid: %d\nsid: %d\nppid: %d\ncore: %llu\nnofile: %llu\n"
              "dumpable: %d\n",
              (int)getpid(), (int)getpgrp(), (int)getsid(0), (int)getppid(),
              (unsigned long long)core.rlim_cur, (unsigned long long)nofile.rlim_cur,
              prctl(PR_GET_DUMPABLE));
+    /* Added for the security tests: the other limits (hard values too,
+     * "unlimited" spelled out), and what the filesystem root holds. */
+#define REPORT_LIM(v) ((v) == RLIM_INFINITY ? -1LL : (long long)(v))
+    l += (size_t)snprintf(out + l, sizeof(out) - l,
+             "as: %lld %lld\ncpu: %lld %lld\nfsize: %lld %lld\nnofile-max: %lld\nroot:",
+             REPORT_LIM(as.rlim_cur), REPORT_LIM(as.rlim_max),
+             REPORT_LIM(cpu.rlim_cur), REPORT_LIM(cpu.rlim_max),
+             REPORT_LIM(fsize.rlim_cur), REPORT_LIM(fsize.rlim_max),
+             REPORT_LIM(nofile.rlim_max));
+#undef REPORT_LIM
+    DIR *root = opendir("/");
+    while (root && (e = readdir(root)) && l < sizeof(out) - 2) {
+        if (e->d_name[0] == '.')
+            continue;
+        l += (size_t)snprintf(out + l, sizeof(out) - l, " %s", e->d_name);
+    }
+    if (root)
+        closedir(root);
+    snprintf(out + l, sizeof(out) - l, "\n");
     virJobSetResult(job, out, strlen(out));
     virJobFinishSuccess(job);
 }

@@ -1,0 +1,244 @@
+/*
+ * security-hostile-test.c: a compromised worker (the test.hostile op)
+ * tries everything that could reach beyond its own job while other jobs
+ * run. Each attempt must fail or be contained; the other jobs' status and
+ * outcomes must be untouched; the supervisor must carry on; nothing the
+ * hostile worker spawned may outlive it. Root only (the properties under
+ * test are those of a root caller's workers); skipped otherwise.
+ * docs/SECURITY.md lists what each attempt shows.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include "jobtest.h"
+
+static char hostileReport[16384];
+static int keepHostile(virJobPtr job, void *opaque, const void *res, size_t len)
+{
+    (void)job;
+    (void)opaque;
+    size_t n = len < sizeof(hostileReport) - 1 ? len : sizeof(hostileReport) - 1;
+    memcpy(hostileReport, res, n);
+    hostileReport[n] = '\0';
+    return 0;
+}
+static const virSupOp opHostile = {
+    .name = "test.hostile", .type = VIR_JOB_BOUNDED, .commit = keepHostile,
+};
+
+/* The value of "key: value" in the report, or NULL. */
+static const char *value(const char *key)
+{
+    static char val[256];
+    size_t kl = strlen(key);
+    for (const char *p = hostileReport; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == ':' && p[kl + 1] == ' ') {
+            size_t n = strcspn(p + kl + 2, "\n");
+            if (n >= sizeof(val))
+                n = sizeof(val) - 1;
+            memcpy(val, p + kl + 2, n);
+            val[n] = '\0';
+            return val;
+        }
+    }
+    return NULL;
+}
+
+/* The attempt was made and refused with one of the given errno names
+ * (a space-separated list). */
+static void refused(const char *attempt, const char *allowed)
+{
+    const char *v = value(attempt);
+    if (!v)
+        fail_msg("attempt '%s' missing from the hostile report:\n%s", attempt, hostileReport);
+    if (STREQ(v, "ok"))
+        fail_msg("attempt '%s' succeeded: the sandbox let it through", attempt);
+    char list[256];
+    snprintf(list, sizeof(list), " %s ", allowed);
+    char needle[64];
+    snprintf(needle, sizeof(needle), " %s ", v);
+    if (!strstr(list, needle))
+        fail_msg("attempt '%s' failed with %s, expected one of: %s", attempt, v, allowed);
+}
+
+static int statInt(virJobPtr job, const char *field)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0, v = -1;
+    assert_int_equal(virJobGetStats(job, &params, &n, 0), 0);
+    for (int i = 0; i < n; i++)
+        if (STREQ(params[i].field, field) && params[i].type == VIR_TYPED_PARAM_INT)
+            v = params[i].value.i;
+    virTypedParamsFree(params, n);
+    return v;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+# define HOSTILE_AS 0ull      /* ASan's shadow does not fit under any limit */
+#else
+# define HOSTILE_AS (256ull << 20)
+#endif
+
+static void runHostile(bool asNobody)
+{
+    virSupGroupConfig cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.rlimit_as = HOSTILE_AS;
+    cfg.grace_ms = 2000;
+    if (asNobody) {
+        cfg.set_ids = true;
+        cfg.uid = 65534;
+        cfg.gid = 65534;
+    }
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+    /* Bystanders in an ordinary group: two waiting for cancel, two
+     * streaming to completion. */
+    virSupGroup *other = virSupGroupNew(NULL);
+    assert_non_null(other);
+    virJobPtr waiters[2], streams[2];
+    for (int i = 0; i < 2; i++) {
+        waiters[i] = startJob(other, &opCancel, "pct=20");
+        streams[i] = startJob(other, &opStream, "ms=1500 total=1000000");
+    }
+    for (int i = 0; i < 2; i++)
+        waitPercent(waiters[i], 20);
+    int otherPid = statInt(waiters[0], VIR_JOB_STATS_WORKER_PID);
+    assert_true(otherPid > 0);
+
+    char params[1024];
+    snprintf(params, sizeof(params), "sup=%d helper=%d other=%d seg=%s mem=%d",
+             (int)getpid(), (int)virSupHelperPid(), otherPid, virSupSegmentPath(),
+             HOSTILE_AS ? 1 : 0);
+    virSupJobParams p;
+    memset(&p, 0, sizeof(p));
+    p.op = &opHostile;
+    p.target = "hostile";
+    p.params = params;
+    p.paramslen = strlen(params);
+    hostileReport[0] = '\0';
+    virJobPtr h = virJobCreate(g, &p);
+    assert_non_null(h);
+    waitEnded(h);
+    if (jobState(h) != VIR_JOB_COMPLETE)
+        fail_msg("hostile job did not complete: %s", jobErrorMessage(h));
+
+    if (getenv("HOSTILE_PRINT"))
+        fprintf(stderr, "%s", hostileReport);
+    /* Other slots and the segment: no path to them. */
+    refused("slot-mremap", "EPERM");
+    refused("slot-remap-file-pages", "EPERM");
+    refused("segment-open-rw", "ENOENT");
+    refused("segment-open-ro", "ENOENT");
+    refused("map-files", "EPERM ENOENT");
+    /* The supervisor, the helper, another job's worker. */
+    const char *who[] = { "supervisor", "helper", "other" };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(who); i++) {
+        char a[64];
+        snprintf(a, sizeof(a), "signal-%s", who[i]);
+        refused(a, "EPERM");
+        snprintf(a, sizeof(a), "signal-group-%s", who[i]);
+        refused(a, "EPERM");
+        snprintf(a, sizeof(a), "sigqueue-%s", who[i]);
+        refused(a, "EPERM");
+        snprintf(a, sizeof(a), "ptrace-%s", who[i]);
+        refused(a, "EPERM");
+        snprintf(a, sizeof(a), "mem-%s", who[i]);
+        refused(a, "ENOENT");
+        snprintf(a, sizeof(a), "vm-read-%s", who[i]);
+        refused(a, "EPERM");
+        snprintf(a, sizeof(a), "pidfd-%s", who[i]);
+        refused(a, "EPERM");
+        snprintf(a, sizeof(a), "fds-%s", who[i]);
+        refused(a, "ENOENT");
+    }
+    /* Files outside its descriptors, and the kernel. */
+    refused("tmp-create", "ENOENT EROFS");
+    refused("root-mkdir", "EROFS");
+    refused("root-create", "EROFS");
+    refused("shadow-read", "ENOENT");
+    refused("passwd-write", "ENOENT");
+    refused("sysrq-write", "ENOENT");
+    refused("proc-pid1-root", "ENOENT");
+    refused("mount", "EPERM");
+    refused("unshare-user", "EPERM");
+    /* Privileges. */
+    refused("capset", "EPERM");
+    refused("ambient-raise", "EPERM");
+    refused("nnp-clear", "EINVAL EPERM");
+    refused("exec-su", "ENOENT");
+    if (asNobody)
+        refused("setuid-0", "EPERM");
+    if (HOSTILE_AS) {
+        const char *m = value("memory");
+        assert_non_null(m);
+        assert_int_equal(strncmp(m, "ENOMEM after ", 13), 0);
+    }
+    /* The escaped grandchild: out of the job's session, and dead now. */
+    const char *o = value("orphan");
+    assert_non_null(o);
+    pid_t orphan = atoi(o);
+    assert_true(orphan > 0);
+    assert_int_equal(atoi(value("orphan-sid")), orphan);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(orphan), TEST_TIMEOUT_MS));
+
+    /* The bystanders: still where they were, and they end as they would. */
+    for (int i = 0; i < 2; i++) {
+        virJobInfo info;
+        assert_int_equal(virJobGetInfo(waiters[i], &info), 0);
+        assert_int_equal(info.state, VIR_JOB_RUNNING);
+        assert_int_equal(info.percentComplete, 20);
+        assert_int_equal(virJobCancel(waiters[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        waitEnded(waiters[i]);
+        assert_int_equal(jobState(waiters[i]), VIR_JOB_CANCELLED);
+        waitEnded(streams[i]);
+        if (jobState(streams[i]) != VIR_JOB_COMPLETE)
+            fail_msg("bystander stream failed: %s", jobErrorMessage(streams[i]));
+        virJobInfo info;
+        assert_int_equal(virJobGetInfo(streams[i], &info), 0);
+        assert_int_equal(info.percentComplete, 100);
+    }
+    /* The supervisor carries on: a new job in the hostile job's group. */
+    virJobPtr after = startJob(g, &opSucceed, "bytes=10");
+    waitEnded(after);
+    assert_int_equal(jobState(after), VIR_JOB_COMPLETE);
+
+    assert_int_equal(virJobDestroy(after), 0);
+    assert_int_equal(virJobDestroy(h), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(virJobDestroy(waiters[i]), 0);
+        assert_int_equal(virJobDestroy(streams[i]), 0);
+    }
+    virSupGroupClose(other);
+    virSupGroupClose(g);
+    assert_int_equal(testCountChildren(), 0);
+}
+
+static void testHostileRootWorker(void **s)
+{
+    (void)s;
+    runHostile(false);
+}
+
+static void testHostileNobodyWorker(void **s)
+{
+    (void)s;
+    runHostile(true);
+}
+
+int main(void)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "security-hostile-test: skipped: needs root (the sandbox "
+                "under test is a root caller's)\n");
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(testHostileRootWorker),
+        cmocka_unit_test(testHostileNobodyWorker),
+    };
+    return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
+}

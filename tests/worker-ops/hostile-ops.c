@@ -1,0 +1,301 @@
+/*
+ * hostile-ops.c: a test-only op that behaves as a compromised worker
+ * would. After the sandbox is set up it tries, in turn, everything that
+ * could reach beyond its own job, and reports each attempt's outcome: one
+ * "name: result" line, where result is "ok" if the attempt worked (a
+ * sandbox failure), the errno name if it was refused, or a fact the test
+ * checks ("orphan: PID"). Parameters: "sup=PID helper=PID other=PID
+ * seg=PATH mem=0|1". Linked only into build/tests/virtsup-worker-test.
+ * What the test asserts: tests/security-hostile-test.c, docs/SECURITY.md.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "util/virerror.h"
+#include "worker/worker-priv.h"
+
+typedef struct {
+    char text[8192];
+    size_t len;
+} hostileOut;
+
+static void say(hostileOut *o, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(hostileOut *o, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(o->text + o->len, sizeof(o->text) - o->len, "%s: ", name);
+    if (n > 0 && (size_t)n < sizeof(o->text) - o->len)
+        o->len += (size_t)n;
+    va_start(ap, fmt);
+    n = vsnprintf(o->text + o->len, sizeof(o->text) - o->len, fmt, ap);
+    va_end(ap);
+    if (n > 0 && (size_t)n < sizeof(o->text) - o->len)
+        o->len += (size_t)n;
+    if (o->len < sizeof(o->text) - 1)
+        o->text[o->len++] = '\n';
+    o->text[o->len] = '\0';
+}
+
+/* "ok" when @rc says the call worked, else the errno's name. */
+static void outcome(hostileOut *o, const char *name, long rc)
+{
+    if (rc >= 0) {
+        say(o, name, "ok");
+        return;
+    }
+    const char *e = strerrorname_np(errno);
+    say(o, name, "%s", e ? e : "unknown-errno");
+}
+
+static long openAndClose(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    return fd;
+}
+
+static long param(const char *params, size_t len, const char *key, char *buf,
+                  size_t buflen)
+{
+    char tmp[1024];
+    size_t n = len < sizeof(tmp) - 1 ? len : sizeof(tmp) - 1;
+    memcpy(tmp, params ? params : "", n);
+    tmp[n] = '\0';
+    size_t kl = strlen(key);
+    for (char *p = tmp; (p = strstr(p, key)); p += kl) {
+        if ((p == tmp || p[-1] == ' ') && p[kl] == '=') {
+            size_t vl = strcspn(p + kl + 1, " ");
+            if (vl >= buflen)
+                vl = buflen - 1;
+            memcpy(buf, p + kl + 1, vl);
+            buf[vl] = '\0';
+            return strtol(buf, NULL, 10);
+        }
+    }
+    buf[0] = '\0';
+    return 0;
+}
+
+/* Every other page of the segment, by every path that does not need the
+ * segment's descriptor (which we do not hold). */
+static void trySlots(hostileOut *o, virJobPtr job, const char *seg)
+{
+    void *page = job->page;
+    /* Growing our page's mapping would bring in the next pages of the file:
+     * our lifecycle record, then the other slots. */
+    void *grown = mremap(page, VIR_SHM_PAGE_SIZE, 64 * VIR_SHM_PAGE_SIZE, MREMAP_MAYMOVE);
+    outcome(o, "slot-mremap", grown == MAP_FAILED ? -1 : 0);
+    /* Point our page at another offset of the same file (slot 0's page). */
+    outcome(o, "slot-remap-file-pages",
+            syscall(SYS_remap_file_pages, page, VIR_SHM_PAGE_SIZE, 0, 1UL, 0));
+    outcome(o, "segment-open-rw", seg[0] ? openAndClose(seg, O_RDWR) : -1);
+    outcome(o, "segment-open-ro", seg[0] ? openAndClose(seg, O_RDONLY) : -1);
+
+    /* /proc/self/map_files/<range> opens the mapped file itself. */
+    DIR *d = opendir("/proc/self/map_files");
+    if (!d) {
+        outcome(o, "map-files", -1);
+    } else {
+        long rc = -1;
+        int err = ENOENT;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            char p[512];
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(p, sizeof(p), "/proc/self/map_files/%s", e->d_name);
+            if ((rc = openAndClose(p, O_RDWR)) >= 0)
+                break;
+            err = errno;
+        }
+        closedir(d);
+        errno = err;
+        outcome(o, "map-files", rc);
+    }
+}
+
+/* The descriptors of another process, as /proc links: the helper holds
+ * the segment's descriptor for a moment at each spawn. */
+static void tryFds(hostileOut *o, const char *name, pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d) {
+        outcome(o, name, -1);
+        return;
+    }
+    long rc = -1;
+    int err = ENOENT;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char p[384];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        if ((rc = openAndClose(p, O_RDWR)) >= 0)
+            break;
+        err = errno;
+    }
+    closedir(d);
+    errno = err;
+    outcome(o, name, rc);
+}
+
+static void tryProcess(hostileOut *o, const char *who, pid_t pid)
+{
+    char name[64], path[64];
+    if (pid <= 0)
+        return;
+    /* Signal 0: the permission check alone, harmless if it passes. */
+    snprintf(name, sizeof(name), "signal-%s", who);
+    outcome(o, name, kill(pid, 0));
+    snprintf(name, sizeof(name), "signal-group-%s", who);
+    outcome(o, name, kill(-pid, 0));
+    snprintf(name, sizeof(name), "sigqueue-%s", who);
+    outcome(o, name, sigqueue(pid, 0, (union sigval){ 0 }));
+    snprintf(name, sizeof(name), "ptrace-%s", who);
+    long rc = ptrace(PTRACE_SEIZE, pid, NULL, NULL);
+    if (rc == 0)
+        ptrace(PTRACE_DETACH, pid, NULL, NULL);
+    outcome(o, name, rc);
+    snprintf(name, sizeof(name), "mem-%s", who);
+    snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+    outcome(o, name, openAndClose(path, O_RDONLY));
+    snprintf(name, sizeof(name), "vm-read-%s", who);
+    char buf[16];
+    struct iovec local = { buf, sizeof(buf) }, remote = { (void *)0x400000, sizeof(buf) };
+    outcome(o, name, process_vm_readv(pid, &local, 1, &remote, 1, 0));
+    snprintf(name, sizeof(name), "pidfd-%s", who);
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0)
+        close((int)fd);
+    outcome(o, name, fd);
+    snprintf(name, sizeof(name), "fds-%s", who);
+    tryFds(o, name, pid);
+}
+
+static void tryFiles(hostileOut *o)
+{
+    outcome(o, "tmp-create", openAndClose("/tmp/virtsup-hostile", O_WRONLY | O_CREAT | O_EXCL));
+    outcome(o, "root-mkdir", mkdir("/virtsup-hostile", 0700));
+    outcome(o, "root-create", openAndClose("/virtsup-hostile", O_WRONLY | O_CREAT | O_EXCL));
+    outcome(o, "shadow-read", openAndClose("/etc/shadow", O_RDONLY));
+    outcome(o, "passwd-write", openAndClose("/etc/passwd", O_WRONLY | O_APPEND));
+    outcome(o, "sysrq-write", openAndClose("/proc/sysrq-trigger", O_WRONLY));
+    outcome(o, "proc-pid1-root", openAndClose("/proc/1/root", O_RDONLY | O_DIRECTORY));
+    outcome(o, "mount", mount("none", "/proc", "tmpfs", 0, NULL));
+    outcome(o, "unshare-user", unshare(CLONE_NEWUSER));
+}
+
+static void tryPrivileges(hostileOut *o)
+{
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof(data));
+    data[CAP_SYS_ADMIN / 32].effective = data[CAP_SYS_ADMIN / 32].permitted =
+        1u << (CAP_SYS_ADMIN % 32);
+    outcome(o, "capset", syscall(SYS_capset, &hdr, data));
+    outcome(o, "ambient-raise", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0));
+    outcome(o, "nnp-clear", prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0) < 0 ||
+                            prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0 ? -1 : 0);
+    if (getuid() != 0)
+        outcome(o, "setuid-0", setuid(0));
+    else
+        say(o, "setuid-0", "n/a");
+    char *argv[] = { (char *)"su", NULL };
+    outcome(o, "exec-su", execve("/usr/bin/su", argv, argv + 1));
+}
+
+/* A process that leaves our session and group and is orphaned at once,
+ * so only the spawn helper, as subreaper, still knows it. */
+static void tryOutlive(hostileOut *o)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        outcome(o, "orphan", -1);
+        return;
+    }
+    pid_t mid = fork();
+    if (mid == 0) {
+        pid_t g = fork();
+        if (g == 0) {
+            pid_t me = setsid();
+            if (write(p[1], &me, sizeof(me)) != sizeof(me))
+                _exit(1);
+            close(p[1]);
+            for (;;)
+                pause();
+        }
+        _exit(g > 0 ? 0 : 1);
+    }
+    close(p[1]);
+    pid_t g = -1;
+    if (mid < 0 || read(p[0], &g, sizeof(g)) != sizeof(g))
+        g = -1;
+    close(p[0]);
+    if (mid > 0)
+        waitpid(mid, NULL, 0);
+    say(o, "orphan", "%d", (int)g);
+    say(o, "orphan-sid", "%d", g > 0 ? (int)getsid(g) : -1);
+}
+
+/* Allocate and touch 1 MiB at a time until the address space limit says
+ * no (or 64 GiB, far above any limit the test sets). */
+static void tryMemory(hostileOut *o)
+{
+    enum { CHUNK = 1 << 20, MAX_CHUNKS = 64 * 1024 };
+    static void *chunks[MAX_CHUNKS];
+    size_t n = 0;
+    while (n < MAX_CHUNKS) {
+        void *c = malloc(CHUNK);
+        if (!c)
+            break;
+        memset(c, 0xa5, CHUNK);
+        chunks[n++] = c;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(chunks[i]);
+    say(o, "memory", "%s after %zu MiB", n < MAX_CHUNKS ? "ENOMEM" : "ok", n);
+}
+
+static void opHostile(virJobPtr job, const void *params, size_t len)
+{
+    static hostileOut out;
+    char buf[512], seg[512];
+    pid_t sup = (pid_t)param(params, len, "sup", buf, sizeof(buf));
+    pid_t helper = (pid_t)param(params, len, "helper", buf, sizeof(buf));
+    pid_t other = (pid_t)param(params, len, "other", buf, sizeof(buf));
+    long mem = param(params, len, "mem", buf, sizeof(buf));
+    param(params, len, "seg", seg, sizeof(seg));
+
+    virJobInitialize(job, 1);
+    virJobSetPhase(job, "misbehaving");
+    trySlots(&out, job, seg);
+    tryProcess(&out, "supervisor", sup);
+    tryProcess(&out, "helper", helper);
+    tryProcess(&out, "other", other);
+    tryFiles(&out);
+    tryPrivileges(&out);
+    tryOutlive(&out);
+    if (mem)
+        tryMemory(&out);
+    virJobUpdateAbs(job, 1, 0, 100);
+    virJobSetResult(job, out.text, out.len);
+    virJobFinishSuccess(job);
+}
+VIR_WORKER_OP_REGISTER(opHostileDef, "test.hostile", opHostile);

@@ -1,0 +1,357 @@
+/*
+ * sandbox.c: what is taken away from a worker before its op runs, and the
+ * spawn helper's sweep of descendants that left their job's process group.
+ *
+ * Order matters: the mount namespace needs CAP_SYS_ADMIN, so it comes
+ * first; then limits; then the ids (which drop capabilities unless kept);
+ * then no_new_privs, which the seccomp filter needs and which makes the
+ * capability cut final across exec; then the capability cut; the seccomp
+ * filter last, so that nothing of our own set-up is refused by it.
+ * Why each step, and which test shows it: docs/SECURITY.md.
+ */
+#include <cap-ng.h>
+#include <endian.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#define VIR_FROM_THIS VIR_FROM_JOB
+#include "util/virerror.h"
+#include "worker/sandbox.h"
+#include "worker/worker-priv.h"
+
+#ifndef __NR_mseal
+# define __NR_mseal 462     /* Linux 6.10; the same number on every arch */
+#endif
+
+void virWorkerSandboxFail(int ctlfd, const char *what, int err)
+{
+    virWorkerReportEarly(ctlfd, VIR_ERR_SYSTEM_ERROR,
+                         "worker set-up failed: %s: %s", what, strerror(err));
+    _exit(VIR_WORKER_EXIT_SETUP);
+}
+
+/* ---- the filesystem: an empty, read-only root with only /proc ---- */
+
+/* The place we build the new root on. Any existing directory will do: the
+ * tmpfs mounted on it lives only in our private mount namespace. "/" is
+ * not possible (pivot_root needs a mount point other than the root). */
+#define SANDBOX_MOUNT_POINT "/tmp"
+
+static int enterEmptyRoot(const char **what)
+{
+    /* Our own copy of the mount table; nothing we do here propagates back
+     * to the host, and nothing mounted on the host later reaches us. */
+    *what = "cannot create a private mount namespace";
+    if (unshare(CLONE_NEWNS) < 0)
+        return -1;
+    *what = "cannot make the worker's mounts private";
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return -1;
+    *what = "cannot mount the worker's empty root";
+    if (mount("virtsup-worker", SANDBOX_MOUNT_POINT, "tmpfs",
+              MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "mode=0555,size=16k,nr_inodes=16") < 0)
+        return -1;
+    *what = "cannot create /proc in the worker's root";
+    if (mkdir(SANDBOX_MOUNT_POINT "/proc", 0555) < 0)
+        return -1;
+    /* A fresh proc instance: "ptraceable" hides every process we could not
+     * ptrace (the supervisor, the helper, other workers, other users);
+     * "subset=pid" leaves out /proc/sys, /proc/sysrq-trigger and the like;
+     * read-only on top. Our own /proc/self stays readable. */
+    *what = "cannot mount /proc in the worker's root";
+    if (mount("proc", SANDBOX_MOUNT_POINT "/proc", "proc",
+              MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+              "hidepid=ptraceable,subset=pid") < 0)
+        return -1;
+    *what = "cannot make the worker's root read-only";
+    if (mount(NULL, SANDBOX_MOUNT_POINT, NULL,
+              MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              NULL) < 0)
+        return -1;
+    /* pivot_root(".", "."): the old root ends up stacked under the new one
+     * and is detached at once, so no path leads back to it. */
+    *what = "cannot enter the worker's root";
+    if (chdir(SANDBOX_MOUNT_POINT) < 0)
+        return -1;
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return -1;
+    *what = "cannot detach the host's filesystem";
+    if (umount2(".", MNT_DETACH) < 0)
+        return -1;
+    if (chdir("/") < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- limits, ids, capabilities ---- */
+
+static void setLimit(int ctlfd, int res, uint64_t v, const char *name)
+{
+    if (!v)
+        return;
+    struct rlimit rl = { (rlim_t)v, (rlim_t)v };
+    if (setrlimit(res, &rl) < 0)
+        virWorkerSandboxFail(ctlfd, name, errno);
+}
+
+static int dropCapabilities(uint64_t keep)
+{
+    /* The bounding and ambient sets can only be changed with CAP_SETPCAP;
+     * a caller without it has nothing there we could drop anyway. */
+    capng_select_t sel = CAPNG_SELECT_CAPS;
+    if (capng_get_caps_process() == 0 &&
+        capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
+        sel = CAPNG_SELECT_ALL;
+
+    capng_clear(CAPNG_SELECT_ALL);
+    for (unsigned int c = 0; c <= CAP_LAST_CAP && c < 64; c++) {
+        if ((keep & (1ULL << c)) &&
+            capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+                         CAPNG_BOUNDING_SET, c) < 0)
+            return -1;
+    }
+    return capng_apply(sel);
+}
+
+static bool haveEffective(unsigned int cap)
+{
+    return capng_get_caps_process() == 0 &&
+           capng_have_capability(CAPNG_EFFECTIVE, cap);
+}
+
+/* ---- seccomp ---- */
+
+static int denyCall(scmp_filter_ctx ctx, const char *name, int err)
+{
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR)
+        return 0; /* not a call on this architecture */
+    return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0);
+}
+
+/* A second filter, stacked on libseccomp's (the stricter answer wins):
+ * kill(pid, sig) only for pid 0 (our group), our pid, and minus our pid
+ * (our group, as killpg names it). The kernel reads pid as a 32-bit int,
+ * so only the low word of the argument is compared. */
+static int killFilter(void)
+{
+    const uint32_t self = (uint32_t)getpid();
+    const uint32_t group = (uint32_t)-(int32_t)getpid();
+    const uint32_t arch = seccomp_arch_native();
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]) +
+                 (__BYTE_ORDER == __LITTLE_ENDIAN ? 0 : 4)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, group, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { .len = ARRAY_CARDINALITY(f), .filter = f };
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+int virWorkerSandboxSeccomp(void *page)
+{
+    static const char *const denied[] = {
+        /* other processes' memory and registers */
+        "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+        /* the filesystem view we built, and namespaces */
+        "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
+        "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr",
+        "unshare", "setns",
+        /* the kernel itself */
+        "kexec_load", "kexec_file_load", "init_module", "finit_module",
+        "delete_module", "bpf", "perf_event_open", "reboot", "swapon",
+        "swapoff", "acct", "quotactl", "syslog",
+        /* keyrings are shared by uid, across jobs and with the caller */
+        "add_key", "request_key", "keyctl",
+        /* descriptors of other processes, signals by pidfd (a /proc/<pid>
+         * directory descriptor names any process) */
+        "pidfd_open", "pidfd_getfd", "pidfd_send_signal",
+        /* remaps a shared mapping onto other pages of the same file */
+        "remap_file_pages",
+        /* signals by thread id alone (glibc uses tgkill) */
+        "tkill",
+        NULL
+    };
+    static const unsigned long nsflags[] = {
+        CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
+        CLONE_NEWUTS, CLONE_NEWCGROUP,
+    };
+    const scmp_datum_t self = (scmp_datum_t)(int64_t)getpid();
+    int rc = -ENOMEM;
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+    if (!ctx) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; denied[i]; i++)
+        if ((rc = denyCall(ctx, denied[i], EPERM)) < 0)
+            goto out;
+    /* clone3 takes its flags in memory a filter cannot read: ENOSYS makes
+     * libc fall back to clone, whose flags it can. */
+    if ((rc = denyCall(ctx, "clone3", ENOSYS)) < 0)
+        goto out;
+    for (size_t i = 0; i < ARRAY_CARDINALITY(nsflags); i++) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, nsflags[i], nsflags[i]));
+        if (rc < 0)
+            goto out;
+    }
+    /* Signals: kill() is filtered by killFilter (its rule needs three
+     * values of one argument, which libseccomp cannot say); the calls that
+     * name a thread group must name ours. */
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tgkill), 1,
+                               SCMP_A0(SCMP_CMP_NE, self))) < 0)
+        goto out;
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(rt_sigqueueinfo), 1,
+                               SCMP_A0(SCMP_CMP_NE, self))) < 0)
+        goto out;
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(rt_tgsigqueueinfo), 1,
+                               SCMP_A0(SCMP_CMP_NE, self))) < 0)
+        goto out;
+    /* Growing our status page with mremap would map the following pages
+     * of the segment file (other jobs' slots) without any descriptor. */
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mremap), 1,
+                               SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uintptr_t)page))) < 0)
+        goto out;
+    if ((rc = seccomp_load(ctx)) == 0 && killFilter() < 0)
+        rc = -errno;
+
+ out:
+    seccomp_release(ctx);
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the whole sequence ---- */
+
+void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
+                           size_t pagelen)
+{
+    /* Seal the status page where the kernel can (Linux 6.10): no mremap,
+     * munmap or mprotect of it, whatever the filter below allows. Older
+     * kernels rely on the filter's mremap rule alone. */
+    (void)syscall(__NR_mseal, page, pagelen, 0UL);
+
+    /* A root caller's worker (it holds CAP_SYS_ADMIN until the cut below)
+     * loses the host's filesystem. Without CAP_SYS_ADMIN there is nothing
+     * to mount with, and a non-root worker has only its uid's authority. */
+    if (haveEffective(CAP_SYS_ADMIN)) {
+        const char *what = NULL;
+        if (enterEmptyRoot(&what) < 0)
+            virWorkerSandboxFail(ctlfd, what, errno);
+    }
+
+    struct rlimit core = { 0, 0 };
+    if (setrlimit(RLIMIT_CORE, &core) < 0)
+        virWorkerSandboxFail(ctlfd, "RLIMIT_CORE", errno);
+    setLimit(ctlfd, RLIMIT_AS, req->rlimit_as, "RLIMIT_AS");
+    setLimit(ctlfd, RLIMIT_CPU, req->rlimit_cpu, "RLIMIT_CPU");
+    setLimit(ctlfd, RLIMIT_NOFILE, req->rlimit_nofile, "RLIMIT_NOFILE");
+    setLimit(ctlfd, RLIMIT_FSIZE, req->rlimit_fsize, "RLIMIT_FSIZE");
+
+    if (req->set_ids) {
+        if (setgroups(0, NULL) < 0)
+            virWorkerSandboxFail(ctlfd, "setgroups", errno);
+        if (setresgid(req->gid, req->gid, req->gid) < 0)
+            virWorkerSandboxFail(ctlfd, "setresgid", errno);
+        if (setresuid(req->uid, req->uid, req->uid) < 0)
+            virWorkerSandboxFail(ctlfd, "setresuid", errno);
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        virWorkerSandboxFail(ctlfd, "PR_SET_NO_NEW_PRIVS", errno);
+    if (dropCapabilities(req->caps) < 0)
+        virWorkerSandboxFail(ctlfd, "cannot drop capabilities", errno ? errno : EPERM);
+    /* Not dumpable: no core, and other processes of our uid cannot ptrace
+     * us or open our /proc files. */
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (virWorkerSandboxSeccomp(page) < 0)
+        virWorkerSandboxFail(ctlfd, "cannot install the seccomp filter", errno);
+}
+
+/* ---- in the spawn helper ---- */
+
+static pid_t parsePid(const char **p)
+{
+    char *end;
+    while (**p == ' ' || **p == '\n')
+        (*p)++;
+    if (!**p)
+        return 0;
+    long v = strtol(*p, &end, 10);
+    if (end == *p)
+        return 0;
+    *p = end;
+    return v > 0 ? (pid_t)v : 0;
+}
+
+static bool inLiveGroup(pid_t pid, virWorkerIsLiveFunc isLive)
+{
+    if (isLive(pid))
+        return true;
+    pid_t pgid = getpgid(pid);
+    /* A child we have not reaped cannot vanish under us: ESRCH here means
+     * it is a zombie we will reap, nothing to kill. */
+    return pgid < 0 || isLive(pgid);
+}
+
+int virWorkerSandboxSweep(virWorkerIsLiveFunc isLive)
+{
+    static char buf[64 * 1024];   /* MAX_WORKERS pids and their strays */
+    char path[64];
+    size_t len = 0;
+    int n = 0;
+
+    /* The helper is single-threaded: its children are its main thread's.
+     * A child listed here stays our child (alive or zombie) until we reap
+     * it, so its pid cannot be reused before the kill below. */
+    snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = '\0';
+    for (const char *p = buf; *p;) {
+        pid_t pid = parsePid(&p);
+        if (!pid)
+            break;
+        if (inLiveGroup(pid, isLive))
+            continue;
+        if (kill(pid, SIGKILL) == 0)
+            n++;
+    }
+    return n;
+}

@@ -1,0 +1,63 @@
+/*
+ * sandbox.h: the worker's sandbox (what a job's process may still do once
+ * its op function runs) and the spawn helper's sweep of escaped
+ * descendants. Worker process only. The properties and the tests that show
+ * them: docs/SECURITY.md.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/workerproto.h"
+
+/* Fail the job's set-up: report "worker set-up failed: @what: <errno text>"
+ * on @ctlfd (if it can) and exit with VIR_WORKER_EXIT_SETUP. Worker only,
+ * after fork; never returns. */
+void virWorkerSandboxFail(int ctlfd, const char *what, int err)
+    __attribute__((noreturn));
+
+/*
+ * Enter the sandbox, in the freshly forked worker, after its descriptors
+ * are in place and everything else is closed, and before the op runs:
+ *  - with CAP_SYS_ADMIN (a root caller): a private mount namespace whose
+ *    root is an empty read-only tmpfs holding only a fresh, read-only
+ *    /proc (hidepid=ptraceable, pid entries only): no path reaches the run
+ *    directory, the segment, /etc, /tmp or another process's /proc files;
+ *  - RLIMIT_CORE 0 and the request's limits (AS, CPU, NOFILE, FSIZE);
+ *  - optionally (req->set_ids) no supplementary groups, then gid, then uid;
+ *  - PR_SET_NO_NEW_PRIVS; capabilities cut to req->caps in every set
+ *    (effective, permitted, inheritable, ambient; bounding when we can);
+ *  - not dumpable;
+ *  - a seccomp filter (virWorkerSandboxSeccomp).
+ * @page: the job's mapped status page (sealed against mremap). Any failure
+ * ends the process through virWorkerSandboxFail. Not thread-safe (the
+ * worker is single-threaded at this point).
+ */
+void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
+                           size_t pagelen);
+
+/* The seccomp filter alone (part of virWorkerSandboxEnter): denies with
+ * EPERM ptrace, process_vm_readv/writev, mount and namespace calls, kernel
+ * module, kexec, keyring, bpf, perf_event_open and pidfd calls, signals to
+ * any process but this one and its process group, and any mremap of
+ * @page; clone3 fails with ENOSYS (so libc falls back to clone, whose
+ * namespace flags are refused). Returns 0, or -1 with errno set.
+ * Requires no_new_privs. */
+int virWorkerSandboxSeccomp(void *page);
+
+/* True while @pid is a live worker of the helper (its table). */
+typedef bool (*virWorkerIsLiveFunc)(pid_t pid);
+
+/*
+ * In the spawn helper (a child subreaper), after a worker or an orphan was
+ * reaped: SIGKILL every child of the helper that is neither a live worker
+ * nor in a live worker's process group. Such a child is a descendant of
+ * some job that left its job's group (setsid, setpgid) and was orphaned
+ * onto us; when its job has ended, or when it escaped its group, it has
+ * no business running. Killed children are reaped by the caller's normal
+ * SIGCHLD path (their own orphans come to us in turn and are swept then).
+ * Returns how many were signalled. Helper only; not thread-safe.
+ */
+int virWorkerSandboxSweep(virWorkerIsLiveFunc isLive);
