@@ -275,7 +275,21 @@ void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
     setLimit(ctlfd, RLIMIT_NOFILE, req->rlimit_nofile, "RLIMIT_NOFILE");
     setLimit(ctlfd, RLIMIT_FSIZE, req->rlimit_fsize, "RLIMIT_FSIZE");
 
+    /* The bounding and ambient sets first, while we still hold
+     * CAP_SETPCAP: a change of uid below takes it away, and with it the
+     * means to shrink them. KEEPCAPS lets an op keep its declared
+     * capabilities across that change of uid (cut to exactly those next). */
+    if (haveEffective(CAP_SETPCAP)) {
+        for (unsigned int c = 0; c <= CAP_LAST_CAP && c < 64; c++)
+            if (!(req->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+                errno != EINVAL)
+                virWorkerSandboxFail(ctlfd, "cannot shrink the capability bounding set", errno);
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+            virWorkerSandboxFail(ctlfd, "cannot clear the ambient capabilities", errno);
+    }
     if (req->set_ids) {
+        if (req->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+            virWorkerSandboxFail(ctlfd, "PR_SET_KEEPCAPS", errno);
         if (setgroups(0, NULL) < 0)
             virWorkerSandboxFail(ctlfd, "setgroups", errno);
         if (setresgid(req->gid, req->gid, req->gid) < 0)
@@ -287,6 +301,7 @@ void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
         virWorkerSandboxFail(ctlfd, "PR_SET_NO_NEW_PRIVS", errno);
     if (dropCapabilities(req->caps) < 0)
         virWorkerSandboxFail(ctlfd, "cannot drop capabilities", errno ? errno : EPERM);
+    (void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
     /* Not dumpable: no core, and other processes of our uid cannot ptrace
      * us or open our /proc files. */
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
