@@ -286,8 +286,9 @@ int virJobInjectFault(virJobPtr job, const char *action)
     if (STREQ(action, "segv")) {
         volatile int *volatile p = NULL;
         defaultSignal(SIGSEGV);
-        *p = 1;
+        /* raise first: UBSan (halt_on_error) would turn the store into exit 1. */
         raise(SIGSEGV);
+        *p = 1;
     } else if (STREQ(action, "abort")) {
         abort();
     } else if (STREQ(action, "hang")) {
