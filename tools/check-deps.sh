@@ -2,7 +2,8 @@
 # tools/check-deps.sh LEVEL: make sure what `make LEVEL` needs is installed.
 #
 #   build   compiler, pkg-config, libxml2, libcap-ng, libseccomp headers
-#   check   build + cmocka, valgrind, jq, xmllint, procps (ps, pgrep)
+#   check   build + cmocka, valgrind, jq, xmllint, procps (ps, pgrep),
+#           man-db (the install test renders the man pages)
 #   demo    build + binutils (readelf), procps
 #
 # On Debian and derivatives: packages are checked with dpkg-query; missing
@@ -17,7 +18,7 @@ case "$level" in build) what="make" ;; *) what="make $level" ;; esac
 build_pkgs="build-essential pkg-config libxml2-dev libcap-ng-dev libseccomp-dev"
 case "$level" in
 build) pkgs=$build_pkgs ;;
-check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils" ;;
+check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db" ;;
 demo) pkgs="$build_pkgs binutils procps bsdutils" ;;
 *) echo "check-deps.sh: unknown level '$level' (build, check or demo)" >&2; exit 2 ;;
 esac
