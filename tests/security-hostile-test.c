@@ -7,6 +7,8 @@
  * test are those of a root caller's workers); skipped otherwise.
  * docs/SECURITY.md lists what each attempt shows.
  */
+#include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -82,6 +84,11 @@ static int statInt(virJobPtr job, const char *field)
 
 static void runHostile(bool asNobody)
 {
+    /* A non-root caller's workers live in a user namespace of their own,
+     * with the host's /proc bound read-only: other processes' entries are
+     * there but closed (EACCES), rather than absent (ENOENT). */
+    const bool nonroot = geteuid() != 0;
+    const char *closedProc = nonroot ? "EACCES EPERM" : "ENOENT";
     virSupGroupConfig cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.rlimit_as = HOSTILE_AS;
@@ -145,13 +152,13 @@ static void runHostile(bool asNobody)
         snprintf(a, sizeof(a), "ptrace-%s", who[i]);
         refused(a, "EPERM");
         snprintf(a, sizeof(a), "mem-%s", who[i]);
-        refused(a, "ENOENT");
+        refused(a, closedProc);
         snprintf(a, sizeof(a), "vm-read-%s", who[i]);
         refused(a, "EPERM");
         snprintf(a, sizeof(a), "pidfd-%s", who[i]);
         refused(a, "EPERM");
         snprintf(a, sizeof(a), "fds-%s", who[i]);
-        refused(a, "ENOENT");
+        refused(a, closedProc);
     }
     /* Files outside its descriptors, and the kernel. */
     refused("tmp-create", "ENOENT EROFS");
@@ -159,8 +166,8 @@ static void runHostile(bool asNobody)
     refused("root-create", "EROFS");
     refused("shadow-read", "ENOENT");
     refused("passwd-write", "ENOENT");
-    refused("sysrq-write", "ENOENT");
-    refused("proc-pid1-root", "ENOENT");
+    refused("sysrq-write", nonroot ? "EACCES EROFS ENOENT" : "ENOENT");
+    refused("proc-pid1-root", closedProc);
     refused("mount", "EPERM");
     refused("unshare-user", "EPERM");
     /* Privileges. */
@@ -168,8 +175,8 @@ static void runHostile(bool asNobody)
     refused("ambient-raise", "EPERM");
     refused("nnp-clear", "EINVAL EPERM");
     refused("exec-su", "ENOENT");
-    if (asNobody)
-        refused("setuid-0", "EPERM");
+    if (asNobody || nonroot)
+        refused("setuid-0", "EPERM EINVAL");  /* EINVAL: 0 is not mapped */
     if (HOSTILE_AS) {
         const char *m = value("memory");
         assert_non_null(m);
@@ -229,16 +236,68 @@ static void testHostileNobodyWorker(void **s)
     runHostile(true);
 }
 
+static void testHostileNonRootCaller(void **s)
+{
+    (void)s;
+    runHostile(false);
+}
+
+/* Can this (non-root) process have a user namespace? The sandbox of a
+ * non-root caller's workers depends on it. */
+static bool userNamespacesAllowed(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+    int st = 0;
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+           WEXITSTATUS(st) == 0;
+}
+
+/* Run this program again as uid/gid 65534, as a non-root application
+ * would be. Returns its exit status (77: skipped). */
+static int rerunAsNobody(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+            setresuid(65534, 65534, 65534) < 0)
+            _exit(2);
+        setenv("VIRTSUP_TEST_NONROOT_CALLER", "1", 1);
+        char *argv[] = { (char *)"security-hostile-test", NULL };
+        execv("/proc/self/exe", argv);
+        _exit(2);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+        return 1;
+    return WEXITSTATUS(st);
+}
+
 int main(void)
 {
+    if (getenv("VIRTSUP_TEST_NONROOT_CALLER") && geteuid() != 0) {
+        if (!userNamespacesAllowed()) {
+            fprintf(stderr, "security-hostile-test: non-root caller: skipped: this "
+                    "host allows no unprivileged user namespaces\n");
+            return 77;
+        }
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(testHostileNonRootCaller),
+        };
+        return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
+    }
     if (geteuid() != 0) {
         fprintf(stderr, "security-hostile-test: skipped: needs root (the sandbox "
-                "under test is a root caller's)\n");
+                "under test is a root caller's, then a non-root one's)\n");
         return 77;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testHostileRootWorker),
         cmocka_unit_test(testHostileNobodyWorker),
     };
-    return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
+    int rc = cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
+    /* The same attack from the worker of a non-root application. */
+    int rc2 = rerunAsNobody();
+    return rc ? rc : rc2 == 77 ? 0 : rc2;
 }

@@ -49,12 +49,55 @@ void virWorkerSandboxFail(int ctlfd, const char *what, int err)
  * not possible (pivot_root needs a mount point other than the root). */
 #define SANDBOX_MOUNT_POINT "/tmp"
 
-static int enterEmptyRoot(const char **what)
+/* Write @text to /proc/self/@name (uid_map, gid_map, setgroups). */
+static int writeSelf(const char *name, const char *text)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/%s", name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    int err = errno;
+    close(fd);
+    if (n != (ssize_t)strlen(text)) {
+        errno = n < 0 ? err : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+/* A non-root caller's worker: a user namespace of its own (where the
+ * kernel allows unprivileged ones), with our uid and gid mapped to
+ * themselves. Being in a child user namespace is what makes the caller's
+ * /proc/<pid>/mem, fd, root, ... closed to us: the kernel then wants
+ * CAP_SYS_PTRACE in the caller's namespace, not a matching uid. It also
+ * gives us the capabilities to build the empty root below, over mounts
+ * that are ours alone. Returns 0, or -1 (no user namespace: carry on). */
+static int enterUserNamespace(void)
+{
+    char map[64];
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+        return -1;
+    snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+    if (writeSelf("uid_map", map) < 0)
+        return -1;
+    if (writeSelf("setgroups", "deny") < 0)
+        return -1;
+    snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+    if (writeSelf("gid_map", map) < 0)
+        return -1;
+    return 0;
+}
+
+static int enterEmptyRoot(bool ownUserns, const char **what)
 {
     /* Our own copy of the mount table; nothing we do here propagates back
      * to the host, and nothing mounted on the host later reaches us. */
     *what = "cannot create a private mount namespace";
-    if (unshare(CLONE_NEWNS) < 0)
+    if (!ownUserns && unshare(CLONE_NEWNS) < 0)
         return -1;
     *what = "cannot make the worker's mounts private";
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -72,10 +115,23 @@ static int enterEmptyRoot(const char **what)
      * "subset=pid" leaves out /proc/sys, /proc/sysrq-trigger and the like;
      * read-only on top. Our own /proc/self stays readable. */
     *what = "cannot mount /proc in the worker's root";
-    if (mount("proc", SANDBOX_MOUNT_POINT "/proc", "proc",
-              MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
-              "hidepid=ptraceable,subset=pid") < 0)
-        return -1;
+    if (!ownUserns) {
+        if (mount("proc", SANDBOX_MOUNT_POINT "/proc", "proc",
+                  MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+                  "hidepid=ptraceable,subset=pid") < 0)
+            return -1;
+    } else {
+        /* In our own user namespace a new proc instance is refused (the
+         * pid namespace is not ours): the host's, bound read-only. Other
+         * processes' entries are visible there, but closed (see
+         * enterUserNamespace). */
+        if (mount("/proc", SANDBOX_MOUNT_POINT "/proc", NULL, MS_BIND | MS_REC, NULL) < 0)
+            return -1;
+        if (mount(NULL, SANDBOX_MOUNT_POINT "/proc", NULL,
+                  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  NULL) < 0)
+            return -1;
+    }
     *what = "cannot make the worker's root read-only";
     if (mount(NULL, SANDBOX_MOUNT_POINT, NULL,
               MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -259,11 +315,18 @@ void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
     (void)syscall(__NR_mseal, page, pagelen, 0UL);
 
     /* A root caller's worker (it holds CAP_SYS_ADMIN until the cut below)
-     * loses the host's filesystem. Without CAP_SYS_ADMIN there is nothing
-     * to mount with, and a non-root worker has only its uid's authority. */
+     * loses the host's filesystem. A non-root caller's does too, from a
+     * user namespace of its own, where the host allows those; where it
+     * does not, it keeps its uid's authority over files (docs/SECURITY.md). */
     if (haveEffective(CAP_SYS_ADMIN)) {
         const char *what = NULL;
-        if (enterEmptyRoot(&what) < 0)
+        if (enterEmptyRoot(false, &what) < 0)
+            virWorkerSandboxFail(ctlfd, what, errno);
+    } else if (geteuid() != 0 && enterUserNamespace() == 0) {
+        /* Inside our own user namespace: its capabilities build the same
+         * empty root (they are dropped with the rest below). */
+        const char *what = NULL;
+        if (enterEmptyRoot(true, &what) < 0)
             virWorkerSandboxFail(ctlfd, what, errno);
     }
 
