@@ -25,6 +25,9 @@ void virWorkerSandboxFail(int ctlfd, const char *what, int err)
  *    root is an empty read-only tmpfs holding only a fresh, read-only
  *    /proc (hidepid=ptraceable, pid entries only): no path reaches the run
  *    directory, the segment, /etc, /tmp or another process's /proc files;
+ *    without it (a non-root caller), the same root from a user namespace
+ *    of its own where the host allows one (the host's /proc bound
+ *    read-only; other processes' entries closed by the namespace);
  *  - RLIMIT_CORE 0 and the request's limits (AS, CPU, NOFILE, FSIZE);
  *  - optionally (req->set_ids) no supplementary groups, then gid, then uid;
  *  - PR_SET_NO_NEW_PRIVS; capabilities cut to req->caps in every set
