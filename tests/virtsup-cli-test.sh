@@ -258,6 +258,9 @@ check "batch: the save completed at the end" grep -qx "Domain 'vm2' saved to out
 printf 'list\nnosuchcommand\nlist\n' >batch2
 run o e --batch batch2
 check "batch: stops at an unknown command with exit 2" eval '[ $RC = 2 ] && [ "$(grep -c "^ test" o)" = 1 ]'
+run o e -c "$URI" save --async quick out/later.img \; nosuchcommand
+check "a failing command after --async: its exit status, the job still followed to its end" \
+    eval '[ $RC = 2 ] && grep -qx "Domain '"'"'quick'"'"' saved to out/later.img" o && [ -s out/later.img ]'
 run o e --batch "$T/missing-batch"
 check "batch: missing file, exit 1" eval '[ $RC = 1 ] && one_line e "^virtsup: cannot open .*missing-batch: No such file"'
 

@@ -1192,10 +1192,13 @@ static int runWords(Ctl *ctl, int argc, char **argv)
         ret = runCommand(ctl, i - start, argv + start);
         start = i + 1;
     }
-    if (ret == EXIT_OK || ret == EXIT_FAIL) {
+    /* Jobs already started with --async are followed to their end whatever
+     * happened since (unless a second Ctrl-C said to stop waiting). The
+     * status says the worst: cancelled, then usage error, then failure. */
+    if (!ctl->quit) {
         int r = followPending(ctl);
-        if (r != EXIT_OK)
-            ret = r == EXIT_CANCELLED || ret == EXIT_OK ? r : ret;
+        if (r == EXIT_CANCELLED || (r == EXIT_FAIL && ret == EXIT_OK))
+            ret = r;
     }
     return ret;
 }
