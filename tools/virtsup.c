@@ -459,7 +459,7 @@ static int sigpipeOpen(void)
     return 0;
 }
 
-/* Record how @cj ended and release its handle. */
+/* Record how @cj ended: state, percent, a copy of its error. */
 static void jobEnded(CliJob *cj)
 {
     virJobInfo info;
@@ -503,9 +503,9 @@ static int jobReport(Ctl *ctl, CliJob *cj)
     }
     if (!name)
         name = "?";
-    if (ctl->interrupts)
-        printf("Job %llu completed before the cancellation took effect\n", cj->id);
     if (!ctl->quiet) {
+        if (ctl->interrupts)
+            printf("Job %llu completed before the cancellation took effect\n", cj->id);
         switch (cj->kind) {
         case KIND_SAVE: printf("Domain '%s' saved to %s\n", name, cj->file); break;
         case KIND_RESTORE: printf("Domain '%s' restored from %s\n", name, cj->file); break;
