@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,16 +104,17 @@ static inline char *benchSibling(const char *name)
     return path;
 }
 
-/* posix_spawn @argv[0] with stdout to /dev/null (when @quiet) and wait for
- * it. Returns the wall time in ns; dies if it did not exit 0. */
-static inline uint64_t benchSpawnWait(char *const argv[], int quiet)
+/* posix_spawn @argv[0], its stdout to the file @outfile (created or
+ * truncated; NULL: ours), and wait for it. Returns the wall time in ns;
+ * dies if it did not exit 0. */
+static inline uint64_t benchSpawnWait(char *const argv[], const char *outfile)
 {
     posix_spawn_file_actions_t fa;
     pid_t pid;
     int st;
     posix_spawn_file_actions_init(&fa);
-    if (quiet)
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (outfile)
+        posix_spawn_file_actions_addopen(&fa, 1, outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     uint64_t t0 = benchNow();
     if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
         benchDie("posix_spawn failed");
@@ -125,6 +127,36 @@ static inline uint64_t benchSpawnWait(char *const argv[], int quiet)
         exit(1);
     }
     return t1 - t0;
+}
+
+/* Start the test helper $VIRTSUP_BUILDDIR/tests/@name (build/ when unset)
+ * with @arg (may be NULL), its stdin and stdout on pipes: *@in is the
+ * write end of its stdin, *@out the read end of its stdout. */
+static inline pid_t benchSpawnHelper(const char *name, const char *arg, int *in, int *out)
+{
+    int ip[2], op[2];
+    pid_t pid;
+    char path[PATH_MAX];
+    const char *bd = getenv("VIRTSUP_BUILDDIR");
+    posix_spawn_file_actions_t fa;
+
+    snprintf(path, sizeof(path), "%s/tests/%s", bd ? bd : "build", name);
+    char *argv[] = { path, (char *)arg, NULL };
+    if (pipe2(ip, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
+        benchDie("pipe failed");
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, ip[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, op[1], 1);
+    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0) {
+        fprintf(stderr, "bench: cannot run %s\n", path);
+        exit(1);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    close(ip[0]);
+    close(op[1]);
+    *in = ip[1];
+    *out = op[0];
+    return pid;
 }
 
 /* A fresh run directory for the supervisor's segment (VIRTSUP_RUNDIR). */

@@ -21,6 +21,7 @@
 #include "util/internal.h"
 #include "supervisor/supervisor.h"
 #include "benchutil.h"
+#include "benchjob.h"
 
 #define NJOBS 1000
 #define BATCH 100
@@ -116,21 +117,6 @@ static double cpuNow(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static pid_t workerPid(virJobPtr job)
-{
-    virTypedParameterPtr params = NULL;
-    int n = 0;
-    pid_t pid = 0;
-    if (virJobGetStats(job, &params, &n, 0) < 0)
-        benchDie("virJobGetStats failed");
-    for (int i = 0; i < n; i++)
-        if (STREQ(params[i].field, VIR_JOB_STATS_WORKER_PID) &&
-            params[i].type == VIR_TYPED_PARAM_INT)
-            pid = params[i].value.i;
-    virTypedParamsFree(params, n);
-    return pid;
-}
-
 /* Wait until job @i runs its code (its stamp is visible); die if it ended. */
 static void waitRunning(virJobPtr job, int i)
 {
@@ -150,28 +136,12 @@ static void waitRunning(virJobPtr job, int i)
 /* Start pause-tree NJOBS; returns its pid, its stdin in *@in. */
 static pid_t startPlain(int *in)
 {
-    int ip[2], op[2];
     char nbuf[16];
-    pid_t pid;
-    posix_spawn_file_actions_t fa;
-    char *argv[] = { NULL, nbuf, NULL };
-    char path[PATH_MAX];
-    const char *bd = getenv("VIRTSUP_BUILDDIR");
+    int out;
 
-    snprintf(path, sizeof(path), "%s/tests/pause-tree", bd ? bd : "build");
-    argv[0] = path;
     snprintf(nbuf, sizeof(nbuf), "%d", NJOBS);
-    if (pipe2(ip, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
-        benchDie("pipe failed");
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, ip[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, op[1], 1);
-    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0)
-        benchDie("cannot run tests/pause-tree");
-    posix_spawn_file_actions_destroy(&fa);
-    close(ip[0]);
-    close(op[1]);
-    FILE *f = fdopen(op[0], "re");
+    pid_t pid = benchSpawnHelper("pause-tree", nbuf, in, &out);
+    FILE *f = fdopen(out, "re");
     char line[64];
     size_t n = 0;
     while (f && fgets(line, sizeof(line), f)) {
@@ -184,30 +154,7 @@ static pid_t startPlain(int *in)
         fclose(f);
     if (n != NJOBS)
         benchDie("pause-tree did not start its children");
-    *in = ip[1];
     return pid;
-}
-
-static uint64_t runQuiet(char *const argv[], const char *outfile)
-{
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    int st;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, outfile ? outfile : "/dev/null",
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    uint64_t t0 = benchNow();
-    if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
-        benchDie("posix_spawn failed");
-    while (waitpid(pid, &st, 0) < 0)
-        ;
-    uint64_t t = benchNow() - t0;
-    posix_spawn_file_actions_destroy(&fa);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "bench: %s exited with status 0x%x\n", argv[0], st);
-        exit(1);
-    }
-    return t;
 }
 
 /* How many times @needle occurs in the file @path. */
@@ -247,7 +194,7 @@ static void benchScan(const char *rundir)
     char *pargv[] = { (char *)"/usr/bin/ps", (char *)"-e", (char *)"-o",
                       (char *)"pid,stat,etimes,time,comm", NULL };
 
-    runQuiet(sargv, out);
+    benchSpawnWait(sargv, out);
     size_t seen = countInFile(out, "bench.sleep");
     unlink(out);
     if (seen < NJOBS) {
@@ -256,8 +203,8 @@ static void benchScan(const char *rundir)
     }
     bool haveps = access(pargv[0], X_OK) == 0;
     for (int i = 0; i < RUNS; i++) {
-        stat[i] = runQuiet(sargv, NULL);
-        ps[i] = haveps ? runQuiet(pargv, NULL) : 0;
+        stat[i] = benchSpawnWait(sargv, "/dev/null");
+        ps[i] = haveps ? benchSpawnWait(pargv, "/dev/null") : 0;
         uint64_t t0 = benchNow();
         for (int j = 0; j < NJOBS; j++) {
             char path[64], buf[1024];
@@ -314,7 +261,7 @@ int main(void)
     }
     double startAll = (double)(benchNow() - t0) / 1e6;
     for (int i = 0; i < NJOBS; i++)
-        if ((workers[i] = workerPid(jobs[i])) <= 0)
+        if ((workers[i] = benchWorkerPid(jobs[i])) <= 0)
             benchDie("a running job has no worker pid");
     printf("start-1000-sleeping-jobs: %.1f ms (all running job code)\n", startAll);
 

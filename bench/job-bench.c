@@ -27,6 +27,7 @@
 #include "util/internal.h"
 #include "supervisor/supervisor.h"
 #include "benchutil.h"
+#include "benchjob.h"
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
 # define PR_SET_SYSCALL_USER_DISPATCH 59
@@ -112,7 +113,7 @@ static void spawnLatency(uint64_t *lat, size_t n)
 {
     char *argv[] = { benchSibling("trivial-static"), NULL };
     for (size_t i = 0; i < n; i++)
-        lat[i] = benchSpawnWait(argv, 0);
+        lat[i] = benchSpawnWait(argv, NULL);
 }
 
 static void forkExecLatency(uint64_t *lat, size_t n)
@@ -139,32 +140,17 @@ static void forkExecLatency(uint64_t *lat, size_t n)
  * request byte, and the child sends its clock; request -> child running. */
 static void forkServerLatency(uint64_t *lat, size_t n)
 {
-    int in[2], out[2], st;
-    pid_t pid;
-    char path[PATH_MAX];
-    const char *bd = getenv("VIRTSUP_BUILDDIR");
-    posix_spawn_file_actions_t fa;
+    int in, out, st;
+    pid_t pid = benchSpawnHelper("fork-server", NULL, &in, &out);
 
-    snprintf(path, sizeof(path), "%s/tests/fork-server", bd ? bd : "build");
-    char *argv[] = { path, NULL };
-    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
-        benchDie("pipe failed");
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0)
-        benchDie("cannot run tests/fork-server");
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
     for (size_t i = 0; i < n; i++) {
         uint64_t stamp, t0 = benchNow();
-        if (write(in[1], "x", 1) != 1 || read(out[0], &stamp, sizeof(stamp)) != sizeof(stamp))
+        if (write(in, "x", 1) != 1 || read(out, &stamp, sizeof(stamp)) != sizeof(stamp))
             benchDie("fork-server did not answer");
         lat[i] = stamp > t0 ? stamp - t0 : 0;
     }
-    close(in[1]);
-    close(out[0]);
+    close(in);
+    close(out);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
 }
@@ -417,21 +403,6 @@ static int getInfoSyscalls(virJobPtr job, unsigned long n)
     return trappedSyscalls ? 1 : 0;
 }
 
-static pid_t workerPid(virJobPtr job)
-{
-    virTypedParameterPtr params = NULL;
-    int n = 0;
-    pid_t pid = 0;
-    if (virJobGetStats(job, &params, &n, 0) < 0)
-        benchDie("virJobGetStats failed");
-    for (int i = 0; i < n; i++)
-        if (STREQ(params[i].field, VIR_JOB_STATS_WORKER_PID) &&
-            params[i].type == VIR_TYPED_PARAM_INT)
-            pid = params[i].value.i;
-    virTypedParamsFree(params, n);
-    return pid;
-}
-
 static void benchGetInfo(void)
 {
     const unsigned long n = 1000000;
@@ -451,7 +422,7 @@ static void benchGetInfo(void)
     }
     int sc = getInfoSyscalls(job, 100000);
 
-    pid_t pid = workerPid(job);
+    pid_t pid = benchWorkerPid(job);
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
