@@ -149,6 +149,8 @@ typedef struct virSupHelper {
 
 int virSupHelperStart(virSupHelper *h, const char *worker_path);
 void virSupHelperStop(virSupHelper *h, int timeout_ms);
-int virSupHelperSendSpawn(virSupHelper *h, const virProtoSpawn *req,
-                          const int *fds, size_t nfds);
-int virSupHelperSendKill(virSupHelper *h, uint64_t job_id, int signo);
+/* Send one record without blocking. Returns 0, or -1 with errno set
+ * (EAGAIN: the socket is full, try again when it is writable); reports
+ * nothing. */
+int virSupHelperSend(virSupHelper *h, const void *msg, size_t len,
+                     const int *fds, size_t nfds);

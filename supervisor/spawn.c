@@ -205,47 +205,28 @@ void virSupHelperStop(virSupHelper *h, int timeout_ms)
     h->pid = 0;
 }
 
-int virSupHelperSendSpawn(virSupHelper *h, const virProtoSpawn *req,
-                          const int *fds, size_t nfds)
+int virSupHelperSend(virSupHelper *h, const void *msg, size_t len,
+                     const int *fds, size_t nfds)
 {
     char cbuf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
-    struct iovec iov = { (void *)req, sizeof(*req) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct iovec iov = { (void *)msg, len };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-    memset(cbuf, 0, sizeof(cbuf));
-    msg.msg_control = cbuf;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-    memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-
-    /* Never block with the supervisor lock held: a full socket means the
-     * helper is not keeping up, which fails this spawn rather than the
-     * whole supervisor. */
-    ssize_t n;
-    do {
-        n = sendmsg(h->sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        virReportSystemError(errno, "%s", "cannot send a job to the spawn helper");
-        return -1;
+    if (nfds) {
+        memset(cbuf, 0, sizeof(cbuf));
+        m.msg_control = cbuf;
+        m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
     }
-    return 0;
-}
-
-int virSupHelperSendKill(virSupHelper *h, uint64_t job_id, int signo)
-{
-    virProtoKill k;
-    memset(&k, 0, sizeof(k));
-    k.hdr.type = VIR_PROTO_KILL;
-    k.hdr.version = VIR_PROTO_VERSION;
-    k.job_id = job_id;
-    k.signo = signo;
+    /* Never blocks: the caller holds the supervisor lock, and queues the
+     * record when the socket is full (EAGAIN). */
     ssize_t n;
     do {
-        n = send(h->sock, &k, sizeof(k), MSG_NOSIGNAL | MSG_DONTWAIT);
+        n = sendmsg(h->sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -1 : 0;
 }

@@ -54,6 +54,18 @@ struct virSupGroup {
     virSupGroup *next;
 };
 
+/* A request for the spawn helper that did not fit its socket yet. */
+typedef struct supOut {
+    struct supOut *next;
+    size_t len;
+    size_t nfds;
+    int fds[3 + VIR_SUP_FDS_MAX];   /* our own duplicates, closed once sent */
+    union {
+        virProtoSpawn spawn;
+        virProtoKill kill;
+    } m;
+} supOut;
+
 typedef struct {
     virJobPtr job;
     virJobState state;
@@ -72,6 +84,8 @@ static struct {
     virSupSegRef *segref;
     virSupHelper helper;
     bool helper_up;
+    supOut *out_head, *out_tail;  /* requests waiting for room, in order */
+    bool out_watch;               /* EPOLLOUT armed on the helper socket */
     int epfd, evfd, tfd;
     pthread_t thread;
     virJobPtr *byslot;           /* the unfinished job of each slot */
@@ -202,6 +216,99 @@ static int addSynthLocked(virJobPtr job, virJobState st, int code, const char *m
     return 0;
 }
 
+/* ---- requests to the spawn helper ----
+ *
+ * The helper's socket holds a few hundred requests with their descriptors.
+ * A burst beyond that (1,000 jobs created or cancelled at once) must not
+ * fail jobs or lose kills: what does not fit waits here, in order, and the
+ * reaper sends it when the socket is writable again. */
+
+static void outWatchLocked(bool on)
+{
+    if (on == sup.out_watch || !sup.helper_up)
+        return;
+    struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0), .data.u32 = 0 };
+    if (epoll_ctl(sup.epfd, EPOLL_CTL_MOD, sup.helper.sock, &ev) == 0)
+        sup.out_watch = on;
+}
+
+static void outFree(supOut *o)
+{
+    for (size_t i = 0; i < o->nfds; i++)
+        close(o->fds[i]);
+    free(o);
+}
+
+static void outDropLocked(void)
+{
+    while (sup.out_head) {
+        supOut *o = sup.out_head;
+        sup.out_head = o->next;
+        outFree(o);
+    }
+    sup.out_tail = NULL;
+    sup.out_watch = false;
+}
+
+/* Send a request now, or queue it behind those already waiting. Returns 0
+ * (sent or queued), or -1 with an error reported. Lock held. */
+static int helperSendLocked(const void *msg, size_t len, const int *fds, size_t nfds)
+{
+    if (!sup.out_head) {
+        if (virSupHelperSend(&sup.helper, msg, len, fds, nfds) == 0)
+            return 0;
+        if (errno != EAGAIN) {
+            virReportSystemError(errno, "%s", "cannot send a request to the spawn helper");
+            return -1;
+        }
+    }
+    supOut *o = virAllocN(1, sizeof(*o));
+    if (!o)
+        return -1;
+    memcpy(&o->m, msg, len);
+    o->len = len;
+    for (; o->nfds < nfds; o->nfds++) {
+        if ((o->fds[o->nfds] = fcntl(fds[o->nfds], F_DUPFD_CLOEXEC, 3)) < 0) {
+            virReportSystemError(errno, "%s", "cannot keep a request for the spawn helper");
+            outFree(o);
+            return -1;
+        }
+    }
+    if (sup.out_tail)
+        sup.out_tail->next = o;
+    else
+        sup.out_head = o;
+    sup.out_tail = o;
+    outWatchLocked(true);
+    return 0;
+}
+
+/* The helper's socket is writable: send what waits. Lock held. */
+static void helperFlushLocked(void)
+{
+    while (sup.out_head) {
+        supOut *o = sup.out_head;
+        if (virSupHelperSend(&sup.helper, &o->m, o->len, o->fds, o->nfds) < 0)
+            return; /* full again (EAGAIN), or the helper died: its EOF says so */
+        sup.out_head = o->next;
+        if (!sup.out_head)
+            sup.out_tail = NULL;
+        outFree(o);
+    }
+    outWatchLocked(false);
+}
+
+static int helperKillLocked(virJobPtr job, int signo)
+{
+    virProtoKill k;
+    memset(&k, 0, sizeof(k));
+    k.hdr.type = VIR_PROTO_KILL;
+    k.hdr.version = VIR_PROTO_VERSION;
+    k.job_id = job->id;
+    k.signo = signo;
+    return helperSendLocked(&k, sizeof(k), NULL, 0);
+}
+
 /* ---- starting workers ---- */
 
 static int helperEnsureLocked(void)
@@ -261,7 +368,7 @@ static void jobStartLocked(virJobPtr job)
     fds[2] = job->paramsfd;
     for (size_t i = 0; i < job->nres; i++)
         fds[3 + i] = job->resfds[i];
-    if (virSupHelperSendSpawn(&sup.helper, &req, fds, 3 + job->nres) < 0)
+    if (helperSendLocked(&req, sizeof(req), fds, 3 + job->nres) < 0)
         goto fail;
 
     /* Sent: the helper holds its own copies now. */
@@ -347,7 +454,9 @@ static int cancelLocked(virJobPtr job)
         return 0;
     }
     publishJobLocked(job, VIR_SHM_STATE_RUNNING);
-    (void)virSupHelperSendKill(&sup.helper, job->id, SIGTERM);
+    /* If even queueing fails (no memory), the grace period still ends in
+     * a SIGKILL. */
+    (void)helperKillLocked(job, SIGTERM);
     job->grace_at = virShmNowMono() + msToNs(job->grace_ms);
     wakeReaper();
     return 0;
@@ -527,6 +636,7 @@ static virJobPtr findLocked(uint64_t id)
 
 static void helperDiedLocked(void)
 {
+    outDropLocked();
     epoll_ctl(sup.epfd, EPOLL_CTL_DEL, sup.helper.sock, NULL);
     virSupHelperStop(&sup.helper, 0);
     sup.helper_up = false;
@@ -665,16 +775,17 @@ static uint64_t timersLocked(void)
         for (virJobPtr job = g->jobs; job; job = job->next_in_group) {
             if (job->phase != VIR_SUP_JOB_RUNNING && job->phase != VIR_SUP_JOB_SPAWNING)
                 continue;
-            if (job->grace_at && now >= job->grace_at && job->killed == VIR_SUP_KILL_NONE) {
+            /* Marked killed only once the SIGKILL is sent or queued; if it
+             * could not even be queued, the next tick tries again. */
+            if (job->grace_at && now >= job->grace_at && job->killed == VIR_SUP_KILL_NONE &&
+                helperKillLocked(job, SIGKILL) == 0) {
                 job->killed = VIR_SUP_KILL_GRACE;
                 setFlagLocked(job, VIR_SHM_LC_KILLED, true);
-                (void)virSupHelperSendKill(&sup.helper, job->id, SIGKILL);
             }
             if (job->deadline_at && now >= job->deadline_at &&
-                job->killed == VIR_SUP_KILL_NONE) {
+                job->killed == VIR_SUP_KILL_NONE && helperKillLocked(job, SIGKILL) == 0) {
                 job->killed = VIR_SUP_KILL_DEADLINE;
                 setFlagLocked(job, VIR_SHM_LC_KILLED, true);
-                (void)virSupHelperSendKill(&sup.helper, job->id, SIGKILL);
             }
             if (now - job->last_sample_mono >= SUP_TICK_NS)
                 sampleLocked(job, now);
@@ -720,8 +831,12 @@ static void *reaperMain(void *arg)
         pthread_mutex_lock(&sup.lock);
         for (int i = 0; i < n; i++) {
             uint64_t v;
-            if (evs[i].data.u32 == 0 && sup.helper_up)
-                helperReadLocked(&exited, &nexited, &alloc);
+            if (evs[i].data.u32 == 0 && sup.helper_up) {
+                if (evs[i].events & EPOLLOUT)
+                    helperFlushLocked();
+                if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                    helperReadLocked(&exited, &nexited, &alloc);
+            }
             else if (evs[i].data.u32 == 1)
                 (void)!read(sup.evfd, &v, sizeof(v));
             else if (evs[i].data.u32 == 2)
@@ -887,6 +1002,7 @@ static void supStopLocked(void)
         pthread_mutex_lock(&sup.lock);
         sup.running = false;
     }
+    outDropLocked();
     if (sup.helper_up) {
         virSupHelperStop(&sup.helper, SUP_HELPER_STOP_MS);
         sup.helper_up = false;

@@ -4,6 +4,7 @@
  * valgrind too.
  */
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "jobtest.h"
 
@@ -98,11 +99,58 @@ static void testThousandJobsThroughCap(void **s)
     assert_int_equal(testCountFDs(), fds);
 }
 
+/* 1,000 jobs created back to back with no cap, then all cancelled at once:
+ * far more requests than the spawn helper's socket holds. None may fail to
+ * start, and no SIGTERM or SIGKILL may be lost. */
+static void testBurstNothingLost(void **s)
+{
+    (void)s;
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max < 8192) {
+        print_message("skipped: RLIMIT_NOFILE hard limit %llu is too low\n",
+                      (unsigned long long)rl.rlim_max);
+        return;
+    }
+    struct rlimit raised = { rl.rlim_max, rl.rlim_max };
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &raised), 0);
+
+    int fds = testCountFDs();
+    virSupGroupConfig cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.max_workers = NJOBS;
+    cfg.grace_ms = 2000;
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+    static virJobPtr jobs[NJOBS];
+    for (int i = 0; i < NJOBS; i++)
+        jobs[i] = startJob(g, i % 2 ? &opCancel : &opHang, NULL);
+    for (int i = 0; i < NJOBS; i++)
+        waitPercent(jobs[i], 20); /* every worker really started */
+    for (int i = 0; i < NJOBS; i++)
+        assert_int_equal(virJobCancel(jobs[i]), 0);
+    for (int i = 0; i < NJOBS; i++) {
+        waitEnded(jobs[i]);
+        assert_int_equal(jobState(jobs[i]), VIR_JOB_CANCELLED);
+        /* Cooperating ones stopped on SIGTERM; hanging ones were SIGKILLed
+         * at the grace period. */
+        assert_string_equal(jobErrorMessage(jobs[i]), i % 2 ?
+                            "cancelled by request" :
+                            "cancelled: worker did not stop within 2 s, killed");
+        assert_int_equal(virJobDestroy(jobs[i]), 0);
+    }
+    virSupGroupClose(g);
+    assert_int_equal(testCountChildren(), 0);
+    assert_int_equal(testCountFDs(), fds);
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testThreadsShareJobs),
         cmocka_unit_test(testThousandJobsThroughCap),
+        cmocka_unit_test(testBurstNothingLost),
     };
     return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
 }
