@@ -71,6 +71,54 @@ static inline void waitPercent(virJobPtr job, unsigned int pct)
                                 info.percentComplete >= pct, TEST_TIMEOUT_MS));
 }
 
+/* A commit function that keeps the worker's result, NUL-terminated and
+ * cut to fit, in jobResult for the test to read (.commit = jobKeepResult). */
+static char jobResult[16384];
+static inline int jobKeepResult(virJobPtr job, void *opaque, const void *res, size_t len)
+{
+    (void)job;
+    (void)opaque;
+    size_t n = len < sizeof(jobResult) - 1 ? len : sizeof(jobResult) - 1;
+    memcpy(jobResult, res, n);
+    jobResult[n] = '\0';
+    return 0;
+}
+
+/* In jobResult read as "key: value" lines: the value of the line that
+ * starts with @key (say "CapEff:"), blanks trimmed, or NULL. */
+static inline const char *jobResultValue(const char *key)
+{
+    static char val[512];
+    size_t kl = strlen(key);
+    for (const char *p = jobResult; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+        if (strncmp(p, key, kl) != 0)
+            continue;
+        p += kl;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t n = strcspn(p, "\n");
+        if (n >= sizeof(val))
+            n = sizeof(val) - 1;
+        memcpy(val, p, n);
+        val[n] = '\0';
+        return val;
+    }
+    return NULL;
+}
+
+/* An int field of the job's stats (virJobGetStats), -1 if absent. */
+static inline int jobStatInt(virJobPtr job, const char *field)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0, v = -1;
+    assert_int_equal(virJobGetStats(job, &params, &n, 0), 0);
+    for (int i = 0; i < n; i++)
+        if (STREQ(params[i].field, field) && params[i].type == VIR_TYPED_PARAM_INT)
+            v = params[i].value.i;
+    virTypedParamsFree(params, n);
+    return v;
+}
+
 static char *testRunDir;
 
 static inline int jobTestSetup(void **state)

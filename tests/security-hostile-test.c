@@ -15,36 +15,16 @@
 
 #include "jobtest.h"
 
-static char hostileReport[16384];
-static int keepHostile(virJobPtr job, void *opaque, const void *res, size_t len)
-{
-    (void)job;
-    (void)opaque;
-    size_t n = len < sizeof(hostileReport) - 1 ? len : sizeof(hostileReport) - 1;
-    memcpy(hostileReport, res, n);
-    hostileReport[n] = '\0';
-    return 0;
-}
 static const virSupOp opHostile = {
-    .name = "test.hostile", .type = VIR_JOB_BOUNDED, .commit = keepHostile,
+    .name = "test.hostile", .type = VIR_JOB_BOUNDED, .commit = jobKeepResult,
 };
 
-/* The value of "key: value" in the report, or NULL. */
-static const char *value(const char *key)
+/* The outcome of @attempt in the hostile report, or NULL. */
+static const char *value(const char *attempt)
 {
-    static char val[256];
-    size_t kl = strlen(key);
-    for (const char *p = hostileReport; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
-        if (strncmp(p, key, kl) == 0 && p[kl] == ':' && p[kl + 1] == ' ') {
-            size_t n = strcspn(p + kl + 2, "\n");
-            if (n >= sizeof(val))
-                n = sizeof(val) - 1;
-            memcpy(val, p + kl + 2, n);
-            val[n] = '\0';
-            return val;
-        }
-    }
-    return NULL;
+    char key[80];
+    snprintf(key, sizeof(key), "%s:", attempt);
+    return jobResultValue(key);
 }
 
 /* The attempt was made and refused with one of the given errno names
@@ -53,7 +33,7 @@ static void refused(const char *attempt, const char *allowed)
 {
     const char *v = value(attempt);
     if (!v)
-        fail_msg("attempt '%s' missing from the hostile report:\n%s", attempt, hostileReport);
+        fail_msg("attempt '%s' missing from the hostile report:\n%s", attempt, jobResult);
     if (STREQ(v, "ok"))
         fail_msg("attempt '%s' succeeded: the sandbox let it through", attempt);
     char list[256];
@@ -62,18 +42,6 @@ static void refused(const char *attempt, const char *allowed)
     snprintf(needle, sizeof(needle), " %s ", v);
     if (!strstr(list, needle))
         fail_msg("attempt '%s' failed with %s, expected one of: %s", attempt, v, allowed);
-}
-
-static int statInt(virJobPtr job, const char *field)
-{
-    virTypedParameterPtr params = NULL;
-    int n = 0, v = -1;
-    assert_int_equal(virJobGetStats(job, &params, &n, 0), 0);
-    for (int i = 0; i < n; i++)
-        if (STREQ(params[i].field, field) && params[i].type == VIR_TYPED_PARAM_INT)
-            v = params[i].value.i;
-    virTypedParamsFree(params, n);
-    return v;
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -111,7 +79,7 @@ static void runHostile(bool asNobody)
     }
     for (int i = 0; i < 2; i++)
         waitPercent(waiters[i], 20);
-    int otherPid = statInt(waiters[0], VIR_JOB_STATS_WORKER_PID);
+    int otherPid = jobStatInt(waiters[0], VIR_JOB_STATS_WORKER_PID);
     assert_true(otherPid > 0);
 
     char params[1024];
@@ -124,7 +92,7 @@ static void runHostile(bool asNobody)
     p.target = "hostile";
     p.params = params;
     p.paramslen = strlen(params);
-    hostileReport[0] = '\0';
+    jobResult[0] = '\0';
     virJobPtr h = virJobCreate(g, &p);
     assert_non_null(h);
     waitEnded(h);
@@ -132,7 +100,7 @@ static void runHostile(bool asNobody)
         fail_msg("hostile job did not complete: %s", jobErrorMessage(h));
 
     if (getenv("HOSTILE_PRINT"))
-        fprintf(stderr, "%s", hostileReport);
+        fprintf(stderr, "%s", jobResult);
     /* Other slots and the segment: no path to them. */
     refused("slot-mremap", "EPERM");
     refused("slot-remap-file-pages", "EPERM");

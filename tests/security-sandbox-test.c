@@ -12,37 +12,13 @@
 
 #include "jobtest.h"
 
-static char lastReport[8192];
-static int keepReport(virJobPtr job, void *opaque, const void *res, size_t len)
-{
-    (void)job;
-    (void)opaque;
-    size_t n = len < sizeof(lastReport) - 1 ? len : sizeof(lastReport) - 1;
-    memcpy(lastReport, res, n);
-    lastReport[n] = '\0';
-    return 0;
-}
-
-/* The value after "key" at the start of a line, blanks trimmed. */
+/* The value after "key" in the worker's report; fails the test if absent. */
 static const char *value(const char *key)
 {
-    static char val[512];
-    size_t kl = strlen(key);
-    for (const char *p = lastReport; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
-        if (strncmp(p, key, kl) != 0)
-            continue;
-        p += kl;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        size_t n = strcspn(p, "\n");
-        if (n >= sizeof(val))
-            n = sizeof(val) - 1;
-        memcpy(val, p, n);
-        val[n] = '\0';
-        return val;
-    }
-    fail_msg("no '%s' in the worker's report:\n%s", key, lastReport);
-    return NULL;
+    const char *v = jobResultValue(key);
+    if (!v)
+        fail_msg("no '%s' in the worker's report:\n%s", key, jobResult);
+    return v;
 }
 
 /* Run test.report in a group with @cfg, for an op keeping @caps. */
@@ -50,11 +26,11 @@ static void report(const virSupGroupConfig *cfg, uint64_t caps)
 {
     const virSupOp op = {
         .name = "test.report", .type = VIR_JOB_BOUNDED, .caps = caps,
-        .commit = keepReport,
+        .commit = jobKeepResult,
     };
     virSupGroup *g = virSupGroupNew(cfg);
     assert_non_null(g);
-    lastReport[0] = '\0';
+    jobResult[0] = '\0';
     virSupJobParams p;
     memset(&p, 0, sizeof(p));
     p.op = &op;
