@@ -34,11 +34,12 @@ static int pidfdOpen(pid_t pid)
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-/* Environment the helper gets: only what sanitizers and valgrind need; the
- * application's environment may hold secrets. */
+/* Environment the helper gets: a fixed PATH and the sanitizers' options,
+ * nothing else. The application's environment may hold secrets, and a
+ * loader variable (LD_PRELOAD, LD_LIBRARY_PATH) must not reach a process
+ * that handles hostile input; the worker links only system libraries. */
 static const char *const keepEnv[] = {
     "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", "TSAN_OPTIONS=",
-    "LD_PRELOAD=", "VALGRIND_LIB=", "LD_LIBRARY_PATH=",
 };
 
 static size_t buildEnv(char **envp, size_t max)
