@@ -44,6 +44,9 @@ static const virSupOp opReportKeep = {
 static void testWorkerSandbox(void **s)
 {
     (void)s;
+    /* Nothing of the application's environment reaches a worker. */
+    setenv("VIRTSUP_TEST_SECRET", "hunter2", 1);
+    setenv("LD_LIBRARY_PATH", "/nonexistent", 1);
     virSupGroup *g = virSupGroupNew(NULL);
     assert_non_null(g);
     char tmpl[] = "/tmp/virtsup-res-XXXXXX";
@@ -70,6 +73,13 @@ static void testWorkerSandbox(void **s)
     if (geteuid() == 0)
         assert_string_equal(reportValue(lastReport, "CapBnd:"), "0000000000000000");
     assert_string_equal(reportValue(lastReport, "NoNewPrivs:"), "1");
+    const char *env = reportValue(lastReport, "env:");
+    assert_non_null(env);
+    assert_null(strstr(env, "VIRTSUP_TEST_SECRET"));
+    assert_null(strstr(env, "LD_LIBRARY_PATH"));
+    assert_non_null(strstr(env, "PATH"));
+    unsetenv("VIRTSUP_TEST_SECRET");
+    unsetenv("LD_LIBRARY_PATH");
     assert_string_equal(reportValue(lastReport, "SigBlk:"), "0000000000000000");
     assert_string_equal(reportValue(lastReport, "core:"), "0");
     assert_string_equal(reportValue(lastReport, "dumpable:"), "0");

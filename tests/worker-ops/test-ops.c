@@ -175,6 +175,12 @@ static void opReport(virJobPtr job, const void *params, size_t len)
     }
     if (d)
         closedir(d);
+    /* The names of the environment variables it was given. */
+    extern char **environ;
+    l += (size_t)snprintf(out + l, sizeof(out) - l, "\nenv:");
+    for (char **e = environ; e && *e && l < sizeof(out) - 256; e++)
+        l += (size_t)snprintf(out + l, sizeof(out) - l, " %.*s",
+                              (int)strcspn(*e, "="), *e);
     struct rlimit core, nofile, as, cpu, fsize;
     getrlimit(RLIMIT_CORE, &core);
     getrlimit(RLIMIT_NOFILE, &nofile);
