@@ -178,9 +178,9 @@ static void opReport(virJobPtr job, const void *params, size_t len)
     /* The names of the environment variables it was given. */
     extern char **environ;
     l += (size_t)snprintf(out + l, sizeof(out) - l, "\nenv:");
-    for (char **e = environ; e && *e && l < sizeof(out) - 256; e++)
+    for (char **ev = environ; ev && *ev && l < sizeof(out) - 256; ev++)
         l += (size_t)snprintf(out + l, sizeof(out) - l, " %.*s",
-                              (int)strcspn(*e, "="), *e);
+                              (int)strcspn(*ev, "="), *ev);
     struct rlimit core, nofile, as, cpu, fsize;
     getrlimit(RLIMIT_CORE, &core);
     getrlimit(RLIMIT_NOFILE, &nofile);
