@@ -596,6 +596,31 @@ static void testBandwidthParam(void **state)
     assert_int_equal(virConnectClose(c), 0);
 }
 
+/* ?worker_user=: jobs run as another user and still work on descriptors
+ * the library opened. Root only. */
+static void testWorkerUser(void **state)
+{
+    (void)state;
+    char img[512];
+
+    if (geteuid() != 0) {
+        assert_null(virConnectOpen("test:///default?worker_user=nobody"));
+        assert_last_error(VIR_ERR_OPERATION_DENIED);
+        skip();
+    }
+    virConnectPtr c = drvOpenNode("wu.xml",
+        "<node><domain type='test'><name>wu</name><memory unit='MiB'>4</memory>"
+        "</domain></node>", "?worker_user=nobody");
+    virDomainPtr dom = virDomainLookupByName(c, "wu");
+    drvPath(img, sizeof(img), "wu.img");
+    assert_int_equal(virDomainSave(dom, img), 0);
+    checkImage(img, "wu", 4096);
+    assert_int_equal(virDomainRestore(c, img), 0);
+    assert_int_equal(drvState(dom), VIR_DOMAIN_RUNNING);
+    virDomainFree(dom);
+    assert_int_equal(virConnectClose(c), 0);
+}
+
 /* Closing a connection cancels its jobs; their handles stay valid. */
 static void testCloseWithJob(void **state)
 {
@@ -633,6 +658,7 @@ int main(void)
         cmocka_unit_test(testCommitFailure),
         cmocka_unit_test(testNoTmpfile),
         cmocka_unit_test(testBandwidthParam),
+        cmocka_unit_test(testWorkerUser),
         cmocka_unit_test(testCloseWithJob),
     };
     drvNeedWorker();
