@@ -737,6 +737,21 @@ static int parseChild(const parseCtx *c, xmlNodePtr n, bool isDomain,
     return rc;
 }
 
+/* Does element @n of @arr (elements of @size bytes, a name and a UUID at
+ * the offsets given) share its name or UUID with an earlier one? */
+static bool isDuplicate(const void *arr, size_t n, size_t size, size_t nameoff,
+                        size_t uuidoff)
+{
+    const char *base = arr, *last = base + n * size;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *e = base + i * size;
+        if (STREQ(e + nameoff, last + nameoff) || !memcmp(e + uuidoff, last + uuidoff, 16))
+            return true;
+    }
+    return false;
+}
+
 void testNodeClear(testNodeDef *node)
 {
     free(node->doms);
@@ -774,6 +789,8 @@ int testNodeLoad(const char *path, testNodeDef *node)
             xmlFail(&c, n, "more than %d domains and networks", TEST_NODE_OBJECTS_MAX);
             goto error;
         }
+        const char *name;
+        bool dup;
         if (isDomain) {
             testDomainDef *d = virReallocN(nd.doms, nd.ndoms + 1, sizeof(*d));
             if (!d)
@@ -781,15 +798,9 @@ int testNodeLoad(const char *path, testNodeDef *node)
             nd.doms = d;
             if (parseChild(&c, n, true, &nd.doms[nd.ndoms]) < 0)
                 goto error;
-            for (size_t i = 0; i < nd.ndoms; i++) {
-                if (STREQ(nd.doms[i].name, nd.doms[nd.ndoms].name) ||
-                    !memcmp(nd.doms[i].uuid, nd.doms[nd.ndoms].uuid, 16)) {
-                    xmlFail(&c, n, "domain '%s' is defined twice (same name or UUID)",
-                            nd.doms[nd.ndoms].name);
-                    goto error;
-                }
-            }
-            nd.ndoms++;
+            dup = isDuplicate(nd.doms, nd.ndoms, sizeof(*d),
+                              offsetof(testDomainDef, name), offsetof(testDomainDef, uuid));
+            name = nd.doms[nd.ndoms++].name;
         } else {
             testNetworkDef *d = virReallocN(nd.nets, nd.nnets + 1, sizeof(*d));
             if (!d)
@@ -797,15 +808,14 @@ int testNodeLoad(const char *path, testNodeDef *node)
             nd.nets = d;
             if (parseChild(&c, n, false, &nd.nets[nd.nnets]) < 0)
                 goto error;
-            for (size_t i = 0; i < nd.nnets; i++) {
-                if (STREQ(nd.nets[i].name, nd.nets[nd.nnets].name) ||
-                    !memcmp(nd.nets[i].uuid, nd.nets[nd.nnets].uuid, 16)) {
-                    xmlFail(&c, n, "network '%s' is defined twice (same name or UUID)",
-                            nd.nets[nd.nnets].name);
-                    goto error;
-                }
-            }
-            nd.nnets++;
+            dup = isDuplicate(nd.nets, nd.nnets, sizeof(*d),
+                              offsetof(testNetworkDef, name), offsetof(testNetworkDef, uuid));
+            name = nd.nets[nd.nnets++].name;
+        }
+        if (dup) {
+            xmlFail(&c, n, "%s '%s' is defined twice (same name or UUID)",
+                    isDomain ? "domain" : "network", name);
+            goto error;
         }
     }
     xmlFreeDoc(doc);
