@@ -24,7 +24,6 @@
 #include "benchjob.h"
 
 #define NJOBS 1000
-#define BATCH 100
 #define IDLE_NS 5000000000ull
 
 static const virSupOp opSleep = { .name = "bench.sleep", .type = VIR_JOB_BOUNDED };
@@ -246,19 +245,17 @@ int main(void)
     memset(&p, 0, sizeof(p));
     p.op = &opSleep;
     p.target = "bench";
-    /* In batches: a burst of spawn requests larger than the spawn helper's
-     * socket buffer fails jobs with EAGAIN (see docs/PERFORMANCE.md). */
+    /* All at once: the supervisor queues what the spawn helper's socket
+     * cannot take yet. */
     uint64_t t0 = benchNow();
-    for (int b = 0; b < NJOBS; b += BATCH) {
-        for (int i = b; i < b + BATCH && i < NJOBS; i++) {
-            if (!(jobs[i] = virJobCreate(g, &p))) {
-                fprintf(stderr, "bench: job %d: %s\n", i, virGetLastErrorMessage());
-                return 1;
-            }
+    for (int i = 0; i < NJOBS; i++) {
+        if (!(jobs[i] = virJobCreate(g, &p))) {
+            fprintf(stderr, "bench: job %d: %s\n", i, virGetLastErrorMessage());
+            return 1;
         }
-        for (int i = b; i < b + BATCH && i < NJOBS; i++)
-            waitRunning(jobs[i], i);
     }
+    for (int i = 0; i < NJOBS; i++)
+        waitRunning(jobs[i], i);
     double startAll = (double)(benchNow() - t0) / 1e6;
     for (int i = 0; i < NJOBS; i++)
         if ((workers[i] = benchWorkerPid(jobs[i])) <= 0)
@@ -310,23 +307,19 @@ int main(void)
     close(plainIn);
     while (waitpid(plainPid, NULL, 0) < 0 && errno == EINTR)
         ;
-    /* Cancelled in batches too: kill requests are sent the same way. */
     t0 = benchNow();
-    for (int b = 0; b < NJOBS; b += BATCH) {
-        for (int i = b; i < b + BATCH && i < NJOBS; i++)
-            virJobCancel(jobs[i]);
-        for (int i = b; i < b + BATCH && i < NJOBS; i++) {
-            virJobInfo info = { 0, 0, 0, 0, 0 };
-            int w = virJobWait(jobs[i], 60000);
-            if (w != 0 || virJobGetInfo(jobs[i], &info) < 0 ||
-                info.state != VIR_JOB_CANCELLED) {
-                virErrorPtr e = virJobGetError(jobs[i]);
-                fprintf(stderr, "bench: sleeping job %d did not end CANCELLED (wait %d, "
-                        "state %d): %s\n", i, w, info.state, e && e->message ? e->message : "");
-                exit(1);
-            }
-            virJobDestroy(jobs[i]);
+    for (int i = 0; i < NJOBS; i++)
+        virJobCancel(jobs[i]);
+    for (int i = 0; i < NJOBS; i++) {
+        virJobInfo info = { 0, 0, 0, 0, 0 };
+        int w = virJobWait(jobs[i], 60000);
+        if (w != 0 || virJobGetInfo(jobs[i], &info) < 0 || info.state != VIR_JOB_CANCELLED) {
+            virErrorPtr e = virJobGetError(jobs[i]);
+            fprintf(stderr, "bench: sleeping job %d did not end CANCELLED (wait %d, state %d): "
+                    "%s\n", i, w, info.state, e && e->message ? e->message : "");
+            exit(1);
         }
+        virJobDestroy(jobs[i]);
     }
     printf("cancel-1000-sleeping-jobs: %.1f ms (all CANCELLED and destroyed)\n",
            (double)(benchNow() - t0) / 1e6);
