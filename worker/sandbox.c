@@ -73,14 +73,15 @@ static int writeSelf(const char *name, const char *text)
  * /proc/<pid>/mem, fd, root, ... closed to us: the kernel then wants
  * CAP_SYS_PTRACE in the caller's namespace, not a matching uid. It also
  * gives us the capabilities to build the empty root below, over mounts
- * that are ours alone. Returns 0, or -1 (no user namespace: carry on). */
+ * that are ours alone. Returns 1 when in it, 0 when the host allows none
+ * (carry on without), -1 with errno if it failed half-way. */
 static int enterUserNamespace(void)
 {
     char map[64];
     uid_t uid = geteuid();
     gid_t gid = getegid();
     if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
-        return -1;
+        return 0;
     snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
     if (writeSelf("uid_map", map) < 0)
         return -1;
@@ -89,7 +90,7 @@ static int enterUserNamespace(void)
     snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
     if (writeSelf("gid_map", map) < 0)
         return -1;
-    return 0;
+    return 1;
 }
 
 static int enterEmptyRoot(bool ownUserns, const char **what)
@@ -246,6 +247,8 @@ int virWorkerSandboxSeccomp(void *page)
         "pidfd_open", "pidfd_getfd", "pidfd_send_signal",
         /* remaps a shared mapping onto other pages of the same file */
         "remap_file_pages",
+        /* large kernel attack surfaces no op needs */
+        "io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd",
         /* signals by thread id alone (glibc uses tgkill) */
         "tkill",
         NULL
@@ -322,11 +325,14 @@ void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
         const char *what = NULL;
         if (enterEmptyRoot(false, &what) < 0)
             virWorkerSandboxFail(ctlfd, what, errno);
-    } else if (geteuid() != 0 && enterUserNamespace() == 0) {
+    } else if (geteuid() != 0) {
         /* Inside our own user namespace: its capabilities build the same
          * empty root (they are dropped with the rest below). */
         const char *what = NULL;
-        if (enterEmptyRoot(true, &what) < 0)
+        int in = enterUserNamespace();
+        if (in < 0)
+            virWorkerSandboxFail(ctlfd, "cannot map ids in the worker's user namespace", errno);
+        if (in > 0 && enterEmptyRoot(true, &what) < 0)
             virWorkerSandboxFail(ctlfd, what, errno);
     }
 
