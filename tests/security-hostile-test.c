@@ -204,6 +204,57 @@ static void testHostileNobodyWorker(void **s)
     runHostile(true);
 }
 
+/* The helper's children that are in process group @pgid, but not @pgid. */
+static pid_t orphanInGroup(pid_t helper, pid_t pgid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)helper, (int)helper);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    for (char *p = buf, *end; *p; p = end) {
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid != pgid && getpgid((pid_t)pid) == pgid)
+            return (pid_t)pid;
+    }
+    return 0;
+}
+
+static void testSweepSparesLiveJobs(void **s)
+{
+    (void)s;
+    /* An orphan that stayed in its live job's group survives other jobs'
+     * ends (each one sweeps), and dies with its own job. */
+    static const virSupOp opOrphan = { .name = "test.orphan-in-group",
+                                       .type = VIR_JOB_BOUNDED };
+    virSupGroup *g = virSupGroupNew(NULL);
+    assert_non_null(g);
+    virJobPtr a = startJob(g, &opOrphan, NULL);
+    waitPercent(a, 50);
+    pid_t worker = jobStatInt(a, VIR_JOB_STATS_WORKER_PID);
+    pid_t orphan = 0;
+    assert_true(TEST_WAIT_UNTIL((orphan = orphanInGroup(virSupHelperPid(), worker)) > 0,
+                                TEST_TIMEOUT_MS));
+    for (int i = 0; i < 3; i++) {
+        virJobPtr b = startJob(g, &opSucceed, NULL);
+        waitEnded(b);
+        assert_int_equal(jobState(b), VIR_JOB_COMPLETE);
+        assert_int_equal(virJobDestroy(b), 0);
+    }
+    assert_true(testProcessAlive(orphan));
+    assert_int_equal(virJobCancel(a), 0);
+    waitEnded(a);
+    assert_int_equal(jobState(a), VIR_JOB_CANCELLED);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(orphan), TEST_TIMEOUT_MS));
+    assert_int_equal(virJobDestroy(a), 0);
+    virSupGroupClose(g);
+}
+
 static void testHostileNonRootCaller(void **s)
 {
     (void)s;
@@ -279,6 +330,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testHostileRootWorker),
         cmocka_unit_test(testHostileNobodyWorker),
+        cmocka_unit_test(testSweepSparesLiveJobs),
     };
     int rc = cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
     /* The same attack from the worker of a non-root application. */

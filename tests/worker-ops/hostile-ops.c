@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "util/virerror.h"
 #include "worker/worker-priv.h"
@@ -299,3 +300,31 @@ static void opHostile(virJobPtr job, const void *params, size_t len)
     virJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opHostileDef, "test.hostile", opHostile);
+
+/* Leaves an orphan in its own process group (double fork, no setsid), so
+ * it is the spawn helper's child but still in a live job's group; then
+ * waits for cancel. The sweep must spare it until the job ends. */
+static void opOrphanInGroup(virJobPtr job, const void *params, size_t len)
+{
+    (void)params;
+    (void)len;
+    virJobInitialize(job, 0);
+    pid_t mid = fork();
+    if (mid == 0) {
+        if (fork() == 0) {
+            for (;;)
+                pause();
+        }
+        _exit(0);
+    }
+    if (mid > 0)
+        waitpid(mid, NULL, 0);
+    virJobUpdateAbs(job, 0, 0, 50);
+    while (!virJobCancelRequested(job)) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL); /* SIGTERM interrupts it at once */
+    }
+    if (!virJobFinishCancel(job))
+        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "cancel seen but not finished");
+}
+VIR_WORKER_OP_REGISTER(opOrphanInGroupDef, "test.orphan-in-group", opOrphanInGroup);
