@@ -107,6 +107,11 @@ uint64_t virShmNowMono(void)
     return nowNs(CLOCK_MONOTONIC);
 }
 
+uint64_t virShmNowMonoCoarse(void)
+{
+    return nowNs(CLOCK_MONOTONIC_COARSE);
+}
+
 uint64_t virShmNowReal(void)
 {
     return nowNs(CLOCK_REALTIME);

@@ -192,6 +192,10 @@ void virShmProgressWrite(virShmProgress *p, const virShmProgressData *d);
 #define VIR_SHM_READ_RETRIES 64
 int virShmProgressRead(const virShmProgress *p, virShmProgressData *out);
 
+/* As virShmProgressRead, but copies only the figures (everything before
+ * the phase text, which is returned empty): virJobGetInfo's hot path. */
+int virShmProgressReadFigures(const virShmProgress *p, virShmProgressData *out);
+
 /* Supervisor writer of the lifecycle seqlock. */
 void virShmLifecycleWrite(virShmLifecycle *l, const virShmLifecycleData *d);
 /* Reader; same contract as virShmProgressRead. Also rejects a state out of
@@ -242,4 +246,6 @@ bool virShmSupervisorAlive(const virShmSegment *seg);
 
 /* Monotonic / realtime clocks in ns (vDSO: no system call). */
 uint64_t virShmNowMono(void);
+/* CLOCK_MONOTONIC_COARSE: same base, a few ms behind, no TSC read. */
+uint64_t virShmNowMonoCoarse(void);
 uint64_t virShmNowReal(void);

@@ -26,6 +26,9 @@ typedef uint64_t __attribute__((may_alias)) virShmWord;
 
 #define PROGRESS_WORDS (sizeof(virShmProgressData) / sizeof(virShmWord))
 #define LIFECYCLE_WORDS (sizeof(virShmLifecycleData) / sizeof(virShmWord))
+#define PROGRESS_FIGURE_WORDS (offsetof(virShmProgressData, phase) / sizeof(virShmWord))
+_Static_assert(offsetof(virShmProgressData, phase) % sizeof(virShmWord) == 0,
+               "the phase starts on a word");
 
 _Static_assert(sizeof(virShmProgressData) % sizeof(virShmWord) == 0,
                "progress data is whole words");
@@ -205,6 +208,19 @@ int virShmProgressRead(const virShmProgress *p, virShmProgressData *out)
 
     if (seqRead(&p->seq, &p->data, &copy, PROGRESS_WORDS) < 0)
         return -1;
+    virShmProgressSanitize(&copy);
+    *out = copy;
+    return 0;
+}
+
+int virShmProgressReadFigures(const virShmProgress *p, virShmProgressData *out)
+{
+    virShmProgressData copy;
+
+    /* The words before the phase text only: the numbers. */
+    if (seqRead(&p->seq, &p->data, &copy, PROGRESS_FIGURE_WORDS) < 0)
+        return -1;
+    copy.phase[0] = '\0';
     virShmProgressSanitize(&copy);
     *out = copy;
     return 0;

@@ -30,7 +30,7 @@ VIR_EXPORT int virJobGetInfo(virJobPtr job, virJobInfoPtr info)
             virCheckNonNullArg(info, -1);
         return -1;
     }
-    virSupJobSnapshotGet(job, &s);
+    virSupJobSnapshotGet(job, &s, false);
     info->type = s.type;
     info->state = s.state;
     info->runningTime = (unsigned int)(s.elapsed_ms / 1000);
@@ -79,7 +79,7 @@ VIR_EXPORT int virJobGetStats(virJobPtr job, virTypedParameterPtr *out,
     virCheckNonNullArg(nout, -1);
     virCheckFlags(0, -1);
 
-    virSupJobSnapshotGet(job, &s);
+    virSupJobSnapshotGet(job, &s, true);
     ADD(VIR_JOB_STATS_TYPE, VIR_TYPED_PARAM_INT, i, s.type);
     ADD(VIR_JOB_STATS_STATE, VIR_TYPED_PARAM_INT, i, s.state);
     ADD(VIR_JOB_STATS_TIME_ELAPSED, VIR_TYPED_PARAM_ULLONG, ul, s.elapsed_ms);

@@ -113,7 +113,9 @@ typedef struct virSupJobSnapshot {
 /* True for a pointer that is a live job (magic check; the job memory is
  * never returned to malloc, so reading the magic of a destroyed job is safe). */
 bool virSupJobValid(virJobPtr job);
-void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *snap);
+/* @precise: millisecond elapsed time and the phase text (virJobGetStats);
+ * otherwise the cheapest read that is right to the second (virJobGetInfo). */
+void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *snap, bool precise);
 int virSupJobCancel(virJobPtr job);
 int virSupJobWait(virJobPtr job, int timeout_ms);
 int virSupJobDestroy(virJobPtr job);

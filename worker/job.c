@@ -96,8 +96,15 @@ void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total)
         job->data.eta_ms = 0;
         if (done > total)
             done = total;
-        /* 128-bit product: no overflow for any 64-bit byte count. */
-        job->data.percent = (unsigned int)((unsigned __int128)done * 100 / total);
+        if (total != job->pct_total || done < job->pct_from || done >= job->pct_next) {
+            /* 128-bit products: no overflow for any 64-bit byte count. */
+            unsigned int p = (unsigned int)((unsigned __int128)done * 100 / total);
+            job->data.percent = p;
+            job->pct_total = total;
+            job->pct_from = (uint64_t)(((unsigned __int128)p * total + 99) / 100);
+            job->pct_next = p >= 100 ? UINT64_MAX :
+                (uint64_t)(((unsigned __int128)(p + 1) * total + 99) / 100);
+        }
     }
     publish(job);
 }

@@ -17,6 +17,10 @@ struct _virJob {
     unsigned int nresources;
     virProtoReport report;      /* what we told the supervisor */
     bool ignore_cancel;
+    /* virJobUpdateBytes: the byte counts where the current percent began
+     * and where the next one begins, for this total; recomputed (with a
+     * division) only when crossed. */
+    uint64_t pct_total, pct_from, pct_next;
     void *result;
     size_t result_len;
 };
