@@ -2,23 +2,25 @@
  * sandbox.c: what is taken away from a worker before its op runs, and the
  * spawn helper's sweep of descendants that left their job's process group.
  *
- * Order matters: the mount namespace needs CAP_SYS_ADMIN, so it comes
- * first; then limits; then the ids (which drop capabilities unless kept);
- * then no_new_privs, which the seccomp filter needs and which makes the
+ * Order matters: the mount namespace needs CAP_SYS_ADMIN (a root caller's,
+ * or that of a user namespace of the worker's own), so it comes first;
+ * then limits; then the bounding and ambient sets, while CAP_SETPCAP is
+ * still held; then the ids (which drop capabilities unless kept); then
+ * no_new_privs, which the seccomp filter needs and which makes the
  * capability cut final across exec; then the capability cut; the seccomp
  * filter last, so that nothing of our own set-up is refused by it.
  * Why each step, and which test shows it: docs/SECURITY.md.
  */
 #include <cap-ng.h>
 #include <endian.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
