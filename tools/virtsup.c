@@ -585,8 +585,9 @@ static int followJobs(Ctl *ctl, CliJob **jobs, size_t n)
     while (any_left && !ctl->quit) {
         size_t npfd = 0;
         pfd[npfd++] = (struct pollfd){ .fd = sigpipe[0], .events = POLLIN };
+        /* An ended job's descriptor stays readable: only running ones. */
         for (size_t i = 0; i < n; i++)
-            if (!jobs[i]->reported)
+            if (!jobs[i]->reported && jobs[i]->state == VIR_JOB_RUNNING)
                 pfd[npfd++] = (struct pollfd){ .fd = virJobGetFD(jobs[i]->job), .events = POLLIN };
 
         if (poll(pfd, npfd, ctl->tty ? 150 : 200) < 0 && errno != EINTR) {
