@@ -35,7 +35,15 @@ else
 fi
 step() { printf '\n%s==> %s%s\n' "$H" "$*" "$N"; }
 say() { printf '    %s\n' "$*"; }
-show() { printf '%s$ %s%s\n' "$H" "$*" "$N"; "$@"; }
+# Print a command as it could be typed (quoted where the shell needs it), run it.
+show() {
+    local a line=""
+    for a in "$@"; do
+        if [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then line+="$a "; else line+="'$a' "; fi
+    done
+    printf '%s$ %s%s\n' "$H" "${line% }" "$N"
+    "$@"
+}
 # Wait (bounded) until FILE has a line matching the extended regex.
 wait_for() {
     local end=$((SECONDS + 30))
