@@ -1206,7 +1206,12 @@ virJobPtr virJobCreate(virSupGroup *g, const virSupJobParams *p)
 
 void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *s, bool precise)
 {
-    memset(s, 0, sizeof(*s));
+    /* Field by field, not a memset of the whole record: this is
+     * virJobGetInfo's hot path, and the phase is filled only if wanted. */
+    s->remaining_ms = 0;
+    s->bytes_done = s->bytes_total = 0;
+    s->pid = 0;
+    s->phase[0] = '\0';
     s->type = job->op->type;
     /* Acquire: pairs with the release in jobFinish; a terminal state
      * guarantees the final figures are complete. */
@@ -1233,7 +1238,8 @@ void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *s, bool precise)
         p = d.percent;
         s->bytes_done = d.bytes_done;
         s->bytes_total = d.bytes_total;
-        memcpy(s->phase, d.phase, sizeof(s->phase));
+        if (precise)
+            memcpy(s->phase, d.phase, sizeof(s->phase));
         if (d.flags & VIR_SHM_PR_HAS_ETA)
             s->remaining_ms = d.eta_ms;
     }
