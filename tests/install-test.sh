@@ -63,6 +63,15 @@ check "save-watch runs with the installed library and worker" test $rc = 0
 check "its save completed" grep -q '^job [0-9]* completed' "$T/sw.log"
 check "its cancelled save was cancelled" grep -q '^job [0-9]* cancelled' "$T/sw.log"
 
+# The example of README.md, as printed there.
+sed -n '/^```c$/,/^```$/p' README.md | sed '1d;$d' >"$T/readme.c"
+# shellcheck disable=SC2086
+check "README.md's example compiles against the installed tree" \
+    cc -std=gnu11 -Wall -Wextra -Werror -o "$T/readme" "$T/readme.c" $flags
+rc=0
+(cd "$T" && run_installed ./readme >readme.log 2>&1) || rc=$?
+check "README.md's example saves the domain" eval '[ $rc = 0 ] && tail -n1 "$T/readme.log" | grep -x saved >/dev/null'
+
 # Static: the archive and the private requirements from pkg-config --static.
 # shellcheck disable=SC2046
 cc -std=gnu11 -o "$T/save-watch-static" examples/save-watch.c $(pkg-config --cflags libvirtsup) \
