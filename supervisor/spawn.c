@@ -144,8 +144,12 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path)
             ;
     }
     if (si.si_code != CLD_EXITED || si.si_status != 0) {
-        virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
-                       "cannot start the spawn helper: fork failed");
+        virReportError(VIR_ERR_INTERNAL_ERROR,
+                       "cannot start the spawn helper: the intermediate process %s %d%s",
+                       si.si_code == CLD_EXITED ? "exited with status" : "was killed by signal",
+                       si.si_status,
+                       si.si_code == CLD_EXITED && si.si_status == VIR_WORKER_EXIT_EXEC ?
+                       " (fork failed)" : "");
         goto error;
     }
 

@@ -118,7 +118,7 @@ int main(void)
     /* A mount namespace of our own, private from / down: nothing leaks to
      * the host's mounts. Without one, the atexit handler unmounts. */
     if (unshare(CLONE_NEWNS) == 0)
-        (void)mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+        (void)mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL);
     if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16m,mode=0700") < 0) {
         printf("cannot mount a tmpfs on %s (%s), skipped\n", mnt, strerror(errno));
         mnt[0] = '\0';
