@@ -287,6 +287,8 @@ static void killAllAndExit(void)
 static int helperMain(void)
 {
     resetSignals();
+    /* Compiled once here, loaded by every worker (failure: each compiles). */
+    (void)virWorkerSandboxPrepare();
     if (setsid() < 0 && errno != EPERM)
         return VIR_WORKER_EXIT_SETUP;
     /* Orphans of our workers come to us (and are reaped), not to init. */

@@ -50,6 +50,11 @@ void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
  * Requires no_new_privs. */
 int virWorkerSandboxSeccomp(void *page);
 
+/* In the spawn helper, once: compile the part of the seccomp filter that
+ * is the same for every worker, so each forked worker only loads it.
+ * Returns 0, or -1 with errno set (workers then compile it themselves). */
+int virWorkerSandboxPrepare(void);
+
 /* True while @pid is a live worker of the helper (its table). */
 typedef bool (*virWorkerIsLiveFunc)(pid_t pid);
 
