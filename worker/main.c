@@ -289,6 +289,9 @@ static int helperMain(void)
     resetSignals();
     /* Compiled once here, loaded by every worker (failure: each compiles). */
     (void)virWorkerSandboxPrepare();
+    /* The workers' empty root, entered once here (failure: each worker
+     * enters its own). */
+    (void)virWorkerSandboxPrepareRoot();
     if (setsid() < 0 && errno != EPERM)
         return VIR_WORKER_EXIT_SETUP;
     /* Orphans of our workers come to us (and are reaped), not to init. */

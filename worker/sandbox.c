@@ -358,6 +358,37 @@ int virWorkerSandboxSeccomp(void *page)
 
 /* ---- the whole sequence ---- */
 
+/* Set when the spawn helper entered the empty root itself: its workers,
+ * forked from it, start there and need no mounts of their own. */
+static bool rootShared;
+
+/* Enter the empty root (and, for a non-root caller, the user namespace
+ * that allows it). Returns 0, 1 when nothing could be done (no
+ * capability, no user namespaces), -1 with errno and @what on failure. */
+static int enterRoot(const char **what)
+{
+    if (haveEffective(CAP_SYS_ADMIN))
+        return enterEmptyRoot(false, what);
+    if (geteuid() != 0) {
+        int in = enterUserNamespace();
+        if (in < 0) {
+            *what = "cannot map ids in the worker's user namespace";
+            return -1;
+        }
+        return in > 0 ? enterEmptyRoot(true, what) : 1;
+    }
+    return 1;
+}
+
+int virWorkerSandboxPrepareRoot(void)
+{
+    const char *what = NULL;
+    int r = enterRoot(&what);
+    if (r == 0)
+        rootShared = true;
+    return r < 0 ? -1 : 0;
+}
+
 void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
                            size_t pagelen)
 {
@@ -370,18 +401,13 @@ void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
      * loses the host's filesystem. A non-root caller's does too, from a
      * user namespace of its own, where the host allows those; where it
      * does not, it keeps its uid's authority over files (docs/SECURITY.md). */
-    if (haveEffective(CAP_SYS_ADMIN)) {
+    /* Usually the helper did this once for all its workers; if it could
+     * not, each worker does it for itself. (A non-root caller's worker does
+     * it inside its own user namespace, whose capabilities are dropped
+     * with the rest below.) */
+    if (!rootShared) {
         const char *what = NULL;
-        if (enterEmptyRoot(false, &what) < 0)
-            virWorkerSandboxFail(ctlfd, what, errno);
-    } else if (geteuid() != 0) {
-        /* Inside our own user namespace: its capabilities build the same
-         * empty root (they are dropped with the rest below). */
-        const char *what = NULL;
-        int in = enterUserNamespace();
-        if (in < 0)
-            virWorkerSandboxFail(ctlfd, "cannot map ids in the worker's user namespace", errno);
-        if (in > 0 && enterEmptyRoot(true, &what) < 0)
+        if (enterRoot(&what) < 0)
             virWorkerSandboxFail(ctlfd, what, errno);
     }
 

@@ -55,6 +55,15 @@ int virWorkerSandboxSeccomp(void *page);
  * Returns 0, or -1 with errno set (workers then compile it themselves). */
 int virWorkerSandboxPrepare(void);
 
+/* In the spawn helper, once, before any worker: enter the workers' empty
+ * root (a private mount namespace holding only a read-only /proc that
+ * shows what its viewer may ptrace), so every worker forked afterwards
+ * starts in it and mounts nothing itself. The helper needs no path after
+ * its exec: everything reaches it as descriptors. Returns 0 (entered, or
+ * nothing to do for this caller), or -1 with errno (workers then build
+ * their own root, as before). */
+int virWorkerSandboxPrepareRoot(void);
+
 /* True while @pid is a live worker of the helper (its table). */
 typedef bool (*virWorkerIsLiveFunc)(pid_t pid);
 
