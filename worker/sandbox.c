@@ -359,8 +359,27 @@ int virWorkerSandboxSeccomp(void *page)
 /* ---- the whole sequence ---- */
 
 /* Set when the spawn helper entered the empty root itself: its workers,
- * forked from it, start there and need no mounts of their own. */
+ * forked from it, start there and only mount their own /proc. */
 static bool rootShared;
+/* ... and whether it did so with CAP_SYS_ADMIN of the host (a root caller)
+ * rather than from a user namespace. */
+static bool rootSharedHost;
+
+/* A worker in the helper's root: a proc instance of its own over /proc.
+ * One instance shared by all workers would not do: hidepid hides an entry
+ * only when it is looked up, and an entry another process looked up (a
+ * worker its own /proc/self) stays in that instance's cache, visible
+ * (though closed) to every other worker. Copying the helper's two-entry
+ * mount table and one proc mount cost far less than building the root. */
+static int enterOwnProc(const char **what)
+{
+    *what = "cannot create the worker's mount namespace";
+    if (unshare(CLONE_NEWNS) < 0)
+        return -1;
+    *what = "cannot mount the worker's /proc";
+    return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+                 "hidepid=ptraceable,subset=pid");
+}
 
 /* Enter the empty root (and, for a non-root caller, the user namespace
  * that allows it). Returns 0, 1 when nothing could be done (no
@@ -383,9 +402,12 @@ static int enterRoot(const char **what)
 int virWorkerSandboxPrepareRoot(void)
 {
     const char *what = NULL;
+    bool host = haveEffective(CAP_SYS_ADMIN);
     int r = enterRoot(&what);
-    if (r == 0)
+    if (r == 0) {
         rootShared = true;
+        rootSharedHost = host;
+    }
     return r < 0 ? -1 : 0;
 }
 
@@ -405,10 +427,12 @@ void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
      * not, each worker does it for itself. (A non-root caller's worker does
      * it inside its own user namespace, whose capabilities are dropped
      * with the rest below.) */
+    const char *what = NULL;
     if (!rootShared) {
-        const char *what = NULL;
         if (enterRoot(&what) < 0)
             virWorkerSandboxFail(ctlfd, what, errno);
+    } else if (rootSharedHost && enterOwnProc(&what) < 0) {
+        virWorkerSandboxFail(ctlfd, what, errno);
     }
 
     struct rlimit core = { 0, 0 };
