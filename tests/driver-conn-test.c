@@ -2,6 +2,7 @@
  * driver-conn-test.c: connections, URIs, node descriptions, domain and
  * network handles and their synchronous calls that need no job, bad input.
  */
+#include <sys/stat.h>
 #include "drivertest.h"
 #include "uri.h"
 #include "driver.h"
@@ -541,6 +542,20 @@ static void testNodeFileBad(void **state)
     snprintf(uri, sizeof(uri), "test://%s", rundir);
     assert_null(virConnectOpen(uri));
     assert_last_message_has("not a regular file");
+
+    /* A FIFO named by file=, with no writer: refused, not a hang. */
+    char fifo[512];
+    drvPath(fifo, sizeof(fifo), "dom-fifo.xml");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_null(virConnectOpen(nodeURI("bad-fifo.xml",
+                                       "<node><domain file='dom-fifo.xml'/></node>",
+                                       uri, sizeof(uri))));
+    assert_last_message_has("not a regular file");
+    /* And as the node description itself. */
+    snprintf(uri, sizeof(uri), "test://%s", fifo);
+    assert_null(virConnectOpen(uri));
+    assert_last_message_has("not a regular file");
+    unlink(fifo);
 }
 
 /* Every allocation of the listing, lookup, XML and node-parsing paths

@@ -608,7 +608,9 @@ static xmlDocPtr readDoc(const char *path)
     xmlParserCtxtPtr ctxt;
     xmlDocPtr doc;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+    /* O_NONBLOCK: a FIFO (or a device) named here must not hang the open;
+     * it is refused below as not a regular file. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
         virReportSystemError(errno, "cannot open node description %s", path);
         return NULL;
     }
