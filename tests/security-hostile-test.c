@@ -79,8 +79,12 @@ static void runHostile(bool asNobody)
     }
     for (int i = 0; i < 2; i++)
         waitPercent(waiters[i], 20);
-    int otherPid = jobStatInt(waiters[0], VIR_JOB_STATS_WORKER_PID);
-    assert_true(otherPid > 0);
+    /* The pid is known once the helper's report of the spawn is read,
+     * which may come after the worker's first progress: wait for it. */
+    int otherPid = 0;
+    assert_true(TEST_WAIT_UNTIL((otherPid = jobStatInt(waiters[0],
+                                                       VIR_JOB_STATS_WORKER_PID)) > 0,
+                                TEST_TIMEOUT_MS));
 
     char params[1024];
     snprintf(params, sizeof(params), "sup=%d helper=%d other=%d seg=%s mem=%d",
