@@ -240,7 +240,9 @@ static void testSweepSparesLiveJobs(void **s)
     assert_non_null(g);
     virJobPtr a = startJob(g, &opOrphan, NULL);
     waitPercent(a, 50);
-    pid_t worker = jobStatInt(a, VIR_JOB_STATS_WORKER_PID);
+    pid_t worker = 0;
+    assert_true(TEST_WAIT_UNTIL((worker = jobStatInt(a, VIR_JOB_STATS_WORKER_PID)) > 0,
+                                TEST_TIMEOUT_MS));
     pid_t orphan = 0;
     assert_true(TEST_WAIT_UNTIL((orphan = orphanInGroup(virSupHelperPid(), worker)) > 0,
                                 TEST_TIMEOUT_MS));
