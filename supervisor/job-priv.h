@@ -68,11 +68,9 @@ struct _virJob {
     uint64_t last_change_mono;         /* stall watchdog */
     uint64_t last_sample_mono;
     uint64_t last_bytes;
-    uint64_t last_updates;
     uint32_t last_percent;
     double rate_ewma;                  /* bytes/s */
     bool stalled;
-    bool cancel_acked;
     int exit_code, exit_status;        /* CLD_*, status */
     struct _virJob *next_in_group;     /* the group's unfinished jobs */
     struct _virJob *next_queued;       /* the group's FIFO queue */
@@ -106,7 +104,6 @@ typedef struct virSupJobSnapshot {
     uint64_t bytes_done, bytes_total;
     uint64_t rate_bps;
     uint32_t flags;                    /* VIR_SHM_LC_* */
-    pid_t pid;
     char phase[VIR_SHM_PHASE_MAX];
 } virSupJobSnapshot;
 

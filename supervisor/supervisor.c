@@ -160,11 +160,6 @@ static void wakeReaper(void)
     }
 }
 
-static void publishLocked(virJobPtr job, virShmLifecycleData *lc)
-{
-    virShmLifecycleWrite(job->lifecycle, lc);
-}
-
 /* Rebuild the lifecycle record from the job and publish it. Lock held. */
 static void publishJobLocked(virJobPtr job, virShmState st)
 {
@@ -181,7 +176,7 @@ static void publishJobLocked(virJobPtr job, virShmState st)
     lc.flags = atomic_load_explicit(&job->flags, memory_order_relaxed);
     lc.rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
     lc.eta_ms = atomic_load_explicit(&job->derived_eta_ms, memory_order_relaxed);
-    publishLocked(job, &lc);
+    virShmLifecycleWrite(job->lifecycle, &lc);
 }
 
 static void setFlagLocked(virJobPtr job, uint32_t flag, bool on)
@@ -598,7 +593,7 @@ static void jobFinish(virJobPtr job, const supSynth *synth)
     lc.rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
     lc.eta_ms = 0;
     lc.final = d;
-    publishLocked(job, &lc);
+    virShmLifecycleWrite(job->lifecycle, &lc);
 
     if (sup.byslot[job->slot] == job)
         sup.byslot[job->slot] = NULL;
@@ -722,7 +717,6 @@ static void sampleLocked(virJobPtr job, uint64_t now)
 {
     virShmProgressData d;
     virSupGroup *g = job->group;
-    uint32_t oldflags = atomic_load_explicit(&job->flags, memory_order_relaxed);
 
     if (virShmProgressRead(job->progress, &d) == 0 &&
         atomic_load_explicit(&job->progress->job_id, memory_order_relaxed) == job->id) {
@@ -762,7 +756,6 @@ static void sampleLocked(virJobPtr job, uint64_t now)
         if (g->cfg.stall_cancel)
             cancelLocked(job);
     }
-    (void)oldflags;
     publishJobLocked(job, VIR_SHM_STATE_RUNNING);
 }
 
@@ -1210,7 +1203,6 @@ void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *s, bool precise)
      * virJobGetInfo's hot path, and the phase is filled only if wanted. */
     s->remaining_ms = 0;
     s->bytes_done = s->bytes_total = 0;
-    s->pid = 0;
     s->phase[0] = '\0';
     s->type = job->op->type;
     /* Acquire: pairs with the release in jobFinish; a terminal state

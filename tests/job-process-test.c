@@ -9,36 +9,8 @@
 
 #include "jobtest.h"
 
-static char *reportValue(const char *report, const char *key)
-{
-    static char val[512];
-    const char *p = strstr(report, key);
-    if (!p)
-        return NULL;
-    p += strlen(key);
-    while (*p == ' ' || *p == '\t')
-        p++;
-    size_t n = strcspn(p, "\n");
-    if (n >= sizeof(val))
-        n = sizeof(val) - 1;
-    memcpy(val, p, n);
-    val[n] = '\0';
-    return val;
-}
-
-/* A commit that keeps the worker's report for the test to read. */
-static char lastReport[8192];
-static int keepReport(virJobPtr job, void *opaque, const void *res, size_t len)
-{
-    (void)job;
-    (void)opaque;
-    size_t n = len < sizeof(lastReport) - 1 ? len : sizeof(lastReport) - 1;
-    memcpy(lastReport, res, n);
-    lastReport[n] = '\0';
-    return 0;
-}
 static const virSupOp opReportKeep = {
-    .name = "test.report", .type = VIR_JOB_BOUNDED, .commit = keepReport,
+    .name = "test.report", .type = VIR_JOB_BOUNDED, .commit = jobKeepResult,
 };
 
 static void testWorkerSandbox(void **s)
@@ -65,29 +37,29 @@ static void testWorkerSandbox(void **s)
     assert_int_equal(jobState(job), VIR_JOB_COMPLETE);
 
     /* Exactly the documented descriptors: control (3) and one resource (4). */
-    assert_string_equal(reportValue(lastReport, "fds:"), "3 4");
-    assert_string_equal(reportValue(lastReport, "CapEff:"), "0000000000000000");
-    assert_string_equal(reportValue(lastReport, "CapPrm:"), "0000000000000000");
-    assert_string_equal(reportValue(lastReport, "CapInh:"), "0000000000000000");
-    assert_string_equal(reportValue(lastReport, "CapAmb:"), "0000000000000000");
+    assert_string_equal(jobResultValue("fds:"), "3 4");
+    assert_string_equal(jobResultValue("CapEff:"), "0000000000000000");
+    assert_string_equal(jobResultValue("CapPrm:"), "0000000000000000");
+    assert_string_equal(jobResultValue("CapInh:"), "0000000000000000");
+    assert_string_equal(jobResultValue("CapAmb:"), "0000000000000000");
     if (geteuid() == 0)
-        assert_string_equal(reportValue(lastReport, "CapBnd:"), "0000000000000000");
-    assert_string_equal(reportValue(lastReport, "NoNewPrivs:"), "1");
-    const char *env = reportValue(lastReport, "env:");
+        assert_string_equal(jobResultValue("CapBnd:"), "0000000000000000");
+    assert_string_equal(jobResultValue("NoNewPrivs:"), "1");
+    const char *env = jobResultValue("env:");
     assert_non_null(env);
     assert_null(strstr(env, "VIRTSUP_TEST_SECRET"));
     assert_null(strstr(env, "LD_LIBRARY_PATH"));
     assert_non_null(strstr(env, "PATH"));
     unsetenv("VIRTSUP_TEST_SECRET");
     unsetenv("LD_LIBRARY_PATH");
-    assert_string_equal(reportValue(lastReport, "SigBlk:"), "0000000000000000");
-    assert_string_equal(reportValue(lastReport, "core:"), "0");
-    assert_string_equal(reportValue(lastReport, "dumpable:"), "0");
+    assert_string_equal(jobResultValue("SigBlk:"), "0000000000000000");
+    assert_string_equal(jobResultValue("core:"), "0");
+    assert_string_equal(jobResultValue("dumpable:"), "0");
     /* Its own process group, not ours, not the helper's. */
-    char *pid = strdup(reportValue(lastReport, "pid:"));
-    assert_string_equal(reportValue(lastReport, "pgid:"), pid);
+    char *pid = strdup(jobResultValue("pid:"));
+    assert_string_equal(jobResultValue("pgid:"), pid);
     assert_int_not_equal(atoi(pid), getpgrp());
-    assert_int_not_equal(atoi(reportValue(lastReport, "sid:")), getsid(0));
+    assert_int_not_equal(atoi(jobResultValue("sid:")), getsid(0));
     free(pid);
     assert_int_equal(virJobDestroy(job), 0);
     virSupGroupClose(g);
