@@ -121,7 +121,7 @@ static void waitRunning(virJobPtr job, int i)
 {
     uint64_t done = 0, end = benchNow() + 60000000000ull;
     int state = VIR_JOB_RUNNING;
-    while (virJobGetRawStats(job, &state, NULL, NULL, &done, NULL) == 0 && !done) {
+    while (virSupJobGetRawStats(job, &state, NULL, NULL, &done, NULL) == 0 && !done) {
         if (state != VIR_JOB_RUNNING || benchNow() > end) {
             virErrorPtr e = virJobGetError(job);
             fprintf(stderr, "bench: job %d of %d did not start: %s\n", i, NJOBS,
@@ -249,7 +249,7 @@ int main(void)
      * cannot take yet. */
     uint64_t t0 = benchNow();
     for (int i = 0; i < NJOBS; i++) {
-        if (!(jobs[i] = virJobCreate(g, &p))) {
+        if (!(jobs[i] = virSupJobCreate(g, &p))) {
             fprintf(stderr, "bench: job %d: %s\n", i, virGetLastErrorMessage());
             return 1;
         }

@@ -2,7 +2,7 @@
  * job-bench: what a job costs the caller, each figure beside a baseline
  * measured in the same run (see bench/README.md):
  *
- *  - start latency (virJobCreate -> the op's code running in the worker,
+ *  - start latency (virSupJobCreate -> the op's code running in the worker,
  *    stamped by the bench.stamp op) against posix_spawn+exec+wait of a
  *    static do-nothing program; again with 1 GiB of touched heap in the
  *    caller, beside fork+exec+wait, which grows with it;
@@ -55,9 +55,9 @@ static virJobPtr startJob(const virSupOp *op, const char *params, void *opaque)
     p.params = params;
     p.paramslen = params ? strlen(params) : 0;
     p.opaque = opaque;
-    virJobPtr job = virJobCreate(group, &p);
+    virJobPtr job = virSupJobCreate(group, &p);
     if (!job) {
-        fprintf(stderr, "bench: virJobCreate(%s): %s\n", op->name, virGetLastErrorMessage());
+        fprintf(stderr, "bench: virSupJobCreate(%s): %s\n", op->name, virGetLastErrorMessage());
         exit(1);
     }
     return job;
@@ -66,8 +66,8 @@ static virJobPtr startJob(const virSupOp *op, const char *params, void *opaque)
 static uint64_t jobStamp(virJobPtr job)
 {
     uint64_t done = 0;
-    if (virJobGetRawStats(job, NULL, NULL, NULL, &done, NULL) < 0)
-        benchDie("virJobGetRawStats failed");
+    if (virSupJobGetRawStats(job, NULL, NULL, NULL, &done, NULL) < 0)
+        benchDie("virSupJobGetRawStats failed");
     return done;
 }
 
@@ -346,9 +346,9 @@ static void benchProgress(void)
         benchDie("cannot create a pipe or a socket pair");
     double pw = kernelWrite(p[0], p[1], 200000);
     double dg = kernelWrite(s[0], s[1], 200000);
-    benchLine("virJobUpdateBytes", bytes, "ns", "pipe-write-128B", pw, "ns", "< 10 ns");
-    benchLine("virJobUpdateRel", rel, "ns", "unix-dgram-send-128B", dg, "ns", "< 10 ns");
-    benchLine("virJobUpdateAbs", abs_, "ns", "pipe-write-128B", pw, "ns", "< 10 ns");
+    benchLine("virWorkerJobUpdateBytes", bytes, "ns", "pipe-write-128B", pw, "ns", "< 10 ns");
+    benchLine("virWorkerJobUpdateRel", rel, "ns", "unix-dgram-send-128B", dg, "ns", "< 10 ns");
+    benchLine("virWorkerJobUpdateAbs", abs_, "ns", "pipe-write-128B", pw, "ns", "< 10 ns");
 }
 
 /* ---- virJobGetInfo ---- */

@@ -60,7 +60,7 @@ typedef enum {
 #define VIR_SHM_LC_REPAIRED         (1u << 4)  /* progress seqlock was left odd */
 
 /* Progress flags (worker side). */
-#define VIR_SHM_PR_INITIALIZED  (1u << 0)  /* virJobInitialize was called */
+#define VIR_SHM_PR_INITIALIZED  (1u << 0)  /* virWorkerJobInitialize was called */
 #define VIR_SHM_PR_HAS_ETA      (1u << 1)
 #define VIR_SHM_PR_CANCEL_ACK   (1u << 2)  /* worker saw the cancel request */
 

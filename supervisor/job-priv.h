@@ -16,12 +16,12 @@
 
 /* Where a job is in its life, as the supervisor tracks it (under its lock). */
 typedef enum {
-    VIR_SUP_JOB_QUEUED,      /* waiting behind the group's worker cap */
-    VIR_SUP_JOB_SPAWNING,    /* SPAWN sent, SPAWNED not yet seen */
-    VIR_SUP_JOB_RUNNING,     /* worker pid known */
-    VIR_SUP_JOB_FINISHING,   /* exited; outcome, commit and done running */
-    VIR_SUP_JOB_DONE,        /* terminal state published */
-} virSupJobPhase;
+    VIR_SUP_STAGE_QUEUED,      /* waiting behind the group's worker cap */
+    VIR_SUP_STAGE_SPAWNING,    /* SPAWN sent, SPAWNED not yet seen */
+    VIR_SUP_STAGE_RUNNING,     /* worker pid known */
+    VIR_SUP_STAGE_FINISHING,   /* exited; outcome, commit and done running */
+    VIR_SUP_STAGE_DONE,        /* terminal state published */
+} virSupJobStage;
 
 typedef enum {
     VIR_SUP_KILL_NONE,
@@ -55,7 +55,7 @@ struct _virJob {
     int evfd;                          /* eventfd, readable once the job ended */
 
     /* Under the supervisor lock. */
-    virSupJobPhase phase;
+    virSupJobStage stage;
     pid_t pid;
     bool cancel_requested;
     virSupKillReason killed;

@@ -206,7 +206,7 @@ static int addSynthLocked(virJobPtr job, virJobState st, int code, const char *m
     s->state = st;
     s->code = code;
     virStrcpyTrunc(s->message, sizeof(s->message), msg);
-    job->phase = VIR_SUP_JOB_FINISHING;
+    job->stage = VIR_SUP_STAGE_FINISHING;
     wakeReaper();
     return 0;
 }
@@ -372,7 +372,7 @@ static void jobStartLocked(virJobPtr job)
     virForceClose(&job->paramsfd);
     for (size_t i = 0; i < job->nres; i++)
         virForceClose(&job->resfds[i]);
-    job->phase = VIR_SUP_JOB_SPAWNING;
+    job->stage = VIR_SUP_STAGE_SPAWNING;
     job->start_mono = virShmNowMono();
     job->last_change_mono = job->last_sample_mono = job->start_mono;
     if (job->deadline_ms)
@@ -430,7 +430,7 @@ static void dequeueLocked(virJobPtr job)
 /* Returns 0 if the request was made, 1 if the job had already ended. */
 static int cancelLocked(virJobPtr job)
 {
-    if (job->phase >= VIR_SUP_JOB_FINISHING)
+    if (job->stage >= VIR_SUP_STAGE_FINISHING)
         return 1;
     if (job->cancel_requested)
         return 0;
@@ -441,7 +441,7 @@ static int cancelLocked(virJobPtr job)
     atomic_store_explicit(&job->progress->cancel_requested, 1, memory_order_release);
     setFlagLocked(job, VIR_SHM_LC_CANCEL_REQUESTED, true);
 
-    if (job->phase == VIR_SUP_JOB_QUEUED) {
+    if (job->stage == VIR_SUP_STAGE_QUEUED) {
         dequeueLocked(job);
         publishJobLocked(job, VIR_SHM_STATE_QUEUED);
         addSynthLocked(job, VIR_JOB_CANCELLED, VIR_ERR_OPERATION_ABORTED,
@@ -609,7 +609,7 @@ static void jobFinish(virJobPtr job, const supSynth *synth)
     virForceClose(&job->paramsfd);
     for (size_t i = 0; i < job->nres; i++)
         virForceClose(&job->resfds[i]);
-    job->phase = VIR_SUP_JOB_DONE;
+    job->stage = VIR_SUP_STAGE_DONE;
     /* Release: the final figures and error above are visible to any thread
      * that sees the terminal state (virJobGetInfo acquires it). */
     atomic_store_explicit(&job->state, (int)out.state, memory_order_release);
@@ -637,7 +637,7 @@ static void helperDiedLocked(void)
     sup.helper_up = false;
     for (virSupGroup *g = sup.groups; g; g = g->next) {
         for (virJobPtr job = g->jobs; job; job = job->next_in_group) {
-            if (job->phase == VIR_SUP_JOB_SPAWNING || job->phase == VIR_SUP_JOB_RUNNING) {
+            if (job->stage == VIR_SUP_STAGE_SPAWNING || job->stage == VIR_SUP_STAGE_RUNNING) {
                 g->running--;
                 addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_INTERNAL_ERROR,
                                "the spawn helper died; the worker was lost");
@@ -669,11 +669,11 @@ static void helperReadLocked(virJobPtr **exited, size_t *nexited, size_t *alloc)
         if ((m.hdr.type == VIR_PROTO_SPAWNED || m.hdr.type == VIR_PROTO_SPAWN_FAILED) &&
             (size_t)n == sizeof(virProtoSpawned)) {
             virJobPtr job = findLocked(m.spawned.job_id);
-            if (!job || job->phase != VIR_SUP_JOB_SPAWNING)
+            if (!job || job->stage != VIR_SUP_STAGE_SPAWNING)
                 continue;
             if (m.hdr.type == VIR_PROTO_SPAWNED) {
                 job->pid = m.spawned.pid;
-                job->phase = VIR_SUP_JOB_RUNNING;
+                job->stage = VIR_SUP_STAGE_RUNNING;
                 publishJobLocked(job, VIR_SHM_STATE_RUNNING);
             } else {
                 char msg[VIR_SHM_ERROR_MAX];
@@ -685,14 +685,14 @@ static void helperReadLocked(virJobPtr **exited, size_t *nexited, size_t *alloc)
             }
         } else if (m.hdr.type == VIR_PROTO_EXITED && (size_t)n == sizeof(virProtoExited)) {
             virJobPtr job = findLocked(m.exited.job_id);
-            if (!job || (job->phase != VIR_SUP_JOB_SPAWNING &&
-                         job->phase != VIR_SUP_JOB_RUNNING))
+            if (!job || (job->stage != VIR_SUP_STAGE_SPAWNING &&
+                         job->stage != VIR_SUP_STAGE_RUNNING))
                 continue;
             if (!job->pid)
                 job->pid = m.exited.pid;
             job->exit_code = m.exited.code;
             job->exit_status = m.exited.status;
-            job->phase = VIR_SUP_JOB_FINISHING;
+            job->stage = VIR_SUP_STAGE_FINISHING;
             job->group->running--;
             startQueuedLocked(job->group);
             if (*nexited == *alloc) {
@@ -766,7 +766,7 @@ static uint64_t timersLocked(void)
     uint64_t now = virShmNowMono(), next = 0;
     for (virSupGroup *g = sup.groups; g; g = g->next) {
         for (virJobPtr job = g->jobs; job; job = job->next_in_group) {
-            if (job->phase != VIR_SUP_JOB_RUNNING && job->phase != VIR_SUP_JOB_SPAWNING)
+            if (job->stage != VIR_SUP_STAGE_RUNNING && job->stage != VIR_SUP_STAGE_SPAWNING)
                 continue;
             /* Marked killed only once the SIGKILL is sent or queued; if it
              * could not even be queued, the next tick tries again. */
@@ -1107,12 +1107,12 @@ static void jobFreeUnstarted(virJobPtr job)
     jobRelease(job);
 }
 
-virJobPtr virJobCreate(virSupGroup *g, const virSupJobParams *p)
+virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
 {
     virJobPtr job = NULL;
 
     if (!g || !p || !p->op || !p->op->name) {
-        virReportError(VIR_ERR_INVALID_ARG, "%s", "virJobCreate: missing group, parameters or op");
+        virReportError(VIR_ERR_INVALID_ARG, "%s", "virSupJobCreate: missing group, parameters or op");
         return NULL;
     }
     if (strlen(p->op->name) >= VIR_PROTO_OP_MAX) {
@@ -1178,7 +1178,7 @@ virJobPtr virJobCreate(virSupGroup *g, const virSupJobParams *p)
     job->next_in_group = g->jobs;
     g->jobs = job;
     g->unfinished++;
-    job->phase = VIR_SUP_JOB_QUEUED;
+    job->stage = VIR_SUP_STAGE_QUEUED;
     if (g->qtail)
         g->qtail->next_queued = job;
     else
@@ -1251,7 +1251,7 @@ void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *s, bool precise)
 int virSupJobCancel(virJobPtr job)
 {
     pthread_mutex_lock(&sup.lock);
-    int r = job->phase >= VIR_SUP_JOB_FINISHING ? 1 : cancelLocked(job);
+    int r = job->stage >= VIR_SUP_STAGE_FINISHING ? 1 : cancelLocked(job);
     pthread_mutex_unlock(&sup.lock);
     return r;
 }
@@ -1323,7 +1323,7 @@ int virSupJobDestroy(virJobPtr job)
     return 0;
 }
 
-int virJobSetResultDomain(virJobPtr job, virDomainPtr dom)
+int virSupJobSetResultDomain(virJobPtr job, virDomainPtr dom)
 {
     if (!virSupJobValid(job) || !dom || virDomainRef(dom) < 0)
         return -1;
@@ -1333,7 +1333,7 @@ int virJobSetResultDomain(virJobPtr job, virDomainPtr dom)
     return 0;
 }
 
-int virJobSetResultNetwork(virJobPtr job, virNetworkPtr net)
+int virSupJobSetResultNetwork(virJobPtr job, virNetworkPtr net)
 {
     if (!virSupJobValid(job) || !net || virNetworkRef(net) < 0)
         return -1;
@@ -1343,17 +1343,17 @@ int virJobSetResultNetwork(virJobPtr job, virNetworkPtr net)
     return 0;
 }
 
-void *virJobGetOpaque(virJobPtr job)
+void *virSupJobGetOpaque(virJobPtr job)
 {
     return virSupJobValid(job) ? job->opaque : NULL;
 }
 
-const virSupOp *virJobGetOp(virJobPtr job)
+const virSupOp *virSupJobGetOp(virJobPtr job)
 {
     return virSupJobValid(job) ? job->op : NULL;
 }
 
-int virJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
+int virSupJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
                       uint64_t *remaining_ms, uint64_t *done, uint64_t *total)
 {
     virSupJobSnapshot s;

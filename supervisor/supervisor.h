@@ -1,7 +1,7 @@
 /*
  * supervisor.h: the driver author's side of jobs (the RFC's job.h, trusted
  * half). A driver describes an operation once (virSupOp), then for each
- * request calls virJobCreate with the parameters and the descriptors the
+ * request calls virSupJobCreate with the parameters and the descriptors the
  * worker needs, opened by the trusted side. The worker half of the op
  * (worker/job.h) runs in an isolated virtsup-worker process; this half's
  * commit step runs here, in the supervisor, after the worker has ended.
@@ -87,20 +87,23 @@ void virSupGroupClose(virSupGroup *group);
 /* Start a job. Returns it RUNNING (or queued behind the group's cap) at
  * once, or NULL with an error having changed nothing (no slot used). The
  * caller owns one reference, released by virJobDestroy(). Thread-safe. */
-virJobPtr virJobCreate(virSupGroup *group, const virSupJobParams *params);
+virJobPtr virSupJobCreate(virSupGroup *group, const virSupJobParams *params);
+/* The async-jobs RFC's name for it (its worker function and type travel in
+ * the op, its private data in @params). */
+#define virJobCreate virSupJobCreate
 
 /* For commit functions: the object the job produced. The job takes a
  * reference (virDomainRef/virNetworkRef) and drops it at destroy. */
-int virJobSetResultDomain(virJobPtr job, virDomainPtr dom);
-int virJobSetResultNetwork(virJobPtr job, virNetworkPtr net);
+int virSupJobSetResultDomain(virJobPtr job, virDomainPtr dom);
+int virSupJobSetResultNetwork(virJobPtr job, virNetworkPtr net);
 
 /* The driver's opaque, and the op, for use in the driver. */
-void *virJobGetOpaque(virJobPtr job);
-const virSupOp *virJobGetOp(virJobPtr job);
+void *virSupJobGetOpaque(virJobPtr job);
+const virSupOp *virSupJobGetOp(virJobPtr job);
 
 /* Read the job's live figures without the virJobGetInfo rounding, for
  * virDomainGetJobInfo. Returns 0 or -1. */
-int virJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
+int virSupJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
                       uint64_t *remaining_ms, uint64_t *done, uint64_t *total);
 
 /* Tests and tools: the worker program used (VIRTSUP_WORKER overrides, read

@@ -72,6 +72,14 @@ static void testSaidCancelled(void **s)
     runOne(&opCancel, NULL, true, 60000, 0, VIR_JOB_CANCELLED, "cancelled by request");
 }
 
+/* A worker written with the RFC's own names (worker/job.h aliases). */
+static void testRfcSpelling(void **s)
+{
+    (void)s;
+    runOne(&opRfc, NULL, false, 0, 0, VIR_JOB_COMPLETE, NULL);
+    runOne(&opRfc, "unit_ms=200", true, 60000, 0, VIR_JOB_CANCELLED, "cancelled by request");
+}
+
 static void testSaidFailure(void **s)
 {
     (void)s;
@@ -220,6 +228,7 @@ int main(void)
         cmocka_unit_test(testSuccess),
         cmocka_unit_test(testCancelButCompletes),
         cmocka_unit_test(testSaidCancelled),
+        cmocka_unit_test(testRfcSpelling),
         cmocka_unit_test(testSaidFailure),
         cmocka_unit_test(testCrashSegv),
         cmocka_unit_test(testCrashAbort),

@@ -30,7 +30,7 @@ static void testWorkerSandbox(void **s)
     p.op = &opReportKeep;
     p.fds = &res;
     p.nfds = 1;
-    virJobPtr job = virJobCreate(g, &p);
+    virJobPtr job = virSupJobCreate(g, &p);
     assert_non_null(job);
     close(res);
     waitEnded(job);

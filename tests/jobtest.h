@@ -24,6 +24,7 @@ TEST_OP(opHang, "test.hang");
 TEST_OP(opExit, "test.exit");
 TEST_OP(opGarbage, "test.garbage");
 TEST_OP(opCancel, "test.cancel");
+TEST_OP(opRfc, "test.rfc");
 TEST_OP(opIgnoreCancel, "test.ignore-cancel");
 TEST_OP(opGrandchild, "test.grandchild");
 TEST_OP(opReport, "test.report");
@@ -39,9 +40,9 @@ static inline virJobPtr startJob(virSupGroup *g, const virSupOp *op, const char 
     p.target = "unit";
     p.params = params;
     p.paramslen = params ? strlen(params) : 0;
-    virJobPtr job = virJobCreate(g, &p);
+    virJobPtr job = virSupJobCreate(g, &p);
     if (!job)
-        fail_msg("virJobCreate(%s): %s", op->name, virGetLastErrorMessage());
+        fail_msg("virSupJobCreate(%s): %s", op->name, virGetLastErrorMessage());
     return job;
 }
 

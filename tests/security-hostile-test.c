@@ -97,7 +97,7 @@ static void runHostile(bool asNobody)
     p.params = params;
     p.paramslen = strlen(params);
     jobResult[0] = '\0';
-    virJobPtr h = virJobCreate(g, &p);
+    virJobPtr h = virSupJobCreate(g, &p);
     assert_non_null(h);
     waitEnded(h);
     if (jobState(h) != VIR_JOB_COMPLETE)

@@ -35,7 +35,7 @@ static void report(const virSupGroupConfig *cfg, uint64_t caps)
     memset(&p, 0, sizeof(p));
     p.op = &op;
     p.target = "report";
-    virJobPtr job = virJobCreate(g, &p);
+    virJobPtr job = virSupJobCreate(g, &p);
     assert_non_null(job);
     waitEnded(job);
     if (jobState(job) != VIR_JOB_COMPLETE)

@@ -22,7 +22,7 @@ static void test_domain_boot(void **state)
 {
     (void)state;
     testDomainDef def;
-    struct _virJob job;
+    struct _virWorkerJob job;
 
     fakeDomainDef(&def, "booter", 256 * 1024, 4);
     fakeJobInit(&job, -1);
@@ -51,7 +51,7 @@ static void test_create_op(void **state)
 {
     (void)state;
     const virWorkerOp *op = virWorkerOpLookup(TEST_OP_DOMAIN_CREATE);
-    struct _virJob job;
+    struct _virWorkerJob job;
     testDomainDef def;
     size_t plen;
     void *p;
@@ -105,7 +105,7 @@ static void test_start_op(void **state)
 {
     (void)state;
     const virWorkerOp *op = virWorkerOpLookup(TEST_OP_DOMAIN_START);
-    struct _virJob job;
+    struct _virWorkerJob job;
     testDomainDef def;
     size_t plen;
     void *p;
@@ -138,7 +138,7 @@ static void test_network_ops(void **state)
     (void)state;
     const virWorkerOp *create = virWorkerOpLookup(TEST_OP_NETWORK_CREATE);
     const virWorkerOp *start = virWorkerOpLookup(TEST_OP_NETWORK_START);
-    struct _virJob job;
+    struct _virWorkerJob job;
     testNetworkDef net;
     size_t plen;
     void *p;

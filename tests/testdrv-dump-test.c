@@ -165,7 +165,7 @@ static size_t countLines(const char *text, const char *word)
 static void dumpAndCheck(uint64_t kib, uint32_t vcpus, size_t loads, unsigned int flags)
 {
     testDomainDef def;
-    struct _virJob job;
+    struct _virWorkerJob job;
     char cmd[256], out[16384];
     int fd = tempFile();
 
@@ -234,7 +234,7 @@ static void test_dump_op(void **state)
     (void)state;
     const virWorkerOp *op = virWorkerOpLookup(TEST_OP_DOMAIN_DUMP);
     testDomainDef def;
-    struct _virJob job;
+    struct _virWorkerJob job;
     size_t plen;
     int fd = tempFile();
 

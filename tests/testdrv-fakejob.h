@@ -17,7 +17,7 @@
 
 enum { FAKE_NONE, FAKE_SUCCESS, FAKE_FAILURE, FAKE_ERROR, FAKE_CANCELLED };
 
-struct _virJob {
+struct _virWorkerJob {
     int fd;                       /* resource 0, -1: none */
     bool cancel;                  /* cancel asked */
     uint64_t cancelAtBytes;       /* if set, cancel is asked once done >= this */
@@ -37,29 +37,29 @@ struct _virJob {
     char message[512];
 };
 
-static inline void fakeJobInit(struct _virJob *j, int fd)
+static inline void fakeJobInit(struct _virWorkerJob *j, int fd)
 {
     memset(j, 0, sizeof(*j));
     j->fd = fd;
 }
 
-void virJobInitialize(virJobPtr job, unsigned int etaSeconds)
+void virWorkerJobInitialize(virWorkerJobPtr job, unsigned int etaSeconds)
 {
     (void)etaSeconds;
     job->initialized = true;
 }
-void virJobUpdateRel(virJobPtr job, int e, int eta, int p)
+void virWorkerJobUpdateRel(virWorkerJobPtr job, int e, int eta, int p)
 {
     (void)e; (void)eta;
     long long np = (long long)job->percent + p;
     job->percent = np < 0 ? 0 : np > 100 ? 100 : (unsigned int)np;
 }
-void virJobUpdateAbs(virJobPtr job, unsigned int e, unsigned int eta, unsigned int p)
+void virWorkerJobUpdateAbs(virWorkerJobPtr job, unsigned int e, unsigned int eta, unsigned int p)
 {
     (void)e; (void)eta;
     job->percent = p > 100 ? 100 : p;
 }
-void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total)
+void virWorkerJobUpdateBytes(virWorkerJobPtr job, uint64_t done, uint64_t total)
 {
     job->done = done;
     job->total = total;
@@ -68,16 +68,16 @@ void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total)
     if (job->cancelAtBytes && done >= job->cancelAtBytes)
         job->cancel = true;
 }
-void virJobSetPhase(virJobPtr job, const char *phase)
+void virWorkerJobSetPhase(virWorkerJobPtr job, const char *phase)
 {
     size_t n = strlen(job->phases);
     snprintf(job->phases + n, sizeof(job->phases) - n, "%s%s", n ? "|" : "", phase);
 }
-bool virJobCancelRequested(virJobPtr job)
+bool virWorkerJobCancelRequested(virWorkerJobPtr job)
 {
     return job->cancel;
 }
-bool virJobFinishCancel(virJobPtr job)
+bool virWorkerJobFinishCancel(virWorkerJobPtr job)
 {
     if (!job->cancel)
         return false;
@@ -85,7 +85,7 @@ bool virJobFinishCancel(virJobPtr job)
     job->nfinish++;
     return true;
 }
-int virJobSetResult(virJobPtr job, const void *data, size_t len)
+int virWorkerJobSetResult(virWorkerJobPtr job, const void *data, size_t len)
 {
     if (len > sizeof(job->result))
         return -1;
@@ -93,13 +93,13 @@ int virJobSetResult(virJobPtr job, const void *data, size_t len)
     job->resultlen = len;
     return 0;
 }
-int virJobFinishSuccess(virJobPtr job)
+int virWorkerJobFinishSuccess(virWorkerJobPtr job)
 {
     job->finished = FAKE_SUCCESS;
     job->nfinish++;
     return 0;
 }
-int virJobFinishFailure(virJobPtr job, int code, const char *fmt, ...)
+int virWorkerJobFinishFailure(virWorkerJobPtr job, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -110,7 +110,7 @@ int virJobFinishFailure(virJobPtr job, int code, const char *fmt, ...)
     job->nfinish++;
     return 0;
 }
-int virJobFinishError(virJobPtr job)
+int virWorkerJobFinishError(virWorkerJobPtr job)
 {
     virErrorPtr e = virGetLastError();
     snprintf(job->message, sizeof(job->message), "%s", e ? e->message : "(no error set)");
@@ -119,15 +119,15 @@ int virJobFinishError(virJobPtr job)
     job->nfinish++;
     return 0;
 }
-int virJobResourceFD(virJobPtr job, unsigned int i)
+int virWorkerJobResourceFD(virWorkerJobPtr job, unsigned int i)
 {
     return i == 0 ? job->fd : -1;
 }
-unsigned int virJobResourceCount(virJobPtr job)
+unsigned int virWorkerJobResourceCount(virWorkerJobPtr job)
 {
     return job->fd >= 0;
 }
-int virJobInjectFault(virJobPtr job, const char *action)
+int virWorkerJobInjectFault(virWorkerJobPtr job, const char *action)
 {
     job->nfaults++;
     snprintf(job->fault, sizeof(job->fault), "%s", action);

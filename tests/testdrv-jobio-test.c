@@ -77,7 +77,7 @@ static int tempFile(void)
 static void test_write_read(void **state)
 {
     (void)state;
-    struct _virJob job;
+    struct _virWorkerJob job;
     virJobIO io;
     size_t len = 3 * VIR_JOBIO_BUFSIZE + 5, got;
     uint8_t *data = malloc(len), *back = malloc(len + 10);
@@ -156,7 +156,7 @@ static void test_errors(void **state)
 static void test_cancel(void **state)
 {
     (void)state;
-    struct _virJob job;
+    struct _virWorkerJob job;
     virJobIO io;
     uint8_t *data = calloc(1, 4 * VIR_JOBIO_BUFSIZE);
     size_t got;
@@ -215,7 +215,7 @@ static void test_cancel(void **state)
 static void test_paced_write(void **state)
 {
     (void)state;
-    struct _virJob job;
+    struct _virWorkerJob job;
     virJobIO io;
     uint8_t data[20000];
     int fd = tempFile();

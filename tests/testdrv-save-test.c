@@ -29,9 +29,9 @@ static const char xmlText[] =
     "<memory unit='KiB'>4096</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>";
 
 /* A throwaway fake job for calls whose progress is not checked. */
-static virJobPtr scratchJob(void)
+static virWorkerJobPtr scratchJob(void)
 {
-    static struct _virJob scratch;
+    static struct _virWorkerJob scratch;
     fakeJobInit(&scratch, -1);
     return &scratch;
 }
@@ -49,7 +49,7 @@ static uint8_t *makeImage(testDomainDef *def, size_t *len)
 {
     char path[64];
     int fd = fakeTempFile(path);
-    struct _virJob job;
+    struct _virWorkerJob job;
 
     fakeDomainDef(def, "saver", 4096, 2);
     fakeJobInit(&job, fd);
@@ -64,7 +64,7 @@ static void test_round_trip(void **state)
 {
     (void)state;
     testDomainDef def, back;
-    struct _virJob job;
+    struct _virWorkerJob job;
     char path[64];
     int fd = fakeTempFile(path);
     size_t len;
@@ -309,7 +309,7 @@ static void test_ops(void **state)
     const virWorkerOp *save = virWorkerOpLookup(TEST_OP_DOMAIN_SAVE);
     const virWorkerOp *restore = virWorkerOpLookup(TEST_OP_DOMAIN_RESTORE);
     testDomainDef def;
-    struct _virJob job;
+    struct _virWorkerJob job;
     char path[64];
     size_t plen;
     int fd = fakeTempFile(path);
@@ -375,7 +375,7 @@ static void test_cancel(void **state)
     const virWorkerOp *save = virWorkerOpLookup(TEST_OP_DOMAIN_SAVE);
     const virWorkerOp *restore = virWorkerOpLookup(TEST_OP_DOMAIN_RESTORE);
     testDomainDef def;
-    struct _virJob job;
+    struct _virWorkerJob job;
     char path[64];
     size_t plen;
     int fd = fakeTempFile(path);
@@ -412,7 +412,7 @@ static void test_faults(void **state)
 {
     (void)state;
     testDomainDef def, out;
-    struct _virJob job;
+    struct _virWorkerJob job;
     char path[64];
     int fd = fakeTempFile(path);
 

@@ -77,10 +77,10 @@ static virJobPtr runOp(virSupGroup *g, const virSupOp *op, const testDomainDef *
     sp.fds = &fd;
     sp.nfds = fd >= 0 ? 1 : 0;
     lastResultLen = 0;
-    job = virJobCreate(g, &sp);
+    job = virSupJobCreate(g, &sp);
     free(blob);
     if (!job)
-        fail_msg("virJobCreate(%s): %s", op->name, virGetLastErrorMessage());
+        fail_msg("virSupJobCreate(%s): %s", op->name, virGetLastErrorMessage());
     return job;
 }
 

@@ -287,7 +287,7 @@ static void test_domain_limits(void **state)
     assert_string_equal(lastMessage(), "too many <test:fault> elements in domain XML (at most 8)");
 
     /* Too large inside a well-formed parameter blob: the parser says so. */
-    struct _virJob job;
+    struct _virWorkerJob job;
     size_t plen;
     void *params;
     memset(big, ' ', TEST_XML_MAX + 1);
@@ -457,7 +457,7 @@ static void test_define_ops(void **state)
     (void)state;
     const virWorkerOp *dom = virWorkerOpLookup(TEST_OP_DOMAIN_DEFINE);
     const virWorkerOp *net = virWorkerOpLookup(TEST_OP_NETWORK_DEFINE);
-    struct _virJob job;
+    struct _virWorkerJob job;
     testDomainDef d;
     testNetworkDef n;
     size_t plen;

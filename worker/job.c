@@ -29,7 +29,7 @@ const virWorkerOp *virWorkerOpLookup(const char *name)
     return NULL;
 }
 
-void virWorkerJobInit(virJobPtr job, virShmProgress *page, uint64_t job_id,
+void virWorkerJobInit(virWorkerJobPtr job, virShmProgress *page, uint64_t job_id,
                       virJobType type, int ctlfd, unsigned int nresources)
 {
     memset(job, 0, sizeof(*job));
@@ -41,7 +41,7 @@ void virWorkerJobInit(virJobPtr job, virShmProgress *page, uint64_t job_id,
     job->data.type = type;
 }
 
-static void publish(virJobPtr job)
+static void publish(virWorkerJobPtr job)
 {
     virShmProgressWrite(job->page, &job->data);
 }
@@ -51,7 +51,7 @@ static unsigned int clampPercent(long long p)
     return p < 0 ? 0 : p > 100 ? 100 : (unsigned int)p;
 }
 
-void virJobInitialize(virJobPtr job, unsigned int etaSeconds)
+void virWorkerJobInitialize(virWorkerJobPtr job, unsigned int etaSeconds)
 {
     job->start_mono_ns = virShmNowMono();
     job->data.flags |= VIR_SHM_PR_INITIALIZED;
@@ -63,7 +63,7 @@ void virJobInitialize(virJobPtr job, unsigned int etaSeconds)
     publish(job);
 }
 
-void virJobUpdateRel(virJobPtr job, int elapsedDelta, int etaDelta, int percentDelta)
+void virWorkerJobUpdateRel(virWorkerJobPtr job, int elapsedDelta, int etaDelta, int percentDelta)
 {
     long long e = (long long)job->data.elapsed_ms + (long long)elapsedDelta * 1000;
     long long r = (long long)job->data.eta_ms + (long long)etaDelta * 1000;
@@ -74,7 +74,7 @@ void virJobUpdateRel(virJobPtr job, int elapsedDelta, int etaDelta, int percentD
     publish(job);
 }
 
-void virJobUpdateAbs(virJobPtr job, unsigned int elapsed, unsigned int eta,
+void virWorkerJobUpdateAbs(virWorkerJobPtr job, unsigned int elapsed, unsigned int eta,
                      unsigned int percent)
 {
     job->data.elapsed_ms = (uint64_t)elapsed * 1000;
@@ -84,13 +84,13 @@ void virJobUpdateAbs(virJobPtr job, unsigned int elapsed, unsigned int eta,
     publish(job);
 }
 
-void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total)
+void virWorkerJobUpdateBytes(virWorkerJobPtr job, uint64_t done, uint64_t total)
 {
     job->data.bytes_done = done;
     job->data.bytes_total = total;
     if (total) {
         /* With a byte total the supervisor derives the ETA from the
-         * measured rate; an estimate given at virJobInitialize would only
+         * measured rate; an estimate given at virWorkerJobInitialize would only
          * go stale (it is never lowered by byte updates). */
         job->data.flags &= ~VIR_SHM_PR_HAS_ETA;
         job->data.eta_ms = 0;
@@ -109,13 +109,13 @@ void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total)
     publish(job);
 }
 
-void virJobSetPhase(virJobPtr job, const char *phase)
+void virWorkerJobSetPhase(virWorkerJobPtr job, const char *phase)
 {
     virStrcpyTrunc(job->data.phase, sizeof(job->data.phase), phase);
     publish(job);
 }
 
-bool virJobCancelRequested(virJobPtr job)
+bool virWorkerJobCancelRequested(virWorkerJobPtr job)
 {
     if (job->ignore_cancel)
         return false;
@@ -130,7 +130,7 @@ bool virJobCancelRequested(virJobPtr job)
     return asked;
 }
 
-static int sendReport(virJobPtr job, virProtoReport report, int code,
+static int sendReport(virWorkerJobPtr job, virProtoReport report, int code,
                       int domain, const char *message)
 {
     virProtoResult r;
@@ -165,17 +165,17 @@ static int sendReport(virJobPtr job, virProtoReport report, int code,
     return n < 0 ? -1 : 0;
 }
 
-bool virJobFinishCancel(virJobPtr job)
+bool virWorkerJobFinishCancel(virWorkerJobPtr job)
 {
-    if (!virJobCancelRequested(job))
+    if (!virWorkerJobCancelRequested(job))
         return false;
-    virJobSetPhase(job, "cancelled");
+    virWorkerJobSetPhase(job, "cancelled");
     sendReport(job, VIR_PROTO_REPORT_CANCELLED, VIR_ERR_OPERATION_ABORTED,
                VIR_FROM_JOB, "cancelled by request");
     return true;
 }
 
-int virJobSetResult(virJobPtr job, const void *data, size_t len)
+int virWorkerJobSetResult(virWorkerJobPtr job, const void *data, size_t len)
 {
     if (len > VIR_PROTO_RESULT_MAX) {
         virReportError(VIR_ERR_INVALID_ARG,
@@ -196,7 +196,7 @@ int virJobSetResult(virJobPtr job, const void *data, size_t len)
     return 0;
 }
 
-int virJobFinishSuccess(virJobPtr job)
+int virWorkerJobFinishSuccess(virWorkerJobPtr job)
 {
     if (job->data.type == VIR_JOB_BOUNDED)
         job->data.percent = 100;
@@ -205,7 +205,7 @@ int virJobFinishSuccess(virJobPtr job)
     return sendReport(job, VIR_PROTO_REPORT_SUCCESS, 0, 0, NULL);
 }
 
-int virJobFinishFailure(virJobPtr job, int code, const char *fmt, ...)
+int virWorkerJobFinishFailure(virWorkerJobPtr job, int code, const char *fmt, ...)
 {
     char buf[VIR_PROTO_MESSAGE_MAX];
     va_list ap;
@@ -216,27 +216,27 @@ int virJobFinishFailure(virJobPtr job, int code, const char *fmt, ...)
                       code ? code : VIR_ERR_OPERATION_FAILED, VIR_FROM_JOB, buf);
 }
 
-int virJobFinishError(virJobPtr job)
+int virWorkerJobFinishError(virWorkerJobPtr job)
 {
     virErrorPtr e = virGetLastError();
     if (!e)
-        return virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
+        return virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
                                    "operation failed for an unknown reason");
     return sendReport(job, VIR_PROTO_REPORT_FAILURE, e->code, e->domain,
                       e->message ? e->message : "unknown error");
 }
 
-int virJobResourceFD(virJobPtr job, unsigned int i)
+int virWorkerJobResourceFD(virWorkerJobPtr job, unsigned int i)
 {
     return i < job->nresources ? VIR_WORKER_FD_RESOURCE_FIRST + (int)i : -1;
 }
 
-unsigned int virJobResourceCount(virJobPtr job)
+unsigned int virWorkerJobResourceCount(virWorkerJobPtr job)
 {
     return job->nresources;
 }
 
-int virWorkerJobExitCode(virJobPtr job)
+int virWorkerJobExitCode(virWorkerJobPtr job)
 {
     switch (job->report) {
     case VIR_PROTO_REPORT_SUCCESS:
@@ -253,7 +253,7 @@ int virWorkerJobExitCode(virJobPtr job)
 
 void virWorkerReportEarly(int ctlfd, int code, const char *fmt, ...)
 {
-    struct _virJob job;
+    struct _virWorkerJob job;
     char buf[VIR_PROTO_MESSAGE_MAX];
     va_list ap;
 
@@ -288,7 +288,7 @@ static void ignoreTerm(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-int virJobInjectFault(virJobPtr job, const char *action)
+int virWorkerJobInjectFault(virWorkerJobPtr job, const char *action)
 {
     if (STREQ(action, "segv")) {
         volatile int *volatile p = NULL;

@@ -1,15 +1,20 @@
 /*
- * job.h (worker side): the calls a driver's worker function makes, the
- * RFC's virJobInitialize / virJobUpdateRel / virJobFinishCancel /
- * virJobFinishSuccess, plus failure, bytes and phase.
+ * job.h (worker side): the worker runtime, the calls a driver's worker
+ * function makes: the RFC's virJobInitialize / virJobUpdateRel /
+ * virJobFinishCancel / virJobFinishSuccess (named virWorkerJob* here, with
+ * the RFC's spellings kept as aliases below), plus failure, bytes and phase.
+ *
+ * Prefixes say which process runs the code: virJob* is the public API (the
+ * caller's handle), virSupJob* the supervisor's driver API (library),
+ * virWorkerJob* this runtime (virtsup-worker only).
  *
  * Runs only in the virtsup-worker process, single-threaded. Progress calls
  * write the job's status page in shared memory and make no system call.
  * Never included by supervisor/ or by library code.
  *
  * A worker function must end by calling exactly one of
- * virJobFinishSuccess, virJobFinishFailure, virJobFinishError, or (when
- * virJobFinishCancel returned true) nothing more, and then return.
+ * virWorkerJobFinishSuccess, virWorkerJobFinishFailure, virWorkerJobFinishError, or (when
+ * virWorkerJobFinishCancel returned true) nothing more, and then return.
  */
 #pragma once
 
@@ -20,10 +25,14 @@
 #include "libvirtsup/libvirtsup-common.h"
 #include "libvirtsup/libvirtsup-job.h"
 
+/* The job as its worker sees it (worker/worker-priv.h); not the caller's
+ * virJobPtr, which exists only in the client process. */
+typedef struct _virWorkerJob *virWorkerJobPtr;
+
 /* The worker's half of an op; runs after the sandbox is set up.
- * @params/@paramslen: the blob given to virJobCreate. Returning without a
+ * @params/@paramslen: the blob given to virSupJobCreate. Returning without a
  * Finish call fails the job ("worker exited without reporting"). */
-typedef void (*virWorkerFunc)(virJobPtr job, const void *params, size_t paramslen);
+typedef void (*virWorkerFunc)(virWorkerJobPtr job, const void *params, size_t paramslen);
 
 typedef struct virWorkerOp {
     const char *name;        /* same name as the supervisor's virSupOp */
@@ -42,44 +51,44 @@ const virWorkerOp *virWorkerOpLookup(const char *name);
 
 /* The RFC's: starts the clock; @etaSeconds is the first estimate (0:
  * unknown). */
-void virJobInitialize(virJobPtr job, unsigned int etaSeconds);
+void virWorkerJobInitialize(virWorkerJobPtr job, unsigned int etaSeconds);
 /* The RFC's: add to elapsed seconds, to the ETA, to percent (clamped). */
-void virJobUpdateRel(virJobPtr job, int elapsedDelta, int etaDelta, int percentDelta);
+void virWorkerJobUpdateRel(virWorkerJobPtr job, int elapsedDelta, int etaDelta, int percentDelta);
 /* Absolute figures; percent clamped to 0..100. */
-void virJobUpdateAbs(virJobPtr job, unsigned int elapsed, unsigned int eta,
+void virWorkerJobUpdateAbs(virWorkerJobPtr job, unsigned int elapsed, unsigned int eta,
                      unsigned int percent);
 /* Bytes done and total (0: unknown). With a total, percent follows bytes. */
-void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total);
+void virWorkerJobUpdateBytes(virWorkerJobPtr job, uint64_t done, uint64_t total);
 /* A short phase text ("writing memory"), truncated to 63 bytes. */
-void virJobSetPhase(virJobPtr job, const char *phase);
+void virWorkerJobSetPhase(virWorkerJobPtr job, const char *phase);
 
 /* --- cancellation --- */
 
 /* True once cancellation was asked (flag in the status page, or SIGTERM).
  * No system call. */
-bool virJobCancelRequested(virJobPtr job);
+bool virWorkerJobCancelRequested(virWorkerJobPtr job);
 /* The RFC's: if cancellation was asked, report the job CANCELLED and
  * return true: the worker function must then clean up and return.
  * Otherwise return false. */
-bool virJobFinishCancel(virJobPtr job);
+bool virWorkerJobFinishCancel(virWorkerJobPtr job);
 
 /* --- ending --- */
 
 /* Attach a result blob (<= 1 MiB) for the commit step; copied. 0 or -1. */
-int virJobSetResult(virJobPtr job, const void *data, size_t len);
+int virWorkerJobSetResult(virWorkerJobPtr job, const void *data, size_t len);
 /* The RFC's: report success (with the result set before, if any). */
-int virJobFinishSuccess(virJobPtr job);
+int virWorkerJobFinishSuccess(virWorkerJobPtr job);
 /* Report failure with a virErrorNumber and a message for operators. */
-int virJobFinishFailure(virJobPtr job, int code, const char *fmt, ...)
+int virWorkerJobFinishFailure(virWorkerJobPtr job, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Report this thread's last virError (from virReportError) as the failure. */
-int virJobFinishError(virJobPtr job);
+int virWorkerJobFinishError(virWorkerJobPtr job);
 
 /* --- resources --- */
 
-/* The i-th descriptor given to virJobCreate (fd 4 + i), or -1. */
-int virJobResourceFD(virJobPtr job, unsigned int i);
-unsigned int virJobResourceCount(virJobPtr job);
+/* The i-th descriptor given to virSupJobCreate (fd 4 + i), or -1. */
+int virWorkerJobResourceFD(virWorkerJobPtr job, unsigned int i);
+unsigned int virWorkerJobResourceCount(virWorkerJobPtr job);
 
 /* --- fault injection (test driver and test ops) --- */
 
@@ -88,4 +97,11 @@ unsigned int virJobResourceCount(virJobPtr job);
  * ignored; returns), "exit" (exit 0 without reporting), "garbage" (scribble
  * the status page, leave its seqlock odd, then exit without reporting).
  * Unknown actions return -1. */
-int virJobInjectFault(virJobPtr job, const char *action);
+int virWorkerJobInjectFault(virWorkerJobPtr job, const char *action);
+
+/* The async-jobs RFC's names for the worker calls it defines, so a worker
+ * function can be written exactly as the RFC's example is. */
+#define virJobInitialize    virWorkerJobInitialize
+#define virJobUpdateRel     virWorkerJobUpdateRel
+#define virJobFinishCancel  virWorkerJobFinishCancel
+#define virJobFinishSuccess virWorkerJobFinishSuccess

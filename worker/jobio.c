@@ -75,7 +75,7 @@ static uint64_t nowNs(void)
     return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-int virJobIOInit(virJobIO *io, virJobPtr job, int fd, const char *what,
+int virJobIOInit(virJobIO *io, virWorkerJobPtr job, int fd, const char *what,
                  uint64_t total, uint64_t rate_bps)
 {
     void *buf = NULL;
@@ -123,7 +123,7 @@ unsigned int virJobIOPercent(const virJobIO *io)
 
 static bool cancelled(virJobIO *io)
 {
-    return io->job && virJobCancelRequested(io->job);
+    return io->job && virWorkerJobCancelRequested(io->job);
 }
 
 /* Sleep off the bucket's debt for @bytes, in slices, watching for cancel.
@@ -151,7 +151,7 @@ static int pace(virJobIO *io, size_t bytes)
 static void progress(virJobIO *io)
 {
     if (io->job)
-        virJobUpdateBytes(io->job, io->done, io->total);
+        virWorkerJobUpdateBytes(io->job, io->done, io->total);
 }
 
 typedef enum { MOVE_WRITE, MOVE_READ, MOVE_NONE } moveKind;

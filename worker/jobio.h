@@ -8,7 +8,7 @@
  *
  * Worker only, single-threaded: a virJobIO belongs to one worker function.
  * Errors are reported with virReportSystemError/virReportError (then the
- * op calls virJobFinishError).
+ * op calls virWorkerJobFinishError).
  */
 #pragma once
 
@@ -46,7 +46,7 @@ uint64_t virJobIORateMin(uint64_t a, uint64_t b);
 size_t virJobIOChunkSize(uint64_t rate);
 
 typedef struct virJobIO {
-    virJobPtr job;        /* progress and cancel go here; may be NULL */
+    virWorkerJobPtr job;        /* progress and cancel go here; may be NULL */
     int fd;               /* not owned */
     const char *what;     /* "save image", for messages */
     uint8_t *buf;         /* VIR_JOBIO_BUFSIZE bytes, 4096-aligned, owned */
@@ -59,7 +59,7 @@ typedef struct virJobIO {
 
 /* Set up @io for @fd; @rate_bps 0: unpaced. Allocates the buffer.
  * Returns 0, or -1 with an error reported. */
-int virJobIOInit(virJobIO *io, virJobPtr job, int fd, const char *what,
+int virJobIOInit(virJobIO *io, virWorkerJobPtr job, int fd, const char *what,
                  uint64_t total, uint64_t rate_bps);
 /* Change the cap (e.g. once a header says how the job is paced). */
 void virJobIOSetRate(virJobIO *io, uint64_t rate_bps);

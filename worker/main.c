@@ -160,7 +160,7 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
         _exit(VIR_WORKER_EXIT_UNKNOWN_OP);
     }
 
-    struct _virJob job;
+    struct _virWorkerJob job;
     virWorkerJobInit(&job, page, req->job_id, VIR_JOB_BOUNDED, ctlfd,
                      req->nresources);
     op->run(&job, params, plen);

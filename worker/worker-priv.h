@@ -8,7 +8,7 @@
 #include "util/workerproto.h"
 #include "worker/job.h"
 
-struct _virJob {
+struct _virWorkerJob {
     virShmProgress *page;       /* our own progress page, nothing else mapped */
     virShmProgressData data;    /* what we last published */
     uint64_t job_id;
@@ -17,7 +17,7 @@ struct _virJob {
     unsigned int nresources;
     virProtoReport report;      /* what we told the supervisor */
     bool ignore_cancel;
-    /* virJobUpdateBytes: the byte counts where the current percent began
+    /* virWorkerJobUpdateBytes: the byte counts where the current percent began
      * and where the next one begins, for this total; recomputed (with a
      * division) only when crossed. */
     uint64_t pct_total, pct_from, pct_next;
@@ -25,13 +25,13 @@ struct _virJob {
     size_t result_len;
 };
 
-/* Set by the SIGTERM handler; read by virJobCancelRequested. */
+/* Set by the SIGTERM handler; read by virWorkerJobCancelRequested. */
 extern volatile sig_atomic_t virWorkerTermFlag;
 
-void virWorkerJobInit(virJobPtr job, virShmProgress *page, uint64_t job_id,
+void virWorkerJobInit(virWorkerJobPtr job, virShmProgress *page, uint64_t job_id,
                       virJobType type, int ctlfd, unsigned int nresources);
 /* The exit code that matches what the job reported. */
-int virWorkerJobExitCode(virJobPtr job);
+int virWorkerJobExitCode(virWorkerJobPtr job);
 /* Send a failure report before the op runs (set-up, unknown op). */
 void virWorkerReportEarly(int ctlfd, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -13,78 +13,78 @@
 
 enum { FUZZ_JOB_RUNNING, FUZZ_JOB_SUCCESS, FUZZ_JOB_FAILURE };
 
-struct _virJob {
+struct _virWorkerJob {
     int fd;            /* resource 0 */
     int ending;        /* FUZZ_JOB_* */
     int finishes;      /* Finish calls seen: a worker function makes one */
     unsigned int faults;
 };
 
-void virJobInitialize(virJobPtr job, unsigned int etaSeconds)
+void virWorkerJobInitialize(virWorkerJobPtr job, unsigned int etaSeconds)
 {
     (void)job; (void)etaSeconds;
 }
-void virJobUpdateRel(virJobPtr job, int elapsedDelta, int etaDelta, int percentDelta)
+void virWorkerJobUpdateRel(virWorkerJobPtr job, int elapsedDelta, int etaDelta, int percentDelta)
 {
     (void)job; (void)elapsedDelta; (void)etaDelta; (void)percentDelta;
 }
-void virJobUpdateAbs(virJobPtr job, unsigned int elapsed, unsigned int eta,
+void virWorkerJobUpdateAbs(virWorkerJobPtr job, unsigned int elapsed, unsigned int eta,
                      unsigned int percent)
 {
     (void)job; (void)elapsed; (void)eta; (void)percent;
 }
-void virJobUpdateBytes(virJobPtr job, uint64_t done, uint64_t total)
+void virWorkerJobUpdateBytes(virWorkerJobPtr job, uint64_t done, uint64_t total)
 {
     (void)job; (void)done; (void)total;
 }
-void virJobSetPhase(virJobPtr job, const char *phase)
+void virWorkerJobSetPhase(virWorkerJobPtr job, const char *phase)
 {
     (void)job; (void)phase;
 }
-bool virJobCancelRequested(virJobPtr job)
+bool virWorkerJobCancelRequested(virWorkerJobPtr job)
 {
     (void)job;
     return false;
 }
-bool virJobFinishCancel(virJobPtr job)
+bool virWorkerJobFinishCancel(virWorkerJobPtr job)
 {
     (void)job;
     return false;
 }
-int virJobSetResult(virJobPtr job, const void *data, size_t len)
+int virWorkerJobSetResult(virWorkerJobPtr job, const void *data, size_t len)
 {
     (void)job; (void)data;
     return len <= (1u << 20) ? 0 : -1;
 }
-int virJobFinishSuccess(virJobPtr job)
+int virWorkerJobFinishSuccess(virWorkerJobPtr job)
 {
     job->ending = FUZZ_JOB_SUCCESS;
     job->finishes++;
     return 0;
 }
-int virJobFinishFailure(virJobPtr job, int code, const char *fmt, ...)
+int virWorkerJobFinishFailure(virWorkerJobPtr job, int code, const char *fmt, ...)
 {
     (void)code; (void)fmt;
     job->ending = FUZZ_JOB_FAILURE;
     job->finishes++;
     return 0;
 }
-int virJobFinishError(virJobPtr job)
+int virWorkerJobFinishError(virWorkerJobPtr job)
 {
     job->ending = FUZZ_JOB_FAILURE;
     job->finishes++;
     virResetLastError();
     return 0;
 }
-int virJobResourceFD(virJobPtr job, unsigned int i)
+int virWorkerJobResourceFD(virWorkerJobPtr job, unsigned int i)
 {
     return i == 0 ? job->fd : -1;
 }
-unsigned int virJobResourceCount(virJobPtr job)
+unsigned int virWorkerJobResourceCount(virWorkerJobPtr job)
 {
     return job->fd >= 0 ? 1 : 0;
 }
-int virJobInjectFault(virJobPtr job, const char *action)
+int virWorkerJobInjectFault(virWorkerJobPtr job, const char *action)
 {
     (void)action;
     job->faults++;

@@ -16,7 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct _virJob job = { .fd = -1 };
+    struct _virWorkerJob job = { .fd = -1 };
     testDomainDef def;
     const char *why = NULL;
     int fd, rc;

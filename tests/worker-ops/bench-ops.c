@@ -2,7 +2,7 @@
  * bench-ops.c: worker ops for the benchmarks of bench/ (test worker only).
  *
  * Each op writes CLOCK_MONOTONIC nanoseconds into its bytes_done counter
- * (virJobUpdateBytes(job, now, 0)) the moment its code starts running, so
+ * (virWorkerJobUpdateBytes(job, now, 0)) the moment its code starts running, so
  * the caller can read back when the job code began (the final figures
  * survive the worker's exit) and take the difference to its own clock.
  */
@@ -14,24 +14,24 @@
 #include "shm/segment.h"
 #include "worker/job.h"
 
-static void stampStart(virJobPtr job)
+static void stampStart(virWorkerJobPtr job)
 {
-    virJobUpdateBytes(job, virShmNowMono(), 0);
+    virWorkerJobUpdateBytes(job, virShmNowMono(), 0);
 }
 
 /* Stamp and succeed at once: start latency and jobs per second. */
-static void opStamp(virJobPtr job, const void *params, size_t len)
+static void opStamp(virWorkerJobPtr job, const void *params, size_t len)
 {
     (void)params;
     (void)len;
     stampStart(job);
-    virJobFinishSuccess(job);
+    virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opBenchStampDef, "bench.stamp", opStamp);
 
 /* Stamp, then sleep without waking until SIGTERM (cancel), and report
  * CANCELLED: an idle job that costs no CPU while it waits. */
-static void opSleep(virJobPtr job, const void *params, size_t len)
+static void opSleep(virWorkerJobPtr job, const void *params, size_t len)
 {
     sigset_t term, old;
     (void)params;
@@ -40,25 +40,25 @@ static void opSleep(virJobPtr job, const void *params, size_t len)
     sigaddset(&term, SIGTERM);
     sigprocmask(SIG_BLOCK, &term, &old);
     stampStart(job);
-    while (!virJobCancelRequested(job)) {
+    while (!virWorkerJobCancelRequested(job)) {
         sigset_t wait = old;
         sigdelset(&wait, SIGTERM);
         sigsuspend(&wait); /* the SIGTERM handler sets the cancel flag */
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
-    if (!virJobFinishCancel(job))
-        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "cancel seen but not finished");
+    if (!virWorkerJobFinishCancel(job))
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "cancel seen but not finished");
 }
 VIR_WORKER_OP_REGISTER(opBenchSleepDef, "bench.sleep", opSleep);
 
 /* Stamp, then die of SIGSEGV: crash-detection latency from the stamp. */
-static void opCrash(virJobPtr job, const void *params, size_t len)
+static void opCrash(virWorkerJobPtr job, const void *params, size_t len)
 {
     (void)params;
     (void)len;
     stampStart(job);
-    virJobInjectFault(job, "segv");
-    virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "the crash did not happen");
+    virWorkerJobInjectFault(job, "segv");
+    virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "the crash did not happen");
 }
 VIR_WORKER_OP_REGISTER(opBenchCrashDef, "bench.crash", opCrash);
 
@@ -69,7 +69,7 @@ static double nsPer(uint64_t t0, uint64_t t1, unsigned long n)
 
 /* Time the worker-side progress calls themselves, in the sandboxed worker
  * ("n=COUNT", default 1000000). Result: "bytes=NS rel=NS abs=NS\n". */
-static void opProgress(virJobPtr job, const void *params, size_t len)
+static void opProgress(virWorkerJobPtr job, const void *params, size_t len)
 {
     char buf[256];
     char out[128];
@@ -82,19 +82,19 @@ static void opProgress(virJobPtr job, const void *params, size_t len)
         n = strtoul(buf + 2, NULL, 10);
     if (n == 0)
         n = 1;
-    virJobInitialize(job, 0);
+    virWorkerJobInitialize(job, 0);
 
     double best[3] = { 1e18, 1e18, 1e18 };
     for (int round = 0; round < 3; round++) {
         uint64_t t0 = virShmNowMono();
         for (unsigned long i = 0; i < n; i++)
-            virJobUpdateBytes(job, i, n);
+            virWorkerJobUpdateBytes(job, i, n);
         uint64_t t1 = virShmNowMono();
         for (unsigned long i = 0; i < n; i++)
-            virJobUpdateRel(job, 0, 0, (i & 1) ? 1 : -1);
+            virWorkerJobUpdateRel(job, 0, 0, (i & 1) ? 1 : -1);
         uint64_t t2 = virShmNowMono();
         for (unsigned long i = 0; i < n; i++)
-            virJobUpdateAbs(job, 0, 0, (unsigned int)(i & 63));
+            virWorkerJobUpdateAbs(job, 0, 0, (unsigned int)(i & 63));
         uint64_t t3 = virShmNowMono();
         double r[3] = { nsPer(t0, t1, n), nsPer(t1, t2, n), nsPer(t2, t3, n) };
         for (int k = 0; k < 3; k++)
@@ -103,7 +103,7 @@ static void opProgress(virJobPtr job, const void *params, size_t len)
     }
     int m = snprintf(out, sizeof(out), "bytes=%.2f rel=%.2f abs=%.2f\n",
                      best[0], best[1], best[2]);
-    virJobSetResult(job, out, (size_t)m);
-    virJobFinishSuccess(job);
+    virWorkerJobSetResult(job, out, (size_t)m);
+    virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opBenchProgressDef, "bench.progress", opProgress);

@@ -93,7 +93,7 @@ static long param(const char *params, size_t len, const char *key, char *buf,
 
 /* Every other page of the segment, by every path that does not need the
  * segment's descriptor (which we do not hold). */
-static void trySlots(hostileOut *o, virJobPtr job, const char *seg)
+static void trySlots(hostileOut *o, virWorkerJobPtr job, const char *seg)
 {
     void *page = job->page;
     /* Growing our page's mapping would bring in the next pages of the file:
@@ -274,7 +274,7 @@ static void tryMemory(hostileOut *o)
     say(o, "memory", "%s after %zu MiB", n < MAX_CHUNKS ? "ENOMEM" : "ok", n);
 }
 
-static void opHostile(virJobPtr job, const void *params, size_t len)
+static void opHostile(virWorkerJobPtr job, const void *params, size_t len)
 {
     static hostileOut out;
     char buf[512], seg[512];
@@ -284,8 +284,8 @@ static void opHostile(virJobPtr job, const void *params, size_t len)
     long mem = param(params, len, "mem", buf, sizeof(buf));
     param(params, len, "seg", seg, sizeof(seg));
 
-    virJobInitialize(job, 1);
-    virJobSetPhase(job, "misbehaving");
+    virWorkerJobInitialize(job, 1);
+    virWorkerJobSetPhase(job, "misbehaving");
     trySlots(&out, job, seg);
     tryProcess(&out, "supervisor", sup);
     tryProcess(&out, "helper", helper);
@@ -295,20 +295,20 @@ static void opHostile(virJobPtr job, const void *params, size_t len)
     tryOutlive(&out);
     if (mem)
         tryMemory(&out);
-    virJobUpdateAbs(job, 1, 0, 100);
-    virJobSetResult(job, out.text, out.len);
-    virJobFinishSuccess(job);
+    virWorkerJobUpdateAbs(job, 1, 0, 100);
+    virWorkerJobSetResult(job, out.text, out.len);
+    virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opHostileDef, "test.hostile", opHostile);
 
 /* Leaves an orphan in its own process group (double fork, no setsid), so
  * it is the spawn helper's child but still in a live job's group; then
  * waits for cancel. The sweep must spare it until the job ends. */
-static void opOrphanInGroup(virJobPtr job, const void *params, size_t len)
+static void opOrphanInGroup(virWorkerJobPtr job, const void *params, size_t len)
 {
     (void)params;
     (void)len;
-    virJobInitialize(job, 0);
+    virWorkerJobInitialize(job, 0);
     pid_t mid = fork();
     if (mid == 0) {
         if (fork() == 0) {
@@ -319,12 +319,12 @@ static void opOrphanInGroup(virJobPtr job, const void *params, size_t len)
     }
     if (mid > 0)
         waitpid(mid, NULL, 0);
-    virJobUpdateAbs(job, 0, 0, 50);
-    while (!virJobCancelRequested(job)) {
+    virWorkerJobUpdateAbs(job, 0, 0, 50);
+    while (!virWorkerJobCancelRequested(job)) {
         struct timespec ts = { 0, 1000000 };
         nanosleep(&ts, NULL); /* SIGTERM interrupts it at once */
     }
-    if (!virJobFinishCancel(job))
-        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "cancel seen but not finished");
+    if (!virWorkerJobFinishCancel(job))
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "cancel seen but not finished");
 }
 VIR_WORKER_OP_REGISTER(opOrphanInGroupDef, "test.orphan-in-group", opOrphanInGroup);

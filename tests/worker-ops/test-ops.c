@@ -28,59 +28,59 @@ static unsigned int paramUInt(const void *params, size_t len, const char *key,
     return (unsigned int)strtoul(p + strlen(key) + 1, NULL, 10);
 }
 
-static void progressTo(virJobPtr job, unsigned int pct)
+static void progressTo(virWorkerJobPtr job, unsigned int pct)
 {
-    virJobInitialize(job, 10);
-    virJobSetPhase(job, "working");
+    virWorkerJobInitialize(job, 10);
+    virWorkerJobSetPhase(job, "working");
     for (unsigned int p = 0; p <= pct; p += 10)
-        virJobUpdateAbs(job, 0, 10, p);
+        virWorkerJobUpdateAbs(job, 0, 10, p);
 }
 
 /* Wait for SIGTERM or the cancel flag: an event, not a guess. */
-static void waitForCancel(virJobPtr job)
+static void waitForCancel(virWorkerJobPtr job)
 {
     sigset_t none;
     sigemptyset(&none);
-    while (!virJobCancelRequested(job)) {
+    while (!virWorkerJobCancelRequested(job)) {
         struct timespec ts = { 0, 1000000 };
         nanosleep(&ts, NULL); /* SIGTERM interrupts it at once */
     }
 }
 
-static void opSucceed(virJobPtr job, const void *params, size_t len)
+static void opSucceed(virWorkerJobPtr job, const void *params, size_t len)
 {
     unsigned int bytes = paramUInt(params, len, "bytes", 1000);
-    virJobInitialize(job, 1);
-    virJobSetPhase(job, "counting");
+    virWorkerJobInitialize(job, 1);
+    virWorkerJobSetPhase(job, "counting");
     for (unsigned int i = 0; i <= 10; i++)
-        virJobUpdateBytes(job, (uint64_t)bytes * i / 10, bytes);
-    virJobSetResult(job, params, len);
-    virJobFinishSuccess(job);
+        virWorkerJobUpdateBytes(job, (uint64_t)bytes * i / 10, bytes);
+    virWorkerJobSetResult(job, params, len);
+    virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opSucceedDef, "test.succeed", opSucceed);
 
-static void opFail(virJobPtr job, const void *params, size_t len)
+static void opFail(virWorkerJobPtr job, const void *params, size_t len)
 {
     progressTo(job, paramUInt(params, len, "pct", 30));
-    virJobFinishFailure(job, VIR_ERR_OPERATION_FAILED,
+    virWorkerJobFinishFailure(job, VIR_ERR_OPERATION_FAILED,
                         "deliberate failure at %u%%", paramUInt(params, len, "pct", 30));
 }
 VIR_WORKER_OP_REGISTER(opFailDef, "test.fail", opFail);
 
-static void opFault(virJobPtr job, const void *params, size_t len, const char *action)
+static void opFault(virWorkerJobPtr job, const void *params, size_t len, const char *action)
 {
     progressTo(job, paramUInt(params, len, "pct", 40));
-    virJobInjectFault(job, action);
+    virWorkerJobInjectFault(job, action);
     waitForCancel(job);
-    if (!virJobFinishCancel(job))
-        virJobFinishSuccess(job);
+    if (!virWorkerJobFinishCancel(job))
+        virWorkerJobFinishSuccess(job);
 }
 
-static void opSegv(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "segv"); }
-static void opAbort(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "abort"); }
-static void opHang(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "hang"); }
-static void opExit(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "exit"); }
-static void opGarbage(virJobPtr job, const void *p, size_t l) { opFault(job, p, l, "garbage"); }
+static void opSegv(virWorkerJobPtr job, const void *p, size_t l) { opFault(job, p, l, "segv"); }
+static void opAbort(virWorkerJobPtr job, const void *p, size_t l) { opFault(job, p, l, "abort"); }
+static void opHang(virWorkerJobPtr job, const void *p, size_t l) { opFault(job, p, l, "hang"); }
+static void opExit(virWorkerJobPtr job, const void *p, size_t l) { opFault(job, p, l, "exit"); }
+static void opGarbage(virWorkerJobPtr job, const void *p, size_t l) { opFault(job, p, l, "garbage"); }
 VIR_WORKER_OP_REGISTER(opSegvDef, "test.segv", opSegv);
 VIR_WORKER_OP_REGISTER(opAbortDef, "test.abort", opAbort);
 VIR_WORKER_OP_REGISTER(opHangDef, "test.hang", opHang);
@@ -88,34 +88,51 @@ VIR_WORKER_OP_REGISTER(opExitDef, "test.exit", opExit);
 VIR_WORKER_OP_REGISTER(opGarbageDef, "test.garbage", opGarbage);
 
 /* Honours cancel: waits for it, then reports CANCELLED. */
-static void opCancel(virJobPtr job, const void *params, size_t len)
+static void opCancel(virWorkerJobPtr job, const void *params, size_t len)
 {
     progressTo(job, paramUInt(params, len, "pct", 20));
-    virJobSetPhase(job, "waiting for cancel");
+    virWorkerJobSetPhase(job, "waiting for cancel");
     waitForCancel(job);
-    if (!virJobFinishCancel(job))
-        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "cancel seen but not finished");
+    if (!virWorkerJobFinishCancel(job))
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "cancel seen but not finished");
 }
 VIR_WORKER_OP_REGISTER(opCancelDef, "test.cancel", opCancel);
 
 /* Ignores SIGTERM, waits until it sees the cancel flag, then completes. */
-static void opIgnoreCancel(virJobPtr job, const void *params, size_t len)
+static void opIgnoreCancel(virWorkerJobPtr job, const void *params, size_t len)
 {
     progressTo(job, paramUInt(params, len, "pct", 50));
     signal(SIGTERM, SIG_IGN);
-    while (!virJobCancelRequested(job)) {
+    while (!virWorkerJobCancelRequested(job)) {
         struct timespec ts = { 0, 1000000 };
         nanosleep(&ts, NULL);
     }
-    virJobInjectFault(job, "ignore-cancel");
-    if (virJobFinishCancel(job))
+    virWorkerJobInjectFault(job, "ignore-cancel");
+    if (virWorkerJobFinishCancel(job))
         return;
-    virJobFinishSuccess(job);
+    virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opIgnoreCancelDef, "test.ignore-cancel", opIgnoreCancel);
 
+/* The async-jobs RFC's example worker, in its own spelling: 50 units of
+ * 2 % each, checking for cancellation between units ("unit_ms=N"). */
+static void opRfc(virWorkerJobPtr job, const void *params, size_t len)
+{
+    unsigned int unit_ms = paramUInt(params, len, "unit_ms", 1);
+    virJobInitialize(job, 50);
+    for (int i = 0; i < 50; i++) {
+        struct timespec ts = { 0, (long)unit_ms * 1000000L };
+        nanosleep(&ts, NULL);
+        if (virJobFinishCancel(job))
+            return;
+        virJobUpdateRel(job, 1, -1, 2);
+    }
+    virJobFinishSuccess(job);
+}
+VIR_WORKER_OP_REGISTER(opRfcDef, "test.rfc", opRfc);
+
 /* Leaves a grandchild running in its group; hangs if asked ("hang=1"). */
-static void opGrandchild(virJobPtr job, const void *params, size_t len)
+static void opGrandchild(virWorkerJobPtr job, const void *params, size_t len)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -124,11 +141,11 @@ static void opGrandchild(virJobPtr job, const void *params, size_t len)
     }
     char buf[32];
     int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-    virJobSetResult(job, buf, (size_t)n);
-    virJobUpdateAbs(job, 0, 0, 60);
+    virWorkerJobSetResult(job, buf, (size_t)n);
+    virWorkerJobUpdateAbs(job, 0, 0, 60);
     if (paramUInt(params, len, "hang", 0))
-        virJobInjectFault(job, "hang");
-    virJobFinishSuccess(job);
+        virWorkerJobInjectFault(job, "hang");
+    virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opGrandchildDef, "test.grandchild", opGrandchild);
 
@@ -151,7 +168,7 @@ static void appendFile(char *out, size_t outlen, const char *path, const char *c
 
 /* Reports what the sandbox left it: descriptors, signals, capabilities,
  * no_new_privs, ids, process group, limits. One "key: value" per line. */
-static void opReport(virJobPtr job, const void *params, size_t len)
+static void opReport(virWorkerJobPtr job, const void *params, size_t len)
 {
     static char out[8192];
     static const char *const keys[] = {
@@ -212,39 +229,39 @@ static void opReport(virJobPtr job, const void *params, size_t len)
     if (root)
         closedir(root);
     snprintf(out + l, sizeof(out) - l, "\n");
-    virJobSetResult(job, out, strlen(out));
-    virJobFinishSuccess(job);
+    virWorkerJobSetResult(job, out, strlen(out));
+    virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opReportDef, "test.report", opReport);
 
 /* Returns without reporting. */
-static void opNoReport(virJobPtr job, const void *params, size_t len)
+static void opNoReport(virWorkerJobPtr job, const void *params, size_t len)
 {
     (void)params;
     (void)len;
-    virJobUpdateAbs(job, 0, 0, 10);
+    virWorkerJobUpdateAbs(job, 0, 0, 10);
 }
 VIR_WORKER_OP_REGISTER(opNoReportDef, "test.noreport", opNoReport);
 
 /* Streams bytes for a while ("ms=N", "total=BYTES"), honouring cancel. */
-static void opStream(virJobPtr job, const void *params, size_t len)
+static void opStream(virWorkerJobPtr job, const void *params, size_t len)
 {
     unsigned int ms = paramUInt(params, len, "ms", 3000);
     uint64_t total = paramUInt(params, len, "total", 100000000);
     uint64_t start = virShmNowMono();
-    virJobInitialize(job, 0);
-    virJobSetPhase(job, "streaming");
+    virWorkerJobInitialize(job, 0);
+    virWorkerJobSetPhase(job, "streaming");
     for (;;) {
         uint64_t el = (virShmNowMono() - start) / 1000000ull;
         if (el >= ms)
             break;
-        virJobUpdateBytes(job, total * el / ms, total);
-        if (virJobFinishCancel(job))
+        virWorkerJobUpdateBytes(job, total * el / ms, total);
+        if (virWorkerJobFinishCancel(job))
             return;
         struct timespec ts = { 0, 5000000 };
         nanosleep(&ts, NULL);
     }
-    virJobUpdateBytes(job, total, total);
-    virJobFinishSuccess(job);
+    virWorkerJobUpdateBytes(job, total, total);
+    virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opStreamDef, "test.stream", opStream);

@@ -33,7 +33,7 @@ typedef struct bootStage {
     bool load;          /* fill with pages (else touch with zeroes) */
 } bootStage;
 
-static int bootRun(virJobPtr job, const bootStage *stages, size_t nstages,
+static int bootRun(virWorkerJobPtr job, const bootStage *stages, size_t nstages,
                    const uint8_t uuid[16], const testFault *f, uint32_t nf, uint64_t rate)
 {
     virJobIO io = { .buf = NULL };
@@ -55,12 +55,12 @@ static int bootRun(virJobPtr job, const bootStage *stages, size_t nstages,
                              (unsigned long long)map);
         goto cleanup;
     }
-    virJobInitialize(job, rate ? (unsigned int)(total / rate) : 0);
+    virWorkerJobInitialize(job, rate ? (unsigned int)(total / rate) : 0);
     testFaultInit(&faults, f, nf, TEST_FAULT_OP_CREATE);
     testFaultPoll(job, &faults, 0);
 
     for (size_t i = 0; i < nstages; i++) {
-        virJobSetPhase(job, stages[i].phase);
+        virWorkerJobSetPhase(job, stages[i].phase);
         for (uint64_t off = 0; off < stages[i].bytes;) {
             size_t n = stages[i].bytes - off < io.chunk ? (size_t)(stages[i].bytes - off) : io.chunk;
             if (stages[i].load)
@@ -84,7 +84,7 @@ static int bootRun(virJobPtr job, const bootStage *stages, size_t nstages,
     return rc;
 }
 
-int testDomainBoot(virJobPtr job, const testDomainDef *def, uint64_t rate_bps)
+int testDomainBoot(virWorkerJobPtr job, const testDomainDef *def, uint64_t rate_bps)
 {
     uint64_t memory = def->memory_kib * 1024;
     uint64_t touched = memory < TEST_BOOT_MAP_MAX ? memory : TEST_BOOT_MAP_MAX;
@@ -104,7 +104,7 @@ int testDomainBoot(virJobPtr job, const testDomainDef *def, uint64_t rate_bps)
                    def->faults, def->nfaults, rate_bps);
 }
 
-int testNetworkBoot(virJobPtr job, const testNetworkDef *def, uint64_t rate_bps)
+int testNetworkBoot(virWorkerJobPtr job, const testNetworkDef *def, uint64_t rate_bps)
 {
     static const bootStage stages[] = {
         { "creating bridge", TEST_BOOT_NETWORK / 2, false },
@@ -124,7 +124,7 @@ int testNetworkBoot(virJobPtr job, const testNetworkDef *def, uint64_t rate_bps)
 /* The four ops: @network picks the kind, @create whether the def comes
  * from the XML in the parameters (and is proposed as the result) or is
  * the one the parameters carry. */
-static void bootOp(virJobPtr job, const void *params, size_t len, bool network, bool create)
+static void bootOp(virWorkerJobPtr job, const void *params, size_t len, bool network, bool create)
 {
     union {
         testDomainDef dom;
@@ -134,7 +134,7 @@ static void bootOp(virJobPtr job, const void *params, size_t len, bool network, 
     const char *xml;
     int rc;
 
-    virJobSetPhase(job, "validating");
+    virWorkerJobSetPhase(job, "validating");
     if (testJobParamsGet(params, len, &p, &xml) < 0)
         goto error;
     if (network) {
@@ -151,33 +151,33 @@ static void bootOp(virJobPtr job, const void *params, size_t len, bool network, 
         rc = testDomainBoot(job, &def.dom, virJobIORateMin(p.bandwidth_bps, def.dom.rate_bps));
     }
     if (rc == 0 && create &&
-        virJobSetResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom)) < 0) {
-        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
+        virWorkerJobSetResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom)) < 0) {
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
                             "cannot attach the definition to the job");
         return;
     }
     testJobEnd(job, rc);
     return;
  error:
-    virJobFinishError(job);
+    virWorkerJobFinishError(job);
 }
 
-static void testDomainCreateRun(virJobPtr job, const void *params, size_t len)
+static void testDomainCreateRun(virWorkerJobPtr job, const void *params, size_t len)
 {
     bootOp(job, params, len, false, true);
 }
 
-static void testDomainStartRun(virJobPtr job, const void *params, size_t len)
+static void testDomainStartRun(virWorkerJobPtr job, const void *params, size_t len)
 {
     bootOp(job, params, len, false, false);
 }
 
-static void testNetworkCreateRun(virJobPtr job, const void *params, size_t len)
+static void testNetworkCreateRun(virWorkerJobPtr job, const void *params, size_t len)
 {
     bootOp(job, params, len, true, true);
 }
 
-static void testNetworkStartRun(virJobPtr job, const void *params, size_t len)
+static void testNetworkStartRun(virWorkerJobPtr job, const void *params, size_t len)
 {
     bootOp(job, params, len, true, false);
 }

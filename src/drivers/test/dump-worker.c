@@ -135,7 +135,7 @@ static uint8_t *buildHeaders(const testDomainDef *def, const testMemRange *range
     return buf;
 }
 
-int testElfCoreWrite(virJobPtr job, int fd, const testDomainDef *def,
+int testElfCoreWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                      unsigned int flags, uint64_t rate_bps)
 {
     testMemRange ranges[TEST_MEM_RANGES_MAX];
@@ -150,14 +150,14 @@ int testElfCoreWrite(virJobPtr job, int fd, const testDomainDef *def,
         return -1;
     if (virJobIOInit(&io, job, fd, "core dump", headLen + def->memory_kib * 1024, rate_bps) < 0)
         return -1;
-    virJobInitialize(job, rate_bps ? (unsigned int)(io.total / rate_bps) : 0);
+    virWorkerJobInitialize(job, rate_bps ? (unsigned int)(io.total / rate_bps) : 0);
     testFaultInit(&faults, def->faults, def->nfaults, TEST_FAULT_OP_DUMP);
     testFaultPoll(job, &faults, 0);
 
-    virJobSetPhase(job, "writing notes");
+    virWorkerJobSetPhase(job, "writing notes");
     if ((rc = virJobIOWrite(&io, head, headLen)) < 0)
         goto cleanup;
-    virJobSetPhase(job, (flags & VIR_DUMP_LIVE) ? "writing memory (live)" : "writing memory");
+    virWorkerJobSetPhase(job, (flags & VIR_DUMP_LIVE) ? "writing memory (live)" : "writing memory");
     for (size_t r = 0; r < nranges; r++) {
         uint64_t end = ranges[r].offset + ranges[r].size;
         for (uint64_t off = ranges[r].offset; off < end;) {
@@ -169,7 +169,7 @@ int testElfCoreWrite(virJobPtr job, int fd, const testDomainDef *def,
             testFaultPoll(job, &faults, virJobIOPercent(&io));
         }
     }
-    virJobSetPhase(job, "syncing");
+    virWorkerJobSetPhase(job, "syncing");
     rc = virJobIOSync(&io);
 
  cleanup:
@@ -177,14 +177,14 @@ int testElfCoreWrite(virJobPtr job, int fd, const testDomainDef *def,
     return rc;
 }
 
-static void testDumpRun(virJobPtr job, const void *params, size_t len)
+static void testDumpRun(virWorkerJobPtr job, const void *params, size_t len)
 {
     testJobParams p;
     const char *xml;
     int fd = testJobDomainTarget(job, params, len, &p, &xml, "core dump");
 
     if (fd < 0) {
-        virJobFinishError(job);
+        virWorkerJobFinishError(job);
         return;
     }
     testJobEnd(job, testElfCoreWrite(job, fd, &p.dom, p.flags,

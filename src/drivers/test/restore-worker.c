@@ -79,7 +79,7 @@ static int readAll(virJobIO *io, void *buf, size_t len, uint64_t expected)
     return 0;
 }
 
-int testSaveImageVerify(virJobPtr job, int fd, uint64_t rate_bps, testDomainDef *out)
+int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDomainDef *out)
 {
     testSaveHeader hdr;
     testFaultState faults;
@@ -100,9 +100,9 @@ int testSaveImageVerify(virJobPtr job, int fd, uint64_t rate_bps, testDomainDef 
     sized = S_ISREG(sb.st_mode);
     if (virJobIOInit(&io, job, fd, "save image", sized ? (uint64_t)sb.st_size : 0, rate_bps) < 0)
         return -1;
-    virJobInitialize(job, rate_bps && sized ? (unsigned int)(io.total / rate_bps) : 0);
+    virWorkerJobInitialize(job, rate_bps && sized ? (unsigned int)(io.total / rate_bps) : 0);
 
-    virJobSetPhase(job, "reading header");
+    virWorkerJobSetPhase(job, "reading header");
     memset(&hdr, 0, sizeof(hdr));
     if ((rc = virJobIORead(&io, &hdr, sizeof(hdr), &got)) < 0)
         goto cleanup;
@@ -128,7 +128,7 @@ int testSaveImageVerify(virJobPtr job, int fd, uint64_t rate_bps, testDomainDef 
     testFaultInit(&faults, hdr.def.faults, hdr.def.nfaults, TEST_FAULT_OP_RESTORE);
     testFaultPoll(job, &faults, 0);
 
-    virJobSetPhase(job, "reading domain XML");
+    virWorkerJobSetPhase(job, "reading domain XML");
     if (!(xml = malloc(hdr.xml_len))) {
         virReportOOMError();
         goto cleanup;
@@ -143,7 +143,7 @@ int testSaveImageVerify(virJobPtr job, int fd, uint64_t rate_bps, testDomainDef 
     h = testFnv1a(TEST_FNV_INIT, &hdr.def, sizeof(hdr.def));
     h = testFnv1a(h, xml, hdr.xml_len);
 
-    virJobSetPhase(job, "verifying memory");
+    virWorkerJobSetPhase(job, "verifying memory");
     for (uint64_t off = 0; off < hdr.memory_bytes;) {
         size_t n = hdr.memory_bytes - off < io.chunk ? (size_t)(hdr.memory_bytes - off) : io.chunk;
         if ((rc = readAll(&io, io.buf, n, expected)) < 0)
@@ -185,7 +185,7 @@ int testSaveImageVerify(virJobPtr job, int fd, uint64_t rate_bps, testDomainDef 
     return rc;
 }
 
-static void testRestoreRun(virJobPtr job, const void *params, size_t len)
+static void testRestoreRun(virWorkerJobPtr job, const void *params, size_t len)
 {
     testJobParams p;
     testDomainDef def;
@@ -194,14 +194,14 @@ static void testRestoreRun(virJobPtr job, const void *params, size_t len)
 
     if (testJobParamsGet(params, len, &p, &xml) < 0 ||
         (fd = testJobResourceFD(job, "save image")) < 0) {
-        virJobFinishError(job);
+        virWorkerJobFinishError(job);
         return;
     }
     /* Paced by the connection's cap, then also by the image's own
      * <test:rate> once its header is read. */
     rc = testSaveImageVerify(job, fd, p.bandwidth_bps, &def);
-    if (rc == 0 && virJobSetResult(job, &def, sizeof(def)) < 0) {
-        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
+    if (rc == 0 && virWorkerJobSetResult(job, &def, sizeof(def)) < 0) {
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
                             "cannot attach the restored domain to the job");
         return;
     }

@@ -16,7 +16,7 @@
 #include "util/virerror.h"
 #include "drivers/test/test-worker.h"
 
-int testSaveImageWrite(virJobPtr job, int fd, const testDomainDef *def,
+int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                        const char *xml, size_t xmllen, uint64_t rate_bps)
 {
     testSaveHeader hdr;
@@ -47,18 +47,18 @@ int testSaveImageWrite(virJobPtr job, int fd, const testDomainDef *def,
 
     if (virJobIOInit(&io, job, fd, "save image", sizeof(hdr) + xmllen + mem, rate_bps) < 0)
         return -1;
-    virJobInitialize(job, rate_bps ? (unsigned int)(io.total / rate_bps) : 0);
+    virWorkerJobInitialize(job, rate_bps ? (unsigned int)(io.total / rate_bps) : 0);
     testFaultInit(&faults, def->faults, def->nfaults, TEST_FAULT_OP_SAVE);
     testFaultPoll(job, &faults, 0);
 
-    virJobSetPhase(job, "writing header");
+    virWorkerJobSetPhase(job, "writing header");
     if ((rc = virJobIOWrite(&io, &hdr, sizeof(hdr))) < 0 ||
         (rc = virJobIOWrite(&io, xml, xmllen)) < 0)
         goto cleanup;
     h = testFnv1a(TEST_FNV_INIT, &hdr.def, sizeof(hdr.def));
     h = testFnv1a(h, xml, xmllen);
 
-    virJobSetPhase(job, "writing memory");
+    virWorkerJobSetPhase(job, "writing memory");
     for (uint64_t off = 0; off < mem;) {
         size_t n = mem - off < io.chunk ? (size_t)(mem - off) : io.chunk;
         testMemoryFill(def->uuid, off, io.buf, n);
@@ -72,7 +72,7 @@ int testSaveImageWrite(virJobPtr job, int fd, const testDomainDef *def,
     hdr.checksum = h;
     if ((rc = virJobIOPwrite(&io, &hdr, sizeof(hdr), (uint64_t)start)) < 0)
         goto cleanup;
-    virJobSetPhase(job, "syncing");
+    virWorkerJobSetPhase(job, "syncing");
     rc = virJobIOSync(&io);
 
  cleanup:
@@ -80,14 +80,14 @@ int testSaveImageWrite(virJobPtr job, int fd, const testDomainDef *def,
     return rc;
 }
 
-static void testSaveRun(virJobPtr job, const void *params, size_t len)
+static void testSaveRun(virWorkerJobPtr job, const void *params, size_t len)
 {
     testJobParams p;
     const char *xml;
     int fd = testJobDomainTarget(job, params, len, &p, &xml, "save image");
 
     if (fd < 0) {
-        virJobFinishError(job);
+        virWorkerJobFinishError(job);
         return;
     }
     testJobEnd(job, testSaveImageWrite(job, fd, &p.dom, xml, p.xmllen,

@@ -89,7 +89,7 @@ typedef struct testNetworkDef {
 } testNetworkDef;
 #define TEST_NETWORK_DEF_MAGIC 0x4e545356u /* "VSTN" */
 
-/* Parameters of each op (the virJobCreate blob). */
+/* Parameters of each op (the virSupJobCreate blob). */
 typedef struct testJobParams {
     uint32_t magic;                 /* TEST_JOB_PARAMS_MAGIC */
     uint32_t version;               /* 1 */
@@ -122,7 +122,7 @@ typedef struct testSaveHeader {
 #define TEST_SAVE_VERSION 2u
 #define TEST_PAGE_SIZE    4096u
 
-/* Results (the blob a worker attaches with virJobSetResult):
+/* Results (the blob a worker attaches with virWorkerJobSetResult):
  *  define/create/restore of a domain: a testDomainDef
  *  define/create of a network: a testNetworkDef
  *  save/dump/start: nothing

@@ -20,7 +20,7 @@ int testNameCheck(const char *name, size_t maxlen, const char **why);
 void testMemoryFill(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, size_t len);
 
 /* The XML names of fault actions ("segv", ...) and ops ("save", ...), as
- * virJobInjectFault and <test:fault> spell them. NULL when out of range. */
+ * virWorkerJobInjectFault and <test:fault> spell them. NULL when out of range. */
 const char *testFaultActionName(uint32_t action);
 int testFaultActionFromName(const char *name);       /* -1 if unknown */
 const char *testFaultOpName(uint32_t op);           /* one bit */

@@ -17,7 +17,7 @@ void testFaultInit(testFaultState *s, const testFault *faults, uint32_t nfaults,
             s->faults[s->nfaults++] = faults[i];
 }
 
-void testFaultPoll(virJobPtr job, testFaultState *s, unsigned int percent)
+void testFaultPoll(virWorkerJobPtr job, testFaultState *s, unsigned int percent)
 {
     for (uint32_t i = 0; i < s->nfaults; i++) {
         const char *name;
@@ -25,7 +25,7 @@ void testFaultPoll(virJobPtr job, testFaultState *s, unsigned int percent)
             continue;
         s->fired |= 1u << i;
         if ((name = testFaultActionName(s->faults[i].action)))
-            (void)virJobInjectFault(job, name);
+            (void)virWorkerJobInjectFault(job, name);
     }
 }
 
@@ -43,28 +43,28 @@ int testJobParamsGet(const void *params, size_t len, testJobParams *p,
     return 0;
 }
 
-void testJobEnd(virJobPtr job, int rc)
+void testJobEnd(virWorkerJobPtr job, int rc)
 {
     if (rc == 0) {
-        virJobFinishSuccess(job);
+        virWorkerJobFinishSuccess(job);
     } else if (rc == VIR_JOBIO_CANCELLED) {
-        if (!virJobFinishCancel(job))
-            virJobFinishFailure(job, VIR_ERR_OPERATION_ABORTED, "%s",
+        if (!virWorkerJobFinishCancel(job))
+            virWorkerJobFinishFailure(job, VIR_ERR_OPERATION_ABORTED, "%s",
                                 "job stopped on a cancel request that was withdrawn");
     } else {
-        virJobFinishError(job);
+        virWorkerJobFinishError(job);
     }
 }
 
-int testJobResourceFD(virJobPtr job, const char *what)
+int testJobResourceFD(virWorkerJobPtr job, const char *what)
 {
-    int fd = virJobResourceFD(job, 0);
+    int fd = virWorkerJobResourceFD(job, 0);
     if (fd < 0)
         virReportError(VIR_ERR_INTERNAL_ERROR, "job was given no descriptor for the %s", what);
     return fd;
 }
 
-int testJobDomainTarget(virJobPtr job, const void *params, size_t len,
+int testJobDomainTarget(virWorkerJobPtr job, const void *params, size_t len,
                         testJobParams *p, const char **xml, const char *what)
 {
     const char *why;

@@ -27,7 +27,7 @@ typedef struct testFaultState {
 
 void testFaultInit(testFaultState *s, const testFault *faults, uint32_t nfaults,
                    uint32_t op);
-void testFaultPoll(virJobPtr job, testFaultState *s, unsigned int percent);
+void testFaultPoll(virWorkerJobPtr job, testFaultState *s, unsigned int percent);
 
 /* Copy and check the op's parameter blob into @p; *@xml points at the
  * trailing XML (p->xmllen bytes). Returns 0 or -1 (error reported). */
@@ -36,15 +36,15 @@ int testJobParamsGet(const void *params, size_t len, testJobParams *p,
 
 /* End a job from an op's return code: 0 success, -1 the reported error,
  * VIR_JOBIO_CANCELLED the cancellation. */
-void testJobEnd(virJobPtr job, int rc);
+void testJobEnd(virWorkerJobPtr job, int rc);
 
 /* The resource descriptor an op needs, or -1 with an error reported. */
-int testJobResourceFD(virJobPtr job, const char *what);
+int testJobResourceFD(virWorkerJobPtr job, const char *what);
 
 /* For an op that writes @what ("save image") of the domain its parameters
  * carry: the parameters (checked, def included) and the descriptor.
  * Returns the descriptor, or -1 with an error reported. */
-int testJobDomainTarget(virJobPtr job, const void *params, size_t len,
+int testJobDomainTarget(virWorkerJobPtr job, const void *params, size_t len,
                         testJobParams *p, const char **xml, const char *what);
 
 /* --- save-worker.c / restore-worker.c --- */
@@ -53,12 +53,12 @@ int testJobDomainTarget(virJobPtr job, const void *params, size_t len,
  * header (checksum 0), XML, memory; the checksum is computed while
  * writing and the header rewritten with pwrite at the image's first byte;
  * then fdatasync. @rate_bps 0: unpaced. */
-int testSaveImageWrite(virJobPtr job, int fd, const testDomainDef *def,
+int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                        const char *xml, size_t xmllen, uint64_t rate_bps);
 
 /* Read and verify a whole save image from @fd (header, lengths, size,
  * def, XML, every page, checksum). On success fills @out. */
-int testSaveImageVerify(virJobPtr job, int fd, uint64_t rate_bps, testDomainDef *out);
+int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDomainDef *out);
 
 /* --- dump-worker.c --- */
 
@@ -76,7 +76,7 @@ size_t testMemRanges(uint64_t memory_bytes, testMemRange ranges[TEST_MEM_RANGES_
 
 /* Write an ELF64 x86-64 core of @def to @fd: one PT_NOTE (NT_PRPSINFO,
  * one NT_PRSTATUS per vCPU), one PT_LOAD per memory range; fdatasync. */
-int testElfCoreWrite(virJobPtr job, int fd, const testDomainDef *def,
+int testElfCoreWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                      unsigned int flags, uint64_t rate_bps);
 
 /* --- xml-worker.c: the only place untrusted XML meets libxml2 --- */
@@ -87,5 +87,5 @@ int testNetworkParseXML(const char *xml, size_t len, testNetworkDef *out);
 /* --- boot-worker.c --- */
 
 /* "Boot" in stages with progress, cancel and TEST_FAULT_OP_CREATE faults. */
-int testDomainBoot(virJobPtr job, const testDomainDef *def, uint64_t rate_bps);
-int testNetworkBoot(virJobPtr job, const testNetworkDef *def, uint64_t rate_bps);
+int testDomainBoot(virWorkerJobPtr job, const testDomainDef *def, uint64_t rate_bps);
+int testNetworkBoot(virWorkerJobPtr job, const testNetworkDef *def, uint64_t rate_bps);

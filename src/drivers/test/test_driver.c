@@ -12,7 +12,7 @@
  * A domain or network has at most one job at a time: its slot holds a
  * token (taken before the job is created) and the job once created. Both
  * are cleared by the job's done callback, matched by token, so a job that
- * ends before virJobCreate has returned cannot leave a stale slot.
+ * ends before virSupJobCreate has returned cannot leave a stale slot.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -40,7 +40,7 @@ enum {
 
 typedef struct testSlot {
     uint64_t token;           /* 0: free */
-    virJobPtr job;            /* NULL until virJobCreate has returned */
+    virJobPtr job;            /* NULL until virSupJobCreate has returned */
 } testSlot;
 
 typedef struct testDomObj {
@@ -67,7 +67,7 @@ typedef struct testDriver {
     size_t nnets;
     uint64_t lastToken;
     virSupGroup *group;       /* NULL once the connection is closing */
-    unsigned int creating;    /* virJobCreate calls in flight on group */
+    unsigned int creating;    /* virSupJobCreate calls in flight on group */
     pthread_cond_t created;   /* signalled when creating drops to 0 */
     uint64_t bandwidth_bps;
 } testDriver;
@@ -599,7 +599,7 @@ static int testDomainGetJobInfo(virDomainPtr dom, virDomainJobInfoPtr info)
     if (obj->slot.job) {
         /* Under the lock: the job is not destroyed before its done
          * callback has cleared the slot, which takes this lock. */
-        if (virJobGetRawStats(obj->slot.job, &state, &elapsed, &remaining,
+        if (virSupJobGetRawStats(obj->slot.job, &state, &elapsed, &remaining,
                               &done, &total) < 0) {
             ret = -1;
         } else {
@@ -805,7 +805,7 @@ static virJobPtr jobStart(testJob *tj, testJobParams *p, const char *xml,
     sp.opaque = tj;
     sp.opaque_free = testJobFree;
     /* From here the job owns tj (when created): done may run at once. */
-    job = virJobCreate(group, &sp);
+    job = virSupJobCreate(group, &sp);
     pthread_mutex_lock(&d->lock);
     if (--d->creating == 0)
         pthread_cond_broadcast(&d->created);
@@ -927,7 +927,7 @@ static virDomainPtr resultDomainNew(virConnectPtr conn, const testDomainDef *def
 
 static int resultDomainGive(virJobPtr job, virDomainPtr dom)
 {
-    int rc = virJobSetResultDomain(job, dom);
+    int rc = virSupJobSetResultDomain(job, dom);
     virDomainFree(dom);
     return rc;
 }
@@ -958,7 +958,7 @@ static virNetworkPtr resultNetworkNew(virConnectPtr conn, const testNetworkDef *
 
 static int resultNetworkGive(virJobPtr job, virNetworkPtr net)
 {
-    int rc = virJobSetResultNetwork(job, net);
+    int rc = virSupJobSetResultNetwork(job, net);
     virNetworkFree(net);
     return rc;
 }

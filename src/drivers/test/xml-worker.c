@@ -881,7 +881,7 @@ int testNetworkParseXML(const char *xml, size_t len, testNetworkDef *out)
 
 /* --- the define ops: parse, validate, propose the def --- */
 
-static void defineRun(virJobPtr job, const void *params, size_t len, bool network)
+static void defineRun(virWorkerJobPtr job, const void *params, size_t len, bool network)
 {
     union {
         testDomainDef dom;
@@ -890,29 +890,29 @@ static void defineRun(virJobPtr job, const void *params, size_t len, bool networ
     testJobParams p;
     const char *xml;
 
-    virJobInitialize(job, 0);
-    virJobSetPhase(job, "validating");
+    virWorkerJobInitialize(job, 0);
+    virWorkerJobSetPhase(job, "validating");
     if (testJobParamsGet(params, len, &p, &xml) < 0 ||
         (network ? testNetworkParseXML(xml, p.xmllen, &def.net) :
                    testDomainParseXML(xml, p.xmllen, &def.dom)) < 0) {
-        virJobFinishError(job);
+        virWorkerJobFinishError(job);
         return;
     }
-    if (virJobSetResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom)) < 0) {
-        virJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
+    if (virWorkerJobSetResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom)) < 0) {
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
                             "cannot attach the definition to the job");
         return;
     }
-    virJobUpdateRel(job, 0, 0, 100);
-    virJobFinishSuccess(job);
+    virWorkerJobUpdateRel(job, 0, 0, 100);
+    virWorkerJobFinishSuccess(job);
 }
 
-static void testDomainDefineRun(virJobPtr job, const void *params, size_t len)
+static void testDomainDefineRun(virWorkerJobPtr job, const void *params, size_t len)
 {
     defineRun(job, params, len, false);
 }
 
-static void testNetworkDefineRun(virJobPtr job, const void *params, size_t len)
+static void testNetworkDefineRun(virWorkerJobPtr job, const void *params, size_t len)
 {
     defineRun(job, params, len, true);
 }
