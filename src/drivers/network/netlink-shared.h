@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * netlink-shared.h: the kernel requests of the network driver, over
+ * rtnetlink and nfnetlink with libmnl: bridges, addresses, links' state
+ * and master, dumps of links, addresses and routes (for conflict checks),
+ * and the existence and removal of one nftables table by name.
+ *
+ * Linked into the worker (the start job builds a network) and the library
+ * (destroy, the clean-up after a start worker that was killed, guests'
+ * taps). Only kernel replies are parsed here, never text from a caller.
+ *
+ * Every call that fails reports an error in an operator's words, with the
+ * kernel's own explanation when it gave one ("cannot create bridge
+ * 'virbr0': File exists"), and returns -1. A socket is used by one thread
+ * at a time.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct netlinkSock netlinkSock;
+
+/* Open a NETLINK_ROUTE socket (extended acks on). NULL with an error. */
+netlinkSock *netlinkOpen(void);
+void netlinkClose(netlinkSock *nl);
+
+typedef struct netlinkLink {
+    int ifindex;
+    char name[16];
+    char kind[16];          /* IFLA_INFO_KIND: "bridge", "tun", "veth", ""... */
+    int master;             /* ifindex of its master, 0: none */
+    unsigned int flags;     /* IFF_* */
+    unsigned int mtu;
+    uint8_t mac[6];
+} netlinkLink;
+
+typedef struct netlinkAddr {
+    int ifindex;
+    uint32_t addr;          /* host order */
+    uint8_t prefix;
+} netlinkAddr;
+
+typedef struct netlinkRoute {
+    uint32_t dst;           /* host order */
+    uint8_t prefix;
+    uint32_t table;
+    int oif;                /* 0: none */
+} netlinkRoute;
+
+/* Dumps (IPv4 only for addresses and routes; routes of every table but
+ * "local", unicast only). *out is a new array (free() it), *n its length. */
+int netlinkLinkList(netlinkSock *nl, netlinkLink **out, size_t *n);
+int netlinkAddrList(netlinkSock *nl, netlinkAddr **out, size_t *n);
+int netlinkRouteList(netlinkSock *nl, netlinkRoute **out, size_t *n);
+
+/* One link by name: 1 found (@out filled), 0 no such link, -1 error. */
+int netlinkLinkGet(netlinkSock *nl, const char *name, netlinkLink *out);
+
+typedef struct netlinkBridgeConf {
+    const char *name;
+    bool stp;
+    unsigned int delay;     /* forward delay, seconds */
+    unsigned int mtu;       /* 0: the kernel's */
+    const uint8_t *mac;     /* NULL: the kernel's */
+} netlinkBridgeConf;
+
+/* Create a bridge; fails (EEXIST) if a link of that name exists. On
+ * success *ifindex is the new bridge's. */
+int netlinkBridgeCreate(netlinkSock *nl, const netlinkBridgeConf *conf, int *ifindex);
+
+/* Delete link @ifindex, but only if it is still called @name (an ifindex
+ * alone may have been reused). 1 deleted, 0 not there, -1 error. */
+int netlinkLinkDelete(netlinkSock *nl, int ifindex, const char *name);
+/* The same by name alone. */
+int netlinkLinkDeleteByName(netlinkSock *nl, const char *name);
+
+int netlinkLinkSetUp(netlinkSock *nl, int ifindex, const char *name, bool up);
+/* Enslave @ifindex to @master (0: release it from its master). */
+int netlinkLinkSetMaster(netlinkSock *nl, int ifindex, const char *name, int master);
+int netlinkLinkSetMTU(netlinkSock *nl, int ifindex, const char *name, unsigned int mtu);
+int netlinkLinkSetMac(netlinkSock *nl, int ifindex, const char *name, const uint8_t mac[6]);
+
+/* Add IPv4 @addr/@prefix (with its broadcast address) to @ifindex. */
+int netlinkAddrAdd(netlinkSock *nl, int ifindex, const char *name, uint32_t addr,
+                   unsigned int prefix);
+
+/* Send a request the kernel refuses (an IPv4 address with prefix 33), for
+ * the test-only fault injection: reports the kernel's error, returns -1. */
+int netlinkFaultRequest(netlinkSock *nl, int ifindex, const char *what);
+
+/* nftables, over a NETLINK_NETFILTER socket opened per call. @family is
+ * NFPROTO_IPV4 etc. Exists: 1 yes, 0 no, -1 error. Delete: 1 deleted, 0
+ * there was none, -1 error. */
+int netlinkNftTableExists(int family, const char *name);
+int netlinkNftTableDelete(int family, const char *name);

@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * network-shared.c: the checks the library applies to what a worker
+ * proposes (a worker fed hostile XML may be compromised, so a definition
+ * is checked field by field before use), and small formatters.
+ *
+ * Linked into the library and the worker. Keep parsers of untrusted text
+ * out of here.
+ */
+#include <stdio.h>
+
+#include "util/internal.h"
+#include "drivers/network/network-shared.h"
+
+_Static_assert(sizeof(netLease) == 8, "netLease layout");
+_Static_assert(sizeof(netDhcpRange) == 16, "netDhcpRange layout");
+_Static_assert(sizeof(netDhcpHost) == 84, "netDhcpHost layout");
+_Static_assert(offsetof(netDef, ranges) % 4 == 0, "netDef layout");
+
+static bool isZero(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < len; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+/* Terminated within @len, and every byte after the terminator zero. */
+static bool strCanonical(const char *s, size_t len)
+{
+    size_t n = strnlen(s, len);
+    return n < len && isZero(s + n, len - n);
+}
+
+/* Valid UTF-8 (no overlong forms, no surrogates) without control
+ * characters; @multiline allows tabs and newlines. */
+static bool textValid(const char *s, bool multiline)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        unsigned int c = *p, n, cp;
+        if (c < 0x80) {
+            if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f)
+                return false;
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (unsigned int i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0x80 && cp < 0xa0))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+static bool isNameChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+int netNameCheck(const char *name, size_t maxlen, const char **why)
+{
+    size_t len = strnlen(name, maxlen);
+
+    if (len == maxlen) {
+        *why = "name is too long or not terminated";
+        return -1;
+    }
+    if (len == 0) {
+        *why = "name is empty";
+        return -1;
+    }
+    if (name[0] == '.') {
+        *why = "name starts with '.'";
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!isNameChar(name[i])) {
+            *why = "name holds a character other than letters, digits, '_', '.' and '-'";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int netIfnameCheck(const char *name, const char **why)
+{
+    size_t len = strnlen(name, NET_IFNAME_MAX);
+
+    if (len == NET_IFNAME_MAX) {
+        *why = "interface name is longer than 15 bytes";
+        return -1;
+    }
+    if (len == 0) {
+        *why = "interface name is empty";
+        return -1;
+    }
+    if (STREQ(name, ".") || STREQ(name, "..")) {
+        *why = "interface name is '.' or '..'";
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!isNameChar(name[i])) {
+            *why = "interface name holds a character other than letters, digits, "
+                   "'_', '.' and '-'";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int netDNSNameCheck(const char *name, size_t maxlen, const char **why)
+{
+    size_t len = strnlen(name, maxlen), label = 0;
+
+    if (len == maxlen || len > 253) {
+        *why = "DNS name is longer than 253 bytes";
+        return -1;
+    }
+    if (len == 0) {
+        *why = "DNS name is empty";
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (c == '.') {
+            if (label == 0 || name[i - 1] == '-') {
+                *why = "DNS name has an empty label or a label ending in '-'";
+                return -1;
+            }
+            label = 0;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-')) {
+            *why = "DNS name holds a character other than letters, digits, '-' and '.'";
+            return -1;
+        }
+        if (c == '-' && label == 0) {
+            *why = "DNS name has a label starting with '-'";
+            return -1;
+        }
+        if (++label > 63) {
+            *why = "DNS name has a label longer than 63 bytes";
+            return -1;
+        }
+    }
+    if (label == 0 || name[len - 1] == '-') {
+        *why = "DNS name ends with '.' or '-'";
+        return -1;
+    }
+    return 0;
+}
+
+static int leaseCheck(const netLease *l, const char **why)
+{
+    if (l->unit > NET_LEASE_HOURS) {
+        *why = "DHCP lease has an unknown unit";
+        return -1;
+    }
+    if (l->unit == NET_LEASE_NONE && l->expiry) {
+        *why = "DHCP lease has an expiry without a unit";
+        return -1;
+    }
+    /* dnsmasq wants at least 2 minutes; a year at most keeps it sane. */
+    if (l->unit != NET_LEASE_NONE && l->expiry &&
+        (netLeaseSeconds(l) < 120 || netLeaseSeconds(l) > 366ull * 86400)) {
+        *why = "DHCP lease is shorter than 2 minutes or longer than a year";
+        return -1;
+    }
+    return 0;
+}
+
+static bool macValid(const uint8_t mac[6])
+{
+    /* Unicast (I/G bit clear) and not all zero. */
+    return !(mac[0] & 1) && !isZero(mac, 6);
+}
+
+static bool inSubnet(uint32_t a, uint32_t ip, uint32_t prefix)
+{
+    uint32_t m = netMaskOf(prefix);
+    return (a & m) == (ip & m);
+}
+
+/* A usable host address of the subnet: neither its network nor its
+ * broadcast address. */
+static bool hostAddress(uint32_t a, uint32_t ip, uint32_t prefix)
+{
+    uint32_t m = netMaskOf(prefix);
+    return inSubnet(a, ip, prefix) && (a & ~m) != 0 && (a & ~m) != ~m;
+}
+
+static int ipCheck(const netDef *def, const char **why)
+{
+    if (def->ipv4 == 0) {
+        if (def->prefix || def->ipNetmaskForm || def->localPtr || def->hasDhcp ||
+            def->nranges || def->nhosts) {
+            *why = "IP settings without an address";
+            return -1;
+        }
+        if (def->forward != NET_FORWARD_NONE) {
+            *why = "forward mode 'nat' or 'route' needs an IPv4 address";
+            return -1;
+        }
+        return 0;
+    }
+    if (def->prefix < 8 || def->prefix > 30) {
+        *why = "IPv4 prefix is not 8 to 30";
+        return -1;
+    }
+    if (!hostAddress(def->ipv4, def->ipv4, def->prefix)) {
+        *why = "IPv4 address is the network or broadcast address of its subnet";
+        return -1;
+    }
+    if (def->ipv4 >> 24 == 127 || def->ipv4 >> 24 == 0 || def->ipv4 >> 28 >= 14) {
+        *why = "IPv4 address is a loopback, zero, multicast or reserved address";
+        return -1;
+    }
+    if (def->ipNetmaskForm > 1 || def->localPtr > NET_TRI_NO || def->hasDhcp > 1) {
+        *why = "IP flags are out of range";
+        return -1;
+    }
+    if (!def->hasDhcp && (def->nranges || def->nhosts)) {
+        *why = "DHCP ranges or hosts without <dhcp>";
+        return -1;
+    }
+    return 0;
+}
+
+static int dhcpCheck(const netDef *def, const char **why)
+{
+    if (def->nranges > NET_RANGES_MAX || def->nhosts > NET_HOSTS_MAX) {
+        *why = "too many DHCP ranges or hosts";
+        return -1;
+    }
+    if (!isZero(def->ranges + def->nranges,
+                (NET_RANGES_MAX - def->nranges) * sizeof(def->ranges[0])) ||
+        !isZero(def->hosts + def->nhosts,
+                (NET_HOSTS_MAX - def->nhosts) * sizeof(def->hosts[0]))) {
+        *why = "unused DHCP range or host slots are not zero";
+        return -1;
+    }
+    for (uint32_t i = 0; i < def->nranges; i++) {
+        const netDhcpRange *r = &def->ranges[i];
+        if (!hostAddress(r->start, def->ipv4, def->prefix) ||
+            !hostAddress(r->end, def->ipv4, def->prefix) || r->start > r->end) {
+            *why = "a DHCP range is not inside the network's subnet, or ends before it starts";
+            return -1;
+        }
+        if (def->ipv4 >= r->start && def->ipv4 <= r->end) {
+            *why = "a DHCP range holds the network's own address";
+            return -1;
+        }
+        if (leaseCheck(&r->lease, why) < 0)
+            return -1;
+        for (uint32_t j = 0; j < i; j++) {
+            if (r->start <= def->ranges[j].end && def->ranges[j].start <= r->end) {
+                *why = "two DHCP ranges overlap";
+                return -1;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < def->nhosts; i++) {
+        const netDhcpHost *h = &def->hosts[i];
+        if (h->hasMac > 1 || h->reserved || (!h->hasMac && !isZero(h->mac, 6))) {
+            *why = "a DHCP host has bad flags";
+            return -1;
+        }
+        if (h->hasMac && !macValid(h->mac)) {
+            *why = "a DHCP host's MAC address is multicast or zero";
+            return -1;
+        }
+        if (!strCanonical(h->name, sizeof(h->name)) ||
+            (h->name[0] && netDNSNameCheck(h->name, sizeof(h->name), why) < 0) ||
+            strchr(h->name, '.')) {
+            *why = "a DHCP host's name is not a single DNS label";
+            return -1;
+        }
+        if (!h->hasMac && !h->name[0]) {
+            *why = "a DHCP host has neither a MAC address nor a name";
+            return -1;
+        }
+        if (!h->ip) {
+            *why = "a DHCP host has no IPv4 address";
+            return -1;
+        }
+        if (!hostAddress(h->ip, def->ipv4, def->prefix) || h->ip == def->ipv4) {
+            *why = "a DHCP host's address is outside the subnet or the network's own";
+            return -1;
+        }
+        if (leaseCheck(&h->lease, why) < 0)
+            return -1;
+        for (uint32_t j = 0; j < i; j++) {
+            const netDhcpHost *o = &def->hosts[j];
+            if (o->ip == h->ip || (h->hasMac && o->hasMac && !memcmp(o->mac, h->mac, 6)) ||
+                (h->name[0] && STREQ(o->name, h->name))) {
+                *why = "two DHCP hosts share an address, a MAC address or a name";
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int netDefCheck(const netDef *def, bool needBridge, const char **why)
+{
+    if (def->magic != NET_DEF_MAGIC) {
+        *why = "bad network definition magic";
+        return -1;
+    }
+    if (def->version != NET_DEF_VERSION) {
+        *why = "unsupported network definition version";
+        return -1;
+    }
+    if (!strCanonical(def->name, sizeof(def->name))) {
+        *why = "network name is not terminated or its tail is not zero";
+        return -1;
+    }
+    if (netNameCheck(def->name, sizeof(def->name), why) < 0)
+        return -1;
+    if (!strCanonical(def->bridge, sizeof(def->bridge)) ||
+        (def->bridge[0] && netIfnameCheck(def->bridge, why) < 0)) {
+        if (def->bridge[0] == '\0')
+            *why = "bridge name tail is not zero";
+        return -1;
+    }
+    if (needBridge && !def->bridge[0]) {
+        *why = "the network has no bridge name";
+        return -1;
+    }
+    if (def->stp > 1 || def->hasMac > 1) {
+        *why = "bridge flags are out of range";
+        return -1;
+    }
+    if (def->delay > NET_DELAY_MAX) {
+        *why = "bridge forward delay is above 30 seconds";
+        return -1;
+    }
+    if (def->hasMac ? !macValid(def->mac) : !isZero(def->mac, 6)) {
+        *why = "bridge MAC address is multicast or zero";
+        return -1;
+    }
+    if (def->forward >= NET_FORWARD_LAST) {
+        *why = "unknown forward mode";
+        return -1;
+    }
+    if (!strCanonical(def->forwardDev, sizeof(def->forwardDev)) ||
+        (def->forwardDev[0] && netIfnameCheck(def->forwardDev, why) < 0)) {
+        if (def->forwardDev[0] == '\0')
+            *why = "forward device tail is not zero";
+        return -1;
+    }
+    if (def->forwardDev[0] && def->forward == NET_FORWARD_NONE) {
+        *why = "a forward device without a forward mode";
+        return -1;
+    }
+    if (def->forwardDev[0] && STREQ(def->forwardDev, def->bridge)) {
+        *why = "the forward device is the network's own bridge";
+        return -1;
+    }
+    if (def->forward == NET_FORWARD_NAT) {
+        if (def->natPortStart == 0 || def->natPortStart > def->natPortEnd ||
+            def->natPortEnd > 65535) {
+            *why = "NAT port range is not within 1 to 65535, or ends before it starts";
+            return -1;
+        }
+    } else if (def->natPortStart || def->natPortEnd) {
+        *why = "a NAT port range without NAT";
+        return -1;
+    }
+    if (def->mtu && (def->mtu < NET_MTU_MIN || def->mtu > NET_MTU_MAX)) {
+        *why = "MTU is not 68 to 65535";
+        return -1;
+    }
+    if (!strCanonical(def->domain, sizeof(def->domain)) ||
+        (def->domain[0] && netDNSNameCheck(def->domain, sizeof(def->domain), why) < 0)) {
+        if (def->domain[0] == '\0')
+            *why = "domain name tail is not zero";
+        return -1;
+    }
+    if (def->domainLocalOnly > NET_TRI_NO || def->dnsEnable > NET_TRI_NO ||
+        (!def->domain[0] && def->domainLocalOnly)) {
+        *why = "DNS flags are out of range";
+        return -1;
+    }
+    if (def->echo & ~(uint32_t)NET_ECHO_ALL) {
+        *why = "unknown echo flags";
+        return -1;
+    }
+    if ((def->echo & NET_ECHO_NAT_IPV6_NO) && def->forward != NET_FORWARD_NAT) {
+        *why = "NAT settings without NAT";
+        return -1;
+    }
+    if ((def->echo & NET_ECHO_IP_FAMILY) && !def->ipv4) {
+        *why = "an IP family without an address";
+        return -1;
+    }
+    if ((def->echo & NET_ECHO_DNS) && def->dnsEnable) {
+        *why = "DNS flags disagree";
+        return -1;
+    }
+    if (!strCanonical(def->title, sizeof(def->title)) ||
+        !textValid(def->title, false) ||
+        !strCanonical(def->description, sizeof(def->description)) ||
+        !textValid(def->description, true)) {
+        *why = "title or description is not terminated, not UTF-8, or holds control characters";
+        return -1;
+    }
+    if (ipCheck(def, why) < 0 || dhcpCheck(def, why) < 0)
+        return -1;
+    return 0;
+}
+
+char *netIPv4Format(uint32_t a, char *buf)
+{
+    snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+    return buf;
+}
+
+char *netMacFormat(const uint8_t m[6], char *buf)
+{
+    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    return buf;
+}
+
+uint64_t netLeaseSeconds(const netLease *l)
+{
+    static const uint64_t scale[] = { 0, 1, 60, 3600 };
+    return l->unit <= NET_LEASE_HOURS ? (uint64_t)l->expiry * scale[l->unit] : 0;
+}
+
+static const char *const phaseNames[NET_PHASE_LAST] = {
+    [NET_PHASE_NONE] = "none",
+    [NET_PHASE_CHECK] = "checking",
+    [NET_PHASE_BRIDGE] = "bridge",
+    [NET_PHASE_ADDRESSES] = "addresses",
+    [NET_PHASE_FIREWALL] = "firewall",
+    [NET_PHASE_DHCP] = "DHCP",
+    [NET_PHASE_UP] = "up",
+};
+
+static const char *const faultNames[NET_FAULT_LAST] = {
+    [NET_FAULT_NONE] = "none",
+    [NET_FAULT_ERROR] = "error",
+    [NET_FAULT_CRASH] = "crash",
+    [NET_FAULT_WAIT] = "wait",
+    [NET_FAULT_HANG] = "hang",
+};
+
+const char *netPhaseName(uint32_t phase)
+{
+    return phase < NET_PHASE_LAST ? phaseNames[phase] : NULL;
+}
+
+const char *netFaultName(uint32_t kind)
+{
+    return kind < NET_FAULT_LAST ? faultNames[kind] : NULL;
+}
+
+int netFaultParse(const char *spec, uint32_t *phase, uint32_t *kind)
+{
+    const char *colon = strchr(spec, ':');
+
+    if (!colon)
+        return -1;
+    for (uint32_t p = NET_PHASE_CHECK; p < NET_PHASE_LAST; p++) {
+        if (strlen(phaseNames[p]) != (size_t)(colon - spec) ||
+            strncasecmp(spec, phaseNames[p], (size_t)(colon - spec)) != 0)
+            continue;
+        for (uint32_t k = NET_FAULT_ERROR; k < NET_FAULT_LAST; k++) {
+            if (STREQ(colon + 1, faultNames[k])) {
+                *phase = p;
+                *kind = k;
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
+void netTableName(const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "virtsup_%s", name);
+}
+
+int netStartParamsCheck(const void *blob, size_t len, const char **why)
+{
+    netStartParams p;
+    char table[sizeof(p.table)];
+
+    if (!blob || len != sizeof(p)) {
+        *why = "start parameters have the wrong size";
+        return -1;
+    }
+    memcpy(&p, blob, sizeof(p));
+    if (p.magic != NET_START_PARAMS_MAGIC || p.version != 1) {
+        *why = "start parameters have a bad magic or version";
+        return -1;
+    }
+    if (p.faultPhase >= NET_PHASE_LAST || p.faultKind >= NET_FAULT_LAST) {
+        *why = "start parameters name an unknown fault";
+        return -1;
+    }
+    if (netDefCheck(&p.def, true, why) < 0)
+        return -1;
+    netTableName(p.def.name, table, sizeof(table));
+    if (strnlen(p.table, sizeof(p.table)) == sizeof(p.table) || STRNEQ(table, p.table)) {
+        *why = "start parameters name another nftables table";
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * network-worker.h: the network driver's worker half, as functions the
+ * ops in *-worker.c wrap (and tests call directly).
+ *
+ * Worker only: single-threaded. Each function that can fail reports its
+ * error (virReportError) and returns -1.
+ */
+#pragma once
+
+#include "drivers/network/network-shared.h"
+
+/* --- netxml-worker.c: the only place network XML meets libxml2 --- */
+
+/* Parse and validate libvirt's network XML (the subset in
+ * docs/NETWORK-DRIVER.md). On success @out is a canonical definition that
+ * passes netDefCheck (its bridge name may still be empty: the library
+ * chooses one). */
+int netParseXML(const char *xml, size_t len, netDef *out);
+
+/* --- nftables-worker.c --- */
+
+/* The nftables commands that create table @table with the rules of @def
+ * (see nftables-worker.c). malloc'd, or NULL with an error. */
+char *netNftRules(const netDef *def, const char *table);
+/* Run nftables commands as one transaction; @what starts the message of
+ * a failure, which adds nft's own first line. */
+int netNftRun(const char *cmds, const char *what);
+/* Install @def's table; @fault (tests) adds a rule nftables refuses, so
+ * the whole transaction fails as a real one would. */
+int netNftInstall(const netDef *def, const char *table, bool fault);

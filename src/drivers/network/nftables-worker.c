@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nftables-worker.c: a network's firewall rules, in an nftables table of
+ * its own ("virtsup_" NAME, family ip), installed through libnftables in
+ * one transaction: the table appears with all its rules or not at all,
+ * and removing the table removes exactly them. No other table is read or
+ * touched.
+ *
+ * The rules follow libvirt's for the same forward modes:
+ *  - every mode: traffic between the bridge's own ports is accepted, any
+ *    other forwarded traffic entering or leaving the bridge is rejected
+ *    unless a rule below accepts it;
+ *  - nat: the subnet may go out (through the forward device only, when
+ *    one is named), replies come back; it is masqueraded behind the host,
+ *    TCP and UDP to the NAT port range, except multicast to 224.0.0.0/24
+ *    and the limited broadcast;
+ *  - route: the subnet may go out and be reached, without NAT;
+ *  - isolated: nothing else.
+ * Protocols are written as numbers: the worker has no /etc/protocols.
+ *
+ * Worker only (libnftables is not linked into the library).
+ */
+#include <nftables/libnftables.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "util/viralloc.h"
+#define VIR_FROM_THIS VIR_FROM_NETWORK
+#include "util/virerror.h"
+#include "drivers/network/network-worker.h"
+
+/* A growing text buffer; on allocation failure it stops growing and
+ * remembers it. */
+typedef struct textBuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} textBuf;
+
+static void ATTRIBUTE_FMT_PRINTF(2, 3) addf(textBuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (b->oom)
+        return;
+    for (;;) {
+        size_t room = b->cap - b->len;
+        va_start(ap, fmt);
+        n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->s && (size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
+        char *p = virReallocN(b->s, cap, 1);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+}
+
+char *netNftRules(const netDef *def, const char *table)
+{
+    textBuf b = { NULL, 0, 0, false };
+    const char *br = def->bridge, *dev = def->forwardDev;
+    char net[16], ipnet[40] = "", in[40] = "", out[40] = "";
+    uint32_t mask = netMaskOf(def->prefix);
+
+    if (def->ipv4)
+        snprintf(ipnet, sizeof(ipnet), "%s/%u",
+                 netIPv4Format(def->ipv4 & mask, net), def->prefix);
+    if (dev[0]) {
+        snprintf(in, sizeof(in), "iifname \"%s\" ", dev);
+        snprintf(out, sizeof(out), "oifname \"%s\" ", dev);
+    }
+
+    /* "create" fails if the table exists: never add to someone else's. */
+    addf(&b, "create table ip %s\n", table);
+    addf(&b, "table ip %s {\n", table);
+    addf(&b, "  chain forward {\n"
+             "    type filter hook forward priority filter; policy accept;\n");
+    addf(&b, "    iifname \"%s\" oifname \"%s\" accept\n", br, br);
+    if (def->forward == NET_FORWARD_NAT) {
+        addf(&b, "    %soifname \"%s\" ip daddr %s ct state established,related accept\n",
+             in, br, ipnet);
+        addf(&b, "    iifname \"%s\" %sip saddr %s accept\n", br, out, ipnet);
+    } else if (def->forward == NET_FORWARD_ROUTE) {
+        addf(&b, "    %soifname \"%s\" ip daddr %s accept\n", in, br, ipnet);
+        addf(&b, "    iifname \"%s\" %sip saddr %s accept\n", br, out, ipnet);
+    }
+    addf(&b, "    iifname \"%s\" reject\n", br);
+    addf(&b, "    oifname \"%s\" reject\n", br);
+    addf(&b, "  }\n");
+    if (def->forward == NET_FORWARD_NAT) {
+        addf(&b, "  chain postrouting {\n"
+                 "    type nat hook postrouting priority srcnat; policy accept;\n");
+        addf(&b, "    ip saddr %s ip daddr 224.0.0.0/24 return\n", ipnet);
+        addf(&b, "    ip saddr %s ip daddr 255.255.255.255 return\n", ipnet);
+        for (int proto = 6; proto <= 17; proto += 11)   /* TCP, UDP */
+            addf(&b, "    %smeta l4proto %d ip saddr %s ip daddr != %s masquerade to :%u-%u\n",
+                 out, proto, ipnet, ipnet, def->natPortStart, def->natPortEnd);
+        addf(&b, "    %sip saddr %s ip daddr != %s masquerade\n", out, ipnet, ipnet);
+        addf(&b, "  }\n");
+    }
+    addf(&b, "}\n");
+    if (b.oom) {
+        free(b.s);
+        virReportOOMError();
+        return NULL;
+    }
+    return b.s;
+}
+
+/* The first line of nft's error text, for a message. */
+static void firstLine(const char *text, char *out, size_t len)
+{
+    size_t n = 0;
+    while (text && text[n] && text[n] != '\n' && n + 1 < len) {
+        out[n] = text[n];
+        n++;
+    }
+    out[n] = '\0';
+}
+
+int netNftRun(const char *cmds, const char *what)
+{
+    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    char msg[256];
+    int rc;
+
+    if (!ctx) {
+        virReportOOMError();
+        return -1;
+    }
+    /* Nothing on the worker's (closed) standard streams. */
+    if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0) {
+        nft_ctx_free(ctx);
+        virReportOOMError();
+        return -1;
+    }
+    rc = nft_run_cmd_from_buffer(ctx, cmds);
+    if (rc != 0) {
+        const char *err = nft_ctx_get_error_buffer(ctx);
+        firstLine(err, msg, sizeof(msg));
+        /* "Error: Could not process rule: File exists" -> after "Error: ". */
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s: nftables: %s", what,
+                       msg[0] ? (strncmp(msg, "Error: ", 7) == 0 ? msg + 7 : msg)
+                              : "the ruleset was refused");
+        nft_ctx_free(ctx);
+        return -1;
+    }
+    nft_ctx_free(ctx);
+    return 0;
+}
+
+int netNftInstall(const netDef *def, const char *table, bool fault)
+{
+    VIR_AUTOFREE(char *) rules = netNftRules(def, table);
+    VIR_AUTOFREE(char *) withFault = NULL;
+    char what[160];
+
+    if (!rules)
+        return -1;
+    snprintf(what, sizeof(what), "cannot install the firewall rules of network '%s'",
+             def->name);
+    if (fault) {
+        /* Test-only: a rule for a chain the table does not have, in the
+         * same transaction: nftables refuses the whole of it. */
+        if (!(withFault = virAsprintf("%sadd rule ip %s no-such-chain accept\n",
+                                      rules, table)))
+            return -1;
+        return netNftRun(withFault, what);
+    }
+    return netNftRun(rules, what);
+}

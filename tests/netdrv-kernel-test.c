@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * netdrv-kernel-test.c: the network driver's kernel requests, for real,
+ * in a private network namespace: bridges with their settings, addresses,
+ * routes and links listed back, a link's master and state, deletion that
+ * checks the name, and the per-network nftables table installed in one
+ * transaction (all or nothing), looked up and removed without touching
+ * any other table.
+ */
+#include <linux/if.h>
+#include <linux/netfilter.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "../src/drivers/network/nftables-worker.c"
+#include "nettest.h"
+
+static void test_bridge(void **s)
+{
+    (void)s;
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    netlinkSock *nl = netlinkOpen();
+    netlinkBridgeConf conf = { "vtest0", false, 0, 1400, mac };
+    netlinkLink l;
+    int ifindex = 0;
+
+    assert_non_null(nl);
+    assert_int_equal(netlinkLinkGet(nl, "vtest0", &l), 0);
+    assert_int_equal(netlinkBridgeCreate(nl, &conf, &ifindex), 0);
+    assert_true(ifindex > 0);
+    assert_int_equal(netlinkLinkGet(nl, "vtest0", &l), 1);
+    assert_int_equal(l.ifindex, ifindex);
+    assert_string_equal(l.kind, "bridge");
+    assert_int_equal(l.mtu, 1400);
+    assert_memory_equal(l.mac, mac, 6);
+    assert_false(l.flags & IFF_UP);
+
+    /* A second bridge of the same name: refused, in the kernel's words. */
+    virResetLastError();
+    assert_int_equal(netlinkBridgeCreate(nl, &conf, &ifindex), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(), "cannot create bridge 'vtest0'"));
+    assert_non_null(strstr(virGetLastErrorMessage(), "File exists"));
+
+    /* STP on with a 2 s delay, as the kernel keeps it. */
+    netlinkBridgeConf stp = { "vtest1", true, 2, 0, NULL };
+    int idx1;
+    assert_int_equal(netlinkBridgeCreate(nl, &stp, &idx1), 0);
+    assert_int_equal(netTestSh("ip -d link show vtest1 | grep -q 'stp_state 1'"), 0);
+    assert_int_equal(netTestSh("ip -d link show vtest1 | grep -q 'forward_delay 200 '"), 0);
+    assert_int_equal(netTestSh("ip -d link show vtest0 | grep -q 'stp_state 0'"), 0);
+
+    /* Address, state, listing. */
+    assert_int_equal(netlinkAddrAdd(nl, ifindex, "vtest0", 0xc0a8fa01, 24), 0);
+    assert_int_equal(netlinkLinkSetUp(nl, ifindex, "vtest0", true), 0);
+    assert_int_equal(netlinkLinkGet(nl, "vtest0", &l), 1);
+    assert_true(l.flags & IFF_UP);
+    netlinkAddr *addrs;
+    size_t naddrs;
+    bool found = false;
+    assert_int_equal(netlinkAddrList(nl, &addrs, &naddrs), 0);
+    for (size_t i = 0; i < naddrs; i++)
+        if (addrs[i].ifindex == ifindex && addrs[i].addr == 0xc0a8fa01 && addrs[i].prefix == 24)
+            found = true;
+    free(addrs);
+    assert_true(found);
+    assert_int_equal(netTestSh("ip -4 addr show vtest0 | grep -q 'inet 192.168.250.1/24 brd 192.168.250.255'"), 0);
+    netlinkRoute *routes;
+    size_t nroutes;
+    found = false;
+    assert_int_equal(netlinkRouteList(nl, &routes, &nroutes), 0);
+    for (size_t i = 0; i < nroutes; i++)
+        if (routes[i].oif == ifindex && routes[i].dst == 0xc0a8fa00 && routes[i].prefix == 24)
+            found = true;
+    free(routes);
+    assert_true(found);
+    /* The same address again: the kernel's refusal is reported. */
+    virResetLastError();
+    assert_int_equal(netlinkAddrAdd(nl, ifindex, "vtest0", 0xc0a8fa01, 24), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(), "192.168.250.1/24"));
+    /* The fault request is refused by the kernel itself. */
+    virResetLastError();
+    assert_int_equal(netlinkFaultRequest(nl, ifindex, "injected"), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(), "injected"));
+
+    /* A port: vtest1 enslaved to vtest0 and released again. */
+    assert_int_equal(netlinkLinkSetMaster(nl, idx1, "vtest1", ifindex), -1); /* bridge in bridge */
+    assert_int_equal(netTestSh("ip link add vtveth0 type veth peer name vtveth1"), 0);
+    netlinkLink v;
+    assert_int_equal(netlinkLinkGet(nl, "vtveth0", &v), 1);
+    assert_string_equal(v.kind, "veth");
+    assert_int_equal(netlinkLinkSetMaster(nl, v.ifindex, "vtveth0", ifindex), 0);
+    assert_int_equal(netlinkLinkSetMTU(nl, v.ifindex, "vtveth0", 1400), 0);
+    assert_int_equal(netlinkLinkGet(nl, "vtveth0", &v), 1);
+    assert_int_equal(v.master, ifindex);
+    assert_int_equal(netlinkLinkSetMaster(nl, v.ifindex, "vtveth0", 0), 0);
+    assert_int_equal(netlinkLinkGet(nl, "vtveth0", &v), 1);
+    assert_int_equal(v.master, 0);
+
+    /* Deletion checks the name behind the index. */
+    assert_int_equal(netlinkLinkDelete(nl, ifindex + 1000, "vtest0"), 0);
+    assert_int_equal(netlinkLinkGet(nl, "vtest0", &l), 1);
+    assert_int_equal(netlinkLinkDelete(nl, ifindex, "vtest0"), 1);
+    assert_int_equal(netlinkLinkGet(nl, "vtest0", &l), 0);
+    assert_int_equal(netlinkLinkDelete(nl, ifindex, "vtest0"), 0);
+    assert_int_equal(netlinkLinkDeleteByName(nl, "vtest1"), 1);
+    assert_int_equal(netlinkLinkDeleteByName(nl, "vtveth0"), 1);
+    assert_int_equal(netlinkLinkGet(nl, "vtveth1", &v), 0);   /* the peer went too */
+    netlinkClose(nl);
+}
+
+static netDef *natDef(void)
+{
+    netDef *d = calloc(1, sizeof(*d));
+    assert_non_null(d);
+    d->magic = NET_DEF_MAGIC;
+    d->version = NET_DEF_VERSION;
+    strcpy(d->name, "n1");
+    strcpy(d->bridge, "vtbr0");
+    d->forward = NET_FORWARD_NAT;
+    d->natPortStart = 1024;
+    d->natPortEnd = 65535;
+    d->ipv4 = 0xc0a8fb01;
+    d->prefix = 24;
+    const char *why = NULL;
+    if (netDefCheck(d, true, &why) < 0)
+        fail_msg("def: %s", why);
+    return d;
+}
+
+/* The text nft lists for table @t, or "" if there is none. */
+static char listed[8192];
+static const char *listTable(const char *t)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "nft list table ip %s 2>/dev/null", t);
+    listed[0] = '\0';
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(listed, 1, sizeof(listed) - 1, f);
+    listed[n] = '\0';
+    pclose(f);
+    return listed;
+}
+
+static void test_nftables(void **s)
+{
+    (void)s;
+    netDef *d = natDef();
+
+    /* A bystander's table, which nothing here may touch. */
+    assert_int_equal(netTestSh("nft add table ip bystander && nft add chain ip bystander c"), 0);
+    assert_int_equal(netlinkNftTableExists(NFPROTO_IPV4, "virtsup_n1"), 0);
+
+    /* A refused transaction leaves no table. */
+    virResetLastError();
+    assert_int_equal(netNftInstall(d, "virtsup_n1", true), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(),
+                           "cannot install the firewall rules of network 'n1': nftables:"));
+    assert_int_equal(netlinkNftTableExists(NFPROTO_IPV4, "virtsup_n1"), 0);
+
+    assert_int_equal(netNftInstall(d, "virtsup_n1", false), 0);
+    assert_int_equal(netlinkNftTableExists(NFPROTO_IPV4, "virtsup_n1"), 1);
+    const char *t = listTable("virtsup_n1");
+    assert_non_null(strstr(t, "iifname \"vtbr0\" oifname \"vtbr0\" accept"));
+    assert_non_null(strstr(t, "oifname \"vtbr0\" ip daddr 192.168.251.0/24 ct state established,related accept"));
+    assert_non_null(strstr(t, "iifname \"vtbr0\" ip saddr 192.168.251.0/24 accept"));
+    assert_non_null(strstr(t, "masquerade to :1024-65535"));
+    assert_non_null(strstr(t, "ip saddr 192.168.251.0/24 ip daddr != 192.168.251.0/24 masquerade\n"));
+    assert_non_null(strstr(t, "ip daddr 224.0.0.0/24 return"));
+
+    /* A table of that name exists: never added to. */
+    virResetLastError();
+    assert_int_equal(netNftInstall(d, "virtsup_n1", false), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(), "File exists"));
+
+    assert_int_equal(netlinkNftTableDelete(NFPROTO_IPV4, "virtsup_n1"), 1);
+    assert_int_equal(netlinkNftTableExists(NFPROTO_IPV4, "virtsup_n1"), 0);
+    assert_int_equal(netlinkNftTableDelete(NFPROTO_IPV4, "virtsup_n1"), 0);
+
+    /* Route mode through a forward device; isolated. */
+    d->forward = NET_FORWARD_ROUTE;
+    d->natPortStart = d->natPortEnd = 0;
+    strcpy(d->forwardDev, "eth9");
+    assert_int_equal(netNftInstall(d, "virtsup_n1", false), 0);
+    t = listTable("virtsup_n1");
+    assert_non_null(strstr(t, "iifname \"eth9\" oifname \"vtbr0\" ip daddr 192.168.251.0/24 accept"));
+    assert_non_null(strstr(t, "iifname \"vtbr0\" oifname \"eth9\" ip saddr 192.168.251.0/24 accept"));
+    assert_null(strstr(t, "masquerade"));
+    assert_int_equal(netlinkNftTableDelete(NFPROTO_IPV4, "virtsup_n1"), 1);
+    d->forward = NET_FORWARD_NONE;
+    d->forwardDev[0] = '\0';
+    assert_int_equal(netNftInstall(d, "virtsup_n1", false), 0);
+    t = listTable("virtsup_n1");
+    assert_non_null(strstr(t, "iifname \"vtbr0\" reject"));
+    assert_null(strstr(t, "saddr"));
+    assert_int_equal(netlinkNftTableDelete(NFPROTO_IPV4, "virtsup_n1"), 1);
+
+    /* The bystander is still there, as it was. */
+    assert_int_equal(netTestSh("nft list chain ip bystander c >/dev/null"), 0);
+    assert_int_equal(netTestSh("nft delete table ip bystander"), 0);
+    free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bridge),
+        cmocka_unit_test(test_nftables),
+    };
+    netTestEnterNamespace();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
