@@ -1,9 +1,11 @@
 #!/bin/sh
 # tools/check-deps.sh LEVEL: make sure what `make LEVEL` needs is installed.
 #
-#   build   compiler, pkg-config, libxml2, libcap-ng, libseccomp headers
+#   build   compiler, pkg-config, libxml2, libcap-ng, libseccomp, libmnl,
+#           libnftables headers
 #   check   build + cmocka, valgrind, jq, xmllint, procps (ps, pgrep),
-#           man-db (the install test renders the man pages)
+#           man-db (the install test renders the man pages), dnsmasq-base,
+#           nftables and iproute2 (the network tests, in namespaces)
 #   demo    build + binutils (readelf), procps
 #
 # On Debian and derivatives: packages are checked with dpkg-query; missing
@@ -15,10 +17,10 @@ set -eu
 
 level=${1:-build}
 case "$level" in build) what="make" ;; *) what="make $level" ;; esac
-build_pkgs="build-essential pkg-config libxml2-dev libcap-ng-dev libseccomp-dev"
+build_pkgs="build-essential pkg-config libxml2-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftables-dev"
 case "$level" in
 build) pkgs=$build_pkgs ;;
-check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db" ;;
+check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db dnsmasq-base nftables iproute2" ;;
 demo) pkgs="$build_pkgs binutils procps bsdutils" ;;
 *) echo "check-deps.sh: unknown level '$level' (build, check or demo)" >&2; exit 2 ;;
 esac
@@ -28,7 +30,7 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
     for c in cc make pkg-config; do
         command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
     done
-    mods="libxml-2.0 libcap-ng libseccomp"
+    mods="libxml-2.0 libcap-ng libseccomp libmnl libnftables"
     [ "$level" = check ] && mods="$mods cmocka"
     for m in $mods; do
         pkg-config --exists "$m" 2>/dev/null || missing="$missing $m(pkg-config)"
