@@ -293,7 +293,7 @@ static void test_check(void **s)
     CORRUPT(memset(d->name, 'a', sizeof(d->name)), "not terminated");
     CORRUPT(d->name[sizeof(d->name) - 1] = 'x', "tail is not zero");
     CORRUPT(setStr(d->name, sizeof(d->name), "a b"), "holds a character");
-    CORRUPT(setStr(d->bridge, sizeof(d->bridge), "br/0"), "interface name");
+    CORRUPT(setStr(d->bridge, sizeof(d->bridge), "br/0"), "holds a character");
     CORRUPT(memset(d->bridge, 0, sizeof(d->bridge)), "no bridge name");
     CORRUPT(d->stp = 2, "bridge flags");
     CORRUPT(d->delay = 31, "forward delay");

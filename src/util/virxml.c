@@ -91,24 +91,26 @@ int virXMLCheckAttrs(const virXMLCtx *c, xmlNodePtr n, const char *const *allowe
     return 0;
 }
 
-char *virXMLAttr(xmlNodePtr n, const char *name)
+/* A trimmed malloc'd copy of @v, which is freed. */
+static char *takeTrimmed(xmlChar *v)
 {
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    char *r;
-    if (!v)
-        return NULL;
-    r = strdup(virXMLTrim((char *)v));
+    char *r = strdup(virXMLTrim((char *)v));
     xmlFree(v);
     if (!r)
         virReportOOMError();
     return r;
 }
 
+char *virXMLAttr(xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    return v ? takeTrimmed(v) : NULL;
+}
+
 char *virXMLLeafText(const virXMLCtx *c, xmlNodePtr n)
 {
     char buf[128];
     xmlChar *v;
-    char *r;
 
     for (xmlNodePtr k = n->children; k; k = k->next) {
         if (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE ||
@@ -122,11 +124,7 @@ char *virXMLLeafText(const virXMLCtx *c, xmlNodePtr n)
         virReportOOMError();
         return NULL;
     }
-    r = strdup(virXMLTrim((char *)v));
-    xmlFree(v);
-    if (!r)
-        virReportOOMError();
-    return r;
+    return takeTrimmed(v);
 }
 
 int virXMLTextOnly(const virXMLCtx *c, xmlNodePtr n)

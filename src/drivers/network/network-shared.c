@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "util/internal.h"
+#include "util/virstring.h"
 #include "drivers/network/network-shared.h"
 
 _Static_assert(sizeof(netLease) == 8, "netLease layout");
@@ -72,61 +73,18 @@ static bool textValid(const char *s, bool multiline)
     return true;
 }
 
-static bool isNameChar(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-}
-
 int netNameCheck(const char *name, size_t maxlen, const char **why)
 {
-    size_t len = strnlen(name, maxlen);
-
-    if (len == maxlen) {
-        *why = "name is too long or not terminated";
-        return -1;
-    }
-    if (len == 0) {
-        *why = "name is empty";
-        return -1;
-    }
-    if (name[0] == '.') {
-        *why = "name starts with '.'";
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (!isNameChar(name[i])) {
-            *why = "name holds a character other than letters, digits, '_', '.' and '-'";
-            return -1;
-        }
-    }
-    return 0;
+    return virNameCheck(name, maxlen, why);
 }
 
 int netIfnameCheck(const char *name, const char **why)
 {
-    size_t len = strnlen(name, NET_IFNAME_MAX);
-
-    if (len == NET_IFNAME_MAX) {
+    if (strnlen(name, NET_IFNAME_MAX) == NET_IFNAME_MAX) {
         *why = "interface name is longer than 15 bytes";
         return -1;
     }
-    if (len == 0) {
-        *why = "interface name is empty";
-        return -1;
-    }
-    if (STREQ(name, ".") || STREQ(name, "..")) {
-        *why = "interface name is '.' or '..'";
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (!isNameChar(name[i])) {
-            *why = "interface name holds a character other than letters, digits, "
-                   "'_', '.' and '-'";
-            return -1;
-        }
-    }
-    return 0;
+    return virNameCheck(name, NET_IFNAME_MAX, why);
 }
 
 int netDNSNameCheck(const char *name, size_t maxlen, const char **why)

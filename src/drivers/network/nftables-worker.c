@@ -21,56 +21,17 @@
  * Worker only (libnftables is not linked into the library).
  */
 #include <nftables/libnftables.h>
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "util/viralloc.h"
+#include "util/virstring.h"
 #define VIR_FROM_THIS VIR_FROM_NETWORK
 #include "util/virerror.h"
 #include "drivers/network/network-worker.h"
 
-/* A growing text buffer; on allocation failure it stops growing and
- * remembers it. */
-typedef struct textBuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} textBuf;
-
-static void ATTRIBUTE_FMT_PRINTF(2, 3) addf(textBuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->oom)
-        return;
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_start(ap, fmt);
-        n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->s && (size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
-        char *p = virReallocN(b->s, cap, 1);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-}
-
 char *netNftRules(const netDef *def, const char *table)
 {
-    textBuf b = { NULL, 0, 0, false };
+    virBuffer b = VIR_BUFFER_INIT;
     const char *br = def->bridge, *dev = def->forwardDev;
     char net[16], ipnet[40] = "", in[40] = "", out[40] = "";
     uint32_t mask = netMaskOf(def->prefix);
@@ -84,40 +45,35 @@ char *netNftRules(const netDef *def, const char *table)
     }
 
     /* "create" fails if the table exists: never add to someone else's. */
-    addf(&b, "create table ip %s\n", table);
-    addf(&b, "table ip %s {\n", table);
-    addf(&b, "  chain forward {\n"
+    virBufferAddf(&b, "create table ip %s\n", table);
+    virBufferAddf(&b, "table ip %s {\n", table);
+    virBufferAddf(&b, "  chain forward {\n"
              "    type filter hook forward priority filter; policy accept;\n");
-    addf(&b, "    iifname \"%s\" oifname \"%s\" accept\n", br, br);
+    virBufferAddf(&b, "    iifname \"%s\" oifname \"%s\" accept\n", br, br);
     if (def->forward == NET_FORWARD_NAT) {
-        addf(&b, "    %soifname \"%s\" ip daddr %s ct state established,related accept\n",
+        virBufferAddf(&b, "    %soifname \"%s\" ip daddr %s ct state established,related accept\n",
              in, br, ipnet);
-        addf(&b, "    iifname \"%s\" %sip saddr %s accept\n", br, out, ipnet);
+        virBufferAddf(&b, "    iifname \"%s\" %sip saddr %s accept\n", br, out, ipnet);
     } else if (def->forward == NET_FORWARD_ROUTE) {
-        addf(&b, "    %soifname \"%s\" ip daddr %s accept\n", in, br, ipnet);
-        addf(&b, "    iifname \"%s\" %sip saddr %s accept\n", br, out, ipnet);
+        virBufferAddf(&b, "    %soifname \"%s\" ip daddr %s accept\n", in, br, ipnet);
+        virBufferAddf(&b, "    iifname \"%s\" %sip saddr %s accept\n", br, out, ipnet);
     }
-    addf(&b, "    iifname \"%s\" reject\n", br);
-    addf(&b, "    oifname \"%s\" reject\n", br);
-    addf(&b, "  }\n");
+    virBufferAddf(&b, "    iifname \"%s\" reject\n", br);
+    virBufferAddf(&b, "    oifname \"%s\" reject\n", br);
+    virBufferAddf(&b, "  }\n");
     if (def->forward == NET_FORWARD_NAT) {
-        addf(&b, "  chain postrouting {\n"
+        virBufferAddf(&b, "  chain postrouting {\n"
                  "    type nat hook postrouting priority srcnat; policy accept;\n");
-        addf(&b, "    ip saddr %s ip daddr 224.0.0.0/24 return\n", ipnet);
-        addf(&b, "    ip saddr %s ip daddr 255.255.255.255 return\n", ipnet);
+        virBufferAddf(&b, "    ip saddr %s ip daddr 224.0.0.0/24 return\n", ipnet);
+        virBufferAddf(&b, "    ip saddr %s ip daddr 255.255.255.255 return\n", ipnet);
         for (int proto = 6; proto <= 17; proto += 11)   /* TCP, UDP */
-            addf(&b, "    %smeta l4proto %d ip saddr %s ip daddr != %s masquerade to :%u-%u\n",
+            virBufferAddf(&b, "    %smeta l4proto %d ip saddr %s ip daddr != %s masquerade to :%u-%u\n",
                  out, proto, ipnet, ipnet, def->natPortStart, def->natPortEnd);
-        addf(&b, "    %sip saddr %s ip daddr != %s masquerade\n", out, ipnet, ipnet);
-        addf(&b, "  }\n");
+        virBufferAddf(&b, "    %sip saddr %s ip daddr != %s masquerade\n", out, ipnet, ipnet);
+        virBufferAddf(&b, "  }\n");
     }
-    addf(&b, "}\n");
-    if (b.oom) {
-        free(b.s);
-        virReportOOMError();
-        return NULL;
-    }
-    return b.s;
+    virBufferAddf(&b, "}\n");
+    return virBufferFinish(&b);
 }
 
 /* The first line of nft's error text, for a message. */

@@ -98,33 +98,6 @@ void testUUIDFormat(const uint8_t uuid[16], char out[37])
              uuid[8], uuid[9], uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]);
 }
 
-int testNameCheck(const char *name, size_t maxlen, const char **why)
-{
-    size_t len = strnlen(name, maxlen);
-
-    if (len == maxlen) {
-        *why = "name is too long or not terminated";
-        return -1;
-    }
-    if (len == 0) {
-        *why = "name is empty";
-        return -1;
-    }
-    if (name[0] == '.') {
-        *why = "name starts with '.'";
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
-            *why = "name holds a character other than letters, digits, '_', '.' and '-'";
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static const char *const faultActionNames[TEST_FAULT_LAST] = {
     [TEST_FAULT_NONE] = "none",
     [TEST_FAULT_SEGV] = "segv",
@@ -230,7 +203,7 @@ int testDomainDefCheck(const testDomainDef *def, const char **why)
         *why = "unsupported domain definition version";
         return -1;
     }
-    if (testNameCheck(def->name, sizeof(def->name), why) < 0)
+    if (virNameCheck(def->name, sizeof(def->name), why) < 0)
         return -1;
     if (def->memory_kib < TEST_MEMORY_MIN_KIB || def->memory_kib > TEST_MEMORY_MAX_KIB) {
         *why = "memory is out of range (1 MiB to 64 GiB)";
@@ -260,9 +233,9 @@ int testNetworkDefCheck(const testNetworkDef *def, const char **why)
         *why = "unsupported network definition version";
         return -1;
     }
-    if (testNameCheck(def->name, sizeof(def->name), why) < 0)
+    if (virNameCheck(def->name, sizeof(def->name), why) < 0)
         return -1;
-    if (def->bridge[0] && testNameCheck(def->bridge, sizeof(def->bridge), why) < 0) {
+    if (def->bridge[0] && virNameCheck(def->bridge, sizeof(def->bridge), why) < 0) {
         *why = "bridge name is not an interface name (1-15 of [A-Za-z0-9_.-])";
         return -1;
     }

@@ -10,10 +10,8 @@
 #pragma once
 
 #include "drivers/test/test-proto.h"
+#include "util/virstring.h"
 
-/* Check a name: 1..TEST_NAME_MAX-1 bytes of [A-Za-z0-9_.-], not starting
- * with '.'. Returns 0, or -1 with @why set to a static reason. */
-int testNameCheck(const char *name, size_t maxlen, const char **why);
 
 /* Fill @len bytes of domain @uuid's memory starting at byte @offset, which
  * must be a multiple of TEST_PAGE_SIZE; the last page may be partial. */

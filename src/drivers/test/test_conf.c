@@ -54,53 +54,7 @@ void testDefaultNetworkDef(testNetworkDef *def)
 
 /* ---- formatting ---------------------------------------------------------- */
 
-typedef struct buf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} buf;
-
-static void ATTRIBUTE_FMT_PRINTF(2, 3) bufAdd(buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->oom)
-        return;
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += n;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap : 512) * 2 + n;
-        char *s = virReallocN(b->s, cap, 1);
-        if (!s) {
-            b->oom = true;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-static char *bufFinish(buf *b)
-{
-    if (b->oom) {
-        free(b->s);
-        virReportOOMError();
-        return NULL;
-    }
-    return b->s;
-}
-
-static void formatFaults(buf *b, const testFault *faults, uint32_t nfaults,
+static void formatFaults(virBuffer *b, const testFault *faults, uint32_t nfaults,
                          uint64_t rate_bps)
 {
     for (uint32_t i = 0; i < nfaults && i < TEST_FAULTS_MAX; i++) {
@@ -109,63 +63,63 @@ static void formatFaults(buf *b, const testFault *faults, uint32_t nfaults,
 
         if (!action)
             continue;
-        bufAdd(b, "  <test:fault op='");
+        virBufferAddf(b, "  <test:fault op='");
         for (uint32_t bit = 1; bit && bit <= faults[i].ops; bit <<= 1) {
             const char *op = (faults[i].ops & bit) ? testFaultOpName(bit) : NULL;
             if (op) {
-                bufAdd(b, "%s%s", first ? "" : ",", op);
+                virBufferAddf(b, "%s%s", first ? "" : ",", op);
                 first = false;
             }
         }
-        bufAdd(b, "' at='%u' action='%s'/>\n", faults[i].at, action);
+        virBufferAddf(b, "' at='%u' action='%s'/>\n", faults[i].at, action);
     }
     if (rate_bps)
-        bufAdd(b, "  <test:rate bytes-per-second='%" PRIu64 "'/>\n", rate_bps);
+        virBufferAddf(b, "  <test:rate bytes-per-second='%" PRIu64 "'/>\n", rate_bps);
 }
 
 char *testDomainDefFormat(const testDomainDef *def)
 {
-    buf b = { 0 };
+    virBuffer b = VIR_BUFFER_INIT;
     char uuid[VIR_UUID_STRING_BUFLEN];
     bool ns = def->nfaults || def->rate_bps;
 
     virUUIDFormat(def->uuid, uuid);
-    bufAdd(&b, "<domain type='test'%s>\n", ns ? " xmlns:test='" TEST_XML_NS "'" : "");
+    virBufferAddf(&b, "<domain type='test'%s>\n", ns ? " xmlns:test='" TEST_XML_NS "'" : "");
     /* Names are [A-Za-z0-9_.-] (testDomainDefCheck): nothing to escape. */
-    bufAdd(&b, "  <name>%.*s</name>\n", (int)sizeof(def->name), def->name);
-    bufAdd(&b, "  <uuid>%s</uuid>\n", uuid);
-    bufAdd(&b, "  <memory unit='KiB'>%" PRIu64 "</memory>\n", def->memory_kib);
-    bufAdd(&b, "  <vcpu>%u</vcpu>\n", def->vcpus);
-    bufAdd(&b, "  <os>\n    <type>%.*s</type>\n  </os>\n",
+    virBufferAddf(&b, "  <name>%.*s</name>\n", (int)sizeof(def->name), def->name);
+    virBufferAddf(&b, "  <uuid>%s</uuid>\n", uuid);
+    virBufferAddf(&b, "  <memory unit='KiB'>%" PRIu64 "</memory>\n", def->memory_kib);
+    virBufferAddf(&b, "  <vcpu>%u</vcpu>\n", def->vcpus);
+    virBufferAddf(&b, "  <os>\n    <type>%.*s</type>\n  </os>\n",
            (int)sizeof(def->os_type), def->os_type);
     formatFaults(&b, def->faults, def->nfaults, def->rate_bps);
-    bufAdd(&b, "</domain>\n");
-    return bufFinish(&b);
+    virBufferAddf(&b, "</domain>\n");
+    return virBufferFinish(&b);
 }
 
 char *testNetworkDefFormat(const testNetworkDef *def)
 {
-    buf b = { 0 };
+    virBuffer b = VIR_BUFFER_INIT;
     char uuid[VIR_UUID_STRING_BUFLEN];
     bool ns = def->nfaults || def->rate_bps;
 
     virUUIDFormat(def->uuid, uuid);
-    bufAdd(&b, "<network%s>\n", ns ? " xmlns:test='" TEST_XML_NS "'" : "");
-    bufAdd(&b, "  <name>%.*s</name>\n", (int)sizeof(def->name), def->name);
-    bufAdd(&b, "  <uuid>%s</uuid>\n", uuid);
+    virBufferAddf(&b, "<network%s>\n", ns ? " xmlns:test='" TEST_XML_NS "'" : "");
+    virBufferAddf(&b, "  <name>%.*s</name>\n", (int)sizeof(def->name), def->name);
+    virBufferAddf(&b, "  <uuid>%s</uuid>\n", uuid);
     if (def->forward[0])
-        bufAdd(&b, "  <forward mode='%.*s'/>\n", (int)sizeof(def->forward),
+        virBufferAddf(&b, "  <forward mode='%.*s'/>\n", (int)sizeof(def->forward),
                def->forward);
     if (def->bridge[0])
-        bufAdd(&b, "  <bridge name='%.*s'/>\n", (int)sizeof(def->bridge),
+        virBufferAddf(&b, "  <bridge name='%.*s'/>\n", (int)sizeof(def->bridge),
                def->bridge);
     if (def->ipv4)
-        bufAdd(&b, "  <ip address='%u.%u.%u.%u' prefix='%u'/>\n",
+        virBufferAddf(&b, "  <ip address='%u.%u.%u.%u' prefix='%u'/>\n",
                def->ipv4 >> 24, (def->ipv4 >> 16) & 0xff,
                (def->ipv4 >> 8) & 0xff, def->ipv4 & 0xff, def->prefix);
     formatFaults(&b, def->faults, def->nfaults, def->rate_bps);
-    bufAdd(&b, "</network>\n");
-    return bufFinish(&b);
+    virBufferAddf(&b, "</network>\n");
+    return virBufferFinish(&b);
 }
 
 /* ---- node description parsing -------------------------------------------- */
@@ -337,7 +291,7 @@ static int parseName(const parseCtx *c, xmlNodePtr n, char *out, size_t outlen)
         virReportOOMError();
         return -1;
     }
-    if (testNameCheck(s, outlen, &why) < 0) {
+    if (virNameCheck(s, outlen, &why) < 0) {
         xmlFail(c, n, "bad name '%.64s': %s", s, why);
         return -1;
     }
@@ -548,7 +502,7 @@ static int parseNetwork(const parseCtx *c, xmlNodePtr root, testNetworkDef *def)
             continue;
         if (isPlain(n, "bridge")) {
             a = xmlGetNoNsProp(n, (const xmlChar *)"name");
-            if (!a || testNameCheck((const char *)a, sizeof(def->bridge), &why) < 0) {
+            if (!a || virNameCheck((const char *)a, sizeof(def->bridge), &why) < 0) {
                 xmlFail(c, n, "%s", "<bridge name=...> must be an interface name "
                         "(1-15 of [A-Za-z0-9_.-])");
                 xmlFree(a);

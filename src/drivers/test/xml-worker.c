@@ -62,7 +62,7 @@ static int parseName(const xmlCtx *c, xmlNodePtr n, char *out, size_t outlen)
 
     if (!s)
         return -1;
-    if (testNameCheck(s, outlen, &why) < 0) {
+    if (virNameCheck(s, outlen, &why) < 0) {
         XERR("invalid %s name '%.80s': %s", c->what, s, why);
         return -1;
     }
@@ -488,7 +488,7 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
                 virXMLCheckEmpty(c, n) < 0)
                 return -1;
             if ((name = virXMLAttr(n, "name")) && name[0]) {
-                if (testNameCheck(name, sizeof(def->bridge), &why) < 0) {
+                if (virNameCheck(name, sizeof(def->bridge), &why) < 0) {
                     XERR("invalid bridge name '%.40s' in network XML: %s", name, why);
                     return -1;
                 }
