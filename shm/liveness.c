@@ -8,88 +8,20 @@
 
 #include "util/internal.h"
 #include "shm/segment.h"
-
-/* Reads /proc/PID/stat into @buf; returns the text after the command name
- * (" S ppid ..."), or NULL. The command name may hold spaces and ')',
- * so it ends at the last ')'. */
-static const char *procStatFields(pid_t pid, char *buf, size_t len)
-{
-    char path[64];
-    size_t got = 0;
-    int fd;
-
-    if (pid <= 0)
-        return NULL;
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return NULL;
-    while (got < len - 1) {
-        ssize_t n = read(fd, buf + got, len - 1 - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    buf[got] = '\0';
-
-    char *p = strrchr(buf, ')');
-    return p ? p + 1 : NULL;
-}
-
-/* Field @n (1-based, n >= 3) of /proc/PID/stat from the text after ')'. */
-static const char *statField(const char *rest, int n)
-{
-    const char *p = rest;
-
-    for (int field = 3; ; field++) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            return NULL;
-        if (field == n)
-            return p;
-        while (*p && *p != ' ')
-            p++;
-    }
-}
+#include "util/virprocess.h"
 
 uint64_t virShmProcStartTime(pid_t pid)
 {
-    char buf[2048];
-    const char *rest = procStatFields(pid, buf, sizeof(buf));
-    const char *f;
-    char *end;
-    unsigned long long v;
-
-    if (!rest || !(f = statField(rest, 22)))
-        return 0;
-    errno = 0;
-    v = strtoull(f, &end, 10);
-    if (errno || end == f || (*end != ' ' && *end != '\n' && *end != '\0'))
-        return 0;
-    return v;
+    return virProcessStartTime(pid);
 }
 
 bool virShmSupervisorAlive(const virShmSegment *seg)
 {
     const virShmHeader *hdr = seg->base;
     /* Plain reads: written once before the magic was published; a hostile
-     * value only makes us look at another process's start time. */
-    pid_t pid = hdr->supervisor_pid;
-    uint64_t start = hdr->supervisor_start_time;
-    char buf[2048];
-    const char *rest, *state;
-
-    if (pid <= 0 || start == 0)
-        return false;
-    if (virShmProcStartTime(pid) != start)
-        return false;
-    /* A zombie supervisor has exited: its segment is stale. */
-    rest = procStatFields(pid, buf, sizeof(buf));
-    state = rest ? statField(rest, 3) : NULL;
-    return state && *state != 'Z' && *state != 'X';
+     * value only makes us look at another process's start time. A zombie
+     * supervisor has exited: its segment is stale. */
+    return virProcessAlive(hdr->supervisor_pid, hdr->supervisor_start_time);
 }
 
 static uint64_t nowNs(clockid_t clk)

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * virprocess.h: who a process is, and whether it still runs, judged by its
+ * pid *and* its start time (a pid alone may have been reused, and an exited
+ * process may linger as a zombie that kill(pid, 0) still calls alive); and
+ * starting a program that is not the caller's child.
+ *
+ * Used by every process of libvirtsup (library, worker, shim, tools). No
+ * call here reports through virerror except virProcessSpawnDetached; the
+ * others return -1/false with errno set. Thread-safe.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The fields of /proc/PID/stat we use. */
+typedef struct virProcessStatInfo {
+    char state;               /* 'R', 'S', 'D', 'Z' (zombie), 'X' (dead), ... */
+    pid_t ppid;
+    uint64_t utime_ticks;     /* user CPU, clock ticks (sysconf(_SC_CLK_TCK)) */
+    uint64_t stime_ticks;     /* system CPU, clock ticks */
+    uint64_t start_ticks;     /* start time after boot, clock ticks: the identity */
+    uint64_t rss_pages;
+    long threads;
+} virProcessStatInfo;
+
+/* Read /proc/PID/stat. Returns 0, or -1 (errno: ESRCH no such process,
+ * EINVAL unparsable). */
+int virProcessStat(pid_t pid, virProcessStatInfo *out);
+
+/* The start time of @pid in clock ticks after boot; 0 if it has none
+ * (gone, or unreadable). */
+uint64_t virProcessStartTime(pid_t pid);
+
+/* True if @pid runs and is the process that started at @start (from
+ * virProcessStartTime): not gone, not a zombie, not a reused pid. */
+bool virProcessAlive(pid_t pid, uint64_t start);
+
+/* A pidfd of @pid if it is still the process that started at @start
+ * (checked after the pidfd was opened, so the descriptor cannot name a
+ * process that reused the pid). The process may be a zombie: the pidfd
+ * then polls readable at once. Returns the descriptor (CLOEXEC), or -1
+ * with errno (ESRCH: gone or another process now). */
+int virProcessOpenPidfd(pid_t pid, uint64_t start);
+
+/* Send @signo to @pid if it is still the process that started at @start:
+ * through a pidfd, or where pidfds are missing (valgrind) by kill() right
+ * after checking the start time. Returns 0, or -1 with errno (ESRCH: gone
+ * or another process now). */
+int virProcessKillIdentity(pid_t pid, uint64_t start, int signo);
+
+/* Send @signo through @pidfd. Returns 0, or -1 with errno. */
+int virProcessPidfdSignal(int pidfd, int signo);
+
+/* Empty the signal mask and set every disposition to the default: for a
+ * child between fork and exec (async-signal-safe). */
+void virProcessResetSignals(void);
+
+/* Start @path with @argv and @envp as a process that is neither the
+ * caller's child nor visible to its waitpid(-1): a middle process made
+ * with exit signal 0 forks the program and exits; the program is adopted
+ * by init (or the caller's subreaper). The program gets @fds[i] as
+ * descriptor 3 + i (i < @nfds, at most 16), /dev/null as 0, 1 and 2, and
+ * nothing else; its signal mask is empty. Between fork and exec only
+ * async-signal-safe calls are made. The exec's failure is not reported
+ * here (the program has to say hello on one of its descriptors; see
+ * virShimSpawn). Returns 0, or -1 with an error reported (library). */
+int virProcessSpawnDetached(const char *path, char *const argv[], char *const envp[],
+                            const int *fds, size_t nfds);
