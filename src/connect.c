@@ -1,9 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * connect.c: connections, the handle helpers shared by domain.c and
- * network.c, and UUIDs.
+ * network.c, and UUIDs; libvirt's per-connection error handlers, close
+ * callback and default authentication callbacks.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/random.h>
+#include <termios.h>
 
 #include "driver.h"
 #include "util/viralloc.h"
@@ -90,6 +94,11 @@ void virConnectRelease(virConnectPtr conn)
     if (conn->driver && conn->driver->connectFree)
         conn->driver->connectFree(conn);
     atomic_store_explicit(&conn->magic, VIR_DEAD_MAGIC, memory_order_relaxed);
+    if (conn->closeFree)
+        conn->closeFree(conn->closeOpaque);
+    virErrorForgetConn(conn);
+    virResetError(&conn->err);
+    pthread_mutex_destroy(&conn->errLock);
     pthread_mutex_destroy(&conn->closeLock);
     free(conn->uri);
     free(conn);
@@ -101,33 +110,142 @@ static bool connectValid(virConnectPtr conn)
                    VIR_CONNECT_MAGIC;
 }
 
-int virConnectCheck(virConnectPtr conn, const char *func)
+int virConnectCheckFrom(virConnectPtr conn, const char *func, int from)
 {
     if (!connectValid(conn)) {
-        virReportErrorFull(VIR_FROM_NONE, VIR_ERR_INVALID_CONN, 0,
-                           "%s: invalid connection pointer", func);
+        virReportErrorFull(from, VIR_ERR_INVALID_CONN, 0,
+                           "invalid connection pointer in %s", func);
         return -1;
     }
+    virErrorSetCurrentConn(conn);
     if (atomic_load_explicit(&conn->closed, memory_order_acquire)) {
-        virReportErrorFull(VIR_FROM_NONE, VIR_ERR_INVALID_CONN, 0,
-                           "%s: the connection '%s' has been closed", func,
-                           conn->uri);
+        virReportErrorFull(from, VIR_ERR_INVALID_CONN, 0,
+                           "invalid connection pointer in %s: the connection "
+                           "'%s' has been closed", func, conn->uri);
         return -1;
     }
     return 0;
 }
 
-int virConnectCheckWritable(virConnectPtr conn, const char *func)
+int virConnectCheckWritableFrom(virConnectPtr conn, const char *func, int from)
 {
-    if (virConnectCheck(conn, func) < 0)
+    if (virConnectCheckFrom(conn, func, from) < 0)
         return -1;
     if (conn->readonly) {
-        virReportErrorFull(VIR_FROM_NONE, VIR_ERR_OPERATION_DENIED, 0,
-                           "%s: the connection '%s' is read-only", func,
-                           conn->uri);
+        virReportErrorFull(from, VIR_ERR_OPERATION_DENIED, 0,
+                           "read only access prevents %s (the connection '%s' "
+                           "is read-only)", func, conn->uri);
         return -1;
     }
     return 0;
+}
+
+/* ---- errors by connection ------------------------------------------------- */
+
+static void connErrorRecord(void *opaque, const virError *err)
+{
+    virConnectPtr conn = opaque;
+    virError copy = *err;
+
+    copy.message = virStrdup(err->message);
+    copy.str1 = virStrdup(err->str1);
+    copy.str2 = virStrdup(err->str2);
+    copy.str3 = virStrdup(err->str3);
+    pthread_mutex_lock(&conn->errLock);
+    virResetError(&conn->err);
+    conn->err = copy;
+    pthread_mutex_unlock(&conn->errLock);
+}
+
+static void connErrorHandler(void *opaque, virErrorFunc *func, void **data)
+{
+    virConnectPtr conn = opaque;
+
+    pthread_mutex_lock(&conn->errLock);
+    *func = conn->errFunc;
+    *data = conn->errFuncData;
+    pthread_mutex_unlock(&conn->errLock);
+}
+
+static const virErrorConnHooks connHooks = {
+    .record = connErrorRecord,
+    .handler = connErrorHandler,
+};
+
+static pthread_once_t connHooksOnce = PTHREAD_ONCE_INIT;
+
+static void connHooksInit(void)
+{
+    virErrorSetConnHooks(&connHooks);
+}
+
+/* The calls below work on a closed connection too, while it is not freed,
+ * as libvirt's do (its last error is what a caller wants then). */
+static bool connCheckMagic(virConnectPtr conn, const char *func)
+{
+    if (connectValid(conn))
+        return true;
+    virReportErrorFull(VIR_FROM_NONE, VIR_ERR_INVALID_CONN, 0,
+                       "invalid connection pointer in %s", func);
+    return false;
+}
+
+/**
+ * virConnSetErrorFunc:
+ * See libvirtsup/virterror.h. Thread-safety: safe from any thread.
+ * Since: 0.1.0
+ */
+VIR_EXPORT void virConnSetErrorFunc(virConnectPtr conn, void *userData,
+                                    virErrorFunc handler)
+{
+    virResetLastError();
+    if (!connCheckMagic(conn, __func__))
+        return;
+    pthread_mutex_lock(&conn->errLock);
+    conn->errFunc = handler;
+    conn->errFuncData = userData;
+    pthread_mutex_unlock(&conn->errLock);
+}
+
+VIR_EXPORT virErrorPtr virConnGetLastError(virConnectPtr conn)
+{
+    virErrorPtr ret;
+
+    if (!connectValid(conn))
+        return NULL;
+    pthread_mutex_lock(&conn->errLock);
+    ret = conn->err.code == VIR_ERR_OK ? NULL : &conn->err;
+    pthread_mutex_unlock(&conn->errLock);
+    return ret;
+}
+
+VIR_EXPORT int virConnCopyLastError(virConnectPtr conn, virErrorPtr to)
+{
+    int code;
+
+    if (!connectValid(conn) || !to)
+        return -1;
+    memset(to, 0, sizeof(*to));
+    pthread_mutex_lock(&conn->errLock);
+    code = conn->err.code;
+    if (code != VIR_ERR_OK) {
+        *to = conn->err;
+        to->message = virStrdup(conn->err.message);
+        to->str1 = virStrdup(conn->err.str1);
+        to->str2 = virStrdup(conn->err.str2);
+        to->str3 = virStrdup(conn->err.str3);
+    }
+    pthread_mutex_unlock(&conn->errLock);
+    return code;
+}
+
+VIR_EXPORT void virConnResetLastError(virConnectPtr conn)
+{
+    if (!connectValid(conn))
+        return;
+    pthread_mutex_lock(&conn->errLock);
+    virResetError(&conn->err);
+    pthread_mutex_unlock(&conn->errLock);
 }
 
 /* ---- object handles ---------------------------------------------------- */
@@ -173,8 +291,12 @@ static virConnectPtr connectOpen(const char *name, bool readonly)
     virConnectPtr conn = NULL;
     const virConnectDriver *drv = NULL;
 
-    if (!name)
-        name = DEFAULT_URI;
+    pthread_once(&connHooksOnce, connHooksInit);
+    if (!name) {
+        /* As libvirt: the environment names the default connection. */
+        const char *env = getenv("LIBVIRT_DEFAULT_URI");
+        name = env && *env ? env : DEFAULT_URI;
+    }
     if (!(uri = virURIParse(name)))
         return NULL;
     for (size_t i = 0; i < ARRAY_CARDINALITY(drivers); i++) {
@@ -198,6 +320,7 @@ static virConnectPtr connectOpen(const char *name, bool readonly)
         goto cleanup;
     }
     pthread_mutex_init(&conn->closeLock, NULL);
+    pthread_mutex_init(&conn->errLock, NULL);
     atomic_init(&conn->refs, 1);
     atomic_init(&conn->openRefs, 1);
     atomic_init(&conn->magic, VIR_CONNECT_MAGIC);
@@ -219,7 +342,7 @@ static virConnectPtr connectOpen(const char *name, bool readonly)
 /**
  * virConnectOpen:
  * @name: a URI (see libvirtsup-host.h and docs/TEST-DRIVER.md); NULL is
- *         test:///default
+ *         $LIBVIRT_DEFAULT_URI if set and not empty, else test:///default
  *
  * Opens a connection with its own node state and its own supervisor group.
  * Returns it (close with virConnectClose()), or NULL: VIR_ERR_INVALID_ARG
@@ -248,18 +371,118 @@ VIR_EXPORT virConnectPtr virConnectOpenReadOnly(const char *name)
 }
 
 /**
+ * virConnectOpenAuth:
+ * As virConnectOpen; @flags VIR_CONNECT_RO opens read-only. No driver of
+ * libvirtsup asks for credentials, so @auth is never called.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT virConnectPtr virConnectOpenAuth(const char *name,
+                                            virConnectAuthPtr auth ATTRIBUTE_UNUSED,
+                                            unsigned int flags)
+{
+    virResetLastError();
+    virCheckFlags(VIR_CONNECT_RO | VIR_CONNECT_NO_ALIASES, NULL);
+    return connectOpen(name, (flags & VIR_CONNECT_RO) != 0);
+}
+
+/* ---- virConnectAuthPtrDefault ------------------------------------------- */
+
+/* Read one line from @in into a malloc'd string without its newline;
+ * without echo when @secret and @in is a terminal. NULL on EOF/error. */
+static char *readAnswer(FILE *in, bool secret)
+{
+    struct termios old, quiet;
+    bool restore = false;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    if (secret && tcgetattr(fileno(in), &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        restore = tcsetattr(fileno(in), TCSAFLUSH, &quiet) == 0;
+    }
+    n = getline(&line, &cap, in);
+    if (restore) {
+        tcsetattr(fileno(in), TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (n < 0) {
+        free(line);
+        return NULL;
+    }
+    if (n > 0 && line[n - 1] == '\n')
+        line[n - 1] = '\0';
+    return line;
+}
+
+static int authDefaultCallback(virConnectCredentialPtr cred, unsigned int ncred,
+                               void *cbdata ATTRIBUTE_UNUSED)
+{
+    FILE *tty = fopen("/dev/tty", "r+e");
+    FILE *in = tty ? tty : stdin, *out = tty ? tty : stderr;
+    int ret = -1;
+
+    for (unsigned int i = 0; i < ncred; i++) {
+        bool secret = cred[i].type == VIR_CRED_PASSPHRASE ||
+                      cred[i].type == VIR_CRED_NOECHOPROMPT;
+        char *answer;
+
+        if (cred[i].type < VIR_CRED_USERNAME || cred[i].type > VIR_CRED_REALM ||
+            cred[i].type == VIR_CRED_EXTERNAL)
+            goto cleanup;
+        if (cred[i].challenge)
+            fprintf(out, "%s\n", cred[i].challenge);
+        fprintf(out, "%s%s%s%s: ", cred[i].prompt ? cred[i].prompt : "Credential",
+                cred[i].defresult ? " [" : "",
+                cred[i].defresult ? cred[i].defresult : "",
+                cred[i].defresult ? "]" : "");
+        fflush(out);
+        if (!(answer = readAnswer(in, secret)))
+            goto cleanup;
+        if (!*answer && cred[i].defresult) {
+            free(answer);
+            if (!(answer = strdup(cred[i].defresult)))
+                goto cleanup;
+        }
+        cred[i].result = answer;
+        cred[i].resultlen = (unsigned int)strlen(answer);
+    }
+    ret = 0;
+
+ cleanup:
+    if (tty)
+        fclose(tty);
+    return ret;
+}
+
+static int authDefaultTypes[] = {
+    VIR_CRED_AUTHNAME, VIR_CRED_ECHOPROMPT, VIR_CRED_REALM, VIR_CRED_PASSPHRASE,
+    VIR_CRED_NOECHOPROMPT, VIR_CRED_USERNAME, VIR_CRED_LANGUAGE, VIR_CRED_CNONCE,
+};
+
+static virConnectAuth authDefault = {
+    authDefaultTypes, ARRAY_CARDINALITY(authDefaultTypes), authDefaultCallback, NULL,
+};
+
+VIR_EXPORT virConnectAuthPtr virConnectAuthPtrDefault = &authDefault;
+
+/**
  * virConnectClose:
  * Drops a reference taken by open or virConnectRef. The last one closes
  * the connection: its jobs are cancelled and reaped (this waits, at most
  * their grace period); its domain and network handles then fail with
- * VIR_ERR_INVALID_CONN but may still be freed. Returns the references
- * left, or -1.
+ * VIR_ERR_INVALID_CONN but may still be freed. Returns, as libvirt, 0
+ * when no reference is left and a positive number when some are: the
+ * caller's remaining ones plus one per domain, network or job handle not
+ * yet freed. -1 on a bad handle.
  *
  * Thread-safety: safe from any thread. Since: 0.1.0
  */
 VIR_EXPORT int virConnectClose(virConnectPtr conn)
 {
-    int left;
+    int left, handles;
 
     virResetLastError();
     if (virConnectCheck(conn, __func__) < 0)
@@ -273,6 +496,9 @@ VIR_EXPORT int virConnectClose(virConnectPtr conn)
                        "virConnectClose: the connection has been closed");
         return -1;
     }
+    /* Relaxed: a snapshot for the caller's leak check; the memory reference
+     * of the open ones counts once. */
+    handles = atomic_load_explicit(&conn->refs, memory_order_relaxed) - 1;
     if (left == 0) {
         pthread_mutex_lock(&conn->closeLock);
         /* release: calls that see "closed" also see the driver torn down. */
@@ -280,9 +506,13 @@ VIR_EXPORT int virConnectClose(virConnectPtr conn)
         if (conn->driver->connectClose)
             conn->driver->connectClose(conn);
         pthread_mutex_unlock(&conn->closeLock);
+        /* The driver's close reaped the jobs: what is left is held by the
+         * caller's handles. */
+        handles = atomic_load_explicit(&conn->refs, memory_order_relaxed) - 1;
+        virErrorForgetConn(conn);
         virConnectRelease(conn);
     }
-    return left;
+    return left + (handles > 0 ? handles : 0);
 }
 
 /**
@@ -313,10 +543,9 @@ VIR_EXPORT char *virConnectGetURI(virConnectPtr conn)
     char *ret;
 
     virResetLastError();
-    if (virConnectCheck(conn, __func__) < 0)
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
         return NULL;
-    if (!(ret = virStrdup(conn->uri)))
-        virReportOOMError();
+    ret = virStrdup(conn->uri);
     return ret;
 }
 
@@ -329,9 +558,198 @@ VIR_EXPORT char *virConnectGetURI(virConnectPtr conn)
 VIR_EXPORT int virConnectIsReadOnly(virConnectPtr conn)
 {
     virResetLastError();
-    if (virConnectCheck(conn, __func__) < 0)
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
         return -1;
     return conn->readonly ? 1 : 0;
+}
+
+/**
+ * virConnectGetType:
+ * Returns the driver's name in capitals, as libvirt ("TEST"), static.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT const char *virConnectGetType(virConnectPtr conn)
+{
+    virResetLastError();
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+        return NULL;
+    return conn->driver->typeName;
+}
+
+/**
+ * virConnectGetVersion:
+ * The driver's hypervisor version. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectGetVersion(virConnectPtr conn, unsigned long *hvVer)
+{
+    virResetLastError();
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+        return -1;
+    if (!hvVer) {
+        virReportErrorFull(VIR_FROM_DOMAIN, VIR_ERR_INVALID_ARG, 0,
+                           "hvVer in %s must not be NULL", __func__);
+        return -1;
+    }
+    if (!conn->driver->connectGetVersion) {
+        virReportErrorFull(VIR_FROM_DOMAIN, VIR_ERR_NO_SUPPORT, 0,
+                           "this function is not supported by the connection "
+                           "driver: %s", __func__);
+        return -1;
+    }
+    return conn->driver->connectGetVersion(conn, hvVer);
+}
+
+/**
+ * virConnectGetLibVersion:
+ * The library's version, as virGetVersion. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectGetLibVersion(virConnectPtr conn, unsigned long *libVer)
+{
+    virResetLastError();
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+        return -1;
+    if (!libVer) {
+        virReportErrorFull(VIR_FROM_DOMAIN, VIR_ERR_INVALID_ARG, 0,
+                           "libVer in %s must not be NULL", __func__);
+        return -1;
+    }
+    *libVer = LIBVIRTSUP_VERSION_NUMBER;
+    return 0;
+}
+
+/**
+ * virConnectGetHostname:
+ * Returns the host's name, malloc'd (the caller frees it), or NULL.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT char *virConnectGetHostname(virConnectPtr conn)
+{
+    char host[256];
+
+    virResetLastError();
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+        return NULL;
+    if (gethostname(host, sizeof(host)) < 0) {
+        virReportErrorFull(VIR_FROM_DOMAIN, VIR_ERR_SYSTEM_ERROR, errno, "%s",
+                           "cannot get the host's name");
+        return NULL;
+    }
+    host[sizeof(host) - 1] = '\0';
+    return virStrdup(host);
+}
+
+/**
+ * virConnectIsAlive / virConnectIsEncrypted / virConnectIsSecure:
+ * In-process connections: 1, 0 and 1; -1 on a bad handle.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectIsAlive(virConnectPtr conn)
+{
+    virResetLastError();
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+        return -1;
+    return 1;
+}
+
+VIR_EXPORT int virConnectIsEncrypted(virConnectPtr conn)
+{
+    virResetLastError();
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+        return -1;
+    return 0;
+}
+
+VIR_EXPORT int virConnectIsSecure(virConnectPtr conn)
+{
+    virResetLastError();
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+        return -1;
+    return 1;
+}
+
+/**
+ * virConnectRegisterCloseCallback:
+ * One callback per connection; see libvirtsup-host.h. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectRegisterCloseCallback(virConnectPtr conn,
+                                               virConnectCloseFunc cb,
+                                               void *opaque,
+                                               virFreeCallback freecb)
+{
+    int ret = -1;
+
+    virResetLastError();
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+        return -1;
+    if (!cb) {
+        virReportErrorFull(VIR_FROM_DOMAIN, VIR_ERR_INVALID_ARG, 0,
+                           "cb in %s must not be NULL", __func__);
+        return -1;
+    }
+    /* No error is reported under errLock: reporting takes it. */
+    pthread_mutex_lock(&conn->errLock);
+    if (!conn->closeCb) {
+        conn->closeCb = cb;
+        conn->closeOpaque = opaque;
+        conn->closeFree = freecb;
+        ret = 0;
+    }
+    pthread_mutex_unlock(&conn->errLock);
+    if (ret < 0)
+        virReportErrorFull(VIR_FROM_DOMAIN, VIR_ERR_OPERATION_INVALID, 0, "%s",
+                           "a close callback is already registered on this "
+                           "connection");
+    return ret;
+}
+
+/**
+ * virConnectUnregisterCloseCallback:
+ * Removes the callback registered (and frees its opaque with its freecb).
+ * Returns 0, or -1 (VIR_ERR_OPERATION_INVALID for another callback).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectUnregisterCloseCallback(virConnectPtr conn,
+                                                 virConnectCloseFunc cb)
+{
+    virFreeCallback freecb = NULL;
+    void *opaque = NULL;
+    int ret = -1;
+
+    virResetLastError();
+    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+        return -1;
+    if (!cb) {
+        virReportErrorFull(VIR_FROM_DOMAIN, VIR_ERR_INVALID_ARG, 0,
+                           "cb in %s must not be NULL", __func__);
+        return -1;
+    }
+    pthread_mutex_lock(&conn->errLock);
+    if (conn->closeCb == cb) {
+        freecb = conn->closeFree;
+        opaque = conn->closeOpaque;
+        conn->closeCb = NULL;
+        conn->closeFree = NULL;
+        conn->closeOpaque = NULL;
+        ret = 0;
+    }
+    pthread_mutex_unlock(&conn->errLock);
+    if (ret < 0)
+        virReportErrorFull(VIR_FROM_DOMAIN, VIR_ERR_OPERATION_INVALID, 0, "%s",
+                           "this close callback is not registered on this "
+                           "connection");
+    if (freecb)
+        freecb(opaque);
+    return ret;
 }
 
 /* ---- jobs ------------------------------------------------------------------ */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * domain.c: the public domain calls. Each checks its handles and NULL
  * arguments, refuses to change anything through a read-only connection,
@@ -15,8 +16,8 @@ int virDomainCheck(virDomainPtr dom, const char *func)
 {
     if (!dom || atomic_load_explicit(&dom->magic, memory_order_relaxed) !=
                 VIR_DOMAIN_MAGIC) {
-        virReportError(VIR_ERR_INVALID_DOMAIN, "%s: invalid domain pointer",
-                       func);
+        virReportErrorFull(VIR_FROM_DOM, VIR_ERR_INVALID_DOMAIN, 0,
+                           "invalid domain pointer in %s", func);
         return -1;
     }
     return virConnectCheck(dom->conn, func);
@@ -33,7 +34,7 @@ static int domainCheckWritable(virDomainPtr dom, const char *func)
  * virConnectListAllDomains:
  * @conn: an open connection
  * @domains: set to a new array of handles; the caller frees each with
- *           virDomainFree(), then the array with free()
+ *           virDomainFree(), then the array with free(); NULL: only count
  * @flags: virConnectListAllDomainsFlags filters; within each group
  *         (active/inactive, persistent/transient, state) a domain must
  *         match one of the bits given, no bit means no filter
@@ -46,11 +47,21 @@ static int domainCheckWritable(virDomainPtr dom, const char *func)
 VIR_EXPORT int virConnectListAllDomains(virConnectPtr conn, virDomainPtr **domains,
                                         unsigned int flags)
 {
+    virDomainPtr *list = NULL;
+    int n;
+
     virResetLastError();
     if (virConnectCheck(conn, __func__) < 0)
         return -1;
-    virCheckNonNullArg(domains, -1);
-    return conn->driver->connectListAllDomains(conn, domains, flags);
+    if (domains)
+        return conn->driver->connectListAllDomains(conn, domains, flags);
+    /* As libvirt: a NULL array asks for the count only. */
+    if ((n = conn->driver->connectListAllDomains(conn, &list, flags)) < 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        virDomainFree(list[i]);
+    free(list);
+    return n;
 }
 
 /**
@@ -217,8 +228,8 @@ VIR_EXPORT int virDomainRef(virDomainPtr domain)
      * and a job may keep its result alive. */
     if (!domain || atomic_load_explicit(&domain->magic, memory_order_relaxed) !=
                    VIR_DOMAIN_MAGIC) {
-        virReportError(VIR_ERR_INVALID_DOMAIN, "%s",
-                       "virDomainRef: invalid domain pointer");
+        virReportErrorFull(VIR_FROM_DOM, VIR_ERR_INVALID_DOMAIN, 0,
+                           "invalid domain pointer in %s", __func__);
         return -1;
     }
     atomic_fetch_add_explicit(&domain->refs, 1, memory_order_relaxed);
@@ -238,8 +249,8 @@ VIR_EXPORT int virDomainFree(virDomainPtr domain)
     virResetLastError();
     if (!domain || atomic_load_explicit(&domain->magic, memory_order_relaxed) !=
                    VIR_DOMAIN_MAGIC) {
-        virReportError(VIR_ERR_INVALID_DOMAIN, "%s",
-                       "virDomainFree: invalid domain pointer");
+        virReportErrorFull(VIR_FROM_DOM, VIR_ERR_INVALID_DOMAIN, 0,
+                           "invalid domain pointer in %s", __func__);
         return -1;
     }
     /* acq_rel: all uses through other references happen before the free. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver.h: the objects behind the public handles and the driver table
  * (libvirt's style: one struct of function pointers per driver, so a qemu
@@ -43,6 +44,16 @@ struct _virConnect {
     const virConnectDriver *driver;
     void *privateData;             /* the driver's */
     pthread_mutex_t closeLock;     /* serialises the close with itself */
+
+    /* libvirt's per-connection error handler and last error, and its close
+     * callback (connect.c), under errLock. */
+    pthread_mutex_t errLock;
+    virError err;
+    virErrorFunc errFunc;
+    void *errFuncData;
+    virConnectCloseFunc closeCb;
+    void *closeOpaque;
+    virFreeCallback closeFree;
 };
 
 struct _virDomain {
@@ -63,6 +74,10 @@ struct _virNetwork {
 
 struct virConnectDriver {
     const char *name;              /* URI scheme it serves: "test" */
+    const char *typeName;          /* virConnectGetType's answer: "TEST" */
+
+    /* The hypervisor's version (virConnectGetVersion). */
+    int (*connectGetVersion)(virConnectPtr conn, unsigned long *hvVer);
 
     /* Set up conn->privateData from the URI path and the common settings.
      * Returns 0, or -1 with an error reported. */
@@ -118,11 +133,18 @@ void virConnectHold(virConnectPtr conn);
 void virConnectRelease(virConnectPtr conn);
 
 /* Check a connection handle: magic, then not closed. Returns 0, or -1
- * with VIR_ERR_INVALID_CONN reported. */
-int virConnectCheck(virConnectPtr conn, const char *func);
+ * with VIR_ERR_INVALID_CONN reported in the error domain @from (libvirt
+ * reports it in the domain of the calling API: VIR_FROM_DOMAIN for domain
+ * and host calls, VIR_FROM_NETWORK for network calls). A valid handle
+ * becomes the thread's current connection for error handlers. */
+int virConnectCheckFrom(virConnectPtr conn, const char *func, int from);
 /* As above, for a handle whose calls change something: also -1 with
  * VIR_ERR_OPERATION_DENIED on a read-only connection. */
-int virConnectCheckWritable(virConnectPtr conn, const char *func);
+int virConnectCheckWritableFrom(virConnectPtr conn, const char *func, int from);
+/* The same, in the caller's VIR_FROM_THIS. */
+#define virConnectCheck(conn, func) virConnectCheckFrom((conn), (func), VIR_FROM_THIS)
+#define virConnectCheckWritable(conn, func) \
+    virConnectCheckWritableFrom((conn), (func), VIR_FROM_THIS)
 
 /* New handles (one reference, owned by the caller), or NULL (OOM). */
 virDomainPtr virGetDomain(virConnectPtr conn, const char *name,

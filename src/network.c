@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * network.c: the public network calls (same rules as domain.c).
  */
@@ -11,7 +12,7 @@ int virNetworkCheck(virNetworkPtr net, const char *func)
 {
     if (!net || atomic_load_explicit(&net->magic, memory_order_relaxed) !=
                 VIR_NETWORK_MAGIC) {
-        virReportError(VIR_ERR_INVALID_NETWORK, "%s: invalid network pointer",
+        virReportError(VIR_ERR_INVALID_NETWORK, "invalid network pointer in %s",
                        func);
         return -1;
     }
@@ -28,7 +29,7 @@ static int networkCheckWritable(virNetworkPtr net, const char *func)
 /**
  * virConnectListAllNetworks:
  * @nets: set to a new array of handles; free each with virNetworkFree(),
- *         then the array with free()
+ *         then the array with free(); NULL: only count
  * @flags: virConnectListAllNetworksFlags filters (as for domains)
  *
  * Returns the number of networks, or -1.
@@ -38,11 +39,21 @@ static int networkCheckWritable(virNetworkPtr net, const char *func)
 VIR_EXPORT int virConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets,
                                          unsigned int flags)
 {
+    virNetworkPtr *list = NULL;
+    int n;
+
     virResetLastError();
     if (virConnectCheck(conn, __func__) < 0)
         return -1;
-    virCheckNonNullArg(nets, -1);
-    return conn->driver->connectListAllNetworks(conn, nets, flags);
+    if (nets)
+        return conn->driver->connectListAllNetworks(conn, nets, flags);
+    /* As libvirt: a NULL array asks for the count only. */
+    if ((n = conn->driver->connectListAllNetworks(conn, &list, flags)) < 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        virNetworkFree(list[i]);
+    free(list);
+    return n;
 }
 
 /**
@@ -180,8 +191,8 @@ VIR_EXPORT int virNetworkRef(virNetworkPtr network)
     virResetLastError();
     if (!network || atomic_load_explicit(&network->magic, memory_order_relaxed) !=
                     VIR_NETWORK_MAGIC) {
-        virReportError(VIR_ERR_INVALID_NETWORK, "%s",
-                       "virNetworkRef: invalid network pointer");
+        virReportError(VIR_ERR_INVALID_NETWORK, "invalid network pointer in %s",
+                       __func__);
         return -1;
     }
     atomic_fetch_add_explicit(&network->refs, 1, memory_order_relaxed);
@@ -199,8 +210,8 @@ VIR_EXPORT int virNetworkFree(virNetworkPtr network)
     virResetLastError();
     if (!network || atomic_load_explicit(&network->magic, memory_order_relaxed) !=
                     VIR_NETWORK_MAGIC) {
-        virReportError(VIR_ERR_INVALID_NETWORK, "%s",
-                       "virNetworkFree: invalid network pointer");
+        virReportError(VIR_ERR_INVALID_NETWORK, "invalid network pointer in %s",
+                       __func__);
         return -1;
     }
     /* acq_rel: all uses through other references happen before the free. */

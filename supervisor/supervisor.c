@@ -818,6 +818,10 @@ static void *reaperMain(void *arg)
     size_t nsynth = 0;
     (void)arg;
 
+    /* Errors of commits and reaping become jobs' errors, never handler
+     * calls or lines on the application's stderr. */
+    virErrorSetThreadInternal();
+
     for (;;) {
         struct epoll_event evs[4];
         int n = epoll_wait(sup.epfd, evs, 4, -1);

@@ -275,8 +275,7 @@ static void testBadArguments(void **state)
     assert_last_error(VIR_ERR_INVALID_ARG);
     assert_int_equal(virDomainGetState(dom, NULL, NULL, 0), -1);
     assert_last_error(VIR_ERR_INVALID_ARG);
-    assert_int_equal(virConnectListAllDomains(conn, NULL, 0), -1);
-    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_int_equal(virConnectListAllDomains(conn, NULL, 0), 1);   /* the count, as libvirt */
     assert_null(virDomainLookupByName(conn, NULL));
     assert_last_error(VIR_ERR_INVALID_ARG);
     assert_null(virDomainDefineXML(conn, NULL));
@@ -319,10 +318,12 @@ static void testBadArguments(void **state)
     assert_null(virNetworkCreateJob(net));
     assert_last_error(VIR_ERR_OPERATION_INVALID);
 
-    /* Handles of a closed connection: a clear error, and still freeable. */
+    /* Handles of a closed connection: a clear error, and still freeable.
+     * As libvirt, close counts what is still held: here one open reference
+     * and the two handles (dom, net), then the two handles. */
     assert_int_equal(virConnectRef(conn), 0);
-    assert_int_equal(virConnectClose(conn), 1);
-    assert_int_equal(virConnectClose(conn), 0);
+    assert_int_equal(virConnectClose(conn), 3);
+    assert_int_equal(virConnectClose(conn), 2);
     assert_int_equal(virDomainGetInfo(dom, &info), -1);
     assert_last_error(VIR_ERR_INVALID_CONN);
     assert_last_message_has("closed");

@@ -192,7 +192,9 @@ static void testCloseWhileStarting(void **state)
     }
     assert_true(TEST_WAIT_UNTIL(cl[0].started + cl[1].started + cl[2].started +
                                 cl[3].started > 0, TEST_TIMEOUT_MS));
-    assert_int_equal(virConnectClose(c2), 0);
+    /* As libvirt: positive, the four domain handles (and any job handle)
+     * still hold it. */
+    assert_true(virConnectClose(c2) >= 4);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(pthread_join(th[i], NULL), 0);
         assert_int_equal(cl[i].bad, 0);

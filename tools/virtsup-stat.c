@@ -1448,6 +1448,10 @@ static int parseInterval(const char *arg, double *out)
     return 0;
 }
 
+static void silentErrors(void *opaque ATTRIBUTE_UNUSED, virErrorPtr err ATTRIBUTE_UNUSED)
+{
+}
+
 int main(int argc, char **argv)
 {
     enum { OPT_GC = 256 };
@@ -1468,6 +1472,8 @@ int main(int argc, char **argv)
     StatSnapshot snap;
     int c, ret;
 
+    /* Failures are printed once, by the tool, in its own words. */
+    virSetErrorFunc(NULL, silentErrors);
     while ((c = getopt_long(argc, argv, "ajpw::r:hV", longopts, NULL)) != -1) {
         switch (c) {
         case 'a':

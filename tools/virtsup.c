@@ -90,6 +90,10 @@ typedef struct {
 
 static int sigpipe[2] = { -1, -1 };
 
+static void silentErrors(void *opaque ATTRIBUTE_UNUSED, virErrorPtr err ATTRIBUTE_UNUSED)
+{
+}
+
 /* ---- small helpers ----------------------------------------------------- */
 
 static void cliError(const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(1, 2);
@@ -1298,6 +1302,9 @@ int main(int argc, char **argv)
     const char *batch = NULL;
     int opt, ret;
 
+    /* The tool prints each failure once, in its own words. */
+    virSetErrorFunc(NULL, silentErrors);
+
     /* '+': stop at the command, its options are its own. */
     while ((opt = getopt_long(argc, argv, "+c:qvb:hV", longopts, NULL)) != -1) {
         switch (opt) {
@@ -1308,7 +1315,7 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': {
             unsigned long v = 0;
-            virGetVersion(&v);
+            virGetVersion(&v, NULL, NULL);
             printf(PROG " %s (libvirtsup %lu.%lu.%lu)\n", VIRTSUP_VERSION,
                    v / 1000000, v / 1000 % 1000, v % 1000);
             return EXIT_OK;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvirtsup-domain.h: domains, libvirt-compatible where libvirt has the
  * call, plus the RFC's asynchronous *Job variants.

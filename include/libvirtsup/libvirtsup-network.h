@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvirtsup-network.h: virtual networks, libvirt-compatible, plus the
  * RFC's asynchronous create calls. Same handle rules as domains.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * virerror.h: reporting errors inside libvirtsup (libvirt's model).
  *
@@ -29,10 +30,27 @@ void virReportErrorFull(int domain, int code, int sys_errno,
     virReportErrorFull(VIR_FROM_THIS, VIR_ERR_NO_MEMORY, 0, "%s", \
                        "out of memory")
 
-/* Save and restore the last error around cleanup code that may fail. */
-virErrorPtr virSaveLastError(void);
+/* Save and restore the last error around cleanup code that may fail
+ * (virSaveLastError and virFreeError are public). Restoring calls no
+ * handler: the error was dispatched when it was raised. */
 void virRestoreLastError(virErrorPtr *saved);
-void virFreeError(virErrorPtr err);
+
+/* Threads the library starts call this first: errors raised there (a
+ * job's commit, for instance) go to no handler and are never printed. */
+void virErrorSetThreadInternal(void);
+
+/* How errors find their connection (set once by src/connect.c): a public
+ * call names the connection it works on with virErrorSetCurrentConn (its
+ * handle check does it); virResetLastError forgets it. An error raised
+ * then is recorded as the connection's last error and goes to its handler
+ * if it has one. virErrorForgetConn is called when a connection is freed. */
+typedef struct virErrorConnHooks {
+    void (*record)(void *conn, const virError *err);
+    void (*handler)(void *conn, virErrorFunc *func, void **data);
+} virErrorConnHooks;
+void virErrorSetConnHooks(const virErrorConnHooks *hooks);
+void virErrorSetCurrentConn(void *conn);
+void virErrorForgetConn(void *conn);
 
 /* Deep copy of an error (for keeping a job's error); NULL on OOM. */
 virErrorPtr virErrorCopyNew(int domain, int code, int int1, const char *message);
@@ -47,8 +65,8 @@ virErrorPtr virErrorCopyNew(int domain, int code, int int1, const char *message)
                                       ~(unsigned long long)(supported); \
         if (unknown_) { \
             virReportErrorFull(VIR_FROM_THIS, VIR_ERR_INVALID_ARG, 0, \
-                               "%s: unsupported flags (0x%llx)", \
-                               __func__, unknown_); \
+                               "unsupported flags (0x%llx) in function %s", \
+                               unknown_, __func__); \
             return retval; \
         } \
     } while (0)
@@ -57,8 +75,8 @@ virErrorPtr virErrorCopyNew(int domain, int code, int int1, const char *message)
     do { \
         if (!(arg)) { \
             virReportErrorFull(VIR_FROM_THIS, VIR_ERR_INVALID_ARG, 0, \
-                               "%s: argument '%s' must not be NULL", \
-                               __func__, #arg); \
+                               "%s in %s must not be NULL", \
+                               #arg, __func__); \
             return retval; \
         } \
     } while (0)
