@@ -565,3 +565,566 @@ VIR_EXPORT int virDomainCoreDump(virDomainPtr domain, const char *to,
     }
     return virJobWaitResult(virDomainDumpCoreJob(domain, to, (int)flags), NULL, NULL);
 }
+
+/* ---- libvirt's other domain calls ---- */
+
+/**
+ * virDomainLookupByID:
+ * Returns a new handle of the running domain @id, or NULL
+ * (VIR_ERR_NO_DOMAIN; VIR_ERR_INVALID_ARG for a negative @id).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT virDomainPtr virDomainLookupByID(virConnectPtr conn, int id)
+{
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return NULL;
+    if (id < 0) {
+        virReportError(VIR_ERR_INVALID_ARG, "id in %s must be zero or greater", __func__);
+        return NULL;
+    }
+    return VIR_DRIVER_CALL(conn, domainLookupByID, NULL, conn, id);
+}
+
+/**
+ * virDomainLookupByUUID:
+ * Returns a new handle, or NULL (VIR_ERR_NO_DOMAIN).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT virDomainPtr virDomainLookupByUUID(virConnectPtr conn, const unsigned char *uuid)
+{
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return NULL;
+    virCheckNonNullArg(uuid, NULL);
+    return VIR_DRIVER_CALL(conn, domainLookupByUUID, NULL, conn, uuid);
+}
+
+/* The active (@active) or inactive domains, from the driver's list. */
+static int listDomains(virConnectPtr conn, bool active, virDomainPtr **doms)
+{
+    return VIR_DRIVER_CALL(conn, connectListAllDomains, -1, conn, doms,
+                           active ? VIR_CONNECT_LIST_DOMAINS_ACTIVE
+                                  : VIR_CONNECT_LIST_DOMAINS_INACTIVE);
+}
+
+static void freeDomains(virDomainPtr *doms, int n)
+{
+    for (int i = 0; i < n; i++)
+        virDomainFree(doms[i]);
+    free(doms);
+}
+
+/**
+ * virConnectNumOfDomains:
+ * Returns the number of active domains, or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectNumOfDomains(virConnectPtr conn)
+{
+    virDomainPtr *doms = NULL;
+    int n;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    if ((n = listDomains(conn, true, &doms)) >= 0)
+        freeDomains(doms, n);
+    return n;
+}
+
+/**
+ * virConnectNumOfDefinedDomains:
+ * Returns the number of inactive domains, or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectNumOfDefinedDomains(virConnectPtr conn)
+{
+    virDomainPtr *doms = NULL;
+    int n;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    if ((n = listDomains(conn, false, &doms)) >= 0)
+        freeDomains(doms, n);
+    return n;
+}
+
+/**
+ * virConnectListDomains:
+ * Fills @ids with the IDs of at most @maxids active domains. Returns how
+ * many, or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectListDomains(virConnectPtr conn, int *ids, int maxids)
+{
+    virDomainPtr *doms = NULL;
+    int n, k = 0;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    virCheckNonNullArg(ids, -1);
+    if (maxids < 0) {
+        virReportError(VIR_ERR_INVALID_ARG, "maxids in %s must be zero or greater",
+                       __func__);
+        return -1;
+    }
+    if ((n = listDomains(conn, true, &doms)) < 0)
+        return -1;
+    for (int i = 0; i < n && k < maxids; i++) {
+        int id = VIR_DRIVER_CALL(conn, domainGetID, -1, doms[i]);
+        /* A domain stopped since the list was made is left out. */
+        if (id >= 0)
+            ids[k++] = id;
+    }
+    freeDomains(doms, n);
+    virResetLastError();
+    return k;
+}
+
+/**
+ * virConnectListDefinedDomains:
+ * Fills @names with malloc'd names of at most @maxnames inactive domains
+ * (the caller frees each). Returns how many, or -1 (nothing to free then).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectListDefinedDomains(virConnectPtr conn, char **const names,
+                                            int maxnames)
+{
+    virDomainPtr *doms = NULL;
+    int n, k = 0;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    virCheckNonNullArg(names, -1);
+    if (maxnames < 0) {
+        virReportError(VIR_ERR_INVALID_ARG, "maxnames in %s must be zero or greater",
+                       __func__);
+        return -1;
+    }
+    if ((n = listDomains(conn, false, &doms)) < 0)
+        return -1;
+    for (int i = 0; i < n && k < maxnames; i++) {
+        if (!(names[k] = virStrdup(doms[i]->name))) {
+            for (int j = 0; j < k; j++) {
+                free(names[j]);
+                names[j] = NULL;
+            }
+            freeDomains(doms, n);
+            return -1;
+        }
+        k++;
+    }
+    freeDomains(doms, n);
+    return k;
+}
+
+/**
+ * virDomainGetUUID:
+ * @uuid: VIR_UUID_BUFLEN bytes. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainGetUUID(virDomainPtr domain, unsigned char *uuid)
+{
+    virResetLastError();
+    if (virDomainCheck(domain, __func__) < 0)
+        return -1;
+    virCheckNonNullArg(uuid, -1);
+    memcpy(uuid, domain->uuid, VIR_UUID_BUFLEN);
+    return 0;
+}
+
+/**
+ * virDomainGetID:
+ * Returns the running domain's ID, or (unsigned int)-1 when it is
+ * inactive or on error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT unsigned int virDomainGetID(virDomainPtr domain)
+{
+    virResetLastError();
+    if (virDomainCheck(domain, __func__) < 0)
+        return (unsigned int)-1;
+    return (unsigned int)VIR_DRIVER_CALL(domain->conn, domainGetID, -1, domain);
+}
+
+/**
+ * virDomainGetOSType:
+ * Returns the OS type, malloc'd (the caller frees it), or NULL.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT char *virDomainGetOSType(virDomainPtr domain)
+{
+    virResetLastError();
+    if (virDomainCheck(domain, __func__) < 0)
+        return NULL;
+    return VIR_DRIVER_CALL(domain->conn, domainGetOSType, NULL, domain);
+}
+
+/**
+ * virDomainIsActive:
+ * Returns 1 if running or paused, 0 if not, -1 on error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainIsActive(virDomainPtr domain)
+{
+    virResetLastError();
+    if (virDomainCheck(domain, __func__) < 0)
+        return -1;
+    return VIR_DRIVER_CALL(domain->conn, domainIsActive, -1, domain);
+}
+
+/**
+ * virDomainIsPersistent:
+ * Returns 1 if defined, 0 if transient, -1 on error.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainIsPersistent(virDomainPtr domain)
+{
+    virResetLastError();
+    if (virDomainCheck(domain, __func__) < 0)
+        return -1;
+    return VIR_DRIVER_CALL(domain->conn, domainIsPersistent, -1, domain);
+}
+
+/**
+ * virDomainCreateWithFlags:
+ * virDomainCreate with @flags 0. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainCreateWithFlags(virDomainPtr domain, unsigned int flags)
+{
+    virResetLastError();
+    virCheckFlags(0, -1);
+    return virJobWaitResult(virDomainCreateJob(domain, 0), NULL, NULL);
+}
+
+/**
+ * virDomainDestroyFlags:
+ * virDomainDestroy with @flags 0. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainDestroyFlags(virDomainPtr domain, unsigned int flags)
+{
+    virResetLastError();
+    virCheckFlags(0, -1);
+    return virDomainDestroy(domain);
+}
+
+/**
+ * virDomainUndefineFlags:
+ * virDomainUndefine with @flags 0. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainUndefineFlags(virDomainPtr domain, unsigned int flags)
+{
+    virResetLastError();
+    virCheckFlags(0, -1);
+    return virDomainUndefine(domain);
+}
+
+/**
+ * virDomainSuspend:
+ * Pauses a running domain. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainSuspend(virDomainPtr domain)
+{
+    virResetLastError();
+    if (domainCheckWritable(domain, __func__) < 0)
+        return -1;
+    return VIR_DRIVER_CALL(domain->conn, domainSuspend, -1, domain);
+}
+
+/**
+ * virDomainResume:
+ * Runs a paused domain again. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainResume(virDomainPtr domain)
+{
+    virResetLastError();
+    if (domainCheckWritable(domain, __func__) < 0)
+        return -1;
+    return VIR_DRIVER_CALL(domain->conn, domainResume, -1, domain);
+}
+
+/**
+ * virDomainShutdownFlags:
+ * Shuts an active domain down. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainShutdownFlags(virDomainPtr domain, unsigned int flags)
+{
+    virResetLastError();
+    if (domainCheckWritable(domain, __func__) < 0)
+        return -1;
+    return VIR_DRIVER_CALL(domain->conn, domainShutdown, -1, domain, flags);
+}
+
+/**
+ * virDomainShutdown:
+ * virDomainShutdownFlags(domain, 0).
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainShutdown(virDomainPtr domain)
+{
+    virResetLastError();
+    if (domainCheckWritable(domain, __func__) < 0)
+        return -1;
+    return VIR_DRIVER_CALL(domain->conn, domainShutdown, -1, domain, 0);
+}
+
+/**
+ * virDomainReboot:
+ * Reboots an active domain. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainReboot(virDomainPtr domain, unsigned int flags)
+{
+    virResetLastError();
+    if (domainCheckWritable(domain, __func__) < 0)
+        return -1;
+    return VIR_DRIVER_CALL(domain->conn, domainReboot, -1, domain, flags);
+}
+
+/* A changed definition for the image is not something we can honour. */
+static int refuseDxml(const char *dxml, const char *func)
+{
+    if (!dxml)
+        return 0;
+    virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
+                   "%s: a changed domain XML for the image is not supported", func);
+    return -1;
+}
+
+/**
+ * virDomainSaveFlags:
+ * virDomainSave with @dxml NULL and @flags 0 or VIR_DOMAIN_SAVE_BYPASS_CACHE.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainSaveFlags(virDomainPtr domain, const char *to, const char *dxml,
+                                  unsigned int flags)
+{
+    virResetLastError();
+    if (domainCheckWritable(domain, __func__) < 0)
+        return -1;
+    virCheckFlags(VIR_DOMAIN_SAVE_BYPASS_CACHE, -1);
+    if (refuseDxml(dxml, __func__) < 0)
+        return -1;
+    return virDomainSave(domain, to);
+}
+
+/**
+ * virDomainRestoreFlags:
+ * virDomainRestore with @dxml NULL and @flags 0 or
+ * VIR_DOMAIN_SAVE_BYPASS_CACHE.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainRestoreFlags(virConnectPtr conn, const char *from, const char *dxml,
+                                     unsigned int flags)
+{
+    virResetLastError();
+    if (virConnectCheckWritable(conn, __func__) < 0)
+        return -1;
+    virCheckFlags(VIR_DOMAIN_SAVE_BYPASS_CACHE, -1);
+    if (refuseDxml(dxml, __func__) < 0)
+        return -1;
+    return virDomainRestore(conn, from);
+}
+
+/**
+ * virDomainCoreDumpWithFormat:
+ * virDomainCoreDump in the RAW (ELF) format. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainCoreDumpWithFormat(virDomainPtr domain, const char *to,
+                                           unsigned int dumpformat, unsigned int flags)
+{
+    virResetLastError();
+    if (domainCheckWritable(domain, __func__) < 0)
+        return -1;
+    if (dumpformat > VIR_DOMAIN_CORE_DUMP_FORMAT_WIN_DMP) {
+        virReportError(VIR_ERR_INVALID_ARG, "dumpformat '%u' is not supported", dumpformat);
+        return -1;
+    }
+    if (dumpformat != VIR_DOMAIN_CORE_DUMP_FORMAT_RAW) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED, "%s",
+                       dumpformat == VIR_DOMAIN_CORE_DUMP_FORMAT_WIN_DMP
+                       ? "the Windows crash dump format is not supported: only ELF"
+                       : "kdump-compressed formats are not supported: only ELF");
+        return -1;
+    }
+    virCheckFlags(VIR_DUMP_CRASH | VIR_DUMP_LIVE | VIR_DUMP_BYPASS_CACHE |
+                  VIR_DUMP_MEMORY_ONLY, -1);
+    /* The ELF core is the guest's memory: MEMORY_ONLY is what we write, and
+     * the file is flushed anyway (BYPASS_CACHE). */
+    return virDomainCoreDump(domain, to,
+                             flags & ~(unsigned int)(VIR_DUMP_MEMORY_ONLY | VIR_DUMP_BYPASS_CACHE));
+}
+
+/**
+ * virDomainGetJobStats:
+ * See libvirtsup-domain.h. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainGetJobStats(virDomainPtr domain, int *type,
+                                    virTypedParameterPtr *params, int *nparams,
+                                    unsigned int flags)
+{
+    virResetLastError();
+    if (virDomainCheck(domain, __func__) < 0)
+        return -1;
+    virCheckNonNullArg(type, -1);
+    virCheckNonNullArg(params, -1);
+    virCheckNonNullArg(nparams, -1);
+    return VIR_DRIVER_CALL(domain->conn, domainGetJobStats, -1, domain, type, params,
+                           nparams, flags);
+}
+
+/**
+ * virDomainAbortJobFlags:
+ * virDomainAbortJob with @flags 0. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virDomainAbortJobFlags(virDomainPtr domain, unsigned int flags)
+{
+    virResetLastError();
+    if (domainCheckWritable(domain, __func__) < 0)
+        return -1;
+    virCheckFlags(0, -1);
+    return virDomainAbortJob(domain);
+}
+
+/* ---- events ---- */
+
+/**
+ * virConnectDomainEventRegisterAny:
+ * See libvirtsup-domain.h. Returns a callback id or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectDomainEventRegisterAny(virConnectPtr conn, virDomainPtr dom,
+                                                int eventID,
+                                                virConnectDomainEventGenericCallback cb,
+                                                void *opaque, virFreeCallback freecb)
+{
+    virEventState *state;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    if (dom && virDomainCheck(dom, __func__) < 0)
+        return -1;
+    if (dom && dom->conn != conn) {
+        virReportError(VIR_ERR_INVALID_ARG, "dom in %s belongs to another connection",
+                       __func__);
+        return -1;
+    }
+    virCheckNonNullArg(cb, -1);
+    if (eventID < 0 || eventID > VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE) {
+        virReportError(VIR_ERR_INVALID_ARG, "eventID in %s must be less than %d",
+                       __func__, VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE + 1);
+        return -1;
+    }
+    if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
+        return -1;
+    return virEventStateRegister(state, conn, VIR_EVENT_OBJ_DOMAIN, eventID,
+                                 dom ? dom->uuid : NULL, (void (*)(void))cb, opaque,
+                                 freecb, false);
+}
+
+/**
+ * virConnectDomainEventDeregisterAny:
+ * Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectDomainEventDeregisterAny(virConnectPtr conn, int callbackID)
+{
+    virEventState *state;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    if (callbackID < 0) {
+        virReportError(VIR_ERR_INVALID_ARG, "callbackID in %s must be zero or greater",
+                       __func__);
+        return -1;
+    }
+    if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
+        return -1;
+    return virEventStateDeregister(state, conn, VIR_EVENT_OBJ_DOMAIN, callbackID, NULL);
+}
+
+/**
+ * virConnectDomainEventRegister:
+ * A lifecycle callback for every domain. Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectDomainEventRegister(virConnectPtr conn,
+                                             virConnectDomainEventCallback cb,
+                                             void *opaque, virFreeCallback freecb)
+{
+    virEventState *state;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    virCheckNonNullArg(cb, -1);
+    if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
+        return -1;
+    return virEventStateRegister(state, conn, VIR_EVENT_OBJ_DOMAIN,
+                                 VIR_DOMAIN_EVENT_ID_LIFECYCLE, NULL, (void (*)(void))cb,
+                                 opaque, freecb, true) < 0 ? -1 : 0;
+}
+
+/**
+ * virConnectDomainEventDeregister:
+ * Removes the callback @cb registered with virConnectDomainEventRegister.
+ * Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectDomainEventDeregister(virConnectPtr conn,
+                                               virConnectDomainEventCallback cb)
+{
+    virEventState *state;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    virCheckNonNullArg(cb, -1);
+    if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
+        return -1;
+    return virEventStateDeregister(state, conn, VIR_EVENT_OBJ_DOMAIN, -1,
+                                   (void (*)(void))cb);
+}

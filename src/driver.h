@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "libvirtsup/libvirtsup.h"
+#include "event.h"
 #include "uri.h"
 
 #define VIR_CONNECT_MAGIC 0x434e4e56u  /* "VNNC" */
@@ -121,7 +122,36 @@ struct virConnectDriver {
     char *(*networkGetXMLDesc)(virNetworkPtr net, unsigned int flags);
     virJobPtr (*networkCreateXMLJob)(virConnectPtr conn, const char *xml);
     virJobPtr (*networkCreateJob)(virNetworkPtr net);
+
+    /* The node's event state (event.h), shared by the connections to the
+     * same node; the public layer registers callbacks in it. */
+    virEventState *(*connectGetEventState)(virConnectPtr conn);
+    virDomainPtr (*domainLookupByID)(virConnectPtr conn, int id);
+    /* The running domain's ID, -1 when inactive or on error (reported). */
+    int (*domainGetID)(virDomainPtr dom);
+    char *(*domainGetOSType)(virDomainPtr dom);
+    int (*domainIsActive)(virDomainPtr dom);
+    int (*domainIsPersistent)(virDomainPtr dom);
+    int (*domainSuspend)(virDomainPtr dom);
+    int (*domainResume)(virDomainPtr dom);
+    int (*domainShutdown)(virDomainPtr dom, unsigned int flags);
+    int (*domainReboot)(virDomainPtr dom, unsigned int flags);
+    int (*domainGetJobStats)(virDomainPtr dom, int *type, virTypedParameterPtr *params,
+                             int *nparams, unsigned int flags);
 };
+
+/* Dispatch from a public call to the connection's driver: call slot @slot
+ * of @conn's driver with the arguments that follow, or, when the driver
+ * leaves the slot empty (NULL), report VIR_ERR_NO_SUPPORT naming the
+ * public call, in libvirt's words, and yield @err (-1 or NULL). Use it in
+ * the public function itself: __func__ is the name reported. */
+#define VIR_DRIVER_UNSUPPORTED_FMT \
+    "this function is not supported by the connection driver: %s"
+#define VIR_DRIVER_CALL(conn, slot, err, ...) \
+    ((conn)->driver->slot ? (conn)->driver->slot(__VA_ARGS__) \
+                          : (virReportError(VIR_ERR_NO_SUPPORT, \
+                                            VIR_DRIVER_UNSUPPORTED_FMT, __func__), \
+                             (err)))
 
 /* The drivers linked in, in the order URIs are offered to them. */
 extern const virConnectDriver testConnectDriver;

@@ -285,3 +285,65 @@ VIR_EXPORT virNetworkPtr virNetworkCreateXML(virConnectPtr conn, const char *xml
         return NULL;
     return net;
 }
+
+/* ---- events ---- */
+
+/**
+ * virConnectNetworkEventRegisterAny:
+ * See libvirtsup-network.h. Returns a callback id or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectNetworkEventRegisterAny(virConnectPtr conn, virNetworkPtr net,
+                                                 int eventID,
+                                                 virConnectNetworkEventGenericCallback cb,
+                                                 void *opaque, virFreeCallback freecb)
+{
+    virEventState *state;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    if (net && virNetworkCheck(net, __func__) < 0)
+        return -1;
+    if (net && net->conn != conn) {
+        virReportError(VIR_ERR_INVALID_ARG, "net in %s belongs to another connection",
+                       __func__);
+        return -1;
+    }
+    virCheckNonNullArg(cb, -1);
+    if (eventID != VIR_NETWORK_EVENT_ID_LIFECYCLE) {
+        virReportError(VIR_ERR_INVALID_ARG, "eventID in %s must be less than %d",
+                       __func__, VIR_NETWORK_EVENT_ID_LIFECYCLE + 1);
+        return -1;
+    }
+    if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
+        return -1;
+    return virEventStateRegister(state, conn,
+                                 VIR_EVENT_OBJ_NETWORK, eventID, net ? net->uuid : NULL,
+                                 (void (*)(void))cb, opaque, freecb, false);
+}
+
+/**
+ * virConnectNetworkEventDeregisterAny:
+ * Returns 0 or -1.
+ *
+ * Thread-safety: safe from any thread. Since: 0.1.0
+ */
+VIR_EXPORT int virConnectNetworkEventDeregisterAny(virConnectPtr conn, int callbackID)
+{
+    virEventState *state;
+
+    virResetLastError();
+    if (virConnectCheck(conn, __func__) < 0)
+        return -1;
+    if (callbackID < 0) {
+        virReportError(VIR_ERR_INVALID_ARG, "callbackID in %s must be zero or greater",
+                       __func__);
+        return -1;
+    }
+    if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
+        return -1;
+    return virEventStateDeregister(state, conn,
+                                   VIR_EVENT_OBJ_NETWORK, callbackID, NULL);
+}

@@ -170,8 +170,10 @@ static void testOpenErrors(void **state)
     assert_int_not_equal(drvLastCode(), 0);
 }
 
-/* Two opens of test:///default are two independent nodes. */
-static void testIndependentConnections(void **state)
+/* test:///default is one node per process, as libvirt's: what one
+ * connection changes, another sees; the last close forgets it. A node
+ * description is each connection's own. */
+static void testSharedDefaultNode(void **state)
 {
     (void)state;
     virConnectPtr a = virConnectOpen("test:///default");
@@ -179,13 +181,111 @@ static void testIndependentConnections(void **state)
     virDomainPtr da = virDomainLookupByName(a, "test");
     virDomainPtr db = virDomainLookupByName(b, "test");
 
+    assert_int_equal(virDomainGetID(da), 1);
     assert_int_equal(virDomainDestroy(da), 0);
-    assert_int_equal(drvState(da), VIR_DOMAIN_SHUTOFF);
-    assert_int_equal(drvState(db), VIR_DOMAIN_RUNNING);
+    assert_int_equal(drvState(db), VIR_DOMAIN_SHUTOFF);
+    assert_int_equal((int)virDomainGetID(db), -1);
     virDomainFree(da);
     virDomainFree(db);
     assert_int_equal(virConnectClose(a), 0);
+    /* b still holds the node: a new connection sees the domain shut off. */
+    a = virConnectOpen("test:///default");
+    da = virDomainLookupByName(a, "test");
+    assert_int_equal(drvState(da), VIR_DOMAIN_SHUTOFF);
+    virDomainFree(da);
+    assert_int_equal(virConnectClose(a), 0);
     assert_int_equal(virConnectClose(b), 0);
+    /* Nobody holds it any more: a fresh node. */
+    a = virConnectOpen("test:///default");
+    da = virDomainLookupByName(a, "test");
+    assert_int_equal(drvState(da), VIR_DOMAIN_RUNNING);
+    assert_int_equal(virDomainGetID(da), 1);
+    virDomainFree(da);
+    assert_int_equal(virConnectClose(a), 0);
+
+    const char *xml = "<node><domain type='test'><name>n1</name>"
+                      "<memory unit='MiB'>8</memory></domain></node>";
+    virConnectPtr p = drvOpenNode("shared-node.xml", xml, "");
+    virConnectPtr q = drvOpenNode("shared-node.xml", xml, "");
+    virDomainPtr dp = virDomainLookupByName(p, "n1");
+    virDomainPtr dq = virDomainLookupByName(q, "n1");
+    assert_int_equal(virDomainDestroy(dp), 0);
+    assert_int_equal(drvState(dq), VIR_DOMAIN_RUNNING);
+    virDomainFree(dp);
+    virDomainFree(dq);
+    assert_int_equal(virConnectClose(p), 0);
+    assert_int_equal(virConnectClose(q), 0);
+}
+
+/* IDs, suspend/resume/shutdown/reboot, libvirt's states and reasons. */
+static void testDomainLifecycleCalls(void **state)
+{
+    (void)state;
+    virConnectPtr conn = virConnectOpen("test:///default");
+    virDomainPtr dom = virDomainLookupByName(conn, "test");
+    int ids[4], st, reason;
+    char *names[4];
+
+    assert_int_equal(virConnectNumOfDomains(conn), 1);
+    assert_int_equal(virConnectNumOfDefinedDomains(conn), 0);
+    assert_int_equal(virConnectListDomains(conn, ids, 4), 1);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(virConnectListDomains(conn, NULL, 4), -1);
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_int_equal(virConnectListDomains(conn, ids, -1), -1);
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    virDomainPtr byid = virDomainLookupByID(conn, 1);
+    assert_non_null(byid);
+    assert_string_equal(virDomainGetName(byid), "test");
+    virDomainFree(byid);
+    assert_null(virDomainLookupByID(conn, 99));
+    assert_last_error(VIR_ERR_NO_DOMAIN);
+    assert_int_equal(virDomainIsActive(dom), 1);
+    assert_int_equal(virDomainIsPersistent(dom), 1);
+    char *os = virDomainGetOSType(dom);
+    assert_string_equal(os, "hvm");
+    free(os);
+
+    assert_int_equal(virDomainResume(dom), -1);
+    assert_last_error(VIR_ERR_OPERATION_INVALID);
+    assert_int_equal(virDomainSuspend(dom), 0);
+    assert_int_equal(virDomainGetState(dom, &st, &reason, 0), 0);
+    assert_int_equal(st, VIR_DOMAIN_PAUSED);
+    assert_int_equal(reason, VIR_DOMAIN_PAUSED_USER);
+    assert_int_equal(virDomainSuspend(dom), -1);
+    assert_last_error(VIR_ERR_OPERATION_INVALID);
+    assert_int_equal(virDomainResume(dom), 0);
+    assert_int_equal(virDomainGetState(dom, &st, &reason, 0), 0);
+    assert_int_equal(st, VIR_DOMAIN_RUNNING);
+    assert_int_equal(reason, VIR_DOMAIN_RUNNING_UNPAUSED);
+
+    assert_int_equal(virDomainReboot(dom, 0), 0);
+    assert_int_equal(virDomainGetID(dom), 1);
+    assert_int_equal(virDomainReboot(dom, 1u << 8), -1);
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_int_equal(virDomainShutdown(dom), 0);
+    assert_int_equal(virDomainGetState(dom, &st, &reason, 0), 0);
+    assert_int_equal(st, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(reason, VIR_DOMAIN_SHUTOFF_SHUTDOWN);
+    assert_int_equal(virDomainIsActive(dom), 0);
+    assert_int_equal((int)virDomainGetID(dom), -1);
+    assert_int_equal(virDomainShutdown(dom), -1);
+    assert_last_error(VIR_ERR_OPERATION_INVALID);
+    assert_int_equal(virConnectNumOfDomains(conn), 0);
+    assert_int_equal(virConnectListDefinedDomains(conn, names, 4), 1);
+    assert_string_equal(names[0], "test");
+    free(names[0]);
+
+    /* Each start takes the next ID, as libvirt's test driver does. */
+    assert_int_equal(virDomainCreateWithFlags(dom, 0), 0);
+    assert_int_equal(virDomainGetID(dom), 2);
+    assert_int_equal(virDomainCreateWithFlags(dom, 1), -1);
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_int_equal(virDomainDestroyFlags(dom, 0), 0);
+    assert_int_equal(virDomainCreate(dom), 0);
+    assert_int_equal(virDomainGetID(dom), 3);
+    virDomainFree(dom);
+    assert_int_equal(virConnectClose(conn), 0);
 }
 
 static void testLifecycleSync(void **state)
@@ -632,7 +732,8 @@ int main(void)
         cmocka_unit_test(testURIParse),
         cmocka_unit_test(testOpenDefault),
         cmocka_unit_test(testOpenErrors),
-        cmocka_unit_test(testIndependentConnections),
+        cmocka_unit_test(testSharedDefaultNode),
+        cmocka_unit_test(testDomainLifecycleCalls),
         cmocka_unit_test(testLifecycleSync),
         cmocka_unit_test(testBadArguments),
         cmocka_unit_test(testReadOnly),

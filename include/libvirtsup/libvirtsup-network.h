@@ -6,6 +6,7 @@
 #pragma once
 
 #include "libvirtsup/libvirtsup-common.h"
+#include "libvirtsup/libvirtsup-event.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,6 +33,41 @@ char *virNetworkGetXMLDesc(virNetworkPtr network, unsigned int flags);
 int virNetworkIsActive(virNetworkPtr network);
 int virNetworkRef(virNetworkPtr network);
 int virNetworkFree(virNetworkPtr network);
+
+/* ---- events (see virConnectDomainEventRegisterAny) ---- */
+
+typedef enum {
+    VIR_NETWORK_EVENT_ID_LIFECYCLE = 0,   /* virConnectNetworkEventLifecycleCallback */
+} virNetworkEventID;
+
+typedef enum {
+    VIR_NETWORK_EVENT_DEFINED = 0,
+    VIR_NETWORK_EVENT_UNDEFINED = 1,
+    VIR_NETWORK_EVENT_STARTED = 2,
+    VIR_NETWORK_EVENT_STOPPED = 3,
+} virNetworkEventLifecycleType;
+
+typedef void (*virConnectNetworkEventGenericCallback)(virConnectPtr conn,
+                                                      virNetworkPtr net, void *opaque);
+/* @detail is 0: libvirt defines none. @net is valid during the call. */
+typedef void (*virConnectNetworkEventLifecycleCallback)(virConnectPtr conn,
+                                                        virNetworkPtr net, int event,
+                                                        int detail, void *opaque);
+
+/* Through void (*)(void): no -Wcast-function-type warning in clients. */
+#define VIR_NETWORK_EVENT_CALLBACK(cb) \
+    ((virConnectNetworkEventGenericCallback)(void (*)(void))(cb))
+
+/**
+ * virConnectNetworkEventRegisterAny / virConnectNetworkEventDeregisterAny:
+ * As the domain calls, for networks (@net NULL: every network); the
+ * LIFECYCLE events are raised. Since: 0.1.0
+ */
+int virConnectNetworkEventRegisterAny(virConnectPtr conn, virNetworkPtr net,
+                                      int eventID,
+                                      virConnectNetworkEventGenericCallback cb,
+                                      void *opaque, virFreeCallback freecb);
+int virConnectNetworkEventDeregisterAny(virConnectPtr conn, int callbackID);
 
 virJobPtr virNetworkCreateJob(virNetworkPtr network);
 virJobPtr virNetworkCreateXMLJob(virConnectPtr conn, const char *xmlDesc);

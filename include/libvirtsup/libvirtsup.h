@@ -10,6 +10,7 @@
 
 #include "libvirtsup/libvirtsup-common.h"
 #include "libvirtsup/virterror.h"
+#include "libvirtsup/libvirtsup-event.h"
 #include "libvirtsup/libvirtsup-host.h"
 #include "libvirtsup/libvirtsup-domain.h"
 #include "libvirtsup/libvirtsup-network.h"

@@ -1,9 +1,13 @@
 /*
  * test_driver.c: the test driver's library side (trusted, in the client).
  *
- * Each connection has its own node: domains and networks held under one
- * driver mutex, taken only briefly (never while waiting for a job or doing
- * file I/O). Long work runs as jobs: the XML given to DefineXML/CreateXML
+ * The node (domains and networks, under one mutex taken only briefly:
+ * never while waiting for a job or doing file I/O) is shared by every
+ * connection of the process to test:///default, as libvirt's is, and is
+ * private to its connection for a node description (test:///PATH.xml).
+ * Each connection has its own supervisor group: closing it cancels the
+ * jobs it started, not those of the other connections. Every change of a
+ * domain or network is queued as an event in the node's event state. Long work runs as jobs: the XML given to DefineXML/CreateXML
  * is parsed by a worker, save/dump write through a descriptor opened here,
  * restore reads one opened here. Each job's commit function (supervisor's
  * reaper thread) checks the worker's result and applies it; its done
@@ -23,6 +27,7 @@
 
 #include "driver.h"
 #include "drivers/test/test_driver.h"
+#include "event.h"
 #include "supervisor/supervisor.h"
 #include "util/viralloc.h"
 
@@ -43,11 +48,22 @@ typedef struct testSlot {
     virJobPtr job;            /* NULL until virSupJobCreate has returned */
 } testSlot;
 
+/* What virDomainGetJobStats(VIR_DOMAIN_JOB_STATS_COMPLETED) returns. */
+typedef struct testJobRecord {
+    bool valid;
+    int type;                 /* VIR_DOMAIN_JOB_COMPLETED/FAILED/CANCELLED */
+    int operation;            /* virDomainJobOperation */
+    uint64_t elapsed, done, total, rate;
+    char errmsg[256];
+} testJobRecord;
+
 typedef struct testDomObj {
     testDomainDef def;
     int state;                /* virDomainState */
     int reason;
+    int id;                   /* while active; -1 otherwise */
     bool persistent;
+    testJobRecord lastJob;
     long long startedMs;      /* CLOCK_MONOTONIC, for cpuTime */
     testSlot slot;
 } testDomObj;
@@ -59,18 +75,28 @@ typedef struct testNetObj {
     testSlot slot;
 } testNetObj;
 
+/* A node: shared by the connections to it (see testNodeAcquire). */
 typedef struct testDriver {
-    pthread_mutex_t lock;     /* everything below */
+    pthread_mutex_t lock;     /* everything below, and each testConn's group */
     testDomObj **doms;
     size_t ndoms;
     testNetObj **nets;
     size_t nnets;
     uint64_t lastToken;
-    virSupGroup *group;       /* NULL once the connection is closing */
+    int nextID;               /* the next domain ID (from 1, as libvirt) */
+    virEventState *events;
+    int refs;                 /* connections using it (testDefaultLock for the default node) */
+    bool isDefault;
+} testDriver;
+
+/* A connection's own part. */
+typedef struct testConn {
+    testDriver *node;
+    virSupGroup *group;       /* NULL once the connection is closing (node lock) */
     unsigned int creating;    /* virSupJobCreate calls in flight on group */
     pthread_cond_t created;   /* signalled when creating drops to 0 */
     uint64_t bandwidth_bps;
-} testDriver;
+} testConn;
 
 typedef enum {
     TJ_DOM_DEFINE,
@@ -109,9 +135,28 @@ static long long nowMs(void)
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static testDriver *driverOf(virConnectPtr conn)
+static testConn *connOf(virConnectPtr conn)
 {
     return conn->privateData;
+}
+
+static testDriver *driverOf(virConnectPtr conn)
+{
+    return connOf(conn)->node;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void domEvent(testDriver *d, const testDomObj *obj, int event, int detail)
+{
+    virEventStateQueueLifecycle(d->events, VIR_EVENT_OBJ_DOMAIN, obj->def.name,
+                                obj->def.uuid, event, detail);
+}
+
+static void netEvent(testDriver *d, const testNetObj *obj, int event)
+{
+    virEventStateQueueLifecycle(d->events, VIR_EVENT_OBJ_NETWORK, obj->def.name,
+                                obj->def.uuid, event, 0);
 }
 
 /* ---- object lists (driver lock held) ------------------------------------- */
@@ -159,6 +204,7 @@ static testDomObj *domAdd(testDriver *d, const testDomainDef *def)
         return NULL;
     obj->def = *def;
     obj->state = VIR_DOMAIN_SHUTOFF;
+    obj->id = -1;
     d->doms[d->ndoms++] = obj;
     return obj;
 }
@@ -204,18 +250,26 @@ static bool domActive(const testDomObj *obj)
     return obj->state != VIR_DOMAIN_SHUTOFF && obj->state != VIR_DOMAIN_CRASHED;
 }
 
-static void domSetRunning(testDomObj *obj, int reason)
+/* Start a domain: the next ID, the STARTED event with @detail (none when
+ * @detail < 0: the node's initial state). */
+static void domSetRunning(testDriver *d, testDomObj *obj, int reason, int detail)
 {
     obj->state = VIR_DOMAIN_RUNNING;
     obj->reason = reason;
     obj->startedMs = nowMs();
+    obj->id = d->nextID++;
+    if (detail >= 0)
+        domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED, detail);
 }
 
-/* Shut a domain off; a transient one then goes away (libvirt's rule). */
-static void domSetShutoff(testDriver *d, testDomObj *obj, int reason)
+/* Shut a domain off (the STOPPED event with @detail); a transient one then
+ * goes away (libvirt's rule). */
+static void domSetShutoff(testDriver *d, testDomObj *obj, int reason, int detail)
 {
     obj->state = VIR_DOMAIN_SHUTOFF;
     obj->reason = reason;
+    obj->id = -1;
+    domEvent(d, obj, VIR_DOMAIN_EVENT_STOPPED, detail);
     if (!obj->persistent && !obj->slot.token)
         domRemove(d, obj);
 }
@@ -289,7 +343,13 @@ static void slotRelease(testSlot *slot, uint64_t token)
 
 /* ---- connections --------------------------------------------------------- */
 
-static void driverFreeState(testDriver *d)
+/* The node of test:///default, shared by the process's connections to it
+ * (as libvirt's test driver does): made by the first open, freed when the
+ * last connection using it is freed; the next open makes a fresh one. */
+static pthread_mutex_t testDefaultLock = PTHREAD_MUTEX_INITIALIZER;
+static testDriver *testDefaultNode;
+
+static void nodeFree(testDriver *d)
 {
     for (size_t i = 0; i < d->ndoms; i++)
         free(d->doms[i]);
@@ -297,81 +357,141 @@ static void driverFreeState(testDriver *d)
         free(d->nets[i]);
     free(d->doms);
     free(d->nets);
-    pthread_cond_destroy(&d->created);
+    virEventStateFree(d->events);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
 
-static int testConnectOpen(virConnectPtr conn, const virURI *uri,
-                           const virConnectConfig *cfg)
+/* A new node holding @def's domains (running) and networks (active). */
+static testDriver *nodeNew(const testNodeDef *def)
 {
     testDriver *d;
-    testNodeDef node = { 0 };
-    testDomainDef defdom;
-    testNetworkDef defnet;
-
-    if (STREQ(uri->path, "/default")) {
-        testDefaultDomainDef(&defdom);
-        testDefaultNetworkDef(&defnet);
-        node.doms = &defdom;
-        node.ndoms = 1;
-        node.nets = &defnet;
-        node.nnets = 1;
-    } else if (STREQ(uri->path, "/") || uri->path[0] != '/') {
-        virReportError(VIR_ERR_INVALID_ARG,
-                       "invalid URI '%s': expected test:///default or "
-                       "test:///ABSOLUTE/PATH.xml", conn->uri);
-        return -1;
-    } else if (testNodeLoad(uri->path, &node) < 0) {
-        return -1;
-    }
 
     if (!VIR_ALLOC(d))
-        goto error_node;
+        return NULL;
     pthread_mutex_init(&d->lock, NULL);
-    pthread_cond_init(&d->created, NULL);
-    d->bandwidth_bps = cfg->bandwidth_bps;
-    for (size_t i = 0; i < node.ndoms; i++) {
-        testDomObj *obj = domAdd(d, &node.doms[i]);
+    d->nextID = 1;
+    d->refs = 1;
+    if (!(d->events = virEventStateNew()))
+        goto error;
+    for (size_t i = 0; i < def->ndoms; i++) {
+        testDomObj *obj = domAdd(d, &def->doms[i]);
         if (!obj)
             goto error;
         obj->persistent = true;
-        domSetRunning(obj, REASON_RUNNING_BOOTED);
+        domSetRunning(d, obj, REASON_RUNNING_BOOTED, -1);
     }
-    for (size_t i = 0; i < node.nnets; i++) {
-        testNetObj *obj = netAdd(d, &node.nets[i]);
+    for (size_t i = 0; i < def->nnets; i++) {
+        testNetObj *obj = netAdd(d, &def->nets[i]);
         if (!obj)
             goto error;
         obj->persistent = true;
         obj->active = true;
     }
-    if (!(d->group = virSupGroupNew(&cfg->group)))
-        goto error;
-    if (node.doms != &defdom)
-        testNodeClear(&node);
-    conn->privateData = d;
-    return 0;
+    return d;
 
  error:
-    driverFreeState(d);
- error_node:
-    if (node.doms != &defdom)
-        testNodeClear(&node);
-    return -1;
+    nodeFree(d);
+    return NULL;
+}
+
+/* The default node, made on first use; one more connection uses it. */
+static testDriver *nodeAcquireDefault(void)
+{
+    testDriver *d;
+
+    pthread_mutex_lock(&testDefaultLock);
+    if ((d = testDefaultNode)) {
+        d->refs++;
+    } else {
+        testDomainDef defdom;
+        testNetworkDef defnet;
+        testNodeDef def = { &defdom, 1, &defnet, 1 };
+
+        testDefaultDomainDef(&defdom);
+        testDefaultNetworkDef(&defnet);
+        if ((d = nodeNew(&def))) {
+            d->isDefault = true;
+            testDefaultNode = d;
+        }
+    }
+    pthread_mutex_unlock(&testDefaultLock);
+    return d;
+}
+
+static void nodeRelease(testDriver *d)
+{
+    bool last;
+
+    if (!d)
+        return;
+    if (d->isDefault) {
+        pthread_mutex_lock(&testDefaultLock);
+        if ((last = --d->refs == 0))
+            testDefaultNode = NULL;
+        pthread_mutex_unlock(&testDefaultLock);
+    } else {
+        last = --d->refs == 0;
+    }
+    if (last)
+        nodeFree(d);
+}
+
+static int testConnectOpen(virConnectPtr conn, const virURI *uri,
+                           const virConnectConfig *cfg)
+{
+    testConn *c;
+    testDriver *d = NULL;
+
+    if (STREQ(uri->path, "/default")) {
+        d = nodeAcquireDefault();
+    } else if (STREQ(uri->path, "/") || uri->path[0] != '/') {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       "invalid URI '%s': expected test:///default or "
+                       "test:///ABSOLUTE/PATH.xml", conn->uri);
+        return -1;
+    } else {
+        testNodeDef def = { 0 };
+        if (testNodeLoad(uri->path, &def) < 0)
+            return -1;
+        d = nodeNew(&def);
+        testNodeClear(&def);
+    }
+    if (!d)
+        return -1;
+
+    if (!VIR_ALLOC(c)) {
+        nodeRelease(d);
+        return -1;
+    }
+    c->node = d;
+    pthread_cond_init(&c->created, NULL);
+    c->bandwidth_bps = cfg->bandwidth_bps;
+    if (!(c->group = virSupGroupNew(&cfg->group))) {
+        pthread_cond_destroy(&c->created);
+        free(c);
+        nodeRelease(d);
+        return -1;
+    }
+    conn->privateData = c;
+    return 0;
 }
 
 static void testConnectClose(virConnectPtr conn)
 {
-    testDriver *d = driverOf(conn);
+    testConn *c = connOf(conn);
+    testDriver *d = c->node;
     virSupGroup *group;
 
+    /* Its event callbacks go now; those of other connections stay. */
+    virEventStateConnClosed(d->events, conn);
     pthread_mutex_lock(&d->lock);
-    group = d->group;
-    d->group = NULL;
+    group = c->group;
+    c->group = NULL;
     /* A job being created on the group now must be in the group's table
      * before the group is closed, or it would escape the close. */
-    while (d->creating)
-        pthread_cond_wait(&d->created, &d->lock);
+    while (c->creating)
+        pthread_cond_wait(&c->created, &d->lock);
     pthread_mutex_unlock(&d->lock);
     /* Waits for the group's jobs: their commit and done functions take the
      * driver lock, so it must not be held here. */
@@ -381,9 +501,19 @@ static void testConnectClose(virConnectPtr conn)
 
 static void testConnectFree(virConnectPtr conn)
 {
-    if (conn->privateData)
-        driverFreeState(conn->privateData);
+    testConn *c = conn->privateData;
+
+    if (!c)
+        return;
+    nodeRelease(c->node);
+    pthread_cond_destroy(&c->created);
+    free(c);
     conn->privateData = NULL;
+}
+
+static virEventState *testConnectGetEventState(virConnectPtr conn)
+{
+    return driverOf(conn)->events;
 }
 
 /* ---- domains: listing, lookup, accessors -------------------------------- */
@@ -554,6 +684,7 @@ static int testDomainUndefine(virDomainPtr dom)
         virReportError(VIR_ERR_OPERATION_INVALID,
                        "cannot undefine transient domain '%s'", obj->def.name);
     } else {
+        domEvent(d, obj, VIR_DOMAIN_EVENT_UNDEFINED, VIR_DOMAIN_EVENT_UNDEFINED_REMOVED);
         if (domActive(obj))
             obj->persistent = false;
         else
@@ -578,7 +709,7 @@ static int testDomainDestroy(virDomainPtr dom)
         virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running",
                        obj->def.name);
     } else {
-        domSetShutoff(d, obj, REASON_SHUTOFF_DESTROYED);
+        domSetShutoff(d, obj, REASON_SHUTOFF_DESTROYED, VIR_DOMAIN_EVENT_STOPPED_DESTROYED);
         ret = 0;
     }
     pthread_mutex_unlock(&d->lock);
@@ -649,6 +780,252 @@ static int testDomainAbortJob(virDomainPtr dom)
     return ret;
 }
 
+/* libvirt's name for what a job of @kind does; UNKNOWN: not a domain job
+ * libvirt would report (define, network jobs). */
+static int jobOperation(testJobKind kind)
+{
+    switch (kind) {
+    case TJ_DOM_SAVE: return VIR_DOMAIN_JOB_OPERATION_SAVE;
+    case TJ_DOM_RESTORE: return VIR_DOMAIN_JOB_OPERATION_RESTORE;
+    case TJ_DOM_DUMP: return VIR_DOMAIN_JOB_OPERATION_DUMP;
+    case TJ_DOM_CREATE:
+    case TJ_DOM_START: return VIR_DOMAIN_JOB_OPERATION_START;
+    default: return VIR_DOMAIN_JOB_OPERATION_UNKNOWN;
+    }
+}
+
+/* virDomainGetJobStats's fields for a job (running: @remaining is set;
+ * ended: @rec gives success and error). Returns 0, or -1 (OOM, reported). */
+static int jobParams(const testJobRecord *rec, bool running, uint64_t remaining,
+                     virTypedParameterPtr *params, int *nparams)
+{
+    int max = 0;
+    virTypedParameterPtr p = NULL;
+    int n = 0;
+    uint64_t left = rec->total > rec->done ? rec->total - rec->done : 0;
+
+    if (virTypedParamsAddInt(&p, &n, &max, VIR_DOMAIN_JOB_OPERATION, rec->operation) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_TIME_ELAPSED, rec->elapsed) < 0 ||
+        (running &&
+         virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_TIME_REMAINING, remaining) < 0) ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_DATA_TOTAL, rec->total) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_DATA_PROCESSED, rec->done) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_DATA_REMAINING, left) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_TOTAL, rec->total) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_PROCESSED, rec->done) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_REMAINING, left) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_BPS, rec->rate) < 0 ||
+        (!running &&
+         virTypedParamsAddBoolean(&p, &n, &max, VIR_DOMAIN_JOB_SUCCESS,
+                                  rec->type == VIR_DOMAIN_JOB_COMPLETED) < 0) ||
+        (!running && rec->errmsg[0] &&
+         virTypedParamsAddString(&p, &n, &max, VIR_DOMAIN_JOB_ERRMSG, rec->errmsg) < 0)) {
+        virTypedParamsFree(p, n);
+        return -1;
+    }
+    *params = p;
+    *nparams = n;
+    return 0;
+}
+
+static virDomainPtr testDomainLookupByID(virConnectPtr conn, int id)
+{
+    testDriver *d = driverOf(conn);
+    testDomObj *obj = NULL;
+    virDomainPtr dom = NULL;
+
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; i < d->ndoms && !obj; i++)
+        if (domActive(d->doms[i]) && d->doms[i]->id == id)
+            obj = d->doms[i];
+    if (obj)
+        dom = domHandle(conn, obj);
+    pthread_mutex_unlock(&d->lock);
+    if (!obj)
+        virReportError(VIR_ERR_NO_DOMAIN, "no domain with ID %d", id);
+    return dom;
+}
+
+static int testDomainGetID(virDomainPtr dom)
+{
+    testDriver *d;
+    testDomObj *obj = domLock(dom, &d);
+    int id;
+
+    if (!obj)
+        return -1;
+    id = domActive(obj) ? obj->id : -1;
+    pthread_mutex_unlock(&d->lock);
+    return id;
+}
+
+static char *testDomainGetOSType(virDomainPtr dom)
+{
+    testDriver *d;
+    testDomObj *obj = domLock(dom, &d);
+    char type[sizeof(obj->def.os_type)];
+
+    if (!obj)
+        return NULL;
+    virStrcpyTrunc(type, sizeof(type), obj->def.os_type);
+    pthread_mutex_unlock(&d->lock);
+    return virStrdup(type);
+}
+
+static int testDomainIsActive(virDomainPtr dom)
+{
+    testDriver *d;
+    testDomObj *obj = domLock(dom, &d);
+    int ret;
+
+    if (!obj)
+        return -1;
+    ret = domActive(obj) ? 1 : 0;
+    pthread_mutex_unlock(&d->lock);
+    return ret;
+}
+
+static int testDomainIsPersistent(virDomainPtr dom)
+{
+    testDriver *d;
+    testDomObj *obj = domLock(dom, &d);
+    int ret;
+
+    if (!obj)
+        return -1;
+    ret = obj->persistent ? 1 : 0;
+    pthread_mutex_unlock(&d->lock);
+    return ret;
+}
+
+/* Lock the domain of @dom for a change that needs it in state @want (and
+ * no job): returns it with the driver lock held, or NULL with an error. */
+static testDomObj *domLockForChange(virDomainPtr dom, testDriver **dp, int want)
+{
+    testDomObj *obj = domLock(dom, dp);
+
+    if (!obj)
+        return NULL;
+    if (obj->slot.token) {
+        slotBusyError(&obj->slot, "domain", obj->def.name);
+    } else if (want == VIR_DOMAIN_PAUSED && obj->state != VIR_DOMAIN_PAUSED) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not paused",
+                       obj->def.name);
+    } else if (want == VIR_DOMAIN_RUNNING && obj->state != VIR_DOMAIN_RUNNING) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running",
+                       obj->def.name);
+    } else if (want == VIR_DOMAIN_NOSTATE && !domActive(obj)) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running",
+                       obj->def.name);
+    } else {
+        return obj;
+    }
+    pthread_mutex_unlock(&(*dp)->lock);
+    return NULL;
+}
+
+static int testDomainSuspend(virDomainPtr dom)
+{
+    testDriver *d;
+    testDomObj *obj = domLockForChange(dom, &d, VIR_DOMAIN_RUNNING);
+
+    if (!obj)
+        return -1;
+    obj->state = VIR_DOMAIN_PAUSED;
+    obj->reason = VIR_DOMAIN_PAUSED_USER;
+    domEvent(d, obj, VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+static int testDomainResume(virDomainPtr dom)
+{
+    testDriver *d;
+    testDomObj *obj = domLockForChange(dom, &d, VIR_DOMAIN_PAUSED);
+
+    if (!obj)
+        return -1;
+    obj->state = VIR_DOMAIN_RUNNING;
+    obj->reason = VIR_DOMAIN_RUNNING_UNPAUSED;
+    domEvent(d, obj, VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+/* The test driver's guests obey at once, as libvirt's do. */
+static int testDomainShutdown(virDomainPtr dom, unsigned int flags)
+{
+    testDriver *d;
+    testDomObj *obj;
+
+    virCheckFlags(VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN, -1);
+    if (!(obj = domLockForChange(dom, &d, VIR_DOMAIN_NOSTATE)))
+        return -1;
+    domEvent(d, obj, VIR_DOMAIN_EVENT_SHUTDOWN, VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED);
+    domSetShutoff(d, obj, VIR_DOMAIN_SHUTOFF_SHUTDOWN, VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN);
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+static int testDomainReboot(virDomainPtr dom, unsigned int flags)
+{
+    testDriver *d;
+    testDomObj *obj;
+
+    virCheckFlags(VIR_DOMAIN_REBOOT_ACPI_POWER_BTN, -1);
+    if (!(obj = domLockForChange(dom, &d, VIR_DOMAIN_NOSTATE)))
+        return -1;
+    /* A reboot keeps the ID and runs again from the start. */
+    obj->state = VIR_DOMAIN_RUNNING;
+    obj->reason = VIR_DOMAIN_RUNNING_BOOTED;
+    obj->startedMs = nowMs();
+    virEventStateQueueDomain(d->events, VIR_DOMAIN_EVENT_ID_REBOOT, obj->def.name,
+                             obj->def.uuid, NULL, 0);
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+static int testDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterPtr *params,
+                                 int *nparams, unsigned int flags)
+{
+    testDriver *d;
+    testDomObj *obj;
+    testJobRecord rec = { 0 };
+    uint64_t remaining = 0;
+    bool running = false;
+    int ret = 0;
+
+    virCheckFlags(VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED, -1);
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    if (flags & VIR_DOMAIN_JOB_STATS_COMPLETED) {
+        rec = obj->lastJob;
+        if (!(flags & VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED))
+            obj->lastJob.valid = false;
+    } else if (obj->slot.job) {
+        /* Under the lock: the job lives until its done callback has
+         * cleared the slot, which takes this lock. */
+        testJob *tj = virSupJobGetOpaque(obj->slot.job);
+        int state = 0;
+        if (virSupJobGetRawStats(obj->slot.job, &state, &rec.elapsed, &remaining,
+                                 &rec.done, &rec.total) == 0) {
+            rec.valid = true;
+            running = true;
+            rec.type = VIR_DOMAIN_JOB_BOUNDED;
+            rec.operation = jobOperation(tj->kind);
+            rec.rate = rec.elapsed ? rec.done * 1000 / rec.elapsed : 0;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+
+    *params = NULL;
+    *nparams = 0;
+    *type = rec.valid ? rec.type : VIR_DOMAIN_JOB_NONE;
+    if (rec.valid && jobParams(&rec, running, remaining, params, nparams) < 0)
+        ret = -1;
+    return ret;
+}
+
 /* ---- jobs: common ---------------------------------------------------------- */
 
 static void testJobFree(void *opaque)
@@ -702,12 +1079,66 @@ static void jobReleaseSlot(testDriver *d, testJob *tj)
     tj->holdsSlot = false;
 }
 
-static void testJobDone(virJobPtr job ATTRIBUTE_UNUSED, void *opaque,
-                        virJobState state ATTRIBUTE_UNUSED)
+/* A domain job ended: keep its figures for GetJobStats(COMPLETED) and
+ * raise JOB_COMPLETED when it completed (reaper thread, no lock held). */
+static void jobRecordEnd(testDriver *d, virJobPtr job, testJob *tj, virJobState state)
+{
+    testJobRecord rec = { .valid = true };
+    int raw = 0;
+    uint64_t remaining = 0;
+    uint8_t uuid[VIR_UUID_BUFLEN];
+    bool haveUUID = tj->knowUUID;
+    virErrorPtr err;
+    testDomObj *obj;
+
+    if ((rec.operation = jobOperation(tj->kind)) == VIR_DOMAIN_JOB_OPERATION_UNKNOWN)
+        return;
+    memcpy(uuid, tj->uuid, sizeof(uuid));
+    if (state == VIR_JOB_COMPLETE) {
+        virDomainPtr dom = virJobGetDomain(job);
+        if (dom) {
+            memcpy(uuid, dom->uuid, sizeof(uuid));
+            haveUUID = true;
+            virDomainFree(dom);
+        }
+    }
+    if (!haveUUID)
+        return;
+    (void)virSupJobGetRawStats(job, &raw, &rec.elapsed, &remaining, &rec.done, &rec.total);
+    rec.rate = rec.elapsed ? rec.done * 1000 / rec.elapsed : 0;
+    rec.type = state == VIR_JOB_COMPLETE ? VIR_DOMAIN_JOB_COMPLETED :
+               state == VIR_JOB_CANCELLED ? VIR_DOMAIN_JOB_CANCELLED : VIR_DOMAIN_JOB_FAILED;
+    /* The job's own error is published after this callback: the record
+     * says how it ended; virJobGetError on the job has the details. */
+    if (state != VIR_JOB_COMPLETE && (err = virJobGetError(job)) && err->message)
+        virStrcpyTrunc(rec.errmsg, sizeof(rec.errmsg), err->message);
+    else if (state == VIR_JOB_CANCELLED)
+        virStrcpyTrunc(rec.errmsg, sizeof(rec.errmsg), "the job was cancelled");
+    else if (state != VIR_JOB_COMPLETE)
+        virStrcpyTrunc(rec.errmsg, sizeof(rec.errmsg), "the job failed");
+
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, uuid))) {
+        obj->lastJob = rec;
+        if (state == VIR_JOB_COMPLETE) {
+            virTypedParameterPtr params = NULL;
+            int nparams = 0;
+            if (jobParams(&rec, false, 0, &params, &nparams) == 0) {
+                virEventStateQueueDomain(d->events, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                         obj->def.name, obj->def.uuid, params, nparams);
+                virTypedParamsFree(params, nparams);
+            }
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void testJobDone(virJobPtr job, void *opaque, virJobState state)
 {
     testJob *tj = opaque;
     testDriver *d = driverOf(tj->conn);
 
+    jobRecordEnd(d, job, tj, state);
     pthread_mutex_lock(&d->lock);
     jobReleaseSlot(d, tj);
     pthread_mutex_unlock(&d->lock);
@@ -752,13 +1183,13 @@ static const virSupOp testOps[TJ_LAST] = {
                        commitNetworkStart, testJobDone },
 };
 
-static void paramsInit(testJobParams *p, testDriver *d, unsigned int flags)
+static void paramsInit(testJobParams *p, virConnectPtr conn, unsigned int flags)
 {
     memset(p, 0, sizeof(*p));
     p->magic = TEST_JOB_PARAMS_MAGIC;
     p->version = 1;
     p->flags = flags;
-    p->bandwidth_bps = d->bandwidth_bps;
+    p->bandwidth_bps = connOf(conn)->bandwidth_bps;
 }
 
 /* Create the job of @tj (consumed) with params @p followed by @xml.
@@ -766,7 +1197,8 @@ static void paramsInit(testJobParams *p, testDriver *d, unsigned int flags)
 static virJobPtr jobStart(testJob *tj, testJobParams *p, const char *xml,
                           const char *target)
 {
-    testDriver *d = driverOf(tj->conn);
+    testConn *c = connOf(tj->conn);
+    testDriver *d = c->node;
     size_t xmllen = xml ? strlen(xml) : 0;
     VIR_AUTOFREE(uint8_t *) blob = NULL;
     virSupJobParams sp = { 0 };
@@ -789,8 +1221,8 @@ static virJobPtr jobStart(testJob *tj, testJobParams *p, const char *xml,
         memcpy(blob + sizeof(*p), xml, xmllen);
 
     pthread_mutex_lock(&d->lock);
-    if ((group = d->group))
-        d->creating++;
+    if ((group = c->group))
+        c->creating++;
     pthread_mutex_unlock(&d->lock);
     if (!group) {
         virReportError(VIR_ERR_INVALID_CONN, "%s", "the connection is closing");
@@ -807,8 +1239,8 @@ static virJobPtr jobStart(testJob *tj, testJobParams *p, const char *xml,
     /* From here the job owns tj (when created): done may run at once. */
     job = virSupJobCreate(group, &sp);
     pthread_mutex_lock(&d->lock);
-    if (--d->creating == 0)
-        pthread_cond_broadcast(&d->created);
+    if (--c->creating == 0)
+        pthread_cond_broadcast(&c->created);
     pthread_mutex_unlock(&d->lock);
     if (!job)
         goto error;
@@ -1096,14 +1528,13 @@ static int outputCommit(testJob *tj, const char *what)
 static virJobPtr testDomainCreateXMLJob(virConnectPtr conn, const char *xml,
                                         unsigned int flags, bool linux_)
 {
-    testDriver *d = driverOf(conn);
     testJobParams p;
     testJob *tj;
 
     virCheckFlags(0, NULL);
     if (!(tj = testJobNew(conn, TJ_DOM_CREATE)))
         return NULL;
-    paramsInit(&p, d, 0);
+    paramsInit(&p, conn, 0);
     return jobStart(tj, &p, xml, linux_ ? "create-linux" : "create-xml");
 }
 
@@ -1115,7 +1546,7 @@ static virJobPtr testDomainCreateJob(virDomainPtr dom, unsigned int flags)
     virCheckFlags(0, NULL);
     if (!(tj = testJobNew(dom->conn, TJ_DOM_START)))
         return NULL;
-    paramsInit(&p, driverOf(dom->conn), 0);
+    paramsInit(&p, dom->conn, 0);
     if (domJobPrepare(dom, tj, false, &p.dom) < 0) {
         testJobFree(tj);
         return NULL;
@@ -1131,7 +1562,7 @@ static virJobPtr testDomainSaveJob(virDomainPtr dom, const char *to)
 
     if (!(tj = testJobNew(dom->conn, TJ_DOM_SAVE)))
         return NULL;
-    paramsInit(&p, driverOf(dom->conn), 0);
+    paramsInit(&p, dom->conn, 0);
     if (outputOpen(tj, to, "save image") < 0 ||
         domJobPrepare(dom, tj, true, &p.dom) < 0 ||
         !(xml = testDomainDefFormat(&p.dom))) {
@@ -1158,7 +1589,7 @@ static virJobPtr testDomainDumpCoreJob(virDomainPtr dom, const char *to,
     if (!(tj = testJobNew(dom->conn, TJ_DOM_DUMP)))
         return NULL;
     tj->flags = flags;
-    paramsInit(&p, driverOf(dom->conn), flags);
+    paramsInit(&p, dom->conn, flags);
     if (outputOpen(tj, to, "core dump") < 0 ||
         domJobPrepare(dom, tj, true, &p.dom) < 0) {
         testJobFree(tj);
@@ -1179,7 +1610,7 @@ static virJobPtr testDomainRestoreJob(virConnectPtr conn, const char *from)
 
     if (!(tj = testJobNew(conn, TJ_DOM_RESTORE)))
         return NULL;
-    paramsInit(&p, d, 0);
+    paramsInit(&p, conn, 0);
     if (!*from) {
         virReportError(VIR_ERR_INVALID_ARG, "%s", "the path of the image is empty");
         goto error;
@@ -1278,12 +1709,18 @@ static int domCommitDef(testDriver *d, testJob *tj, const testDomainDef *def,
         if (!(obj = domAdd(d, def)))
             return -1;
         obj->persistent = persistent;
+        if (persistent)
+            domEvent(d, obj, VIR_DOMAIN_EVENT_DEFINED, VIR_DOMAIN_EVENT_DEFINED_ADDED);
     } else {
         obj->def = *def;
+        if (persistent)
+            domEvent(d, obj, VIR_DOMAIN_EVENT_DEFINED, obj->persistent
+                     ? VIR_DOMAIN_EVENT_DEFINED_UPDATED : VIR_DOMAIN_EVENT_DEFINED_ADDED);
         obj->persistent = obj->persistent || persistent;
     }
     if (start)
-        domSetRunning(obj, reason);
+        domSetRunning(d, obj, reason, reason == REASON_RUNNING_RESTORED
+                      ? VIR_DOMAIN_EVENT_STARTED_RESTORED : VIR_DOMAIN_EVENT_STARTED_BOOTED);
     return 0;
 }
 
@@ -1361,7 +1798,7 @@ static int commitDomainStart(virJobPtr job, void *opaque,
         virReportError(VIR_ERR_NO_DOMAIN, "%s", "the domain was undefined meanwhile");
         return -1;
     }
-    domSetRunning(obj, REASON_RUNNING_BOOTED);
+    domSetRunning(d, obj, REASON_RUNNING_BOOTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
     pthread_mutex_unlock(&d->lock);
     return resultDomainGive(job, h);
 }
@@ -1408,9 +1845,10 @@ static int commitOutput(virJobPtr job, testJob *tj, const char *what,
     }
     pthread_mutex_lock(&d->lock);
     if ((obj = domFindUUID(d, tj->uuid)) && shutoffReason) {
-        obj->state = VIR_DOMAIN_SHUTOFF;
-        obj->reason = shutoffReason;
-        /* A transient one goes when done releases its slot. */
+        /* The slot is still held: a transient one goes when done
+         * releases it. */
+        domSetShutoff(d, obj, shutoffReason, shutoffReason == REASON_SHUTOFF_SAVED
+                      ? VIR_DOMAIN_EVENT_STOPPED_SAVED : VIR_DOMAIN_EVENT_STOPPED_CRASHED);
     }
     pthread_mutex_unlock(&d->lock);
     if (!obj || !h) {
@@ -1538,6 +1976,7 @@ static int testNetworkDestroy(virNetworkPtr net)
                        obj->def.name);
     } else {
         obj->active = false;
+        netEvent(d, obj, VIR_NETWORK_EVENT_STOPPED);
         if (!obj->persistent)
             netRemove(d, obj);
         ret = 0;
@@ -1560,6 +1999,7 @@ static int testNetworkUndefine(virNetworkPtr net)
         virReportError(VIR_ERR_OPERATION_INVALID,
                        "cannot undefine transient network '%s'", obj->def.name);
     } else {
+        netEvent(d, obj, VIR_NETWORK_EVENT_UNDEFINED);
         if (obj->active)
             obj->persistent = false;
         else
@@ -1577,7 +2017,7 @@ static virJobPtr testNetworkCreateXMLJob(virConnectPtr conn, const char *xml)
 
     if (!(tj = testJobNew(conn, TJ_NET_CREATE)))
         return NULL;
-    paramsInit(&p, driverOf(conn), 0);
+    paramsInit(&p, conn, 0);
     return jobStart(tj, &p, xml, "network-create-xml");
 }
 
@@ -1591,7 +2031,7 @@ static virJobPtr testNetworkCreateJob(virNetworkPtr net)
 
     if (!(tj = testJobNew(net->conn, TJ_NET_START)))
         return NULL;
-    paramsInit(&p, driverOf(net->conn), 0);
+    paramsInit(&p, net->conn, 0);
     if (!(obj = netLock(net, &d))) {
         testJobFree(tj);
         return NULL;
@@ -1645,9 +2085,13 @@ static int netCommitDef(virJobPtr job, testJob *tj, const void *result, size_t l
         /* OOM reported */
     } else {
         obj->def = def;
+        if (persistent)
+            netEvent(d, obj, VIR_NETWORK_EVENT_DEFINED);
         obj->persistent = obj->persistent || persistent;
-        if (start)
+        if (start) {
             obj->active = true;
+            netEvent(d, obj, VIR_NETWORK_EVENT_STARTED);
+        }
         rc = 0;
     }
     pthread_mutex_unlock(&d->lock);
@@ -1697,6 +2141,7 @@ static int commitNetworkStart(virJobPtr job, void *opaque,
         return -1;
     }
     obj->active = true;
+    netEvent(d, obj, VIR_NETWORK_EVENT_STARTED);
     pthread_mutex_unlock(&d->lock);
     return resultNetworkGive(job, h);
 }
@@ -1711,7 +2156,7 @@ static virDomainPtr testDomainDefineXML(virConnectPtr conn, const char *xml)
 
     if (!(tj = testJobNew(conn, TJ_DOM_DEFINE)))
         return NULL;
-    paramsInit(&p, driverOf(conn), 0);
+    paramsInit(&p, conn, 0);
     if (virJobWaitResult(jobStart(tj, &p, xml, "define-xml"), &dom, NULL) < 0)
         return NULL;
     return dom;
@@ -1725,7 +2170,7 @@ static virNetworkPtr testNetworkDefineXML(virConnectPtr conn, const char *xml)
 
     if (!(tj = testJobNew(conn, TJ_NET_DEFINE)))
         return NULL;
-    paramsInit(&p, driverOf(conn), 0);
+    paramsInit(&p, conn, 0);
     if (virJobWaitResult(jobStart(tj, &p, xml, "network-define-xml"), NULL, &net) < 0)
         return NULL;
     return net;
@@ -1743,6 +2188,17 @@ const virConnectDriver testConnectDriver = {
     .name = "test",
     .typeName = "TEST",
     .connectGetVersion = testConnectGetVersion,
+    .connectGetEventState = testConnectGetEventState,
+    .domainLookupByID = testDomainLookupByID,
+    .domainGetID = testDomainGetID,
+    .domainGetOSType = testDomainGetOSType,
+    .domainIsActive = testDomainIsActive,
+    .domainIsPersistent = testDomainIsPersistent,
+    .domainSuspend = testDomainSuspend,
+    .domainResume = testDomainResume,
+    .domainShutdown = testDomainShutdown,
+    .domainReboot = testDomainReboot,
+    .domainGetJobStats = testDomainGetJobStats,
     .connectOpen = testConnectOpen,
     .connectClose = testConnectClose,
     .connectFree = testConnectFree,
