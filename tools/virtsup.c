@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * virtsup: a virsh-style client of libvirtsup.
  *
- *   virtsup [-c URI] [--quiet] [--verbose] [--batch FILE] COMMAND [ARGS] [; COMMAND ...]
+ *   virtsup [-c URI] [-r] [-q] [--verbose] [--batch FILE] COMMAND [ARGS] [; COMMAND ...]
+ *   virtsup [options] 'COMMAND [ARGS]; COMMAND ...'     (virsh's one-string form)
  *
  * Every command runs on one connection (default test:///default). Long
  * commands (save, restore, dump, create, start, net-create, net-start) run
@@ -11,7 +13,8 @@
  * second one stops waiting (closing the connection still cancels and reaps
  * them). The SIGINT handler only writes a byte to a self-pipe.
  *
- * Exit status: 0 success, 1 failure, 2 usage error, 130 cancelled by Ctrl-C.
+ * Exit status, as virsh: 0 success, 1 failure (also a usage error); 130
+ * cancelled by Ctrl-C.
  * See docs/virtsup.md and virtsup(1).
  */
 #include <errno.h>
@@ -37,7 +40,8 @@
 #define XML_FILE_MAX (1024 * 1024)
 #define BATCH_FILE_MAX (1024 * 1024)
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 130 };
+/* virsh exits 1 for every error, a usage error too. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 1, EXIT_CANCELLED = 130 };
 
 /* What a job produces, for the line printed when it completes. */
 typedef enum {
@@ -61,12 +65,15 @@ typedef struct {
     /* plain (non-terminal) progress: last line printed */
     unsigned int plain_pct;
     double plain_at;
+    const char *virshLabel; /* --verbose: virsh's "Save: [ 42 %]" on stderr */
+    int virshPct;           /* last percent printed that way, -1 none */
 } CliJob;
 
 typedef struct {
     const char *uri;
     bool quiet;
     bool verbose;
+    bool readonly;          /* -r: virConnectOpenReadOnly */
     bool tty;               /* stdout is a terminal: redraw progress */
     virConnectPtr conn;
     CliJob **jobs;          /* every job this process started, in order */
@@ -75,7 +82,10 @@ typedef struct {
     bool quit;              /* second Ctrl-C: stop waiting */
 } Ctl;
 
-typedef enum { ACT_NONE, ACT_UNDEFINE, ACT_DESTROY, ACT_NET_DESTROY } Action;
+typedef enum {
+    ACT_NONE, ACT_UNDEFINE, ACT_DESTROY, ACT_NET_DESTROY, ACT_SUSPEND, ACT_RESUME,
+    ACT_SHUTDOWN, ACT_REBOOT, ACT_JOBABORT,
+} Action;
 
 typedef struct {
     const char *name;
@@ -300,9 +310,21 @@ static const char *jobStateName(int state)
     return "unknown";
 }
 
+/* A domain by ID, UUID or name, in virsh's order. */
 static virDomainPtr lookupDomain(Ctl *ctl, const char *name)
 {
-    virDomainPtr dom = virDomainLookupByName(ctl->conn, name);
+    virDomainPtr dom = NULL;
+    char *end;
+    long id;
+
+    errno = 0;
+    id = strtol(name, &end, 10);
+    if (*name && !*end && errno == 0 && id >= 0 && id <= INT32_MAX)
+        dom = virDomainLookupByID(ctl->conn, (int)id);
+    if (!dom && strlen(name) + 1 == VIR_UUID_STRING_BUFLEN)
+        dom = virDomainLookupByUUIDString(ctl->conn, name);
+    if (!dom)
+        dom = virDomainLookupByName(ctl->conn, name);
     if (!dom)
         libError("cannot find domain '%s'", name);
     return dom;
@@ -578,7 +600,13 @@ static int followJobs(Ctl *ctl, CliJob **jobs, size_t n)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
 
-    if (!ctl->quiet && !ctl->tty) {
+    /* Jobs asked for virsh's --verbose line only: no rich progress. */
+    bool virshOnly = true;
+    for (size_t i = 0; i < n; i++)
+        if (!jobs[i]->virshLabel)
+            virshOnly = false;
+
+    if (!ctl->quiet && !ctl->tty && !virshOnly) {
         for (size_t i = 0; i < n; i++) {
             jobs[i]->plain_at = nowSec();
             printf("job %llu %s: started\n", jobs[i]->id, jobs[i]->label);
@@ -628,7 +656,29 @@ static int followJobs(Ctl *ctl, CliJob **jobs, size_t n)
                 any_left = true;
         }
 
-        if (ctl->quiet)
+        /* virsh's --verbose line, on stderr, for the jobs that asked. */
+        for (size_t i = 0; i < n; i++) {
+            CliJob *cj = jobs[i];
+            int pct;
+            if (cj->reported || !cj->virshLabel)
+                continue;
+            if (cj->state == VIR_JOB_RUNNING) {
+                Progress p;
+                getProgress(cj, &p);
+                pct = p.percent >= 100 ? 99 : (int)p.percent;
+            } else {
+                pct = cj->state == VIR_JOB_COMPLETE ? 100 : -1;
+            }
+            if (pct >= 0 && pct != cj->virshPct) {
+                fprintf(stderr, "\r%s: [%3d %%]%s", cj->virshLabel, pct, pct == 100 ? "\n" : "");
+                cj->virshPct = pct;
+            } else if (pct < 0 && cj->virshPct >= 0) {
+                fputc('\n', stderr);
+                cj->virshPct = -1;
+            }
+        }
+
+        if (ctl->quiet || virshOnly)
             goto report;
 
         if (ctl->tty) {
@@ -696,7 +746,7 @@ static int followJobs(Ctl *ctl, CliJob **jobs, size_t n)
             int r;
             if (cj->reported || cj->state == VIR_JOB_RUNNING)
                 continue;
-            if (ctl->tty && drawn && !ctl->quiet)
+            if (ctl->tty && drawn && !ctl->quiet && !virshOnly)
                 continue;   /* still in the live area: reported when it is left */
             r = jobReport(ctl, cj);
             if (r == EXIT_CANCELLED || (r == EXIT_FAIL && ret == EXIT_OK))
@@ -768,31 +818,382 @@ static int followPending(Ctl *ctl)
 
 /* ---- commands ---------------------------------------------------------- */
 
+/* virsh's names of states (list, domstate). */
+static const char *virshStateName(int state)
+{
+    switch ((virDomainState)state) {
+    case VIR_DOMAIN_NOSTATE: return "no state";
+    case VIR_DOMAIN_RUNNING: return "running";
+    case VIR_DOMAIN_BLOCKED: return "idle";
+    case VIR_DOMAIN_PAUSED: return "paused";
+    case VIR_DOMAIN_SHUTDOWN: return "in shutdown";
+    case VIR_DOMAIN_SHUTOFF: return "shut off";
+    case VIR_DOMAIN_CRASHED: return "crashed";
+    case VIR_DOMAIN_PMSUSPENDED: return "pmsuspended";
+    }
+    return "no state";
+}
+
+/* virsh's words for a state's reason (domstate --reason). */
+static const char *virshReasonName(int state, int reason)
+{
+    static const char *const running[] = {
+        "unknown", "booted", "migrated", "restored", "from snapshot", "unpaused",
+        "migration canceled", "save canceled", "event wakeup", "crashed", "post-copy",
+        "post-copy failed",
+    };
+    static const char *const paused[] = {
+        "unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
+        "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up",
+        "post-copy", "post-copy failed",
+    };
+    static const char *const shutoff[] = {
+        "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
+        "from snapshot", "daemon",
+    };
+    const char *const *names = NULL;
+    size_t n = 0;
+
+    switch (state) {
+    case VIR_DOMAIN_RUNNING: names = running; n = ARRAY_CARDINALITY(running); break;
+    case VIR_DOMAIN_PAUSED: names = paused; n = ARRAY_CARDINALITY(paused); break;
+    case VIR_DOMAIN_SHUTOFF: names = shutoff; n = ARRAY_CARDINALITY(shutoff); break;
+    case VIR_DOMAIN_SHUTDOWN: return reason == 1 ? "user" : "unknown";
+    case VIR_DOMAIN_CRASHED: return reason == 1 ? "panicked" : "unknown";
+    default: return "unknown";
+    }
+    return reason >= 0 && (size_t)reason < n ? names[reason] : "unknown";
+}
+
+/* virsh's list: an "Id Name State" table (columns as wide as their
+ * widest cell, three spaces apart), or --name / --uuid lines. */
 static int cmdList(Ctl *ctl, int argc, char **argv)
 {
-    static const char *const flags[] = { "all", NULL };
-    bool set[1] = { false };
+    static const char *const flags[] = {
+        "all", "inactive", "name", "uuid", "table", "state-running", "state-paused",
+        "state-shutoff", "state-other", "persistent", "transient", NULL,
+    };
+    enum { ALL, INACTIVE, NAME, UUID, TABLE, S_RUNNING, S_PAUSED, S_SHUTOFF, S_OTHER,
+           PERSISTENT, TRANSIENT, NFLAGS };
+    bool set[NFLAGS] = { false };
     virDomainPtr *doms = NULL;
+    unsigned int lf = 0;
     int n;
 
     if ((argc = splitArgs("list", argc, argv, flags, set)) < 0 || wantArgs("list", argc, 0, 0))
         return EXIT_USAGE;
-    n = virConnectListAllDomains(ctl->conn, &doms,
-                                 set[0] ? 0 : VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-    if (n < 0)
+    if (set[INACTIVE] && !set[ALL])
+        lf |= VIR_CONNECT_LIST_DOMAINS_INACTIVE;
+    else if (!set[ALL] && !set[S_RUNNING] && !set[S_PAUSED] && !set[S_SHUTOFF] && !set[S_OTHER])
+        lf |= VIR_CONNECT_LIST_DOMAINS_ACTIVE;
+    if (set[S_RUNNING])
+        lf |= VIR_CONNECT_LIST_DOMAINS_RUNNING;
+    if (set[S_PAUSED])
+        lf |= VIR_CONNECT_LIST_DOMAINS_PAUSED;
+    if (set[S_SHUTOFF])
+        lf |= VIR_CONNECT_LIST_DOMAINS_SHUTOFF;
+    if (set[S_OTHER])
+        lf |= VIR_CONNECT_LIST_DOMAINS_OTHER;
+    if (set[PERSISTENT])
+        lf |= VIR_CONNECT_LIST_DOMAINS_PERSISTENT;
+    if (set[TRANSIENT])
+        lf |= VIR_CONNECT_LIST_DOMAINS_TRANSIENT;
+    if ((n = virConnectListAllDomains(ctl->conn, &doms, lf)) < 0)
         return libError("cannot list domains");
-    printf(" %-20s %-10s %-10s %s\n", "Name", "State", "Memory", "vCPUs");
-    printf("------------------------------------------------------\n");
-    for (int i = 0; i < n; i++) {
-        virDomainInfo info = { 0 };
-        char mem[32] = "-";
-        if (virDomainGetInfo(doms[i], &info) == 0)
-            fmtBytes(mem, sizeof(mem), (unsigned long long)info.memory * 1024);
-        printf(" %-20s %-10s %-10s %u\n", virDomainGetName(doms[i]),
-               domStateName(info.state), mem, info.nrVirtCpu);
-        virDomainFree(doms[i]);
+
+    if (set[NAME] || set[UUID]) {
+        for (int i = 0; i < n; i++) {
+            char uuid[VIR_UUID_STRING_BUFLEN] = "";
+            virDomainGetUUIDString(doms[i], uuid);
+            if (set[UUID] && set[NAME])
+                printf("%-36s %s\n", uuid, virDomainGetName(doms[i]));
+            else
+                printf("%s\n", set[UUID] ? uuid : virDomainGetName(doms[i]));
+        }
+    } else {
+        char (*ids)[16] = xcalloc(n + 1, sizeof(*ids));
+        const char **states = xcalloc(n + 1, sizeof(*states));
+        int w[3] = { 2, 4, 5 };
+        for (int i = 0; i < n; i++) {
+            unsigned int id = virDomainGetID(doms[i]);
+            int st = VIR_DOMAIN_NOSTATE;
+            int len;
+            virDomainGetState(doms[i], &st, NULL, 0);
+            if (id == (unsigned int)-1)
+                snprintf(ids[i], sizeof(ids[i]), "-");
+            else
+                snprintf(ids[i], sizeof(ids[i]), "%u", id);
+            states[i] = virshStateName(st);
+            if ((len = (int)strlen(ids[i])) > w[0])
+                w[0] = len;
+            if ((len = (int)strlen(virDomainGetName(doms[i]))) > w[1])
+                w[1] = len;
+            if ((len = (int)strlen(states[i])) > w[2])
+                w[2] = len;
+        }
+        printf(" %-*s   %-*s   %s\n", w[0], "Id", w[1], "Name", "State");
+        for (int i = 0; i < w[0] + w[1] + w[2] + 9; i++)
+            putchar('-');
+        putchar('\n');
+        for (int i = 0; i < n; i++)
+            printf(" %-*s   %-*s   %s\n", w[0], ids[i], w[1], virDomainGetName(doms[i]),
+                   states[i]);
+        free(ids);
+        free(states);
     }
+    putchar('\n');
+    for (int i = 0; i < n; i++)
+        virDomainFree(doms[i]);
     free(doms);
+    return EXIT_OK;
+}
+
+/* domstate [--reason], domid, domuuid, domname: one line each, as virsh. */
+static int cmdDomstate(Ctl *ctl, int argc, char **argv)
+{
+    static const char *const flags[] = { "reason", NULL };
+    bool set[1] = { false };
+    virDomainPtr dom;
+    int st, reason;
+
+    if ((argc = splitArgs("domstate", argc, argv, flags, set)) < 0 ||
+        wantArgs("domstate", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(dom = lookupDomain(ctl, argv[0])))
+        return EXIT_FAIL;
+    if (virDomainGetState(dom, &st, &reason, 0) < 0) {
+        libError("cannot get the state of domain '%s'", argv[0]);
+        virDomainFree(dom);
+        return EXIT_FAIL;
+    }
+    if (set[0])
+        printf("%s (%s)\n", virshStateName(st), virshReasonName(st, reason));
+    else
+        printf("%s\n", virshStateName(st));
+    virDomainFree(dom);
+    return EXIT_OK;
+}
+
+static int cmdDomid(Ctl *ctl, int argc, char **argv)
+{
+    virDomainPtr dom;
+    unsigned int id;
+
+    if ((argc = splitArgs("domid", argc, argv, NULL, NULL)) < 0 || wantArgs("domid", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(dom = lookupDomain(ctl, argv[0])))
+        return EXIT_FAIL;
+    id = virDomainGetID(dom);
+    if (id == (unsigned int)-1)
+        printf("-\n");
+    else
+        printf("%u\n", id);
+    virDomainFree(dom);
+    return EXIT_OK;
+}
+
+static int cmdDomuuid(Ctl *ctl, int argc, char **argv)
+{
+    virDomainPtr dom;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if ((argc = splitArgs("domuuid", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("domuuid", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(dom = lookupDomain(ctl, argv[0])))
+        return EXIT_FAIL;
+    if (virDomainGetUUIDString(dom, uuid) == 0)
+        printf("%s\n", uuid);
+    virDomainFree(dom);
+    return EXIT_OK;
+}
+
+static int cmdDomname(Ctl *ctl, int argc, char **argv)
+{
+    virDomainPtr dom;
+
+    if ((argc = splitArgs("domname", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("domname", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(dom = lookupDomain(ctl, argv[0])))
+        return EXIT_FAIL;
+    printf("%s\n", virDomainGetName(dom));
+    virDomainFree(dom);
+    return EXIT_OK;
+}
+
+static int cmdUri(Ctl *ctl, int argc, char **argv)
+{
+    char *uri;
+
+    if ((argc = splitArgs("uri", argc, argv, NULL, NULL)) < 0 || wantArgs("uri", argc, 0, 0))
+        return EXIT_USAGE;
+    if (!(uri = virConnectGetURI(ctl->conn)))
+        return libError("cannot get the connection's URI");
+    printf("%s\n", uri);
+    free(uri);
+    return EXIT_OK;
+}
+
+static void printVersion(const char *what, unsigned long v)
+{
+    printf("%s %lu.%lu.%lu\n", what, v / 1000000, v / 1000 % 1000, v % 1000);
+}
+
+static int cmdVersion(Ctl *ctl, int argc, char **argv)
+{
+    static const char *const flags[] = { "daemon", NULL };
+    bool set[1] = { false };
+    unsigned long lib = 0, hv = 0;
+    char what[64];
+
+    if ((argc = splitArgs("version", argc, argv, flags, set)) < 0 ||
+        wantArgs("version", argc, 0, 0))
+        return EXIT_USAGE;
+    printVersion("Compiled against library: libvirtsup", LIBVIRTSUP_VERSION_NUMBER);
+    if (virConnectGetLibVersion(ctl->conn, &lib) < 0 || virConnectGetVersion(ctl->conn, &hv) < 0)
+        return libError("cannot get the versions");
+    printVersion("Using library: libvirtsup", lib);
+    snprintf(what, sizeof(what), "Using API: %s", virConnectGetType(ctl->conn));
+    printVersion(what, lib);
+    snprintf(what, sizeof(what), "Running hypervisor: %s", virConnectGetType(ctl->conn));
+    printVersion(what, hv);
+    return EXIT_OK;
+}
+
+/* virsh's sizes: "%.3lf UNIT" (vshPrettyCapacity's units). */
+static void prettySize(unsigned long long b, double *v, const char **unit)
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    size_t u = 0;
+
+    *v = (double)b;
+    while (*v >= 1024 && u + 1 < ARRAY_CARDINALITY(units)) {
+        *v /= 1024;
+        u++;
+    }
+    *unit = units[u];
+}
+
+static void printSize(const char *label, unsigned long long b, const char *suffix)
+{
+    double v;
+    const char *unit;
+
+    prettySize(b, &v, &unit);
+    printf("%-17s %-.3lf %s%s\n", label, v, unit, suffix);
+}
+
+/* virsh's domjobinfo: the domain's job, whoever started it (also another
+ * process's connection to the same node), or with --completed its last
+ * ended one. */
+static int cmdDomjobinfo(Ctl *ctl, int argc, char **argv)
+{
+    static const char *const flags[] = { "completed", "keep-completed", NULL };
+    static const char *const types[] = { "None", "Bounded", "Unbounded", "Completed",
+                                         "Failed", "Cancelled" };
+    static const char *const ops[] = { "Unknown", "Start", "Save", "Restore",
+                                       "Incoming migration", "Outgoing migration",
+                                       "Snapshot", "Snapshot revert", "Dump", "Backup",
+                                       "Snapshot delete" };
+    bool set[2] = { false, false };
+    virDomainPtr dom;
+    virTypedParameterPtr params = NULL;
+    int n = 0, type = 0, op = 0;
+    unsigned long long v;
+    const char *errmsg = NULL;
+    unsigned int jf = 0;
+
+    if ((argc = splitArgs("domjobinfo", argc, argv, flags, set)) < 0 ||
+        wantArgs("domjobinfo", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(dom = lookupDomain(ctl, argv[0])))
+        return EXIT_FAIL;
+    if (set[0])
+        jf |= VIR_DOMAIN_JOB_STATS_COMPLETED;
+    if (set[1])
+        jf |= VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED;
+    if (virDomainGetJobStats(dom, &type, &params, &n, jf) < 0) {
+        libError("cannot get the job of domain '%s'", argv[0]);
+        virDomainFree(dom);
+        return EXIT_FAIL;
+    }
+    printf("%-17s %-12s\n", "Job type:", type >= 0 && type <= 5 ? types[type] : "Unknown");
+    if (type != VIR_DOMAIN_JOB_NONE) {
+        virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &op);
+        printf("%-17s %-12s\n", "Operation:", op >= 0 && op <= 10 ? ops[op] : "Unknown");
+        if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1)
+            printf("%-17s %-12llu ms\n", "Time elapsed:", v);
+        if (type != VIR_DOMAIN_JOB_COMPLETED &&
+            virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_TIME_REMAINING, &v) == 1)
+            printf("%-17s %-12llu ms\n", "Time remaining:", v);
+        if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &v) == 1)
+            printSize("Data processed:", v, "");
+        if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_REMAINING, &v) == 1)
+            printSize("Data remaining:", v, "");
+        if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_TOTAL, &v) == 1)
+            printSize("Data total:", v, "");
+        if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED, &v) == 1)
+            printSize("Memory processed:", v, "");
+        if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_REMAINING, &v) == 1)
+            printSize("Memory remaining:", v, "");
+        if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_TOTAL, &v) == 1)
+            printSize("Memory total:", v, "");
+        if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_BPS, &v) == 1 && v)
+            printSize("Memory bandwidth:", v, "/s");
+        if (virTypedParamsGetString(params, n, VIR_DOMAIN_JOB_ERRMSG, &errmsg) == 1 && errmsg)
+            printf("%-17s %s\n", "Error message:", errmsg);
+    }
+    virTypedParamsFree(params, n);
+    virDomainFree(dom);
+    return EXIT_OK;
+}
+
+/* virsh's net-info (Autostart: libvirtsup networks do not autostart). */
+static int cmdNetInfo(Ctl *ctl, int argc, char **argv)
+{
+    virNetworkPtr net;
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    char *xml, *br;
+
+    if ((argc = splitArgs("net-info", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("net-info", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(net = lookupNetwork(ctl, argv[0])))
+        return EXIT_FAIL;
+    virNetworkGetUUIDString(net, uuid);
+    printf("%-15s %s\n", "Name:", virNetworkGetName(net));
+    printf("%-15s %s\n", "UUID:", uuid);
+    printf("%-15s %s\n", "Active:", virNetworkIsActive(net) == 1 ? "yes" : "no");
+    printf("%-15s %s\n", "Autostart:", "no");
+    /* The bridge, from the XML the library wrote: <bridge name='X' */
+    if ((xml = virNetworkGetXMLDesc(net, 0)) && (br = strstr(xml, "<bridge name='"))) {
+        br += strlen("<bridge name='");
+        printf("%-15s %.*s\n", "Bridge:", (int)strcspn(br, "'"), br);
+    }
+    free(xml);
+    virNetworkFree(net);
+    return EXIT_OK;
+}
+
+static int cmdNetDumpxml(Ctl *ctl, int argc, char **argv)
+{
+    virNetworkPtr net;
+    char *xml;
+
+    if ((argc = splitArgs("net-dumpxml", argc, argv, NULL, NULL)) < 0 ||
+        wantArgs("net-dumpxml", argc, 1, 1))
+        return EXIT_USAGE;
+    if (!(net = lookupNetwork(ctl, argv[0])))
+        return EXIT_FAIL;
+    xml = virNetworkGetXMLDesc(net, 0);
+    virNetworkFree(net);
+    if (!xml)
+        return libError("cannot get the XML of network '%s'", argv[0]);
+    fputs(xml, stdout);
+    if (*xml && xml[strlen(xml) - 1] != '\n')
+        putchar('\n');
+    free(xml);
     return EXIT_OK;
 }
 
@@ -871,7 +1272,6 @@ static int runAction(Ctl *ctl, const char *cmd, Action act, int argc, char **arg
 {
     virDomainPtr dom = NULL;
     virNetworkPtr net = NULL;
-    const char *verb = act == ACT_UNDEFINE ? "undefine" : "destroy";
     const char *noun = act == ACT_NET_DESTROY ? "network" : "domain";
     int rc = -1;
 
@@ -884,13 +1284,28 @@ static int runAction(Ctl *ctl, const char *cmd, Action act, int argc, char **arg
     case ACT_UNDEFINE: rc = virDomainUndefine(dom); break;
     case ACT_DESTROY: rc = virDomainDestroy(dom); break;
     case ACT_NET_DESTROY: rc = virNetworkDestroy(net); break;
+    case ACT_SUSPEND: rc = virDomainSuspend(dom); break;
+    case ACT_RESUME: rc = virDomainResume(dom); break;
+    case ACT_SHUTDOWN: rc = virDomainShutdown(dom); break;
+    case ACT_REBOOT: rc = virDomainReboot(dom, 0); break;
+    case ACT_JOBABORT: rc = virDomainAbortJob(dom); break;
     case ACT_NONE: break;
     }
-    if (rc < 0)
-        libError("cannot %s %s '%s'", verb, noun, argv[0]);
-    else if (!ctl->quiet)
-        printf("%s '%s' %s\n", act == ACT_NET_DESTROY ? "Network" : "Domain", argv[0],
-               act == ACT_UNDEFINE ? "has been undefined" : "destroyed");
+    if (rc < 0) {
+        libError("cannot %s %s '%s'", act == ACT_JOBABORT ? "abort the job of" : cmd,
+                 noun, argv[0]);
+    } else if (!ctl->quiet) {
+        /* virsh's words. */
+        static const char *const done[] = {
+            [ACT_UNDEFINE] = "has been undefined", [ACT_DESTROY] = "destroyed",
+            [ACT_NET_DESTROY] = "destroyed", [ACT_SUSPEND] = "suspended",
+            [ACT_RESUME] = "resumed", [ACT_SHUTDOWN] = "is being shutdown",
+            [ACT_REBOOT] = "is being rebooted",
+        };
+        if (act != ACT_JOBABORT)
+            printf("%s '%s' %s\n", act == ACT_NET_DESTROY ? "Network" : "Domain", argv[0],
+                   done[act]);
+    }
     if (dom)
         virDomainFree(dom);
     if (net)
@@ -990,14 +1405,60 @@ static CliJob *startJob(Ctl *ctl, JobKind kind, char **a, unsigned int flags)
  * job per group of @per positional arguments (several only with --async).
  * Without --async the job is followed at once; with it, at the end of the
  * command line or batch (followPending). */
+/* Take "--NAME VALUE" or "--NAME=VALUE" out of argv; *value is NULL when
+ * absent. Returns the new argc, or -1 after a usage error. */
+static int takeOption(const char *cmd, int argc, char **argv, const char *name,
+                      const char **value)
+{
+    size_t len = strlen(name);
+
+    *value = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int drop;
+        if (STREQ(a, "--"))
+            break;
+        if (a[0] != '-' || a[1] != '-' || strncmp(a + 2, name, len) != 0)
+            continue;
+        if (a[2 + len] == '=') {
+            *value = a + 3 + len;
+            drop = 1;
+        } else if (a[2 + len] == '\0') {
+            if (i + 1 >= argc) {
+                usageError(cmd, "%s: option --%s needs a value", cmd, name);
+                return -1;
+            }
+            *value = argv[i + 1];
+            drop = 2;
+        } else {
+            continue;
+        }
+        memmove(argv + i, argv + i + drop, (size_t)(argc - i - drop) * sizeof(*argv));
+        return argc - drop;
+    }
+    return argc;
+}
+
+/* The job commands: "async" (and for dump "crash", "live", "memory-only",
+ * "format"; for save, restore and dump virsh's "verbose") flags, then one
+ * job per group of @per positional arguments (several only with --async).
+ * Without --async the job is followed at once; with it, at the end of the
+ * command line or batch (followPending). */
 static int runJobCommand(Ctl *ctl, const char *cmd, JobKind kind, int per, int argc, char **argv)
 {
-    static const char *const asyncFlag[] = { "async", NULL };
-    static const char *const dumpFlags[] = { "async", "crash", "live", NULL };
-    bool set[3] = { false, false, false };
+    static const char *const jobFlags[] = { "async", "verbose", NULL };
+    static const char *const dumpFlags[] = { "async", "verbose", "crash", "live",
+                                             "memory-only", NULL };
+    static const char *const plainFlags[] = { "async", NULL };
+    bool virshVerbose = kind == KIND_SAVE || kind == KIND_RESTORE || kind == KIND_DUMP;
+    bool set[5] = { false, false, false, false, false };
     unsigned int jobflags = 0;
+    const char *format = NULL;
 
-    argc = splitArgs(cmd, argc, argv, kind == KIND_DUMP ? dumpFlags : asyncFlag, set);
+    if (kind == KIND_DUMP && (argc = takeOption(cmd, argc, argv, "format", &format)) < 0)
+        return EXIT_USAGE;
+    argc = splitArgs(cmd, argc, argv, kind == KIND_DUMP ? dumpFlags :
+                     virshVerbose ? jobFlags : plainFlags, set);
     if (argc < 0)
         return EXIT_USAGE;
     if (argc < per)
@@ -1006,15 +1467,43 @@ static int runJobCommand(Ctl *ctl, const char *cmd, JobKind kind, int per, int a
         return usageError(cmd, "%s: wrong number of arguments", cmd);
     if (!set[0] && argc > per)
         return usageError(cmd, "%s: several targets need --async", cmd);
-    if (set[1])
-        jobflags |= VIR_DUMP_CRASH;
     if (set[2])
+        jobflags |= VIR_DUMP_CRASH;
+    if (set[3])
         jobflags |= VIR_DUMP_LIVE;
+    if (format && !set[4])
+        return usageError(cmd, "%s: --format only works with --memory-only", cmd);
+    if (format) {
+        static const char *const formats[] = { "elf", "kdump-zlib", "kdump-lzo",
+                                                "kdump-snappy", "win-dmp" };
+        int f = -1;
+        for (size_t i = 0; i < ARRAY_CARDINALITY(formats); i++)
+            if (STREQ(format, formats[i]))
+                f = (int)i;
+        if (f < 0)
+            return usageError(cmd, "%s: unknown format '%s' (elf, kdump-zlib, kdump-lzo, "
+                              "kdump-snappy, win-dmp)", cmd, format);
+        if (f != VIR_DOMAIN_CORE_DUMP_FORMAT_RAW) {
+            /* The library says why it cannot: before any job starts. */
+            virDomainPtr dom = lookupDomain(ctl, argv[0]);
+            if (!dom)
+                return EXIT_FAIL;
+            if (virDomainCoreDumpWithFormat(dom, argv[1], (unsigned int)f, 0) < 0)
+                libError("cannot dump domain '%s' to %s", argv[0], argv[1]);
+            virDomainFree(dom);
+            return EXIT_FAIL;
+        }
+    }
+    /* --memory-only: the ELF core of the guest's memory is what is written. */
 
     for (int i = 0; i < argc; i += per) {
         CliJob *cj = startJob(ctl, kind, argv + i, jobflags);
         if (!cj)
             return EXIT_FAIL;
+        if (set[1]) {
+            cj->virshLabel = kind == KIND_SAVE ? "Save" : kind == KIND_DUMP ? "Dump" : "Restore";
+            cj->virshPct = -1;
+        }
         if (!set[0]) {
             CliJob *one[1] = { cj };
             return followJobs(ctl, one, 1);
@@ -1080,9 +1569,27 @@ static int cmdHelp(Ctl *ctl, int argc, char **argv);
 
 #define JOB(k, n) .job = true, .kind = (k), .per = (n)
 static const Command commands[] = {
-    { "list", cmdList, .args = "[--all]",
-      .help = "list the running domains (--all: also the shut-off ones)" },
+    { "list", cmdList,
+      .args = "[--all|--inactive] [--state-running|--state-paused|--state-shutoff|--state-other] "
+              "[--persistent|--transient] [--name] [--uuid] [--table]",
+      .help = "list the active domains (--all: also the shut-off ones), as virsh" },
     { "dominfo", cmdDominfo, .args = "DOMAIN", .help = "show a domain's state, memory and vCPUs" },
+    { "domstate", cmdDomstate, .args = "[--reason] DOMAIN", .help = "a domain's state (and why)" },
+    { "domid", cmdDomid, .args = "DOMAIN", .help = "a domain's ID ('-' when shut off)" },
+    { "domuuid", cmdDomuuid, .args = "DOMAIN", .help = "a domain's UUID" },
+    { "domname", cmdDomname, .args = "DOMAIN", .help = "a domain's name (DOMAIN: ID or UUID)" },
+    { "domjobinfo", cmdDomjobinfo, .args = "[--completed [--keep-completed]] DOMAIN",
+      .help = "the domain's job (whoever started it), as virsh prints it" },
+    { "domjobabort", .act = ACT_JOBABORT, .args = "DOMAIN",
+      .help = "abort the domain's job (whoever started it)" },
+    { "suspend", .act = ACT_SUSPEND, .args = "DOMAIN", .help = "pause a running domain" },
+    { "resume", .act = ACT_RESUME, .args = "DOMAIN", .help = "run a paused domain again" },
+    { "shutdown", .act = ACT_SHUTDOWN, .args = "DOMAIN", .help = "shut a domain down" },
+    { "reboot", .act = ACT_REBOOT, .args = "DOMAIN", .help = "reboot a domain" },
+    { "uri", cmdUri, .args = "", .help = "the connection's URI" },
+    { "version", cmdVersion, .args = "[--daemon]", .help = "the library's and the driver's versions" },
+    { "net-info", cmdNetInfo, .args = "NETWORK", .help = "a network's name, UUID, state and bridge" },
+    { "net-dumpxml", cmdNetDumpxml, .args = "NETWORK", .help = "print a network's XML description" },
     { "dumpxml", cmdDumpxml, .args = "DOMAIN", .help = "print a domain's XML description" },
     { "define", cmdDefine, .args = "FILE", .help = "define a persistent domain from an XML file" },
     { "undefine", .act = ACT_UNDEFINE, .args = "DOMAIN", .help = "remove a domain's definition" },
@@ -1091,11 +1598,13 @@ static const Command commands[] = {
     { "create", JOB(KIND_CREATE, 1), .args = "[--async] FILE...",
       .help = "create and boot a transient domain from XML, as a job" },
     { "destroy", .act = ACT_DESTROY, .args = "DOMAIN", .help = "stop a domain at once" },
-    { "save", JOB(KIND_SAVE, 2), .args = "[--async] DOMAIN FILE [DOMAIN FILE]...",
+    { "save", JOB(KIND_SAVE, 2), .args = "[--async] [--verbose] DOMAIN FILE [DOMAIN FILE]...",
       .help = "save a running domain's state to FILE and stop it, as a job" },
-    { "restore", JOB(KIND_RESTORE, 1), .args = "[--async] FILE...",
+    { "restore", JOB(KIND_RESTORE, 1), .args = "[--async] [--verbose] FILE...",
       .help = "restore a domain from a saved image, as a job" },
-    { "dump", JOB(KIND_DUMP, 2), .args = "[--crash] [--live] [--async] DOMAIN FILE [DOMAIN FILE]...",
+    { "dump", JOB(KIND_DUMP, 2),
+      .args = "[--crash] [--live] [--memory-only [--format elf]] [--async] [--verbose] "
+              "DOMAIN FILE [DOMAIN FILE]...",
       .help = "write an ELF core dump of a domain's memory, as a job" },
     { "net-list", cmdNetList, .args = "[--all]",
       .help = "list the active networks (--all: also inactive)" },
@@ -1121,23 +1630,26 @@ static const Command *findCommand(const char *name)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: " PROG " [-c URI] [-q|--quiet] [-v|--verbose] COMMAND [ARGS] [\\; COMMAND [ARGS]]...\n"
-            "       " PROG " [-c URI] [-q] [-v] --batch FILE\n"
-            "       " PROG " --help | --version\n"
+            "Usage: " PROG " [-c URI] [-r] [-q|--quiet] [--verbose] COMMAND [ARGS] [\\; COMMAND [ARGS]]...\n"
+            "       " PROG " [options] 'COMMAND [ARGS]; COMMAND [ARGS]...'\n"
+            "       " PROG " [-c URI] [-r] [-q] [--verbose] --batch FILE\n"
+            "       " PROG " --help | -v | -V | --version[=short|long]\n"
             "\n"
             "Options:\n"
-            "  -c, --connect URI   connection URI (default " DEFAULT_URI ")\n"
+            "  -c, --connect URI   connection URI (default $LIBVIRT_DEFAULT_URI, else " DEFAULT_URI ")\n"
+            "  -r, --readonly      connect read-only\n"
             "  -q, --quiet         no progress and no informational output\n"
-            "  -v, --verbose       also job ids, operations and outcomes\n"
+            "      --verbose       also job ids, operations and outcomes\n"
             "  -b, --batch FILE    run the commands of FILE (one a line; - for stdin)\n"
             "  -h, --help          this help\n"
-            "  -V, --version       print the version\n"
+            "  -v                  the version, short (as virsh -v)\n"
+            "  -V, --version       the version, long\n"
             "\n"
-            "Commands (one connection for all of them; a ';' argument separates them):\n");
+            "Commands (one connection for all of them; ';' separates them):\n");
     for (size_t i = 0; i < ARRAY_CARDINALITY(commands); i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
-    fprintf(out, "\nExit status: 0 success, 1 failure, 2 usage error, 130 cancelled by Ctrl-C.\n"
-                 "See virtsup(1).\n");
+    fprintf(out, "\nDOMAIN is a name, an ID or a UUID. Exit status: 0 success, 1 failure\n"
+                 "(also a usage error), 130 cancelled by Ctrl-C. See virtsup(1).\n");
 }
 
 static int cmdHelp(Ctl *ctl ATTRIBUTE_UNUSED, int argc, char **argv)
@@ -1172,7 +1684,8 @@ static int runCommand(Ctl *ctl, int argc, char **argv)
     if (!(c = findCommand(argv[0])))
         return usageError(NULL, "unknown command '%s'", argv[0]);
     if (c->run != cmdHelp && !ctl->conn) {
-        if (!(ctl->conn = virConnectOpen(ctl->uri)))
+        if (!(ctl->conn = ctl->readonly ? virConnectOpenReadOnly(ctl->uri)
+                                        : virConnectOpen(ctl->uri)))
             return libError("cannot connect to %s", ctl->uri);
         if (ctl->verbose && !ctl->quiet)
             printf("connected to %s\n", ctl->uri);
@@ -1208,18 +1721,16 @@ static int runWords(Ctl *ctl, int argc, char **argv)
     return ret;
 }
 
-/* Split a batch file into words: blanks separate, single or double quotes
- * group, '#' starts a comment, a line end ends a command. */
-static int runBatch(Ctl *ctl, const char *path)
+/* Split a batch file (or virsh's one-string command line) into words:
+ * blanks separate, single or double quotes group, '#' starts a comment, a
+ * line end or ';' ends a command. */
+static int runScript(Ctl *ctl, char *text, const char *path)
 {
-    VIR_AUTOFREE(char *) text = readFile(path, BATCH_FILE_MAX);
     char **words;
     size_t nwords = 0;
     char *r, *w;
     int ret;
 
-    if (!text)
-        return EXIT_FAIL;
     words = xcalloc(strlen(text) + 2, sizeof(*words));
     r = w = text;
     while (*r) {
@@ -1269,6 +1780,15 @@ static int runBatch(Ctl *ctl, const char *path)
     return ret;
 }
 
+static int runBatch(Ctl *ctl, const char *path)
+{
+    VIR_AUTOFREE(char *) text = readFile(path, BATCH_FILE_MAX);
+
+    if (!text)
+        return EXIT_FAIL;
+    return runScript(ctl, text, path);
+}
+
 static void freeJobs(Ctl *ctl)
 {
     for (size_t i = 0; i < ctl->njobs; i++) {
@@ -1289,41 +1809,58 @@ static void freeJobs(Ctl *ctl)
 
 int main(int argc, char **argv)
 {
+    enum { OPT_VERBOSE = 256 };
     static const struct option longopts[] = {
         { "connect", required_argument, NULL, 'c' },
+        { "readonly", no_argument, NULL, 'r' },
         { "quiet", no_argument, NULL, 'q' },
-        { "verbose", no_argument, NULL, 'v' },
+        { "verbose", no_argument, NULL, OPT_VERBOSE },
         { "batch", required_argument, NULL, 'b' },
         { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
+        { "version", optional_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    Ctl ctl = { .uri = DEFAULT_URI };
+    Ctl ctl = { .uri = NULL };
     const char *batch = NULL;
     int opt, ret;
+    unsigned long v = 0;
 
     /* The tool prints each failure once, in its own words. */
     virSetErrorFunc(NULL, silentErrors);
 
     /* '+': stop at the command, its options are its own. */
-    while ((opt = getopt_long(argc, argv, "+c:qvb:hV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+c:rqb:hvV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': ctl.uri = optarg; break;
+        case 'r': ctl.readonly = true; break;
         case 'q': ctl.quiet = true; break;
-        case 'v': ctl.verbose = true; break;
+        case OPT_VERBOSE: ctl.verbose = true; break;
         case 'b': batch = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
-        case 'V': {
-            unsigned long v = 0;
+        case 'v':   /* virsh -v: the version, short */
             virGetVersion(&v, NULL, NULL);
+            printf("%lu.%lu.%lu\n", v / 1000000, v / 1000 % 1000, v % 1000);
+            return EXIT_OK;
+        case 'V':
+            virGetVersion(&v, NULL, NULL);
+            if (optarg && STREQ(optarg, "short")) {
+                printf("%lu.%lu.%lu\n", v / 1000000, v / 1000 % 1000, v % 1000);
+                return EXIT_OK;
+            }
+            if (optarg && STRNEQ(optarg, "long"))
+                return usageError(NULL, "--version=%s: expected short or long", optarg);
             printf(PROG " %s (libvirtsup %lu.%lu.%lu)\n", VIRTSUP_VERSION,
                    v / 1000000, v / 1000 % 1000, v % 1000);
             return EXIT_OK;
-        }
         default:
             fputs("Try '" PROG " --help'.\n", stderr);
             return EXIT_USAGE;
         }
+    }
+    if (!ctl.uri) {
+        /* As virsh and virConnectOpen(NULL): the environment's default. */
+        const char *env = getenv("LIBVIRT_DEFAULT_URI");
+        ctl.uri = env && *env ? env : DEFAULT_URI;
     }
     if (!batch && optind >= argc)
         return usageError(NULL, "no command given");
@@ -1333,6 +1870,9 @@ int main(int argc, char **argv)
 
     if (batch)
         ret = runBatch(&ctl, batch);
+    else if (argc - optind == 1 && strpbrk(argv[optind], " \t;"))
+        /* virsh's one-string form: 'list --all; domstate test'. */
+        ret = runScript(&ctl, argv[optind], "the command line");
     else
         ret = runWords(&ctl, argc - optind, argv + optind);
 
