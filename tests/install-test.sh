@@ -63,6 +63,18 @@ check "save-watch runs with the installed library and worker" test $rc = 0
 check "its save completed" grep -q '^job [0-9]* completed' "$T/sw.log"
 check "its cancelled save was cancelled" grep -q '^job [0-9]* cancelled' "$T/sw.log"
 
+# A libvirt client, unchanged, through the installed libvirtsup-compat.pc.
+check "libvirtsup-compat.pc and <libvirt/libvirt.h> installed under libvirtsup/compat" \
+    eval '[ -s "$D$P/lib/pkgconfig/libvirtsup-compat.pc" ] && [ -s "$D$P/include/libvirtsup/compat/libvirt/libvirt.h" ]'
+cflags=$(pkg-config --cflags --libs libvirtsup-compat)
+# shellcheck disable=SC2086
+check "examples/libvirt/hello.c compiles unchanged with pkg-config libvirtsup-compat" \
+    cc -std=gnu11 -Wall -Wextra -Werror -o "$T/hello" examples/libvirt/hello.c $cflags
+rc=0
+run_installed "$T/hello" >"$T/hello.log" 2>&1 || rc=$?
+check "it runs with the installed library" \
+    eval '[ $rc = 0 ] && grep -qx "Disconnected from hypervisor" "$T/hello.log"'
+
 # The example of README.md, as printed there.
 sed -n '/^```c$/,/^```$/p' README.md | sed '1d;$d' >"$T/readme.c"
 # shellcheck disable=SC2086
@@ -87,7 +99,7 @@ out=$(run_installed "$D$P/bin/virtsup" --version) || rc=$?
 check "installed virtsup --version" eval '[ $rc = 0 ] && [[ "$out" == virtsup\ * ]]'
 rc=0
 run_installed "$D$P/bin/virtsup" list >"$T/list" 2>&1 || rc=$?
-check "installed virtsup list" eval '[ $rc = 0 ] && grep -q "^ test *running" "$T/list"'
+check "installed virtsup list" eval '[ $rc = 0 ] && grep -Eq "^ 1 +test +running" "$T/list"'
 
 if command -v man >/dev/null; then
     for m in "$D$P"/share/man/man*/*; do
