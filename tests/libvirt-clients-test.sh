@@ -38,7 +38,7 @@ run() {
 }
 
 flags=$(pkg-config --cflags --libs libvirtsup-compat)
-san=$(nm -D "$B/libvirtsup.so" 2>/dev/null | grep -q '__asan_init' && echo "-fsanitize=address,undefined" || true)
+san=$(nm -D "$B/libvirtsup.so" 2>/dev/null | grep '__asan_init' >/dev/null && echo "-fsanitize=address,undefined" || true)
 for src in examples/libvirt/*.c; do
     name=$(basename "$src" .c)
     # shellcheck disable=SC2086
@@ -54,8 +54,10 @@ if [ -f /usr/include/libvirt/libvirt.h ]; then
     check "with libvirt's headers installed too, <libvirt/libvirt.h> is libvirtsup's" \
         "$CC" -fsyntax-only $flags "$T/which.c"
 fi
+# (ldd's output kept first: grep -q leaving early would SIGPIPE ldd under pipefail)
+libs=$(ldd "$T/hello")
 check "the clients link libvirtsup, not libvirt" \
-    eval 'ldd "$T/hello" | grep -q "libvirtsup\.so" && ! ldd "$T/hello" | grep -q "libvirt\.so"'
+    eval '[[ "$libs" == *libvirtsup.so* && "$libs" != *libvirt.so* ]]'
 
 run hello
 check "hello: exit 0" test $RC = 0

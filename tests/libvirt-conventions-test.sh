@@ -20,7 +20,7 @@ mkdir -m 0700 "$VIRTSUP_RUNDIR"
 # The build tree's pkg-config files: libvirtsup-compat-uninstalled.pc is
 # preferred by pkg-config over an installed one.
 export PKG_CONFIG_PATH=$(cd "$B" && pwd)/pkgconfig-uninstalled
-san=$(nm -D "$B/libvirtsup.so" 2>/dev/null | grep -q '__asan_init' && echo "-fsanitize=address,undefined" || true)
+san=$(nm -D "$B/libvirtsup.so" 2>/dev/null | grep '__asan_init' >/dev/null && echo "-fsanitize=address,undefined" || true)
 # shellcheck disable=SC2046,SC2086
 "$CC" -std=gnu11 -Wall -Wextra -Werror $san -o "$T/conventions" tests/compat/conventions.c \
     $(pkg-config --cflags --libs libvirtsup-compat)

@@ -100,7 +100,7 @@ mkdir out
 run o e list
 check "list: exit 0, the running domain 'test'" test $RC = 0
 check "list: virsh's Id Name State table, the running domain 'test'" \
-    eval 'head -n2 o | grep -qx " Id   Name   State" && sed -n 2p o | grep -qx -- "----------------------" &&
+    eval '[ "$(sed -n 1p o)" = " Id   Name   State" ] && [ "$(sed -n 2p o)" = "----------------------" ] &&
           grep -qx " 1    test   running" o'
 run o e list --all
 check "list --all: exit 0" test $RC = 0
