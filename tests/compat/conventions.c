@@ -290,10 +290,10 @@ static void handles(void)
           lastIs(VIR_ERR_INVALID_CONN, VIR_FROM_NETWORK));
     CHECK("an unknown network: VIR_ERR_NO_NETWORK from VIR_FROM_TEST",
           virNetworkLookupByName(conn, "nosuch") == NULL && lastIs(VIR_ERR_NO_NETWORK, VIR_FROM_TEST));
-    CHECK("an unknown flag: VIR_ERR_INVALID_ARG from VIR_FROM_TEST",
-          virDomainGetXMLDesc(virDomainLookupByName(conn, "test"), 1u << 20) == NULL &&
-          lastIs(VIR_ERR_INVALID_ARG, VIR_FROM_TEST));
     virDomainPtr dom = virDomainLookupByName(conn, "test");
+    CHECK("an unknown flag: VIR_ERR_INVALID_ARG from VIR_FROM_TEST",
+          virDomainGetXMLDesc(dom, 1u << 20) == NULL &&
+          lastIs(VIR_ERR_INVALID_ARG, VIR_FROM_TEST));
     CHECK("virDomainGetUUIDString: the test domain's UUID",
           virDomainGetUUIDString(dom, uuid) == 0 &&
           strcmp(uuid, "6695eb01-f6a4-8304-79aa-97f2502e193f") == 0);
