@@ -24,6 +24,8 @@
 /* Requests are small; a dump's reply holds as many messages as fit in
  * the reader's buffer, and the kernel never sends more than 32 KiB at once
  * to a reader that offers that much. */
+/* Request buffers start zeroed: libmnl 1.0.4 leaves an attribute's
+ * alignment padding unwritten, and stack bytes must not reach the kernel. */
 #define NL_REQ_SIZE  4096
 #define NL_RECV_SIZE 32768
 
@@ -298,7 +300,7 @@ static int linkListCb(const struct nlmsghdr *nlh, void *opaque)
 static int dump(netlinkSock *s, uint16_t type, uint8_t family, size_t hdrlen,
                 nlList *L, int (*cb)(const struct nlmsghdr *, void *), const char *what)
 {
-    char buf[NL_REQ_SIZE];
+    char buf[NL_REQ_SIZE] = { 0 };
     struct nlmsghdr *nlh = msgStart(buf, type, NLM_F_DUMP);
     uint8_t *fam = mnl_nlmsg_put_extra_header(nlh, hdrlen);
     nlReply r = { "", cb, L };
@@ -338,7 +340,7 @@ static int linkGetCb(const struct nlmsghdr *nlh, void *opaque)
 
 int netlinkLinkGet(netlinkSock *s, const char *name, netlinkLink *out)
 {
-    char buf[NL_REQ_SIZE];
+    char buf[NL_REQ_SIZE] = { 0 };
     struct nlmsghdr *nlh = msgStart(buf, RTM_GETLINK, NLM_F_ACK);
     struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
     netlinkLink l;
@@ -366,7 +368,7 @@ int netlinkLinkGet(netlinkSock *s, const char *name, netlinkLink *out)
 
 int netlinkBridgeCreate(netlinkSock *s, const netlinkBridgeConf *c, int *ifindex)
 {
-    char buf[NL_REQ_SIZE];
+    char buf[NL_REQ_SIZE] = { 0 };
     struct nlmsghdr *nlh = msgStart(buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
     struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
     struct nlattr *info, *data;
@@ -405,7 +407,7 @@ int netlinkBridgeCreate(netlinkSock *s, const netlinkBridgeConf *c, int *ifindex
 
 int netlinkLinkDelete(netlinkSock *s, int ifindex, const char *name)
 {
-    char buf[NL_REQ_SIZE];
+    char buf[NL_REQ_SIZE] = { 0 };
     struct nlmsghdr *nlh = msgStart(buf, RTM_DELLINK, NLM_F_ACK);
     struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
     char what[80];
@@ -442,7 +444,7 @@ static int linkChange(netlinkSock *s, int ifindex, unsigned int flags, unsigned 
                       void (*put)(struct nlmsghdr *, const void *), const void *arg,
                       const char *what)
 {
-    char buf[NL_REQ_SIZE];
+    char buf[NL_REQ_SIZE] = { 0 };
     struct nlmsghdr *nlh = msgStart(buf, RTM_NEWLINK, NLM_F_ACK);
     struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 
@@ -509,7 +511,7 @@ int netlinkLinkSetMac(netlinkSock *s, int ifindex, const char *name, const uint8
 static int addrRequest(netlinkSock *s, int ifindex, uint32_t addr, unsigned int prefix,
                        const char *what)
 {
-    char buf[NL_REQ_SIZE];
+    char buf[NL_REQ_SIZE] = { 0 };
     struct nlmsghdr *nlh = msgStart(buf, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
     struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
     uint32_t mask = prefix && prefix <= 32 ? ~(uint32_t)0 << (32 - prefix) : 0;
@@ -661,7 +663,7 @@ static int nftTableCb(const struct nlmsghdr *nlh, void *opaque)
 
 int netlinkNftTableExists(int family, const char *name)
 {
-    char buf[NL_REQ_SIZE], what[120];
+    char buf[NL_REQ_SIZE] = { 0 }, what[120];
     unsigned int portid;
     struct mnl_socket *nl = sockOpen(NETLINK_NETFILTER, &portid);
     struct nlmsghdr *nlh;
@@ -690,7 +692,7 @@ int netlinkNftTableExists(int family, const char *name)
 
 int netlinkNftTableDelete(int family, const char *name)
 {
-    char buf[NL_REQ_SIZE], what[120];
+    char buf[NL_REQ_SIZE] = { 0 }, what[120];
     unsigned int portid;
     struct mnl_socket *nl = sockOpen(NETLINK_NETFILTER, &portid);
     struct mnl_nlmsg_batch *b;
