@@ -4,8 +4,11 @@
  * the baseline of a bare posix_spawn of the trivial static program.
  *
  * Result lines (one per figure, parsed by bench/run-benches):
- *   NAME: VALUE UNIT   baseline BNAME: BVALUE BUNIT   ratio R[   target: T]
- * The ratio is VALUE / BVALUE ("n/a" when the baseline is zero).
+ *   NAME: VALUE UNIT   baseline BNAME: BVALUE UNIT   ratio R[   target: T]
+ * The value and its baseline share one unit; the ratio is VALUE / BVALUE
+ * ("n/a" when the baseline is zero). A target run-benches can check is
+ * written as conditions joined by " and ": "<= 0.15 ms", "ratio <= 1.3",
+ * ">= 0.95" is not (a bare number needs its unit), "<= baseline + 0.5 ms".
  */
 #pragma once
 
@@ -60,10 +63,10 @@ static inline void benchDie(const char *what)
     exit(1);
 }
 
-/* One result line. @target may be NULL. */
+/* One result line: @value and @bvalue are both in @unit. @target may be
+ * NULL. */
 static inline void benchLine(const char *name, double value, const char *unit,
-                             const char *bname, double bvalue, const char *bunit,
-                             const char *target)
+                             const char *bname, double bvalue, const char *target)
 {
     char ratio[32];
     if (bvalue > 0)
@@ -71,7 +74,7 @@ static inline void benchLine(const char *name, double value, const char *unit,
     else
         snprintf(ratio, sizeof(ratio), "n/a");
     printf("%s: %.4g %s   baseline %s: %.4g %s   ratio %s", name, value, unit,
-           bname, bvalue, bunit, ratio);
+           bname, bvalue, unit, ratio);
     if (target)
         printf("   target: %s", target);
     printf("\n");

@@ -219,9 +219,8 @@ static void benchScan(const char *rundir)
     double p50 = (double)benchPercentile(ps, RUNS, 50) / 1e6;
     double r50 = (double)benchPercentile(procs, RUNS, 50) / 1e6;
     if (haveps)
-        benchLine("virtsup-stat-json-1000-jobs", s50, "ms", "ps-e-1000-processes", p50, "ms", NULL);
-    benchLine("virtsup-stat-json-1000-jobs", s50, "ms", "read-1000-proc-pid-stat", r50, "ms",
-              NULL);
+        benchLine("virtsup-stat-json-1000-jobs", s50, "ms", "ps-e-1000-processes", p50, NULL);
+    benchLine("virtsup-stat-json-1000-jobs", s50, "ms", "read-1000-proc-pid-stat", r50, NULL);
 }
 
 int main(void)
@@ -287,11 +286,11 @@ int main(void)
     double supCpu = ((c1 - c0) + (double)(h1.cpu_ticks - h0.cpu_ticks) / tick) * 1000.0 / secs;
     double plainCpu = (double)(b1.cpu_ticks - b0.cpu_ticks) / tick * 1000.0 / secs;
     benchLine("idle-supervisor-wakeups-1000-jobs", supWake, "/s",
-              "pidfd-epoll-parent-1000-children", plainWake, "/s", NULL);
+              "pidfd-epoll-parent-1000-children", plainWake, NULL);
     benchLine("idle-supervisor-cpu-1000-jobs", supCpu, "ms/s",
-              "pidfd-epoll-parent-1000-children", plainCpu, "ms/s", NULL);
+              "pidfd-epoll-parent-1000-children", plainCpu, NULL);
     benchLine("idle-worker-wakeups-1000-jobs", (double)(wsw1 - wsw0) / secs, "/s",
-              "pause-children-1000", (double)(psw1 - psw0) / secs, "/s", NULL);
+              "pause-children-1000", (double)(psw1 - psw0) / secs, NULL);
 
     unsigned long long wpss = 0, ppss = 0;
     for (int i = 0; i < NJOBS; i++) {
@@ -299,7 +298,7 @@ int main(void)
         ppss += pssKiB(plain[i]);
     }
     benchLine("worker-pss", (double)wpss / NJOBS, "KiB", "forked-pause-child-pss",
-              (double)ppss / NJOBS, "KiB", NULL);
+              (double)ppss / NJOBS, NULL);
     printf("spawn-helper-pss: %llu KiB\n", pssKiB(helper));
 
     benchScan(rundir);

@@ -161,9 +161,9 @@ int main(void)
     printf("save image: %llu bytes (1 GiB of memory + header and XML)\n",
            (unsigned long long)size);
     benchLine("save-1GiB", mibps(size, save), "MiB/s", "write-fsync-1GiB", mibps(size, wr),
-              "MiB/s", NULL);
+              "ratio >= 0.95");
     benchLine("restore-1GiB", mibps(size, restore), "MiB/s", "read-1GiB", mibps(size, rd),
-              "MiB/s", NULL);
+              "ratio >= 0.95");
 
     virConnectClose(conn);
     free(buf);

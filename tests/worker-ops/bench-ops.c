@@ -4,7 +4,8 @@
  * Each op writes CLOCK_MONOTONIC nanoseconds into its bytes_done counter
  * (virWorkerJobUpdateBytes(job, now, 0)) the moment its code starts running, so
  * the caller can read back when the job code began (the final figures
- * survive the worker's exit) and take the difference to its own clock.
+ * survive the worker's exit) and take the difference to its own clock;
+ * bench.stamp also stamps the end of its code into the bytes total.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,12 +20,16 @@ static void stampStart(virWorkerJobPtr job)
     virWorkerJobUpdateBytes(job, virShmNowMono(), 0);
 }
 
-/* Stamp and succeed at once: start latency and jobs per second. */
+/* Stamp and succeed at once: start latency and jobs per second. The
+ * code's end is stamped into the bytes total just before the report, for
+ * the latency from there to the caller's virJobWait returning. */
 static void opStamp(virWorkerJobPtr job, const void *params, size_t len)
 {
+    uint64_t start = virShmNowMono();
     (void)params;
     (void)len;
-    stampStart(job);
+    virWorkerJobUpdateBytes(job, start, 0);
+    virWorkerJobUpdateBytes(job, start, virShmNowMono());
     virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opBenchStampDef, "bench.stamp", opStamp);
