@@ -2,6 +2,7 @@
  * jobio.c: job I/O for worker functions (see jobio.h).
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util/internal.h"
@@ -97,6 +98,14 @@ int virJobIOInit(virJobIO *io, virWorkerJobPtr job, int fd, const char *what,
     /* Advice only; fails harmlessly on pipes and on fd -1. */
     if (fd >= 0)
         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    struct stat st;
+    off_t here;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        (here = lseek(fd, 0, SEEK_CUR)) >= 0) {
+        io->regular = true;
+        io->base = (uint64_t)here;
+        io->wb_dropped = VIR_JOBIO_BUFSIZE;
+    }
     return 0;
 }
 
@@ -156,6 +165,52 @@ static void progress(virJobIO *io)
 
 typedef enum { MOVE_WRITE, MOVE_READ, MOVE_NONE } moveKind;
 
+#define PAGE_DOWN(x) ((x) & ~(uint64_t)4095)
+
+/* After a write to a regular file: start the writeback of the whole pages
+ * written since the last start, so the disk works while the job computes
+ * what comes next; once more than VIR_JOBIO_BEHIND is under way, wait for
+ * the oldest part (the pace of the disk) and drop it from the cache.
+ * Advice: errors show at the final sync, which sees them too. */
+static void writeBehind(virJobIO *io)
+{
+    uint64_t end = PAGE_DOWN(io->offset);
+
+    if (end < io->wb_started + VIR_JOBIO_BUFSIZE)
+        return;
+    if (sync_file_range(io->fd, (off_t)(io->base + io->wb_started),
+                        (off_t)(end - io->wb_started), SYNC_FILE_RANGE_WRITE) < 0) {
+        io->regular = false;   /* e.g. a file system without it: leave it to the sync */
+        return;
+    }
+    io->wb_started = end;
+    if (io->wb_started < io->wb_dropped + 2 * VIR_JOBIO_BEHIND)
+        return;
+    uint64_t to = io->wb_started - VIR_JOBIO_BEHIND;
+    (void)sync_file_range(io->fd, (off_t)(io->base + io->wb_dropped),
+                          (off_t)(to - io->wb_dropped),
+                          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                          SYNC_FILE_RANGE_WAIT_AFTER);
+    (void)posix_fadvise(io->fd, (off_t)(io->base + io->wb_dropped),
+                        (off_t)(to - io->wb_dropped), POSIX_FADV_DONTNEED);
+    io->wb_dropped = to;
+}
+
+/* Before a read from a regular file: keep read-ahead asked for up to
+ * VIR_JOBIO_BEHIND past what is read, in steps of half that, so the disk
+ * reads while the job checks what it has. */
+static void readAhead(virJobIO *io)
+{
+    uint64_t want = io->offset + VIR_JOBIO_BEHIND;
+
+    if (want < io->ra_until + VIR_JOBIO_BEHIND / 2)
+        return;
+    uint64_t from = io->ra_until > io->offset ? io->ra_until : io->offset;
+    (void)posix_fadvise(io->fd, (off_t)(io->base + from), (off_t)(want - from),
+                        POSIX_FADV_WILLNEED);
+    io->ra_until = want;
+}
+
 /* Move @len bytes in paced chunks, checking for cancel before each, and
  * count them. MOVE_NONE moves nothing (work done in memory). Stops early
  * only at end of file when reading. */
@@ -170,6 +225,8 @@ static int move(virJobIO *io, moveKind kind, uint8_t *p, size_t len, size_t *mov
             return VIR_JOBIO_CANCELLED;
         if ((rc = pace(io, n)) < 0)
             return rc;
+        if (kind == MOVE_READ && io->regular)
+            readAhead(io);
         while (n > 0) {
             ssize_t r = kind == MOVE_WRITE ? write(io->fd, p, n) :
                         kind == MOVE_READ ? read(io->fd, p, n) : (ssize_t)n;
@@ -192,6 +249,8 @@ static int move(virJobIO *io, moveKind kind, uint8_t *p, size_t len, size_t *mov
             io->done += (uint64_t)r;
             io->offset += (uint64_t)r;
         }
+        if (kind == MOVE_WRITE && io->regular)
+            writeBehind(io);
         progress(io);
     }
     return 0;
@@ -250,7 +309,12 @@ int virJobIOSync(virJobIO *io)
         virReportSystemError(errno, "cannot sync %s", io->what);
         return -1;
     }
-    /* Advice only: the data is on disk, its cache pages may go. */
-    (void)posix_fadvise(io->fd, 0, 0, POSIX_FADV_DONTNEED);
+    /* Advice only: the data is on disk; the pages of a big file may go,
+     * but not the last ones (a small image is often read back at once). */
+    if (io->regular && io->offset > io->wb_dropped + VIR_JOBIO_BEHIND) {
+        uint64_t to = PAGE_DOWN(io->offset - VIR_JOBIO_BEHIND);
+        (void)posix_fadvise(io->fd, (off_t)(io->base + io->wb_dropped),
+                            (off_t)(to - io->wb_dropped), POSIX_FADV_DONTNEED);
+    }
     return 0;
 }

@@ -19,6 +19,10 @@
 #include "libvirtsup/libvirtsup-common.h"
 
 #define VIR_JOBIO_BUFSIZE   (1024 * 1024)     /* bytes of the aligned buffer */
+/* Writing a regular file: bytes whose writeback may be under way at once
+ * before the writer waits for the oldest; what is written out beyond the
+ * first buffer is dropped from the page cache as it goes. */
+#define VIR_JOBIO_BEHIND    (8 * 1024 * 1024)
 #define VIR_JOBIO_CANCELLED (-2)               /* return value: cancel was asked */
 
 /* A token bucket: @rate bytes per second, at most @burst bytes ahead.
@@ -53,8 +57,18 @@ typedef struct virJobIO {
     size_t chunk;         /* bytes per chunk (<= VIR_JOBIO_BUFSIZE) */
     uint64_t done;        /* bytes moved so far */
     uint64_t total;       /* bytes expected in all (0: unknown) */
-    uint64_t offset;      /* file offset of the next byte, when seekable */
+    uint64_t offset;      /* bytes moved from the start (see base) */
     virJobIOBucket bucket;
+    /* A regular file: its offset at init; writes start its writeback as
+     * they go (sync_file_range) so the final sync finds little left, and
+     * wait for it at most VIR_JOBIO_BEHIND behind, then drop those pages
+     * (beyond the first buffer, which a header rewrite may touch); reads
+     * ask for read-ahead VIR_JOBIO_BEHIND ahead. */
+    bool regular;
+    uint64_t base;
+    uint64_t wb_started;  /* bytes (from base) whose writeback was started */
+    uint64_t wb_dropped;  /* bytes (from base) written out and dropped */
+    uint64_t ra_until;    /* bytes (from base) read-ahead was asked for */
 } virJobIO;
 
 /* Set up @io for @fd; @rate_bps 0: unpaced. Allocates the buffer.
@@ -84,8 +98,10 @@ int virJobIOAdvance(virJobIO *io, size_t len);
  * header rewritten at the end). Returns 0 or -1 (error reported). */
 int virJobIOPwrite(virJobIO *io, const void *data, size_t len, uint64_t offset);
 
-/* fdatasync the descriptor, then tell the kernel the pages may go (a big
- * dump must not push the host's cache out). Returns 0 or -1. */
+/* fdatasync the descriptor (what the writes left unwritten, and the
+ * size), then let the kernel drop the pages more than VIR_JOBIO_BEHIND
+ * before the end (a big dump must not push the host's cache out; a small
+ * image read back soon stays cached). Returns 0 or -1. */
 int virJobIOSync(virJobIO *io);
 
 /* Percent of the total done, 0..100 (0 when the total is unknown). */

@@ -2,11 +2,15 @@
  * save-worker.c: TEST_OP_DOMAIN_SAVE, writing a save image (format in
  * test-proto.h) to the descriptor the supervisor opened.
  *
- * The checksum is computed while the memory is written, and the header is
- * written twice: first with checksum 0 (so the file has its final layout
- * from the start), then again with pwrite at the image's first byte once
- * the checksum is known. The target must therefore be seekable; the
- * supervisor gives a regular file (the commit links it into place).
+ * One pass: the image is built in the I/O buffer a chunk at a time, each
+ * chunk a whole buffer at a file offset that is a multiple of its size,
+ * its memory generated and summed in the same loop (testMemoryFillSum),
+ * then written; the writes start their own writeback as they go (jobio.c)
+ * so the final fdatasync has little left to do. The header goes out first
+ * with checksum 0 (the file has its final layout from the start) and its
+ * 304 bytes are rewritten with pwrite once the checksum is known; the
+ * target must therefore be seekable (the supervisor gives a regular file,
+ * which the commit links into place).
  */
 #include <sys/stat.h>
 
@@ -16,6 +20,47 @@
 #include "util/virerror.h"
 #include "drivers/test/test-worker.h"
 
+/* Bytes [@from, @from + @n) of the memory into @out (any offsets: a chunk
+ * of the file is not page-aligned in memory). The checksum's sum @s goes
+ * over every page once and in order: a page that straddles two chunks is
+ * summed whole when its first part is written (*@summed, the memory
+ * offset summed up to, moves past it) and only copied for its second
+ * part. */
+static void memorySlice(const testDomainDef *def, uint64_t mem, uint64_t from, size_t n,
+                        uint8_t *out, testMemSum *s, uint64_t *summed)
+{
+    uint8_t page[TEST_PAGE_SIZE];
+
+    while (n > 0) {
+        uint64_t pstart = from - from % TEST_PAGE_SIZE;
+        size_t plen = mem - pstart < TEST_PAGE_SIZE ? (size_t)(mem - pstart) : TEST_PAGE_SIZE;
+        size_t skip = (size_t)(from - pstart);
+        size_t take = plen - skip < n ? plen - skip : n;
+
+        if (skip == 0 && take == TEST_PAGE_SIZE && pstart >= *summed) {
+            /* Whole pages in place: as many as fit. */
+            size_t whole = n - n % TEST_PAGE_SIZE;
+            if (whole > mem - pstart)
+                whole = (size_t)((mem - pstart) - (mem - pstart) % TEST_PAGE_SIZE);
+            testMemoryFillSum(def->uuid, pstart, out, whole, s);
+            *summed = pstart + whole;
+            take = whole;
+        } else {
+            /* A page cut by the chunk's start or end (or the last, short page). */
+            if (pstart >= *summed) {
+                testMemoryFillSum(def->uuid, pstart, page, plen, s);
+                *summed = pstart + plen;
+            } else {
+                testMemoryFill(def->uuid, pstart, page, plen);
+            }
+            memcpy(out, page + skip, take);
+        }
+        out += take;
+        from += take;
+        n -= take;
+    }
+}
+
 int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                        const char *xml, size_t xmllen, uint64_t rate_bps)
 {
@@ -23,7 +68,8 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
     testFaultState faults;
     virJobIO io = { .buf = NULL };
     uint64_t mem = def->memory_kib * 1024;
-    uint64_t h;
+    uint64_t head, summed = 0;
+    testMemSum sum;
     off_t start;
     int rc = -1;
 
@@ -44,32 +90,46 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
     hdr.xml_len = xmllen;
     hdr.memory_bytes = mem;
     hdr.def = *def;
+    head = sizeof(hdr) + xmllen;
 
-    if (virJobIOInit(&io, job, fd, "save image", sizeof(hdr) + xmllen + mem, rate_bps) < 0)
+    if (virJobIOInit(&io, job, fd, "save image", head + mem, rate_bps) < 0)
         return -1;
     virWorkerJobInitialize(job, rate_bps ? (unsigned int)(io.total / rate_bps) : 0);
     testFaultInit(&faults, def->faults, def->nfaults, TEST_FAULT_OP_SAVE);
     testFaultPoll(job, &faults, 0);
 
-    virWorkerJobSetPhase(job, "writing header");
-    if ((rc = virJobIOWrite(&io, &hdr, sizeof(hdr))) < 0 ||
-        (rc = virJobIOWrite(&io, xml, xmllen)) < 0)
-        goto cleanup;
-    h = testFnv1a(TEST_FNV_INIT, &hdr.def, sizeof(hdr.def));
+    uint64_t h = testFnv1a(TEST_FNV_INIT, &hdr.def, sizeof(hdr.def));
     h = testFnv1a(h, xml, xmllen);
-
-    virWorkerJobSetPhase(job, "writing memory");
-    for (uint64_t off = 0; off < mem;) {
-        size_t n = mem - off < io.chunk ? (size_t)(mem - off) : io.chunk;
-        testMemoryFill(def->uuid, off, io.buf, n);
-        h = testFnv1aWords(h, io.buf, n);
+    testMemSumInit(&sum, h);
+    virWorkerJobSetPhase(job, "writing header");
+    /* Chunk by chunk: [header | XML | memory ...], each written whole at
+     * its own multiple of the chunk size. */
+    for (uint64_t off = 0; off < io.total;) {
+        size_t n = io.total - off < io.chunk ? (size_t)(io.total - off) : io.chunk;
+        size_t fill = 0;
+        if (off < sizeof(hdr)) {
+            size_t k = sizeof(hdr) - off < n ? (size_t)(sizeof(hdr) - off) : n;
+            memcpy(io.buf, (const char *)&hdr + off, k);
+            fill = k;
+        }
+        if (fill < n && off + fill < head) {
+            uint64_t x = off + fill - sizeof(hdr);
+            size_t k = xmllen - x < n - fill ? (size_t)(xmllen - x) : n - fill;
+            memcpy(io.buf + fill, xml + x, k);
+            fill += k;
+        }
+        if (fill < n) {
+            if (off + fill == head)
+                virWorkerJobSetPhase(job, "writing memory");
+            memorySlice(def, mem, off + fill - head, n - fill, io.buf + fill, &sum, &summed);
+        }
         if ((rc = virJobIOWrite(&io, io.buf, n)) < 0)
             goto cleanup;
         off += n;
         testFaultPoll(job, &faults, virJobIOPercent(&io));
     }
 
-    hdr.checksum = h;
+    hdr.checksum = testMemSumFinal(&sum, h);
     if ((rc = virJobIOPwrite(&io, &hdr, sizeof(hdr), (uint64_t)start)) < 0)
         goto cleanup;
     virWorkerJobSetPhase(job, "syncing");

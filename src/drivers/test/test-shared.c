@@ -51,6 +51,128 @@ void testMemoryPage(const uint8_t uuid[16], uint64_t index, uint8_t *out)
     }
 }
 
+#define FNV_PRIME 0x100000001b3ull
+
+void testMemSumInit(testMemSum *s, uint64_t h)
+{
+    for (size_t k = 0; k < 4; k++)
+        s->lane[k] = h;
+}
+
+uint64_t testMemSumFinal(const testMemSum *s, uint64_t h)
+{
+    for (size_t k = 0; k < 4; k++) {
+        h ^= s->lane[k];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+void testMemSumUpdate(testMemSum *s, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    uint64_t l0 = s->lane[0], l1 = s->lane[1], l2 = s->lane[2], l3 = s->lane[3];
+    size_t i = 0;
+
+    for (; i + 32 <= len; i += 32) {
+        uint64_t w[4];
+        memcpy(w, p + i, sizeof(w));
+        l0 = (l0 ^ le64toh(w[0])) * FNV_PRIME;
+        l1 = (l1 ^ le64toh(w[1])) * FNV_PRIME;
+        l2 = (l2 ^ le64toh(w[2])) * FNV_PRIME;
+        l3 = (l3 ^ le64toh(w[3])) * FNV_PRIME;
+    }
+    /* Memory is whole KiB: only a caller's own last call may leave words
+     * (and bytes) over; they go to the lanes in order, zero-padded. */
+    for (size_t k = 0; i < len; k++, i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, len - i < 8 ? len - i : 8);
+        uint64_t *l = k == 0 ? &l0 : k == 1 ? &l1 : k == 2 ? &l2 : &l3;
+        *l = (*l ^ le64toh(w)) * FNV_PRIME;
+    }
+    s->lane[0] = l0;
+    s->lane[1] = l1;
+    s->lane[2] = l2;
+    s->lane[3] = l3;
+}
+
+/* One pass over @len bytes of memory from @offset (a page boundary): each
+ * word is generated (testMemoryPage's), then stored into @out (when not
+ * NULL) or compared with @in (when not NULL), and summed into its lane.
+ * Four lanes, so the FNV multiplies of neighbouring words overlap instead
+ * of waiting for each other. Returns (when comparing) the index of the
+ * first page that differs, or UINT64_MAX. */
+static inline __attribute__((always_inline)) uint64_t
+memoryPass(const uint8_t uuid[16], uint64_t offset, uint8_t *out, const uint8_t *in,
+           size_t len, testMemSum *s)
+{
+    uint64_t index = offset / TEST_PAGE_SIZE, bad = UINT64_MAX;
+    uint64_t l0 = s->lane[0], l1 = s->lane[1], l2 = s->lane[2], l3 = s->lane[3];
+
+    while (len >= 32) {
+        size_t n = len < TEST_PAGE_SIZE ? len - len % 32 : TEST_PAGE_SIZE;
+        uint64_t seed = pageSeed(uuid, index), diff = 0;
+
+        for (size_t j = 0; j < n / 8; j += 4) {
+            uint64_t w[4];
+            for (size_t k = 0; k < 4; k++)
+                w[k] = htole64(mix64(seed + (j + k + 1) * 0x9e3779b97f4a7c15ull));
+            if (out) {
+                memcpy(out + j * 8, w, sizeof(w));
+            } else {
+                uint64_t got[4];
+                memcpy(got, in + j * 8, sizeof(got));
+                for (size_t k = 0; k < 4; k++) {
+                    diff |= got[k] ^ w[k];
+                    w[k] = got[k];
+                }
+            }
+            l0 = (l0 ^ le64toh(w[0])) * FNV_PRIME;
+            l1 = (l1 ^ le64toh(w[1])) * FNV_PRIME;
+            l2 = (l2 ^ le64toh(w[2])) * FNV_PRIME;
+            l3 = (l3 ^ le64toh(w[3])) * FNV_PRIME;
+        }
+        if (diff && bad == UINT64_MAX)
+            bad = index;
+        if (out)
+            out += n;
+        else
+            in += n;
+        len -= n;
+        offset += n;
+        if (n == TEST_PAGE_SIZE)
+            index++;
+    }
+    s->lane[0] = l0;
+    s->lane[1] = l1;
+    s->lane[2] = l2;
+    s->lane[3] = l3;
+    if (len) {
+        /* Less than four words (never for whole KiB of memory). */
+        uint8_t page[TEST_PAGE_SIZE];
+        size_t at = (size_t)(offset % TEST_PAGE_SIZE);
+        testMemoryPage(uuid, index, page);
+        if (out)
+            memcpy(out, page + at, len);
+        else if (memcmp(in, page + at, len) != 0 && bad == UINT64_MAX)
+            bad = index;
+        testMemSumUpdate(s, out ? out : in, len);
+    }
+    return bad;
+}
+
+void testMemoryFillSum(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, size_t len,
+                       testMemSum *s)
+{
+    (void)memoryPass(uuid, offset, buf, NULL, len, s);
+}
+
+uint64_t testMemoryVerifySum(const uint8_t uuid[16], uint64_t offset, const uint8_t *buf,
+                             size_t len, testMemSum *s)
+{
+    return memoryPass(uuid, offset, NULL, buf, len, s);
+}
+
 void testMemoryFill(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, size_t len)
 {
     uint64_t index = offset / TEST_PAGE_SIZE;
@@ -75,19 +197,6 @@ uint64_t testFnv1a(uint64_t h, const void *buf, size_t len)
         h *= 0x100000001b3ull;
     }
     return h;
-}
-
-uint64_t testFnv1aWords(uint64_t h, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, sizeof(w));
-        h ^= le64toh(w);
-        h *= 0x100000001b3ull;
-    }
-    return testFnv1a(h, p + i, len - i);
 }
 
 void testUUIDFormat(const uint8_t uuid[16], char out[37])

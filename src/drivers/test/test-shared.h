@@ -17,6 +17,20 @@
  * must be a multiple of TEST_PAGE_SIZE; the last page may be partial. */
 void testMemoryFill(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, size_t len);
 
+/* One pass over @len bytes of domain @uuid's memory from @offset (a
+ * multiple of TEST_PAGE_SIZE): generate them into @buf and add them to
+ * the save checksum's memory sum @s, as testMemoryFill then
+ * testMemSumUpdate would. @len a multiple of 32 except in a last call. */
+void testMemoryFillSum(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, size_t len,
+                       testMemSum *s);
+
+/* One pass over @len bytes at @buf read from an image, that should be
+ * domain @uuid's memory from @offset (a multiple of TEST_PAGE_SIZE):
+ * compare each word with the memory it should be and add what was read to
+ * @s. Returns the index of the first page that differs, or UINT64_MAX. */
+uint64_t testMemoryVerifySum(const uint8_t uuid[16], uint64_t offset, const uint8_t *buf,
+                             size_t len, testMemSum *s);
+
 /* The XML names of fault actions ("segv", ...) and ops ("save", ...), as
  * virWorkerJobInjectFault and <test:fault> spell them. NULL when out of range. */
 const char *testFaultActionName(uint32_t action);
