@@ -4,12 +4,20 @@
  *
  *   progress-write   one virShmProgressWrite (the worker's hot path)
  *   progress-read    one consistent virShmProgressRead (virJobGetInfo)
- *   scan-4096-slots  lifecycle + progress of every slot of a 4096-slot
- *                    segment (what virtsup-stat does per refresh)
+ *   scan-4096-slots  lifecycle + progress of every slot of a full
+ *                    4096-slot segment
+ *   scan-1000-jobs   what virtsup-stat reads of a segment with 1,000
+ *                    running jobs (virShmNextWrittenSlot, virShmSlotView:
+ *                    the records, with the progress the supervisor sampled):
+ *                    again and again through one mapping (a refresh), and
+ *                    the first time in a fresh process (open included),
+ *                    the segment on tmpfs as under /run
  *
  * Baselines, measured in the same run: a 128-byte write() to a pipe that a
  * thread drains, and a 128-byte send() on an AF_UNIX SOCK_DGRAM socketpair
- * that a thread drains. Each figure is the best of a few rounds.
+ * that a thread drains; for the 1,000-job scans, the same bytes (1,000
+ * lifecycle and progress records) copied from ordinary warm memory. Each
+ * figure is the best (or the median) of a few rounds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include "libvirtsup/virterror.h"
 #include "shm/segment.h"
+#include "util/internal.h"
+#include "benchutil.h"
 
 #define ROUNDS 5
 #define SHM_OPS 5000000L
@@ -158,6 +170,134 @@ static double best(double a, double b)
     return a < b ? a : b;
 }
 
+#define LIVE_JOBS 1000
+#define REFRESHES 200
+#define FIRSTS 31
+
+/* What virtsup-stat reads of a segment: the written slots' views. */
+static uint32_t scanJobs(const virShmSegment *seg)
+{
+    static virShmJobView v;
+    uint32_t n = 0;
+    for (uint32_t i = virShmNextWrittenSlot(seg, 0); i < seg->nslots;
+         i = virShmNextWrittenSlot(seg, i + 1)) {
+        virShmSlotView(seg, i, false, &v);
+        n += v.kind == VIR_SHM_VIEW_JOB && v.source == VIR_SHM_PROGRESS_SAMPLED;
+    }
+    return n;
+}
+
+/* A supervisor's segment with LIVE_JOBS running jobs, on tmpfs when there
+ * is one (a run directory is), in @dir. */
+static virShmSegment *liveSegment(const char *dir)
+{
+    virShmSegment *seg = virShmSegmentCreate(dir, VIR_SHM_DEFAULT_SLOTS);
+    if (!seg) {
+        fprintf(stderr, "shm-bench: %s\n", virGetLastErrorMessage());
+        exit(1);
+    }
+    for (int i = 0; i < LIVE_JOBS; i++) {
+        uint64_t id;
+        uint32_t slot;
+        virShmLifecycleData lc;
+        virShmProgressData d;
+        if (virShmRingAlloc(seg, "test.domain.save", "bench", &id, &slot) < 0 ||
+            virShmLifecycleRead(virShmSlotLifecycle(seg, slot), &lc) < 0)
+            die("cannot fill the segment");
+        memset(&d, 0, sizeof(d));
+        d.flags = VIR_SHM_PR_INITIALIZED;
+        d.percent = (uint32_t)(i % 100);
+        d.bytes_done = (uint64_t)i << 20;
+        d.bytes_total = 100ull << 20;
+        strcpy(d.phase, "writing memory");
+        virShmProgressWrite(virShmSlotProgress(seg, slot), &d);
+        /* As the supervisor's sample leaves it. */
+        lc.state = VIR_SHM_STATE_RUNNING;
+        lc.worker_pid = 100000 + i;
+        lc.rate_bps = 1 << 20;
+        lc.final = d;
+        lc.sampled_realtime_ns = virShmNowReal();
+        virShmLifecycleWrite(virShmSlotLifecycle(seg, slot), &lc);
+    }
+    return seg;
+}
+
+/* The first scan of @path in a fresh process (forked before the parent
+ * ever mapped it): open, scan, close. Nanoseconds. */
+static uint64_t firstScan(const char *path)
+{
+    int p[2], st;
+    uint64_t ns = 0;
+
+    if (pipe(p) < 0)
+        die("pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        uint64_t t0 = benchNow();
+        virShmSegment *seg = virShmSegmentOpen(path);
+        uint32_t n = seg ? scanJobs(seg) : 0;
+        virShmSegmentClose(seg);
+        uint64_t t = benchNow() - t0;
+        if (n != LIVE_JOBS)
+            t = 0;
+        _exit(write(p[1], &t, sizeof(t)) == (ssize_t)sizeof(t) ? 0 : 1);
+    }
+    if (pid < 0)
+        die("fork");
+    close(p[1]);
+    if (read(p[0], &ns, sizeof(ns)) != (ssize_t)sizeof(ns) || ns == 0) {
+        fprintf(stderr, "shm-bench: the first scan in a fresh process failed\n");
+        exit(1);
+    }
+    close(p[0]);
+    while (waitpid(pid, &st, 0) < 0)
+        ;
+    return ns;
+}
+
+/* The same bytes as a scan of LIVE_JOBS jobs (their lifecycle records)
+ * as plain loads from warm memory. */
+static uint64_t plainLoads(void)
+{
+    static uint64_t mem[LIVE_JOBS][(8 + VIR_SHM_LC_HEAD_BYTES) / 8];
+    uint64_t sum = 0, t0 = benchNow();
+    for (int i = 0; i < LIVE_JOBS; i++)
+        for (size_t j = 0; j < ARRAY_CARDINALITY(mem[i]); j++)
+            sum += ((volatile uint64_t *)mem[i])[j];
+    uint64_t t = benchNow() - t0;
+    return t + (sum & 0);   /* the loads are volatile; sum only keeps them */
+}
+
+static void benchLiveScan(void)
+{
+    static uint64_t refresh[REFRESHES], first[FIRSTS], plain[REFRESHES];
+    char tmpl[] = "/dev/shm/virtsup-bench-XXXXXX", tmpl2[] = "/tmp/virtsup-bench-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    if (!dir && !(dir = mkdtemp(tmpl2)))
+        die("mkdtemp");
+    virShmSegment *seg = liveSegment(dir);
+
+    for (int i = 0; i < FIRSTS; i++)
+        first[i] = firstScan(seg->path);
+    virShmSegment *ro = virShmSegmentOpen(seg->path);
+    if (!ro || scanJobs(ro) != LIVE_JOBS)
+        die("cannot scan the segment");
+    for (int i = 0; i < REFRESHES; i++) {
+        uint64_t t0 = benchNow();
+        (void)scanJobs(ro);
+        refresh[i] = benchNow() - t0;
+        plain[i] = plainLoads();
+    }
+    double p50 = (double)benchPercentile(plain, REFRESHES, 50) / 1e6;
+    benchLine("scan-1000-jobs-refresh", (double)benchPercentile(refresh, REFRESHES, 50) / 1e6,
+              "ms", "plain-loads-1000-jobs", p50, "<= 0.3 ms");
+    benchLine("scan-1000-jobs-first", (double)benchPercentile(first, FIRSTS, 50) / 1e6,
+              "ms", "plain-loads-1000-jobs", p50, "<= 0.3 ms");
+    virShmSegmentClose(ro);
+    virShmSegmentDestroy(seg);
+    rmdir(dir);
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/virtsup-bench-XXXXXX";
@@ -198,15 +338,14 @@ int main(void)
         sc = best(sc, scan(ro));
     }
 
-    printf("progress-write: %.1f ns/op   baseline pipe-write-128B: %.0f ns/op   ratio %.4f\n",
-           w, pipeNs, w / pipeNs);
-    printf("progress-read: %.1f ns/op   baseline unix-dgram-send-128B: %.0f ns/op   ratio %.4f\n",
-           r, dgramNs, r / dgramNs);
-    printf("scan-4096-slots: %.0f ns/scan   baseline 4096 x unix-dgram-send-128B: %.0f ns/scan   "
-           "ratio %.4f\n", sc, dgramNs * SCAN_SLOTS, sc / (dgramNs * SCAN_SLOTS));
+    benchLine("progress-write", w, "ns", "pipe-write-128B", pipeNs, NULL);
+    benchLine("progress-read", r, "ns", "unix-dgram-send-128B", dgramNs, NULL);
+    benchLine("scan-4096-slots", sc / 1e6, "ms", "4096-x-unix-dgram-send-128B",
+              dgramNs * SCAN_SLOTS / 1e6, NULL);
 
     virShmSegmentClose(ro);
     virShmSegmentDestroy(seg);
     rmdir(dir);
+    benchLiveScan();
     return 0;
 }

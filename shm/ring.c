@@ -11,9 +11,11 @@
 static bool slotBusy(const virShmSegment *seg, uint32_t slot)
 {
     const virShmLifecycle *l = virShmSlotLifecycle(seg, slot);
+    const uint32_t *word = (const uint32_t *)((const char *)l->data +
+                                              offsetof(virShmLifecycleData, state));
     /* Relaxed: the supervisor is this section's only writer and reads back
      * its own stores; the word holds state and flags. */
-    uint32_t state = __atomic_load_n(&l->data.state, __ATOMIC_RELAXED);
+    uint32_t state = __atomic_load_n(word, __ATOMIC_RELAXED);
 
     return state == VIR_SHM_STATE_QUEUED || state == VIR_SHM_STATE_RUNNING;
 }
@@ -55,6 +57,7 @@ int virShmRingAlloc(virShmSegment *seg, const char *op, const char *target,
      * reader must not find the previous job's progress under it. */
     virShmProgressReset(virShmSlotProgress(seg, s), id);
     virShmLifecycleWrite(virShmSlotLifecycle(seg, s), &lc);
+    virShmSlotMarkWritten(seg, s);
     atomic_store_explicit(&hdr->next_job_id, id + 1, memory_order_relaxed);
 
     *job_id = id;

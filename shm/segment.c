@@ -19,28 +19,80 @@
 #include "util/virerror.h"
 #include "shm/segment.h"
 
-static uint64_t segmentBytes(uint32_t nslots)
+uint64_t virShmProgressTableOffset(uint32_t nslots)
 {
-    return (uint64_t)VIR_SHM_HEADER_SIZE + (uint64_t)nslots * VIR_SHM_SLOT_SIZE;
+    uint64_t groups = ((uint64_t)nslots + VIR_SHM_LIFECYCLE_GROUP - 1) / VIR_SHM_LIFECYCLE_GROUP;
+    return VIR_SHM_LIFECYCLE_OFFSET + groups * 2 * VIR_SHM_PAGE_SIZE;
+}
+
+uint64_t virShmSegmentBytes(uint32_t nslots)
+{
+    return virShmProgressTableOffset(nslots) + (uint64_t)nslots * VIR_SHM_PROGRESS_SIZE;
 }
 
 virShmProgress *virShmSlotProgress(const virShmSegment *seg, uint32_t slot)
 {
     assert(slot < seg->nslots);
-    return (virShmProgress *)((char *)seg->base + virShmSlotProgressOffset(slot));
+    return (virShmProgress *)((char *)seg->base + virShmSlotProgressOffset(seg, slot));
 }
 
 virShmLifecycle *virShmSlotLifecycle(const virShmSegment *seg, uint32_t slot)
 {
     assert(slot < seg->nslots);
-    return (virShmLifecycle *)((char *)seg->base + virShmSlotProgressOffset(slot) +
-                               VIR_SHM_LIFECYCLE_OFFSET);
+    return (virShmLifecycle *)((char *)seg->base + VIR_SHM_LIFECYCLE_OFFSET +
+                               (uint64_t)(slot / VIR_SHM_LIFECYCLE_GROUP) * 2 * VIR_SHM_PAGE_SIZE +
+                               (uint64_t)(slot % VIR_SHM_LIFECYCLE_GROUP) * VIR_SHM_LIFECYCLE_SIZE);
 }
 
-uint64_t virShmSlotProgressOffset(uint32_t slot)
+uint64_t virShmSlotProgressOffset(const virShmSegment *seg, uint32_t slot)
 {
-    return (uint64_t)VIR_SHM_HEADER_SIZE + (uint64_t)slot * VIR_SHM_SLOT_SIZE +
-           VIR_SHM_PROGRESS_OFFSET;
+    return virShmProgressTableOffset(seg->nslots) + (uint64_t)slot * VIR_SHM_PROGRESS_SIZE;
+}
+
+static _Atomic uint64_t *slotMap(const virShmSegment *seg)
+{
+    return (_Atomic uint64_t *)((char *)seg->base + VIR_SHM_MAP_OFFSET);
+}
+
+void virShmSlotMarkWritten(virShmSegment *seg, uint32_t slot)
+{
+    assert(slot < seg->nslots);
+    /* Release: a reader that acquires the word with this bit set sees the
+     * slot's records as they were written before it. */
+    atomic_fetch_or_explicit(&slotMap(seg)[slot / 64], UINT64_C(1) << (slot % 64),
+                             memory_order_release);
+}
+
+uint32_t virShmWrittenSlots(const virShmSegment *seg)
+{
+    const _Atomic uint64_t *map = slotMap(seg);
+    uint32_t n = 0;
+
+    for (uint32_t w = 0; w < (seg->nslots + 63) / 64; w++) {
+        /* Relaxed: a count to size an allocation, not a promise. */
+        uint64_t bits = atomic_load_explicit(&map[w], memory_order_relaxed);
+        if (w == seg->nslots / 64)
+            bits &= (UINT64_C(1) << (seg->nslots % 64)) - 1;
+        n += (uint32_t)__builtin_popcountll(bits);
+    }
+    return n;
+}
+
+uint32_t virShmNextWrittenSlot(const virShmSegment *seg, uint32_t from)
+{
+    const _Atomic uint64_t *map = slotMap(seg);
+
+    while (from < seg->nslots) {
+        /* Acquire: pairs with the release in virShmSlotMarkWritten. */
+        uint64_t w = atomic_load_explicit(&map[from / 64], memory_order_acquire);
+        w &= ~UINT64_C(0) << (from % 64);
+        if (w) {
+            uint32_t slot = from - from % 64 + (uint32_t)__builtin_ctzll(w);
+            return slot < seg->nslots ? slot : seg->nslots;
+        }
+        from = from - from % 64 + 64;
+    }
+    return seg->nslots;
 }
 
 void virShmSegmentClose(virShmSegment *seg)
@@ -107,7 +159,7 @@ virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots)
         virReportSystemError(errno, "cannot set mode 0640 on status segment %s", path);
         goto unlink;
     }
-    size = segmentBytes(nslots);
+    size = virShmSegmentBytes(nslots);
     /* Sparse: unused slots cost no memory until touched. */
     if (ftruncate(fd, (off_t)size) < 0) {
         virReportSystemError(errno, "cannot size status segment %s to %" PRIu64 " bytes",
@@ -123,10 +175,13 @@ virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots)
     hdr = base;
     hdr->abi_version = VIR_SHM_ABI_VERSION;
     hdr->header_size = VIR_SHM_HEADER_SIZE;
-    hdr->slot_size = VIR_SHM_SLOT_SIZE;
+    hdr->lifecycle_size = VIR_SHM_LIFECYCLE_SIZE;
     hdr->nslots = nslots;
-    hdr->progress_offset = VIR_SHM_PROGRESS_OFFSET;
+    hdr->progress_size = VIR_SHM_PROGRESS_SIZE;
+    hdr->map_size = VIR_SHM_MAP_SIZE;
+    hdr->map_offset = VIR_SHM_MAP_OFFSET;
     hdr->lifecycle_offset = VIR_SHM_LIFECYCLE_OFFSET;
+    hdr->progress_offset = virShmProgressTableOffset(nslots);
     hdr->supervisor_pid = (int32_t)pid;
     hdr->owner_uid = (uint32_t)geteuid();
     hdr->supervisor_start_time = start;
@@ -176,21 +231,15 @@ static int validateHeader(const char *path, const virShmHeader *h, off_t fsize)
                        path, h->abi_version, VIR_SHM_ABI_VERSION);
         return -1;
     }
-    if (h->header_size != VIR_SHM_HEADER_SIZE || h->slot_size != VIR_SHM_SLOT_SIZE) {
+    if (h->header_size != VIR_SHM_HEADER_SIZE || h->lifecycle_size != VIR_SHM_LIFECYCLE_SIZE ||
+        h->progress_size != VIR_SHM_PROGRESS_SIZE || h->map_size != VIR_SHM_MAP_SIZE) {
         virReportError(VIR_ERR_PARSE_FAILED,
-                       "segment %s: bad sizes: header %" PRIu32 " and slot %" PRIu32
-                       " bytes, expected %u and %u",
-                       path, h->header_size, h->slot_size,
-                       VIR_SHM_HEADER_SIZE, VIR_SHM_SLOT_SIZE);
-        return -1;
-    }
-    if (h->progress_offset != VIR_SHM_PROGRESS_OFFSET ||
-        h->lifecycle_offset != VIR_SHM_LIFECYCLE_OFFSET) {
-        virReportError(VIR_ERR_PARSE_FAILED,
-                       "segment %s: bad section offsets: progress %" PRIu32
-                       ", lifecycle %" PRIu32 ", expected %u and %u",
-                       path, h->progress_offset, h->lifecycle_offset,
-                       VIR_SHM_PROGRESS_OFFSET, VIR_SHM_LIFECYCLE_OFFSET);
+                       "segment %s: bad sizes: header %" PRIu32 ", slot map %" PRIu32
+                       ", lifecycle record %" PRIu32 " and progress page %" PRIu32
+                       " bytes, expected %u, %u, %u and %u",
+                       path, h->header_size, h->map_size, h->lifecycle_size,
+                       h->progress_size, VIR_SHM_HEADER_SIZE, VIR_SHM_MAP_SIZE,
+                       VIR_SHM_LIFECYCLE_SIZE, VIR_SHM_PROGRESS_SIZE);
         return -1;
     }
     if (h->nslots == 0 || h->nslots > VIR_SHM_MAX_SLOTS) {
@@ -199,12 +248,21 @@ static int validateHeader(const char *path, const virShmHeader *h, off_t fsize)
                        path, h->nslots, VIR_SHM_MAX_SLOTS);
         return -1;
     }
-    if ((uint64_t)fsize < segmentBytes(h->nslots)) {
+    if (h->map_offset != VIR_SHM_MAP_OFFSET || h->lifecycle_offset != VIR_SHM_LIFECYCLE_OFFSET ||
+        h->progress_offset != virShmProgressTableOffset(h->nslots)) {
         virReportError(VIR_ERR_PARSE_FAILED,
-                       "segment %s: truncated: %lld bytes, header says %" PRIu32
-                       " + %" PRIu32 " slots of %" PRIu32,
-                       path, (long long)fsize, h->header_size, h->nslots,
-                       h->slot_size);
+                       "segment %s: bad section offsets: slot map %" PRIu64
+                       ", lifecycle %" PRIu64 ", progress %" PRIu64
+                       ", expected %u, %u and %" PRIu64 " for %" PRIu32 " slots",
+                       path, h->map_offset, h->lifecycle_offset, h->progress_offset,
+                       VIR_SHM_MAP_OFFSET, VIR_SHM_LIFECYCLE_OFFSET,
+                       virShmProgressTableOffset(h->nslots), h->nslots);
+        return -1;
+    }
+    if ((uint64_t)fsize < virShmSegmentBytes(h->nslots)) {
+        virReportError(VIR_ERR_PARSE_FAILED,
+                       "segment %s: truncated: %lld bytes, %" PRIu32 " slots need %" PRIu64,
+                       path, (long long)fsize, h->nslots, virShmSegmentBytes(h->nslots));
         return -1;
     }
     return 0;
@@ -264,7 +322,7 @@ virShmSegment *virShmSegmentOpen(const char *path)
         return NULL;
 
     /* Map only what the validated header accounts for and the file holds. */
-    size = segmentBytes(hdr.nslots);
+    size = virShmSegmentBytes(hdr.nslots);
     base = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         virReportSystemError(errno, "cannot map segment %s", path);
@@ -276,9 +334,8 @@ virShmSegment *virShmSegmentOpen(const char *path)
     if (fstat(fd, &sb) < 0 || (uint64_t)sb.st_size < size) {
         virReportError(VIR_ERR_PARSE_FAILED,
                        "segment %s: truncated while being opened: %lld bytes, "
-                       "header says %" PRIu32 " + %" PRIu32 " slots of %" PRIu32,
-                       path, (long long)sb.st_size, hdr.header_size, hdr.nslots,
-                       hdr.slot_size);
+                       "%" PRIu32 " slots need %" PRIu64,
+                       path, (long long)sb.st_size, hdr.nslots, size);
         munmap(base, size);
         return NULL;
     }

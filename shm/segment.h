@@ -4,13 +4,20 @@
  *
  * File: <rundir>/<supervisor pid>-<supervisor start time>.seg, mode 0640.
  *
- *   offset 0                header page (virShmHeader), 4096 bytes
- *   4096 + i * 8192         slot i: progress page (worker writes), then
- *   4096 + i * 8192 + 4096          lifecycle page (supervisor writes)
+ *   offset 0                  header page (virShmHeader), 4096 bytes
+ *   4096                      slot map: bit i set once slot i was written
+ *   12288 + g * 8192          slots 8g..8g+7: a page of their lifecycle
+ *                             records (512 bytes each), then a page of
+ *                             their error texts (at the same places)
+ *   P + i * 4096              slot i's progress page (its worker writes),
+ *                             P = 12288 + ceil(nslots / 8) * 8192
  *
- * Each slot is two pages, not one as DESIGN.md first said: the worker maps
- * its progress page and nothing else, so it cannot forge the lifecycle
- * (state, error, pid) that operators read (see docs/SEGMENT-ABI.md).
+ * The progress of a slot has a page of its own: the worker maps it and
+ * nothing else, so it cannot forge the lifecycle (state, error, pid) that
+ * operators read (see docs/SEGMENT-ABI.md). The lifecycle records, which
+ * no worker maps, sit eight to a page and carry the progress as the
+ * supervisor samples it; the slot map tells a reader which slots hold
+ * anything at all. A scan of N running jobs reads N/8 pages.
  *
  * Each section is guarded by a seqlock with exactly one writer. Readers
  * never block writers and retry a bounded number of times. Everything read
@@ -27,14 +34,18 @@
 #include <sys/types.h>
 
 #define VIR_SHM_MAGIC        UINT64_C(0x3147455350555356) /* "VSUPSEG1" little-endian */
-#define VIR_SHM_ABI_VERSION  1u
+#define VIR_SHM_ABI_VERSION  2u
 #define VIR_SHM_PAGE_SIZE    4096u
 #define VIR_SHM_HEADER_SIZE  4096u
-#define VIR_SHM_SLOT_SIZE    8192u
-#define VIR_SHM_PROGRESS_OFFSET  0u     /* within a slot */
-#define VIR_SHM_LIFECYCLE_OFFSET 4096u  /* within a slot */
 #define VIR_SHM_MAX_SLOTS    65536u
 #define VIR_SHM_DEFAULT_SLOTS 1024u
+#define VIR_SHM_MAP_OFFSET   4096u      /* the slot map: one bit per slot */
+#define VIR_SHM_MAP_SIZE     (VIR_SHM_MAX_SLOTS / 8)
+#define VIR_SHM_LIFECYCLE_OFFSET (VIR_SHM_MAP_OFFSET + VIR_SHM_MAP_SIZE)
+#define VIR_SHM_LIFECYCLE_SIZE 512u     /* one lifecycle record (without its error text) */
+#define VIR_SHM_LIFECYCLE_GROUP 8u      /* records on a page; their error texts on the next */
+#define VIR_SHM_ERROR_DELTA  4096u      /* a record's error text: one page further */
+#define VIR_SHM_PROGRESS_SIZE  4096u    /* one page per slot */
 
 #define VIR_SHM_OP_MAX     48   /* bytes, including the terminating NUL */
 #define VIR_SHM_TARGET_MAX 96
@@ -73,10 +84,10 @@ typedef struct virShmHeader {
     uint64_t magic;                 /*   0 VIR_SHM_MAGIC */
     uint32_t abi_version;           /*   8 VIR_SHM_ABI_VERSION */
     uint32_t header_size;           /*  12 VIR_SHM_HEADER_SIZE */
-    uint32_t slot_size;             /*  16 VIR_SHM_SLOT_SIZE */
+    uint32_t lifecycle_size;        /*  16 VIR_SHM_LIFECYCLE_SIZE */
     uint32_t nslots;                /*  20 1 .. VIR_SHM_MAX_SLOTS */
-    uint32_t progress_offset;       /*  24 */
-    uint32_t lifecycle_offset;      /*  28 */
+    uint32_t progress_size;         /*  24 VIR_SHM_PROGRESS_SIZE */
+    uint32_t map_size;              /*  28 VIR_SHM_MAP_SIZE */
     int32_t  supervisor_pid;        /*  32 */
     uint32_t owner_uid;             /*  36 */
     uint64_t supervisor_start_time; /*  40 field 22 of /proc/PID/stat (ticks since boot) */
@@ -84,7 +95,10 @@ typedef struct virShmHeader {
     _Atomic uint32_t flags;         /*  56 VIR_SHM_HDR_*; written by the supervisor */
     uint32_t reserved0;             /*  60 */
     _Atomic uint64_t next_job_id;   /*  64 next id the ring will hand out; supervisor only */
-    uint8_t  reserved[4096 - 72];   /*  72 zero */
+    uint64_t map_offset;            /*  72 VIR_SHM_MAP_OFFSET */
+    uint64_t lifecycle_offset;      /*  80 VIR_SHM_LIFECYCLE_OFFSET */
+    uint64_t progress_offset;       /*  88 virShmProgressTableOffset(nslots) */
+    uint8_t  reserved[4096 - 96];   /*  96 zero */
 } virShmHeader;
 
 /* The data a worker publishes; copied whole under the progress seqlock. */
@@ -122,23 +136,36 @@ typedef struct virShmLifecycleData {
     uint64_t end_realtime_ns;   /* 48 when ended; 0 while running */
     uint64_t rate_bps;        /*  56 smoothed rate derived by the supervisor */
     uint64_t eta_ms;          /*  64 derived ETA, when the worker gives none */
-    virShmProgressData final; /*  72 last progress, kept after the job ends */
+    virShmProgressData final; /*  72 the worker's progress as last sampled (every
+                                 0.5 s while it runs), then its last figures */
     char     op[VIR_SHM_OP_MAX];         /* 184 */
     char     target[VIR_SHM_TARGET_MAX]; /* 232 */
-    char     error[VIR_SHM_ERROR_MAX];   /* 328 */
-} virShmLifecycleData;        /* 840 bytes */
+    uint64_t sampled_realtime_ns; /* 328 when `final` was read from the worker's page */
+    char     error[VIR_SHM_ERROR_MAX];   /* 336 stored apart: VIR_SHM_ERROR_DELTA */
+} virShmLifecycleData;        /* 848 bytes */
 
+/* A lifecycle record in the segment: everything but the error text, which
+ * is VIR_SHM_ERROR_DELTA bytes further (the same place on the next page),
+ * under the same sequence. A scan of running jobs reads only the records,
+ * eight to a page. */
+#define VIR_SHM_LC_HEAD_BYTES offsetof(virShmLifecycleData, error)
 typedef struct virShmLifecycle {
-    _Atomic uint32_t seq;     /* 0 */
-    uint32_t reserved0;       /* 4 */
-    virShmLifecycleData data; /* 8 */
+    _Atomic uint32_t seq;     /*   0 */
+    _Atomic uint32_t error_len; /* 4 bytes in the error text (0: none), a hint
+                                   read outside the seqlock */
+    uint64_t data[VIR_SHM_LC_HEAD_BYTES / 8]; /* 8 virShmLifecycleData up to error */
+    uint8_t  reserved[VIR_SHM_LIFECYCLE_SIZE - 8 - VIR_SHM_LC_HEAD_BYTES]; /* 344 zero */
 } virShmLifecycle;
 
 _Static_assert(sizeof(virShmHeader) == VIR_SHM_HEADER_SIZE, "header is one page");
 _Static_assert(sizeof(virShmProgressData) == 112, "progress data ABI");
-_Static_assert(sizeof(virShmProgress) <= VIR_SHM_PAGE_SIZE, "progress fits a page");
-_Static_assert(sizeof(virShmLifecycleData) == 840, "lifecycle data ABI");
-_Static_assert(sizeof(virShmLifecycle) <= VIR_SHM_PAGE_SIZE, "lifecycle fits a page");
+_Static_assert(sizeof(virShmProgress) <= VIR_SHM_PROGRESS_SIZE, "progress fits its page");
+_Static_assert(sizeof(virShmLifecycleData) == 848, "lifecycle data ABI");
+_Static_assert(sizeof(virShmLifecycle) == VIR_SHM_LIFECYCLE_SIZE, "lifecycle record ABI");
+_Static_assert(VIR_SHM_LIFECYCLE_SIZE * VIR_SHM_LIFECYCLE_GROUP == VIR_SHM_PAGE_SIZE,
+               "a page of records");
+_Static_assert(VIR_SHM_ERROR_MAX <= VIR_SHM_LIFECYCLE_SIZE, "an error text fits its place");
+_Static_assert(VIR_SHM_LIFECYCLE_OFFSET % VIR_SHM_PAGE_SIZE == 0, "table on a page");
 
 /* --- the segment as a process sees it --- */
 
@@ -150,6 +177,12 @@ typedef struct virShmSegment {
     bool writable;       /* the supervisor's mapping */
     char *path;          /* owned */
 } virShmSegment;
+
+/* Where the progress pages start for @nslots slots (after the lifecycle
+ * table: a page of eight records, then a page of their error texts, for
+ * each eight slots), and the whole file's size. */
+uint64_t virShmProgressTableOffset(uint32_t nslots);
+uint64_t virShmSegmentBytes(uint32_t nslots);
 
 /* Run directory: VIRTSUP_RUNDIR, else /run/virtsup as root, else
  * $XDG_RUNTIME_DIR/virtsup. Returns a malloc'd path or NULL with an error.
@@ -177,7 +210,23 @@ void virShmSegmentDestroy(virShmSegment *seg);
 virShmProgress *virShmSlotProgress(const virShmSegment *seg, uint32_t slot);
 virShmLifecycle *virShmSlotLifecycle(const virShmSegment *seg, uint32_t slot);
 /* Byte offset of a slot's progress page in the file (for the worker's mmap). */
-uint64_t virShmSlotProgressOffset(uint32_t slot);
+uint64_t virShmSlotProgressOffset(const virShmSegment *seg, uint32_t slot);
+
+/* --- the slot map --- */
+
+/* Supervisor, once a slot's records are written: set its bit (release, so
+ * a reader that sees the bit sees the records). */
+void virShmSlotMarkWritten(virShmSegment *seg, uint32_t slot);
+
+/* Reader: the first slot at or after @from whose bit is set, or
+ * seg->nslots when none is. A slot whose bit is clear was never written:
+ * its pages are holes in the file, and reading them would make tmpfs
+ * allocate them. No system call; reads only the map's words. Bits in the
+ * map past nslots are ignored. */
+uint32_t virShmNextWrittenSlot(const virShmSegment *seg, uint32_t from);
+/* Reader: how many slots the map marks (below nslots), e.g. to size what
+ * a scan keeps in one allocation. No system call. */
+uint32_t virShmWrittenSlots(const virShmSegment *seg);
 
 /* --- seqlocks --- */
 
@@ -196,11 +245,15 @@ int virShmProgressRead(const virShmProgress *p, virShmProgressData *out);
  * the phase text, which is returned empty): virJobGetInfo's hot path. */
 int virShmProgressReadFigures(const virShmProgress *p, virShmProgressData *out);
 
-/* Supervisor writer of the lifecycle seqlock. */
+/* Supervisor writer of the lifecycle seqlock (the record, its error text,
+ * and the record's error_len, the text's length). */
 void virShmLifecycleWrite(virShmLifecycle *l, const virShmLifecycleData *d);
 /* Reader; same contract as virShmProgressRead. Also rejects a state out of
  * range (-1, errno EBADMSG, no error reported) and terminates the strings. */
 int virShmLifecycleRead(const virShmLifecycle *l, virShmLifecycleData *out);
+/* As virShmLifecycleRead without the error text (returned empty): the
+ * record alone, one page for eight slots (a scan's hot path). */
+int virShmLifecycleReadHead(const virShmLifecycle *l, virShmLifecycleData *out);
 /* Sanitise a copied lifecycle record in place (terminate strings, sanitise
  * the final progress). Returns -1 (errno EBADMSG) if the state is unknown. */
 int virShmLifecycleSanitize(virShmLifecycleData *d);
@@ -235,6 +288,45 @@ static inline uint32_t virShmRingSlot(const virShmSegment *seg, uint64_t job_id)
 {
     return (uint32_t)(job_id % seg->nslots);
 }
+
+/* --- a reader's view of a slot (view.c) --- */
+
+static inline bool virShmStateEnded(uint32_t state)
+{
+    return state == VIR_SHM_STATE_COMPLETED || state == VIR_SHM_STATE_FAILED ||
+           state == VIR_SHM_STATE_CANCELLED;
+}
+
+typedef enum {
+    VIR_SHM_VIEW_EMPTY,         /* never used, or an ended job not asked for */
+    VIR_SHM_VIEW_JOB,           /* lc holds the job; pr its progress, see source */
+    VIR_SHM_VIEW_INCONSISTENT,  /* the slot cannot be trusted: why says how */
+} virShmViewKind;
+
+typedef enum {
+    VIR_SHM_PROGRESS_NONE,      /* queued, or not sampled yet: pr zero */
+    VIR_SHM_PROGRESS_SAMPLED,   /* a running job's, as the supervisor last sampled it */
+    VIR_SHM_PROGRESS_FINAL,     /* an ended job's last progress */
+} virShmProgressSource;
+
+typedef struct virShmJobView {
+    virShmViewKind kind;
+    const char *why;            /* INCONSISTENT: static text */
+    virShmLifecycleData lc;
+    virShmProgressSource source;
+    virShmProgressData pr;
+} virShmJobView;
+
+/* Reader: what slot @slot holds, into @v. The lifecycle record is read
+ * consistently (else INCONSISTENT) and checked against the slot's place
+ * in the ring (job id % nslots, generation); an EMPTY slot, or without
+ * @ended a completed, failed or cancelled job, is EMPTY. The progress is
+ * the record's own (sampled from the worker's page by the supervisor, or
+ * the last once ended): a scan touches one page per eight jobs and never
+ * a worker's page. The error text is read (a page further) only when the
+ * record's error_len says there is one. Everything comes out sanitised.
+ * No system call, no error reported. */
+void virShmSlotView(const virShmSegment *seg, uint32_t slot, bool ended, virShmJobView *v);
 
 /* --- liveness --- */
 

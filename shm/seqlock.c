@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "shm/segment.h"
 
@@ -25,15 +26,18 @@
 typedef uint64_t __attribute__((may_alias)) virShmWord;
 
 #define PROGRESS_WORDS (sizeof(virShmProgressData) / sizeof(virShmWord))
-#define LIFECYCLE_WORDS (sizeof(virShmLifecycleData) / sizeof(virShmWord))
+#define LIFECYCLE_HEAD_WORDS (VIR_SHM_LC_HEAD_BYTES / sizeof(virShmWord))
+#define LIFECYCLE_ERROR_WORDS (VIR_SHM_ERROR_MAX / sizeof(virShmWord))
 #define PROGRESS_FIGURE_WORDS (offsetof(virShmProgressData, phase) / sizeof(virShmWord))
 _Static_assert(offsetof(virShmProgressData, phase) % sizeof(virShmWord) == 0,
                "the phase starts on a word");
 
 _Static_assert(sizeof(virShmProgressData) % sizeof(virShmWord) == 0,
                "progress data is whole words");
-_Static_assert(sizeof(virShmLifecycleData) % sizeof(virShmWord) == 0,
-               "lifecycle data is whole words");
+_Static_assert(VIR_SHM_LC_HEAD_BYTES % sizeof(virShmWord) == 0 &&
+               VIR_SHM_ERROR_MAX % sizeof(virShmWord) == 0 &&
+               VIR_SHM_LC_HEAD_BYTES + VIR_SHM_ERROR_MAX == sizeof(virShmLifecycleData),
+               "lifecycle data is its head and its error text, whole words");
 _Static_assert(offsetof(virShmProgress, data) % sizeof(virShmWord) == 0,
                "progress data is word aligned");
 _Static_assert(offsetof(virShmLifecycle, data) % sizeof(virShmWord) == 0,
@@ -129,9 +133,11 @@ static inline void seqEnd(_Atomic uint32_t *seq, uint32_t even)
 }
 
 /* One attempt of the read side. Returns true if @dst holds a consistent
- * copy of @nwords words at @src. */
-static inline bool seqTryRead(const _Atomic uint32_t *seq, const void *src,
-                              void *dst, size_t nwords)
+ * copy of @nwords words at @src (and @dst2 of @nwords2 words at @src2, a
+ * second area under the same sequence, when @nwords2 is not 0). */
+static inline bool seqTryRead2(const _Atomic uint32_t *seq, const void *src,
+                               void *dst, size_t nwords, const void *src2,
+                               void *dst2, size_t nwords2)
 {
     /* Acquire: pairs with the writer's release store of an even value, so
      * the copy below sees at least that write's data. */
@@ -139,6 +145,8 @@ static inline bool seqTryRead(const _Atomic uint32_t *seq, const void *src,
     if (s1 & 1)
         return false;
     wordsLoad(dst, src, nwords);
+    if (nwords2)
+        wordsLoad(dst2, src2, nwords2);
     /* Acquire fence: if a copied word came from a write that started after
      * s1, the writer's release fence synchronises with this fence and the
      * load below sees that write's odd sequence (or later). */
@@ -148,17 +156,29 @@ static inline bool seqTryRead(const _Atomic uint32_t *seq, const void *src,
     return s1 == s2;
 }
 
-static int seqRead(const _Atomic uint32_t *seq, const void *src, void *dst,
-                   size_t nwords)
+static int seqRead2(const _Atomic uint32_t *seq, const void *src, void *dst, size_t nwords,
+                    const void *src2, void *dst2, size_t nwords2)
 {
     for (int attempt = 0; attempt < VIR_SHM_READ_RETRIES; attempt++) {
         if (attempt)
             cpuRelax();
-        if (seqTryRead(seq, src, dst, nwords))
+        if (seqTryRead2(seq, src, dst, nwords, src2, dst2, nwords2))
             return 0;
     }
     errno = EAGAIN;
     return -1;
+}
+
+static int seqRead(const _Atomic uint32_t *seq, const void *src, void *dst,
+                   size_t nwords)
+{
+    return seqRead2(seq, src, dst, nwords, NULL, NULL, 0);
+}
+
+/* A record's error text: the same place on the next page. */
+static inline const void *lifecycleError(const virShmLifecycle *l)
+{
+    return (const char *)l + VIR_SHM_ERROR_DELTA;
 }
 
 /* A dead writer's odd sequence made even; the one writer is known gone. */
@@ -247,7 +267,12 @@ void virShmLifecycleWrite(virShmLifecycle *l, const virShmLifecycleData *d)
 {
     uint32_t even = seqBegin(&l->seq);
 
-    wordsStore(&l->data, d, LIFECYCLE_WORDS);
+    wordsStore(l->data, d, LIFECYCLE_HEAD_WORDS);
+    /* Relaxed: a hint for readers (whether to read the error page at
+     * all); the error text itself is read under the sequence. */
+    atomic_store_explicit(&l->error_len, (uint32_t)strnlen(d->error, sizeof(d->error)),
+                          memory_order_relaxed);
+    wordsStore((void *)lifecycleError(l), d->error, LIFECYCLE_ERROR_WORDS);
     seqEnd(&l->seq, even);
 }
 
@@ -268,11 +293,28 @@ int virShmLifecycleRead(const virShmLifecycle *l, virShmLifecycleData *out)
 {
     virShmLifecycleData copy;
 
-    if (seqRead(&l->seq, &l->data, &copy, LIFECYCLE_WORDS) < 0)
+    if (seqRead2(&l->seq, l->data, &copy, LIFECYCLE_HEAD_WORDS,
+                 lifecycleError(l), copy.error, LIFECYCLE_ERROR_WORDS) < 0)
         return -1;
     if (virShmLifecycleSanitize(&copy) < 0)
         return -1;
     *out = copy;
+    return 0;
+}
+
+int virShmLifecycleReadHead(const virShmLifecycle *l, virShmLifecycleData *out)
+{
+    virShmLifecycleData copy;
+
+    /* The record only: the error text is on another page. */
+    if (seqRead(&l->seq, l->data, &copy, LIFECYCLE_HEAD_WORDS) < 0)
+        return -1;
+    copy.error[0] = '\0';
+    copy.error[sizeof(copy.error) - 1] = '\0';
+    if (virShmLifecycleSanitize(&copy) < 0)
+        return -1;
+    memcpy(out, &copy, VIR_SHM_LC_HEAD_BYTES);
+    out->error[0] = '\0';
     return 0;
 }
 

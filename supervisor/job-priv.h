@@ -70,6 +70,8 @@ struct _virJob {
     uint64_t last_bytes;
     uint32_t last_percent;
     double rate_ewma;                  /* bytes/s */
+    virShmProgressData sampled;        /* the worker's page at the last sample, */
+    uint64_t sampled_real;             /* and when (realtime ns; 0: none yet) */
     bool stalled;
     int exit_code, exit_status;        /* CLD_*, status */
     struct _virJob *next_in_group;     /* the group's unfinished jobs */

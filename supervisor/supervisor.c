@@ -176,6 +176,12 @@ static void publishJobLocked(virJobPtr job, virShmState st)
     lc.flags = atomic_load_explicit(&job->flags, memory_order_relaxed);
     lc.rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
     lc.eta_ms = atomic_load_explicit(&job->derived_eta_ms, memory_order_relaxed);
+    /* The progress as last sampled, so readers of the segment (virtsup-stat)
+     * find it in the record and need not touch the worker's page. */
+    if (job->sampled_real) {
+        lc.final = job->sampled;
+        lc.sampled_realtime_ns = job->sampled_real;
+    }
     virShmLifecycleWrite(job->lifecycle, &lc);
 }
 
@@ -346,7 +352,7 @@ static void jobStartLocked(virJobPtr job)
     req.hdr.type = VIR_PROTO_SPAWN;
     req.hdr.version = VIR_PROTO_VERSION;
     req.job_id = job->id;
-    req.progress_offset = virShmSlotProgressOffset(job->slot);
+    req.progress_offset = virShmSlotProgressOffset(sup.seg, job->slot);
     req.params_len = job->paramslen;
     req.caps = job->op->caps;
     req.rlimit_as = orDefault(g->cfg.rlimit_as, SUP_DEFAULT_RLIMIT_AS);
@@ -590,6 +596,7 @@ static void jobFinish(virJobPtr job, const supSynth *synth)
     lc.error_code = out.code;
     virStrcpyTrunc(lc.error, sizeof(lc.error), out.message);
     lc.end_realtime_ns = virShmNowReal();
+    lc.sampled_realtime_ns = lc.end_realtime_ns;
     lc.rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
     lc.eta_ms = 0;
     lc.final = d;
@@ -721,6 +728,8 @@ static void sampleLocked(virJobPtr job, uint64_t now)
     if (virShmProgressRead(job->progress, &d) == 0 &&
         atomic_load_explicit(&job->progress->job_id, memory_order_relaxed) == job->id) {
         double dt = (double)(now - job->last_sample_mono) / 1e9;
+        job->sampled = d;
+        job->sampled_real = virShmNowReal();
         bool changed = d.bytes_done != job->last_bytes || d.percent != job->last_percent;
         if (changed) {
             job->last_change_mono = now;

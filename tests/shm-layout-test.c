@@ -29,12 +29,16 @@ static void testConstants(void **state)
         word = (word << 8) | (uint8_t)text[i];
     assert_true(word == VIR_SHM_MAGIC);
 
-    assert_int_equal(VIR_SHM_ABI_VERSION, 1);
+    assert_int_equal(VIR_SHM_ABI_VERSION, 2);
     assert_int_equal(VIR_SHM_PAGE_SIZE, 4096);
     assert_int_equal(VIR_SHM_HEADER_SIZE, 4096);
-    assert_int_equal(VIR_SHM_SLOT_SIZE, 8192);
-    assert_int_equal(VIR_SHM_PROGRESS_OFFSET, 0);
-    assert_int_equal(VIR_SHM_LIFECYCLE_OFFSET, 4096);
+    assert_int_equal(VIR_SHM_MAP_OFFSET, 4096);
+    assert_int_equal(VIR_SHM_MAP_SIZE, 8192);
+    assert_int_equal(VIR_SHM_LIFECYCLE_OFFSET, 12288);
+    assert_int_equal(VIR_SHM_LIFECYCLE_SIZE, 512);
+    assert_int_equal(VIR_SHM_LIFECYCLE_GROUP, 8);
+    assert_int_equal(VIR_SHM_ERROR_DELTA, 4096);
+    assert_int_equal(VIR_SHM_PROGRESS_SIZE, 4096);
     assert_int_equal(VIR_SHM_MAX_SLOTS, 65536);
     assert_int_equal(VIR_SHM_OP_MAX, 48);
     assert_int_equal(VIR_SHM_TARGET_MAX, 96);
@@ -67,10 +71,10 @@ static void testHeader(void **state)
     OFF(virShmHeader, magic, 0);                  SIZE(virShmHeader, magic, 8);
     OFF(virShmHeader, abi_version, 8);            SIZE(virShmHeader, abi_version, 4);
     OFF(virShmHeader, header_size, 12);           SIZE(virShmHeader, header_size, 4);
-    OFF(virShmHeader, slot_size, 16);             SIZE(virShmHeader, slot_size, 4);
+    OFF(virShmHeader, lifecycle_size, 16);        SIZE(virShmHeader, lifecycle_size, 4);
     OFF(virShmHeader, nslots, 20);                SIZE(virShmHeader, nslots, 4);
-    OFF(virShmHeader, progress_offset, 24);       SIZE(virShmHeader, progress_offset, 4);
-    OFF(virShmHeader, lifecycle_offset, 28);      SIZE(virShmHeader, lifecycle_offset, 4);
+    OFF(virShmHeader, progress_size, 24);         SIZE(virShmHeader, progress_size, 4);
+    OFF(virShmHeader, map_size, 28);              SIZE(virShmHeader, map_size, 4);
     OFF(virShmHeader, supervisor_pid, 32);        SIZE(virShmHeader, supervisor_pid, 4);
     OFF(virShmHeader, owner_uid, 36);             SIZE(virShmHeader, owner_uid, 4);
     OFF(virShmHeader, supervisor_start_time, 40); SIZE(virShmHeader, supervisor_start_time, 8);
@@ -78,7 +82,10 @@ static void testHeader(void **state)
     OFF(virShmHeader, flags, 56);                 SIZE(virShmHeader, flags, 4);
     OFF(virShmHeader, reserved0, 60);             SIZE(virShmHeader, reserved0, 4);
     OFF(virShmHeader, next_job_id, 64);           SIZE(virShmHeader, next_job_id, 8);
-    OFF(virShmHeader, reserved, 72);              SIZE(virShmHeader, reserved, 4024);
+    OFF(virShmHeader, map_offset, 72);            SIZE(virShmHeader, map_offset, 8);
+    OFF(virShmHeader, lifecycle_offset, 80);      SIZE(virShmHeader, lifecycle_offset, 8);
+    OFF(virShmHeader, progress_offset, 88);       SIZE(virShmHeader, progress_offset, 8);
+    OFF(virShmHeader, reserved, 96);              SIZE(virShmHeader, reserved, 4000);
 }
 
 static void testProgress(void **state)
@@ -106,7 +113,7 @@ static void testProgress(void **state)
 static void testLifecycle(void **state)
 {
     (void)state;
-    assert_int_equal(sizeof(virShmLifecycleData), 840);
+    assert_int_equal(sizeof(virShmLifecycleData), 848);
     OFF(virShmLifecycleData, job_id, 0);             SIZE(virShmLifecycleData, job_id, 8);
     OFF(virShmLifecycleData, generation, 8);         SIZE(virShmLifecycleData, generation, 8);
     OFF(virShmLifecycleData, state, 16);             SIZE(virShmLifecycleData, state, 4);
@@ -122,23 +129,51 @@ static void testLifecycle(void **state)
     OFF(virShmLifecycleData, final, 72);             SIZE(virShmLifecycleData, final, 112);
     OFF(virShmLifecycleData, op, 184);               SIZE(virShmLifecycleData, op, 48);
     OFF(virShmLifecycleData, target, 232);           SIZE(virShmLifecycleData, target, 96);
-    OFF(virShmLifecycleData, error, 328);            SIZE(virShmLifecycleData, error, 512);
+    OFF(virShmLifecycleData, sampled_realtime_ns, 328);
+    SIZE(virShmLifecycleData, sampled_realtime_ns, 8);
+    OFF(virShmLifecycleData, error, 336);            SIZE(virShmLifecycleData, error, 512);
 
-    assert_int_equal(sizeof(virShmLifecycle), 848);
+    assert_int_equal(sizeof(virShmLifecycle), 512);
     OFF(virShmLifecycle, seq, 0);       SIZE(virShmLifecycle, seq, 4);
-    OFF(virShmLifecycle, reserved0, 4); SIZE(virShmLifecycle, reserved0, 4);
-    OFF(virShmLifecycle, data, 8);      SIZE(virShmLifecycle, data, 840);
+    OFF(virShmLifecycle, error_len, 4); SIZE(virShmLifecycle, error_len, 4);
+    OFF(virShmLifecycle, data, 8);      SIZE(virShmLifecycle, data, 336);
+    OFF(virShmLifecycle, reserved, 344); SIZE(virShmLifecycle, reserved, 168);
 }
 
 static void testSlotOffsets(void **state)
 {
     (void)state;
-    assert_true(virShmSlotProgressOffset(0) == 4096);
-    assert_true(virShmSlotProgressOffset(1) == 4096 + 8192);
-    assert_true(virShmSlotProgressOffset(65535) == 4096 + 65535ull * 8192);
+    virShmSegment one = { .nslots = 1 }, ring = { .nslots = 1024 }, big = { .nslots = 65536 };
+    static char base[16];   /* offsets are taken from it, never dereferenced */
+
+    /* Lifecycle records eight to a page after the slot map, each page of
+     * them followed by a page of their error texts; the progress pages
+     * after that. */
+    assert_true(virShmProgressTableOffset(1) == 20480);
+    assert_true(virShmProgressTableOffset(8) == 20480);
+    assert_true(virShmProgressTableOffset(9) == 28672);
+    assert_true(virShmProgressTableOffset(1024) == 12288 + 128 * 8192);
+    assert_true(virShmProgressTableOffset(65536) == 12288 + 8192ull * 8192);
+    assert_true(virShmSegmentBytes(1) == 20480 + 4096);
+    assert_true(virShmSegmentBytes(1024) == 12288 + 128 * 8192 + 1024 * 4096);
+    assert_true(virShmSegmentBytes(65536) == 12288 + 8192ull * 8192 + 65536ull * 4096);
+    assert_true(virShmSlotProgressOffset(&one, 0) == 20480);
+    assert_true(virShmSlotProgressOffset(&ring, 1) == 12288 + 128 * 8192 + 4096);
+    assert_true(virShmSlotProgressOffset(&big, 65535) ==
+                12288 + 8192ull * 8192 + 65535ull * 4096);
+    ring.base = base;
+#define LC_OFF(i) ((uintptr_t)virShmSlotLifecycle(&ring, (i)) - (uintptr_t)base)
+    assert_true(LC_OFF(0) == 12288);
+    assert_true(LC_OFF(7) == 12288 + 7 * 512);
+    assert_true(LC_OFF(8) == 12288 + 8192);
+    assert_true(LC_OFF(1023) == 12288 + 127 * 8192 + 7 * 512);
+#undef LC_OFF
     /* Every progress page starts on a page boundary: a worker maps it alone. */
-    for (uint32_t i = 0; i < 100; i++)
-        assert_int_equal(virShmSlotProgressOffset(i) % 4096, 0);
+    for (uint32_t n = 1; n < 70; n++) {
+        virShmSegment s = { .nslots = n };
+        for (uint32_t i = 0; i < n; i++)
+            assert_int_equal(virShmSlotProgressOffset(&s, i) % 4096, 0);
+    }
 }
 
 /* --- docs/SEGMENT-ABI.md says the same --- */
@@ -154,13 +189,14 @@ typedef struct {
 
 static const fieldInfo fields[] = {
     FIELD(virShmHeader, magic), FIELD(virShmHeader, abi_version),
-    FIELD(virShmHeader, header_size), FIELD(virShmHeader, slot_size),
-    FIELD(virShmHeader, nslots), FIELD(virShmHeader, progress_offset),
-    FIELD(virShmHeader, lifecycle_offset), FIELD(virShmHeader, supervisor_pid),
+    FIELD(virShmHeader, header_size), FIELD(virShmHeader, lifecycle_size),
+    FIELD(virShmHeader, nslots), FIELD(virShmHeader, progress_size),
+    FIELD(virShmHeader, map_size), FIELD(virShmHeader, supervisor_pid),
     FIELD(virShmHeader, owner_uid), FIELD(virShmHeader, supervisor_start_time),
     FIELD(virShmHeader, created_realtime_ns), FIELD(virShmHeader, flags),
     FIELD(virShmHeader, reserved0), FIELD(virShmHeader, next_job_id),
-    FIELD(virShmHeader, reserved),
+    FIELD(virShmHeader, map_offset), FIELD(virShmHeader, lifecycle_offset),
+    FIELD(virShmHeader, progress_offset), FIELD(virShmHeader, reserved),
     FIELD(virShmProgress, seq), FIELD(virShmProgress, cancel_requested),
     FIELD(virShmProgress, job_id), FIELD(virShmProgress, data),
     FIELD(virShmProgress, updates),
@@ -169,8 +205,8 @@ static const fieldInfo fields[] = {
     FIELD(virShmProgressData, elapsed_ms), FIELD(virShmProgressData, eta_ms),
     FIELD(virShmProgressData, bytes_done), FIELD(virShmProgressData, bytes_total),
     FIELD(virShmProgressData, phase),
-    FIELD(virShmLifecycle, seq), FIELD(virShmLifecycle, reserved0),
-    FIELD(virShmLifecycle, data),
+    FIELD(virShmLifecycle, seq), FIELD(virShmLifecycle, error_len),
+    FIELD(virShmLifecycle, data), FIELD(virShmLifecycle, reserved),
     FIELD(virShmLifecycleData, job_id), FIELD(virShmLifecycleData, generation),
     FIELD(virShmLifecycleData, state), FIELD(virShmLifecycleData, flags),
     FIELD(virShmLifecycleData, worker_pid), FIELD(virShmLifecycleData, exit_status),
@@ -179,7 +215,7 @@ static const fieldInfo fields[] = {
     FIELD(virShmLifecycleData, end_realtime_ns), FIELD(virShmLifecycleData, rate_bps),
     FIELD(virShmLifecycleData, eta_ms), FIELD(virShmLifecycleData, final),
     FIELD(virShmLifecycleData, op), FIELD(virShmLifecycleData, target),
-    FIELD(virShmLifecycleData, error),
+    FIELD(virShmLifecycleData, sampled_realtime_ns), FIELD(virShmLifecycleData, error),
 };
 
 static const struct {

@@ -72,7 +72,9 @@ static void testRoundTrip(void **state)
     assert_int_equal(stat(seg->path, &sb), 0);
     assert_true(S_ISREG(sb.st_mode));
     assert_int_equal(sb.st_mode & 07777, 0640);
-    assert_int_equal(sb.st_size, 4096 + 16 * 8192);
+    /* Header, slot map, 2 groups of 8 lifecycle records (a page of records
+     * and a page of error texts each), 16 progress pages. */
+    assert_int_equal(sb.st_size, 12288 + 2 * 8192 + 16 * 4096);
     /* Sparse: the slots were never touched. */
     assert_true((long long)sb.st_blocks * 512 < sb.st_size);
     int fdflags = fcntl(seg->fd, F_GETFD);
@@ -82,7 +84,7 @@ static void testRoundTrip(void **state)
     assert_non_null(ro);
     assert_false(ro->writable);
     assert_int_equal(ro->nslots, 16);
-    assert_int_equal(ro->size, 4096 + 16 * 8192);
+    assert_int_equal(ro->size, 12288 + 2 * 8192 + 16 * 4096);
     fdflags = fcntl(ro->fd, F_GETFD);
     assert_true(fdflags >= 0 && (fdflags & FD_CLOEXEC));
 
@@ -119,10 +121,18 @@ static void testRoundTrip(void **state)
     assert_int_equal(virShmLifecycleRead(virShmSlotLifecycle(ro, 3), &lgot), 0);
     assert_memory_equal(&lgot, &ld, sizeof(ld));
 
-    /* The lifecycle page of a slot is the page after its progress page. */
-    assert_ptr_equal((char *)virShmSlotLifecycle(seg, 3),
-                     (char *)virShmSlotProgress(seg, 3) + 4096);
-    assert_ptr_equal((char *)virShmSlotProgress(seg, 0), (char *)seg->base + 4096);
+    /* The lifecycle records eight to a page after the slot map, each
+     * page followed by one of their error texts; the progress pages after
+     * them (16 slots: 2 groups, 4 pages). */
+    assert_ptr_equal((char *)virShmSlotLifecycle(seg, 0), (char *)seg->base + 12288);
+    assert_ptr_equal((char *)virShmSlotLifecycle(seg, 3), (char *)seg->base + 12288 + 3 * 512);
+    assert_ptr_equal((char *)virShmSlotLifecycle(seg, 9),
+                     (char *)seg->base + 12288 + 8192 + 512);
+    assert_memory_equal((char *)virShmSlotLifecycle(seg, 3) + 4096, ld.error,
+                        strlen(ld.error) + 1);
+    assert_ptr_equal((char *)virShmSlotProgress(seg, 0), (char *)seg->base + 12288 + 16384);
+    assert_ptr_equal((char *)virShmSlotProgress(seg, 3),
+                     (char *)seg->base + 12288 + 16384 + 3 * 4096);
 
     /* Destroy marks the segment closed for readers still mapping it. */
     char *path = strdup(seg->path);
@@ -364,6 +374,66 @@ static void testRing(void **state)
 }
 
 /* A closed, renamed segment of @nslots slots to spoil. Returns its path. */
+/* The slot map: the ring marks each slot it writes; a reader walks only
+ * those, across map words, up to nslots, whatever bits lie beyond. */
+static void testSlotMap(void **state)
+{
+    (void)state;
+    virShmSegment *seg = virShmSegmentCreate(rundir, 200);
+    uint64_t id;
+    uint32_t slot;
+
+    assert_non_null(seg);
+    assert_int_equal(virShmNextWrittenSlot(seg, 0), 200);
+    /* Ids 1 and 2: slots 1 and 2. */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(virShmRingAlloc(seg, "op", "t", &id, &slot), 0);
+    assert_int_equal(virShmNextWrittenSlot(seg, 0), 1);
+    assert_int_equal(virShmNextWrittenSlot(seg, 1), 1);
+    assert_int_equal(virShmNextWrittenSlot(seg, 2), 2);
+    assert_int_equal(virShmNextWrittenSlot(seg, 3), 200);
+    /* A ring far along: ids 130 and 199, then 200 in slot 0. */
+    atomic_store(&((virShmHeader *)seg->base)->next_job_id, 130);
+    assert_int_equal(virShmRingAlloc(seg, "op", "t", &id, &slot), 0);
+    assert_int_equal(slot, 130);
+    atomic_store(&((virShmHeader *)seg->base)->next_job_id, 199);
+    assert_int_equal(virShmRingAlloc(seg, "op", "t", &id, &slot), 0);
+    assert_int_equal(virShmRingAlloc(seg, "op", "t", &id, &slot), 0);
+    assert_int_equal(slot, 0);
+    uint32_t want[] = { 0, 1, 2, 130, 199 }, n = 0;
+    for (uint32_t i = virShmNextWrittenSlot(seg, 0); i < seg->nslots;
+         i = virShmNextWrittenSlot(seg, i + 1)) {
+        assert_true(n < ARRAY_CARDINALITY(want));
+        assert_int_equal(i, want[n++]);
+    }
+    assert_int_equal(n, ARRAY_CARDINALITY(want));
+
+    /* Bits past nslots (a hostile writer) are not slots. */
+    _Atomic uint64_t *map = (_Atomic uint64_t *)((char *)seg->base + VIR_SHM_MAP_OFFSET);
+    atomic_fetch_or(&map[3], UINT64_C(1) << 20);   /* slot 212 */
+    assert_int_equal(virShmNextWrittenSlot(seg, 200), 200);
+    assert_int_equal(virShmNextWrittenSlot(seg, 131), 199);
+    assert_int_equal(virShmNextWrittenSlot(seg, 5000), 200);
+
+    /* Through a reader's mapping, and the holes stay holes. */
+    virShmSegment *ro = virShmSegmentOpen(seg->path);
+    assert_non_null(ro);
+    n = 0;
+    for (uint32_t i = virShmNextWrittenSlot(ro, 0); i < ro->nslots;
+         i = virShmNextWrittenSlot(ro, i + 1)) {
+        virShmLifecycleData ld;
+        assert_int_equal(virShmLifecycleRead(virShmSlotLifecycle(ro, i), &ld), 0);
+        assert_int_equal(ld.job_id % 200, i);
+        n++;
+    }
+    assert_int_equal(n, 5);
+    struct stat sb;
+    assert_int_equal(fstat(ro->fd, &sb), 0);
+    assert_true((long long)sb.st_blocks * 512 < sb.st_size / 2);
+    virShmSegmentClose(ro);
+    virShmSegmentDestroy(seg);
+}
+
 static char *makeSegmentFile(const char *name, uint32_t nslots)
 {
     virShmSegment *seg = virShmSegmentCreate(rundir, nslots);
@@ -413,16 +483,21 @@ static void testValidation(void **state)
         const char *why;
     } spoiled[] = {
         { "magic.seg", 0, 0x544f4e21, "bad magic (not a libvirtsup status segment)" },
-        { "version.seg", 8, 2, "unsupported ABI version 2 (this reader knows version 1)" },
-        { "hdrsize.seg", 12, 8192, "bad sizes: header 8192 and slot 8192 bytes" },
-        { "slotsize.seg", 16, 4096, "bad sizes: header 4096 and slot 4096 bytes" },
-        { "progoff.seg", 24, 8, "bad section offsets: progress 8, lifecycle 4096" },
-        { "lcoff.seg", 28, 0, "bad section offsets: progress 0, lifecycle 0" },
+        { "version.seg", 8, 1, "unsupported ABI version 1 (this reader knows version 2)" },
+        { "hdrsize.seg", 12, 8192, "bad sizes: header 8192, slot map 8192, lifecycle "
+          "record 512 and progress page 4096 bytes, expected 4096, 8192, 512 and 4096" },
+        { "lcsize.seg", 16, 848, "bad sizes: header 4096, slot map 8192, lifecycle "
+          "record 848 and progress page 4096 bytes" },
+        { "prsize.seg", 24, 8192, "progress page 8192 bytes" },
+        { "mapsize.seg", 28, 1024, "slot map 1024," },
+        { "mapoff.seg", 72, 0, "bad section offsets: slot map 0, lifecycle 12288, "
+          "progress 20480, expected 4096, 12288 and 20480 for 4 slots" },
+        { "lcoff.seg", 80, 4096, "bad section offsets: slot map 4096, lifecycle 4096," },
+        { "progoff.seg", 88, 8192, "progress 8192, expected" },
         { "zeroslots.seg", 20, 0, "slot count 0 out of range" },
         { "hugeslots.seg", 20, 0xffffffffu, "slot count 4294967295 out of range" },
-        /* A slot count the file cannot hold. */
-        { "moreslots.seg", 20, 5,
-          "truncated: 36864 bytes, header says 4096 + 5 slots of 8192" },
+        /* A slot count whose tables do not start where the header says. */
+        { "moreslots.seg", 20, 9, "progress 20480, expected 4096, 12288 and 28672 for 9 slots" },
     };
     for (size_t i = 0; i < ARRAY_CARDINALITY(spoiled); i++) {
         p = makeSegmentFile(spoiled[i].name, 4);
@@ -430,6 +505,17 @@ static void testValidation(void **state)
         expectOpenFails(p, spoiled[i].why);
         free(p);
     }
+
+    /* A slot count the file cannot hold, its offsets consistent. */
+    p = makeSegmentFile("fewbytes.seg", 4);
+    pokeU32(p, 20, 5);
+    expectOpenFails(p, "truncated: 36864 bytes, 5 slots need 40960");
+    free(p);
+    p = makeSegmentFile("fewergroups.seg", 4);
+    pokeU32(p, 20, 9);
+    pokeU32(p, 88, 28672);
+    expectOpenFails(p, "truncated: 36864 bytes, 9 slots need 65536");
+    free(p);
 
     p = makeSegmentFile("nomagic.seg", 4);
     pokeU32(p, 0, 0);
@@ -439,7 +525,7 @@ static void testValidation(void **state)
 
     p = makeSegmentFile("truncated.seg", 16);
     assert_int_equal(truncate(p, 8192), 0);
-    expectOpenFails(p, "truncated: 8192 bytes, header says 4096 + 16 slots of 8192");
+    expectOpenFails(p, "truncated: 8192 bytes, 16 slots need 94208");
     free(p);
 
     p = makeSegmentFile("tiny.seg", 4);
@@ -467,10 +553,10 @@ static void testValidation(void **state)
     /* Garbage in the reserved area and trailing bytes are not refused. */
     p = makeSegmentFile("trailing.seg", 4);
     pokeU32(p, 100, 0xdeadbeef);
-    assert_int_equal(truncate(p, 4096 + 4 * 8192 + 12345), 0);
+    assert_int_equal(truncate(p, 36864 + 12345), 0);
     seg = virShmSegmentOpen(p);
     assert_non_null(seg);
-    assert_int_equal(seg->size, 4096 + 4 * 8192);
+    assert_int_equal(seg->size, 36864);
     virShmSegmentClose(seg);
     free(p);
 }
@@ -735,6 +821,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(testSymlinkRefused, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testRunDir, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testRing, setupRunDir, teardownRunDir),
+        cmocka_unit_test_setup_teardown(testSlotMap, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testValidation, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testSanitize, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testStale, setupRunDir, teardownRunDir),

@@ -102,6 +102,7 @@ static void fillLifecycle(virShmLifecycleData *d, uint64_t c)
     d->op[sizeof(d->op) - 1] = '\0';
     memset(d->target, 'a' + (int)((c + 1) % 26), sizeof(d->target) - 1);
     d->target[sizeof(d->target) - 1] = '\0';
+    d->sampled_realtime_ns = c * 13;
     memset(d->error, '0' + (int)(c % 10), sizeof(d->error) - 1);
     d->error[sizeof(d->error) - 1] = '\0';
 }

@@ -138,7 +138,7 @@ check "--json: segment fields" \
     j --arg p "$SEG_A" '.segments[] | select(.supervisor_pid == $a) | .path == $p and .error == null and .nslots == 8'
 jobA() { j --argjson id "$1" ".segments[] | select(.supervisor_pid == \$a) | .jobs[] | select(.id == \$id) | $2"; }
 check "--json: running job" jobA 1 '.state == "running" and .percent == 42 and .eta_ms == 5000 and .rate_bps == 67108864 and .worker_pid == 4242 and .elapsed_ms >= 90000'
-check "--json: running job's progress" jobA 1 '.progress.source == "worker" and .progress.bytes_done == 100 and .progress.bytes_total == 1000 and .progress.phase == "writing"'
+check "--json: running job's progress" jobA 1 '.progress.source == "sampled" and .progress.sampled_realtime_ns > 0 and .progress.bytes_done == 100 and .progress.bytes_total == 1000 and .progress.phase == "writing"'
 check "--json: cancel and stall flags" jobA 3 '.cancel_requested and .stalled and .eta_ms == 65000 and .derived_eta_ms == 65000'
 check "--json: finished jobs" jobA 4 '.state == "completed" and .elapsed_ms == 75000 and .progress.source == "final" and .eta_ms == null'
 check "--json: error of a failed job" jobA 5 '.error == "no space left on device" and .error_code == 38 and .exit_status == 1'

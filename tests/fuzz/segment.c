@@ -2,8 +2,9 @@
  * segment.c: fuzz the status segment reader (shm/): what virtsup-stat and
  * virJobGetInfo do with a segment file that may be stale, truncated or
  * hostile. The input is the file: virShmSegmentOpen validates its header;
- * then every slot's lifecycle and progress are read through the seqlock
- * readers, and the liveness check runs on the header's supervisor.
+ * then the slot map is walked, every slot's lifecycle and progress are
+ * read through the seqlock readers, and the liveness check runs on the
+ * header's supervisor.
  *
  * Checks: what a reader returns is sanitised (states in range, strings
  * terminated within their fields, percent at most 100).
@@ -41,6 +42,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     (void)virShmSupervisorAlive(seg);
+    /* The slot map's walk stays within the slots, in order. */
+    uint32_t prev = 0;
+    bool first = true;
+    for (uint32_t s = virShmNextWrittenSlot(seg, 0); s < seg->nslots;
+         s = virShmNextWrittenSlot(seg, s + 1)) {
+        FUZZ_CHECK(first || s > prev, "slot map walk went from %u to %u", prev, s);
+        prev = s;
+        first = false;
+    }
     for (uint32_t s = 0; s < seg->nslots; s++) {
         virShmLifecycleData lc;
         virShmProgressData pr;

@@ -23,7 +23,8 @@
  * UTF-8). Keys:
  *   op, target, phase, error   strings (error: the lifecycle error text)
  *   state      queued|running|completed|failed|cancelled or a raw number
- *   pct        percent (the worker's page for an unfinished job, else final)
+ *   pct        percent (for a running job the worker's page and the supervisor's
+ *              sample of it in the record; for an ended one the final progress)
  *   done, total  bytes processed and to process
  *   eta        the worker's ETA in ms (sets VIR_SHM_PR_HAS_ETA)
  *   leta       the supervisor's derived ETA in ms
@@ -34,7 +35,7 @@
  *   code, exit, signal   error code, exit status, terminating signal
  *   cancel=1, stalled=1, killed=1   lifecycle flags
  *   unbounded=1, noinit=1          progress type, no VIR_SHM_PR_INITIALIZED
- *   otherjob=1   the progress page names another job id
+ *   otherjob=1   the progress page names another job id (so no sample of it)
  *   oddseq=1     leave the lifecycle sequence odd (writer died mid-write)
  *   unterminated=1  op, target and error fill their fields with no NUL
  *
@@ -210,10 +211,18 @@ static void writeJob(virShmSegment *seg, char *spec)
         memset(lc.error, 'E', sizeof(lc.error));
     }
     pr.elapsed_ms = ended(state) ? dur : age;
-    if (ended(state))
+    if (ended(state)) {
         lc.final = pr;
-    else if (state == VIR_SHM_STATE_RUNNING)
+        lc.sampled_realtime_ns = lc.end_realtime_ns;
+    } else if (state == VIR_SHM_STATE_RUNNING) {
+        /* The worker's page, and the supervisor's sample of it in the
+         * record, unless the page names another job (no sample then). */
         virShmProgressWrite(p, &pr);
+        if (!otherjob) {
+            lc.final = pr;
+            lc.sampled_realtime_ns = now;
+        }
+    }
     if (otherjob)
         atomic_store_explicit(&p->job_id, id + 1000, memory_order_release);
     virShmLifecycleWrite(l, &lc);
@@ -232,7 +241,7 @@ static void corrupt(virShmSegment *seg, const char *kind)
     } else if (STREQ(kind, "nslots")) {
         h->nslots = seg->nslots + 1;
     } else if (STREQ(kind, "truncate")) {
-        if (ftruncate(seg->fd, VIR_SHM_HEADER_SIZE + VIR_SHM_SLOT_SIZE / 2) < 0)
+        if (ftruncate(seg->fd, (off_t)virShmSlotProgressOffset(seg, 0) + 100) < 0)
             die("ftruncate: %s", strerror(errno));
     } else if (STREQ(kind, "short")) {
         if (ftruncate(seg->fd, 100) < 0)
@@ -339,24 +348,28 @@ int main(int argc, char **argv)
             struct timespec zero = { 0, 0 };
             time_t end = time(NULL) + limit.tv_sec;
             /* Every slot but the first two holds junk (an odd sequence, so
-             * readers retry on each) and only the last slot is cut off and
-             * given back, with its junk: a reader spends long in the slots
-             * and meets the last one gone about half the time. */
-            size_t junklen = VIR_SHM_SLOT_SIZE;
-            off_t last = (off_t)virShmSlotProgressOffset(nslots - 1);
+             * readers retry on each) and is marked written; only the last
+             * group of lifecycle records (a page, and its error texts) is
+             * cut off (with everything after it) and given back, with its
+             * junk: a reader spends long in the slots and meets that page
+             * gone about half the time. */
+            off_t lc2 = (off_t)((char *)virShmSlotLifecycle(seg, 2) - (char *)seg->base);
+            off_t lcend = (off_t)virShmProgressTableOffset(nslots);
+            off_t last = lcend - 2 * VIR_SHM_PAGE_SIZE;
+            size_t junklen = (size_t)(lcend - lc2);
             char *junk = malloc(junklen);
 
-            if (!junk)
-                die("out of memory");
+            if (!junk || nslots < 8)
+                die("--flap needs 8 slots or more, and memory");
             memset(junk, 0xff, junklen);
-            for (uint32_t i = 2; i < nslots; i++)
-                if (pwrite(seg->fd, junk, junklen, (off_t)virShmSlotProgressOffset(i)) < 0)
-                    die("cannot write junk: %s", strerror(errno));
+            if (pwrite(seg->fd, junk, junklen, lc2) < 0 ||
+                pwrite(seg->fd, junk, nslots / 8, VIR_SHM_MAP_OFFSET) < 0)
+                die("cannot write junk: %s", strerror(errno));
             /* Our own mapping is not touched while the file is short. */
             while (sigtimedwait(&set, NULL, &zero) < 0 && time(NULL) < end) {
                 if (ftruncate(seg->fd, last) < 0 ||
                     ftruncate(seg->fd, (off_t)seg->size) < 0 ||
-                    pwrite(seg->fd, junk, junklen, last) != (ssize_t)junklen)
+                    pwrite(seg->fd, junk, (size_t)(lcend - last), last) != lcend - last)
                     die("cannot flap the segment: %s", strerror(errno));
             }
             free(junk);
