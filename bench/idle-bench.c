@@ -109,6 +109,27 @@ static unsigned long long pssKiB(pid_t pid)
     return kib;
 }
 
+/* The spawn helper's children that are no job's worker: its ready
+ * workers (forked and sandboxed, waiting for a job). Up to @max. */
+static size_t readyWorkers(pid_t helper, pid_t *out, size_t max)
+{
+    char path[96];
+    size_t n = 0;
+    int pid;
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)helper, (int)helper);
+    FILE *f = fopen(path, "re");
+    while (f && n < max && fscanf(f, "%d", &pid) == 1) {
+        bool job = false;
+        for (int i = 0; i < NJOBS && !job; i++)
+            job = workers[i] == (pid_t)pid;
+        if (!job)
+            out[n++] = (pid_t)pid;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
 static double cpuNow(void)
 {
     struct timespec ts;
@@ -293,6 +314,11 @@ int main(void)
         wsw0 += pidUse(workers[i]).switches;
         psw0 += pidUse(plain[i]).switches;
     }
+    pid_t ready[16];
+    size_t nready = readyWorkers(helper, ready, ARRAY_CARDINALITY(ready));
+    unsigned long long rsw0 = 0, rsw1 = 0;
+    for (size_t i = 0; i < nready; i++)
+        rsw0 += pidUse(ready[i]).switches;
     procUse h0 = pidUse(helper), r0 = otherThreadsUse(), b0 = pidUse(plainPid);
     double c0 = cpuNow();
     benchSleepNs(IDLE_NS);
@@ -302,6 +328,8 @@ int main(void)
         wsw1 += pidUse(workers[i]).switches;
         psw1 += pidUse(plain[i]).switches;
     }
+    for (size_t i = 0; i < nready; i++)
+        rsw1 += pidUse(ready[i]).switches;
     double secs = (double)IDLE_NS / 1e9;
     double tick = (double)sysconf(_SC_CLK_TCK);
     double supWake = (double)((r1.switches - r0.switches) + (h1.switches - h0.switches)) / secs;
@@ -324,6 +352,17 @@ int main(void)
     benchLine("worker-pss", (double)wpss / NJOBS, "KiB", "forked-pause-child-pss",
               (double)ppss / NJOBS, NULL);
     printf("spawn-helper-pss: %llu KiB\n", pssKiB(helper));
+    /* The idle cost of the helper's ready workers (VIRTSUP_WORKER_POOL). */
+    unsigned long long rpss = 0;
+    for (size_t i = 0; i < nready; i++)
+        rpss += pssKiB(ready[i]);
+    printf("ready-workers: %zu\n", nready);
+    if (nready) {
+        benchLine("ready-worker-pss", (double)rpss / (double)nready, "KiB",
+                  "forked-pause-child-pss", (double)ppss / NJOBS, NULL);
+        benchLine("ready-workers-wakeups", (double)(rsw1 - rsw0) / secs, "/s",
+                  "pause-children-1000", (double)(psw1 - psw0) / secs, NULL);
+    }
 
     benchScan(rundir, stat0);
 
