@@ -9,10 +9,13 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/inet_diag.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -200,12 +203,21 @@ static int request(netlinkSock *s, struct nlmsghdr *nlh, nlReply *r, const char 
     return 0;
 }
 
-static struct nlmsghdr *msgStart(char *buf, uint16_t type, uint16_t flags)
+/* A message header at @buf, which is zeroed already. */
+static struct nlmsghdr *msgPut(char *buf, uint16_t type, uint16_t flags)
 {
     struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = type;
     nlh->nlmsg_flags = NLM_F_REQUEST | flags;
     return nlh;
+}
+
+/* @buf holds NL_REQ_SIZE bytes: zeroed whole, so no byte of padding goes
+ * to the kernel uninitialised. */
+static struct nlmsghdr *msgStart(char *buf, uint16_t type, uint16_t flags)
+{
+    memset(buf, 0, NL_REQ_SIZE);
+    return msgPut(buf, type, flags);
 }
 
 /* ---- links ---- */
@@ -704,18 +716,19 @@ int netlinkNftTableDelete(int family, const char *name)
     if (!nl)
         return -1;
     /* Changes to nftables go in a batch: begin, the change, end. */
+    memset(buf, 0, sizeof(buf));
     b = mnl_nlmsg_batch_start(buf, sizeof(buf));
-    nlh = msgStart(mnl_nlmsg_batch_current(b), NFNL_MSG_BATCH_BEGIN, 0);
+    nlh = msgPut(mnl_nlmsg_batch_current(b), NFNL_MSG_BATCH_BEGIN, 0);
     nlh->nlmsg_seq = seq++;
     nfPut(nlh, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
     mnl_nlmsg_batch_next(b);
-    nlh = msgStart(mnl_nlmsg_batch_current(b), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
+    nlh = msgPut(mnl_nlmsg_batch_current(b), (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
                    NLM_F_ACK);
     nlh->nlmsg_seq = seq;
     nfPut(nlh, (uint8_t)family, 0);
     mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
     mnl_nlmsg_batch_next(b);
-    nlh = msgStart(mnl_nlmsg_batch_current(b), NFNL_MSG_BATCH_END, 0);
+    nlh = msgPut(mnl_nlmsg_batch_current(b), NFNL_MSG_BATCH_END, 0);
     nlh->nlmsg_seq = seq + 1;
     nfPut(nlh, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
     mnl_nlmsg_batch_next(b);
@@ -731,4 +744,136 @@ int netlinkNftTableDelete(int family, const char *name)
     }
     mnl_socket_close(nl);
     return rc;
+}
+
+/* ---- conflicts ---- */
+
+static bool overlaps(uint32_t a, unsigned int pa, uint32_t b, unsigned int pb)
+{
+    unsigned int p = pa < pb ? pa : pb;
+    uint32_t m = p ? ~(uint32_t)0 << (32 - p) : 0;
+    return (a & m) == (b & m);
+}
+
+static const char *linkName(const netlinkLink *links, size_t n, int ifindex, char *buf,
+                            size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (links[i].ifindex == ifindex)
+            return links[i].name;
+    snprintf(buf, len, "index %d", ifindex);
+    return buf;
+}
+
+#define IP4(a) (a) >> 24, ((a) >> 16) & 0xff, ((a) >> 8) & 0xff, (a) & 0xff
+
+int netlinkCheckConflicts(netlinkSock *s, const char *netname, const char *bridge,
+                          uint32_t addr, unsigned int prefix, int family, const char *table)
+{
+    VIR_AUTOFREE(netlinkLink *) links = NULL;
+    VIR_AUTOFREE(netlinkRoute *) routes = NULL;
+    VIR_AUTOFREE(netlinkAddr *) addrs = NULL;
+    size_t nlinks, nroutes, naddrs;
+    uint32_t net = addr & (prefix ? ~(uint32_t)0 << (32 - prefix) : 0);
+    char buf[32];
+    int rc;
+
+    if (netlinkLinkList(s, &links, &nlinks) < 0)
+        return -1;
+    for (size_t i = 0; i < nlinks; i++) {
+        if (STREQ(links[i].name, bridge)) {
+            virReportError(VIR_ERR_RESOURCE_BUSY,
+                           "cannot start network '%s': network interface '%s' already "
+                           "exists (index %d%s%s)", netname, bridge, links[i].ifindex,
+                           links[i].kind[0] ? ", kind " : "", links[i].kind);
+            return -1;
+        }
+    }
+    if (addr) {
+        if (netlinkRouteList(s, &routes, &nroutes) < 0 ||
+            netlinkAddrList(s, &addrs, &naddrs) < 0)
+            return -1;
+        for (size_t i = 0; i < nroutes; i++) {
+            const netlinkRoute *r = &routes[i];
+            if (r->prefix == 0 || !overlaps(net, prefix, r->dst, r->prefix))
+                continue;
+            virReportError(VIR_ERR_RESOURCE_BUSY,
+                           "cannot start network '%s': its address range %u.%u.%u.%u/%u "
+                           "collides with route %u.%u.%u.%u/%u%s%s%s", netname, IP4(net),
+                           prefix, IP4(r->dst), r->prefix, r->oif ? " on '" : "",
+                           r->oif ? linkName(links, nlinks, r->oif, buf, sizeof(buf)) : "",
+                           r->oif ? "'" : "");
+            return -1;
+        }
+        for (size_t i = 0; i < naddrs; i++) {
+            const netlinkAddr *a = &addrs[i];
+            if (!overlaps(net, prefix, a->addr, a->prefix))
+                continue;
+            virReportError(VIR_ERR_RESOURCE_BUSY,
+                           "cannot start network '%s': its address range %u.%u.%u.%u/%u "
+                           "collides with address %u.%u.%u.%u/%u on '%s'", netname,
+                           IP4(net), prefix, IP4(a->addr), a->prefix,
+                           linkName(links, nlinks, a->ifindex, buf, sizeof(buf)));
+            return -1;
+        }
+    }
+    if ((rc = netlinkNftTableExists(family, table)) != 0) {
+        if (rc > 0)
+            virReportError(VIR_ERR_RESOURCE_BUSY,
+                           "cannot start network '%s': nftables table '%s' already exists "
+                           "(another program's, or left behind: 'nft delete table %s %s' "
+                           "removes it)", netname, table,
+                           family == NFPROTO_IPV4 ? "ip" : "inet", table);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- sockets, over sock_diag ---- */
+
+typedef struct udpQuery {
+    uint16_t port;
+    uint32_t addr;
+    int ifindex;
+    bool found;
+} udpQuery;
+
+static int udpCb(const struct nlmsghdr *nlh, void *opaque)
+{
+    udpQuery *q = opaque;
+    const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+
+    if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+        nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*m)) || m->idiag_family != AF_INET)
+        return MNL_CB_OK;
+    if (ntohs(m->id.idiag_sport) == q->port && ntohl(m->id.idiag_src[0]) == q->addr &&
+        (q->ifindex <= 0 || (int)m->id.idiag_if == q->ifindex))
+        q->found = true;
+    return MNL_CB_OK;
+}
+
+int netlinkUDPBound(uint16_t port, uint32_t addr, int ifindex)
+{
+    char buf[NL_REQ_SIZE];
+    unsigned int portid;
+    struct mnl_socket *nl = sockOpen(NETLINK_SOCK_DIAG, &portid);
+    struct nlmsghdr *nlh;
+    struct inet_diag_req_v2 *req;
+    udpQuery q = { port, addr, ifindex, false };
+    nlReply r = { "", udpCb, &q };
+    int rc;
+
+    if (!nl)
+        return -1;
+    nlh = msgStart(buf, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
+    nlh->nlmsg_seq = (uint32_t)time(NULL);
+    req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+    req->sdiag_family = AF_INET;
+    req->sdiag_protocol = IPPROTO_UDP;
+    req->idiag_states = ~0u;
+    rc = talk(nl, portid, nlh, nlh->nlmsg_len, nlh->nlmsg_seq, &r);
+    if (rc < 0)
+        reportFailure(&r, "cannot list the UDP sockets");
+    mnl_socket_close(nl);
+    return rc < 0 ? -1 : q.found ? 1 : 0;
 }

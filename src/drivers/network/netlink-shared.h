@@ -90,6 +90,22 @@ int netlinkAddrAdd(netlinkSock *nl, int ifindex, const char *name, uint32_t addr
  * the test-only fault injection: reports the kernel's error, returns -1. */
 int netlinkFaultRequest(netlinkSock *nl, int ifindex, const char *what);
 
+/* What must not exist before network @netname (bridge @bridge, subnet
+ * @addr/@prefix when @addr is not 0, nftables table @table of @family)
+ * is started: a link of that name, a route or an address of another
+ * link overlapping the subnet (default routes aside), the table. Returns
+ * 0 when there is none; -1 with VIR_ERR_RESOURCE_BUSY naming the first
+ * conflict ("...collides with route 192.168.0.0/16 on 'eth0'"), or
+ * another error if the kernel could not be asked. */
+int netlinkCheckConflicts(netlinkSock *nl, const char *netname, const char *bridge,
+                          uint32_t addr, unsigned int prefix, int family, const char *table);
+
+/* Whether a UDP socket (any process's, in this network namespace) is
+ * bound to local @port, on address @addr (0: the wildcard) and, when
+ * @ifindex > 0, to device @ifindex. 1 yes, 0 no, -1 error. For telling
+ * that a DHCP or DNS server has opened its sockets. */
+int netlinkUDPBound(uint16_t port, uint32_t addr, int ifindex);
+
 /* nftables, over a NETLINK_NETFILTER socket opened per call. @family is
  * NFPROTO_IPV4 etc. Exists: 1 yes, 0 no, -1 error. Delete: 1 deleted, 0
  * there was none, -1 error. */

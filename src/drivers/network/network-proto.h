@@ -157,18 +157,47 @@ typedef struct netParseParams {
 } netParseParams;
 #define NET_PARSE_PARAMS_MAGIC 0x5050454eu  /* "NEPP" */
 
-/* Parameters of NET_OP_START. Resource descriptors: 0 the shim's control
- * socket of the network's dnsmasq (or -1 when the network has no DHCP), 1
- * /proc/sys/net/ipv4/ip_forward opened for writing (nat and route only). */
+/* Parameters of NET_OP_START. Its resource descriptors: the agent socket
+ * (index agentRes, or -1 when the network runs no dnsmasq) and
+ * /proc/sys/net/ipv4/ip_forward opened for writing (index forwardRes, or
+ * -1: isolated networks do not forward). */
 typedef struct netStartParams {
     uint32_t magic;                      /* NET_START_PARAMS_MAGIC */
     uint32_t version;                    /* 1 */
     uint32_t faultPhase;                 /* netPhase; NONE: no fault */
     uint32_t faultKind;                  /* netFaultKind */
+    int32_t  agentRes;
+    int32_t  forwardRes;
+    uint32_t waitDHCP;                   /* dnsmasq must have its DHCP socket on the bridge */
+    uint32_t waitDNS;                    /* ... and its DNS socket on the address */
     char     table[NET_NAME_MAX + 16];   /* the nftables table: "virtsup_" NAME */
     netDef   def;
 } netStartParams;
 #define NET_START_PARAMS_MAGIC 0x5053454eu  /* "NESP" */
+
+/* The start worker and the library's agent for that job talk over a
+ * SOCK_SEQPACKET pair, one netAgentMsg per record: the worker asks at its
+ * DHCP phase that dnsmasq be started (and, rolling back, stopped); the
+ * agent, in the library, starts it under its virtsup-shim with what the
+ * library alone decided (program, configuration, ids), and says what
+ * happened. The worker names no path and no program. */
+typedef enum {
+    NET_AGENT_START = 1,                 /* worker: start dnsmasq now */
+    NET_AGENT_STOP = 2,                  /* worker: stop it (rollback) */
+    NET_AGENT_STARTED = 101,             /* agent: running, pid */
+    NET_AGENT_FAILED = 102,              /* agent: could not start it: message */
+    NET_AGENT_EXITED = 103,              /* agent: it ended: message */
+    NET_AGENT_STOPPED = 104,             /* agent: stopped as asked */
+} netAgentType;
+
+typedef struct netAgentMsg {
+    uint32_t magic;                      /* NET_AGENT_MAGIC */
+    uint32_t type;                       /* netAgentType */
+    int32_t  pid;
+    uint32_t reserved;
+    char     message[496];               /* NUL-terminated */
+} netAgentMsg;
+#define NET_AGENT_MAGIC 0x4741454eu      /* "NEAG" */
 
 /* What NET_OP_START reports on success: the bridge's ifindex. */
 typedef struct netStartResult {

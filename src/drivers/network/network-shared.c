@@ -480,6 +480,12 @@ int netStartParamsCheck(const void *blob, size_t len, const char **why)
         *why = "start parameters name an unknown fault";
         return -1;
     }
+    if (p.agentRes < -1 || p.agentRes > 1 || p.forwardRes < -1 || p.forwardRes > 1 ||
+        (p.agentRes >= 0 && p.agentRes == p.forwardRes) || p.waitDHCP > 1 || p.waitDNS > 1 ||
+        ((p.waitDHCP || p.waitDNS) && p.agentRes < 0)) {
+        *why = "start parameters have bad descriptor indexes or flags";
+        return -1;
+    }
     if (netDefCheck(&p.def, true, why) < 0)
         return -1;
     netTableName(p.def.name, table, sizeof(table));

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "drivers/network/network-shared.h"
+#include "worker/job.h"
 
 /* --- netxml-worker.c: the only place network XML meets libxml2 --- */
 
@@ -29,3 +30,13 @@ int netNftRun(const char *cmds, const char *what);
 /* Install @def's table; @fault (tests) adds a rule nftables refuses, so
  * the whole transaction fails as a real one would. */
 int netNftInstall(const netDef *def, const char *table, bool fault);
+
+/* --- start-worker.c --- */
+
+/* Run the phases of the op "network.start" for @p (checked), talking to
+ * the library's agent on @agentfd (-1: no dnsmasq) and writing
+ * ip_forward through @forwardfd (-1: none). On success *@ifindex is the
+ * bridge's. Returns 0, -1 (error reported, everything undone) or -2
+ * (cancelled, everything undone). */
+int netStartRun(virWorkerJobPtr job, const netStartParams *p, int agentfd, int forwardfd,
+                int *ifindex);
