@@ -23,7 +23,7 @@ static void test_bridge(void **s)
     (void)s;
     static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
     netlinkSock *nl = netlinkOpen();
-    netlinkBridgeConf conf = { "vtest0", false, 0, 1400, mac };
+    netlinkBridgeConf conf = { "vtest0", false, 0, 1400, mac, "virtsup network t 0000000000000001" };
     netlinkLink l;
     int ifindex = 0;
 
@@ -37,6 +37,7 @@ static void test_bridge(void **s)
     assert_int_equal(l.mtu, 1400);
     assert_memory_equal(l.mac, mac, 6);
     assert_false(l.flags & IFF_UP);
+    assert_string_equal(l.alias, "virtsup network t 0000000000000001");
 
     /* A second bridge of the same name: refused, in the kernel's words. */
     virResetLastError();
@@ -45,7 +46,7 @@ static void test_bridge(void **s)
     assert_non_null(strstr(virGetLastErrorMessage(), "File exists"));
 
     /* STP on with a 2 s delay, as the kernel keeps it. */
-    netlinkBridgeConf stp = { "vtest1", true, 2, 0, NULL };
+    netlinkBridgeConf stp = { "vtest1", true, 2, 0, NULL, NULL };
     int idx1;
     assert_int_equal(netlinkBridgeCreate(nl, &stp, &idx1), 0);
     assert_int_equal(netTestSh("ip -d link show vtest1 | grep -q 'stp_state 1'"), 0);
@@ -99,17 +100,28 @@ static void test_bridge(void **s)
     assert_int_equal(netlinkLinkGet(nl, "vtveth0", &v), 1);
     assert_int_equal(v.master, 0);
 
+    /* Deletion of what we own only: another mark, or none, is left. */
+    static const uint8_t mac2[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 };
+    assert_int_equal(netlinkLinkDeleteOwned(nl, "vtest0", mac, "virtsup network t 0000000000000002"), 0);
+    assert_int_equal(netlinkLinkDeleteOwned(nl, "vtest0", mac2, "virtsup network t 0000000000000001"), 0);
+    assert_int_equal(netlinkLinkGet(nl, "vtest0", &l), 1);
     /* Deletion checks the name behind the index. */
     assert_int_equal(netlinkLinkDelete(nl, ifindex + 1000, "vtest0"), 0);
     assert_int_equal(netlinkLinkGet(nl, "vtest0", &l), 1);
     assert_int_equal(netlinkLinkDelete(nl, ifindex, "vtest0"), 1);
     assert_int_equal(netlinkLinkGet(nl, "vtest0", &l), 0);
     assert_int_equal(netlinkLinkDelete(nl, ifindex, "vtest0"), 0);
-    assert_int_equal(netlinkLinkDeleteByName(nl, "vtest1"), 1);
+    /* Made but not marked (and of our MAC): ours. */
+    netlinkLink l1;
+    assert_int_equal(netlinkLinkGet(nl, "vtest1", &l1), 1);
+    assert_string_equal(l1.alias, "");
+    assert_int_equal(netlinkLinkDeleteOwned(nl, "vtest1", l1.mac, "virtsup network t 0000000000000001"), 1);
     assert_int_equal(netlinkLinkDeleteByName(nl, "vtveth0"), 1);
     assert_int_equal(netlinkLinkGet(nl, "vtveth1", &v), 0);   /* the peer went too */
     netlinkClose(nl);
 }
+
+#define OWNER "virtsup network n1 00000000000000a1"
 
 static netDef *natDef(void)
 {
@@ -156,12 +168,12 @@ static void test_nftables(void **s)
 
     /* A refused transaction leaves no table. */
     virResetLastError();
-    assert_int_equal(netNftInstall(d, "virtsup_n1", true), -1);
+    assert_int_equal(netNftInstall(d, "virtsup_n1", OWNER, true), -1);
     assert_non_null(strstr(virGetLastErrorMessage(),
                            "cannot install the firewall rules of network 'n1': nftables:"));
     assert_int_equal(netlinkNftTableExists(NFPROTO_IPV4, "virtsup_n1"), 0);
 
-    assert_int_equal(netNftInstall(d, "virtsup_n1", false), 0);
+    assert_int_equal(netNftInstall(d, "virtsup_n1", OWNER, false), 0);
     assert_int_equal(netlinkNftTableExists(NFPROTO_IPV4, "virtsup_n1"), 1);
     const char *t = listTable("virtsup_n1");
     assert_non_null(strstr(t, "iifname \"vtbr0\" oifname \"vtbr0\" accept"));
@@ -170,21 +182,29 @@ static void test_nftables(void **s)
     assert_non_null(strstr(t, "masquerade to :1024-65535"));
     assert_non_null(strstr(t, "ip saddr 192.168.251.0/24 ip daddr != 192.168.251.0/24 masquerade\n"));
     assert_non_null(strstr(t, "ip daddr 224.0.0.0/24 return"));
+    char comment[256];
+    assert_int_equal(netlinkNftTableGet(NFPROTO_IPV4, "virtsup_n1", comment, sizeof(comment)), 1);
+    assert_string_equal(comment, OWNER);
+    /* Another owner's mark: left alone. */
+    assert_int_equal(netlinkNftTableDeleteOwned(NFPROTO_IPV4, "virtsup_n1",
+                                                "virtsup network n1 00000000000000a2"), 0);
+    assert_int_equal(netlinkNftTableExists(NFPROTO_IPV4, "virtsup_n1"), 1);
 
     /* A table of that name exists: never added to. */
     virResetLastError();
-    assert_int_equal(netNftInstall(d, "virtsup_n1", false), -1);
+    assert_int_equal(netNftInstall(d, "virtsup_n1", OWNER, false), -1);
     assert_non_null(strstr(virGetLastErrorMessage(), "File exists"));
 
-    assert_int_equal(netlinkNftTableDelete(NFPROTO_IPV4, "virtsup_n1"), 1);
+    assert_int_equal(netlinkNftTableDeleteOwned(NFPROTO_IPV4, "virtsup_n1", OWNER), 1);
     assert_int_equal(netlinkNftTableExists(NFPROTO_IPV4, "virtsup_n1"), 0);
     assert_int_equal(netlinkNftTableDelete(NFPROTO_IPV4, "virtsup_n1"), 0);
+    assert_int_equal(netlinkNftTableDeleteOwned(NFPROTO_IPV4, "virtsup_n1", OWNER), 0);
 
     /* Route mode through a forward device; isolated. */
     d->forward = NET_FORWARD_ROUTE;
     d->natPortStart = d->natPortEnd = 0;
     strcpy(d->forwardDev, "eth9");
-    assert_int_equal(netNftInstall(d, "virtsup_n1", false), 0);
+    assert_int_equal(netNftInstall(d, "virtsup_n1", OWNER, false), 0);
     t = listTable("virtsup_n1");
     assert_non_null(strstr(t, "iifname \"eth9\" oifname \"vtbr0\" ip daddr 192.168.251.0/24 accept"));
     assert_non_null(strstr(t, "iifname \"vtbr0\" oifname \"eth9\" ip saddr 192.168.251.0/24 accept"));
@@ -192,7 +212,7 @@ static void test_nftables(void **s)
     assert_int_equal(netlinkNftTableDelete(NFPROTO_IPV4, "virtsup_n1"), 1);
     d->forward = NET_FORWARD_NONE;
     d->forwardDev[0] = '\0';
-    assert_int_equal(netNftInstall(d, "virtsup_n1", false), 0);
+    assert_int_equal(netNftInstall(d, "virtsup_n1", OWNER, false), 0);
     t = listTable("virtsup_n1");
     assert_non_null(strstr(t, "iifname \"vtbr0\" reject"));
     assert_null(strstr(t, "saddr"));

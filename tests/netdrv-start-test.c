@@ -165,6 +165,8 @@ static netDef *natDef(const char *name, const char *bridge, uint32_t net24)
     strcpy(d->name, name);
     strcpy(d->bridge, bridge);
     d->stp = 0;
+    d->hasMac = 1;
+    memcpy(d->mac, (uint8_t[6]){ 0x52, 0x54, 0x00, 0x00, (uint8_t)(net24 >> 8), 1 }, 6);
     d->forward = NET_FORWARD_NAT;
     d->natPortStart = 1024;
     d->natPortEnd = 65535;
@@ -248,6 +250,7 @@ static void startRun(run *r, virSupGroup *g, const netDef *d, uint32_t phase, ui
     p->waitDHCP = 1;
     p->waitDNS = 1;
     netTableName(d->name, p->table, sizeof(p->table));
+    netOwnerFormat(d->name, 0x1234, p->owner);
     p->def = *d;
     fds[0] = sv[1];
     fds[1] = r->fwdfd;
@@ -329,6 +332,12 @@ static void test_nat_up(void **s)
     assert_int_equal(netlinkLinkGet(nl, "vup1", &l), 1);
     assert_string_equal(l.kind, "bridge");
     assert_true(l.flags & IFF_UP);
+    /* Marked as this start's: alias and table comment. */
+    char owner[NET_OWNER_MAX], comment[256];
+    netOwnerFormat("up1", 0x1234, owner);
+    assert_string_equal(l.alias, owner);
+    assert_int_equal(netlinkNftTableGet(NFPROTO_IPV4, "virtsup_up1", comment, sizeof(comment)), 1);
+    assert_string_equal(comment, owner);
     netlinkClose(nl);
     assert_int_equal(netTestSh("ip -4 addr show vup1 | grep -q 'inet 192.168.100.1/24'"), 0);
     assert_int_equal(netTestSh("grep -qx 1 /proc/sys/net/ipv4/ip_forward"), 0);

@@ -257,6 +257,12 @@ static int linkAttrCb(const struct nlattr *attr, void *opaque)
         if (mnl_attr_validate(attr, MNL_TYPE_NESTED) == 0)
             (void)mnl_attr_parse_nested(attr, linkKindCb, l);
         break;
+    case IFLA_IFALIAS:
+        if (mnl_attr_validate(attr, MNL_TYPE_STRING) == 0)
+            snprintf(l->alias, sizeof(l->alias), "%.*s",
+                     (int)strnlen(mnl_attr_get_payload(attr), mnl_attr_get_payload_len(attr)),
+                     (const char *)mnl_attr_get_payload(attr));
+        break;
     }
     return MNL_CB_OK;
 }
@@ -414,6 +420,8 @@ int netlinkBridgeCreate(netlinkSock *s, const netlinkBridgeConf *c, int *ifindex
         return -1;
     }
     *ifindex = l.ifindex;
+    if (c->owner && netlinkLinkSetAlias(s, l.ifindex, c->name, c->owner) < 0)
+        return -1;
     return 0;
 }
 
@@ -449,6 +457,19 @@ int netlinkLinkDelete(netlinkSock *s, int ifindex, const char *name)
 int netlinkLinkDeleteByName(netlinkSock *s, const char *name)
 {
     return netlinkLinkDelete(s, 0, name);
+}
+
+int netlinkLinkDeleteOwned(netlinkSock *s, const char *name, const uint8_t mac[6],
+                           const char *owner)
+{
+    netlinkLink l;
+    int rc;
+
+    if ((rc = netlinkLinkGet(s, name, &l)) <= 0)
+        return rc;
+    if (memcmp(l.mac, mac, 6) != 0 || (l.alias[0] && STRNEQ(l.alias, owner)))
+        return 0;
+    return netlinkLinkDelete(s, l.ifindex, name);
 }
 
 /* An RTM_NEWLINK changing link @ifindex, with one attribute added by @put. */
@@ -491,6 +512,18 @@ int netlinkLinkSetMaster(netlinkSock *s, int ifindex, const char *name, int mast
     else
         snprintf(what, sizeof(what), "cannot detach network interface '%s' from its bridge", name);
     return linkChange(s, ifindex, 0, 0, putMaster, &m, what);
+}
+
+static void putAlias(struct nlmsghdr *nlh, const void *arg)
+{
+    mnl_attr_put_strz(nlh, IFLA_IFALIAS, arg);
+}
+
+int netlinkLinkSetAlias(netlinkSock *s, int ifindex, const char *name, const char *alias)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "cannot mark network interface '%s' as ours", name);
+    return linkChange(s, ifindex, 0, 0, putAlias, alias, what);
 }
 
 static void putMTU(struct nlmsghdr *nlh, const void *arg)
@@ -666,23 +699,63 @@ static void nfPut(struct nlmsghdr *nlh, uint8_t family, uint16_t resid)
     nfg->res_id = htons(resid);
 }
 
-static int nftTableCb(const struct nlmsghdr *nlh, void *opaque)
+typedef struct nftTable {
+    bool seen;
+    char *comment;
+    size_t commentlen;
+} nftTable;
+
+/* The table's comment: nft keeps it in the table's user data as a
+ * type-length-value list (type 0: the comment, NUL-terminated). */
+static void nftUserdataComment(const uint8_t *d, size_t len, char *out, size_t outlen)
 {
-    if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWTABLE)
-        *(bool *)opaque = true;
+    size_t off = 0;
+
+    while (off + 2 <= len) {
+        uint8_t type = d[off], n = d[off + 1];
+        if (off + 2 + n > len)
+            return;
+        if (type == 0 && n > 0) {
+            snprintf(out, outlen, "%.*s", (int)strnlen((const char *)d + off + 2, n),
+                     (const char *)d + off + 2);
+            return;
+        }
+        off += 2 + (size_t)n;
+    }
+}
+
+static int nftTableAttrCb(const struct nlattr *attr, void *opaque)
+{
+    nftTable *t = opaque;
+    if (mnl_attr_get_type(attr) == NFTA_TABLE_USERDATA && t->comment)
+        nftUserdataComment(mnl_attr_get_payload(attr), mnl_attr_get_payload_len(attr),
+                           t->comment, t->commentlen);
     return MNL_CB_OK;
 }
 
-int netlinkNftTableExists(int family, const char *name)
+static int nftTableCb(const struct nlmsghdr *nlh, void *opaque)
+{
+    nftTable *t = opaque;
+    if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWTABLE) {
+        t->seen = true;
+        if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+            (void)mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nftTableAttrCb, t);
+    }
+    return MNL_CB_OK;
+}
+
+int netlinkNftTableGet(int family, const char *name, char *comment, size_t commentlen)
 {
     char buf[NL_REQ_SIZE] = { 0 }, what[120];
     unsigned int portid;
     struct mnl_socket *nl = sockOpen(NETLINK_NETFILTER, &portid);
     struct nlmsghdr *nlh;
-    bool seen = false;
-    nlReply r = { "", nftTableCb, &seen };
+    nftTable t = { false, comment, commentlen };
+    nlReply r = { "", nftTableCb, &t };
     int rc;
 
+    if (comment && commentlen)
+        comment[0] = '\0';
     if (!nl)
         return -1;
     nlh = msgStart(buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_ACK);
@@ -696,10 +769,27 @@ int netlinkNftTableExists(int family, const char *name)
         snprintf(what, sizeof(what), "cannot look up nftables table '%s'", name);
         reportFailure(&r, what);
     } else {
-        rc = seen ? 1 : 0;
+        rc = t.seen ? 1 : 0;
     }
     mnl_socket_close(nl);
     return rc;
+}
+
+int netlinkNftTableExists(int family, const char *name)
+{
+    return netlinkNftTableGet(family, name, NULL, 0);
+}
+
+int netlinkNftTableDeleteOwned(int family, const char *name, const char *owner)
+{
+    char comment[256];
+    int rc = netlinkNftTableGet(family, name, comment, sizeof(comment));
+
+    if (rc <= 0)
+        return rc;
+    if (STRNEQ(comment, owner))
+        return 0;
+    return netlinkNftTableDelete(family, name);
 }
 
 int netlinkNftTableDelete(int family, const char *name)

@@ -34,6 +34,7 @@ typedef struct netlinkLink {
     unsigned int flags;     /* IFF_* */
     unsigned int mtu;
     uint8_t mac[6];
+    char alias[128];        /* IFLA_IFALIAS, "" if none */
 } netlinkLink;
 
 typedef struct netlinkAddr {
@@ -64,6 +65,8 @@ typedef struct netlinkBridgeConf {
     unsigned int delay;     /* forward delay, seconds */
     unsigned int mtu;       /* 0: the kernel's */
     const uint8_t *mac;     /* NULL: the kernel's */
+    const char *owner;      /* its alias, set right after it is made: who
+                               made it (NULL: none) */
 } netlinkBridgeConf;
 
 /* Create a bridge; fails (EEXIST) if a link of that name exists. On
@@ -75,10 +78,17 @@ int netlinkBridgeCreate(netlinkSock *nl, const netlinkBridgeConf *conf, int *ifi
 int netlinkLinkDelete(netlinkSock *nl, int ifindex, const char *name);
 /* The same by name alone. */
 int netlinkLinkDeleteByName(netlinkSock *nl, const char *name);
+/* Delete link @name only if it is ours: its MAC is @mac and its alias is
+ * @owner, or (made but not marked yet: the kernel takes no alias at
+ * creation) empty. A link of another owner is left alone. 1 deleted, 0
+ * not there or not ours, -1 error. */
+int netlinkLinkDeleteOwned(netlinkSock *nl, const char *name, const uint8_t mac[6],
+                           const char *owner);
 
 int netlinkLinkSetUp(netlinkSock *nl, int ifindex, const char *name, bool up);
 /* Enslave @ifindex to @master (0: release it from its master). */
 int netlinkLinkSetMaster(netlinkSock *nl, int ifindex, const char *name, int master);
+int netlinkLinkSetAlias(netlinkSock *nl, int ifindex, const char *name, const char *alias);
 int netlinkLinkSetMTU(netlinkSock *nl, int ifindex, const char *name, unsigned int mtu);
 int netlinkLinkSetMac(netlinkSock *nl, int ifindex, const char *name, const uint8_t mac[6]);
 
@@ -107,7 +117,11 @@ int netlinkCheckConflicts(netlinkSock *nl, const char *netname, const char *brid
 int netlinkUDPBound(uint16_t port, uint32_t addr, int ifindex);
 
 /* nftables, over a NETLINK_NETFILTER socket opened per call. @family is
- * NFPROTO_IPV4 etc. Exists: 1 yes, 0 no, -1 error. Delete: 1 deleted, 0
- * there was none, -1 error. */
+ * NFPROTO_IPV4 etc. Exists: 1 yes, 0 no, -1 error; @comment (may be NULL,
+ * else @commentlen bytes) gets the table's comment, "" if none. Delete: 1
+ * deleted, 0 there was none, -1 error. DeleteOwned: only a table whose
+ * comment is @owner (0 for another's, left alone). */
 int netlinkNftTableExists(int family, const char *name);
+int netlinkNftTableGet(int family, const char *name, char *comment, size_t commentlen);
 int netlinkNftTableDelete(int family, const char *name);
+int netlinkNftTableDeleteOwned(int family, const char *name, const char *owner);

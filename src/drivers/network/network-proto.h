@@ -26,6 +26,7 @@
 #define NET_MTU_MIN       68
 #define NET_MTU_MAX       65535
 #define NET_DELAY_MAX     30             /* seconds: the kernel's forward delay cap */
+#define NET_OWNER_MAX     128            /* "virtsup network NAME TOKEN" */
 
 /* Op names, shared by virSupOp (library) and VIR_WORKER_OP_REGISTER (worker). */
 #define NET_OP_PARSE   "network.parse"   /* parse + validate XML; no capability */
@@ -171,6 +172,9 @@ typedef struct netStartParams {
     uint32_t waitDHCP;                   /* dnsmasq must have its DHCP socket on the bridge */
     uint32_t waitDNS;                    /* ... and its DNS socket on the address */
     char     table[NET_NAME_MAX + 16];   /* the nftables table: "virtsup_" NAME */
+    /* Marks what this start makes as its own: the bridge's alias and the
+     * table's comment, so that clean-up removes only what carries it. */
+    char     owner[NET_OWNER_MAX];
     netDef   def;
 } netStartParams;
 #define NET_START_PARAMS_MAGIC 0x5053454eu  /* "NESP" */

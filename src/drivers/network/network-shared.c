@@ -462,6 +462,34 @@ void netTableName(const char *name, char *buf, size_t len)
     snprintf(buf, len, "virtsup_%s", name);
 }
 
+void netOwnerFormat(const char *name, uint64_t token, char *buf)
+{
+    snprintf(buf, NET_OWNER_MAX, "virtsup network %s %016llx", name, (unsigned long long)token);
+}
+
+int netOwnerCheck(const char *owner, const char **why)
+{
+    static const char prefix[] = "virtsup network ";
+    size_t len = strnlen(owner, NET_OWNER_MAX);
+    const char *sp;
+    char name[NET_NAME_MAX];
+
+    *why = "owner mark is not 'virtsup network NAME TOKEN'";
+    if (len == NET_OWNER_MAX || strncmp(owner, prefix, sizeof(prefix) - 1) != 0)
+        return -1;
+    owner += sizeof(prefix) - 1;
+    if (!(sp = strchr(owner, ' ')) || (size_t)(sp - owner) >= sizeof(name))
+        return -1;
+    memcpy(name, owner, (size_t)(sp - owner));
+    name[sp - owner] = '\0';
+    if (netNameCheck(name, sizeof(name), why) < 0)
+        return -1;
+    *why = "owner mark is not 'virtsup network NAME TOKEN'";
+    if (strlen(sp + 1) != 16 || strspn(sp + 1, "0123456789abcdef") != 16)
+        return -1;
+    return 0;
+}
+
 int netStartParamsCheck(const void *blob, size_t len, const char **why)
 {
     netStartParams p;
@@ -488,6 +516,12 @@ int netStartParamsCheck(const void *blob, size_t len, const char **why)
     }
     if (netDefCheck(&p.def, true, why) < 0)
         return -1;
+    if (netOwnerCheck(p.owner, why) < 0)
+        return -1;
+    if (!p.def.hasMac) {
+        *why = "start parameters' definition has no MAC address";
+        return -1;
+    }
     netTableName(p.def.name, table, sizeof(table));
     if (strnlen(p.table, sizeof(p.table)) == sizeof(p.table) || STRNEQ(table, p.table)) {
         *why = "start parameters name another nftables table";

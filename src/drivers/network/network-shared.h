@@ -58,6 +58,13 @@ int netFaultParse(const char *spec, uint32_t *phase, uint32_t *kind);
 /* The nftables table of network @name: "virtsup_" NAME into @buf. */
 void netTableName(const char *name, char *buf, size_t len);
 
+/* The owner mark of one start of network @name: "virtsup network NAME
+ * TOKEN" (TOKEN: 16 hex digits) into @buf (NET_OWNER_MAX bytes). */
+void netOwnerFormat(const char *name, uint64_t token, char *buf);
+/* Check an owner mark: "virtsup network ", a name, a space, 16 hex
+ * digits, terminated within NET_OWNER_MAX. Returns 0 or -1 with @why. */
+int netOwnerCheck(const char *owner, const char **why);
+
 /* Check a netStartParams blob (magic, version, size, the def inside, the
  * table name). Returns 0 or -1 with @why. */
 int netStartParamsCheck(const void *blob, size_t len, const char **why);

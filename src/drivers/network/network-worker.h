@@ -22,14 +22,15 @@ int netParseXML(const char *xml, size_t len, netDef *out);
 /* --- nftables-worker.c --- */
 
 /* The nftables commands that create table @table with the rules of @def
- * (see nftables-worker.c). malloc'd, or NULL with an error. */
-char *netNftRules(const netDef *def, const char *table);
+ * (see nftables-worker.c), commented @owner when not NULL (a checked
+ * owner mark). malloc'd, or NULL with an error. */
+char *netNftRules(const netDef *def, const char *table, const char *owner);
 /* Run nftables commands as one transaction; @what starts the message of
  * a failure, which adds nft's own first line. */
 int netNftRun(const char *cmds, const char *what);
 /* Install @def's table; @fault (tests) adds a rule nftables refuses, so
  * the whole transaction fails as a real one would. */
-int netNftInstall(const netDef *def, const char *table, bool fault);
+int netNftInstall(const netDef *def, const char *table, const char *owner, bool fault);
 
 /* --- start-worker.c --- */
 

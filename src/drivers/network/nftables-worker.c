@@ -29,7 +29,7 @@
 #include "util/virerror.h"
 #include "drivers/network/network-worker.h"
 
-char *netNftRules(const netDef *def, const char *table)
+char *netNftRules(const netDef *def, const char *table, const char *owner)
 {
     virBuffer b = VIR_BUFFER_INIT;
     const char *br = def->bridge, *dev = def->forwardDev;
@@ -44,8 +44,13 @@ char *netNftRules(const netDef *def, const char *table)
         snprintf(out, sizeof(out), "oifname \"%s\" ", dev);
     }
 
-    /* "create" fails if the table exists: never add to someone else's. */
-    virBufferAddf(&b, "create table ip %s\n", table);
+    /* "create" fails if the table exists: never add to someone else's.
+     * The owner mark goes with it (a comment given later would not be
+     * set on a table that exists). */
+    virBufferAddf(&b, "create table ip %s", table);
+    if (owner)
+        virBufferAddf(&b, " { comment \"%s\"; }", owner);
+    virBufferAddf(&b, "\n");
     virBufferAddf(&b, "table ip %s {\n", table);
     virBufferAddf(&b, "  chain forward {\n"
              "    type filter hook forward priority filter; policy accept;\n");
@@ -118,9 +123,9 @@ int netNftRun(const char *cmds, const char *what)
     return 0;
 }
 
-int netNftInstall(const netDef *def, const char *table, bool fault)
+int netNftInstall(const netDef *def, const char *table, const char *owner, bool fault)
 {
-    VIR_AUTOFREE(char *) rules = netNftRules(def, table);
+    VIR_AUTOFREE(char *) rules = netNftRules(def, table, owner);
     VIR_AUTOFREE(char *) withFault = NULL;
     char what[160];
 

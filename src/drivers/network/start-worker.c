@@ -154,7 +154,7 @@ static int doBridge(netStart *st, bool fault)
 {
     const netDef *d = &st->p.def;
     netlinkBridgeConf conf = { d->bridge, d->stp != 0, d->delay, d->mtu,
-                               d->hasMac ? d->mac : NULL };
+                               d->hasMac ? d->mac : NULL, st->p.owner };
 
     if (fault) {
         /* The real request, with an MTU the kernel refuses for a bridge. */
@@ -191,7 +191,7 @@ static int doFirewall(netStart *st, bool fault)
             return -1;
         }
     }
-    if (netNftInstall(d, st->p.table, fault) < 0)
+    if (netNftInstall(d, st->p.table, st->p.owner, fault) < 0)
         return -1;
     st->tableMade = true;
     return 0;
@@ -276,9 +276,9 @@ static void rollback(netStart *st)
         }
     }
     if (st->tableMade)
-        (void)netlinkNftTableDelete(NFPROTO_IPV4, st->p.table);
+        (void)netlinkNftTableDeleteOwned(NFPROTO_IPV4, st->p.table, st->p.owner);
     if (st->bridgeMade)
-        (void)netlinkLinkDelete(st->nl, st->ifindex, st->p.def.bridge);
+        (void)netlinkLinkDeleteOwned(st->nl, st->p.def.bridge, st->p.def.mac, st->p.owner);
     virRestoreLastError(&saved);
 }
 
