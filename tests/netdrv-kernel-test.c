@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "../src/drivers/network/nftables-worker.c"
+#include "drivers/network/network_port.h"
 #include "nettest.h"
 
 static void test_bridge(void **s)
@@ -224,10 +225,55 @@ static void test_nftables(void **s)
     free(d);
 }
 
+/* A guest's port: a tap on the bridge, gone with its descriptor. */
+static void test_port(void **s)
+{
+    (void)s;
+    static const uint8_t guest[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+    netlinkSock *nl = netlinkOpen();
+    static const uint8_t brmac[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x10 };
+    netlinkBridgeConf conf = { "vport0", false, 0, 1450, brmac, NULL };
+    netlinkLink br, tap;
+    char ifname[16];
+    int brindex, fd = -1;
+
+    if (access("/dev/net/tun", R_OK | W_OK) != 0)
+        skip();
+    assert_int_equal(netlinkBridgeCreate(nl, &conf, &brindex), 0);
+    assert_int_equal(netPortCreate("vport0", guest, &fd, ifname), 0);
+    assert_true(fd >= 0);
+    assert_int_equal(strncmp(ifname, "vnet", 4), 0);
+    assert_int_equal(netlinkLinkGet(nl, ifname, &tap), 1);
+    assert_string_equal(tap.kind, "tun");
+    assert_int_equal(tap.master, brindex);
+    assert_int_equal(tap.mtu, 1450);
+    assert_true(tap.flags & IFF_UP);
+    assert_int_equal(tap.mac[0], 0xfe);
+    assert_memory_equal(tap.mac + 1, guest + 1, 5);
+    /* The bridge keeps its own MAC. */
+    assert_int_equal(netlinkLinkGet(nl, "vport0", &br), 1);
+    assert_memory_equal(br.mac, brmac, 6);
+    close(fd);
+    assert_int_equal(netlinkLinkGet(nl, ifname, &tap), 0);
+
+    /* Not a bridge; no such bridge: refused, nothing made. */
+    assert_int_equal(netTestSh("ip link add vportv type veth peer name vportw"), 0);
+    virResetLastError();
+    assert_int_equal(netPortCreate("vportv", guest, &fd, ifname), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(), "'vportv' is not a bridge (it is a veth)"));
+    virResetLastError();
+    assert_int_equal(netPortCreate("vnope", guest, &fd, ifname), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(), "bridge 'vnope' does not exist"));
+    assert_int_equal(netTestSh("ip link del vportv && ip link del vport0"), 0);
+    assert_int_equal(netTestSh("! ip -o link | grep -q vnet"), 0);   /* no tap left */
+    netlinkClose(nl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bridge),
+        cmocka_unit_test(test_port),
         cmocka_unit_test(test_nftables),
     };
     netTestEnterNamespace();

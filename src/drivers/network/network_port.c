@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * network_port.c: taps on bridges for guests (see network_port.h).
+ */
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+
+#include "util/internal.h"
+#define VIR_FROM_THIS VIR_FROM_NETWORK
+#include "util/virerror.h"
+#include "drivers/network/netlink-shared.h"
+#include "drivers/network/network_port.h"
+
+int netPortCreate(const char *bridge, const uint8_t guestMac[6], int *tapfd, char *ifname)
+{
+    netlinkSock *nl = NULL;
+    netlinkLink br, tap;
+    struct ifreq ifr;
+    uint8_t mac[6];
+    int fd = -1, rc;
+
+    if (!(nl = netlinkOpen()))
+        return -1;
+    if ((rc = netlinkLinkGet(nl, bridge, &br)) <= 0) {
+        if (rc == 0)
+            virReportError(VIR_ERR_NO_NETWORK, "bridge '%s' does not exist", bridge);
+        goto error;
+    }
+    if (STRNEQ(br.kind, "bridge")) {
+        virReportError(VIR_ERR_OPERATION_INVALID,
+                       "network interface '%s' is not a bridge (it is %s%s)", bridge,
+                       br.kind[0] ? "a " : "a device of no kind", br.kind);
+        goto error;
+    }
+    if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0) {
+        virReportSystemError(errno, "%s", "cannot open /dev/net/tun to make a guest's tap");
+        goto error;
+    }
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    virStrcpyTrunc(ifr.ifr_name, sizeof(ifr.ifr_name), "vnet%d");
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        virReportSystemError(errno, "cannot create a tap for bridge '%s'", bridge);
+        goto error;
+    }
+    /* From here the tap exists; closing fd removes it again. */
+    virStrcpyTrunc(ifname, IFNAMSIZ, ifr.ifr_name);
+    if ((rc = netlinkLinkGet(nl, ifname, &tap)) <= 0) {
+        if (rc == 0)
+            virReportError(VIR_ERR_OPERATION_FAILED, "tap '%s' vanished", ifname);
+        goto error;
+    }
+    memcpy(mac, guestMac, 6);
+    mac[0] = 0xfe;
+    if (netlinkLinkSetMac(nl, tap.ifindex, ifname, mac) < 0 ||
+        (br.mtu && netlinkLinkSetMTU(nl, tap.ifindex, ifname, br.mtu) < 0) ||
+        netlinkLinkSetMaster(nl, tap.ifindex, ifname, br.ifindex) < 0 ||
+        netlinkLinkSetUp(nl, tap.ifindex, ifname, true) < 0)
+        goto error;
+    netlinkClose(nl);
+    *tapfd = fd;
+    return 0;
+
+ error:
+    if (fd >= 0)
+        close(fd);
+    netlinkClose(nl);
+    return -1;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * network_port.h: a guest's port on a bridge: a tap device attached to it,
+ * whose descriptor QEMU is given (-netdev tap,fd=N). Library side: the
+ * caller holds CAP_NET_ADMIN (qemu:///system, root).
+ *
+ * The tap lives as long as its descriptor: when QEMU (and every other
+ * holder) has closed it, the kernel removes the tap, and so the port.
+ */
+#pragma once
+
+#include <stdint.h>
+
+/* Create a tap, give it @guestMac with its first byte 0xfe (so the bridge
+ * never takes a guest's address as its own), @bridge's MTU, attach it to
+ * @bridge and set it up. On success *@tapfd is the tap's descriptor
+ * (close-on-exec; the caller owns it) and @ifname (16 bytes) its name
+ * ("vnetN"). Returns 0, or -1 with an error (a @bridge that does not exist
+ * or is not a bridge: VIR_ERR_NO_NETWORK / VIR_ERR_OPERATION_INVALID);
+ * nothing is left on failure. Thread-safe. */
+int netPortCreate(const char *bridge, const uint8_t guestMac[6], int *tapfd, char *ifname);
