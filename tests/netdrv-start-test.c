@@ -293,10 +293,10 @@ static virSupGroup *groupNew(void)
 
 static bool linkExists(const char *name)
 {
-    netlinkSock *nl = netlinkOpen();
-    netlinkLink l;
-    int rc = netlinkLinkGet(nl, name, &l);
-    netlinkClose(nl);
+    virNetlinkSock *nl = virNetlinkOpen();
+    virNetlinkLink l;
+    int rc = virNetlinkLinkGet(nl, name, &l);
+    virNetlinkClose(nl);
     assert_true(rc >= 0);
     return rc == 1;
 }
@@ -307,9 +307,9 @@ static void assertNothingLeft(const char *name, const char *br, pid_t dnsmasq)
     char table[96];
     netTableName(name, table, sizeof(table));
     assert_false(linkExists(br));
-    assert_int_equal(netlinkNftTableExists(NFPROTO_IPV4, table), 0);
+    assert_int_equal(virNetlinkNftTableExists(NFPROTO_IPV4, table), 0);
     assert_int_equal(dnsmasq, 0);
-    assert_int_equal(netlinkUDPBound(67, 0, 0), 0);
+    assert_int_equal(virNetlinkUDPBound(67, 0, 0), 0);
 }
 
 static void test_nat_up(void **s)
@@ -318,7 +318,7 @@ static void test_nat_up(void **s)
     virSupGroup *g = groupNew();
     netDef *d = natDef("up1", "vup1", 0xc0a86400);
     run r;
-    netlinkLink l;
+    virNetlinkLink l;
 
     startRun(&r, g, d, NET_PHASE_NONE, NET_FAULT_NONE, false);
     waitEnded(r.job);
@@ -328,22 +328,22 @@ static void test_nat_up(void **s)
     assert_int_equal(virJobGetInfo(r.job, &info), 0);
     assert_int_equal(info.percentComplete, 100);
 
-    netlinkSock *nl = netlinkOpen();
-    assert_int_equal(netlinkLinkGet(nl, "vup1", &l), 1);
+    virNetlinkSock *nl = virNetlinkOpen();
+    assert_int_equal(virNetlinkLinkGet(nl, "vup1", &l), 1);
     assert_string_equal(l.kind, "bridge");
     assert_true(l.flags & IFF_UP);
     /* Marked as this start's: alias and table comment. */
     char owner[NET_OWNER_MAX], comment[256];
     netOwnerFormat("up1", 0x1234, owner);
     assert_string_equal(l.alias, owner);
-    assert_int_equal(netlinkNftTableGet(NFPROTO_IPV4, "virtsup_up1", comment, sizeof(comment)), 1);
+    assert_int_equal(virNetlinkNftTableGet(NFPROTO_IPV4, "virtsup_up1", comment, sizeof(comment)), 1);
     assert_string_equal(comment, owner);
-    netlinkClose(nl);
+    virNetlinkClose(nl);
     assert_int_equal(netTestSh("ip -4 addr show vup1 | grep -q 'inet 192.168.100.1/24'"), 0);
     assert_int_equal(netTestSh("grep -qx 1 /proc/sys/net/ipv4/ip_forward"), 0);
     assert_int_equal(netTestSh("nft list table ip virtsup_up1 | grep -q masquerade"), 0);
-    assert_int_equal(netlinkUDPBound(67, 0, l.ifindex), 1);
-    assert_int_equal(netlinkUDPBound(53, 0xc0a86401, 0), 1);
+    assert_int_equal(virNetlinkUDPBound(67, 0, l.ifindex), 1);
+    assert_int_equal(virNetlinkUDPBound(53, 0xc0a86401, 0), 1);
     assert_int_equal(r.ag.starts, 1);
     assert_int_equal(r.ag.stops, 0);
 
@@ -355,10 +355,10 @@ static void test_nat_up(void **s)
     assert_true(pid > 0);
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_int_equal(netlinkNftTableDelete(NFPROTO_IPV4, "virtsup_up1"), 1);
-    nl = netlinkOpen();
-    assert_int_equal(netlinkLinkDelete(nl, l.ifindex, "vup1"), 1);
-    netlinkClose(nl);
+    assert_int_equal(virNetlinkNftTableDelete(NFPROTO_IPV4, "virtsup_up1"), 1);
+    nl = virNetlinkOpen();
+    assert_int_equal(virNetlinkLinkDelete(nl, l.ifindex, "vup1"), 1);
+    virNetlinkClose(nl);
     assertNothingLeft("up1", "vup1", 0);
     assert_int_equal(virJobDestroy(r.job), 0);
     virSupGroupClose(g);

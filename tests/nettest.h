@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "drivers/network/netlink-shared.h"
+#include "util/virnetlink.h"
 
 /* The network namespace of @path's process, as its inode. */
 static inline unsigned long long netTestNsInode(const char *path)
@@ -48,14 +48,14 @@ static inline void netTestEnterNamespace(void)
         exit(1);
     }
     /* Loopback up, as any namespace has it in practice. */
-    netlinkSock *nl = netlinkOpen();
-    netlinkLink lo;
-    if (!nl || netlinkLinkGet(nl, "lo", &lo) != 1 ||
-        netlinkLinkSetUp(nl, lo.ifindex, "lo", true) < 0) {
+    virNetlinkSock *nl = virNetlinkOpen();
+    virNetlinkLink lo;
+    if (!nl || virNetlinkLinkGet(nl, "lo", &lo) != 1 ||
+        virNetlinkLinkSetUp(nl, lo.ifindex, "lo", true) < 0) {
         printf("error: cannot set loopback up in the test's network namespace\n");
         exit(1);
     }
-    netlinkClose(nl);
+    virNetlinkClose(nl);
 }
 
 /* Run a shell command in this namespace; its exit status. */

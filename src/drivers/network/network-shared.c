@@ -7,10 +7,14 @@
  * Linked into the library and the worker. Keep parsers of untrusted text
  * out of here.
  */
+#include <linux/netfilter.h>
 #include <stdio.h>
 
 #include "util/internal.h"
+#include "util/virnetlink.h"
 #include "util/virstring.h"
+#define VIR_FROM_THIS VIR_FROM_NETWORK
+#include "util/virerror.h"
 #include "drivers/network/network-shared.h"
 
 _Static_assert(sizeof(netLease) == 8, "netLease layout");
@@ -529,3 +533,87 @@ int netStartParamsCheck(const void *blob, size_t len, const char **why)
     }
     return 0;
 }
+
+/* ---- conflicts with what the host has ---- */
+
+static bool overlaps(uint32_t a, unsigned int pa, uint32_t b, unsigned int pb)
+{
+    unsigned int p = pa < pb ? pa : pb;
+    uint32_t m = p ? ~(uint32_t)0 << (32 - p) : 0;
+    return (a & m) == (b & m);
+}
+
+static const char *linkName(const virNetlinkLink *links, size_t n, int ifindex, char *buf,
+                            size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (links[i].ifindex == ifindex)
+            return links[i].name;
+    snprintf(buf, len, "index %d", ifindex);
+    return buf;
+}
+
+#define IP4(a) (a) >> 24, ((a) >> 16) & 0xff, ((a) >> 8) & 0xff, (a) & 0xff
+
+int netCheckConflicts(virNetlinkSock *s, const char *netname, const char *bridge,
+                          uint32_t addr, unsigned int prefix, int family, const char *table)
+{
+    VIR_AUTOFREE(virNetlinkLink *) links = NULL;
+    VIR_AUTOFREE(virNetlinkRoute *) routes = NULL;
+    VIR_AUTOFREE(virNetlinkAddr *) addrs = NULL;
+    size_t nlinks, nroutes, naddrs;
+    uint32_t net = addr & (prefix ? ~(uint32_t)0 << (32 - prefix) : 0);
+    char buf[32];
+    int rc;
+
+    if (virNetlinkLinkList(s, &links, &nlinks) < 0)
+        return -1;
+    for (size_t i = 0; i < nlinks; i++) {
+        if (STREQ(links[i].name, bridge)) {
+            virReportError(VIR_ERR_RESOURCE_BUSY,
+                           "cannot start network '%s': network interface '%s' already "
+                           "exists (index %d%s%s)", netname, bridge, links[i].ifindex,
+                           links[i].kind[0] ? ", kind " : "", links[i].kind);
+            return -1;
+        }
+    }
+    if (addr) {
+        if (virNetlinkRouteList(s, &routes, &nroutes) < 0 ||
+            virNetlinkAddrList(s, &addrs, &naddrs) < 0)
+            return -1;
+        for (size_t i = 0; i < nroutes; i++) {
+            const virNetlinkRoute *r = &routes[i];
+            if (r->prefix == 0 || !overlaps(net, prefix, r->dst, r->prefix))
+                continue;
+            virReportError(VIR_ERR_RESOURCE_BUSY,
+                           "cannot start network '%s': its address range %u.%u.%u.%u/%u "
+                           "collides with route %u.%u.%u.%u/%u%s%s%s", netname, IP4(net),
+                           prefix, IP4(r->dst), r->prefix, r->oif ? " on '" : "",
+                           r->oif ? linkName(links, nlinks, r->oif, buf, sizeof(buf)) : "",
+                           r->oif ? "'" : "");
+            return -1;
+        }
+        for (size_t i = 0; i < naddrs; i++) {
+            const virNetlinkAddr *a = &addrs[i];
+            if (!overlaps(net, prefix, a->addr, a->prefix))
+                continue;
+            virReportError(VIR_ERR_RESOURCE_BUSY,
+                           "cannot start network '%s': its address range %u.%u.%u.%u/%u "
+                           "collides with address %u.%u.%u.%u/%u on '%s'", netname,
+                           IP4(net), prefix, IP4(a->addr), a->prefix,
+                           linkName(links, nlinks, a->ifindex, buf, sizeof(buf)));
+            return -1;
+        }
+    }
+    if ((rc = virNetlinkNftTableExists(family, table)) != 0) {
+        if (rc > 0)
+            virReportError(VIR_ERR_RESOURCE_BUSY,
+                           "cannot start network '%s': nftables table '%s' already exists "
+                           "(another program's, or left behind: 'nft delete table %s %s' "
+                           "removes it)", netname, table,
+                           family == NFPROTO_IPV4 ? "ip" : "inet", table);
+        return -1;
+    }
+    return 0;
+}
+

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "drivers/network/network-proto.h"
+#include "util/virnetlink.h"
 
 /* Check a network name: 1..NET_NAME_MAX-1 bytes of [A-Za-z0-9_.-], not
  * starting with '.'. Returns 0, or -1 with @why set. */
@@ -68,3 +69,14 @@ int netOwnerCheck(const char *owner, const char **why);
 /* Check a netStartParams blob (magic, version, size, the def inside, the
  * table name). Returns 0 or -1 with @why. */
 int netStartParamsCheck(const void *blob, size_t len, const char **why);
+
+/* What must not exist before network @netname (bridge @bridge, subnet
+ * @addr/@prefix when @addr is not 0, nftables table @table of @family)
+ * is started: a link of that name, a route or an address of another
+ * link overlapping the subnet (default routes aside), the table. Returns
+ * 0 when there is none; -1 with VIR_ERR_RESOURCE_BUSY naming the first
+ * conflict ("...collides with route 192.168.0.0/16 on 'eth0'"), or
+ * another error if the kernel could not be asked. */
+int netCheckConflicts(virNetlinkSock *nl, const char *netname, const char *bridge,
+                          uint32_t addr, unsigned int prefix, int family, const char *table);
+

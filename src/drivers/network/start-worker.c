@@ -31,7 +31,7 @@
 #undef VIR_FROM_THIS
 #define VIR_FROM_THIS VIR_FROM_NETWORK
 #include "util/virerror.h"
-#include "drivers/network/netlink-shared.h"
+#include "util/virnetlink.h"
 #include "drivers/network/network-worker.h"
 #include "worker/job.h"
 
@@ -44,7 +44,7 @@
 typedef struct netStart {
     virWorkerJobPtr job;
     netStartParams p;
-    netlinkSock *nl;
+    virNetlinkSock *nl;
     int ifindex;
     int agentfd;
     int forwardfd;
@@ -146,21 +146,21 @@ static int agentRecv(netStart *st, int ms, netAgentMsg *m)
 static int doCheck(netStart *st)
 {
     const netDef *d = &st->p.def;
-    return netlinkCheckConflicts(st->nl, d->name, d->bridge, d->ipv4, d->prefix,
+    return netCheckConflicts(st->nl, d->name, d->bridge, d->ipv4, d->prefix,
                                  NFPROTO_IPV4, st->p.table);
 }
 
 static int doBridge(netStart *st, bool fault)
 {
     const netDef *d = &st->p.def;
-    netlinkBridgeConf conf = { d->bridge, d->stp != 0, d->delay, d->mtu,
+    virNetlinkBridgeConf conf = { d->bridge, d->stp != 0, d->delay, d->mtu,
                                d->hasMac ? d->mac : NULL, st->p.owner };
 
     if (fault) {
         /* The real request, with an MTU the kernel refuses for a bridge. */
         conf.mtu = NET_MTU_MAX + 1;
     }
-    if (netlinkBridgeCreate(st->nl, &conf, &st->ifindex) < 0)
+    if (virNetlinkBridgeCreate(st->nl, &conf, &st->ifindex) < 0)
         return -1;
     st->bridgeMade = true;
     return 0;
@@ -173,11 +173,11 @@ static int doAddresses(netStart *st, bool fault)
 
     if (fault) {
         snprintf(what, sizeof(what), "cannot add the address of network '%s'", d->name);
-        return netlinkFaultRequest(st->nl, st->ifindex, what);
+        return virNetlinkFaultRequest(st->nl, st->ifindex, what);
     }
     if (!d->ipv4)
         return 0;
-    return netlinkAddrAdd(st->nl, st->ifindex, d->bridge, d->ipv4, d->prefix);
+    return virNetlinkAddrAdd(st->nl, st->ifindex, d->bridge, d->ipv4, d->prefix);
 }
 
 static int doFirewall(netStart *st, bool fault)
@@ -202,9 +202,9 @@ static int dnsmasqReady(netStart *st)
 {
     int rc;
 
-    if (st->p.waitDHCP && (rc = netlinkUDPBound(67, 0, st->ifindex)) <= 0)
+    if (st->p.waitDHCP && (rc = virNetlinkUDPBound(67, 0, st->ifindex)) <= 0)
         return rc;
-    if (st->p.waitDNS && (rc = netlinkUDPBound(53, st->p.def.ipv4, 0)) <= 0)
+    if (st->p.waitDNS && (rc = virNetlinkUDPBound(53, st->p.def.ipv4, 0)) <= 0)
         return rc;
     return 1;
 }
@@ -252,8 +252,8 @@ static int doDHCP(netStart *st)
 static int doUp(netStart *st, bool fault)
 {
     if (fault)
-        return netlinkFaultRequest(st->nl, st->ifindex, "cannot set the network's bridge up");
-    return netlinkLinkSetUp(st->nl, st->ifindex, st->p.def.bridge, true);
+        return virNetlinkFaultRequest(st->nl, st->ifindex, "cannot set the network's bridge up");
+    return virNetlinkLinkSetUp(st->nl, st->ifindex, st->p.def.bridge, true);
 }
 
 /* Undo in reverse order, whatever the earlier phases did. Errors are
@@ -276,9 +276,9 @@ static void rollback(netStart *st)
         }
     }
     if (st->tableMade)
-        (void)netlinkNftTableDeleteOwned(NFPROTO_IPV4, st->p.table, st->p.owner);
+        (void)virNetlinkNftTableDeleteOwned(NFPROTO_IPV4, st->p.table, st->p.owner);
     if (st->bridgeMade)
-        (void)netlinkLinkDeleteOwned(st->nl, st->p.def.bridge, st->p.def.mac, st->p.owner);
+        (void)virNetlinkLinkDeleteOwned(st->nl, st->p.def.bridge, st->p.def.mac, st->p.owner);
     virRestoreLastError(&saved);
 }
 
@@ -293,7 +293,7 @@ int netStartRun(virWorkerJobPtr job, const netStartParams *p, int agentfd, int f
     int rc = 0;
 
     virWorkerJobInitialize(job, 0);
-    if (!(st.nl = netlinkOpen()))
+    if (!(st.nl = virNetlinkOpen()))
         return -1;
     for (uint32_t ph = NET_PHASE_CHECK; ph < NET_PHASE_LAST && rc == 0; ph++) {
         int fault = phaseBegin(&st, ph);
@@ -302,7 +302,7 @@ int netStartRun(virWorkerJobPtr job, const netStartParams *p, int agentfd, int f
             break;
         }
         if (ph == NET_PHASE_CHECK)
-            rc = fault ? netlinkFaultRequest(st.nl, 0, "cannot look at the host's network") :
+            rc = fault ? virNetlinkFaultRequest(st.nl, 0, "cannot look at the host's network") :
                  doCheck(&st);
         else if (ph == NET_PHASE_DHCP)
             rc = doDHCP(&st);   /* a DHCP fault is the library's: dnsmasq fails for real */
@@ -315,7 +315,7 @@ int netStartRun(virWorkerJobPtr job, const netStartParams *p, int agentfd, int f
         rollback(&st);
     else
         *ifindex = st.ifindex;
-    netlinkClose(st.nl);
+    virNetlinkClose(st.nl);
     return rc;
 }
 

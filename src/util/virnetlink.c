@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * netlink-shared.c: rtnetlink and nfnetlink requests with libmnl (see
- * netlink-shared.h). Each request asks for an ack and waits for it, so an
+ * virnetlink.c: rtnetlink, nfnetlink and sock_diag requests with libmnl
+ * (see virnetlink.h). Each request asks for an ack and waits for it, so an
  * error is reported by the call that caused it; the kernel's extended ack
  * text, when there is one, is part of the message.
  */
@@ -22,7 +22,7 @@
 #include "util/viralloc.h"
 #define VIR_FROM_THIS VIR_FROM_NETWORK
 #include "util/virerror.h"
-#include "drivers/network/netlink-shared.h"
+#include "util/virnetlink.h"
 
 /* Requests are small; a dump's reply holds as many messages as fit in
  * the reader's buffer, and the kernel never sends more than 32 KiB at once
@@ -32,7 +32,7 @@
 #define NL_REQ_SIZE  4096
 #define NL_RECV_SIZE 32768
 
-struct netlinkSock {
+struct virNetlinkSock {
     struct mnl_socket *nl;
     unsigned int portid;
     uint32_t seq;
@@ -67,9 +67,9 @@ static struct mnl_socket *sockOpen(int proto, unsigned int *portid)
     return nl;
 }
 
-netlinkSock *netlinkOpen(void)
+virNetlinkSock *virNetlinkOpen(void)
 {
-    netlinkSock *s;
+    virNetlinkSock *s;
 
     if (!VIR_ALLOC(s))
         return NULL;
@@ -81,7 +81,7 @@ netlinkSock *netlinkOpen(void)
     return s;
 }
 
-void netlinkClose(netlinkSock *s)
+void virNetlinkClose(virNetlinkSock *s)
 {
     if (!s)
         return;
@@ -189,7 +189,7 @@ static void reportFailure(const nlReply *r, const char *what)
         virReportSystemError(err, "%s", what);
 }
 
-static int request(netlinkSock *s, struct nlmsghdr *nlh, nlReply *r, const char *what)
+static int request(virNetlinkSock *s, struct nlmsghdr *nlh, nlReply *r, const char *what)
 {
     nlReply local = { "", NULL, NULL };
 
@@ -224,7 +224,7 @@ static struct nlmsghdr *msgStart(char *buf, uint16_t type, uint16_t flags)
 
 static int linkKindCb(const struct nlattr *attr, void *opaque)
 {
-    netlinkLink *l = opaque;
+    virNetlinkLink *l = opaque;
     if (mnl_attr_get_type(attr) == IFLA_INFO_KIND &&
         mnl_attr_validate(attr, MNL_TYPE_STRING) == 0)
         snprintf(l->kind, sizeof(l->kind), "%.*s", (int)mnl_attr_get_payload_len(attr),
@@ -234,7 +234,7 @@ static int linkKindCb(const struct nlattr *attr, void *opaque)
 
 static int linkAttrCb(const struct nlattr *attr, void *opaque)
 {
-    netlinkLink *l = opaque;
+    virNetlinkLink *l = opaque;
 
     switch (mnl_attr_get_type(attr)) {
     case IFLA_IFNAME:
@@ -267,7 +267,7 @@ static int linkAttrCb(const struct nlattr *attr, void *opaque)
     return MNL_CB_OK;
 }
 
-static int linkParse(const struct nlmsghdr *nlh, netlinkLink *l)
+static int linkParse(const struct nlmsghdr *nlh, virNetlinkLink *l)
 {
     const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
@@ -305,7 +305,7 @@ static void *listNext(nlList *L)
 static int linkListCb(const struct nlmsghdr *nlh, void *opaque)
 {
     nlList *L = opaque;
-    netlinkLink l, *slot;
+    virNetlinkLink l, *slot;
 
     if (linkParse(nlh, &l) < 0)
         return MNL_CB_OK;
@@ -315,7 +315,7 @@ static int linkListCb(const struct nlmsghdr *nlh, void *opaque)
     return MNL_CB_OK;
 }
 
-static int dump(netlinkSock *s, uint16_t type, uint8_t family, size_t hdrlen,
+static int dump(virNetlinkSock *s, uint16_t type, uint8_t family, size_t hdrlen,
                 nlList *L, int (*cb)(const struct nlmsghdr *, void *), const char *what)
 {
     char buf[NL_REQ_SIZE] = { 0 };
@@ -336,9 +336,9 @@ static int dump(netlinkSock *s, uint16_t type, uint8_t family, size_t hdrlen,
     return 0;
 }
 
-int netlinkLinkList(netlinkSock *s, netlinkLink **out, size_t *n)
+int virNetlinkLinkList(virNetlinkSock *s, virNetlinkLink **out, size_t *n)
 {
-    nlList L = { NULL, 0, 0, sizeof(netlinkLink), false };
+    nlList L = { NULL, 0, 0, sizeof(virNetlinkLink), false };
 
     if (dump(s, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), &L, linkListCb,
              "cannot list the network interfaces") < 0)
@@ -350,18 +350,18 @@ int netlinkLinkList(netlinkSock *s, netlinkLink **out, size_t *n)
 
 static int linkGetCb(const struct nlmsghdr *nlh, void *opaque)
 {
-    netlinkLink *l = opaque;
+    virNetlinkLink *l = opaque;
     if (linkParse(nlh, l) == 0)
         l->flags |= 1u << 31;    /* seen; cleared by the caller */
     return MNL_CB_OK;
 }
 
-int netlinkLinkGet(netlinkSock *s, const char *name, netlinkLink *out)
+int virNetlinkLinkGet(virNetlinkSock *s, const char *name, virNetlinkLink *out)
 {
     char buf[NL_REQ_SIZE] = { 0 };
     struct nlmsghdr *nlh = msgStart(buf, RTM_GETLINK, NLM_F_ACK);
     struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-    netlinkLink l;
+    virNetlinkLink l;
     nlReply r = { "", linkGetCb, &l };
     char what[80];
 
@@ -384,14 +384,14 @@ int netlinkLinkGet(netlinkSock *s, const char *name, netlinkLink *out)
     return 1;
 }
 
-int netlinkBridgeCreate(netlinkSock *s, const netlinkBridgeConf *c, int *ifindex)
+int virNetlinkBridgeCreate(virNetlinkSock *s, const virNetlinkBridgeConf *c, int *ifindex)
 {
     char buf[NL_REQ_SIZE] = { 0 };
     struct nlmsghdr *nlh = msgStart(buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
     struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
     struct nlattr *info, *data;
     char what[80];
-    netlinkLink l;
+    virNetlinkLink l;
     int rc;
 
     ifi->ifi_family = AF_UNSPEC;
@@ -413,31 +413,31 @@ int netlinkBridgeCreate(netlinkSock *s, const netlinkBridgeConf *c, int *ifindex
     snprintf(what, sizeof(what), "cannot create bridge '%s'", c->name);
     if (request(s, nlh, NULL, what) < 0)
         return -1;
-    if ((rc = netlinkLinkGet(s, c->name, &l)) <= 0) {
+    if ((rc = virNetlinkLinkGet(s, c->name, &l)) <= 0) {
         if (rc == 0)
             virReportError(VIR_ERR_OPERATION_FAILED,
                            "bridge '%s' vanished right after it was created", c->name);
         return -1;
     }
     *ifindex = l.ifindex;
-    if (c->owner && netlinkLinkSetAlias(s, l.ifindex, c->name, c->owner) < 0)
+    if (c->owner && virNetlinkLinkSetAlias(s, l.ifindex, c->name, c->owner) < 0)
         return -1;
     return 0;
 }
 
-int netlinkLinkDelete(netlinkSock *s, int ifindex, const char *name)
+int virNetlinkLinkDelete(virNetlinkSock *s, int ifindex, const char *name)
 {
     char buf[NL_REQ_SIZE] = { 0 };
     struct nlmsghdr *nlh = msgStart(buf, RTM_DELLINK, NLM_F_ACK);
     struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
     char what[80];
-    netlinkLink l;
+    virNetlinkLink l;
     nlReply r = { "", NULL, NULL };
     int rc;
 
     /* Only the link that still has both the index and the name: an
      * index alone may have been reused by another link meanwhile. */
-    if ((rc = netlinkLinkGet(s, name, &l)) <= 0)
+    if ((rc = virNetlinkLinkGet(s, name, &l)) <= 0)
         return rc;
     if (ifindex > 0 && l.ifindex != ifindex)
         return 0;
@@ -454,26 +454,26 @@ int netlinkLinkDelete(netlinkSock *s, int ifindex, const char *name)
     return 1;
 }
 
-int netlinkLinkDeleteByName(netlinkSock *s, const char *name)
+int virNetlinkLinkDeleteByName(virNetlinkSock *s, const char *name)
 {
-    return netlinkLinkDelete(s, 0, name);
+    return virNetlinkLinkDelete(s, 0, name);
 }
 
-int netlinkLinkDeleteOwned(netlinkSock *s, const char *name, const uint8_t mac[6],
+int virNetlinkLinkDeleteOwned(virNetlinkSock *s, const char *name, const uint8_t mac[6],
                            const char *owner)
 {
-    netlinkLink l;
+    virNetlinkLink l;
     int rc;
 
-    if ((rc = netlinkLinkGet(s, name, &l)) <= 0)
+    if ((rc = virNetlinkLinkGet(s, name, &l)) <= 0)
         return rc;
     if (memcmp(l.mac, mac, 6) != 0 || (l.alias[0] && STRNEQ(l.alias, owner)))
         return 0;
-    return netlinkLinkDelete(s, l.ifindex, name);
+    return virNetlinkLinkDelete(s, l.ifindex, name);
 }
 
 /* An RTM_NEWLINK changing link @ifindex, with one attribute added by @put. */
-static int linkChange(netlinkSock *s, int ifindex, unsigned int flags, unsigned int change,
+static int linkChange(virNetlinkSock *s, int ifindex, unsigned int flags, unsigned int change,
                       void (*put)(struct nlmsghdr *, const void *), const void *arg,
                       const char *what)
 {
@@ -490,7 +490,7 @@ static int linkChange(netlinkSock *s, int ifindex, unsigned int flags, unsigned 
     return request(s, nlh, NULL, what);
 }
 
-int netlinkLinkSetUp(netlinkSock *s, int ifindex, const char *name, bool up)
+int virNetlinkLinkSetUp(virNetlinkSock *s, int ifindex, const char *name, bool up)
 {
     char what[80];
     snprintf(what, sizeof(what), "cannot set network interface '%s' %s", name,
@@ -503,7 +503,7 @@ static void putMaster(struct nlmsghdr *nlh, const void *arg)
     mnl_attr_put_u32(nlh, IFLA_MASTER, *(const uint32_t *)arg);
 }
 
-int netlinkLinkSetMaster(netlinkSock *s, int ifindex, const char *name, int master)
+int virNetlinkLinkSetMaster(virNetlinkSock *s, int ifindex, const char *name, int master)
 {
     uint32_t m = (uint32_t)master;
     char what[96];
@@ -519,7 +519,7 @@ static void putAlias(struct nlmsghdr *nlh, const void *arg)
     mnl_attr_put_strz(nlh, IFLA_IFALIAS, arg);
 }
 
-int netlinkLinkSetAlias(netlinkSock *s, int ifindex, const char *name, const char *alias)
+int virNetlinkLinkSetAlias(virNetlinkSock *s, int ifindex, const char *name, const char *alias)
 {
     char what[96];
     snprintf(what, sizeof(what), "cannot mark network interface '%s' as ours", name);
@@ -531,7 +531,7 @@ static void putMTU(struct nlmsghdr *nlh, const void *arg)
     mnl_attr_put_u32(nlh, IFLA_MTU, *(const unsigned int *)arg);
 }
 
-int netlinkLinkSetMTU(netlinkSock *s, int ifindex, const char *name, unsigned int mtu)
+int virNetlinkLinkSetMTU(virNetlinkSock *s, int ifindex, const char *name, unsigned int mtu)
 {
     char what[96];
     snprintf(what, sizeof(what), "cannot set the MTU of network interface '%s' to %u",
@@ -544,7 +544,7 @@ static void putMac(struct nlmsghdr *nlh, const void *arg)
     mnl_attr_put(nlh, IFLA_ADDRESS, 6, arg);
 }
 
-int netlinkLinkSetMac(netlinkSock *s, int ifindex, const char *name, const uint8_t mac[6])
+int virNetlinkLinkSetMac(virNetlinkSock *s, int ifindex, const char *name, const uint8_t mac[6])
 {
     char what[96];
     snprintf(what, sizeof(what), "cannot set the MAC address of network interface '%s'", name);
@@ -553,7 +553,7 @@ int netlinkLinkSetMac(netlinkSock *s, int ifindex, const char *name, const uint8
 
 /* ---- addresses ---- */
 
-static int addrRequest(netlinkSock *s, int ifindex, uint32_t addr, unsigned int prefix,
+static int addrRequest(virNetlinkSock *s, int ifindex, uint32_t addr, unsigned int prefix,
                        const char *what)
 {
     char buf[NL_REQ_SIZE] = { 0 };
@@ -572,7 +572,7 @@ static int addrRequest(netlinkSock *s, int ifindex, uint32_t addr, unsigned int 
     return request(s, nlh, NULL, what);
 }
 
-int netlinkAddrAdd(netlinkSock *s, int ifindex, const char *name, uint32_t addr,
+int virNetlinkAddrAdd(virNetlinkSock *s, int ifindex, const char *name, uint32_t addr,
                    unsigned int prefix)
 {
     char what[120];
@@ -581,7 +581,7 @@ int netlinkAddrAdd(netlinkSock *s, int ifindex, const char *name, uint32_t addr,
     return addrRequest(s, ifindex, addr, prefix, what);
 }
 
-int netlinkFaultRequest(netlinkSock *s, int ifindex, const char *what)
+int virNetlinkFaultRequest(virNetlinkSock *s, int ifindex, const char *what)
 {
     return addrRequest(s, ifindex, 0x0a000001, 33, what);
 }
@@ -606,7 +606,7 @@ static int addrListCb(const struct nlmsghdr *nlh, void *opaque)
     nlList *L = opaque;
     const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
     uint32_t a[2] = { 0, 0 };
-    netlinkAddr *slot;
+    virNetlinkAddr *slot;
 
     if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
         ifa->ifa_family != AF_INET)
@@ -622,9 +622,9 @@ static int addrListCb(const struct nlmsghdr *nlh, void *opaque)
     return MNL_CB_OK;
 }
 
-int netlinkAddrList(netlinkSock *s, netlinkAddr **out, size_t *n)
+int virNetlinkAddrList(virNetlinkSock *s, virNetlinkAddr **out, size_t *n)
 {
-    nlList L = { NULL, 0, 0, sizeof(netlinkAddr), false };
+    nlList L = { NULL, 0, 0, sizeof(virNetlinkAddr), false };
 
     if (dump(s, RTM_GETADDR, AF_INET, sizeof(struct ifaddrmsg), &L, addrListCb,
              "cannot list the IPv4 addresses") < 0)
@@ -638,7 +638,7 @@ int netlinkAddrList(netlinkSock *s, netlinkAddr **out, size_t *n)
 
 static int routeAttrCb(const struct nlattr *attr, void *opaque)
 {
-    netlinkRoute *r = opaque;
+    virNetlinkRoute *r = opaque;
 
     switch (mnl_attr_get_type(attr)) {
     case RTA_DST:
@@ -661,7 +661,7 @@ static int routeListCb(const struct nlmsghdr *nlh, void *opaque)
 {
     nlList *L = opaque;
     const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-    netlinkRoute r = { 0 }, *slot;
+    virNetlinkRoute r = { 0 }, *slot;
 
     if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) ||
         rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST)
@@ -677,9 +677,9 @@ static int routeListCb(const struct nlmsghdr *nlh, void *opaque)
     return MNL_CB_OK;
 }
 
-int netlinkRouteList(netlinkSock *s, netlinkRoute **out, size_t *n)
+int virNetlinkRouteList(virNetlinkSock *s, virNetlinkRoute **out, size_t *n)
 {
-    nlList L = { NULL, 0, 0, sizeof(netlinkRoute), false };
+    nlList L = { NULL, 0, 0, sizeof(virNetlinkRoute), false };
 
     if (dump(s, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), &L, routeListCb,
              "cannot list the IPv4 routes") < 0)
@@ -744,7 +744,7 @@ static int nftTableCb(const struct nlmsghdr *nlh, void *opaque)
     return MNL_CB_OK;
 }
 
-int netlinkNftTableGet(int family, const char *name, char *comment, size_t commentlen)
+int virNetlinkNftTableGet(int family, const char *name, char *comment, size_t commentlen)
 {
     char buf[NL_REQ_SIZE] = { 0 }, what[120];
     unsigned int portid;
@@ -775,24 +775,24 @@ int netlinkNftTableGet(int family, const char *name, char *comment, size_t comme
     return rc;
 }
 
-int netlinkNftTableExists(int family, const char *name)
+int virNetlinkNftTableExists(int family, const char *name)
 {
-    return netlinkNftTableGet(family, name, NULL, 0);
+    return virNetlinkNftTableGet(family, name, NULL, 0);
 }
 
-int netlinkNftTableDeleteOwned(int family, const char *name, const char *owner)
+int virNetlinkNftTableDeleteOwned(int family, const char *name, const char *owner)
 {
     char comment[256];
-    int rc = netlinkNftTableGet(family, name, comment, sizeof(comment));
+    int rc = virNetlinkNftTableGet(family, name, comment, sizeof(comment));
 
     if (rc <= 0)
         return rc;
     if (STRNEQ(comment, owner))
         return 0;
-    return netlinkNftTableDelete(family, name);
+    return virNetlinkNftTableDelete(family, name);
 }
 
-int netlinkNftTableDelete(int family, const char *name)
+int virNetlinkNftTableDelete(int family, const char *name)
 {
     char buf[NL_REQ_SIZE] = { 0 }, what[120];
     unsigned int portid;
@@ -836,89 +836,6 @@ int netlinkNftTableDelete(int family, const char *name)
     return rc;
 }
 
-/* ---- conflicts ---- */
-
-static bool overlaps(uint32_t a, unsigned int pa, uint32_t b, unsigned int pb)
-{
-    unsigned int p = pa < pb ? pa : pb;
-    uint32_t m = p ? ~(uint32_t)0 << (32 - p) : 0;
-    return (a & m) == (b & m);
-}
-
-static const char *linkName(const netlinkLink *links, size_t n, int ifindex, char *buf,
-                            size_t len)
-{
-    for (size_t i = 0; i < n; i++)
-        if (links[i].ifindex == ifindex)
-            return links[i].name;
-    snprintf(buf, len, "index %d", ifindex);
-    return buf;
-}
-
-#define IP4(a) (a) >> 24, ((a) >> 16) & 0xff, ((a) >> 8) & 0xff, (a) & 0xff
-
-int netlinkCheckConflicts(netlinkSock *s, const char *netname, const char *bridge,
-                          uint32_t addr, unsigned int prefix, int family, const char *table)
-{
-    VIR_AUTOFREE(netlinkLink *) links = NULL;
-    VIR_AUTOFREE(netlinkRoute *) routes = NULL;
-    VIR_AUTOFREE(netlinkAddr *) addrs = NULL;
-    size_t nlinks, nroutes, naddrs;
-    uint32_t net = addr & (prefix ? ~(uint32_t)0 << (32 - prefix) : 0);
-    char buf[32];
-    int rc;
-
-    if (netlinkLinkList(s, &links, &nlinks) < 0)
-        return -1;
-    for (size_t i = 0; i < nlinks; i++) {
-        if (STREQ(links[i].name, bridge)) {
-            virReportError(VIR_ERR_RESOURCE_BUSY,
-                           "cannot start network '%s': network interface '%s' already "
-                           "exists (index %d%s%s)", netname, bridge, links[i].ifindex,
-                           links[i].kind[0] ? ", kind " : "", links[i].kind);
-            return -1;
-        }
-    }
-    if (addr) {
-        if (netlinkRouteList(s, &routes, &nroutes) < 0 ||
-            netlinkAddrList(s, &addrs, &naddrs) < 0)
-            return -1;
-        for (size_t i = 0; i < nroutes; i++) {
-            const netlinkRoute *r = &routes[i];
-            if (r->prefix == 0 || !overlaps(net, prefix, r->dst, r->prefix))
-                continue;
-            virReportError(VIR_ERR_RESOURCE_BUSY,
-                           "cannot start network '%s': its address range %u.%u.%u.%u/%u "
-                           "collides with route %u.%u.%u.%u/%u%s%s%s", netname, IP4(net),
-                           prefix, IP4(r->dst), r->prefix, r->oif ? " on '" : "",
-                           r->oif ? linkName(links, nlinks, r->oif, buf, sizeof(buf)) : "",
-                           r->oif ? "'" : "");
-            return -1;
-        }
-        for (size_t i = 0; i < naddrs; i++) {
-            const netlinkAddr *a = &addrs[i];
-            if (!overlaps(net, prefix, a->addr, a->prefix))
-                continue;
-            virReportError(VIR_ERR_RESOURCE_BUSY,
-                           "cannot start network '%s': its address range %u.%u.%u.%u/%u "
-                           "collides with address %u.%u.%u.%u/%u on '%s'", netname,
-                           IP4(net), prefix, IP4(a->addr), a->prefix,
-                           linkName(links, nlinks, a->ifindex, buf, sizeof(buf)));
-            return -1;
-        }
-    }
-    if ((rc = netlinkNftTableExists(family, table)) != 0) {
-        if (rc > 0)
-            virReportError(VIR_ERR_RESOURCE_BUSY,
-                           "cannot start network '%s': nftables table '%s' already exists "
-                           "(another program's, or left behind: 'nft delete table %s %s' "
-                           "removes it)", netname, table,
-                           family == NFPROTO_IPV4 ? "ip" : "inet", table);
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- sockets, over sock_diag ---- */
 
 typedef struct udpQuery {
@@ -942,7 +859,7 @@ static int udpCb(const struct nlmsghdr *nlh, void *opaque)
     return MNL_CB_OK;
 }
 
-int netlinkUDPBound(uint16_t port, uint32_t addr, int ifindex)
+int virNetlinkUDPBound(uint16_t port, uint32_t addr, int ifindex)
 {
     char buf[NL_REQ_SIZE];
     unsigned int portid;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * network_port.h: a guest's port on a bridge: a tap device attached to it,
- * whose descriptor QEMU is given (-netdev tap,fd=N). Library side: the
- * caller holds CAP_NET_ADMIN (qemu:///system, root).
+ * virnetdevtap.h: a guest's port on a bridge: a tap device attached to it,
+ * whose descriptor QEMU is given (-netdev tap,fd=N), for a guest's
+ * <interface type='network'> (the network's bridge, virNetworkGetBridgeName)
+ * or <interface type='bridge'>. The caller holds CAP_NET_ADMIN
+ * (qemu:///system, root).
  *
  * The tap lives as long as its descriptor: when QEMU (and every other
  * holder) has closed it, the kernel removes the tap, and so the port.
@@ -18,4 +20,4 @@
  * ("vnetN"). Returns 0, or -1 with an error (a @bridge that does not exist
  * or is not a bridge: VIR_ERR_NO_NETWORK / VIR_ERR_OPERATION_INVALID);
  * nothing is left on failure. Thread-safe. */
-int netPortCreate(const char *bridge, const uint8_t guestMac[6], int *tapfd, char *ifname);
+int virNetDevTapCreateInBridge(const char *bridge, const uint8_t guestMac[6], int *tapfd, char *ifname);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * network_port.c: taps on bridges for guests (see network_port.h).
+ * virnetdevtap.c: taps on bridges for guests (see virnetdevtap.h).
  */
 #include <fcntl.h>
 #include <linux/if.h>
@@ -11,20 +11,20 @@
 #include "util/internal.h"
 #define VIR_FROM_THIS VIR_FROM_NETWORK
 #include "util/virerror.h"
-#include "drivers/network/netlink-shared.h"
-#include "drivers/network/network_port.h"
+#include "util/virnetlink.h"
+#include "util/virnetdevtap.h"
 
-int netPortCreate(const char *bridge, const uint8_t guestMac[6], int *tapfd, char *ifname)
+int virNetDevTapCreateInBridge(const char *bridge, const uint8_t guestMac[6], int *tapfd, char *ifname)
 {
-    netlinkSock *nl = NULL;
-    netlinkLink br, tap;
+    virNetlinkSock *nl = NULL;
+    virNetlinkLink br, tap;
     struct ifreq ifr;
     uint8_t mac[6];
     int fd = -1, rc;
 
-    if (!(nl = netlinkOpen()))
+    if (!(nl = virNetlinkOpen()))
         return -1;
-    if ((rc = netlinkLinkGet(nl, bridge, &br)) <= 0) {
+    if ((rc = virNetlinkLinkGet(nl, bridge, &br)) <= 0) {
         if (rc == 0)
             virReportError(VIR_ERR_NO_NETWORK, "bridge '%s' does not exist", bridge);
         goto error;
@@ -48,25 +48,25 @@ int netPortCreate(const char *bridge, const uint8_t guestMac[6], int *tapfd, cha
     }
     /* From here the tap exists; closing fd removes it again. */
     virStrcpyTrunc(ifname, IFNAMSIZ, ifr.ifr_name);
-    if ((rc = netlinkLinkGet(nl, ifname, &tap)) <= 0) {
+    if ((rc = virNetlinkLinkGet(nl, ifname, &tap)) <= 0) {
         if (rc == 0)
             virReportError(VIR_ERR_OPERATION_FAILED, "tap '%s' vanished", ifname);
         goto error;
     }
     memcpy(mac, guestMac, 6);
     mac[0] = 0xfe;
-    if (netlinkLinkSetMac(nl, tap.ifindex, ifname, mac) < 0 ||
-        (br.mtu && netlinkLinkSetMTU(nl, tap.ifindex, ifname, br.mtu) < 0) ||
-        netlinkLinkSetMaster(nl, tap.ifindex, ifname, br.ifindex) < 0 ||
-        netlinkLinkSetUp(nl, tap.ifindex, ifname, true) < 0)
+    if (virNetlinkLinkSetMac(nl, tap.ifindex, ifname, mac) < 0 ||
+        (br.mtu && virNetlinkLinkSetMTU(nl, tap.ifindex, ifname, br.mtu) < 0) ||
+        virNetlinkLinkSetMaster(nl, tap.ifindex, ifname, br.ifindex) < 0 ||
+        virNetlinkLinkSetUp(nl, tap.ifindex, ifname, true) < 0)
         goto error;
-    netlinkClose(nl);
+    virNetlinkClose(nl);
     *tapfd = fd;
     return 0;
 
  error:
     if (fd >= 0)
         close(fd);
-    netlinkClose(nl);
+    virNetlinkClose(nl);
     return -1;
 }
