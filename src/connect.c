@@ -17,6 +17,7 @@
 
 static const virConnectDriver *const drivers[] = {
     &testConnectDriver,
+    &networkConnectDriver,
 };
 
 #define DEFAULT_URI "test:///default"
@@ -306,7 +307,7 @@ static virConnectPtr connectOpen(const char *name, bool readonly)
     if (!drv) {
         virReportError(VIR_ERR_NO_SUPPORT,
                        "no driver for URI '%s': unknown scheme '%s' "
-                       "(supported: test)", name, uri->scheme);
+                       "(supported: test, network)", name, uri->scheme);
         goto cleanup;
     }
     if (virURIToConfig(uri, &cfg) < 0)

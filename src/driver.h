@@ -155,6 +155,7 @@ struct virConnectDriver {
 
 /* The drivers linked in, in the order URIs are offered to them. */
 extern const virConnectDriver testConnectDriver;
+extern const virConnectDriver networkConnectDriver;   /* network:///system */
 
 /* --- handles (connect.c, domain.c, network.c) --- */
 

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * network_driver.h: the network driver's table (network:///system), in
+ * the list of src/connect.c. Its calls are described in network_driver.c
+ * and docs/NETWORK-DRIVER.md.
+ */
+#pragma once
+
+#include "driver.h"
+
+extern const virConnectDriver networkConnectDriver;
