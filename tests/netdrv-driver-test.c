@@ -110,6 +110,47 @@ static bool phaseIs(virJobPtr job, const char *phase)
     return is;
 }
 
+/* A guest on bridge @br: a veth pair whose far end sits in a network
+ * namespace of its own (a process this test starts, and kills by pid),
+ * where busybox's DHCP client asks for a lease, configures what it got,
+ * and pings @gw. The address leased is written to @leaseOut. */
+static int guestDHCP(const char *br, const char *gw, char *leaseOut, size_t len)
+{
+    char script[600], leasef[600], cmd[4096];
+    FILE *f;
+    int rc;
+
+    snprintf(script, sizeof(script), "%s/udhcpc.sh", dir);
+    snprintf(leasef, sizeof(leasef), "%s/guest-lease", dir);
+    f = fopen(script, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n[ \"$1\" = bound ] || exit 0\n"
+               "ip addr add \"$ip/$subnet\" dev \"$interface\" && echo \"$ip\" > %s\n", leasef);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(script, 0755), 0);
+    snprintf(cmd, sizeof(cmd),
+             "set -e; ip link add vguest type veth peer name vguestp; "
+             "ip link set vguest master %s up; "
+             "unshare -n sleep 300 & P=$!; trap 'kill $P' EXIT; "
+             "n=0; while [ \"$(readlink /proc/$P/ns/net)\" = \"$(readlink /proc/self/ns/net)\" ]; do "
+             "n=$((n+1)); [ $n -lt 100000 ]; done; "
+             "ip link set vguestp netns $P; "
+             "nsenter -t $P -n sh -c 'ip link set lo up && ip link set vguestp up && "
+             "busybox udhcpc -i vguestp -n -q -t 10 -T 2 -s %s >/dev/null 2>&1 && "
+             "busybox ping -c 1 -W 10 %s >/dev/null'",
+             br, script, gw);
+    rc = netTestSh(cmd);
+    f = fopen(leasef, "r");
+    leaseOut[0] = '\0';
+    if (f) {
+        if (!fgets(leaseOut, (int)len, f))
+            leaseOut[0] = '\0';
+        leaseOut[strcspn(leaseOut, "\n")] = '\0';
+        fclose(f);
+    }
+    return rc;
+}
+
 static virNetworkPtr startWait(virNetworkPtr net)
 {
     virJobPtr job = virNetworkCreateJob(net);
@@ -187,6 +228,15 @@ static void test_lifecycle(void **s)
     assert_true(ss.child_pid != dns1);
     pid_t dns2 = ss.child_pid, shim2 = ss.shim_pid;
     assert_true(TEST_WAIT_UNTIL(virNetlinkUDPBound(67, 0, 0) == 1, TEST_TIMEOUT_MS));
+
+    /* A guest on the network gets a lease from its dnsmasq and reaches
+     * the bridge; dnsmasq records the lease. */
+    char lease[64], cmd2[700];
+    if (guestDHCP("vnd1", "192.168.120.1", lease, sizeof(lease)) != 0)
+        fail_msg("the guest got no lease or could not ping the bridge (lease '%s')", lease);
+    assert_int_equal(strncmp(lease, "192.168.120.", 12), 0);
+    snprintf(cmd2, sizeof(cmd2), "grep -q ' %s ' %s/run/nd1/leases/dnsmasq.leases", lease, dir);
+    assert_int_equal(netTestSh(cmd2), 0);
 
     /* A guest's port on the bridge. */
     int tapfd = -1;
