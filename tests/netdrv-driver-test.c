@@ -153,6 +153,7 @@ static int guestDHCP(const char *br, const char *gw, char *leaseOut, size_t len)
 
 static virNetworkPtr startWait(virNetworkPtr net)
 {
+    long long t0 = testNowMs();
     virJobPtr job = virNetworkCreateJob(net);
     virNetworkPtr got;
 
@@ -161,6 +162,9 @@ static virNetworkPtr startWait(virNetworkPtr net)
     waitEnded(job);
     if (jobState(job) != VIR_JOB_COMPLETE)
         fail_msg("start failed: %s", jobErrorMessage(job));
+    /* Reported for the notes, never asserted. */
+    printf("start of network '%s' (call to end): %lld ms\n", virNetworkGetName(net),
+           testNowMs() - t0);
     assert_non_null(got = virJobGetNetwork(job));
     virJobDestroy(job);
     return got;
@@ -251,7 +255,9 @@ static void test_lifecycle(void **s)
 
     /* Destroy: every trace goes; the definition stays; the guest's tap is
      * detached (it lives on with its descriptor, on no bridge). */
+    long long t0 = testNowMs();
     assert_int_equal(virNetworkDestroy(net), 0);
+    printf("destroy of network 'nd1': %lld ms\n", testNowMs() - t0);
     assert_int_equal(virNetlinkLinkGet(nl, tap, &tl), 1);
     assert_int_equal(tl.master, 0);
     close(tapfd);
