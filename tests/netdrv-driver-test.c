@@ -19,6 +19,7 @@
 #include "jobtest.h"
 #include "nettest.h"
 #include "drivers/network/network-shared.h"
+#include "drivers/network/network_driver.h"
 #include "util/shimproto.h"
 #include "util/virnetdevtap.h"
 #include "util/virprocess.h"
@@ -242,12 +243,14 @@ static void test_lifecycle(void **s)
     snprintf(cmd2, sizeof(cmd2), "grep -q ' %s ' %s/run/nd1/leases/dnsmasq.leases", lease, dir);
     assert_int_equal(netTestSh(cmd2), 0);
 
-    /* A guest's port on the bridge. */
+    /* A guest's port on the bridge, found by the network's name. */
     int tapfd = -1;
-    char tap[16];
+    char tap[16], br[16];
+    assert_int_equal(networkActiveBridge("nd1", br), 0);
+    assert_string_equal(br, "vnd1");
     virNetlinkLink bl, tl;
     virNetlinkSock *nl = virNetlinkOpen();
-    assert_int_equal(virNetDevTapCreateInBridge("vnd1", (uint8_t[6]){ 0x52, 0x54, 0, 1, 2, 3 },
+    assert_int_equal(virNetDevTapCreateInBridge(br, (uint8_t[6]){ 0x52, 0x54, 0, 1, 2, 3 },
                                                 &tapfd, tap), 0);
     assert_int_equal(virNetlinkLinkGet(nl, "vnd1", &bl), 1);
     assert_int_equal(virNetlinkLinkGet(nl, tap, &tl), 1);
@@ -266,6 +269,8 @@ static void test_lifecycle(void **s)
     pid_t pids[] = { dns1, shim1, dns2, shim2 };
     assertNothingLeft("nd1", "vnd1", pids, ARRAY_CARDINALITY(pids));
     assert_int_equal(virNetworkIsActive(net), 0);
+    assert_int_equal(networkActiveBridge("nd1", br), -1);
+    assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_INVALID);
     assert_int_equal(virNetworkDestroy(net), -1);
     assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_INVALID);
 

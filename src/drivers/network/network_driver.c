@@ -1551,3 +1551,17 @@ const virConnectDriver networkConnectDriver = {
     .networkCreateXMLJob = networkCreateXMLJob,
     .networkCreateJob = networkCreateJob,
 };
+
+int networkActiveBridge(const char *netname, char *bridge)
+{
+    netFound f;
+
+    if (netFind(netname, &f) < 0)
+        return -1;
+    if (!f.active) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "network '%s' is not active", netname);
+        return -1;
+    }
+    memcpy(bridge, f.def.bridge, NET_IFNAME_MAX);
+    return 0;
+}
