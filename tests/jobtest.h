@@ -107,6 +107,22 @@ static inline const char *jobResultValue(const char *key)
     return NULL;
 }
 
+/* The job's phase text (VIR_JOB_STATS_PHASE) is @phase. */
+static inline bool jobPhaseIs(virJobPtr job, const char *phase)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0;
+    const char *v = NULL;
+    bool is;
+
+    if (virJobGetStats(job, &params, &n, 0) < 0)
+        return false;
+    is = virTypedParamsGetString(params, n, VIR_JOB_STATS_PHASE, &v) == 1 && v &&
+         STREQ(v, phase);
+    virTypedParamsFree(params, n);
+    return is;
+}
+
 /* An int field of the job's stats (virJobGetStats), -1 if absent. */
 static inline int jobStatInt(virJobPtr job, const char *field)
 {

@@ -95,22 +95,6 @@ static void assertNothingLeft(const char *name, const char *br, const pid_t *pid
     }
 }
 
-/* The job's phase text is @phase. */
-static bool phaseIs(virJobPtr job, const char *phase)
-{
-    virTypedParameterPtr params = NULL;
-    int n = 0;
-    const char *v = NULL;
-    bool is;
-
-    if (virJobGetStats(job, &params, &n, 0) < 0)
-        return false;
-    is = virTypedParamsGetString(params, n, VIR_JOB_STATS_PHASE, &v) == 1 && v &&
-         STREQ(v, phase);
-    virTypedParamsFree(params, n);
-    return is;
-}
-
 /* A guest on bridge @br: a veth pair whose far end sits in a network
  * namespace of its own (a process this test starts, and kills by pid),
  * where busybox's DHCP client asks for a lease, configures what it got,
@@ -341,7 +325,7 @@ static void test_faults(void **s)
                 fail_msg("%s: %s", spec, virGetLastErrorMessage());
             if (STREQ(kinds[k], "wait")) {
                 /* The worker waits in the phase for the cancel. */
-                assert_true(TEST_WAIT_UNTIL(phaseIs(job, netPhaseName(ph)), TEST_TIMEOUT_MS));
+                assert_true(TEST_WAIT_UNTIL(jobPhaseIs(job, netPhaseName(ph)), TEST_TIMEOUT_MS));
                 assert_true(virJobCancel(job) >= 0);
             }
             waitEnded(job);
@@ -426,14 +410,5 @@ int main(void)
         cmocka_unit_test(test_transient),
         cmocka_unit_test(test_faults),
     };
-    netTestEnterNamespace();
-    if (access("/usr/sbin/dnsmasq", X_OK) != 0 || !getpwnam("dnsmasq")) {
-        printf("skipped: dnsmasq (dnsmasq-base) is not installed\n");
-        return 77;
-    }
-    char *rundir = testMakeRunDir();
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
-    testRemoveDir(rundir);
-    free(rundir);
-    return rc;
+    NET_TEST_MAIN_DNSMASQ(tests, setup, teardown);
 }

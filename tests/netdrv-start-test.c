@@ -192,22 +192,6 @@ static void writeFile(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-/* The job's phase text is @phase. */
-static bool phaseIs(virJobPtr job, const char *phase)
-{
-    virTypedParameterPtr params = NULL;
-    int n = 0;
-    const char *v = NULL;
-    bool is;
-
-    if (virJobGetStats(job, &params, &n, 0) < 0)
-        return false;
-    is = virTypedParamsGetString(params, n, VIR_JOB_STATS_PHASE, &v) == 1 && v &&
-         STREQ(v, phase);
-    virTypedParamsFree(params, n);
-    return is;
-}
-
 static void startRun(run *r, virSupGroup *g, const netDef *d, uint32_t phase, uint32_t kind,
                      bool badStart)
 {
@@ -415,7 +399,7 @@ static void test_cancel(void **s)
         run r;
         startRun(&r, g, d, ph, NET_FAULT_WAIT, false);
         /* Wait until the worker shows the phase. */
-        assert_true(TEST_WAIT_UNTIL(phaseIs(r.job, netPhaseName(ph)), TEST_TIMEOUT_MS));
+        assert_true(TEST_WAIT_UNTIL(jobPhaseIs(r.job, netPhaseName(ph)), TEST_TIMEOUT_MS));
         assert_int_equal(virJobCancel(r.job), 0);
         waitEnded(r.job);
         if (jobState(r.job) != VIR_JOB_CANCELLED)
@@ -521,14 +505,5 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_conflicts),
     };
-    netTestEnterNamespace();
-    if (access("/usr/sbin/dnsmasq", X_OK) != 0 || !getpwnam("dnsmasq")) {
-        printf("skipped: dnsmasq (dnsmasq-base) is not installed\n");
-        return 77;
-    }
-    char *rundir = testMakeRunDir();
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
-    testRemoveDir(rundir);
-    free(rundir);
-    return rc;
+    NET_TEST_MAIN_DNSMASQ(tests, setup, teardown);
 }

@@ -58,6 +58,23 @@ static inline void netTestEnterNamespace(void)
     virNetlinkClose(nl);
 }
 
+/* The main of a test that runs dnsmasq (cmocka included first): enter
+ * the namespace, skip without dnsmasq, run @tests with a private run
+ * directory for the supervisor. */
+#define NET_TEST_MAIN_DNSMASQ(tests, setup, teardown) \
+    do { \
+        netTestEnterNamespace(); \
+        if (access("/usr/sbin/dnsmasq", X_OK) != 0 || !getpwnam("dnsmasq")) { \
+            printf("skipped: dnsmasq (dnsmasq-base) is not installed\n"); \
+            return 77; \
+        } \
+        char *rundir_ = testMakeRunDir(); \
+        int rc_ = cmocka_run_group_tests(tests, setup, teardown); \
+        testRemoveDir(rundir_); \
+        free(rundir_); \
+        return rc_; \
+    } while (0)
+
 /* Run a shell command in this namespace; its exit status. */
 static inline int netTestSh(const char *cmd)
 {
