@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * benchjob.h: job helpers shared by the benchmarks that run real jobs
  * (job-bench, idle-bench). Include after util/internal.h and

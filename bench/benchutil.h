@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * benchutil.h: what the job benchmarks share: clocks, percentiles, the
  * result line that bench/run-benches gathers into its summary table, and

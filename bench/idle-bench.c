@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * idle-bench: 1,000 live jobs that sleep (bench.sleep: sigsuspend until
  * cancelled), beside a plain parent with 1,000 forked pause() children

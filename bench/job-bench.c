@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job-bench: what a job costs the caller, each figure beside a baseline
  * measured in the same run (see bench/README.md):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * save-bench: save and restore of a 1 GiB test domain through the public
  * API (virDomainSaveJob / virDomainRestoreJob on a test:/// node), beside a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * shm-bench.c: what the status segment costs, beside what the same report
  * would cost through the kernel.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * save-watch.c: save a domain as a job while watching its progress,
  * restore it, then start a second save and cancel it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * gc.c: removing the status segments of supervisors that are gone.
  */

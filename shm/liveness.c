@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * liveness.c: is a segment's supervisor still running, and the clocks the
  * segment records.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ring.c: handing out job ids and their slots. Supervisor only; callers
  * serialise (the job table lock).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * rundir.c: where status segments live, and making sure that place is ours.
  */

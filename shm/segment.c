@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * segment.c: creating (supervisor) and opening (readers) the status segment
  * file, and finding slots in it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * segment.h: the status segment, an ABI shared by the supervisor (writes
  * lifecycle), the workers (write progress) and virtsup-stat (reads).

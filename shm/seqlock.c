@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * seqlock.c: the two seqlocks of a slot (progress: the worker writes;
  * lifecycle: the supervisor writes) and the checks every reader applies to

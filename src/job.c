@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job.c: the public virJob* calls. Each validates its handle (magic) and
  * arguments, resets the thread's last error, and leaves the work to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * uri.c: parsing connection URIs and their query parameters.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * uri.h: connection URIs ("test:///default?bandwidth=64&grace=2000").
  *

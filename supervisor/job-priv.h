@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job-priv.h: the supervisor's job record, shared by the supervisor sources and the
  * public virJob* calls in src/job.c. Client process only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * outcome.c: how a job ended, decided from what the worker said and how it
  * exited (DESIGN.md, "Outcomes"). The exit status is the truth: a report

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * supervisor.c: the job table, the reaper thread, cancellation, deadlines,
  * the stall watchdog, commit, and publishing lifecycle state.

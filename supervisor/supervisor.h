@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * supervisor.h: the driver author's side of jobs (the RFC's job.h, trusted
  * half). A driver describes an operation once (virSupOp), then for each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * alloc-test.c: allocation failure in the caller, SQLite style.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * diskfull-test.c: a save onto a full file system. A 16 MiB tmpfs is
  * mounted for the test (root only: otherwise it is skipped with exit 77),

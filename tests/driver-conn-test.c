@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver-conn-test.c: connections, URIs, node descriptions, domain and
  * network handles and their synchronous calls that need no job, bad input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver-faults-test.c: every fault action of the test XML namespace,
  * through the public API, ends as DESIGN.md's outcome table says, and a

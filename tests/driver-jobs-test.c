@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver-jobs-test.c: the test driver's seven async calls and their
  * synchronous twins, through the public API with real workers: success

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver-threads-test.c: 8 threads share one connection; each runs save,
  * restore and dump jobs on its own domain while reading the others' jobs

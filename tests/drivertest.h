@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * drivertest.h: helpers shared by the tests/driver-*-test.c programs
  * (connections, domains and the test driver through the public API).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fault-matrix-test.c: every async op of the test driver x every fault
  * action x {no cancel, cancel early, cancel late}, through the public API.

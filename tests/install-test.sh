@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # make install into a DESTDIR, then use the installed tree as a user would:
 # compile examples/save-watch.c with pkg-config (shared, and static with
 # --static), run it against the installed library and worker, run the

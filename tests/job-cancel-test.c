@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job-cancel-test.c: cancellation on real workers, grandchildren, the stall
  * watchdog, derived rate and ETA, percent never going backwards, stats.

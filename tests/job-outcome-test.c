@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job-outcome-test.c: one test per row of DESIGN.md's outcome table, on
  * real worker processes; each checks the state, the error text, and that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job-process-test.c: what the worker's sandbox leaves it, and what the
  * supervisor leaves the application: no child, thread or descriptor after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job-stress-test.c: many threads on the same running jobs, and 1,000 jobs
  * through a cap of 64 concurrent workers. Run under SANITIZE=thread and

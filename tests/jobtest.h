@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * jobtest.h: shared set-up for tests that run real jobs through the
  * supervisor with the test-only worker ops (tests/worker-ops).

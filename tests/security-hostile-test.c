@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * security-hostile-test.c: a compromised worker (the test.hostile op)
  * tries everything that could reach beyond its own job while other jobs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * security-rundir-test.c: the run directory and the segment files under
  * hostile conditions a malicious local user can arrange: the run directory

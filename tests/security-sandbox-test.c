@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * security-sandbox-test.c: the worker's own report (test.report) of what
  * the sandbox left it, for a root caller's workers: capabilities in every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * shm-layout-test.c: the status segment layout is an ABI. Every offset and
  * size written in shm/segment.h and docs/SEGMENT-ABI.md is checked here.

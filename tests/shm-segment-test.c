@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * shm-segment-test.c: the status segment file: creation, permissions, the
  * run directory, the ring, every refusal of a bad file, sanitising what is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * shm-seqlock-test.c: the seqlocks under a real concurrent writer process,
  * and a writer that dies in the middle of a write.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * soak-test.c: a bounded random mix of jobs on one shared connection.
  *

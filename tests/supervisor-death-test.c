@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * supervisor-death-test.c: a client killed with SIGKILL while its jobs run.
  *

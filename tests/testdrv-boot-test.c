@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testdrv-boot-test.c: the create and start ops of domains and networks:
  * parse in the worker, boot in stages with progress, cancel at any point,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testdrv-dump-test.c: the ELF64 core a dump writes: parsed here field by
  * field (every memory byte checked), then given to readelf and, when it is

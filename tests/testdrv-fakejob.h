@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testdrv-fakejob.h: a recording stand-in for worker/job.h, so the test
  * driver's worker functions (compiled into a test by #include of their

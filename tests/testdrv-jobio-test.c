@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testdrv-jobio-test.c: worker/jobio.c: the token bucket's arithmetic (no
  * clock: the delays it computes are checked, never measured), full writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testdrv-save-test.c: the save image: write -> verify round trip checked
  * byte by byte, every kind of damage detected with the right message, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testdrv-shared-test.c: the test driver's shared half: the memory
  * generator, FNV-1a, and the checks of defs and parameters that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testdrv-worker-test.c: the test driver's worker ops run by the real
  * worker (virtsup-worker, sandboxed) through the supervisor, with no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testdrv-xml-test.c: domain and network XML as the worker parses it:
  * valid documents give the right def; every hostile or invalid one is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * testutils.h: helpers for tests that watch real processes. Waits are on
  * events (or polling a condition) with generous timeouts, never fixed sleeps.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # virtsup-stat against real segments written by build/tests/segwriter:
 # live, stale, finished, inconsistent, corrupt and hostile ones; the table,
 # --all, --json (parsed by jq), --prometheus (checked line by line), --gc,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tools/check-deps.sh LEVEL: make sure what `make LEVEL` needs is installed.
 #
 #   build   compiler, pkg-config, libxml2, libcap-ng, libseccomp, libmnl,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tools/demo.sh BUILDDIR: the guided tour that `make demo` runs.
 #
 # Everything happens on test nodes (test:///default and a node description

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * virtsup-stat: show the jobs of every libvirtsup supervisor on this host.
  *

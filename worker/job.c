@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job.c (worker side): progress into the shared status page, cancellation,
  * and the final report to the supervisor. Worker process only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job.h (worker side): the worker runtime, the calls a driver's worker
  * function makes: the RFC's virJobInitialize / virJobUpdateRel /

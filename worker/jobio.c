@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * jobio.c: job I/O for worker functions (see jobio.h).
  */

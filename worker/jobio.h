@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * jobio.h: job I/O for worker functions: one large aligned buffer, full
  * reads and writes (EINTR and short counts handled), byte counters that

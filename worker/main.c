@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * main.c: virtsup-worker. Started once per supervisor as the spawn helper
  * ("zygote"): a freshly exec'd, single-threaded process that never held the

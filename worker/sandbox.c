@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sandbox.c: what is taken away from a worker before its op runs, and the
  * spawn helper's sweep of descendants that left their job's process group.

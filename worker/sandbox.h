@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sandbox.h: the worker's sandbox (what a job's process may still do once
  * its op function runs) and the spawn helper's sweep of escaped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * worker-priv.h: between the worker's main (sandbox set-up) and its job
  * runtime (worker/job.c). Worker process only.

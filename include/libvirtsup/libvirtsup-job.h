@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libvirtsup-job.h: asynchronous jobs (the async-jobs RFC for libvirt).
  *

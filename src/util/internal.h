@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * internal.h: habits shared by every process of libvirtsup (library, worker,
  * tools): cleanup attributes, argument checks, small helpers.

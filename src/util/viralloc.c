@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * viralloc.c: allocation wrappers with fault injection for tests.
  */

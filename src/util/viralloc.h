@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * viralloc.h: allocation in the library, with a test hook that fails the
  * Nth allocation (SQLite-style fault injection, see tests/alloc-test.c).

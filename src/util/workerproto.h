@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * workerproto.h: the wire contract between the supervisor (library), the
  * spawn helper and the workers (virtsup-worker). Shared by supervisor/ and

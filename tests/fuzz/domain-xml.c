@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * domain-xml.c: fuzz the worker's domain XML parser (xml-worker.c), the
  * one that reads XML given to virDomainDefineXML/CreateXML/CreateLinux.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-job.h: the worker runtime (worker/job.h) reduced to what a fuzz
  * target needs to run a worker-side function in-process: progress is

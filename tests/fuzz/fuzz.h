@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz.h: what every fuzz target in tests/fuzz/ shares.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * network-xml.c: fuzz the worker's network XML parser (xml-worker.c), the
  * one that reads XML given to virNetworkDefineXML/CreateXML.

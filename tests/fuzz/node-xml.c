@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * node-xml.c: fuzz the library's node description loader (test_conf.c,
  * testNodeLoad: libxml2 in the client, behind the locked-down settings).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * save-image.c: fuzz the save image reader (restore-worker.c,
  * testSaveImageVerify), which a restore runs on whatever file it is given.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * segment.c: fuzz the status segment reader (shm/): what virtsup-stat and
  * virJobGetInfo do with a segment file that may be stale, truncated or

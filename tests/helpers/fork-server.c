@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fork-server: the floor of a pre-started spawn helper, for the start
  * benchmark (bench/job-bench.c). For each byte read on standard input it

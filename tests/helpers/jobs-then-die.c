@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * jobs-then-die.c: a client for tests/supervisor-death-test.c. It opens a
  * node with N paced domains, starts a save of each into DESTDIR, waits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pause-tree: the baseline of the idle benchmark (bench/idle-bench.c): a
  * plain parent with N forked children that sit in pause(), watched the

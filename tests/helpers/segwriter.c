@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * segwriter: writes a status segment with given jobs through the shm API,
  * for tests of virtsup-stat and other segment readers.

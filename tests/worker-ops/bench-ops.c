@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-ops.c: worker ops for the benchmarks of bench/ (test worker only).
  *

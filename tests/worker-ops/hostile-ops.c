@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hostile-ops.c: a test-only op that behaves as a compromised worker
  * would. After the sandbox is set up it tries, in turn, everything that

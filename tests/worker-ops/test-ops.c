@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-ops.c: worker ops for tests only, linked into
  * build/tests/virtsup-worker-test (never into the shipped worker).

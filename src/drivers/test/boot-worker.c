@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * boot-worker.c: the "boot" of a test domain or network, in stages with
  * honest progress: each stage does real work on the guest's memory (a

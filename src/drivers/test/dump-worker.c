@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * dump-worker.c: TEST_OP_DOMAIN_DUMP, an ELF64 core file of the domain as
  * QEMU's dump-guest-memory writes one for x86-64 guests:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * restore-worker.c: TEST_OP_DOMAIN_RESTORE, reading and verifying a whole
  * save image (format in test-proto.h) before the supervisor recreates the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * save-worker.c: TEST_OP_DOMAIN_SAVE, writing a save image (format in
  * test-proto.h) to the descriptor the supervisor opened.

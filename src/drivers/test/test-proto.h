@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-proto.h: what passes between the test driver's two halves: the
  * library side (test_driver.c, trusted, in the client) and the worker side

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-shared.c: the parts of the test driver both halves need: the memory
  * generator, the checksum, and the checks the library applies to what a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-shared.h: helpers of the test driver used by both of its halves
  * (defined in test-shared.c, linked into the library and the worker), on

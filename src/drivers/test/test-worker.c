@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-worker.c: what the test driver's worker ops share: parameters,
  * faults, the ending of a job.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-worker.h: the test driver's worker half, as pure functions the ops
  * in *-worker.c wrap (and tests/testdrv-*-test.c call directly).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_conf.c: the test driver's node descriptions (test:///PATH.xml) and
  * the XML it writes for its canonical definitions.

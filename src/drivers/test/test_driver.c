@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_driver.c: the test driver's library side (trusted, in the client).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_driver.h: the test driver's library side, private to
  * src/drivers/test/ (test_driver.c, test_conf.c) and to its tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * xml-worker.c: domain and network XML, parsed and validated in the
  * worker: the only place where untrusted XML meets libxml2 (a parser bug
