@@ -793,6 +793,17 @@ static void dropClient(int slot)
     c->subscribed = c->stopWait = false;
 }
 
+static void addClient(int fd, bool subscribed)
+{
+    for (int i = 0; i < CLIENTS_MAX; i++) {
+        if (S.clients[i].fd < 0) {
+            S.clients[i] = (client){ .fd = fd, .gen = ++S.nextGen, .subscribed = subscribed };
+            return;
+        }
+    }
+    close(fd);
+}
+
 static void acceptClient(void)
 {
     int fd = accept4(S.listenfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -807,13 +818,7 @@ static void acceptClient(void)
         close(fd);
         return;
     }
-    for (int i = 0; i < CLIENTS_MAX; i++) {
-        if (S.clients[i].fd < 0) {
-            S.clients[i] = (client){ .fd = fd, .gen = ++S.nextGen };
-            return;
-        }
-    }
-    close(fd);
+    addClient(fd, false);
 }
 
 static bool commandNameOK(const char *s)
@@ -1098,8 +1103,15 @@ int main(int argc, char **argv)
         return 1;
     }
     close(VIR_SHIM_FD_SPEC);
-    for (size_t i = 0; i < S.spec.nfds; i++)
+    for (size_t i = 0; i < S.spec.nfds + S.spec.hdr.nclients; i++)
         (void)fcntl(VIR_SHIM_FD_CHILD_FIRST + (int)i, F_SETFD, FD_CLOEXEC);
+    /* Clients connected before we existed: subscribed from the first
+     * moment, so they miss nothing. */
+    for (size_t i = 0; i < S.spec.hdr.nclients; i++) {
+        int fd = VIR_SHIM_FD_CHILD_FIRST + (int)(S.spec.nfds + i);
+        (void)fcntl(fd, F_SETFL, O_NONBLOCK);
+        addClient(fd, true);
+    }
     virStrcpyTrunc(S.st.name, sizeof(S.st.name), S.spec.hdr.name);
     if ((S.dirfd = open(S.statedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         hello(errno, "cannot open the state directory");

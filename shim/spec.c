@@ -152,6 +152,10 @@ int shimSpecRead(int fd, shimSpec *spec, const char **err)
             goto error;
         }
     }
+    if (spec->hdr.nclients > VIR_SHIM_CLIENTS_MAX) {
+        *err = "the spec asks for too many pre-connected clients";
+        goto error;
+    }
     spec->argv[spec->nargv] = NULL;
     spec->envp[spec->nenv] = NULL;
     if (!spec->hdr.term_timeout_ms)

@@ -10,7 +10,9 @@
  *   fd 4  a SOCK_SEQPACKET socket to its starter: one virShimHello, closed
  *   fd 5  the log file (append), or /dev/null
  *   fd 6, 7, ...  descriptors for the child, in the order of the spec's
- *         VIR_SHIM_ENTRY_FD entries
+ *         VIR_SHIM_ENTRY_FD entries, then the spec's nclients connected
+ *         SOCK_SEQPACKET sockets: clients from the first moment, already
+ *         subscribed (no event can be missed, however fast the child ends)
  * and argv[1] = its state directory, where it creates:
  *   control.sock  AF_UNIX SOCK_SEQPACKET, mode 0600: requests and events
  *   state         a virShimStatus, rewritten atomically (temp + rename) at
@@ -38,6 +40,7 @@
 #define VIR_SHIM_FD_LOG        5
 #define VIR_SHIM_FD_CHILD_FIRST 6
 #define VIR_SHIM_CHILD_FDS_MAX 24           /* descriptors handed to the child */
+#define VIR_SHIM_CLIENTS_MAX   4            /* pre-connected clients */
 
 /* ---- the spec (fd 3) ---------------------------------------------------- */
 
@@ -68,7 +71,7 @@ typedef struct virShimSpecHeader {
     char     crash_runstates[128]; /* QMP: comma list of run states after which
                                       the child is stopped as crashed */
     uint32_t nentries;
-    uint32_t reserved;
+    uint32_t nclients;          /* pre-connected, subscribed clients (<= 4) */
     /* then nentries entries, each a virShimSpecEntry + its data, 8-aligned */
 } virShimSpecHeader;
 

@@ -189,7 +189,7 @@ void virProcessResetSignals(void)
 #define VIR_FROM_THIS VIR_FROM_NONE
 #include "util/virerror.h"
 
-#define DETACHED_FDS_MAX 16
+#define DETACHED_FDS_MAX 32
 
 /* The program's side, in a forked copy of the caller (which may be
  * multi-threaded): async-signal-safe calls only, no allocation. */

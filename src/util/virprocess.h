@@ -62,7 +62,7 @@ void virProcessResetSignals(void);
  * caller's child nor visible to its waitpid(-1): a middle process made
  * with exit signal 0 forks the program and exits; the program is adopted
  * by init (or the caller's subreaper). The program gets @fds[i] as
- * descriptor 3 + i (i < @nfds, at most 16), /dev/null as 0, 1 and 2, and
+ * descriptor 3 + i (i < @nfds, at most 32), /dev/null as 0, 1 and 2, and
  * nothing else; its signal mask is empty. Between fork and exec only
  * async-signal-safe calls are made. The exec's failure is not reported
  * here (the program has to say hello on one of its descriptors; see

@@ -204,10 +204,11 @@ const char *virShimPath(void)
 extern char **environ;
 
 int virShimSpawn(const char *statedir, int logfd, const virShimSpecBuf *b,
-                 int timeout_ms, virShimStatus *status)
+                 int *clients, size_t nclients, int timeout_ms, virShimStatus *status)
 {
     const char *shim = virShimPath();
-    int fds[3 + VIR_SHIM_CHILD_FDS_MAX];
+    int fds[3 + VIR_SHIM_CHILD_FDS_MAX + VIR_SHIM_CLIENTS_MAX];
+    int theirs[VIR_SHIM_CLIENTS_MAX] = { -1, -1, -1, -1 };
     int sv[2] = { -1, -1 }, spec = -1, null = -1, ret = -1;
     char *argv[] = { (char *)"virtsup-shim", (char *)statedir, NULL };
     char *envp[8];
@@ -225,6 +226,23 @@ int virShimSpawn(const char *statedir, int logfd, const virShimSpecBuf *b,
         virReportSystemError(errno, "cannot run the shim program %s", shim);
         return -1;
     }
+    if (nclients > VIR_SHIM_CLIENTS_MAX) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "at most %d pre-connected clients",
+                       VIR_SHIM_CLIENTS_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < nclients; i++)
+        clients[i] = -1;
+    for (size_t i = 0; i < nclients; i++) {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+            virReportSystemError(errno, "%s", "cannot create a connection to the shim");
+            goto cleanup;
+        }
+        clients[i] = pair[0];
+        theirs[i] = pair[1];
+    }
+    hdr.nclients = (uint32_t)nclients;
     hdr.size = (uint32_t)(sizeof(hdr) + b->len);
     if ((spec = memfd_create("virtsup-shim-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0 ||
         write(spec, &hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
@@ -246,6 +264,8 @@ int virShimSpawn(const char *statedir, int logfd, const virShimSpecBuf *b,
     fds[2] = logfd >= 0 ? logfd : null;
     for (size_t i = 0; i < b->nfds; i++)
         fds[3 + i] = b->fds[i];
+    for (size_t i = 0; i < nclients; i++)
+        fds[3 + b->nfds + i] = theirs[i];
     /* A fixed PATH and the sanitizers' options: the application's
      * environment stays out of a root process. */
     envp[nenv++] = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
@@ -254,7 +274,7 @@ int virShimSpawn(const char *statedir, int logfd, const virShimSpecBuf *b,
             !strncmp(*e, "LSAN_OPTIONS=", 13))
             envp[nenv++] = *e;
     envp[nenv] = NULL;
-    if (virProcessSpawnDetached(shim, argv, envp, fds, 3 + b->nfds) < 0)
+    if (virProcessSpawnDetached(shim, argv, envp, fds, 3 + b->nfds + nclients) < 0)
         goto cleanup;
     virForceClose(&sv[1]);
 
@@ -295,6 +315,11 @@ int virShimSpawn(const char *statedir, int logfd, const virShimSpecBuf *b,
     ret = 0;
 
  cleanup:
+    for (size_t i = 0; i < nclients; i++) {
+        virForceClose(&theirs[i]);
+        if (ret < 0)
+            virForceClose(&clients[i]);
+    }
     virForceClose(&spec);
     virForceClose(&sv[0]);
     virForceClose(&sv[1]);

@@ -62,9 +62,12 @@ const char *virShimPath(void);
  * @logfd as its log (-1: none), and wait at most @timeout_ms for it to say
  * that the child was forked. The shim is not the caller's child (see
  * virProcessSpawnDetached) and outlives it. On success fills @status (the
- * child may still fail its set-up or exec: that comes as its exit). */
+ * child may still fail its set-up or exec: that comes as its exit) and
+ * @clients[0..@nclients) (at most VIR_SHIM_CLIENTS_MAX; CLOEXEC) with
+ * connections to the shim made before it started, already subscribed:
+ * they see every event from the first, however fast the child ends. */
 int virShimSpawn(const char *statedir, int logfd, const virShimSpecBuf *spec,
-                 int timeout_ms, virShimStatus *status);
+                 int *clients, size_t nclients, int timeout_ms, virShimStatus *status);
 
 /* ---- talking ---- */
 

@@ -461,7 +461,7 @@ static int dnsmasqSpawn(const netDef *def, bool bad, virShimStatus *status)
         virShimSpecAddArgf(spec, "--conf-file=%s/dnsmasq.conf", dir) < 0 ||
         (bad && virShimSpecAddArg(spec, "--no-such-option") < 0))
         goto cleanup;
-    ret = virShimSpawn(shimdir, -1, spec, SHIM_START_MS, status);
+    ret = virShimSpawn(shimdir, -1, spec, NULL, 0, SHIM_START_MS, status);
  cleanup:
     virShimSpecFree(spec);
     return ret;
