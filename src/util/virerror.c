@@ -86,6 +86,15 @@ void virErrorSetThreadInternal(void)
     threadInternal = true;
 }
 
+static __thread bool threadQuiet;
+
+bool virErrorSetQuiet(bool quiet)
+{
+    bool old = threadQuiet;
+    threadQuiet = quiet;
+    return old;
+}
+
 void virErrorSetConnHooks(const virErrorConnHooks *hooks)
 {
     connHooks = hooks;
@@ -159,7 +168,7 @@ static void dispatch(void)
     virErrorFunc func = NULL;
     void *data = NULL;
 
-    if (threadInternal)
+    if (threadInternal || threadQuiet)
         return;
     if (threadConn && connHooks) {
         connHooks->record(threadConn, &lastError);

@@ -39,6 +39,12 @@ void virRestoreLastError(virErrorPtr *saved);
  * job's commit, for instance) go to no handler and are never printed. */
 void virErrorSetThreadInternal(void);
 
+/* While quiet, errors this thread raises become its last error but go to
+ * no handler: for internal calls whose failure the caller expects and
+ * handles (a probe of a file that may be missing). Returns the previous
+ * setting, to restore. */
+bool virErrorSetQuiet(bool quiet);
+
 /* How errors find their connection (set once by src/connect.c): a public
  * call names the connection it works on with virErrorSetCurrentConn (its
  * handle check does it); virResetLastError forgets it. An error raised
