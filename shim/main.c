@@ -665,6 +665,12 @@ static void handleLine(const char *line, size_t len)
                 stateChanged("shutdown");
             }
         }
+        /* RESUME means running, whatever query-status will add: recorded
+         * now, so a monitor that stops answering after it cannot hide it. */
+        if (STREQ(name, "RESUME") && STRNEQ(S.st.runstate, "running")) {
+            virStrcpyTrunc(S.st.runstate, sizeof(S.st.runstate), "running");
+            stateChanged("runstate");
+        }
         broadcast(VIR_SHIM_EVENT_QMP, name, dbuf ? data : NULL, dbuf ? dlen : 0);
         free(dbuf);
         for (size_t i = 0; runstateEvents[i]; i++)

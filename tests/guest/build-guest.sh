@@ -83,7 +83,7 @@ cp "$here/init" "$r/init"
 chmod 0755 "$r/init"
 printf '#!/bin/busybox sh\npoweroff -f\n' > "$r/etc/acpi/PWRF/00000080"
 chmod 0755 "$r/etc/acpi/PWRF/00000080"
-: > "$r/etc/acpid.conf"
+echo "PWRF PWRF/00000080" > "$r/etc/acpid.conf"
 cat > "$r/etc/udhcpc.script" <<'EOF'
 #!/bin/busybox sh
 case "$1" in
@@ -98,7 +98,7 @@ EOF
 chmod 0755 "$r/etc/udhcpc.script"
 mods="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
       failover net_failover virtio_net virtio_blk virtio_balloon virtio-rng rng-core
-      e1000 scsi_common scsi_mod sd_mod libata libahci ahci ata_piix button"
+      e1000 scsi_common scsi_mod sd_mod libata libahci ahci ata_piix button evdev"
 for m in $mods; do
     f=$(find "$work/k/lib/modules/$kver" -name "$m.ko" | head -n1)
     if [ -n "$f" ]; then

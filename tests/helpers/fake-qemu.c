@@ -14,6 +14,8 @@
  *   garbage         greets, then writes a line that is not JSON
  *   hang            answers until cont, then never again
  *   internal-error  after cont: STOP and run state internal-error
+ *   crash-after     after cont: running, then 300 ms later internal-error
+ *   slowgreet       greets after 2 s (a start that takes a while)
  *   exit            writes "fake-qemu: MESSAGE" (MESSAGE from "msg=" in
  *                   -append, '_' for ' ') to stderr, exits 1
  *   plain           no monitor: writes "fake-qemu: up" to stderr and waits
@@ -174,19 +176,33 @@ int main(int argc, char **argv)
         fprintf(stderr, "fake-qemu: no QMP monitor on the command line\n");
         return 1;
     }
+    if (!strcmp(mode, "slowgreet")) {
+        struct pollfd sp = { sfd, POLLIN, 0 };
+        if (poll(&sp, 1, 2000) > 0) {
+            return 0;   /* SIGTERM while "starting" */
+        }
+    }
     if (strcmp(mode, "nogreet"))
         say("{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "
             "\"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}");
     if (!strcmp(mode, "garbage"))
         say("this is not json");
 
-    bool hung = false;
+    bool hung = false, crashPending = false;
     char buf[65536];
     size_t len = 0;
     for (;;) {
         struct pollfd pfd[2] = { { mon, POLLIN, 0 }, { sfd, POLLIN, 0 } };
-        if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+        int pr = poll(pfd, 2, crashPending ? 300 : -1);
+        if (pr < 0 && errno != EINTR)
             return 2;
+        if (pr == 0 && crashPending) {
+            crashPending = false;
+            snprintf(status, sizeof(status), "internal-error");
+            running = false;
+            event("STOP", NULL);
+            continue;
+        }
         if (pfd[1].revents) {
             event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-signal\"}");
             return 0;
@@ -237,6 +253,8 @@ int main(int argc, char **argv)
                 }
                 if (!strcmp(mode, "hang"))
                     hung = true;
+                if (!strcmp(mode, "crash-after"))
+                    crashPending = true;
             } else if (!strcmp(cmd, "stop")) {
                 snprintf(status, sizeof(status), "paused");
                 running = false;
