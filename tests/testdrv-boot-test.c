@@ -23,11 +23,11 @@ static void test_domain_boot(void **state)
 {
     (void)state;
     testDomainDef def;
-    struct _virWorkerJob job;
+    fakeJob job;
 
     fakeDomainDef(&def, "booter", 256 * 1024, 4);
     fakeJobInit(&job, -1);
-    assert_int_equal(testDomainBoot(&job, &def, 0), 0);
+    assert_int_equal(testDomainBoot(FJ(&job), &def, 0), 0);
     assert_true(job.initialized);
     assert_string_equal(job.phases, "allocating memory|loading firmware|starting vCPUs");
     /* 64 MiB touched, 2 MiB of firmware, 4 x 64 KiB of vCPU state. */
@@ -39,12 +39,12 @@ static void test_domain_boot(void **state)
     /* A small domain touches only its own memory. */
     fakeDomainDef(&def, "tiny", 1024, 256);
     fakeJobInit(&job, -1);
-    assert_int_equal(testDomainBoot(&job, &def, 0), 0);
+    assert_int_equal(testDomainBoot(FJ(&job), &def, 0), 0);
     assert_int_equal(job.total, 3 << 20);
 
     def.vcpus = 0;
     fakeJobInit(&job, -1);
-    assert_int_equal(testDomainBoot(&job, &def, 0), -1);
+    assert_int_equal(testDomainBoot(FJ(&job), &def, 0), -1);
     assert_string_equal(lastMessage(), "invalid domain to start: vCPU count is out of range (1 to 256)");
 }
 
@@ -52,7 +52,7 @@ static void test_create_op(void **state)
 {
     (void)state;
     const virWorkerOp *op = virWorkerOpLookup(TEST_OP_DOMAIN_CREATE);
-    struct _virWorkerJob job;
+    fakeJob job;
     testDomainDef def;
     size_t plen;
     void *p;
@@ -63,7 +63,7 @@ static void test_create_op(void **state)
                    "<vcpu>2</vcpu><test:fault op='create' at='40' action='abort'/>"
                    "<test:fault op='save' at='0' action='segv'/></domain>", 0, 0, &plen);
     fakeJobInit(&job, -1);
-    op->run(&job, p, plen);
+    op->run(FJ(&job), p, plen);
     assert_int_equal(job.nfinish, 1);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_string_equal(job.phases, "validating|allocating memory|loading firmware|starting vCPUs");
@@ -81,7 +81,7 @@ static void test_create_op(void **state)
     p = fakeParams(NULL, NULL, "<domain type='test'><name>x</name><memory>1</memory></domain>",
                    0, 0, &plen);
     fakeJobInit(&job, -1);
-    op->run(&job, p, plen);
+    op->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_int_equal(job.code, VIR_ERR_XML_ERROR);
     assert_contains(job.message, "memory of 1 KiB is out of range");
@@ -94,7 +94,7 @@ static void test_create_op(void **state)
                    0, 0, &plen);
     fakeJobInit(&job, -1);
     job.cancelAtBytes = 10 << 20;
-    op->run(&job, p, plen);
+    op->run(FJ(&job), p, plen);
     assert_int_equal(job.nfinish, 1);
     assert_int_equal(job.finished, FAKE_CANCELLED);
     assert_int_equal(job.resultlen, 0);
@@ -106,7 +106,7 @@ static void test_start_op(void **state)
 {
     (void)state;
     const virWorkerOp *op = virWorkerOpLookup(TEST_OP_DOMAIN_START);
-    struct _virWorkerJob job;
+    fakeJob job;
     testDomainDef def;
     size_t plen;
     void *p;
@@ -118,7 +118,7 @@ static void test_start_op(void **state)
     /* A paced start (a 64 MiB/s cap on the connection) still completes. */
     p = fakeParams(&def, NULL, NULL, 64 << 20, 0, &plen);
     fakeJobInit(&job, -1);
-    op->run(&job, p, plen);
+    op->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_int_equal(job.resultlen, 0);
     assert_string_equal(job.fault, "garbage");
@@ -128,7 +128,7 @@ static void test_start_op(void **state)
     def.memory_kib = 12;
     p = fakeParams(&def, NULL, NULL, 0, 0, &plen);
     fakeJobInit(&job, -1);
-    op->run(&job, p, plen);
+    op->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_contains(job.message, "invalid domain to start: memory is out of range");
     free(p);
@@ -139,7 +139,7 @@ static void test_network_ops(void **state)
     (void)state;
     const virWorkerOp *create = virWorkerOpLookup(TEST_OP_NETWORK_CREATE);
     const virWorkerOp *start = virWorkerOpLookup(TEST_OP_NETWORK_START);
-    struct _virWorkerJob job;
+    fakeJob job;
     testNetworkDef net;
     size_t plen;
     void *p;
@@ -151,7 +151,7 @@ static void test_network_ops(void **state)
                    "<ip address='10.9.8.1' prefix='24'/>"
                    "<test:fault op='create' at='50' action='hang'/></network>", 0, 0, &plen);
     fakeJobInit(&job, -1);
-    create->run(&job, p, plen);
+    create->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_string_equal(job.phases, "validating|creating bridge|configuring addresses|starting");
     assert_int_equal(job.resultlen, sizeof(net));
@@ -166,10 +166,10 @@ static void test_network_ops(void **state)
     p = fakeParams(NULL, &net, NULL, 0, 0, &plen);
     fakeJobInit(&job, -1);
     job.cancelAtBytes = 1 << 20;
-    start->run(&job, p, plen);
+    start->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_CANCELLED);
     fakeJobInit(&job, -1);
-    start->run(&job, p, plen);
+    start->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_int_equal(job.nfaults, 0);
     free(p);
@@ -178,7 +178,7 @@ static void test_network_ops(void **state)
     net.prefix = 40;
     p = fakeParams(NULL, &net, NULL, 0, 0, &plen);
     fakeJobInit(&job, -1);
-    start->run(&job, p, plen);
+    start->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_contains(job.message, "invalid network to start: IPv4 prefix is above 32");
     free(p);

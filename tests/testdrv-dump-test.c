@@ -166,13 +166,13 @@ static size_t countLines(const char *text, const char *word)
 static void dumpAndCheck(uint64_t kib, uint32_t vcpus, size_t loads, unsigned int flags)
 {
     testDomainDef def;
-    struct _virWorkerJob job;
+    fakeJob job;
     char cmd[256], out[16384];
     int fd = tempFile();
 
     fakeDomainDef(&def, "dumpee", kib, vcpus);
     fakeJobInit(&job, fd);
-    assert_int_equal(testElfCoreWrite(&job, fd, &def, flags, 0), 0);
+    assert_int_equal(testElfCoreWrite(FJ(&job), fd, &def, flags, 0), 0);
     close(fd);
     assert_int_equal(job.done, job.total);
     assert_string_equal(job.phases, (flags & VIR_DUMP_LIVE) ?
@@ -235,7 +235,7 @@ static void test_dump_op(void **state)
     (void)state;
     const virWorkerOp *op = virWorkerOpLookup(TEST_OP_DOMAIN_DUMP);
     testDomainDef def;
-    struct _virWorkerJob job;
+    fakeJob job;
     size_t plen;
     int fd = tempFile();
 
@@ -246,7 +246,7 @@ static void test_dump_op(void **state)
     def.faults[1] = (testFault){ TEST_FAULT_OP_SAVE, 0, TEST_FAULT_SEGV, 0 };
     void *params = fakeParams(&def, NULL, NULL, 0, VIR_DUMP_CRASH, &plen);
     fakeJobInit(&job, fd);
-    op->run(&job, params, plen);
+    op->run(FJ(&job), params, plen);
     assert_int_equal(job.nfinish, 1);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_int_equal(job.nfaults, 1);
@@ -260,7 +260,7 @@ static void test_dump_op(void **state)
     fd = open(corePath, O_WRONLY | O_CLOEXEC);
     fakeJobInit(&job, fd);
     job.cancelAtBytes = 4 << 20;
-    op->run(&job, params, plen);
+    op->run(FJ(&job), params, plen);
     assert_int_equal(job.finished, FAKE_CANCELLED);
     assert_int_equal(job.nfinish, 1);
     close(fd);
@@ -270,7 +270,7 @@ static void test_dump_op(void **state)
     fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
     params = fakeParams(&def, NULL, NULL, 0, 0, &plen);
     fakeJobInit(&job, fd);
-    op->run(&job, params, plen);
+    op->run(FJ(&job), params, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_string_equal(job.message, "cannot write core dump: No space left on device");
     close(fd);

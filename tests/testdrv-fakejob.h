@@ -18,7 +18,10 @@
 
 enum { FAKE_NONE, FAKE_SUCCESS, FAKE_FAILURE, FAKE_ERROR, FAKE_CANCELLED };
 
-struct _virWorkerJob {
+/* Not the worker runtime's struct _virWorkerJob: a recorder of its own,
+ * passed to the code under test as a virWorkerJobPtr (FJ) and read back
+ * through that pointer (FAKE) by the stand-in calls below. */
+typedef struct fakeJob {
     int fd;                       /* resource 0, -1: none */
     bool cancel;                  /* cancel asked */
     uint64_t cancelAtBytes;       /* if set, cancel is asked once done >= this */
@@ -36,9 +39,11 @@ struct _virWorkerJob {
     int nfinish;                  /* how many Finish calls (must be 1) */
     int code;
     char message[512];
-};
+} fakeJob;
+#define FJ(f) ((virWorkerJobPtr)(void *)(f))
+#define FAKE(job) ((fakeJob *)(void *)(job))
 
-static inline void fakeJobInit(struct _virWorkerJob *j, int fd)
+static inline void fakeJobInit(fakeJob *j, int fd)
 {
     memset(j, 0, sizeof(*j));
     j->fd = fd;
@@ -47,93 +52,93 @@ static inline void fakeJobInit(struct _virWorkerJob *j, int fd)
 void virWorkerJobInitialize(virWorkerJobPtr job, unsigned int etaSeconds)
 {
     (void)etaSeconds;
-    job->initialized = true;
+    FAKE(job)->initialized = true;
 }
 void virWorkerJobUpdateRel(virWorkerJobPtr job, int e, int eta, int p)
 {
     (void)e; (void)eta;
-    long long np = (long long)job->percent + p;
-    job->percent = np < 0 ? 0 : np > 100 ? 100 : (unsigned int)np;
+    long long np = (long long)FAKE(job)->percent + p;
+    FAKE(job)->percent = np < 0 ? 0 : np > 100 ? 100 : (unsigned int)np;
 }
 void virWorkerJobUpdateAbs(virWorkerJobPtr job, unsigned int e, unsigned int eta, unsigned int p)
 {
     (void)e; (void)eta;
-    job->percent = p > 100 ? 100 : p;
+    FAKE(job)->percent = p > 100 ? 100 : p;
 }
 void virWorkerJobUpdateBytes(virWorkerJobPtr job, uint64_t done, uint64_t total)
 {
-    job->done = done;
-    job->total = total;
+    FAKE(job)->done = done;
+    FAKE(job)->total = total;
     if (total)
-        job->percent = done >= total ? 100 : (unsigned int)(done * 100 / total);
-    if (job->cancelAtBytes && done >= job->cancelAtBytes)
-        job->cancel = true;
+        FAKE(job)->percent = done >= total ? 100 : (unsigned int)(done * 100 / total);
+    if (FAKE(job)->cancelAtBytes && done >= FAKE(job)->cancelAtBytes)
+        FAKE(job)->cancel = true;
 }
 void virWorkerJobSetPhase(virWorkerJobPtr job, const char *phase)
 {
-    size_t n = strlen(job->phases);
-    snprintf(job->phases + n, sizeof(job->phases) - n, "%s%s", n ? "|" : "", phase);
+    size_t n = strlen(FAKE(job)->phases);
+    snprintf(FAKE(job)->phases + n, sizeof(FAKE(job)->phases) - n, "%s%s", n ? "|" : "", phase);
 }
 bool virWorkerJobCancelRequested(virWorkerJobPtr job)
 {
-    return job->cancel;
+    return FAKE(job)->cancel;
 }
 bool virWorkerJobFinishCancel(virWorkerJobPtr job)
 {
-    if (!job->cancel)
+    if (!FAKE(job)->cancel)
         return false;
-    job->finished = FAKE_CANCELLED;
-    job->nfinish++;
+    FAKE(job)->finished = FAKE_CANCELLED;
+    FAKE(job)->nfinish++;
     return true;
 }
 int virWorkerJobSetResult(virWorkerJobPtr job, const void *data, size_t len)
 {
-    if (len > sizeof(job->result))
+    if (len > sizeof(FAKE(job)->result))
         return -1;
-    memcpy(job->result, data, len);
-    job->resultlen = len;
+    memcpy(FAKE(job)->result, data, len);
+    FAKE(job)->resultlen = len;
     return 0;
 }
 int virWorkerJobFinishSuccess(virWorkerJobPtr job)
 {
-    job->finished = FAKE_SUCCESS;
-    job->nfinish++;
+    FAKE(job)->finished = FAKE_SUCCESS;
+    FAKE(job)->nfinish++;
     return 0;
 }
 int virWorkerJobFinishFailure(virWorkerJobPtr job, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(job->message, sizeof(job->message), fmt, ap);
+    vsnprintf(FAKE(job)->message, sizeof(FAKE(job)->message), fmt, ap);
     va_end(ap);
-    job->code = code;
-    job->finished = FAKE_FAILURE;
-    job->nfinish++;
+    FAKE(job)->code = code;
+    FAKE(job)->finished = FAKE_FAILURE;
+    FAKE(job)->nfinish++;
     return 0;
 }
 int virWorkerJobFinishError(virWorkerJobPtr job)
 {
     virErrorPtr e = virGetLastError();
-    snprintf(job->message, sizeof(job->message), "%s", e ? e->message : "(no error set)");
-    job->code = e ? e->code : -1;
-    job->finished = FAKE_ERROR;
-    job->nfinish++;
+    snprintf(FAKE(job)->message, sizeof(FAKE(job)->message), "%s", e ? e->message : "(no error set)");
+    FAKE(job)->code = e ? e->code : -1;
+    FAKE(job)->finished = FAKE_ERROR;
+    FAKE(job)->nfinish++;
     return 0;
 }
 int virWorkerJobResourceFD(virWorkerJobPtr job, unsigned int i)
 {
-    return i == 0 ? job->fd : -1;
+    return i == 0 ? FAKE(job)->fd : -1;
 }
 unsigned int virWorkerJobResourceCount(virWorkerJobPtr job)
 {
-    return job->fd >= 0;
+    return FAKE(job)->fd >= 0;
 }
 int virWorkerJobInjectFault(virWorkerJobPtr job, const char *action)
 {
-    job->nfaults++;
-    snprintf(job->fault, sizeof(job->fault), "%s", action);
-    job->faultPercent = job->percent;
-    job->faultDone = job->done;
+    FAKE(job)->nfaults++;
+    snprintf(FAKE(job)->fault, sizeof(FAKE(job)->fault), "%s", action);
+    FAKE(job)->faultPercent = FAKE(job)->percent;
+    FAKE(job)->faultDone = FAKE(job)->done;
     return 0;
 }
 /* The ops linked into this test register in the same section as in the

@@ -20,51 +20,51 @@
 static void test_bucket(void **state)
 {
     (void)state;
-    virJobIOBucket b;
+    virWorkerIOBucket b;
 
     /* 1 MB/s, 100 kB of burst, starting full at t=0. */
-    virJobIOBucketInit(&b, 1000000, 100000, 0);
-    assert_int_equal(virJobIOBucketTake(&b, 100000, 0), 0);
+    virWorkerIOBucketInit(&b, 1000000, 100000, 0);
+    assert_int_equal(virWorkerIOBucketTake(&b, 100000, 0), 0);
     /* Empty now: 100 kB more costs 100 ms. */
-    assert_int_equal(virJobIOBucketTake(&b, 100000, 0), 100 * MS);
+    assert_int_equal(virWorkerIOBucketTake(&b, 100000, 0), 100 * MS);
     /* After sleeping those 100 ms the debt is paid; the next 100 kB again
      * costs 100 ms: a steady 1 MB/s. */
-    assert_int_equal(virJobIOBucketTake(&b, 100000, 100 * MS), 100 * MS);
-    assert_int_equal(virJobIOBucketTake(&b, 50000, 200 * MS), 50 * MS);
+    assert_int_equal(virWorkerIOBucketTake(&b, 100000, 100 * MS), 100 * MS);
+    assert_int_equal(virWorkerIOBucketTake(&b, 50000, 200 * MS), 50 * MS);
     /* A long idle time refills only up to the burst. */
-    assert_int_equal(virJobIOBucketTake(&b, 100000, 10000 * MS), 0);
-    assert_int_equal(virJobIOBucketTake(&b, 1, 10000 * MS), 1000); /* 1 byte = 1 us */
+    assert_int_equal(virWorkerIOBucketTake(&b, 100000, 10000 * MS), 0);
+    assert_int_equal(virWorkerIOBucketTake(&b, 1, 10000 * MS), 1000); /* 1 byte = 1 us */
     /* Time going backwards (never with CLOCK_MONOTONIC) adds nothing. */
-    assert_int_equal(virJobIOBucketTake(&b, 1000, 5000 * MS), 1001000);
+    assert_int_equal(virWorkerIOBucketTake(&b, 1000, 5000 * MS), 1001000);
 
     /* Unlimited. */
-    virJobIOBucketInit(&b, 0, 0, 0);
-    assert_int_equal(virJobIOBucketTake(&b, UINT64_MAX, 0), 0);
+    virWorkerIOBucketInit(&b, 0, 0, 0);
+    assert_int_equal(virWorkerIOBucketTake(&b, UINT64_MAX, 0), 0);
 
     /* Extreme rates do not overflow. */
-    virJobIOBucketInit(&b, UINT64_MAX, 1 << 20, 0);
-    assert_int_equal(virJobIOBucketTake(&b, 1 << 20, 0), 0);
-    assert_int_equal(virJobIOBucketTake(&b, 1 << 20, UINT64_MAX / 2), 0);
-    virJobIOBucketInit(&b, 1, 4096, 0);
-    assert_int_equal(virJobIOBucketTake(&b, 4096, 0), 0);
-    assert_int_equal(virJobIOBucketTake(&b, 4096, 0), 4096ull * 1000000000ull);
+    virWorkerIOBucketInit(&b, UINT64_MAX, 1 << 20, 0);
+    assert_int_equal(virWorkerIOBucketTake(&b, 1 << 20, 0), 0);
+    assert_int_equal(virWorkerIOBucketTake(&b, 1 << 20, UINT64_MAX / 2), 0);
+    virWorkerIOBucketInit(&b, 1, 4096, 0);
+    assert_int_equal(virWorkerIOBucketTake(&b, 4096, 0), 0);
+    assert_int_equal(virWorkerIOBucketTake(&b, 4096, 0), 4096ull * 1000000000ull);
 }
 
 static void test_rate_and_chunk(void **state)
 {
     (void)state;
-    assert_int_equal(virJobIORateMin(0, 0), 0);
-    assert_int_equal(virJobIORateMin(0, 5), 5);
-    assert_int_equal(virJobIORateMin(5, 0), 5);
-    assert_int_equal(virJobIORateMin(3, 5), 3);
-    assert_int_equal(virJobIORateMin(7, 5), 5);
+    assert_int_equal(virWorkerIORateMin(0, 0), 0);
+    assert_int_equal(virWorkerIORateMin(0, 5), 5);
+    assert_int_equal(virWorkerIORateMin(5, 0), 5);
+    assert_int_equal(virWorkerIORateMin(3, 5), 3);
+    assert_int_equal(virWorkerIORateMin(7, 5), 5);
 
-    assert_int_equal(virJobIOChunkSize(0), VIR_JOBIO_BUFSIZE);
-    assert_int_equal(virJobIOChunkSize(1), 4096);
-    assert_int_equal(virJobIOChunkSize(1000), 4096);
-    assert_int_equal(virJobIOChunkSize(1 << 20), 102400);   /* 1 MiB/s: 100 ms of data */
-    assert_int_equal(virJobIOChunkSize(64ull << 20), VIR_JOBIO_BUFSIZE);
-    assert_int_equal(virJobIOChunkSize(UINT64_MAX), VIR_JOBIO_BUFSIZE);
+    assert_int_equal(virWorkerIOChunkSize(0), VIR_WORKER_IO_BUFSIZE);
+    assert_int_equal(virWorkerIOChunkSize(1), 4096);
+    assert_int_equal(virWorkerIOChunkSize(1000), 4096);
+    assert_int_equal(virWorkerIOChunkSize(1 << 20), 102400);   /* 1 MiB/s: 100 ms of data */
+    assert_int_equal(virWorkerIOChunkSize(64ull << 20), VIR_WORKER_IO_BUFSIZE);
+    assert_int_equal(virWorkerIOChunkSize(UINT64_MAX), VIR_WORKER_IO_BUFSIZE);
 }
 
 static int tempFile(void)
@@ -78,40 +78,40 @@ static int tempFile(void)
 static void test_write_read(void **state)
 {
     (void)state;
-    struct _virWorkerJob job;
-    virJobIO io;
-    size_t len = 3 * VIR_JOBIO_BUFSIZE + 5, got;
+    fakeJob job;
+    virWorkerIO io;
+    size_t len = 3 * VIR_WORKER_IO_BUFSIZE + 5, got;
     uint8_t *data = malloc(len), *back = malloc(len + 10);
     int fd = tempFile();
 
     for (size_t i = 0; i < len; i++)
         data[i] = (uint8_t)(i * 31 + (i >> 12));
     fakeJobInit(&job, fd);
-    assert_int_equal(virJobIOInit(&io, &job, fd, "test data", len, 0), 0);
+    assert_int_equal(virWorkerIOInit(&io, FJ(&job), fd, "test data", len, 0), 0);
     assert_true(((uintptr_t)io.buf & 4095) == 0);
-    assert_int_equal(virJobIOWrite(&io, data, len), 0);
+    assert_int_equal(virWorkerIOWrite(&io, data, len), 0);
     assert_int_equal(io.done, len);
     assert_int_equal(job.done, len);
     assert_int_equal(job.total, len);
-    assert_int_equal(virJobIOPercent(&io), 100);
+    assert_int_equal(virWorkerIOPercent(&io), 100);
     /* Rewrite the first bytes out of band: counters do not move. */
-    assert_int_equal(virJobIOPwrite(&io, "HEAD", 4, 0), 0);
+    assert_int_equal(virWorkerIOPwrite(&io, "HEAD", 4, 0), 0);
     assert_int_equal(io.done, len);
-    assert_int_equal(virJobIOSync(&io), 0);
-    virJobIOFree(&io);
-    virJobIOFree(&io); /* twice is harmless */
+    assert_int_equal(virWorkerIOSync(&io), 0);
+    virWorkerIOFree(&io);
+    virWorkerIOFree(&io); /* twice is harmless */
 
     memcpy(data, "HEAD", 4);
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     fakeJobInit(&job, fd);
-    assert_int_equal(virJobIOInit(&io, &job, fd, "test data", len, 0), 0);
-    assert_int_equal(virJobIORead(&io, back, len + 10, &got), 0);
+    assert_int_equal(virWorkerIOInit(&io, FJ(&job), fd, "test data", len, 0), 0);
+    assert_int_equal(virWorkerIORead(&io, back, len + 10, &got), 0);
     assert_int_equal(got, len);        /* short only at end of file */
     assert_memory_equal(back, data, len);
     assert_int_equal(job.done, len);
-    assert_int_equal(virJobIORead(&io, back, 10, &got), 0);
+    assert_int_equal(virWorkerIORead(&io, back, 10, &got), 0);
     assert_int_equal(got, 0);
-    virJobIOFree(&io);
+    virWorkerIOFree(&io);
 
     close(fd);
     free(data);
@@ -121,35 +121,35 @@ static void test_write_read(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    virJobIO io;
+    virWorkerIO io;
     uint8_t buf[8192] = { 0 };
     size_t got;
     int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
     int fds[2];
 
     assert_true(fd >= 0);
-    assert_int_equal(virJobIOInit(&io, NULL, fd, "save image", 0, 0), 0);
-    assert_int_equal(virJobIOWrite(&io, buf, sizeof(buf)), -1);
+    assert_int_equal(virWorkerIOInit(&io, NULL, fd, "save image", 0, 0), 0);
+    assert_int_equal(virWorkerIOWrite(&io, buf, sizeof(buf)), -1);
     assert_string_equal(lastMessage(), "cannot write save image: No space left on device");
     assert_int_equal(virGetLastError()->code, VIR_ERR_SYSTEM_ERROR);
-    assert_int_equal(virJobIOPwrite(&io, buf, 10, 0), -1);
+    assert_int_equal(virWorkerIOPwrite(&io, buf, 10, 0), -1);
     assert_contains(lastMessage(), "No space left on device");
-    virJobIOFree(&io);
+    virWorkerIOFree(&io);
     close(fd);
 
     /* Reading a write-only descriptor. */
     fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    assert_int_equal(virJobIOInit(&io, NULL, fd, "core dump", 0, 0), 0);
-    assert_int_equal(virJobIORead(&io, buf, 10, &got), -1);
+    assert_int_equal(virWorkerIOInit(&io, NULL, fd, "core dump", 0, 0), 0);
+    assert_int_equal(virWorkerIORead(&io, buf, 10, &got), -1);
     assert_string_equal(lastMessage(), "cannot read core dump: Bad file descriptor");
-    virJobIOFree(&io);
+    virWorkerIOFree(&io);
     close(fd);
 
     /* A pipe has nothing to sync: not an error. */
     assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-    assert_int_equal(virJobIOInit(&io, NULL, fds[1], "stream", 0, 0), 0);
-    assert_int_equal(virJobIOSync(&io), 0);
-    virJobIOFree(&io);
+    assert_int_equal(virWorkerIOInit(&io, NULL, fds[1], "stream", 0, 0), 0);
+    assert_int_equal(virWorkerIOSync(&io), 0);
+    virWorkerIOFree(&io);
     close(fds[0]);
     close(fds[1]);
 }
@@ -157,56 +157,56 @@ static void test_errors(void **state)
 static void test_cancel(void **state)
 {
     (void)state;
-    struct _virWorkerJob job;
-    virJobIO io;
-    uint8_t *data = calloc(1, 4 * VIR_JOBIO_BUFSIZE);
+    fakeJob job;
+    virWorkerIO io;
+    uint8_t *data = calloc(1, 4 * VIR_WORKER_IO_BUFSIZE);
     size_t got;
     int fd = tempFile();
 
     /* Asked before: nothing is written. */
     fakeJobInit(&job, fd);
     job.cancel = true;
-    assert_int_equal(virJobIOInit(&io, &job, fd, "save image", 0, 0), 0);
-    assert_int_equal(virJobIOWrite(&io, data, 4 * VIR_JOBIO_BUFSIZE), VIR_JOBIO_CANCELLED);
+    assert_int_equal(virWorkerIOInit(&io, FJ(&job), fd, "save image", 0, 0), 0);
+    assert_int_equal(virWorkerIOWrite(&io, data, 4 * VIR_WORKER_IO_BUFSIZE), VIR_WORKER_IO_CANCELLED);
     assert_int_equal(io.done, 0);
     assert_int_equal(lseek(fd, 0, SEEK_END), 0);
-    virJobIOFree(&io);
+    virWorkerIOFree(&io);
 
     /* Asked after the second chunk: the write stops there. */
     fakeJobInit(&job, fd);
-    job.cancelAtBytes = 2 * VIR_JOBIO_BUFSIZE;
-    assert_int_equal(virJobIOInit(&io, &job, fd, "save image", 0, 0), 0);
-    assert_int_equal(virJobIOWrite(&io, data, 4 * VIR_JOBIO_BUFSIZE), VIR_JOBIO_CANCELLED);
-    assert_int_equal(io.done, 2 * VIR_JOBIO_BUFSIZE);
-    virJobIOFree(&io);
+    job.cancelAtBytes = 2 * VIR_WORKER_IO_BUFSIZE;
+    assert_int_equal(virWorkerIOInit(&io, FJ(&job), fd, "save image", 0, 0), 0);
+    assert_int_equal(virWorkerIOWrite(&io, data, 4 * VIR_WORKER_IO_BUFSIZE), VIR_WORKER_IO_CANCELLED);
+    assert_int_equal(io.done, 2 * VIR_WORKER_IO_BUFSIZE);
+    virWorkerIOFree(&io);
 
     /* Paced: 40 kB/s gives 4 KiB chunks; cancel after two of them. */
     fakeJobInit(&job, fd);
     job.cancelAtBytes = 8192;
-    assert_int_equal(virJobIOInit(&io, &job, fd, "save image", 0, 40960), 0);
+    assert_int_equal(virWorkerIOInit(&io, FJ(&job), fd, "save image", 0, 40960), 0);
     assert_int_equal(io.chunk, 4096);
-    assert_int_equal(virJobIOWrite(&io, data, 65536), VIR_JOBIO_CANCELLED);
+    assert_int_equal(virWorkerIOWrite(&io, data, 65536), VIR_WORKER_IO_CANCELLED);
     assert_int_equal(io.done, 8192);
-    virJobIOFree(&io);
+    virWorkerIOFree(&io);
 
     /* Reads too. */
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     fakeJobInit(&job, fd);
-    job.cancelAtBytes = VIR_JOBIO_BUFSIZE;
-    assert_int_equal(virJobIOInit(&io, &job, fd, "save image", 0, 0), 0);
-    assert_int_equal(virJobIORead(&io, data, 3 * VIR_JOBIO_BUFSIZE, &got), VIR_JOBIO_CANCELLED);
-    assert_int_equal(got, VIR_JOBIO_BUFSIZE);
-    virJobIOFree(&io);
+    job.cancelAtBytes = VIR_WORKER_IO_BUFSIZE;
+    assert_int_equal(virWorkerIOInit(&io, FJ(&job), fd, "save image", 0, 0), 0);
+    assert_int_equal(virWorkerIORead(&io, data, 3 * VIR_WORKER_IO_BUFSIZE, &got), VIR_WORKER_IO_CANCELLED);
+    assert_int_equal(got, VIR_WORKER_IO_BUFSIZE);
+    virWorkerIOFree(&io);
 
     /* CPU work counted like I/O. */
     fakeJobInit(&job, -1);
-    assert_int_equal(virJobIOInit(&io, &job, -1, "guest memory", 3 * VIR_JOBIO_BUFSIZE, 0), 0);
-    assert_int_equal(virJobIOAdvance(&io, 2 * VIR_JOBIO_BUFSIZE), 0);
-    assert_int_equal(job.done, 2 * VIR_JOBIO_BUFSIZE);
-    assert_int_equal(virJobIOPercent(&io), 66);
+    assert_int_equal(virWorkerIOInit(&io, FJ(&job), -1, "guest memory", 3 * VIR_WORKER_IO_BUFSIZE, 0), 0);
+    assert_int_equal(virWorkerIOAdvance(&io, 2 * VIR_WORKER_IO_BUFSIZE), 0);
+    assert_int_equal(job.done, 2 * VIR_WORKER_IO_BUFSIZE);
+    assert_int_equal(virWorkerIOPercent(&io), 66);
     job.cancel = true;
-    assert_int_equal(virJobIOAdvance(&io, 1), VIR_JOBIO_CANCELLED);
-    virJobIOFree(&io);
+    assert_int_equal(virWorkerIOAdvance(&io, 1), VIR_WORKER_IO_CANCELLED);
+    virWorkerIOFree(&io);
 
     close(fd);
     free(data);
@@ -216,22 +216,22 @@ static void test_cancel(void **state)
 static void test_paced_write(void **state)
 {
     (void)state;
-    struct _virWorkerJob job;
-    virJobIO io;
+    fakeJob job;
+    virWorkerIO io;
     uint8_t data[20000];
     int fd = tempFile();
 
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)i;
     fakeJobInit(&job, fd);
-    assert_int_equal(virJobIOInit(&io, &job, fd, "save image", sizeof(data), 200000), 0);
+    assert_int_equal(virWorkerIOInit(&io, FJ(&job), fd, "save image", sizeof(data), 200000), 0);
     assert_int_equal(io.chunk, 16384);
-    assert_int_equal(virJobIOWrite(&io, data, sizeof(data)), 0);
+    assert_int_equal(virWorkerIOWrite(&io, data, sizeof(data)), 0);
     assert_int_equal(job.done, sizeof(data));
-    assert_int_equal(virJobIOPercent(&io), 100);
-    virJobIOSetRate(&io, 0);
-    assert_int_equal(io.chunk, VIR_JOBIO_BUFSIZE);
-    virJobIOFree(&io);
+    assert_int_equal(virWorkerIOPercent(&io), 100);
+    virWorkerIOSetRate(&io, 0);
+    assert_int_equal(io.chunk, VIR_WORKER_IO_BUFSIZE);
+    virWorkerIOFree(&io);
     assert_int_equal(lseek(fd, 0, SEEK_END), sizeof(data));
     close(fd);
 }

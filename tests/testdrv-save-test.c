@@ -32,9 +32,9 @@ static const char xmlText[] =
 /* A throwaway fake job for calls whose progress is not checked. */
 static virWorkerJobPtr scratchJob(void)
 {
-    static struct _virWorkerJob scratch;
+    static fakeJob scratch;
     fakeJobInit(&scratch, -1);
-    return &scratch;
+    return FJ(&scratch);
 }
 
 static void writeWhole(const char *path, const void *b, size_t len)
@@ -50,11 +50,11 @@ static uint8_t *makeImage(testDomainDef *def, size_t *len)
 {
     char path[64];
     int fd = fakeTempFile(path);
-    struct _virWorkerJob job;
+    fakeJob job;
 
     fakeDomainDef(def, "saver", 4096, 2);
     fakeJobInit(&job, fd);
-    assert_int_equal(testSaveImageWrite(&job, fd, def, xmlText, strlen(xmlText), 0), 0);
+    assert_int_equal(testSaveImageWrite(FJ(&job), fd, def, xmlText, strlen(xmlText), 0), 0);
     close(fd);
     uint8_t *b = fakeReadWhole(path, len);
     unlink(path);
@@ -65,7 +65,7 @@ static void test_round_trip(void **state)
 {
     (void)state;
     testDomainDef def, back;
-    struct _virWorkerJob job;
+    fakeJob job;
     char path[64];
     int fd = fakeTempFile(path);
     size_t len;
@@ -75,7 +75,7 @@ static void test_round_trip(void **state)
     def.nfaults = 1;  /* a fault for another op rides along, unfired */
     def.faults[0] = (testFault){ TEST_FAULT_OP_DUMP, 0, TEST_FAULT_SEGV, 0 };
     fakeJobInit(&job, fd);
-    assert_int_equal(testSaveImageWrite(&job, fd, &def, xmlText, strlen(xmlText), 0), 0);
+    assert_int_equal(testSaveImageWrite(FJ(&job), fd, &def, xmlText, strlen(xmlText), 0), 0);
     assert_true(job.initialized);
     assert_int_equal(job.nfaults, 0);
     assert_string_equal(job.phases, "writing header|writing memory|syncing");
@@ -114,7 +114,7 @@ static void test_round_trip(void **state)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     fakeJobInit(&job, fd);
     memset(&back, 0, sizeof(back));
-    assert_int_equal(testSaveImageVerify(&job, fd, 0, &back), 0);
+    assert_int_equal(testSaveImageVerify(FJ(&job), fd, 0, &back), 0);
     assert_memory_equal(&back, &def, sizeof(def));
     assert_int_equal(job.done, len);
     assert_string_equal(job.phases, "reading header|reading domain XML|verifying memory");
@@ -312,7 +312,7 @@ static void test_ops(void **state)
     const virWorkerOp *save = virWorkerOpLookup(TEST_OP_DOMAIN_SAVE);
     const virWorkerOp *restore = virWorkerOpLookup(TEST_OP_DOMAIN_RESTORE);
     testDomainDef def;
-    struct _virWorkerJob job;
+    fakeJob job;
     char path[64];
     size_t plen;
     int fd = fakeTempFile(path);
@@ -323,7 +323,7 @@ static void test_ops(void **state)
     void *params = fakeParams(&def, NULL, xmlText, 0, 0, &plen);
 
     fakeJobInit(&job, fd);
-    save->run(&job, params, plen);
+    save->run(FJ(&job), params, plen);
     assert_int_equal(job.nfinish, 1);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_int_equal(job.resultlen, 0);
@@ -332,7 +332,7 @@ static void test_ops(void **state)
     free(params);
     params = fakeParams(NULL, NULL, NULL, 0, 0, &plen);
     fakeJobInit(&job, fd);
-    restore->run(&job, params, plen);
+    restore->run(FJ(&job), params, plen);
     assert_int_equal(job.nfinish, 1);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_int_equal(job.resultlen, sizeof(def));
@@ -340,20 +340,20 @@ static void test_ops(void **state)
 
     /* No descriptor. */
     fakeJobInit(&job, -1);
-    restore->run(&job, params, plen);
+    restore->run(FJ(&job), params, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_contains(job.message, "no descriptor for the save image");
 
     /* Bad parameters: short blob, bad def. */
     fakeJobInit(&job, fd);
-    save->run(&job, params, 10);
+    save->run(FJ(&job), params, 10);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_contains(job.message, "invalid test job parameters");
     free(params);
     def.vcpus = 0;
     params = fakeParams(&def, NULL, xmlText, 0, 0, &plen);
     fakeJobInit(&job, fd);
-    save->run(&job, params, plen);
+    save->run(FJ(&job), params, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_contains(job.message, "invalid domain for the save image: vCPU count");
     free(params);
@@ -363,7 +363,7 @@ static void test_ops(void **state)
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     params = fakeParams(NULL, NULL, NULL, 0, 0, &plen);
     fakeJobInit(&job, fd);
-    restore->run(&job, params, plen);
+    restore->run(FJ(&job), params, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_int_equal(job.resultlen, 0);
     assert_string_equal(job.message, "not a libvirtsup save image (bad magic)");
@@ -378,7 +378,7 @@ static void test_cancel(void **state)
     const virWorkerOp *save = virWorkerOpLookup(TEST_OP_DOMAIN_SAVE);
     const virWorkerOp *restore = virWorkerOpLookup(TEST_OP_DOMAIN_RESTORE);
     testDomainDef def;
-    struct _virWorkerJob job;
+    fakeJob job;
     char path[64];
     size_t plen;
     int fd = fakeTempFile(path);
@@ -387,7 +387,7 @@ static void test_cancel(void **state)
     void *params = fakeParams(&def, NULL, xmlText, 0, 0, &plen);
     fakeJobInit(&job, fd);
     job.cancelAtBytes = 3 << 20;
-    save->run(&job, params, plen);
+    save->run(FJ(&job), params, plen);
     assert_int_equal(job.nfinish, 1);
     assert_int_equal(job.finished, FAKE_CANCELLED);
     assert_true(job.done >= 3 << 20 && job.done < 5 << 20);
@@ -396,14 +396,14 @@ static void test_cancel(void **state)
     assert_int_equal(ftruncate(fd, 0), 0);
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     fakeJobInit(&job, fd);
-    save->run(&job, params, plen);
+    save->run(FJ(&job), params, plen);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     free(params);
     params = fakeParams(NULL, NULL, NULL, 0, 0, &plen);
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     fakeJobInit(&job, fd);
     job.cancelAtBytes = 4 << 20;
-    restore->run(&job, params, plen);
+    restore->run(FJ(&job), params, plen);
     assert_int_equal(job.finished, FAKE_CANCELLED);
     assert_int_equal(job.resultlen, 0);
     free(params);
@@ -415,7 +415,7 @@ static void test_faults(void **state)
 {
     (void)state;
     testDomainDef def, out;
-    struct _virWorkerJob job;
+    fakeJob job;
     char path[64];
     int fd = fakeTempFile(path);
 
@@ -425,7 +425,7 @@ static void test_faults(void **state)
     def.faults[1] = (testFault){ TEST_FAULT_OP_CREATE, 10, TEST_FAULT_ABORT, 0 };
     def.faults[2] = (testFault){ TEST_FAULT_OP_RESTORE, 0, TEST_FAULT_IGNORE_CANCEL, 0 };
     fakeJobInit(&job, fd);
-    assert_int_equal(testSaveImageWrite(&job, fd, &def, xmlText, strlen(xmlText), 0), 0);
+    assert_int_equal(testSaveImageWrite(FJ(&job), fd, &def, xmlText, strlen(xmlText), 0), 0);
     /* The fake's fault returns: only the save fault fired, once, at 50%. */
     assert_int_equal(job.nfaults, 1);
     assert_string_equal(job.fault, "segv");
@@ -433,7 +433,7 @@ static void test_faults(void **state)
 
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     fakeJobInit(&job, fd);
-    assert_int_equal(testSaveImageVerify(&job, fd, 0, &out), 0);
+    assert_int_equal(testSaveImageVerify(FJ(&job), fd, 0, &out), 0);
     assert_int_equal(job.nfaults, 1);
     assert_string_equal(job.fault, "ignore-cancel");
     /* at=0 fires right after the header, before any memory is read */

@@ -288,14 +288,14 @@ static void test_domain_limits(void **state)
     assert_string_equal(lastMessage(), "too many <test:fault> elements in domain XML (at most 8)");
 
     /* Too large inside a well-formed parameter blob: the parser says so. */
-    struct _virWorkerJob job;
+    fakeJob job;
     size_t plen;
     void *params;
     memset(big, ' ', TEST_XML_MAX + 1);
     big[TEST_XML_MAX + 1] = '\0';
     params = fakeParams(NULL, NULL, big, 0, 0, &plen);
     fakeJobInit(&job, -1);
-    virWorkerOpLookup(TEST_OP_DOMAIN_DEFINE)->run(&job, params, plen);
+    virWorkerOpLookup(TEST_OP_DOMAIN_DEFINE)->run(FJ(&job), params, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_string_equal(job.message, "domain XML is too large: 262145 bytes (at most 262144)");
     free(params);
@@ -458,7 +458,7 @@ static void test_define_ops(void **state)
     (void)state;
     const virWorkerOp *dom = virWorkerOpLookup(TEST_OP_DOMAIN_DEFINE);
     const virWorkerOp *net = virWorkerOpLookup(TEST_OP_NETWORK_DEFINE);
-    struct _virWorkerJob job;
+    fakeJob job;
     testDomainDef d;
     testNetworkDef n;
     size_t plen;
@@ -469,7 +469,7 @@ static void test_define_ops(void **state)
     p = fakeParams(NULL, NULL, "<domain type='test'><name>def</name><memory>2048</memory></domain>",
                    0, 0, &plen);
     fakeJobInit(&job, -1);
-    dom->run(&job, p, plen);
+    dom->run(FJ(&job), p, plen);
     assert_int_equal(job.nfinish, 1);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_int_equal(job.resultlen, sizeof(d));
@@ -481,7 +481,7 @@ static void test_define_ops(void **state)
 
     p = fakeParams(NULL, NULL, "<domain type='test'><name>def</name></domain>", 0, 0, &plen);
     fakeJobInit(&job, -1);
-    dom->run(&job, p, plen);
+    dom->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_int_equal(job.code, VIR_ERR_XML_ERROR);
     assert_string_equal(job.message, "domain XML has no <memory>");
@@ -490,7 +490,7 @@ static void test_define_ops(void **state)
 
     p = fakeParams(NULL, NULL, "<network><name>n1</name></network>", 0, 0, &plen);
     fakeJobInit(&job, -1);
-    net->run(&job, p, plen);
+    net->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_int_equal(job.resultlen, sizeof(n));
     memcpy(&n, job.result, sizeof(n));
@@ -500,7 +500,7 @@ static void test_define_ops(void **state)
     /* No XML at all. */
     p = fakeParams(NULL, NULL, NULL, 0, 0, &plen);
     fakeJobInit(&job, -1);
-    net->run(&job, p, plen);
+    net->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_string_equal(job.message, "network XML is empty");
     free(p);

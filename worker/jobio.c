@@ -17,7 +17,7 @@
 /* Longest single sleep while paced: cancel is checked at least this often. */
 #define SLEEP_SLICE_NS (100ull * 1000 * 1000)
 
-void virJobIOBucketInit(virJobIOBucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns)
+void virWorkerIOBucketInit(virWorkerIOBucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns)
 {
     b->rate = rate;
     b->burst = burst > INT64_MAX ? INT64_MAX : burst;
@@ -25,7 +25,7 @@ void virJobIOBucketInit(virJobIOBucket *b, uint64_t rate, uint64_t burst, uint64
     b->last_ns = now_ns;
 }
 
-uint64_t virJobIOBucketTake(virJobIOBucket *b, uint64_t bytes, uint64_t now_ns)
+uint64_t virWorkerIOBucketTake(virWorkerIOBucket *b, uint64_t bytes, uint64_t now_ns)
 {
     if (b->rate == 0)
         return 0;
@@ -46,7 +46,7 @@ uint64_t virJobIOBucketTake(virJobIOBucket *b, uint64_t bytes, uint64_t now_ns)
     return wait > UINT64_MAX ? UINT64_MAX : (uint64_t)wait;
 }
 
-uint64_t virJobIORateMin(uint64_t a, uint64_t b)
+uint64_t virWorkerIORateMin(uint64_t a, uint64_t b)
 {
     if (a == 0)
         return b;
@@ -55,18 +55,18 @@ uint64_t virJobIORateMin(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-size_t virJobIOChunkSize(uint64_t rate)
+size_t virWorkerIOChunkSize(uint64_t rate)
 {
     uint64_t c;
 
     if (rate == 0)
-        return VIR_JOBIO_BUFSIZE;
+        return VIR_WORKER_IO_BUFSIZE;
     c = rate / 10;
     c -= c % 4096;
     if (c < 4096)
         c = 4096;
-    if (c > VIR_JOBIO_BUFSIZE)
-        c = VIR_JOBIO_BUFSIZE;
+    if (c > VIR_WORKER_IO_BUFSIZE)
+        c = VIR_WORKER_IO_BUFSIZE;
     return c;
 }
 
@@ -77,7 +77,7 @@ static uint64_t nowNs(void)
     return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-int virJobIOInit(virJobIO *io, virWorkerJobPtr job, int fd, const char *what,
+int virWorkerIOInit(virWorkerIO *io, virWorkerJobPtr job, int fd, const char *what,
                  uint64_t total, uint64_t rate_bps)
 {
     void *buf = NULL;
@@ -85,7 +85,7 @@ int virJobIOInit(virJobIO *io, virWorkerJobPtr job, int fd, const char *what,
 
     memset(io, 0, sizeof(*io));
     io->fd = -1;
-    if ((rc = posix_memalign(&buf, 4096, VIR_JOBIO_BUFSIZE)) != 0) {
+    if ((rc = posix_memalign(&buf, 4096, VIR_WORKER_IO_BUFSIZE)) != 0) {
         virReportSystemError(rc, "cannot allocate the I/O buffer for %s", what);
         return -1;
     }
@@ -94,8 +94,8 @@ int virJobIOInit(virJobIO *io, virWorkerJobPtr job, int fd, const char *what,
     io->what = what;
     io->buf = buf;
     io->total = total;
-    io->chunk = virJobIOChunkSize(rate_bps);
-    virJobIOBucketInit(&io->bucket, rate_bps, io->chunk, nowNs());
+    io->chunk = virWorkerIOChunkSize(rate_bps);
+    virWorkerIOBucketInit(&io->bucket, rate_bps, io->chunk, nowNs());
     /* Advice only; fails harmlessly on pipes and on fd -1. */
     if (fd >= 0)
         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -105,24 +105,24 @@ int virJobIOInit(virJobIO *io, virWorkerJobPtr job, int fd, const char *what,
         (here = lseek(fd, 0, SEEK_CUR)) >= 0) {
         io->regular = true;
         io->base = (uint64_t)here;
-        io->wb_dropped = VIR_JOBIO_BUFSIZE;
+        io->wb_dropped = VIR_WORKER_IO_BUFSIZE;
     }
     return 0;
 }
 
-void virJobIOSetRate(virJobIO *io, uint64_t rate_bps)
+void virWorkerIOSetRate(virWorkerIO *io, uint64_t rate_bps)
 {
-    io->chunk = virJobIOChunkSize(rate_bps);
-    virJobIOBucketInit(&io->bucket, rate_bps, io->chunk, nowNs());
+    io->chunk = virWorkerIOChunkSize(rate_bps);
+    virWorkerIOBucketInit(&io->bucket, rate_bps, io->chunk, nowNs());
 }
 
-void virJobIOFree(virJobIO *io)
+void virWorkerIOFree(virWorkerIO *io)
 {
     free(io->buf);
     io->buf = NULL;
 }
 
-unsigned int virJobIOPercent(const virJobIO *io)
+unsigned int virWorkerIOPercent(const virWorkerIO *io)
 {
     if (io->total == 0)
         return 0;
@@ -131,16 +131,16 @@ unsigned int virJobIOPercent(const virJobIO *io)
     return (unsigned int)((unsigned __int128)io->done * 100 / io->total);
 }
 
-static bool cancelled(virJobIO *io)
+static bool cancelled(virWorkerIO *io)
 {
     return io->job && virWorkerJobCancelRequested(io->job);
 }
 
 /* Sleep off the bucket's debt for @bytes, in slices, watching for cancel.
  * A signal (SIGTERM on cancel) cuts a slice short: the loop then sees it. */
-static int pace(virJobIO *io, size_t bytes)
+static int pace(virWorkerIO *io, size_t bytes)
 {
-    uint64_t wait = virJobIOBucketTake(&io->bucket, bytes, nowNs());
+    uint64_t wait = virWorkerIOBucketTake(&io->bucket, bytes, nowNs());
     uint64_t deadline;
 
     if (wait == 0)
@@ -149,7 +149,7 @@ static int pace(virJobIO *io, size_t bytes)
     for (;;) {
         uint64_t now = nowNs();
         if (cancelled(io))
-            return VIR_JOBIO_CANCELLED;
+            return VIR_WORKER_IO_CANCELLED;
         if (now >= deadline)
             return 0;
         uint64_t until = deadline - now > SLEEP_SLICE_NS ? now + SLEEP_SLICE_NS : deadline;
@@ -158,7 +158,7 @@ static int pace(virJobIO *io, size_t bytes)
     }
 }
 
-static void progress(virJobIO *io)
+static void progress(virWorkerIO *io)
 {
     if (io->job)
         virWorkerJobUpdateBytes(io->job, io->done, io->total);
@@ -170,14 +170,14 @@ typedef enum { MOVE_WRITE, MOVE_READ, MOVE_NONE } moveKind;
 
 /* After a write to a regular file: start the writeback of the whole pages
  * written since the last start, so the disk works while the job computes
- * what comes next; once more than VIR_JOBIO_BEHIND is under way, wait for
+ * what comes next; once more than VIR_WORKER_IO_BEHIND is under way, wait for
  * the oldest part (the pace of the disk) and drop it from the cache.
  * Advice: errors show at the final sync, which sees them too. */
-static void writeBehind(virJobIO *io)
+static void writeBehind(virWorkerIO *io)
 {
     uint64_t end = PAGE_DOWN(io->offset);
 
-    if (end < io->wb_started + VIR_JOBIO_BUFSIZE)
+    if (end < io->wb_started + VIR_WORKER_IO_BUFSIZE)
         return;
     if (sync_file_range(io->fd, (off_t)(io->base + io->wb_started),
                         (off_t)(end - io->wb_started), SYNC_FILE_RANGE_WRITE) < 0) {
@@ -185,9 +185,9 @@ static void writeBehind(virJobIO *io)
         return;
     }
     io->wb_started = end;
-    if (io->wb_started < io->wb_dropped + 2 * VIR_JOBIO_BEHIND)
+    if (io->wb_started < io->wb_dropped + 2 * VIR_WORKER_IO_BEHIND)
         return;
-    uint64_t to = io->wb_started - VIR_JOBIO_BEHIND;
+    uint64_t to = io->wb_started - VIR_WORKER_IO_BEHIND;
     (void)sync_file_range(io->fd, (off_t)(io->base + io->wb_dropped),
                           (off_t)(to - io->wb_dropped),
                           SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
@@ -198,13 +198,13 @@ static void writeBehind(virJobIO *io)
 }
 
 /* Before a read from a regular file: keep read-ahead asked for up to
- * VIR_JOBIO_BEHIND past what is read, in steps of half that, so the disk
+ * VIR_WORKER_IO_BEHIND past what is read, in steps of half that, so the disk
  * reads while the job checks what it has. */
-static void readAhead(virJobIO *io)
+static void readAhead(virWorkerIO *io)
 {
-    uint64_t want = io->offset + VIR_JOBIO_BEHIND;
+    uint64_t want = io->offset + VIR_WORKER_IO_BEHIND;
 
-    if (want < io->ra_until + VIR_JOBIO_BEHIND / 2)
+    if (want < io->ra_until + VIR_WORKER_IO_BEHIND / 2)
         return;
     uint64_t from = io->ra_until > io->offset ? io->ra_until : io->offset;
     (void)posix_fadvise(io->fd, (off_t)(io->base + from), (off_t)(want - from),
@@ -215,7 +215,7 @@ static void readAhead(virJobIO *io)
 /* Move @len bytes in paced chunks, checking for cancel before each, and
  * count them. MOVE_NONE moves nothing (work done in memory). Stops early
  * only at end of file when reading. */
-static int move(virJobIO *io, moveKind kind, uint8_t *p, size_t len, size_t *moved)
+static int move(virWorkerIO *io, moveKind kind, uint8_t *p, size_t len, size_t *moved)
 {
     *moved = 0;
     while (len > 0) {
@@ -223,7 +223,7 @@ static int move(virJobIO *io, moveKind kind, uint8_t *p, size_t len, size_t *mov
         int rc;
 
         if (cancelled(io))
-            return VIR_JOBIO_CANCELLED;
+            return VIR_WORKER_IO_CANCELLED;
         if ((rc = pace(io, n)) < 0)
             return rc;
         if (kind == MOVE_READ && io->regular)
@@ -257,7 +257,7 @@ static int move(virJobIO *io, moveKind kind, uint8_t *p, size_t len, size_t *mov
     return 0;
 }
 
-int virJobIOWrite(virJobIO *io, const void *data, size_t len)
+int virWorkerIOWrite(virWorkerIO *io, const void *data, size_t len)
 {
     size_t moved;
     /* move() does not write through @p when writing; the cast only
@@ -265,18 +265,18 @@ int virJobIOWrite(virJobIO *io, const void *data, size_t len)
     return move(io, MOVE_WRITE, (uint8_t *)(uintptr_t)data, len, &moved);
 }
 
-int virJobIORead(virJobIO *io, void *data, size_t len, size_t *got)
+int virWorkerIORead(virWorkerIO *io, void *data, size_t len, size_t *got)
 {
     return move(io, MOVE_READ, data, len, got);
 }
 
-int virJobIOAdvance(virJobIO *io, size_t len)
+int virWorkerIOAdvance(virWorkerIO *io, size_t len)
 {
     size_t moved;
     return move(io, MOVE_NONE, NULL, len, &moved);
 }
 
-int virJobIOPwrite(virJobIO *io, const void *data, size_t len, uint64_t offset)
+int virWorkerIOPwrite(virWorkerIO *io, const void *data, size_t len, uint64_t offset)
 {
     const uint8_t *p = data;
 
@@ -299,7 +299,7 @@ int virJobIOPwrite(virJobIO *io, const void *data, size_t len, uint64_t offset)
     return 0;
 }
 
-int virJobIOSync(virJobIO *io)
+int virWorkerIOSync(virWorkerIO *io)
 {
     while (fdatasync(io->fd) < 0) {
         if (errno == EINTR)
@@ -312,8 +312,8 @@ int virJobIOSync(virJobIO *io)
     }
     /* Advice only: the data is on disk; the pages of a big file may go,
      * but not the last ones (a small image is often read back at once). */
-    if (io->regular && io->offset > io->wb_dropped + VIR_JOBIO_BEHIND) {
-        uint64_t to = PAGE_DOWN(io->offset - VIR_JOBIO_BEHIND);
+    if (io->regular && io->offset > io->wb_dropped + VIR_WORKER_IO_BEHIND) {
+        uint64_t to = PAGE_DOWN(io->offset - VIR_WORKER_IO_BEHIND);
         (void)posix_fadvise(io->fd, (off_t)(io->base + io->wb_dropped),
                             (off_t)(to - io->wb_dropped), POSIX_FADV_DONTNEED);
     }

@@ -14,12 +14,16 @@
 
 enum { FUZZ_JOB_RUNNING, FUZZ_JOB_SUCCESS, FUZZ_JOB_FAILURE };
 
-struct _virWorkerJob {
+/* Not the worker runtime's fuzzJob: the target's own record,
+ * passed as a virWorkerJobPtr (FJ) and read back (FUZZ). */
+typedef struct fuzzJob {
     int fd;            /* resource 0 */
     int ending;        /* FUZZ_JOB_* */
     int finishes;      /* Finish calls seen: a worker function makes one */
     unsigned int faults;
-};
+} fuzzJob;
+#define FJ(f) ((virWorkerJobPtr)(void *)(f))
+#define FUZZ(job) ((fuzzJob *)(void *)(job))
 
 void virWorkerJobInitialize(virWorkerJobPtr job, unsigned int etaSeconds)
 {
@@ -59,36 +63,36 @@ int virWorkerJobSetResult(virWorkerJobPtr job, const void *data, size_t len)
 }
 int virWorkerJobFinishSuccess(virWorkerJobPtr job)
 {
-    job->ending = FUZZ_JOB_SUCCESS;
-    job->finishes++;
+    FUZZ(job)->ending = FUZZ_JOB_SUCCESS;
+    FUZZ(job)->finishes++;
     return 0;
 }
 int virWorkerJobFinishFailure(virWorkerJobPtr job, int code, const char *fmt, ...)
 {
     (void)code; (void)fmt;
-    job->ending = FUZZ_JOB_FAILURE;
-    job->finishes++;
+    FUZZ(job)->ending = FUZZ_JOB_FAILURE;
+    FUZZ(job)->finishes++;
     return 0;
 }
 int virWorkerJobFinishError(virWorkerJobPtr job)
 {
-    job->ending = FUZZ_JOB_FAILURE;
-    job->finishes++;
+    FUZZ(job)->ending = FUZZ_JOB_FAILURE;
+    FUZZ(job)->finishes++;
     virResetLastError();
     return 0;
 }
 int virWorkerJobResourceFD(virWorkerJobPtr job, unsigned int i)
 {
-    return i == 0 ? job->fd : -1;
+    return i == 0 ? FUZZ(job)->fd : -1;
 }
 unsigned int virWorkerJobResourceCount(virWorkerJobPtr job)
 {
-    return job->fd >= 0 ? 1 : 0;
+    return FUZZ(job)->fd >= 0 ? 1 : 0;
 }
 int virWorkerJobInjectFault(virWorkerJobPtr job, const char *action)
 {
     (void)action;
-    job->faults++;
+    FUZZ(job)->faults++;
     return 0;
 }
 const virWorkerOp *virWorkerOpLookup(const char *name)

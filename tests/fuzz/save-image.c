@@ -17,7 +17,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct _virWorkerJob job = { .fd = -1 };
+    fuzzJob job = { .fd = -1 };
     testDomainDef def;
     const char *why = NULL;
     int fd, rc;
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0, "lseek: %s", strerror(errno));
     job.fd = fd;
     memset(&def, 0, sizeof(def));
-    rc = testSaveImageVerify(&job, fd, 0, &def);
+    rc = testSaveImageVerify(FJ(&job), fd, 0, &def);
     if (rc == 0)
         FUZZ_CHECK(testDomainDefCheck(&def, &why) == 0, "accepted image, invalid def: %s", why);
     virResetLastError();

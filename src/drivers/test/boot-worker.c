@@ -37,7 +37,7 @@ typedef struct bootStage {
 static int bootRun(virWorkerJobPtr job, const bootStage *stages, size_t nstages,
                    const uint8_t uuid[16], const testFault *f, uint32_t nf, uint64_t rate)
 {
-    virJobIO io = { .buf = NULL };
+    virWorkerIO io = { .buf = NULL };
     testFaultState faults;
     uint64_t total = 0, map = 0;
     uint8_t *mem = MAP_FAILED;
@@ -48,7 +48,7 @@ static int bootRun(virWorkerJobPtr job, const bootStage *stages, size_t nstages,
         if (stages[i].bytes > map)
             map = stages[i].bytes;
     }
-    if (virJobIOInit(&io, job, -1, "guest memory", total, rate) < 0)
+    if (virWorkerIOInit(&io, job, -1, "guest memory", total, rate) < 0)
         return -1;
     if (map && (mem = mmap(NULL, map, PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)) == MAP_FAILED) {
@@ -68,11 +68,11 @@ static int bootRun(virWorkerJobPtr job, const bootStage *stages, size_t nstages,
                 testMemoryFill(uuid, off, mem + off, n);
             else
                 memset(mem + off, 0, n);
-            if ((rc = virJobIOAdvance(&io, n)) < 0)
+            if ((rc = virWorkerIOAdvance(&io, n)) < 0)
                 goto cleanup;
             rc = -1;
             off += n;
-            testFaultPoll(job, &faults, virJobIOPercent(&io));
+            testFaultPoll(job, &faults, virWorkerIOPercent(&io));
         }
     }
     testFaultPoll(job, &faults, 100);
@@ -81,7 +81,7 @@ static int bootRun(virWorkerJobPtr job, const bootStage *stages, size_t nstages,
  cleanup:
     if (mem != MAP_FAILED)
         munmap(mem, map);
-    virJobIOFree(&io);
+    virWorkerIOFree(&io);
     return rc;
 }
 
@@ -143,13 +143,13 @@ static void bootOp(virWorkerJobPtr job, const void *params, size_t len, bool net
             def.net = p.net;
         else if (testNetworkParseXML(xml, p.xmllen, &def.net) < 0)
             goto error;
-        rc = testNetworkBoot(job, &def.net, virJobIORateMin(p.bandwidth_bps, def.net.rate_bps));
+        rc = testNetworkBoot(job, &def.net, virWorkerIORateMin(p.bandwidth_bps, def.net.rate_bps));
     } else {
         if (!create)
             def.dom = p.dom;
         else if (testDomainParseXML(xml, p.xmllen, &def.dom) < 0)
             goto error;
-        rc = testDomainBoot(job, &def.dom, virJobIORateMin(p.bandwidth_bps, def.dom.rate_bps));
+        rc = testDomainBoot(job, &def.dom, virWorkerIORateMin(p.bandwidth_bps, def.dom.rate_bps));
     }
     if (rc == 0 && create &&
         virWorkerJobSetResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom)) < 0) {

@@ -142,21 +142,21 @@ int testElfCoreWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
     testMemRange ranges[TEST_MEM_RANGES_MAX];
     size_t nranges = testMemRanges(def->memory_kib * 1024, ranges);
     VIR_AUTOFREE(uint8_t *) head = NULL;
-    virJobIO io = { .buf = NULL };
+    virWorkerIO io = { .buf = NULL };
     testFaultState faults;
     size_t headLen;
     int rc = -1;
 
     if (!(head = buildHeaders(def, ranges, nranges, &headLen)))
         return -1;
-    if (virJobIOInit(&io, job, fd, "core dump", headLen + def->memory_kib * 1024, rate_bps) < 0)
+    if (virWorkerIOInit(&io, job, fd, "core dump", headLen + def->memory_kib * 1024, rate_bps) < 0)
         return -1;
     virWorkerJobInitialize(job, rate_bps ? (unsigned int)(io.total / rate_bps) : 0);
     testFaultInit(&faults, def->faults, def->nfaults, TEST_FAULT_OP_DUMP);
     testFaultPoll(job, &faults, 0);
 
     virWorkerJobSetPhase(job, "writing notes");
-    if ((rc = virJobIOWrite(&io, head, headLen)) < 0)
+    if ((rc = virWorkerIOWrite(&io, head, headLen)) < 0)
         goto cleanup;
     virWorkerJobSetPhase(job, (flags & VIR_DUMP_LIVE) ? "writing memory (live)" : "writing memory");
     for (size_t r = 0; r < nranges; r++) {
@@ -164,17 +164,17 @@ int testElfCoreWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
         for (uint64_t off = ranges[r].offset; off < end;) {
             size_t n = end - off < io.chunk ? (size_t)(end - off) : io.chunk;
             testMemoryFill(def->uuid, off, io.buf, n);
-            if ((rc = virJobIOWrite(&io, io.buf, n)) < 0)
+            if ((rc = virWorkerIOWrite(&io, io.buf, n)) < 0)
                 goto cleanup;
             off += n;
-            testFaultPoll(job, &faults, virJobIOPercent(&io));
+            testFaultPoll(job, &faults, virWorkerIOPercent(&io));
         }
     }
     virWorkerJobSetPhase(job, "syncing");
-    rc = virJobIOSync(&io);
+    rc = virWorkerIOSync(&io);
 
  cleanup:
-    virJobIOFree(&io);
+    virWorkerIOFree(&io);
     return rc;
 }
 
@@ -189,7 +189,7 @@ static void testDumpRun(virWorkerJobPtr job, const void *params, size_t len)
         return;
     }
     testJobEnd(job, testElfCoreWrite(job, fd, &p.dom, p.flags,
-                                     virJobIORateMin(p.bandwidth_bps, p.dom.rate_bps)));
+                                     virWorkerIORateMin(p.bandwidth_bps, p.dom.rate_bps)));
 }
 
 VIR_WORKER_OP_REGISTER(testDumpOp, TEST_OP_DOMAIN_DUMP, testDumpRun);

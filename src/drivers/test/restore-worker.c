@@ -65,10 +65,10 @@ static int checkHeader(const testSaveHeader *hdr, bool sized, uint64_t size)
 }
 
 /* Read exactly @len bytes, or report the image truncated. */
-static int readAll(virJobIO *io, void *buf, size_t len, uint64_t expected)
+static int readAll(virWorkerIO *io, void *buf, size_t len, uint64_t expected)
 {
     size_t got;
-    int rc = virJobIORead(io, buf, len, &got);
+    int rc = virWorkerIORead(io, buf, len, &got);
 
     if (rc < 0)
         return rc;
@@ -84,7 +84,7 @@ int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDoma
 {
     testSaveHeader hdr;
     testFaultState faults;
-    virJobIO io = { .buf = NULL };
+    virWorkerIO io = { .buf = NULL };
     VIR_AUTOFREE(char *) xml = NULL;
     struct stat sb;
     bool sized;
@@ -99,13 +99,13 @@ int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDoma
         return -1;
     }
     sized = S_ISREG(sb.st_mode);
-    if (virJobIOInit(&io, job, fd, "save image", sized ? (uint64_t)sb.st_size : 0, rate_bps) < 0)
+    if (virWorkerIOInit(&io, job, fd, "save image", sized ? (uint64_t)sb.st_size : 0, rate_bps) < 0)
         return -1;
     virWorkerJobInitialize(job, rate_bps && sized ? (unsigned int)(io.total / rate_bps) : 0);
 
     virWorkerJobSetPhase(job, "reading header");
     memset(&hdr, 0, sizeof(hdr));
-    if ((rc = virJobIORead(&io, &hdr, sizeof(hdr), &got)) < 0)
+    if ((rc = virWorkerIORead(&io, &hdr, sizeof(hdr), &got)) < 0)
         goto cleanup;
     rc = -1;
     if (got == 0) {
@@ -125,7 +125,7 @@ int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDoma
     if (checkHeader(&hdr, sized, io.total) < 0)
         goto cleanup;
     expected = io.total = sizeof(hdr) + hdr.xml_len + hdr.memory_bytes;
-    virJobIOSetRate(&io, virJobIORateMin(rate_bps, hdr.def.rate_bps));
+    virWorkerIOSetRate(&io, virWorkerIORateMin(rate_bps, hdr.def.rate_bps));
     testFaultInit(&faults, hdr.def.faults, hdr.def.nfaults, TEST_FAULT_OP_RESTORE);
     testFaultPoll(job, &faults, 0);
 
@@ -159,11 +159,11 @@ int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDoma
             goto cleanup;
         }
         off += n;
-        testFaultPoll(job, &faults, virJobIOPercent(&io));
+        testFaultPoll(job, &faults, virWorkerIOPercent(&io));
     }
 
     /* A file that grew while we read, or a pipe, may hold more. */
-    if ((rc = virJobIORead(&io, &extra, 1, &got)) < 0)
+    if ((rc = virWorkerIORead(&io, &extra, 1, &got)) < 0)
         goto cleanup;
     rc = -1;
     if (got) {
@@ -180,7 +180,7 @@ int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDoma
     rc = 0;
 
  cleanup:
-    virJobIOFree(&io);
+    virWorkerIOFree(&io);
     return rc;
 }
 

@@ -67,7 +67,7 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
 {
     testSaveHeader hdr;
     testFaultState faults;
-    virJobIO io = { .buf = NULL };
+    virWorkerIO io = { .buf = NULL };
     uint64_t mem = def->memory_kib * 1024;
     uint64_t head, summed = 0;
     testMemSum sum;
@@ -93,7 +93,7 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
     hdr.def = *def;
     head = sizeof(hdr) + xmllen;
 
-    if (virJobIOInit(&io, job, fd, "save image", head + mem, rate_bps) < 0)
+    if (virWorkerIOInit(&io, job, fd, "save image", head + mem, rate_bps) < 0)
         return -1;
     virWorkerJobInitialize(job, rate_bps ? (unsigned int)(io.total / rate_bps) : 0);
     testFaultInit(&faults, def->faults, def->nfaults, TEST_FAULT_OP_SAVE);
@@ -124,20 +124,20 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                 virWorkerJobSetPhase(job, "writing memory");
             memorySlice(def, mem, off + fill - head, n - fill, io.buf + fill, &sum, &summed);
         }
-        if ((rc = virJobIOWrite(&io, io.buf, n)) < 0)
+        if ((rc = virWorkerIOWrite(&io, io.buf, n)) < 0)
             goto cleanup;
         off += n;
-        testFaultPoll(job, &faults, virJobIOPercent(&io));
+        testFaultPoll(job, &faults, virWorkerIOPercent(&io));
     }
 
     hdr.checksum = testMemSumFinal(&sum, h);
-    if ((rc = virJobIOPwrite(&io, &hdr, sizeof(hdr), (uint64_t)start)) < 0)
+    if ((rc = virWorkerIOPwrite(&io, &hdr, sizeof(hdr), (uint64_t)start)) < 0)
         goto cleanup;
     virWorkerJobSetPhase(job, "syncing");
-    rc = virJobIOSync(&io);
+    rc = virWorkerIOSync(&io);
 
  cleanup:
-    virJobIOFree(&io);
+    virWorkerIOFree(&io);
     return rc;
 }
 
@@ -152,7 +152,7 @@ static void testSaveRun(virWorkerJobPtr job, const void *params, size_t len)
         return;
     }
     testJobEnd(job, testSaveImageWrite(job, fd, &p.dom, xml, p.xmllen,
-                                       virJobIORateMin(p.bandwidth_bps, p.dom.rate_bps)));
+                                       virWorkerIORateMin(p.bandwidth_bps, p.dom.rate_bps)));
 }
 
 VIR_WORKER_OP_REGISTER(testSaveOp, TEST_OP_DOMAIN_SAVE, testSaveRun);

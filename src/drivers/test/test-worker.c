@@ -48,7 +48,7 @@ void testJobEnd(virWorkerJobPtr job, int rc)
 {
     if (rc == 0) {
         virWorkerJobFinishSuccess(job);
-    } else if (rc == VIR_JOBIO_CANCELLED) {
+    } else if (rc == VIR_WORKER_IO_CANCELLED) {
         if (!virWorkerJobFinishCancel(job))
             virWorkerJobFinishFailure(job, VIR_ERR_OPERATION_ABORTED, "%s",
                                 "job stopped on a cancel request that was withdrawn");

@@ -5,7 +5,7 @@
  *
  * Worker only: single-threaded, may call worker/job.h. Each function that
  * can fail reports its error (virReportError) and returns -1; one that
- * saw a cancel request returns VIR_JOBIO_CANCELLED (-2) without reporting.
+ * saw a cancel request returns VIR_WORKER_IO_CANCELLED (-2) without reporting.
  * A @job may be anything the job.h calls accept (unit tests pass a fake).
  */
 #pragma once
@@ -36,7 +36,7 @@ int testJobParamsGet(const void *params, size_t len, testJobParams *p,
                      const char **xml);
 
 /* End a job from an op's return code: 0 success, -1 the reported error,
- * VIR_JOBIO_CANCELLED the cancellation. */
+ * VIR_WORKER_IO_CANCELLED the cancellation. */
 void testJobEnd(virWorkerJobPtr job, int rc);
 
 /* The resource descriptor an op needs, or -1 with an error reported. */
