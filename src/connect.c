@@ -310,7 +310,7 @@ static virConnectPtr connectOpen(const char *name, bool readonly)
                        "(supported: test, network)", name, uri->scheme);
         goto cleanup;
     }
-    if (virURIToConfig(uri, &cfg) < 0)
+    if (virURIToConfig(uri, drv->uriParams, &cfg) < 0)
         goto cleanup;
     if (!VIR_ALLOC(conn))
         goto cleanup;
@@ -594,13 +594,7 @@ VIR_EXPORT int virConnectGetVersion(virConnectPtr conn, unsigned long *hvVer)
                            "hvVer in %s must not be NULL", __func__);
         return -1;
     }
-    if (!conn->driver->connectGetVersion) {
-        virReportErrorFull(VIR_FROM_DOMAIN, VIR_ERR_NO_SUPPORT, 0,
-                           "this function is not supported by the connection "
-                           "driver: %s", __func__);
-        return -1;
-    }
-    return conn->driver->connectGetVersion(conn, hvVer);
+    return VIR_DRIVER_CALL_FROM(VIR_FROM_DOMAIN, conn, connectGetVersion, -1, conn, hvVer);
 }
 
 /**
@@ -750,43 +744,5 @@ VIR_EXPORT int virConnectUnregisterCloseCallback(virConnectPtr conn,
                            "connection");
     if (freecb)
         freecb(opaque);
-    return ret;
-}
-
-/* ---- jobs ------------------------------------------------------------------ */
-
-int virJobWaitResult(virJobPtr job, virDomainPtr *dom, virNetworkPtr *net)
-{
-    virJobInfo info;
-    virErrorPtr saved;
-    int ret = -1;
-
-    if (!job)
-        return -1;
-    if (virJobWait(job, -1) != 0 || virJobGetInfo(job, &info) < 0)
-        goto cleanup;
-    if (info.state == VIR_JOB_COMPLETE) {
-        if (dom && !(*dom = virJobGetDomain(job)))
-            goto cleanup;
-        if (net && !(*net = virJobGetNetwork(job)))
-            goto cleanup;
-        ret = 0;
-    } else {
-        virErrorPtr err = virJobGetError(job);
-        if (err && err->message)
-            virReportErrorFull(err->domain, err->code, err->int1, "%s",
-                               err->message);
-        else
-            virReportError(VIR_ERR_OPERATION_FAILED, "job %llu %s",
-                           virJobGetID(job),
-                           info.state == VIR_JOB_CANCELLED ? "was cancelled"
-                                                           : "failed");
-    }
-
- cleanup:
-    saved = ret < 0 ? virSaveLastError() : NULL;
-    virJobDestroy(job);
-    if (ret < 0)
-        virRestoreLastError(&saved);
     return ret;
 }

@@ -3,10 +3,10 @@
  * domain.c: the public domain calls. Each checks its handles and NULL
  * arguments, refuses to change anything through a read-only connection,
  * then dispatches to the connection's driver. The synchronous life-cycle
- * calls are their *Job variant plus a wait (virJobWaitResult), so both behave
+ * calls are their *Job variant plus a wait (virDriverJobWaitResult), so both behave
  * the same.
  */
-#include "driver.h"
+#include "driverjob.h"
 #include "util/viralloc.h"
 
 #define VIR_FROM_THIS VIR_FROM_DOMAIN
@@ -54,9 +54,9 @@ VIR_EXPORT int virConnectListAllDomains(virConnectPtr conn, virDomainPtr **domai
     if (virConnectCheck(conn, __func__) < 0)
         return -1;
     if (domains)
-        return conn->driver->connectListAllDomains(conn, domains, flags);
+        return VIR_DRIVER_CALL(conn, connectListAllDomains, -1, conn, domains, flags);
     /* As libvirt: a NULL array asks for the count only. */
-    if ((n = conn->driver->connectListAllDomains(conn, &list, flags)) < 0)
+    if ((n = VIR_DRIVER_CALL(conn, connectListAllDomains, -1, conn, &list, flags)) < 0)
         return -1;
     for (int i = 0; i < n; i++)
         virDomainFree(list[i]);
@@ -80,7 +80,7 @@ VIR_EXPORT virDomainPtr virDomainLookupByName(virConnectPtr conn, const char *na
     if (virConnectCheck(conn, __func__) < 0)
         return NULL;
     virCheckNonNullArg(name, NULL);
-    return conn->driver->domainLookupByName(conn, name);
+    return VIR_DRIVER_CALL(conn, domainLookupByName, NULL, conn, name);
 }
 
 /**
@@ -108,7 +108,7 @@ VIR_EXPORT virDomainPtr virDomainLookupByUUIDString(virConnectPtr conn,
                        uuidstr);
         return NULL;
     }
-    return conn->driver->domainLookupByUUID(conn, uuid);
+    return VIR_DRIVER_CALL(conn, domainLookupByUUID, NULL, conn, uuid);
 }
 
 /**
@@ -158,7 +158,7 @@ VIR_EXPORT int virDomainGetInfo(virDomainPtr domain, virDomainInfoPtr info)
     if (virDomainCheck(domain, __func__) < 0)
         return -1;
     virCheckNonNullArg(info, -1);
-    return domain->conn->driver->domainGetInfo(domain, info);
+    return VIR_DRIVER_CALL(domain->conn, domainGetInfo, -1, domain, info);
 }
 
 /**
@@ -179,7 +179,7 @@ VIR_EXPORT int virDomainGetState(virDomainPtr domain, int *state, int *reason,
     if (virDomainCheck(domain, __func__) < 0)
         return -1;
     virCheckNonNullArg(state, -1);
-    return domain->conn->driver->domainGetState(domain, state, reason, flags);
+    return VIR_DRIVER_CALL(domain->conn, domainGetState, -1, domain, state, reason, flags);
 }
 
 /**
@@ -197,7 +197,7 @@ VIR_EXPORT char *virDomainGetXMLDesc(virDomainPtr domain, unsigned int flags)
     virResetLastError();
     if (virDomainCheck(domain, __func__) < 0)
         return NULL;
-    return domain->conn->driver->domainGetXMLDesc(domain, flags);
+    return VIR_DRIVER_CALL(domain->conn, domainGetXMLDesc, NULL, domain, flags);
 }
 
 /**
@@ -282,7 +282,7 @@ VIR_EXPORT virDomainPtr virDomainDefineXML(virConnectPtr conn, const char *xml)
     if (virConnectCheckWritable(conn, __func__) < 0)
         return NULL;
     virCheckNonNullArg(xml, NULL);
-    return conn->driver->domainDefineXML(conn, xml);
+    return VIR_DRIVER_CALL(conn, domainDefineXML, NULL, conn, xml);
 }
 
 /**
@@ -298,7 +298,7 @@ VIR_EXPORT int virDomainUndefine(virDomainPtr domain)
     virResetLastError();
     if (domainCheckWritable(domain, __func__) < 0)
         return -1;
-    return domain->conn->driver->domainUndefine(domain);
+    return VIR_DRIVER_CALL(domain->conn, domainUndefine, -1, domain);
 }
 
 /**
@@ -314,7 +314,7 @@ VIR_EXPORT int virDomainDestroy(virDomainPtr domain)
     virResetLastError();
     if (domainCheckWritable(domain, __func__) < 0)
         return -1;
-    return domain->conn->driver->domainDestroy(domain);
+    return VIR_DRIVER_CALL(domain->conn, domainDestroy, -1, domain);
 }
 
 /**
@@ -333,7 +333,7 @@ VIR_EXPORT int virDomainGetJobInfo(virDomainPtr domain, virDomainJobInfoPtr info
     if (virDomainCheck(domain, __func__) < 0)
         return -1;
     virCheckNonNullArg(info, -1);
-    return domain->conn->driver->domainGetJobInfo(domain, info);
+    return VIR_DRIVER_CALL(domain->conn, domainGetJobInfo, -1, domain, info);
 }
 
 /**
@@ -349,7 +349,7 @@ VIR_EXPORT int virDomainAbortJob(virDomainPtr domain)
     virResetLastError();
     if (domainCheckWritable(domain, __func__) < 0)
         return -1;
-    return domain->conn->driver->domainAbortJob(domain);
+    return VIR_DRIVER_CALL(domain->conn, domainAbortJob, -1, domain);
 }
 
 /* ---- the RFC's async variants ---- */
@@ -374,7 +374,7 @@ VIR_EXPORT virJobPtr virDomainCreateLinuxJob(virConnectPtr conn, const char *xml
     if (virConnectCheckWritable(conn, __func__) < 0)
         return NULL;
     virCheckNonNullArg(xmlDesc, NULL);
-    return conn->driver->domainCreateXMLJob(conn, xmlDesc, flags, true);
+    return VIR_DRIVER_CALL(conn, domainCreateXMLJob, NULL, conn, xmlDesc, flags, true);
 }
 
 /**
@@ -393,7 +393,7 @@ VIR_EXPORT virJobPtr virDomainCreateJob(virDomainPtr domain, unsigned int flags)
     virResetLastError();
     if (domainCheckWritable(domain, __func__) < 0)
         return NULL;
-    return domain->conn->driver->domainCreateJob(domain, flags);
+    return VIR_DRIVER_CALL(domain->conn, domainCreateJob, NULL, domain, flags);
 }
 
 /**
@@ -417,7 +417,7 @@ VIR_EXPORT virJobPtr virDomainSaveJob(virDomainPtr domain, const char *to)
     if (domainCheckWritable(domain, __func__) < 0)
         return NULL;
     virCheckNonNullArg(to, NULL);
-    return domain->conn->driver->domainSaveJob(domain, to);
+    return VIR_DRIVER_CALL(domain->conn, domainSaveJob, NULL, domain, to);
 }
 
 /**
@@ -439,7 +439,7 @@ VIR_EXPORT virJobPtr virDomainRestoreJob(virConnectPtr conn, const char *from)
     if (virConnectCheckWritable(conn, __func__) < 0)
         return NULL;
     virCheckNonNullArg(from, NULL);
-    return conn->driver->domainRestoreJob(conn, from);
+    return VIR_DRIVER_CALL(conn, domainRestoreJob, NULL, conn, from);
 }
 
 /**
@@ -466,7 +466,7 @@ VIR_EXPORT virJobPtr virDomainDumpCoreJob(virDomainPtr domain, const char *to,
                        "%s: unsupported flags (0x%x)", __func__, (unsigned)flags);
         return NULL;
     }
-    return domain->conn->driver->domainDumpCoreJob(domain, to, (unsigned)flags);
+    return VIR_DRIVER_CALL(domain->conn, domainDumpCoreJob, NULL, domain, to, (unsigned)flags);
 }
 
 /* ---- synchronous life cycle: the job plus a wait ---- */
@@ -480,7 +480,7 @@ VIR_EXPORT virJobPtr virDomainDumpCoreJob(virDomainPtr domain, const char *to,
  */
 VIR_EXPORT int virDomainCreate(virDomainPtr domain)
 {
-    return virJobWaitResult(virDomainCreateJob(domain, 0), NULL, NULL);
+    return virDriverJobWaitResult(virDomainCreateJob(domain, 0), NULL, NULL);
 }
 
 /**
@@ -502,8 +502,9 @@ VIR_EXPORT virDomainPtr virDomainCreateXML(virConnectPtr conn, const char *xmlDe
     if (virConnectCheckWritable(conn, __func__) < 0)
         return NULL;
     virCheckNonNullArg(xmlDesc, NULL);
-    if (virJobWaitResult(conn->driver->domainCreateXMLJob(conn, xmlDesc, flags, false),
-                      &dom, NULL) < 0)
+    if (virDriverJobWaitResult(VIR_DRIVER_CALL(conn, domainCreateXMLJob, NULL, conn,
+                                               xmlDesc, flags, false),
+                               &dom, NULL) < 0)
         return NULL;
     return dom;
 }
@@ -519,7 +520,7 @@ VIR_EXPORT virDomainPtr virDomainCreateLinux(virConnectPtr conn, const char *xml
 {
     virDomainPtr dom = NULL;
 
-    if (virJobWaitResult(virDomainCreateLinuxJob(conn, xmlDesc, flags), &dom, NULL) < 0)
+    if (virDriverJobWaitResult(virDomainCreateLinuxJob(conn, xmlDesc, flags), &dom, NULL) < 0)
         return NULL;
     return dom;
 }
@@ -532,7 +533,7 @@ VIR_EXPORT virDomainPtr virDomainCreateLinux(virConnectPtr conn, const char *xml
  */
 VIR_EXPORT int virDomainSave(virDomainPtr domain, const char *to)
 {
-    return virJobWaitResult(virDomainSaveJob(domain, to), NULL, NULL);
+    return virDriverJobWaitResult(virDomainSaveJob(domain, to), NULL, NULL);
 }
 
 /**
@@ -544,7 +545,7 @@ VIR_EXPORT int virDomainSave(virDomainPtr domain, const char *to)
  */
 VIR_EXPORT int virDomainRestore(virConnectPtr conn, const char *from)
 {
-    return virJobWaitResult(virDomainRestoreJob(conn, from), NULL, NULL);
+    return virDriverJobWaitResult(virDomainRestoreJob(conn, from), NULL, NULL);
 }
 
 /**
@@ -563,7 +564,7 @@ VIR_EXPORT int virDomainCoreDump(virDomainPtr domain, const char *to,
                        "%s: unsupported flags (0x%x)", __func__, flags);
         return -1;
     }
-    return virJobWaitResult(virDomainDumpCoreJob(domain, to, (int)flags), NULL, NULL);
+    return virDriverJobWaitResult(virDomainDumpCoreJob(domain, to, (int)flags), NULL, NULL);
 }
 
 /* ---- libvirt's other domain calls ---- */
@@ -811,7 +812,7 @@ VIR_EXPORT int virDomainCreateWithFlags(virDomainPtr domain, unsigned int flags)
 {
     virResetLastError();
     virCheckFlags(0, -1);
-    return virJobWaitResult(virDomainCreateJob(domain, 0), NULL, NULL);
+    return virDriverJobWaitResult(virDomainCreateJob(domain, 0), NULL, NULL);
 }
 
 /**

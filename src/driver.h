@@ -6,7 +6,9 @@
  *
  * Library-only. The public layer (connect.c, domain.c, network.c) checks
  * handles, NULL arguments and read-only connections, resets the last error
- * and dispatches; a driver checks flags, state and everything else.
+ * and dispatches (VIR_DRIVER_CALL); a driver checks flags, state and
+ * everything else. Every slot but connectOpen may be left NULL: the call
+ * then fails with VIR_ERR_NO_SUPPORT.
  *
  * Locking: a handle's fields other than its reference count are immutable
  * after creation. A driver keeps its own state under its own lock.
@@ -80,8 +82,15 @@ struct virConnectDriver {
     /* The hypervisor's version (virConnectGetVersion). */
     int (*connectGetVersion)(virConnectPtr conn, unsigned long *hvVer);
 
-    /* Set up conn->privateData from the URI path and the common settings.
-     * Returns 0, or -1 with an error reported. */
+    /* The URI query parameters this driver takes besides the common ones
+     * (virURICommonParams), NULL-terminated; NULL for none. connectOpen
+     * reads their values (virURIGetParam, virURIGetNumber); any other
+     * parameter fails the open, naming it. */
+    const char *const *uriParams;
+
+    /* Set up conn->privateData from the URI (path, the driver's own
+     * parameters) and the common settings. Required. Returns 0, or -1
+     * with an error reported. */
     int (*connectOpen)(virConnectPtr conn, const virURI *uri,
                        const virConnectConfig *cfg);
     /* Tear the driver state down: cancel and reap its jobs. Objects may
@@ -143,14 +152,21 @@ struct virConnectDriver {
 /* Dispatch from a public call to the connection's driver: call slot @slot
  * of @conn's driver with the arguments that follow, or, when the driver
  * leaves the slot empty (NULL), report VIR_ERR_NO_SUPPORT naming the
- * public call, in libvirt's words, and yield @err (-1 or NULL). Use it in
- * the public function itself: __func__ is the name reported. */
+ * public call, in libvirt's words, and yield @err (-1 or NULL). Every
+ * public wrapper reaches a driver through this macro and nothing else:
+ * tests/check-drivers fails on a direct "->driver->slot(" call, and builds
+ * docs/DRIVERS.md (which driver implements which call) from the calls of
+ * this macro and the drivers' tables. Use it in the public function
+ * itself: __func__ is the name reported. */
 #define VIR_DRIVER_UNSUPPORTED_FMT \
     "this function is not supported by the connection driver: %s"
 #define VIR_DRIVER_CALL(conn, slot, err, ...) \
+    VIR_DRIVER_CALL_FROM(VIR_FROM_THIS, conn, slot, err, __VA_ARGS__)
+/* The same, reporting in the error domain @from (libvirt's for the call). */
+#define VIR_DRIVER_CALL_FROM(from, conn, slot, err, ...) \
     ((conn)->driver->slot ? (conn)->driver->slot(__VA_ARGS__) \
-                          : (virReportError(VIR_ERR_NO_SUPPORT, \
-                                            VIR_DRIVER_UNSUPPORTED_FMT, __func__), \
+                          : (virReportErrorFull((from), VIR_ERR_NO_SUPPORT, 0, \
+                                                VIR_DRIVER_UNSUPPORTED_FMT, __func__), \
                              (err)))
 
 /* The drivers linked in, in the order URIs are offered to them. */
@@ -194,9 +210,3 @@ int virUUIDParse(const char *str, unsigned char *uuid);
 void virUUIDFormat(const unsigned char *uuid, char *buf);
 /* A random (version 4) UUID. Returns 0, or -1 with an error. */
 int virUUIDGenerate(unsigned char *uuid);
-
-/* The synchronous calls: wait for @job (NULL: it was not started, its
- * error is already reported), take the domain/network it produced when
- * @dom/@net is given, destroy it. When it did not complete its error
- * becomes this thread's last error. Returns 0 or -1. */
-int virJobWaitResult(virJobPtr job, virDomainPtr *dom, virNetworkPtr *net);

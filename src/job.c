@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #define VIR_FROM_THIS VIR_FROM_JOB
-#include "supervisor/job-priv.h"
+#include "driverjob.h"
 #include "util/viralloc.h"
 #include "util/virerror.h"
 
@@ -92,23 +92,16 @@ VIR_EXPORT int virJobGetStats(virJobPtr job, virTypedParameterPtr *out,
     ADD(VIR_JOB_STATS_DATA_REMAINING, VIR_TYPED_PARAM_ULLONG, ul,
         s.bytes_total > s.bytes_done ? s.bytes_total - s.bytes_done : 0);
     ADD(VIR_JOB_STATS_RATE, VIR_TYPED_PARAM_ULLONG, ul, s.rate_bps);
-    ADD(VIR_JOB_STATS_STALLED, VIR_TYPED_PARAM_BOOLEAN, b,
-        (s.flags & VIR_SHM_LC_STALLED) != 0);
-    ADD(VIR_JOB_STATS_CANCEL_REQUESTED, VIR_TYPED_PARAM_BOOLEAN, b,
-        (s.flags & VIR_SHM_LC_CANCEL_REQUESTED) != 0);
-    ADD(VIR_JOB_STATS_CANCEL_ACKED, VIR_TYPED_PARAM_BOOLEAN, b,
-        (s.flags & VIR_SHM_LC_CANCEL_ACKED) != 0);
-    virShmLifecycleData lc;
-    int pid = 0;
-    if (s.state == VIR_JOB_RUNNING && virShmLifecycleRead(job->lifecycle, &lc) == 0 &&
-        lc.job_id == job->id)
-        pid = lc.worker_pid;
-    ADD(VIR_JOB_STATS_WORKER_PID, VIR_TYPED_PARAM_INT, i, pid);
+    ADD(VIR_JOB_STATS_STALLED, VIR_TYPED_PARAM_BOOLEAN, b, s.stalled);
+    ADD(VIR_JOB_STATS_CANCEL_REQUESTED, VIR_TYPED_PARAM_BOOLEAN, b, s.cancel_requested);
+    ADD(VIR_JOB_STATS_CANCEL_ACKED, VIR_TYPED_PARAM_BOOLEAN, b, s.cancel_acked);
+    ADD(VIR_JOB_STATS_WORKER_PID, VIR_TYPED_PARAM_INT, i,
+        s.state == VIR_JOB_RUNNING ? (int)s.worker_pid : 0);
     if (addParam(&params, &n, &alloc, VIR_JOB_STATS_PHASE, VIR_TYPED_PARAM_STRING) < 0 ||
         !(params[n - 1].value.s = virStrdup(s.phase)))
         goto error;
     if (addParam(&params, &n, &alloc, VIR_JOB_STATS_OPERATION, VIR_TYPED_PARAM_STRING) < 0 ||
-        !(params[n - 1].value.s = virStrdup(job->op->name)))
+        !(params[n - 1].value.s = virStrdup(virSupJobGetOp(job)->name)))
         goto error;
     *out = params;
     *nout = n;
@@ -122,46 +115,58 @@ VIR_EXPORT int virJobGetStats(virJobPtr job, virTypedParameterPtr *out,
 
 static bool checkEnded(virJobPtr job, const char *what)
 {
-    int st = atomic_load_explicit(&job->state, memory_order_acquire);
-    if (st == VIR_JOB_COMPLETE)
+    virSupJobSnapshot s;
+
+    virSupJobSnapshotGet(job, &s, false);
+    if (s.state == VIR_JOB_COMPLETE)
         return true;
     virReportError(VIR_ERR_OPERATION_INVALID, "job %llu has no %s: it %s",
-                   (unsigned long long)job->id, what,
-                   st == VIR_JOB_RUNNING ? "is still running" :
-                   st == VIR_JOB_FAILED ? "failed" : "was cancelled");
+                   (unsigned long long)virSupJobGetID(job), what,
+                   s.state == VIR_JOB_RUNNING ? "is still running" :
+                   s.state == VIR_JOB_FAILED ? "failed" : "was cancelled");
     return false;
+}
+
+/* The object a completed job produced, if it is of @kind; borrowed. */
+static void *jobResult(virJobPtr job, int kind, const char *what)
+{
+    int have = 0;
+    void *ref;
+
+    if (!checkEnded(job, what))
+        return NULL;
+    if (!(ref = virSupJobGetResult(job, &have)) || have != kind) {
+        virReportError(VIR_ERR_OPERATION_INVALID,
+                       "job %llu (%s) did not produce a %s",
+                       (unsigned long long)virSupJobGetID(job),
+                       virSupJobGetOp(job)->name, what);
+        return NULL;
+    }
+    return ref;
 }
 
 VIR_EXPORT virDomainPtr virJobGetDomain(virJobPtr job)
 {
+    virDomainPtr dom;
+
     virResetLastError();
-    if (!checkJob(job, __func__) || !checkEnded(job, "domain"))
+    if (!checkJob(job, __func__) ||
+        !(dom = jobResult(job, VIR_DRIVER_RESULT_DOMAIN, "domain")) ||
+        virDomainRef(dom) < 0)
         return NULL;
-    if (!job->result_domain) {
-        virReportError(VIR_ERR_OPERATION_INVALID,
-                       "job %llu (%s) did not produce a domain",
-                       (unsigned long long)job->id, job->op->name);
-        return NULL;
-    }
-    if (virDomainRef(job->result_domain) < 0)
-        return NULL;
-    return job->result_domain;
+    return dom;
 }
 
 VIR_EXPORT virNetworkPtr virJobGetNetwork(virJobPtr job)
 {
+    virNetworkPtr net;
+
     virResetLastError();
-    if (!checkJob(job, __func__) || !checkEnded(job, "network"))
+    if (!checkJob(job, __func__) ||
+        !(net = jobResult(job, VIR_DRIVER_RESULT_NETWORK, "network")) ||
+        virNetworkRef(net) < 0)
         return NULL;
-    if (!job->result_network) {
-        virReportError(VIR_ERR_OPERATION_INVALID,
-                       "job %llu (%s) did not produce a network",
-                       (unsigned long long)job->id, job->op->name);
-        return NULL;
-    }
-    if (virNetworkRef(job->result_network) < 0)
-        return NULL;
-    return job->result_network;
+    return net;
 }
 
 VIR_EXPORT virErrorPtr virJobGetError(virJobPtr job)
@@ -169,9 +174,7 @@ VIR_EXPORT virErrorPtr virJobGetError(virJobPtr job)
     virResetLastError();
     if (!checkJob(job, __func__))
         return NULL;
-    if (atomic_load_explicit(&job->state, memory_order_acquire) == VIR_JOB_RUNNING)
-        return NULL;
-    return job->error;
+    return virSupJobGetError(job);
 }
 
 VIR_EXPORT int virJobCancel(virJobPtr job)
@@ -200,7 +203,7 @@ VIR_EXPORT int virJobGetFD(virJobPtr job)
     virResetLastError();
     if (!checkJob(job, __func__))
         return -1;
-    return job->evfd;
+    return virSupJobGetFD(job);
 }
 
 VIR_EXPORT unsigned long long virJobGetID(virJobPtr job)
@@ -208,7 +211,7 @@ VIR_EXPORT unsigned long long virJobGetID(virJobPtr job)
     virResetLastError();
     if (!checkJob(job, __func__))
         return 0;
-    return job->id;
+    return virSupJobGetID(job);
 }
 
 VIR_EXPORT int virJobSetGracePeriod(virJobPtr job, unsigned int ms)
@@ -216,7 +219,7 @@ VIR_EXPORT int virJobSetGracePeriod(virJobPtr job, unsigned int ms)
     virResetLastError();
     if (!checkJob(job, __func__))
         return -1;
-    return virSupJobSetTimes(job, 0, ms);
+    return virSupJobSetGrace(job, ms);
 }
 
 VIR_EXPORT int virJobSetDeadline(virJobPtr job, unsigned int ms)
@@ -224,7 +227,7 @@ VIR_EXPORT int virJobSetDeadline(virJobPtr job, unsigned int ms)
     virResetLastError();
     if (!checkJob(job, __func__))
         return -1;
-    return virSupJobSetTimes(job, 1, ms);
+    return virSupJobSetDeadline(job, ms);
 }
 
 VIR_EXPORT int virJobDestroy(virJobPtr job)

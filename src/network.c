@@ -2,7 +2,7 @@
 /*
  * network.c: the public network calls (same rules as domain.c).
  */
-#include "driver.h"
+#include "driverjob.h"
 #include "util/viralloc.h"
 
 #define VIR_FROM_THIS VIR_FROM_NETWORK
@@ -46,9 +46,9 @@ VIR_EXPORT int virConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **net
     if (virConnectCheck(conn, __func__) < 0)
         return -1;
     if (nets)
-        return conn->driver->connectListAllNetworks(conn, nets, flags);
+        return VIR_DRIVER_CALL(conn, connectListAllNetworks, -1, conn, nets, flags);
     /* As libvirt: a NULL array asks for the count only. */
-    if ((n = conn->driver->connectListAllNetworks(conn, &list, flags)) < 0)
+    if ((n = VIR_DRIVER_CALL(conn, connectListAllNetworks, -1, conn, &list, flags)) < 0)
         return -1;
     for (int i = 0; i < n; i++)
         virNetworkFree(list[i]);
@@ -69,7 +69,7 @@ VIR_EXPORT virNetworkPtr virNetworkLookupByName(virConnectPtr conn, const char *
     if (virConnectCheck(conn, __func__) < 0)
         return NULL;
     virCheckNonNullArg(name, NULL);
-    return conn->driver->networkLookupByName(conn, name);
+    return VIR_DRIVER_CALL(conn, networkLookupByName, NULL, conn, name);
 }
 
 /**
@@ -87,7 +87,7 @@ VIR_EXPORT virNetworkPtr virNetworkDefineXML(virConnectPtr conn, const char *xml
     if (virConnectCheckWritable(conn, __func__) < 0)
         return NULL;
     virCheckNonNullArg(xml, NULL);
-    return conn->driver->networkDefineXML(conn, xml);
+    return VIR_DRIVER_CALL(conn, networkDefineXML, NULL, conn, xml);
 }
 
 /**
@@ -102,7 +102,7 @@ VIR_EXPORT int virNetworkUndefine(virNetworkPtr network)
     virResetLastError();
     if (networkCheckWritable(network, __func__) < 0)
         return -1;
-    return network->conn->driver->networkUndefine(network);
+    return VIR_DRIVER_CALL(network->conn, networkUndefine, -1, network);
 }
 
 /**
@@ -117,7 +117,7 @@ VIR_EXPORT int virNetworkDestroy(virNetworkPtr network)
     virResetLastError();
     if (networkCheckWritable(network, __func__) < 0)
         return -1;
-    return network->conn->driver->networkDestroy(network);
+    return VIR_DRIVER_CALL(network->conn, networkDestroy, -1, network);
 }
 
 /**
@@ -163,7 +163,7 @@ VIR_EXPORT char *virNetworkGetXMLDesc(virNetworkPtr network, unsigned int flags)
     virResetLastError();
     if (virNetworkCheck(network, __func__) < 0)
         return NULL;
-    return network->conn->driver->networkGetXMLDesc(network, flags);
+    return VIR_DRIVER_CALL(network->conn, networkGetXMLDesc, NULL, network, flags);
 }
 
 /**
@@ -177,7 +177,7 @@ VIR_EXPORT int virNetworkIsActive(virNetworkPtr network)
     virResetLastError();
     if (virNetworkCheck(network, __func__) < 0)
         return -1;
-    return network->conn->driver->networkIsActive(network);
+    return VIR_DRIVER_CALL(network->conn, networkIsActive, -1, network);
 }
 
 /**
@@ -237,7 +237,7 @@ VIR_EXPORT virJobPtr virNetworkCreateJob(virNetworkPtr network)
     virResetLastError();
     if (networkCheckWritable(network, __func__) < 0)
         return NULL;
-    return network->conn->driver->networkCreateJob(network);
+    return VIR_DRIVER_CALL(network->conn, networkCreateJob, NULL, network);
 }
 
 /**
@@ -256,7 +256,7 @@ VIR_EXPORT virJobPtr virNetworkCreateXMLJob(virConnectPtr conn, const char *xmlD
     if (virConnectCheckWritable(conn, __func__) < 0)
         return NULL;
     virCheckNonNullArg(xmlDesc, NULL);
-    return conn->driver->networkCreateXMLJob(conn, xmlDesc);
+    return VIR_DRIVER_CALL(conn, networkCreateXMLJob, NULL, conn, xmlDesc);
 }
 
 /**
@@ -267,7 +267,7 @@ VIR_EXPORT virJobPtr virNetworkCreateXMLJob(virConnectPtr conn, const char *xmlD
  */
 VIR_EXPORT int virNetworkCreate(virNetworkPtr network)
 {
-    return virJobWaitResult(virNetworkCreateJob(network), NULL, NULL);
+    return virDriverJobWaitResult(virNetworkCreateJob(network), NULL, NULL);
 }
 
 /**
@@ -281,7 +281,7 @@ VIR_EXPORT virNetworkPtr virNetworkCreateXML(virConnectPtr conn, const char *xml
 {
     virNetworkPtr net = NULL;
 
-    if (virJobWaitResult(virNetworkCreateXMLJob(conn, xmlDesc), NULL, &net) < 0)
+    if (virDriverJobWaitResult(virNetworkCreateXMLJob(conn, xmlDesc), NULL, &net) < 0)
         return NULL;
     return net;
 }

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdio.h>
 
 #include "uri.h"
 #include "util/viralloc.h"
@@ -222,10 +223,57 @@ static int resolveUser(const virURIParam *p, virSupGroupConfig *g)
     return 0;
 }
 
-/* Largest bandwidth accepted: 1 TiB/s, far above any disk, far below overflow. */
-#define BANDWIDTH_MAX_MIB (1024ull * 1024)
+const char *const virURICommonParams[] = {
+    "grace", "max_workers", "stall", "stall_cancel", "worker_user",
+    "rlimit_as", "rlimit_cpu", "rlimit_nofile", "rlimit_fsize", NULL
+};
 
-int virURIToConfig(const virURI *uri, virConnectConfig *cfg)
+static bool inList(const char *const *list, const char *name)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (STREQ(list[i], name))
+            return true;
+    return false;
+}
+
+static void unknownParam(const char *name, const char *const *driverParams)
+{
+    char known[512] = "";
+    size_t len = 0;
+    const char *const *lists[] = { virURICommonParams, driverParams };
+
+    for (size_t l = 0; l < ARRAY_CARDINALITY(lists); l++) {
+        for (size_t i = 0; lists[l] && lists[l][i]; i++) {
+            int n = snprintf(known + len, sizeof(known) - len, "%s%s",
+                             len ? ", " : "", lists[l][i]);
+            if (n < 0 || (size_t)n >= sizeof(known) - len)
+                break;
+            len += (size_t)n;
+        }
+    }
+    virReportError(VIR_ERR_INVALID_ARG,
+                   "invalid URI: unknown parameter '%s' (known: %s)", name, known);
+}
+
+const char *virURIGetParam(const virURI *uri, const char *name)
+{
+    for (size_t i = 0; i < uri->nparams; i++)
+        if (STREQ(uri->params[i].name, name))
+            return uri->params[i].value;
+    return NULL;
+}
+
+int virURIGetNumber(const virURI *uri, const char *name, unsigned long long max,
+                    unsigned long long *out)
+{
+    for (size_t i = 0; i < uri->nparams; i++)
+        if (STREQ(uri->params[i].name, name))
+            return parseNumber(&uri->params[i], max, out) < 0 ? -1 : 1;
+    return 0;
+}
+
+int virURIToConfig(const virURI *uri, const char *const *driverParams,
+                   virConnectConfig *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
 
@@ -234,15 +282,15 @@ int virURIToConfig(const virURI *uri, virConnectConfig *cfg)
         virSupGroupConfig *g = &cfg->group;
         unsigned long long v;
 
+        if (!inList(virURICommonParams, p->name)) {
+            if (inList(driverParams, p->name))
+                continue;       /* the driver's own: it reads it */
+            unknownParam(p->name, driverParams);
+            return -1;
+        }
         if (STREQ(p->name, "worker_user")) {
             if (resolveUser(p, g) < 0)
                 return -1;
-            continue;
-        }
-        if (STREQ(p->name, "bandwidth")) {
-            if (parseNumber(p, BANDWIDTH_MAX_MIB, &v) < 0)
-                return -1;
-            cfg->bandwidth_bps = v * 1024 * 1024;
         } else if (STREQ(p->name, "grace")) {
             if (parseNumber(p, INT_MAX, &v) < 0)
                 return -1;
@@ -281,13 +329,6 @@ int virURIToConfig(const virURI *uri, virConnectConfig *cfg)
             if (parseNumber(p, UINT64_MAX, &v) < 0)
                 return -1;
             g->rlimit_fsize = v;
-        } else {
-            virReportError(VIR_ERR_INVALID_ARG,
-                           "invalid URI: unknown parameter '%s' (known: bandwidth, "
-                           "grace, max_workers, stall, stall_cancel, worker_user, "
-                           "rlimit_as, rlimit_cpu, rlimit_nofile, rlimit_fsize)",
-                           p->name);
-            return -1;
         }
     }
     return 0;

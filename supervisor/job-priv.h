@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * job-priv.h: the supervisor's job record, shared by the supervisor sources and the
- * public virJob* calls in src/job.c. Client process only.
+ * job-priv.h: the supervisor's job record and internals, private to
+ * supervisor/ (and its tests). Client process only; src/ uses
+ * supervisor.h.
  */
 #pragma once
 
@@ -90,36 +91,13 @@ struct _virJob {
     uint64_t final_elapsed_ms;
     virErrorPtr error;
 
-    /* The object the job produced (commit). */
-    virDomainPtr result_domain;
-    virNetworkPtr result_network;
+    /* What the job produced (commit): opaque, released at destroy. */
+    void *result;
+    int result_kind;
+    virSupReleaseFunc result_release;
 
     struct _virJob *free_next;         /* the job pool */
 };
-
-/* Lock-free snapshot for virJobGetInfo / virJobGetStats. */
-typedef struct virSupJobSnapshot {
-    int state;
-    int type;
-    uint64_t elapsed_ms;
-    uint64_t remaining_ms;             /* 0 unknown */
-    uint32_t percent;
-    uint64_t bytes_done, bytes_total;
-    uint64_t rate_bps;
-    uint32_t flags;                    /* VIR_SHM_LC_* */
-    char phase[VIR_SHM_PHASE_MAX];
-} virSupJobSnapshot;
-
-/* True for a pointer that is a live job (magic check; the job memory is
- * never returned to malloc, so reading the magic of a destroyed job is safe). */
-bool virSupJobValid(virJobPtr job);
-/* @precise: millisecond elapsed time and the phase text (virJobGetStats);
- * otherwise the cheapest read that is right to the second (virJobGetInfo). */
-void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *snap, bool precise);
-int virSupJobCancel(virJobPtr job);
-int virSupJobWait(virJobPtr job, int timeout_ms);
-int virSupJobDestroy(virJobPtr job);
-int virSupJobSetTimes(virJobPtr job, int which, unsigned int ms);
 
 /* The outcome table of DESIGN.md, as a pure function (supervisor/outcome.c). */
 typedef struct virSupOutcomeInput {

@@ -1218,11 +1218,15 @@ void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *s, bool precise)
     s->remaining_ms = 0;
     s->bytes_done = s->bytes_total = 0;
     s->phase[0] = '\0';
+    s->worker_pid = 0;
     s->type = job->op->type;
     /* Acquire: pairs with the release in jobFinish; a terminal state
      * guarantees the final figures are complete. */
     s->state = atomic_load_explicit(&job->state, memory_order_acquire);
-    s->flags = atomic_load_explicit(&job->flags, memory_order_relaxed);
+    uint32_t flags = atomic_load_explicit(&job->flags, memory_order_relaxed);
+    s->stalled = (flags & VIR_SHM_LC_STALLED) != 0;
+    s->cancel_requested = (flags & VIR_SHM_LC_CANCEL_REQUESTED) != 0;
+    s->cancel_acked = (flags & VIR_SHM_LC_CANCEL_ACKED) != 0;
     s->rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
     if (s->state != VIR_JOB_RUNNING) {
         s->elapsed_ms = job->final_elapsed_ms;
@@ -1248,6 +1252,11 @@ void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *s, bool precise)
             memcpy(s->phase, d.phase, sizeof(s->phase));
         if (d.flags & VIR_SHM_PR_HAS_ETA)
             s->remaining_ms = d.eta_ms;
+    }
+    if (precise) {
+        virShmLifecycleData lc;
+        if (virShmLifecycleRead(job->lifecycle, &lc) == 0 && lc.job_id == job->id)
+            s->worker_pid = lc.worker_pid;
     }
     if (!s->remaining_ms)
         s->remaining_ms = atomic_load_explicit(&job->derived_eta_ms, memory_order_relaxed);
@@ -1295,20 +1304,43 @@ int virSupJobWait(virJobPtr job, int timeout_ms)
     }
 }
 
-int virSupJobSetTimes(virJobPtr job, int which, unsigned int ms)
+int virSupJobSetGrace(virJobPtr job, unsigned int ms)
 {
     pthread_mutex_lock(&sup.lock);
-    if (which == 0) {
-        job->grace_ms = ms ? ms : SUP_DEFAULT_GRACE_MS;
-        if (job->grace_at && job->killed == VIR_SUP_KILL_NONE)
-            job->grace_at = virShmNowMono() + msToNs(job->grace_ms);
-    } else {
-        job->deadline_ms = ms;
-        job->deadline_at = ms && job->start_mono ? job->start_mono + msToNs(ms) : 0;
-    }
+    job->grace_ms = ms ? ms : SUP_DEFAULT_GRACE_MS;
+    if (job->grace_at && job->killed == VIR_SUP_KILL_NONE)
+        job->grace_at = virShmNowMono() + msToNs(job->grace_ms);
     wakeReaper();
     pthread_mutex_unlock(&sup.lock);
     return 0;
+}
+
+int virSupJobSetDeadline(virJobPtr job, unsigned int ms)
+{
+    pthread_mutex_lock(&sup.lock);
+    job->deadline_ms = ms;
+    job->deadline_at = ms && job->start_mono ? job->start_mono + msToNs(ms) : 0;
+    wakeReaper();
+    pthread_mutex_unlock(&sup.lock);
+    return 0;
+}
+
+int virSupJobGetFD(virJobPtr job)
+{
+    return job->evfd;
+}
+
+uint64_t virSupJobGetID(virJobPtr job)
+{
+    return job->id;
+}
+
+virErrorPtr virSupJobGetError(virJobPtr job)
+{
+    /* Acquire: the error was written before the terminal state (release). */
+    if (atomic_load_explicit(&job->state, memory_order_acquire) == VIR_JOB_RUNNING)
+        return NULL;
+    return job->error;
 }
 
 int virSupJobDestroy(virJobPtr job)
@@ -1324,10 +1356,8 @@ int virSupJobDestroy(virJobPtr job)
     pthread_mutex_lock(&sup.lock);
     pthread_mutex_unlock(&sup.lock);
     atomic_store_explicit(&job->magic, VIR_JOB_DEAD, memory_order_release);
-    if (job->result_domain)
-        virDomainFree(job->result_domain);
-    if (job->result_network)
-        virNetworkFree(job->result_network);
+    if (job->result && job->result_release)
+        job->result_release(job->result);
     if (job->opaque_free)
         job->opaque_free(job->opaque);
     virFreeError(job->error);
@@ -1337,24 +1367,23 @@ int virSupJobDestroy(virJobPtr job)
     return 0;
 }
 
-int virSupJobSetResultDomain(virJobPtr job, virDomainPtr dom)
+int virSupJobSetResult(virJobPtr job, int kind, void *ref, virSupReleaseFunc release)
 {
-    if (!virSupJobValid(job) || !dom || virDomainRef(dom) < 0)
+    if (!virSupJobValid(job))
         return -1;
-    if (job->result_domain)
-        virDomainFree(job->result_domain);
-    job->result_domain = dom;
+    if (job->result && job->result_release)
+        job->result_release(job->result);
+    job->result = ref;
+    job->result_kind = ref ? kind : 0;
+    job->result_release = ref ? release : NULL;
     return 0;
 }
 
-int virSupJobSetResultNetwork(virJobPtr job, virNetworkPtr net)
+void *virSupJobGetResult(virJobPtr job, int *kind)
 {
-    if (!virSupJobValid(job) || !net || virNetworkRef(net) < 0)
-        return -1;
-    if (job->result_network)
-        virNetworkFree(job->result_network);
-    job->result_network = net;
-    return 0;
+    if (kind)
+        *kind = virSupJobValid(job) ? job->result_kind : 0;
+    return virSupJobValid(job) ? job->result : NULL;
 }
 
 void *virSupJobGetOpaque(virJobPtr job)

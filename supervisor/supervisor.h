@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -93,14 +94,65 @@ virJobPtr virSupJobCreate(virSupGroup *group, const virSupJobParams *params);
  * the op, its private data in @params). */
 #define virJobCreate virSupJobCreate
 
-/* For commit functions: the object the job produced. The job takes a
- * reference (virDomainRef/virNetworkRef) and drops it at destroy. */
-int virSupJobSetResultDomain(virJobPtr job, virDomainPtr dom);
-int virSupJobSetResultNetwork(virJobPtr job, virNetworkPtr net);
+/* For commit functions: what the job produced, as an opaque reference the
+ * job keeps until virJobDestroy, when @release (may be NULL) is called on
+ * it. @kind is the driver layer's tag for what @ref is (the supervisor
+ * only stores it: it knows no domains or networks). Replaces an earlier
+ * result, releasing it. Returns 0, or -1 for an invalid job. Call it from
+ * the job's commit function (before the job's terminal state is
+ * published); not thread-safe against a concurrent call on the same job. */
+typedef void (*virSupReleaseFunc)(void *ref);
+int virSupJobSetResult(virJobPtr job, int kind, void *ref, virSupReleaseFunc release);
+/* The result set by the commit, borrowed (valid until virJobDestroy);
+ * NULL (and *@kind 0) when there is none. */
+void *virSupJobGetResult(virJobPtr job, int *kind);
 
 /* The driver's opaque, and the op, for use in the driver. */
 void *virSupJobGetOpaque(virJobPtr job);
 const virSupOp *virSupJobGetOp(virJobPtr job);
+
+/* ---- what the public virJob* calls (src/job.c) are built on ----
+ * Each takes a job that virSupJobValid accepted; thread-safe. */
+
+/* True for a pointer that is a live job (magic check; the job memory is
+ * never returned to malloc, so reading the magic of a destroyed job is
+ * safe). Lock-free, no system call. */
+bool virSupJobValid(virJobPtr job);
+
+/* A lock-free snapshot for virJobGetInfo / virJobGetStats. */
+typedef struct virSupJobSnapshot {
+    int state;                         /* virJobState */
+    int type;                          /* virJobType */
+    uint64_t elapsed_ms;
+    uint64_t remaining_ms;             /* 0 unknown */
+    uint32_t percent;
+    uint64_t bytes_done, bytes_total;
+    uint64_t rate_bps;
+    bool stalled;                      /* no progress for the group's stall time */
+    bool cancel_requested;
+    bool cancel_acked;                 /* the worker saw the request */
+    pid_t worker_pid;                  /* @precise only, while running; else 0 */
+    char phase[64];                    /* @precise only: the worker's progress text */
+} virSupJobSnapshot;
+
+/* @precise: millisecond elapsed time, the phase text and the worker's pid
+ * (virJobGetStats); otherwise the cheapest read that is right to the
+ * second (virJobGetInfo's hot path: no lock, no system call). */
+void virSupJobSnapshotGet(virJobPtr job, virSupJobSnapshot *snap, bool precise);
+/* Returns 0 when the request was made, 1 when the job had already ended. */
+int virSupJobCancel(virJobPtr job);
+/* Returns 0 once ended, 1 on timeout, -1 with an error. May block. */
+int virSupJobWait(virJobPtr job, int timeout_ms);
+/* -1 with VIR_ERR_OPERATION_INVALID while the job runs. */
+int virSupJobDestroy(virJobPtr job);
+int virSupJobSetGrace(virJobPtr job, unsigned int ms);      /* 0: the default */
+int virSupJobSetDeadline(virJobPtr job, unsigned int ms);   /* 0: none */
+/* The eventfd that polls readable once the job ended; owned by the job. */
+int virSupJobGetFD(virJobPtr job);
+uint64_t virSupJobGetID(virJobPtr job);
+/* The job's error once it ended (NULL while it runs or if it completed);
+ * owned by the job. */
+virErrorPtr virSupJobGetError(virJobPtr job);
 
 /* Read the job's live figures without the virJobGetInfo rounding, for
  * virDomainGetJobInfo. Returns 0 or -1. */

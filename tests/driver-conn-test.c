@@ -22,8 +22,20 @@ static void testURIParse(void **state)
     assert_string_equal(u->scheme, "test");
     assert_string_equal(u->path, "/default");
     assert_int_equal(u->nparams, 9);
-    assert_int_equal(virURIToConfig(u, &cfg), 0);
-    assert_int_equal(cfg.bandwidth_bps, 64ull << 20);
+    /* bandwidth is the test driver's own: an error unless the driver
+     * names it, and then left for the driver to read. */
+    assert_int_equal(virURIToConfig(u, NULL, &cfg), -1);
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_last_message_has("unknown parameter 'bandwidth'");
+    assert_int_equal(virURIToConfig(u, testConnectDriver.uriParams, &cfg), 0);
+    unsigned long long bw = 0;
+    assert_int_equal(virURIGetNumber(u, "bandwidth", 1024, &bw), 1);
+    assert_int_equal(bw, 64);
+    assert_int_equal(virURIGetNumber(u, "bandwidth", 10, &bw), -1);
+    assert_last_message_has("bandwidth='64'");
+    assert_int_equal(virURIGetNumber(u, "nosuch", 10, &bw), 0);
+    assert_null(virURIGetParam(u, "nosuch"));
+    assert_string_equal(virURIGetParam(u, "grace"), "250");
     assert_int_equal(cfg.group.grace_ms, 250);
     assert_int_equal(cfg.group.max_workers, 3);
     assert_int_equal(cfg.group.stall_ms, 1000);
@@ -62,16 +74,20 @@ static void testURIParse(void **state)
     for (size_t i = 0; i < ARRAY_CARDINALITY(badParams); i++) {
         u = virURIParse(badParams[i]);
         assert_non_null(u);
-        if (virURIToConfig(u, &cfg) == 0)
+        if (virURIToConfig(u, NULL, &cfg) == 0)
             fail_msg("URI '%s' was accepted", badParams[i]);
         assert_int_not_equal(drvLastCode(), 0);
         virURIFree(u);
+        /* The same through the driver, which reads its own parameters. */
+        if (virConnectOpen(badParams[i]))
+            fail_msg("virConnectOpen('%s') succeeded", badParams[i]);
+        assert_int_not_equal(drvLastCode(), 0);
     }
 
     if (geteuid() == 0) {
         u = virURIParse("test:///default?worker_user=nobody");
         assert_non_null(u);
-        assert_int_equal(virURIToConfig(u, &cfg), 0);
+        assert_int_equal(virURIToConfig(u, NULL, &cfg), 0);
         assert_true(cfg.group.set_ids);
         assert_int_not_equal(cfg.group.uid, 0);
         virURIFree(u);

@@ -8,14 +8,16 @@
  *                                   network "default"
  *   test:///ABSOLUTE/PATH.xml       a node description (<node> holding
  *                                   <domain> and <network>, inline or file=)
- * Query parameters (all optional):
- *   ?bandwidth=MIB_PER_S            cap job I/O (0: no cap)
- *   &grace=MS                       cancel grace period before SIGKILL (5000)
+ * Query parameters (all optional), common to every driver:
+ *   ?grace=MS                       cancel grace period before SIGKILL (5000)
  *   &max_workers=N                  concurrent workers; more jobs queue (64)
  *   &stall=MS                       mark a job stalled after MS without progress (0: off)
  *   &stall_cancel=1                 cancel a stalled job
  *   &worker_user=NAME               run workers as this user (root only)
  *   &rlimit_as=BYTES, rlimit_cpu=S, rlimit_nofile=N, rlimit_fsize=BYTES
+ * Each driver adds its own; the test driver's:
+ *   &bandwidth=MIB_PER_S            cap job I/O (0: no cap)
+ * Any other parameter is an error (VIR_ERR_INVALID_ARG) naming it.
  *
  * A connection is thread-safe: one connection may be used from many
  * threads at once, also while long jobs run.

@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "driver.h"
+#include "driverjob.h"
 #include "drivers/test/test_driver.h"
 #include "event.h"
 #include "supervisor/supervisor.h"
@@ -344,6 +344,12 @@ static void slotRelease(testSlot *slot, uint64_t token)
 
 /* ---- connections --------------------------------------------------------- */
 
+/* The test driver's own URI parameters (docs/TEST-DRIVER.md):
+ * bandwidth=MIB_PER_S caps the I/O of every job of the connection. */
+static const char *const testURIParams[] = { "bandwidth", NULL };
+/* Largest bandwidth accepted: 1 TiB/s, far above any disk, far below overflow. */
+#define BANDWIDTH_MAX_MIB (1024ull * 1024)
+
 /* The node of test:///default, shared by the process's connections to it
  * (as libvirt's test driver does): made by the first open, freed when the
  * last connection using it is freed; the next open makes a fresh one. */
@@ -443,7 +449,10 @@ static int testConnectOpen(virConnectPtr conn, const virURI *uri,
 {
     testConn *c;
     testDriver *d = NULL;
+    unsigned long long bandwidth = 0;
 
+    if (virURIGetNumber(uri, "bandwidth", BANDWIDTH_MAX_MIB, &bandwidth) < 0)
+        return -1;
     if (STREQ(uri->path, "/default")) {
         d = nodeAcquireDefault();
     } else if (STREQ(uri->path, "/") || uri->path[0] != '/') {
@@ -467,7 +476,7 @@ static int testConnectOpen(virConnectPtr conn, const virURI *uri,
     }
     c->node = d;
     pthread_cond_init(&c->created, NULL);
-    c->bandwidth_bps = cfg->bandwidth_bps;
+    c->bandwidth_bps = bandwidth * 1024 * 1024;
     if (!(c->group = virSupGroupNew(&cfg->group))) {
         pthread_cond_destroy(&c->created);
         free(c);
@@ -1345,55 +1354,14 @@ static int netResultCheck(const void *result, size_t len, testNetworkDef *def)
     return 0;
 }
 
-/* The job's result object is made before a commit changes anything, so
- * that running out of memory for it fails the commit with nothing changed;
- * handing it to the job (which takes a reference) cannot fail for want of
- * memory. Called without the driver lock. */
 static virDomainPtr resultDomainNew(virConnectPtr conn, const testDomainDef *def)
 {
-    virDomainPtr dom = virGetDomain(conn, def->name, def->uuid);
-
-    if (!dom)
-        virReportOOMError();
-    return dom;
-}
-
-static int resultDomainGive(virJobPtr job, virDomainPtr dom)
-{
-    int rc = virSupJobSetResultDomain(job, dom);
-    virDomainFree(dom);
-    return rc;
-}
-
-/* Drop an unused result handle on a failure path, keeping the error. */
-static void resultDomainDrop(virDomainPtr dom)
-{
-    virErrorPtr saved = virSaveLastError();
-    virDomainFree(dom);
-    virRestoreLastError(&saved);
-}
-
-static void resultNetworkDrop(virNetworkPtr net)
-{
-    virErrorPtr saved = virSaveLastError();
-    virNetworkFree(net);
-    virRestoreLastError(&saved);
+    return virDriverJobResultDomainNew(conn, def->name, def->uuid);
 }
 
 static virNetworkPtr resultNetworkNew(virConnectPtr conn, const testNetworkDef *def)
 {
-    virNetworkPtr net = virGetNetwork(conn, def->name, def->uuid);
-
-    if (!net)
-        virReportOOMError();
-    return net;
-}
-
-static int resultNetworkGive(virJobPtr job, virNetworkPtr net)
-{
-    int rc = virSupJobSetResultNetwork(job, net);
-    virNetworkFree(net);
-    return rc;
+    return virDriverJobResultNetworkNew(conn, def->name, def->uuid);
 }
 
 /* ---- files for save and dump --------------------------------------------- */
@@ -1747,10 +1715,10 @@ static int commitDomainDefOp(virJobPtr job, testJob *tj, const void *result,
     rc = domCommitDef(d, tj, &def, start, reason, persistent);
     pthread_mutex_unlock(&d->lock);
     if (rc < 0) {
-        resultDomainDrop(h);
+        virDriverJobResultDomainDrop(h);
         return -1;
     }
-    return resultDomainGive(job, h);
+    return virDriverJobResultDomainGive(job, h);
 }
 
 static int commitDomainDefine(virJobPtr job, void *opaque, const void *result,
@@ -1795,13 +1763,13 @@ static int commitDomainStart(virJobPtr job, void *opaque,
     pthread_mutex_lock(&d->lock);
     if (!(obj = domFindUUID(d, tj->uuid))) {
         pthread_mutex_unlock(&d->lock);
-        resultDomainDrop(h);
+        virDriverJobResultDomainDrop(h);
         virReportError(VIR_ERR_NO_DOMAIN, "%s", "the domain was undefined meanwhile");
         return -1;
     }
     domSetRunning(d, obj, REASON_RUNNING_BOOTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
     pthread_mutex_unlock(&d->lock);
-    return resultDomainGive(job, h);
+    return virDriverJobResultDomainGive(job, h);
 }
 
 /* Save and dump: link the file into place, then shut the domain off when
@@ -1841,7 +1809,7 @@ static int commitOutput(virJobPtr job, testJob *tj, const char *what,
         return -1;
     if (outputCommit(tj, what) < 0) {
         if (h)
-            resultDomainDrop(h);
+            virDriverJobResultDomainDrop(h);
         return -1;
     }
     pthread_mutex_lock(&d->lock);
@@ -1857,7 +1825,7 @@ static int commitOutput(virJobPtr job, testJob *tj, const char *what,
             virDomainFree(h);
         return 0;
     }
-    return resultDomainGive(job, h);
+    return virDriverJobResultDomainGive(job, h);
 }
 
 static int commitDomainSave(virJobPtr job, void *opaque,
@@ -2097,10 +2065,10 @@ static int netCommitDef(virJobPtr job, testJob *tj, const void *result, size_t l
     }
     pthread_mutex_unlock(&d->lock);
     if (rc < 0) {
-        resultNetworkDrop(h);
+        virDriverJobResultNetworkDrop(h);
         return -1;
     }
-    return resultNetworkGive(job, h);
+    return virDriverJobResultNetworkGive(job, h);
 }
 
 static int commitNetworkDefine(virJobPtr job, void *opaque, const void *result,
@@ -2137,14 +2105,14 @@ static int commitNetworkStart(virJobPtr job, void *opaque,
     pthread_mutex_lock(&d->lock);
     if (!(obj = netFindUUID(d, tj->uuid))) {
         pthread_mutex_unlock(&d->lock);
-        resultNetworkDrop(h);
+        virDriverJobResultNetworkDrop(h);
         virReportError(VIR_ERR_NO_NETWORK, "%s", "the network was undefined meanwhile");
         return -1;
     }
     obj->active = true;
     netEvent(d, obj, VIR_NETWORK_EVENT_STARTED);
     pthread_mutex_unlock(&d->lock);
-    return resultNetworkGive(job, h);
+    return virDriverJobResultNetworkGive(job, h);
 }
 
 /* ---- synchronous define (a worker parses the XML) ------------------------- */
@@ -2158,7 +2126,7 @@ static virDomainPtr testDomainDefineXML(virConnectPtr conn, const char *xml)
     if (!(tj = testJobNew(conn, TJ_DOM_DEFINE)))
         return NULL;
     paramsInit(&p, conn, 0);
-    if (virJobWaitResult(jobStart(tj, &p, xml, "define-xml"), &dom, NULL) < 0)
+    if (virDriverJobWaitResult(jobStart(tj, &p, xml, "define-xml"), &dom, NULL) < 0)
         return NULL;
     return dom;
 }
@@ -2172,7 +2140,7 @@ static virNetworkPtr testNetworkDefineXML(virConnectPtr conn, const char *xml)
     if (!(tj = testJobNew(conn, TJ_NET_DEFINE)))
         return NULL;
     paramsInit(&p, conn, 0);
-    if (virJobWaitResult(jobStart(tj, &p, xml, "network-define-xml"), NULL, &net) < 0)
+    if (virDriverJobWaitResult(jobStart(tj, &p, xml, "network-define-xml"), NULL, &net) < 0)
         return NULL;
     return net;
 }
@@ -2200,6 +2168,7 @@ const virConnectDriver testConnectDriver = {
     .domainShutdown = testDomainShutdown,
     .domainReboot = testDomainReboot,
     .domainGetJobStats = testDomainGetJobStats,
+    .uriParams = testURIParams,
     .connectOpen = testConnectOpen,
     .connectClose = testConnectClose,
     .connectFree = testConnectFree,
