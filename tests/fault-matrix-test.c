@@ -246,7 +246,12 @@ static void runCase(int op, int act, int mode)
     snprintf(msg, sizeof(msg), "%s", drvJobMessage(job));
     expect e = expected(act, mode);
     bool complete = state == VIR_JOB_COMPLETE;
-    if (!(complete && e.altComplete) &&
+    /* A late cancel races the fault: on a loaded machine the worker may
+     * not reach its crash (or exit) before the 0.3 s grace period ends,
+     * and is then killed by the cancel: CANCELLED, as the table says. */
+    bool killedFirst = mode == CANCEL_LATE && state == VIR_JOB_CANCELLED &&
+                       code == VIR_ERR_OPERATION_ABORTED && strstr(msg, "did not stop within");
+    if (!(complete && e.altComplete) && !killedFirst &&
         (state != e.state || code != e.code || !strstr(msg, e.msg)))
         fail_msg("%s: state %d, error %d '%s'; expected state %d, error %d '%s'",
                  what, state, code, msg, e.state, e.code, e.msg);
