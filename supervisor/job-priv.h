@@ -32,12 +32,31 @@ typedef enum {
     VIR_SUP_KILL_STALL,      /* cancelled by the stall watchdog (then GRACE) */
 } virSupKillReason;
 
+/* The outcome table of DESIGN.md, as a pure function (supervisor/outcome.c). */
+typedef struct virSupOutcomeInput {
+    virProtoReport report;
+    int report_code;
+    const char *report_message;        /* may be NULL */
+    int exit_code;                     /* CLD_EXITED / CLD_KILLED / CLD_DUMPED */
+    int exit_status;
+    virSupKillReason killed;
+    bool cancel_requested;
+    unsigned int grace_ms, deadline_ms;
+} virSupOutcomeInput;
+
+typedef struct virSupOutcome {
+    virJobState state;
+    int code;                          /* virErrorNumber; 0 for COMPLETE */
+    char message[VIR_SHM_ERROR_MAX];
+} virSupOutcome;
+
 typedef struct virSupSegRef virSupSegRef;
 
 struct _virJob {
     _Atomic uint32_t magic;            /* VIR_JOB_MAGIC while valid */
     uint64_t id;
     uint32_t slot;
+    uint32_t hix;                      /* its spawn helper (sup.helpers) */
     const virSupOp *op;
     virSupGroup *group;
     virSupSegRef *segref;              /* keeps the mapping alive for readers */
@@ -76,6 +95,14 @@ struct _virJob {
     uint64_t sampled_real;             /* and when (realtime ns; 0: none yet) */
     bool stalled;
     int exit_code, exit_status;        /* CLD_*, status */
+    /* Finishing: the reaper decides the outcome, a commit thread runs the
+     * op's commit and done (never the reaper), then the terminal state is
+     * published. No allocation: a job is on at most one of the lists. */
+    struct _virJob *next_finish;       /* sup.finish / sup.commit queue */
+    bool synth;                        /* outcome set without a worker report */
+    virSupOutcome outcome;
+    void *report;                      /* the worker's result blob (for commit) */
+    size_t reportlen;
     struct _virJob *next_in_group;     /* the group's unfinished jobs */
     struct _virJob *next_queued;       /* the group's FIFO queue */
 
@@ -99,24 +126,6 @@ struct _virJob {
     struct _virJob *free_next;         /* the job pool */
 };
 
-/* The outcome table of DESIGN.md, as a pure function (supervisor/outcome.c). */
-typedef struct virSupOutcomeInput {
-    virProtoReport report;
-    int report_code;
-    const char *report_message;        /* may be NULL */
-    int exit_code;                     /* CLD_EXITED / CLD_KILLED / CLD_DUMPED */
-    int exit_status;
-    virSupKillReason killed;
-    bool cancel_requested;
-    unsigned int grace_ms, deadline_ms;
-} virSupOutcomeInput;
-
-typedef struct virSupOutcome {
-    virJobState state;
-    int code;                          /* virErrorNumber; 0 for COMPLETE */
-    char message[VIR_SHM_ERROR_MAX];
-} virSupOutcome;
-
 void virSupOutcomeDecide(const virSupOutcomeInput *in, virSupOutcome *out);
 const char *virSupSignalName(int signo);
 
@@ -127,10 +136,19 @@ typedef struct virSupHelper {
     int pidfd;
 } virSupHelper;
 
-int virSupHelperStart(virSupHelper *h, const char *worker_path);
+/* Start a helper (virtsup-worker --spawn-helper @profile) and wait for its
+ * HELLO. Returns 0, or -1 with an error reported. */
+int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *profile);
 void virSupHelperStop(virSupHelper *h, int timeout_ms);
 /* Send one record without blocking. Returns 0, or -1 with errno set
  * (EAGAIN: the socket is full, try again when it is writable); reports
  * nothing. */
 int virSupHelperSend(virSupHelper *h, const void *msg, size_t len,
                      const int *fds, size_t nfds);
+
+/* Tests: make the reaper's next epoll_wait fail (EINVAL), as a broken event
+ * loop would; the supervisor must then fail every unfinished job cleanly
+ * and refuse new ones until every group is closed. */
+void virSupTestBreakEventLoop(void);
+/* Tests: how many commit threads the supervisor runs now. */
+unsigned int virSupTestCommitThreads(void);

@@ -86,10 +86,13 @@ static void helperChild(int sock, const char *path, char *const argv[],
     _exit(VIR_WORKER_EXIT_EXEC);
 }
 
-int virSupHelperStart(virSupHelper *h, const char *worker_path)
+int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *profile)
 {
     int sv[2] = { -1, -1 };
-    char *argv[] = { (char *)"virtsup-worker", (char *)"--spawn-helper", NULL };
+    /* The profile's name shows in ps; the helper learns its sandbox from
+     * the first record on its socket. */
+    char *argv[] = { (char *)"virtsup-worker", (char *)"--spawn-helper",
+                     (char *)profile, NULL };
     char *envp[16];
     int mpidfd = -1;
 

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * supervisor.c: the job table, the reaper thread, cancellation, deadlines,
- * the stall watchdog, commit, and publishing lifecycle state.
+ * supervisor.c: the job table, the reaper thread, the commit threads,
+ * cancellation, deadlines, the stall watchdog, and publishing lifecycle
+ * state.
  *
  * One supervisor per process, started by the first group (connection) and
  * stopped by the last. One lock (sup.lock) guards all of its state; it is
  * never held while a commit or done callback runs, nor while waiting for a
- * process. The reaper thread waits in epoll on the spawn helper's socket
- * (spawned/exited reports), an eventfd (work for it) and a timerfd (grace
- * periods, deadlines, the sampling tick). No SIGCHLD handler, no change to
+ * process (but for a spawn helper's exit at stop). The reaper thread waits
+ * in epoll on each spawn helper's socket (one helper per profile sandbox:
+ * spawned/exited reports), an eventfd (work for it) and a timerfd (grace
+ * periods, deadlines, the sampling tick); it decides outcomes and hands
+ * commit and done to the commit threads. No SIGCHLD handler, no change to
  * the application's signals: our workers are not the application's
  * children (see spawn.c).
  */
@@ -21,6 +24,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
@@ -40,6 +44,22 @@
 # define SUP_DEFAULT_RLIMIT_AS (16ull << 30)
 #endif
 #define SUP_DEFAULT_RLIMIT_NOFILE 256ull
+#define SUP_HELPERS_MAX        16     /* distinct sandboxes (spawn helpers) */
+/* Commit threads, started as commits need them: a commit that blocks (a
+ * slow disk, a monitor round trip up to its timeout) holds one; the
+ * reaper never waits for any. */
+#define SUP_COMMIT_THREADS_MAX 4
+#define SUP_FLUSH_POLL_NS      (50ull * 1000 * 1000)  /* see outWatchLocked */
+/* epoll data of the reaper: the eventfd, the timerfd, then one per helper. */
+#define SUP_EV_WAKE            1u
+#define SUP_EV_TIMER           2u
+#define SUP_EV_HELPER          16u    /* + the helper's index */
+
+const virSupProfile virSupProfileDefault = {
+    .name = "default",
+    .caps = 0,
+    .syscalls = VIR_SUP_SYSCALLS_DEFAULT,
+};
 
 struct virSupSegRef {
     virShmSegment *seg;
@@ -67,12 +87,19 @@ typedef struct supOut {
     } m;
 } supOut;
 
-typedef struct {
-    virJobPtr job;
-    virJobState state;
-    int code;
-    char message[VIR_SHM_ERROR_MAX];
-} supSynth;
+/* One spawn helper per sandbox (a profile's capabilities, system-call set
+ * and detach rule), started on first use; profiles that differ only in
+ * their descriptors share one. Its set-up for all its workers is done
+ * once, in the helper. */
+typedef struct supHelper {
+    virProtoSandbox sandbox;      /* what identifies it; sent after HELLO */
+    virSupHelper h;
+    bool up;
+    supOut *out_head, *out_tail;  /* requests waiting for room, in order */
+    bool out_watch;               /* EPOLLOUT armed on its socket */
+    bool out_poll;                /* EPOLLOUT could not be armed: timer flushes */
+} supHelper;
+
 
 static struct {
     pthread_mutex_t startLock;   /* serialises start and stop; taken before lock */
@@ -83,22 +110,27 @@ static struct {
     virSupGroup *groups;
     virShmSegment *seg;
     virSupSegRef *segref;
-    virSupHelper helper;
-    bool helper_up;
-    supOut *out_head, *out_tail;  /* requests waiting for room, in order */
-    bool out_watch;               /* EPOLLOUT armed on the helper socket */
+    supHelper helpers[SUP_HELPERS_MAX];  /* [0]: the default profile's */
+    size_t nhelpers;
     int epfd, evfd, tfd;
     pthread_t thread;
     virJobPtr *byslot;           /* the unfinished job of each slot */
-    supSynth *synth;             /* jobs to finish without a worker report */
-    size_t nsynth, synth_alloc;
+    /* Jobs whose worker ended (or that end without one): the reaper
+     * decides their outcome. FIFO through next_finish. */
+    virJobPtr finish_head, finish_tail;
+    /* Jobs whose commit and done wait for a commit thread. */
+    virJobPtr commit_head, commit_tail;
+    pthread_cond_t commit_cond;  /* signalled when the queue grows or at stop */
+    pthread_t commit_threads[SUP_COMMIT_THREADS_MAX];
+    unsigned int ncommit_threads, ncommit_idle;
+    int loop_err;                /* errno that ended the event loop; 0: fine */
     char *worker_path;
 } sup = {
     .startLock = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .cond = PTHREAD_COND_INITIALIZER,
+    .commit_cond = PTHREAD_COND_INITIALIZER,
     .epfd = -1, .evfd = -1, .tfd = -1,
-    .helper = { .sock = -1, .pidfd = -1 },
 };
 
 /* ---- the job pool: job memory is never returned to malloc, so checking
@@ -198,24 +230,29 @@ static uint64_t msToNs(unsigned int ms)
     return (uint64_t)ms * 1000000ull;
 }
 
-static int addSynthLocked(virJobPtr job, virJobState st, int code, const char *msg)
+/* Hand a job whose worker ended (or will never run) to the reaper, which
+ * decides its outcome. Lock held. Cannot fail: no allocation. */
+static void finishPushLocked(virJobPtr job)
 {
-    if (sup.nsynth == sup.synth_alloc) {
-        size_t n = sup.synth_alloc ? sup.synth_alloc * 2 : 16;
-        supSynth *s = realloc(sup.synth, n * sizeof(*s));
-        if (!s)
-            return -1;
-        sup.synth = s;
-        sup.synth_alloc = n;
-    }
-    supSynth *s = &sup.synth[sup.nsynth++];
-    s->job = job;
-    s->state = st;
-    s->code = code;
-    virStrcpyTrunc(s->message, sizeof(s->message), msg);
     job->stage = VIR_SUP_STAGE_FINISHING;
+    job->next_finish = NULL;
+    if (sup.finish_tail)
+        sup.finish_tail->next_finish = job;
+    else
+        sup.finish_head = job;
+    sup.finish_tail = job;
     wakeReaper();
-    return 0;
+}
+
+/* Finish @job with the given outcome, without a worker report. Lock held. */
+static void addSynthLocked(virJobPtr job, virJobState st, int code, const char *msg)
+{
+    job->synth = true;
+    memset(&job->outcome, 0, sizeof(job->outcome));
+    job->outcome.state = st;
+    job->outcome.code = code;
+    virStrcpyTrunc(job->outcome.message, sizeof(job->outcome.message), msg);
+    finishPushLocked(job);
 }
 
 /* ---- requests to the spawn helper ----
@@ -225,13 +262,23 @@ static int addSynthLocked(virJobPtr job, virJobState st, int code, const char *m
  * fail jobs or lose kills: what does not fit waits here, in order, and the
  * reaper sends it when the socket is writable again. */
 
-static void outWatchLocked(bool on)
+static void outWatchLocked(supHelper *sh, bool on)
 {
-    if (on == sup.out_watch || !sup.helper_up)
+    if (on == sh->out_watch || !sh->up)
         return;
-    struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0), .data.u32 = 0 };
-    if (epoll_ctl(sup.epfd, EPOLL_CTL_MOD, sup.helper.sock, &ev) == 0)
-        sup.out_watch = on;
+    struct epoll_event ev = {
+        .events = EPOLLIN | (on ? EPOLLOUT : 0),
+        .data.u32 = SUP_EV_HELPER + (uint32_t)(sh - sup.helpers),
+    };
+    if (epoll_ctl(sup.epfd, EPOLL_CTL_MOD, sh->h.sock, &ev) == 0) {
+        sh->out_watch = on;
+        sh->out_poll = false;
+    } else if (on) {
+        /* Cannot watch for room (ENOMEM): the reaper's timer retries the
+         * queued requests every SUP_FLUSH_POLL_NS instead. */
+        sh->out_poll = true;
+        wakeReaper();
+    }
 }
 
 static void outFree(supOut *o)
@@ -241,23 +288,25 @@ static void outFree(supOut *o)
     free(o);
 }
 
-static void outDropLocked(void)
+static void outDropLocked(supHelper *sh)
 {
-    while (sup.out_head) {
-        supOut *o = sup.out_head;
-        sup.out_head = o->next;
+    while (sh->out_head) {
+        supOut *o = sh->out_head;
+        sh->out_head = o->next;
         outFree(o);
     }
-    sup.out_tail = NULL;
-    sup.out_watch = false;
+    sh->out_tail = NULL;
+    sh->out_watch = false;
+    sh->out_poll = false;
 }
 
 /* Send a request now, or queue it behind those already waiting. Returns 0
  * (sent or queued), or -1 with an error reported. Lock held. */
-static int helperSendLocked(const void *msg, size_t len, const int *fds, size_t nfds)
+static int helperSendLocked(supHelper *sh, const void *msg, size_t len,
+                            const int *fds, size_t nfds)
 {
-    if (!sup.out_head) {
-        if (virSupHelperSend(&sup.helper, msg, len, fds, nfds) == 0)
+    if (!sh->out_head) {
+        if (virSupHelperSend(&sh->h, msg, len, fds, nfds) == 0)
             return 0;
         if (errno != EAGAIN) {
             virReportSystemError(errno, "%s", "cannot send a request to the spawn helper");
@@ -276,28 +325,28 @@ static int helperSendLocked(const void *msg, size_t len, const int *fds, size_t 
             return -1;
         }
     }
-    if (sup.out_tail)
-        sup.out_tail->next = o;
+    if (sh->out_tail)
+        sh->out_tail->next = o;
     else
-        sup.out_head = o;
-    sup.out_tail = o;
-    outWatchLocked(true);
+        sh->out_head = o;
+    sh->out_tail = o;
+    outWatchLocked(sh, true);
     return 0;
 }
 
 /* The helper's socket is writable: send what waits. Lock held. */
-static void helperFlushLocked(void)
+static void helperFlushLocked(supHelper *sh)
 {
-    while (sup.out_head) {
-        supOut *o = sup.out_head;
-        if (virSupHelperSend(&sup.helper, &o->m, o->len, o->fds, o->nfds) < 0)
+    while (sh->out_head) {
+        supOut *o = sh->out_head;
+        if (virSupHelperSend(&sh->h, &o->m, o->len, o->fds, o->nfds) < 0)
             return; /* full again (EAGAIN), or the helper died: its EOF says so */
-        sup.out_head = o->next;
-        if (!sup.out_head)
-            sup.out_tail = NULL;
+        sh->out_head = o->next;
+        if (!sh->out_head)
+            sh->out_tail = NULL;
         outFree(o);
     }
-    outWatchLocked(false);
+    outWatchLocked(sh, false);
 }
 
 static int helperKillLocked(virJobPtr job, int signo)
@@ -308,24 +357,65 @@ static int helperKillLocked(virJobPtr job, int signo)
     k.hdr.version = VIR_PROTO_VERSION;
     k.job_id = job->id;
     k.signo = signo;
-    return helperSendLocked(&k, sizeof(k), NULL, 0);
+    return helperSendLocked(&sup.helpers[job->hix], &k, sizeof(k), NULL, 0);
 }
 
 /* ---- starting workers ---- */
 
-static int helperEnsureLocked(void)
+/* The helper of @p's sandbox, added (not started) if new. Returns its
+ * index, or -1 with an error reported. Lock held. */
+static int helperFindLocked(const virSupProfile *p)
 {
-    if (sup.helper_up)
-        return 0;
-    if (virSupHelperStart(&sup.helper, sup.worker_path) < 0)
-        return -1;
-    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
-    if (epoll_ctl(sup.epfd, EPOLL_CTL_ADD, sup.helper.sock, &ev) < 0) {
-        virReportSystemError(errno, "%s", "cannot watch the spawn helper");
-        virSupHelperStop(&sup.helper, SUP_HELPER_STOP_MS);
+    virProtoSandbox sb;
+
+    memset(&sb, 0, sizeof(sb));
+    sb.hdr.type = VIR_PROTO_SANDBOX;
+    sb.hdr.version = VIR_PROTO_VERSION;
+    virStrcpyTrunc(sb.name, sizeof(sb.name), p->name ? p->name : "unnamed");
+    sb.caps = p->caps;
+    sb.syscalls = (uint32_t)p->syscalls;
+    sb.detach = p->detach;
+    for (size_t i = 0; i < sup.nhelpers; i++) {
+        const virProtoSandbox *h = &sup.helpers[i].sandbox;
+        if (h->caps == sb.caps && h->syscalls == sb.syscalls && h->detach == sb.detach)
+            return (int)i;
+    }
+    if (sup.nhelpers == SUP_HELPERS_MAX) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       "cannot start a spawn helper for profile '%s': %d sandboxes "
+                       "are in use already", sb.name, SUP_HELPERS_MAX);
         return -1;
     }
-    sup.helper_up = true;
+    supHelper *sh = &sup.helpers[sup.nhelpers];
+    memset(sh, 0, sizeof(*sh));
+    sh->sandbox = sb;
+    sh->h.sock = sh->h.pidfd = -1;
+    return (int)sup.nhelpers++;
+}
+
+static int helperEnsureLocked(supHelper *sh)
+{
+    if (sh->up)
+        return 0;
+    if (virSupHelperStart(&sh->h, sup.worker_path, sh->sandbox.name) < 0)
+        return -1;
+    /* The sandbox first: the helper reads it before any SPAWN. */
+    if (virSupHelperSend(&sh->h, &sh->sandbox, sizeof(sh->sandbox), NULL, 0) < 0) {
+        virReportSystemError(errno, "cannot set up the spawn helper of profile '%s'",
+                             sh->sandbox.name);
+        virSupHelperStop(&sh->h, SUP_HELPER_STOP_MS);
+        return -1;
+    }
+    struct epoll_event ev = {
+        .events = EPOLLIN,
+        .data.u32 = SUP_EV_HELPER + (uint32_t)(sh - sup.helpers),
+    };
+    if (epoll_ctl(sup.epfd, EPOLL_CTL_ADD, sh->h.sock, &ev) < 0) {
+        virReportSystemError(errno, "%s", "cannot watch the spawn helper");
+        virSupHelperStop(&sh->h, SUP_HELPER_STOP_MS);
+        return -1;
+    }
+    sh->up = true;
     return 0;
 }
 
@@ -342,8 +432,10 @@ static void jobStartLocked(virJobPtr job)
     int sv[2] = { -1, -1 };
     virProtoSpawn req;
     int fds[3 + VIR_SUP_FDS_MAX];
+    supHelper *sh = &sup.helpers[job->hix];
+    const virSupProfile *prof = job->op->profile ? job->op->profile : &virSupProfileDefault;
 
-    if (helperEnsureLocked() < 0)
+    if (helperEnsureLocked(sh) < 0)
         goto fail;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         virReportSystemError(errno, "%s", "cannot create the job's control socket");
@@ -355,7 +447,6 @@ static void jobStartLocked(virJobPtr job)
     req.job_id = job->id;
     req.progress_offset = virShmSlotProgressOffset(sup.seg, job->slot);
     req.params_len = job->paramslen;
-    req.caps = job->op->caps;
     req.rlimit_as = orDefault(g->cfg.rlimit_as, SUP_DEFAULT_RLIMIT_AS);
     req.rlimit_cpu = g->cfg.rlimit_cpu;
     req.rlimit_nofile = orDefault(g->cfg.rlimit_nofile, SUP_DEFAULT_RLIMIT_NOFILE);
@@ -365,12 +456,14 @@ static void jobStartLocked(virJobPtr job)
     req.uid = (uint32_t)g->cfg.uid;
     req.gid = (uint32_t)g->cfg.gid;
     virStrcpyTrunc(req.op, sizeof(req.op), job->op->name);
+    for (size_t i = 0; i < prof->nfds && i < VIR_PROTO_RESOURCES_MAX; i++)
+        virStrcpyTrunc(req.fdnames[i], sizeof(req.fdnames[i]), prof->fds[i].name);
     fds[0] = sv[1];
     fds[1] = sup.seg->fd;
     fds[2] = job->paramsfd;
     for (size_t i = 0; i < job->nres; i++)
         fds[3 + i] = job->resfds[i];
-    if (helperSendLocked(&req, sizeof(req), fds, 3 + job->nres) < 0)
+    if (helperSendLocked(sh, &req, sizeof(req), fds, 3 + job->nres) < 0)
         goto fail;
 
     /* Sent: the helper holds its own copies now. */
@@ -464,31 +557,43 @@ static int cancelLocked(virJobPtr job)
     return 0;
 }
 
-/* ---- finishing ---- */
+/* ---- finishing ----
+ *
+ * The reaper decides each ended job's outcome (outcomeDecide), then hands
+ * it to a commit thread when the op has a commit or done step
+ * (commitEnqueue), or publishes its terminal state itself
+ * (jobPublishFinal). Commit and done never run on the reaper: a commit
+ * that blocks delays only its own job (and, beyond SUP_COMMIT_THREADS_MAX
+ * blocked commits, the commits queued behind them), never reaping, grace
+ * periods, deadlines or crash detection. */
 
-static size_t readReport(virJobPtr job, virProtoResult *res, char *msg,
-                         size_t msglen, void **data)
+/* The worker's report, read on the reaper thread only (hence one static
+ * buffer, no allocation per job). Untrusted: sizes are checked against
+ * what was actually received. Fills @res and @msg; the result blob is
+ * copied to job->report (an allocation failure there fails the job). */
+static char reportBuf[sizeof(virProtoResult) + VIR_PROTO_MESSAGE_MAX + VIR_PROTO_RESULT_MAX];
+
+static int readReport(virJobPtr job, virProtoResult *res, char *msg, size_t msglen)
 {
-    /* Untrusted: sizes are checked against what was actually received. */
-    size_t cap = sizeof(virProtoResult) + VIR_PROTO_MESSAGE_MAX + VIR_PROTO_RESULT_MAX;
-    char *buf = malloc(cap);
-    size_t dlen = 0;
+    const size_t cap = sizeof(reportBuf);
+    char *buf = reportBuf;
 
     memset(res, 0, sizeof(*res));
     msg[0] = '\0';
-    *data = NULL;
-    if (!buf || job->ctlfd < 0)
-        goto out;
+    job->report = NULL;
+    job->reportlen = 0;
+    if (job->ctlfd < 0)
+        return 0;
     ssize_t n = recv(job->ctlfd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
     if (n < (ssize_t)sizeof(virProtoResult) || (size_t)n > cap)
-        goto out;
+        return 0;
     memcpy(res, buf, sizeof(*res));
     if (res->hdr.type != VIR_PROTO_RESULT || res->hdr.version != VIR_PROTO_VERSION ||
         res->report > VIR_PROTO_REPORT_CANCELLED ||
         res->message_len > VIR_PROTO_MESSAGE_MAX || res->data_len > VIR_PROTO_RESULT_MAX ||
         sizeof(*res) + (size_t)res->message_len + res->data_len != (size_t)n) {
         memset(res, 0, sizeof(*res));
-        goto out;
+        return 0;
     }
     size_t m = res->message_len < msglen - 1 ? res->message_len : msglen - 1;
     memcpy(msg, buf + sizeof(*res), m);
@@ -498,62 +603,75 @@ static size_t readReport(virJobPtr job, virProtoResult *res, char *msg,
         if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
             msg[i] = ' ';
     if (res->data_len) {
-        *data = malloc(res->data_len);
-        if (*data) {
-            memcpy(*data, buf + sizeof(*res) + res->message_len, res->data_len);
-            dlen = res->data_len;
-        }
+        if (!(job->report = virAllocN(1, res->data_len)))
+            return -1;
+        memcpy(job->report, buf + sizeof(*res) + res->message_len, res->data_len);
+        job->reportlen = res->data_len;
     }
- out:
-    free(buf);
-    return dlen;
+    return 0;
 }
 
-static void jobFinish(virJobPtr job, const supSynth *synth)
+/* On the reaper: the outcome from the report and the exit, unless it was
+ * decided when the job was finished without a worker. */
+static void outcomeDecide(virJobPtr job)
 {
-    virSupOutcome out;
     virSupOutcomeInput in;
     virProtoResult res;
     char wmsg[VIR_PROTO_MESSAGE_MAX + 1];
-    void *data = NULL;
-    size_t dlen = 0;
 
+    if (job->synth)
+        return;
     memset(&in, 0, sizeof(in));
-    if (synth) {
-        memset(&out, 0, sizeof(out));
-        out.state = synth->state;
-        out.code = synth->code;
-        virStrcpyTrunc(out.message, sizeof(out.message), synth->message);
-    } else {
-        dlen = readReport(job, &res, wmsg, sizeof(wmsg), &data);
-        pthread_mutex_lock(&sup.lock);
-        in.report = res.report;
-        in.report_code = res.code;
-        in.report_message = wmsg;
-        in.exit_code = job->exit_code;
-        in.exit_status = job->exit_status;
-        in.killed = job->killed;
-        in.cancel_requested = job->cancel_requested;
-        in.grace_ms = job->grace_ms;
-        in.deadline_ms = job->deadline_ms;
-        pthread_mutex_unlock(&sup.lock);
-        virSupOutcomeDecide(&in, &out);
+    int rc = readReport(job, &res, wmsg, sizeof(wmsg));
+    pthread_mutex_lock(&sup.lock);
+    in.report = res.report;
+    in.report_code = res.code;
+    in.report_message = wmsg;
+    in.exit_code = job->exit_code;
+    in.exit_status = job->exit_status;
+    in.killed = job->killed;
+    in.cancel_requested = job->cancel_requested;
+    in.grace_ms = job->grace_ms;
+    in.deadline_ms = job->deadline_ms;
+    pthread_mutex_unlock(&sup.lock);
+    virSupOutcomeDecide(&in, &job->outcome);
+    if (rc < 0 && job->outcome.state == VIR_JOB_COMPLETE) {
+        /* The commit could not be given what the worker proposed. */
+        job->outcome.state = VIR_JOB_FAILED;
+        job->outcome.code = VIR_ERR_NO_MEMORY;
+        virStrcpyTrunc(job->outcome.message, sizeof(job->outcome.message),
+                       "out of memory for the worker's result");
     }
+}
 
-    if (out.state == VIR_JOB_COMPLETE && job->op->commit) {
+/* On a commit thread (or the reaper when none can be started): the op's
+ * commit, then its done step. */
+static void commitRun(virJobPtr job)
+{
+    virSupOutcome *out = &job->outcome;
+
+    if (out->state == VIR_JOB_COMPLETE && job->op->commit) {
         virResetLastError();
-        if (job->op->commit(job, job->opaque, data, dlen) < 0) {
-            out.state = VIR_JOB_FAILED;
+        if (job->op->commit(job, job->opaque, job->report, job->reportlen) < 0) {
+            out->state = VIR_JOB_FAILED;
             virErrorPtr e = virGetLastError();
-            out.code = e ? e->code : VIR_ERR_OPERATION_FAILED;
-            snprintf(out.message, sizeof(out.message), "%s",
+            out->code = e ? e->code : VIR_ERR_OPERATION_FAILED;
+            snprintf(out->message, sizeof(out->message), "%s",
                      e && e->message ? e->message : "the commit step failed");
         }
     }
-    free(data);
+    free(job->report);
+    job->report = NULL;
+    job->reportlen = 0;
     if (job->op->done)
-        job->op->done(job, job->opaque, out.state);
+        job->op->done(job, job->opaque, out->state);
     virResetLastError();
+}
+
+/* The terminal state: final figures, lifecycle record, waiters woken. */
+static void jobPublishFinal(virJobPtr job)
+{
+    const virSupOutcome *out = &job->outcome;
 
     pthread_mutex_lock(&sup.lock);
     virSupGroup *g = job->group;
@@ -565,14 +683,14 @@ static void jobFinish(virJobPtr job, const supSynth *synth)
     uint32_t maxp = atomic_load_explicit(&job->max_percent, memory_order_relaxed);
     if (d.percent < maxp)
         d.percent = maxp;
-    if (out.state == VIR_JOB_COMPLETE && job->op->type == VIR_JOB_BOUNDED)
+    if (out->state == VIR_JOB_COMPLETE && job->op->type == VIR_JOB_BOUNDED)
         d.percent = 100;
     d.eta_ms = 0;
     d.type = job->op->type;
     job->final = d;
     job->final_elapsed_ms = (virShmNowMono() - job->create_mono) / 1000000ull;
-    if (out.state != VIR_JOB_COMPLETE)
-        job->error = virErrorCopyNew(VIR_FROM_JOB, out.code, 0, out.message);
+    if (out->state != VIR_JOB_COMPLETE)
+        job->error = virErrorCopyNew(VIR_FROM_JOB, out->code, 0, out->message);
     if (repaired)
         setFlagLocked(job, VIR_SHM_LC_REPAIRED, true);
     if (d.flags & VIR_SHM_PR_CANCEL_ACK)
@@ -587,15 +705,15 @@ static void jobFinish(virJobPtr job, const supSynth *synth)
         virStrcpyTrunc(lc.target, sizeof(lc.target), job->target);
         lc.start_realtime_ns = virShmNowReal() - (virShmNowMono() - job->create_mono);
     }
-    lc.state = out.state == VIR_JOB_COMPLETE ? VIR_SHM_STATE_COMPLETED :
-               out.state == VIR_JOB_CANCELLED ? VIR_SHM_STATE_CANCELLED :
+    lc.state = out->state == VIR_JOB_COMPLETE ? VIR_SHM_STATE_COMPLETED :
+               out->state == VIR_JOB_CANCELLED ? VIR_SHM_STATE_CANCELLED :
                VIR_SHM_STATE_FAILED;
     lc.flags = atomic_load_explicit(&job->flags, memory_order_relaxed);
     lc.worker_pid = job->pid;
     lc.exit_status = job->exit_code == CLD_EXITED ? job->exit_status : 0;
     lc.term_signal = job->exit_code == CLD_EXITED ? 0 : job->exit_status;
-    lc.error_code = out.code;
-    virStrcpyTrunc(lc.error, sizeof(lc.error), out.message);
+    lc.error_code = out->code;
+    virStrcpyTrunc(lc.error, sizeof(lc.error), out->message);
     lc.end_realtime_ns = virShmNowReal();
     lc.sampled_realtime_ns = lc.end_realtime_ns;
     lc.rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
@@ -620,13 +738,102 @@ static void jobFinish(virJobPtr job, const supSynth *synth)
     job->stage = VIR_SUP_STAGE_DONE;
     /* Release: the final figures and error above are visible to any thread
      * that sees the terminal state (virJobGetInfo acquires it). */
-    atomic_store_explicit(&job->state, (int)out.state, memory_order_release);
+    atomic_store_explicit(&job->state, (int)out->state, memory_order_release);
     uint64_t one = 1;
     if (write(job->evfd, &one, sizeof(one)) < 0) {
         /* Cannot fail for an eventfd below its maximum. */
     }
     pthread_cond_broadcast(&sup.cond);
     pthread_mutex_unlock(&sup.lock);
+}
+
+static void *commitMain(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&sup.lock);
+    for (;;) {
+        while (!sup.commit_head && !sup.stop) {
+            sup.ncommit_idle++;
+            pthread_cond_wait(&sup.commit_cond, &sup.lock);
+            sup.ncommit_idle--;
+        }
+        if (!sup.commit_head)
+            break;                      /* stopping, nothing left */
+        virJobPtr job = sup.commit_head;
+        sup.commit_head = job->next_finish;
+        if (!sup.commit_head)
+            sup.commit_tail = NULL;
+        job->next_finish = NULL;
+        pthread_mutex_unlock(&sup.lock);
+        commitRun(job);
+        jobPublishFinal(job);
+        pthread_mutex_lock(&sup.lock);
+    }
+    pthread_mutex_unlock(&sup.lock);
+    return NULL;
+}
+
+/* Start a thread with every signal blocked: the library's threads must
+ * not take signals meant for the application. Returns 0 or an errno. */
+static int startThread(pthread_t *t, void *(*fn)(void *))
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int r = pthread_create(t, NULL, fn, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r;
+}
+
+/* On the reaper: queue @job's commit and done for a commit thread,
+ * starting one if every one is busy (up to SUP_COMMIT_THREADS_MAX).
+ * Returns false when no commit thread exists and none could be started:
+ * the caller then runs them itself. */
+static bool commitEnqueue(virJobPtr job)
+{
+    pthread_mutex_lock(&sup.lock);
+    if (sup.ncommit_idle == 0 && sup.ncommit_threads < SUP_COMMIT_THREADS_MAX &&
+        startThread(&sup.commit_threads[sup.ncommit_threads], commitMain) == 0)
+        sup.ncommit_threads++;
+    if (sup.ncommit_threads == 0) {
+        pthread_mutex_unlock(&sup.lock);
+        return false;
+    }
+    job->next_finish = NULL;
+    if (sup.commit_tail)
+        sup.commit_tail->next_finish = job;
+    else
+        sup.commit_head = job;
+    sup.commit_tail = job;
+    pthread_cond_signal(&sup.commit_cond);
+    pthread_mutex_unlock(&sup.lock);
+    return true;
+}
+
+/* On the reaper, without the lock: finish every job on @list. */
+static void finishJobs(virJobPtr list)
+{
+    while (list) {
+        virJobPtr job = list;
+        list = job->next_finish;
+        job->next_finish = NULL;
+        outcomeDecide(job);
+        bool needsCommit = (job->outcome.state == VIR_JOB_COMPLETE && job->op->commit) ||
+                           job->op->done;
+        if (needsCommit) {
+            /* A commit thread takes it from here (it may be destroyed by
+             * the time enqueueing returns: not touched again). */
+            if (commitEnqueue(job))
+                continue;
+            /* No commit thread at all (none could be started): correct,
+             * if slower for the others, to run it here. */
+            commitRun(job);
+        } else {
+            free(job->report);
+            job->report = NULL;
+        }
+        jobPublishFinal(job);
+    }
 }
 
 /* ---- the reaper thread ---- */
@@ -637,15 +844,19 @@ static virJobPtr findLocked(uint64_t id)
     return job && job->id == id ? job : NULL;
 }
 
-static void helperDiedLocked(void)
+static void helperDiedLocked(supHelper *sh)
 {
-    outDropLocked();
-    epoll_ctl(sup.epfd, EPOLL_CTL_DEL, sup.helper.sock, NULL);
-    virSupHelperStop(&sup.helper, 0);
-    sup.helper_up = false;
+    uint32_t hix = (uint32_t)(sh - sup.helpers);
+
+    outDropLocked(sh);
+    /* Failure is harmless: closing the socket (next) removes it too. */
+    (void)epoll_ctl(sup.epfd, EPOLL_CTL_DEL, sh->h.sock, NULL);
+    virSupHelperStop(&sh->h, 0);
+    sh->up = false;
     for (virSupGroup *g = sup.groups; g; g = g->next) {
         for (virJobPtr job = g->jobs; job; job = job->next_in_group) {
-            if (job->stage == VIR_SUP_STAGE_SPAWNING || job->stage == VIR_SUP_STAGE_RUNNING) {
+            if (job->hix == hix && (job->stage == VIR_SUP_STAGE_SPAWNING ||
+                                    job->stage == VIR_SUP_STAGE_RUNNING)) {
                 g->running--;
                 addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_INTERNAL_ERROR,
                                "the spawn helper died; the worker was lost");
@@ -654,10 +865,12 @@ static void helperDiedLocked(void)
     }
 }
 
-/* Drain the helper's reports. Returns the jobs that exited, to be finished
- * outside the lock. Lock held. */
-static void helperReadLocked(virJobPtr **exited, size_t *nexited, size_t *alloc)
+/* Drain the helper's reports; jobs whose worker exited go to the finish
+ * list. Lock held. */
+static void helperReadLocked(supHelper *sh)
 {
+    uint32_t hix = (uint32_t)(sh - sup.helpers);
+
     for (;;) {
         union {
             virProtoHeader hdr;
@@ -665,11 +878,11 @@ static void helperReadLocked(virJobPtr **exited, size_t *nexited, size_t *alloc)
             virProtoExited exited;
             char raw[VIR_PROTO_MSG_MAX];
         } m;
-        ssize_t n = recv(sup.helper.sock, &m, sizeof(m), MSG_DONTWAIT);
+        ssize_t n = recv(sh->h.sock, &m, sizeof(m), MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (n <= 0) {
-            helperDiedLocked();
+            helperDiedLocked(sh);
             return;
         }
         if ((size_t)n < sizeof(virProtoHeader) || m.hdr.version != VIR_PROTO_VERSION)
@@ -677,7 +890,7 @@ static void helperReadLocked(virJobPtr **exited, size_t *nexited, size_t *alloc)
         if ((m.hdr.type == VIR_PROTO_SPAWNED || m.hdr.type == VIR_PROTO_SPAWN_FAILED) &&
             (size_t)n == sizeof(virProtoSpawned)) {
             virJobPtr job = findLocked(m.spawned.job_id);
-            if (!job || job->stage != VIR_SUP_STAGE_SPAWNING)
+            if (!job || job->hix != hix || job->stage != VIR_SUP_STAGE_SPAWNING)
                 continue;
             if (m.hdr.type == VIR_PROTO_SPAWNED) {
                 job->pid = m.spawned.pid;
@@ -693,29 +906,16 @@ static void helperReadLocked(virJobPtr **exited, size_t *nexited, size_t *alloc)
             }
         } else if (m.hdr.type == VIR_PROTO_EXITED && (size_t)n == sizeof(virProtoExited)) {
             virJobPtr job = findLocked(m.exited.job_id);
-            if (!job || (job->stage != VIR_SUP_STAGE_SPAWNING &&
+            if (!job || job->hix != hix || (job->stage != VIR_SUP_STAGE_SPAWNING &&
                          job->stage != VIR_SUP_STAGE_RUNNING))
                 continue;
             if (!job->pid)
                 job->pid = m.exited.pid;
             job->exit_code = m.exited.code;
             job->exit_status = m.exited.status;
-            job->stage = VIR_SUP_STAGE_FINISHING;
             job->group->running--;
+            finishPushLocked(job);
             startQueuedLocked(job->group);
-            if (*nexited == *alloc) {
-                size_t na = *alloc ? *alloc * 2 : 16;
-                virJobPtr *p = realloc(*exited, na * sizeof(*p));
-                if (!p) {
-                    /* Cannot track it: finish it as lost rather than hang. */
-                    addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_NO_MEMORY,
-                                   "out of memory while reaping the worker");
-                    continue;
-                }
-                *exited = p;
-                *alloc = na;
-            }
-            (*exited)[(*nexited)++] = job;
         }
     }
 }
@@ -774,6 +974,14 @@ static void sampleLocked(virJobPtr job, uint64_t now)
 static uint64_t timersLocked(void)
 {
     uint64_t now = virShmNowMono(), next = 0;
+    for (size_t i = 0; i < sup.nhelpers; i++) {
+        supHelper *sh = &sup.helpers[i];
+        if (sh->up && sh->out_poll && sh->out_head) {
+            helperFlushLocked(sh);
+            if (sh->out_head && (!next || now + SUP_FLUSH_POLL_NS < next))
+                next = now + SUP_FLUSH_POLL_NS;
+        }
+    }
     for (virSupGroup *g = sup.groups; g; g = g->next) {
         for (virJobPtr job = g->jobs; job; job = job->next_in_group) {
             if (job->stage != VIR_SUP_STAGE_RUNNING && job->stage != VIR_SUP_STAGE_SPAWNING)
@@ -820,12 +1028,49 @@ static void armTimer(uint64_t at)
     (void)timerfd_settime(sup.tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/* Stop every spawn helper: its socket closes, it kills every worker's
+ * group and exits (waited for, at most SUP_HELPER_STOP_MS, so that it is
+ * not killed before it has). Lock held. */
+static void helpersStopLocked(void)
+{
+    for (size_t i = 0; i < sup.nhelpers; i++) {
+        supHelper *sh = &sup.helpers[i];
+        outDropLocked(sh);
+        if (sh->up) {
+            virSupHelperStop(&sh->h, SUP_HELPER_STOP_MS);
+            sh->up = false;
+        }
+    }
+}
+
+/* The event loop cannot go on (epoll_wait failed for good): fail every
+ * job that has not ended, tell every spawn helper to kill its workers (its
+ * socket closes), and refuse new jobs until every group is closed (the
+ * next group starts a new supervisor). Lock held. */
+static void loopFailedLocked(int err)
+{
+    char msg[VIR_SHM_ERROR_MAX];
+
+    sup.loop_err = err;
+    snprintf(msg, sizeof(msg), "the job supervisor's event loop failed (%s); "
+             "the worker was killed", strerror(err));
+    for (virSupGroup *g = sup.groups; g; g = g->next) {
+        for (virJobPtr job = g->jobs; job; job = job->next_in_group) {
+            if (job->stage == VIR_SUP_STAGE_QUEUED) {
+                dequeueLocked(job);
+                addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_INTERNAL_ERROR, msg);
+            } else if (job->stage == VIR_SUP_STAGE_SPAWNING ||
+                       job->stage == VIR_SUP_STAGE_RUNNING) {
+                g->running--;
+                addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_INTERNAL_ERROR, msg);
+            }
+        }
+    }
+    helpersStopLocked();
+}
+
 static void *reaperMain(void *arg)
 {
-    virJobPtr *exited = NULL;
-    size_t nexited = 0, alloc = 0;
-    supSynth *synth = NULL;
-    size_t nsynth = 0;
     (void)arg;
 
     /* Errors of commits and reaping become jobs' errors, never handler
@@ -833,48 +1078,51 @@ static void *reaperMain(void *arg)
     virErrorSetThreadInternal();
 
     for (;;) {
-        struct epoll_event evs[4];
-        int n = epoll_wait(sup.epfd, evs, 4, -1);
-        if (n < 0 && errno != EINTR)
-            break;
+        struct epoll_event evs[16];
+        int n = epoll_wait(sup.epfd, evs, ARRAY_CARDINALITY(evs), -1);
+        if (n < 0 && errno == EINTR)
+            continue;
         pthread_mutex_lock(&sup.lock);
+        if (n < 0) {
+            int err = errno;
+            loopFailedLocked(err);
+            virJobPtr list = sup.finish_head;
+            sup.finish_head = sup.finish_tail = NULL;
+            pthread_mutex_unlock(&sup.lock);
+            finishJobs(list);
+            break;
+        }
         for (int i = 0; i < n; i++) {
             uint64_t v;
-            if (evs[i].data.u32 == 0 && sup.helper_up) {
+            uint32_t d = evs[i].data.u32;
+            if (d >= SUP_EV_HELPER && d - SUP_EV_HELPER < sup.nhelpers &&
+                sup.helpers[d - SUP_EV_HELPER].up) {
+                supHelper *sh = &sup.helpers[d - SUP_EV_HELPER];
                 if (evs[i].events & EPOLLOUT)
-                    helperFlushLocked();
+                    helperFlushLocked(sh);
                 if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                    helperReadLocked(&exited, &nexited, &alloc);
+                    helperReadLocked(sh);
             }
-            else if (evs[i].data.u32 == 1)
+            else if (d == SUP_EV_WAKE)
                 (void)!read(sup.evfd, &v, sizeof(v));
-            else if (evs[i].data.u32 == 2)
+            else if (d == SUP_EV_TIMER)
                 (void)!read(sup.tfd, &v, sizeof(v));
         }
         if (sup.stop) {
             pthread_mutex_unlock(&sup.lock);
             break;
         }
-        synth = sup.synth;
-        nsynth = sup.nsynth;
-        sup.synth = NULL;
-        sup.nsynth = sup.synth_alloc = 0;
+        virJobPtr list = sup.finish_head;
+        sup.finish_head = sup.finish_tail = NULL;
         pthread_mutex_unlock(&sup.lock);
 
-        /* Commit and done callbacks run without the lock. */
-        for (size_t i = 0; i < nexited; i++)
-            jobFinish(exited[i], NULL);
-        nexited = 0;
-        for (size_t i = 0; i < nsynth; i++)
-            jobFinish(synth[i].job, &synth[i]);
-        free(synth);
-        synth = NULL;
+        /* Outcomes here; commit and done on the commit threads. */
+        finishJobs(list);
 
         pthread_mutex_lock(&sup.lock);
         armTimer(timersLocked());
         pthread_mutex_unlock(&sup.lock);
     }
-    free(exited);
     return NULL;
 }
 
@@ -883,14 +1131,14 @@ static void *reaperMain(void *arg)
 static char *dirOf(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    return slash ? strndup(path, (size_t)(slash - path)) : NULL;
+    return slash ? virStrndup(path, (size_t)(slash - path)) : NULL;
 }
 
 static char *workerNextTo(const char *file)
 {
     char *dir = file ? dirOf(file) : NULL;
-    char *p = NULL;
-    if (dir && asprintf(&p, "%s/virtsup-worker", dir) >= 0 && access(p, X_OK) < 0) {
+    char *p = dir ? virAsprintf("%s/virtsup-worker", dir) : NULL;
+    if (p && access(p, X_OK) < 0) {
         free(p);
         p = NULL;
     }
@@ -902,7 +1150,7 @@ static char *findWorker(void)
 {
     const char *env = secure_getenv("VIRTSUP_WORKER");
     if (env && *env)
-        return strdup(env);
+        return virStrdup(env);
     /* The build tree: next to the library, or next to the program. */
     Dl_info info;
     char *p = NULL;
@@ -916,7 +1164,7 @@ static char *findWorker(void)
             p = workerNextTo(exe);
         }
     }
-    return p ? p : strdup(VIRTSUP_LIBEXECDIR "/virtsup-worker");
+    return p ? p : virStrdup(VIRTSUP_LIBEXECDIR "/virtsup-worker");
 }
 
 static pthread_once_t workerPathOnce = PTHREAD_ONCE_INIT;
@@ -938,9 +1186,26 @@ const char *virSupSegmentPath(void)
     return sup.running && sup.seg ? sup.seg->path : NULL;
 }
 
+pid_t virSupProfileHelperPid(const virSupProfile *p)
+{
+    pid_t pid = 0;
+
+    if (!p)
+        p = &virSupProfileDefault;
+    pthread_mutex_lock(&sup.lock);
+    for (size_t i = 0; i < sup.nhelpers; i++) {
+        const virProtoSandbox *h = &sup.helpers[i].sandbox;
+        if (sup.helpers[i].up && h->caps == p->caps && h->syscalls == (uint32_t)p->syscalls &&
+            h->detach == p->detach)
+            pid = sup.helpers[i].h.pid;
+    }
+    pthread_mutex_unlock(&sup.lock);
+    return pid;
+}
+
 pid_t virSupHelperPid(void)
 {
-    return sup.helper_up ? sup.helper.pid : 0;
+    return virSupProfileHelperPid(NULL);
 }
 
 /* ---- start and stop ---- */
@@ -953,6 +1218,7 @@ static int supStartLocked(void)
     struct epoll_event ev = { .events = EPOLLIN };
 
     sup.stop = false;
+    sup.loop_err = 0;
     free(sup.worker_path);
     if (!(sup.worker_path = virStrdup(virSupWorkerPath())))
         return -1;
@@ -976,18 +1242,20 @@ static int supStartLocked(void)
         virReportSystemError(errno, "%s", "cannot create the supervisor's event descriptors");
         goto error;
     }
-    ev.data.u32 = 1;
-    epoll_ctl(sup.epfd, EPOLL_CTL_ADD, sup.evfd, &ev);
-    ev.data.u32 = 2;
-    epoll_ctl(sup.epfd, EPOLL_CTL_ADD, sup.tfd, &ev);
-    if (helperEnsureLocked() < 0)
+    ev.data.u32 = SUP_EV_WAKE;
+    if (epoll_ctl(sup.epfd, EPOLL_CTL_ADD, sup.evfd, &ev) < 0)
+        goto error_watch;
+    ev.data.u32 = SUP_EV_TIMER;
+    if (epoll_ctl(sup.epfd, EPOLL_CTL_ADD, sup.tfd, &ev) < 0)
+        goto error_watch;
+    /* The default profile's helper now, so that a missing or wrong worker
+     * program fails the first connection, not its first job. */
+    sup.nhelpers = 0;
+    if (helperFindLocked(&virSupProfileDefault) != 0 ||
+        helperEnsureLocked(&sup.helpers[0]) < 0)
         goto error;
     /* The reaper thread must not take signals meant for the application. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int r = pthread_create(&sup.thread, NULL, reaperMain, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int r = startThread(&sup.thread, reaperMain);
     if (r != 0) {
         virReportSystemError(r, "%s", "cannot start the supervisor thread");
         goto error;
@@ -995,6 +1263,8 @@ static int supStartLocked(void)
     sup.running = true;
     return 0;
 
+ error_watch:
+    virReportSystemError(errno, "%s", "cannot watch the supervisor's event descriptors");
  error:
     supStopLocked();
     return -1;
@@ -1006,24 +1276,26 @@ static void supStopLocked(void)
     if (sup.running) {
         sup.stop = true;
         wakeReaper();
+        pthread_cond_broadcast(&sup.commit_cond);
+        unsigned int nthreads = sup.ncommit_threads;
         pthread_mutex_unlock(&sup.lock);
         pthread_join(sup.thread, NULL);
+        /* Every group is closed, so no commit is queued or running: the
+         * commit threads see "stop" and an empty queue, and end. */
+        for (unsigned int i = 0; i < nthreads; i++)
+            pthread_join(sup.commit_threads[i], NULL);
         pthread_mutex_lock(&sup.lock);
+        sup.ncommit_threads = sup.ncommit_idle = 0;
         sup.running = false;
     }
-    outDropLocked();
-    if (sup.helper_up) {
-        virSupHelperStop(&sup.helper, SUP_HELPER_STOP_MS);
-        sup.helper_up = false;
-    }
+    helpersStopLocked();
+    sup.nhelpers = 0;
     virForceClose(&sup.epfd);
     virForceClose(&sup.evfd);
     virForceClose(&sup.tfd);
     free(sup.byslot);
     sup.byslot = NULL;
-    free(sup.synth);
-    sup.synth = NULL;
-    sup.nsynth = sup.synth_alloc = 0;
+    sup.finish_head = sup.finish_tail = NULL;
     if (sup.seg) {
         /* Unlink now; unmap when the last finished job that still reads
          * its final figures from here is destroyed. */
@@ -1112,6 +1384,104 @@ static int makeParamsFD(const void *params, size_t len)
     return fd;
 }
 
+static const char *fdKindName(virSupFdKind k)
+{
+    switch (k) {
+    case VIR_SUP_FD_READ: return "a file open for reading";
+    case VIR_SUP_FD_WRITE: return "a file open for writing";
+    case VIR_SUP_FD_PIPE_READ: return "the read end of a pipe";
+    case VIR_SUP_FD_PIPE_WRITE: return "the write end of a pipe";
+    case VIR_SUP_FD_SOCKET: return "a socket";
+    }
+    return "?";
+}
+
+/* Check descriptor @fd (the @i-th of a job of op @op) against its profile.
+ * A directory is never passed: a worker holding one could walk out of its
+ * empty root with "..". Returns 0, or -1 with VIR_ERR_INVALID_ARG. */
+static int checkResourceFD(const virSupOp *op, const virSupProfile *prof,
+                           size_t i, int fd)
+{
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL);
+
+    if (fl < 0 || fstat(fd, &st) < 0) {
+        virReportSystemError(errno, "invalid resource descriptor %d for a job of %s",
+                             fd, op->name);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode) || (fl & O_PATH)) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       "resource descriptor %d of a job of %s is %s: a worker gets "
+                       "only files, pipes and sockets, never a directory or a path",
+                       fd, op->name, S_ISDIR(st.st_mode) ? "a directory" : "an O_PATH");
+        return -1;
+    }
+    if (!prof->fds)
+        return 0;
+    const virSupFdSpec *spec = &prof->fds[i];
+    int acc = fl & O_ACCMODE;
+    bool file = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode);
+    bool ok = false;
+    switch (spec->kind) {
+    case VIR_SUP_FD_READ:
+        ok = file && acc != O_WRONLY;
+        break;
+    case VIR_SUP_FD_WRITE:
+        ok = file && acc != O_RDONLY;
+        break;
+    case VIR_SUP_FD_PIPE_READ:
+        ok = S_ISFIFO(st.st_mode) && acc != O_WRONLY;
+        break;
+    case VIR_SUP_FD_PIPE_WRITE:
+        ok = S_ISFIFO(st.st_mode) && acc != O_RDONLY;
+        break;
+    case VIR_SUP_FD_SOCKET:
+        ok = S_ISSOCK(st.st_mode);
+        break;
+    }
+    if (!ok) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       "resource descriptor %d ('%s') of a job of %s must be %s "
+                       "(profile '%s')", fd, spec->name, op->name,
+                       fdKindName(spec->kind), prof->name ? prof->name : "unnamed");
+        return -1;
+    }
+    return 0;
+}
+
+static int checkProfile(const virSupOp *op, const virSupProfile *prof, size_t nfds)
+{
+    if ((unsigned)prof->syscalls >= VIR_PROTO_SYSCALLS_LAST) {
+        virReportError(VIR_ERR_INVALID_ARG, "profile '%s' of %s names an unknown "
+                       "system-call set %d", prof->name ? prof->name : "unnamed",
+                       op->name, (int)prof->syscalls);
+        return -1;
+    }
+    if (prof->nfds > VIR_SUP_FDS_MAX || (prof->nfds && !prof->fds)) {
+        virReportError(VIR_ERR_INVALID_ARG, "profile '%s' of %s names more than %d "
+                       "descriptors", prof->name ? prof->name : "unnamed", op->name,
+                       VIR_SUP_FDS_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < prof->nfds; i++) {
+        if (!prof->fds[i].name || !*prof->fds[i].name ||
+            strlen(prof->fds[i].name) >= VIR_PROTO_FD_NAME_MAX) {
+            virReportError(VIR_ERR_INVALID_ARG, "profile '%s' of %s: descriptor %zu "
+                           "needs a name of 1 to %d bytes", prof->name ? prof->name : "unnamed",
+                           op->name, i, VIR_PROTO_FD_NAME_MAX - 1);
+            return -1;
+        }
+    }
+    if (prof->fds && nfds != prof->nfds) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       "a job of %s takes %zu descriptors (profile '%s'), not %zu",
+                       op->name, prof->nfds, prof->name ? prof->name : "unnamed", nfds);
+        return -1;
+    }
+    return 0;
+}
+
 static void jobFreeUnstarted(virJobPtr job)
 {
     virForceClose(&job->paramsfd);
@@ -1144,6 +1514,12 @@ virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
                        VIR_SUP_FDS_MAX);
         return NULL;
     }
+    const virSupProfile *prof = p->op->profile ? p->op->profile : &virSupProfileDefault;
+    if (checkProfile(p->op, prof, p->nfds) < 0)
+        return NULL;
+    for (size_t i = 0; i < p->nfds; i++)
+        if (checkResourceFD(p->op, prof, i, p->fds[i]) < 0)
+            return NULL;
     if (!(job = jobAlloc()))
         return NULL;
     job->op = p->op;
@@ -1177,6 +1553,20 @@ virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
                        "the job supervisor is not running (connection closed?)");
         goto error;
     }
+    if (sup.loop_err) {
+        int err = sup.loop_err;
+        pthread_mutex_unlock(&sup.lock);
+        virReportSystemError(err, "%s", "cannot start a job: the job supervisor's "
+                             "event loop failed; close every connection to start "
+                             "a new one");
+        goto error;
+    }
+    int hix = helperFindLocked(prof);
+    if (hix < 0) {
+        pthread_mutex_unlock(&sup.lock);
+        goto error;
+    }
+    job->hix = (uint32_t)hix;
     if (virShmRingAlloc(sup.seg, p->op->name, job->target, &job->id, &job->slot) < 0) {
         pthread_mutex_unlock(&sup.lock);
         goto error;
@@ -1414,4 +1804,29 @@ int virSupJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
     if (total)
         *total = s.bytes_total;
     return 0;
+}
+
+/* ---- test hooks ---- */
+
+void virSupTestBreakEventLoop(void)
+{
+    pthread_mutex_lock(&sup.lock);
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    /* The reaper's current epoll_wait keeps the old instance; its next one
+     * gets a descriptor that is not an epoll instance (EINVAL). */
+    if (fd >= 0 && sup.epfd >= 0) {
+        (void)dup3(fd, sup.epfd, O_CLOEXEC);
+        wakeReaper();
+    }
+    if (fd >= 0)
+        close(fd);
+    pthread_mutex_unlock(&sup.lock);
+}
+
+unsigned int virSupTestCommitThreads(void)
+{
+    pthread_mutex_lock(&sup.lock);
+    unsigned int n = sup.ncommit_threads;
+    pthread_mutex_unlock(&sup.lock);
+    return n;
 }

@@ -23,8 +23,61 @@
 
 typedef struct virSupGroup virSupGroup;
 
-/* Called on the supervisor's reaper thread, never with a supervisor lock
- * held; must not wait for any job (virJobWait) or close a group. */
+/* ---- worker profiles ----
+ *
+ * What an op's worker may have (docs/WORKER.md, "Profiles"). Everything a
+ * profile does not grant is taken away before the op's code runs: the
+ * default profile (NULL) grants nothing but the job's own descriptors. */
+
+/* The system-call sets (worker/sandbox.c; docs/SECURITY.md lists them). */
+typedef enum {
+    VIR_SUP_SYSCALLS_DEFAULT = 0,  /* the deny list; new sockets: AF_UNIX only */
+    VIR_SUP_SYSCALLS_NETLINK = 1,  /* the deny list; new sockets: AF_UNIX, AF_NETLINK */
+} virSupSyscalls;
+
+/* What a named descriptor must be; checked when the job is created. */
+typedef enum {
+    VIR_SUP_FD_READ = 0,     /* a file (regular, block or character device) open for reading */
+    VIR_SUP_FD_WRITE,        /* a file open for writing (e.g. O_TMPFILE) */
+    VIR_SUP_FD_PIPE_READ,    /* the read end of a pipe or FIFO */
+    VIR_SUP_FD_PIPE_WRITE,   /* the write end of a pipe or FIFO */
+    VIR_SUP_FD_SOCKET,       /* a socket (e.g. to a guest's monitor owner) */
+} virSupFdKind;
+
+typedef struct virSupFdSpec {
+    const char *name;        /* "output", "monitor": < 16 bytes; the worker
+                                finds it with virWorkerJobFD(job, name) */
+    virSupFdKind kind;
+} virSupFdSpec;
+
+typedef struct virSupProfile {
+    const char *name;        /* "net.create": in messages and in the spawn
+                                helper's command line; < 32 bytes */
+    uint64_t caps;           /* capabilities the worker keeps: bit (1ULL << CAP_X) */
+    virSupSyscalls syscalls;
+    /* The descriptors the worker receives, in order, at fds 4, 5, ...: a
+     * job of this profile must pass exactly these. NULL (nfds 0): the job
+     * passes up to VIR_SUP_FDS_MAX unnamed descriptors of any kind but a
+     * directory. The filesystem view is always the empty root: a path the
+     * worker needs is opened by the trusted side and passed here. */
+    const virSupFdSpec *fds;
+    size_t nfds;
+    /* Whether a process the worker starts may outlive it: false (the
+     * default), everything it started dies with it; true, the worker may
+     * hand the spawn helper processes it started in a session of their
+     * own (virWorkerJobDetach), which survive the job and the supervisor. */
+    bool detach;
+} virSupProfile;
+
+/* The profile of an op that names none: no capabilities, the default
+ * system-call set, any (non-directory) descriptors, nothing outlives it. */
+extern const virSupProfile virSupProfileDefault;
+
+/* Called on a commit thread (never the reaper), never with a supervisor
+ * lock held; commits of different jobs may run at once. May block on file
+ * I/O, the driver's locks and round trips with a timeout; must not wait for
+ * another job of its own connection (virJobWait), close a group, or block
+ * without a bound. docs/WORKER.md, "what a commit may block on". */
 typedef int (*virSupCommitFunc)(virJobPtr job, void *opaque,
                                 const void *result, size_t resultlen);
 typedef void (*virSupDoneFunc)(virJobPtr job, void *opaque, virJobState state);
@@ -33,8 +86,8 @@ typedef struct virSupOp {
     const char *name;         /* "domain.save": the worker looks its half up by
                                  this name; at most VIR_SHM_OP_MAX - 1 bytes */
     virJobType type;          /* VIR_JOB_BOUNDED or VIR_JOB_UNBOUNDED */
-    uint64_t caps;            /* capabilities the worker keeps: bit (1ULL << CAP_X);
-                                 0 (none) for every test driver op */
+    const virSupProfile *profile; /* NULL: virSupProfileDefault; must outlive
+                                     the op's jobs */
     /* After the worker reported success and exited 0: make its work
      * visible (link the file, change driver state). Return 0, or -1 with
      * an error reported: the job then FAILS with that error and the commit
@@ -50,7 +103,8 @@ typedef struct virSupJobParams {
     const char *target;       /* what the job acts on, for operators ("test") */
     const void *params;       /* handed to the worker function; copied */
     size_t paramslen;         /* <= VIR_SUP_PARAMS_MAX */
-    const int *fds;           /* duplicated; the worker gets them as fds 4, 5, ... */
+    const int *fds;           /* duplicated; the worker gets them as fds 4, 5, ...;
+                                 as the op's profile says */
     size_t nfds;              /* <= VIR_SUP_FDS_MAX */
     void *opaque;             /* the driver's, passed to commit/done */
     void (*opaque_free)(void *opaque); /* at virJobDestroy; may be NULL */
@@ -163,6 +217,8 @@ int virSupJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
  * with secure_getenv). */
 const char *virSupWorkerPath(void);
 /* Tests: the running supervisor's segment path (NULL if not running), and
- * the pid of its spawn helper (0 if none). */
+ * the pid of the spawn helper of @profile's sandbox (NULL: the default
+ * profile's; 0 if none is running). */
 const char *virSupSegmentPath(void);
 pid_t virSupHelperPid(void);
+pid_t virSupProfileHelperPid(const virSupProfile *profile);

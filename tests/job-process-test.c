@@ -175,9 +175,9 @@ static void testMissingWorkerProgram(void **s)
     /* The path is read once per process: exercise the helper start error
      * through the internal call instead. */
     virSupHelper h;
-    assert_int_equal(virSupHelperStart(&h, "/nonexistent/virtsup-worker"), -1);
+    assert_int_equal(virSupHelperStart(&h, "/nonexistent/virtsup-worker", "default"), -1);
     assert_non_null(strstr(virGetLastErrorMessage(), "cannot run the worker program"));
-    assert_int_equal(virSupHelperStart(&h, "/bin/true"), -1);
+    assert_int_equal(virSupHelperStart(&h, "/bin/true", "default"), -1);
     assert_non_null(strstr(virGetLastErrorMessage(), "did not answer"));
     assert_int_equal(testCountChildren(), 0);
 }

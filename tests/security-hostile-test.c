@@ -8,16 +8,51 @@
  * test are those of a root caller's workers); skipped otherwise.
  * docs/SECURITY.md lists what each attempt shows.
  */
+#include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "jobtest.h"
 
-static const virSupOp opHostile = {
-    .name = "test.hostile", .type = VIR_JOB_BOUNDED, .commit = jobKeepResult,
+/* The profiles the real drivers need, each attacked in turn:
+ *  - default: what every test driver op gets;
+ *  - net: a network-create worker, CAP_NET_ADMIN and netlink, no files;
+ *  - io: a save/restore/dump worker of a hypervisor driver: no
+ *    capabilities, a pipe end from the hypervisor, an output file and a
+ *    socket to the guest's monitor owner;
+ *  - detach: a worker whose process may outlive it. */
+static const virSupFdSpec ioFDs[] = {
+    { "pipe", VIR_SUP_FD_PIPE_READ },
+    { "output", VIR_SUP_FD_WRITE },
+    { "monitor", VIR_SUP_FD_SOCKET },
+};
+static const virSupProfile profNet = {
+    .name = "test.net", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
+};
+static const virSupProfile profIO = {
+    .name = "test.io", .fds = ioFDs, .nfds = 3,
+};
+static const virSupProfile profDetach = {
+    .name = "test.detach", .detach = true,
+};
+enum { PROF_DEFAULT, PROF_NET, PROF_IO, PROF_DETACH, PROF_LAST };
+static const virSupProfile *const profiles[PROF_LAST] = {
+    NULL, &profNet, &profIO, &profDetach,
+};
+static const virSupOp opHostile[PROF_LAST] = {
+    [PROF_DEFAULT] = { .name = "test.hostile", .type = VIR_JOB_BOUNDED,
+                       .profile = NULL, .commit = jobKeepResult },
+    [PROF_NET] = { .name = "test.hostile", .type = VIR_JOB_BOUNDED,
+                   .profile = &profNet, .commit = jobKeepResult },
+    [PROF_IO] = { .name = "test.hostile", .type = VIR_JOB_BOUNDED,
+                  .profile = &profIO, .commit = jobKeepResult },
+    [PROF_DETACH] = { .name = "test.hostile", .type = VIR_JOB_BOUNDED,
+                      .profile = &profDetach, .commit = jobKeepResult },
 };
 
 /* The outcome of @attempt in the hostile report, or NULL. */
@@ -51,7 +86,20 @@ static void refused(const char *attempt, const char *allowed)
 # define HOSTILE_AS (256ull << 20)
 #endif
 
-static void runHostile(bool asNobody)
+/* The attempt's outcome is exactly @want. */
+static void is(const char *attempt, const char *want)
+{
+    const char *v = value(attempt);
+    if (!v)
+        fail_msg("attempt '%s' missing from the hostile report:\n%s", attempt, jobResult);
+    if (!STREQ(v, want))
+        fail_msg("attempt '%s': '%s', expected '%s'", attempt, v, want);
+}
+
+/* The pid a profile allowed to outlive the hostile job; killed at the end. */
+static pid_t detachedPid;
+
+static void runHostile(int prof, bool asNobody)
 {
     /* A non-root caller's workers live in a user namespace of their own,
      * with the host's /proc bound read-only: other processes' entries are
@@ -93,16 +141,39 @@ static void runHostile(bool asNobody)
              HOSTILE_AS ? 1 : 0);
     virSupJobParams p;
     memset(&p, 0, sizeof(p));
-    p.op = &opHostile;
+    p.op = &opHostile[prof];
     p.target = "hostile";
     p.params = params;
     p.paramslen = strlen(params);
+    /* The io profile's descriptors: a pipe's read end, an unnamed file
+     * open for writing, one end of a socket pair. */
+    int pipefd[2] = { -1, -1 }, sock[2] = { -1, -1 }, out = -1;
+    int iofds[3];
+    if (prof == PROF_IO) {
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock), 0);
+        out = open(testRunDir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        assert_true(out >= 0);
+        iofds[0] = pipefd[0];
+        iofds[1] = out;
+        iofds[2] = sock[1];
+        p.fds = iofds;
+        p.nfds = 3;
+    }
     jobResult[0] = '\0';
     virJobPtr h = virSupJobCreate(g, &p);
     assert_non_null(h);
     waitEnded(h);
     if (jobState(h) != VIR_JOB_COMPLETE)
         fail_msg("hostile job did not complete: %s", jobErrorMessage(h));
+    for (int i = 0; i < 2; i++) {
+        if (pipefd[i] >= 0)
+            close(pipefd[i]);
+        if (sock[i] >= 0)
+            close(sock[i]);
+    }
+    if (out >= 0)
+        close(out);
 
     if (getenv("HOSTILE_PRINT"))
         fprintf(stderr, "%s", jobResult);
@@ -113,7 +184,7 @@ static void runHostile(bool asNobody)
     refused("segment-open-ro", "ENOENT");
     refused("map-files", "EPERM ENOENT");
     /* The supervisor, the helper, another job's worker. */
-    const char *who[] = { "supervisor", "helper", "other" };
+    const char *who[] = { "supervisor", "helper", "other", "parent" };
     for (size_t i = 0; i < ARRAY_CARDINALITY(who); i++) {
         char a[64];
         snprintf(a, sizeof(a), "signal-%s", who[i]);
@@ -155,13 +226,57 @@ static void runHostile(bool asNobody)
         assert_non_null(m);
         assert_int_equal(strncmp(m, "ENOMEM after ", 13), 0);
     }
-    /* The escaped grandchild: out of the job's session, and dead now. */
+    /* The escaped grandchild: out of the job's session, and dead now
+     * (also in a profile that allows processes to outlive the job: this
+     * one was not handed to the helper). */
     const char *o = value("orphan");
     assert_non_null(o);
     pid_t orphan = atoi(o);
     assert_true(orphan > 0);
     assert_int_equal(atoi(value("orphan-sid")), orphan);
     assert_true(TEST_WAIT_UNTIL(!testProcessAlive(orphan), TEST_TIMEOUT_MS));
+
+    /* What each profile grants, and nothing more. */
+    char caps[32];
+    snprintf(caps, sizeof(caps), "%llx",
+             (unsigned long long)(profiles[prof] ? profiles[prof]->caps : 0));
+    is("cap-eff", caps);
+    is("socket-unix", "ok");
+    refused("socket-inet", "EPERM");
+    refused("socket-inet6", "EPERM");
+    refused("socket-packet", "EPERM");
+    if (prof == PROF_NET)
+        is("socket-netlink", "ok");
+    else
+        refused("socket-netlink", "EPERM");
+    /* Descriptors: the control socket, then the profile's, in order. */
+    if (prof == PROF_IO) {
+        is("fds", "3,4,5,6");
+        const char *names = strstr(jobResult, "fd-name: pipe=4\nfd-name: output=5\n"
+                                              "fd-name: monitor=6\n");
+        if (!names)
+            fail_msg("the io profile's descriptors are not named as declared:\n%s", jobResult);
+    } else if (prof == PROF_DETACH) {
+        is("fds", "3,4");      /* the control socket, the detach socket */
+    } else {
+        is("fds", "3");
+    }
+    /* Processes that outlive the job. */
+    const char *denied = prof == PROF_DETACH ? "refused" : "EPERM";
+    is("detach-self", denied);
+    is("detach-init", denied);
+    is("detach-same-session", denied);
+    if (prof == PROF_DETACH) {
+        const char *d = value("detached");
+        assert_non_null(d);
+        detachedPid = atoi(d);
+        if (detachedPid <= 0)
+            fail_msg("the detach profile's worker could not keep a process: %s", d);
+        is("detach-again", "ok");
+        assert_true(testProcessAlive(detachedPid));
+    } else {
+        assert_null(value("detached"));
+    }
 
     /* The bystanders: still where they were, and they end as they would. */
     for (int i = 0; i < 2; i++) {
@@ -192,21 +307,57 @@ static void runHostile(bool asNobody)
         assert_int_equal(virJobDestroy(waiters[i]), 0);
         assert_int_equal(virJobDestroy(streams[i]), 0);
     }
+    if (detachedPid > 0) {
+        /* It outlived its job, other jobs' sweeps (the bystanders ended)
+         * and still runs. */
+        assert_true(testProcessAlive(detachedPid));
+    }
     virSupGroupClose(other);
     virSupGroupClose(g);
     assert_int_equal(testCountChildren(), 0);
+    if (detachedPid > 0) {
+        /* Not our child, nor the helper's to kill: the test started it,
+         * so the test ends it, by pid. */
+        assert_int_equal(kill(detachedPid, SIGKILL), 0);
+        assert_true(TEST_WAIT_UNTIL(!testProcessAlive(detachedPid), TEST_TIMEOUT_MS));
+        detachedPid = 0;
+    }
 }
 
 static void testHostileRootWorker(void **s)
 {
     (void)s;
-    runHostile(false);
+    runHostile(PROF_DEFAULT, false);
 }
 
 static void testHostileNobodyWorker(void **s)
 {
     (void)s;
-    runHostile(true);
+    runHostile(PROF_DEFAULT, true);
+}
+
+static void testHostileNetWorker(void **s)
+{
+    (void)s;
+    runHostile(PROF_NET, false);
+}
+
+static void testHostileNetNobodyWorker(void **s)
+{
+    (void)s;
+    runHostile(PROF_NET, true);
+}
+
+static void testHostileIOWorker(void **s)
+{
+    (void)s;
+    runHostile(PROF_IO, true);
+}
+
+static void testHostileDetachWorker(void **s)
+{
+    (void)s;
+    runHostile(PROF_DETACH, false);
 }
 
 /* The helper's children that are in process group @pgid, but not @pgid. */
@@ -265,7 +416,7 @@ static void testSweepSparesLiveJobs(void **s)
 static void testHostileNonRootCaller(void **s)
 {
     (void)s;
-    runHostile(false);
+    runHostile(PROF_DEFAULT, false);
 }
 
 /* Can this (non-root) process have a user namespace? The sandbox of a
@@ -337,6 +488,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testHostileRootWorker),
         cmocka_unit_test(testHostileNobodyWorker),
+        cmocka_unit_test(testHostileNetWorker),
+        cmocka_unit_test(testHostileNetNobodyWorker),
+        cmocka_unit_test(testHostileIOWorker),
+        cmocka_unit_test(testHostileDetachWorker),
         cmocka_unit_test(testSweepSparesLiveJobs),
     };
     int rc = cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);

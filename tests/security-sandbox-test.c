@@ -25,8 +25,9 @@ static const char *value(const char *key)
 /* Run test.report in a group with @cfg, for an op keeping @caps. */
 static void report(const virSupGroupConfig *cfg, uint64_t caps)
 {
+    const virSupProfile prof = { .name = "test.caps", .caps = caps };
     const virSupOp op = {
-        .name = "test.report", .type = VIR_JOB_BOUNDED, .caps = caps,
+        .name = "test.report", .type = VIR_JOB_BOUNDED, .profile = &prof,
         .commit = jobKeepResult,
     };
     virSupGroup *g = virSupGroupNew(cfg);

@@ -31,13 +31,21 @@ static int keepResult(virJobPtr job, void *opaque, const void *res, size_t len)
     return 0;
 }
 
-#define DRV_OP(var, opname) \
-    static const virSupOp var = { .name = (opname), .type = VIR_JOB_BOUNDED, .commit = keepResult }
-DRV_OP(opSave, TEST_OP_DOMAIN_SAVE);
-DRV_OP(opRestore, TEST_OP_DOMAIN_RESTORE);
-DRV_OP(opDump, TEST_OP_DOMAIN_DUMP);
-DRV_OP(opCreate, TEST_OP_DOMAIN_CREATE);
-DRV_OP(opNetCreate, TEST_OP_NETWORK_CREATE);
+/* The ops' profiles, as the test driver declares them: the worker finds
+ * its descriptor by name. */
+static const virSupFdSpec outFD[] = { { TEST_FD_OUTPUT, VIR_SUP_FD_WRITE } };
+static const virSupFdSpec imageFD[] = { { TEST_FD_IMAGE, VIR_SUP_FD_READ } };
+static const virSupProfile profOut = { .name = "test.output", .fds = outFD, .nfds = 1 };
+static const virSupProfile profImage = { .name = "test.image", .fds = imageFD, .nfds = 1 };
+
+#define DRV_OP(var, opname, prof) \
+    static const virSupOp var = { .name = (opname), .type = VIR_JOB_BOUNDED, \
+                                  .profile = (prof), .commit = keepResult }
+DRV_OP(opSave, TEST_OP_DOMAIN_SAVE, &profOut);
+DRV_OP(opRestore, TEST_OP_DOMAIN_RESTORE, &profImage);
+DRV_OP(opDump, TEST_OP_DOMAIN_DUMP, &profOut);
+DRV_OP(opCreate, TEST_OP_DOMAIN_CREATE, NULL);
+DRV_OP(opNetCreate, TEST_OP_NETWORK_CREATE, NULL);
 
 static void domainDef(testDomainDef *d, const char *name, uint64_t kib)
 {

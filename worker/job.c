@@ -38,8 +38,18 @@ void virWorkerJobInit(virWorkerJobPtr job, virShmProgress *page, uint64_t job_id
     job->job_id = job_id;
     job->ctlfd = ctlfd;
     job->nresources = nresources;
+    job->detachfd = -1;
     job->start_mono_ns = virShmNowMono();
     job->data.type = type;
+}
+
+void virWorkerJobInitProfile(virWorkerJobPtr job,
+                             const char fdnames[][VIR_PROTO_FD_NAME_MAX],
+                             int detachfd)
+{
+    for (unsigned int i = 0; i < job->nresources && i < VIR_PROTO_RESOURCES_MAX; i++)
+        virStrcpyTrunc(job->fdnames[i], sizeof(job->fdnames[i]), fdnames[i]);
+    job->detachfd = detachfd;
 }
 
 static void publish(virWorkerJobPtr job)
@@ -235,6 +245,58 @@ int virWorkerJobResourceFD(virWorkerJobPtr job, unsigned int i)
 unsigned int virWorkerJobResourceCount(virWorkerJobPtr job)
 {
     return job->nresources;
+}
+
+int virWorkerJobFD(virWorkerJobPtr job, const char *name)
+{
+    for (unsigned int i = 0; name && i < job->nresources && i < VIR_PROTO_RESOURCES_MAX; i++)
+        if (job->fdnames[i][0] && STREQ(job->fdnames[i], name))
+            return VIR_WORKER_FD_RESOURCE_FIRST + (int)i;
+    return -1;
+}
+
+const char *virWorkerJobResourceName(virWorkerJobPtr job, unsigned int i)
+{
+    return i < job->nresources && i < VIR_PROTO_RESOURCES_MAX ? job->fdnames[i] : NULL;
+}
+
+int virWorkerJobDetach(virWorkerJobPtr job, pid_t pid)
+{
+    virProtoDetach m;
+    ssize_t n;
+
+    if (job->detachfd < 0) {
+        virReportError(VIR_ERR_OPERATION_DENIED, "%s",
+                       "this job's profile does not let a process outlive its worker");
+        return -1;
+    }
+    memset(&m, 0, sizeof(m));
+    m.hdr.type = VIR_PROTO_DETACH;
+    m.hdr.version = VIR_PROTO_VERSION;
+    m.pid = pid;
+    do {
+        n = send(job->detachfd, &m, sizeof(m), MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(m)) {
+        virReportSystemError(errno, "%s", "cannot ask the spawn helper to keep a process");
+        return -1;
+    }
+    /* The helper answers at once; a cancel's SIGTERM may interrupt. */
+    do {
+        n = recv(job->detachfd, &m, sizeof(m), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(m) || m.hdr.type != VIR_PROTO_DETACHED) {
+        virReportSystemError(n < 0 ? errno : EPROTO, "%s",
+                             "no answer from the spawn helper about a process to keep");
+        return -1;
+    }
+    if (m.err) {
+        virReportSystemError(m.err, "the spawn helper refused to keep process %d "
+                             "(it must be this worker's child and lead a session "
+                             "of its own)", (int)pid);
+        return -1;
+    }
+    return 0;
 }
 
 int virWorkerJobExitCode(virWorkerJobPtr job)

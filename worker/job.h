@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "libvirtsup/libvirtsup-common.h"
 #include "libvirtsup/libvirtsup-job.h"
@@ -90,6 +91,25 @@ int virWorkerJobFinishError(virWorkerJobPtr job);
 /* The i-th descriptor given to virSupJobCreate (fd 4 + i), or -1. */
 int virWorkerJobResourceFD(virWorkerJobPtr job, unsigned int i);
 unsigned int virWorkerJobResourceCount(virWorkerJobPtr job);
+/* The descriptor the op's profile names @name ("output", "monitor"), or
+ * -1 when it names none such. No system call. */
+int virWorkerJobFD(virWorkerJobPtr job, const char *name);
+/* The name of the i-th descriptor ("" when the profile names none), or
+ * NULL past the last. Owned by the job. */
+const char *virWorkerJobResourceName(virWorkerJobPtr job, unsigned int i);
+
+/* --- processes that outlive the job (profiles with detach only) --- */
+
+/* Hand @pid to the spawn helper so that it survives this worker, the job
+ * and the supervisor (it is not killed with the job's process group, nor
+ * swept as an escaped orphan). @pid must be this worker's child and lead a
+ * session of its own (it called setsid()); it keeps the worker's sandbox
+ * (no_new_privs, capabilities, system-call filter, empty root, limits).
+ * Its own children stay in its session and are kept with it; once it
+ * exits, whatever it left is swept. Blocks for the helper's answer.
+ * Returns 0, or -1 with an error reported (VIR_ERR_OPERATION_DENIED when
+ * the profile does not allow it). */
+int virWorkerJobDetach(virWorkerJobPtr job, pid_t pid);
 
 /* --- fault injection (test driver and test ops) --- */
 

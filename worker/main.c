@@ -27,14 +27,22 @@
 #include "worker/worker-priv.h"
 
 #define MAX_WORKERS 4096
+#define MAX_KEPT    1024
 
 typedef struct {
     uint64_t job_id;
     pid_t pid;        /* 0: free entry */
+    int detachfd;     /* our end of its detach socket; -1 none */
 } workerEntry;
 
 static workerEntry workers[MAX_WORKERS];
+/* Processes workers handed us to keep (virWorkerJobDetach): session
+ * leaders spared by the sweep, with their sessions, until they exit. */
+static pid_t kept[MAX_KEPT];
 static int sockfd = VIR_HELPER_FD_SOCKET;
+static int epfd = -1;
+/* This helper's sandbox: the profile every worker it forks gets. */
+static virProtoSandbox sandbox;
 
 static workerEntry *findByJob(uint64_t id)
 {
@@ -50,6 +58,22 @@ static workerEntry *findByPid(pid_t pid)
         if (workers[i].pid == pid)
             return &workers[i];
     return NULL;
+}
+
+static workerEntry *findByDetachFD(int fd)
+{
+    for (size_t i = 0; i < MAX_WORKERS; i++)
+        if (workers[i].pid && workers[i].detachfd == fd)
+            return &workers[i];
+    return NULL;
+}
+
+static bool isKept(pid_t pid)
+{
+    for (size_t i = 0; pid > 0 && i < MAX_KEPT; i++)
+        if (kept[i] == pid)
+            return true;
+    return false;
 }
 
 static void sendMsg(const void *buf, size_t len)
@@ -82,9 +106,9 @@ static void onTerm(int signo)
 /* ---- in the worker, after fork ---- */
 
 static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
-                       pid_t helper) __attribute__((noreturn));
+                       int detachfd, pid_t helper) __attribute__((noreturn));
 static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
-                       pid_t helper)
+                       int detachfd, pid_t helper)
 {
     /* Move what we were given out of the way, then into place: control at
      * 3, resources at 4.. . The segment and params fds are used, then closed. */
@@ -94,12 +118,22 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
     for (size_t i = 0; i < nfds; i++)
         if (hi[i] < 0)
             _exit(VIR_WORKER_EXIT_SETUP);
+    if (detachfd >= 0 && (detachfd = fcntl(detachfd, F_DUPFD_CLOEXEC, 64)) < 0)
+        _exit(VIR_WORKER_EXIT_SETUP);
     if (dup2(hi[0], VIR_WORKER_FD_CONTROL) < 0)
         _exit(VIR_WORKER_EXIT_SETUP);
     int ctlfd = VIR_WORKER_FD_CONTROL;
     for (size_t i = 3; i < nfds; i++)
         if (dup2(hi[i], VIR_WORKER_FD_RESOURCE_FIRST + (int)(i - 3)) < 0)
             virWorkerSandboxFail(ctlfd, "cannot place resource descriptor", errno);
+    /* A profile that lets processes outlive the job: the detach socket
+     * right after the resources. */
+    int first_free = VIR_WORKER_FD_RESOURCE_FIRST + (int)req->nresources;
+    if (detachfd >= 0) {
+        if (dup2(detachfd, first_free) < 0)
+            virWorkerSandboxFail(ctlfd, "cannot place the detach socket", errno);
+        detachfd = first_free++;
+    }
 
     resetSignals();
     struct sigaction sa;
@@ -141,7 +175,6 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
 
     /* Close everything but control and resources: the segment, the helper's
      * socket and epoll, the received copies. */
-    int first_free = VIR_WORKER_FD_RESOURCE_FIRST + (int)req->nresources;
     if (close_range((unsigned int)first_free, ~0U, 0) < 0)
         virWorkerSandboxFail(ctlfd, "close_range", errno);
     for (int fd = 0; fd < 3; fd++) {
@@ -152,7 +185,7 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
 
     /* Limits, ids, no_new_privs, capabilities, the filesystem view and
      * the seccomp filter: worker/sandbox.c. */
-    virWorkerSandboxEnter(req, ctlfd, page, VIR_SHM_PAGE_SIZE);
+    virWorkerSandboxEnter(&sandbox, req, ctlfd, page, VIR_SHM_PAGE_SIZE);
 
     const virWorkerOp *op = virWorkerOpLookup(req->op);
     if (!op) {
@@ -164,6 +197,7 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
     struct _virWorkerJob job;
     virWorkerJobInit(&job, page, req->job_id, VIR_JOB_BOUNDED, ctlfd,
                      req->nresources);
+    virWorkerJobInitProfile(&job, req->fdnames, detachfd);
     op->run(&job, params, plen);
     _exit(virWorkerJobExitCode(&job));
 }
@@ -179,24 +213,47 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
     rep.job_id = req->job_id;
 
     workerEntry *slot = findByPid(0);
+    int dv[2] = { -1, -1 };
+    bool named = true;
+    for (size_t i = 0; i < VIR_PROTO_RESOURCES_MAX; i++)
+        named = named && memchr(req->fdnames[i], '\0', sizeof(req->fdnames[i]));
     if (nfds != 3 + (size_t)req->nresources || nfds > 3 + VIR_PROTO_RESOURCES_MAX ||
-        req->op[VIR_PROTO_OP_MAX - 1] != '\0') {
+        req->op[VIR_PROTO_OP_MAX - 1] != '\0' || !named) {
         rep.err = EPROTO;
     } else if (!slot) {
         rep.err = EAGAIN;
+    } else if (sandbox.detach &&
+               socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, dv) < 0) {
+        rep.err = errno;
     } else {
         pid_t helper = getpid();
         pid_t pid = fork();
-        if (pid == 0)
-            workerMain(req, fds, nfds, helper);
+        if (pid == 0) {
+            if (dv[0] >= 0)
+                close(dv[0]);
+            workerMain(req, fds, nfds, dv[1], helper);
+        }
+        if (dv[1] >= 0)
+            close(dv[1]);
         if (pid < 0) {
             rep.err = errno;
+            if (dv[0] >= 0)
+                close(dv[0]);
         } else {
             /* Also here, so a kill right after SPAWNED reaches the group
              * even if the worker has not run setpgid yet. */
             (void)setpgid(pid, pid);
             slot->pid = pid;
             slot->job_id = req->job_id;
+            slot->detachfd = dv[0];
+            if (dv[0] >= 0) {
+                struct epoll_event ev = { .events = EPOLLIN, .data.fd = dv[0] };
+                if (epoll_ctl(epfd, EPOLL_CTL_ADD, dv[0], &ev) < 0) {
+                    /* Its requests go unanswered: virWorkerJobDetach fails. */
+                    close(dv[0]);
+                    slot->detachfd = -1;
+                }
+            }
             rep.pid = pid;
         }
     }
@@ -218,7 +275,69 @@ static void handleKill(const virProtoKill *req)
 
 static bool isLiveWorker(pid_t pid)
 {
-    return pid > 0 && findByPid(pid) != NULL;
+    return pid > 0 && (findByPid(pid) != NULL || isKept(pid));
+}
+
+/* The parent of @pid, from /proc (0 if unknown). */
+static pid_t parentOf(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* "pid (comm) state ppid ...": comm may hold anything, so from the last ')'. */
+    const char *p = strrchr(buf, ')');
+    int ppid = 0;
+    char state;
+    if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
+        return 0;
+    return (pid_t)ppid;
+}
+
+/* A worker asks us to keep one of its children past its own end. */
+static void handleDetach(workerEntry *w)
+{
+    virProtoDetach m;
+    ssize_t n = recv(w->detachfd, &m, sizeof(m), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        /* The worker closed it (exited): its end is reaped with it. */
+        epoll_ctl(epfd, EPOLL_CTL_DEL, w->detachfd, NULL);
+        close(w->detachfd);
+        w->detachfd = -1;
+        return;
+    }
+    int err = 0;
+    if (n != (ssize_t)sizeof(m) || m.hdr.type != VIR_PROTO_DETACH ||
+        m.hdr.version != VIR_PROTO_VERSION) {
+        err = EPROTO;
+    } else if (m.pid <= 0 || parentOf(m.pid) != w->pid) {
+        err = ESRCH;        /* not this worker's child */
+    } else if (getsid(m.pid) != m.pid) {
+        err = EINVAL;       /* still in the job's session: setsid() first */
+    } else if (!isKept(m.pid)) {
+        size_t i = 0;
+        while (i < MAX_KEPT && kept[i])
+            i++;
+        if (i == MAX_KEPT)
+            err = EAGAIN;
+        else
+            kept[i] = m.pid;
+    }
+    pid_t pid = n == (ssize_t)sizeof(m) ? m.pid : 0;
+    memset(&m, 0, sizeof(m));
+    m.hdr.type = VIR_PROTO_DETACHED;
+    m.hdr.version = VIR_PROTO_VERSION;
+    m.pid = pid;
+    m.err = err;
+    (void)send(w->detachfd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 static void reapChildren(void)
@@ -231,6 +350,9 @@ static void reapChildren(void)
             return;
         pid_t pid = si.si_pid;
         workerEntry *w = findByPid(pid);
+        for (size_t i = 0; i < MAX_KEPT; i++)
+            if (kept[i] == pid)
+                kept[i] = 0;    /* a kept process ended: its session is swept */
         if (w) {
             /* While the worker is still a zombie its group id cannot be
              * reused: take down whatever it left running in its group. */
@@ -254,6 +376,11 @@ static void reapChildren(void)
         ex.code = si.si_code;
         ex.status = si.si_status;
         w->pid = 0;
+        if (w->detachfd >= 0) {
+            epoll_ctl(epfd, EPOLL_CTL_DEL, w->detachfd, NULL);
+            close(w->detachfd);
+            w->detachfd = -1;
+        }
         sendMsg(&ex, sizeof(ex));
         /* Whatever left its job's process group (setsid) and came to us as
          * an orphan was not reached by the group kill above: sweep it. */
@@ -261,38 +388,55 @@ static void reapChildren(void)
     }
 }
 
-static bool noneLive(pid_t pid)
-{
-    (void)pid;
-    return false;
-}
-
 static void killAllAndExit(void) __attribute__((noreturn));
 static void killAllAndExit(void)
 {
+    static pid_t kids[8192];
     for (size_t i = 0; i < MAX_WORKERS; i++)
         if (workers[i].pid)
             (void)kill(-workers[i].pid, SIGKILL);
     for (;;) {
         /* Also what left its group: it comes to us as an orphan, and we
-         * would otherwise wait for it forever. */
-        (void)virWorkerSandboxSweep(noneLive);
+         * would otherwise wait for it forever. Kept processes (and their
+         * sessions) stay: they outlive the supervisor by design, and are
+         * adopted by init (or the next subreaper) when we exit. */
+        (void)virWorkerSandboxSweep(isKept);
+        size_t n = virWorkerSandboxChildren(kids, ARRAY_CARDINALITY(kids));
+        pid_t wait_for = 0;
+        for (size_t i = 0; i < n && !wait_for; i++)
+            if (!virWorkerSandboxSpared(kids[i], isKept))
+                wait_for = kids[i];
+        if (!wait_for)
+            break;
         siginfo_t si;
         memset(&si, 0, sizeof(si));
-        if (waitid(P_ALL, 0, &si, WEXITED | __WALL) < 0)
-            break;
+        /* Killed: it ends soon. Reap it, then look again (its own orphans
+         * come to us in turn). */
+        (void)waitid(P_PID, (id_t)wait_for, &si, WEXITED | __WALL);
     }
     _exit(0);
+}
+
+/* The first record from the supervisor: this helper's sandbox. */
+static int readSandbox(void)
+{
+    ssize_t n;
+    do {
+        n = recv(sockfd, &sandbox, sizeof(sandbox), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(sandbox) || sandbox.hdr.type != VIR_PROTO_SANDBOX ||
+        sandbox.hdr.version != VIR_PROTO_VERSION ||
+        sandbox.syscalls >= VIR_PROTO_SYSCALLS_LAST ||
+        !memchr(sandbox.name, '\0', sizeof(sandbox.name)))
+        return -1;
+    return 0;
 }
 
 static int helperMain(void)
 {
     resetSignals();
-    /* Compiled once here, loaded by every worker (failure: each compiles). */
-    (void)virWorkerSandboxPrepare();
-    /* The workers' empty root, entered once here (failure: each worker
-     * enters its own). */
-    (void)virWorkerSandboxPrepareRoot();
+    for (size_t i = 0; i < MAX_WORKERS; i++)
+        workers[i].detachfd = -1;
     if (setsid() < 0 && errno != EPERM)
         return VIR_WORKER_EXIT_SETUP;
     /* Orphans of our workers come to us (and are reaped), not to init. */
@@ -306,6 +450,7 @@ static int helperMain(void)
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (sfd < 0 || ep < 0)
         return VIR_WORKER_EXIT_SETUP;
+    epfd = ep;
     (void)fcntl(sockfd, F_SETFD, FD_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN, .data.fd = sockfd };
     epoll_ctl(ep, EPOLL_CTL_ADD, sockfd, &ev);
@@ -319,9 +464,18 @@ static int helperMain(void)
     hello.pid = getpid();
     sendMsg(&hello, sizeof(hello));
 
+    /* The profile-wide set-up, once for all our workers: our sandbox
+     * first (the supervisor sends it before any SPAWN), then the compiled
+     * system-call filter of its set (failure: each worker compiles it) and
+     * the workers' empty root (failure: each worker enters its own). */
+    if (readSandbox() < 0)
+        killAllAndExit();
+    (void)virWorkerSandboxPrepare((int)sandbox.syscalls);
+    (void)virWorkerSandboxPrepareRoot();
+
     for (;;) {
-        struct epoll_event evs[2];
-        int n = epoll_wait(ep, evs, 2, -1);
+        struct epoll_event evs[16];
+        int n = epoll_wait(ep, evs, 16, -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -333,6 +487,12 @@ static int helperMain(void)
                 while (read(sfd, &si, sizeof(si)) == sizeof(si))
                     ;
                 reapChildren();
+                continue;
+            }
+            if (evs[i].data.fd != sockfd) {
+                workerEntry *w = findByDetachFD(evs[i].data.fd);
+                if (w)
+                    handleDetach(w);
                 continue;
             }
             union {
@@ -380,7 +540,8 @@ static int helperMain(void)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && STREQ(argv[1], "--spawn-helper"))
+    /* "--spawn-helper PROFILE": the profile's name is for ps only. */
+    if ((argc == 2 || argc == 3) && STREQ(argv[1], "--spawn-helper"))
         return helperMain();
     fprintf(stderr, "virtsup-worker: this program is started by libvirtsup "
             "(as its spawn helper) and is not meant to be run by hand\n");

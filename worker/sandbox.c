@@ -27,6 +27,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -260,8 +261,31 @@ static int workerFilter(void *page)
  * forked with a copy of it, only loads it. Compiling it in every worker
  * cost 0.3-0.5 ms a job (docs/PERFORMANCE.md). */
 static struct sock_fprog sharedFilter;
+static int sharedSet = -1;    /* the virProtoSyscalls it was built for */
 
-static int buildSharedFilter(struct sock_fprog *out)
+/* New sockets: AF_UNIX only (socketpair, a local connection), and with the
+ * netlink set AF_NETLINK too (links, addresses, nftables). Every other
+ * family (the network: AF_INET, AF_INET6, AF_PACKET...) is refused. */
+static int socketRules(scmp_filter_ctx ctx, int set)
+{
+    int rc;
+
+    if (set == VIR_PROTO_SYSCALLS_NETLINK) {
+        for (int f = 0; f < AF_NETLINK; f++) {
+            if (f == AF_UNIX)
+                continue;
+            if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+                                       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)f))) < 0)
+                return rc;
+        }
+        return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+                                SCMP_A0(SCMP_CMP_GT, (scmp_datum_t)AF_NETLINK));
+    }
+    return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+                            SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)AF_UNIX));
+}
+
+static int buildSharedFilter(struct sock_fprog *out, int set)
 {
     static const char *const denied[] = {
         /* other processes' memory and registers */
@@ -306,6 +330,8 @@ static int buildSharedFilter(struct sock_fprog *out)
      * libc fall back to clone, whose flags it can. */
     if ((rc = denyCall(ctx, "clone3", ENOSYS)) < 0)
         goto out;
+    if ((rc = socketRules(ctx, set)) < 0)
+        goto out;
     for (size_t i = 0; i < ARRAY_CARDINALITY(nsflags); i++) {
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                               SCMP_A0(SCMP_CMP_MASKED_EQ, nsflags[i], nsflags[i]));
@@ -341,16 +367,22 @@ static int buildSharedFilter(struct sock_fprog *out)
     return 0;
 }
 
-int virWorkerSandboxPrepare(void)
+int virWorkerSandboxPrepare(int set)
 {
-    if (sharedFilter.filter)
+    if (sharedFilter.filter && sharedSet == set)
         return 0;
-    return buildSharedFilter(&sharedFilter);
+    free(sharedFilter.filter);
+    sharedFilter.filter = NULL;
+    sharedSet = -1;
+    if (buildSharedFilter(&sharedFilter, set) < 0)
+        return -1;
+    sharedSet = set;
+    return 0;
 }
 
-int virWorkerSandboxSeccomp(void *page)
+int virWorkerSandboxSeccomp(int set, void *page)
 {
-    if (virWorkerSandboxPrepare() < 0)
+    if (virWorkerSandboxPrepare(set) < 0)
         return -1;
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &sharedFilter, 0, 0) < 0)
         return -1;
@@ -412,8 +444,8 @@ int virWorkerSandboxPrepareRoot(void)
     return r < 0 ? -1 : 0;
 }
 
-void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
-                           size_t pagelen)
+void virWorkerSandboxEnter(const virProtoSandbox *sb, const virProtoSpawn *req,
+                           int ctlfd, void *page, size_t pagelen)
 {
     /* Seal the status page where the kernel can (Linux 6.10): no mremap,
      * munmap or mprotect of it, whatever the filter below allows. Older
@@ -450,14 +482,14 @@ void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
      * capabilities across that change of uid (cut to exactly those next). */
     if (haveEffective(CAP_SETPCAP)) {
         for (unsigned int c = 0; c <= CAP_LAST_CAP && c < 64; c++)
-            if (!(req->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+            if (!(sb->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
                 errno != EINVAL)
                 virWorkerSandboxFail(ctlfd, "cannot shrink the capability bounding set", errno);
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
             virWorkerSandboxFail(ctlfd, "cannot clear the ambient capabilities", errno);
     }
     if (req->set_ids) {
-        if (req->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        if (sb->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
             virWorkerSandboxFail(ctlfd, "PR_SET_KEEPCAPS", errno);
         if (setgroups(0, NULL) < 0)
             virWorkerSandboxFail(ctlfd, "setgroups", errno);
@@ -468,13 +500,13 @@ void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
     }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         virWorkerSandboxFail(ctlfd, "PR_SET_NO_NEW_PRIVS", errno);
-    if (dropCapabilities(req->caps) < 0)
+    if (dropCapabilities(sb->caps) < 0)
         virWorkerSandboxFail(ctlfd, "cannot drop capabilities", errno ? errno : EPERM);
     (void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
     /* Not dumpable: no core, and other processes of our uid cannot ptrace
      * us or open our /proc files. */
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    if (virWorkerSandboxSeccomp(page) < 0)
+    if (virWorkerSandboxSeccomp((int)sb->syscalls, page) < 0)
         virWorkerSandboxFail(ctlfd, "cannot install the seccomp filter", errno);
 }
 
@@ -501,19 +533,23 @@ static bool inLiveGroup(pid_t pid, virWorkerIsLiveFunc isLive)
     pid_t pgid = getpgid(pid);
     /* A child we have not reaped cannot vanish under us: ESRCH here means
      * it is a zombie we will reap, nothing to kill. */
-    return pgid < 0 || isLive(pgid);
+    if (pgid < 0 || isLive(pgid))
+        return true;
+    /* A kept (detached) process leads a session of its own: what stays in
+     * that session is kept with it. */
+    pid_t sid = getsid(pid);
+    return sid < 0 || isLive(sid);
 }
 
-int virWorkerSandboxSweep(virWorkerIsLiveFunc isLive)
+size_t virWorkerSandboxChildren(pid_t *out, size_t max)
 {
     static char buf[64 * 1024];   /* MAX_WORKERS pids and their strays */
     char path[64];
-    size_t len = 0;
-    int n = 0;
+    size_t len = 0, n = 0;
 
     /* The helper is single-threaded: its children are its main thread's.
      * A child listed here stays our child (alive or zombie) until we reap
-     * it, so its pid cannot be reused before the kill below. */
+     * it, so its pid cannot be reused before we act on it. */
     snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -528,14 +564,31 @@ int virWorkerSandboxSweep(virWorkerIsLiveFunc isLive)
     }
     close(fd);
     buf[len] = '\0';
-    for (const char *p = buf; *p;) {
+    for (const char *p = buf; *p && n < max;) {
         pid_t pid = parsePid(&p);
         if (!pid)
             break;
-        if (inLiveGroup(pid, isLive))
+        out[n++] = pid;
+    }
+    return n;
+}
+
+int virWorkerSandboxSweep(virWorkerIsLiveFunc isLive)
+{
+    static pid_t kids[8192];
+    size_t nk = virWorkerSandboxChildren(kids, ARRAY_CARDINALITY(kids));
+    int n = 0;
+
+    for (size_t i = 0; i < nk; i++) {
+        if (inLiveGroup(kids[i], isLive))
             continue;
-        if (kill(pid, SIGKILL) == 0)
+        if (kill(kids[i], SIGKILL) == 0)
             n++;
     }
     return n;
+}
+
+bool virWorkerSandboxSpared(pid_t pid, virWorkerIsLiveFunc isLive)
+{
+    return inLiveGroup(pid, isLive);
 }

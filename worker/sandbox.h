@@ -31,30 +31,34 @@ void virWorkerSandboxFail(int ctlfd, const char *what, int err)
  *    read-only; other processes' entries closed by the namespace);
  *  - RLIMIT_CORE 0 and the request's limits (AS, CPU, NOFILE, FSIZE);
  *  - optionally (req->set_ids) no supplementary groups, then gid, then uid;
- *  - PR_SET_NO_NEW_PRIVS; capabilities cut to req->caps in every set
+ *  - PR_SET_NO_NEW_PRIVS; capabilities cut to sb->caps (the profile's) in every set
  *    (effective, permitted, inheritable, ambient; bounding when we can);
  *  - not dumpable;
- *  - a seccomp filter (virWorkerSandboxSeccomp).
+ *  - a seccomp filter (virWorkerSandboxSeccomp) of the profile's
+ *    system-call set (sb->syscalls).
  * @page: the job's mapped status page (sealed against mremap). Any failure
  * ends the process through virWorkerSandboxFail. Not thread-safe (the
  * worker is single-threaded at this point).
  */
-void virWorkerSandboxEnter(const virProtoSpawn *req, int ctlfd, void *page,
-                           size_t pagelen);
+void virWorkerSandboxEnter(const virProtoSandbox *sb, const virProtoSpawn *req,
+                           int ctlfd, void *page, size_t pagelen);
 
 /* The seccomp filter alone (part of virWorkerSandboxEnter): denies with
  * EPERM ptrace, process_vm_readv/writev, mount and namespace calls, kernel
  * module, kexec, keyring, bpf, perf_event_open and pidfd calls, signals to
- * any process but this one and its process group, and any mremap of
- * @page; clone3 fails with ENOSYS (so libc falls back to clone, whose
- * namespace flags are refused). Returns 0, or -1 with errno set.
+ * any process but this one and its process group, any mremap of @page,
+ * and sockets of any family but AF_UNIX (VIR_PROTO_SYSCALLS_DEFAULT) or
+ * but AF_UNIX and AF_NETLINK (VIR_PROTO_SYSCALLS_NETLINK); clone3 fails
+ * with ENOSYS (so libc falls back to clone, whose namespace flags are
+ * refused). @set: a virProtoSyscalls. Returns 0, or -1 with errno set.
  * Requires no_new_privs. */
-int virWorkerSandboxSeccomp(void *page);
+int virWorkerSandboxSeccomp(int set, void *page);
 
 /* In the spawn helper, once: compile the part of the seccomp filter that
- * is the same for every worker, so each forked worker only loads it.
- * Returns 0, or -1 with errno set (workers then compile it themselves). */
-int virWorkerSandboxPrepare(void);
+ * is the same for every worker of its profile (system-call set @set), so
+ * each forked worker only loads it. Returns 0, or -1 with errno set
+ * (workers then compile it themselves). */
+int virWorkerSandboxPrepare(int set);
 
 /* In the spawn helper, once, before any worker: enter the workers' empty
  * root (a private mount namespace holding only a read-only /proc that
@@ -65,13 +69,15 @@ int virWorkerSandboxPrepare(void);
  * their own root, as before). */
 int virWorkerSandboxPrepareRoot(void);
 
-/* True while @pid is a live worker of the helper (its table). */
+/* True while @pid is a live worker of the helper (its table), or a
+ * process it keeps (a detached one's session leader). */
 typedef bool (*virWorkerIsLiveFunc)(pid_t pid);
 
 /*
  * In the spawn helper (a child subreaper), after a worker or an orphan was
  * reaped: SIGKILL every child of the helper that is neither a live worker
- * nor in a live worker's process group. Such a child is a descendant of
+ * nor in a live worker's process group, nor in a kept process's session
+ * (isLive says which pids count). Such a child is a descendant of
  * some job that left its job's group (setsid, setpgid) and was orphaned
  * onto us; when its job has ended, or when it escaped its group, it has
  * no business running. Killed children are reaped by the caller's normal
@@ -79,3 +85,11 @@ typedef bool (*virWorkerIsLiveFunc)(pid_t pid);
  * Returns how many were signalled. Helper only; not thread-safe.
  */
 int virWorkerSandboxSweep(virWorkerIsLiveFunc isLive);
+
+/* Whether the sweep spares child @pid (it is, or is in the group of, or in
+ * the session of, a pid @isLive accepts). Helper only. */
+bool virWorkerSandboxSpared(pid_t pid, virWorkerIsLiveFunc isLive);
+
+/* The helper's children (alive or zombie), up to @max, into @out. Helper
+ * only; not thread-safe. */
+size_t virWorkerSandboxChildren(pid_t *out, size_t max);

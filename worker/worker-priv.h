@@ -16,6 +16,9 @@ struct _virWorkerJob {
     uint64_t start_mono_ns;
     int ctlfd;                  /* VIR_WORKER_FD_CONTROL */
     unsigned int nresources;
+    /* The resources' names from the op's profile ("" when unnamed). */
+    char fdnames[VIR_PROTO_RESOURCES_MAX][VIR_PROTO_FD_NAME_MAX];
+    int detachfd;               /* socket to the spawn helper; -1: not allowed */
     virProtoReport report;      /* what we told the supervisor */
     bool ignore_cancel;
     /* virWorkerJobUpdateBytes: the byte counts where the current percent began
@@ -31,6 +34,10 @@ extern volatile sig_atomic_t virWorkerTermFlag;
 
 void virWorkerJobInit(virWorkerJobPtr job, virShmProgress *page, uint64_t job_id,
                       virJobType type, int ctlfd, unsigned int nresources);
+/* The profile's part: the resources' names, the detach socket (-1: none). */
+void virWorkerJobInitProfile(virWorkerJobPtr job,
+                             const char fdnames[][VIR_PROTO_FD_NAME_MAX],
+                             int detachfd);
 /* The exit code that matches what the job reported. */
 int virWorkerJobExitCode(virWorkerJobPtr job);
 /* Send a failure report before the op runs (set-up, unknown op). */

@@ -14,6 +14,9 @@
 /* Descriptors a worker holds when its op function starts: nothing else. */
 #define VIR_WORKER_FD_CONTROL        3  /* per-job socket to the supervisor */
 #define VIR_WORKER_FD_RESOURCE_FIRST 4  /* the job's resources: 4, 5, ... */
+/* Then, only in a profile that lets processes outlive the job: the
+ * worker's socket to the spawn helper (VIR_PROTO_DETACH), at fd 4 + n
+ * for n resources. */
 /* The spawn helper holds fd 3: its socket to the supervisor. */
 #define VIR_HELPER_FD_SOCKET         3
 
@@ -27,12 +30,22 @@
 #define VIR_WORKER_EXIT_UNKNOWN_OP  122 /* no such op in this worker */
 #define VIR_WORKER_EXIT_EXEC        127 /* the spawn helper could not be executed */
 
-#define VIR_PROTO_VERSION 1u
+#define VIR_PROTO_VERSION 2u
 #define VIR_PROTO_OP_MAX  48
 #define VIR_PROTO_MSG_MAX 4096              /* supervisor <-> helper records */
 #define VIR_PROTO_RESULT_MAX (64 * 1024)    /* worker result blob, bytes */
 #define VIR_PROTO_MESSAGE_MAX 1024          /* worker error message, bytes */
 #define VIR_PROTO_RESOURCES_MAX 8
+#define VIR_PROTO_PROFILE_NAME_MAX 32
+#define VIR_PROTO_FD_NAME_MAX 16
+
+/* The system-call sets of the worker sandbox (worker/sandbox.c; the same
+ * values as virSupSyscalls in supervisor/supervisor.h). */
+typedef enum {
+    VIR_PROTO_SYSCALLS_DEFAULT = 0,  /* the deny list; sockets: AF_UNIX only */
+    VIR_PROTO_SYSCALLS_NETLINK = 1,  /* the same, plus AF_NETLINK sockets */
+    VIR_PROTO_SYSCALLS_LAST
+} virProtoSyscalls;
 
 typedef enum {
     /* helper -> supervisor */
@@ -44,8 +57,12 @@ typedef enum {
     /* supervisor -> helper */
     VIR_PROTO_SPAWN = 16,        /* virProtoSpawn + fds [control, segment, params, resources...] */
     VIR_PROTO_KILL = 17,         /* virProtoKill */
+    VIR_PROTO_SANDBOX = 18,      /* virProtoSandbox: once, before any SPAWN */
     /* worker -> supervisor, on the job's control socket */
     VIR_PROTO_RESULT = 32,       /* virProtoResult + message + data */
+    /* worker -> helper, on the detach socket, and the helper's answer */
+    VIR_PROTO_DETACH = 40,       /* virProtoDetach */
+    VIR_PROTO_DETACHED = 41,     /* virProtoDetach, err set on refusal */
 } virProtoType;
 
 typedef struct virProtoHeader {
@@ -65,18 +82,37 @@ typedef struct virProtoError {
     int32_t reserved;
 } virProtoError;
 
+/* What every worker of one spawn helper gets (a profile's sandbox): sent
+ * once, right after HELLO; the helper applies what it can once for all
+ * its workers (the compiled system-call filter, the empty root). */
+typedef struct virProtoSandbox {
+    virProtoHeader hdr;
+    char name[VIR_PROTO_PROFILE_NAME_MAX]; /* NUL-terminated, for messages */
+    uint64_t caps;               /* capabilities to keep: bit CAP_X */
+    uint32_t syscalls;           /* virProtoSyscalls */
+    uint32_t detach;             /* 1: workers may keep processes (VIR_PROTO_DETACH) */
+} virProtoSandbox;
+
 typedef struct virProtoSpawn {
     virProtoHeader hdr;
     uint64_t job_id;
     uint64_t progress_offset;    /* mmap offset of the slot's progress page */
     uint64_t params_len;         /* bytes in the params memfd */
-    uint64_t caps;               /* capabilities to keep: bit CAP_X */
     uint64_t rlimit_as, rlimit_cpu, rlimit_nofile, rlimit_fsize; /* 0: leave */
     uint32_t nresources;         /* descriptors after the first three */
     uint32_t set_ids;            /* 1: switch to uid/gid, no groups */
     uint32_t uid, gid;
     char op[VIR_PROTO_OP_MAX];   /* NUL-terminated */
+    /* The resources' names ("" when the op's profile names none), each
+     * NUL-terminated: the worker finds them with virWorkerJobFD. */
+    char fdnames[VIR_PROTO_RESOURCES_MAX][VIR_PROTO_FD_NAME_MAX];
 } virProtoSpawn;
+
+typedef struct virProtoDetach {
+    virProtoHeader hdr;
+    int32_t pid;                 /* the process to keep */
+    int32_t err;                 /* DETACHED: 0, or errno of the refusal */
+} virProtoDetach;
 
 typedef struct virProtoSpawned {
     virProtoHeader hdr;

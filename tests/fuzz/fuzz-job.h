@@ -85,6 +85,21 @@ int virWorkerJobResourceFD(virWorkerJobPtr job, unsigned int i)
 {
     return i == 0 ? FUZZ(job)->fd : -1;
 }
+int virWorkerJobFD(virWorkerJobPtr job, const char *name)
+{
+    return name && *name ? FUZZ(job)->fd : -1;
+}
+const char *virWorkerJobResourceName(virWorkerJobPtr job, unsigned int i)
+{
+    (void)job;
+    return i == 0 ? "" : NULL;
+}
+int virWorkerJobDetach(virWorkerJobPtr job, pid_t pid)
+{
+    (void)job;
+    (void)pid;
+    return -1;
+}
 unsigned int virWorkerJobResourceCount(virWorkerJobPtr job)
 {
     return FUZZ(job)->fd >= 0 ? 1 : 0;

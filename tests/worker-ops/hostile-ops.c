@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -256,6 +258,109 @@ static void tryOutlive(hostileOut *o)
     say(o, "orphan-sid", "%d", g > 0 ? (int)getsid(g) : -1);
 }
 
+/* Sockets: a new one of each family the profile's system-call set may or
+ * may not allow (the network itself, raw packets, netlink, local). */
+static void trySockets(hostileOut *o)
+{
+    static const struct { const char *name; int family, type, proto; } socks[] = {
+        { "socket-inet", AF_INET, SOCK_DGRAM, 0 },
+        { "socket-inet6", AF_INET6, SOCK_STREAM, 0 },
+        { "socket-packet", AF_PACKET, SOCK_RAW, 0 },
+        { "socket-netlink", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE },
+        { "socket-unix", AF_UNIX, SOCK_STREAM, 0 },
+    };
+    for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
+        int fd = socket(socks[i].family, socks[i].type | SOCK_CLOEXEC, socks[i].proto);
+        if (fd >= 0)
+            close(fd);
+        outcome(o, socks[i].name, fd);
+    }
+}
+
+/* What the worker holds: its effective capabilities, its descriptors, and
+ * the names its profile gave them. */
+static void tryHoldings(hostileOut *o, virWorkerJobPtr job)
+{
+    char line[256], list[256] = "";
+    size_t len = 0;
+    FILE *f = fopen("/proc/self/status", "re");
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "CapEff:", 7) == 0)
+            say(o, "cap-eff", "%llx", strtoull(line + 7, NULL, 16));
+    if (f)
+        fclose(f);
+    DIR *d = opendir("/proc/self/fd");
+    int self = d ? dirfd(d) : -1;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || atoi(e->d_name) == self)
+            continue;
+        int n = snprintf(list + len, sizeof(list) - len, "%s%s", len ? "," : "", e->d_name);
+        if (n > 0 && (size_t)n < sizeof(list) - len)
+            len += (size_t)n;
+    }
+    if (d)
+        closedir(d);
+    say(o, "fds", "%s", list);
+    for (unsigned int i = 0; i < job->nresources; i++)
+        if (job->fdnames[i][0])
+            say(o, "fd-name", "%s=%d", job->fdnames[i], virWorkerJobFD(job, job->fdnames[i]));
+}
+
+/* Processes that outlive the job: refused in every case but one, a child
+ * of ours that leads a session of its own, in a profile that allows it. */
+static void tryDetach(hostileOut *o, virWorkerJobPtr job)
+{
+    int rc = virWorkerJobDetach(job, getpid());
+    say(o, "detach-self", "%s", rc == 0 ? "ok" : job->detachfd < 0 ? "EPERM" : "refused");
+    rc = virWorkerJobDetach(job, 1);
+    say(o, "detach-init", "%s", rc == 0 ? "ok" : job->detachfd < 0 ? "EPERM" : "refused");
+    /* A child still in our session; it ends when we close its pipe (the
+     * filter lets us signal only ourselves and our group). */
+    int q[2];
+    if (pipe2(q, O_CLOEXEC) < 0)
+        return;
+    pid_t c = fork();
+    if (c == 0) {
+        char b;
+        close(q[1]);
+        while (read(q[0], &b, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    close(q[0]);
+    rc = c > 0 ? virWorkerJobDetach(job, c) : -1;
+    say(o, "detach-same-session", "%s", rc == 0 ? "ok" : job->detachfd < 0 ? "EPERM" : "refused");
+    close(q[1]);
+    if (c > 0)
+        waitpid(c, NULL, 0);
+    if (job->detachfd < 0)
+        return;
+    /* The one allowed: our child, in a session of its own. */
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return;
+    c = fork();
+    if (c == 0) {
+        char ok = setsid() > 0 ? 'y' : 'n';
+        if (write(p[1], &ok, 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(p[1]);
+    char ok = 'n';
+    if (c < 0 || read(p[0], &ok, 1) != 1 || ok != 'y') {
+        say(o, "detached", "setsid failed");
+        close(p[0]);
+        return;
+    }
+    close(p[0]);
+    rc = virWorkerJobDetach(job, c);
+    say(o, "detached", "%d", rc == 0 ? (int)c : -1);
+    say(o, "detach-again", "%s", virWorkerJobDetach(job, c) == 0 ? "ok" : "refused");
+}
+
 /* Allocate and touch 1 MiB at a time until the address space limit says
  * no (or 64 GiB, far above any limit the test sets). */
 static void tryMemory(hostileOut *o)
@@ -291,9 +396,14 @@ static void opHostile(virWorkerJobPtr job, const void *params, size_t len)
     tryProcess(&out, "supervisor", sup);
     tryProcess(&out, "helper", helper);
     tryProcess(&out, "other", other);
+    /* Our own spawn helper (the default profile's is "helper"). */
+    tryProcess(&out, "parent", getppid());
     tryFiles(&out);
     tryPrivileges(&out);
     tryOutlive(&out);
+    trySockets(&out);
+    tryHoldings(&out, job);
+    tryDetach(&out, job);
     if (mem)
         tryMemory(&out);
     virWorkerJobUpdateAbs(job, 1, 0, 100);

@@ -237,6 +237,14 @@ static void opReport(virWorkerJobPtr job, const void *params, size_t len)
     }
     if (root)
         closedir(root);
+    /* The descriptors' names, as the op's profile gave them. */
+    l += (size_t)snprintf(out + l, sizeof(out) - l, "\nfd-names:");
+    for (unsigned int i = 0; virWorkerJobResourceName(job, i) && l < sizeof(out) - 64; i++) {
+        const char *n = virWorkerJobResourceName(job, i);
+        if (*n)
+            l += (size_t)snprintf(out + l, sizeof(out) - l, " %s=%d", n,
+                                  virWorkerJobFD(job, n));
+    }
     snprintf(out + l, sizeof(out) - l, "\n");
     virWorkerJobSetResult(job, out, strlen(out));
     virWorkerJobFinishSuccess(job);

@@ -192,7 +192,7 @@ static void testRestoreRun(virWorkerJobPtr job, const void *params, size_t len)
     int fd, rc;
 
     if (testJobParamsGet(params, len, &p, &xml) < 0 ||
-        (fd = testJobResourceFD(job, "save image")) < 0) {
+        (fd = testJobResourceFD(job, TEST_FD_IMAGE, "save image")) < 0) {
         virWorkerJobFinishError(job);
         return;
     }

@@ -22,6 +22,12 @@
 #define TEST_VCPUS_MAX    256
 #define TEST_XML_MAX      (256 * 1024)               /* bytes of XML accepted */
 
+/* The descriptors of the ops' profiles (virWorkerJobFD): save and dump
+ * write "output" (an unnamed file the library opened), restore reads
+ * "image". Every other op gets none. */
+#define TEST_FD_OUTPUT "output"
+#define TEST_FD_IMAGE  "image"
+
 /* Op names, shared by virSupOp (library) and VIR_WORKER_OP_REGISTER (worker). */
 #define TEST_OP_DOMAIN_DEFINE   "test.domain.define"   /* parse+validate domain XML */
 #define TEST_OP_DOMAIN_CREATE   "test.domain.create"   /* parse, validate, boot (CreateXML/CreateLinux) */

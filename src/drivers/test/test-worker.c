@@ -57,9 +57,9 @@ void testJobEnd(virWorkerJobPtr job, int rc)
     }
 }
 
-int testJobResourceFD(virWorkerJobPtr job, const char *what)
+int testJobResourceFD(virWorkerJobPtr job, const char *name, const char *what)
 {
-    int fd = virWorkerJobResourceFD(job, 0);
+    int fd = virWorkerJobFD(job, name);
     if (fd < 0)
         virReportError(VIR_ERR_INTERNAL_ERROR, "job was given no descriptor for the %s", what);
     return fd;
@@ -76,5 +76,5 @@ int testJobDomainTarget(virWorkerJobPtr job, const void *params, size_t len,
         virReportError(VIR_ERR_INTERNAL_ERROR, "invalid domain for the %s: %s", what, why);
         return -1;
     }
-    return testJobResourceFD(job, what);
+    return testJobResourceFD(job, TEST_FD_OUTPUT, what);
 }

@@ -39,11 +39,12 @@ int testJobParamsGet(const void *params, size_t len, testJobParams *p,
  * VIR_WORKER_IO_CANCELLED the cancellation. */
 void testJobEnd(virWorkerJobPtr job, int rc);
 
-/* The resource descriptor an op needs, or -1 with an error reported. */
-int testJobResourceFD(virWorkerJobPtr job, const char *what);
+/* The descriptor @name of the op's profile (TEST_FD_*), or -1 with an
+ * error reported naming @what. */
+int testJobResourceFD(virWorkerJobPtr job, const char *name, const char *what);
 
 /* For an op that writes @what ("save image") of the domain its parameters
- * carry: the parameters (checked, def included) and the descriptor.
+ * carry: the parameters (checked, def included) and its TEST_FD_OUTPUT.
  * Returns the descriptor, or -1 with an error reported. */
 int testJobDomainTarget(virWorkerJobPtr job, const void *params, size_t len,
                         testJobParams *p, const char **xml, const char *what);

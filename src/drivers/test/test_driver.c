@@ -1172,26 +1172,33 @@ static int commitNetworkDefine(virJobPtr, void *, const void *, size_t);
 static int commitNetworkCreate(virJobPtr, void *, const void *, size_t);
 static int commitNetworkStart(virJobPtr, void *, const void *, size_t);
 
-static const virSupOp testOps[TJ_LAST] = {
-    [TJ_DOM_DEFINE] = { TEST_OP_DOMAIN_DEFINE, VIR_JOB_BOUNDED, 0,
-                        commitDomainDefine, testJobDone },
-    [TJ_DOM_CREATE] = { TEST_OP_DOMAIN_CREATE, VIR_JOB_BOUNDED, 0,
-                        commitDomainCreate, testJobDone },
-    [TJ_DOM_START] = { TEST_OP_DOMAIN_START, VIR_JOB_BOUNDED, 0,
-                       commitDomainStart, testJobDone },
-    [TJ_DOM_SAVE] = { TEST_OP_DOMAIN_SAVE, VIR_JOB_BOUNDED, 0,
-                      commitDomainSave, testJobDone },
-    [TJ_DOM_RESTORE] = { TEST_OP_DOMAIN_RESTORE, VIR_JOB_BOUNDED, 0,
-                         commitDomainRestore, testJobDone },
-    [TJ_DOM_DUMP] = { TEST_OP_DOMAIN_DUMP, VIR_JOB_BOUNDED, 0,
-                      commitDomainDump, testJobDone },
-    [TJ_NET_DEFINE] = { TEST_OP_NETWORK_DEFINE, VIR_JOB_BOUNDED, 0,
-                        commitNetworkDefine, testJobDone },
-    [TJ_NET_CREATE] = { TEST_OP_NETWORK_CREATE, VIR_JOB_BOUNDED, 0,
-                        commitNetworkCreate, testJobDone },
-    [TJ_NET_START] = { TEST_OP_NETWORK_START, VIR_JOB_BOUNDED, 0,
-                       commitNetworkStart, testJobDone },
+/* Save and dump write an unnamed file opened here; restore reads the
+ * image opened here. No op needs a capability, a socket or a path. */
+static const virSupFdSpec testOutputFD[] = { { TEST_FD_OUTPUT, VIR_SUP_FD_WRITE } };
+static const virSupFdSpec testImageFD[] = { { TEST_FD_IMAGE, VIR_SUP_FD_READ } };
+static const virSupProfile testOutputProfile = {
+    .name = "test.output", .fds = testOutputFD, .nfds = 1,
 };
+static const virSupProfile testImageProfile = {
+    .name = "test.image", .fds = testImageFD, .nfds = 1,
+};
+
+#define TEST_OP(kind, opname, prof, commitfn) \
+    [kind] = { .name = (opname), .type = VIR_JOB_BOUNDED, .profile = (prof), \
+               .commit = (commitfn), .done = testJobDone }
+
+static const virSupOp testOps[TJ_LAST] = {
+    TEST_OP(TJ_DOM_DEFINE, TEST_OP_DOMAIN_DEFINE, NULL, commitDomainDefine),
+    TEST_OP(TJ_DOM_CREATE, TEST_OP_DOMAIN_CREATE, NULL, commitDomainCreate),
+    TEST_OP(TJ_DOM_START, TEST_OP_DOMAIN_START, NULL, commitDomainStart),
+    TEST_OP(TJ_DOM_SAVE, TEST_OP_DOMAIN_SAVE, &testOutputProfile, commitDomainSave),
+    TEST_OP(TJ_DOM_RESTORE, TEST_OP_DOMAIN_RESTORE, &testImageProfile, commitDomainRestore),
+    TEST_OP(TJ_DOM_DUMP, TEST_OP_DOMAIN_DUMP, &testOutputProfile, commitDomainDump),
+    TEST_OP(TJ_NET_DEFINE, TEST_OP_NETWORK_DEFINE, NULL, commitNetworkDefine),
+    TEST_OP(TJ_NET_CREATE, TEST_OP_NETWORK_CREATE, NULL, commitNetworkCreate),
+    TEST_OP(TJ_NET_START, TEST_OP_NETWORK_START, NULL, commitNetworkStart),
+};
+#undef TEST_OP
 
 static void paramsInit(testJobParams *p, virConnectPtr conn, unsigned int flags)
 {
