@@ -251,6 +251,83 @@ VIR_EXPORT void virConnResetLastError(virConnectPtr conn)
 
 /* ---- object handles ---------------------------------------------------- */
 
+/* libvirt's error domains: an invalid domain pointer is VIR_FROM_DOM, the
+ * connection checks of domain calls VIR_FROM_DOMAIN; networks are
+ * VIR_FROM_NETWORK for both. */
+const virHandleKind virDomainHandle = {
+    VIR_DOMAIN_MAGIC, VIR_ERR_INVALID_DOMAIN, VIR_FROM_DOM, VIR_FROM_DOMAIN, "domain",
+};
+const virHandleKind virNetworkHandle = {
+    VIR_NETWORK_MAGIC, VIR_ERR_INVALID_NETWORK, VIR_FROM_NETWORK, VIR_FROM_NETWORK, "network",
+};
+
+static bool handleValid(const virHandleKind *kind, const _Atomic uint32_t *magic,
+                        const char *func)
+{
+    if (magic && atomic_load_explicit(magic, memory_order_relaxed) == kind->magic)
+        return true;
+    virReportErrorFull(kind->invalidFrom, kind->invalid, 0, "invalid %s pointer in %s",
+                       kind->what, func);
+    return false;
+}
+
+int virHandleCheck(const virHandleKind *kind, const _Atomic uint32_t *magic,
+                   virConnectPtr const *conn, bool writable, const char *func)
+{
+    if (!handleValid(kind, magic, func))
+        return -1;
+    return writable ? virConnectCheckWritableFrom(*conn, func, kind->connFrom)
+                    : virConnectCheckFrom(*conn, func, kind->connFrom);
+}
+
+int virDomainCheck(virDomainPtr dom, const char *func)
+{
+    return virHandleCheck(&virDomainHandle, VIR_HANDLE_MAGIC(dom), VIR_HANDLE_CONN(dom),
+                          false, func);
+}
+
+int virDomainCheckWritable(virDomainPtr dom, const char *func)
+{
+    return virHandleCheck(&virDomainHandle, VIR_HANDLE_MAGIC(dom), VIR_HANDLE_CONN(dom),
+                          true, func);
+}
+
+int virNetworkCheck(virNetworkPtr net, const char *func)
+{
+    return virHandleCheck(&virNetworkHandle, VIR_HANDLE_MAGIC(net), VIR_HANDLE_CONN(net),
+                          false, func);
+}
+
+int virNetworkCheckWritable(virNetworkPtr net, const char *func)
+{
+    return virHandleCheck(&virNetworkHandle, VIR_HANDLE_MAGIC(net), VIR_HANDLE_CONN(net),
+                          true, func);
+}
+
+int virHandleRef(const virHandleKind *kind, _Atomic uint32_t *magic,
+                 _Atomic int *refs, const char *func)
+{
+    if (!handleValid(kind, magic, func))
+        return -1;
+    /* Relaxed: the caller holds a reference already. */
+    atomic_fetch_add_explicit(refs, 1, memory_order_relaxed);
+    return 0;
+}
+
+int virHandleFree(const virHandleKind *kind, void *handle, _Atomic uint32_t *magic,
+                  _Atomic int *refs, virConnectPtr *conn, const char *func)
+{
+    if (!handleValid(kind, magic, func))
+        return -1;
+    /* acq_rel: all uses through other references happen before the free. */
+    if (atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) == 1) {
+        atomic_store_explicit(magic, VIR_DEAD_MAGIC, memory_order_relaxed);
+        virConnectRelease(*conn);
+        free(handle);
+    }
+    return 0;
+}
+
 virDomainPtr virGetDomain(virConnectPtr conn, const char *name,
                           const unsigned char *uuid)
 {

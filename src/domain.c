@@ -12,24 +12,6 @@
 #define VIR_FROM_THIS VIR_FROM_DOMAIN
 #include "util/virerror.h"
 
-int virDomainCheck(virDomainPtr dom, const char *func)
-{
-    if (!dom || atomic_load_explicit(&dom->magic, memory_order_relaxed) !=
-                VIR_DOMAIN_MAGIC) {
-        virReportErrorFull(VIR_FROM_DOM, VIR_ERR_INVALID_DOMAIN, 0,
-                           "invalid domain pointer in %s", func);
-        return -1;
-    }
-    return virConnectCheck(dom->conn, func);
-}
-
-static int domainCheckWritable(virDomainPtr dom, const char *func)
-{
-    if (virDomainCheck(dom, func) < 0)
-        return -1;
-    return virConnectCheckWritable(dom->conn, func);
-}
-
 /**
  * virConnectListAllDomains:
  * @conn: an open connection
@@ -226,14 +208,8 @@ VIR_EXPORT int virDomainRef(virDomainPtr domain)
     virResetLastError();
     /* Works on objects of a closed connection too: they must be freeable
      * and a job may keep its result alive. */
-    if (!domain || atomic_load_explicit(&domain->magic, memory_order_relaxed) !=
-                   VIR_DOMAIN_MAGIC) {
-        virReportErrorFull(VIR_FROM_DOM, VIR_ERR_INVALID_DOMAIN, 0,
-                           "invalid domain pointer in %s", __func__);
-        return -1;
-    }
-    atomic_fetch_add_explicit(&domain->refs, 1, memory_order_relaxed);
-    return 0;
+    return virHandleRef(&virDomainHandle, VIR_HANDLE_MAGIC(domain),
+                        VIR_HANDLE_REFS(domain), __func__);
 }
 
 /**
@@ -247,19 +223,8 @@ VIR_EXPORT int virDomainRef(virDomainPtr domain)
 VIR_EXPORT int virDomainFree(virDomainPtr domain)
 {
     virResetLastError();
-    if (!domain || atomic_load_explicit(&domain->magic, memory_order_relaxed) !=
-                   VIR_DOMAIN_MAGIC) {
-        virReportErrorFull(VIR_FROM_DOM, VIR_ERR_INVALID_DOMAIN, 0,
-                           "invalid domain pointer in %s", __func__);
-        return -1;
-    }
-    /* acq_rel: all uses through other references happen before the free. */
-    if (atomic_fetch_sub_explicit(&domain->refs, 1, memory_order_acq_rel) == 1) {
-        atomic_store_explicit(&domain->magic, VIR_DEAD_MAGIC, memory_order_relaxed);
-        virConnectRelease(domain->conn);
-        free(domain);
-    }
-    return 0;
+    return virHandleFree(&virDomainHandle, domain, VIR_HANDLE_MAGIC(domain),
+                         VIR_HANDLE_REFS(domain), VIR_HANDLE_CONN(domain), __func__);
 }
 
 /**
@@ -289,14 +254,14 @@ VIR_EXPORT virDomainPtr virDomainDefineXML(virConnectPtr conn, const char *xml)
  * virDomainUndefine:
  * Removes a persistent domain's definition; a running one becomes
  * transient. Returns 0, or -1: VIR_ERR_OPERATION_INVALID for a transient
- * domain, VIR_ERR_JOB_ACTIVE while it has a job.
+ * domain or while it has a job (the message names the job).
  *
  * Thread-safety: safe from any thread. Since: 0.1.0
  */
 VIR_EXPORT int virDomainUndefine(virDomainPtr domain)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(domain->conn, domainUndefine, -1, domain);
 }
@@ -304,7 +269,7 @@ VIR_EXPORT int virDomainUndefine(virDomainPtr domain)
 /**
  * virDomainDestroy:
  * Stops a running domain at once (a transient one goes away). Returns 0,
- * or -1: VIR_ERR_OPERATION_INVALID when not running, VIR_ERR_JOB_ACTIVE
+ * or -1: VIR_ERR_OPERATION_INVALID when not running or
  * while it has a job (abort it first).
  *
  * Thread-safety: safe from any thread. Since: 0.1.0
@@ -312,7 +277,7 @@ VIR_EXPORT int virDomainUndefine(virDomainPtr domain)
 VIR_EXPORT int virDomainDestroy(virDomainPtr domain)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(domain->conn, domainDestroy, -1, domain);
 }
@@ -347,7 +312,7 @@ VIR_EXPORT int virDomainGetJobInfo(virDomainPtr domain, virDomainJobInfoPtr info
 VIR_EXPORT int virDomainAbortJob(virDomainPtr domain)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(domain->conn, domainAbortJob, -1, domain);
 }
@@ -383,15 +348,15 @@ VIR_EXPORT virJobPtr virDomainCreateLinuxJob(virConnectPtr conn, const char *xml
  * @flags: must be 0
  *
  * Starts a job that boots the domain. Returns the job, or NULL:
- * VIR_ERR_OPERATION_INVALID when it is running, VIR_ERR_JOB_ACTIVE when
- * it has a job.
+ * VIR_ERR_OPERATION_INVALID when it is running or
+ * when it has a job.
  *
  * Thread-safety: safe from any thread. Since: 0.1.0
  */
 VIR_EXPORT virJobPtr virDomainCreateJob(virDomainPtr domain, unsigned int flags)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return NULL;
     return VIR_DRIVER_CALL(domain->conn, domainCreateJob, NULL, domain, flags);
 }
@@ -407,14 +372,14 @@ VIR_EXPORT virJobPtr virDomainCreateJob(virDomainPtr domain, unsigned int flags)
  * directory; when it completes the file is flushed and renamed over @to
  * atomically and the domain is shut off. A failed or cancelled save leaves
  * @to as it was. Returns the job, or NULL with an error (the domain's job
- * slot busy: VIR_ERR_JOB_ACTIVE).
+ * slot busy: VIR_ERR_OPERATION_INVALID naming the running job).
  *
  * Thread-safety: safe from any thread. Since: 0.1.0
  */
 VIR_EXPORT virJobPtr virDomainSaveJob(virDomainPtr domain, const char *to)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return NULL;
     virCheckNonNullArg(to, NULL);
     return VIR_DRIVER_CALL(domain->conn, domainSaveJob, NULL, domain, to);
@@ -458,7 +423,7 @@ VIR_EXPORT virJobPtr virDomainDumpCoreJob(virDomainPtr domain, const char *to,
                                           int flags)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return NULL;
     virCheckNonNullArg(to, NULL);
     if (flags < 0) {
@@ -850,7 +815,7 @@ VIR_EXPORT int virDomainUndefineFlags(virDomainPtr domain, unsigned int flags)
 VIR_EXPORT int virDomainSuspend(virDomainPtr domain)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(domain->conn, domainSuspend, -1, domain);
 }
@@ -864,7 +829,7 @@ VIR_EXPORT int virDomainSuspend(virDomainPtr domain)
 VIR_EXPORT int virDomainResume(virDomainPtr domain)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(domain->conn, domainResume, -1, domain);
 }
@@ -878,7 +843,7 @@ VIR_EXPORT int virDomainResume(virDomainPtr domain)
 VIR_EXPORT int virDomainShutdownFlags(virDomainPtr domain, unsigned int flags)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(domain->conn, domainShutdown, -1, domain, flags);
 }
@@ -892,7 +857,7 @@ VIR_EXPORT int virDomainShutdownFlags(virDomainPtr domain, unsigned int flags)
 VIR_EXPORT int virDomainShutdown(virDomainPtr domain)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(domain->conn, domainShutdown, -1, domain, 0);
 }
@@ -906,7 +871,7 @@ VIR_EXPORT int virDomainShutdown(virDomainPtr domain)
 VIR_EXPORT int virDomainReboot(virDomainPtr domain, unsigned int flags)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(domain->conn, domainReboot, -1, domain, flags);
 }
@@ -931,7 +896,7 @@ VIR_EXPORT int virDomainSaveFlags(virDomainPtr domain, const char *to, const cha
                                   unsigned int flags)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     virCheckFlags(VIR_DOMAIN_SAVE_BYPASS_CACHE, -1);
     if (refuseDxml(dxml, __func__) < 0)
@@ -968,7 +933,7 @@ VIR_EXPORT int virDomainCoreDumpWithFormat(virDomainPtr domain, const char *to,
                                            unsigned int dumpformat, unsigned int flags)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     if (dumpformat > VIR_DOMAIN_CORE_DUMP_FORMAT_WIN_DMP) {
         virReportError(VIR_ERR_INVALID_ARG, "dumpformat '%u' is not supported", dumpformat);
@@ -1018,7 +983,7 @@ VIR_EXPORT int virDomainGetJobStats(virDomainPtr domain, int *type,
 VIR_EXPORT int virDomainAbortJobFlags(virDomainPtr domain, unsigned int flags)
 {
     virResetLastError();
-    if (domainCheckWritable(domain, __func__) < 0)
+    if (virDomainCheckWritable(domain, __func__) < 0)
         return -1;
     virCheckFlags(0, -1);
     return virDomainAbortJob(domain);

@@ -203,6 +203,41 @@ virNetworkPtr virGetNetwork(virConnectPtr conn, const char *name,
  * VIR_ERR_INVALID_DOMAIN/NETWORK or VIR_ERR_INVALID_CONN. */
 int virDomainCheck(virDomainPtr dom, const char *func);
 int virNetworkCheck(virNetworkPtr net, const char *func);
+/* As above, for calls that change something: also -1 with
+ * VIR_ERR_OPERATION_DENIED on a read-only connection. */
+int virDomainCheckWritable(virDomainPtr dom, const char *func);
+int virNetworkCheckWritable(virNetworkPtr net, const char *func);
+
+/* What the handle helpers below need to know of a kind of handle; one
+ * per kind (connect.c: virDomainHandle, virNetworkHandle). Domains and
+ * networks share these helpers: their handles have the same fields. */
+typedef struct virHandleKind {
+    uint32_t magic;
+    int invalid;                 /* VIR_ERR_INVALID_DOMAIN, ... */
+    int invalidFrom;             /* its error domain (libvirt's: VIR_FROM_DOM) */
+    int connFrom;                /* the connection check's (VIR_FROM_DOMAIN) */
+    const char *what;            /* "domain" */
+} virHandleKind;
+extern const virHandleKind virDomainHandle;
+extern const virHandleKind virNetworkHandle;
+
+/* The handle's magic (valid handle), then its connection (open; and not
+ * read-only when @writable). Returns 0, or -1 with an error. */
+int virHandleCheck(const virHandleKind *kind, const _Atomic uint32_t *magic,
+                   virConnectPtr const *conn, bool writable, const char *func);
+/* virDomainRef / virNetworkRef: works on handles of a closed connection
+ * too. Returns 0, or -1 for a bad handle. */
+int virHandleRef(const virHandleKind *kind, _Atomic uint32_t *magic,
+                 _Atomic int *refs, const char *func);
+/* virDomainFree / virNetworkFree: the last reference frees @handle (and
+ * releases its connection). Returns 0, or -1 for a bad handle. */
+int virHandleFree(const virHandleKind *kind, void *handle, _Atomic uint32_t *magic,
+                  _Atomic int *refs, virConnectPtr *conn, const char *func);
+
+/* The arguments of the helpers above for handle @h (NULL accepted). */
+#define VIR_HANDLE_MAGIC(h) ((h) ? &(h)->magic : NULL)
+#define VIR_HANDLE_CONN(h) ((h) ? &(h)->conn : NULL)
+#define VIR_HANDLE_REFS(h) ((h) ? &(h)->refs : NULL)
 
 /* UUIDs: "6695eb01-f6a4-8304-79aa-97f2502e193f" (dashes optional on
  * input). Parse returns 0 or -1 (no error reported). */

@@ -8,24 +8,6 @@
 #define VIR_FROM_THIS VIR_FROM_NETWORK
 #include "util/virerror.h"
 
-int virNetworkCheck(virNetworkPtr net, const char *func)
-{
-    if (!net || atomic_load_explicit(&net->magic, memory_order_relaxed) !=
-                VIR_NETWORK_MAGIC) {
-        virReportError(VIR_ERR_INVALID_NETWORK, "invalid network pointer in %s",
-                       func);
-        return -1;
-    }
-    return virConnectCheck(net->conn, func);
-}
-
-static int networkCheckWritable(virNetworkPtr net, const char *func)
-{
-    if (virNetworkCheck(net, func) < 0)
-        return -1;
-    return virConnectCheckWritable(net->conn, func);
-}
-
 /**
  * virConnectListAllNetworks:
  * @nets: set to a new array of handles; free each with virNetworkFree(),
@@ -100,7 +82,7 @@ VIR_EXPORT virNetworkPtr virNetworkDefineXML(virConnectPtr conn, const char *xml
 VIR_EXPORT int virNetworkUndefine(virNetworkPtr network)
 {
     virResetLastError();
-    if (networkCheckWritable(network, __func__) < 0)
+    if (virNetworkCheckWritable(network, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(network->conn, networkUndefine, -1, network);
 }
@@ -108,14 +90,14 @@ VIR_EXPORT int virNetworkUndefine(virNetworkPtr network)
 /**
  * virNetworkDestroy:
  * Stops an active network (a transient one goes away). Returns 0, or -1
- * (VIR_ERR_OPERATION_INVALID when inactive, VIR_ERR_JOB_ACTIVE).
+ * (VIR_ERR_OPERATION_INVALID when inactive or while it has a job).
  *
  * Thread-safety: safe from any thread. Since: 0.1.0
  */
 VIR_EXPORT int virNetworkDestroy(virNetworkPtr network)
 {
     virResetLastError();
-    if (networkCheckWritable(network, __func__) < 0)
+    if (virNetworkCheckWritable(network, __func__) < 0)
         return -1;
     return VIR_DRIVER_CALL(network->conn, networkDestroy, -1, network);
 }
@@ -189,14 +171,8 @@ VIR_EXPORT int virNetworkIsActive(virNetworkPtr network)
 VIR_EXPORT int virNetworkRef(virNetworkPtr network)
 {
     virResetLastError();
-    if (!network || atomic_load_explicit(&network->magic, memory_order_relaxed) !=
-                    VIR_NETWORK_MAGIC) {
-        virReportError(VIR_ERR_INVALID_NETWORK, "invalid network pointer in %s",
-                       __func__);
-        return -1;
-    }
-    atomic_fetch_add_explicit(&network->refs, 1, memory_order_relaxed);
-    return 0;
+    return virHandleRef(&virNetworkHandle, VIR_HANDLE_MAGIC(network),
+                        VIR_HANDLE_REFS(network), __func__);
 }
 
 /**
@@ -208,19 +184,8 @@ VIR_EXPORT int virNetworkRef(virNetworkPtr network)
 VIR_EXPORT int virNetworkFree(virNetworkPtr network)
 {
     virResetLastError();
-    if (!network || atomic_load_explicit(&network->magic, memory_order_relaxed) !=
-                    VIR_NETWORK_MAGIC) {
-        virReportError(VIR_ERR_INVALID_NETWORK, "invalid network pointer in %s",
-                       __func__);
-        return -1;
-    }
-    /* acq_rel: all uses through other references happen before the free. */
-    if (atomic_fetch_sub_explicit(&network->refs, 1, memory_order_acq_rel) == 1) {
-        atomic_store_explicit(&network->magic, VIR_DEAD_MAGIC, memory_order_relaxed);
-        virConnectRelease(network->conn);
-        free(network);
-    }
-    return 0;
+    return virHandleFree(&virNetworkHandle, network, VIR_HANDLE_MAGIC(network),
+                         VIR_HANDLE_REFS(network), VIR_HANDLE_CONN(network), __func__);
 }
 
 /**
@@ -235,7 +200,7 @@ VIR_EXPORT int virNetworkFree(virNetworkPtr network)
 VIR_EXPORT virJobPtr virNetworkCreateJob(virNetworkPtr network)
 {
     virResetLastError();
-    if (networkCheckWritable(network, __func__) < 0)
+    if (virNetworkCheckWritable(network, __func__) < 0)
         return NULL;
     return VIR_DRIVER_CALL(network->conn, networkCreateJob, NULL, network);
 }
