@@ -4,17 +4,135 @@
  * client process). The engine below (supervisor/) runs jobs and knows no
  * domains or networks; these helpers give a driver what each of its async
  * calls needs around a job, the same way for every object type:
+ *  - the guard: jobs are created on the connection's supervisor group, and
+ *    closing the connection waits for creations in flight, then for the
+ *    jobs themselves (virDriverJobGuard*);
+ *  - the per-object job slot: one async job per object at a time, a second
+ *    one fails at once naming the first (virDriverJobSlot*);
+ *  - the atomic output file: an unnamed file in the destination's
+ *    directory, linked into place only by a commit, nothing left by a job
+ *    that did not complete (virDriverJobOutput*), and the input file a job
+ *    reads (virDriverJobInputOpen);
  *  - results: the object a job produced, handed to the job as an opaque
  *    reference (virJobGetDomain / virJobGetNetwork read it back);
  *  - the synchronous form of a job call (start, wait, take the result).
  *
  * Thread-safety and errors are given at each call. Drivers include this;
- * the public API layer (src/) too.
+ * the public API layer (src/) too. Each helper has its unit test in
+ * tests/driverjob-test.c.
  */
 #pragma once
 
 #include "driver.h"
 #include "supervisor/supervisor.h"
+
+#include <pthread.h>
+
+/* ---- the guard: the connection's group, and closing it ---------------------
+ *
+ * A job being created when the connection closes must be in the group's
+ * table before the group is closed, or it would escape the close. */
+typedef struct virDriverJobGuard {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;          /* creating dropped to 0 */
+    virSupGroup *group;           /* NULL once closing */
+    unsigned int creating;        /* virSupJobCreate calls in flight */
+} virDriverJobGuard;
+
+/* Open the connection's supervisor group (virSupGroupNew) into @guard.
+ * Returns 0, or -1 with an error reported (nothing to free then). */
+int virDriverJobGuardOpen(virDriverJobGuard *guard, const virSupGroupConfig *cfg);
+/* Create a job on the guarded group (virSupJobCreate). Fails with
+ * VIR_ERR_INVALID_CONN once the connection is closing. Thread-safe. */
+virJobPtr virDriverJobCreate(virDriverJobGuard *guard, const virSupJobParams *params);
+/* Close: refuse new jobs, wait for creations in flight, then close the
+ * group (cancels unfinished jobs and waits until every one is reaped and
+ * its commit and done have run: the caller must not hold a lock those
+ * take). Then free what Open set up. Idempotent. May block. */
+void virDriverJobGuardClose(virDriverJobGuard *guard);
+
+/* ---- the per-object job slot -----------------------------------------------
+ *
+ * One async job per object (domain, network...) at a time, as libvirt does.
+ * The slot holds a token from the moment the driver decides to start a job
+ * (under its own lock, with the object's state checks) and the job once it
+ * is created; both are cleared by the job's done step, matched by token, so
+ * a job that ends before virSupJobCreate has returned cannot leave a stale
+ * slot. Every call takes the driver's lock held by the caller (the slot
+ * lives in the driver's object). */
+typedef struct virDriverJobSlot {
+    uint64_t token;               /* 0: free */
+    virJobPtr job;                /* NULL until the job is created */
+    const char *opname;           /* the op of the job, for messages */
+} virDriverJobSlot;
+
+/* Take the free @slot of @kind "@name" ("domain", "test") for a job of
+ * @opname; *@token identifies the taker. Returns 0, or -1 with
+ * VIR_ERR_OPERATION_INVALID naming the running job ("domain 'test'
+ * already has a job running: job 12 (test.domain.save)"). */
+int virDriverJobSlotTake(virDriverJobSlot *slot, const char *opname, const char *kind,
+                         const char *name, uint64_t *token);
+/* 0 when @slot is free, else -1 with the same error as SlotTake (for calls
+ * that must not run beside a job: destroy, undefine). */
+int virDriverJobSlotCheckFree(const virDriverJobSlot *slot, const char *kind,
+                              const char *name);
+/* Record the job created for @token (no effect if the slot was released). */
+void virDriverJobSlotSetJob(virDriverJobSlot *slot, uint64_t token, virJobPtr job);
+/* Release @slot if @token holds it. Returns true if it did. */
+bool virDriverJobSlotRelease(virDriverJobSlot *slot, uint64_t token);
+static inline bool virDriverJobSlotBusy(const virDriverJobSlot *slot)
+{
+    return slot->token != 0;
+}
+/* virDomainGetJobInfo of the object's job (all zero when there is none;
+ * BOUNDED while it starts). Returns 0 or -1. */
+int virDriverJobSlotGetInfo(const virDriverJobSlot *slot, virDomainJobInfoPtr info);
+/* virDomainAbortJob: cancel the object's job. Returns 0, or -1 with
+ * VIR_ERR_OPERATION_INVALID when there is none, VIR_ERR_OPERATION_FAILED
+ * while it is still starting. */
+int virDriverJobSlotAbort(const virDriverJobSlot *slot, const char *kind, const char *name);
+
+/* ---- files a job writes or reads -------------------------------------------
+ *
+ * The output of a job (a save image, a core dump) is written into an
+ * unnamed file (O_TMPFILE) in the destination's directory, opened here by
+ * the trusted side and passed to the worker; the commit gives it its name
+ * atomically (fsync, link to a hidden temporary name, rename over the
+ * destination, fsync the directory). Without O_TMPFILE a hidden name is
+ * used from the start. A job that does not complete leaves nothing: the
+ * destination as it was, no temporary name. Not thread-safe: one job's. */
+typedef struct virDriverJobOutput {
+    int fd;                       /* the unnamed file; -1 */
+    int dirfd;                    /* the destination's directory; -1 */
+    char *path;                   /* the caller's path, for messages */
+    char *base;                   /* the final name in dirfd */
+    char *tmpname;                /* a name in dirfd to remove if not committed */
+    const char *what;             /* "save image", for messages */
+} virDriverJobOutput;
+
+/* Tests: when true, act as on a file system without O_TMPFILE. */
+extern bool virDriverJobOutputNoTmpfile;
+
+void virDriverJobOutputInit(virDriverJobOutput *out);
+/* Open the unnamed file for @to (a path whose directory exists; not a
+ * directory, nor a symlink to one, nor an existing non-regular file).
+ * Returns 0, or -1 with an error reported (VIR_ERR_INVALID_ARG, or the
+ * system's reason naming the path). */
+int virDriverJobOutputOpen(virDriverJobOutput *out, const char *to, const char *what);
+/* Make the file @to: fsync, name it atomically, fsync the directory.
+ * Returns 0, or -1 with an error reported; then @to is untouched and no
+ * temporary name is left. */
+int virDriverJobOutputCommit(virDriverJobOutput *out);
+/* Remove what was not committed and close the descriptors (the job's done
+ * step). Idempotent; keeps the strings. */
+void virDriverJobOutputDiscard(virDriverJobOutput *out);
+/* Discard, then free the strings. */
+void virDriverJobOutputClear(virDriverJobOutput *out);
+
+/* Open @from, a regular file a job will read (never a FIFO or a device:
+ * opening does not block, and the file is checked). Returns the descriptor,
+ * or -1 with an error reported naming @what and the path. */
+int virDriverJobInputOpen(const char *from, const char *what);
 
 /* What a job's opaque result is (virSupJobSetResult's @kind). */
 enum {

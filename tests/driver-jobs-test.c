@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "drivertest.h"
+#include "driverjob.h"
 #include "drivers/test/test-proto.h"
 #include "drivers/test/test_driver.h"
 
@@ -449,15 +450,17 @@ static void testOneJobAndAbort(void **state)
     virJobPtr job = virDomainSaveJob(dom, img);
     assert_non_null(job);
     char want[128];
-    snprintf(want, sizeof(want), "domain 'slow' already has an active job (job %llu)",
-             virJobGetID(job));
+    snprintf(want, sizeof(want), "domain 'slow' already has a job running: job %llu "
+             "(test.domain.save)", virJobGetID(job));
     assert_null(virDomainSaveJob(dom, other));
-    assert_last_error(VIR_ERR_JOB_ACTIVE);
+    assert_last_error(VIR_ERR_OPERATION_INVALID);
     assert_last_message_has(want);
     assert_null(virDomainDumpCoreJob(dom, other, 0));
-    assert_last_error(VIR_ERR_JOB_ACTIVE);
+    assert_last_error(VIR_ERR_OPERATION_INVALID);
+    assert_last_message_has(want);
     assert_int_equal(virDomainDestroy(dom), -1);
-    assert_last_error(VIR_ERR_JOB_ACTIVE);
+    assert_last_error(VIR_ERR_OPERATION_INVALID);
+    assert_last_message_has(want);
     assert_false(drvExists(other));
 
     assert_true(TEST_WAIT_UNTIL(virDomainGetJobInfo(dom, &ji) == 0 &&
@@ -553,7 +556,7 @@ static void testNoTmpfile(void **state)
     assert_int_equal(mkdir(dir, 0700), 0);
     snprintf(img, sizeof(img), "%s/notmp.img", dir);
     snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s' | grep -v '^notmp.img$')\"", dir);
-    testDriverNoTmpfile = true;
+    virDriverJobOutputNoTmpfile = true;
 
     virJobPtr job = virDomainSaveJob(dom, img);
     assert_non_null(job);
@@ -567,7 +570,7 @@ static void testNoTmpfile(void **state)
     assert_int_equal(system(cmd), 0);       /* and gone */
 
     assert_int_equal(virDomainSave(dom, img), 0);
-    testDriverNoTmpfile = false;
+    virDriverJobOutputNoTmpfile = false;
     assert_true(drvExists(img));
     assert_int_equal(system(cmd), 0);
     checkImage(img, "notmp", 8192);

@@ -10,7 +10,7 @@
  *
  * The synchronous calls (virDomainSave, ...) are their *Job variant plus a
  * wait, so both behave the same. One async job per domain at a time: a
- * second one fails at once with VIR_ERR_JOB_ACTIVE.
+ * second one fails at once with VIR_ERR_OPERATION_INVALID.
  */
 #pragma once
 

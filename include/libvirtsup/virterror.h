@@ -231,7 +231,9 @@ typedef enum {
     VIR_ERR_INVALID_JOB = 1000,    /* NULL, destroyed or foreign virJobPtr */
     VIR_ERR_JOB_CRASHED = 1001,    /* the worker died of a signal */
     VIR_ERR_JOB_NO_REPORT = 1002,  /* the worker exited without reporting */
-    VIR_ERR_JOB_ACTIVE = 1003,     /* the object already has an async job */
+    VIR_ERR_JOB_ACTIVE = 1003,     /* no longer reported: a second async job on an
+                                      object fails with VIR_ERR_OPERATION_INVALID,
+                                      as in libvirt; kept for source compatibility */
 } virErrorNumber;
 
 /* libvirt's layout, field for field. */

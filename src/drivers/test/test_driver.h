@@ -40,6 +40,3 @@ void testNodeClear(testNodeDef *node);
 char *testDomainDefFormat(const testDomainDef *def);
 char *testNetworkDefFormat(const testNetworkDef *def);
 
-/* Tests only: when true, save and dump act as on a file system without
- * O_TMPFILE (a hidden temporary name, removed unless committed). */
-extern bool testDriverNoTmpfile;
