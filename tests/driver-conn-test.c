@@ -594,28 +594,43 @@ static void testNodeFileBad(void **state)
 {
     (void)state;
     static const struct { const char *name, *xml, *msg; } cases[] = {
-        { "malformed", "<node><domain>", "line" },
-        { "root", "<nodes/>", "root element must be <node>" },
+        /* The messages are those of the XML given to the API (one
+         * parser per grammar), after the file they came from. */
+        { "malformed", "<node><domain>", "bad-malformed.xml: malformed node XML: line" },
+        { "root", "<nodes/>", "expected root element <node>" },
         { "unknown-child", "<node><host/></node>", "unknown element <host>" },
         { "unknown-elem", "<node><domain><name>a</name><memory>1024</memory>"
-          "<devices/></domain></node>", "unknown element <devices>" },
-        { "no-memory", "<node><domain><name>a</name></domain></node>", "needs <name> and <memory>" },
+          "<devices/></domain></node>", "unsupported element <devices> in domain XML" },
+        { "unknown-attr", "<node><domain><name a='1'>a</name><memory>1024</memory>"
+          "</domain></node>", "unsupported attribute 'a' on <name>" },
+        { "bad-type", "<node><domain type='xen'><name>a</name><memory>1024</memory>"
+          "</domain></node>", "type='test'" },
+        { "no-memory", "<node><domain><name>a</name></domain></node>", "has no <memory>" },
         { "huge-memory", "<node><domain><name>a</name><memory unit='GiB'>100000"
-          "</memory></domain></node>", "memory is out of range" },
+          "</memory></domain></node>", "is out of range" },
         { "overflow-memory", "<node><domain><name>a</name><memory unit='GiB'>"
-          "99999999999999999999999</memory></domain></node>", "not a number in range" },
+          "99999999999999999999999</memory></domain></node>", "is too large" },
         { "bad-name", "<node><domain><name>../etc</name><memory>1024</memory>"
-          "</domain></node>", "bad name" },
+          "</domain></node>", "invalid domain name '../etc'" },
         { "bad-vcpu", "<node><domain><name>a</name><memory>1024</memory>"
-          "<vcpu>1000</vcpu></domain></node>", "<vcpu>" },
+          "<vcpu>1000</vcpu></domain></node>", "vCPU count '1000'" },
         { "bad-uuid", "<node><domain><name>a</name><uuid>xyz</uuid><memory>1024"
-          "</memory></domain></node>", "bad UUID" },
+          "</memory></domain></node>", "invalid UUID 'xyz'" },
+        { "deep", "<node><domain><name>a</name><memory>1024</memory><os>"
+          "<a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a>"
+          "<a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a>"
+          "<a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a></a></a></a>"
+          "</a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a>"
+          "</a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a>"
+          "</a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a>"
+          "</a></a></a></a></a></a></a></a></a></a></a></os></domain></node>",
+          "more than 64 deep" },
         { "dup", "<node><domain><name>a</name><memory>1024</memory></domain>"
           "<domain><name>a</name><memory>1024</memory></domain></node>", "defined twice" },
         { "bad-fault", "<node><domain " TEST_NS "><name>a</name><memory>1024</memory>"
           "<test:fault op='save' action='explode'/></domain></node>", "action" },
         { "bad-test-elem", "<node><domain " TEST_NS "><name>a</name><memory>1024"
-          "</memory><test:boom/></domain></node>", "unknown element <test:boom>" },
+          "</memory><test:boom/></domain></node>", "unsupported element <test:boom>" },
         { "missing-file", "<node><domain file='nope.xml'/></node>", "nope.xml" },
         { "file-not-empty", "<node><domain file='x.xml'><name>a</name></domain></node>",
           "must be empty" },
@@ -627,11 +642,11 @@ static void testNodeFileBad(void **state)
           " <!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>\n"
           " <!ENTITY d '&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;'>\n]>\n"
           "<node><domain><name>&d;</name><memory>1024</memory></domain></node>",
-          "DOCTYPE" },
+          "must not contain a DTD" },
         { "xxe",
           "<?xml version='1.0'?>\n<!DOCTYPE node [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>\n"
           "<node><domain><name>&x;</name><memory>1024</memory></domain></node>",
-          "DOCTYPE" },
+          "must not contain a DTD" },
     };
     char uri[600];
 

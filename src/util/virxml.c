@@ -2,8 +2,8 @@
 /*
  * virxml.c: untrusted XML, read with libxml2 locked down, and the helpers
  * each grammar's parser uses (see virxml.h). Linked into the worker, where
- * the parsers run, and into the library (which builds no tree from
- * untrusted text with it).
+ * the parsers meet untrusted text, and into the library, where the same
+ * parsers read the administrator's node descriptions under the same rules.
  */
 #include <stdio.h>
 #include <sys/random.h>
@@ -231,9 +231,14 @@ int virXMLRandomUUID(uint8_t uuid[16])
 }
 
 /* Entity references or nodes anywhere: refused (belt and braces: no DTD
- * gets this far). */
-static int checkTree(xmlNodePtr n)
+ * gets this far). Elements nested deeper than VIR_XML_DEPTH_MAX: refused
+ * (no grammar goes near it; libxml2's own limit is 256). */
+static int checkTree(const virXMLCtx *c, xmlNodePtr n, unsigned int depth)
 {
+    if (depth > VIR_XML_DEPTH_MAX) {
+        XERR("%s XML nests elements more than %d deep", c->what, VIR_XML_DEPTH_MAX);
+        return -1;
+    }
     for (; n; n = n->next) {
         if (n->type == XML_ENTITY_REF_NODE || n->type == XML_ENTITY_NODE ||
             n->type == XML_ENTITY_DECL || n->type == XML_DTD_NODE ||
@@ -241,7 +246,7 @@ static int checkTree(xmlNodePtr n)
             XERR("%s", "XML must not use entities or a DTD");
             return -1;
         }
-        if (n->type == XML_ELEMENT_NODE && checkTree(n->children) < 0)
+        if (n->type == XML_ELEMENT_NODE && checkTree(c, n->children, depth + 1) < 0)
             return -1;
     }
     return 0;
@@ -290,7 +295,7 @@ xmlDocPtr virXMLReadUntrusted(const virXMLCtx *c, const char *xml, size_t len,
     }
     xmlFreeParserCtxt(ctxt);
 
-    if (doc->intSubset || doc->extSubset || checkTree(doc->children) < 0) {
+    if (doc->intSubset || doc->extSubset || checkTree(c, doc->children, 1) < 0) {
         if (doc->intSubset || doc->extSubset)
             XERR("%s XML must not contain a DTD or entity declarations", c->what);
         xmlFreeDoc(doc);

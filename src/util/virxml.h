@@ -5,12 +5,14 @@
  * (one parser per grammar, each in a worker: the domain and network
  * parsers of the drivers).
  *
- * Hostile input is stopped before libxml2 sees it where possible: a size
- * cap, no NUL bytes (so no UTF-16/32 tricks), UTF-8 forced (the document's
+ * These are the rules for XML input, in one place, for every process and
+ * grammar. Hostile input is stopped before libxml2 sees it where possible:
+ * a size cap, no NUL bytes (so no UTF-16/32 tricks), UTF-8 forced (the document's
  * own encoding declaration is ignored, so "<!" cannot hide as UTF-7), and
  * no DOCTYPE at all (no entity declarations: no billion laughs, no
  * external entities). libxml2 runs without network access and without
- * entity substitution, and the tree is checked again after.
+ * entity substitution, and the tree is checked again after (no entity
+ * node, nesting at most VIR_XML_DEPTH_MAX deep).
  *
  * Errors are reported (VIR_ERR_XML_ERROR for malformed or invalid input,
  * VIR_ERR_CONFIG_UNSUPPORTED for an element or attribute the grammar does
@@ -23,6 +25,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <libxml/tree.h>
+
+/* How deep elements may nest in any document read here. */
+#define VIR_XML_DEPTH_MAX 64
 
 typedef struct virXMLCtx {
     const char *what;     /* "domain", "network": for messages */

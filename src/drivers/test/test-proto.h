@@ -21,6 +21,8 @@
 #define TEST_MEMORY_MAX_KIB  (64ull * 1024 * 1024)   /* 64 GiB */
 #define TEST_VCPUS_MAX    256
 #define TEST_XML_MAX      (256 * 1024)               /* bytes of XML accepted */
+/* The test namespace of the XML (<test:fault>, <test:rate>). */
+#define TEST_XML_NS "http://libvirtsup.org/schemas/test/1.0"
 
 /* The descriptors of the ops' profiles (virWorkerJobFD): save and dump
  * write "output" (an unnamed file the library opened), restore reads

@@ -2,8 +2,8 @@
 /*
  * test-shared.h: helpers of the test driver used by both of its halves
  * (defined in test-shared.c, linked into the library and the worker), on
- * top of the calls test-proto.h declares. No parsing of untrusted text here:
- * XML is parsed only in the worker (xml-worker.c).
+ * top of the calls test-proto.h declares. No parsing here: the XML grammar
+ * is xml-shared.c's.
  *
  * All calls are pure functions of their arguments: thread-safe, no errors
  * reported through virerror (they return a static English reason instead).

@@ -11,10 +11,9 @@
 #pragma once
 
 #include "drivers/test/test-shared.h"
+#include "drivers/test/xml-shared.h"
 #include "worker/job.h"
 #include "worker/jobio.h"
-
-#define TEST_XML_NS "http://libvirtsup.org/schemas/test/1.0"
 
 /* --- test-worker.c: helpers shared by the ops --- */
 
@@ -81,10 +80,7 @@ size_t testMemRanges(uint64_t memory_bytes, testMemRange ranges[TEST_MEM_RANGES_
 int testElfCoreWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                      unsigned int flags, uint64_t rate_bps);
 
-/* --- xml-worker.c: the only place untrusted XML meets libxml2 --- */
-
-int testDomainParseXML(const char *xml, size_t len, testDomainDef *out);
-int testNetworkParseXML(const char *xml, size_t len, testNetworkDef *out);
+/* --- xml-worker.c: the define ops; the grammar is xml-shared.h's --- */
 
 /* --- boot-worker.c --- */
 

@@ -10,7 +10,6 @@
 #include "drivers/test/test-proto.h"
 #include "drivers/test/test-shared.h"
 
-#define TEST_XML_NS "http://libvirtsup.org/schemas/test/1.0"
 #define TEST_NODE_MAX (1024 * 1024)     /* bytes of a node description */
 #define TEST_NODE_OBJECTS_MAX 1024      /* domains, networks per node */
 

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * xml-shared.c: the test driver's domain and network XML grammar: the one
+ * parser of each, compiled into both processes. In the worker it parses
+ * the XML given to the API (xml-worker.c's define ops, the create ops):
+ * untrusted text, where a parser bug an attacker finds takes down one
+ * job's worker, not the client. In the client it parses the <domain> and
+ * <network> elements of a node description (test_conf.c), the
+ * administrator's configuration. Both read their documents with
+ * util/virxml.c's locked-down reader (size cap, depth cap, no NUL bytes,
+ * UTF-8 forced, no DTD or entities, no network): the rules for input live
+ * there, once.
+ *
+ * The grammar is strict: any element or attribute not listed below is an
+ * error, never silently dropped. (Extending it: each element is one
+ * branch of parseDomainRoot / parseNetworkRoot, or of the function for
+ * its parent; unknown-but-harmless elements would be accepted there.)
+ * One difference, by flag: a node description's <domain> may leave out
+ * type= (it can only be the test driver's: TEST_XML_NODE).
+ *
+ *   <domain type='test|kvm|qemu' [id='N'] [xmlns:test='TEST_XML_NS']>
+ *     <name>NAME</name>                      required
+ *     <uuid>UUID</uuid>                      optional: random v4 if absent
+ *     <memory [unit='b|bytes|KB|k|KiB|MB|M|MiB|GB|G|GiB|TB|T|TiB']>N</memory>
+ *     <currentMemory [unit]>N</currentMemory> optional, checked, ignored
+ *     <title>, <description>                 optional text, ignored
+ *     <vcpu [placement='static|auto'] [current='N']>N</vcpu> optional (1)
+ *     <os>                                   optional (hvm)
+ *       <type [arch='..'] [machine='..']>hvm|linux</type>
+ *       <kernel/> <initrd/> <cmdline/> <boot dev='..'/>   ignored
+ *     </os>
+ *     <test:fault op='save,restore,dump,create' [at='0..100'] action='..'/>  (up to 8)
+ *     <test:rate bytes-per-second='N'/>
+ *   </domain>
+ *
+ *   <network [xmlns:test=...]>
+ *     <name>NAME</name> <uuid>UUID</uuid>?
+ *     <bridge name='IF' [stp='on|off'] [delay='N']/>?
+ *     <forward [mode='nat|route|isolated']/>?   (no mode: nat)
+ *     <ip address='A.B.C.D' (prefix='N' | netmask='A.B.C.D') [family='ipv4']>
+ *       <dhcp><range start='A.B.C.D' end='A.B.C.D'/>*</dhcp>?       (ignored)
+ *     </ip>?
+ *     <test:fault .../>* <test:rate .../>?
+ *   </network>
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+
+#include <libxml/tree.h>
+
+#include "util/internal.h"
+#undef VIR_FROM_THIS   /* unit tests include several of these files in one unit */
+#define VIR_FROM_THIS VIR_FROM_TEST
+#include "util/virerror.h"
+#include "util/virxml.h"
+#include "drivers/test/xml-shared.h"
+
+typedef virXMLCtx xmlCtx;
+
+#define XERR(...) virReportError(VIR_ERR_XML_ERROR, __VA_ARGS__)
+
+static bool inTestNS(xmlNodePtr n)
+{
+    return n->ns && n->ns->href && STREQ((const char *)n->ns->href, TEST_XML_NS);
+}
+
+static int parseName(const xmlCtx *c, xmlNodePtr n, char *out, size_t outlen)
+{
+    VIR_AUTOFREE(char *) s = virXMLLeafText(c, n);
+    const char *why;
+
+    if (!s)
+        return -1;
+    if (virNameCheck(s, outlen, &why) < 0) {
+        XERR("invalid %s name '%.80s': %s", c->what, s, why);
+        return -1;
+    }
+    virStrcpyTrunc(out, outlen, s);
+    return 0;
+}
+
+static const struct {
+    const char *unit;
+    uint64_t scale;
+} memUnits[] = {
+    { "b", 1 }, { "bytes", 1 },
+    { "KB", 1000ull }, { "k", 1024ull }, { "KiB", 1024ull },
+    { "MB", 1000000ull }, { "M", 1048576ull }, { "MiB", 1048576ull },
+    { "GB", 1000000000ull }, { "G", 1073741824ull }, { "GiB", 1073741824ull },
+    { "TB", 1000000000000ull }, { "T", 1099511627776ull }, { "TiB", 1099511627776ull },
+};
+
+/* <memory unit='..'>N</memory> in KiB, rounded up, range checked. */
+static int parseMemory(const xmlCtx *c, xmlNodePtr n, uint64_t *kib)
+{
+    static const char *const attrs[] = { "unit", NULL };
+    VIR_AUTOFREE(char *) unit = NULL;
+    VIR_AUTOFREE(char *) text = NULL;
+    uint64_t scale = 1024, v, bytes;
+    int rc;
+
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || !(text = virXMLLeafText(c, n)))
+        return -1;
+    if ((unit = virXMLAttr(n, "unit"))) {
+        scale = 0;
+        for (size_t i = 0; i < ARRAY_CARDINALITY(memUnits); i++)
+            if (STREQ(unit, memUnits[i].unit))
+                scale = memUnits[i].scale;
+        if (!scale) {
+            XERR("unknown memory unit '%.32s' in %s XML", unit, c->what);
+            return -1;
+        }
+    }
+    if ((rc = virXMLParseU64(text, &v)) == -1) {
+        XERR("invalid memory value '%.40s' in %s XML: not a number", text, c->what);
+        return -1;
+    }
+    if (rc == -2 || __builtin_mul_overflow(v, scale, &bytes)) {
+        XERR("memory value '%.40s %s' in %s XML is too large", text, unit ? unit : "KiB", c->what);
+        return -1;
+    }
+    *kib = bytes / 1024 + (bytes % 1024 != 0);
+    if (*kib < TEST_MEMORY_MIN_KIB || *kib > TEST_MEMORY_MAX_KIB) {
+        XERR("memory of %" PRIu64 " KiB is out of range (%llu to %llu KiB)",
+             *kib, TEST_MEMORY_MIN_KIB, TEST_MEMORY_MAX_KIB);
+        return -1;
+    }
+    return 0;
+}
+
+static int parseVcpu(const xmlCtx *c, xmlNodePtr n, uint32_t *vcpus)
+{
+    static const char *const attrs[] = { "placement", "current", NULL };
+    VIR_AUTOFREE(char *) text = NULL;
+    VIR_AUTOFREE(char *) cur = NULL;
+    uint64_t v, cv;
+
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || !(text = virXMLLeafText(c, n)))
+        return -1;
+    if (virXMLParseU64(text, &v) < 0 || v < 1 || v > TEST_VCPUS_MAX) {
+        XERR("vCPU count '%.40s' is not a number from 1 to %d", text, TEST_VCPUS_MAX);
+        return -1;
+    }
+    if ((cur = virXMLAttr(n, "current")) && (virXMLParseU64(cur, &cv) < 0 || cv < 1 || cv > v)) {
+        XERR("current vCPU count '%.40s' is out of range (1 to %" PRIu64 ")", cur, v);
+        return -1;
+    }
+    *vcpus = (uint32_t)v;
+    return 0;
+}
+
+static int parseOS(const xmlCtx *c, xmlNodePtr os, char *type, size_t typelen)
+{
+    static const char *const typeAttrs[] = { "arch", "machine", NULL };
+    static const char *const bootAttrs[] = { "dev", NULL };
+    uint32_t seen = 0;
+
+    if (virXMLCheckAttrs(c, os, NULL) < 0)
+        return -1;
+    for (xmlNodePtr n = os->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (virXMLIsPlain(n, "type")) {
+            VIR_AUTOFREE(char *) t = NULL;
+            if (virXMLOnce(c, n, &seen, 1) < 0 || virXMLCheckAttrs(c, n, typeAttrs) < 0 ||
+                !(t = virXMLLeafText(c, n)))
+                return -1;
+            if (STRNEQ(t, "hvm") && STRNEQ(t, "linux")) {
+                XERR("unsupported OS type '%.40s' in domain XML (expected hvm or linux)", t);
+                return -1;
+            }
+            virStrcpyTrunc(type, typelen, t);
+        } else if (virXMLIsPlain(n, "kernel") || virXMLIsPlain(n, "initrd") || virXMLIsPlain(n, "cmdline")) {
+            VIR_AUTOFREE(char *) t = NULL;
+            if (virXMLCheckAttrs(c, n, NULL) < 0 || !(t = virXMLLeafText(c, n)))
+                return -1;
+        } else if (virXMLIsPlain(n, "boot")) {
+            if (virXMLCheckAttrs(c, n, bootAttrs) < 0 || virXMLCheckEmpty(c, n) < 0)
+                return -1;
+        } else {
+            virXMLUnsupportedElement(c, n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* <test:fault op='save,dump' at='50' action='segv'/> */
+static int parseFault(const xmlCtx *c, xmlNodePtr n, testFault *faults, uint32_t *nfaults)
+{
+    static const char *const attrs[] = { "op", "at", "action", NULL };
+    VIR_AUTOFREE(char *) ops = NULL;
+    VIR_AUTOFREE(char *) at = NULL;
+    VIR_AUTOFREE(char *) action = NULL;
+    testFault f = { 0 };
+    uint64_t v;
+    int a;
+
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || virXMLCheckEmpty(c, n) < 0)
+        return -1;
+    if (*nfaults >= TEST_FAULTS_MAX) {
+        XERR("too many <test:fault> elements in %s XML (at most %d)", c->what, TEST_FAULTS_MAX);
+        return -1;
+    }
+    if (!(ops = virXMLAttr(n, "op")) || !(action = virXMLAttr(n, "action"))) {
+        XERR("<test:fault> in %s XML needs 'op' and 'action'", c->what);
+        return -1;
+    }
+    for (char *save = NULL, *tok = strtok_r(ops, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        int bit = testFaultOpFromName(virXMLTrim(tok));
+        if (bit < 0) {
+            XERR("unknown fault op '%.32s' in %s XML (expected save, restore, dump, create)",
+                 tok, c->what);
+            return -1;
+        }
+        f.ops |= (uint32_t)bit;
+    }
+    if (!f.ops) {
+        XERR("<test:fault> in %s XML has an empty 'op'", c->what);
+        return -1;
+    }
+    if ((a = testFaultActionFromName(action)) < 0) {
+        XERR("unknown fault action '%.32s' in %s XML", action, c->what);
+        return -1;
+    }
+    f.action = (uint32_t)a;
+    if ((at = virXMLAttr(n, "at"))) {
+        if (virXMLParseU64(at, &v) < 0 || v > 100) {
+            XERR("fault percent '%.32s' in %s XML is not 0 to 100", at, c->what);
+            return -1;
+        }
+        f.at = (uint32_t)v;
+    }
+    faults[(*nfaults)++] = f;
+    return 0;
+}
+
+/* <test:rate bytes-per-second='N'/> */
+static int parseRate(const xmlCtx *c, xmlNodePtr n, uint64_t *rate)
+{
+    static const char *const attrs[] = { "bytes-per-second", NULL };
+    VIR_AUTOFREE(char *) s = NULL;
+
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || virXMLCheckEmpty(c, n) < 0)
+        return -1;
+    if (!(s = virXMLAttr(n, "bytes-per-second")) || virXMLParseU64(s, rate) < 0 || *rate == 0) {
+        XERR("<test:rate> in %s XML needs a positive 'bytes-per-second'", c->what);
+        return -1;
+    }
+    return 0;
+}
+
+/* The test namespace's elements, common to domains and networks. */
+static int parseTestNS(const xmlCtx *c, xmlNodePtr n, testFault *faults, uint32_t *nfaults,
+                       uint64_t *rate, uint32_t *seen)
+{
+    if (STREQ((const char *)n->name, "fault"))
+        return parseFault(c, n, faults, nfaults);
+    if (STREQ((const char *)n->name, "rate"))
+        return virXMLOnce(c, n, seen, 1u << 31) < 0 ? -1 : parseRate(c, n, rate);
+    virXMLUnsupportedElement(c, n);
+    return -1;
+}
+
+/* --- the document --- */
+
+enum {
+    SEEN_NAME = 1 << 0, SEEN_UUID = 1 << 1, SEEN_MEMORY = 1 << 2, SEEN_CURMEM = 1 << 3,
+    SEEN_VCPU = 1 << 4, SEEN_OS = 1 << 5, SEEN_BRIDGE = 1 << 6, SEEN_FORWARD = 1 << 7,
+    SEEN_IP = 1 << 8,
+};
+
+/* The children domains and networks share: <name>, <uuid>, the test
+ * namespace. Returns 1 if @n was one of them (parsed), 0 if not, -1 on
+ * error (reported). */
+static int parseCommon(const xmlCtx *c, xmlNodePtr n, char name[TEST_NAME_MAX],
+                       uint8_t uuid[16], testFault *faults, uint32_t *nfaults,
+                       uint64_t *rate, uint32_t *seen)
+{
+    int rc;
+
+    if (inTestNS(n))
+        rc = parseTestNS(c, n, faults, nfaults, rate, seen);
+    else if (virXMLIsPlain(n, "name"))
+        rc = virXMLOnce(c, n, seen, SEEN_NAME) < 0 || virXMLCheckAttrs(c, n, NULL) < 0 ? -1 :
+             parseName(c, n, name, TEST_NAME_MAX);
+    else if (virXMLIsPlain(n, "uuid"))
+        rc = virXMLOnce(c, n, seen, SEEN_UUID) < 0 || virXMLCheckAttrs(c, n, NULL) < 0 ? -1 :
+             virXMLParseUUID(c, n, uuid);
+    else
+        return 0;
+    return rc < 0 ? -1 : 1;
+}
+
+/* After the children: <name> is required, a missing <uuid> is made up. */
+static int commonDone(const xmlCtx *c, uint32_t seen, uint8_t uuid[16])
+{
+    if (!(seen & SEEN_NAME)) {
+        XERR("%s XML has no <name>", c->what);
+        return -1;
+    }
+    if (!(seen & SEEN_UUID))
+        return virXMLRandomUUID(uuid);
+    return 0;
+}
+
+static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
+                           testDomainDef *def)
+{
+    static const char *const rootAttrs[] = { "type", "id", NULL };
+    VIR_AUTOFREE(char *) type = NULL;
+    VIR_AUTOFREE(char *) id = NULL;
+    uint32_t seen = 0;
+    uint64_t ignored;
+
+    if (virXMLCheckAttrs(c, root, rootAttrs) < 0)
+        return -1;
+    type = virXMLAttr(root, "type");
+    if ((!type && !(flags & TEST_XML_NODE)) ||
+        (type && STRNEQ(type, "test") && STRNEQ(type, "kvm") && STRNEQ(type, "qemu"))) {
+        XERR("domain XML needs type='test' (or 'kvm', 'qemu'), found '%.32s'", type ? type : "");
+        return -1;
+    }
+    if ((id = virXMLAttr(root, "id")) && STRNEQ(id, "-1") && virXMLParseU64(id, &ignored) < 0) {
+        XERR("invalid domain id '%.32s' in domain XML", id);
+        return -1;
+    }
+
+    for (xmlNodePtr n = root->children; n; n = n->next) {
+        int rc;
+        if ((rc = virXMLNotElement(c, n)) != 0) {
+            if (rc < 0)
+                return -1;
+            continue;
+        }
+        if ((rc = parseCommon(c, n, def->name, def->uuid, def->faults, &def->nfaults,
+                              &def->rate_bps, &seen)) != 0)
+            rc = rc < 0 ? -1 : 0;
+        else if (virXMLIsPlain(n, "memory"))
+            rc = virXMLOnce(c, n, &seen, SEEN_MEMORY) < 0 ? -1 : parseMemory(c, n, &def->memory_kib);
+        else if (virXMLIsPlain(n, "title") || virXMLIsPlain(n, "description"))
+            rc = virXMLCheckAttrs(c, n, NULL) < 0 ? -1 : virXMLTextOnly(c, n);
+        else if (virXMLIsPlain(n, "currentMemory"))
+            rc = virXMLOnce(c, n, &seen, SEEN_CURMEM) < 0 ? -1 : parseMemory(c, n, &ignored);
+        else if (virXMLIsPlain(n, "vcpu"))
+            rc = virXMLOnce(c, n, &seen, SEEN_VCPU) < 0 ? -1 : parseVcpu(c, n, &def->vcpus);
+        else if (virXMLIsPlain(n, "os"))
+            rc = virXMLOnce(c, n, &seen, SEEN_OS) < 0 ? -1 :
+                 parseOS(c, n, def->os_type, sizeof(def->os_type));
+        else {
+            virXMLUnsupportedElement(c, n);
+            rc = -1;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (commonDone(c, seen, def->uuid) < 0)
+        return -1;
+    if (!(seen & SEEN_MEMORY)) {
+        XERR("%s", "domain XML has no <memory>");
+        return -1;
+    }
+    return 0;
+}
+
+int testDomainParseElement(const virXMLCtx *c, xmlNodePtr root, unsigned int flags,
+                           testDomainDef *out)
+{
+    testDomainDef def;
+    const char *why;
+
+    memset(&def, 0, sizeof(def));
+    def.magic = TEST_DOMAIN_DEF_MAGIC;
+    def.version = 1;
+    def.vcpus = 1;
+    virStrcpyTrunc(def.os_type, sizeof(def.os_type), "hvm");
+    if (parseDomainRoot(c, root, flags, &def) < 0)
+        return -1;
+    /* What the library checks of a worker's result, checked here first
+     * for a clear message. */
+    if (testDomainDefCheck(&def, &why) < 0) {
+        XERR("invalid domain definition: %s", why);
+        return -1;
+    }
+    *out = def;
+    return 0;
+}
+
+int testDomainParseXML(const char *xml, size_t len, testDomainDef *out)
+{
+    xmlCtx c = { "domain" };
+    xmlDocPtr doc;
+    int rc;
+
+    if (!(doc = virXMLReadUntrusted(&c, xml, len, TEST_XML_MAX, "domain")))
+        return -1;
+    rc = testDomainParseElement(&c, xmlDocGetRootElement(doc), 0, out);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+static int parseIPv4(const char *s, uint32_t *out)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, s, &a) != 1)
+        return -1;
+    *out = ntohl(a.s_addr);
+    return 0;
+}
+
+static int parseIP(const xmlCtx *c, xmlNodePtr ip, testNetworkDef *def)
+{
+    static const char *const attrs[] = { "address", "prefix", "netmask", "family", NULL };
+    static const char *const rangeAttrs[] = { "start", "end", NULL };
+    VIR_AUTOFREE(char *) addr = NULL;
+    VIR_AUTOFREE(char *) prefix = NULL;
+    VIR_AUTOFREE(char *) mask = NULL;
+    VIR_AUTOFREE(char *) family = NULL;
+    uint64_t p = 0;
+    uint32_t m;
+
+    if (virXMLCheckAttrs(c, ip, attrs) < 0)
+        return -1;
+    if ((family = virXMLAttr(ip, "family")) && STRNEQ(family, "ipv4")) {
+        XERR("unsupported address family '%.32s' in network XML (only ipv4)", family);
+        return -1;
+    }
+    if (!(addr = virXMLAttr(ip, "address")) || parseIPv4(addr, &def->ipv4) < 0 || def->ipv4 == 0) {
+        XERR("invalid or missing IPv4 address '%.40s' in network XML", addr ? addr : "");
+        return -1;
+    }
+    prefix = virXMLAttr(ip, "prefix");
+    mask = virXMLAttr(ip, "netmask");
+    if (!!prefix == !!mask) {
+        XERR("%s", "<ip> in network XML needs exactly one of 'prefix' and 'netmask'");
+        return -1;
+    }
+    if (prefix && (virXMLParseU64(prefix, &p) < 0 || p < 1 || p > 32)) {
+        XERR("IPv4 prefix '%.32s' in network XML is not 1 to 32", prefix);
+        return -1;
+    }
+    if (mask) {
+        if (parseIPv4(mask, &m) < 0 || m == 0 || (~m & (~m + 1)) != 0) {
+            XERR("invalid IPv4 netmask '%.40s' in network XML", mask);
+            return -1;
+        }
+        p = (uint64_t)__builtin_popcount(m);
+    }
+    def->prefix = (uint32_t)p;
+
+    for (xmlNodePtr d = ip->children; d; d = d->next) {
+        if (d->type != XML_ELEMENT_NODE)
+            continue;
+        if (!virXMLIsPlain(d, "dhcp") || virXMLCheckAttrs(c, d, NULL) < 0) {
+            if (!virXMLIsPlain(d, "dhcp"))
+                virXMLUnsupportedElement(c, d);
+            return -1;
+        }
+        for (xmlNodePtr r = d->children; r; r = r->next) {
+            VIR_AUTOFREE(char *) start = NULL;
+            VIR_AUTOFREE(char *) end = NULL;
+            uint32_t s, e;
+            if (r->type != XML_ELEMENT_NODE)
+                continue;
+            if (!virXMLIsPlain(r, "range")) {
+                virXMLUnsupportedElement(c, r);
+                return -1;
+            }
+            if (virXMLCheckAttrs(c, r, rangeAttrs) < 0 || virXMLCheckEmpty(c, r) < 0)
+                return -1;
+            if (!(start = virXMLAttr(r, "start")) || !(end = virXMLAttr(r, "end")) ||
+                parseIPv4(start, &s) < 0 || parseIPv4(end, &e) < 0 || s > e) {
+                XERR("%s", "invalid DHCP <range> in network XML");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *def)
+{
+    static const char *const bridgeAttrs[] = { "name", "stp", "delay", NULL };
+    static const char *const forwardAttrs[] = { "mode", NULL };
+    uint32_t seen = 0;
+
+    if (virXMLCheckAttrs(c, root, NULL) < 0)
+        return -1;
+    for (xmlNodePtr n = root->children; n; n = n->next) {
+        int rc = 0;
+        if ((rc = virXMLNotElement(c, n)) != 0) {
+            if (rc < 0)
+                return -1;
+            continue;
+        }
+        if ((rc = parseCommon(c, n, def->name, def->uuid, def->faults, &def->nfaults,
+                              &def->rate_bps, &seen)) != 0) {
+            rc = rc < 0 ? -1 : 0;
+        } else if (virXMLIsPlain(n, "bridge")) {
+            VIR_AUTOFREE(char *) name = NULL;
+            VIR_AUTOFREE(char *) stp = NULL;
+            VIR_AUTOFREE(char *) delay = NULL;
+            const char *why;
+            uint64_t ignored;
+            if (virXMLOnce(c, n, &seen, SEEN_BRIDGE) < 0 || virXMLCheckAttrs(c, n, bridgeAttrs) < 0 ||
+                virXMLCheckEmpty(c, n) < 0)
+                return -1;
+            if ((name = virXMLAttr(n, "name")) && name[0]) {
+                if (virNameCheck(name, sizeof(def->bridge), &why) < 0) {
+                    XERR("invalid bridge name '%.40s' in network XML: %s", name, why);
+                    return -1;
+                }
+                virStrcpyTrunc(def->bridge, sizeof(def->bridge), name);
+            }
+            if ((stp = virXMLAttr(n, "stp")) && STRNEQ(stp, "on") && STRNEQ(stp, "off")) {
+                XERR("invalid bridge stp '%.32s' in network XML (expected on or off)", stp);
+                return -1;
+            }
+            if ((delay = virXMLAttr(n, "delay")) && virXMLParseU64(delay, &ignored) < 0) {
+                XERR("invalid bridge delay '%.32s' in network XML", delay);
+                return -1;
+            }
+        } else if (virXMLIsPlain(n, "forward")) {
+            VIR_AUTOFREE(char *) mode = NULL;
+            if (virXMLOnce(c, n, &seen, SEEN_FORWARD) < 0 || virXMLCheckAttrs(c, n, forwardAttrs) < 0 ||
+                virXMLCheckEmpty(c, n) < 0)
+                return -1;
+            mode = virXMLAttr(n, "mode");
+            if (mode && STRNEQ(mode, "nat") && STRNEQ(mode, "route") &&
+                STRNEQ(mode, "isolated")) {
+                XERR("unsupported forward mode '%.32s' in network XML "
+                     "(expected nat, route or isolated)", mode);
+                return -1;
+            }
+            virStrcpyTrunc(def->forward, sizeof(def->forward), mode ? mode : "nat");
+        } else if (virXMLIsPlain(n, "ip")) {
+            if (seen & SEEN_IP) {
+                XERR("%s", "only one <ip> element is supported in network XML");
+                return -1;
+            }
+            seen |= SEEN_IP;
+            rc = parseIP(c, n, def);
+        } else {
+            virXMLUnsupportedElement(c, n);
+            rc = -1;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return commonDone(c, seen, def->uuid);
+}
+
+int testNetworkParseElement(const virXMLCtx *c, xmlNodePtr root, unsigned int flags,
+                            testNetworkDef *out)
+{
+    testNetworkDef def;
+    const char *why;
+
+    (void)flags;
+    memset(&def, 0, sizeof(def));
+    def.magic = TEST_NETWORK_DEF_MAGIC;
+    def.version = 1;
+    if (parseNetworkRoot(c, root, &def) < 0)
+        return -1;
+    if (testNetworkDefCheck(&def, &why) < 0) {
+        XERR("invalid network definition: %s", why);
+        return -1;
+    }
+    *out = def;
+    return 0;
+}
+
+int testNetworkParseXML(const char *xml, size_t len, testNetworkDef *out)
+{
+    xmlCtx c = { "network" };
+    xmlDocPtr doc;
+    int rc;
+
+    if (!(doc = virXMLReadUntrusted(&c, xml, len, TEST_XML_MAX, "network")))
+        return -1;
+    rc = testNetworkParseElement(&c, xmlDocGetRootElement(doc), 0, out);
+    xmlFreeDoc(doc);
+    return rc;
+}
