@@ -663,8 +663,18 @@ static void commitRun(virJobPtr job)
     free(job->report);
     job->report = NULL;
     job->reportlen = 0;
-    if (job->op->done)
-        job->op->done(job, job->opaque, out->state);
+    if (job->op->done) {
+        /* The error the job ends with, as virJobGetError will return it
+         * (published only after done): built here, nothing allocated. */
+        virError err;
+        memset(&err, 0, sizeof(err));
+        err.domain = VIR_FROM_JOB;
+        err.code = out->code;
+        err.level = VIR_ERR_ERROR;
+        err.message = out->message;
+        job->op->done(job, job->opaque, out->state,
+                      out->state == VIR_JOB_COMPLETE ? NULL : &err);
+    }
     virResetLastError();
 }
 
@@ -750,6 +760,11 @@ static void jobPublishFinal(virJobPtr job)
 static void *commitMain(void *arg)
 {
     (void)arg;
+
+    /* Errors of commits and done callbacks become jobs' errors, never
+     * calls of the application's handler or lines on its stderr. */
+    virErrorSetThreadInternal();
+
     pthread_mutex_lock(&sup.lock);
     for (;;) {
         while (!sup.commit_head && !sup.stop) {

@@ -80,7 +80,12 @@ extern const virSupProfile virSupProfileDefault;
  * without a bound. docs/WORKER.md, "what a commit may block on". */
 typedef int (*virSupCommitFunc)(virJobPtr job, void *opaque,
                                 const void *result, size_t resultlen);
-typedef void (*virSupDoneFunc)(virJobPtr job, void *opaque, virJobState state);
+/* @error: NULL when @state is VIR_JOB_COMPLETE; otherwise the error the
+ * job ends with (VIR_FROM_JOB, its code and message: what virJobGetError
+ * returns once the job ended, which is only after done returned). Owned
+ * by the caller, valid during the call only: copy what you keep. */
+typedef void (*virSupDoneFunc)(virJobPtr job, void *opaque, virJobState state,
+                               const virError *error);
 
 typedef struct virSupOp {
     const char *name;         /* "domain.save": the worker looks its half up by

@@ -325,6 +325,8 @@ static void testJobOfAnotherConnection(void **state)
     assert_int_equal(virDomainAbortJob(db), 0);
     assert_int_equal(virJobWait(job, TEST_TIMEOUT_MS), 0);
     assert_int_equal(virJobGetError(job)->code, VIR_ERR_OPERATION_ABORTED);
+    char jobmsg[256];
+    snprintf(jobmsg, sizeof(jobmsg), "%s", virJobGetError(job)->message);
     assert_int_equal(virJobDestroy(job), 0);
     assert_false(drvExists(img));
     assert_int_equal(drvState(db), VIR_DOMAIN_RUNNING);
@@ -333,6 +335,8 @@ static void testJobOfAnotherConnection(void **state)
                                           VIR_DOMAIN_JOB_STATS_COMPLETED), 0);
     assert_int_equal(type, VIR_DOMAIN_JOB_CANCELLED);
     assert_int_equal(virTypedParamsGetString(params, n, VIR_DOMAIN_JOB_ERRMSG, &errmsg), 1);
+    /* The job's own message, handed to the driver when the job ended. */
+    assert_string_equal(errmsg, jobmsg);
     assert_non_null(strstr(errmsg, "cancelled"));
     virTypedParamsFree(params, n);
 

@@ -10,6 +10,10 @@
  *    the reaper, neither would end before the commit returned.
  *  - Several commits blocking at once each hold a commit thread; reaping
  *    goes on; closing the group waits for every commit.
+ *  - Errors raised in a commit stay the job's: the application's error
+ *    handler is not called for them; done receives the error each job
+ *    ends with (NULL for a completed one), the same virJobGetError then
+ *    returns.
  *  - epoll_wait failing for good: every unfinished job ends FAILED saying
  *    so, its worker killed; new jobs are refused; closing the group does
  *    not hang; the next group starts a working supervisor.
@@ -20,6 +24,7 @@
 #include <stdatomic.h>
 
 #include "jobtest.h"
+#include "util/virerror.h"
 
 /* A commit that tells the test it runs, then waits for its release (a
  * pipe), for at most TEST_TIMEOUT_MS so that a broken supervisor fails the
@@ -154,6 +159,152 @@ static void testCloseWaitsForCommits(void **s)
     assert_int_equal(virJobDestroy(other), 0);
 }
 
+/* What done saw, per job (at most DONE_MAX jobs per test). */
+enum { DONE_MAX = 4 };
+typedef struct {
+    virJobPtr job;
+    int state;
+    bool hadError;
+    int domain, code;
+    char message[256];
+} doneRecord;
+static pthread_mutex_t doneLock = PTHREAD_MUTEX_INITIALIZER;
+static doneRecord doneSeen[DONE_MAX];
+static int ndoneSeen;
+static atomic_int handlerCalls;
+
+static void recordingDone(virJobPtr job, void *opaque, virJobState state,
+                          const virError *err)
+{
+    (void)opaque;
+    pthread_mutex_lock(&doneLock);
+    if (ndoneSeen < DONE_MAX) {
+        doneRecord *r = &doneSeen[ndoneSeen++];
+        r->job = job;
+        r->state = state;
+        r->hadError = err != NULL;
+        if (err) {
+            r->domain = err->domain;
+            r->code = err->code;
+            snprintf(r->message, sizeof(r->message), "%s",
+                     err->message ? err->message : "");
+        }
+    }
+    pthread_mutex_unlock(&doneLock);
+}
+
+static const doneRecord *doneFor(virJobPtr job)
+{
+    const doneRecord *found = NULL;
+    pthread_mutex_lock(&doneLock);
+    for (int i = 0; i < ndoneSeen; i++)
+        if (doneSeen[i].job == job)
+            found = &doneSeen[i];
+    pthread_mutex_unlock(&doneLock);
+    assert_non_null(found);
+    return found;
+}
+
+/* A commit that refuses, as one finding the disk full would. */
+static int refusingCommit(virJobPtr job, void *opaque, const void *res, size_t len)
+{
+    (void)job; (void)opaque; (void)res; (void)len;
+    virReportError(VIR_ERR_OPERATION_FAILED, "%s",
+                   "cannot link the image into place: no space left on device");
+    return -1;
+}
+
+static void countingHandler(void *opaque, virErrorPtr err)
+{
+    (void)opaque; (void)err;
+    atomic_fetch_add(&handlerCalls, 1);
+}
+
+static const virSupOp opRefused = {
+    .name = "test.succeed", .type = VIR_JOB_BOUNDED,
+    .commit = refusingCommit, .done = recordingDone,
+};
+static const virSupOp opDoneOnly = {
+    .name = "test.succeed", .type = VIR_JOB_BOUNDED, .done = recordingDone,
+};
+static const virSupOp opDoneCancel = {
+    .name = "test.cancel", .type = VIR_JOB_BOUNDED, .done = recordingDone,
+};
+static const virSupOp opDoneSegv = {
+    .name = "test.segv", .type = VIR_JOB_BOUNDED, .done = recordingDone,
+};
+
+/* done's error is the one the job ends with; done must have seen it
+ * before the job's end was published. */
+static void checkDoneError(virJobPtr job, int state)
+{
+    const doneRecord *r = doneFor(job);
+    assert_int_equal(r->state, state);
+    assert_int_equal(jobState(job), state);
+    virErrorPtr e = virJobGetError(job);
+    if (state == VIR_JOB_COMPLETE) {
+        assert_false(r->hadError);
+        assert_null(e);
+        return;
+    }
+    assert_true(r->hadError);
+    assert_non_null(e);
+    assert_int_equal(r->domain, e->domain);
+    assert_int_equal(r->code, e->code);
+    assert_string_equal(r->message, e->message);
+}
+
+static void testDoneGetsJobError(void **s)
+{
+    (void)s;
+    pthread_mutex_lock(&doneLock);
+    ndoneSeen = 0;
+    pthread_mutex_unlock(&doneLock);
+    atomic_store(&handlerCalls, 0);
+    /* An application's handler: it must hear of errors of its own calls
+     * only, not of a commit's on a library thread. */
+    virSetErrorFunc(NULL, countingHandler);
+
+    virSupGroupConfig cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.grace_ms = 200;
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+
+    virJobPtr refused = startJob(g, &opRefused, NULL);
+    virJobPtr ok = startJob(g, &opDoneOnly, NULL);
+    virJobPtr cancelled = startJob(g, &opDoneCancel, "pct=20");
+    virJobPtr crashed = startJob(g, &opDoneSegv, "pct=10");
+    waitPercent(cancelled, 20);
+    assert_int_equal(virJobCancel(cancelled), 0);
+    waitEnded(refused);
+    waitEnded(ok);
+    waitEnded(cancelled);
+    waitEnded(crashed);
+
+    checkDoneError(refused, VIR_JOB_FAILED);
+    assert_int_equal(doneFor(refused)->code, VIR_ERR_OPERATION_FAILED);
+    assert_string_equal(doneFor(refused)->message,
+                        "cannot link the image into place: no space left on device");
+    checkDoneError(ok, VIR_JOB_COMPLETE);
+    checkDoneError(cancelled, VIR_JOB_CANCELLED);
+    assert_int_equal(doneFor(cancelled)->code, VIR_ERR_OPERATION_ABORTED);
+    checkDoneError(crashed, VIR_JOB_FAILED);
+    assert_string_equal(doneFor(crashed)->message, "worker crashed: signal 11 (SIGSEGV)");
+    assert_int_equal(atomic_load(&handlerCalls), 0);
+
+    /* The handler itself works: an error of this thread's own call. */
+    assert_int_equal(virJobDestroy(NULL), -1);
+    assert_int_equal(atomic_load(&handlerCalls), 1);
+    virSetErrorFunc(NULL, NULL);
+
+    assert_int_equal(virJobDestroy(refused), 0);
+    assert_int_equal(virJobDestroy(ok), 0);
+    assert_int_equal(virJobDestroy(cancelled), 0);
+    assert_int_equal(virJobDestroy(crashed), 0);
+    virSupGroupClose(g);
+}
+
 static void testEventLoopFailure(void **s)
 {
     (void)s;
@@ -197,6 +348,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(testCommitOffReaper, setup, teardown),
         cmocka_unit_test_setup_teardown(testCloseWaitsForCommits, setup, teardown),
+        cmocka_unit_test_setup_teardown(testDoneGetsJobError, setup, teardown),
         cmocka_unit_test_setup_teardown(testEventLoopFailure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1123,14 +1123,14 @@ static void jobReleaseSlot(testDriver *d, testJob *tj)
 
 /* A domain job ended: keep its figures for GetJobStats(COMPLETED) and
  * raise JOB_COMPLETED when it completed (a commit thread, no lock held). */
-static void jobRecordEnd(testDriver *d, virJobPtr job, testJob *tj, virJobState state)
+static void jobRecordEnd(testDriver *d, virJobPtr job, testJob *tj, virJobState state,
+                         const virError *err)
 {
     testJobRecord rec = { .valid = true };
     int raw = 0;
     uint64_t remaining = 0;
     uint8_t uuid[VIR_UUID_BUFLEN];
     bool haveUUID = tj->knowUUID;
-    virErrorPtr err;
     testDomObj *obj;
 
     if ((rec.operation = jobOperation(tj->kind)) == VIR_DOMAIN_JOB_OPERATION_UNKNOWN)
@@ -1152,9 +1152,8 @@ static void jobRecordEnd(testDriver *d, virJobPtr job, testJob *tj, virJobState 
     rec.rate = rec.elapsed ? rec.done * 1000 / rec.elapsed : 0;
     rec.type = state == VIR_JOB_COMPLETE ? VIR_DOMAIN_JOB_COMPLETED :
                state == VIR_JOB_CANCELLED ? VIR_DOMAIN_JOB_CANCELLED : VIR_DOMAIN_JOB_FAILED;
-    /* The job's own error is published after this callback: the record
-     * says how it ended; virJobGetError on the job has the details. */
-    if (state != VIR_JOB_COMPLETE && (err = virSupJobGetError(job)) && err->message)
+    /* The error the job ends with (what virJobGetError will say). */
+    if (state != VIR_JOB_COMPLETE && err && err->message)
         virStrcpyTrunc(rec.errmsg, sizeof(rec.errmsg), err->message);
     else if (state == VIR_JOB_CANCELLED)
         virStrcpyTrunc(rec.errmsg, sizeof(rec.errmsg), "the job was cancelled");
@@ -1177,12 +1176,13 @@ static void jobRecordEnd(testDriver *d, virJobPtr job, testJob *tj, virJobState 
     pthread_mutex_unlock(&d->lock);
 }
 
-static void testJobDone(virJobPtr job, void *opaque, virJobState state)
+static void testJobDone(virJobPtr job, void *opaque, virJobState state,
+                        const virError *err)
 {
     testJob *tj = opaque;
     testDriver *d = driverOf(tj->conn);
 
-    jobRecordEnd(d, job, tj, state);
+    jobRecordEnd(d, job, tj, state, err);
     pthread_mutex_lock(&d->lock);
     jobReleaseSlot(d, tj);
     pthread_mutex_unlock(&d->lock);
