@@ -157,6 +157,94 @@ int virDriverJobSlotGetInfo(const virDriverJobSlot *slot, virDomainJobInfoPtr in
     return 0;
 }
 
+/* The domain job type of a job's state; ended ones are the record's. */
+static int statsType(int state)
+{
+    switch (state) {
+    case VIR_JOB_RUNNING: return VIR_DOMAIN_JOB_BOUNDED;
+    case VIR_JOB_COMPLETE: return VIR_DOMAIN_JOB_COMPLETED;
+    case VIR_JOB_CANCELLED: return VIR_DOMAIN_JOB_CANCELLED;
+    default: return VIR_DOMAIN_JOB_FAILED;
+    }
+}
+
+static void statsFigures(virJobPtr job, int operation, virDriverJobStats *st)
+{
+    int state = VIR_JOB_RUNNING;
+
+    memset(st, 0, sizeof(*st));
+    st->operation = operation;
+    st->type = VIR_DOMAIN_JOB_BOUNDED;
+    if (virSupJobGetRawStats(job, &state, &st->elapsed_ms, &st->remaining_ms,
+                             &st->done, &st->total) < 0)
+        return;
+    st->rate = st->elapsed_ms ? st->done * 1000 / st->elapsed_ms : 0;
+}
+
+int virDriverJobSlotGetStats(const virDriverJobSlot *slot, int operation,
+                             virDriverJobStats *stats)
+{
+    memset(stats, 0, sizeof(*stats));
+    stats->type = VIR_DOMAIN_JOB_NONE;
+    if (!slot->token)
+        return 0;
+    stats->operation = operation;
+    stats->type = VIR_DOMAIN_JOB_BOUNDED;
+    if (!slot->job)
+        return 0;                                   /* starting */
+    /* As for GetInfo: the job lives while the caller's lock is held. */
+    statsFigures(slot->job, operation, stats);
+    return 0;
+}
+
+void virDriverJobStatsEnded(virJobPtr job, int operation, virJobState state,
+                            const virError *error, virDriverJobStats *stats)
+{
+    statsFigures(job, operation, stats);
+    stats->type = statsType(state);
+    stats->remaining_ms = 0;
+    if (state == VIR_JOB_COMPLETE)
+        return;
+    virStrcpyTrunc(stats->errmsg, sizeof(stats->errmsg),
+                   error && error->message ? error->message :
+                   state == VIR_JOB_CANCELLED ? "the job was cancelled" : "the job failed");
+}
+
+int virDriverJobStatsParams(const virDriverJobStats *st,
+                            virTypedParameterPtr *params, int *nparams)
+{
+    bool running = st->type == VIR_DOMAIN_JOB_BOUNDED || st->type == VIR_DOMAIN_JOB_UNBOUNDED;
+    uint64_t left = st->total > st->done ? st->total - st->done : 0;
+    virTypedParameterPtr p = NULL;
+    int n = 0, max = 0;
+
+    *params = NULL;
+    *nparams = 0;
+    if (virTypedParamsAddInt(&p, &n, &max, VIR_DOMAIN_JOB_OPERATION, st->operation) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_TIME_ELAPSED, st->elapsed_ms) < 0 ||
+        (running &&
+         virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_TIME_REMAINING,
+                                 st->remaining_ms) < 0) ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_DATA_TOTAL, st->total) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_DATA_PROCESSED, st->done) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_DATA_REMAINING, left) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_TOTAL, st->total) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_PROCESSED, st->done) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_REMAINING, left) < 0 ||
+        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_BPS, st->rate) < 0 ||
+        (!running &&
+         virTypedParamsAddBoolean(&p, &n, &max, VIR_DOMAIN_JOB_SUCCESS,
+                                  st->type == VIR_DOMAIN_JOB_COMPLETED) < 0) ||
+        (!running && st->errmsg[0] &&
+         virTypedParamsAddString(&p, &n, &max, VIR_DOMAIN_JOB_ERRMSG, st->errmsg) < 0)) {
+        virTypedParamsFree(p, n);
+        return -1;
+    }
+    *params = p;
+    *nparams = n;
+    return 0;
+}
+
 int virDriverJobSlotAbort(const virDriverJobSlot *slot, const char *kind, const char *name)
 {
     if (!slot->token) {

@@ -8,7 +8,8 @@
  *    closing the connection waits for creations in flight, then for the
  *    jobs themselves (virDriverJobGuard*);
  *  - the per-object job slot: one async job per object at a time, a second
- *    one fails at once naming the first (virDriverJobSlot*);
+ *    one fails at once naming the first (virDriverJobSlot*), with the
+ *    job's statistics, live and of the last one (virDriverJobStats*);
  *  - the atomic output file: an unnamed file in the destination's
  *    directory, linked into place only by a commit, nothing left by a job
  *    that did not complete (virDriverJobOutput*), and the input file a job
@@ -91,6 +92,41 @@ int virDriverJobSlotGetInfo(const virDriverJobSlot *slot, virDomainJobInfoPtr in
  * VIR_ERR_OPERATION_INVALID when there is none, VIR_ERR_OPERATION_FAILED
  * while it is still starting. */
 int virDriverJobSlotAbort(const virDriverJobSlot *slot, const char *kind, const char *name);
+
+/* ---- job statistics (virDomainGetJobStats) ---------------------------------
+ *
+ * What a driver reports of an object's job: the live figures while it
+ * runs, and the record it keeps of the last one that ended (libvirt's
+ * VIR_DOMAIN_JOB_STATS_COMPLETED). Plain data: copy it, keep it in the
+ * object. */
+typedef struct virDriverJobStats {
+    int type;                     /* VIR_DOMAIN_JOB_NONE: no job, no record;
+                                     _BOUNDED: running (or starting);
+                                     _COMPLETED / _FAILED / _CANCELLED: ended */
+    int operation;                /* virDomainJobOperation */
+    uint64_t elapsed_ms, remaining_ms;
+    uint64_t done, total;         /* bytes */
+    uint64_t rate;                /* bytes per second, over the whole job */
+    char errmsg[256];             /* ended without completing: its error */
+} virDriverJobStats;
+
+/* The live figures of the job in @slot, for a job doing @operation
+ * (type NONE when the slot is free; BOUNDED with zero figures while the
+ * job starts). Call with the driver's lock held. Returns 0 or -1. */
+int virDriverJobSlotGetStats(const virDriverJobSlot *slot, int operation,
+                             virDriverJobStats *stats);
+/* The record of @job, which ended in @state with @error: call it from the
+ * op's done step with done's arguments (the figures are final then).
+ * Cannot fail. */
+void virDriverJobStatsEnded(virJobPtr job, int operation, virJobState state,
+                            const virError *error, virDriverJobStats *stats);
+/* virDomainGetJobStats's typed parameters for @stats (type not NONE):
+ * OPERATION, TIME_ELAPSED, DATA_* and MEMORY_* (the bytes a job moved),
+ * MEMORY_BPS; while running TIME_REMAINING; once ended SUCCESS and, if it
+ * did not complete, ERRMSG. The caller frees *@params with
+ * virTypedParamsFree. Returns 0, or -1 with VIR_ERR_NO_MEMORY reported. */
+int virDriverJobStatsParams(const virDriverJobStats *stats,
+                            virTypedParameterPtr *params, int *nparams);
 
 /* ---- files a job writes or reads -------------------------------------------
  *

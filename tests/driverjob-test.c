@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driverjob-test.c: the job helpers every driver shares (src/driverjob.c),
- * each on its own: the per-object job slot, the atomic output file and the
- * input file, the guard between closing a connection and creating a job,
- * and result handles.
+ * each on its own: the per-object job slot and the job statistics, the
+ * atomic output file and the input file, the guard between closing a
+ * connection and creating a job, and result handles.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -77,6 +77,102 @@ static void testSlot(void **s)
     assert_int_equal(virDriverJobSlotTake(&slot, "x.save", "domain", "d", &t2), 0);
     assert_true(t2 != t1);
     assert_true(virDriverJobSlotRelease(&slot, t2));
+    assert_int_equal(virJobDestroy(job), 0);
+    virSupGroupClose(g);
+}
+
+/* ---- job statistics ---- */
+
+/* The value of @field in @p, or NULL/-1 when absent. */
+static const char *statString(virTypedParameterPtr p, int n, const char *field)
+{
+    const char *v = NULL;
+    return virTypedParamsGetString(p, n, field, &v) == 1 ? v : NULL;
+}
+
+static long long statULL(virTypedParameterPtr p, int n, const char *field)
+{
+    unsigned long long v = 0;
+    return virTypedParamsGetULLong(p, n, field, &v) == 1 ? (long long)v : -1;
+}
+
+static int statBool(virTypedParameterPtr p, int n, const char *field)
+{
+    int v = 0;
+    return virTypedParamsGetBoolean(p, n, field, &v) == 1 ? v : -1;
+}
+
+static void testStats(void **s)
+{
+    (void)s;
+    virDriverJobSlot slot = { 0 };
+    virDriverJobStats st;
+    virTypedParameterPtr p = NULL;
+    int n = 0, op = 0;
+    uint64_t token = 0;
+
+    /* No job: nothing to report. */
+    assert_int_equal(virDriverJobSlotGetStats(&slot, VIR_DOMAIN_JOB_OPERATION_SAVE, &st), 0);
+    assert_int_equal(st.type, VIR_DOMAIN_JOB_NONE);
+
+    /* Starting: active, no figures yet. */
+    assert_int_equal(virDriverJobSlotTake(&slot, "x.save", "domain", "d", &token), 0);
+    assert_int_equal(virDriverJobSlotGetStats(&slot, VIR_DOMAIN_JOB_OPERATION_SAVE, &st), 0);
+    assert_int_equal(st.type, VIR_DOMAIN_JOB_BOUNDED);
+    assert_int_equal(st.operation, VIR_DOMAIN_JOB_OPERATION_SAVE);
+    assert_int_equal(st.done, 0);
+
+    /* Running: live figures, with the time remaining and no outcome. */
+    virSupGroup *g = virSupGroupNew(NULL);
+    assert_non_null(g);
+    virJobPtr job = startJob(g, &opCancel, "pct=20");
+    virDriverJobSlotSetJob(&slot, token, job);
+    waitPercent(job, 20);
+    assert_int_equal(virDriverJobSlotGetStats(&slot, VIR_DOMAIN_JOB_OPERATION_SAVE, &st), 0);
+    assert_int_equal(st.type, VIR_DOMAIN_JOB_BOUNDED);
+    assert_int_equal(virDriverJobStatsParams(&st, &p, &n), 0);
+    assert_int_equal(virTypedParamsGetInt(p, n, VIR_DOMAIN_JOB_OPERATION, &op), 1);
+    assert_int_equal(op, VIR_DOMAIN_JOB_OPERATION_SAVE);
+    assert_true(statULL(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED) >= 0);
+    assert_true(statULL(p, n, VIR_DOMAIN_JOB_TIME_REMAINING) >= 0);
+    assert_int_equal(statBool(p, n, VIR_DOMAIN_JOB_SUCCESS), -1);
+    assert_null(statString(p, n, VIR_DOMAIN_JOB_ERRMSG));
+    virTypedParamsFree(p, n);
+
+    /* Cancelled: the record carries the job's own error. */
+    assert_int_equal(virDriverJobSlotAbort(&slot, "domain", "d"), 0);
+    waitEnded(job);
+    virErrorPtr err = virJobGetError(job);
+    assert_non_null(err);
+    virDriverJobStatsEnded(job, VIR_DOMAIN_JOB_OPERATION_SAVE, VIR_JOB_CANCELLED, err, &st);
+    assert_int_equal(st.type, VIR_DOMAIN_JOB_CANCELLED);
+    assert_string_equal(st.errmsg, err->message);
+    assert_int_equal(virDriverJobStatsParams(&st, &p, &n), 0);
+    assert_int_equal(statBool(p, n, VIR_DOMAIN_JOB_SUCCESS), 0);
+    assert_string_equal(statString(p, n, VIR_DOMAIN_JOB_ERRMSG), err->message);
+    assert_int_equal(statULL(p, n, VIR_DOMAIN_JOB_TIME_REMAINING), -1);
+    virTypedParamsFree(p, n);
+    /* Failed without an error given: a generic reason, never empty. */
+    virDriverJobStatsEnded(job, VIR_DOMAIN_JOB_OPERATION_SAVE, VIR_JOB_FAILED, NULL, &st);
+    assert_int_equal(st.type, VIR_DOMAIN_JOB_FAILED);
+    assert_string_equal(st.errmsg, "the job failed");
+    assert_true(virDriverJobSlotRelease(&slot, token));
+    assert_int_equal(virJobDestroy(job), 0);
+
+    /* Completed: success, the bytes it moved, no message. */
+    job = startJob(g, &opSucceed, "bytes=5000");
+    waitEnded(job);
+    virDriverJobStatsEnded(job, VIR_DOMAIN_JOB_OPERATION_DUMP, VIR_JOB_COMPLETE, NULL, &st);
+    assert_int_equal(st.type, VIR_DOMAIN_JOB_COMPLETED);
+    assert_int_equal(st.operation, VIR_DOMAIN_JOB_OPERATION_DUMP);
+    assert_string_equal(st.errmsg, "");
+    assert_int_equal(virDriverJobStatsParams(&st, &p, &n), 0);
+    assert_int_equal(statBool(p, n, VIR_DOMAIN_JOB_SUCCESS), 1);
+    assert_null(statString(p, n, VIR_DOMAIN_JOB_ERRMSG));
+    assert_int_equal(statULL(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED), 5000);
+    assert_int_equal(statULL(p, n, VIR_DOMAIN_JOB_DATA_TOTAL), 5000);
+    assert_int_equal(statULL(p, n, VIR_DOMAIN_JOB_DATA_REMAINING), 0);
+    virTypedParamsFree(p, n);
     assert_int_equal(virJobDestroy(job), 0);
     virSupGroupClose(g);
 }
@@ -296,6 +392,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testSlot),
+        cmocka_unit_test(testStats),
         cmocka_unit_test(testOutput),
         cmocka_unit_test(testGuard),
         cmocka_unit_test(testResults),

@@ -59,22 +59,13 @@ typedef struct testObj {
     virDriverJobSlot slot;
 } testObj;
 
-/* What virDomainGetJobStats(VIR_DOMAIN_JOB_STATS_COMPLETED) returns. */
-typedef struct testJobRecord {
-    bool valid;
-    int type;                 /* VIR_DOMAIN_JOB_COMPLETED/FAILED/CANCELLED */
-    int operation;            /* virDomainJobOperation */
-    uint64_t elapsed, done, total, rate;
-    char errmsg[256];
-} testJobRecord;
-
 typedef struct testDomObj {
     testObj o;
     testDomainDef def;
     int state;                /* virDomainState */
     int reason;
     int id;                   /* while active; -1 otherwise */
-    testJobRecord lastJob;
+    virDriverJobStats lastJob;   /* GetJobStats(COMPLETED); type NONE: none */
     long long startedMs;      /* CLOCK_MONOTONIC, for cpuTime */
 } testDomObj;
 
@@ -549,7 +540,8 @@ static bool netMatch(const testObj *obj, unsigned int flags)
 }
 
 /* New handles for the objects of @kind that @match accepts, in a
- * NULL-terminated array the caller frees. Returns the count, or -1. */
+ * NULL-terminated array the caller frees (@out NULL: count only).
+ * Returns the count, or -1. */
 static int objListAll(virConnectPtr conn, testObjKind kind, void ***out,
                       bool (*match)(const testObj *obj, unsigned int flags),
                       unsigned int flags)
@@ -560,17 +552,18 @@ static int objListAll(virConnectPtr conn, testObjKind kind, void ***out,
     int n = 0;
 
     pthread_mutex_lock(&d->lock);
-    if (!(list = virAllocN(l->n + 1, sizeof(*list))))
+    if (out && !(list = virAllocN(l->n + 1, sizeof(*list))))
         goto error;
     for (size_t i = 0; i < l->n; i++) {
         if (!match(l->objs[i], flags))
             continue;
-        if (!(list[n] = objHandle(conn, l->objs[i])))
+        if (list && !(list[n] = objHandle(conn, l->objs[i])))
             goto error;
         n++;
     }
     pthread_mutex_unlock(&d->lock);
-    *out = list;
+    if (out)
+        *out = list;
     return n;
 
  error:
@@ -584,14 +577,15 @@ static int objListAll(virConnectPtr conn, testObjKind kind, void ***out,
 static int testConnectListAllDomains(virConnectPtr conn, virDomainPtr **doms,
                                      unsigned int flags)
 {
-    void **list;
+    void **list = NULL;
     int n;
 
     virCheckFlags(VIR_CONNECT_LIST_DOMAINS_ACTIVE | VIR_CONNECT_LIST_DOMAINS_INACTIVE |
                   VIR_CONNECT_LIST_DOMAINS_PERSISTENT | VIR_CONNECT_LIST_DOMAINS_TRANSIENT |
                   VIR_CONNECT_LIST_DOMAINS_RUNNING | VIR_CONNECT_LIST_DOMAINS_PAUSED |
                   VIR_CONNECT_LIST_DOMAINS_SHUTOFF | VIR_CONNECT_LIST_DOMAINS_OTHER, -1);
-    if ((n = objListAll(conn, OBJ_DOMAIN, &list, domMatch, flags)) >= 0)
+    if ((n = objListAll(conn, OBJ_DOMAIN, doms ? &list : NULL, domMatch, flags)) >= 0 &&
+        doms)
         *doms = (virDomainPtr *)list;
     return n;
 }
@@ -599,13 +593,14 @@ static int testConnectListAllDomains(virConnectPtr conn, virDomainPtr **doms,
 static int testConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets,
                                       unsigned int flags)
 {
-    void **list;
+    void **list = NULL;
     int n;
 
     virCheckFlags(VIR_CONNECT_LIST_NETWORKS_INACTIVE | VIR_CONNECT_LIST_NETWORKS_ACTIVE |
                   VIR_CONNECT_LIST_NETWORKS_PERSISTENT |
                   VIR_CONNECT_LIST_NETWORKS_TRANSIENT, -1);
-    if ((n = objListAll(conn, OBJ_NETWORK, &list, netMatch, flags)) >= 0)
+    if ((n = objListAll(conn, OBJ_NETWORK, nets ? &list : NULL, netMatch, flags)) >= 0 &&
+        nets)
         *nets = (virNetworkPtr *)list;
     return n;
 }
@@ -1004,79 +999,39 @@ static int jobOperation(testJobKind kind)
     }
 }
 
-/* virDomainGetJobStats's fields for a job (running: @remaining is set;
- * ended: @rec gives success and error). Returns 0, or -1 (OOM, reported). */
-static int jobParams(const testJobRecord *rec, bool running, uint64_t remaining,
-                     virTypedParameterPtr *params, int *nparams)
-{
-    int max = 0;
-    virTypedParameterPtr p = NULL;
-    int n = 0;
-    uint64_t left = rec->total > rec->done ? rec->total - rec->done : 0;
-
-    if (virTypedParamsAddInt(&p, &n, &max, VIR_DOMAIN_JOB_OPERATION, rec->operation) < 0 ||
-        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_TIME_ELAPSED, rec->elapsed) < 0 ||
-        (running &&
-         virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_TIME_REMAINING, remaining) < 0) ||
-        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_DATA_TOTAL, rec->total) < 0 ||
-        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_DATA_PROCESSED, rec->done) < 0 ||
-        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_DATA_REMAINING, left) < 0 ||
-        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_TOTAL, rec->total) < 0 ||
-        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_PROCESSED, rec->done) < 0 ||
-        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_REMAINING, left) < 0 ||
-        virTypedParamsAddULLong(&p, &n, &max, VIR_DOMAIN_JOB_MEMORY_BPS, rec->rate) < 0 ||
-        (!running &&
-         virTypedParamsAddBoolean(&p, &n, &max, VIR_DOMAIN_JOB_SUCCESS,
-                                  rec->type == VIR_DOMAIN_JOB_COMPLETED) < 0) ||
-        (!running && rec->errmsg[0] &&
-         virTypedParamsAddString(&p, &n, &max, VIR_DOMAIN_JOB_ERRMSG, rec->errmsg) < 0)) {
-        virTypedParamsFree(p, n);
-        return -1;
-    }
-    *params = p;
-    *nparams = n;
-    return 0;
-}
-
 static int testDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterPtr *params,
                                  int *nparams, unsigned int flags)
 {
     testDriver *d;
     testDomObj *obj;
-    testJobRecord rec = { 0 };
-    uint64_t remaining = 0;
-    bool running = false;
+    virDriverJobStats st;
     int ret = 0;
 
     virCheckFlags(VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED, -1);
     if (!(obj = domLock(dom, &d)))
         return -1;
     if (flags & VIR_DOMAIN_JOB_STATS_COMPLETED) {
-        rec = obj->lastJob;
+        st = obj->lastJob;
         if (!(flags & VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED))
-            obj->lastJob.valid = false;
-    } else if (obj->o.slot.job) {
+            obj->lastJob.type = VIR_DOMAIN_JOB_NONE;
+    } else {
         /* Under the lock: the job lives until its done callback has
          * cleared the slot, which takes this lock. */
-        testJob *tj = virSupJobGetOpaque(obj->o.slot.job);
-        int state = 0;
-        if (virSupJobGetRawStats(obj->o.slot.job, &state, &rec.elapsed, &remaining,
-                                 &rec.done, &rec.total) == 0) {
-            rec.valid = true;
-            running = true;
-            rec.type = VIR_DOMAIN_JOB_BOUNDED;
-            rec.operation = jobOperation(tj->kind);
-            rec.rate = rec.elapsed ? rec.done * 1000 / rec.elapsed : 0;
-        }
+        const testJob *tj = obj->o.slot.job ? virSupJobGetOpaque(obj->o.slot.job) : NULL;
+        ret = virDriverJobSlotGetStats(&obj->o.slot,
+                                       tj ? jobOperation(tj->kind)
+                                          : VIR_DOMAIN_JOB_OPERATION_UNKNOWN, &st);
     }
     pthread_mutex_unlock(&d->lock);
 
     *params = NULL;
     *nparams = 0;
-    *type = rec.valid ? rec.type : VIR_DOMAIN_JOB_NONE;
-    if (rec.valid && jobParams(&rec, running, remaining, params, nparams) < 0)
-        ret = -1;
-    return ret;
+    if (ret < 0)
+        return -1;
+    *type = st.type;
+    if (st.type != VIR_DOMAIN_JOB_NONE && virDriverJobStatsParams(&st, params, nparams) < 0)
+        return -1;
+    return 0;
 }
 
 /* ---- jobs: common ---------------------------------------------------------- */
@@ -1126,14 +1081,13 @@ static void jobReleaseSlot(testDriver *d, testJob *tj)
 static void jobRecordEnd(testDriver *d, virJobPtr job, testJob *tj, virJobState state,
                          const virError *err)
 {
-    testJobRecord rec = { .valid = true };
-    int raw = 0;
-    uint64_t remaining = 0;
+    virDriverJobStats st;
     uint8_t uuid[VIR_UUID_BUFLEN];
     bool haveUUID = tj->knowUUID;
+    int operation;
     testDomObj *obj;
 
-    if ((rec.operation = jobOperation(tj->kind)) == VIR_DOMAIN_JOB_OPERATION_UNKNOWN)
+    if ((operation = jobOperation(tj->kind)) == VIR_DOMAIN_JOB_OPERATION_UNKNOWN)
         return;
     memcpy(uuid, tj->uuid, sizeof(uuid));
     if (state == VIR_JOB_COMPLETE) {
@@ -1148,25 +1102,15 @@ static void jobRecordEnd(testDriver *d, virJobPtr job, testJob *tj, virJobState 
     }
     if (!haveUUID)
         return;
-    (void)virSupJobGetRawStats(job, &raw, &rec.elapsed, &remaining, &rec.done, &rec.total);
-    rec.rate = rec.elapsed ? rec.done * 1000 / rec.elapsed : 0;
-    rec.type = state == VIR_JOB_COMPLETE ? VIR_DOMAIN_JOB_COMPLETED :
-               state == VIR_JOB_CANCELLED ? VIR_DOMAIN_JOB_CANCELLED : VIR_DOMAIN_JOB_FAILED;
-    /* The error the job ends with (what virJobGetError will say). */
-    if (state != VIR_JOB_COMPLETE && err && err->message)
-        virStrcpyTrunc(rec.errmsg, sizeof(rec.errmsg), err->message);
-    else if (state == VIR_JOB_CANCELLED)
-        virStrcpyTrunc(rec.errmsg, sizeof(rec.errmsg), "the job was cancelled");
-    else if (state != VIR_JOB_COMPLETE)
-        virStrcpyTrunc(rec.errmsg, sizeof(rec.errmsg), "the job failed");
+    virDriverJobStatsEnded(job, operation, state, err, &st);
 
     pthread_mutex_lock(&d->lock);
     if ((obj = DOM(objFindUUID(d, OBJ_DOMAIN, uuid)))) {
-        obj->lastJob = rec;
+        obj->lastJob = st;
         if (state == VIR_JOB_COMPLETE) {
             virTypedParameterPtr params = NULL;
             int nparams = 0;
-            if (jobParams(&rec, false, 0, &params, &nparams) == 0) {
+            if (virDriverJobStatsParams(&st, &params, &nparams) == 0) {
                 virEventStateQueueDomain(d->events, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
                                          obj->def.name, obj->def.uuid, params, nparams);
                 virTypedParamsFree(params, nparams);
