@@ -20,10 +20,12 @@
 int virDriverJobGuardOpen(virDriverJobGuard *guard, const virSupGroupConfig *cfg)
 {
     memset(guard, 0, sizeof(*guard));
-    if (!(guard->group = virSupGroupNew(cfg)))
-        return -1;
+    /* Set up first: a late create or a close after a failed open finds a
+     * working lock and no group. */
     pthread_mutex_init(&guard->lock, NULL);
     pthread_cond_init(&guard->cond, NULL);
+    if (!(guard->group = virSupGroupNew(cfg)))
+        return -1;
     return 0;
 }
 
@@ -52,18 +54,18 @@ void virDriverJobGuardClose(virDriverJobGuard *guard)
 {
     virSupGroup *group;
 
-    if (!guard->group)
-        return;
     pthread_mutex_lock(&guard->lock);
     group = guard->group;
     guard->group = NULL;
     while (guard->creating)
         pthread_cond_wait(&guard->cond, &guard->lock);
     pthread_mutex_unlock(&guard->lock);
-    /* Waits for the group's jobs, their commit and done steps included. */
-    virSupGroupClose(group);
-    pthread_cond_destroy(&guard->cond);
-    pthread_mutex_destroy(&guard->lock);
+    /* Waits for the group's jobs, their commit and done steps included.
+     * The lock and condition stay: a create racing the close (another
+     * thread still holding the connection) fails cleanly on them. They
+     * hold no resources (default attributes), so nothing is destroyed. */
+    if (group)
+        virSupGroupClose(group);
 }
 
 /* ---- the per-object job slot ---- */

@@ -41,7 +41,8 @@ typedef struct virDriverJobGuard {
 } virDriverJobGuard;
 
 /* Open the connection's supervisor group (virSupGroupNew) into @guard.
- * Returns 0, or -1 with an error reported (nothing to free then). */
+ * Returns 0, or -1 with an error reported (nothing to free then; Close
+ * may still be called). */
 int virDriverJobGuardOpen(virDriverJobGuard *guard, const virSupGroupConfig *cfg);
 /* Create a job on the guarded group (virSupJobCreate). Fails with
  * VIR_ERR_INVALID_CONN once the connection is closing. Thread-safe. */
@@ -49,7 +50,8 @@ virJobPtr virDriverJobCreate(virDriverJobGuard *guard, const virSupJobParams *pa
 /* Close: refuse new jobs, wait for creations in flight, then close the
  * group (cancels unfinished jobs and waits until every one is reaped and
  * its commit and done have run: the caller must not hold a lock those
- * take). Then free what Open set up. Idempotent. May block. */
+ * take). Idempotent; creating a job afterwards fails (VIR_ERR_INVALID_CONN).
+ * The guard needs no other freeing. May block. */
 void virDriverJobGuardClose(virDriverJobGuard *guard);
 
 /* ---- the per-object job slot -----------------------------------------------

@@ -316,6 +316,14 @@ static void *closeThread(void *arg)
     return NULL;
 }
 
+static bool guardClosing(virDriverJobGuard *guard)
+{
+    pthread_mutex_lock(&guard->lock);
+    bool isClosing = guard->group == NULL;
+    pthread_mutex_unlock(&guard->lock);
+    return isClosing;
+}
+
 static void testGuard(void **s)
 {
     (void)s;
@@ -335,15 +343,18 @@ static void testGuard(void **s)
     closing c = { .guard = &guard };
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, closeThread, &c), 0);
-    assert_true(TEST_WAIT_UNTIL(atomic_load(&c.done) ||
-                                (guard.group == NULL), TEST_TIMEOUT_MS));
+    assert_true(TEST_WAIT_UNTIL(atomic_load(&c.done) || guardClosing(&guard),
+                                TEST_TIMEOUT_MS));
     assert_null(virDriverJobCreate(&guard, &p));
     assert_int_equal(virGetLastError()->code, VIR_ERR_INVALID_CONN);
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(jobState(job), VIR_JOB_CANCELLED);
     assert_int_equal(virJobDestroy(job), 0);
     virDriverJobGuardClose(&guard);                 /* idempotent */
+    assert_null(virDriverJobCreate(&guard, &p));     /* and stays closed */
+    assert_int_equal(virGetLastError()->code, VIR_ERR_INVALID_CONN);
     assert_int_equal(testCountChildren(), 0);
+
 }
 
 /* ---- results ---- */
