@@ -29,18 +29,14 @@
 VIR_EXPORT int virConnectListAllDomains(virConnectPtr conn, virDomainPtr **domains,
                                         unsigned int flags)
 {
-    virDomainPtr *list = NULL;
+    virDomainPtr *list = NULL;   /* a NULL @domains asks for the count only */
     int n;
 
     virResetLastError();
     if (virConnectCheck(conn, __func__) < 0)
         return -1;
-    if (domains)
-        return VIR_DRIVER_CALL(conn, connectListAllDomains, -1, conn, domains, flags);
-    /* As libvirt: a NULL array asks for the count only. */
-    if ((n = VIR_DRIVER_CALL(conn, connectListAllDomains, -1, conn, &list, flags)) < 0)
-        return -1;
-    for (int i = 0; i < n; i++)
+    n = VIR_DRIVER_CALL(conn, connectListAllDomains, -1, conn, domains ? domains : &list, flags);
+    for (int i = 0; i < n && list; i++)
         virDomainFree(list[i]);
     free(list);
     return n;

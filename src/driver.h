@@ -99,6 +99,8 @@ struct virConnectDriver {
     /* Free what connectOpen allocated, when the last reference goes. */
     void (*connectFree)(virConnectPtr conn);
 
+    /* The list calls (domains, networks): @doms is never NULL (the public
+     * call asks for a list and counts it for a count-only call). */
     int (*connectListAllDomains)(virConnectPtr conn, virDomainPtr **doms,
                                  unsigned int flags);
     virDomainPtr (*domainLookupByName)(virConnectPtr conn, const char *name);

@@ -21,18 +21,14 @@
 VIR_EXPORT int virConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets,
                                          unsigned int flags)
 {
-    virNetworkPtr *list = NULL;
+    virNetworkPtr *list = NULL;   /* a NULL @nets asks for the count only */
     int n;
 
     virResetLastError();
     if (virConnectCheck(conn, __func__) < 0)
         return -1;
-    if (nets)
-        return VIR_DRIVER_CALL(conn, connectListAllNetworks, -1, conn, nets, flags);
-    /* As libvirt: a NULL array asks for the count only. */
-    if ((n = VIR_DRIVER_CALL(conn, connectListAllNetworks, -1, conn, &list, flags)) < 0)
-        return -1;
-    for (int i = 0; i < n; i++)
+    n = VIR_DRIVER_CALL(conn, connectListAllNetworks, -1, conn, nets ? nets : &list, flags);
+    for (int i = 0; i < n && list; i++)
         virNetworkFree(list[i]);
     free(list);
     return n;
