@@ -27,8 +27,11 @@
 
 extern char **environ;
 
+static const virSupProfile startProfile = {
+    .name = "net.start", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
+};
 static const virSupOp opStart = {
-    .name = NET_OP_START, .type = VIR_JOB_BOUNDED, .caps = 1ULL << CAP_NET_ADMIN,
+    .name = NET_OP_START, .type = VIR_JOB_BOUNDED, .profile = &startProfile,
 };
 
 static char *dir;              /* conf and lease files */

@@ -41,7 +41,7 @@
 #include <linux/capability.h>
 #include <linux/netfilter.h>
 
-#include "driver.h"
+#include "driverjob.h"
 #include "supervisor/supervisor.h"
 #include "util/internal.h"
 #include "util/viralloc.h"
@@ -721,15 +721,16 @@ static int netCommitStart(virJobPtr job, void *opaque, const void *result, size_
     }
     rc = statusSave(&nj->st);
     fileUnlock(lockfd);
-    if (rc < 0 || virSupJobSetResultNetwork(job, net) < 0) {
+    if (rc < 0) {
         virNetworkFree(net);
         return -1;
     }
-    virNetworkFree(net);
-    return 0;
+    /* The job takes this reference as its result. */
+    return virDriverJobResultNetworkGive(job, net);
 }
 
-static void netDoneStart(virJobPtr job ATTRIBUTE_UNUSED, void *opaque, virJobState state)
+static void netDoneStart(virJobPtr job ATTRIBUTE_UNUSED, void *opaque, virJobState state,
+                         const virError *error ATTRIBUTE_UNUSED)
 {
     netJob *nj = opaque;
 
@@ -893,10 +894,11 @@ static int netCommitDefine(virJobPtr job, void *opaque, const void *result, size
         goto cleanup;
     }
     if (pathf(p, sizeof(p), "%s/%s.net", netDir(), def->name) < 0 ||
-        fileWriteAtomic(p, def, sizeof(*def), 0600) < 0 ||
-        virSupJobSetResultNetwork(job, net) < 0)
+        fileWriteAtomic(p, def, sizeof(*def), 0600) < 0)
         goto cleanup;
-    ret = 0;
+    /* The job takes the reference as its result (dropped on failure). */
+    ret = virDriverJobResultNetworkGive(job, net);
+    net = NULL;
  cleanup:
     if (net)
         virNetworkFree(net);
@@ -908,8 +910,13 @@ static int netCommitDefine(virJobPtr job, void *opaque, const void *result, size
 static const virSupOp netParseOp = {
     .name = NET_OP_PARSE, .type = VIR_JOB_BOUNDED, .commit = netCommitDefine,
 };
+/* The start's worker: CAP_NET_ADMIN and netlink sockets (links,
+ * addresses, routes, nftables), the agent's socket passed to it. */
+static const virSupProfile netStartProfile = {
+    .name = "net.start", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
+};
 static const virSupOp netStartOp = {
-    .name = NET_OP_START, .type = VIR_JOB_BOUNDED, .caps = 1ULL << CAP_NET_ADMIN,
+    .name = NET_OP_START, .type = VIR_JOB_BOUNDED, .profile = &netStartProfile,
     .commit = netCommitStart, .done = netDoneStart,
 };
 
@@ -996,7 +1003,7 @@ static int netParse(virConnectPtr conn, const char *xml, bool define, virNetwork
      * is set by the commit only. */
     if (!define && virJobWait(job, -1) == 0 && nj->st.def.magic == NET_DEF_MAGIC)
         *def = nj->st.def;
-    rc = virJobWaitResult(job, NULL, net);
+    rc = virDriverJobWaitResult(job, NULL, net);
     if (rc == 0 && !define && def->magic != NET_DEF_MAGIC) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "%s", "the network XML job gave no definition");
         rc = -1;
