@@ -326,3 +326,63 @@ int virXMLNotElement(const virXMLCtx *c, xmlNodePtr n)
     }
     return n->type == XML_ELEMENT_NODE ? 0 : 1;
 }
+
+static const struct {
+    const char *unit;
+    uint64_t scale;
+} memUnits[] = {
+    { "b", 1 }, { "bytes", 1 },
+    { "KB", 1000ull }, { "k", 1024ull }, { "KiB", 1024ull },
+    { "MB", 1000000ull }, { "M", 1048576ull }, { "MiB", 1048576ull },
+    { "GB", 1000000000ull }, { "G", 1073741824ull }, { "GiB", 1073741824ull },
+    { "TB", 1000000000000ull }, { "T", 1099511627776ull }, { "TiB", 1099511627776ull },
+};
+
+int virXMLNodeScaled(const virXMLCtx *c, xmlNodePtr n, uint64_t *bytes)
+{
+    static const char *const attrs[] = { "unit", NULL };
+    VIR_AUTOFREE(char *) unit = NULL;
+    VIR_AUTOFREE(char *) text = NULL;
+    uint64_t scale = 1024, v;
+    int rc;
+
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || !(text = virXMLLeafText(c, n)))
+        return -1;
+    if ((unit = virXMLAttr(n, "unit"))) {
+        scale = 0;
+        for (size_t i = 0; i < ARRAY_CARDINALITY(memUnits); i++)
+            if (STREQ(unit, memUnits[i].unit))
+                scale = memUnits[i].scale;
+        if (!scale) {
+            XERR("unknown memory unit '%.32s' in %s XML", unit, c->what);
+            return -1;
+        }
+    }
+    if ((rc = virXMLParseU64(text, &v)) == -1) {
+        XERR("invalid memory value '%.40s' in %s XML: not a number", text, c->what);
+        return -1;
+    }
+    if (rc == -2 || __builtin_mul_overflow(v, scale, bytes)) {
+        XERR("memory value '%.40s %s' in %s XML is too large", text, unit ? unit : "KiB",
+             c->what);
+        return -1;
+    }
+    return 0;
+}
+
+char *virXMLNodeDump(xmlNodePtr n)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    char *s;
+
+    if (!buf || xmlNodeDump(buf, n->doc, n, 0, 1) < 0) {
+        if (buf)
+            xmlBufferFree(buf);
+        virReportOOMError();
+        return NULL;
+    }
+    if (!(s = strdup((const char *)xmlBufferContent(buf))))
+        virReportOOMError();
+    xmlBufferFree(buf);
+    return s;
+}

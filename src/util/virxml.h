@@ -77,3 +77,13 @@ char *virXMLTrim(char *s);
 int virXMLParseUUID(const virXMLCtx *c, xmlNodePtr n, uint8_t uuid[16]);
 /* A random (version 4) UUID. Returns 0, or -1 with an error. */
 int virXMLRandomUUID(uint8_t uuid[16]);
+
+/* A memory size, <memory unit='KiB'>N</memory> (libvirt's units, KiB when
+ * absent; no attribute but unit), in bytes. Returns 0, or -1 with an error
+ * naming the value. */
+int virXMLNodeScaled(const virXMLCtx *c, xmlNodePtr n, uint64_t *bytes);
+
+/* @n and its subtree serialized as XML text, indented by libxml2 where it
+ * holds no text (for elements a grammar keeps without reading them, to
+ * echo them back); caller frees. NULL on OOM (reported). */
+char *virXMLNodeDump(xmlNodePtr n);

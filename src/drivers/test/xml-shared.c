@@ -79,46 +79,13 @@ static int parseName(const xmlCtx *c, xmlNodePtr n, char *out, size_t outlen)
     return 0;
 }
 
-static const struct {
-    const char *unit;
-    uint64_t scale;
-} memUnits[] = {
-    { "b", 1 }, { "bytes", 1 },
-    { "KB", 1000ull }, { "k", 1024ull }, { "KiB", 1024ull },
-    { "MB", 1000000ull }, { "M", 1048576ull }, { "MiB", 1048576ull },
-    { "GB", 1000000000ull }, { "G", 1073741824ull }, { "GiB", 1073741824ull },
-    { "TB", 1000000000000ull }, { "T", 1099511627776ull }, { "TiB", 1099511627776ull },
-};
-
 /* <memory unit='..'>N</memory> in KiB, rounded up, range checked. */
 static int parseMemory(const xmlCtx *c, xmlNodePtr n, uint64_t *kib)
 {
-    static const char *const attrs[] = { "unit", NULL };
-    VIR_AUTOFREE(char *) unit = NULL;
-    VIR_AUTOFREE(char *) text = NULL;
-    uint64_t scale = 1024, v, bytes;
-    int rc;
+    uint64_t bytes;
 
-    if (virXMLCheckAttrs(c, n, attrs) < 0 || !(text = virXMLLeafText(c, n)))
+    if (virXMLNodeScaled(c, n, &bytes) < 0)
         return -1;
-    if ((unit = virXMLAttr(n, "unit"))) {
-        scale = 0;
-        for (size_t i = 0; i < ARRAY_CARDINALITY(memUnits); i++)
-            if (STREQ(unit, memUnits[i].unit))
-                scale = memUnits[i].scale;
-        if (!scale) {
-            XERR("unknown memory unit '%.32s' in %s XML", unit, c->what);
-            return -1;
-        }
-    }
-    if ((rc = virXMLParseU64(text, &v)) == -1) {
-        XERR("invalid memory value '%.40s' in %s XML: not a number", text, c->what);
-        return -1;
-    }
-    if (rc == -2 || __builtin_mul_overflow(v, scale, &bytes)) {
-        XERR("memory value '%.40s %s' in %s XML is too large", text, unit ? unit : "KiB", c->what);
-        return -1;
-    }
     *kib = bytes / 1024 + (bytes % 1024 != 0);
     if (*kib < TEST_MEMORY_MIN_KIB || *kib > TEST_MEMORY_MAX_KIB) {
         XERR("memory of %" PRIu64 " KiB is out of range (%llu to %llu KiB)",
