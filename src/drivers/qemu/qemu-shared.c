@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-shared.c: the check of a domain definition block, used by the
+ * worker (to fail early with a clear message) and by the library (the
+ * check that counts: the block came from a worker that read hostile XML,
+ * or from a file).
+ */
+#include "util/internal.h"
+#include "drivers/qemu/qemu-proto.h"
+#include "util/virstring.h"
+
+const char *qemuDefStr(const qemuDomainDef *def, qemuStr s)
+{
+    if (!s || s > def->poolLen)
+        return NULL;
+    return def->pool + s - 1;
+}
+
+/* A string field: absent, or inside the pool and terminated there. */
+static bool strOK(const qemuDomainDef *def, qemuStr s)
+{
+    if (!s)
+        return true;
+    if (s > def->poolLen)
+        return false;
+    return memchr(def->pool + s - 1, '\0', def->poolLen - (s - 1)) != NULL;
+}
+
+/* Printable ASCII or UTF-8 text without control characters but tab and
+ * newline (titles, command lines, kept XML). */
+static bool textOK(const char *s, bool multiline)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == 0x7f || (c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))))
+            return false;
+    }
+    return true;
+}
+
+/* An absolute path without "..", "//" or control characters. */
+static bool pathOK(const char *p)
+{
+    if (!p)
+        return true;
+    if (p[0] != '/' || strlen(p) >= 4096 || !textOK(p, false))
+        return false;
+    for (const char *c = p; *c; c++) {
+        if (c[0] == '/' && (c[1] == '/' ||
+                            (c[1] == '.' && c[2] == '.' && (c[3] == '/' || !c[3])) ||
+                            (c[1] == '.' && (c[2] == '/' || !c[2]))))
+            return false;
+    }
+    return true;
+}
+
+/* A short token: letters, digits and a few separators. */
+static bool tokenOK(const char *s, size_t max)
+{
+    size_t n = 0;
+    if (!s)
+        return true;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return n > 0 && n < max;
+}
+
+/* Kept XML: it is echoed back by GetXMLDesc and never read by us. It must
+ * at least be text and look like elements. */
+static bool keptOK(const char *s)
+{
+    size_t n;
+    if (!s)
+        return true;
+    n = strlen(s);
+    return n >= 3 && s[0] == '<' && s[n - 1] == '>' && textOK(s, true);
+}
+
+#define CHECK(cond, msg) do { if (!(cond)) { *why = (msg); return -1; } } while (0)
+
+int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
+{
+    CHECK(len >= sizeof(*def), "the definition is truncated");
+    CHECK(def->magic == QEMU_DEF_MAGIC && def->version == QEMU_DEF_VERSION,
+          "the definition has a bad magic or version");
+    CHECK(def->size == len && def->size == sizeof(*def) + def->poolLen && len <= QEMU_DEF_MAX,
+          "the definition has a bad size");
+    CHECK(def->poolLen == 0 || def->pool[def->poolLen - 1] == '\0',
+          "the definition's string pool is not terminated");
+    CHECK(memchr(def->name, '\0', sizeof(def->name)), "the name is not terminated");
+    if (virNameCheck(def->name, sizeof(def->name), why) < 0)
+        return -1;
+    CHECK(def->virtType == QEMU_VIRT_QEMU || def->virtType == QEMU_VIRT_KVM,
+          "the domain type is not qemu or kvm");
+    CHECK(def->cpuMode <= QEMU_CPU_CUSTOM, "the CPU mode is out of range");
+    CHECK(def->cpuMode != QEMU_CPU_CUSTOM || def->cpuModel, "a custom CPU needs a model");
+    CHECK(def->clockOffset <= QEMU_CLOCK_LOCALTIME, "the clock offset is out of range");
+    CHECK(def->onPoweroff >= QEMU_ACTION_DESTROY && def->onPoweroff <= QEMU_ACTION_PRESERVE &&
+          def->onReboot >= QEMU_ACTION_DESTROY && def->onReboot <= QEMU_ACTION_PRESERVE &&
+          def->onCrash >= QEMU_ACTION_DESTROY && def->onCrash <= QEMU_ACTION_PRESERVE,
+          "a lifecycle action is out of range");
+    for (size_t i = 0; i < QEMU_BOOT_MAX; i++)
+        CHECK(def->bootDevs[i] <= QEMU_BOOT_FD, "a boot device is out of range");
+    CHECK(def->usb <= QEMU_USB_PIIX3_UHCI && def->tablet <= 1 && def->balloon <= 1 &&
+          def->rng <= 1 && def->bootMenu <= 1, "a device flag is out of range");
+    CHECK(!def->tablet || def->usb != QEMU_USB_NONE, "a USB tablet needs a USB controller");
+    CHECK(def->features < (QEMU_FEATURE_RTC_CATCHUP << 1), "unknown features");
+    CHECK(def->vcpus >= 1 && def->vcpus <= QEMU_VCPUS_MAX, "the vCPU count is out of range");
+    CHECK(def->vcpusCurrent >= 1 && def->vcpusCurrent <= def->vcpus,
+          "the current vCPU count is out of range");
+    if (def->sockets || def->cores || def->threads) {
+        CHECK(def->sockets && def->cores && def->threads &&
+              (uint64_t)def->sockets * def->cores * def->threads == def->vcpus,
+              "the CPU topology does not multiply to the vCPU count");
+    }
+    CHECK(def->memoryKiB >= QEMU_MEMORY_MIN_KIB && def->memoryKiB <= QEMU_MEMORY_MAX_KIB,
+          "the memory size is out of range");
+    CHECK(def->currentMemoryKiB >= 1 && def->currentMemoryKiB <= def->memoryKiB,
+          "the current memory is out of range");
+
+    const qemuStr strs[] = { def->arch, def->machine, def->kernel, def->initrd, def->cmdline,
+                             def->emulator, def->cpuModel, def->title, def->description,
+                             def->extraTop, def->extraDevices };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(strs); i++)
+        CHECK(strOK(def, strs[i]), "a string is outside the definition");
+    CHECK(!def->arch || STREQ(qemuDefStr(def, def->arch), "x86_64"),
+          "the architecture is not x86_64");
+    CHECK(tokenOK(qemuDefStr(def, def->machine), 64), "the machine type is malformed");
+    CHECK(tokenOK(qemuDefStr(def, def->cpuModel), 64), "the CPU model is malformed");
+    CHECK(pathOK(qemuDefStr(def, def->kernel)) && pathOK(qemuDefStr(def, def->initrd)) &&
+          pathOK(qemuDefStr(def, def->emulator)),
+          "a kernel, initrd or emulator path is not a clean absolute path");
+    CHECK(textOK(qemuDefStr(def, def->cmdline), false), "the kernel command line is not text");
+    CHECK(textOK(qemuDefStr(def, def->title), false) &&
+          textOK(qemuDefStr(def, def->description), true), "the title or description is not text");
+    CHECK(keptOK(qemuDefStr(def, def->extraTop)) && keptOK(qemuDefStr(def, def->extraDevices)),
+          "kept XML is malformed");
+    CHECK(!def->initrd || def->kernel, "an initrd needs a kernel");
+    CHECK(!def->cmdline || def->kernel, "a kernel command line needs a kernel");
+
+    CHECK(def->ndisks <= QEMU_DISKS_MAX && def->nnets <= QEMU_NETS_MAX &&
+          def->nchars <= QEMU_CHARS_MAX, "too many devices");
+    bool perDeviceBoot = false;
+    for (uint32_t i = 0; i < def->ndisks; i++) {
+        const qemuDiskDef *d = &def->disks[i];
+        CHECK(d->device >= QEMU_DISK_DISK && d->device <= QEMU_DISK_CDROM &&
+              d->bus >= QEMU_BUS_VIRTIO && d->bus <= QEMU_BUS_SATA &&
+              d->format >= QEMU_FORMAT_RAW && d->format <= QEMU_FORMAT_QCOW2 &&
+              d->readonly <= 1 && d->shareable <= 1 && d->cache <= QEMU_CACHE_UNSAFE &&
+              d->discard <= QEMU_DISCARD_IGNORE, "a disk field is out of range");
+        CHECK(strOK(def, d->source) && strOK(def, d->target) && strOK(def, d->serial) &&
+              strOK(def, d->extra), "a disk string is outside the definition");
+        CHECK(pathOK(qemuDefStr(def, d->source)), "a disk path is not a clean absolute path");
+        CHECK(d->source || d->device == QEMU_DISK_CDROM, "a disk has no source");
+        CHECK(d->target && tokenOK(qemuDefStr(def, d->target), 32), "a disk target is malformed");
+        CHECK(!d->serial || tokenOK(qemuDefStr(def, d->serial), 64), "a disk serial is malformed");
+        CHECK(d->device != QEMU_DISK_CDROM || d->bus != QEMU_BUS_VIRTIO,
+              "a CD-ROM cannot be on the virtio bus");
+        CHECK(keptOK(qemuDefStr(def, d->extra)), "kept XML is malformed");
+        for (uint32_t j = 0; j < i; j++)
+            CHECK(STRNEQ(qemuDefStr(def, def->disks[j].target), qemuDefStr(def, d->target)),
+                  "two disks have the same target");
+        perDeviceBoot |= d->bootIndex != 0;
+    }
+    for (uint32_t i = 0; i < def->nnets; i++) {
+        const qemuNetDef *n = &def->nets[i];
+        CHECK(n->type >= QEMU_NET_USER && n->type <= QEMU_NET_BRIDGE &&
+              n->model >= QEMU_NIC_VIRTIO && n->model <= QEMU_NIC_RTL8139 &&
+              n->romOff <= 1 && n->linkDown <= 1 && n->mtu <= 65535,
+              "an interface field is out of range");
+        CHECK(strOK(def, n->source) && strOK(def, n->ifname) && strOK(def, n->extra),
+              "an interface string is outside the definition");
+        CHECK(n->type == QEMU_NET_USER || (n->source && tokenOK(qemuDefStr(def, n->source), 64)),
+              "a network or bridge interface has no valid source");
+        CHECK(!n->ifname || tokenOK(qemuDefStr(def, n->ifname), 16), "an interface target is malformed");
+        CHECK(!(n->mac[0] & 1), "an interface MAC address is a multicast address");
+        CHECK(keptOK(qemuDefStr(def, n->extra)), "kept XML is malformed");
+        perDeviceBoot |= n->bootIndex != 0;
+    }
+    CHECK(!perDeviceBoot || !def->bootDevs[0],
+          "per-device boot order and <os><boot dev=...> cannot be mixed");
+    for (uint32_t i = 0; i < def->nchars; i++) {
+        const qemuCharDef *c = &def->chars[i];
+        CHECK(c->kind >= QEMU_CHAR_SERIAL && c->kind <= QEMU_CHAR_CHANNEL &&
+              c->type >= QEMU_CHARDEV_PTY && c->type <= QEMU_CHARDEV_NULL &&
+              c->target >= QEMU_CHARTARGET_ISA_SERIAL && c->target <= QEMU_CHARTARGET_VIRTIO &&
+              c->port < 4 && c->listen <= 1 && c->append <= 1,
+              "a serial, console or channel field is out of range");
+        CHECK(strOK(def, c->path) && strOK(def, c->name) && strOK(def, c->extra),
+              "a character device string is outside the definition");
+        CHECK((c->type == QEMU_CHARDEV_FILE || c->type == QEMU_CHARDEV_UNIX) == (c->path != 0),
+              "a file or unix character device needs a path (and only those)");
+        CHECK(pathOK(qemuDefStr(def, c->path)), "a character device path is not a clean absolute path");
+        CHECK(c->kind != QEMU_CHAR_CHANNEL ||
+              (c->target == QEMU_CHARTARGET_VIRTIO && c->name &&
+               tokenOK(qemuDefStr(def, c->name), 64)),
+              "a channel needs a virtio target with a name");
+        CHECK(c->kind != QEMU_CHAR_SERIAL || c->target == QEMU_CHARTARGET_ISA_SERIAL,
+              "a serial port must be an ISA serial port");
+        CHECK(keptOK(qemuDefStr(def, c->extra)), "kept XML is malformed");
+    }
+    return 0;
+}

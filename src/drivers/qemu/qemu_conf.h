@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu_conf.h: the qemu driver's configuration (URIs, paths, QEMU's user,
+ * KVM), its files (persistent definitions, the status of running guests)
+ * and XML written from a checked definition. Library side only.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "drivers/qemu/qemu-proto.h"
+
+#define QEMU_STATUS_NAME "domain.status"
+#define QEMU_DIR_MAX 512          /* the driver's directories, with NUL */
+
+typedef struct qemuConfig {
+    bool privileged;          /* qemu:///system (root) */
+    char root[QEMU_DIR_MAX];  /* ?root=, or "" */
+    char domainsDir[QEMU_DIR_MAX]; /* persistent definitions */
+    char runDir[QEMU_DIR_MAX];/* one directory per running guest */
+    char logDir[QEMU_DIR_MAX];/* one log per guest */
+    char emulator[PATH_MAX];  /* default emulator (resolved) or "" */
+    bool setIds;              /* run QEMU as uid/gid (system) */
+    uid_t uid;
+    gid_t gid;
+    bool kvm;                 /* KVM can run guests here */
+    char kvmWhy[160];         /* if not, why */
+    unsigned monitorTimeoutMs;/* a QMP round trip */
+    unsigned startTimeoutMs;  /* QEMU's greeting */
+    unsigned stopTimeoutMs;   /* destroy: SIGTERM, then SIGKILL after this */
+} qemuConfig;
+
+/* The URI parameters of qemu:/// (NULL: absent). */
+typedef struct qemuURIParams {
+    const char *root;         /* ?root=/ABS/DIR: the whole tree under DIR */
+    const char *emulator;     /* ?emulator=/path/to/qemu-system-x86_64 */
+    const char *user;         /* ?user=NAME: QEMU's user (root only) */
+    const char *group;        /* ?group=NAME */
+    const char *monitorTimeout; /* ?monitor_timeout=MS */
+} qemuURIParams;
+
+/* Fill @cfg for @path ("/system" or "/session") and @params; create the
+ * directories. Returns 0, or -1 with an error reported. */
+int qemuConfigInit(qemuConfig *cfg, const char *path, const qemuURIParams *params);
+
+/* Whether KVM can run a guest here, and if not why (@why, @len). */
+bool qemuKVMUsable(char *why, size_t len);
+
+/* The emulator a definition runs: its <emulator>, or the configured one.
+ * NULL (reported) if there is none. */
+const char *qemuEmulatorOf(const qemuConfig *cfg, const qemuDomainDef *def);
+
+/* ---- definitions on disk ---- */
+
+/* Write @def as DOMAINS/NAME.def (the checked record, read back at open)
+ * and DOMAINS/NAME.xml (for people; never read). Atomic, flushed.
+ * 0, or -1 reported. */
+int qemuDefSave(const qemuConfig *cfg, const qemuDomainDef *def);
+/* Remove both files of @name. 0, or -1 reported. */
+int qemuDefDelete(const qemuConfig *cfg, const char *name);
+/* Load every DOMAINS/ *.def, checked; a file that fails the check is
+ * skipped and reported in @errors (a count). Returns the number loaded
+ * into *@defs (an array the caller frees, each element too), or -1. */
+int qemuDefLoadAll(const qemuConfig *cfg, qemuDomainDef ***defs, int *errors);
+
+/* Read a definition block from @fd (a .def or the status's copy): checked.
+ * Returns a new block or NULL (reported, naming @what). */
+qemuDomainDef *qemuDefRead(int fd, const char *what);
+/* A copy of a checked definition. NULL on OOM (reported). */
+qemuDomainDef *qemuDefCopy(const qemuDomainDef *def);
+
+/* ---- the status of a running guest: RUN/NAME/domain.status ---- */
+
+typedef struct qemuStatusHeader {
+    uint32_t magic;           /* QEMU_STATUS_MAGIC */
+    uint32_t version;
+    int32_t  id;              /* the domain's ID while it runs */
+    uint32_t started;         /* 1 once the start was committed */
+    int32_t  state, reason;   /* what the driver last set (libvirt's enums) */
+    uint32_t persistent;      /* a persistent domain (else transient) */
+    uint32_t destroying;      /* the driver asked it to stop (destroy) */
+    uint32_t defSize;         /* then the running definition block */
+    uint32_t reserved;
+} qemuStatusHeader;
+#define QEMU_STATUS_MAGIC 0x53535156u  /* "VQSS" */
+
+/* Write / read RUN/NAME/domain.status atomically. Read fills @hdr and
+ * returns the running definition (caller frees), or NULL reported. */
+int qemuStatusWrite(const char *dir, const qemuStatusHeader *hdr, const qemuDomainDef *def);
+qemuDomainDef *qemuStatusRead(const char *dir, qemuStatusHeader *hdr);
+
+/* The next domain ID (a counter in RUN/.next-id, locked). -1 reported. */
+int qemuNextID(const qemuConfig *cfg);
+
+/* ---- XML ---- */
+
+typedef struct qemuLiveInfo {
+    int id;                   /* -1: inactive XML */
+} qemuLiveInfo;
+
+/* Domain XML written from a checked @def. Caller frees; NULL reported. */
+char *qemuDomainDefFormat(const qemuDomainDef *def, const qemuLiveInfo *live);
+
+/* Create @path and its parents with @mode (0 on EEXIST). -1 reported. */
+int qemuMakeDirs(const char *path, mode_t mode);
+/* Remove @dir and what it holds (one level: a guest's run directory). */
+int qemuRemoveDir(const char *dir);

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-xml-test.c: domain XML for QEMU guests, as the worker parses it and
+ * the library writes it back: what `virsh dumpxml` prints for a typical
+ * libvirt 9 guest is accepted (harmless elements kept and echoed), what we
+ * cannot give is refused by name, writing and reading back is stable, and
+ * the library's check of the definition block refuses tampered records.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../worker/jobio.c"
+#include "../src/drivers/qemu/qemu-xml-worker.c"
+#include "testdrv-fakejob.h"
+#include "drivers/qemu/qemu_conf.h"
+
+static char *readFile(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    long n;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static qemuDomainDef *parse(const char *xml)
+{
+    qemuDomainDef *def = NULL;
+    virResetLastError();
+    if (qemuDomainParseXML(xml, strlen(xml), &def) < 0)
+        return NULL;
+    return def;
+}
+
+static char *format(const qemuDomainDef *def)
+{
+    qemuLiveInfo inactive = { -1 };
+    char *xml = qemuDomainDefFormat(def, &inactive);
+    assert_non_null(xml);
+    return xml;
+}
+
+static const char *S(const qemuDomainDef *d, qemuStr s)
+{
+    const char *v = qemuDefStr(d, s);
+    return v ? v : "(null)";
+}
+
+static void test_libvirt9_dumpxml(void **state)
+{
+    (void)state;
+    char *xml = readFile("tests/qemu-xml/libvirt9-debian12.xml");
+    qemuDomainDef *d = parse(xml);
+    const char *why;
+
+    if (!d)
+        fail_msg("the typical guest was refused: %s", virGetLastErrorMessage());
+    assert_int_equal(qemuDomainDefCheck(d, d->size, &why), 0);
+    assert_string_equal(d->name, "debian12");
+    assert_int_equal(d->virtType, QEMU_VIRT_KVM);
+    assert_int_equal(d->memoryKiB, 2097152);
+    assert_int_equal(d->vcpus, 2);
+    assert_string_equal(S(d, d->machine), "pc-q35-7.2");
+    assert_int_equal(d->bootDevs[0], QEMU_BOOT_HD);
+    assert_true(d->features & QEMU_FEATURE_ACPI);
+    assert_true(d->features & QEMU_FEATURE_VMPORT_OFF);
+    assert_true(d->features & QEMU_FEATURE_HPET_OFF);
+    assert_true(d->features & QEMU_FEATURE_RTC_CATCHUP);
+    assert_int_equal(d->cpuMode, QEMU_CPU_HOST_PASSTHROUGH);
+    assert_string_equal(S(d, d->emulator), "/usr/bin/qemu-system-x86_64");
+    assert_int_equal(d->ndisks, 2);
+    assert_string_equal(S(d, d->disks[0].source), "/var/lib/libvirt/images/debian12.qcow2");
+    assert_int_equal(d->disks[0].format, QEMU_FORMAT_QCOW2);
+    assert_int_equal(d->disks[0].bus, QEMU_BUS_VIRTIO);
+    assert_int_equal(d->disks[0].discard, QEMU_DISCARD_UNMAP);
+    assert_int_equal(d->disks[1].device, QEMU_DISK_CDROM);
+    assert_int_equal(d->disks[1].bus, QEMU_BUS_SATA);
+    assert_true(d->disks[1].readonly);
+    assert_int_equal(d->disks[1].source, 0);
+    assert_int_equal(d->nnets, 1);
+    assert_int_equal(d->nets[0].type, QEMU_NET_NETWORK);
+    assert_string_equal(S(d, d->nets[0].source), "default");
+    assert_int_equal(d->nets[0].mac[5], 0x58);
+    assert_int_equal(d->nchars, 3);
+    assert_int_equal(d->chars[0].kind, QEMU_CHAR_SERIAL);
+    assert_int_equal(d->chars[1].kind, QEMU_CHAR_CONSOLE);
+    assert_int_equal(d->chars[2].kind, QEMU_CHAR_CHANNEL);
+    assert_string_equal(S(d, d->chars[2].name), "org.qemu.guest_agent.0");
+    assert_int_equal(d->usb, QEMU_USB_QEMU_XHCI);
+    assert_true(d->balloon && d->rng);
+
+    /* Echoed back: what was kept, without libvirt's run-time aliases. */
+    char *out = format(d);
+    assert_non_null(strstr(out, "<libosinfo:os id=\"http://debian.org/debian/12\"/>"));
+    assert_non_null(strstr(out, "xmlns:libosinfo=\"http://libosinfo.org/xmlns/libvirt/domain/1.0\""));
+    assert_non_null(strstr(out, "<partition>/machine</partition>"));
+    assert_non_null(strstr(out, "<seclabel type=\"dynamic\" model=\"apparmor\" relabel=\"yes\">"));
+    assert_non_null(strstr(out, "model=\"pcie-root-port\""));
+    assert_non_null(strstr(out, "<address type=\"pci\" domain=\"0x0000\" bus=\"0x04\""));
+    assert_non_null(strstr(out, "<cpu mode=\"host-passthrough\" check=\"none\" migratable=\"on\"/>"));
+    assert_non_null(strstr(out, "<timer name=\"pit\" tickpolicy=\"delay\"/>"));
+    assert_non_null(strstr(out, "<suspend-to-mem enabled=\"no\"/>"));
+    assert_non_null(strstr(out, "<input type=\"mouse\" bus=\"ps2\"/>"));
+    assert_null(strstr(out, "<alias"));
+    assert_null(strstr(out, "/dev/pts/2"));
+
+    /* Written and read back, again and again: the same. */
+    qemuDomainDef *d2 = parse(out);
+    if (!d2)
+        fail_msg("our own XML was refused: %s\n%s", virGetLastErrorMessage(), out);
+    char *out2 = format(d2);
+    assert_string_equal(out, out2);
+    assert_memory_equal(d2->uuid, d->uuid, 16);
+    free(d2);
+    free(out2);
+    free(out);
+    free(d);
+    free(xml);
+}
+
+static void test_minimal(void **state)
+{
+    (void)state;
+    qemuDomainDef *d = parse("<domain type='qemu'><name>m</name><memory unit='MiB'>128</memory>"
+                             "<os><type>hvm</type><kernel>/k</kernel></os></domain>");
+    if (!d)
+        fail_msg("%s", virGetLastErrorMessage());
+    assert_int_equal(d->memoryKiB, 131072);
+    assert_int_equal(d->currentMemoryKiB, 131072);
+    assert_int_equal(d->vcpus, 1);
+    assert_int_equal(d->onReboot, QEMU_ACTION_RESTART);
+    assert_int_equal(d->onPoweroff, QEMU_ACTION_DESTROY);
+    /* A UUID is made up when absent; a MAC too, in QEMU's prefix. */
+    uint8_t zero[16] = { 0 };
+    assert_memory_not_equal(d->uuid, zero, 16);
+    free(d);
+    d = parse("<domain type='qemu'><name>n</name><memory>16384</memory><os><type>hvm</type></os>"
+              "<devices><interface type='user'/></devices></domain>");
+    assert_non_null(d);
+    assert_int_equal(d->nets[0].mac[0], 0x52);
+    assert_int_equal(d->nets[0].mac[1], 0x54);
+    assert_int_equal(d->nets[0].model, QEMU_NIC_VIRTIO);
+    free(d);
+}
+
+#define DOM(devices) "<domain type='qemu'><name>x</name><memory>65536</memory>" \
+                     "<os><type>hvm</type></os><devices>" devices "</devices></domain>"
+
+static void expectRefused(const char *xml, int code, const char *message)
+{
+    qemuDomainDef *d = parse(xml);
+    if (d)
+        fail_msg("accepted: %s", xml);
+    virErrorPtr e = virGetLastError();
+    assert_non_null(e);
+    if (e->code != code || !strstr(e->message, message))
+        fail_msg("%s\n  got %d '%s'\n  wanted %d '...%s...'", xml, e->code, e->message, code,
+                 message);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    const int U = VIR_ERR_CONFIG_UNSUPPORTED, X = VIR_ERR_XML_ERROR;
+
+    expectRefused(DOM("<graphics type='spice' autoport='yes'/>"), U,
+                  "unsupported device <graphics>");
+    expectRefused(DOM("<sound model='ich9'/>"), U, "unsupported device <sound>");
+    expectRefused(DOM("<hostdev mode='subsystem' type='pci'/>"), U, "unsupported device <hostdev>");
+    expectRefused(DOM("<video><model type='qxl'/></video>"), U, "unsupported video model 'qxl'");
+    expectRefused(DOM("<disk type='block' device='disk'><source dev='/dev/sda'/>"
+                      "<target dev='vda'/></disk>"), U, "unsupported disk type 'block'");
+    expectRefused(DOM("<disk type='file' device='disk'><source file='/a'/>"
+                      "<target dev='sda' bus='scsi'/></disk>"), U, "unsupported bus 'scsi'");
+    expectRefused(DOM("<disk type='file' device='floppy'><source file='/a'/>"
+                      "<target dev='fda'/></disk>"), U, "unsupported device 'floppy'");
+    expectRefused(DOM("<disk type='file'><source file='/a'/><target dev='vda'/>"
+                      "<iotune><total_bytes_sec>1</total_bytes_sec></iotune></disk>"), U,
+                  "unsupported element <iotune> in <disk>");
+    expectRefused(DOM("<disk type='file'><source file='/a'/><target dev='vda'/>"
+                      "<backingStore type='file'><source file='/b'/></backingStore></disk>"), U,
+                  "backing chain");
+    expectRefused(DOM("<interface type='direct'><source dev='eth0'/></interface>"), U,
+                  "unsupported type 'direct'");
+    expectRefused(DOM("<interface type='user'><model type='ne2k_pci'/></interface>"), U,
+                  "unsupported type 'ne2k_pci'");
+    expectRefused(DOM("<serial type='tcp'><source mode='bind' host='0' service='4'/></serial>"), U,
+                  "unsupported type 'tcp'");
+    expectRefused(DOM("<channel type='spicevmc'><target type='virtio' name='x'/></channel>"), U,
+                  "unsupported type 'spicevmc' of <channel>");
+    expectRefused(DOM("<input type='tablet' bus='virtio'/>"), U, "unsupported input device 'tablet'");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory><os><type>hvm</type>"
+                  "</os><memoryBacking><hugepages/></memoryBacking></domain>", U,
+                  "unsupported element <memoryBacking>");
+    expectRefused("<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+                  "<name>x</name><memory>65536</memory><os><type>hvm</type></os>"
+                  "<qemu:commandline><qemu:arg value='-x'/></qemu:commandline></domain>", U,
+                  "<qemu:commandline>");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory>"
+                  "<os firmware='efi'><type>hvm</type></os></domain>", U, "firmware 'efi'");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory>"
+                  "<os><type>hvm</type><loader>/x</loader></os></domain>", U,
+                  "unsupported element <loader> in <os>");
+    expectRefused("<domain type='xen'><name>x</name><memory>65536</memory>"
+                  "<os><type>hvm</type></os></domain>", U, "unsupported domain type 'xen'");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory>"
+                  "<os><type arch='aarch64'>hvm</type></os></domain>", U, "architecture 'aarch64'");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory>"
+                  "<os><type>hvm</type></os><features><hyperv/></features></domain>", U,
+                  "<hyperv> in <features>");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory>"
+                  "<os><type>hvm</type></os><cpu><feature policy='require' name='x'/></cpu>"
+                  "</domain>", U, "<feature> in <cpu>");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory>"
+                  "<os><type>hvm</type></os><pm><suspend-to-mem enabled='yes'/></pm></domain>",
+                  U, "suspend-to-mem");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory><vcpu cpuset='1'>1</vcpu>"
+                  "<os><type>hvm</type></os></domain>", U, "pinning");
+
+    expectRefused("<domain type='qemu'><memory>65536</memory><os><type>hvm</type></os></domain>",
+                  X, "no <name>");
+    expectRefused("<domain type='qemu'><name>a/b</name><memory>65536</memory>"
+                  "<os><type>hvm</type></os></domain>", X, "invalid domain name 'a/b'");
+    expectRefused("<domain type='qemu'><name>x</name><memory>8</memory>"
+                  "<os><type>hvm</type></os></domain>", X, "out of range");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory></domain>", X, "no <os>");
+    expectRefused(DOM("<disk type='file'><target dev='vda'/></disk>"), X, "has no <source file");
+    expectRefused(DOM("<disk type='file'><source file='rel/a'/><target dev='vda'/></disk>"), X,
+                  "not absolute");
+    expectRefused(DOM("<interface type='network'/>"), X, "has no <source>");
+    expectRefused(DOM("<interface type='user'><mac address='01:00:00:00:00:01'/></interface>"), X,
+                  "invalid MAC address");
+    expectRefused(DOM("<disk type='file'><source file='/a'/><target dev='vda'/></disk>"
+                      "<disk type='file'><source file='/b'/><target dev='vda'/></disk>"), X,
+                  "two disks have the same target");
+    expectRefused("<domain type='qemu'><name>x</name><memory>65536</memory><vcpu>4</vcpu>"
+                  "<os><type>hvm</type></os><cpu><topology sockets='1' cores='3' threads='1'/>"
+                  "</cpu></domain>", X, "does not give the 4 vCPUs");
+    expectRefused("<!DOCTYPE x [<!ENTITY a 'b'>]><domain/>", X, "DTD");
+}
+
+/* The library's check of a block that came from a worker. */
+static void test_def_check(void **state)
+{
+    (void)state;
+    const char *why;
+    qemuDomainDef *d = parse(DOM("<disk type='file'><source file='/img/a'/><target dev='vda'/>"
+                                 "</disk><serial type='unix'><source path='/s/c.sock'/></serial>"));
+    if (!d)
+        fail_msg("%s", virGetLastErrorMessage());
+    size_t n = d->size;
+    qemuDomainDef *t = malloc(n);
+
+    memcpy(t, d, n);
+    assert_int_equal(qemuDomainDefCheck(t, n, &why), 0);
+    assert_int_equal(qemuDomainDefCheck(t, n - 1, &why), -1);
+    t->disks[0].source = t->poolLen + 5;             /* outside the pool */
+    assert_int_equal(qemuDomainDefCheck(t, n, &why), -1);
+    memcpy(t, d, n);
+    t->pool[t->poolLen - 1] = 'x';                    /* unterminated */
+    assert_int_equal(qemuDomainDefCheck(t, n, &why), -1);
+    memcpy(t, d, n);
+    memcpy(t->pool + t->disks[0].source - 1, "/../x", 6);
+    assert_int_equal(qemuDomainDefCheck(t, n, &why), -1);
+    assert_string_equal(why, "a disk path is not a clean absolute path");
+    memcpy(t, d, n);
+    t->disks[0].bus = 9;
+    assert_int_equal(qemuDomainDefCheck(t, n, &why), -1);
+    memcpy(t, d, n);
+    memcpy(t->name, "../etc", 7);
+    assert_int_equal(qemuDomainDefCheck(t, n, &why), -1);
+    memcpy(t, d, n);
+    t->ndisks = QEMU_DISKS_MAX + 1;
+    assert_int_equal(qemuDomainDefCheck(t, n, &why), -1);
+    free(t);
+    free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_libvirt9_dumpxml),
+        cmocka_unit_test(test_minimal),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_def_check),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
