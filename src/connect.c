@@ -18,6 +18,7 @@
 static const virConnectDriver *const drivers[] = {
     &testConnectDriver,
     &networkConnectDriver,
+    &qemuConnectDriver,
 };
 
 #define DEFAULT_URI "test:///default"

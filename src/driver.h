@@ -174,6 +174,7 @@ struct virConnectDriver {
 /* The drivers linked in, in the order URIs are offered to them. */
 extern const virConnectDriver testConnectDriver;
 extern const virConnectDriver networkConnectDriver;   /* network:///system */
+extern const virConnectDriver qemuConnectDriver;
 
 /* --- handles (connect.c, domain.c, network.c) --- */
 

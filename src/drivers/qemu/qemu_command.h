@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu_command.h: from a checked definition to what the guest's shim
+ * starts: QEMU's command line, the descriptors it gets (disk images,
+ * serial files and sockets opened here, with the caller's authority), and
+ * its private root (only the paths the definition names). Library side.
+ */
+#pragma once
+
+#include "drivers/qemu/qemu_conf.h"
+#include "util/virshim.h"
+
+/* The descriptor number QEMU gets its monitor on. */
+#define QEMU_MONITOR_FD 3
+
+/* Whether @def can run here at all (domain type, CPU mode, buses for the
+ * machine, interfaces): 0, or -1 with VIR_ERR_CONFIG_UNSUPPORTED naming
+ * what cannot be given. Checked at define time and again at start. */
+int qemuDomainDefSupported(const qemuConfig *cfg, const qemuDomainDef *def);
+
+/* Build the shim's spec for starting @def with its state in @runDir.
+ * Opens the files QEMU may use (the spec keeps duplicates), creates the
+ * listening sockets of unix serial ports and channels. A file that cannot
+ * be opened here is handed to QEMU by path, so that QEMU's own message says
+ * why it cannot have it. Returns the spec, or NULL with an error reported
+ * (nothing left open). */
+virShimSpecBuf *qemuBuildLaunch(const qemuConfig *cfg, const qemuDomainDef *def,
+                                const char *runDir);

@@ -1,0 +1,1917 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu_driver.c: the qemu driver's library side (qemu:///system,
+ * qemu:///session): real QEMU guests, each owned by a virtsup-shim that
+ * outlives the application (docs/QEMU-DRIVER.md).
+ *
+ * Per connection: the domains (persistent definitions from disk, running
+ * guests found in the run directory), under one driver mutex taken only
+ * briefly, never across a round trip to a shim; and a watcher thread that
+ * follows every running guest's shim (a subscription to its events and a
+ * pidfd of the shim) and keeps each domain's state true: QEMU's run state
+ * while it runs, its end and the reason as soon as it comes.
+ *
+ * Long work runs as jobs: XML is parsed by a worker (qemu.domain.parse);
+ * a start (qemu.domain.start) is prepared here with the caller's authority
+ * (run directory, files, command line, the shim) and followed by a worker
+ * through the shim, phase by phase; its commit checks the outcome in the
+ * shim's own record, never the worker's word. Monitor round trips are made
+ * by the caller's thread (suspend, resume, shutdown) or by the start
+ * worker, never by the reaper thread, always with a timeout.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <dirent.h>
+#include <sys/file.h>
+
+#include "driver.h"
+#include "driverjob.h"
+#include "event.h"
+#include "drivers/qemu/qemu_command.h"
+#include "drivers/qemu/qemu_conf.h"
+#include "drivers/qemu/qemu_driver.h"
+#include "supervisor/supervisor.h"
+#include "util/viralloc.h"
+#include "util/virjsonflat.h"
+#include "util/virprocess.h"
+#include "util/virshim.h"
+
+#define VIR_FROM_THIS VIR_FROM_QEMU
+#include "util/virerror.h"
+
+
+typedef struct qemuDomObj {
+    qemuDomainDef *def;       /* the definition (persistent or transient) */
+    qemuDomainDef *nextDef;   /* redefined while running: used from the next start */
+    bool persistent;
+    int state, reason;
+    int id;                   /* -1 when not running */
+    /* While a shim owns a QEMU for it: */
+    bool active;
+    bool started;             /* the start was committed */
+    bool destroying;          /* we asked it to stop */
+    virShimStatus shim;       /* the last status seen */
+    char runDir[PATH_MAX];
+    int subFd;                /* the watcher's subscription, -1 */
+    int pidfd;                /* the shim's pidfd, -1 (or none where pidfds are missing) */
+    uint64_t watchId;         /* epoll key; 0: not watched */
+    virDriverJobSlot slot;
+} qemuDomObj;
+
+typedef struct qemuDriver {
+    pthread_mutex_t lock;     /* everything below */
+    pthread_cond_t changed;   /* a domain's state changed */
+    qemuDomObj **doms;
+    size_t ndoms;
+    uint64_t lastWatch;
+    struct qemuCleanup **cleanups;  /* ended guests whose shim is still exiting */
+    size_t ncleanups;
+    virDriverJobGuard guard;  /* the connection's job group */
+    bool guardOpen;
+    qemuConfig cfg;
+    /* the watcher */
+    pthread_t watcher;
+    bool watcherRunning;
+    int epfd, wakefd;
+    bool stop;
+    /* The watcher's receive buffer: held here, not only on its stack, so a
+     * fork of the client (a detached start's middle process) sees it. */
+    virShimIncoming *watchIn;
+    virEventState *events;    /* the connection's domain events */
+} qemuDriver;
+
+/* A guest that ended while its shim was still exiting: its run directory
+ * goes when the shim is gone (watched like a guest, by the same key). */
+typedef struct qemuCleanup {
+    uint64_t watchId;
+    char runDir[PATH_MAX];
+    virShimStatus shim;
+    int subFd, pidfd;
+} qemuCleanup;
+
+static qemuDriver *driverOf(virConnectPtr conn)
+{
+    return conn->privateData;
+}
+
+/* ---- objects (driver lock held) -------------------------------------------- */
+
+static qemuDomObj *domFindUUID(qemuDriver *d, const uint8_t *uuid)
+{
+    for (size_t i = 0; i < d->ndoms; i++)
+        if (!memcmp(d->doms[i]->def->uuid, uuid, 16))
+            return d->doms[i];
+    return NULL;
+}
+
+static qemuDomObj *domFindName(qemuDriver *d, const char *name)
+{
+    for (size_t i = 0; i < d->ndoms; i++)
+        if (STREQ(d->doms[i]->def->name, name))
+            return d->doms[i];
+    return NULL;
+}
+
+static qemuDomObj *domFindWatch(qemuDriver *d, uint64_t id)
+{
+    for (size_t i = 0; i < d->ndoms; i++)
+        if (d->doms[i]->watchId == id)
+            return d->doms[i];
+    return NULL;
+}
+
+/* Takes @def. */
+static qemuDomObj *domAdd(qemuDriver *d, qemuDomainDef *def)
+{
+    qemuDomObj *obj, **list;
+
+    if (!(list = virReallocN(d->doms, d->ndoms + 1, sizeof(*list))))
+        return NULL;
+    d->doms = list;
+    if (!VIR_ALLOC(obj))
+        return NULL;
+    obj->def = def;
+    obj->state = VIR_DOMAIN_SHUTOFF;
+    obj->id = -1;
+    obj->subFd = obj->pidfd = -1;
+    d->doms[d->ndoms++] = obj;
+    return obj;
+}
+
+static void domFree(qemuDomObj *obj)
+{
+    virForceClose(&obj->subFd);
+    virForceClose(&obj->pidfd);
+    free(obj->def);
+    free(obj->nextDef);
+    free(obj);
+}
+
+static void domRemove(qemuDriver *d, qemuDomObj *obj)
+{
+    for (size_t i = 0; i < d->ndoms; i++) {
+        if (d->doms[i] == obj) {
+            d->doms[i] = d->doms[--d->ndoms];
+            domFree(obj);
+            return;
+        }
+    }
+}
+
+static qemuDomObj *domLock(virDomainPtr dom, qemuDriver **dp)
+{
+    qemuDriver *d = driverOf(dom->conn);
+    qemuDomObj *obj;
+
+    pthread_mutex_lock(&d->lock);
+    if (!(obj = domFindUUID(d, dom->uuid))) {
+        pthread_mutex_unlock(&d->lock);
+        virReportError(VIR_ERR_NO_DOMAIN, "no domain '%s' (it was undefined)", dom->name);
+        return NULL;
+    }
+    *dp = d;
+    return obj;
+}
+
+/* The lock of guest @name's run directory: held while a start prepares it
+ * and while anyone removes one, by every process, so a directory being
+ * made for a start is never taken for one left behind. @wait: block
+ * (bounded by the holder: a start's preparation) or try once. Returns the
+ * descriptor holding it, or -1 (not reported when busy and !@wait). */
+static int runLock(const qemuConfig *cfg, const char *name, bool wait)
+{
+    char path[PATH_MAX];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/.lock-%s", cfg->runDir, name);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+        virReportSystemError(errno, "cannot open %s", path);
+        return -1;
+    }
+    while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK)
+            virReportSystemError(errno, "cannot lock %s", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Remove a run directory whose shim @st has gone (checked by identity),
+ * if it is still that shim's: never one a new start has made meanwhile. */
+static void removeRunDir(const qemuConfig *cfg, const char *dir, const char *name,
+                         const virShimStatus *st)
+{
+    virShimStatus now;
+    int lock;
+
+    bool quiet = virErrorSetQuiet(true);
+
+    if (virShimOwnerAlive(st) || (lock = runLock(cfg, name, false)) < 0) {
+        virResetLastError();
+        virErrorSetQuiet(quiet);
+        return;
+    }
+    if (virShimStateRead(dir, &now) == 0 && now.shim_pid == st->shim_pid &&
+        now.shim_start == st->shim_start)
+        (void)qemuRemoveDir(dir);
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+    close(lock);
+}
+
+/* ---- states ------------------------------------------------------------------ */
+
+static void domEvent(qemuDriver *d, const qemuDomObj *obj, int event, int detail)
+{
+    virEventStateQueueLifecycle(d->events, VIR_EVENT_OBJ_DOMAIN, obj->def->name,
+                                obj->def->uuid, event, detail);
+}
+
+/* The lifecycle event of a change of state (libvirt's). */
+static void stateEvent(qemuDriver *d, const qemuDomObj *obj, int oldState, int state,
+                       int reason)
+{
+    switch (state) {
+    case VIR_DOMAIN_RUNNING:
+        if (reason == VIR_DOMAIN_RUNNING_BOOTED && oldState != VIR_DOMAIN_RUNNING &&
+            (oldState != VIR_DOMAIN_PAUSED || obj->reason != VIR_DOMAIN_PAUSED_USER))
+            domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
+        else
+            domEvent(d, obj, VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
+        break;
+    case VIR_DOMAIN_PAUSED:
+        if (reason == VIR_DOMAIN_PAUSED_STARTING_UP)
+            break;
+        domEvent(d, obj, VIR_DOMAIN_EVENT_SUSPENDED,
+                 reason == VIR_DOMAIN_PAUSED_IOERROR ? VIR_DOMAIN_EVENT_SUSPENDED_IOERROR :
+                 reason == VIR_DOMAIN_PAUSED_WATCHDOG ? VIR_DOMAIN_EVENT_SUSPENDED_WATCHDOG :
+                 VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
+        break;
+    case VIR_DOMAIN_CRASHED:
+        domEvent(d, obj, VIR_DOMAIN_EVENT_CRASHED,
+                 reason == VIR_DOMAIN_CRASHED_PANICKED ? VIR_DOMAIN_EVENT_CRASHED_PANICKED : 0);
+        break;
+    case VIR_DOMAIN_SHUTOFF:
+        if (oldState == VIR_DOMAIN_SHUTOFF)
+            break;
+        if (reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN)
+            domEvent(d, obj, VIR_DOMAIN_EVENT_SHUTDOWN, VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED);
+        domEvent(d, obj, VIR_DOMAIN_EVENT_STOPPED,
+                 reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN ? VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN :
+                 reason == VIR_DOMAIN_SHUTOFF_DESTROYED ? VIR_DOMAIN_EVENT_STOPPED_DESTROYED :
+                 reason == VIR_DOMAIN_SHUTOFF_CRASHED ? VIR_DOMAIN_EVENT_STOPPED_CRASHED :
+                 VIR_DOMAIN_EVENT_STOPPED_FAILED);
+        break;
+    default:
+        break;
+    }
+}
+
+static void setState(qemuDriver *d, qemuDomObj *obj, int state, int reason)
+{
+    int old = obj->state;
+
+    if (obj->state == state && obj->reason == reason)
+        return;
+    stateEvent(d, obj, old, state, reason);
+    obj->state = state;
+    obj->reason = reason;
+    pthread_cond_broadcast(&d->changed);
+}
+
+/* What QEMU's run state means for a running domain. */
+static void stateFromRunstate(qemuDomObj *obj, const char *rs, int *state, int *reason)
+{
+    *state = obj->state;
+    *reason = obj->reason;
+    if (!*rs)
+        return;
+    if (STREQ(rs, "running")) {
+        *state = VIR_DOMAIN_RUNNING;
+        if (obj->state != VIR_DOMAIN_RUNNING)
+            *reason = obj->state == VIR_DOMAIN_PAUSED && obj->reason != VIR_DOMAIN_PAUSED_STARTING_UP ?
+                      VIR_DOMAIN_RUNNING_UNPAUSED : VIR_DOMAIN_RUNNING_BOOTED;
+    } else if (STREQ(rs, "paused") || STREQ(rs, "debug")) {
+        *state = VIR_DOMAIN_PAUSED;
+        *reason = STREQ(rs, "paused") ? VIR_DOMAIN_PAUSED_USER : VIR_DOMAIN_PAUSED_UNKNOWN;
+    } else if (STREQ(rs, "prelaunch")) {
+        *state = VIR_DOMAIN_PAUSED;
+        *reason = VIR_DOMAIN_PAUSED_STARTING_UP;
+    } else if (STREQ(rs, "internal-error")) {
+        *state = VIR_DOMAIN_CRASHED;
+        *reason = VIR_DOMAIN_CRASHED_UNKNOWN;
+    } else if (STREQ(rs, "guest-panicked")) {
+        *state = VIR_DOMAIN_CRASHED;
+        *reason = VIR_DOMAIN_CRASHED_PANICKED;
+    } else if (STREQ(rs, "shutdown")) {
+        *state = VIR_DOMAIN_SHUTDOWN;
+        *reason = VIR_DOMAIN_SHUTDOWN_UNKNOWN;
+    } else if (STREQ(rs, "io-error")) {
+        *state = VIR_DOMAIN_PAUSED;
+        *reason = VIR_DOMAIN_PAUSED_IOERROR;
+    } else if (STREQ(rs, "watchdog")) {
+        *state = VIR_DOMAIN_PAUSED;
+        *reason = VIR_DOMAIN_PAUSED_WATCHDOG;
+    } else if (STREQ(rs, "inmigrate") || STREQ(rs, "postmigrate") ||
+               STREQ(rs, "finish-migrate")) {
+        *state = VIR_DOMAIN_PAUSED;
+        *reason = VIR_DOMAIN_PAUSED_MIGRATION;
+    } else if (STREQ(rs, "save-vm") || STREQ(rs, "restore-vm")) {
+        *state = VIR_DOMAIN_PAUSED;
+        *reason = VIR_DOMAIN_PAUSED_SAVE;
+    } else if (STREQ(rs, "suspended")) {
+        *state = VIR_DOMAIN_PMSUSPENDED;
+        *reason = 0;
+    }
+}
+
+/* Why a guest is shut off, from the shim's record of its end. @lost: the
+ * shim died without one. */
+static int shutoffReason(const qemuDomObj *obj, const virShimStatus *st, bool lost)
+{
+    if (lost)
+        return VIR_DOMAIN_SHUTOFF_CRASHED;
+    switch (st->exit_reason) {
+    case VIR_SHIM_EXIT_SETUP:
+        return VIR_DOMAIN_SHUTOFF_FAILED;
+    case VIR_SHIM_EXIT_STOPPED:
+        return obj->started || obj->destroying ? VIR_DOMAIN_SHUTOFF_DESTROYED : VIR_DOMAIN_SHUTOFF_FAILED;
+    case VIR_SHIM_EXIT_KILLED:
+    case VIR_SHIM_EXIT_CRASHED:
+        return VIR_DOMAIN_SHUTOFF_CRASHED;
+    case VIR_SHIM_EXIT_MONITOR:
+        return obj->started ? VIR_DOMAIN_SHUTOFF_CRASHED : VIR_DOMAIN_SHUTOFF_FAILED;
+    default:
+        break;
+    }
+    const char *r = st->shutdown_reason;
+    if (STREQ(r, "guest-shutdown") || STREQ(r, "guest-reset"))
+        return VIR_DOMAIN_SHUTOFF_SHUTDOWN;
+    if (STREQ(r, "host-qmp-quit") || STREQ(r, "host-signal") || STREQ(r, "host-ui"))
+        return VIR_DOMAIN_SHUTOFF_DESTROYED;
+    if (STREQ(r, "guest-panic"))
+        return VIR_DOMAIN_SHUTOFF_CRASHED;
+    if (!obj->started)
+        return VIR_DOMAIN_SHUTOFF_FAILED;
+    return st->exit_code == CLD_EXITED && st->exit_status == 0 ? VIR_DOMAIN_SHUTOFF_SHUTDOWN : VIR_DOMAIN_SHUTOFF_CRASHED;
+}
+
+/* ---- watching ---------------------------------------------------------------- */
+
+static void unwatch(qemuDriver *d, qemuDomObj *obj)
+{
+    if (obj->subFd >= 0) {
+        (void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, obj->subFd, NULL);
+        virForceClose(&obj->subFd);
+    }
+    if (obj->pidfd >= 0) {
+        (void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, obj->pidfd, NULL);
+        virForceClose(&obj->pidfd);
+    }
+    obj->watchId = 0;
+}
+
+/* Follow @obj's shim: @sub is a subscribed connection (taken), the pidfd
+ * is opened here. 0, or -1 reported (and @sub closed). */
+static int watch(qemuDriver *d, qemuDomObj *obj, int sub)
+{
+    struct epoll_event ev = { .events = EPOLLIN };
+
+    obj->watchId = ++d->lastWatch;
+    obj->subFd = sub;
+    obj->pidfd = virProcessOpenPidfd(obj->shim.shim_pid, obj->shim.shim_start);
+    ev.data.u64 = obj->watchId << 1;
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, sub, &ev) < 0) {
+        virReportSystemError(errno, "%s", "cannot watch a guest's shim");
+        unwatch(d, obj);
+        return -1;
+    }
+    if (obj->pidfd >= 0) {
+        ev.data.u64 = obj->watchId << 1 | 1;
+        if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, obj->pidfd, &ev) < 0) {
+            virReportSystemError(errno, "%s", "cannot watch a guest's shim");
+            unwatch(d, obj);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The guest has ended (or its shim is gone): record why, clean up. Driver
+ * lock held. @st: the shim's last record. */
+static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bool lost)
+{
+    int reason = shutoffReason(obj, st, lost);
+    qemuCleanup *c, **l;
+
+    /* The shim records the end before it exits: usually it is still there
+     * for a moment, and its directory goes once it is gone. */
+    if (obj->watchId && virShimOwnerAlive(&obj->shim) && VIR_ALLOC(c) &&
+        (l = virReallocN(d->cleanups, d->ncleanups + 1, sizeof(*l)))) {
+        d->cleanups = l;
+        c->watchId = obj->watchId;
+        c->subFd = obj->subFd;
+        c->pidfd = obj->pidfd;
+        c->shim = obj->shim;
+        virStrcpyTrunc(c->runDir, sizeof(c->runDir), obj->runDir);
+        d->cleanups[d->ncleanups++] = c;
+        obj->subFd = obj->pidfd = -1;
+        obj->watchId = 0;
+        c = NULL;
+    } else {
+        unwatch(d, obj);
+        if (virShimChildAlive(&obj->shim))
+            (void)virProcessKillIdentity(obj->shim.child_pid, obj->shim.child_start, SIGKILL);
+        if (obj->runDir[0])
+            removeRunDir(&d->cfg, obj->runDir, obj->def->name, &obj->shim);
+    }
+    virResetLastError();
+    obj->active = obj->started = obj->destroying = false;
+    obj->id = -1;
+    if (obj->nextDef) {
+        free(obj->def);
+        obj->def = obj->nextDef;
+        obj->nextDef = NULL;
+    }
+    setState(d, obj, VIR_DOMAIN_SHUTOFF, reason);
+    if (!obj->persistent && !virDriverJobSlotBusy(&obj->slot))
+        domRemove(d, obj);
+}
+
+/* A new status of @obj's guest (driver lock held). */
+static void domStatus(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st)
+{
+    int state, reason;
+
+    if (st->seq < obj->shim.seq && obj->shim.shim_pid == st->shim_pid)
+        return;
+    obj->shim = *st;
+    if (st->child_state == VIR_SHIM_CHILD_EXITED) {
+        domEnded(d, obj, st, false);
+        return;
+    }
+    if (!obj->started)
+        return;   /* the start job says when it runs */
+    stateFromRunstate(obj, st->runstate, &state, &reason);
+    setState(d, obj, state, reason);
+}
+
+static void cleanupFree(qemuDriver *d, qemuCleanup *c)
+{
+    if (c->subFd >= 0) {
+        (void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->subFd, NULL);
+        close(c->subFd);
+    }
+    if (c->pidfd >= 0) {
+        (void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+        close(c->pidfd);
+    }
+    free(c);
+}
+
+static void watcherEvent(qemuDriver *d, uint64_t key, virShimIncoming *in)
+{
+    qemuDomObj *obj;
+    bool isPidfd = key & 1;
+
+    pthread_mutex_lock(&d->lock);
+    if (!(obj = domFindWatch(d, key >> 1))) {
+        for (size_t i = 0; i < d->ncleanups; i++) {
+            qemuCleanup *c = d->cleanups[i];
+            if (c->watchId != key >> 1)
+                continue;
+            /* Drain what the shim still sends; its end is EOF (or the pidfd). */
+            while (!isPidfd && virShimRecv(c->subFd, 0, in) > 0)
+                ;
+            virResetLastError();
+            if (!virShimOwnerAlive(&c->shim)) {
+                const char *name = strrchr(c->runDir, '/');
+                removeRunDir(&d->cfg, c->runDir, name ? name + 1 : c->runDir, &c->shim);
+                cleanupFree(d, c);
+                d->cleanups[i] = d->cleanups[--d->ncleanups];
+            }
+            break;
+        }
+        pthread_mutex_unlock(&d->lock);
+        return;
+    }
+    if (!isPidfd) {
+        int r = virShimRecv(obj->subFd, 0, in);
+        if (r > 0 && in->hasStatus) {
+            domStatus(d, obj, &in->status);
+        } else if (r < 0) {
+            /* The shim closed (it exits after recording the end) or broke:
+             * its state file says how the guest ended, if it could. */
+            virResetLastError();
+            isPidfd = true;
+        }
+    }
+    if (isPidfd && obj->watchId == key >> 1) {
+        virShimStatus st;
+        if (virShimStateRead(obj->runDir, &st) == 0 && st.shim_pid == obj->shim.shim_pid &&
+            st.child_state == VIR_SHIM_CHILD_EXITED) {
+            obj->shim = st;
+            domEnded(d, obj, &st, false);
+        } else if (!virShimOwnerAlive(&obj->shim)) {
+            virResetLastError();
+            domEnded(d, obj, &obj->shim, true);
+        } else if (obj->subFd >= 0 && key & 1) {
+            /* The pidfd fired but the shim runs: not ours any more. */
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void *watcherMain(void *opaque)
+{
+    qemuDriver *d = opaque;
+    virShimIncoming *in = d->watchIn;
+    struct epoll_event evs[16];
+
+    /* What fails here is the driver's to handle: no handler, no printing. */
+    virErrorSetThreadInternal();
+    for (;;) {
+        int n = epoll_wait(d->epfd, evs, 16, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 == 0) {
+                uint64_t v;
+                (void)!read(d->wakefd, &v, sizeof(v));
+                continue;
+            }
+            watcherEvent(d, evs[i].data.u64, in);
+        }
+        pthread_mutex_lock(&d->lock);
+        bool stop = d->stop;
+        pthread_mutex_unlock(&d->lock);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+/* ---- finding running guests (at open) ----------------------------------------- */
+
+/* One directory of the run directory: a running guest, or what a crashed
+ * application left. Driver lock held (no round trip is long: a local
+ * shim answers at once or its connection fails). */
+static void reconnectOne(qemuDriver *d, const char *name)
+{
+    char dir[PATH_MAX];
+    qemuStatusHeader hdr;
+    qemuDomainDef *def;
+    virShimStatus st;
+    qemuDomObj *obj;
+    virShimIncoming *in = NULL;
+    int sub = -1;
+    bool haveShim;
+
+    snprintf(dir, sizeof(dir), "%s/%s", d->cfg.runDir, name);
+    haveShim = virShimStateRead(dir, &st) == 0;
+    def = qemuStatusRead(dir, &hdr);
+    virResetLastError();
+    if (!def || !haveShim || STRNEQ(def->name, name)) {
+        /* Left half-made by an application that died while starting it;
+         * or being made right now by a start (its lock is held: left be). */
+        int lock;
+        if (haveShim && virShimOwnerAlive(&st)) {
+            (void)virProcessKillIdentity(st.shim_pid, st.shim_start, SIGTERM);
+        } else if ((lock = runLock(&d->cfg, name, false)) >= 0) {
+            (void)qemuRemoveDir(dir);
+            close(lock);
+        }
+        virResetLastError();
+        free(def);
+        return;
+    }
+    obj = domFindUUID(d, def->uuid);
+    if (obj && obj->active) {
+        free(def);
+        return;
+    }
+    if (!obj) {
+        if (domFindName(d, def->name) || !(obj = domAdd(d, def))) {
+            free(def);
+            return;
+        }
+        def = NULL;
+        obj->persistent = false;
+    } else if (!obj->persistent || memcmp(obj->def->uuid, def->uuid, 16) == 0) {
+        /* The running definition may differ from the persistent one. */
+        obj->nextDef = obj->def;
+        obj->def = def;
+        def = NULL;
+    }
+    free(def);
+    virStrcpyTrunc(obj->runDir, sizeof(obj->runDir), dir);
+    obj->shim = st;
+    obj->id = hdr.id;
+    obj->active = true;
+    obj->started = hdr.started;
+    obj->destroying = hdr.destroying;
+    obj->state = VIR_DOMAIN_PAUSED;
+    obj->reason = VIR_DOMAIN_PAUSED_STARTING_UP;
+    if (hdr.started && hdr.state > 0) {
+        obj->state = hdr.state;
+        obj->reason = hdr.reason;
+    }
+    if (virShimOwnerAlive(&st) && (in = malloc(sizeof(*in))) &&
+        (sub = virShimConnect(dir)) >= 0 &&
+        virShimCall(sub, VIR_SHIM_MSG_SUBSCRIBE, NULL, 0, NULL, 0, 5000, NULL, NULL, in) == 0 &&
+        in->hasStatus && watch(d, obj, sub) == 0) {
+        sub = -1;
+        domStatus(d, obj, &in->status);
+        if (obj->active && !obj->started) {
+            /* Its start never completed (the application died during it):
+             * stopped, as libvirt does. */
+            obj->destroying = false;
+            (void)virProcessKillIdentity(st.shim_pid, st.shim_start, SIGTERM);
+        }
+    } else {
+        virResetLastError();
+        virForceClose(&sub);
+        if (virShimStateRead(dir, &st) == 0)
+            obj->shim = st;
+        virResetLastError();
+        domEnded(d, obj, &obj->shim, obj->shim.child_state != VIR_SHIM_CHILD_EXITED);
+    }
+    free(in);
+}
+
+static void reconnectAll(qemuDriver *d)
+{
+    DIR *dir = opendir(d->cfg.runDir);
+    struct dirent *e;
+
+    if (!dir)
+        return;
+    /* Probes of what may be gone: their failures are expected. */
+    bool quiet = virErrorSetQuiet(true);
+    pthread_mutex_lock(&d->lock);
+    while ((e = readdir(dir)))
+        if (e->d_name[0] != '.')
+            reconnectOne(d, e->d_name);
+    pthread_mutex_unlock(&d->lock);
+    closedir(dir);
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+}
+
+/* ---- connections --------------------------------------------------------------- */
+
+static void driverFree(qemuDriver *d)
+{
+    for (size_t i = 0; i < d->ndoms; i++)
+        domFree(d->doms[i]);
+    free(d->doms);
+    for (size_t i = 0; i < d->ncleanups; i++)
+        free(d->cleanups[i]);
+    free(d->cleanups);
+    if (d->epfd >= 0)
+        close(d->epfd);
+    if (d->wakefd >= 0)
+        close(d->wakefd);
+    free(d->watchIn);
+    virEventStateFree(d->events);
+    pthread_cond_destroy(&d->changed);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}
+
+int qemuDriverOpen(virConnectPtr conn, const char *path, const qemuURIParams *params,
+                   const virSupGroupConfig *group)
+{
+    qemuDriver *d;
+    qemuDomainDef **defs = NULL;
+    int ndefs, errors = 0;
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
+
+    if (!VIR_ALLOC(d))
+        return -1;
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->changed, NULL);
+    d->epfd = d->wakefd = -1;
+    if (!(d->watchIn = virAllocN(1, sizeof(*d->watchIn))) || !(d->events = virEventStateNew()))
+        goto error;
+    if (qemuConfigInit(&d->cfg, path, params) < 0)
+        goto error;
+    if ((d->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+        (d->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+        epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->wakefd, &ev) < 0) {
+        virReportSystemError(errno, "%s", "cannot set up the guests' watcher");
+        goto error;
+    }
+    if ((ndefs = qemuDefLoadAll(&d->cfg, &defs, &errors)) < 0)
+        goto error;
+    virResetLastError();
+    for (int i = 0; i < ndefs; i++) {
+        qemuDomObj *obj = NULL;
+        if (domFindUUID(d, defs[i]->uuid) || !(obj = domAdd(d, defs[i]))) {
+            free(defs[i]);
+            continue;
+        }
+        obj->persistent = true;
+    }
+    free(defs);
+    reconnectAll(d);
+    if (virDriverJobGuardOpen(&d->guard, group) < 0)
+        goto error;
+    d->guardOpen = true;
+    if (pthread_create(&d->watcher, NULL, watcherMain, d) != 0) {
+        virReportSystemError(errno, "%s", "cannot start the guests' watcher thread");
+        virDriverJobGuardClose(&d->guard);
+        d->guardOpen = false;
+        goto error;
+    }
+    d->watcherRunning = true;
+    conn->privateData = d;
+    return 0;
+ error:
+    driverFree(d);
+    return -1;
+}
+
+void qemuDriverClose(virConnectPtr conn)
+{
+    qemuDriver *d = driverOf(conn);
+    uint64_t one = 1;
+
+    /* Waits for the connection's jobs: their commit and done functions
+     * take the driver lock, so it must not be held here. */
+    if (d->guardOpen) {
+        virDriverJobGuardClose(&d->guard);
+        d->guardOpen = false;
+    }
+    pthread_mutex_lock(&d->lock);
+    d->stop = true;
+    pthread_mutex_unlock(&d->lock);
+    if (d->watcherRunning) {
+        (void)!write(d->wakefd, &one, sizeof(one));
+        pthread_join(d->watcher, NULL);
+        d->watcherRunning = false;
+    }
+    virEventStateConnClosed(d->events, conn);
+    /* The guests run on: only our view of them goes. */
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; i < d->ndoms; i++)
+        unwatch(d, d->doms[i]);
+    for (size_t i = 0; i < d->ncleanups; i++)
+        cleanupFree(d, d->cleanups[i]);
+    d->ncleanups = 0;
+    pthread_mutex_unlock(&d->lock);
+}
+
+void qemuDriverFree(virConnectPtr conn)
+{
+    if (conn->privateData)
+        driverFree(conn->privateData);
+    conn->privateData = NULL;
+}
+
+/* ---- listing, lookup, accessors ---------------------------------------------------- */
+
+static bool domActive(const qemuDomObj *obj)
+{
+    return obj->active;
+}
+
+static bool domMatch(const qemuDomObj *obj, unsigned int flags)
+{
+    bool active = domActive(obj);
+
+    if ((flags & (VIR_CONNECT_LIST_DOMAINS_ACTIVE | VIR_CONNECT_LIST_DOMAINS_INACTIVE)) &&
+        !((flags & VIR_CONNECT_LIST_DOMAINS_ACTIVE && active) ||
+          (flags & VIR_CONNECT_LIST_DOMAINS_INACTIVE && !active)))
+        return false;
+    if ((flags & (VIR_CONNECT_LIST_DOMAINS_PERSISTENT | VIR_CONNECT_LIST_DOMAINS_TRANSIENT)) &&
+        !((flags & VIR_CONNECT_LIST_DOMAINS_PERSISTENT && obj->persistent) ||
+          (flags & VIR_CONNECT_LIST_DOMAINS_TRANSIENT && !obj->persistent)))
+        return false;
+    if (flags & (VIR_CONNECT_LIST_DOMAINS_RUNNING | VIR_CONNECT_LIST_DOMAINS_PAUSED |
+                 VIR_CONNECT_LIST_DOMAINS_SHUTOFF | VIR_CONNECT_LIST_DOMAINS_OTHER)) {
+        int s = obj->state;
+        bool ok = (flags & VIR_CONNECT_LIST_DOMAINS_RUNNING && s == VIR_DOMAIN_RUNNING) ||
+                  (flags & VIR_CONNECT_LIST_DOMAINS_PAUSED && s == VIR_DOMAIN_PAUSED) ||
+                  (flags & VIR_CONNECT_LIST_DOMAINS_SHUTOFF && s == VIR_DOMAIN_SHUTOFF) ||
+                  (flags & VIR_CONNECT_LIST_DOMAINS_OTHER && s != VIR_DOMAIN_RUNNING &&
+                   s != VIR_DOMAIN_PAUSED && s != VIR_DOMAIN_SHUTOFF);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int qemuConnectListAllDomains(virConnectPtr conn, virDomainPtr **doms,
+                                     unsigned int flags)
+{
+    qemuDriver *d = driverOf(conn);
+    virDomainPtr *list = NULL;
+    int n = 0;
+
+    virCheckFlags(VIR_CONNECT_LIST_DOMAINS_ACTIVE | VIR_CONNECT_LIST_DOMAINS_INACTIVE |
+                  VIR_CONNECT_LIST_DOMAINS_PERSISTENT | VIR_CONNECT_LIST_DOMAINS_TRANSIENT |
+                  VIR_CONNECT_LIST_DOMAINS_RUNNING | VIR_CONNECT_LIST_DOMAINS_PAUSED |
+                  VIR_CONNECT_LIST_DOMAINS_SHUTOFF | VIR_CONNECT_LIST_DOMAINS_OTHER, -1);
+    pthread_mutex_lock(&d->lock);
+    if (!(list = virAllocN(d->ndoms + 1, sizeof(*list))))
+        goto error;
+    for (size_t i = 0; i < d->ndoms; i++) {
+        if (!domMatch(d->doms[i], flags))
+            continue;
+        if (!(list[n] = virGetDomain(conn, d->doms[i]->def->name, d->doms[i]->def->uuid)))
+            goto error;
+        n++;
+    }
+    pthread_mutex_unlock(&d->lock);
+    *doms = list;
+    return n;
+ error:
+    pthread_mutex_unlock(&d->lock);
+    for (int i = 0; list && i < n; i++)
+        virDomainFree(list[i]);
+    free(list);
+    virReportOOMError();
+    return -1;
+}
+
+static virDomainPtr domHandle(virConnectPtr conn, const qemuDomObj *obj)
+{
+    virDomainPtr dom = virGetDomain(conn, obj->def->name, obj->def->uuid);
+    if (!dom)
+        virReportOOMError();
+    return dom;
+}
+
+static virDomainPtr qemuDomainLookupByName(virConnectPtr conn, const char *name)
+{
+    qemuDriver *d = driverOf(conn);
+    qemuDomObj *obj;
+    virDomainPtr dom = NULL;
+
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindName(d, name)))
+        dom = domHandle(conn, obj);
+    pthread_mutex_unlock(&d->lock);
+    if (!obj)
+        virReportError(VIR_ERR_NO_DOMAIN, "no domain named '%.64s'", name);
+    return dom;
+}
+
+static virDomainPtr qemuDomainLookupByUUID(virConnectPtr conn, const unsigned char *uuid)
+{
+    qemuDriver *d = driverOf(conn);
+    qemuDomObj *obj;
+    virDomainPtr dom = NULL;
+    char str[VIR_UUID_STRING_BUFLEN];
+
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, uuid)))
+        dom = domHandle(conn, obj);
+    pthread_mutex_unlock(&d->lock);
+    if (!obj) {
+        virUUIDFormat(uuid, str);
+        virReportError(VIR_ERR_NO_DOMAIN, "no domain with UUID %s", str);
+    }
+    return dom;
+}
+
+static virDomainPtr qemuDomainLookupByID(virConnectPtr conn, int id)
+{
+    qemuDriver *d = driverOf(conn);
+    virDomainPtr dom = NULL;
+    bool found = false;
+
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; i < d->ndoms && !found; i++) {
+        if (d->doms[i]->active && d->doms[i]->id == id) {
+            found = true;
+            dom = domHandle(conn, d->doms[i]);
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!found)
+        virReportError(VIR_ERR_NO_DOMAIN, "no running domain with ID %d", id);
+    return dom;
+}
+
+static int qemuDomainGetID(virDomainPtr dom)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    int id;
+
+    if (!obj)
+        return -1;
+    id = obj->active ? obj->id : -1;
+    pthread_mutex_unlock(&d->lock);
+    return id;
+}
+
+/* QEMU's CPU time (all its threads), if it is still the process the shim
+ * started. */
+static unsigned long long cpuTimeNs(const virShimStatus *st)
+{
+    virProcessStatInfo ps;
+    long tck = sysconf(_SC_CLK_TCK);
+
+    if (st->child_pid <= 0 || virProcessStat(st->child_pid, &ps) < 0 ||
+        ps.start_ticks != st->child_start || tck <= 0)
+        return 0;
+    return (ps.utime_ticks + ps.stime_ticks) * (1000000000ull / (unsigned long long)tck);
+}
+
+static int qemuDomainGetInfo(virDomainPtr dom, virDomainInfoPtr info)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    virShimStatus st;
+
+    if (!obj)
+        return -1;
+    memset(info, 0, sizeof(*info));
+    info->state = (unsigned char)obj->state;
+    info->maxMem = obj->def->memoryKiB;
+    info->memory = obj->def->currentMemoryKiB;
+    info->nrVirtCpu = (unsigned short)(obj->active ? obj->def->vcpusCurrent : obj->def->vcpus);
+    bool active = obj->active;
+    st = obj->shim;
+    pthread_mutex_unlock(&d->lock);
+    if (active)
+        info->cpuTime = cpuTimeNs(&st);
+    return 0;
+}
+
+static int qemuDomainGetState(virDomainPtr dom, int *state, int *reason, unsigned int flags)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+
+    virCheckFlags(0, -1);
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    *state = obj->state;
+    if (reason)
+        *reason = obj->reason;
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+static char *qemuDomainGetXMLDesc(virDomainPtr dom, unsigned int flags)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    qemuDomainDef *copy;
+    qemuLiveInfo live = { -1 };
+    char *xml;
+
+    virCheckFlags(0, NULL);
+    if (!(obj = domLock(dom, &d)))
+        return NULL;
+    if (obj->active)
+        live.id = obj->id;
+    copy = qemuDefCopy(obj->def);
+    pthread_mutex_unlock(&d->lock);
+    if (!copy)
+        return NULL;
+    xml = qemuDomainDefFormat(copy, &live);
+    free(copy);
+    return xml;
+}
+
+int qemuDomainWaitState(virDomainPtr dom, int state, int timeout_ms, int *reason)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    struct timespec until;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    for (;;) {
+        if (!(obj = domFindUUID(d, dom->uuid))) {
+            /* A transient domain went away: it is shut off. */
+            if (state == VIR_DOMAIN_SHUTOFF)
+                break;
+            rc = -1;
+            virReportError(VIR_ERR_NO_DOMAIN, "no domain '%s' any more", dom->name);
+            break;
+        }
+        if (obj->state == state) {
+            if (reason)
+                *reason = obj->reason;
+            break;
+        }
+        if (pthread_cond_timedwait(&d->changed, &d->lock, &until) == ETIMEDOUT) {
+            virReportError(VIR_ERR_OPERATION_TIMEOUT, "domain '%s' did not reach state %d "
+                           "within %d ms (it is in state %d)", dom->name, state, timeout_ms,
+                           obj->state);
+            rc = -1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+/* ---- jobs ----------------------------------------------------------------------- */
+
+typedef enum { QJ_PARSE, QJ_START } qemuJobKind;
+
+typedef struct qemuJob {
+    virConnectPtr conn;       /* a memory reference */
+    qemuJobKind kind;
+    bool holdsSlot;
+    uint8_t uuid[16];
+    uint64_t token;
+    qemuDomainDef *def;       /* parse: the checked result */
+    virShimStatus shim;       /* start: the guest's shim, to stop on failure */
+} qemuJob;
+
+static void qemuJobFree(void *opaque)
+{
+    qemuJob *qj = opaque;
+    if (!qj)
+        return;
+    free(qj->def);
+    virConnectRelease(qj->conn);
+    free(qj);
+}
+
+static qemuJob *qemuJobNew(virConnectPtr conn, qemuJobKind kind)
+{
+    qemuJob *qj;
+    if (!VIR_ALLOC(qj))
+        return NULL;
+    qj->kind = kind;
+    virConnectHold(conn);
+    qj->conn = conn;
+    return qj;
+}
+
+static void jobReleaseSlot(qemuDriver *d, qemuJob *qj)
+{
+    qemuDomObj *obj;
+
+    if (!qj->holdsSlot)
+        return;
+    if ((obj = domFindUUID(d, qj->uuid)) && virDriverJobSlotRelease(&obj->slot, qj->token) &&
+        !obj->persistent && !obj->active)
+        domRemove(d, obj);
+    qj->holdsSlot = false;
+}
+
+static int commitParse(virJobPtr job, void *opaque, const void *result, size_t len)
+{
+    qemuJob *qj = opaque;
+    const char *why;
+
+    (void)job;
+    if (!result || len < sizeof(qemuDomainDef) || len > QEMU_DEF_MAX) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "the worker returned a definition of %zu "
+                       "bytes", len);
+        return -1;
+    }
+    if (!(qj->def = virAllocN(len, 1)))
+        return -1;
+    memcpy(qj->def, result, len);
+    if (qemuDomainDefCheck(qj->def, len, &why) < 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "the worker returned an invalid domain "
+                       "definition: %s", why);
+        free(qj->def);
+        qj->def = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int commitStart(virJobPtr job, void *opaque, const void *result, size_t len);
+static void doneStart(virJobPtr job, void *opaque, virJobState state, const virError *error);
+
+/* The start job's worker gets one thing: a connection to the guest's shim. */
+static const virSupFdSpec startFds[] = { { "shim", VIR_SUP_FD_SOCKET } };
+static const virSupProfile startProfile = {
+    .name = "qemu.start", .fds = startFds, .nfds = 1,
+};
+
+static const virSupOp qemuOps[] = {
+    [QJ_PARSE] = { QEMU_OP_DOMAIN_PARSE, VIR_JOB_BOUNDED, NULL, commitParse, NULL },
+    [QJ_START] = { QEMU_OP_DOMAIN_START, VIR_JOB_BOUNDED, &startProfile, commitStart,
+                   doneStart },
+};
+
+/* Create the job of @qj (consumed). On failure its slot is released. */
+static virJobPtr jobStart(qemuJob *qj, const void *params, size_t len, const int *fds,
+                          size_t nfds, const char *target)
+{
+    qemuDriver *d = driverOf(qj->conn);
+    virSupJobParams sp = { 0 };
+    virJobPtr job;
+    uint64_t token = qj->token;
+    bool holdsSlot = qj->holdsSlot;
+    uint8_t uuid[16];
+
+    memcpy(uuid, qj->uuid, sizeof(uuid));
+    sp.op = &qemuOps[qj->kind];
+    sp.target = target;
+    sp.params = params;
+    sp.paramslen = len;
+    sp.fds = fds;
+    sp.nfds = nfds;
+    sp.opaque = qj;
+    sp.opaque_free = qemuJobFree;
+    /* From here the job owns qj (when created): done may run at once. */
+    if (!(job = virDriverJobCreate(&d->guard, &sp)))
+        goto error;
+    if (holdsSlot) {
+        qemuDomObj *obj;
+        pthread_mutex_lock(&d->lock);
+        if ((obj = domFindUUID(d, uuid)))
+            virDriverJobSlotSetJob(&obj->slot, token, job);
+        pthread_mutex_unlock(&d->lock);
+    }
+    return job;
+
+ error:
+    pthread_mutex_lock(&d->lock);
+    jobReleaseSlot(d, qj);
+    pthread_mutex_unlock(&d->lock);
+    {
+        virErrorPtr saved = virSaveLastError();
+        qemuJobFree(qj);
+        virRestoreLastError(&saved);
+    }
+    return NULL;
+}
+
+/* Parse @xml in a worker and wait: the checked definition, or NULL. */
+static qemuDomainDef *parseXML(virConnectPtr conn, const char *xml)
+{
+    size_t xmllen = xml ? strlen(xml) : 0;
+    VIR_AUTOFREE(uint8_t *) blob = NULL;
+    qemuParseParams p = { QEMU_PARSE_MAGIC, (uint32_t)xmllen };
+    qemuJob *qj;
+    virJobPtr job;
+    virJobInfo info;
+    qemuDomainDef *def = NULL;
+
+    if (xmllen > QEMU_XML_MAX) {
+        virReportError(VIR_ERR_XML_ERROR, "domain XML is too large: %zu bytes (at most %d)",
+                       xmllen, QEMU_XML_MAX);
+        return NULL;
+    }
+    if (!(blob = virAllocN(sizeof(p) + xmllen + 1, 1)) || !(qj = qemuJobNew(conn, QJ_PARSE)))
+        return NULL;
+    memcpy(blob, &p, sizeof(p));
+    if (xmllen)
+        memcpy(blob + sizeof(p), xml, xmllen);
+    if (!(job = jobStart(qj, blob, sizeof(p) + xmllen, NULL, 0, "parse-xml"))) {
+        return NULL;
+    }
+    if (virJobWait(job, -1) < 0 || virJobGetInfo(job, &info) < 0) {
+        virJobDestroy(job);
+        return NULL;
+    }
+    if (info.state != VIR_JOB_COMPLETE) {
+        virErrorPtr e = virJobGetError(job);
+        if (e)
+            virReportErrorFull(e->domain, e->code, 0, "%s", e->message ? e->message : "failed");
+        else
+            virReportError(VIR_ERR_OPERATION_FAILED, "%s", "parsing the domain XML failed");
+    } else {
+        qemuJob *done = virSupJobGetOpaque(job);
+        def = done->def;
+        done->def = NULL;
+    }
+    /* virJobDestroy, a public call, resets this thread's last error. */
+    virErrorPtr saved = def ? NULL : virSaveLastError();
+    virJobDestroy(job);
+    if (!def)
+        virRestoreLastError(&saved);
+    return def;
+}
+
+/* ---- define, undefine ---------------------------------------------------------------- */
+
+static virDomainPtr qemuDomainDefineXML(virConnectPtr conn, const char *xml)
+{
+    qemuDriver *d = driverOf(conn);
+    qemuDomainDef *def = parseXML(conn, xml);
+    qemuDomObj *obj, *byName;
+    virDomainPtr dom = NULL;
+
+    if (!def)
+        return NULL;
+    if (qemuDomainDefSupported(&d->cfg, def) < 0) {
+        free(def);
+        return NULL;
+    }
+    pthread_mutex_lock(&d->lock);
+    obj = domFindUUID(d, def->uuid);
+    byName = domFindName(d, def->name);
+    if ((byName && byName != obj) || (obj && STRNEQ(obj->def->name, def->name))) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        virUUIDFormat(def->uuid, uuid);
+        virReportError(VIR_ERR_DOM_EXIST, "domain '%s' already exists with another UUID, or "
+                       "UUID %s with another name", def->name, uuid);
+        goto out;
+    }
+    if (qemuDefSave(&d->cfg, def) < 0)
+        goto out;
+    bool added = !obj;
+    if (!obj) {
+        if (!(obj = domAdd(d, def)))
+            goto out;
+        def = NULL;
+    } else if (obj->active) {
+        /* Used from the next start; what runs now is unchanged. */
+        free(obj->nextDef);
+        obj->nextDef = def;
+        def = NULL;
+    } else {
+        free(obj->def);
+        obj->def = def;
+        def = NULL;
+    }
+    obj->persistent = true;
+    domEvent(d, obj, VIR_DOMAIN_EVENT_DEFINED,
+             added ? VIR_DOMAIN_EVENT_DEFINED_ADDED : VIR_DOMAIN_EVENT_DEFINED_UPDATED);
+    dom = domHandle(conn, obj);
+ out:
+    pthread_mutex_unlock(&d->lock);
+    free(def);
+    return dom;
+}
+
+static int qemuDomainUndefine(virDomainPtr dom)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    int ret = -1;
+
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    if (virDriverJobSlotCheckFree(&obj->slot, "domain", obj->def->name) < 0) {
+        /* reported */
+    } else if (!obj->persistent) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "cannot undefine transient domain '%s'",
+                       obj->def->name);
+    } else if (qemuDefDelete(&d->cfg, obj->def->name) == 0) {
+        ret = 0;
+        domEvent(d, obj, VIR_DOMAIN_EVENT_UNDEFINED, VIR_DOMAIN_EVENT_UNDEFINED_REMOVED);
+        if (obj->active) {
+            obj->persistent = false;
+            free(obj->nextDef);
+            obj->nextDef = NULL;
+        } else {
+            domRemove(d, obj);
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    return ret;
+}
+
+/* ---- start ------------------------------------------------------------------------- */
+
+/* Stop a shim we started for a start that will not happen (its QEMU goes
+ * with it). No round trip: a signal to the shim, checked by identity. */
+static void stopShim(const virShimStatus *st)
+{
+    if (st->shim_pid > 0)
+        (void)virProcessKillIdentity(st->shim_pid, st->shim_start, SIGTERM);
+}
+
+static int writeStatus(qemuDomObj *obj)
+{
+    qemuStatusHeader hdr = {
+        .id = obj->id, .started = obj->started, .state = obj->state, .reason = obj->reason,
+        .persistent = obj->persistent, .destroying = obj->destroying,
+    };
+    return qemuStatusWrite(obj->runDir, &hdr, obj->def);
+}
+
+/* Everything a start needs, done with the caller's authority: the run
+ * directory (made exclusively: another process starting the same guest
+ * fails here), the status, the files and sockets, the shim. On success the
+ * domain is active (paused, starting up) and watched, and @workerFd is a
+ * connection to the shim for the start job's worker. Driver lock NOT held;
+ * @obj's slot is ours. */
+static int startPrepare(qemuDriver *d, const uint8_t *uuid, int *workerFd, virShimStatus *shim)
+{
+    qemuDomObj *obj;
+    qemuDomainDef *def = NULL;
+    virShimSpecBuf *spec = NULL;
+    char runDir[PATH_MAX], logPath[PATH_MAX];
+    int logfd = -1, id, clients[2] = { -1, -1 }, rc = -1, lock = -1;
+    virShimStatus st;
+    struct stat sb;
+    bool madeDir = false;
+
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, uuid)))
+        def = qemuDefCopy(obj->def);
+    pthread_mutex_unlock(&d->lock);
+    if (!def)
+        return -1;
+    snprintf(runDir, sizeof(runDir), "%s/%s", d->cfg.runDir, def->name);
+    /* Another process may be starting the same guest: one at a time. */
+    if ((lock = runLock(&d->cfg, def->name, true)) < 0)
+        goto out;
+    if (mkdir(runDir, 0700) < 0) {
+        virShimStatus old;
+        if (errno != EEXIST) {
+            virReportSystemError(errno, "cannot create the run directory %s", runDir);
+            goto out;
+        }
+        /* Left by a guest that just ended (its shim exiting), that ended
+         * while nobody watched, or by a crash. */
+        bool quiet = virErrorSetQuiet(true);
+        int haveOld = virShimStateRead(runDir, &old);
+        virErrorSetQuiet(quiet);
+        if (haveOld == 0 && virShimOwnerAlive(&old)) {
+            if (old.child_state == VIR_SHIM_CHILD_EXITED) {
+                int pfd = virProcessOpenPidfd(old.shim_pid, old.shim_start);
+                struct pollfd p = { pfd, POLLIN, 0 };
+                if (pfd >= 0) {
+                    (void)poll(&p, 1, 10000);
+                    close(pfd);
+                }
+            }
+            if (virShimOwnerAlive(&old)) {
+                virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is already running "
+                               "(started by another process: shim %d)", def->name,
+                               old.shim_pid);
+                goto out;
+            }
+        }
+        virResetLastError();
+        if (qemuRemoveDir(runDir) < 0 || mkdir(runDir, 0700) < 0) {
+            virReportSystemError(errno, "cannot make the run directory %s afresh", runDir);
+            goto out;
+        }
+    }
+    madeDir = true;
+    if ((id = qemuNextID(&d->cfg)) < 0)
+        goto out;
+    pthread_mutex_lock(&d->lock);
+    obj = domFindUUID(d, uuid);
+    if (obj) {
+        virStrcpyTrunc(obj->runDir, sizeof(obj->runDir), runDir);
+        obj->id = id;
+        obj->started = obj->destroying = false;
+        obj->state = VIR_DOMAIN_SHUTOFF;
+        if (writeStatus(obj) < 0)
+            obj = NULL;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!obj)
+        goto out;
+    if (!(spec = qemuBuildLaunch(&d->cfg, def, runDir)))
+        goto out;
+    snprintf(logPath, sizeof(logPath), "%s/%s.log", d->cfg.logDir, def->name);
+    if (stat(logPath, &sb) == 0 && sb.st_size > 512 * 1024) {
+        char old[PATH_MAX + 8];
+        snprintf(old, sizeof(old), "%s.old", logPath);
+        (void)rename(logPath, old);
+    }
+    if ((logfd = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+        virReportSystemError(errno, "cannot open the guest's log %s", logPath);
+        goto out;
+    }
+    if (virShimSpawn(runDir, logfd, spec, clients, 2, 30000, &st) < 0)
+        goto out;
+    madeDir = false;   /* the shim's now; the watcher cleans it at the end */
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, uuid))) {
+        obj->shim = st;
+        obj->active = true;
+        setState(d, obj, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_STARTING_UP);
+        if (watch(d, obj, clients[0]) == 0) {
+            clients[0] = -1;
+            rc = 0;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (rc < 0) {
+        stopShim(&st);
+        goto out;
+    }
+    *workerFd = clients[1];
+    clients[1] = -1;
+    *shim = st;
+ out:
+    if (madeDir)
+        (void)qemuRemoveDir(runDir);
+    virForceClose(&lock);
+    virForceClose(&clients[0]);
+    virForceClose(&clients[1]);
+    virForceClose(&logfd);
+    virShimSpecFree(spec);
+    free(def);
+    return rc;
+}
+
+/* Take @obj's slot for a start (driver lock held). */
+static int startTakeSlot(qemuDriver *d, qemuDomObj *obj, qemuJob *qj)
+{
+    (void)d;
+    if (virDriverJobSlotCheckFree(&obj->slot, "domain", obj->def->name) < 0)
+        return -1;
+    if (obj->active) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is already running",
+                       obj->def->name);
+        return -1;
+    }
+    if (virDriverJobSlotTake(&obj->slot, QEMU_OP_DOMAIN_START, "domain", obj->def->name,
+                             &qj->token) < 0)
+        return -1;
+    memcpy(qj->uuid, obj->def->uuid, 16);
+    qj->holdsSlot = true;
+    return 0;
+}
+
+static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name)
+{
+    qemuDriver *d = driverOf(conn);
+    qemuStartParams p = { .magic = QEMU_START_MAGIC, .monitorTimeoutMs = d->cfg.monitorTimeoutMs };
+    int wfd = -1;
+    virJobPtr job;
+
+    virStrcpyTrunc(p.name, sizeof(p.name), name);
+    if (startPrepare(d, qj->uuid, &wfd, &qj->shim) < 0) {
+        pthread_mutex_lock(&d->lock);
+        qemuDomObj *obj = domFindUUID(d, qj->uuid);
+        if (obj && !obj->active) {
+            obj->id = -1;
+            setState(d, obj, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED);
+        }
+        jobReleaseSlot(d, qj);
+        pthread_mutex_unlock(&d->lock);
+        virErrorPtr saved = virSaveLastError();
+        qemuJobFree(qj);
+        virRestoreLastError(&saved);
+        return NULL;
+    }
+    virShimStatus shim = qj->shim;
+    job = jobStart(qj, &p, sizeof(p), &wfd, 1, name);
+    close(wfd);
+    if (!job)
+        stopShim(&shim);   /* the watcher records the end */
+    return job;
+}
+
+static virJobPtr qemuDomainCreateJob(virDomainPtr dom, unsigned int flags)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    qemuJob *qj;
+    char name[QEMU_NAME_MAX];
+    int rc;
+
+    virCheckFlags(0, NULL);
+    if (!(qj = qemuJobNew(dom->conn, QJ_START)))
+        return NULL;
+    if (!(obj = domLock(dom, &d))) {
+        qemuJobFree(qj);
+        return NULL;
+    }
+    rc = startTakeSlot(d, obj, qj);
+    virStrcpyTrunc(name, sizeof(name), obj->def->name);
+    pthread_mutex_unlock(&d->lock);
+    if (rc < 0) {
+        qemuJobFree(qj);
+        return NULL;
+    }
+    return startJob(dom->conn, qj, name);
+}
+
+static virJobPtr qemuDomainCreateXMLJob(virConnectPtr conn, const char *xml,
+                                        unsigned int flags, bool linux_)
+{
+    qemuDriver *d = driverOf(conn);
+    qemuDomainDef *def;
+    qemuDomObj *obj, *byName;
+    qemuJob *qj;
+    char name[QEMU_NAME_MAX];
+    int rc = -1;
+
+    (void)linux_;
+    virCheckFlags(0, NULL);
+    /* The XML is parsed (in a worker) before the call returns, as libvirt's
+     * virDomainCreateXML does: a malformed or unsupported definition is an
+     * error of the call; the job is the start. */
+    if (!(def = parseXML(conn, xml)))
+        return NULL;
+    if (qemuDomainDefSupported(&d->cfg, def) < 0 || !(qj = qemuJobNew(conn, QJ_START))) {
+        free(def);
+        return NULL;
+    }
+    virStrcpyTrunc(name, sizeof(name), def->name);
+    pthread_mutex_lock(&d->lock);
+    obj = domFindUUID(d, def->uuid);
+    byName = domFindName(d, def->name);
+    if ((byName && byName != obj) || (obj && STRNEQ(obj->def->name, def->name))) {
+        virReportError(VIR_ERR_DOM_EXIST, "domain '%s' (or its UUID) already exists", def->name);
+    } else if (obj && (obj->active || virDriverJobSlotBusy(&obj->slot))) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is already running or busy",
+                       def->name);
+    } else {
+        if (!obj) {
+            if ((obj = domAdd(d, def)))
+                def = NULL;
+        } else {
+            /* A persistent domain started from other XML: this one runs,
+             * the persistent one is used again after. */
+            free(obj->nextDef);
+            obj->nextDef = obj->def;
+            obj->def = def;
+            def = NULL;
+        }
+        if (obj)
+            rc = startTakeSlot(d, obj, qj);
+    }
+    pthread_mutex_unlock(&d->lock);
+    free(def);
+    if (rc < 0) {
+        qemuJobFree(qj);
+        return NULL;
+    }
+    return startJob(conn, qj, name);
+}
+
+static int commitStart(virJobPtr job, void *opaque, const void *result, size_t len)
+{
+    qemuJob *qj = opaque;
+    qemuDriver *d = driverOf(qj->conn);
+    qemuDomObj *obj;
+    virShimStatus st;
+    virDomainPtr h = NULL;
+    char runDir[PATH_MAX] = "", name[QEMU_NAME_MAX] = "";
+
+    (void)result;
+    (void)len;
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, qj->uuid))) {
+        virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
+        virStrcpyTrunc(name, sizeof(name), obj->def->name);
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!obj) {
+        virReportError(VIR_ERR_NO_DOMAIN, "%s", "the domain went away during its start");
+        return -1;
+    }
+    /* The shim's own record decides, not the worker's word: a file read,
+     * no round trip. */
+    if (virShimStateRead(runDir, &st) < 0)
+        return -1;
+    if (st.shim_pid != qj->shim.shim_pid || st.child_state != VIR_SHIM_CHILD_RUNNING ||
+        st.qmp_state != VIR_SHIM_QMP_READY || STRNEQ(st.runstate, "running") ||
+        !virShimChildAlive(&st)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU of domain '%s' is not running (run "
+                       "state '%s'): it stopped before its start completed", name, st.runstate);
+        return -1;
+    }
+    if (!(h = virDriverJobResultDomainNew(qj->conn, name, qj->uuid)))
+        return -1;
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, qj->uuid)) && obj->active) {
+        obj->started = true;
+        if (st.seq >= obj->shim.seq)
+            obj->shim = st;
+        setState(d, obj, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
+        (void)writeStatus(obj);
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!obj) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "domain '%s' ended during its start", name);
+        virDriverJobResultDomainDrop(h);
+        return -1;
+    }
+    return virDriverJobResultDomainGive(job, h);
+}
+
+static void doneStart(virJobPtr job, void *opaque, virJobState state, const virError *error)
+{
+    qemuJob *qj = opaque;
+    qemuDriver *d = driverOf(qj->conn);
+    qemuDomObj *obj;
+    bool stop = false;
+
+    (void)job;
+    (void)error;   /* the job keeps it: virJobGetError */
+    pthread_mutex_lock(&d->lock);
+    obj = domFindUUID(d, qj->uuid);
+    if (state != VIR_JOB_COMPLETE || !obj || !obj->started)
+        stop = true;
+    jobReleaseSlot(d, qj);
+    pthread_mutex_unlock(&d->lock);
+    /* A start that did not complete leaves no QEMU: its shim stops it, and
+     * the watcher records the end (shut off, failed). */
+    if (stop)
+        stopShim(&qj->shim);
+}
+
+/* ---- life cycle of a running guest --------------------------------------------------- */
+
+/* Check that @dom runs and copy what a request to its shim needs. */
+static int activeShim(virDomainPtr dom, char *runDir, size_t len, virShimStatus *st,
+                      bool allowStarting)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    int rc = -1;
+
+    if (!obj)
+        return -1;
+    if (!obj->active) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running", obj->def->name);
+    } else if (!obj->started && !allowStarting) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is still starting",
+                       obj->def->name);
+    } else {
+        virStrcpyTrunc(runDir, len, obj->runDir);
+        *st = obj->shim;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+/* A QMP command to @dom's QEMU through its shim, from the caller's thread. */
+static int domainQMP(virDomainPtr dom, const char *command, virShimIncoming **out)
+{
+    qemuDriver *d = driverOf(dom->conn);
+    char runDir[PATH_MAX];
+    virShimStatus st;
+    virShimIncoming *in;
+    int fd, rc;
+
+    if (activeShim(dom, runDir, sizeof(runDir), &st, false) < 0)
+        return -1;
+    if (!(in = malloc(sizeof(*in)))) {
+        virReportOOMError();
+        return -1;
+    }
+    bool quiet = virErrorSetQuiet(true);
+    fd = virShimConnect(runDir);
+    virErrorSetQuiet(quiet);
+    if (fd < 0) {
+        free(in);
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running any more",
+                       dom->name);
+        return -1;
+    }
+    rc = virShimQMP(fd, command, NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL, NULL, in);
+    close(fd);
+    if (rc == 0 && out)
+        *out = in;
+    else
+        free(in);
+    return rc;
+}
+
+static int qemuDomainDestroy(virDomainPtr dom)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    char runDir[PATH_MAX];
+    virShimStatus st;
+    virShimIncoming *in;
+    uint32_t timeout;
+    int fd;
+
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    if (!obj->active) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running", obj->def->name);
+        pthread_mutex_unlock(&d->lock);
+        return -1;
+    }
+    obj->destroying = true;
+    (void)writeStatus(obj);
+    virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
+    st = obj->shim;
+    timeout = d->cfg.stopTimeoutMs;
+    pthread_mutex_unlock(&d->lock);
+
+    if (!(in = malloc(sizeof(*in)))) {
+        virReportOOMError();
+        return -1;
+    }
+    /* SIGTERM, then SIGKILL after the stop timeout: the shim's reply comes
+     * once QEMU has been reaped. A shim already gone has nothing to stop. */
+    bool quiet = virErrorSetQuiet(true);
+    if ((fd = virShimConnect(runDir)) >= 0) {
+        int rc = virShimCall(fd, VIR_SHIM_MSG_STOP, &timeout, sizeof(timeout), NULL, 0,
+                             (int)timeout + 10000, NULL, NULL, in);
+        close(fd);
+        if (rc < 0 && virShimOwnerAlive(&st)) {
+            char why[512];
+            virStrcpyTrunc(why, sizeof(why), virGetLastErrorMessage());
+            virErrorSetQuiet(quiet);
+            virReportError(VIR_ERR_OPERATION_FAILED, "cannot destroy domain '%s': %s",
+                           dom->name, why);
+            free(in);
+            return -1;
+        }
+    }
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+    /* Recorded at once, not when the watcher gets to it. */
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, dom->uuid)) && obj->active &&
+        obj->shim.shim_pid == st.shim_pid) {
+        virShimStatus fin;
+        quiet = virErrorSetQuiet(true);
+        if (virShimStateRead(runDir, &fin) == 0 && fin.child_state == VIR_SHIM_CHILD_EXITED)
+            domStatus(d, obj, &fin);
+        virResetLastError();
+        virErrorSetQuiet(quiet);
+    }
+    pthread_mutex_unlock(&d->lock);
+    free(in);
+    return 0;
+}
+
+static int qemuDomainShutdown(virDomainPtr dom, unsigned int flags)
+{
+    virCheckFlags(VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN, -1);
+    /* The ACPI power button: the guest decides, later (as libvirt). */
+    return domainQMP(dom, "system_powerdown", NULL);
+}
+
+static int setRunning(virDomainPtr dom, const char *command, int state, int reason)
+{
+    qemuDriver *d = driverOf(dom->conn);
+    qemuDomObj *obj;
+
+    if (domainQMP(dom, command, NULL) < 0)
+        return -1;
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, dom->uuid)) && obj->active) {
+        setState(d, obj, state, reason);
+        (void)writeStatus(obj);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+static int qemuDomainSuspend(virDomainPtr dom)
+{
+    return setRunning(dom, "stop", VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
+}
+
+static int qemuDomainResume(virDomainPtr dom)
+{
+    return setRunning(dom, "cont", VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
+}
+
+/* ---- the domain's job ------------------------------------------------------------------ */
+
+static int qemuDomainGetJobInfo(virDomainPtr dom, virDomainJobInfoPtr info)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    int ret;
+
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    /* Under the lock: the job is not destroyed before its done step has
+     * released the slot, which takes this lock. */
+    ret = virDriverJobSlotGetInfo(&obj->slot, info);
+    pthread_mutex_unlock(&d->lock);
+    return ret;
+}
+
+static int qemuDomainAbortJob(virDomainPtr dom)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    int ret;
+
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    ret = virDriverJobSlotAbort(&obj->slot, "domain", obj->def->name);
+    pthread_mutex_unlock(&d->lock);
+    return ret;
+}
+
+static virEventState *qemuConnectGetEventState(virConnectPtr conn)
+{
+    return driverOf(conn)->events;
+}
+
+static char *qemuDomainGetOSType(virDomainPtr dom)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    char *s;
+
+    if (!obj)
+        return NULL;
+    pthread_mutex_unlock(&d->lock);
+    if (!(s = virStrdup("hvm")))
+        virReportOOMError();
+    return s;
+}
+
+static int qemuDomainIsActive(virDomainPtr dom)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    int ret;
+
+    if (!obj)
+        return -1;
+    ret = obj->active;
+    pthread_mutex_unlock(&d->lock);
+    return ret;
+}
+
+static int qemuDomainIsPersistent(virDomainPtr dom)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    int ret;
+
+    if (!obj)
+        return -1;
+    ret = obj->persistent;
+    pthread_mutex_unlock(&d->lock);
+    return ret;
+}
+
+/* For tests and the network driver. */
+const qemuConfig *qemuDriverConfig(virConnectPtr conn)
+{
+    return &driverOf(conn)->cfg;
+}
+
+/* ---- the table ------------------------------------------------------------------- */
+
+static const char *const qemuURIParamNames[] = {
+    "root", "emulator", "user", "group", "monitor_timeout", NULL
+};
+
+static int qemuConnectOpen(virConnectPtr conn, const virURI *uri, const virConnectConfig *cfg)
+{
+    qemuURIParams p = {
+        .root = virURIGetParam(uri, "root"),
+        .emulator = virURIGetParam(uri, "emulator"),
+        .user = virURIGetParam(uri, "user"),
+        .group = virURIGetParam(uri, "group"),
+        .monitorTimeout = virURIGetParam(uri, "monitor_timeout"),
+    };
+    return qemuDriverOpen(conn, uri->path, &p, &cfg->group);
+}
+
+const virConnectDriver qemuConnectDriver = {
+    .name = "qemu",
+    .uriParams = qemuURIParamNames,
+    .connectOpen = qemuConnectOpen,
+    .connectClose = qemuDriverClose,
+    .connectFree = qemuDriverFree,
+    .connectListAllDomains = qemuConnectListAllDomains,
+    .domainLookupByName = qemuDomainLookupByName,
+    .domainLookupByUUID = qemuDomainLookupByUUID,
+    .domainGetInfo = qemuDomainGetInfo,
+    .domainGetState = qemuDomainGetState,
+    .domainGetXMLDesc = qemuDomainGetXMLDesc,
+    .domainDefineXML = qemuDomainDefineXML,
+    .domainUndefine = qemuDomainUndefine,
+    .domainDestroy = qemuDomainDestroy,
+    .connectGetEventState = qemuConnectGetEventState,
+    .domainLookupByID = qemuDomainLookupByID,
+    .domainGetID = qemuDomainGetID,
+    .domainGetOSType = qemuDomainGetOSType,
+    .domainIsActive = qemuDomainIsActive,
+    .domainIsPersistent = qemuDomainIsPersistent,
+    .domainSuspend = qemuDomainSuspend,
+    .domainResume = qemuDomainResume,
+    .domainShutdown = qemuDomainShutdown,
+    .domainGetJobInfo = qemuDomainGetJobInfo,
+    .domainAbortJob = qemuDomainAbortJob,
+    .domainCreateXMLJob = qemuDomainCreateXMLJob,
+    .domainCreateJob = qemuDomainCreateJob,
+    /* Save, restore and dump come with the second part of the driver; the
+     * network calls come from the network driver (src/drivers/network). */
+};

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu_driver.h: the qemu driver's entry points beyond its table, for the
+ * public calls that are being added, the network driver and tests.
+ * Library side only.
+ */
+#pragma once
+
+#include "driver.h"
+#include "drivers/qemu/qemu_conf.h"
+
+extern const virConnectDriver qemuConnectDriver;
+
+/* Set up a connection for @path ("/system", "/session"): configuration,
+ * directories, persistent definitions, running guests found again (their
+ * shims reconnected), the watcher thread, the job group. 0, or -1
+ * reported. */
+int qemuDriverOpen(virConnectPtr conn, const char *path, const qemuURIParams *params,
+                   const virSupGroupConfig *group);
+/* Stop watching and cancel the connection's jobs; the guests run on. */
+void qemuDriverClose(virConnectPtr conn);
+void qemuDriverFree(virConnectPtr conn);
+
+/* Tests: wait until @dom is in @state (changes come from the watcher),
+ * at most @timeout_ms; the reason too. 0, or -1 reported. */
+int qemuDomainWaitState(virDomainPtr dom, int state, int timeout_ms, int *reason);
+
+/* The connection's configuration (paths, QEMU's ids, KVM). */
+const qemuConfig *qemuDriverConfig(virConnectPtr conn);

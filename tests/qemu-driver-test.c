@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-driver-test.c: the qemu driver with a stand-in for QEMU
+ * (tests/helpers/fake-qemu, named by ?emulator=) that speaks QMP and
+ * misbehaves on demand: definitions kept across connections, the start job
+ * and its phases, suspend/resume/shutdown/destroy, and each fault of the
+ * driver's list: QEMU failing to start (its message in the job error),
+ * QEMU killed from outside, a monitor that stops answering, a guest in
+ * internal-error, a start interrupted by the application's death, guests
+ * surviving the application and found again, a guest that died while no
+ * application watched, stale run directories. Real QEMU: qemu-guest-test.
+ */
+#include "qemutest.h"
+
+static char fake[4096];
+
+static const char *domXML(char *buf, size_t len, const char *name, const char *mode,
+                          const char *extra)
+{
+    snprintf(buf, len,
+             "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+             "<os><type>hvm</type><kernel>/nonexistent/vmlinux</kernel>"
+             "<cmdline>fake=%s</cmdline></os>%s<devices/></domain>",
+             name, mode, extra ? extra : "");
+    return buf;
+}
+
+static int setupT(void **state)
+{
+    qemuT *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    qtInit(t, fake, "monitor_timeout=2000");
+    *state = t;
+    return 0;
+}
+
+static int teardownT(void **state)
+{
+    qemuT *t = *state;
+    qtCleanup(t);
+    free(t);
+    return 0;
+}
+
+static virDomainPtr define(qemuT *t, const char *name, const char *mode, const char *extra)
+{
+    char xml[2048];
+    virDomainPtr dom = virDomainDefineXML(t->conn, domXML(xml, sizeof(xml), name, mode, extra));
+    if (!dom)
+        fail_msg("define %s: %s", name, virGetLastErrorMessage());
+    return dom;
+}
+
+static void start(virDomainPtr dom)
+{
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    if (!job)
+        fail_msg("CreateJob: %s", virGetLastErrorMessage());
+    int st = qtJobEnd(job);
+    if (st != VIR_JOB_COMPLETE)
+        fail_msg("the start ended in state %d: %s", st, qtJobError(job));
+    virJobDestroy(job);
+}
+
+static void test_definitions(void **state)
+{
+    qemuT *t = *state;
+    virDomainPtr dom, *list;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    int n;
+
+    t->conn = qtOpen(t);
+    dom = define(t, "persist", "normal", "<title>kept</title>");
+    assert_int_equal(virDomainGetUUIDString(dom, uuid), 0);
+    virDomainFree(dom);
+    virConnectClose(t->conn);
+
+    /* A new connection (a new application) finds it. */
+    t->conn = qtOpen(t);
+    n = virConnectListAllDomains(t->conn, &list, VIR_CONNECT_LIST_DOMAINS_INACTIVE |
+                                 VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+    assert_int_equal(n, 1);
+    assert_string_equal(virDomainGetName(list[0]), "persist");
+    virDomainFree(list[0]);
+    free(list);
+    assert_non_null(dom = virDomainLookupByUUIDString(t->conn, uuid));
+    char *xml = virDomainGetXMLDesc(dom, 0);
+    assert_non_null(xml);
+    assert_non_null(strstr(xml, "<title>kept</title>"));
+    assert_null(strstr(xml, " id="));
+    free(xml);
+    int st, reason;
+    assert_int_equal(virDomainGetState(dom, &st, &reason, 0), 0);
+    assert_int_equal(st, VIR_DOMAIN_SHUTOFF);
+
+    /* The same name with another UUID is refused, nothing changed. */
+    assert_null(virDomainDefineXML(t->conn, "<domain type='qemu'><name>persist</name>"
+                                   "<uuid>11111111-2222-3333-4444-555555555555</uuid>"
+                                   "<memory>65536</memory><os><type>hvm</type></os></domain>"));
+    assert_int_equal(virGetLastError()->code, VIR_ERR_DOM_EXIST);
+
+    /* Something we cannot give is refused by name, at define. */
+    assert_null(virDomainDefineXML(t->conn, "<domain type='qemu'><name>g</name>"
+                                   "<memory>65536</memory><os><type>hvm</type></os>"
+                                   "<devices><graphics type='vnc'/></devices></domain>"));
+    assert_int_equal(virGetLastError()->code, VIR_ERR_CONFIG_UNSUPPORTED);
+    assert_non_null(strstr(virGetLastErrorMessage(), "<graphics>"));
+
+    /* type='kvm' only where KVM can run a guest. */
+    const qemuConfig *cfg = qemuDriverConfig(t->conn);
+    virDomainPtr k = virDomainDefineXML(t->conn, "<domain type='kvm'><name>k</name>"
+                                        "<memory>65536</memory><os><type>hvm</type></os></domain>");
+    if (cfg->kvm) {
+        assert_non_null(k);
+        assert_int_equal(virDomainUndefine(k), 0);
+        virDomainFree(k);
+    } else {
+        assert_null(k);
+        assert_int_equal(virGetLastError()->code, VIR_ERR_CONFIG_UNSUPPORTED);
+        assert_non_null(strstr(virGetLastErrorMessage(), "domain type 'kvm' cannot run here"));
+    }
+
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+    virConnectClose(t->conn);
+    t->conn = qtOpen(t);
+    assert_null(virDomainLookupByName(t->conn, "persist"));
+    assert_int_equal(virGetLastError()->code, VIR_ERR_NO_DOMAIN);
+}
+
+static void test_lifecycle(void **state)
+{
+    qemuT *t = *state;
+    virDomainPtr dom, byId;
+    virDomainInfo info;
+    virShimStatus st;
+    int s, r, id;
+
+    t->conn = qtOpen(t);
+    dom = define(t, "life", "normal", NULL);
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    /* One job per domain: a second start is refused at once. */
+    assert_null(virDomainCreateJob(dom, 0));
+    assert_true(virGetLastError()->code == VIR_ERR_JOB_ACTIVE ||
+                virGetLastError()->code == VIR_ERR_OPERATION_INVALID);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_COMPLETE);
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    const char *phase = NULL;
+    assert_int_equal(virJobGetStats(job, &params, &nparams, 0), 0);
+    assert_int_equal(virTypedParamsGetString(params, nparams, VIR_JOB_STATS_PHASE, &phase), 1);
+    assert_string_equal(phase, "running");
+    virTypedParamsFree(params, nparams);
+    virDomainPtr res = virJobGetDomain(job);
+    assert_non_null(res);
+    virDomainFree(res);
+    virJobDestroy(job);
+
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(r, 1 /* booted */);
+    assert_true((id = (int)virDomainGetID(dom)) > 0);
+    assert_non_null(byId = virDomainLookupByID(t->conn, id));
+    assert_string_equal(virDomainGetName(byId), "life");
+    virDomainFree(byId);
+    assert_int_equal(virDomainGetInfo(dom, &info), 0);
+    assert_int_equal(info.state, VIR_DOMAIN_RUNNING);
+    assert_int_equal(info.maxMem, 65536);
+    assert_int_equal(info.nrVirtCpu, 1);
+    char *xml = virDomainGetXMLDesc(dom, 0);
+    char want[32];
+    snprintf(want, sizeof(want), " id='%d'>", id);
+    assert_non_null(strstr(xml, want));
+    free(xml);
+    assert_int_equal(qtShimStatus(t, "life", &st), 0);
+    assert_true(virShimChildAlive(&st));
+
+    assert_int_equal(virDomainSuspend(dom), 0);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_PAUSED);
+    assert_int_equal(r, 1 /* user */);
+    assert_int_equal(virDomainResume(dom), 0);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(r, 5 /* unpaused */);
+
+    /* ACPI shutdown: the (fake) guest powers off. */
+    assert_int_equal(virDomainShutdown(dom), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, 1 /* shutdown */);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start), TEST_TIMEOUT_MS));
+    assert_false(virProcessAlive(st.child_pid, st.child_start));
+    assert_int_equal(virDomainGetID(dom), (unsigned int)-1);
+
+    /* Again, then destroyed. */
+    start(dom);
+    assert_int_equal(qtShimStatus(t, "life", &st), 0);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(r, 2 /* destroyed */);
+    assert_false(virProcessAlive(st.child_pid, st.child_start));
+    assert_int_equal(virDomainDestroy(dom), -1);
+    assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_INVALID);
+    assert_int_equal(virDomainSuspend(dom), -1);
+    virDomainFree(dom);
+}
+
+static void test_start_failure_message(void **state)
+{
+    qemuT *t = *state;
+    char xml[2048];
+
+    t->conn = qtOpen(t);
+    snprintf(xml, sizeof(xml), "<domain type='qemu'><name>bad</name><memory>65536</memory>"
+             "<os><type>hvm</type><kernel>/k</kernel>"
+             "<cmdline>fake=exit msg=-kernel_/k:_No_such_file_or_directory</cmdline></os></domain>");
+    virJobPtr job = virDomainCreateLinuxJob(t->conn, xml, 0);
+    assert_non_null(job);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    if (!strstr(qtJobError(job), "fake-qemu: -kernel /k: No such file or directory"))
+        fail_msg("the job's error is '%s'", qtJobError(job));
+    virJobDestroy(job);
+    /* A transient guest that never ran is gone, and so is its run dir. */
+    virDomainPtr dom = virDomainLookupByName(t->conn, "bad");
+    if (dom) {
+        qtWaitState(dom, VIR_DOMAIN_SHUTOFF, -1);
+        virDomainFree(dom);
+    }
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s/run/bad", t->root);
+    assert_true(TEST_WAIT_UNTIL(access(dir, F_OK) < 0, TEST_TIMEOUT_MS));
+}
+
+typedef struct seenEvents {
+    int n;
+    int event[32], detail[32];
+} seenEvents;
+
+static int lifecycleCb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+                       void *opaque)
+{
+    seenEvents *e = opaque;
+    (void)conn;
+    (void)dom;
+    if (e->n < 32) {
+        e->event[e->n] = event;
+        e->detail[e->n] = detail;
+        e->n++;
+    }
+    return 0;
+}
+
+static void tick(int timer, void *opaque)
+{
+    (void)timer;
+    (void)opaque;
+}
+
+/* Run the application's event loop until @e holds @event/@detail. */
+static void waitEvent(seenEvents *e, int event, int detail)
+{
+    long long end = testNowMs() + TEST_TIMEOUT_MS;
+    for (;;) {
+        for (int i = 0; i < e->n; i++)
+            if (e->event[i] == event && e->detail[i] == detail)
+                return;
+        if (testNowMs() > end)
+            fail_msg("no event %d/%d (%d seen)", event, detail, e->n);
+        assert_int_equal(virEventRunDefaultImpl(), 0);
+    }
+}
+
+static void test_killed_outside(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    seenEvents ev = { 0 };
+    int timer;
+
+    t->conn = qtOpen(t);
+    /* Seen as libvirt's applications see it: lifecycle events in their loop. */
+    assert_true(virConnectDomainEventRegister(t->conn, lifecycleCb, &ev, NULL) == 0);
+    assert_true((timer = virEventAddTimeout(50, tick, NULL, NULL)) >= 0);
+    virDomainPtr dom = define(t, "victim", "normal", NULL);
+    waitEvent(&ev, VIR_DOMAIN_EVENT_DEFINED, VIR_DOMAIN_EVENT_DEFINED_ADDED);
+    start(dom);
+    waitEvent(&ev, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
+    assert_int_equal(qtShimStatus(t, "victim", &st), 0);
+    assert_int_equal(kill(st.child_pid, SIGKILL), 0);
+    waitEvent(&ev, VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_CRASHED);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, 3 /* crashed */);
+    virEventRemoveTimeout(timer);
+    assert_int_equal(virConnectDomainEventDeregister(t->conn, lifecycleCb), 0);
+    virDomainFree(dom);
+}
+
+static void test_monitor_hang(void **state)
+{
+    qemuT *t = *state;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = define(t, "hang", "hang", NULL);
+    start(dom);
+    long long t0 = testNowMs();
+    assert_int_equal(virDomainSuspend(dom), -1);
+    assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_TIMEOUT);
+    assert_true(testNowMs() - t0 < TEST_TIMEOUT_MS);
+    /* What needs no monitor still works. */
+    virDomainInfo info;
+    assert_int_equal(virDomainGetInfo(dom, &info), 0);
+    assert_int_equal(info.state, VIR_DOMAIN_RUNNING);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    int s, r;
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(r, 2);
+    virDomainFree(dom);
+}
+
+static void test_internal_error(void **state)
+{
+    qemuT *t = *state;
+    int s, r;
+
+    t->conn = qtOpen(t);
+    /* on_crash destroy (the default): stopped, shut off as crashed. */
+    virDomainPtr dom = define(t, "ie", "crash-after", NULL);
+    start(dom);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, 3 /* crashed */);
+    virDomainFree(dom);
+    /* on_crash preserve: kept in the crashed state (for a dump). */
+    dom = define(t, "iep", "crash-after", "<on_crash>preserve</on_crash>");
+    start(dom);
+    qtWaitState(dom, VIR_DOMAIN_CRASHED, -1);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_CRASHED);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    virDomainFree(dom);
+}
+
+/* In a child process (another application): open, start @name, tell the
+ * parent, then wait to be killed. */
+static pid_t appStartsGuest(qemuT *t, const char *name, const char *mode, bool wait)
+{
+    int p[2];
+    char ok;
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        virConnectPtr c = virConnectOpen(t->uri);
+        char xml[2048];
+        virDomainPtr dom = c ? virDomainDefineXML(c, domXML(xml, sizeof(xml), name, mode, NULL)) : NULL;
+        virJobPtr job = dom ? virDomainCreateJob(dom, 0) : NULL;
+        if (!job)
+            _exit(2);
+        if (wait) {
+            virJobInfo info;
+            if (virJobWait(job, TEST_TIMEOUT_MS) < 0 || virJobGetInfo(job, &info) < 0 ||
+                info.state != VIR_JOB_COMPLETE)
+                _exit(3);
+        }
+        (void)!write(p[1], "k", 1);
+        for (;;)
+            pause();
+    }
+    close(p[1]);
+    assert_int_equal(read(p[0], &ok, 1), 1);
+    close(p[0]);
+    return pid;
+}
+
+static void killApp(pid_t pid)
+{
+    int status;
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+static void test_survives_application(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus before, after;
+    int s, r;
+
+    pid_t app = appStartsGuest(t, "kept", "normal", true);
+    assert_int_equal(qtShimStatus(t, "kept", &before), 0);
+    killApp(app);
+    /* The guest runs on without any application. */
+    assert_true(virShimOwnerAlive(&before));
+    assert_true(virShimChildAlive(&before));
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainLookupByName(t->conn, "kept");
+    assert_non_null(dom);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(qtShimStatus(t, "kept", &after), 0);
+    assert_int_equal(after.child_pid, before.child_pid);
+    assert_true(after.child_start == before.child_start);
+    assert_true((int)virDomainGetID(dom) > 0);
+    /* Reconnected to its monitor: suspend and resume work. */
+    assert_int_equal(virDomainSuspend(dom), 0);
+    assert_int_equal(virDomainResume(dom), 0);
+    /* And its end is seen at once. */
+    assert_int_equal(kill(after.child_pid, SIGKILL), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, 3 /* crashed */);
+    virDomainFree(dom);
+}
+
+static void test_died_meanwhile(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    int s, r;
+
+    pid_t app = appStartsGuest(t, "gone", "normal", true);
+    assert_int_equal(qtShimStatus(t, "gone", &st), 0);
+    killApp(app);
+    /* While nobody watches, QEMU dies; its shim records why and exits. */
+    assert_int_equal(kill(st.child_pid, SIGKILL), 0);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start), TEST_TIMEOUT_MS));
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainLookupByName(t->conn, "gone");
+    assert_non_null(dom);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(r, 3 /* crashed */);
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s/run/gone", t->root);
+    assert_int_equal(access(dir, F_OK), -1);
+    virDomainFree(dom);
+}
+
+static void test_start_interrupted(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    int s, r;
+
+    /* The application dies while the start is under way (QEMU slow to
+     * greet): the next connection stops the half-started guest. */
+    pid_t app = appStartsGuest(t, "half", "slowgreet", false);
+    assert_int_equal(qtShimStatus(t, "half", &st), 0);
+    killApp(app);
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainLookupByName(t->conn, "half");
+    assert_non_null(dom);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, -1);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(r, 6 /* failed */);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start), TEST_TIMEOUT_MS));
+    virDomainFree(dom);
+}
+
+static void test_cancel_start(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = define(t, "cancelled", "slowgreet", NULL);
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    assert_true(TEST_WAIT_UNTIL(qtShimStatus(t, "cancelled", &st) == 0, TEST_TIMEOUT_MS));
+    assert_true(virJobCancel(job) >= 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
+    virJobDestroy(job);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, -1);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start), TEST_TIMEOUT_MS));
+    virDomainFree(dom);
+}
+
+static void test_stale_run_dirs(void **state)
+{
+    qemuT *t = *state;
+    char dir[512], path[600];
+    int fd, s, r;
+
+    /* Left by applications that crashed at every step of a start. */
+    t->conn = qtOpen(t);
+    virDomainPtr dom = define(t, "stale", "normal", NULL);
+    virConnectClose(t->conn);
+    t->conn = NULL;
+
+    snprintf(dir, sizeof(dir), "%s/run/junk", t->root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof(path), "%s/domain.status", dir);
+    assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+    assert_int_equal(write(fd, "garbage", 7), 7);
+    close(fd);
+    snprintf(dir, sizeof(dir), "%s/run/empty", t->root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    /* A shim state naming this very process under another start time:
+     * its pid was reused; it must not be signalled. */
+    snprintf(dir, sizeof(dir), "%s/run/stale", t->root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    virShimStatus st;
+    memset(&st, 0, sizeof(st));
+    st.magic = VIR_SHIM_STATUS_MAGIC;
+    st.version = VIR_SHIM_PROTO_VERSION;
+    st.size = sizeof(st);
+    st.shim_pid = st.child_pid = getpid();
+    st.shim_start = st.child_start = virProcessStartTime(getpid()) + 12345;
+    st.child_state = VIR_SHIM_CHILD_RUNNING;
+    st.qmp_state = VIR_SHIM_QMP_READY;
+    snprintf(path, sizeof(path), "%s/state", dir);
+    assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+    assert_int_equal(write(fd, &st, sizeof(st)), (ssize_t)sizeof(st));
+    close(fd);
+    qemuStatusHeader hdr = { .id = 7, .started = 1, .state = VIR_DOMAIN_RUNNING, .reason = 1,
+                             .persistent = 1 };
+    /* The running definition, as the driver keeps it. */
+    snprintf(path, sizeof(path), "%s/domains/stale.def", t->root);
+    int dfd = open(path, O_RDONLY);
+    assert_true(dfd >= 0);
+    qemuDomainDef *def = qemuDefRead(dfd, path);
+    close(dfd);
+    assert_non_null(def);
+    assert_int_equal(qemuStatusWrite(dir, &hdr, def), 0);
+    free(def);
+
+    t->conn = qtOpen(t);
+    snprintf(dir, sizeof(dir), "%s/run/junk", t->root);
+    assert_int_equal(access(dir, F_OK), -1);
+    snprintf(dir, sizeof(dir), "%s/run/empty", t->root);
+    assert_int_equal(access(dir, F_OK), -1);
+    snprintf(dir, sizeof(dir), "%s/run/stale", t->root);
+    assert_int_equal(access(dir, F_OK), -1);
+    virDomainFree(dom);
+    assert_non_null(dom = virDomainLookupByName(t->conn, "stale"));
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(r, 3 /* crashed: its owner is gone */);
+    virDomainFree(dom);
+    /* And we are alive. */
+    assert_int_equal(kill(getpid(), 0), 0);
+}
+
+int main(void)
+{
+    if (virEventRegisterDefaultImpl() < 0)
+        return 1;
+    snprintf(fake, sizeof(fake), "%s/tests/fake-qemu", qtBuildDir());
+    if (access(fake, X_OK) < 0 || access(virShimPath(), X_OK) < 0) {
+        printf("skipped: %s or %s is not built\n", fake, virShimPath());
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_definitions, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_lifecycle, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_start_failure_message, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_killed_outside, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_internal_error, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_survives_application, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_died_meanwhile, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_start_interrupted, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_cancel_start, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_stale_run_dirs, setupT, teardownT),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

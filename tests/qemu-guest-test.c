@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-guest-test.c: the qemu driver with real QEMU (TCG) and a real Linux
+ * guest (tests/guest: a Debian cloud kernel and a busybox initramfs that
+ * answers on a serial command channel). Three boots in all:
+ *
+ *  1. defined guest: the start job's phases, boot to the marker, the
+ *     command channel (echo, DHCP from user-mode networking, a fill of
+ *     guest RAM and its checksum), real figures from GetInfo, lookup by
+ *     ID, suspend (the guest stops answering) and resume, QEMU's
+ *     confinement as the kernel sees it (its user, no capabilities,
+ *     no_new_privs, seccomp, a root without the host's files), then an ACPI
+ *     shutdown the guest carries out;
+ *  2. a guest started by another application that is then SIGKILLed: the
+ *     guest runs on, a new application finds it with the same QEMU
+ *     (pid and start time) and its channel answers; QEMU killed from
+ *     outside is seen at once as shut off, crashed;
+ *  3. QEMU refusing to start (kernel, disk, machine type: its own words in
+ *     the job's error), then a guest with a raw disk image handed to QEMU
+ *     as a descriptor (the guest reads its checksum), destroyed.
+ *
+ * Skips (77) when QEMU or the guest cannot be had here.
+ */
+#include "qemutest.h"
+
+static char guestDir[1024];
+static char qemuPath[4096];
+
+static int findQEMU(void)
+{
+    const char *path = getenv("PATH");
+    char buf[4096];
+    while (path && *path) {
+        const char *c = strchr(path, ':');
+        size_t n = c ? (size_t)(c - path) : strlen(path);
+        snprintf(buf, sizeof(buf), "%.*s/qemu-system-x86_64", (int)n, path);
+        if (n && access(buf, X_OK) == 0) {
+            snprintf(qemuPath, sizeof(qemuPath), "%s", buf);
+            return 0;
+        }
+        path += n + (c ? 1 : 0);
+    }
+    return -1;
+}
+
+static int setupT(void **state)
+{
+    qemuT *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    qtInit(t, NULL, NULL);
+    /* QEMU runs as nobody: the tree it is given paths in must be reachable. */
+    assert_int_equal(chmod(t->root, 0755), 0);
+    *state = t;
+    return 0;
+}
+
+static int teardownT(void **state)
+{
+    qemuT *t = *state;
+    qtCleanup(t);
+    free(t);
+    return 0;
+}
+
+static const char *guestXML(qemuT *t, const char *name, const char *extraDevices)
+{
+    static char xml[16384];
+    snprintf(xml, sizeof(xml),
+             "<domain type='qemu'>\n"
+             "  <name>%s</name>\n"
+             "  <memory unit='MiB'>192</memory>\n"
+             "  <vcpu>1</vcpu>\n"
+             "  <os>\n"
+             "    <type arch='x86_64'>hvm</type>\n"
+             "    <kernel>%s/vmlinux</kernel>\n"
+             "    <initrd>%s/initrd.cpio.gz</initrd>\n"
+             "    <cmdline>console=ttyS0 quiet panic=-1</cmdline>\n"
+             "  </os>\n"
+             "  <features><acpi/></features>\n"
+             "  <on_reboot>destroy</on_reboot>\n"
+             "  <devices>\n"
+             "    <serial type='file'><source path='%s/%s.console'/><target port='0'/></serial>\n"
+             "    <serial type='unix'><source mode='bind' path='%s/%s.cmd'/><target port='1'/></serial>\n"
+             "    %s\n"
+             "  </devices>\n"
+             "</domain>\n",
+             name, guestDir, guestDir, t->root, name, t->root, name,
+             extraDevices ? extraDevices : "");
+    return xml;
+}
+
+static bool fileHas(const char *path, const char *needle)
+{
+    char buf[65536];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    return memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
+}
+
+static void waitBooted(qemuT *t, const char *name)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s.console", t->root, name);
+    if (!TEST_WAIT_UNTIL(fileHas(path, "VIRTSUP-GUEST-READY"), TEST_TIMEOUT_MS * 2))
+        fail_msg("the guest did not boot to its marker (console in %s)", path);
+}
+
+static int channelOpen(qemuT *t, const char *name)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/%.20s.cmd", t->root, name) >=
+        sizeof(sa.sun_path))
+        fail_msg("socket path too long");
+    assert_true(fd >= 0);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        fail_msg("cannot connect to the guest's channel %s: %s", sa.sun_path, strerror(errno));
+    return fd;
+}
+
+/* Send @cmd, read the answer between BEGIN and END within @timeout_ms:
+ * 1 with the output in @out, 0 on timeout. */
+static int channelTry(int fd, const char *cmd, char *out, size_t len, int timeout_ms)
+{
+    char buf[8192];
+    size_t got = 0;
+    long long end = testNowMs() + timeout_ms;
+
+    if (cmd) {
+        char line[512];
+        int n = snprintf(line, sizeof(line), "%s\n", cmd);
+        assert_int_equal(write(fd, line, (size_t)n), n);
+    }
+    for (;;) {
+        char *b, *e;
+        buf[got] = '\0';
+        if ((b = strstr(buf, "BEGIN\n")) && (e = strstr(b, "END "))) {
+            size_t n = (size_t)(e - (b + 6));
+            if (n >= len)
+                n = len - 1;
+            memcpy(out, b + 6, n);
+            out[n] = '\0';
+            while (n && out[n - 1] == '\n')
+                out[--n] = '\0';
+            return 1;
+        }
+        long long left = end - testNowMs();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (poll(&p, 1, (int)left) <= 0)
+            return 0;
+        ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            return 0;
+        got += (size_t)n;
+    }
+}
+
+static void channel(int fd, const char *cmd, char *out, size_t len)
+{
+    if (!channelTry(fd, cmd, out, len, TEST_TIMEOUT_MS))
+        fail_msg("the guest did not answer '%s'", cmd ? cmd : "(a command sent before)");
+}
+
+static void procStatus(pid_t pid, const char *field, char *out, size_t len)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), f))
+        if (!strncmp(line, field, strlen(field)) && line[strlen(field)] == ':')
+            snprintf(out, len, "%s", line + strlen(field) + 1 + strspn(line + strlen(field) + 1, " \t"));
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+static void test_boot_channel_lifecycle(void **state)
+{
+    qemuT *t = *state;
+    char out[4096], phases[256] = "", last[64] = "";
+    virShimStatus st;
+    int s, r;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainDefineXML(t->conn, guestXML(t, "guest1",
+                        "<interface type='user'><model type='virtio'/><rom enabled='no'/></interface>"));
+    if (!dom)
+        fail_msg("define: %s", virGetLastErrorMessage());
+    long long t0 = testNowMs();
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    /* The phases, as an operator watching the job sees them. */
+    for (;;) {
+        virTypedParameterPtr params = NULL;
+        int nparams = 0;
+        const char *phase = NULL;
+        virJobInfo info;
+        assert_int_equal(virJobGetStats(job, &params, &nparams, 0), 0);
+        if (virTypedParamsGetString(params, nparams, VIR_JOB_STATS_PHASE, &phase) == 1 &&
+            phase[0] && STRNEQ(phase, last)) {
+            snprintf(last, sizeof(last), "%s", phase);
+            snprintf(phases + strlen(phases), sizeof(phases) - strlen(phases), "%s%s",
+                     phases[0] ? " > " : "", phase);
+        }
+        virTypedParamsFree(params, nparams);
+        assert_int_equal(virJobGetInfo(job, &info), 0);
+        if (info.state != VIR_JOB_RUNNING)
+            break;
+        struct pollfd p = { virJobGetFD(job), POLLIN, 0 };
+        (void)poll(&p, 1, 1);
+    }
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("the start failed: %s", qtJobError(job));
+    virJobDestroy(job);
+    printf("start: %lld ms, phases: %s\n", testNowMs() - t0, phases);
+    assert_non_null(strstr(phases, "running"));
+    /* In their order, whichever were seen. */
+    const char *order[] = { "preparing", "starting QEMU", "monitor ready", "running" };
+    const char *at = phases;
+    for (size_t i = 0; i < 4; i++) {
+        const char *f = strstr(phases, order[i]);
+        if (f) {
+            assert_true(f >= at);
+            at = f;
+        }
+    }
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(r, 1 /* booted */);
+
+    waitBooted(t, "guest1");
+    printf("boot to the marker: %lld ms after the call\n", testNowMs() - t0);
+    int ch = channelOpen(t, "guest1");
+    channel(ch, "echo hello from the host", out, sizeof(out));
+    assert_string_equal(out, "hello from the host");
+    /* User-mode networking: the guest's DHCP client gets QEMU's address. */
+    channel(ch, "dhcp eth0", out, sizeof(out));
+    assert_non_null(strstr(out, "10.0.2.15"));
+    char md5[64];
+    channel(ch, "fill 2", md5, sizeof(md5));
+    assert_int_equal(strlen(md5), 32);
+    channel(ch, "md5 /fill/data", out, sizeof(out));
+    assert_string_equal(out, md5);
+
+    /* Real figures. */
+    virDomainInfo info, info2;
+    assert_int_equal(virDomainGetInfo(dom, &info), 0);
+    assert_int_equal(info.state, VIR_DOMAIN_RUNNING);
+    assert_int_equal(info.maxMem, 192 * 1024);
+    assert_int_equal(info.memory, 192 * 1024);
+    assert_int_equal(info.nrVirtCpu, 1);
+    assert_true(info.cpuTime > 0);
+    channel(ch, "fill 1", out, sizeof(out));   /* CPU work in the guest */
+    assert_int_equal(virDomainGetInfo(dom, &info2), 0);
+    assert_true(info2.cpuTime > info.cpuTime);
+    int id = (int)virDomainGetID(dom);
+    assert_true(id > 0);
+    virDomainPtr byId = virDomainLookupByID(t->conn, id);
+    assert_non_null(byId);
+    virDomainFree(byId);
+
+    /* QEMU as the kernel sees it: least privileged, in a root of its own. */
+    assert_int_equal(qtShimStatus(t, "guest1", &st), 0);
+    if (geteuid() == 0) {
+        procStatus(st.child_pid, "Uid", out, sizeof(out));
+        assert_int_equal(strncmp(out, "65534", 5), 0);
+        procStatus(st.child_pid, "CapEff", out, sizeof(out));
+        assert_string_equal(out, "0000000000000000");
+        procStatus(st.child_pid, "CapBnd", out, sizeof(out));
+        assert_string_equal(out, "0000000000000000");
+        procStatus(st.child_pid, "NoNewPrivs", out, sizeof(out));
+        assert_string_equal(out, "1");
+        procStatus(st.child_pid, "Seccomp", out, sizeof(out));
+        assert_string_equal(out, "2");
+        char path[128];
+        snprintf(path, sizeof(path), "/proc/%d/root/etc/passwd", (int)st.child_pid);
+        assert_int_equal(access(path, F_OK), -1);
+        snprintf(path, sizeof(path), "/proc/%d/root/usr/bin", (int)st.child_pid);
+        assert_int_equal(access(path, F_OK), 0);
+        char vpath[1200];
+        snprintf(vpath, sizeof(vpath), "/proc/%d/root%s/vmlinux", (int)st.child_pid, guestDir);
+        assert_int_equal(access(vpath, F_OK), 0);
+    }
+
+    /* Suspended, the guest does not answer; resumed, it does. */
+    assert_int_equal(virDomainSuspend(dom), 0);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_PAUSED);
+    assert_int_equal(channelTry(ch, "echo after the pause", out, sizeof(out), 300), 0);
+    assert_int_equal(virDomainResume(dom), 0);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    channel(ch, NULL, out, sizeof(out));
+    assert_string_equal(out, "after the pause");
+    close(ch);
+
+    /* ACPI shutdown: the guest's acpid powers it off. */
+    t0 = testNowMs();
+    assert_int_equal(virDomainShutdown(dom), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, 1 /* shutdown */);
+    printf("ACPI shutdown: %lld ms\n", testNowMs() - t0);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start), TEST_TIMEOUT_MS));
+    assert_false(virProcessAlive(st.child_pid, st.child_start));
+    virDomainFree(dom);
+}
+
+static void test_survives_application(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus before, after;
+    char out[256];
+    int p[2], s, r, status;
+
+    assert_int_equal(pipe(p), 0);
+    pid_t app = fork();
+    assert_true(app >= 0);
+    if (app == 0) {
+        close(p[0]);
+        virConnectPtr c = virConnectOpen(t->uri);
+        virDomainPtr d = c ? virDomainDefineXML(c, guestXML(t, "guest2", NULL)) : NULL;
+        virJobPtr job = d ? virDomainCreateJob(d, 0) : NULL;
+        virJobInfo info;
+        if (!job || virJobWait(job, TEST_TIMEOUT_MS) < 0 || virJobGetInfo(job, &info) < 0 ||
+            info.state != VIR_JOB_COMPLETE)
+            _exit(2);
+        (void)!write(p[1], "k", 1);
+        for (;;)
+            pause();
+    }
+    close(p[1]);
+    char ok;
+    if (read(p[0], &ok, 1) != 1) {
+        waitpid(app, &status, 0);
+        fail_msg("the application could not start the guest (exit %d)", WEXITSTATUS(status));
+    }
+    close(p[0]);
+    assert_int_equal(qtShimStatus(t, "guest2", &before), 0);
+    assert_int_equal(kill(app, SIGKILL), 0);
+    assert_int_equal(waitpid(app, &status, 0), app);
+
+    /* Nobody watches: the guest runs and boots on. */
+    assert_true(virShimChildAlive(&before));
+    waitBooted(t, "guest2");
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainLookupByName(t->conn, "guest2");
+    assert_non_null(dom);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(qtShimStatus(t, "guest2", &after), 0);
+    assert_int_equal(after.child_pid, before.child_pid);
+    assert_true(after.child_start == before.child_start);
+    assert_true(virShimChildAlive(&after));
+    int ch = channelOpen(t, "guest2");
+    channel(ch, "echo still here", out, sizeof(out));
+    assert_string_equal(out, "still here");
+    close(ch);
+    virDomainInfo info;
+    assert_int_equal(virDomainGetInfo(dom, &info), 0);
+    assert_true(info.cpuTime > 0);
+
+    /* QEMU killed from outside: shut off, crashed, at once. */
+    long long t0 = testNowMs();
+    assert_int_equal(kill(after.child_pid, SIGKILL), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, 3 /* crashed */);
+    printf("QEMU killed -> shut off (crashed) seen after %lld ms\n", testNowMs() - t0);
+    virDomainFree(dom);
+}
+
+static void test_failures_disk_destroy(void **state)
+{
+    qemuT *t = *state;
+    char xml[8192], dev[1024], out[256];
+    struct {
+        const char *what, *change, *message;
+    } bad[] = {
+        { "kernel", "<kernel>/nonexistent/vmlinuz</kernel>", "/nonexistent/vmlinuz" },
+        { "machine", "<type machine='no-such-machine'>hvm</type>", "unsupported machine type" },
+    };
+
+    t->conn = qtOpen(t);
+    for (size_t i = 0; i < ARRAY_CARDINALITY(bad); i++) {
+        snprintf(xml, sizeof(xml),
+                 "<domain type='qemu'><name>bad-%s</name><memory unit='MiB'>64</memory>"
+                 "<os>%s%s</os></domain>", bad[i].what,
+                 strstr(bad[i].change, "<type") ? bad[i].change : "<type>hvm</type>",
+                 strstr(bad[i].change, "<type") ? "" : bad[i].change);
+        virJobPtr job = virDomainCreateLinuxJob(t->conn, xml, 0);
+        assert_non_null(job);
+        assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+        printf("bad %s: %s\n", bad[i].what, qtJobError(job));
+        assert_non_null(strstr(qtJobError(job), "QEMU exited during start-up"));
+        assert_non_null(strstr(qtJobError(job), bad[i].message));
+        virJobDestroy(job);
+    }
+    /* A missing disk image: QEMU's own words too. */
+    snprintf(dev, sizeof(dev), "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+             "<source file='%s/no-such-image.raw'/><target dev='vda' bus='virtio'/></disk>", t->root);
+    virJobPtr job = virDomainCreateLinuxJob(t->conn, guestXML(t, "nodisk", dev), 0);
+    assert_non_null(job);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("missing disk: %s\n", qtJobError(job));
+    assert_non_null(strstr(qtJobError(job), "no-such-image.raw"));
+    assert_non_null(strstr(qtJobError(job), "qemu-system-x86_64:"));
+    virJobDestroy(job);
+
+    /* A raw image QEMU gets as a descriptor (root-only file: QEMU, as
+     * nobody, could not open it by path); the guest reads it back. */
+    char img[300];
+    snprintf(img, sizeof(img), "%s/disk.raw", t->root);
+    int fd = open(img, O_WRONLY | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    char block[65536];
+    for (size_t i = 0; i < sizeof(block); i++)
+        block[i] = (char)(i * 7 + 3);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(write(fd, block, sizeof(block)), (ssize_t)sizeof(block));
+    close(fd);
+    snprintf(dev, sizeof(dev), "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+             "<source file='%s'/><target dev='vda' bus='virtio'/><serial>virtsup-disk</serial>"
+             "</disk>", img);
+    virDomainPtr dom = virDomainDefineXML(t->conn, guestXML(t, "guest3", dev));
+    assert_non_null(dom);
+    job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("start: %s", qtJobError(job));
+    virJobDestroy(job);
+    waitBooted(t, "guest3");
+    int ch = channelOpen(t, "guest3");
+    channel(ch, "md5 /dev/vda", out, sizeof(out));
+    char want[64], cmd[600];
+    snprintf(cmd, sizeof(cmd), "md5sum %s", img);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%32s", want), 1);
+    pclose(f);
+    assert_string_equal(out, want);
+    close(ch);
+
+    virShimStatus st;
+    assert_int_equal(qtShimStatus(t, "guest3", &st), 0);
+    long long t0 = testNowMs();
+    assert_int_equal(virDomainDestroy(dom), 0);
+    printf("destroy: %lld ms\n", testNowMs() - t0);
+    int s, r;
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(r, 2 /* destroyed */);
+    assert_false(virProcessAlive(st.child_pid, st.child_start));
+    virDomainFree(dom);
+}
+
+int main(void)
+{
+    const char *gd = getenv("VIRTSUP_GUEST_DIR");
+    char cmd[8300];
+
+    if (findQEMU() < 0) {
+        printf("skipped: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)\n");
+        return 77;
+    }
+    snprintf(guestDir, sizeof(guestDir), "%.900s%s", gd ? gd : qtBuildDir(), gd ? "" : "/guest");
+    snprintf(cmd, sizeof(cmd), "sh tests/guest/build-guest.sh '%s' >/dev/null", guestDir);
+    int rc = system(cmd);
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
+        printf("skipped: the test guest cannot be built here (tests/guest/build-guest.sh "
+               "exited %d)\n", WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
+        return 77;
+    }
+    char real[PATH_MAX];
+    if (!realpath(guestDir, real))
+        return 77;
+    if ((size_t)snprintf(guestDir, sizeof(guestDir), "%s", real) >= sizeof(guestDir))
+        return 77;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_boot_channel_lifecycle, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_survives_application, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_failures_disk_destroy, setupT, teardownT),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

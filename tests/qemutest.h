@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemutest.h: shared set-up for the qemu driver's tests: a private tree
+ * (?root=) per test, URIs, domain XML, waits on the driver's state, and the
+ * cleanup that kills what a test started (by pid and start time, read from
+ * the shims' state files) and removes its tree.
+ */
+#pragma once
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "libvirtsup/libvirtsup.h"
+#include "drivers/qemu/qemu_driver.h"
+#include "util/internal.h"
+#include "util/virprocess.h"
+#include "util/virshim.h"
+#include "testutils.h"
+
+typedef struct qemuT {
+    char root[256];
+    char uri[8192];
+    virConnectPtr conn;
+} qemuT;
+
+static inline const char *qtBuildDir(void)
+{
+    const char *b = getenv("VIRTSUP_BUILDDIR");
+    return b ? b : "build";
+}
+
+/* A fresh tree and its URI (?root=, and ?emulator= when given). */
+static inline void qtInit(qemuT *t, const char *emulator, const char *extra)
+{
+    char tmpl[] = "/tmp/virtsup-qemu-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    snprintf(t->root, sizeof(t->root), "%s", tmpl);
+    snprintf(t->uri, sizeof(t->uri), "qemu:///%s?root=%s%s%s%s%s",
+             geteuid() == 0 ? "system" : "session", t->root,
+             emulator ? "&emulator=" : "", emulator ? emulator : "",
+             extra ? "&" : "", extra ? extra : "");
+    t->conn = NULL;
+}
+
+static inline virConnectPtr qtOpen(qemuT *t)
+{
+    virConnectPtr c = virConnectOpen(t->uri);
+    if (!c)
+        fail_msg("virConnectOpen(%s): %s", t->uri, virGetLastErrorMessage());
+    return c;
+}
+
+/* Kill every shim and QEMU the tree's run directory names (identity
+ * checked), wait for them, remove the tree. */
+static inline void qtCleanup(qemuT *t)
+{
+    char run[512];
+    DIR *d;
+    struct dirent *e;
+
+    if (t->conn) {
+        virConnectClose(t->conn);
+        t->conn = NULL;
+    }
+    snprintf(run, sizeof(run), "%s/run", t->root);
+    if ((d = opendir(run))) {
+        while ((e = readdir(d))) {
+            char dir[1024];
+            virShimStatus st;
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(dir, sizeof(dir), "%s/%s", run, e->d_name);
+            if (virShimStateRead(dir, &st) < 0) {
+                virResetLastError();
+                continue;
+            }
+            if (virProcessKillIdentity(st.shim_pid, st.shim_start, SIGKILL) == 0)
+                assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start),
+                                            TEST_TIMEOUT_MS));
+            if (virProcessKillIdentity(st.child_pid, st.child_start, SIGKILL) == 0)
+                assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start),
+                                            TEST_TIMEOUT_MS));
+        }
+        closedir(d);
+    }
+    /* The shims' own errors (and a sanitizer's, in such a build) land in
+     * the guests' logs. */
+    snprintf(run, sizeof(run), "%s/log", t->root);
+    if ((d = opendir(run))) {
+        while ((e = readdir(d))) {
+            char path[1024], buf[65536];
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", run, e->d_name);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+            if (fd >= 0)
+                close(fd);
+            buf[n > 0 ? n : 0] = '\0';
+            if (strstr(buf, "Sanitizer") || strstr(buf, "runtime error"))
+                fail_msg("%s shows an error:\n%s", path, buf);
+        }
+        closedir(d);
+    }
+    testRemoveDir(t->root);
+}
+
+/* The shim status of a running guest @name of the tree. */
+static inline int qtShimStatus(qemuT *t, const char *name, virShimStatus *st)
+{
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/run/%s", t->root, name);
+    int rc = virShimStateRead(dir, st);
+    if (rc < 0)
+        virResetLastError();
+    return rc;
+}
+
+/* Wait for a job to end and return its state. */
+static inline int qtJobEnd(virJobPtr job)
+{
+    virJobInfo info;
+    assert_int_equal(virJobWait(job, TEST_TIMEOUT_MS), 0);
+    assert_int_equal(virJobGetInfo(job, &info), 0);
+    return info.state;
+}
+
+static inline const char *qtJobError(virJobPtr job)
+{
+    virErrorPtr e = virJobGetError(job);
+    return e && e->message ? e->message : "";
+}
+
+static inline void qtWaitState(virDomainPtr dom, int state, int reason)
+{
+    int r = -1;
+    if (qemuDomainWaitState(dom, state, TEST_TIMEOUT_MS, &r) < 0)
+        fail_msg("waiting for state %d: %s", state, virGetLastErrorMessage());
+    if (reason >= 0 && r != reason)
+        fail_msg("state %d with reason %d, expected reason %d", state, r, reason);
+}
