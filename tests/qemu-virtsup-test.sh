@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# virtsup, the command-line client, on the qemu driver with real QEMU (TCG,
+# a firmware-only guest: no kernel needed): define, list, start, dominfo,
+# domstate, destroy, undefine, each command a new process (the guest
+# outlives the one that started it). QEMU runs as its own user, never root.
+# Skips (77) without qemu-system-x86_64.
+set -euo pipefail
+
+B=${B:-build}
+V=$(cd "$B" && pwd)/virtsup
+[ -x "$V" ] || { echo "missing $V: run make first"; exit 1; }
+command -v qemu-system-x86_64 >/dev/null ||
+    { echo "skipped: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"; exit 77; }
+[ -n "${VIRTSUP_WORKER:-}" ] || export VIRTSUP_WORKER=$(cd "$B" && pwd)/virtsup-worker
+[ -n "${VIRTSUP_SHIM:-}" ] || export VIRTSUP_SHIM=$(cd "$B" && pwd)/virtsup-shim
+
+T=$(mktemp -d /tmp/virtsup-qemu-cli.XXXXXX)
+export VIRTSUP_RUNDIR=$T/jobs
+mkdir -m 0700 "$VIRTSUP_RUNDIR"
+if [ "$(id -u)" = 0 ]; then mode=system; else mode=session; fi
+U="qemu:///$mode?root=$T/tree"
+
+# The QEMU this test started, from its shim's log line; killed by pid
+# (checked to be ours: its command line names our tree) if still there.
+qemu_pid() { sed -n 's/.*started qemu (pid \([0-9]*\)).*/\1/p' "$T/${1:-tree}/log/cli1.log" 2>/dev/null | tail -n1; }
+ours() { [ -n "$1" ] && (tr '\0' ' ' < "/proc/$1/cmdline") 2>/dev/null | grep -F "$T/" >/dev/null; }
+cleanup() {
+    local p tree
+    for tree in tree tree2; do
+        p=$(qemu_pid $tree || true)
+        if ours "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+failures=0
+pass() { echo "ok: $1"; }
+fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+# expect DESCRIPTION PATTERN COMMAND...: the command succeeds and prints PATTERN (grep -E).
+expect() {
+    local desc=$1 pat=$2 out
+    shift 2
+    if out=$("$@" 2>&1) && grep -E -- "$pat" <<<"$out" >/dev/null; then
+        pass "$desc"
+    else
+        fail "$desc"
+        printf '    %s\n' "$out"
+    fi
+}
+
+cat > "$T/cli1.xml" <<EOF
+<domain type='qemu'>
+  <name>cli1</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <serial type='file'><source path='$T/console.log'/></serial>
+  </devices>
+</domain>
+EOF
+
+expect "define" "Domain 'cli1' defined" "$V" -c "$U" define "$T/cli1.xml"
+expect "list --all: shut off" "cli1 +shut off" "$V" -c "$U" list --all
+expect "start (a job)" "Domain 'cli1' started" "$V" -c "$U" start cli1
+# A new process: the guest outlived the one that started it.
+expect "list: running with an ID" "^ *[0-9]+ +cli1 +running" "$V" -c "$U" list
+expect "dominfo" "State: +running" "$V" -c "$U" dominfo cli1
+expect "dominfo: memory" "Max memory: +32768 KiB" "$V" -c "$U" dominfo cli1
+expect "domstate --reason" "running \(booted\)" "$V" -c "$U" domstate --reason cli1
+
+p=$(qemu_pid || true)
+if [ -n "$p" ] && [ -r "/proc/$p/status" ]; then
+    uid=$(awk '/^Uid:/ { print $3 }' "/proc/$p/status")
+    nnp=$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$p/status")
+    seccomp=$(awk '/^Seccomp:/ { print $2 }' "/proc/$p/status")
+    if [ "$mode" = session ] || [ "$uid" != 0 ]; then pass "QEMU's uid is $uid"; else fail "QEMU runs as root"; fi
+    [ "$nnp" = 1 ] && pass "QEMU has no_new_privs" || fail "QEMU lacks no_new_privs ($nnp)"
+    [ "$seccomp" = 2 ] && pass "QEMU is under seccomp" || fail "QEMU's seccomp mode is $seccomp"
+else
+    fail "no QEMU pid in the shim's log"
+fi
+
+expect "start again: refused" "already running|is running|already active" \
+    bash -c "! '$V' -c '$U' start cli1"
+expect "destroy, then the state in the same connection" "shut off \(destroyed\)" \
+    "$V" -c "$U" "destroy cli1; domstate --reason cli1"
+if ours "$p"; then
+    fail "QEMU $p is still there after destroy"
+else
+    pass "QEMU is gone after destroy"
+fi
+expect "list --all: shut off again" "cli1 +shut off" "$V" -c "$U" list --all
+expect "undefine" "undefined" "$V" -c "$U" undefine cli1
+if out=$("$V" -c "$U" list --all 2>&1) && ! grep cli1 <<<"$out" >/dev/null; then
+    pass "list --all: gone"
+else
+    fail "list --all: gone"; printf '    %s\n' "$out"
+fi
+
+# Root's session runs QEMU as QEMU's own user too, never as root.
+if [ "$(id -u)" = 0 ]; then
+    U2="qemu:///session?root=$T/tree2"
+    expect "root's session: define and start" "Domain 'cli1' started" \
+        "$V" -c "$U2" "define $T/cli1.xml; start cli1"
+    p=$(qemu_pid tree2 || true)
+    uid=$(awk '/^Uid:/ { print $3 }' "/proc/$p/status" 2>/dev/null || echo "?")
+    [ "$uid" != 0 ] && [ "$uid" != "?" ] && pass "root's session: QEMU's uid is $uid" ||
+        fail "root's session: QEMU's uid is $uid"
+    expect "root's session: destroy" "destroyed" "$V" -c "$U2" destroy cli1
+fi
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures check(s) failed"
+    exit 1
+fi
+echo "all checks passed"
