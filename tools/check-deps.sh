@@ -6,7 +6,9 @@
 #           libnftables headers
 #   check   build + cmocka, valgrind, jq, xmllint, procps (ps, pgrep),
 #           man-db (the install test renders the man pages), dnsmasq-base,
-#           nftables and iproute2 (the network tests, in namespaces)
+#           nftables and iproute2 (the network tests, in namespaces),
+#           qemu-system-x86, busybox-static, cpio and lz4 (the qemu tests:
+#           real QEMU on TCG, the test guest built by tests/guest/build-guest.sh)
 #   demo    build + binutils (readelf), procps
 #
 # On Debian and derivatives: packages are checked with dpkg-query; missing
@@ -21,7 +23,7 @@ case "$level" in build) what="make" ;; *) what="make $level" ;; esac
 build_pkgs="build-essential pkg-config libxml2-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftables-dev"
 case "$level" in
 build) pkgs=$build_pkgs ;;
-check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db dnsmasq-base nftables iproute2" ;;
+check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db dnsmasq-base nftables iproute2 qemu-system-x86 busybox-static cpio lz4" ;;
 demo) pkgs="$build_pkgs binutils procps bsdutils" ;;
 *) echo "check-deps.sh: unknown level '$level' (build, check or demo)" >&2; exit 2 ;;
 esac
