@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-start-bench: the start of a real QEMU guest through the qemu driver
+ * (virDomainCreateJob: the call until the job completes, the guest
+ * running under its shim, sandboxed, with its monitor ready and `cont`
+ * sent) and its destroy (virDomainDestroy until QEMU is reaped), beside a
+ * raw QEMU launch in the same run: posix_spawn of the same emulator with
+ * the same guest, -S and QMP on stdio, until `cont` has answered (QMP
+ * greeting, qmp_capabilities, cont), then SIGKILL and waitpid.
+ *
+ * The guest is firmware only (no kernel, 32 MiB, TCG): what is measured is
+ * the start machinery, not a boot. ROUNDS rounds each, p50 and max.
+ * Prints a note and exits 0 when qemu-system-x86_64 is not installed.
+ */
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include "libvirtsup/libvirtsup.h"
+#include "util/internal.h"
+#include "benchutil.h"
+
+#define ROUNDS 10
+
+static char qemu[PATH_MAX];
+
+static int findQEMU(void)
+{
+    const char *path = getenv("PATH");
+    char buf[4096];
+
+    snprintf(buf, sizeof(buf), "%s", path ? path : "/usr/bin:/bin");
+    for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(qemu, sizeof(qemu), "%s/qemu-system-x86_64", d);
+        if (access(qemu, X_OK) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* Read QMP lines from @fd until one contains @want. */
+static void qmpWait(int fd, const char *want)
+{
+    static char buf[65536];
+    static size_t len;
+
+    for (;;) {
+        char *nl;
+        while ((nl = memchr(buf, '\n', len))) {
+            *nl = '\0';
+            bool found = strstr(buf, want) != NULL;
+            size_t used = (size_t)(nl - buf) + 1;
+            memmove(buf, nl + 1, len - used);
+            len -= used;
+            if (found)
+                return;
+        }
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (poll(&p, 1, 30000) <= 0)
+            benchDie("raw QEMU: no answer on QMP within 30 s");
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0)
+            benchDie("raw QEMU: QMP closed");
+        len += (size_t)n;
+    }
+}
+
+static uint64_t rawLaunch(uint64_t *stop)
+{
+    int in[2], out[2];
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+    char *argv[] = { qemu, "-accel", "tcg", "-m", "32", "-smp", "1", "-nodefaults",
+                     "-no-user-config", "-nographic", "-S", "-serial", "null",
+                     "-qmp", "stdio", NULL };
+
+    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+        benchDie("pipe failed");
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    uint64_t t0 = benchNow();
+    if (posix_spawn(&pid, qemu, &fa, NULL, argv, environ) != 0)
+        benchDie("cannot run qemu-system-x86_64");
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    qmpWait(out[0], "\"QMP\"");
+    const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"cont\"}\n";
+    if (write(in[1], caps, sizeof(caps) - 1) != (ssize_t)(sizeof(caps) - 1))
+        benchDie("raw QEMU: cannot write to QMP");
+    qmpWait(out[0], "\"return\"");
+    qmpWait(out[0], "\"return\"");
+    uint64_t t1 = benchNow();
+    kill(pid, SIGTERM);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    *stop = benchNow() - t1;
+    close(in[1]);
+    close(out[0]);
+    return t1 - t0;
+}
+
+int main(void)
+{
+    char root[] = "/tmp/virtsup-qemu-bench-XXXXXX";
+    char uri[PATH_MAX + 64], xml[PATH_MAX + 512], cmd[PATH_MAX + 16];
+    uint64_t start[ROUNDS], destroy[ROUNDS], raw[ROUNDS], rawStop[ROUNDS];
+
+    if (findQEMU() < 0) {
+        printf("qemu-start-bench: qemu-system-x86_64 is not installed: nothing measured\n");
+        return 0;
+    }
+    benchRunDir();
+    if (!mkdtemp(root))
+        benchDie("cannot create a directory in /tmp");
+    snprintf(uri, sizeof(uri), "qemu:///%s?root=%s", geteuid() == 0 ? "system" : "session", root);
+    virConnectPtr conn = virConnectOpen(uri);
+    if (!conn)
+        benchDie(virGetLastErrorMessage());
+    snprintf(xml, sizeof(xml),
+             "<domain type='qemu'><name>bench</name><memory unit='MiB'>32</memory>"
+             "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>"
+             "<devices><emulator>%s</emulator></devices></domain>", qemu);
+    virDomainPtr dom = virDomainDefineXML(conn, xml);
+    if (!dom)
+        benchDie(virGetLastErrorMessage());
+
+    for (int i = 0; i < ROUNDS; i++) {
+        uint64_t t0 = benchNow();
+        virJobPtr job = virDomainCreateJob(dom, 0);
+        virJobInfo info;
+        if (!job || virJobWait(job, -1) != 0 || virJobGetInfo(job, &info) < 0 ||
+            info.state != VIR_JOB_COMPLETE) {
+            virErrorPtr e = job ? virJobGetError(job) : virGetLastError();
+            fprintf(stderr, "bench: the start did not complete: %s\n",
+                    e && e->message ? e->message : "");
+            return 1;
+        }
+        start[i] = benchNow() - t0;
+        virJobDestroy(job);
+        t0 = benchNow();
+        if (virDomainDestroy(dom) < 0)
+            benchDie(virGetLastErrorMessage());
+        destroy[i] = benchNow() - t0;
+        raw[i] = rawLaunch(&rawStop[i]);
+    }
+    (void)virDomainUndefine(dom);
+    virDomainFree(dom);
+    virConnectClose(conn);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: cannot remove %s\n", root);
+
+    uint64_t sMax = 0, dMax = 0, rMax = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        sMax = start[i] > sMax ? start[i] : sMax;
+        dMax = destroy[i] > dMax ? destroy[i] : dMax;
+        rMax = raw[i] > rMax ? raw[i] : rMax;
+    }
+    double rawP50 = (double)benchPercentile(raw, ROUNDS, 50) / 1e6;
+    benchLine("qemu_start_p50", (double)benchPercentile(start, ROUNDS, 50) / 1e6, "ms",
+              "raw_qemu_launch_p50", rawP50, NULL);
+    benchLine("qemu_start_max", (double)sMax / 1e6, "ms",
+              "raw_qemu_launch_max", (double)rMax / 1e6, NULL);
+    benchLine("qemu_destroy_p50", (double)benchPercentile(destroy, ROUNDS, 50) / 1e6, "ms",
+              "raw_qemu_sigterm_waitpid_p50", (double)benchPercentile(rawStop, ROUNDS, 50) / 1e6,
+              NULL);
+    return 0;
+}
