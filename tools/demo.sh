@@ -3,7 +3,8 @@
 # tools/demo.sh BUILDDIR: the guided tour that `make demo` runs.
 #
 # Everything happens on test nodes (test:///default and a node description
-# written here) in a temporary directory, with its own run directory for the
+# written here) and, when qemu-system-x86_64 is installed, one firmware-only
+# QEMU guest of the qemu driver (its tree under ?root=) in a temporary directory, with its own run directory for the
 # status segments; at the end the directory is removed and the script checks
 # that no process it started (virtsup, workers, spawn helper) is left.
 set -euo pipefail
@@ -77,8 +78,8 @@ before=" $(worker_procs | tr '\n' ' ') "
 
 cat <<EOF
 ${H}libvirtsup demo${N}: long virtual-machine operations as supervised jobs, each
-in its own isolated worker process. Everything runs on the built-in test
-driver, in $T.
+in its own isolated worker process. Steps 1-6 run on the built-in test
+driver, step 7 on real QEMU (when installed), all in $T.
 EOF
 
 # ---------------------------------------------------------------------------
@@ -174,7 +175,31 @@ say "virtsup exited $rc (130: cancelled by Ctrl-C); big.img exists: $([ -e big.i
 [ $rc = 130 ] && [ ! -e big.img ] || { echo "demo: the cancel did not end as expected" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------
-step "7. Nothing left behind"
+step "7. A real QEMU guest (the qemu driver)"
+if command -v qemu-system-x86_64 >/dev/null; then
+    export VIRTSUP_SHIM=${VIRTSUP_SHIM:-$B/virtsup-shim}
+    if [ "$(id -u)" = 0 ]; then QU="qemu:///system?root=$T/qemu"; else QU="qemu:///session?root=$T/qemu"; fi
+    say "?root= keeps the driver's whole tree (definitions, run state, logs) in $T/qemu."
+    say "The guest has firmware only (no kernel): enough to show the machinery."
+    printf '%s\n' "<domain type='qemu'>" "  <name>demo</name>" \
+        "  <memory unit='MiB'>32</memory>" "  <vcpu>1</vcpu>" \
+        "  <os><type arch='x86_64'>hvm</type></os>" "</domain>" > guest.xml
+    show "$V" -c "$QU" define guest.xml
+    show "$V" -c "$QU" start demo
+    qpid=$(sed -n 's/.*started qemu (pid \([0-9]*\)).*/\1/p' "$T/qemu/log/demo.log" | tail -n1)
+    [ -n "$qpid" ] && bgpids+=("$qpid")
+    say "virtsup has exited; the guest runs on under its virtsup-shim. A new process:"
+    show "$V" -c "$QU" list \; dominfo demo
+    if [ -n "$qpid" ]; then
+        say "QEMU (pid $qpid) runs as $(ps -o user= -p "$qpid"): $(grep -E '^(NoNewPrivs|Seccomp):' "/proc/$qpid/status" | tr '\n\t' '  ')"
+    fi
+    show "$V" -c "$QU" destroy demo \; domstate --reason demo
+else
+    say "qemu-system-x86_64 is not installed: skipped (apt-get install qemu-system-x86)."
+fi
+
+# ---------------------------------------------------------------------------
+step "8. Nothing left behind"
 left=""
 end=$((SECONDS + 10))
 while :; do
