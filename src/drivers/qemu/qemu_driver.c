@@ -1834,7 +1834,8 @@ static char *qemuDomainGetOSType(virDomainPtr dom)
     return s;
 }
 
-static int qemuDomainIsActive(virDomainPtr dom)
+/* One flag of the domain under the lock: 1, 0, or -1 reported. */
+static int domFlag(virDomainPtr dom, size_t offset)
 {
     qemuDriver *d;
     qemuDomObj *obj = domLock(dom, &d);
@@ -1842,22 +1843,19 @@ static int qemuDomainIsActive(virDomainPtr dom)
 
     if (!obj)
         return -1;
-    ret = obj->active;
+    ret = *(const bool *)((const char *)obj + offset);
     pthread_mutex_unlock(&d->lock);
     return ret;
 }
 
+static int qemuDomainIsActive(virDomainPtr dom)
+{
+    return domFlag(dom, offsetof(qemuDomObj, active));
+}
+
 static int qemuDomainIsPersistent(virDomainPtr dom)
 {
-    qemuDriver *d;
-    qemuDomObj *obj = domLock(dom, &d);
-    int ret;
-
-    if (!obj)
-        return -1;
-    ret = obj->persistent;
-    pthread_mutex_unlock(&d->lock);
-    return ret;
+    return domFlag(dom, offsetof(qemuDomObj, persistent));
 }
 
 /* For tests and the network driver. */
