@@ -27,18 +27,7 @@ static const char *domXML(char *buf, size_t len, const char *name, const char *m
 
 static int setupT(void **state)
 {
-    qemuT *t = calloc(1, sizeof(*t));
-    assert_non_null(t);
-    qtInit(t, fake, "monitor_timeout=2000");
-    *state = t;
-    return 0;
-}
-
-static int teardownT(void **state)
-{
-    qemuT *t = *state;
-    qtCleanup(t);
-    free(t);
+    qtSetupWith(state, fake, "monitor_timeout=2000");
     return 0;
 }
 
@@ -341,44 +330,11 @@ static void test_internal_error(void **state)
     virDomainFree(dom);
 }
 
-/* In a child process (another application): open, start @name, tell the
- * parent, then wait to be killed. */
+/* Another application starts @name (see qtAppStartsGuest). */
 static pid_t appStartsGuest(qemuT *t, const char *name, const char *mode, bool wait)
 {
-    int p[2];
-    char ok;
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        virConnectPtr c = virConnectOpen(t->uri);
-        char xml[2048];
-        virDomainPtr dom = c ? virDomainDefineXML(c, domXML(xml, sizeof(xml), name, mode, NULL)) : NULL;
-        virJobPtr job = dom ? virDomainCreateJob(dom, 0) : NULL;
-        if (!job)
-            _exit(2);
-        if (wait) {
-            virJobInfo info;
-            if (virJobWait(job, TEST_TIMEOUT_MS) < 0 || virJobGetInfo(job, &info) < 0 ||
-                info.state != VIR_JOB_COMPLETE)
-                _exit(3);
-        }
-        (void)!write(p[1], "k", 1);
-        for (;;)
-            pause();
-    }
-    close(p[1]);
-    assert_int_equal(read(p[0], &ok, 1), 1);
-    close(p[0]);
-    return pid;
-}
-
-static void killApp(pid_t pid)
-{
-    int status;
-    assert_int_equal(kill(pid, SIGKILL), 0);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char xml[2048];
+    return qtAppStartsGuest(t, domXML(xml, sizeof(xml), name, mode, NULL), wait);
 }
 
 static void test_survives_application(void **state)
@@ -389,7 +345,7 @@ static void test_survives_application(void **state)
 
     pid_t app = appStartsGuest(t, "kept", "normal", true);
     assert_int_equal(qtShimStatus(t, "kept", &before), 0);
-    killApp(app);
+    qtKillApp(app);
     /* The guest runs on without any application. */
     assert_true(virShimOwnerAlive(&before));
     assert_true(virShimChildAlive(&before));
@@ -420,7 +376,7 @@ static void test_died_meanwhile(void **state)
 
     pid_t app = appStartsGuest(t, "gone", "normal", true);
     assert_int_equal(qtShimStatus(t, "gone", &st), 0);
-    killApp(app);
+    qtKillApp(app);
     /* While nobody watches, QEMU dies; its shim records why and exits. */
     assert_int_equal(kill(st.child_pid, SIGKILL), 0);
     assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start), TEST_TIMEOUT_MS));
@@ -447,7 +403,7 @@ static void test_start_interrupted(void **state)
      * greet): the next connection stops the half-started guest. */
     pid_t app = appStartsGuest(t, "half", "slowgreet", false);
     assert_int_equal(qtShimStatus(t, "half", &st), 0);
-    killApp(app);
+    qtKillApp(app);
     t->conn = qtOpen(t);
     virDomainPtr dom = virDomainLookupByName(t->conn, "half");
     assert_non_null(dom);
@@ -552,17 +508,17 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_definitions, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_lifecycle, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_start_failure_message, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_killed_outside, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_internal_error, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_survives_application, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_died_meanwhile, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_start_interrupted, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_cancel_start, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_stale_run_dirs, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_definitions, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_lifecycle, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_start_failure_message, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_killed_outside, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_internal_error, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_survives_application, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_died_meanwhile, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_start_interrupted, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_cancel_start, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_stale_run_dirs, setupT, qtTeardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,20 +45,9 @@ static int findQEMU(void)
 
 static int setupT(void **state)
 {
-    qemuT *t = calloc(1, sizeof(*t));
-    assert_non_null(t);
-    qtInit(t, NULL, NULL);
+    qemuT *t = qtSetupWith(state, NULL, NULL);
     /* QEMU runs as nobody: the tree it is given paths in must be reachable. */
     assert_int_equal(chmod(t->root, 0755), 0);
-    *state = t;
-    return 0;
-}
-
-static int teardownT(void **state)
-{
-    qemuT *t = *state;
-    qtCleanup(t);
-    free(t);
     return 0;
 }
 
@@ -317,34 +306,11 @@ static void test_survives_application(void **state)
     qemuT *t = *state;
     virShimStatus before, after;
     char out[256];
-    int p[2], s, r, status;
+    int s, r;
 
-    assert_int_equal(pipe(p), 0);
-    pid_t app = fork();
-    assert_true(app >= 0);
-    if (app == 0) {
-        close(p[0]);
-        virConnectPtr c = virConnectOpen(t->uri);
-        virDomainPtr d = c ? virDomainDefineXML(c, guestXML(t, "guest2", NULL)) : NULL;
-        virJobPtr job = d ? virDomainCreateJob(d, 0) : NULL;
-        virJobInfo info;
-        if (!job || virJobWait(job, TEST_TIMEOUT_MS) < 0 || virJobGetInfo(job, &info) < 0 ||
-            info.state != VIR_JOB_COMPLETE)
-            _exit(2);
-        (void)!write(p[1], "k", 1);
-        for (;;)
-            pause();
-    }
-    close(p[1]);
-    char ok;
-    if (read(p[0], &ok, 1) != 1) {
-        waitpid(app, &status, 0);
-        fail_msg("the application could not start the guest (exit %d)", WEXITSTATUS(status));
-    }
-    close(p[0]);
+    pid_t app = qtAppStartsGuest(t, guestXML(t, "guest2", NULL), true);
     assert_int_equal(qtShimStatus(t, "guest2", &before), 0);
-    assert_int_equal(kill(app, SIGKILL), 0);
-    assert_int_equal(waitpid(app, &status, 0), app);
+    qtKillApp(app);
 
     /* Nobody watches: the guest runs and boots on. */
     assert_true(virShimChildAlive(&before));
@@ -484,9 +450,9 @@ int main(void)
     if ((size_t)snprintf(guestDir, sizeof(guestDir), "%s", real) >= sizeof(guestDir))
         return 77;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_boot_channel_lifecycle, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_survives_application, setupT, teardownT),
-        cmocka_unit_test_setup_teardown(test_failures_disk_destroy, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_boot_channel_lifecycle, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_survives_application, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_failures_disk_destroy, setupT, qtTeardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

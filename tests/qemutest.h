@@ -116,6 +116,69 @@ static inline void qtCleanup(qemuT *t)
     testRemoveDir(t->root);
 }
 
+/* cmocka setup/teardown: a fresh tree in *@state (qtSetupWith), removed
+ * with everything it started (qtTeardown). */
+static inline qemuT *qtSetupWith(void **state, const char *emulator, const char *extra)
+{
+    qemuT *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    qtInit(t, emulator, extra);
+    *state = t;
+    return t;
+}
+
+static inline int qtTeardown(void **state)
+{
+    qemuT *t = *state;
+    qtCleanup(t);
+    free(t);
+    return 0;
+}
+
+/* In a child process (another application): open the tree, define @xml,
+ * start it (and wait for the start to complete when @wait), tell the
+ * parent, then wait to be killed (qtKillApp). Fails the test when the
+ * child could not. */
+static inline pid_t qtAppStartsGuest(qemuT *t, const char *xml, bool wait)
+{
+    int p[2], status;
+    char ok;
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        virConnectPtr c = virConnectOpen(t->uri);
+        virDomainPtr dom = c ? virDomainDefineXML(c, xml) : NULL;
+        virJobPtr job = dom ? virDomainCreateJob(dom, 0) : NULL;
+        if (!job)
+            _exit(2);
+        if (wait) {
+            virJobInfo info;
+            if (virJobWait(job, TEST_TIMEOUT_MS) < 0 || virJobGetInfo(job, &info) < 0 ||
+                info.state != VIR_JOB_COMPLETE)
+                _exit(3);
+        }
+        (void)!write(p[1], "k", 1);
+        for (;;)
+            pause();
+    }
+    close(p[1]);
+    if (read(p[0], &ok, 1) != 1) {
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        fail_msg("the application could not start the guest (exit %d)", WEXITSTATUS(status));
+    }
+    close(p[0]);
+    return pid;
+}
+
+static inline void qtKillApp(pid_t pid)
+{
+    int status;
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
 /* The shim status of a running guest @name of the tree. */
 static inline int qtShimStatus(qemuT *t, const char *name, virShimStatus *st)
 {
