@@ -341,7 +341,6 @@ static void test_survives_application(void **state)
 {
     qemuT *t = *state;
     virShimStatus before, after;
-    int s, r;
 
     pid_t app = appStartsGuest(t, "kept", "normal", true);
     assert_int_equal(qtShimStatus(t, "kept", &before), 0);
@@ -350,14 +349,7 @@ static void test_survives_application(void **state)
     assert_true(virShimOwnerAlive(&before));
     assert_true(virShimChildAlive(&before));
 
-    t->conn = qtOpen(t);
-    virDomainPtr dom = virDomainLookupByName(t->conn, "kept");
-    assert_non_null(dom);
-    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
-    assert_int_equal(s, VIR_DOMAIN_RUNNING);
-    assert_int_equal(qtShimStatus(t, "kept", &after), 0);
-    assert_int_equal(after.child_pid, before.child_pid);
-    assert_true(after.child_start == before.child_start);
+    virDomainPtr dom = qtFoundAgain(t, "kept", &before, &after);
     assert_true((int)virDomainGetID(dom) > 0);
     /* Reconnected to its monitor: suspend and resume work. */
     assert_int_equal(virDomainSuspend(dom), 0);

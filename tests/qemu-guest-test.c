@@ -306,7 +306,6 @@ static void test_survives_application(void **state)
     qemuT *t = *state;
     virShimStatus before, after;
     char out[256];
-    int s, r;
 
     pid_t app = qtAppStartsGuest(t, guestXML(t, "guest2", NULL), true);
     assert_int_equal(qtShimStatus(t, "guest2", &before), 0);
@@ -316,14 +315,7 @@ static void test_survives_application(void **state)
     assert_true(virShimChildAlive(&before));
     waitBooted(t, "guest2");
 
-    t->conn = qtOpen(t);
-    virDomainPtr dom = virDomainLookupByName(t->conn, "guest2");
-    assert_non_null(dom);
-    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
-    assert_int_equal(s, VIR_DOMAIN_RUNNING);
-    assert_int_equal(qtShimStatus(t, "guest2", &after), 0);
-    assert_int_equal(after.child_pid, before.child_pid);
-    assert_true(after.child_start == before.child_start);
+    virDomainPtr dom = qtFoundAgain(t, "guest2", &before, &after);
     assert_true(virShimChildAlive(&after));
     int ch = channelOpen(t, "guest2");
     channel(ch, "echo still here", out, sizeof(out));

@@ -190,6 +190,24 @@ static inline int qtShimStatus(qemuT *t, const char *name, virShimStatus *st)
     return rc;
 }
 
+/* A new connection (t->conn) finds the running guest @name again: same
+ * QEMU (pid and start time) as @before, running. Its shim status in
+ * *@after; returns its handle. */
+static inline virDomainPtr qtFoundAgain(qemuT *t, const char *name,
+                                        const virShimStatus *before, virShimStatus *after)
+{
+    int s, r;
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainLookupByName(t->conn, name);
+    assert_non_null(dom);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(qtShimStatus(t, name, after), 0);
+    assert_int_equal(after->child_pid, before->child_pid);
+    assert_true(after->child_start == before->child_start);
+    return dom;
+}
+
 /* Wait for a job to end and return its state. */
 static inline int qtJobEnd(virJobPtr job)
 {
