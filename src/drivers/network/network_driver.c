@@ -99,6 +99,9 @@ typedef struct netJob {
     netBusy *busy;                       /* start: our entry in busyList */
     /* the agent */
     int agentfd;                         /* our end of the pair, -1 */
+    void *agentbuf;                      /* the agent thread's buffer, reachable
+                                            from here while it runs (a fork of
+                                            this process sees it as in use) */
     int stopfd[2];                       /* done -> agent: finish */
     pthread_t agent;
     bool agentRunning;
@@ -568,6 +571,8 @@ static void *agentMain(void *opaque)
 {
     netJob *nj = opaque;
     virShimIncoming *in = malloc(sizeof(*in));
+
+    nj->agentbuf = in;
 
     while (in) {
         struct pollfd pfd[3] = { { nj->agentfd, POLLIN, 0 }, { nj->stopfd[0], POLLIN, 0 },
