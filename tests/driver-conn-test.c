@@ -127,11 +127,11 @@ static void testOpenDefault(void **state)
     assert_ptr_equal(virDomainGetConnect(doms[0]), conn);
     s = virDomainGetXMLDesc(doms[0], 0);
     assert_non_null(s);
-    assert_non_null(strstr(s, "<domain type='test'>"));
+    assert_non_null(strstr(s, "<domain type='test' id='1'>"));     /* running: its ID, as libvirt */
     assert_non_null(strstr(s, "<name>test</name>"));
     assert_non_null(strstr(s, "<memory unit='KiB'>262144</memory>"));
-    assert_non_null(strstr(s, "<vcpu>2</vcpu>"));
-    assert_non_null(strstr(s, "<type>hvm</type>"));
+    assert_non_null(strstr(s, "<vcpu placement='static'>2</vcpu>"));
+    assert_non_null(strstr(s, "<type arch='i686'>hvm</type>"));
     free(s);
     virDomainFree(doms[0]);
     free(doms);
@@ -155,8 +155,9 @@ static void testOpenDefault(void **state)
     assert_string_equal(uuid, "dd8fe884-6c02-601e-7551-cca97df1c5df");
     s = virNetworkGetXMLDesc(nets[0], 0);
     assert_non_null(strstr(s, "<name>default</name>"));
-    assert_non_null(strstr(s, "<bridge name='virbr0'/>"));
-    assert_non_null(strstr(s, "<ip address='192.168.122.1' prefix='24'/>"));
+    assert_non_null(strstr(s, "<bridge name='virbr0' stp='on' delay='0'/>"));   /* libvirt's */
+    assert_non_null(strstr(s, "<ip address='192.168.122.1' netmask='255.255.255.0'>"));
+    assert_non_null(strstr(s, "<range start='192.168.122.2' end='192.168.122.254'/>"));
     assert_non_null(strstr(s, "<forward mode='nat'/>"));
     free(s);
     virNetworkFree(nets[0]);
@@ -600,7 +601,7 @@ static void testNodeFileBad(void **state)
         { "root", "<nodes/>", "expected root element <node>" },
         { "unknown-child", "<node><host/></node>", "unknown element <host>" },
         { "unknown-elem", "<node><domain><name>a</name><memory>1024</memory>"
-          "<devices/></domain></node>", "unsupported element <devices> in domain XML" },
+          "<devicez/></domain></node>", "unsupported element <devicez> in domain XML" },
         { "unknown-attr", "<node><domain><name a='1'>a</name><memory>1024</memory>"
           "</domain></node>", "unsupported attribute 'a' on <name>" },
         { "bad-type", "<node><domain type='xen'><name>a</name><memory>1024</memory>"
@@ -758,6 +759,158 @@ static void testOutOfMemory(void **state)
     assert_int_equal(virConnectClose(conn), 0);
 }
 
+/* The XML libvirt 9 writes is accepted through the API and written back
+ * by GetXMLDesc: the elements the test driver does not model are kept,
+ * through a start, a save and a restore (the image carries them), for a
+ * network too, and in a node description. */
+static const char keptDomainXML[] =
+    "<domain type='test'>\n"
+    "  <name>lv</name>\n"
+    "  <uuid>0e4c3f31-2c43-4c0e-9d7b-9b3a8f5a6c11</uuid>\n"
+    "  <title>libvirt's</title>\n"
+    "  <memory unit='KiB'>16384</memory>\n"
+    "  <currentMemory unit='KiB'>8192</currentMemory>\n"
+    "  <vcpu placement='static'>2</vcpu>\n"
+    "  <os>\n"
+    "    <type arch='x86_64' machine='pc'>hvm</type>\n"
+    "    <boot dev='hd'/>\n"
+    "  </os>\n"
+    "  <features>\n"
+    "    <acpi/>\n"
+    "  </features>\n"
+    "  <clock offset='utc'/>\n"
+    "  <on_poweroff>destroy</on_poweroff>\n"
+    "  <on_reboot>restart</on_reboot>\n"
+    "  <on_crash>destroy</on_crash>\n"
+    "  <devices>\n"
+    "    <disk type='file' device='disk'>\n"
+    "      <source file='/guest/disk &amp; more'/>\n"
+    "      <target dev='vda' bus='virtio'/>\n"
+    "    </disk>\n"
+    "    <interface type='network'>\n"
+    "      <mac address='52:54:00:aa:bb:cc'/>\n"
+    "      <source network='default'/>\n"
+    "    </interface>\n"
+    "  </devices>\n"
+    "</domain>\n";
+
+static const char keptNetworkXML[] =
+    "<network>\n"
+    "  <name>lvnet</name>\n"
+    "  <uuid>7b1f0c2e-5d7a-4a52-8e44-3f0a9c1d2e31</uuid>\n"
+    "  <forward mode='nat'>\n"
+    "    <nat>\n"
+    "      <port start='1024' end='65535'/>\n"
+    "    </nat>\n"
+    "  </forward>\n"
+    "  <bridge name='virbr9' stp='on' delay='0'/>\n"
+    "  <mac address='52:54:00:0a:0b:0c'/>\n"
+    "  <ip address='10.9.0.1' netmask='255.255.255.0'>\n"
+    "    <dhcp>\n"
+    "      <range start='10.9.0.2' end='10.9.0.254'/>\n"
+    "      <host mac='52:54:00:aa:bb:cc' name='lv' ip='10.9.0.5'/>\n"
+    "    </dhcp>\n"
+    "  </ip>\n"
+    "</network>\n";
+
+/* @xml with " id='N'" after "<domain type='test'". */
+static char *withID(const char *xml, int id)
+{
+    const char *at = strchr(xml, '>');
+    return virAsprintf("%.*s id='%d'%s", (int)(at - xml), xml, id, at);
+}
+
+static void testKeptXML(void **state)
+{
+    (void)state;
+    virConnectPtr conn = virConnectOpen("test:///default");
+    virDomainPtr dom, test;
+    virNetworkPtr net;
+    char path[512], uri[600];
+    char *xml, *want;
+
+    /* libvirt's test domain: its devices, clock, lifecycle actions */
+    assert_non_null(test = virDomainLookupByName(conn, "test"));
+    assert_non_null(xml = virDomainGetXMLDesc(test, 0));
+    assert_non_null(strstr(xml, "<domain type='test' id='1'>\n"));
+    assert_non_null(strstr(xml, "    <type arch='i686'>hvm</type>\n    <boot dev='hd'/>\n"));
+    assert_non_null(strstr(xml, "      <source file='/guest/diskimage1'/>\n"));
+    assert_non_null(strstr(xml, "  <on_reboot>restart</on_reboot>\n"));
+    free(xml);
+    virDomainFree(test);
+
+    assert_non_null(dom = virDomainDefineXML(conn, keptDomainXML));
+    assert_non_null(xml = virDomainGetXMLDesc(dom, 0));
+    assert_string_equal(xml, keptDomainXML);
+    free(xml);
+
+    assert_int_equal(virDomainCreate(dom), 0);
+    assert_non_null(xml = virDomainGetXMLDesc(dom, 0));
+    assert_non_null(want = withID(keptDomainXML, (int)virDomainGetID(dom)));
+    assert_string_equal(xml, want);
+    free(xml);
+    free(want);
+
+    drvPath(path, sizeof(path), "kept.img");
+    assert_int_equal(virDomainSave(dom, path), 0);
+    assert_int_equal(virDomainIsActive(dom), 0);
+    assert_non_null(xml = virDomainGetXMLDesc(dom, 0));
+    assert_string_equal(xml, keptDomainXML);
+    free(xml);
+    /* A redefinition replaces what was kept. */
+    virDomainFree(dom);
+    assert_non_null(dom = virDomainDefineXML(conn,
+        "<domain type='test'><name>lv</name><uuid>0e4c3f31-2c43-4c0e-9d7b-9b3a8f5a6c11</uuid>"
+        "<memory unit='KiB'>16384</memory></domain>"));
+    assert_non_null(xml = virDomainGetXMLDesc(dom, 0));
+    assert_null(strstr(xml, "<devices>"));
+    free(xml);
+    /* The restore brings back the image's definition, kept elements included. */
+    assert_int_equal(virDomainRestore(conn, path), 0);
+    assert_int_equal(virDomainIsActive(dom), 1);
+    assert_non_null(xml = virDomainGetXMLDesc(dom, 0));
+    assert_non_null(want = withID(keptDomainXML, (int)virDomainGetID(dom)));
+    assert_string_equal(xml, want);
+    free(xml);
+    free(want);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+    unlink(path);
+
+    /* What cannot be honoured is refused, by name. */
+    assert_null(virDomainDefineXML(conn,
+        "<domain type='test'><name>lv2</name><memory>1024</memory>"
+        "<on_poweroff>preserve</on_poweroff></domain>"));
+    assert_last_error(VIR_ERR_CONFIG_UNSUPPORTED);
+    assert_last_message_has("<on_poweroff>preserve</on_poweroff> cannot be honoured");
+    assert_null(virDomainDefineXML(conn,
+        "<domain type='test'><name>lv2</name><memory>1024</memory><devicez/></domain>"));
+    assert_last_error(VIR_ERR_CONFIG_UNSUPPORTED);
+    assert_last_message_has("unsupported element <devicez>");
+
+    assert_non_null(net = virNetworkDefineXML(conn, keptNetworkXML));
+    assert_non_null(xml = virNetworkGetXMLDesc(net, 0));
+    assert_string_equal(xml, keptNetworkXML);
+    free(xml);
+    assert_int_equal(virNetworkUndefine(net), 0);
+    virNetworkFree(net);
+    assert_int_equal(virConnectClose(conn), 0);
+
+    /* A node description keeps them too. */
+    nodeURI("kept.xml", "<node><domain type='test'><name>n1</name><memory>1024</memory>"
+            "<clock offset='localtime'/><devices><disk type='file'/></devices></domain></node>",
+            uri, sizeof(uri));
+    assert_non_null(conn = virConnectOpen(uri));
+    assert_non_null(dom = virDomainLookupByName(conn, "n1"));
+    assert_non_null(xml = virDomainGetXMLDesc(dom, 0));
+    assert_non_null(strstr(xml, "  <clock offset='localtime'/>\n  <devices>\n"
+                                "    <disk type='file'/>\n  </devices>\n</domain>\n"));
+    free(xml);
+    virDomainFree(dom);
+    assert_int_equal(virConnectClose(conn), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +925,7 @@ int main(void)
         cmocka_unit_test(testNodeFile),
         cmocka_unit_test(testNodeFileBad),
         cmocka_unit_test(testOutOfMemory),
+        cmocka_unit_test(testKeptXML),
     };
     drvNeedWorker();
     return cmocka_run_group_tests(tests, drvSetupRundir, drvTeardownRundir);

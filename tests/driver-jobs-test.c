@@ -303,7 +303,7 @@ static void testHostileXML(void **state)
         "",
         "<domain",
         "<domain type='test'><name>a</name></domain>",                  /* no memory */
-        "<domain type='test'><name>a</name><memory>1024</memory><devices/></domain>",
+        "<domain type='test'><name>a</name><memory>1024</memory><devicez/></domain>",
         "<domain type='test'><name>a</name><memory unit='GiB'>1000000</memory></domain>",
         "<domain type='test'><name>a</name><memory>99999999999999999999999999</memory></domain>",
         "<domain type='test'><name>a</name><memory>1024</memory><vcpu>100000</vcpu></domain>",

@@ -67,8 +67,7 @@ static void test_create_op(void **state)
     assert_int_equal(job.nfinish, 1);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_string_equal(job.phases, "validating|allocating memory|loading firmware|starting vCPUs");
-    assert_int_equal(job.resultlen, sizeof(def));
-    memcpy(&def, job.result, sizeof(def));
+    fakeResultDef(&job, &def, sizeof(def), "vcpu");
     assert_string_equal(def.name, "fresh");
     assert_int_equal(def.memory_kib, 8192);
     /* Only the create fault fired, once, at 40% or just after. */
@@ -154,8 +153,7 @@ static void test_network_ops(void **state)
     create->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_SUCCESS);
     assert_string_equal(job.phases, "validating|creating bridge|configuring addresses|starting");
-    assert_int_equal(job.resultlen, sizeof(net));
-    memcpy(&net, job.result, sizeof(net));
+    fakeResultDef(&job, &net, sizeof(net), "ip");
     assert_string_equal(net.bridge, "br-lan");
     assert_string_equal(job.fault, "hang");
     assert_true(job.faultPercent >= 50);

@@ -15,6 +15,7 @@
 #include "worker/job.h"
 #include "util/virerror.h"
 #include "drivers/test/test-proto.h"
+#include "util/virxmlkeep.h"
 
 enum { FAKE_NONE, FAKE_SUCCESS, FAKE_FAILURE, FAKE_ERROR, FAKE_CANCELLED };
 
@@ -243,4 +244,20 @@ static inline uint8_t *fakeReadWhole(const char *path, size_t *len)
     close(fd);
     *len = (size_t)sb.st_size;
     return b;
+}
+
+/* A define/create/restore result: a def of @size bytes, copied to @def,
+ * then the records of the kept elements, which must pass the library's
+ * check and (unless @name is NULL) hold element <@name>. */
+static inline void fakeResultDef(const fakeJob *j, void *def, size_t size, const char *name)
+{
+    const char *why = NULL;
+
+    if (j->resultlen < size)
+        fail_msg("result of %zu bytes, less than a definition (%zu)", j->resultlen, size);
+    memcpy(def, j->result, size);
+    if (virXMLKeepCheck(j->result + size, j->resultlen - size, &why) < 0)
+        fail_msg("kept elements refused: %s", why);
+    if (name && !virXMLKeepHas(j->result + size, j->resultlen - size, name))
+        fail_msg("element <%s> not kept", name);
 }

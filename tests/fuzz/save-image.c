@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0, "lseek: %s", strerror(errno));
     job.fd = fd;
     memset(&def, 0, sizeof(def));
-    rc = testSaveImageVerify(FJ(&job), fd, 0, &def);
+    rc = testSaveImageVerify(FJ(&job), fd, 0, &def, NULL);
     if (rc == 0)
         FUZZ_CHECK(testDomainDefCheck(&def, &why) == 0, "accepted image, invalid def: %s", why);
     virResetLastError();

@@ -133,6 +133,7 @@ static void bootOp(virWorkerJobPtr job, const void *params, size_t len, bool net
     } def;
     testJobParams p;
     const char *xml;
+    virXMLKeep keep = VIR_XML_KEEP_INIT;
     int rc;
 
     virWorkerJobSetPhase(job, "validating");
@@ -141,25 +142,24 @@ static void bootOp(virWorkerJobPtr job, const void *params, size_t len, bool net
     if (network) {
         if (!create)
             def.net = p.net;
-        else if (testNetworkParseXML(xml, p.xmllen, &def.net) < 0)
+        else if (testNetworkParseXML(xml, p.xmllen, &def.net, &keep) < 0)
             goto error;
         rc = testNetworkBoot(job, &def.net, virWorkerIORateMin(p.bandwidth_bps, def.net.rate_bps));
     } else {
         if (!create)
             def.dom = p.dom;
-        else if (testDomainParseXML(xml, p.xmllen, &def.dom) < 0)
+        else if (testDomainParseXML(xml, p.xmllen, &def.dom, &keep) < 0)
             goto error;
         rc = testDomainBoot(job, &def.dom, virWorkerIORateMin(p.bandwidth_bps, def.dom.rate_bps));
     }
     if (rc == 0 && create &&
-        virWorkerJobSetResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom)) < 0) {
-        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
-                            "cannot attach the definition to the job");
-        return;
-    }
+        testJobSetDefResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom), &keep) < 0)
+        goto error;
+    virXMLKeepClear(&keep);
     testJobEnd(job, rc);
     return;
  error:
+    virXMLKeepClear(&keep);
     virWorkerJobFinishError(job);
 }
 

@@ -67,7 +67,9 @@ typedef struct testFault {
     uint32_t reserved;
 } testFault;
 
-/* A domain definition, canonical. XML is generated from it, never kept raw. */
+/* A domain definition, canonical. XML is generated from it, never kept raw
+ * (the elements the driver keeps without interpreting them travel beside
+ * it as checked records: util/virxmlkeep.h). */
 typedef struct testDomainDef {
     uint32_t magic;                 /* TEST_DOMAIN_DEF_MAGIC */
     uint32_t version;               /* 1 */
@@ -136,8 +138,9 @@ typedef struct testSaveHeader {
 #define TEST_PAGE_SIZE    4096u
 
 /* Results (the blob a worker attaches with virWorkerJobSetResult):
- *  define/create/restore of a domain: a testDomainDef
- *  define/create of a network: a testNetworkDef
+ *  define/create/restore of a domain: a testDomainDef, then the records
+ *    of its kept elements (util/virxmlkeep.h; none: nothing follows)
+ *  define/create of a network: a testNetworkDef, then the same
  *  save/dump/start: nothing
  * The library checks each one with the calls below before using it. */
 

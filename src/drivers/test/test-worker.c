@@ -7,6 +7,7 @@
 #undef VIR_FROM_THIS   /* unit tests include several of these files in one unit */
 #define VIR_FROM_THIS VIR_FROM_TEST
 #include "util/virerror.h"
+#include "util/viralloc.h"
 #include "drivers/test/test-worker.h"
 
 void testFaultInit(testFaultState *s, const testFault *faults, uint32_t nfaults,
@@ -55,6 +56,24 @@ void testJobEnd(virWorkerJobPtr job, int rc)
     } else {
         virWorkerJobFinishError(job);
     }
+}
+
+int testJobSetDefResult(virWorkerJobPtr job, const void *def, size_t size,
+                        const virXMLKeep *keep)
+{
+    VIR_AUTOFREE(uint8_t *) blob = NULL;
+    size_t klen = keep ? keep->len : 0;
+
+    if (!(blob = virAllocN(size + klen, 1)))
+        return -1;
+    memcpy(blob, def, size);
+    if (klen)
+        memcpy(blob + size, keep->data, klen);
+    if (virWorkerJobSetResult(job, blob, size + klen) < 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s", "cannot attach the definition to the job");
+        return -1;
+    }
+    return 0;
 }
 
 int testJobResourceFD(virWorkerJobPtr job, const char *name, const char *what)

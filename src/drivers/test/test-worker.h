@@ -38,6 +38,13 @@ int testJobParamsGet(const void *params, size_t len, testJobParams *p,
  * VIR_WORKER_IO_CANCELLED the cancellation. */
 void testJobEnd(virWorkerJobPtr job, int rc);
 
+/* Attach @def (@size bytes: a testDomainDef or testNetworkDef) followed
+ * by the records of @keep (NULL: none) as the job's result, the layout
+ * the library's result check reads. Returns 0, or -1 with an error
+ * reported. */
+int testJobSetDefResult(virWorkerJobPtr job, const void *def, size_t size,
+                        const virXMLKeep *keep);
+
 /* The descriptor @name of the op's profile (TEST_FD_*), or -1 with an
  * error reported naming @what. */
 int testJobResourceFD(virWorkerJobPtr job, const char *name, const char *what);
@@ -58,8 +65,11 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                        const char *xml, size_t xmllen, uint64_t rate_bps);
 
 /* Read and verify a whole save image from @fd (header, lengths, size,
- * def, XML, every page, checksum). On success fills @out. */
-int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDomainDef *out);
+ * def, XML, every page, checksum). On success fills @out and, unless
+ * @keep is NULL, @keep with the kept elements of the image's XML (parsed
+ * again: it is what GetXMLDesc wrote). */
+int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDomainDef *out,
+                        virXMLKeep *keep);
 
 /* --- dump-worker.c --- */
 

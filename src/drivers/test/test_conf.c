@@ -25,33 +25,60 @@
 #define VIR_FROM_THIS VIR_FROM_TEST
 #include "util/virerror.h"
 
-/* libvirt's test driver UUIDs, so scripts written for it work unchanged. */
-static const char defaultDomainUUID[] = "6695eb01-f6a4-8304-79aa-97f2502e193f";
-static const char defaultNetworkUUID[] = "dd8fe884-6c02-601e-7551-cca97df1c5df";
+/* libvirt's test driver's default domain and network, as libvirt 9's
+ * dumpxml writes them (UUIDs included, so scripts written for it work
+ * unchanged), read with the driver's own grammar: what it models goes to
+ * the def, the rest is kept and written back. One difference: the domain
+ * has 256 MiB of memory (libvirt's: 8 GiB, 2 GiB current), since its
+ * saves and dumps write every page. */
+static const char defaultDomainXML[] =
+    "<domain type='test'>"
+    "<name>test</name>"
+    "<uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>"
+    "<memory unit='KiB'>262144</memory>"
+    "<vcpu placement='static'>2</vcpu>"
+    "<os><type arch='i686'>hvm</type><boot dev='hd'/></os>"
+    "<clock offset='utc'/>"
+    "<on_poweroff>destroy</on_poweroff>"
+    "<on_reboot>restart</on_reboot>"
+    "<on_crash>destroy</on_crash>"
+    "<devices>"
+    "<disk type='file' device='disk'>"
+    "<source file='/guest/diskimage1'/>"
+    "<target dev='vda' bus='virtio'/>"
+    "<address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>"
+    "</disk>"
+    "<interface type='network'>"
+    "<mac address='aa:bb:cc:dd:ee:ff'/>"
+    "<source network='default'/>"
+    "<target dev='testnet0'/>"
+    "<address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>"
+    "</interface>"
+    "<memballoon model='virtio'>"
+    "<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>"
+    "</memballoon>"
+    "</devices>"
+    "</domain>";
 
-void testDefaultDomainDef(testDomainDef *def)
+static const char defaultNetworkXML[] =
+    "<network>"
+    "<name>default</name>"
+    "<uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>"
+    "<forward mode='nat'/>"
+    "<bridge name='virbr0' stp='on' delay='0'/>"
+    "<ip address='192.168.122.1' netmask='255.255.255.0'>"
+    "<dhcp><range start='192.168.122.2' end='192.168.122.254'/></dhcp>"
+    "</ip>"
+    "</network>";
+
+int testDefaultDomainDef(testDomainDef *def, virXMLKeep *keep)
 {
-    memset(def, 0, sizeof(*def));
-    def->magic = TEST_DOMAIN_DEF_MAGIC;
-    def->version = 1;
-    virStrcpyTrunc(def->name, sizeof(def->name), "test");
-    (void)virUUIDParse(defaultDomainUUID, def->uuid);
-    def->memory_kib = 256 * 1024;
-    def->vcpus = 2;
-    virStrcpyTrunc(def->os_type, sizeof(def->os_type), "hvm");
+    return testDomainParseXML(defaultDomainXML, strlen(defaultDomainXML), def, keep);
 }
 
-void testDefaultNetworkDef(testNetworkDef *def)
+int testDefaultNetworkDef(testNetworkDef *def, virXMLKeep *keep)
 {
-    memset(def, 0, sizeof(*def));
-    def->magic = TEST_NETWORK_DEF_MAGIC;
-    def->version = 1;
-    virStrcpyTrunc(def->name, sizeof(def->name), "default");
-    (void)virUUIDParse(defaultNetworkUUID, def->uuid);
-    virStrcpyTrunc(def->bridge, sizeof(def->bridge), "virbr0");
-    def->ipv4 = (192u << 24) | (168u << 16) | (122u << 8) | 1u;
-    def->prefix = 24;
-    virStrcpyTrunc(def->forward, sizeof(def->forward), "nat");
+    return testNetworkParseXML(defaultNetworkXML, strlen(defaultNetworkXML), def, keep);
 }
 
 /* ---- formatting ---------------------------------------------------------- */
@@ -79,43 +106,95 @@ static void formatFaults(virBuffer *b, const testFault *faults, uint32_t nfaults
         virBufferAddf(b, "  <test:rate bytes-per-second='%" PRIu64 "'/>\n", rate_bps);
 }
 
-char *testDomainDefFormat(const testDomainDef *def)
+/* The kept elements libvirt writes before <memory>, between <memory> and
+ * <os> (around <currentMemory> and <vcpu>), and the ones written where
+ * the driver's own would be; every other kept element follows <os>, in
+ * the order given. */
+static const char *const domainBeforeMemory[] = {
+    "genid", "title", "description", "metadata", "maxMemory", NULL
+};
+static const char *const domainBeforeVcpu[] = {
+    "blkiotune", "memtune", "memoryBacking", NULL
+};
+static const char *const domainBeforeOS[] = {
+    "vcpus", "iothreads", "iothreadids", "defaultiothread", "cputune", "numatune",
+    "resource", "sysinfo", "bootloader", "bootloader_args", NULL
+};
+static const char *const domainPlaced[] = {
+    "genid", "title", "description", "metadata", "maxMemory", "currentMemory",
+    "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
+    "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo",
+    "bootloader", "bootloader_args", "os", NULL
+};
+
+/* Kept element @name if there is one, else @fallback (printf-style). */
+#define KEPT_OR(b, k, name, ...) \
+    do { \
+        static const char *const one_[] = { name, NULL }; \
+        if (!(k) || !virXMLKeepFormat(b, (k)->data, (k)->len, 2, one_, true)) \
+            virBufferAddf(b, __VA_ARGS__); \
+    } while (0)
+
+char *testDomainDefFormat(const testDomainDef *def, const virXMLKeep *keep, int id)
 {
     virBuffer b = VIR_BUFFER_INIT;
     char uuid[VIR_UUID_STRING_BUFLEN];
     bool ns = def->nfaults || def->rate_bps;
+    const uint8_t *kd = keep ? keep->data : NULL;
+    size_t kl = keep ? keep->len : 0;
 
     virUUIDFormat(def->uuid, uuid);
-    virBufferAddf(&b, "<domain type='test'%s>\n", ns ? " xmlns:test='" TEST_XML_NS "'" : "");
+    virBufferAddf(&b, "<domain type='test'");
+    if (id >= 0)
+        virBufferAddf(&b, " id='%d'", id);
+    virBufferAddf(&b, "%s>\n", ns ? " xmlns:test='" TEST_XML_NS "'" : "");
     /* Names are [A-Za-z0-9_.-] (testDomainDefCheck): nothing to escape. */
     virBufferAddf(&b, "  <name>%.*s</name>\n", (int)sizeof(def->name), def->name);
     virBufferAddf(&b, "  <uuid>%s</uuid>\n", uuid);
+    virXMLKeepFormat(&b, kd, kl, 2, domainBeforeMemory, true);
     virBufferAddf(&b, "  <memory unit='KiB'>%" PRIu64 "</memory>\n", def->memory_kib);
-    virBufferAddf(&b, "  <vcpu>%u</vcpu>\n", def->vcpus);
-    virBufferAddf(&b, "  <os>\n    <type>%.*s</type>\n  </os>\n",
-           (int)sizeof(def->os_type), def->os_type);
+    KEPT_OR(&b, keep, "currentMemory", "  <currentMemory unit='KiB'>%" PRIu64 "</currentMemory>\n",
+            def->memory_kib);
+    virXMLKeepFormat(&b, kd, kl, 2, domainBeforeVcpu, true);
+    KEPT_OR(&b, keep, "vcpu", "  <vcpu placement='static'>%u</vcpu>\n", def->vcpus);
+    virXMLKeepFormat(&b, kd, kl, 2, domainBeforeOS, true);
+    KEPT_OR(&b, keep, "os", "  <os>\n    <type>%.*s</type>\n  </os>\n",
+            (int)sizeof(def->os_type), def->os_type);
+    virXMLKeepFormat(&b, kd, kl, 2, domainPlaced, false);
     formatFaults(&b, def->faults, def->nfaults, def->rate_bps);
     virBufferAddf(&b, "</domain>\n");
     return virBufferFinish(&b);
 }
 
-char *testNetworkDefFormat(const testNetworkDef *def)
+/* libvirt's order: name, uuid, metadata, forward, bridge, mtu, mac, ...,
+ * ip; the kept elements written where the driver's own would be. */
+static const char *const networkPlaced[] = { "metadata", "forward", "bridge", "ip", NULL };
+static const char *const networkBeforeForward[] = { "metadata", NULL };
+
+char *testNetworkDefFormat(const testNetworkDef *def, const virXMLKeep *keep)
 {
     virBuffer b = VIR_BUFFER_INIT;
     char uuid[VIR_UUID_STRING_BUFLEN];
     bool ns = def->nfaults || def->rate_bps;
+    const uint8_t *kd = keep ? keep->data : NULL;
+    size_t kl = keep ? keep->len : 0;
+    static const char *const forwardOnly[] = { "forward", NULL };
+    static const char *const bridgeOnly[] = { "bridge", NULL };
+    static const char *const ipOnly[] = { "ip", NULL };
 
     virUUIDFormat(def->uuid, uuid);
     virBufferAddf(&b, "<network%s>\n", ns ? " xmlns:test='" TEST_XML_NS "'" : "");
     virBufferAddf(&b, "  <name>%.*s</name>\n", (int)sizeof(def->name), def->name);
     virBufferAddf(&b, "  <uuid>%s</uuid>\n", uuid);
-    if (def->forward[0])
+    virXMLKeepFormat(&b, kd, kl, 2, networkBeforeForward, true);
+    if (!virXMLKeepFormat(&b, kd, kl, 2, forwardOnly, true) && def->forward[0])
         virBufferAddf(&b, "  <forward mode='%.*s'/>\n", (int)sizeof(def->forward),
                def->forward);
-    if (def->bridge[0])
+    if (!virXMLKeepFormat(&b, kd, kl, 2, bridgeOnly, true) && def->bridge[0])
         virBufferAddf(&b, "  <bridge name='%.*s'/>\n", (int)sizeof(def->bridge),
                def->bridge);
-    if (def->ipv4)
+    virXMLKeepFormat(&b, kd, kl, 2, networkPlaced, false);
+    if (!virXMLKeepFormat(&b, kd, kl, 2, ipOnly, true) && def->ipv4)
         virBufferAddf(&b, "  <ip address='%u.%u.%u.%u' prefix='%u'/>\n",
                def->ipv4 >> 24, (def->ipv4 >> 16) & 0xff,
                (def->ipv4 >> 8) & 0xff, def->ipv4 & 0xff, def->prefix);
@@ -211,7 +290,8 @@ static char *joinPath(const char *nodefile, const char *file)
 
 /* <domain file='x.xml'/> or an inline <domain> (or <network>) of the node
  * description @path: parse into @def. */
-static int parseChild(const char *path, xmlNodePtr n, bool isDomain, void *def)
+static int parseChild(const char *path, xmlNodePtr n, bool isDomain, void *def,
+                      virXMLKeep *keep)
 {
     const char *what = isDomain ? "domain" : "network";
     virXMLCtx c = { what };
@@ -236,8 +316,8 @@ static int parseChild(const char *path, xmlNodePtr n, bool isDomain, void *def)
         path = sub;
         n = xmlDocGetRootElement(doc);
     }
-    rc = isDomain ? testDomainParseElement(&c, n, TEST_XML_NODE, def)
-                  : testNetworkParseElement(&c, n, TEST_XML_NODE, def);
+    rc = isDomain ? testDomainParseElement(&c, n, TEST_XML_NODE, def, keep)
+                  : testNetworkParseElement(&c, n, TEST_XML_NODE, def, keep);
     if (rc < 0)
         nodeError(path);
     xmlFreeDoc(doc);
@@ -261,8 +341,14 @@ static bool isDuplicate(const void *arr, size_t n, size_t size, size_t nameoff,
 
 void testNodeClear(testNodeDef *node)
 {
+    for (size_t i = 0; i < node->ndoms; i++)
+        virXMLKeepClear(&node->domKeeps[i]);
+    for (size_t i = 0; i < node->nnets; i++)
+        virXMLKeepClear(&node->netKeeps[i]);
     free(node->doms);
+    free(node->domKeeps);
     free(node->nets);
+    free(node->netKeeps);
     memset(node, 0, sizeof(*node));
 }
 
@@ -307,20 +393,30 @@ int testNodeLoad(const char *path, testNodeDef *node)
         bool dup;
         if (isDomain) {
             testDomainDef *d = virReallocN(nd.doms, nd.ndoms + 1, sizeof(*d));
+            virXMLKeep *k;
             if (!d)
                 goto error;
             nd.doms = d;
-            if (parseChild(path, n, true, &nd.doms[nd.ndoms]) < 0)
+            if (!(k = virReallocN(nd.domKeeps, nd.ndoms + 1, sizeof(*k))))
+                goto error;
+            nd.domKeeps = k;
+            k[nd.ndoms] = (virXMLKeep)VIR_XML_KEEP_INIT;
+            if (parseChild(path, n, true, &nd.doms[nd.ndoms], &k[nd.ndoms]) < 0)
                 goto error;
             dup = isDuplicate(nd.doms, nd.ndoms, sizeof(*d),
                               offsetof(testDomainDef, name), offsetof(testDomainDef, uuid));
             name = nd.doms[nd.ndoms++].name;
         } else {
             testNetworkDef *d = virReallocN(nd.nets, nd.nnets + 1, sizeof(*d));
+            virXMLKeep *k;
             if (!d)
                 goto error;
             nd.nets = d;
-            if (parseChild(path, n, false, &nd.nets[nd.nnets]) < 0)
+            if (!(k = virReallocN(nd.netKeeps, nd.nnets + 1, sizeof(*k))))
+                goto error;
+            nd.netKeeps = k;
+            k[nd.nnets] = (virXMLKeep)VIR_XML_KEEP_INIT;
+            if (parseChild(path, n, false, &nd.nets[nd.nnets], &k[nd.nnets]) < 0)
                 goto error;
             dup = isDuplicate(nd.nets, nd.nnets, sizeof(*d),
                               offsetof(testNetworkDef, name), offsetof(testNetworkDef, uuid));

@@ -57,6 +57,7 @@ typedef struct testObj {
     const uint8_t *uuid;      /* the def's */
     bool persistent;
     virDriverJobSlot slot;
+    virXMLKeep keep;          /* the def's elements kept without interpretation */
 } testObj;
 
 typedef struct testDomObj {
@@ -177,9 +178,11 @@ static testObj *objFindName(testDriver *d, testObjKind kind, const char *name)
     return NULL;
 }
 
-/* A new object holding a copy of @def (a testDomainDef or testNetworkDef):
- * a domain shut off, a network inactive, not persistent. */
-static testObj *objAdd(testDriver *d, testObjKind kind, const void *def)
+/* A new object holding a copy of @def (a testDomainDef or testNetworkDef)
+ * and of @keep (NULL: none): a domain shut off, a network inactive, not
+ * persistent. */
+static testObj *objAdd(testDriver *d, testObjKind kind, const void *def,
+                       const virXMLKeep *keep)
 {
     testObjList *l = &d->lists[kind];
     testObj **objs, *obj;
@@ -207,6 +210,10 @@ static testObj *objAdd(testDriver *d, testObjKind kind, const void *def)
         obj = &net->o;
     }
     obj->kind = kind;
+    if (keep && virXMLKeepSet(&obj->keep, keep->data, keep->len) < 0) {
+        free(obj);
+        return NULL;
+    }
     l->objs[l->n++] = obj;
     return obj;
 }
@@ -217,6 +224,7 @@ static void objRemove(testDriver *d, testObj *obj)
     for (size_t i = 0; i < l->n; i++) {
         if (l->objs[i] == obj) {
             l->objs[i] = l->objs[--l->n];
+            virXMLKeepClear(&obj->keep);
             free(obj);
             return;
         }
@@ -334,7 +342,10 @@ static void nodeFree(testDriver *d)
 {
     for (int k = 0; k < OBJ_LAST; k++) {
         for (size_t i = 0; i < d->lists[k].n; i++)
+        {
+            virXMLKeepClear(&d->lists[k].objs[i]->keep);
             free(d->lists[k].objs[i]);
+        }
         free(d->lists[k].objs);
     }
     virEventStateFree(d->events);
@@ -355,14 +366,16 @@ static testDriver *nodeNew(const testNodeDef *def)
     if (!(d->events = virEventStateNew()))
         goto error;
     for (size_t i = 0; i < def->ndoms; i++) {
-        testObj *obj = objAdd(d, OBJ_DOMAIN, &def->doms[i]);
+        testObj *obj = objAdd(d, OBJ_DOMAIN, &def->doms[i],
+                              def->domKeeps ? &def->domKeeps[i] : NULL);
         if (!obj)
             goto error;
         obj->persistent = true;
         domSetRunning(d, DOM(obj), REASON_RUNNING_BOOTED, -1);
     }
     for (size_t i = 0; i < def->nnets; i++) {
-        testObj *obj = objAdd(d, OBJ_NETWORK, &def->nets[i]);
+        testObj *obj = objAdd(d, OBJ_NETWORK, &def->nets[i],
+                              def->netKeeps ? &def->netKeeps[i] : NULL);
         if (!obj)
             goto error;
         obj->persistent = true;
@@ -385,14 +398,18 @@ static testDriver *nodeAcquireDefault(void)
     } else {
         testDomainDef defdom;
         testNetworkDef defnet;
-        testNodeDef def = { &defdom, 1, &defnet, 1 };
+        virXMLKeep domKeep = VIR_XML_KEEP_INIT, netKeep = VIR_XML_KEEP_INIT;
+        testNodeDef def = { .doms = &defdom, .domKeeps = &domKeep, .ndoms = 1,
+                            .nets = &defnet, .netKeeps = &netKeep, .nnets = 1 };
 
-        testDefaultDomainDef(&defdom);
-        testDefaultNetworkDef(&defnet);
-        if ((d = nodeNew(&def))) {
+        if (testDefaultDomainDef(&defdom, &domKeep) == 0 &&
+            testDefaultNetworkDef(&defnet, &netKeep) == 0 &&
+            (d = nodeNew(&def))) {
             d->isDefault = true;
             testDefaultNode = d;
         }
+        virXMLKeepClear(&domKeep);
+        virXMLKeepClear(&netKeep);
     }
     pthread_mutex_unlock(&testDefaultLock);
     return d;
@@ -688,13 +705,21 @@ static char *testDomainGetXMLDesc(virDomainPtr dom, unsigned int flags)
     testDriver *d;
     testDomObj *obj;
     testDomainDef def;
+    virXMLKeep keep = VIR_XML_KEEP_INIT;
+    char *xml = NULL;
+    int id, rc;
 
     virCheckFlags(0, NULL);
     if (!(obj = domLock(dom, &d)))
         return NULL;
     def = obj->def;
+    id = objActive(&obj->o) ? obj->id : -1;
+    rc = virXMLKeepSet(&keep, obj->o.keep.data, obj->o.keep.len);
     pthread_mutex_unlock(&d->lock);
-    return testDomainDefFormat(&def);
+    if (rc == 0)
+        xml = testDomainDefFormat(&def, &keep, id);
+    virXMLKeepClear(&keep);
+    return xml;
 }
 
 static int testNetworkIsActive(virNetworkPtr net)
@@ -715,13 +740,20 @@ static char *testNetworkGetXMLDesc(virNetworkPtr net, unsigned int flags)
     testDriver *d;
     testNetObj *obj;
     testNetworkDef def;
+    virXMLKeep keep = VIR_XML_KEEP_INIT;
+    char *xml = NULL;
+    int rc;
 
     virCheckFlags(0, NULL);
     if (!(obj = netLock(net, &d)))
         return NULL;
     def = obj->def;
+    rc = virXMLKeepSet(&keep, obj->o.keep.data, obj->o.keep.len);
     pthread_mutex_unlock(&d->lock);
-    return testNetworkDefFormat(&def);
+    if (rc == 0)
+        xml = testNetworkDefFormat(&def, &keep);
+    virXMLKeepClear(&keep);
+    return xml;
 }
 
 static virDomainPtr testDomainLookupByID(virConnectPtr conn, int id)
@@ -1265,9 +1297,10 @@ static int objJobPrepare(testObj *obj, testJob *tj, bool wantActive)
     return 0;
 }
 
-/* objJobPrepare for the domain of @dom, copying its def into @def. */
+/* objJobPrepare for the domain of @dom, copying its def into @def (and
+ * its kept elements into @keep, unless NULL). */
 static int domJobPrepare(virDomainPtr dom, testJob *tj, bool wantActive,
-                         testDomainDef *def)
+                         testDomainDef *def, virXMLKeep *keep)
 {
     testDriver *d;
     testDomObj *obj;
@@ -1275,20 +1308,25 @@ static int domJobPrepare(virDomainPtr dom, testJob *tj, bool wantActive,
 
     if (!(obj = domLock(dom, &d)))
         return -1;
-    if ((ret = objJobPrepare(&obj->o, tj, wantActive)) == 0)
+    if ((ret = objJobPrepare(&obj->o, tj, wantActive)) == 0) {
         *def = obj->def;
+        if (keep && virXMLKeepSet(keep, obj->o.keep.data, obj->o.keep.len) < 0)
+            ret = -1;
+    }
     pthread_mutex_unlock(&d->lock);
     return ret;
 }
 
-/* A worker's result of @size bytes, copied to @out and checked with
- * testDomainDefCheck / testNetworkDefCheck. */
-static int resultCheck(testObjKind kind, const void *result, size_t len, void *out)
+/* A worker's result: a def, copied to @out and checked with
+ * testDomainDefCheck / testNetworkDefCheck, followed by the records of the
+ * elements it kept (checked with virXMLKeepCheck), copied to @keep. */
+static int resultCheck(testObjKind kind, const void *result, size_t len, void *out,
+                       virXMLKeep *keep)
 {
     size_t size = kind == OBJ_DOMAIN ? sizeof(testDomainDef) : sizeof(testNetworkDef);
     const char *why = NULL;
 
-    if (!result || len != size) {
+    if (!result || len < size || len - size > VIR_XML_KEEP_MAX) {
         virReportError(VIR_ERR_OPERATION_FAILED,
                        "the worker returned a %s definition of %zu bytes, "
                        "expected %zu", kindNames[kind], len, size);
@@ -1302,7 +1340,13 @@ static int resultCheck(testObjKind kind, const void *result, size_t len, void *o
                        kindNames[kind], why);
         return -1;
     }
-    return 0;
+    if (virXMLKeepCheck((const uint8_t *)result + size, len - size, &why) < 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED,
+                       "the worker returned invalid kept XML elements for a %s: %s",
+                       kindNames[kind], why);
+        return -1;
+    }
+    return virXMLKeepSet(keep, (const uint8_t *)result + size, len - size);
 }
 
 /* ---- the async calls -------------------------------------------------------- */
@@ -1329,7 +1373,7 @@ static virJobPtr testDomainCreateJob(virDomainPtr dom, unsigned int flags)
     if (!(tj = testJobNew(dom->conn, TJ_DOM_START)))
         return NULL;
     paramsInit(&p, dom->conn, 0);
-    if (domJobPrepare(dom, tj, false, &p.dom) < 0) {
+    if (domJobPrepare(dom, tj, false, &p.dom, NULL) < 0) {
         testJobFree(tj);
         return NULL;
     }
@@ -1355,13 +1399,19 @@ static virJobPtr testDomainSaveJob(virDomainPtr dom, const char *to)
     testJobParams p;
     testJob *tj;
     VIR_AUTOFREE(char *) xml = NULL;
+    virXMLKeep keep = VIR_XML_KEEP_INIT;
+    int rc;
 
     if (!(tj = testJobNew(dom->conn, TJ_DOM_SAVE)))
         return NULL;
     paramsInit(&p, dom->conn, 0);
-    if (virDriverJobOutputOpen(&tj->out, to, "save image") < 0 ||
-        domJobPrepare(dom, tj, true, &p.dom) < 0 ||
-        !(xml = testDomainDefFormat(&p.dom)))
+    /* The image carries the domain's XML, kept elements included: a
+     * restore gives them back (libvirt's image carries its XML too). */
+    rc = virDriverJobOutputOpen(&tj->out, to, "save image") < 0 ||
+         domJobPrepare(dom, tj, true, &p.dom, &keep) < 0 ||
+         !(xml = testDomainDefFormat(&p.dom, &keep, -1)) ? -1 : 0;
+    virXMLKeepClear(&keep);
+    if (rc < 0)
         return jobAbandon(tj);
     tj->expectSize = sizeof(testSaveHeader) + strlen(xml) + p.dom.memory_kib * 1024;
     return jobStart(tj, &p, xml, p.dom.name);
@@ -1379,7 +1429,7 @@ static virJobPtr testDomainDumpCoreJob(virDomainPtr dom, const char *to,
     tj->flags = flags;
     paramsInit(&p, dom->conn, flags);
     if (virDriverJobOutputOpen(&tj->out, to, "core dump") < 0 ||
-        domJobPrepare(dom, tj, true, &p.dom) < 0)
+        domJobPrepare(dom, tj, true, &p.dom, NULL) < 0)
         return jobAbandon(tj);
     return jobStart(tj, &p, NULL, p.dom.name);
 }
@@ -1500,8 +1550,9 @@ static int resultGive(virJobPtr job, testObjKind kind, void *h)
  * testDomainDef or testNetworkDef), under the lock: a name or UUID held by
  * another object, an active object of that UUID or one with another job
  * are refused. Then start it if @start. */
-static int objCommitDef(testDriver *d, testJob *tj, const void *def, const char *name,
-                        const uint8_t *uuid, bool start, int reason, bool persistent)
+static int objCommitDef(testDriver *d, testJob *tj, const void *def, virXMLKeep *keep,
+                        const char *name, const uint8_t *uuid, bool start, int reason,
+                        bool persistent)
 {
     testObjKind kind = tj->okind;
     const char *what = kindNames[kind];
@@ -1533,12 +1584,17 @@ static int objCommitDef(testDriver *d, testJob *tj, const void *def, const char 
     }
     bool updated = obj && obj->persistent;
     if (!obj) {
-        if (!(obj = objAdd(d, kind, def)))
+        if (!(obj = objAdd(d, kind, def, keep)))
             return -1;
-    } else if (kind == OBJ_DOMAIN) {
-        DOM(obj)->def = *(const testDomainDef *)def;
     } else {
-        NET(obj)->def = *(const testNetworkDef *)def;
+        if (kind == OBJ_DOMAIN)
+            DOM(obj)->def = *(const testDomainDef *)def;
+        else
+            NET(obj)->def = *(const testNetworkDef *)def;
+        /* the new definition's kept elements replace the old ones */
+        virXMLKeepClear(&obj->keep);
+        obj->keep = *keep;
+        *keep = (virXMLKeep)VIR_XML_KEEP_INIT;
     }
     if (persistent && kind == OBJ_DOMAIN)
         objEvent(d, obj, VIR_DOMAIN_EVENT_DEFINED, updated ? VIR_DOMAIN_EVENT_DEFINED_UPDATED
@@ -1565,29 +1621,33 @@ static int commitDefOp(virJobPtr job, testJob *tj, const void *result, size_t le
     const char *name = tj->okind == OBJ_DOMAIN ? def.dom.name : def.net.name;
     const uint8_t *uuid = tj->okind == OBJ_DOMAIN ? def.dom.uuid : def.net.uuid;
     testObj proto = { .kind = tj->okind };
-    void *h;
-    int rc;
+    virXMLKeep keep = VIR_XML_KEEP_INIT;
+    void *h = NULL;
+    int rc = -1;
 
-    if (resultCheck(tj->okind, result, len, &def) < 0)
-        return -1;
+    if (resultCheck(tj->okind, result, len, &def, &keep) < 0)
+        goto cleanup;
     if (tj->knowUUID && memcmp(uuid, tj->uuid, 16)) {
         virReportError(VIR_ERR_OPERATION_FAILED, "%s",
                        "the worker returned a domain other than the one the "
                        "image header names");
-        return -1;
+        goto cleanup;
     }
     proto.name = name;
     proto.uuid = uuid;
     if (!(h = objHandle(tj->conn, &proto)))
-        return -1;
+        goto cleanup;
     pthread_mutex_lock(&d->lock);
-    rc = objCommitDef(d, tj, &def, name, uuid, start, reason, persistent);
+    rc = objCommitDef(d, tj, &def, &keep, name, uuid, start, reason, persistent);
     pthread_mutex_unlock(&d->lock);
-    if (rc < 0) {
+    if (rc < 0)
         objHandleFree(tj->okind, h);
-        return -1;
-    }
-    return resultGive(job, tj->okind, h);
+    else
+        rc = resultGive(job, tj->okind, h);
+
+ cleanup:
+    virXMLKeepClear(&keep);
+    return rc;
 }
 
 static int commitDomainDefine(virJobPtr job, void *opaque, const void *result,

@@ -11,10 +11,17 @@
  * UTF-8 forced, no DTD or entities, no network): the rules for input live
  * there, once.
  *
- * The grammar is strict: any element or attribute not listed below is an
- * error, never silently dropped. (Extending it: each element is one
- * branch of parseDomainRoot / parseNetworkRoot, or of the function for
- * its parent; unknown-but-harmless elements would be accepted there.)
+ * The grammar is strict: an element that is neither listed below nor one
+ * of libvirt 9's that the driver keeps is an error, never silently
+ * dropped. The XML libvirt writes for its test driver's objects is
+ * accepted: the elements of libvirt's grammar the test driver does not
+ * model (<devices>, <clock>, <features>, <metadata>, ...: domainKept and
+ * networkKept below) are kept as they are, without interpretation
+ * (util/virxmlkeep.h), and written back by GetXMLDesc; elements the
+ * driver reads only in part (<os>, <vcpu>, <bridge>, <ip>...) are read
+ * and kept whole. What the driver cannot honour is refused by name
+ * (on_poweroff other than destroy, on_reboot other than restart; any
+ * element of another namespace, such as <qemu:commandline>).
  * One difference, by flag: a node description's <domain> may leave out
  * type= (it can only be the test driver's: TEST_XML_NODE).
  *
@@ -22,24 +29,28 @@
  *     <name>NAME</name>                      required
  *     <uuid>UUID</uuid>                      optional: random v4 if absent
  *     <memory [unit='b|bytes|KB|k|KiB|MB|M|MiB|GB|G|GiB|TB|T|TiB']>N</memory>
- *     <currentMemory [unit]>N</currentMemory> optional, checked, ignored
- *     <title>, <description>                 optional text, ignored
- *     <vcpu [placement='static|auto'] [current='N']>N</vcpu> optional (1)
- *     <os>                                   optional (hvm)
+ *     <currentMemory [unit]>N</currentMemory> optional, checked, kept
+ *     <title>, <description>                 optional text, kept
+ *     <vcpu [placement='static|auto'] [current='N']>N</vcpu> optional (1), kept
+ *     <os>                                   optional (hvm), kept
  *       <type [arch='..'] [machine='..']>hvm|linux</type>
- *       <kernel/> <initrd/> <cmdline/> <boot dev='..'/>   ignored
+ *       <kernel/> <initrd/> <cmdline/> <boot dev='..'/> <loader/> <nvram/>
+ *       <bootmenu/> <smbios/> <bios/> <init/> <initarg/>   kept
  *     </os>
+ *     <on_poweroff>destroy</on_poweroff> <on_reboot>restart</on_reboot>  kept
+ *     any element of domainKept                                          kept
  *     <test:fault op='save,restore,dump,create' [at='0..100'] action='..'/>  (up to 8)
  *     <test:rate bytes-per-second='N'/>
  *   </domain>
  *
  *   <network [xmlns:test=...]>
  *     <name>NAME</name> <uuid>UUID</uuid>?
- *     <bridge name='IF' [stp='on|off'] [delay='N']/>?
- *     <forward [mode='nat|route|isolated']/>?   (no mode: nat)
+ *     <bridge name='IF' [stp='on|off'] [delay='N'] [macTableManager] [zone]/>?  kept
+ *     <forward [mode='nat|route|isolated']>...</forward>?  (no mode: nat; children kept)
  *     <ip address='A.B.C.D' (prefix='N' | netmask='A.B.C.D') [family='ipv4']>
- *       <dhcp><range start='A.B.C.D' end='A.B.C.D'/>*</dhcp>?       (ignored)
- *     </ip>?
+ *       <dhcp><range start='A.B.C.D' end='A.B.C.D'/>* <host .../>*</dhcp>?
+ *     </ip>?                                                             kept
+ *     any element of networkKept                                         kept
  *     <test:fault .../>* <test:rate .../>?
  *   </network>
  */
@@ -116,10 +127,65 @@ static int parseVcpu(const xmlCtx *c, xmlNodePtr n, uint32_t *vcpus)
     return 0;
 }
 
+/* The elements of libvirt 9's domain grammar (its domaincommon.rng) the
+ * test driver keeps without interpreting them: harmless for a simulated
+ * guest, and written back as they came. */
+static const char *const domainKept[] = {
+    "genid", "metadata", "maxMemory", "blkiotune", "memtune", "memoryBacking",
+    "vcpus", "iothreads", "iothreadids", "defaultiothread", "cputune", "numatune",
+    "resource", "sysinfo", "bootloader", "bootloader_args", "idmap", "features",
+    "cpu", "clock", "on_crash", "on_lockfailure", "pm", "perf", "devices",
+    "seclabel", "keywrap", "launchSecurity", NULL
+};
+
+/* The same for libvirt 9's network grammar (network.rng). */
+static const char *const networkKept[] = {
+    "metadata", "mtu", "mac", "domain", "dns", "route", "portgroup", "bandwidth",
+    "vlan", "virtualport", "port", NULL
+};
+
+static bool listed(const char *const *names, xmlNodePtr n)
+{
+    for (size_t i = 0; names[i]; i++)
+        if (virXMLIsPlain(n, names[i]))
+            return true;
+    return false;
+}
+
+/* Keep @n when the caller keeps (@keep NULL: accepted and dropped). */
+static int keepIf(const xmlCtx *c, virXMLKeep *keep, xmlNodePtr n)
+{
+    return keep ? virXMLKeepAdd(c, keep, n) : 0;
+}
+
+/* <on_poweroff>, <on_reboot>: the test driver's domains power off as
+ * 'destroy' and reboot as 'restart'; another action cannot be honoured. */
+static int parseLifecycleAction(const xmlCtx *c, xmlNodePtr n, const char *honoured)
+{
+    VIR_AUTOFREE(char *) t = NULL;
+
+    if (virXMLCheckAttrs(c, n, NULL) < 0 || !(t = virXMLLeafText(c, n)))
+        return -1;
+    if (STRNEQ(t, honoured)) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       "<%s>%.32s</%s> cannot be honoured by the test driver "
+                       "(its domains do '%s')", (const char *)n->name, t,
+                       (const char *)n->name, honoured);
+        return -1;
+    }
+    return 0;
+}
+
 static int parseOS(const xmlCtx *c, xmlNodePtr os, char *type, size_t typelen)
 {
     static const char *const typeAttrs[] = { "arch", "machine", NULL };
     static const char *const bootAttrs[] = { "dev", NULL };
+    /* libvirt's, kept whole with <os>; firmware and boot menus mean
+     * nothing to a simulated guest */
+    static const char *const osKept[] = {
+        "loader", "nvram", "bootmenu", "smbios", "bios", "init", "initarg",
+        "initenv", "initdir", "inituser", "initgroup", "acpi", "firmware", NULL
+    };
     uint32_t seen = 0;
 
     if (virXMLCheckAttrs(c, os, NULL) < 0)
@@ -144,6 +210,8 @@ static int parseOS(const xmlCtx *c, xmlNodePtr os, char *type, size_t typelen)
         } else if (virXMLIsPlain(n, "boot")) {
             if (virXMLCheckAttrs(c, n, bootAttrs) < 0 || virXMLCheckEmpty(c, n) < 0)
                 return -1;
+        } else if (listed(osKept, n)) {
+            continue;
         } else {
             virXMLUnsupportedElement(c, n);
             return -1;
@@ -235,7 +303,8 @@ static int parseTestNS(const xmlCtx *c, xmlNodePtr n, testFault *faults, uint32_
 enum {
     SEEN_NAME = 1 << 0, SEEN_UUID = 1 << 1, SEEN_MEMORY = 1 << 2, SEEN_CURMEM = 1 << 3,
     SEEN_VCPU = 1 << 4, SEEN_OS = 1 << 5, SEEN_BRIDGE = 1 << 6, SEEN_FORWARD = 1 << 7,
-    SEEN_IP = 1 << 8,
+    SEEN_IP = 1 << 8, SEEN_TITLE = 1 << 9, SEEN_DESC = 1 << 10, SEEN_ONPOWEROFF = 1 << 11,
+    SEEN_ONREBOOT = 1 << 12,
 };
 
 /* The children domains and networks share: <name>, <uuid>, the test
@@ -273,7 +342,7 @@ static int commonDone(const xmlCtx *c, uint32_t seen, uint8_t uuid[16])
 }
 
 static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
-                           testDomainDef *def)
+                           testDomainDef *def, virXMLKeep *keep)
 {
     static const char *const rootAttrs[] = { "type", "id", NULL };
     VIR_AUTOFREE(char *) type = NULL;
@@ -307,14 +376,24 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
         else if (virXMLIsPlain(n, "memory"))
             rc = virXMLOnce(c, n, &seen, SEEN_MEMORY) < 0 ? -1 : parseMemory(c, n, &def->memory_kib);
         else if (virXMLIsPlain(n, "title") || virXMLIsPlain(n, "description"))
-            rc = virXMLCheckAttrs(c, n, NULL) < 0 ? -1 : virXMLTextOnly(c, n);
+            rc = virXMLOnce(c, n, &seen, virXMLIsPlain(n, "title") ? SEEN_TITLE : SEEN_DESC) < 0 ||
+                 virXMLCheckAttrs(c, n, NULL) < 0 || virXMLTextOnly(c, n) < 0 ? -1 :
+                 keepIf(c, keep, n);
         else if (virXMLIsPlain(n, "currentMemory"))
-            rc = virXMLOnce(c, n, &seen, SEEN_CURMEM) < 0 ? -1 : parseMemory(c, n, &ignored);
+            rc = virXMLOnce(c, n, &seen, SEEN_CURMEM) < 0 || parseMemory(c, n, &ignored) < 0 ? -1 :
+                 keepIf(c, keep, n);
         else if (virXMLIsPlain(n, "vcpu"))
-            rc = virXMLOnce(c, n, &seen, SEEN_VCPU) < 0 ? -1 : parseVcpu(c, n, &def->vcpus);
+            rc = virXMLOnce(c, n, &seen, SEEN_VCPU) < 0 || parseVcpu(c, n, &def->vcpus) < 0 ? -1 :
+                 keepIf(c, keep, n);
         else if (virXMLIsPlain(n, "os"))
-            rc = virXMLOnce(c, n, &seen, SEEN_OS) < 0 ? -1 :
-                 parseOS(c, n, def->os_type, sizeof(def->os_type));
+            rc = virXMLOnce(c, n, &seen, SEEN_OS) < 0 ||
+                 parseOS(c, n, def->os_type, sizeof(def->os_type)) < 0 ? -1 : keepIf(c, keep, n);
+        else if (virXMLIsPlain(n, "on_poweroff") || virXMLIsPlain(n, "on_reboot"))
+            rc = virXMLOnce(c, n, &seen, virXMLIsPlain(n, "on_reboot") ? SEEN_ONREBOOT : SEEN_ONPOWEROFF) < 0 ||
+                 parseLifecycleAction(c, n, virXMLIsPlain(n, "on_reboot") ? "restart" : "destroy") < 0 ?
+                 -1 : keepIf(c, keep, n);
+        else if (listed(domainKept, n))
+            rc = keepIf(c, keep, n);
         else {
             virXMLUnsupportedElement(c, n);
             rc = -1;
@@ -331,10 +410,50 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
     return 0;
 }
 
+/* After a parse of @def (@size bytes) with its kept elements in @k: what
+ * the library checks of a worker's result (@checkRc, @why), checked here
+ * first for a clear message; then the def to @out and @k to @keep (NULL:
+ * freed). @k is freed on error. */
+static int parseDone(const xmlCtx *c, int checkRc, const char *why, const void *def,
+                     size_t size, void *out, virXMLKeep *k, virXMLKeep *keep)
+{
+    if (checkRc < 0) {
+        XERR("invalid %s definition: %s", c->what, why);
+        virXMLKeepClear(k);
+        return -1;
+    }
+    memcpy(out, def, size);
+    if (keep) {
+        virXMLKeepClear(keep);
+        *keep = *k;
+    } else {
+        virXMLKeepClear(k);
+    }
+    return 0;
+}
+
+/* A whole document of kind @what ("domain", "network"). */
+static int parseDoc(const char *what, const char *xml, size_t len, void *out, virXMLKeep *keep)
+{
+    xmlCtx c = { what };
+    xmlDocPtr doc;
+    int rc;
+
+    if (!(doc = virXMLReadUntrusted(&c, xml, len, TEST_XML_MAX, what)))
+        return -1;
+    if (STREQ(what, "domain"))
+        rc = testDomainParseElement(&c, xmlDocGetRootElement(doc), 0, out, keep);
+    else
+        rc = testNetworkParseElement(&c, xmlDocGetRootElement(doc), 0, out, keep);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
 int testDomainParseElement(const virXMLCtx *c, xmlNodePtr root, unsigned int flags,
-                           testDomainDef *out)
+                           testDomainDef *out, virXMLKeep *keep)
 {
     testDomainDef def;
+    virXMLKeep k = VIR_XML_KEEP_INIT;
     const char *why;
 
     memset(&def, 0, sizeof(def));
@@ -342,29 +461,16 @@ int testDomainParseElement(const virXMLCtx *c, xmlNodePtr root, unsigned int fla
     def.version = 1;
     def.vcpus = 1;
     virStrcpyTrunc(def.os_type, sizeof(def.os_type), "hvm");
-    if (parseDomainRoot(c, root, flags, &def) < 0)
-        return -1;
-    /* What the library checks of a worker's result, checked here first
-     * for a clear message. */
-    if (testDomainDefCheck(&def, &why) < 0) {
-        XERR("invalid domain definition: %s", why);
+    if (parseDomainRoot(c, root, flags, &def, keep ? &k : NULL) < 0) {
+        virXMLKeepClear(&k);
         return -1;
     }
-    *out = def;
-    return 0;
+    return parseDone(c, testDomainDefCheck(&def, &why), why, &def, sizeof(def), out, &k, keep);
 }
 
-int testDomainParseXML(const char *xml, size_t len, testDomainDef *out)
+int testDomainParseXML(const char *xml, size_t len, testDomainDef *out, virXMLKeep *keep)
 {
-    xmlCtx c = { "domain" };
-    xmlDocPtr doc;
-    int rc;
-
-    if (!(doc = virXMLReadUntrusted(&c, xml, len, TEST_XML_MAX, "domain")))
-        return -1;
-    rc = testDomainParseElement(&c, xmlDocGetRootElement(doc), 0, out);
-    xmlFreeDoc(doc);
-    return rc;
+    return parseDoc("domain", xml, len, out, keep);
 }
 
 static int parseIPv4(const char *s, uint32_t *out)
@@ -419,6 +525,7 @@ static int parseIP(const xmlCtx *c, xmlNodePtr ip, testNetworkDef *def)
     for (xmlNodePtr d = ip->children; d; d = d->next) {
         if (d->type != XML_ELEMENT_NODE)
             continue;
+        static const char *const hostAttrs[] = { "mac", "id", "name", "ip", NULL };
         if (!virXMLIsPlain(d, "dhcp") || virXMLCheckAttrs(c, d, NULL) < 0) {
             if (!virXMLIsPlain(d, "dhcp"))
                 virXMLUnsupportedElement(c, d);
@@ -430,6 +537,11 @@ static int parseIP(const xmlCtx *c, xmlNodePtr ip, testNetworkDef *def)
             uint32_t s, e;
             if (r->type != XML_ELEMENT_NODE)
                 continue;
+            if (virXMLIsPlain(r, "host")) {     /* kept with <ip> */
+                if (virXMLCheckAttrs(c, r, hostAttrs) < 0 || virXMLCheckEmpty(c, r) < 0)
+                    return -1;
+                continue;
+            }
             if (!virXMLIsPlain(r, "range")) {
                 virXMLUnsupportedElement(c, r);
                 return -1;
@@ -446,9 +558,11 @@ static int parseIP(const xmlCtx *c, xmlNodePtr ip, testNetworkDef *def)
     return 0;
 }
 
-static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *def)
+static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *def,
+                            virXMLKeep *keep)
 {
-    static const char *const bridgeAttrs[] = { "name", "stp", "delay", NULL };
+    static const char *const bridgeAttrs[] = { "name", "stp", "delay", "macTableManager",
+                                               "zone", NULL };
     static const char *const forwardAttrs[] = { "mode", NULL };
     uint32_t seen = 0;
 
@@ -488,10 +602,11 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
                 XERR("invalid bridge delay '%.32s' in network XML", delay);
                 return -1;
             }
+            rc = keepIf(c, keep, n);
         } else if (virXMLIsPlain(n, "forward")) {
             VIR_AUTOFREE(char *) mode = NULL;
-            if (virXMLOnce(c, n, &seen, SEEN_FORWARD) < 0 || virXMLCheckAttrs(c, n, forwardAttrs) < 0 ||
-                virXMLCheckEmpty(c, n) < 0)
+            /* children (<nat>, <interface>...): kept with it, for echo */
+            if (virXMLOnce(c, n, &seen, SEEN_FORWARD) < 0 || virXMLCheckAttrs(c, n, forwardAttrs) < 0)
                 return -1;
             mode = virXMLAttr(n, "mode");
             if (mode && STRNEQ(mode, "nat") && STRNEQ(mode, "route") &&
@@ -501,13 +616,16 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
                 return -1;
             }
             virStrcpyTrunc(def->forward, sizeof(def->forward), mode ? mode : "nat");
+            rc = keepIf(c, keep, n);
         } else if (virXMLIsPlain(n, "ip")) {
             if (seen & SEEN_IP) {
                 XERR("%s", "only one <ip> element is supported in network XML");
                 return -1;
             }
             seen |= SEEN_IP;
-            rc = parseIP(c, n, def);
+            rc = parseIP(c, n, def) < 0 ? -1 : keepIf(c, keep, n);
+        } else if (listed(networkKept, n)) {
+            rc = keepIf(c, keep, n);
         } else {
             virXMLUnsupportedElement(c, n);
             rc = -1;
@@ -519,34 +637,24 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
 }
 
 int testNetworkParseElement(const virXMLCtx *c, xmlNodePtr root, unsigned int flags,
-                            testNetworkDef *out)
+                            testNetworkDef *out, virXMLKeep *keep)
 {
     testNetworkDef def;
+    virXMLKeep k = VIR_XML_KEEP_INIT;
     const char *why;
 
     (void)flags;
     memset(&def, 0, sizeof(def));
     def.magic = TEST_NETWORK_DEF_MAGIC;
     def.version = 1;
-    if (parseNetworkRoot(c, root, &def) < 0)
-        return -1;
-    if (testNetworkDefCheck(&def, &why) < 0) {
-        XERR("invalid network definition: %s", why);
+    if (parseNetworkRoot(c, root, &def, keep ? &k : NULL) < 0) {
+        virXMLKeepClear(&k);
         return -1;
     }
-    *out = def;
-    return 0;
+    return parseDone(c, testNetworkDefCheck(&def, &why), why, &def, sizeof(def), out, &k, keep);
 }
 
-int testNetworkParseXML(const char *xml, size_t len, testNetworkDef *out)
+int testNetworkParseXML(const char *xml, size_t len, testNetworkDef *out, virXMLKeep *keep)
 {
-    xmlCtx c = { "network" };
-    xmlDocPtr doc;
-    int rc;
-
-    if (!(doc = virXMLReadUntrusted(&c, xml, len, TEST_XML_MAX, "network")))
-        return -1;
-    rc = testNetworkParseElement(&c, xmlDocGetRootElement(doc), 0, out);
-    xmlFreeDoc(doc);
-    return rc;
+    return parseDoc("network", xml, len, out, keep);
 }

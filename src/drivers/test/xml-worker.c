@@ -22,20 +22,19 @@ static void defineRun(virWorkerJobPtr job, const void *params, size_t len, bool 
     } def;
     testJobParams p;
     const char *xml;
+    virXMLKeep keep = VIR_XML_KEEP_INIT;
 
     virWorkerJobInitialize(job, 0);
     virWorkerJobSetPhase(job, "validating");
     if (testJobParamsGet(params, len, &p, &xml) < 0 ||
-        (network ? testNetworkParseXML(xml, p.xmllen, &def.net) :
-                   testDomainParseXML(xml, p.xmllen, &def.dom)) < 0) {
+        (network ? testNetworkParseXML(xml, p.xmllen, &def.net, &keep) :
+                   testDomainParseXML(xml, p.xmllen, &def.dom, &keep)) < 0 ||
+        testJobSetDefResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom), &keep) < 0) {
+        virXMLKeepClear(&keep);
         virWorkerJobFinishError(job);
         return;
     }
-    if (virWorkerJobSetResult(job, &def, network ? sizeof(def.net) : sizeof(def.dom)) < 0) {
-        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s",
-                            "cannot attach the definition to the job");
-        return;
-    }
+    virXMLKeepClear(&keep);
     virWorkerJobUpdateRel(job, 0, 0, 100);
     virWorkerJobFinishSuccess(job);
 }
