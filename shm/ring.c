@@ -4,6 +4,7 @@
  * serialise (the job table lock).
  */
 #include <inttypes.h>
+#include <stdio.h>
 
 #define VIR_FROM_THIS VIR_FROM_SHM
 #include "util/virerror.h"
@@ -11,6 +12,9 @@
 
 static bool slotBusy(const virShmSegment *seg, uint32_t slot)
 {
+    /* A slot without storage was never used; reading it would allocate. */
+    if (!virShmSlotReserved(seg, slot))
+        return false;
     const virShmLifecycle *l = virShmSlotLifecycle(seg, slot);
     const uint32_t *word = (const uint32_t *)((const char *)l->data +
                                               offsetof(virShmLifecycleData, state));
@@ -30,21 +34,39 @@ int virShmRingAlloc(virShmSegment *seg, const char *op, const char *target,
     uint64_t id = atomic_load_explicit(&hdr->next_job_id, memory_order_relaxed);
     uint32_t s;
     uint32_t tries;
+    int nospace = 0;
 
     if (id == 0)
         id = 1;
     /* One lap of the ring visits every slot once. */
     for (tries = 0; tries < seg->nslots; tries++, id++) {
-        if (!slotBusy(seg, virShmRingSlot(seg, id)))
+        s = virShmRingSlot(seg, id);
+        if (slotBusy(seg, s))
+            continue;
+        if (virShmSlotReserved(seg, s))
+            break;
+        /* First use of this slot: its storage, or (no room) a slot that
+         * has some. Not tried again within this lap once refused. */
+        if (!nospace && (nospace = virShmSlotReserve(seg, s)) == 0)
             break;
     }
     if (tries == seg->nslots) {
-        virReportError(VIR_ERR_RESOURCE_BUSY,
-                       "status ring full: all %" PRIu32 " slots hold unfinished jobs",
-                       seg->nslots);
+        if (nospace) {
+            char what[128];
+            if (seg->nreserved)
+                snprintf(what, sizeof(what),
+                         "all %" PRIu32 " job slots it has room for hold unfinished jobs",
+                         seg->nreserved);
+            else
+                snprintf(what, sizeof(what), "cannot reserve a job slot");
+            virShmReportNoSpace(seg->path, nospace, what);
+        } else {
+            virReportError(VIR_ERR_RESOURCE_BUSY,
+                           "status ring full: all %" PRIu32 " slots hold unfinished jobs",
+                           seg->nslots);
+        }
         return -1;
     }
-    s = virShmRingSlot(seg, id);
 
     memset(&lc, 0, sizeof(lc));
     lc.job_id = id;

@@ -103,6 +103,7 @@ void virShmSegmentClose(virShmSegment *seg)
     if (seg->base)
         munmap(seg->base, seg->size);
     virForceClose(&seg->fd);
+    free(seg->reserved);
     free(seg->path);
     free(seg);
 }
@@ -132,6 +133,7 @@ virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots)
     uint64_t size;
     void *base;
     virShmHeader *hdr;
+    int err;
 
     virCheckNonNullArg(rundir, NULL);
     if (nslots == 0 || nslots > VIR_SHM_MAX_SLOTS) {
@@ -167,6 +169,14 @@ virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots)
                              path, size);
         goto unlink;
     }
+    /* The storage of the header and the slot map, before the first store
+     * into them: on a full file system (a small tmpfs) that store would
+     * raise SIGBUS in the application. Slots are reserved as the ring
+     * first uses them. */
+    if ((err = posix_fallocate(fd, 0, VIR_SHM_LIFECYCLE_OFFSET)) != 0) {
+        virShmReportNoSpace(path, err, "cannot reserve its header");
+        goto unlink;
+    }
     base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         virReportSystemError(errno, "cannot map status segment %s", path);
@@ -193,7 +203,9 @@ virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots)
      * filled sees a zero magic and refuses it rather than half a header. */
     __atomic_store_n(&hdr->magic, VIR_SHM_MAGIC, __ATOMIC_RELEASE);
 
-    if (VIR_ALLOC(seg) == NULL) {
+    if (VIR_ALLOC(seg) == NULL ||
+        !(seg->reserved = virAllocN((nslots + 63) / 64, sizeof(*seg->reserved)))) {
+        free(seg);
         munmap(base, size);
         goto unlink;
     }
@@ -208,6 +220,39 @@ virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots)
  unlink:
     unlink(path);
     return NULL;
+}
+
+void virShmReportNoSpace(const char *path, int err, const char *what)
+{
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path) : (int)strlen(path);
+
+    virReportSystemError(err, "no space for the status segment in %.*s: %s",
+                         dirlen > 0 ? dirlen : 1, dirlen > 0 ? path : "/", what);
+}
+
+int virShmSlotReserve(virShmSegment *seg, uint32_t slot)
+{
+    int err;
+
+    assert(seg->writable && seg->reserved && slot < seg->nslots);
+    if (virShmSlotReserved(seg, slot))
+        return 0;
+    /* Only this slot: ids need not start at 1 (a ring that was written
+     * far along), and the slots never used must stay holes. Its progress
+     * page, and the page of its lifecycle record with the page of their
+     * error texts (shared with seven other slots: reserving twice is
+     * harmless). */
+    uint64_t lc = (uint64_t)((const char *)virShmSlotLifecycle(seg, slot) -
+                             (const char *)seg->base);
+    lc -= lc % VIR_SHM_PAGE_SIZE;
+    if ((err = posix_fallocate(seg->fd, (off_t)virShmSlotProgressOffset(seg, slot),
+                               VIR_SHM_PROGRESS_SIZE)) != 0 ||
+        (err = posix_fallocate(seg->fd, (off_t)lc, 2 * VIR_SHM_PAGE_SIZE)) != 0)
+        return err;
+    seg->reserved[slot / 64] |= UINT64_C(1) << (slot % 64);
+    seg->nreserved++;
+    return 0;
 }
 
 /* The checks of a header copy against the file's size. Reports and

@@ -175,6 +175,9 @@ typedef struct virShmSegment {
     void *base;          /* the whole file, mapped */
     size_t size;
     uint32_t nslots;
+    uint64_t *reserved;  /* supervisor: bit i set once slot i has its storage
+                            (virShmSlotReserve); NULL for readers */
+    uint32_t nreserved;  /* how many bits are set */
     bool writable;       /* the supervisor's mapping */
     char *path;          /* owned */
 } virShmSegment;
@@ -195,6 +198,21 @@ char *virShmRunDir(bool create);
  * mode 0640, size for @nslots, header filled, mapped read-write.
  * Returns NULL with an error reported. */
 virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots);
+
+/* Supervisor: allocate the storage of @slot (both pages) before anything
+ * is stored there. A segment is a sparse file: on a full
+ * file system (a small tmpfs) the first store into a page that has none
+ * raises SIGBUS. Returns 0, or an errno value (ENOSPC...), reporting
+ * nothing. Callers serialise. */
+int virShmSlotReserve(virShmSegment *seg, uint32_t slot);
+/* Has @slot its storage (supervisor's segment only)? */
+static inline bool virShmSlotReserved(const virShmSegment *seg, uint32_t slot)
+{
+    return seg->reserved && (seg->reserved[slot / 64] >> (slot % 64)) & 1;
+}
+
+/* Report "no space for the status segment in <dir of @path>: @what: <err>". */
+void virShmReportNoSpace(const char *path, int err, const char *what);
 
 /* Reader: open an existing segment read-only and validate its header
  * against the file size (magic, version, sizes, slot count). Returns NULL
@@ -278,10 +296,16 @@ void virShmProgressSanitize(virShmProgressData *d);
 
 /* Find the next job id whose slot (id % nslots) is not QUEUED or RUNNING,
  * starting at header->next_job_id (ids start at 1 and only grow; ids whose
- * slot is busy are skipped). Writes a fresh lifecycle record (state QUEUED,
- * job id, generation, op, target, start time), resets the progress page,
- * and advances next_job_id. Returns 0, or -1 with VIR_ERR_RESOURCE_BUSY
- * ("status ring full: all N slots hold unfinished jobs") when every slot is busy. */
+ * slot is busy are skipped). A slot used for the first time gets its
+ * storage reserved first (virShmSlotReserve); when the file system has no
+ * room for it, ids whose slot already has storage are used instead, so a
+ * full run directory only shortens the history. Writes a fresh lifecycle
+ * record (state QUEUED, job id, generation, op, target, start time), resets
+ * the progress page, and advances next_job_id. Returns 0, or -1 with
+ * VIR_ERR_RESOURCE_BUSY ("status ring full: all N slots hold unfinished
+ * jobs") when every slot is busy, or VIR_ERR_SYSTEM_ERROR ("no space for the
+ * status segment in DIR: ...") when every slot that has storage is busy and
+ * no more can be had. */
 int virShmRingAlloc(virShmSegment *seg, const char *op, const char *target,
                     uint64_t *job_id, uint32_t *slot);
 /* Slot for a job id. */

@@ -572,8 +572,9 @@ static void scanSegment(StatSnapshot *snap, StatSegment *ss, virShmSegment *seg,
 
     if (sigsetjmp(busJump, 1)) {
         jobsClear(ss);
-        segmentFail(snap, ss, xasprintf("cannot read segment %s: it shrank while being read",
-                                        ss->path));
+        segmentFail(snap, ss, xasprintf("cannot read segment %s: a page of it could not "
+                                        "be read (the file shrank, or its file system "
+                                        "is full)", ss->path));
         return;
     }
     busArmed = 1;
