@@ -153,6 +153,12 @@ virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots)
 
     /* O_EXCL|O_NOFOLLOW: never reuse or follow something planted there. */
     fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd >= 0 && fd < 3 && (fd = virFDAboveStdio(fd)) < 0) {
+        virReportSystemError(errno, "cannot move status segment %s above the "
+                             "standard descriptors", path);
+        unlink(path);
+        return NULL;
+    }
     if (fd < 0) {
         virReportSystemError(errno, "cannot create status segment %s", path);
         return NULL;
@@ -328,7 +334,8 @@ virShmSegment *virShmSegmentOpen(const char *path)
 
     /* O_NONBLOCK: a FIFO planted under the name must not hang us in open();
      * it is refused below as not a regular file. */
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    fd = virFDAboveStdio(open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+                              O_NOCTTY));
     if (fd < 0) {
         virReportSystemError(errno, "cannot open segment %s", path);
         return NULL;

@@ -314,7 +314,7 @@ int virDriverJobOutputOpen(virDriverJobOutput *out, const char *to, const char *
         virReportOOMError();
         return -1;
     }
-    if ((out->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    if ((out->dirfd = virFDAboveStdio(open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))) < 0) {
         virReportSystemError(errno, "cannot write the %s to '%s': cannot open "
                              "its directory '%s'", what, to, dir);
         return -1;
@@ -323,7 +323,7 @@ int virDriverJobOutputOpen(virDriverJobOutput *out, const char *to, const char *
         out->fd = -1;
         errno = EOPNOTSUPP;
     } else {
-        out->fd = openat(out->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        out->fd = virFDAboveStdio(openat(out->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
     }
     if (out->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
         /* No O_TMPFILE on this file system: a hidden name, removed unless
@@ -332,8 +332,9 @@ int virDriverJobOutputOpen(virDriverJobOutput *out, const char *to, const char *
             free(out->tmpname);
             if (!(out->tmpname = tempName(out->base)))
                 return -1;
-            out->fd = openat(out->dirfd, out->tmpname,
-                             O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+            out->fd = virFDAboveStdio(openat(out->dirfd, out->tmpname,
+                                             O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC |
+                                             O_NOFOLLOW, 0600));
             if (out->fd < 0 && errno != EEXIST)
                 break;
         }
@@ -421,7 +422,7 @@ int virDriverJobInputOpen(const char *from, const char *what)
         return -1;
     }
     /* O_NONBLOCK: a FIFO named here must not hang the open; refused below. */
-    if ((fd = open(from, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+    if ((fd = virFDAboveStdio(open(from, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK))) < 0) {
         virReportSystemError(errno, "cannot open the %s '%s'", what, from);
         return -1;
     }

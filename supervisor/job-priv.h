@@ -139,6 +139,9 @@ typedef struct virSupHelper {
 /* Start a helper (virtsup-worker --spawn-helper @profile) and wait for its
  * HELLO. Returns 0, or -1 with an error reported. */
 int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *profile);
+/* socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC) with both ends at 3 or
+ * above (virFDAboveStdio). Returns 0, or -1 with errno set, nothing open. */
+int virSupSocketPair(int sv[2]);
 void virSupHelperStop(virSupHelper *h, int timeout_ms);
 /* Send one record without blocking. Returns 0, or -1 with errno set
  * (EAGAIN: the socket is full, try again when it is writable); reports

@@ -86,6 +86,25 @@ static void helperChild(int sock, const char *path, char *const argv[],
     _exit(VIR_WORKER_EXIT_EXEC);
 }
 
+int virSupSocketPair(int sv[2])
+{
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    sv[0] = virFDAboveStdio(sv[0]);
+    sv[1] = virFDAboveStdio(sv[1]);
+    if (sv[0] < 0 || sv[1] < 0) {
+        int saved = errno;
+        if (sv[0] >= 0)
+            close(sv[0]);
+        if (sv[1] >= 0)
+            close(sv[1]);
+        sv[0] = sv[1] = -1;
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
 int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *profile)
 {
     int sv[2] = { -1, -1 };
@@ -104,7 +123,7 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
         virReportSystemError(errno, "cannot run the worker program %s", worker_path);
         return -1;
     }
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    if (virSupSocketPair(sv) < 0) {
         virReportSystemError(errno, "%s", "cannot create the spawn helper's socket");
         return -1;
     }
@@ -185,7 +204,7 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
         goto error;
     }
     h->pid = m.hello.pid;
-    h->pidfd = pidfdOpen(h->pid);
+    h->pidfd = virFDAboveStdio(pidfdOpen(h->pid));
     h->sock = sv[0];
     return 0;
 

@@ -437,7 +437,7 @@ static void jobStartLocked(virJobPtr job)
 
     if (helperEnsureLocked(sh) < 0)
         goto fail;
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    if (virSupSocketPair(sv) < 0) {
         virReportSystemError(errno, "%s", "cannot create the job's control socket");
         goto fail;
     }
@@ -1250,9 +1250,9 @@ static int supStartLocked(void)
     atomic_store(&sup.segref->refs, 1);
     if (!(sup.byslot = virAllocN(sup.seg->nslots, sizeof(*sup.byslot))))
         goto error;
-    sup.epfd = epoll_create1(EPOLL_CLOEXEC);
-    sup.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    sup.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    sup.epfd = virFDAboveStdio(epoll_create1(EPOLL_CLOEXEC));
+    sup.evfd = virFDAboveStdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    sup.tfd = virFDAboveStdio(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
     if (sup.epfd < 0 || sup.evfd < 0 || sup.tfd < 0) {
         virReportSystemError(errno, "%s", "cannot create the supervisor's event descriptors");
         goto error;
@@ -1377,7 +1377,7 @@ void virSupGroupClose(virSupGroup *g)
 
 static int makeParamsFD(const void *params, size_t len)
 {
-    int fd = memfd_create("virtsup-params", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int fd = virFDAboveStdio(memfd_create("virtsup-params", MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (fd < 0) {
         virReportSystemError(errno, "%s", "cannot create the job's parameter memfd");
         return -1;
@@ -1552,7 +1552,7 @@ virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
     job->paramslen = p->paramslen;
     if ((job->paramsfd = makeParamsFD(p->params, p->paramslen)) < 0)
         goto error;
-    if ((job->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+    if ((job->evfd = virFDAboveStdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0) {
         virReportSystemError(errno, "%s", "cannot create the job's event descriptor");
         goto error;
     }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,22 @@ static inline void virForceClose(int *fd)
         close(*fd);
         *fd = -1;
     }
+}
+
+/* A descriptor the library keeps must not sit on 0, 1 or 2: an application
+ * that closed its standard descriptors would write its output into it.
+ * Returns @fd itself when it is above 2 (or negative); otherwise a
+ * close-on-exec duplicate at 3 or above, @fd being closed. On failure
+ * closes @fd and returns -1 with errno set. Async-signal-safe. */
+static inline int virFDAboveStdio(int fd)
+{
+    if (fd < 0 || fd > 2)
+        return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return high;
 }
 
 /* Copy a string into a fixed buffer, always terminated, truncating. */
