@@ -9,8 +9,10 @@
  * exit_signal 0 is invisible that way, but execve resets the exit signal to
  * SIGCHLD, so the exec'd helper cannot be our child: a middle process
  * (clone3, exit_signal 0, never execs) forks the helper and exits at once;
- * we reap the middle with waitid(P_PIDFD, __WALL); the helper is adopted by
- * init (or the application's subreaper). We keep a pidfd of the helper to
+ * the helper's hello tells us it started, and we reap the middle with
+ * waitid(P_PIDFD, __WALL) unless the application's own waitpid(-1, __WALL)
+ * took it first; the helper is adopted by init (or the application's
+ * subreaper). We keep a pidfd of the helper to
  * wait for its exit at shutdown.
  */
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +30,7 @@
 #include "util/virerror.h"
 
 #define HELPER_HELLO_TIMEOUT_MS 30000
+#define HELPER_MIDDLE_EXIT_MS   5000
 
 extern char **environ;
 
@@ -86,6 +90,38 @@ static void helperChild(int sock, const char *path, char *const argv[],
     _exit(VIR_WORKER_EXIT_EXEC);
 }
 
+/* Reap the middle process through its pidfd (closed here) and describe
+ * how it ended in @how ("exited with status 127 (fork failed)"). It exits
+ * right after its fork, so the wait is short; an application that reaps
+ * every child may have taken it already (ECHILD), and that is fine. */
+static void reapMiddle(int *mpidfd, char *how, size_t howlen)
+{
+    siginfo_t si;
+    int r = -1;
+
+    memset(&si, 0, sizeof(si));
+    if (*mpidfd >= 0) {
+        struct pollfd pfd = { .fd = *mpidfd, .events = POLLIN };
+        while (poll(&pfd, 1, HELPER_MIDDLE_EXIT_MS) < 0 && errno == EINTR)
+            ;
+        do {
+            r = waitid(P_PIDFD, (id_t)*mpidfd, &si, WEXITED | WNOHANG | __WALL);
+        } while (r < 0 && errno == EINTR);
+        virForceClose(mpidfd);
+    }
+    if (!how)
+        return;
+    if (r < 0 || si.si_pid == 0)
+        snprintf(how, howlen, "ended before the helper said hello (how is unknown: "
+                 "the application reaped it)");
+    else if (si.si_code == CLD_EXITED)
+        snprintf(how, howlen, "exited with status %d%s", si.si_status,
+                 si.si_status == VIR_WORKER_EXIT_EXEC ? " (fork failed)" : "");
+    else
+        snprintf(how, howlen, "was killed by signal %d (%s)", si.si_status,
+                 virSupSignalName(si.si_status));
+}
+
 int virSupSocketPair(int sv[2])
 {
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -137,10 +173,12 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
     long mid = syscall(SYS_clone3, &ca, sizeof(ca));
     if (mid < 0 && errno == ENOSYS) {
         /* clone3 is missing under some emulators (valgrind): the classic
-         * clone with exit signal 0 is just as invisible; we reap the
-         * middle by pid with __WALL instead of through a pidfd. */
+         * clone with exit signal 0 is just as invisible to waitpid(-1)
+         * without __WALL; its pidfd is taken right after. */
         mpidfd = -1;
         mid = syscall(SYS_clone, 0 /* flags; exit signal 0 */, NULL, NULL, NULL, NULL);
+        if (mid > 0)
+            mpidfd = pidfdOpen((pid_t)mid); /* ESRCH: the application reaped it */
     }
     if (mid < 0) {
         virReportSystemError(errno, "%s", "cannot start the spawn helper (clone)");
@@ -156,26 +194,10 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
     close(sv[1]);
     sv[1] = -1;
 
-    siginfo_t si;
-    memset(&si, 0, sizeof(si));
-    if (mpidfd >= 0) {
-        while (waitid(P_PIDFD, (id_t)mpidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-            ;
-        close(mpidfd);
-    } else {
-        while (waitid(P_PID, (id_t)mid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-            ;
-    }
-    if (si.si_code != CLD_EXITED || si.si_status != 0) {
-        virReportError(VIR_ERR_INTERNAL_ERROR,
-                       "cannot start the spawn helper: the intermediate process %s %d%s",
-                       si.si_code == CLD_EXITED ? "exited with status" : "was killed by signal",
-                       si.si_status,
-                       si.si_code == CLD_EXITED && si.si_status == VIR_WORKER_EXIT_EXEC ?
-                       " (fork failed)" : "");
-        goto error;
-    }
-
+    /* The helper's hello says it started; nothing depends on reaping the
+     * middle process, which an application reaping every child
+     * (waitpid(-1, ..., __WALL)) may do before us. If no helper was made,
+     * the middle's exit closed the last copy of its end: EOF. */
     struct pollfd pfd = { .fd = sv[0], .events = POLLIN };
     int pr;
     do {
@@ -189,7 +211,15 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
     }
     union { virProtoHeader hdr; virProtoHello hello; virProtoError err; } m;
     memset(&m, 0, sizeof(m));
-    ssize_t n = recv(sv[0], &m, sizeof(m), 0);
+    ssize_t n = recv(sv[0], &m, sizeof(m), MSG_DONTWAIT);
+    if (n == 0) {
+        char how[128];
+        reapMiddle(&mpidfd, how, sizeof(how));
+        virReportError(VIR_ERR_INTERNAL_ERROR,
+                       "cannot start the spawn helper: its start-up process %s",
+                       how);
+        goto error;
+    }
     if (n == (ssize_t)sizeof(virProtoError) && m.hdr.type == VIR_PROTO_EXEC_FAILED) {
         virReportSystemError(m.err.err, "cannot execute the worker program %s",
                              worker_path);
@@ -203,12 +233,16 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
                        worker_path, VIRTSUP_VERSION);
         goto error;
     }
+    /* The middle has exited (or is about to: it only forks): reap it
+     * unless the application already did. */
+    reapMiddle(&mpidfd, NULL, 0);
     h->pid = m.hello.pid;
     h->pidfd = virFDAboveStdio(pidfdOpen(h->pid));
     h->sock = sv[0];
     return 0;
 
  error:
+    reapMiddle(&mpidfd, NULL, 0);
     if (sv[0] >= 0)
         close(sv[0]);
     if (sv[1] >= 0)
