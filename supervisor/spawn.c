@@ -93,8 +93,11 @@ static void helperChild(int sock, const char *path, char *const argv[],
 /* Reap the middle process through its pidfd (closed here) and describe
  * how it ended in @how ("exited with status 127 (fork failed)"). It exits
  * right after its fork, so the wait is short; an application that reaps
- * every child may have taken it already (ECHILD), and that is fine. */
-static void reapMiddle(int *mpidfd, char *how, size_t howlen)
+ * every child may have taken it already (ECHILD), and that is fine.
+ * Without a pidfd (pidfd_open missing: valgrind) it is reaped by pid, as
+ * soon as the helper said hello, which leaves no time for its pid to be
+ * reused. */
+static void reapMiddle(int *mpidfd, pid_t *mid, char *how, size_t howlen)
 {
     siginfo_t si;
     int r = -1;
@@ -108,7 +111,12 @@ static void reapMiddle(int *mpidfd, char *how, size_t howlen)
             r = waitid(P_PIDFD, (id_t)*mpidfd, &si, WEXITED | WNOHANG | __WALL);
         } while (r < 0 && errno == EINTR);
         virForceClose(mpidfd);
+    } else if (*mid > 0) {
+        do {
+            r = waitid(P_PID, (id_t)*mid, &si, WEXITED | __WALL);
+        } while (r < 0 && errno == EINTR);
     }
+    *mid = 0;
     if (!how)
         return;
     if (r < 0 || si.si_pid == 0)
@@ -150,6 +158,7 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
                      (char *)profile, NULL };
     char *envp[16];
     int mpidfd = -1;
+    pid_t midpid = 0;
 
     h->sock = -1;
     h->pid = 0;
@@ -171,14 +180,17 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
     ca.pidfd = (uint64_t)(uintptr_t)&mpidfd;
     ca.exit_signal = 0; /* no SIGCHLD, invisible to waitpid(-1) */
     long mid = syscall(SYS_clone3, &ca, sizeof(ca));
+    bool byPid = false;
     if (mid < 0 && errno == ENOSYS) {
         /* clone3 is missing under some emulators (valgrind): the classic
          * clone with exit signal 0 is just as invisible to waitpid(-1)
          * without __WALL; its pidfd is taken right after. */
         mpidfd = -1;
         mid = syscall(SYS_clone, 0 /* flags; exit signal 0 */, NULL, NULL, NULL, NULL);
-        if (mid > 0)
-            mpidfd = pidfdOpen((pid_t)mid); /* ESRCH: the application reaped it */
+        /* ESRCH: the application reaped it already; ENOSYS (valgrind
+         * again): reaped by pid below. */
+        if (mid > 0 && (mpidfd = pidfdOpen((pid_t)mid)) < 0 && errno == ENOSYS)
+            byPid = true;
     }
     if (mid < 0) {
         virReportSystemError(errno, "%s", "cannot start the spawn helper (clone)");
@@ -191,6 +203,8 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
             helperChild(sv[1], worker_path, argv, envp);
         _exit(helper < 0 ? VIR_WORKER_EXIT_EXEC : 0);
     }
+    if (byPid)
+        midpid = (pid_t)mid;
     close(sv[1]);
     sv[1] = -1;
 
@@ -214,7 +228,7 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
     ssize_t n = recv(sv[0], &m, sizeof(m), MSG_DONTWAIT);
     if (n == 0) {
         char how[128];
-        reapMiddle(&mpidfd, how, sizeof(how));
+        reapMiddle(&mpidfd, &midpid, how, sizeof(how));
         virReportError(VIR_ERR_INTERNAL_ERROR,
                        "cannot start the spawn helper: its start-up process %s",
                        how);
@@ -235,14 +249,14 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
     }
     /* The middle has exited (or is about to: it only forks): reap it
      * unless the application already did. */
-    reapMiddle(&mpidfd, NULL, 0);
+    reapMiddle(&mpidfd, &midpid, NULL, 0);
     h->pid = m.hello.pid;
     h->pidfd = virFDAboveStdio(pidfdOpen(h->pid));
     h->sock = sv[0];
     return 0;
 
  error:
-    reapMiddle(&mpidfd, NULL, 0);
+    reapMiddle(&mpidfd, &midpid, NULL, 0);
     if (sv[0] >= 0)
         close(sv[0]);
     if (sv[1] >= 0)

@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -98,6 +99,7 @@ typedef struct supHelper {
     supOut *out_head, *out_tail;  /* requests waiting for room, in order */
     bool out_watch;               /* EPOLLOUT armed on its socket */
     bool out_poll;                /* EPOLLOUT could not be armed: timer flushes */
+    struct rlimit hard_as, hard_nofile;  /* what it inherited when it started */
 } supHelper;
 
 
@@ -184,6 +186,20 @@ static void segUnref(virSupSegRef *ref)
 }
 
 /* ---- small helpers (lock held where it says) ---- */
+
+/* Report a failure to make a descriptor; when the process ran out of them
+ * (EMFILE), say so with its limit: every unfinished job holds a few, so
+ * that is what a burst of jobs under a low `ulimit -n` meets. */
+static void reportFDError(int err, const char *what)
+{
+    struct rlimit rl;
+    if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        virReportSystemError(err, "%s: this process is at its limit of %llu open "
+                             "files (RLIMIT_NOFILE; each unfinished job holds a few)",
+                             what, (unsigned long long)rl.rlim_cur);
+    else
+        virReportSystemError(err, "%s", what);
+}
 
 static void wakeReaper(void)
 {
@@ -320,7 +336,7 @@ static int helperSendLocked(supHelper *sh, const void *msg, size_t len,
     o->len = len;
     for (; o->nfds < nfds; o->nfds++) {
         if ((o->fds[o->nfds] = fcntl(fds[o->nfds], F_DUPFD_CLOEXEC, 3)) < 0) {
-            virReportSystemError(errno, "%s", "cannot keep a request for the spawn helper");
+            reportFDError(errno, "cannot keep a request for the spawn helper");
             outFree(o);
             return -1;
         }
@@ -397,6 +413,12 @@ static int helperEnsureLocked(supHelper *sh)
 {
     if (sh->up)
         return 0;
+    /* The limits the helper and its workers inherit: the default ones
+     * must not ask for more than may be had (see defaultLimit). */
+    if (getrlimit(RLIMIT_AS, &sh->hard_as) < 0)
+        sh->hard_as.rlim_max = RLIM_INFINITY;
+    if (getrlimit(RLIMIT_NOFILE, &sh->hard_nofile) < 0)
+        sh->hard_nofile.rlim_max = RLIM_INFINITY;
     if (virSupHelperStart(&sh->h, sup.worker_path, sh->sandbox.name) < 0)
         return -1;
     /* The sandbox first: the helper reads it before any SPAWN. */
@@ -419,9 +441,18 @@ static int helperEnsureLocked(supHelper *sh)
     return 0;
 }
 
-static uint64_t orDefault(uint64_t v, uint64_t def)
+/* A limit the connection asked for is passed on as it is (the worker
+ * refuses one above its hard limit, naming both); a default is clamped to
+ * the hard limit the workers inherit: an application under `ulimit -n 200`
+ * or a hard RLIMIT_AS of 8 GiB, without the capability to raise them, must
+ * still run jobs. */
+static uint64_t defaultLimit(uint64_t v, uint64_t def, const struct rlimit *inherited)
 {
-    return v ? v : def;
+    if (v)
+        return v;
+    if (def && inherited->rlim_max != RLIM_INFINITY && def > inherited->rlim_max)
+        return inherited->rlim_max;
+    return def;
 }
 
 /* Hand the job to the spawn helper. Lock held. On failure the job is
@@ -438,7 +469,7 @@ static void jobStartLocked(virJobPtr job)
     if (helperEnsureLocked(sh) < 0)
         goto fail;
     if (virSupSocketPair(sv) < 0) {
-        virReportSystemError(errno, "%s", "cannot create the job's control socket");
+        reportFDError(errno, "cannot create the job's control socket");
         goto fail;
     }
     memset(&req, 0, sizeof(req));
@@ -447,9 +478,10 @@ static void jobStartLocked(virJobPtr job)
     req.job_id = job->id;
     req.progress_offset = virShmSlotProgressOffset(sup.seg, job->slot);
     req.params_len = job->paramslen;
-    req.rlimit_as = orDefault(g->cfg.rlimit_as, SUP_DEFAULT_RLIMIT_AS);
+    req.rlimit_as = defaultLimit(g->cfg.rlimit_as, SUP_DEFAULT_RLIMIT_AS, &sh->hard_as);
     req.rlimit_cpu = g->cfg.rlimit_cpu;
-    req.rlimit_nofile = orDefault(g->cfg.rlimit_nofile, SUP_DEFAULT_RLIMIT_NOFILE);
+    req.rlimit_nofile = defaultLimit(g->cfg.rlimit_nofile, SUP_DEFAULT_RLIMIT_NOFILE,
+                                     &sh->hard_nofile);
     req.rlimit_fsize = g->cfg.rlimit_fsize;
     req.nresources = (uint32_t)job->nres;
     req.set_ids = g->cfg.set_ids;
@@ -1379,7 +1411,7 @@ static int makeParamsFD(const void *params, size_t len)
 {
     int fd = virFDAboveStdio(memfd_create("virtsup-params", MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (fd < 0) {
-        virReportSystemError(errno, "%s", "cannot create the job's parameter memfd");
+        reportFDError(errno, "cannot create the job's parameter memfd");
         return -1;
     }
     size_t off = 0;
@@ -1542,8 +1574,11 @@ virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
     virStrcpyTrunc(job->target, sizeof(job->target), p->target ? p->target : "");
     for (size_t i = 0; i < p->nfds; i++) {
         if ((job->resfds[i] = fcntl(p->fds[i], F_DUPFD_CLOEXEC, 3)) < 0) {
-            virReportSystemError(errno, "invalid resource descriptor %d for the job",
-                                 p->fds[i]);
+            char what[96];
+            snprintf(what, sizeof(what), errno == EBADF ?
+                     "invalid resource descriptor %d for the job" :
+                     "cannot keep resource descriptor %d for the job", p->fds[i]);
+            reportFDError(errno, what);
             job->nres = i;
             goto error;
         }
@@ -1553,7 +1588,7 @@ virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
     if ((job->paramsfd = makeParamsFD(p->params, p->paramslen)) < 0)
         goto error;
     if ((job->evfd = virFDAboveStdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0) {
-        virReportSystemError(errno, "%s", "cannot create the job's event descriptor");
+        reportFDError(errno, "cannot create the job's event descriptor");
         goto error;
     }
     job->grace_ms = p->grace_ms ? p->grace_ms :

@@ -111,15 +111,18 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
                        int detachfd, pid_t helper)
 {
     /* Move what we were given out of the way, then into place: control at
-     * 3, resources at 4.. . The segment and params fds are used, then closed. */
+     * 3, resources at 4 .. 3 + nres (= nfds), the detach socket (if any)
+     * at nfds + 1. The segment and params fds are used, then closed. Out
+     * of the way means above those, not some fixed number: under a hard
+     * fd limit of 64 or less, the process may have no descriptor that
+     * high. */
     int hi[3 + VIR_PROTO_RESOURCES_MAX];
     for (size_t i = 0; i < nfds; i++)
-        hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
-    for (size_t i = 0; i < nfds; i++)
-        if (hi[i] < 0)
-            _exit(VIR_WORKER_EXIT_SETUP);
-    if (detachfd >= 0 && (detachfd = fcntl(detachfd, F_DUPFD_CLOEXEC, 64)) < 0)
-        _exit(VIR_WORKER_EXIT_SETUP);
+        if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, (int)nfds + 2)) < 0)
+            virWorkerSandboxFail(fds[0], "cannot move the job's descriptors into place",
+                                 errno);
+    if (detachfd >= 0 && (detachfd = fcntl(detachfd, F_DUPFD_CLOEXEC, (int)nfds + 2)) < 0)
+        virWorkerSandboxFail(fds[0], "cannot move the detach socket out of the way", errno);
     if (dup2(hi[0], VIR_WORKER_FD_CONTROL) < 0)
         _exit(VIR_WORKER_EXIT_SETUP);
     int ctlfd = VIR_WORKER_FD_CONTROL;

@@ -164,9 +164,24 @@ static void setLimit(int ctlfd, int res, uint64_t v, const char *name)
 {
     if (!v)
         return;
-    struct rlimit rl = { (rlim_t)v, (rlim_t)v };
-    if (setrlimit(res, &rl) < 0)
-        virWorkerSandboxFail(ctlfd, name, errno);
+    struct rlimit rl = { (rlim_t)v, (rlim_t)v }, cur;
+    if (setrlimit(res, &rl) == 0)
+        return;
+    int err = errno;
+    /* The usual cause: above the hard limit the application runs under,
+     * which only a process with CAP_SYS_RESOURCE may raise. */
+    if (err == EPERM && getrlimit(res, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
+        v > cur.rlim_max) {
+        virWorkerReportEarly(ctlfd, VIR_ERR_SYSTEM_ERROR,
+                             "worker set-up failed: cannot set %s to %llu: the hard "
+                             "limit is %llu, and this process may not raise it",
+                             name, (unsigned long long)v,
+                             (unsigned long long)cur.rlim_max);
+        _exit(VIR_WORKER_EXIT_SETUP);
+    }
+    char what[96];
+    snprintf(what, sizeof(what), "cannot set %s to %llu", name, (unsigned long long)v);
+    virWorkerSandboxFail(ctlfd, what, err);
 }
 
 static int dropCapabilities(uint64_t keep)
