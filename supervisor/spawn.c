@@ -96,8 +96,9 @@ static void helperChild(int sock, const char *path, char *const argv[],
  * every child may have taken it already (ECHILD), and that is fine.
  * Without a pidfd (pidfd_open missing: valgrind) it is reaped by pid, as
  * soon as the helper said hello, which leaves no time for its pid to be
- * reused. */
-static void reapMiddle(int *mpidfd, pid_t *mid, char *how, size_t howlen)
+ * reused. Returns 0 if it exited with status 0 (it made the helper), 1
+ * otherwise, -1 if unknown. */
+static int reapMiddle(int *mpidfd, pid_t *mid, char *how, size_t howlen)
 {
     siginfo_t si;
     int r = -1;
@@ -117,17 +118,22 @@ static void reapMiddle(int *mpidfd, pid_t *mid, char *how, size_t howlen)
         } while (r < 0 && errno == EINTR);
     }
     *mid = 0;
-    if (!how)
-        return;
-    if (r < 0 || si.si_pid == 0)
-        snprintf(how, howlen, "ended before the helper said hello (how is unknown: "
-                 "the application reaped it)");
-    else if (si.si_code == CLD_EXITED)
-        snprintf(how, howlen, "exited with status %d%s", si.si_status,
-                 si.si_status == VIR_WORKER_EXIT_EXEC ? " (fork failed)" : "");
-    else
+    if (r < 0 || si.si_pid == 0) {
+        if (how)
+            snprintf(how, howlen, "ended before the helper said hello (how is "
+                     "unknown: the application reaped it)");
+        return -1;
+    }
+    if (si.si_code == CLD_EXITED) {
+        if (how)
+            snprintf(how, howlen, "exited with status %d%s", si.si_status,
+                     si.si_status == VIR_WORKER_EXIT_EXEC ? " (fork failed)" : "");
+        return si.si_status == 0 ? 0 : 1;
+    }
+    if (how)
         snprintf(how, howlen, "was killed by signal %d (%s)", si.si_status,
                  virSupSignalName(si.si_status));
+    return 1;
 }
 
 int virSupSocketPair(int sv[2])
@@ -227,11 +233,19 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
     memset(&m, 0, sizeof(m));
     ssize_t n = recv(sv[0], &m, sizeof(m), MSG_DONTWAIT);
     if (n == 0) {
+        /* No helper holds the socket: either none was made (the middle's
+         * fork failed), or it ran and exited without a word. */
         char how[128];
-        reapMiddle(&mpidfd, &midpid, how, sizeof(how));
-        virReportError(VIR_ERR_INTERNAL_ERROR,
-                       "cannot start the spawn helper: its start-up process %s",
-                       how);
+        int st = reapMiddle(&mpidfd, &midpid, how, sizeof(how));
+        if (st == 0)
+            virReportError(VIR_ERR_INTERNAL_ERROR,
+                           "the worker program %s did not answer as a libvirtsup %s "
+                           "spawn helper: it exited first (wrong version installed?)",
+                           worker_path, VIRTSUP_VERSION);
+        else
+            virReportError(VIR_ERR_INTERNAL_ERROR,
+                           "cannot start the spawn helper %s: its start-up process %s",
+                           worker_path, how);
         goto error;
     }
     if (n == (ssize_t)sizeof(virProtoError) && m.hdr.type == VIR_PROTO_EXEC_FAILED) {

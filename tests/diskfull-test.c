@@ -28,20 +28,6 @@ static void unmountSmall(void)
         rmdir(mnt);
 }
 
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
-}
-
 static unsigned long long usedBlocks(void)
 {
     struct statvfs sv;
@@ -67,7 +53,7 @@ static void testSaveJobENOSPC(void **state)
         fail_msg("the error does not say the disk is full: '%s'", drvJobMessage(job));
     assert_int_equal(virJobDestroy(job), 0);
     assert_false(drvExists(img));
-    assert_int_equal(entries(mnt), 0);
+    assert_int_equal(testCountEntries(mnt), 0);
     assert_true(TEST_WAIT_UNTIL(usedBlocks() == used0, TEST_TIMEOUT_MS));
     assert_int_equal(drvState(dom), VIR_DOMAIN_RUNNING);
     virDomainFree(dom);
@@ -91,7 +77,7 @@ static void testSaveSyncKeepsOld(void **state)
     assert_int_equal(len, sizeof(old));
     assert_memory_equal(now, old, sizeof(old));
     free(now);
-    assert_int_equal(entries(mnt), 1);
+    assert_int_equal(testCountEntries(mnt), 1);
     assert_int_equal(drvState(dom), VIR_DOMAIN_RUNNING);
     assert_int_equal(unlink(img), 0);
     virDomainFree(dom);
@@ -115,12 +101,10 @@ int main(void)
     snprintf(mnt, sizeof(mnt), "%s/small", rundir);
     if (mkdir(mnt, 0700) < 0)
         return 1;
+    /* In a mount namespace of our own when one can be had; without one,
+     * the atexit handler unmounts. */
     atexit(unmountSmall);
-    /* A mount namespace of our own, private from / down: nothing leaks to
-     * the host's mounts. Without one, the atexit handler unmounts. */
-    if (unshare(CLONE_NEWNS) == 0)
-        (void)mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL);
-    if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16m,mode=0700") < 0) {
+    if (testMountTmpfs(mnt, "size=16m,mode=0700") < 0) {
         printf("cannot mount a tmpfs on %s (%s), skipped\n", mnt, strerror(errno));
         mnt[0] = '\0';
         drvTeardownRundir(NULL);

@@ -88,21 +88,6 @@ static expect expected(int act, int mode)
     return e;
 }
 
-/* Entries in @dir other than "." and "..". */
-static int dirEntries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
-
 static bool procGone(pid_t pid)
 {
     char path[64];
@@ -291,9 +276,9 @@ static void runCase(int op, int act, int mode)
         free(now);
         /* Nothing else, e.g. a hidden temporary name, in the directory. */
         int want = (complete || hadOld) ? 1 : 0;
-        if (dirEntries(dir) != want)
+        if (testCountEntries(dir) != want)
             fail_msg("%s: %d entries in the destination directory, expected %d",
-                     what, dirEntries(dir), want);
+                     what, testCountEntries(dir), want);
         break;
     }
     case OP_START:

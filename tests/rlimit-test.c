@@ -9,39 +9,12 @@
  * and both values; running out of descriptors says so.
  *
  * Each case runs in a forked child with real setrlimit (the limits stay
- * there); the child reports over a pipe.
+ * there), which reports over a pipe (testRunChild).
  */
 #include <cap-ng.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 
 #include "jobtest.h"
-
-#if defined(__has_include)
-# if __has_include(<valgrind/valgrind.h>)
-#  include <valgrind/valgrind.h>
-# endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-# define RUNNING_ON_VALGRIND 0
-#endif
-
-static int report = -1;
-
-static void say(const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(1, 2);
-static void say(const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        (void)!write(report, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
 
 /* Give up the capability to raise limits, as a non-root user or root in
  * a container lacks it: from every set, the bounding set included, so
@@ -62,7 +35,7 @@ static int lower(int res, rlim_t soft, rlim_t hard)
 {
     struct rlimit rl = { soft, hard };
     if (setrlimit(res, &rl) < 0) {
-        say("setrlimit(%d, %llu, %llu): %s\n", res, (unsigned long long)soft,
+        testSay("setrlimit(%d, %llu, %llu): %s\n", res, (unsigned long long)soft,
             (unsigned long long)hard, strerror(errno));
         return -1;
     }
@@ -109,7 +82,7 @@ static int caseNofile200(void)
         return 1;
     int st = runOne(NULL, &opSucceed, msg, sizeof(msg));
     if (st != VIR_JOB_COMPLETE) {
-        say("hard fd limit 200, default limits: the job did not complete: %s\n", msg);
+        testSay("hard fd limit 200, default limits: the job did not complete: %s\n", msg);
         return 1;
     }
     return 0;
@@ -122,7 +95,7 @@ static int caseAs8G(void)
         return 1;
     int st = runOne(NULL, &opSucceed, msg, sizeof(msg));
     if (st != VIR_JOB_COMPLETE) {
-        say("hard RLIMIT_AS 8 GiB, default limits: the job did not complete: %s\n", msg);
+        testSay("hard RLIMIT_AS 8 GiB, default limits: the job did not complete: %s\n", msg);
         return 1;
     }
     return 0;
@@ -137,13 +110,13 @@ static int caseNofile64(void)
         return 1;
     int st = runOne(NULL, &opSucceed, msg, sizeof(msg));
     if (st != VIR_JOB_COMPLETE) {
-        say("hard fd limit 64, default limits: the job did not complete: %s\n", msg);
+        testSay("hard fd limit 64, default limits: the job did not complete: %s\n", msg);
         return 1;
     }
     cfg.rlimit_nofile = 60;
     st = runOne(&cfg, &opSucceed, msg, sizeof(msg));
     if (st != VIR_JOB_COMPLETE) {
-        say("hard fd limit 64, rlimit_nofile=60: the job did not complete: %s\n", msg);
+        testSay("hard fd limit 64, rlimit_nofile=60: the job did not complete: %s\n", msg);
         return 1;
     }
     return 0;
@@ -160,11 +133,11 @@ static int caseAboveHard(void)
     int st = runOne(&cfg, &opSucceed, msg, sizeof(msg));
     if (st != VIR_JOB_FAILED || !strstr(msg, "RLIMIT_NOFILE") || !strstr(msg, "100") ||
         !strstr(msg, "64")) {
-        say("hard fd limit 64, rlimit_nofile=100: wanted a failure naming RLIMIT_NOFILE, "
+        testSay("hard fd limit 64, rlimit_nofile=100: wanted a failure naming RLIMIT_NOFILE, "
             "100 and 64; got state %d: %s\n", st, msg);
         return 1;
     }
-    say("above the hard limit: %s\n", msg);
+    testSay("above the hard limit: %s\n", msg);
     return 0;
 }
 
@@ -181,7 +154,7 @@ static int caseExhausted(void)
         return 1;
     virSupGroup *g = virSupGroupNew(&cfg);
     if (!g) {
-        say("virSupGroupNew: %s\n", virGetLastErrorMessage());
+        testSay("virSupGroupNew: %s\n", virGetLastErrorMessage());
         return 1;
     }
     int res = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -204,11 +177,11 @@ static int caseExhausted(void)
     int rc = 0;
     if (n == ARRAY_CARDINALITY(jobs) || !strstr(msg, "Too many open files") ||
         !strstr(msg, "64") || strstr(msg, "invalid resource descriptor")) {
-        say("fd limit 64: after %zu jobs wanted an error saying descriptors ran out "
+        testSay("fd limit 64: after %zu jobs wanted an error saying descriptors ran out "
             "(naming the limit 64); got: %s\n", n, msg);
         rc = 1;
     } else {
-        say("descriptors ran out after %zu queued jobs: %s\n", n, msg);
+        testSay("descriptors ran out after %zu queued jobs: %s\n", n, msg);
     }
     for (size_t i = 0; i < n; i++)
         virJobCancel(jobs[i]);
@@ -221,33 +194,23 @@ static int caseExhausted(void)
     return rc;
 }
 
+static caseFunc currentCase;
+
+static int childCase(void)
+{
+    if (dropSysResource() < 0) {
+        testSay("cannot drop CAP_SYS_RESOURCE\n");
+        return 1;
+    }
+    return currentCase();
+}
+
 static void runCase(const char *name, caseFunc fn)
 {
-    int p[2];
-    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        report = p[1];
-        if (dropSysResource() < 0) {
-            say("cannot drop CAP_SYS_RESOURCE\n");
-            _exit(1);
-        }
-        _exit(fn());
-    }
-    close(p[1]);
     char out[4096];
-    size_t got = 0;
-    ssize_t n;
-    while (got < sizeof(out) - 1 && (n = read(p[0], out + got, sizeof(out) - 1 - got)) > 0)
-        got += (size_t)n;
-    out[got] = '\0';
-    close(p[0]);
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    printf("%s: %s", name, got ? out : "ok\n");
+    currentCase = fn;
+    int st = testRunChild(childCase, out, sizeof(out));
+    printf("%s: %s", name, out[0] ? out : "ok\n");
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("%s (status 0x%x): %s", name, st, out);
 }

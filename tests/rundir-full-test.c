@@ -8,11 +8,7 @@
  * status segment in DIR" instead. Root only (it mounts a real tmpfs, in a
  * private mount namespace); skipped otherwise.
  */
-#include <fcntl.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "jobtest.h"
 
@@ -36,19 +32,6 @@ static void unmountSmall(void)
         mounted = false;
     if (mnt[0])
         rmdir(mnt);
-}
-
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
 }
 
 /* Fill the file system with one file until it refuses; returns its path. */
@@ -91,7 +74,7 @@ static void testFullRefusesStart(void **s)
     assertNoSpaceMessage(virGetLastErrorMessage());
     assert_int_equal(unlink(filler), 0);
     /* Nothing left: no half-made segment, no helper. */
-    assert_int_equal(entries(mnt), 0);
+    assert_int_equal(testCountEntries(mnt), 0);
     assert_int_equal(virSupHelperPid(), 0);
 }
 
@@ -160,7 +143,7 @@ static void testSmallRunDir(void **s)
         assert_int_equal(virJobDestroy(job), 0);
     }
     virSupGroupClose(g);
-    assert_int_equal(entries(mnt), 0);
+    assert_int_equal(testCountEntries(mnt), 0);
 }
 
 int main(void)
@@ -187,13 +170,8 @@ int main(void)
     if (mkdir(mnt, 0700) < 0)
         return 1;
     atexit(unmountSmall);
-    /* A mount namespace of our own, private from / down: nothing leaks to
-     * the host's mounts, and the tmpfs goes with the process. */
-    if (unshare(CLONE_NEWNS) == 0)
-        (void)mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL);
     /* 16 pages: the header and 7 slots of two pages. */
-    if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              "size=64k,mode=0700") < 0) {
+    if (testMountTmpfs(mnt, "size=64k,mode=0700") < 0) {
         printf("cannot mount a tmpfs on %s (%s), skipped\n", mnt, strerror(errno));
         mnt[0] = '\0';
         jobTestTeardown(NULL);

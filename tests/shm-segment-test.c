@@ -687,20 +687,6 @@ static void testStale(void **state)
     unlink(path);
 }
 
-static int countEntries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
 /* Every allocation of create and open failing in turn: a clean error, no
  * file left behind, no descriptor leaked. */
 static void testAllocFailures(void **state)
@@ -716,7 +702,7 @@ static void testAllocFailures(void **state)
         virAllocTestHook(0);
         if (!seg) {
             assert_int_equal(virGetLastError()->code, VIR_ERR_NO_MEMORY);
-            assert_int_equal(countEntries(rundir), 0);
+            assert_int_equal(testCountEntries(rundir), 0);
             assert_int_equal(testCountFDs(), fds);
         }
     }
@@ -737,7 +723,7 @@ static void testAllocFailures(void **state)
     assert_true(n > 2);
     virShmSegmentClose(ro);
     virShmSegmentDestroy(seg);
-    assert_int_equal(countEntries(rundir), 0);
+    assert_int_equal(testCountEntries(rundir), 0);
     assert_int_equal(testCountFDs(), fds);
 }
 

@@ -25,15 +25,6 @@
 #include "shm/segment.h"
 #include "testutils.h"
 
-#if defined(__has_include)
-# if __has_include(<valgrind/valgrind.h>)
-#  include <valgrind/valgrind.h>
-# endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-# define RUNNING_ON_VALGRIND 0
-#endif
-
 #define READS 2000000L       /* at least this many reads... */
 #define MIN_CHANGES 1000L    /* ...that saw the writer move this often */
 

@@ -8,30 +8,12 @@
  * segment's header overwritten: virtsup-stat says "bad magic"). Every
  * descriptor the library keeps must live at 3 or above.
  *
- * The work runs in a forked child (the test keeps its own stdio); the
- * child reports over a pipe.
+ * The work runs in a forked child (the test keeps its own stdio), which
+ * reports over a pipe (testRunChild).
  */
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
 #include "drivertest.h"
 #include "shm/segment.h"
 #include "supervisor/supervisor.h"
-
-static int report = -1;
-
-static void say(const char *fmt, ...) ATTRIBUTE_FMT_PRINTF(1, 2);
-static void say(const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        (void)!write(report, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
 
 /* The descriptors 0..2 the library took, as a list ("" if none). */
 static const char *takenLow(void)
@@ -60,22 +42,22 @@ static int childMain(void)
 
     virConnectPtr conn = virConnectOpen("test:///default?bandwidth=64");
     if (!conn) {
-        say("virConnectOpen: %s\n", virGetLastErrorMessage());
+        testSay("virConnectOpen: %s\n", virGetLastErrorMessage());
         return 1;
     }
     if (*(low = takenLow())) {
-        say("after virConnectOpen the library holds descriptors below 3:%s\n", low);
+        testSay("after virConnectOpen the library holds descriptors below 3:%s\n", low);
         return 1;
     }
     virDomainPtr dom = virDomainLookupByName(conn, "test");
     snprintf(img, sizeof(img), "%s/test.img", rundir);
     virJobPtr job = dom ? virDomainSaveJob(dom, img) : NULL;
     if (!job) {
-        say("virDomainSaveJob: %s\n", virGetLastErrorMessage());
+        testSay("virDomainSaveJob: %s\n", virGetLastErrorMessage());
         return 1;
     }
     if (*(low = takenLow())) {
-        say("with a job running the library holds descriptors below 3:%s\n", low);
+        testSay("with a job running the library holds descriptors below 3:%s\n", low);
         return 1;
     }
     /* What a careless application does next: its output goes nowhere
@@ -84,14 +66,14 @@ static int childMain(void)
                                "the library's descriptors\n";
     for (int fd = 0; fd < 3; fd++)
         if (write(fd, junk, sizeof(junk) - 1) >= 0) {
-            say("a write to descriptor %d went somewhere\n", fd);
+            testSay("a write to descriptor %d went somewhere\n", fd);
             return 1;
         }
     virJobInfo info;
     if (virJobWait(job, TEST_TIMEOUT_MS) != 0 || virJobGetInfo(job, &info) < 0 ||
         info.state != VIR_JOB_COMPLETE) {
         virErrorPtr e = virJobGetError(job);
-        say("the save did not complete: %s\n", e ? e->message : "still running");
+        testSay("the save did not complete: %s\n", e ? e->message : "still running");
         return 1;
     }
     virJobDestroy(job);
@@ -101,7 +83,7 @@ static int childMain(void)
     snprintf(node, sizeof(node), "%s/node.xml", rundir);
     int nfd = open(node, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (nfd < 0) {
-        say("cannot write %s\n", node);
+        testSay("cannot write %s\n", node);
         return 1;
     }
     static const char xml[] = "<node><domain type='test'><name>n</name>"
@@ -112,11 +94,11 @@ static int childMain(void)
     snprintf(uri, sizeof(uri), "test://%s", node);
     virConnectPtr conn2 = virConnectOpen(uri);
     if (!conn2) {
-        say("virConnectOpen(%s): %s\n", uri, virGetLastErrorMessage());
+        testSay("virConnectOpen(%s): %s\n", uri, virGetLastErrorMessage());
         return 1;
     }
     if (*(low = takenLow())) {
-        say("with two connections the library holds descriptors below 3:%s\n", low);
+        testSay("with two connections the library holds descriptors below 3:%s\n", low);
         return 1;
     }
 
@@ -124,46 +106,33 @@ static int childMain(void)
     const char *segpath = virSupSegmentPath();
     virShmSegment *seg = segpath ? virShmSegmentOpen(segpath) : NULL;
     if (!seg) {
-        say("the status segment does not read back: %s\n", virGetLastErrorMessage());
+        testSay("the status segment does not read back: %s\n", virGetLastErrorMessage());
         return 1;
     }
     virShmSegmentClose(seg);
     virConnectClose(conn2);
     virDomainFree(dom);
     if (virConnectClose(conn) != 0) {
-        say("virConnectClose did not close the connection\n");
+        testSay("virConnectClose did not close the connection\n");
         return 1;
     }
     return 0;
 }
 
+/* Close the standard descriptors, then use the library. */
+static int childStdioClosed(void)
+{
+    close(0);
+    close(1);
+    close(2);
+    return childMain();
+}
+
 static void testStdioClosed(void **s)
 {
     (void)s;
-    int p[2];
-    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-    assert_true(p[0] >= 3 && p[1] >= 3);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        report = p[1];
-        close(0);
-        close(1);
-        close(2);
-        _exit(childMain());
-    }
-    close(p[1]);
     char out[4096];
-    size_t got = 0;
-    ssize_t n;
-    while (got < sizeof(out) - 1 && (n = read(p[0], out + got, sizeof(out) - 1 - got)) > 0)
-        got += (size_t)n;
-    out[got] = '\0';
-    close(p[0]);
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
+    int st = testRunChild(childStdioClosed, out, sizeof(out));
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("with stdio closed (status 0x%x): %s", st, out);
 }

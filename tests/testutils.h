@@ -6,13 +6,29 @@
 #pragma once
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* RUNNING_ON_VALGRIND: true under valgrind (0 where its header is absent). */
+#if defined(__has_include)
+# if __has_include(<valgrind/valgrind.h>)
+#  include <valgrind/valgrind.h>
+# endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+# define RUNNING_ON_VALGRIND 0
+#endif
 
 /* Generous: a loaded 2-core machine, sanitizers, valgrind. */
 #define TEST_TIMEOUT_MS 60000
@@ -126,4 +142,75 @@ static inline void testRemoveDir(const char *dir)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Entries of @dir other than "." and "..", -1 if it cannot be read. */
+static inline int testCountEntries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Mount a tmpfs with @opts ("size=16m,mode=0700") on @dir, in a mount
+ * namespace of this process's own (private from / down: nothing leaks to
+ * the host's mounts, and the mount goes with the process even if it
+ * crashes) when one can be had. Root only. Returns 0, or -1 with errno. */
+static inline int testMountTmpfs(const char *dir, const char *opts)
+{
+    if (unshare(CLONE_NEWNS) == 0)
+        (void)mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL);
+    return mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
+}
+
+/* Running library code in a forked child, which reports over a pipe
+ * (the child changes what the test process must keep: its limits, its
+ * capabilities, its stdio). */
+static int testReportFD = -1;
+
+/* In the child: add a line to the report. */
+static inline void testSay(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void testSay(const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0 && testReportFD >= 0)
+        (void)!write(testReportFD, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Fork; the child runs @fn and exits with what it returns. Returns the
+ * child's wait status (-1 if it could not be run), its report in @out. The
+ * test process must be single-threaded here. */
+static inline int testRunChild(int (*fn)(void), char *out, size_t outlen)
+{
+    int p[2], st = 0;
+    size_t got = 0;
+    ssize_t n;
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        testReportFD = p[1];
+        _exit(fn());
+    }
+    close(p[1]);
+    while (pid > 0 && got < outlen - 1 && (n = read(p[0], out + got, outlen - 1 - got)) > 0)
+        got += (size_t)n;
+    out[got] = '\0';
+    close(p[0]);
+    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+        return -1;
+    return st;
 }
