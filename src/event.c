@@ -258,7 +258,7 @@ VIR_EXPORT int virEventRegisterDefaultImpl(void)
     virResetLastError();
     pthread_mutex_lock(&loop.lock);
     if (loop.wakefd < 0 &&
-        (loop.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        (loop.wakefd = virFDAboveStdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0) {
         pthread_mutex_unlock(&loop.lock);
         virReportSystemError(errno, "%s", "cannot create the event loop's eventfd");
         return -1;
@@ -493,7 +493,7 @@ virEventState *virEventStateNew(void)
 
     if (!VIR_ALLOC(state))
         return NULL;
-    if ((state->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+    if ((state->efd = virFDAboveStdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0) {
         virReportSystemError(errno, "%s", "cannot create an eventfd for events");
         free(state);
         return NULL;
