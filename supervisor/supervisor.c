@@ -910,6 +910,11 @@ static void helperDiedLocked(supHelper *sh)
             }
         }
     }
+    /* The jobs waiting behind max_workers start now, on a new helper (or
+     * fail at once if none can be started), instead of waiting for some
+     * later job to make room. */
+    for (virSupGroup *g = sup.groups; g; g = g->next)
+        startQueuedLocked(g);
 }
 
 /* Drain the helper's reports; jobs whose worker exited go to the finish
