@@ -626,6 +626,13 @@ static void testNodeFileBad(void **state)
           "</a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a></a>"
           "</a></a></a></a></a></a></a></a></a></a></a></os></domain></node>",
           "more than 64 deep" },
+        { "dup-name", "<node>\n <domain>\n  <name>a</name>\n  <name>b</name>\n"
+          "  <memory>1024</memory>\n </domain>\n</node>",
+          "bad-dup-name.xml: element <name> appears more than once in domain XML "
+          "(line 4)" },
+        { "dup-name-net", "<node>\n<network>\n<name>n</name>\n<bridge name='b0'/>\n"
+          "<name>m</name>\n</network>\n</node>",
+          "element <name> appears more than once in network XML (line 5)" },
         { "dup", "<node><domain><name>a</name><memory>1024</memory></domain>"
           "<domain><name>a</name><memory>1024</memory></domain></node>", "defined twice" },
         { "bad-fault", "<node><domain " TEST_NS "><name>a</name><memory>1024</memory>"

@@ -163,8 +163,15 @@ int virXMLOnce(const virXMLCtx *c, xmlNodePtr n, uint32_t *seen, uint32_t bit)
 {
     char buf[128];
     if (*seen & bit) {
-        XERR("element <%s> appears more than once in %s XML",
-             virXMLNodeName(n, buf, sizeof(buf)), c->what);
+        /* The line of the second one: in a file of many objects (a node
+         * description) the name alone does not say where it is. */
+        long line = xmlGetLineNo(n);
+        if (line > 0)
+            XERR("element <%s> appears more than once in %s XML (line %ld)",
+                 virXMLNodeName(n, buf, sizeof(buf)), c->what, line);
+        else
+            XERR("element <%s> appears more than once in %s XML",
+                 virXMLNodeName(n, buf, sizeof(buf)), c->what);
         return -1;
     }
     *seen |= bit;
