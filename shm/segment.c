@@ -188,6 +188,12 @@ virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots)
         virReportSystemError(errno, "cannot map status segment %s", path);
         goto unlink;
     }
+    /* Not inherited by a fork of the application (nor by the short-lived
+     * process that starts the spawn helper): a child never stores into
+     * the parent's segment, and nothing in it reads the file's holes,
+     * which on tmpfs allocates their pages (valgrind's leak scan of a
+     * child at exit filled a small run directory that way). */
+    (void)madvise(base, size, MADV_DONTFORK);
 
     hdr = base;
     hdr->abi_version = VIR_SHM_ABI_VERSION;
@@ -381,6 +387,7 @@ virShmSegment *virShmSegmentOpen(const char *path)
         virReportSystemError(errno, "cannot map segment %s", path);
         return NULL;
     }
+    (void)madvise(base, size, MADV_DONTFORK);   /* as virShmSegmentCreate */
     /* Narrow the window of a truncation between the first fstat and the
      * mapping: touching a page past the end of file raises SIGBUS. Only
      * the file's owner can still shrink it later (docs/SEGMENT-ABI.md). */
