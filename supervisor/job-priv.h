@@ -78,6 +78,8 @@ struct _virJob {
     /* Under the supervisor lock. */
     virSupJobStage stage;
     pid_t pid;
+    int pidfd;                         /* the worker's, from the helper; -1 none */
+    uint64_t hardkill_at;              /* mono ns of the SIGKILL; 0 none */
     bool cancel_requested;
     virSupKillReason killed;
     unsigned int grace_ms;
@@ -133,6 +135,7 @@ const char *virSupSignalName(int signo);
 typedef struct virSupHelper {
     int sock;                          /* SEQPACKET to the helper; -1 none */
     pid_t pid;
+    uint64_t start;                    /* its start time (virProcessStartTime) */
     int pidfd;
 } virSupHelper;
 
@@ -142,6 +145,9 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
 /* socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC) with both ends at 3 or
  * above (virFDAboveStdio). Returns 0, or -1 with errno set, nothing open. */
 int virSupSocketPair(int sv[2]);
+/* Close the helper's socket (it kills its workers and exits), resume it
+ * if it was stopped (SIGCONT), wait at most @timeout_ms for its end, then
+ * SIGKILL it. */
 void virSupHelperStop(virSupHelper *h, int timeout_ms);
 /* Send one record without blocking. Returns 0, or -1 with errno set
  * (EAGAIN: the socket is full, try again when it is writable); reports

@@ -28,6 +28,7 @@
 #define VIR_FROM_THIS VIR_FROM_JOB
 #include "supervisor/job-priv.h"
 #include "util/virerror.h"
+#include "util/virprocess.h"
 
 #define HELPER_HELLO_TIMEOUT_MS 30000
 #define HELPER_MIDDLE_EXIT_MS   5000
@@ -168,6 +169,7 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
 
     h->sock = -1;
     h->pid = 0;
+    h->start = 0;
     h->pidfd = -1;
 
     if (access(worker_path, X_OK) < 0) {
@@ -265,6 +267,7 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
      * unless the application already did. */
     reapMiddle(&mpidfd, &midpid, NULL, 0);
     h->pid = m.hello.pid;
+    h->start = virProcessStartTime(h->pid);
     h->pidfd = virFDAboveStdio(pidfdOpen(h->pid));
     h->sock = sv[0];
     return 0;
@@ -282,8 +285,16 @@ void virSupHelperStop(virSupHelper *h, int timeout_ms)
 {
     /* Closing the socket tells the helper to kill what is left and exit. */
     virForceClose(&h->sock);
+    /* A helper stopped by someone (SIGSTOP) would never see it: it is
+     * ours and on its way out, let it run to kill what is left. Without
+     * a pidfd (valgrind), by pid once its start time says it is ours. */
+    if (h->pidfd < 0 && h->pid > 0 && h->start)
+        (void)virProcessKillIdentity(h->pid, h->start, SIGCONT);
     if (h->pidfd >= 0) {
         struct pollfd pfd = { .fd = h->pidfd, .events = POLLIN };
+        if (syscall(SYS_pidfd_send_signal, h->pidfd, SIGCONT, NULL, 0) < 0 &&
+            errno == ENOSYS && poll(&pfd, 1, 0) == 0)
+            (void)kill(h->pid, SIGCONT);   /* not ended: still its pid */
         int r;
         do {
             r = poll(&pfd, 1, timeout_ms);

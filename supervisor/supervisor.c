@@ -34,11 +34,16 @@
 #include "shm/gc.h"
 #include "util/viralloc.h"
 #include "util/virerror.h"
+#include "util/virprocess.h"
 
 #define SUP_DEFAULT_GRACE_MS   5000u
 #define SUP_DEFAULT_MAX_WORKERS 64u
 #define SUP_TICK_NS            (500ull * 1000 * 1000)   /* rate and stall sampling */
 #define SUP_HELPER_STOP_MS     5000
+/* After the hard kill (grace period, deadline), how long the spawn helper
+ * has to report the worker's end before the supervisor finishes the job
+ * from the worker's pidfd alone (a stopped helper reports nothing). */
+#define SUP_KILL_MARGIN_NS     (1000ull * 1000 * 1000)
 #if defined(__SANITIZE_ADDRESS__)
 # define SUP_DEFAULT_RLIMIT_AS 0ull   /* ASan reserves terabytes of shadow */
 #else
@@ -153,7 +158,7 @@ static virJobPtr jobAlloc(void)
         return NULL;
     memset((char *)job + sizeof(job->magic), 0, sizeof(*job) - sizeof(job->magic));
     atomic_store_explicit(&job->magic, VIR_JOB_DEAD, memory_order_relaxed);
-    job->paramsfd = job->ctlfd = job->evfd = -1;
+    job->paramsfd = job->ctlfd = job->evfd = job->pidfd = -1;
     for (size_t i = 0; i < VIR_SUP_FDS_MAX; i++)
         job->resfds[i] = -1;
     return job;
@@ -251,6 +256,7 @@ static uint64_t msToNs(unsigned int ms)
 static void finishPushLocked(virJobPtr job)
 {
     job->stage = VIR_SUP_STAGE_FINISHING;
+    virForceClose(&job->pidfd);
     job->next_finish = NULL;
     if (sup.finish_tail)
         sup.finish_tail->next_finish = job;
@@ -374,6 +380,39 @@ static int helperKillLocked(virJobPtr job, int signo)
     k.job_id = job->id;
     k.signo = signo;
     return helperSendLocked(&sup.helpers[job->hix], &k, sizeof(k), NULL, 0);
+}
+
+/* Has the process of @pidfd ended (a zombie counts)? */
+static bool pidfdEnded(int pidfd)
+{
+    struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+    return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+/* The hard kill of a job's worker (grace period, deadline): through the
+ * spawn helper, which kills the worker's process group and reports its
+ * end; and directly, through the worker's pidfd, so that it dies even
+ * when the helper does not run (stopped). The group too while the worker
+ * is not reaped (it then still owns its group id). Returns 0 if either
+ * way was taken. Lock held. */
+static int hardKillLocked(virJobPtr job)
+{
+    int rc = helperKillLocked(job, SIGKILL);
+
+    if (job->pidfd >= 0 && job->pid > 0) {
+        int direct = virProcessPidfdSignal(job->pidfd, SIGKILL);
+        /* No pidfd_send_signal (valgrind): a worker whose pidfd does not
+         * poll readable has not ended, so its pid is still its own. */
+        if (direct < 0 && errno == ENOSYS && !pidfdEnded(job->pidfd))
+            direct = kill(job->pid, SIGKILL);
+        if (direct == 0) {
+            (void)kill(-job->pid, SIGKILL);
+            rc = 0;
+        }
+    }
+    if (rc == 0)
+        job->hardkill_at = virShmNowMono();
+    return rc;
 }
 
 /* ---- starting workers ---- */
@@ -917,6 +956,39 @@ static void helperDiedLocked(supHelper *sh)
         startQueuedLocked(g);
 }
 
+/* recv of one record from a spawn helper, and the descriptor it may
+ * carry (SPAWNED: the worker's pidfd) in *@fd, at 3 or above; any other
+ * descriptor is closed. */
+static ssize_t recvPidfd(int sock, void *buf, size_t len, int *fd)
+{
+    union { char buf[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr align; } ctl;
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    struct msghdr mh;
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof(ctl.buf);
+    *fd = -1;
+    ssize_t n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfds; i++) {
+            int got;
+            memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (*fd < 0)
+                *fd = virFDAboveStdio(got);
+            else
+                close(got);
+        }
+    }
+    return n;
+}
+
 /* Drain the helper's reports; jobs whose worker exited go to the finish
  * list. Lock held. */
 static void helperReadLocked(supHelper *sh)
@@ -930,22 +1002,29 @@ static void helperReadLocked(supHelper *sh)
             virProtoExited exited;
             char raw[VIR_PROTO_MSG_MAX];
         } m;
-        ssize_t n = recv(sh->h.sock, &m, sizeof(m), MSG_DONTWAIT);
+        int pidfd = -1;
+        ssize_t n = recvPidfd(sh->h.sock, &m, sizeof(m), &pidfd);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (n <= 0) {
             helperDiedLocked(sh);
             return;
         }
-        if ((size_t)n < sizeof(virProtoHeader) || m.hdr.version != VIR_PROTO_VERSION)
+        if ((size_t)n < sizeof(virProtoHeader) || m.hdr.version != VIR_PROTO_VERSION) {
+            virForceClose(&pidfd);
             continue;
+        }
         if ((m.hdr.type == VIR_PROTO_SPAWNED || m.hdr.type == VIR_PROTO_SPAWN_FAILED) &&
             (size_t)n == sizeof(virProtoSpawned)) {
             virJobPtr job = findLocked(m.spawned.job_id);
-            if (!job || job->hix != hix || job->stage != VIR_SUP_STAGE_SPAWNING)
+            if (!job || job->hix != hix || job->stage != VIR_SUP_STAGE_SPAWNING) {
+                virForceClose(&pidfd);
                 continue;
+            }
             if (m.hdr.type == VIR_PROTO_SPAWNED) {
                 job->pid = m.spawned.pid;
+                job->pidfd = pidfd;
+                pidfd = -1;
                 job->stage = VIR_SUP_STAGE_RUNNING;
                 publishJobLocked(job, VIR_SHM_STATE_RUNNING);
             } else {
@@ -969,6 +1048,7 @@ static void helperReadLocked(supHelper *sh)
             finishPushLocked(job);
             startQueuedLocked(job->group);
         }
+        virForceClose(&pidfd);
     }
 }
 
@@ -1021,6 +1101,45 @@ static void sampleLocked(virJobPtr job, uint64_t now)
     publishJobLocked(job, VIR_SHM_STATE_RUNNING);
 }
 
+/* A job hard-killed SUP_KILL_MARGIN_NS ago whose end the spawn helper
+ * has not reported (it is stopped, or too slow): finish it without the
+ * helper. A worker whose pidfd says it ended was killed by our SIGKILL
+ * (the helper reports the same later, ignored then); a job whose worker
+ * was never reported started (the helper has not even read the request)
+ * ends as it would have, saying why. The helper's late requests are
+ * harmless: the kill queued behind the spawn request stops that worker.
+ * Returns true if the job was finished. Lock held. */
+static bool killedUnreportedLocked(virJobPtr job)
+{
+    virSupGroup *g = job->group;
+    char msg[VIR_SHM_ERROR_MAX];
+
+    if (job->stage == VIR_SUP_STAGE_RUNNING) {
+        if (job->pidfd < 0 || !pidfdEnded(job->pidfd))
+            return false;    /* no pidfd (old kernel): the helper's report */
+        job->exit_code = CLD_KILLED;
+        job->exit_status = SIGKILL;
+        g->running--;
+        finishPushLocked(job);
+    } else if (job->stage == VIR_SUP_STAGE_SPAWNING) {
+        g->running--;
+        if (job->killed == VIR_SUP_KILL_DEADLINE) {
+            snprintf(msg, sizeof(msg), "timed out after %.3g s: the worker never started "
+                     "(the spawn helper does not answer)", job->deadline_ms / 1000.0);
+            addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_OPERATION_TIMEOUT, msg);
+        } else {
+            snprintf(msg, sizeof(msg), "cancelled by request before it started "
+                     "(the spawn helper did not start its worker within the %.3g s "
+                     "grace period)", job->grace_ms / 1000.0);
+            addSynthLocked(job, VIR_JOB_CANCELLED, VIR_ERR_OPERATION_ABORTED, msg);
+        }
+    } else {
+        return false;
+    }
+    startQueuedLocked(g);
+    return true;
+}
+
 /* Grace periods, deadlines, sampling; returns the next wake-up (mono ns,
  * 0 for none). Lock held. */
 static uint64_t timersLocked(void)
@@ -1041,25 +1160,29 @@ static uint64_t timersLocked(void)
             /* Marked killed only once the SIGKILL is sent or queued; if it
              * could not even be queued, the next tick tries again. */
             if (job->grace_at && now >= job->grace_at && job->killed == VIR_SUP_KILL_NONE &&
-                helperKillLocked(job, SIGKILL) == 0) {
+                hardKillLocked(job) == 0) {
                 job->killed = VIR_SUP_KILL_GRACE;
                 setFlagLocked(job, VIR_SHM_LC_KILLED, true);
             }
             if (job->deadline_at && now >= job->deadline_at &&
-                job->killed == VIR_SUP_KILL_NONE && helperKillLocked(job, SIGKILL) == 0) {
+                job->killed == VIR_SUP_KILL_NONE && hardKillLocked(job) == 0) {
                 job->killed = VIR_SUP_KILL_DEADLINE;
                 setFlagLocked(job, VIR_SHM_LC_KILLED, true);
             }
+            if (job->killed && job->hardkill_at &&
+                now >= job->hardkill_at + SUP_KILL_MARGIN_NS && killedUnreportedLocked(job))
+                continue;
             /* Every job is sampled on one grid of SUP_TICK_NS, whenever it
              * started: 1,000 jobs cost two wake-ups a second, not 1,000. */
             if (job->last_sample_mono / SUP_TICK_NS < now / SUP_TICK_NS)
                 sampleLocked(job, now);
-            uint64_t cand[3] = {
+            uint64_t cand[4] = {
                 job->killed ? 0 : job->grace_at,
                 job->killed ? 0 : job->deadline_at,
                 (now / SUP_TICK_NS + 1) * SUP_TICK_NS,
+                job->hardkill_at ? job->hardkill_at + SUP_KILL_MARGIN_NS : 0,
             };
-            for (int i = 0; i < 3; i++)
+            for (int i = 0; i < 4; i++)
                 if (cand[i] && (!next || cand[i] < next))
                     next = cand[i];
         }

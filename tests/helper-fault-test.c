@@ -3,7 +3,10 @@
  * helper-fault-test.c: the spawn helper really killed while jobs wait
  * behind max_workers. The running job fails at once; the queued ones
  * start on a new helper and complete, without waiting for another job to
- * be created.
+ * be created. And the helper really stopped (SIGSTOP): a cancel still
+ * ends (the grace period's SIGKILL reaches the worker through its pidfd,
+ * not through the helper), a job whose worker never started still ends,
+ * and closing the group does not wait for the helper to be resumed.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -50,10 +53,135 @@ static void testHelperKilledWithQueue(void **s)
     assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper2), TEST_TIMEOUT_MS));
 }
 
+/* The state letter of @pid in /proc (0 if gone). */
+static char procState(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Stop the helper for real: SIGSTOP, then until /proc says stopped. */
+static void stopHelper(pid_t helper)
+{
+    assert_int_equal(kill(helper, SIGSTOP), 0);
+    assert_true(TEST_WAIT_UNTIL(procState(helper) == 'T', TEST_TIMEOUT_MS));
+}
+
+static pid_t workerPid(virJobPtr job)
+{
+    virSupJobSnapshot snap;
+    /* The worker's pid once the supervisor has its SPAWNED report. */
+    assert_true(TEST_WAIT_UNTIL((virSupJobSnapshotGet(job, &snap, true),
+                                 snap.worker_pid > 0), TEST_TIMEOUT_MS));
+    return snap.worker_pid;
+}
+
+static void onCloseHung(int signo)
+{
+    static const char msg[] = "virSupGroupClose did not return with the spawn helper stopped\n";
+    (void)signo;
+    (void)!write(2, msg, sizeof(msg) - 1);
+    _exit(1);
+}
+
+/* A stopped helper: jobs are cancelled and the group closed all the same. */
+static void testHelperStopped(void **s)
+{
+    (void)s;
+    virSupGroupConfig cfg = { .grace_ms = 300 };
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+
+    /* Two workers that ignore cancel (SIGTERM and the flag) at 40 %. */
+    virJobPtr a = startJob(g, &opHang, NULL);
+    virJobPtr c = startJob(g, &opHang, NULL);
+    waitPercent(a, 40);
+    waitPercent(c, 40);
+    pid_t wa = workerPid(a), wc = workerPid(c);
+    pid_t helper = virSupHelperPid();
+    assert_true(helper > 0);
+    stopHelper(helper);
+
+    /* Its spawn request waits in the stopped helper's socket. */
+    virJobPtr b = startJob(g, &opSucceed, NULL);
+    assert_int_equal(virJobCancel(a), 0);
+    assert_int_equal(virJobCancel(b), 0);
+    /* Before: neither ever ended while the helper stayed stopped. */
+    waitEnded(a);
+    waitEnded(b);
+    print_message("stopped helper: running job: %s; unstarted job: %s\n",
+                  jobErrorMessage(a), jobErrorMessage(b));
+    assert_int_equal(jobState(a), VIR_JOB_CANCELLED);
+    assert_non_null(strstr(jobErrorMessage(a), "killed"));
+    assert_int_equal(jobState(b), VIR_JOB_CANCELLED);
+    assert_non_null(strstr(jobErrorMessage(b), "before it started"));
+    /* a's worker is dead (a zombie of the stopped helper); c's runs. */
+    assert_false(testProcessAlive(wa));
+    assert_true(testProcessAlive(wc));
+    assert_int_equal(procState(helper), 'T');
+    assert_int_equal(virJobDestroy(a), 0);
+    assert_int_equal(virJobDestroy(b), 0);
+
+    /* Closing cancels c, kills it after the grace period, and stops the
+     * helper (resumed, it kills what is left and exits): all without
+     * anyone resuming it first. */
+    signal(SIGALRM, onCloseHung);
+    alarm(TEST_TIMEOUT_MS / 1000);
+    virSupGroupClose(g);
+    alarm(0);
+    assert_int_equal(jobState(c), VIR_JOB_CANCELLED);
+    assert_int_equal(virJobDestroy(c), 0);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_false(testProcessAlive(wc));
+    assert_int_equal(testCountChildren(), 0);
+}
+
+/* Stopped, then resumed: its late reports of the jobs finished without it
+ * are ignored, and it runs new jobs as before. */
+static void testHelperStoppedThenResumed(void **s)
+{
+    (void)s;
+    virSupGroupConfig cfg = { .grace_ms = 300, .max_workers = 1 };
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+
+    virJobPtr a = startJob(g, &opHang, NULL);
+    waitPercent(a, 40);
+    pid_t helper = virSupHelperPid();
+    stopHelper(helper);
+    virJobPtr q = startJob(g, &opSucceed, NULL);   /* queued behind a */
+    assert_int_equal(virJobCancel(a), 0);
+    waitEnded(a);
+    assert_int_equal(jobState(a), VIR_JOB_CANCELLED);
+    assert_int_equal(virJobDestroy(a), 0);
+    /* q's request went to the stopped helper once a ended. */
+    assert_int_equal(kill(helper, SIGCONT), 0);
+    waitEnded(q);
+    assert_int_equal(jobState(q), VIR_JOB_COMPLETE);
+    assert_int_equal(virJobDestroy(q), 0);
+    virJobPtr d = startJob(g, &opSucceed, NULL);
+    waitEnded(d);
+    assert_int_equal(jobState(d), VIR_JOB_COMPLETE);
+    assert_int_equal(virJobDestroy(d), 0);
+    assert_int_equal(virSupHelperPid(), helper);
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testHelperKilledWithQueue),
+        cmocka_unit_test(testHelperStopped),
+        cmocka_unit_test(testHelperStoppedThenResumed),
     };
     return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
 }

@@ -19,6 +19,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #define VIR_FROM_THIS VIR_FROM_JOB
@@ -83,6 +84,34 @@ static void sendMsg(const void *buf, size_t len)
         n = send(sockfd, buf, len, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     /* A lost supervisor is noticed on the next read (EOF). */
+}
+
+/* sendMsg with one descriptor passed along (SCM_RIGHTS), or none if
+ * @fd < 0. */
+static void sendMsgFD(const void *buf, size_t len, int fd)
+{
+    if (fd < 0) {
+        sendMsg(buf, len);
+        return;
+    }
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+    struct msghdr mh;
+    memset(&mh, 0, sizeof(mh));
+    memset(&ctl, 0, sizeof(ctl));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof(ctl.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do {
+        n = sendmsg(sockfd, &mh, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
 }
 
 static void resetSignals(void)
@@ -217,6 +246,7 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
 
     workerEntry *slot = findByPid(0);
     int dv[2] = { -1, -1 };
+    int pidfd = -1;
     bool named = true;
     for (size_t i = 0; i < VIR_PROTO_RESOURCES_MAX; i++)
         named = named && memchr(req->fdnames[i], '\0', sizeof(req->fdnames[i]));
@@ -258,11 +288,17 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
                 }
             }
             rep.pid = pid;
+            /* Not reaped before EXITED is sent, so the pid is still this
+             * worker's (a zombie at worst). Optional: none on kernels
+             * without pidfds. */
+            pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         }
     }
     if (rep.err)
         rep.hdr.type = VIR_PROTO_SPAWN_FAILED;
-    sendMsg(&rep, sizeof(rep));
+    sendMsgFD(&rep, sizeof(rep), pidfd);
+    if (pidfd >= 0)
+        close(pidfd);
 }
 
 static void handleKill(const virProtoKill *req)

@@ -114,6 +114,9 @@ typedef struct virProtoDetach {
     int32_t err;                 /* DETACHED: 0, or errno of the refusal */
 } virProtoDetach;
 
+/* SPAWNED carries a pidfd of the worker (SCM_RIGHTS) when the helper
+ * could open one: the supervisor's hard kill (grace period, deadline)
+ * then reaches the worker even while the helper does not run (stopped). */
 typedef struct virProtoSpawned {
     virProtoHeader hdr;
     uint64_t job_id;
