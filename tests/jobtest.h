@@ -65,12 +65,22 @@ static inline const char *jobErrorMessage(virJobPtr job)
     return e && e->message ? e->message : "";
 }
 
-/* Wait until the worker has published at least @pct percent. */
+/* Wait until the worker has published at least @pct percent. A job that
+ * ends first fails the test at once, with its error, instead of letting
+ * it wait out the whole timeout (one broken worker must not turn the
+ * suite into minutes of timeouts). */
 static inline void waitPercent(virJobPtr job, unsigned int pct)
 {
     virJobInfo info;
-    assert_true(TEST_WAIT_UNTIL(virJobGetInfo(job, &info) == 0 &&
-                                info.percentComplete >= pct, TEST_TIMEOUT_MS));
+    memset(&info, 0, sizeof(info));
+    if (!TEST_WAIT_UNTIL(virJobGetInfo(job, &info) == 0 &&
+                         (info.percentComplete >= pct || info.state != VIR_JOB_RUNNING),
+                         TEST_TIMEOUT_MS))
+        fail_msg("the job is still below %u %% after %d s", pct, TEST_TIMEOUT_MS / 1000);
+    if (info.percentComplete < pct)
+        fail_msg("the job ended (state %d) at %u %% before reaching %u %%: %s",
+                 info.state, info.percentComplete, pct,
+                 jobErrorMessage(job));
 }
 
 /* A commit function that keeps the worker's result, NUL-terminated and
@@ -122,6 +132,22 @@ static inline bool jobPhaseIs(virJobPtr job, const char *phase)
          STREQ(v, phase);
     virTypedParamsFree(params, n);
     return is;
+}
+
+/* Wait until the job's phase text is @phase; a job that ends first fails
+ * the test at once, with its error (as waitPercent). */
+static inline void waitPhase(virJobPtr job, const char *phase)
+{
+    virJobInfo info;
+    memset(&info, 0, sizeof(info));
+    if (!TEST_WAIT_UNTIL(jobPhaseIs(job, phase) ||
+                         (virJobGetInfo(job, &info) == 0 && info.state != VIR_JOB_RUNNING),
+                         TEST_TIMEOUT_MS))
+        fail_msg("the job has not reached the phase '%s' after %d s", phase,
+                 TEST_TIMEOUT_MS / 1000);
+    if (!jobPhaseIs(job, phase) && info.state != VIR_JOB_RUNNING)
+        fail_msg("the job ended (state %d) before the phase '%s': %s", info.state, phase,
+                 jobErrorMessage(job));
 }
 
 /* An int field of the job's stats (virJobGetStats), -1 if absent. */

@@ -325,7 +325,7 @@ static void test_faults(void **s)
                 fail_msg("%s: %s", spec, virGetLastErrorMessage());
             if (STREQ(kinds[k], "wait")) {
                 /* The worker waits in the phase for the cancel. */
-                assert_true(TEST_WAIT_UNTIL(jobPhaseIs(job, netPhaseName(ph)), TEST_TIMEOUT_MS));
+                waitPhase(job, netPhaseName(ph));
                 assert_true(virJobCancel(job) >= 0);
             }
             waitEnded(job);

@@ -402,7 +402,7 @@ static void test_cancel(void **s)
         run r;
         startRun(&r, g, d, ph, NET_FAULT_WAIT, false);
         /* Wait until the worker shows the phase. */
-        assert_true(TEST_WAIT_UNTIL(jobPhaseIs(r.job, netPhaseName(ph)), TEST_TIMEOUT_MS));
+        waitPhase(r.job, netPhaseName(ph));
         assert_int_equal(virJobCancel(r.job), 0);
         waitEnded(r.job);
         if (jobState(r.job) != VIR_JOB_CANCELLED)
