@@ -53,26 +53,11 @@ static void testHelperKilledWithQueue(void **s)
     assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper2), TEST_TIMEOUT_MS));
 }
 
-/* The state letter of @pid in /proc (0 if gone). */
-static char procState(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /* Stop the helper for real: SIGSTOP, then until /proc says stopped. */
 static void stopHelper(pid_t helper)
 {
     assert_int_equal(kill(helper, SIGSTOP), 0);
-    assert_true(TEST_WAIT_UNTIL(procState(helper) == 'T', TEST_TIMEOUT_MS));
+    assert_true(TEST_WAIT_UNTIL(testProcessState(helper) == 'T', TEST_TIMEOUT_MS));
 }
 
 static pid_t workerPid(virJobPtr job)
@@ -126,7 +111,7 @@ static void testHelperStopped(void **s)
     /* a's worker is dead (a zombie of the stopped helper); c's runs. */
     assert_false(testProcessAlive(wa));
     assert_true(testProcessAlive(wc));
-    assert_int_equal(procState(helper), 'T');
+    assert_int_equal(testProcessState(helper), 'T');
     assert_int_equal(virJobDestroy(a), 0);
     assert_int_equal(virJobDestroy(b), 0);
 

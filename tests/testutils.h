@@ -104,10 +104,11 @@ static inline int testCountThreads(void)
     return n;
 }
 
-/* True if @pid exists and is not a zombie. */
-static inline int testProcessAlive(pid_t pid)
+/* The state letter of @pid in /proc/PID/stat ('R', 'S', 'T', 'Z'...), 0
+ * if it is gone. */
+static inline char testProcessState(pid_t pid)
 {
-    char path[64], state = 0;
+    char path[64];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -118,8 +119,13 @@ static inline int testProcessAlive(pid_t pid)
     fclose(f);
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
-    if (p && p[1] == ' ')
-        state = p[2];
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* True if @pid exists and is not a zombie. */
+static inline int testProcessAlive(pid_t pid)
+{
+    char state = testProcessState(pid);
     return state && state != 'Z' && state != 'X';
 }
 
