@@ -48,10 +48,16 @@ static const char *const keepEnv[] = {
     "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", "TSAN_OPTIONS=",
 };
 
-static size_t buildEnv(char **envp, size_t max)
+static size_t buildEnv(char **envp, size_t max, char *app, size_t applen)
 {
     size_t n = 0;
     envp[n++] = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    /* Who the application is (its pid and start time): the helper watches
+     * it through a pidfd and goes, with its workers, when it ends, even if
+     * a forked child of it still holds the helper's socket. */
+    snprintf(app, applen, "%s=%d:%llu", VIR_HELPER_ENV_APP, (int)getpid(),
+             (unsigned long long)virProcessStartTime(getpid()));
+    envp[n++] = app;
     for (char **e = environ; e && *e && n + 1 < max; e++)
         for (size_t k = 0; k < ARRAY_CARDINALITY(keepEnv); k++)
             if (strncmp(*e, keepEnv[k], strlen(keepEnv[k])) == 0)
@@ -164,6 +170,7 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
     char *argv[] = { (char *)"virtsup-worker", (char *)"--spawn-helper",
                      (char *)profile, NULL };
     char *envp[16];
+    char appEnv[64];
     int mpidfd = -1;
     pid_t midpid = 0;
 
@@ -180,7 +187,7 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
         virReportSystemError(errno, "%s", "cannot create the spawn helper's socket");
         return -1;
     }
-    buildEnv(envp, ARRAY_CARDINALITY(envp));
+    buildEnv(envp, ARRAY_CARDINALITY(envp), appEnv, sizeof(appEnv));
 
     struct clone_args ca;
     memset(&ca, 0, sizeof(ca));

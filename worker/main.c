@@ -24,6 +24,7 @@
 
 #define VIR_FROM_THIS VIR_FROM_JOB
 #include "util/virerror.h"
+#include "util/virprocess.h"
 #include "worker/sandbox.h"
 #include "worker/worker-priv.h"
 
@@ -471,6 +472,22 @@ static int readSandbox(void)
     return 0;
 }
 
+/* A pidfd of the application the environment names (VIR_HELPER_ENV_APP);
+ * -1 if it cannot be watched that way (no pidfds, no variable: the
+ * socket's EOF alone then says it ended), -2 if it has ended already. */
+static int openApp(void)
+{
+    const char *v = getenv(VIR_HELPER_ENV_APP);
+    int pid = 0;
+    unsigned long long start = 0;
+    if (!v || sscanf(v, "%d:%llu", &pid, &start) != 2 || pid <= 0 || !start)
+        return -1;
+    int fd = virProcessOpenPidfd((pid_t)pid, (uint64_t)start);
+    if (fd < 0)
+        return errno == ESRCH ? -2 : -1;
+    return fd;
+}
+
 static int helperMain(void)
 {
     resetSignals();
@@ -495,6 +512,15 @@ static int helperMain(void)
     epoll_ctl(ep, EPOLL_CTL_ADD, sockfd, &ev);
     ev.data.fd = sfd;
     epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+    /* The application, through a pidfd: our socket's EOF is not enough,
+     * a forked child of the application may hold a copy of it for ever. */
+    int appfd = openApp();
+    if (appfd == -2)
+        killAllAndExit();    /* it is gone already */
+    if (appfd >= 0) {
+        ev.data.fd = appfd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, appfd, &ev);
+    }
 
     virProtoHello hello;
     memset(&hello, 0, sizeof(hello));
@@ -528,6 +554,8 @@ static int helperMain(void)
                 reapChildren();
                 continue;
             }
+            if (appfd >= 0 && evs[i].data.fd == appfd)
+                killAllAndExit();    /* the application ended */
             if (evs[i].data.fd != sockfd) {
                 workerEntry *w = findByDetachFD(evs[i].data.fd);
                 if (w)

@@ -19,6 +19,10 @@
  * for n resources. */
 /* The spawn helper holds fd 3: its socket to the supervisor. */
 #define VIR_HELPER_FD_SOCKET         3
+/* The helper's environment names the application ("PID:START", START its
+ * start time in clock ticks after boot, as in /proc/PID/stat): the helper
+ * kills its workers and exits when that process ends. */
+#define VIR_HELPER_ENV_APP           "VIRTSUP_APP"
 
 /* Worker exit codes (the exit status is the truth; see docs/WORKER.md). */
 #define VIR_WORKER_EXIT_OK          0   /* reported success */
