@@ -188,14 +188,8 @@ int main(void)
     };
     int rc;
 
-    if (geteuid() != 0) {
-        printf("not root: cannot build a chroot, skipped\n");
-        return 77;
-    }
-    if (!getenv("VIRTSUP_WORKER") || !getenv("VIRTSUP_BUILDDIR")) {
-        printf("VIRTSUP_WORKER and VIRTSUP_BUILDDIR are not set: run through make check\n");
-        return 77;
-    }
+    if ((rc = jobTestNeedRoot("build a chroot")) != 0)
+        return rc;
     if (jobTestSetup(NULL) < 0)
         return 1;
     snprintf(root, sizeof(root), "%s/chroot", testRunDir);

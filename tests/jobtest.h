@@ -163,6 +163,22 @@ static inline int jobStatInt(virJobPtr job, const char *field)
     return v;
 }
 
+/* For a test that must run as root (@what: what it does as root, for the
+ * skip line) with the worker program built: 0 to go on, or 77 (skipped)
+ * after saying why not. */
+static inline int jobTestNeedRoot(const char *what)
+{
+    if (geteuid() != 0) {
+        printf("not root: cannot %s, skipped\n", what);
+        return 77;
+    }
+    if (!getenv("VIRTSUP_WORKER") || !getenv("VIRTSUP_BUILDDIR")) {
+        printf("VIRTSUP_WORKER and VIRTSUP_BUILDDIR are not set: run through make check\n");
+        return 77;
+    }
+    return 0;
+}
+
 static char *testRunDir;
 
 static inline int jobTestSetup(void **state)

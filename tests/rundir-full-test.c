@@ -184,14 +184,8 @@ int main(void)
     };
     int rc;
 
-    if (geteuid() != 0) {
-        printf("not root: cannot mount a small tmpfs, skipped\n");
-        return 77;
-    }
-    if (!getenv("VIRTSUP_WORKER") || !getenv("VIRTSUP_BUILDDIR")) {
-        printf("VIRTSUP_WORKER and VIRTSUP_BUILDDIR are not set: run through make check\n");
-        return 77;
-    }
+    if ((rc = jobTestNeedRoot("mount a small tmpfs")) != 0)
+        return rc;
     /* Our own scratch directory (for virtsup-stat's output), then the
      * small tmpfs as the run directory. */
     if (jobTestSetup(NULL) < 0)
