@@ -86,10 +86,12 @@ rc=0
 check "README.md's example saves the domain" eval '[ $rc = 0 ] && tail -n1 "$T/readme.log" | grep -x saved >/dev/null'
 
 # Static: the archive and the private requirements from pkg-config --static.
+# A failed link is a FAIL line like any other check, and the checks after
+# it still run (set -e would end the script without a word).
 # shellcheck disable=SC2046
-cc -std=gnu11 -o "$T/save-watch-static" examples/save-watch.c $(pkg-config --cflags libvirtsup) \
+check "save-watch links with the static library (pkg-config --static)" \
+    cc -std=gnu11 -o "$T/save-watch-static" examples/save-watch.c $(pkg-config --cflags libvirtsup) \
     "$D$P/lib/libvirtsup.a" $(pkg-config --static --libs-only-other --libs-only-l libvirtsup | sed 's/-lvirtsup//')
-pass "save-watch links with the static library"
 rc=0
 VIRTSUP_WORKER=$D$P/libexec/virtsup-worker "$T/save-watch-static" 'test:///default?bandwidth=512' "$T/img2" \
     >"$T/sws.log" 2>&1 || rc=$?

@@ -8,7 +8,10 @@
 #           man-db (the install test renders the man pages), dnsmasq-base,
 #           nftables and iproute2 (the network tests, in namespaces),
 #           qemu-system-x86, busybox-static, cpio and lz4 (the qemu tests:
-#           real QEMU on TCG, the test guest built by tests/guest/build-guest.sh)
+#           real QEMU on TCG, the test guest built by tests/guest/build-guest.sh),
+#           zlib1g-dev and liblzma-dev (the install test links a program
+#           statically: libxml2's private libraries -lz -llzma, which
+#           libxml2-dev does not pull in)
 #   demo    build + binutils (readelf), procps
 #
 # On Debian and derivatives: packages are checked with dpkg-query; missing
@@ -23,7 +26,7 @@ case "$level" in build) what="make" ;; *) what="make $level" ;; esac
 build_pkgs="build-essential pkg-config libxml2-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftables-dev"
 case "$level" in
 build) pkgs=$build_pkgs ;;
-check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db dnsmasq-base nftables iproute2 qemu-system-x86 busybox-static cpio lz4" ;;
+check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db dnsmasq-base nftables iproute2 qemu-system-x86 busybox-static cpio lz4 zlib1g-dev liblzma-dev" ;;
 demo) pkgs="$build_pkgs binutils procps bsdutils" ;;
 *) echo "check-deps.sh: unknown level '$level' (build, check or demo)" >&2; exit 2 ;;
 esac
