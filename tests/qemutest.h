@@ -217,6 +217,13 @@ static inline int qtJobEnd(virJobPtr job)
     return info.state;
 }
 
+/* True once @job has ended (does not wait). */
+static inline bool qtJobEnd0(virJobPtr job)
+{
+    virJobInfo info;
+    return virJobGetInfo(job, &info) == 0 && info.state != VIR_JOB_RUNNING;
+}
+
 static inline const char *qtJobError(virJobPtr job)
 {
     virErrorPtr e = virJobGetError(job);

@@ -36,6 +36,8 @@
 /* Op names: virSupOp (library) and VIR_WORKER_OP_REGISTER (worker). */
 #define QEMU_OP_DOMAIN_PARSE  "qemu.domain.parse"   /* domain XML -> qemuDomainDef */
 #define QEMU_OP_DOMAIN_START  "qemu.domain.start"   /* follow a start through the shim */
+#define QEMU_OP_DOMAIN_SAVE   "qemu.domain.save"    /* QEMU's migration stream -> image */
+#define QEMU_OP_DOMAIN_RESTORE "qemu.domain.restore" /* image, verified -> QEMU's -incoming */
 
 typedef uint32_t qemuStr;   /* offset in the pool + 1; 0: absent */
 
@@ -194,7 +196,102 @@ typedef struct qemuStartParams {
 } qemuStartParams;
 #define QEMU_START_MAGIC 0x53515356u  /* "VSQS" */
 
+/* ---- the save image (docs/QEMU-DRIVER.md, "Save images") ----
+ *
+ *   qemuImageHeader, then xmlLen bytes of domain XML, zero padding up to
+ *   headerLen (a multiple of 4096); then records: a qemuImageChunk and its
+ *   len bytes of QEMU's migration stream (DATA), ..., and one END record
+ *   (len 0) whose hash covers the totals. Every hash is XXH64; a DATA
+ *   record's is seeded with seed + its index, so a record moved, dropped
+ *   or taken from another image does not verify. The header's own hash
+ *   covers it (hash field 0) and the XML. Little-endian, as the host. */
+#define QEMU_IMAGE_MAGIC      "VSUPQIMG"
+#define QEMU_IMAGE_VERSION    1u
+#define QEMU_IMAGE_ALIGN      4096u
+#define QEMU_IMAGE_CHUNK      (1024u * 1024u)   /* largest DATA payload */
+#define QEMU_CHUNK_DATA       0x41544144u       /* "DATA" */
+#define QEMU_CHUNK_END        0x21444e45u       /* "END!" */
+
+typedef struct qemuImageHeader {
+    char     magic[8];        /* QEMU_IMAGE_MAGIC, no NUL */
+    uint32_t version;         /* QEMU_IMAGE_VERSION */
+    uint32_t headerLen;       /* bytes before the first record */
+    uint32_t xmlLen;          /* bytes of XML after this struct (no NUL) */
+    uint32_t chunkMax;        /* QEMU_IMAGE_CHUNK */
+    uint64_t memoryBytes;     /* the guest's memory */
+    uint64_t streamBytes;     /* QEMU's stream in all */
+    uint64_t chunks;          /* DATA records */
+    uint8_t  uuid[16];
+    char     name[QEMU_NAME_MAX];
+    uint32_t wasRunning;      /* 1: the guest ran when saved (restore resumes it) */
+    uint32_t complete;        /* 1: the totals above are final */
+    uint64_t seed;            /* per image, random */
+    uint64_t hash;            /* XXH64(header with hash 0, then the XML), seed 0 */
+} qemuImageHeader;
+
+typedef struct qemuImageChunk {
+    uint32_t type;            /* QEMU_CHUNK_DATA or QEMU_CHUNK_END */
+    uint32_t len;             /* payload bytes (END: 0) */
+    uint64_t hash;            /* DATA: XXH64(payload, seed + index);
+                                 END: XXH64({streamBytes, chunks}, seed + chunks) */
+} qemuImageChunk;
+_Static_assert(sizeof(qemuImageHeader) == 152, "the image header is part of the format");
+_Static_assert(sizeof(qemuImageChunk) == 16, "the record header is part of the format");
+
+/* Parameters of qemu.domain.save: this, then xmlLen bytes of XML.
+ * Resources: "shim" (a connection to the guest's shim), "pipe" (the read
+ * end of the pipe QEMU writes into), "qemu" (its write end, for getfd),
+ * "output" (the image, unnamed until the commit). */
+typedef struct qemuSaveParams {
+    uint32_t magic;           /* QEMU_SAVE_MAGIC */
+    uint32_t monitorTimeoutMs;
+    uint64_t bandwidthBps;    /* 0: none */
+    uint64_t memoryBytes;
+    uint8_t  uuid[16];
+    char     name[QEMU_NAME_MAX];
+    uint32_t xmlLen;
+    uint32_t reserved;
+} qemuSaveParams;
+#define QEMU_SAVE_MAGIC 0x56515356u  /* "VSQV" */
+
+/* The save worker's result: what the commit checks against the file. */
+typedef struct qemuSaveResult {
+    uint32_t magic;           /* QEMU_SAVE_MAGIC */
+    uint32_t wasRunning;
+    uint64_t streamBytes;
+    uint64_t imageBytes;
+} qemuSaveResult;
+
+/* Parameters of qemu.domain.restore. Resources: "shim" (a subscribed
+ * connection to the new guest's shim, made before it started), "image"
+ * (the image, read-only), "pipe" (the write end of the pipe QEMU reads),
+ * "qemu" (its read end, for getfd). */
+typedef struct qemuRestoreParams {
+    uint32_t magic;           /* QEMU_RESTORE_MAGIC */
+    uint32_t monitorTimeoutMs;
+    uint64_t bandwidthBps;
+    qemuImageHeader header;   /* as the library checked it */
+    char     name[QEMU_NAME_MAX];
+} qemuRestoreParams;
+#define QEMU_RESTORE_MAGIC 0x52515356u  /* "VSQR" */
+
 /* ---- qemu-shared.c: both halves ---- */
+
+/* XXH64 of @len bytes at @data with @seed (the xxHash specification). */
+uint64_t qemuHash64(const void *data, size_t len, uint64_t seed);
+
+/* The header's own hash (its hash field taken as 0), over it and @xml. */
+uint64_t qemuImageHeaderHash(const qemuImageHeader *h, const char *xml);
+
+/* Check an image header read from a file of @fileBytes bytes (0: size
+ * unknown) with its XML (@xml, h->xmlLen bytes): magic, version, sizes,
+ * name, completeness, the hash. Returns 0, or -1 with @why set to a
+ * static English reason. */
+int qemuImageHeaderCheck(const qemuImageHeader *h, const char *xml, uint64_t fileBytes,
+                         const char **why);
+
+/* The size of a complete image with header @h. */
+uint64_t qemuImageBytes(const qemuImageHeader *h);
 
 /* The string at @s in @def's pool, or NULL if absent. @def must have
  * passed qemuDomainDefCheck (or be under construction by the parser). */

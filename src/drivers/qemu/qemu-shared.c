@@ -205,3 +205,148 @@ int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
     }
     return 0;
 }
+
+/* ---- the save image ---- */
+
+#define P1 11400714785074694791ULL
+#define P2 14029467366897019727ULL
+#define P3 1609587929392839161ULL
+#define P4 9650029242287828579ULL
+#define P5 2870177450012600261ULL
+
+static inline uint64_t rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline uint64_t xxRound(uint64_t acc, uint64_t in)
+{
+    acc += in * P2;
+    acc = rotl64(acc, 31);
+    return acc * P1;
+}
+
+static inline uint64_t xxMerge(uint64_t acc, uint64_t v)
+{
+    acc ^= xxRound(0, v);
+    return acc * P1 + P4;
+}
+
+uint64_t qemuHash64(const void *data, size_t len, uint64_t seed)
+{
+    const uint8_t *p = data, *end = p + len;
+    uint64_t h;
+
+    if (len >= 32) {
+        const uint8_t *limit = end - 32;
+        uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
+        do {
+            v1 = xxRound(v1, rd64(p));
+            v2 = xxRound(v2, rd64(p + 8));
+            v3 = xxRound(v3, rd64(p + 16));
+            v4 = xxRound(v4, rd64(p + 24));
+            p += 32;
+        } while (p <= limit);
+        h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
+        h = xxMerge(h, v1);
+        h = xxMerge(h, v2);
+        h = xxMerge(h, v3);
+        h = xxMerge(h, v4);
+    } else {
+        h = seed + P5;
+    }
+    h += (uint64_t)len;
+    while (p + 8 <= end) {
+        h ^= xxRound(0, rd64(p));
+        h = rotl64(h, 27) * P1 + P4;
+        p += 8;
+    }
+    if (p + 4 <= end) {
+        h ^= (uint64_t)rd32(p) * P1;
+        h = rotl64(h, 23) * P2 + P3;
+        p += 4;
+    }
+    while (p < end) {
+        h ^= (*p++) * P5;
+        h = rotl64(h, 11) * P1;
+    }
+    h ^= h >> 33;
+    h *= P2;
+    h ^= h >> 29;
+    h *= P3;
+    h ^= h >> 32;
+    return h;
+}
+
+uint64_t qemuImageHeaderHash(const qemuImageHeader *h, const char *xml)
+{
+    qemuImageHeader c = *h;
+    c.hash = 0;
+    return qemuHash64(xml, h->xmlLen, qemuHash64(&c, sizeof(c), 0));
+}
+
+uint64_t qemuImageBytes(const qemuImageHeader *h)
+{
+    return (uint64_t)h->headerLen + (h->chunks + 1) * sizeof(qemuImageChunk) + h->streamBytes;
+}
+
+int qemuImageHeaderCheck(const qemuImageHeader *h, const char *xml, uint64_t fileBytes,
+                         const char **why)
+{
+    if (memcmp(h->magic, QEMU_IMAGE_MAGIC, sizeof(h->magic)) != 0) {
+        *why = "it is not a save image of the qemu driver";
+        return -1;
+    }
+    if (h->version != QEMU_IMAGE_VERSION) {
+        *why = "its format version is not one this build reads";
+        return -1;
+    }
+    if (h->xmlLen == 0 || h->xmlLen > QEMU_XML_MAX || h->headerLen % QEMU_IMAGE_ALIGN ||
+        h->headerLen < sizeof(*h) + h->xmlLen || h->headerLen > sizeof(*h) + QEMU_XML_MAX +
+        QEMU_IMAGE_ALIGN || h->chunkMax != QEMU_IMAGE_CHUNK) {
+        *why = "its header has impossible sizes";
+        return -1;
+    }
+    if (!memchr(h->name, '\0', sizeof(h->name)) || !h->name[0]) {
+        *why = "its header names no domain";
+        return -1;
+    }
+    if (h->memoryBytes < QEMU_MEMORY_MIN_KIB * 1024 || h->memoryBytes > QEMU_MEMORY_MAX_KIB * 1024 ||
+        h->memoryBytes % 1024) {
+        *why = "its header gives an impossible memory size";
+        return -1;
+    }
+    if (h->wasRunning > 1 || h->complete != 1) {
+        *why = "it was never completed (the save did not finish)";
+        return -1;
+    }
+    if (h->chunks > h->streamBytes || h->chunks > (1ULL << 40) ||
+        h->streamBytes > (1ULL << 50) ||
+        h->streamBytes > h->chunks * (uint64_t)QEMU_IMAGE_CHUNK) {
+        *why = "its header gives impossible totals";
+        return -1;
+    }
+    if (qemuImageHeaderHash(h, xml) != h->hash) {
+        *why = "its header does not match its checksum";
+        return -1;
+    }
+    if (fileBytes && fileBytes != qemuImageBytes(h)) {
+        *why = fileBytes < qemuImageBytes(h) ? "it is truncated" : "it has data past its end";
+        return -1;
+    }
+    return 0;
+}

@@ -474,7 +474,7 @@ static bool usernsWorks(void)
 }
 
 virShimSpecBuf *qemuBuildLaunch(const qemuConfig *cfg, const qemuDomainDef *def,
-                                const char *runDir)
+                                const char *runDir, bool incoming)
 {
     launch l = { .cfg = cfg, .def = def, .runDir = runDir, .nextFd = QEMU_MONITOR_FD + 1 };
     const char *emulator;
@@ -514,6 +514,8 @@ virShimSpecBuf *qemuBuildLaunch(const qemuConfig *cfg, const qemuDomainDef *def,
         arg(&l, "-chardev") < 0 ||
         argf(&l, "socket,id=charmonitor,fd=%d,server=off", QEMU_MONITOR_FD) < 0 ||
         arg(&l, "-mon") < 0 || arg(&l, "chardev=charmonitor,id=monitor,mode=control") < 0)
+        goto error;
+    if (incoming && (arg(&l, "-incoming") < 0 || arg(&l, "defer") < 0))
         goto error;
 
     /* The machine. */

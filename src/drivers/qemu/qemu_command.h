@@ -23,6 +23,7 @@ int qemuDomainDefSupported(const qemuConfig *cfg, const qemuDomainDef *def);
  * listening sockets of unix serial ports and channels. A file that cannot
  * be opened here is handed to QEMU by path, so that QEMU's own message says
  * why it cannot have it. Returns the spec, or NULL with an error reported
- * (nothing left open). */
+ * (nothing left open). @incoming: QEMU waits for a migration stream
+ * (-incoming defer; a restore gives it one with migrate-incoming). */
 virShimSpecBuf *qemuBuildLaunch(const qemuConfig *cfg, const qemuDomainDef *def,
-                                const char *runDir);
+                                const char *runDir, bool incoming);

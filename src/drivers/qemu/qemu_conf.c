@@ -265,6 +265,7 @@ int qemuConfigInit(qemuConfig *cfg, const char *path, const qemuURIParams *param
     }
     cfg->startTimeoutMs = cfg->monitorTimeoutMs > 30000 ? cfg->monitorTimeoutMs : 30000;
     cfg->stopTimeoutMs = 10000;
+    cfg->bandwidthBps = params->bandwidthMiB * 1024 * 1024;
     cfg->kvm = qemuKVMUsable(cfg->kvmWhy, sizeof(cfg->kvmWhy));
     if (resolveIds(cfg, params) < 0)
         return -1;

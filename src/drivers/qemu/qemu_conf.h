@@ -31,6 +31,7 @@ typedef struct qemuConfig {
     unsigned monitorTimeoutMs;/* a QMP round trip */
     unsigned startTimeoutMs;  /* QEMU's greeting */
     unsigned stopTimeoutMs;   /* destroy: SIGTERM, then SIGKILL after this */
+    uint64_t bandwidthBps;    /* ?bandwidth=MIB_PER_S: save/restore cap (0: none) */
 } qemuConfig;
 
 /* The URI parameters of qemu:/// (NULL: absent). */
@@ -40,6 +41,7 @@ typedef struct qemuURIParams {
     const char *user;         /* ?user=NAME: QEMU's user (root only) */
     const char *group;        /* ?group=NAME */
     const char *monitorTimeout; /* ?monitor_timeout=MS */
+    unsigned long long bandwidthMiB; /* ?bandwidth=MIB_PER_S (0: none), already checked */
 } qemuURIParams;
 
 /* Fill @cfg for @path ("/system" or "/session") and @params; create the

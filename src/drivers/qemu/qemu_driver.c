@@ -57,6 +57,7 @@ typedef struct qemuDomObj {
     bool active;
     bool started;             /* the start was committed */
     bool destroying;          /* we asked it to stop */
+    bool saved;               /* stopped because a save completed */
     virShimStatus shim;       /* the last status seen */
     char runDir[PATH_MAX];
     int subFd;                /* the watcher's subscription, -1 */
@@ -243,7 +244,9 @@ static void stateEvent(qemuDriver *d, const qemuDomObj *obj, int oldState, int s
 {
     switch (state) {
     case VIR_DOMAIN_RUNNING:
-        if (reason == VIR_DOMAIN_RUNNING_BOOTED && oldState != VIR_DOMAIN_RUNNING &&
+        if (reason == VIR_DOMAIN_RUNNING_RESTORED && oldState != VIR_DOMAIN_RUNNING)
+            domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_RESTORED);
+        else if (reason == VIR_DOMAIN_RUNNING_BOOTED && oldState != VIR_DOMAIN_RUNNING &&
             (oldState != VIR_DOMAIN_PAUSED || obj->reason != VIR_DOMAIN_PAUSED_USER))
             domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
         else
@@ -270,6 +273,7 @@ static void stateEvent(qemuDriver *d, const qemuDomObj *obj, int oldState, int s
                  reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN ? VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN :
                  reason == VIR_DOMAIN_SHUTOFF_DESTROYED ? VIR_DOMAIN_EVENT_STOPPED_DESTROYED :
                  reason == VIR_DOMAIN_SHUTOFF_CRASHED ? VIR_DOMAIN_EVENT_STOPPED_CRASHED :
+                 reason == VIR_DOMAIN_SHUTOFF_SAVED ? VIR_DOMAIN_EVENT_STOPPED_SAVED :
                  VIR_DOMAIN_EVENT_STOPPED_FAILED);
         break;
     default:
@@ -341,6 +345,8 @@ static int shutoffReason(const qemuDomObj *obj, const virShimStatus *st, bool lo
 {
     if (lost)
         return VIR_DOMAIN_SHUTOFF_CRASHED;
+    if (obj->saved)
+        return VIR_DOMAIN_SHUTOFF_SAVED;
     switch (st->exit_reason) {
     case VIR_SHIM_EXIT_SETUP:
         return VIR_DOMAIN_SHUTOFF_FAILED;
@@ -438,6 +444,7 @@ static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bo
     virResetLastError();
     obj->active = obj->started = obj->destroying = false;
     obj->id = -1;
+    obj->saved = false;
     if (obj->nextDef) {
         free(obj->def);
         obj->def = obj->nextDef;
@@ -1035,7 +1042,7 @@ int qemuDomainWaitState(virDomainPtr dom, int state, int timeout_ms, int *reason
 
 /* ---- jobs ----------------------------------------------------------------------- */
 
-typedef enum { QJ_PARSE, QJ_START } qemuJobKind;
+typedef enum { QJ_PARSE, QJ_START, QJ_SAVE, QJ_RESTORE } qemuJobKind;
 
 typedef struct qemuJob {
     virConnectPtr conn;       /* a memory reference */
@@ -1044,7 +1051,11 @@ typedef struct qemuJob {
     uint8_t uuid[16];
     uint64_t token;
     qemuDomainDef *def;       /* parse: the checked result */
-    virShimStatus shim;       /* start: the guest's shim, to stop on failure */
+    virShimStatus shim;       /* start, restore: the guest's shim, to stop on failure */
+    virDriverJobOutput out;   /* save: the image */
+    bool wasRunning;          /* save: the guest ran when the save began */
+    char runDir[PATH_MAX];    /* save: the guest's run directory */
+    qemuImageHeader hdr;      /* restore: the image's header, as checked */
 } qemuJob;
 
 static void qemuJobFree(void *opaque)
@@ -1053,6 +1064,7 @@ static void qemuJobFree(void *opaque)
     if (!qj)
         return;
     free(qj->def);
+    virDriverJobOutputClear(&qj->out);
     virConnectRelease(qj->conn);
     free(qj);
 }
@@ -1063,6 +1075,7 @@ static qemuJob *qemuJobNew(virConnectPtr conn, qemuJobKind kind)
     if (!VIR_ALLOC(qj))
         return NULL;
     qj->kind = kind;
+    virDriverJobOutputInit(&qj->out);
     virConnectHold(conn);
     qj->conn = conn;
     return qj;
@@ -1113,11 +1126,49 @@ static const virSupProfile startProfile = {
     .name = "qemu.start", .fds = startFds, .nfds = 1,
 };
 
+static int commitSave(virJobPtr job, void *opaque, const void *result, size_t len);
+static void doneSave(virJobPtr job, void *opaque, virJobState state, const virError *error);
+
+/* Save: the guest's shim (QMP), both ends of the pipe QEMU migrates into
+ * (the write end goes to QEMU with getfd), the unnamed image file. */
+static const virSupFdSpec saveFds[] = {
+    { "shim", VIR_SUP_FD_SOCKET }, { "pipe", VIR_SUP_FD_PIPE_READ },
+    { "qemu", VIR_SUP_FD_PIPE_WRITE }, { "output", VIR_SUP_FD_WRITE },
+};
+static const virSupProfile saveProfile = {
+    .name = "qemu.save", .fds = saveFds, .nfds = 4,
+};
+
+/* Restore: the new guest's shim (subscribed), the image, both ends of
+ * the pipe QEMU loads from (the read end goes to QEMU with getfd). */
+static const virSupFdSpec restoreFds[] = {
+    { "shim", VIR_SUP_FD_SOCKET }, { "image", VIR_SUP_FD_READ },
+    { "pipe", VIR_SUP_FD_PIPE_WRITE }, { "qemu", VIR_SUP_FD_PIPE_READ },
+};
+static const virSupProfile restoreProfile = {
+    .name = "qemu.restore", .fds = restoreFds, .nfds = 4,
+};
+
 static const virSupOp qemuOps[] = {
     [QJ_PARSE] = { QEMU_OP_DOMAIN_PARSE, VIR_JOB_BOUNDED, NULL, commitParse, NULL },
     [QJ_START] = { QEMU_OP_DOMAIN_START, VIR_JOB_BOUNDED, &startProfile, commitStart,
                    doneStart },
+    [QJ_SAVE] = { QEMU_OP_DOMAIN_SAVE, VIR_JOB_BOUNDED, &saveProfile, commitSave, doneSave },
+    [QJ_RESTORE] = { QEMU_OP_DOMAIN_RESTORE, VIR_JOB_BOUNDED, &restoreProfile, commitStart,
+                     doneStart },
 };
+
+/* Give up @qj before its job exists: release its slot, free it, keep this
+ * thread's error. */
+static void jobAbandon(qemuDriver *d, qemuJob *qj)
+{
+    pthread_mutex_lock(&d->lock);
+    jobReleaseSlot(d, qj);
+    pthread_mutex_unlock(&d->lock);
+    virErrorPtr saved = virSaveLastError();
+    qemuJobFree(qj);
+    virRestoreLastError(&saved);
+}
 
 /* Create the job of @qj (consumed). On failure its slot is released. */
 static virJobPtr jobStart(qemuJob *qj, const void *params, size_t len, const int *fds,
@@ -1152,14 +1203,7 @@ static virJobPtr jobStart(qemuJob *qj, const void *params, size_t len, const int
     return job;
 
  error:
-    pthread_mutex_lock(&d->lock);
-    jobReleaseSlot(d, qj);
-    pthread_mutex_unlock(&d->lock);
-    {
-        virErrorPtr saved = virSaveLastError();
-        qemuJobFree(qj);
-        virRestoreLastError(&saved);
-    }
+    jobAbandon(d, qj);
     return NULL;
 }
 
@@ -1315,7 +1359,8 @@ static int writeStatus(qemuDomObj *obj)
  * domain is active (paused, starting up) and watched, and @workerFd is a
  * connection to the shim for the start job's worker. Driver lock NOT held;
  * @obj's slot is ours. */
-static int startPrepare(qemuDriver *d, const uint8_t *uuid, int *workerFd, virShimStatus *shim)
+static int startPrepare(qemuDriver *d, const uint8_t *uuid, bool incoming, int *workerFd,
+                        virShimStatus *shim)
 {
     qemuDomObj *obj;
     qemuDomainDef *def = NULL;
@@ -1385,7 +1430,7 @@ static int startPrepare(qemuDriver *d, const uint8_t *uuid, int *workerFd, virSh
     pthread_mutex_unlock(&d->lock);
     if (!obj)
         goto out;
-    if (!(spec = qemuBuildLaunch(&d->cfg, def, runDir)))
+    if (!(spec = qemuBuildLaunch(&d->cfg, def, runDir, incoming)))
         goto out;
     snprintf(logPath, sizeof(logPath), "%s/%s.log", d->cfg.logDir, def->name);
     if (stat(logPath, &sb) == 0 && sb.st_size > 512 * 1024) {
@@ -1441,7 +1486,7 @@ static int startTakeSlot(qemuDriver *d, qemuDomObj *obj, qemuJob *qj)
                        obj->def->name);
         return -1;
     }
-    if (virDriverJobSlotTake(&obj->slot, QEMU_OP_DOMAIN_START, "domain", obj->def->name,
+    if (virDriverJobSlotTake(&obj->slot, qemuOps[qj->kind].name, "domain", obj->def->name,
                              &qj->token) < 0)
         return -1;
     memcpy(qj->uuid, obj->def->uuid, 16);
@@ -1457,7 +1502,7 @@ static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name)
     virJobPtr job;
 
     virStrcpyTrunc(p.name, sizeof(p.name), name);
-    if (startPrepare(d, qj->uuid, &wfd, &qj->shim) < 0) {
+    if (startPrepare(d, qj->uuid, false, &wfd, &qj->shim) < 0) {
         pthread_mutex_lock(&d->lock);
         qemuDomObj *obj = domFindUUID(d, qj->uuid);
         if (obj && !obj->active) {
@@ -1580,14 +1625,16 @@ static int commitStart(virJobPtr job, void *opaque, const void *result, size_t l
         return -1;
     }
     /* The shim's own record decides, not the worker's word: a file read,
-     * no round trip. */
+     * no round trip. A restored image of a paused guest stays paused. */
+    bool restore = qj->kind == QJ_RESTORE, paused = restore && !qj->hdr.wasRunning;
     if (virShimStateRead(runDir, &st) < 0)
         return -1;
     if (st.shim_pid != qj->shim.shim_pid || st.child_state != VIR_SHIM_CHILD_RUNNING ||
-        st.qmp_state != VIR_SHIM_QMP_READY || STRNEQ(st.runstate, "running") ||
+        st.qmp_state != VIR_SHIM_QMP_READY || STRNEQ(st.runstate, paused ? "paused" : "running") ||
         !virShimChildAlive(&st)) {
-        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU of domain '%s' is not running (run "
-                       "state '%s'): it stopped before its start completed", name, st.runstate);
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU of domain '%s' is not %s (run "
+                       "state '%s'): it stopped before its %s completed", name,
+                       paused ? "paused" : "running", st.runstate, restore ? "restore" : "start");
         return -1;
     }
     if (!(h = virDriverJobResultDomainNew(qj->conn, name, qj->uuid)))
@@ -1597,7 +1644,11 @@ static int commitStart(virJobPtr job, void *opaque, const void *result, size_t l
         obj->started = true;
         if (st.seq >= obj->shim.seq)
             obj->shim = st;
-        setState(d, obj, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
+        if (paused)
+            setState(d, obj, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
+        else
+            setState(d, obj, VIR_DOMAIN_RUNNING,
+                     restore ? VIR_DOMAIN_RUNNING_RESTORED : VIR_DOMAIN_RUNNING_BOOTED);
         (void)writeStatus(obj);
     }
     pthread_mutex_unlock(&d->lock);
@@ -1689,15 +1740,59 @@ static int domainQMP(virDomainPtr dom, const char *command, virShimIncoming **ou
     return rc;
 }
 
+/* Stop the guest whose shim is @st in @runDir (SIGTERM, SIGKILL after the
+ * stop timeout; the shim replies once QEMU is reaped) and record its end at
+ * once. Driver lock NOT held. 0, or -1 reported. */
+static int stopGuest(qemuDriver *d, const uint8_t *uuid, const char *name, const char *runDir,
+                     const virShimStatus *st)
+{
+    qemuDomObj *obj;
+    virShimIncoming *in;
+    uint32_t timeout = d->cfg.stopTimeoutMs;
+    int fd;
+
+    if (!(in = malloc(sizeof(*in)))) {
+        virReportOOMError();
+        return -1;
+    }
+    /* A shim already gone has nothing to stop. */
+    bool quiet = virErrorSetQuiet(true);
+    if ((fd = virShimConnect(runDir)) >= 0) {
+        int rc = virShimCall(fd, VIR_SHIM_MSG_STOP, &timeout, sizeof(timeout), NULL, 0,
+                             (int)timeout + 10000, NULL, NULL, in);
+        close(fd);
+        if (rc < 0 && virShimOwnerAlive(st)) {
+            char why[512];
+            virStrcpyTrunc(why, sizeof(why), virGetLastErrorMessage());
+            virErrorSetQuiet(quiet);
+            virReportError(VIR_ERR_OPERATION_FAILED, "cannot stop domain '%s': %s", name, why);
+            free(in);
+            return -1;
+        }
+    }
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+    /* Recorded at once, not when the watcher gets to it. */
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, uuid)) && obj->active && obj->shim.shim_pid == st->shim_pid) {
+        virShimStatus fin;
+        quiet = virErrorSetQuiet(true);
+        if (virShimStateRead(runDir, &fin) == 0 && fin.child_state == VIR_SHIM_CHILD_EXITED)
+            domStatus(d, obj, &fin);
+        virResetLastError();
+        virErrorSetQuiet(quiet);
+    }
+    pthread_mutex_unlock(&d->lock);
+    free(in);
+    return 0;
+}
+
 static int qemuDomainDestroy(virDomainPtr dom)
 {
     qemuDriver *d;
     qemuDomObj *obj;
     char runDir[PATH_MAX];
     virShimStatus st;
-    virShimIncoming *in;
-    uint32_t timeout;
-    int fd;
 
     if (!(obj = domLock(dom, &d)))
         return -1;
@@ -1710,46 +1805,8 @@ static int qemuDomainDestroy(virDomainPtr dom)
     (void)writeStatus(obj);
     virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
     st = obj->shim;
-    timeout = d->cfg.stopTimeoutMs;
     pthread_mutex_unlock(&d->lock);
-
-    if (!(in = malloc(sizeof(*in)))) {
-        virReportOOMError();
-        return -1;
-    }
-    /* SIGTERM, then SIGKILL after the stop timeout: the shim's reply comes
-     * once QEMU has been reaped. A shim already gone has nothing to stop. */
-    bool quiet = virErrorSetQuiet(true);
-    if ((fd = virShimConnect(runDir)) >= 0) {
-        int rc = virShimCall(fd, VIR_SHIM_MSG_STOP, &timeout, sizeof(timeout), NULL, 0,
-                             (int)timeout + 10000, NULL, NULL, in);
-        close(fd);
-        if (rc < 0 && virShimOwnerAlive(&st)) {
-            char why[512];
-            virStrcpyTrunc(why, sizeof(why), virGetLastErrorMessage());
-            virErrorSetQuiet(quiet);
-            virReportError(VIR_ERR_OPERATION_FAILED, "cannot destroy domain '%s': %s",
-                           dom->name, why);
-            free(in);
-            return -1;
-        }
-    }
-    virResetLastError();
-    virErrorSetQuiet(quiet);
-    /* Recorded at once, not when the watcher gets to it. */
-    pthread_mutex_lock(&d->lock);
-    if ((obj = domFindUUID(d, dom->uuid)) && obj->active &&
-        obj->shim.shim_pid == st.shim_pid) {
-        virShimStatus fin;
-        quiet = virErrorSetQuiet(true);
-        if (virShimStateRead(runDir, &fin) == 0 && fin.child_state == VIR_SHIM_CHILD_EXITED)
-            domStatus(d, obj, &fin);
-        virResetLastError();
-        virErrorSetQuiet(quiet);
-    }
-    pthread_mutex_unlock(&d->lock);
-    free(in);
-    return 0;
+    return stopGuest(d, dom->uuid, dom->name, runDir, &st);
 }
 
 static int qemuDomainShutdown(virDomainPtr dom, unsigned int flags)
@@ -1783,6 +1840,202 @@ static int qemuDomainSuspend(virDomainPtr dom)
 static int qemuDomainResume(virDomainPtr dom)
 {
     return setRunning(dom, "cont", VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
+}
+
+/* ---- save and restore ------------------------------------------------------------------ */
+
+static long long monoMs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* A pipe for QEMU's migration stream, as large as the kernel lets us make
+ * it (fewer wake-ups on both sides). 0, or -1 reported. */
+static int streamPipe(int p[2])
+{
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        virReportSystemError(errno, "%s", "cannot create a pipe for QEMU's migration stream");
+        return -1;
+    }
+    (void)fcntl(p[0], F_SETPIPE_SZ, QEMU_IMAGE_CHUNK);
+    return 0;
+}
+
+static virJobPtr qemuDomainSaveJob(virDomainPtr dom, const char *to)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    qemuJob *qj;
+    qemuDomainDef *def = NULL;
+    qemuSaveParams p = { .magic = QEMU_SAVE_MAGIC };
+    VIR_AUTOFREE(uint8_t *) blob = NULL;
+    char *xml = NULL;
+    int pfd[2] = { -1, -1 }, shim = -1;
+    virJobPtr job = NULL;
+
+    if (!to || !*to) {
+        virReportError(VIR_ERR_INVALID_ARG, "%s", "no path given for the save image");
+        return NULL;
+    }
+    if (!(qj = qemuJobNew(dom->conn, QJ_SAVE)))
+        return NULL;
+    if (!(obj = domLock(dom, &d))) {
+        qemuJobFree(qj);
+        return NULL;
+    }
+    if (!obj->active || !obj->started) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running", obj->def->name);
+    } else if (virDriverJobSlotTake(&obj->slot, QEMU_OP_DOMAIN_SAVE, "domain", obj->def->name,
+                                    &qj->token) == 0) {
+        memcpy(qj->uuid, obj->def->uuid, 16);
+        qj->holdsSlot = true;
+        qj->shim = obj->shim;
+        qj->wasRunning = obj->state == VIR_DOMAIN_RUNNING;
+        virStrcpyTrunc(qj->runDir, sizeof(qj->runDir), obj->runDir);
+        def = qemuDefCopy(obj->def);
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!def)
+        goto error;
+    p.monitorTimeoutMs = d->cfg.monitorTimeoutMs;
+    p.bandwidthBps = d->cfg.bandwidthBps;
+    p.memoryBytes = def->memoryKiB * 1024;
+    memcpy(p.uuid, def->uuid, 16);
+    virStrcpyTrunc(p.name, sizeof(p.name), def->name);
+    if (!(xml = qemuDomainDefFormat(def, NULL)))
+        goto error;
+    p.xmlLen = (uint32_t)strlen(xml);
+    if (p.xmlLen > QEMU_XML_MAX) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "the XML of domain '%s' is too large for an "
+                       "image: %u bytes", def->name, p.xmlLen);
+        goto error;
+    }
+    if (!(blob = virAllocN(sizeof(p) + p.xmlLen, 1)))
+        goto error;
+    memcpy(blob, &p, sizeof(p));
+    memcpy(blob + sizeof(p), xml, p.xmlLen);
+    if (virDriverJobOutputOpen(&qj->out, to, "save image") < 0 || streamPipe(pfd) < 0)
+        goto error;
+    if ((shim = virShimConnect(qj->runDir)) < 0) {
+        virResetLastError();
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running any more",
+                       def->name);
+        goto error;
+    }
+    {
+        int fds[4] = { shim, pfd[0], pfd[1], qj->out.fd };
+        job = jobStart(qj, blob, sizeof(p) + p.xmlLen, fds, 4, def->name);
+        qj = NULL;   /* consumed */
+    }
+ error:
+    if (qj)
+        jobAbandon(d, qj);
+    virForceClose(&shim);
+    virForceClose(&pfd[0]);
+    virForceClose(&pfd[1]);
+    free(xml);
+    free(def);
+    return job;
+}
+
+/* The image is complete: name it, then stop the guest (shut off, saved).
+ * If naming fails the guest is still there, paused, and done resumes it. */
+static int commitSave(virJobPtr job, void *opaque, const void *result, size_t len)
+{
+    qemuJob *qj = opaque;
+    qemuDriver *d = driverOf(qj->conn);
+    qemuDomObj *obj;
+    qemuSaveResult res;
+    struct stat sb;
+    char name[QEMU_NAME_MAX] = "";
+
+    (void)job;
+    if (!result || len != sizeof(res)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "the save worker returned %zu bytes of "
+                       "result", len);
+        return -1;
+    }
+    memcpy(&res, result, sizeof(res));
+    if (fstat(qj->out.fd, &sb) < 0 || res.magic != QEMU_SAVE_MAGIC ||
+        (uint64_t)sb.st_size != res.imageBytes) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "the save image has %lld bytes, the worker "
+                       "says it wrote %" PRIu64, (long long)sb.st_size, res.imageBytes);
+        return -1;
+    }
+    if (virDriverJobOutputCommit(&qj->out) < 0)
+        return -1;
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, qj->uuid)) && obj->active &&
+        obj->shim.shim_pid == qj->shim.shim_pid) {
+        obj->saved = obj->destroying = true;
+        (void)writeStatus(obj);
+        virStrcpyTrunc(name, sizeof(name), obj->def->name);
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!name[0])
+        return 0;   /* ended meanwhile: the image is all that is left of it */
+    return stopGuest(d, qj->uuid, name, qj->runDir, &qj->shim);
+}
+
+/* A save that did not complete leaves the guest as it was: the worker
+ * resumes it, but a worker that died (or was killed) cannot; then QEMU
+ * may still be migrating into a pipe nobody reads (it fails at once: the
+ * reader is gone) or sit paused. Round trips with the monitor timeout. */
+static void saveResumeGuest(qemuDriver *d, qemuJob *qj)
+{
+    virShimIncoming *in = malloc(sizeof(*in));
+    char status[32];
+    int fd;
+
+    if (!in)
+        return;
+    bool quiet = virErrorSetQuiet(true);
+    if ((fd = virShimConnect(qj->runDir)) < 0)
+        goto out;
+    long long until = monoMs() + d->cfg.monitorTimeoutMs;
+    while (monoMs() < until) {
+        if (virShimQMP(fd, "query-migrate", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL,
+                       NULL, in) < 0)
+            break;
+        status[0] = '\0';
+        (void)virJSONFlatGet(in->data, in->datalen, "status", status, sizeof(status));
+        if (!STREQ(status, "active") && !STREQ(status, "setup") &&
+            !STREQ(status, "cancelling") && !STREQ(status, "device"))
+            break;
+        (void)virShimQMP(fd, "migrate_cancel", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs,
+                         NULL, NULL, in);
+        (void)poll(NULL, 0, 5);
+    }
+    if (virShimQMP(fd, "query-status", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL,
+                   NULL, in) == 0) {
+        bool running = true;
+        (void)virJSONFlatGetBool(in->data, in->datalen, "running", &running);
+        if (!running)
+            (void)virShimQMP(fd, "cont", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL,
+                             NULL, in);
+    }
+    close(fd);
+ out:
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+    free(in);
+}
+
+static void doneSave(virJobPtr job, void *opaque, virJobState state, const virError *error)
+{
+    qemuJob *qj = opaque;
+    qemuDriver *d = driverOf(qj->conn);
+
+    (void)job;
+    (void)error;
+    virDriverJobOutputDiscard(&qj->out);
+    if (state != VIR_JOB_COMPLETE && qj->wasRunning)
+        saveResumeGuest(d, qj);
+    pthread_mutex_lock(&d->lock);
+    jobReleaseSlot(d, qj);
+    pthread_mutex_unlock(&d->lock);
 }
 
 /* ---- the domain's job ------------------------------------------------------------------ */
@@ -1867,7 +2120,7 @@ const qemuConfig *qemuDriverConfig(virConnectPtr conn)
 /* ---- the table ------------------------------------------------------------------- */
 
 static const char *const qemuURIParamNames[] = {
-    "root", "emulator", "user", "group", "monitor_timeout", NULL
+    "root", "emulator", "user", "group", "monitor_timeout", "bandwidth", NULL
 };
 
 static int qemuConnectOpen(virConnectPtr conn, const virURI *uri, const virConnectConfig *cfg)
@@ -1879,6 +2132,8 @@ static int qemuConnectOpen(virConnectPtr conn, const virURI *uri, const virConne
         .group = virURIGetParam(uri, "group"),
         .monitorTimeout = virURIGetParam(uri, "monitor_timeout"),
     };
+    if (virURIGetNumber(uri, "bandwidth", 1024 * 1024, &p.bandwidthMiB) < 0)
+        return -1;
     return qemuDriverOpen(conn, uri->path, &p, &cfg->group);
 }
 
@@ -1910,6 +2165,7 @@ const virConnectDriver qemuConnectDriver = {
     .domainAbortJob = qemuDomainAbortJob,
     .domainCreateXMLJob = qemuDomainCreateXMLJob,
     .domainCreateJob = qemuDomainCreateJob,
+    .domainSaveJob = qemuDomainSaveJob,
     /* Save, restore and dump come with the second part of the driver; the
      * network calls come from the network driver (src/drivers/network). */
 };

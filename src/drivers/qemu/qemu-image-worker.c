@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-image-worker.c: the worker halves of saving and restoring a guest.
+ * QEMU never touches our files: it migrates into a pipe this worker
+ * reads (save) or loads from a pipe this worker feeds (restore); the
+ * worker owns the pipe, so it owns the job's pace, its progress and its
+ * cancel (closing its end is the stop QEMU cannot ignore).
+ *
+ * save:    stop the guest, raise QEMU's max-bandwidth, getfd + migrate to
+ *          fd:, read the stream in chunks, write each with its checksum
+ *          into the image (paced by the connection's bandwidth cap),
+ *          progress from query-migrate; then the END record, the final
+ *          header, fdatasync. Cancel or failure: migrate_cancel, the pipe
+ *          closed, wait for QEMU to give up, `cont` if the guest ran.
+ * restore: the shim started QEMU with -incoming defer; wait for its
+ *          monitor, getfd + migrate-incoming fd:, then read the image
+ *          record by record, verify each before QEMU sees a byte of it,
+ *          feed it; then wait for the load to complete and `cont` if the
+ *          guest ran when it was saved. Anything wrong stops the feed: the
+ *          job fails naming the offset, and the library stops QEMU.
+ *
+ * The image format: qemu-proto.h and docs/QEMU-DRIVER.md.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util/internal.h"
+#undef VIR_FROM_THIS
+#define VIR_FROM_THIS VIR_FROM_QEMU
+#include "util/virerror.h"
+#include "util/virjsonflat.h"
+#include "util/virshim.h"
+#include "drivers/qemu/qemu-worker.h"
+#include "worker/jobio.h"
+
+#define IMG_CANCELLED VIR_WORKER_IO_CANCELLED
+#define QUERY_MS 10        /* query-migrate while saving: QEMU's figures change this often */
+#define FD_NAME_SAVE "virtsup-save"
+#define FD_NAME_RESTORE "virtsup-restore"
+
+static long long nowMs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The migration's status ("active", ...) and figures. 0, or -1 reported. */
+static int migrateStatus(int shim, unsigned int timeoutMs, virShimIncoming *in, char *status,
+                         size_t len, uint64_t *total, uint64_t *remaining, char *why,
+                         size_t whylen)
+{
+    if (virShimQMP(shim, "query-migrate", NULL, NULL, 0, (int)timeoutMs, NULL, NULL, in) < 0)
+        return -1;
+    status[0] = '\0';
+    (void)virJSONFlatGet(in->data, in->datalen, "status", status, len);
+    if (total && virJSONFlatGetU64(in->data, in->datalen, "ram.total", total) < 0)
+        *total = 0;
+    if (remaining && virJSONFlatGetU64(in->data, in->datalen, "ram.remaining", remaining) < 0)
+        *remaining = 0;
+    if (why) {
+        why[0] = '\0';
+        (void)virJSONFlatGet(in->data, in->datalen, "error-desc", why, whylen);
+    }
+    return 0;
+}
+
+static bool migrateOver(const char *status)
+{
+    return STREQ(status, "completed") || STREQ(status, "failed") ||
+           STREQ(status, "cancelled") || STREQ(status, "none") || !status[0];
+}
+
+/* ===================================================================== save */
+
+typedef struct saveCtx {
+    virWorkerJobPtr job;
+    int shim, pipe, qemu, out;
+    qemuSaveParams p;
+    const char *xml;
+    virShimIncoming *in;
+    virWorkerIO io;
+    uint8_t *buf;             /* a record header, then up to QEMU_IMAGE_CHUNK bytes */
+    size_t fill;
+    bool wasRunning, stopped, migrating;
+    qemuImageHeader hdr;
+    uint64_t chunks, streamBytes;
+} saveCtx;
+
+static int writeChunk(saveCtx *c)
+{
+    qemuImageChunk rec = {
+        .type = QEMU_CHUNK_DATA, .len = (uint32_t)c->fill,
+        .hash = qemuHash64(c->buf + sizeof(rec), c->fill, c->hdr.seed + c->chunks),
+    };
+    if (!c->fill)
+        return 0;
+    memcpy(c->buf, &rec, sizeof(rec));
+    int rc = virWorkerIOWrite(&c->io, c->buf, sizeof(rec) + c->fill);
+    if (rc < 0)
+        return rc;
+    c->chunks++;
+    c->streamBytes += c->fill;
+    c->fill = 0;
+    return 0;
+}
+
+/* Give up the migration and leave the guest as it was: cancel, close our
+ * end (a QEMU blocked writing a full pipe cannot see a cancel otherwise),
+ * wait until QEMU says it stopped, resume a guest that ran. Keeps this
+ * thread's error. */
+static void saveAbort(saveCtx *c)
+{
+    virErrorPtr saved = virSaveLastError();
+    bool quiet = virErrorSetQuiet(true);
+    char status[32] = "";
+
+    if (c->migrating)
+        (void)virShimQMP(c->shim, "migrate_cancel", NULL, NULL, 0, (int)c->p.monitorTimeoutMs,
+                         NULL, NULL, c->in);
+    virForceClose(&c->pipe);
+    if (c->migrating) {
+        long long until = nowMs() + c->p.monitorTimeoutMs;
+        while (nowMs() < until) {
+            if (migrateStatus(c->shim, c->p.monitorTimeoutMs, c->in, status, sizeof(status),
+                              NULL, NULL, NULL, 0) < 0 || migrateOver(status))
+                break;
+            (void)poll(NULL, 0, 2);
+        }
+    }
+    if (c->stopped && c->wasRunning)
+        (void)virShimQMP(c->shim, "cont", NULL, NULL, 0, (int)c->p.monitorTimeoutMs, NULL,
+                         NULL, c->in);
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+    virRestoreLastError(&saved);
+}
+
+static int saveFollow(saveCtx *c)
+{
+    char status[32], why[256];
+    uint64_t total = 0, remaining = 0;
+    long long nextQuery = nowMs() + QUERY_MS;
+    bool eof = false;
+
+    for (;;) {
+        if (virWorkerJobCancelRequested(c->job))
+            return IMG_CANCELLED;
+        if (!eof) {
+            long long wait = nextQuery - nowMs();
+            struct pollfd pfd = { c->pipe, POLLIN, 0 };
+            int r = poll(&pfd, 1, wait > 0 ? (int)wait : 0);
+            if (r < 0 && errno != EINTR) {
+                virReportSystemError(errno, "%s", "cannot wait for QEMU's migration stream");
+                return -1;
+            }
+            if (r > 0) {
+                ssize_t n = read(c->pipe, c->buf + sizeof(qemuImageChunk) + c->fill,
+                                 QEMU_IMAGE_CHUNK - c->fill);
+                if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    virReportSystemError(errno, "%s", "cannot read QEMU's migration stream");
+                    return -1;
+                }
+                if (n == 0)
+                    eof = true;   /* QEMU closed it: completed, failed or cancelled */
+                if (n > 0)
+                    c->fill += (size_t)n;
+                if (c->fill == QEMU_IMAGE_CHUNK || (eof && c->fill)) {
+                    int rc = writeChunk(c);
+                    if (rc < 0)
+                        return rc;
+                }
+            }
+        } else {
+            (void)poll(NULL, 0, 2);
+        }
+        if (eof || nowMs() >= nextQuery) {
+            if (migrateStatus(c->shim, c->p.monitorTimeoutMs, c->in, status, sizeof(status),
+                              &total, &remaining, why, sizeof(why)) < 0)
+                return -1;
+            if (total)
+                virWorkerJobUpdateBytes(c->job, total - (remaining < total ? remaining : total),
+                                        total);
+            if (STREQ(status, "failed")) {
+                virReportError(VIR_ERR_OPERATION_FAILED, "QEMU's migration into the save "
+                               "image failed: %s", why[0] ? why : "no reason given");
+                return -1;
+            }
+            if (STREQ(status, "cancelled")) {
+                virReportError(VIR_ERR_OPERATION_FAILED, "%s", "QEMU's migration into the "
+                               "save image was cancelled by someone else");
+                return -1;
+            }
+            if (STREQ(status, "completed") && eof) {
+                c->migrating = false;
+                return 0;
+            }
+            nextQuery = nowMs() + QUERY_MS;
+        }
+    }
+}
+
+static int saveRun(saveCtx *c)
+{
+    char args[128];
+    bool running = false;
+    int rc;
+
+    virWorkerJobSetPhase(c->job, "preparing");
+    virWorkerJobUpdateBytes(c->job, 0, c->p.memoryBytes);
+    if (virShimQMP(c->shim, "query-status", NULL, NULL, 0, (int)c->p.monitorTimeoutMs, NULL,
+                   NULL, c->in) < 0)
+        return -1;
+    (void)virJSONFlatGetBool(c->in->data, c->in->datalen, "running", &running);
+    c->wasRunning = running;
+    /* Saved paused, as libvirt does: one consistent pass, no dirty pages. */
+    if (running) {
+        if (virShimQMP(c->shim, "stop", NULL, NULL, 0, (int)c->p.monitorTimeoutMs, NULL, NULL,
+                       c->in) < 0)
+            return -1;
+        c->stopped = true;
+    }
+    /* QEMU's own default cap (128 MiB/s) would make it the bottleneck; the
+     * connection's cap is applied by our writes (QEMU follows the reader). */
+    snprintf(args, sizeof(args), "{\"max-bandwidth\":%llu}", 1ULL << 40);
+    if (virShimQMP(c->shim, "migrate-set-parameters", args, NULL, 0, (int)c->p.monitorTimeoutMs,
+                   NULL, NULL, c->in) < 0)
+        return -1;
+    snprintf(args, sizeof(args), "{\"fdname\":\"%s\"}", FD_NAME_SAVE);
+    if (virShimQMP(c->shim, "getfd", args, &c->qemu, 1, (int)c->p.monitorTimeoutMs, NULL, NULL,
+                   c->in) < 0)
+        return -1;
+    virForceClose(&c->qemu);   /* QEMU holds the write end now: EOF when it closes it */
+
+    memcpy(c->hdr.magic, QEMU_IMAGE_MAGIC, sizeof(c->hdr.magic));
+    c->hdr.version = QEMU_IMAGE_VERSION;
+    c->hdr.xmlLen = c->p.xmlLen;
+    c->hdr.headerLen = (uint32_t)((sizeof(c->hdr) + c->p.xmlLen + QEMU_IMAGE_ALIGN - 1) /
+                                  QEMU_IMAGE_ALIGN * QEMU_IMAGE_ALIGN);
+    c->hdr.chunkMax = QEMU_IMAGE_CHUNK;
+    c->hdr.memoryBytes = c->p.memoryBytes;
+    memcpy(c->hdr.uuid, c->p.uuid, 16);
+    memcpy(c->hdr.name, c->p.name, sizeof(c->hdr.name));
+    c->hdr.wasRunning = c->wasRunning;
+    if (getrandom(&c->hdr.seed, sizeof(c->hdr.seed), 0) != (ssize_t)sizeof(c->hdr.seed)) {
+        virReportSystemError(errno, "%s", "cannot get random bytes for the image");
+        return -1;
+    }
+    c->hdr.hash = qemuImageHeaderHash(&c->hdr, c->xml);
+    {
+        /* The header as it stands (incomplete), the XML, the padding. */
+        uint8_t *head = calloc(1, c->hdr.headerLen);
+        if (!head) {
+            virReportOOMError();
+            return -1;
+        }
+        memcpy(head, &c->hdr, sizeof(c->hdr));
+        memcpy(head + sizeof(c->hdr), c->xml, c->p.xmlLen);
+        rc = virWorkerIOWrite(&c->io, head, c->hdr.headerLen);
+        free(head);
+        if (rc < 0)
+            return rc;
+    }
+
+    snprintf(args, sizeof(args), "{\"uri\":\"fd:%s\"}", FD_NAME_SAVE);
+    if (virShimQMP(c->shim, "migrate", args, NULL, 0, (int)c->p.monitorTimeoutMs, NULL, NULL,
+                   c->in) < 0)
+        return -1;
+    c->migrating = true;
+    virWorkerJobSetPhase(c->job, "saving memory");
+    if ((rc = saveFollow(c)) < 0)
+        return rc;
+
+    virWorkerJobSetPhase(c->job, "syncing");
+    qemuImageChunk end = { .type = QEMU_CHUNK_END };
+    uint64_t totals[2] = { c->streamBytes, c->chunks };
+    end.hash = qemuHash64(totals, sizeof(totals), c->hdr.seed + c->chunks);
+    if ((rc = virWorkerIOWrite(&c->io, &end, sizeof(end))) < 0)
+        return rc;
+    c->hdr.streamBytes = c->streamBytes;
+    c->hdr.chunks = c->chunks;
+    c->hdr.complete = 1;
+    c->hdr.hash = qemuImageHeaderHash(&c->hdr, c->xml);
+    if (virWorkerIOPwrite(&c->io, &c->hdr, sizeof(c->hdr), 0) < 0 || virWorkerIOSync(&c->io) < 0)
+        return -1;
+    return 0;
+}
+
+static void qemuSaveOpRun(virWorkerJobPtr job, const void *params, size_t len)
+{
+    saveCtx c = { .job = job, .pipe = -1, .qemu = -1 };
+    int rc = -1;
+
+    virWorkerJobInitialize(job, 0);
+    signal(SIGPIPE, SIG_IGN);
+    if (len < sizeof(c.p)) {
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s", "invalid save parameters");
+        return;
+    }
+    memcpy(&c.p, params, sizeof(c.p));
+    c.xml = (const char *)params + sizeof(c.p);
+    c.shim = virWorkerJobFD(job, "shim");
+    c.pipe = virWorkerJobFD(job, "pipe");
+    c.qemu = virWorkerJobFD(job, "qemu");
+    c.out = virWorkerJobFD(job, "output");
+    if (c.p.magic != QEMU_SAVE_MAGIC || len != sizeof(c.p) + c.p.xmlLen || !c.p.xmlLen ||
+        c.p.xmlLen > QEMU_XML_MAX || !memchr(c.p.name, '\0', sizeof(c.p.name)) ||
+        c.shim < 0 || c.pipe < 0 || c.qemu < 0 || c.out < 0) {
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s", "invalid save parameters");
+        return;
+    }
+    if (!c.p.monitorTimeoutMs)
+        c.p.monitorTimeoutMs = 30000;
+    /* The pace is the connection's cap; progress and cancel are ours. */
+    if (!(c.in = malloc(sizeof(*c.in))) || !(c.buf = malloc(sizeof(qemuImageChunk) + QEMU_IMAGE_CHUNK))) {
+        virReportOOMError();
+    } else if (virWorkerIOInit(&c.io, NULL, c.out, "save image", 0, c.p.bandwidthBps) == 0) {
+        (void)fcntl(c.pipe, F_SETFL, fcntl(c.pipe, F_GETFL) | O_NONBLOCK);
+        rc = saveRun(&c);
+    }
+    if (rc == 0) {
+        qemuSaveResult res = { QEMU_SAVE_MAGIC, c.wasRunning, c.streamBytes,
+                               qemuImageBytes(&c.hdr) };
+        virWorkerJobUpdateBytes(job, c.p.memoryBytes, c.p.memoryBytes);
+        if (virWorkerJobSetResult(job, &res, sizeof(res)) == 0)
+            virWorkerJobFinishSuccess(job);
+        else
+            virWorkerJobFinishError(job);
+    } else {
+        saveAbort(&c);
+        if (rc == IMG_CANCELLED && virWorkerJobFinishCancel(job))
+            ;
+        else if (rc == IMG_CANCELLED)
+            virWorkerJobFinishFailure(job, VIR_ERR_OPERATION_ABORTED, "%s",
+                                      "the save stopped on a cancel request that was withdrawn");
+        else
+            virWorkerJobFinishError(job);
+    }
+    virWorkerIOFree(&c.io);
+    free(c.buf);
+    free(c.in);
+}
+
+VIR_WORKER_OP_REGISTER(qemuSaveOp, QEMU_OP_DOMAIN_SAVE, qemuSaveOpRun);
