@@ -8,13 +8,57 @@
  *  - a save on a connection capped at a few MiB/s is cancelled while QEMU
  *    streams: the guest runs on, answers, its memory unchanged, no file;
  *  - a save completes: progress from QEMU's figures, the image named only
- *    at the end, the guest shut off (saved), QEMU gone.
+ *    at the end, the guest shut off (saved), QEMU gone;
+ *  - images refused: truncated, a header that disagrees with its XML, a
+ *    defined domain of another memory size (at the call); 16 bytes flipped
+ *    inside a record in the middle (the job fails naming the record's
+ *    offset, QEMU is stopped, no guest is left);
+ *  - the image restores: progress = bytes fed / image size, the guest runs
+ *    (reason restored) and its memory checksum is the one it had.
  *
  * Skips (77) when QEMU or the guest cannot be had here.
  */
 #include "qemuguest.h"
+#include "drivers/qemu/qemu-proto.h"
 
 #define FILL_MIB 8
+
+/* A copy of @from at @to, for damaging. */
+static void copyFile(const char *from, const char *to)
+{
+    char cmd[2200];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The offset of record @index of the image @path, and its header. */
+static uint64_t recordOffset(const char *path, uint64_t index, qemuImageHeader *h)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, h, sizeof(*h), 0), (ssize_t)sizeof(*h));
+    uint64_t off = h->headerLen;
+    for (uint64_t i = 0; i < index; i++) {
+        qemuImageChunk rec;
+        assert_int_equal(pread(fd, &rec, sizeof(rec), (off_t)off), (ssize_t)sizeof(rec));
+        assert_int_equal(rec.type, QEMU_CHUNK_DATA);
+        off += sizeof(rec) + rec.len;
+    }
+    close(fd);
+    return off;
+}
+
+/* The guest is shut off and nothing of a QEMU for it is left. */
+static void noGuestLeft(qemuT *t, virDomainPtr dom)
+{
+    virShimStatus st;
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED);
+    assert_int_equal(virDomainIsActive(dom), 0);
+    if (qtShimStatus(t, "sv", &st) == 0)
+        assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start) &&
+                                    !virProcessAlive(st.shim_pid, st.shim_start),
+                                    TEST_TIMEOUT_MS));
+}
 
 /* Job statistics: bytes done and total, and the phase. */
 static void jobFigures(virJobPtr job, unsigned long long *done, unsigned long long *total,
@@ -148,6 +192,113 @@ static void test_save_cancel_complete(void **state)
     assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
     assert_int_equal(r, VIR_DOMAIN_SHUTOFF_SAVED);
     assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start), TEST_TIMEOUT_MS));
+    close(ch);
+
+    /* 3. Images refused at the call. */
+    char bad[600];
+    qemuImageHeader h;
+    snprintf(bad, sizeof(bad), "%s/bad.img", t->root);
+    copyFile(img, bad);
+    assert_int_equal(truncate(bad, sb.st_size - 1000), 0);
+    assert_null(virDomainRestoreJob(t->conn, bad));
+    printf("truncated: %s\n", virGetLastErrorMessage());
+    assert_non_null(strstr(virGetLastErrorMessage(), "truncated"));
+    copyFile(img, bad);
+    (void)recordOffset(bad, 0, &h);
+    h.memoryBytes *= 2;   /* another memory size, the checksum made to match */
+    {
+        int fd = open(bad, O_RDWR | O_CLOEXEC);
+        char *xml = calloc(1, h.xmlLen + 1);
+        assert_non_null(xml);
+        assert_int_equal(pread(fd, xml, h.xmlLen, sizeof(h)), (ssize_t)h.xmlLen);
+        h.hash = qemuImageHeaderHash(&h, xml);
+        assert_int_equal(pwrite(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+        free(xml);
+        close(fd);
+    }
+    assert_null(virDomainRestoreJob(t->conn, bad));
+    printf("other memory size in the header: %s\n", virGetLastErrorMessage());
+    assert_non_null(strstr(virGetLastErrorMessage(), "describe different guests"));
+    /* The defined domain has other memory than the image. */
+    char *orig = virDomainGetXMLDesc(dom, 0);
+    assert_non_null(orig);
+    char *big = strdup(orig);
+    assert_non_null(big);
+    char *m = strstr(big, ">196608</memory>");
+    if (!m)
+        fail_msg("no 196608 KiB <memory> in:\n%s", big);
+    memcpy(m, ">262144</memory>", strlen(">262144</memory>"));
+    if ((m = strstr(big, ">196608</currentMemory>")))
+        memcpy(m, ">262144</currentMemory>", strlen(">262144</currentMemory>"));
+    virDomainPtr other = virDomainDefineXML(t->conn, big);
+    if (!other)
+        fail_msg("redefine: %s", virGetLastErrorMessage());
+    assert_null(virDomainRestoreJob(t->conn, img));
+    printf("defined with other memory: %s\n", virGetLastErrorMessage());
+    assert_non_null(strstr(virGetLastErrorMessage(), "KiB"));
+    virDomainFree(other);
+    free(big);
+    other = virDomainDefineXML(t->conn, orig);
+    assert_non_null(other);
+    virDomainFree(other);
+    free(orig);
+
+    /* 4. 16 bytes flipped inside a record in the middle: QEMU has loaded
+     * the records before it when the feed stops. */
+    copyFile(img, bad);
+    (void)recordOffset(bad, 0, &h);
+    uint64_t mid = recordOffset(bad, h.chunks / 2, &h);
+    {
+        int fd = open(bad, O_RDWR | O_CLOEXEC);
+        uint8_t b[16];
+        assert_int_equal(pread(fd, b, sizeof(b), (off_t)(mid + 16 + 4096)), (ssize_t)sizeof(b));
+        for (size_t i = 0; i < sizeof(b); i++)
+            b[i] ^= 0x5a;
+        assert_int_equal(pwrite(fd, b, sizeof(b), (off_t)(mid + 16 + 4096)), (ssize_t)sizeof(b));
+        close(fd);
+    }
+    job = virDomainRestoreJob(t->conn, bad);
+    if (!job)
+        fail_msg("restore of the flipped image: %s", virGetLastErrorMessage());
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("flipped bytes: %s\n", qtJobError(job));
+    char want[64];
+    snprintf(want, sizeof(want), "corrupt at offset %llu ", (unsigned long long)mid);
+    assert_non_null(strstr(qtJobError(job), want));
+    assert_non_null(strstr(qtJobError(job), "checksum"));
+    virJobDestroy(job);
+    noGuestLeft(t, dom);
+
+    /* 5. The image restores, and the guest's memory is what it was. */
+    t0 = testNowMs();
+    job = virDomainRestoreJob(t->conn, img);
+    if (!job)
+        fail_msg("restore: %s", virGetLastErrorMessage());
+    lastPct = 0;
+    backwards = false;
+    bool between = false;
+    while (!qtJobEnd0(job)) {
+        assert_int_equal(virJobGetInfo(job, &info), 0);
+        backwards |= info.percentComplete < lastPct;
+        between |= info.percentComplete > 0 && info.percentComplete < 100;
+        lastPct = info.percentComplete;
+        (void)virJobWait(job, 5);
+    }
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("restore: %s", qtJobError(job));
+    printf("restore completed: %lld ms (progress seen between 0 and 100: %s)\n",
+           testNowMs() - t0, between ? "yes" : "no");
+    assert_false(backwards);
+    virDomainPtr rdom = virJobGetDomain(job);
+    assert_non_null(rdom);
+    virDomainFree(rdom);
+    virJobDestroy(job);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(r, VIR_DOMAIN_RUNNING_RESTORED);
+    ch = channelOpen(t, "sv");
+    channel(ch, "md5 /fill/data", out, sizeof(out));
+    assert_string_equal(out, md5);
     close(ch);
     virDomainFree(dom);
 }

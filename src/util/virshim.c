@@ -534,11 +534,10 @@ static uint64_t nextRequestId(void)
     return next++;
 }
 
-int virShimCall(int fd, uint32_t type, const void *payload, size_t len,
-                const int *fds, size_t nfds, int timeout_ms,
-                virShimEventFunc onEvent, void *opaque, virShimIncoming *in)
+static int sendRequest(int fd, uint32_t type, const void *payload, size_t len,
+                       const int *fds, size_t nfds, int timeout_ms, uint64_t deadline,
+                       uint64_t *id)
 {
-    uint64_t deadline = deadlineOf(timeout_ms);
     virShimMsgHeader h = { type, VIR_SHIM_PROTO_VERSION, nextRequestId(), (uint32_t)len, 0 };
     struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, len } };
     struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
@@ -581,6 +580,19 @@ int virShimCall(int fd, uint32_t type, const void *payload, size_t len,
             return -1;
         }
     }
+    *id = h.id;
+    return 0;
+}
+
+int virShimCall(int fd, uint32_t type, const void *payload, size_t len,
+                const int *fds, size_t nfds, int timeout_ms,
+                virShimEventFunc onEvent, void *opaque, virShimIncoming *in)
+{
+    uint64_t deadline = deadlineOf(timeout_ms);
+    uint64_t id;
+
+    if (sendRequest(fd, type, payload, len, fds, nfds, timeout_ms, deadline, &id) < 0)
+        return -1;
     for (;;) {
         int r = recvUntil(fd, timeout_ms, deadline, in);
         if (r < 0)
@@ -595,17 +607,17 @@ int virShimCall(int fd, uint32_t type, const void *payload, size_t len,
                 onEvent(in, opaque);
             continue;
         }
-        if (in->id == h.id)
+        if (in->id == id)
             return 0;
         /* A late reply to an earlier request that timed out: dropped. */
     }
 }
 
-int virShimQMP(int fd, const char *command, const char *args, const int *fds, size_t nfds,
-               int timeout_ms, virShimEventFunc onEvent, void *opaque, virShimIncoming *in)
+/* The payload of a QMP request (caller frees), or NULL reported. */
+static char *qmpPayload(const char *command, const char *args, int timeout_ms, size_t *len)
 {
     size_t alen = args ? strlen(args) : 0;
-    VIR_AUTOFREE(char *) payload = NULL;
+    char *payload;
     virShimQMPRequest q;
 
     memset(&q, 0, sizeof(q));
@@ -614,19 +626,47 @@ int virShimQMP(int fd, const char *command, const char *args, const int *fds, si
         sizeof(q) + alen > VIR_SHIM_MSG_MAX - sizeof(virShimMsgHeader)) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "the monitor command '%.64s' is too large",
                        command);
-        return -1;
+        return NULL;
     }
     virStrcpyTrunc(q.command, sizeof(q.command), command);
     if (!(payload = virAllocN(sizeof(q) + alen + 1, 1)))
-        return -1;
+        return NULL;
     memcpy(payload, &q, sizeof(q));
     if (alen)
         memcpy(payload + sizeof(q), args, alen);
+    *len = sizeof(q) + alen;
+    return payload;
+}
+
+int virShimQMPSend(int fd, const char *command, const char *args, int timeout_ms, uint64_t *id)
+{
+    size_t len;
+    VIR_AUTOFREE(char *) payload = qmpPayload(command, args, timeout_ms, &len);
+
+    if (!payload)
+        return -1;
+    return sendRequest(fd, VIR_SHIM_MSG_QMP, payload, len, NULL, 0, timeout_ms + 1000,
+                       deadlineOf(timeout_ms + 1000), id);
+}
+
+int virShimQMP(int fd, const char *command, const char *args, const int *fds, size_t nfds,
+               int timeout_ms, virShimEventFunc onEvent, void *opaque, virShimIncoming *in)
+{
+    size_t len;
+    VIR_AUTOFREE(char *) payload = qmpPayload(command, args, timeout_ms, &len);
+
+    if (!payload)
+        return -1;
     /* The shim has its own deadline for the monitor; ours covers the shim
      * itself, with a little more. */
-    if (virShimCall(fd, VIR_SHIM_MSG_QMP, payload, sizeof(q) + alen, fds, nfds,
+    if (virShimCall(fd, VIR_SHIM_MSG_QMP, payload, len, fds, nfds,
                     timeout_ms + 1000, onEvent, opaque, in) < 0)
         return -1;
+    return virShimQMPResult(in, command, timeout_ms);
+}
+
+int virShimQMPResult(const virShimIncoming *in, const char *command, int timeout_ms)
+{
     switch (in->err) {
     case 0:
         return 0;

@@ -116,6 +116,16 @@ int virShimCall(int fd, uint32_t type, const void *payload, size_t len,
 int virShimQMP(int fd, const char *command, const char *args, const int *fds, size_t nfds,
                int timeout_ms, virShimEventFunc onEvent, void *opaque, virShimIncoming *in);
 
+/* The same, without waiting: the request is sent and *@id names its reply,
+ * which the caller takes with virShimRecv (type VIR_SHIM_MSG_REPLY, that
+ * id) while it goes on with other work (a save's worker keeps reading the
+ * pipe QEMU writes into: QEMU may hold its monitor until it can write).
+ * Returns 0, or -1 with an error reported. */
+int virShimQMPSend(int fd, const char *command, const char *args, int timeout_ms, uint64_t *id);
+/* The outcome of @in, the reply to QMP @command: 0, or -1 reported as
+ * virShimQMP reports it. */
+int virShimQMPResult(const virShimIncoming *in, const char *command, int timeout_ms);
+
 /* ---- status ---- */
 
 /* Check a status that came from a shim or a state file: magic, version,

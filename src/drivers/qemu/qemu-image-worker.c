@@ -121,10 +121,12 @@ static void saveAbort(saveCtx *c)
     bool quiet = virErrorSetQuiet(true);
     char status[32] = "";
 
+    /* Our end first: QEMU may be blocked writing into a full pipe, holding
+     * its monitor; the closed pipe fails its write at once. */
+    virForceClose(&c->pipe);
     if (c->migrating)
         (void)virShimQMP(c->shim, "migrate_cancel", NULL, NULL, 0, (int)c->p.monitorTimeoutMs,
                          NULL, NULL, c->in);
-    virForceClose(&c->pipe);
     if (c->migrating) {
         long long until = nowMs() + c->p.monitorTimeoutMs;
         while (nowMs() < until) {
@@ -142,66 +144,99 @@ static void saveAbort(saveCtx *c)
     virRestoreLastError(&saved);
 }
 
+/* The answer to a query-migrate: progress, and whether it is over. Returns
+ * 1 completed, 0 going on, -1 failed (reported). */
+static int saveProgress(saveCtx *c)
+{
+    char status[32] = "", why[256] = "";
+    uint64_t total = 0, remaining = 0;
+
+    if (virShimQMPResult(c->in, "query-migrate", (int)c->p.monitorTimeoutMs) < 0)
+        return -1;
+    (void)virJSONFlatGet(c->in->data, c->in->datalen, "status", status, sizeof(status));
+    (void)virJSONFlatGet(c->in->data, c->in->datalen, "error-desc", why, sizeof(why));
+    if (virJSONFlatGetU64(c->in->data, c->in->datalen, "ram.total", &total) == 0 && total &&
+        virJSONFlatGetU64(c->in->data, c->in->datalen, "ram.remaining", &remaining) == 0)
+        virWorkerJobUpdateBytes(c->job, total - (remaining < total ? remaining : total), total);
+    if (STREQ(status, "failed")) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU's migration into the save image "
+                       "failed: %s", why[0] ? why : "no reason given");
+        return -1;
+    }
+    if (STREQ(status, "cancelled")) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s", "QEMU's migration into the save image "
+                       "was cancelled by someone else");
+        return -1;
+    }
+    return STREQ(status, "completed") ? 1 : 0;
+}
+
+/* Read the stream until QEMU closes it and says the migration completed.
+ * The monitor is asked without waiting for its answer: while QEMU writes
+ * the last part of the stream it may hold its monitor until the pipe has
+ * room, so the pipe is read whatever the monitor does. */
 static int saveFollow(saveCtx *c)
 {
-    char status[32], why[256];
-    uint64_t total = 0, remaining = 0;
-    long long nextQuery = nowMs() + QUERY_MS;
-    bool eof = false;
+    long long nextQuery = nowMs(), askedAt = 0;
+    uint64_t pending = 0;
+    bool eof = false, completed = false;
 
     for (;;) {
         if (virWorkerJobCancelRequested(c->job))
             return IMG_CANCELLED;
-        if (!eof) {
-            long long wait = nextQuery - nowMs();
-            struct pollfd pfd = { c->pipe, POLLIN, 0 };
-            int r = poll(&pfd, 1, wait > 0 ? (int)wait : 0);
-            if (r < 0 && errno != EINTR) {
-                virReportSystemError(errno, "%s", "cannot wait for QEMU's migration stream");
+        if (eof && completed)
+            return 0;
+        if (!pending && nowMs() >= nextQuery) {
+            if (virShimQMPSend(c->shim, "query-migrate", NULL, (int)c->p.monitorTimeoutMs,
+                               &pending) < 0)
                 return -1;
-            }
-            if (r > 0) {
-                ssize_t n = read(c->pipe, c->buf + sizeof(qemuImageChunk) + c->fill,
-                                 QEMU_IMAGE_CHUNK - c->fill);
-                if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                    virReportSystemError(errno, "%s", "cannot read QEMU's migration stream");
-                    return -1;
-                }
-                if (n == 0)
-                    eof = true;   /* QEMU closed it: completed, failed or cancelled */
-                if (n > 0)
-                    c->fill += (size_t)n;
-                if (c->fill == QEMU_IMAGE_CHUNK || (eof && c->fill)) {
-                    int rc = writeChunk(c);
-                    if (rc < 0)
-                        return rc;
-                }
-            }
-        } else {
-            (void)poll(NULL, 0, 2);
+            askedAt = nowMs();
         }
-        if (eof || nowMs() >= nextQuery) {
-            if (migrateStatus(c->shim, c->p.monitorTimeoutMs, c->in, status, sizeof(status),
-                              &total, &remaining, why, sizeof(why)) < 0)
-                return -1;
-            if (total)
-                virWorkerJobUpdateBytes(c->job, total - (remaining < total ? remaining : total),
-                                        total);
-            if (STREQ(status, "failed")) {
-                virReportError(VIR_ERR_OPERATION_FAILED, "QEMU's migration into the save "
-                               "image failed: %s", why[0] ? why : "no reason given");
+        if (pending && nowMs() - askedAt > (long long)c->p.monitorTimeoutMs + 1000) {
+            virReportError(VIR_ERR_OPERATION_TIMEOUT, "QEMU's monitor did not answer "
+                           "'query-migrate' within %u ms", c->p.monitorTimeoutMs);
+            return -1;
+        }
+        struct pollfd pf[2] = { { eof ? -1 : c->pipe, POLLIN, 0 }, { c->shim, POLLIN, 0 } };
+        long long wait = pending ? 50 : nextQuery - nowMs();
+        int r = poll(pf, 2, wait > 0 ? (int)wait : 0);
+        if (r < 0 && errno != EINTR) {
+            virReportSystemError(errno, "%s", "cannot wait for QEMU's migration stream");
+            return -1;
+        }
+        if (r <= 0)
+            continue;
+        if (pf[0].revents) {
+            ssize_t n = read(c->pipe, c->buf + sizeof(qemuImageChunk) + c->fill,
+                             QEMU_IMAGE_CHUNK - c->fill);
+            if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                virReportSystemError(errno, "%s", "cannot read QEMU's migration stream");
                 return -1;
             }
-            if (STREQ(status, "cancelled")) {
-                virReportError(VIR_ERR_OPERATION_FAILED, "%s", "QEMU's migration into the "
-                               "save image was cancelled by someone else");
+            if (n == 0)
+                eof = true;   /* QEMU closed it: completed, failed or cancelled */
+            if (n > 0)
+                c->fill += (size_t)n;
+            if (c->fill == QEMU_IMAGE_CHUNK || (eof && c->fill)) {
+                int rc = writeChunk(c);
+                if (rc < 0)
+                    return rc;
+            }
+            if (eof)
+                nextQuery = nowMs();   /* ask at once how it ended */
+        }
+        if (pf[1].revents) {
+            int got = virShimRecv(c->shim, 0, c->in);
+            if (got < 0)
                 return -1;
+            if (got > 0 && c->in->type == VIR_SHIM_MSG_REPLY && c->in->id == pending) {
+                pending = 0;
+                int st = saveProgress(c);
+                if (st < 0)
+                    return -1;
+                completed = st == 1;
+                nextQuery = nowMs() + (eof ? 2 : QUERY_MS);
             }
-            if (STREQ(status, "completed") && eof) {
-                c->migrating = false;
-                return 0;
-            }
-            nextQuery = nowMs() + QUERY_MS;
         }
     }
 }
@@ -348,3 +383,297 @@ static void qemuSaveOpRun(virWorkerJobPtr job, const void *params, size_t len)
 }
 
 VIR_WORKER_OP_REGISTER(qemuSaveOp, QEMU_OP_DOMAIN_SAVE, qemuSaveOpRun);
+
+/* ================================================================== restore */
+
+typedef struct restoreCtx {
+    virWorkerJobPtr job;
+    int shim, image, pipe, qemu;
+    qemuRestoreParams p;
+    virShimIncoming *in;
+    virWorkerIO io;
+    uint8_t *buf;
+    virShimStatus st;         /* the shim's last status (events) */
+    uint64_t imageBytes, fed;
+} restoreCtx;
+
+static void restoreEvent(const virShimIncoming *ev, void *opaque)
+{
+    restoreCtx *c = opaque;
+    if (ev->hasStatus && ev->status.seq >= c->st.seq)
+        c->st = ev->status;
+}
+
+/* Take what the shim has sent (events), without waiting longer than
+ * @timeoutMs. */
+static void drainEvents(restoreCtx *c, int timeoutMs)
+{
+    bool quiet = virErrorSetQuiet(true);
+    int r;
+    while ((r = virShimRecv(c->shim, timeoutMs, c->in)) > 0) {
+        if (c->in->type == VIR_SHIM_MSG_EVENT)
+            restoreEvent(c->in, c);
+        timeoutMs = 0;
+    }
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+}
+
+static bool qemuExited(const restoreCtx *c)
+{
+    return c->st.child_state == VIR_SHIM_CHILD_EXITED;
+}
+
+/* QEMU stopped reading or exited: wait a moment for its last words (the
+ * shim records them), then report them. */
+static int qemuRefused(restoreCtx *c)
+{
+    long long until = nowMs() + c->p.monitorTimeoutMs;
+    while (!qemuExited(c) && nowMs() < until)
+        drainEvents(c, 50);
+    if (qemuExited(c) && c->st.message[0])
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU stopped loading the save image at "
+                       "offset %" PRIu64 ": %s", c->p.header.headerLen + c->fed, c->st.message);
+    else
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU stopped loading the save image at "
+                       "offset %" PRIu64 "%s", c->p.header.headerLen + c->fed,
+                       qemuExited(c) ? " and exited without saying why" : "");
+    return -1;
+}
+
+static int corrupt(restoreCtx *c, uint64_t offset, uint64_t index, const char *why)
+{
+    virReportError(VIR_ERR_OPERATION_FAILED, "the save image '%s' is corrupt at offset %"
+                   PRIu64 " (record %" PRIu64 " of %" PRIu64 "): %s; the restore was stopped "
+                   "before QEMU loaded that record", c->p.path, offset, index,
+                   c->p.header.chunks, why);
+    return -1;
+}
+
+/* Feed @len verified bytes to QEMU. 0, -1 reported, or IMG_CANCELLED. */
+static int feed(restoreCtx *c, const uint8_t *data, size_t len)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        if (virWorkerJobCancelRequested(c->job))
+            return IMG_CANCELLED;
+        struct pollfd pf[2] = { { c->pipe, POLLOUT, 0 }, { c->shim, POLLIN, 0 } };
+        int r = poll(pf, 2, 100);
+        if (r < 0 && errno != EINTR) {
+            virReportSystemError(errno, "%s", "cannot wait for QEMU to read the image");
+            return -1;
+        }
+        if (r <= 0)
+            continue;
+        if (pf[1].revents)
+            drainEvents(c, 0);
+        if (qemuExited(c) || (pf[0].revents & POLLERR))
+            return qemuRefused(c);
+        if (!(pf[0].revents & POLLOUT))
+            continue;
+        ssize_t n = write(c->pipe, data + off, len - off);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                continue;
+            if (errno == EPIPE)
+                return qemuRefused(c);
+            virReportSystemError(errno, "%s", "cannot feed the image to QEMU");
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+/* Read exactly @len bytes of the image (fewer only if it was truncated
+ * since it was checked). */
+static int readExact(restoreCtx *c, void *buf, size_t len, uint64_t offset, uint64_t index)
+{
+    size_t got = 0;
+    int rc = virWorkerIORead(&c->io, buf, len, &got);
+    if (rc < 0)
+        return rc;
+    if (got != len)
+        return corrupt(c, offset, index, "it ends there (truncated since the restore began)");
+    return 0;
+}
+
+static int restoreFeedAll(restoreCtx *c)
+{
+    const qemuImageHeader *h = &c->p.header;
+    uint64_t offset = h->headerLen;
+    qemuImageChunk rec;
+    int rc;
+
+    for (uint64_t i = 0; i <= h->chunks; i++) {
+        if ((rc = readExact(c, &rec, sizeof(rec), offset, i)) < 0)
+            return rc;
+        if (i == h->chunks) {
+            uint64_t totals[2] = { h->streamBytes, h->chunks };
+            if (rec.type != QEMU_CHUNK_END || rec.len != 0 ||
+                rec.hash != qemuHash64(totals, sizeof(totals), h->seed + h->chunks))
+                return corrupt(c, offset, i, "its END record is missing or does not match");
+            return 0;
+        }
+        if (rec.type != QEMU_CHUNK_DATA || rec.len == 0 || rec.len > QEMU_IMAGE_CHUNK)
+            return corrupt(c, offset, i, "a record header is damaged");
+        if ((rc = readExact(c, c->buf, rec.len, offset, i)) < 0)
+            return rc;
+        if (qemuHash64(c->buf, rec.len, h->seed + i) != rec.hash)
+            return corrupt(c, offset, i, "its checksum does not match");
+        if ((rc = feed(c, c->buf, rec.len)) < 0)
+            return rc;
+        offset += sizeof(rec) + rec.len;
+        c->fed = offset - h->headerLen;
+        virWorkerJobUpdateBytes(c->job, offset, c->imageBytes);
+    }
+    return 0;
+}
+
+static int restoreRun(restoreCtx *c)
+{
+    qemuStartParams sp = { .magic = QEMU_START_MAGIC, .monitorTimeoutMs = c->p.monitorTimeoutMs };
+    qemuImageHeader now;
+    char args[128], status[32], why[256];
+    struct stat sb;
+    int rc;
+
+    c->imageBytes = qemuImageBytes(&c->p.header);
+    virWorkerJobUpdateBytes(c->job, 0, c->imageBytes);
+    if (fstat(c->image, &sb) < 0 || (uint64_t)sb.st_size != c->imageBytes ||
+        pread(c->image, &now, sizeof(now), 0) != (ssize_t)sizeof(now) ||
+        memcmp(&now, &c->p.header, sizeof(now)) != 0) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "the save image '%s' changed since the "
+                       "restore began", c->p.path);
+        return -1;
+    }
+    memcpy(sp.name, c->p.name, sizeof(sp.name));
+    /* QEMU was started with -incoming defer: it waits for the stream. */
+    if ((rc = qemuStartFollow(c->job, c->shim, &sp, false)) < 0)
+        return rc;
+    snprintf(args, sizeof(args), "{\"fdname\":\"%s\"}", FD_NAME_RESTORE);
+    if (virShimQMP(c->shim, "getfd", args, &c->qemu, 1, (int)c->p.monitorTimeoutMs,
+                   restoreEvent, c, c->in) < 0)
+        return -1;
+    virForceClose(&c->qemu);   /* QEMU holds the read end now */
+    snprintf(args, sizeof(args), "{\"uri\":\"fd:%s\"}", FD_NAME_RESTORE);
+    if (virShimQMP(c->shim, "migrate-incoming", args, NULL, 0, (int)c->p.monitorTimeoutMs,
+                   restoreEvent, c, c->in) < 0)
+        return -1;
+    virWorkerJobSetPhase(c->job, "loading memory");
+    if (lseek(c->image, c->p.header.headerLen, SEEK_SET) < 0) {
+        virReportSystemError(errno, "cannot read the save image '%s'", c->p.path);
+        return -1;
+    }
+    if (virWorkerIOInit(&c->io, NULL, c->image, "save image", 0, c->p.bandwidthBps) < 0)
+        return -1;
+    if ((rc = restoreFeedAll(c)) < 0)
+        return rc;
+    virForceClose(&c->pipe);   /* EOF: QEMU finishes the load */
+
+    virWorkerJobSetPhase(c->job, "resuming");
+    long long until = nowMs() + c->p.monitorTimeoutMs;
+    for (;;) {
+        if (virWorkerJobCancelRequested(c->job))
+            return IMG_CANCELLED;
+        drainEvents(c, 0);
+        if (qemuExited(c))
+            return qemuRefused(c);
+        if (migrateStatus(c->shim, c->p.monitorTimeoutMs, c->in, status, sizeof(status), NULL,
+                          NULL, why, sizeof(why)) < 0) {
+            drainEvents(c, 0);
+            if (qemuExited(c)) {
+                virResetLastError();
+                return qemuRefused(c);
+            }
+            return -1;
+        }
+        if (STREQ(status, "completed"))
+            break;
+        if (STREQ(status, "failed")) {
+            virReportError(VIR_ERR_OPERATION_FAILED, "QEMU could not load the save image "
+                           "'%s': %s", c->p.path, why[0] ? why : "no reason given");
+            return -1;
+        }
+        if (nowMs() > until) {
+            virReportError(VIR_ERR_OPERATION_TIMEOUT, "QEMU did not finish loading the save "
+                           "image within %u ms of its end (status '%s')",
+                           c->p.monitorTimeoutMs, status);
+            return -1;
+        }
+        drainEvents(c, 5);
+    }
+    if (c->p.header.wasRunning) {
+        if (virShimQMP(c->shim, "cont", NULL, NULL, 0, (int)c->p.monitorTimeoutMs,
+                       restoreEvent, c, c->in) < 0)
+            return -1;
+        /* The commit reads the shim's record: wait until it says running. */
+        until = nowMs() + c->p.monitorTimeoutMs;
+        while (STRNEQ(c->st.runstate, "running")) {
+            if (qemuExited(c))
+                return qemuRefused(c);
+            if (nowMs() > until) {
+                virReportError(VIR_ERR_OPERATION_TIMEOUT, "the restored guest did not run "
+                               "within %u ms of 'cont' (run state '%s')",
+                               c->p.monitorTimeoutMs, c->st.runstate);
+                return -1;
+            }
+            drainEvents(c, 20);
+        }
+    } else {
+        until = nowMs() + c->p.monitorTimeoutMs;
+        while (STRNEQ(c->st.runstate, "paused") && nowMs() < until && !qemuExited(c))
+            drainEvents(c, 20);
+    }
+    virWorkerJobUpdateBytes(c->job, c->imageBytes, c->imageBytes);
+    return 0;
+}
+
+static void qemuRestoreOpRun(virWorkerJobPtr job, const void *params, size_t len)
+{
+    restoreCtx c = { .job = job };
+    int rc = -1;
+
+    virWorkerJobInitialize(job, 0);
+    signal(SIGPIPE, SIG_IGN);
+    c.shim = virWorkerJobFD(job, "shim");
+    c.image = virWorkerJobFD(job, "image");
+    c.pipe = virWorkerJobFD(job, "pipe");
+    c.qemu = virWorkerJobFD(job, "qemu");
+    if (len != sizeof(c.p)) {
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s", "invalid restore parameters");
+        return;
+    }
+    memcpy(&c.p, params, sizeof(c.p));
+    if (c.p.magic != QEMU_RESTORE_MAGIC || !memchr(c.p.name, '\0', sizeof(c.p.name)) ||
+        !memchr(c.p.path, '\0', sizeof(c.p.path)) || c.shim < 0 || c.image < 0 ||
+        c.pipe < 0 || c.qemu < 0) {
+        virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "%s", "invalid restore parameters");
+        return;
+    }
+    if (!c.p.monitorTimeoutMs)
+        c.p.monitorTimeoutMs = 30000;
+    if (!(c.in = malloc(sizeof(*c.in))) || !(c.buf = malloc(QEMU_IMAGE_CHUNK))) {
+        virReportOOMError();
+    } else {
+        (void)fcntl(c.pipe, F_SETFL, fcntl(c.pipe, F_GETFL) | O_NONBLOCK);
+        rc = restoreRun(&c);
+    }
+    /* On failure or cancel the library stops QEMU (the done step): a
+     * half-loaded guest never runs. */
+    if (rc == 0)
+        virWorkerJobFinishSuccess(job);
+    else if (rc == IMG_CANCELLED && virWorkerJobFinishCancel(job))
+        ;
+    else if (rc == IMG_CANCELLED)
+        virWorkerJobFinishFailure(job, VIR_ERR_OPERATION_ABORTED, "%s",
+                                  "the restore stopped on a cancel request that was withdrawn");
+    else
+        virWorkerJobFinishError(job);
+    virWorkerIOFree(&c.io);
+    free(c.buf);
+    free(c.in);
+}
+
+VIR_WORKER_OP_REGISTER(qemuRestoreOp, QEMU_OP_DOMAIN_RESTORE, qemuRestoreOpRun);

@@ -272,6 +272,7 @@ typedef struct qemuRestoreParams {
     uint64_t bandwidthBps;
     qemuImageHeader header;   /* as the library checked it */
     char     name[QEMU_NAME_MAX];
+    char     path[1024];      /* the image's path, for messages (may be truncated) */
 } qemuRestoreParams;
 #define QEMU_RESTORE_MAGIC 0x52515356u  /* "VSQR" */
 

@@ -105,7 +105,7 @@ static int stopOnCancel(int fd, virShimIncoming *in)
     return START_CANCELLED;
 }
 
-int qemuStartFollow(virWorkerJobPtr job, int fd, const qemuStartParams *p)
+int qemuStartFollow(virWorkerJobPtr job, int fd, const qemuStartParams *p, bool resume)
 {
     virShimIncoming *in = malloc(sizeof(*in));
     followState f = { .job = job };
@@ -130,7 +130,7 @@ int qemuStartFollow(virWorkerJobPtr job, int fd, const qemuStartParams *p)
             rc = stopOnCancel(fd, in);
             goto out;
         }
-        if (f.phase == 3) {
+        if (f.phase == 3 || (!resume && f.phase == 2)) {
             rc = 0;
             goto out;
         }
@@ -203,7 +203,7 @@ static void qemuStartRun(virWorkerJobPtr job, const void *params, size_t len)
     }
     if (!p.monitorTimeoutMs)
         p.monitorTimeoutMs = 30000;
-    rc = qemuStartFollow(job, fd, &p);
+    rc = qemuStartFollow(job, fd, &p, true);
     if (rc == 0)
         virWorkerJobFinishSuccess(job);
     else if (rc == START_CANCELLED && virWorkerJobFinishCancel(job))

@@ -18,5 +18,7 @@ int qemuDomainParseXML(const char *xml, size_t len, qemuDomainDef **out);
  * monitor, `cont`, wait for the run state "running". Progress and phases
  * go to @job. On cancel the shim is told to stop QEMU. Returns 0, -1 with
  * the error reported (QEMU's own message when it exited), or
- * VIR_WORKER_IO_CANCELLED-style -2 when it stopped on cancel. */
-int qemuStartFollow(virWorkerJobPtr job, int fd, const qemuStartParams *p);
+ * VIR_WORKER_IO_CANCELLED-style -2 when it stopped on cancel. With
+ * !@resume it returns once the monitor is ready (QEMU still stopped: a
+ * restore feeds it first). */
+int qemuStartFollow(virWorkerJobPtr job, int fd, const qemuStartParams *p, bool resume);

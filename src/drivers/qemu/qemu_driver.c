@@ -1494,15 +1494,24 @@ static int startTakeSlot(qemuDriver *d, qemuDomObj *obj, qemuJob *qj)
     return 0;
 }
 
-static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name)
+static int streamPipe(int p[2]);
+
+/* Start the guest of @qj (a start, or a restore from @imagefd, the image
+ * at @from): prepare it, then create the job that follows it. */
+static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name, int imagefd,
+                          const char *from)
 {
     qemuDriver *d = driverOf(conn);
     qemuStartParams p = { .magic = QEMU_START_MAGIC, .monitorTimeoutMs = d->cfg.monitorTimeoutMs };
-    int wfd = -1;
+    bool restore = qj->kind == QJ_RESTORE;
+    int wfd = -1, pfd[2] = { -1, -1 };
     virJobPtr job;
 
     virStrcpyTrunc(p.name, sizeof(p.name), name);
-    if (startPrepare(d, qj->uuid, false, &wfd, &qj->shim) < 0) {
+    if ((restore && streamPipe(pfd) < 0) ||
+        startPrepare(d, qj->uuid, restore, &wfd, &qj->shim) < 0) {
+        virForceClose(&pfd[0]);
+        virForceClose(&pfd[1]);
         pthread_mutex_lock(&d->lock);
         qemuDomObj *obj = domFindUUID(d, qj->uuid);
         if (obj && !obj->active) {
@@ -1517,7 +1526,20 @@ static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name)
         return NULL;
     }
     virShimStatus shim = qj->shim;
-    job = jobStart(qj, &p, sizeof(p), &wfd, 1, name);
+    if (restore) {
+        qemuRestoreParams rp = {
+            .magic = QEMU_RESTORE_MAGIC, .monitorTimeoutMs = d->cfg.monitorTimeoutMs,
+            .bandwidthBps = d->cfg.bandwidthBps, .header = qj->hdr,
+        };
+        int fds[4] = { wfd, imagefd, pfd[1], pfd[0] };
+        virStrcpyTrunc(rp.name, sizeof(rp.name), name);
+        virStrcpyTrunc(rp.path, sizeof(rp.path), from);
+        job = jobStart(qj, &rp, sizeof(rp), fds, 4, name);
+        close(pfd[0]);
+        close(pfd[1]);
+    } else {
+        job = jobStart(qj, &p, sizeof(p), &wfd, 1, name);
+    }
     close(wfd);
     if (!job)
         stopShim(&shim);   /* the watcher records the end */
@@ -1546,39 +1568,35 @@ static virJobPtr qemuDomainCreateJob(virDomainPtr dom, unsigned int flags)
         qemuJobFree(qj);
         return NULL;
     }
-    return startJob(dom->conn, qj, name);
+    return startJob(dom->conn, qj, name, -1, NULL);
 }
 
-static virJobPtr qemuDomainCreateXMLJob(virConnectPtr conn, const char *xml,
-                                        unsigned int flags, bool linux_)
+/* Run @def (taken) as its domain for @qj: a new transient domain, or the
+ * defined one of that name and UUID, whose definition is used again after
+ * (a restore from @from also requires the same memory size). Takes the
+ * domain's slot. 0, or -1 reported. */
+static int adoptDef(qemuDriver *d, qemuDomainDef *def, qemuJob *qj, const char *from)
 {
-    qemuDriver *d = driverOf(conn);
-    qemuDomainDef *def;
     qemuDomObj *obj, *byName;
-    qemuJob *qj;
-    char name[QEMU_NAME_MAX];
     int rc = -1;
+    char what[PATH_MAX + 32] = "";
 
-    (void)linux_;
-    virCheckFlags(0, NULL);
-    /* The XML is parsed (in a worker) before the call returns, as libvirt's
-     * virDomainCreateXML does: a malformed or unsupported definition is an
-     * error of the call; the job is the start. */
-    if (!(def = parseXML(conn, xml)))
-        return NULL;
-    if (qemuDomainDefSupported(&d->cfg, def) < 0 || !(qj = qemuJobNew(conn, QJ_START))) {
-        free(def);
-        return NULL;
-    }
-    virStrcpyTrunc(name, sizeof(name), def->name);
+    if (from)
+        snprintf(what, sizeof(what), "cannot restore from '%s': ", from);
     pthread_mutex_lock(&d->lock);
     obj = domFindUUID(d, def->uuid);
     byName = domFindName(d, def->name);
     if ((byName && byName != obj) || (obj && STRNEQ(obj->def->name, def->name))) {
-        virReportError(VIR_ERR_DOM_EXIST, "domain '%s' (or its UUID) already exists", def->name);
-    } else if (obj && (obj->active || virDriverJobSlotBusy(&obj->slot))) {
-        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is already running or busy",
+        virReportError(VIR_ERR_DOM_EXIST, "%sdomain '%s' (or its UUID) already exists", what,
                        def->name);
+    } else if (obj && (obj->active || virDriverJobSlotBusy(&obj->slot))) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "%sdomain '%s' is already running or busy",
+                       what, def->name);
+    } else if (obj && from && obj->def->memoryKiB != def->memoryKiB) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%sthe image holds %llu KiB of memory, "
+                       "domain '%s' is defined with %llu KiB", what,
+                       (unsigned long long)def->memoryKiB, def->name,
+                       (unsigned long long)obj->def->memoryKiB);
     } else {
         if (!obj) {
             if ((obj = domAdd(d, def)))
@@ -1596,11 +1614,34 @@ static virJobPtr qemuDomainCreateXMLJob(virConnectPtr conn, const char *xml,
     }
     pthread_mutex_unlock(&d->lock);
     free(def);
-    if (rc < 0) {
+    return rc;
+}
+
+static virJobPtr qemuDomainCreateXMLJob(virConnectPtr conn, const char *xml,
+                                        unsigned int flags, bool linux_)
+{
+    qemuDriver *d = driverOf(conn);
+    qemuDomainDef *def;
+    qemuJob *qj;
+    char name[QEMU_NAME_MAX];
+
+    (void)linux_;
+    virCheckFlags(0, NULL);
+    /* The XML is parsed (in a worker) before the call returns, as libvirt's
+     * virDomainCreateXML does: a malformed or unsupported definition is an
+     * error of the call; the job is the start. */
+    if (!(def = parseXML(conn, xml)))
+        return NULL;
+    if (qemuDomainDefSupported(&d->cfg, def) < 0 || !(qj = qemuJobNew(conn, QJ_START))) {
+        free(def);
+        return NULL;
+    }
+    virStrcpyTrunc(name, sizeof(name), def->name);
+    if (adoptDef(d, def, qj, NULL) < 0) {
         qemuJobFree(qj);
         return NULL;
     }
-    return startJob(conn, qj, name);
+    return startJob(conn, qj, name, -1, NULL);
 }
 
 static int commitStart(virJobPtr job, void *opaque, const void *result, size_t len)
@@ -2038,6 +2079,82 @@ static void doneSave(virJobPtr job, void *opaque, virJobState state, const virEr
     pthread_mutex_unlock(&d->lock);
 }
 
+/* Read and check the header of the image on @fd (@from, for messages) and
+ * parse its XML in a worker. Returns the definition, or NULL reported. */
+static qemuDomainDef *restoreReadImage(virConnectPtr conn, int fd, const char *from,
+                                       qemuImageHeader *h)
+{
+    VIR_AUTOFREE(char *) xml = NULL;
+    qemuDomainDef *def;
+    const char *why = NULL;
+    struct stat sb;
+
+    if (fstat(fd, &sb) < 0) {
+        virReportSystemError(errno, "cannot read the save image '%s'", from);
+        return NULL;
+    }
+    if (pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h)) {
+        why = "it is too short to be a save image";
+    } else if (memcmp(h->magic, QEMU_IMAGE_MAGIC, sizeof(h->magic)) != 0) {
+        why = "it is not a save image of the qemu driver";
+    } else if (!h->xmlLen || h->xmlLen > QEMU_XML_MAX) {
+        why = "its header has impossible sizes";
+    } else if (!(xml = virAllocN(h->xmlLen + 1, 1))) {
+        return NULL;
+    } else if (pread(fd, xml, h->xmlLen, sizeof(*h)) != (ssize_t)h->xmlLen) {
+        why = "it is truncated";
+    } else {
+        (void)qemuImageHeaderCheck(h, xml, (uint64_t)sb.st_size, &why);
+    }
+    if (why) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "cannot restore from '%s': %s", from, why);
+        return NULL;
+    }
+    if (!(def = parseXML(conn, xml)))
+        return NULL;
+    if (memcmp(def->uuid, h->uuid, 16) != 0 || STRNEQ(def->name, h->name) ||
+        def->memoryKiB * 1024 != h->memoryBytes) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "cannot restore from '%s': its header and "
+                       "its domain XML describe different guests", from);
+        free(def);
+        return NULL;
+    }
+    return def;
+}
+
+static virJobPtr qemuDomainRestoreJob(virConnectPtr conn, const char *from)
+{
+    qemuDriver *d = driverOf(conn);
+    qemuDomainDef *def;
+    qemuJob *qj;
+    qemuImageHeader h;
+    char name[QEMU_NAME_MAX];
+    int fd;
+
+    if (!from || !*from) {
+        virReportError(VIR_ERR_INVALID_ARG, "%s", "no path given for the save image");
+        return NULL;
+    }
+    if ((fd = virDriverJobInputOpen(from, "save image")) < 0)
+        return NULL;
+    if (!(def = restoreReadImage(conn, fd, from, &h)) ||
+        qemuDomainDefSupported(&d->cfg, def) < 0 || !(qj = qemuJobNew(conn, QJ_RESTORE))) {
+        free(def);
+        close(fd);
+        return NULL;
+    }
+    qj->hdr = h;
+    virStrcpyTrunc(name, sizeof(name), def->name);
+    if (adoptDef(d, def, qj, from) < 0) {
+        qemuJobFree(qj);
+        close(fd);
+        return NULL;
+    }
+    virJobPtr job = startJob(conn, qj, name, fd, from);
+    close(fd);
+    return job;
+}
+
 /* ---- the domain's job ------------------------------------------------------------------ */
 
 static int qemuDomainGetJobInfo(virDomainPtr dom, virDomainJobInfoPtr info)
@@ -2166,6 +2283,7 @@ const virConnectDriver qemuConnectDriver = {
     .domainCreateXMLJob = qemuDomainCreateXMLJob,
     .domainCreateJob = qemuDomainCreateJob,
     .domainSaveJob = qemuDomainSaveJob,
+    .domainRestoreJob = qemuDomainRestoreJob,
     /* Save, restore and dump come with the second part of the driver; the
      * network calls come from the network driver (src/drivers/network). */
 };
