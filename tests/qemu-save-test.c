@@ -16,10 +16,21 @@
  *  - the image restores: progress = bytes fed / image size, the guest runs
  *    (reason restored) and its memory checksum is the one it had.
  *
+ * A second boot for the faults: a save onto a full file system (root: a
+ * small tmpfs), the save's worker killed while it reads, a cancel at once
+ * (preparing); restores cancelled at once and while loading, their
+ * feeder killed, their QEMU killed; then QEMU killed during a save. Each
+ * time: the job's error says why, no file is left, and the guest either
+ * runs on unchanged (its checksum) or, for a restore, is not left at all.
+ *
  * Skips (77) when QEMU or the guest cannot be had here.
  */
 #include "qemuguest.h"
 #include "drivers/qemu/qemu-proto.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 
 #define FILL_MIB 8
 
@@ -303,13 +314,228 @@ static void test_save_cancel_complete(void **state)
     virDomainFree(dom);
 }
 
+static int workerPid(virJobPtr job)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0, pid = 0;
+    assert_int_equal(virJobGetStats(job, &params, &n, 0), 0);
+    (void)virTypedParamsGetInt(params, n, VIR_JOB_STATS_WORKER_PID, &pid);
+    virTypedParamsFree(params, n);
+    return pid;
+}
+
+/* Wait until @job moves bytes in @phase (or ends: then fail). */
+static void waitMoving(virJobPtr job, const char *phase)
+{
+    unsigned long long done = 0, total = 0;
+    char ph[64] = "";
+    if (!TEST_WAIT_UNTIL((jobFigures(job, &done, &total, ph, sizeof(ph)),
+                          (STREQ(ph, phase) && done > 0) || qtJobEnd0(job)), TEST_TIMEOUT_MS) ||
+        qtJobEnd0(job))
+        fail_msg("the job did not reach '%s' with bytes moved (phase '%s', error '%s')", phase,
+                 ph, qtJobError(job));
+}
+
+static char smallMnt[600];
+static bool smallMounted;
+
+static void checkRunsOn(virDomainPtr dom, qemuT *t, const char *md5)
+{
+    char out[256];
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, -1);
+    int ch = channelOpen(t, "fx");
+    channel(ch, "md5 /fill/data", out, sizeof(out));
+    assert_string_equal(out, md5);
+    close(ch);
+}
+
+/* A restore job that ends @state leaves no guest. */
+static void restoreEnds(qemuT *t, virDomainPtr dom, virJobPtr job, int state, const char *what,
+                        const char *expect)
+{
+    if (qtJobEnd(job) != state)
+        fail_msg("%s: the restore ended %d (%s), expected %d", what, qtJobEnd(job),
+                 qtJobError(job), state);
+    printf("%s: %s\n", what, qtJobError(job));
+    if (expect && !strstr(qtJobError(job), expect))
+        fail_msg("%s: the error does not say '%s'", what, expect);
+    virJobDestroy(job);
+    virShimStatus st;
+    int s, r;
+    assert_true(TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 &&
+                                s == VIR_DOMAIN_SHUTOFF, TEST_TIMEOUT_MS));
+    assert_int_equal(virDomainIsActive(dom), 0);
+    if (qtShimStatus(t, "fx", &st) == 0)
+        assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start) &&
+                                    !virProcessAlive(st.shim_pid, st.shim_start),
+                                    TEST_TIMEOUT_MS));
+}
+
+static void test_faults(void **state)
+{
+    qemuT *t = *state;
+    char md5[64], img[512], uri[8300];
+    virJobPtr job;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainDefineXML(t->conn, guestXML(t, "fx", NULL));
+    assert_non_null(dom);
+    job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("start: %s", qtJobError(job));
+    virJobDestroy(job);
+    waitBooted(t, "fx");
+    int ch = channelOpen(t, "fx");
+    char cmd[32];
+    snprintf(cmd, sizeof(cmd), "fill %d", FILL_MIB);
+    channel(ch, cmd, md5, sizeof(md5));
+    close(ch);
+    /* A connection capped at 2 MiB/s: its jobs take seconds on this guest. */
+    snprintf(uri, sizeof(uri), "%s&bandwidth=2", t->uri);
+    virConnectPtr slow = virConnectOpen(uri);
+    assert_non_null(slow);
+    virDomainPtr sdom = virDomainLookupByName(slow, "fx");
+    assert_non_null(sdom);
+    snprintf(img, sizeof(img), "%s/fx.img", t->root);
+
+    /* A full file system (a 16 MiB tmpfs; the image is larger). */
+    if (smallMounted) {
+        char full[700];
+        snprintf(full, sizeof(full), "%s/fx.img", smallMnt);
+        job = virDomainSaveJob(dom, full);
+        assert_non_null(job);
+        assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+        printf("disk full: %s\n", qtJobError(job));
+        assert_non_null(strstr(qtJobError(job), "No space left on device"));
+        virJobDestroy(job);
+        DIR *dd = opendir(smallMnt);
+        struct dirent *e;
+        assert_non_null(dd);
+        while ((e = readdir(dd)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                fail_msg("left on the full file system: %s", e->d_name);
+        closedir(dd);
+        assert_false(exists(full));
+        struct statvfs vfs;
+        assert_int_equal(statvfs(smallMnt, &vfs), 0);
+        assert_true(vfs.f_bfree * vfs.f_bsize > 15 << 20);   /* the unnamed file is gone */
+        checkRunsOn(dom, t, md5);
+    } else {
+        printf("disk full: not checked (a small tmpfs needs root)\n");
+    }
+
+    /* The save's reader (its worker) killed while QEMU streams. */
+    job = virDomainSaveJob(sdom, img);
+    assert_non_null(job);
+    waitMoving(job, "saving memory");
+    assert_int_equal(kill(workerPid(job), SIGKILL), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("save's worker killed: %s\n", qtJobError(job));
+    virJobDestroy(job);
+    assert_false(exists(img));
+    checkRunsOn(dom, t, md5);
+
+    /* A cancel at once (preparing). */
+    job = virDomainSaveJob(sdom, img);
+    assert_non_null(job);
+    assert_int_equal(virJobCancel(job), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
+    virJobDestroy(job);
+    assert_false(exists(img));
+    checkRunsOn(dom, t, md5);
+
+    /* The image the restores below use. */
+    job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("save: %s", qtJobError(job));
+    virJobDestroy(job);
+
+    /* Restores that do not complete leave no guest. */
+    job = virDomainRestoreJob(t->conn, img);
+    assert_non_null(job);
+    assert_int_equal(virJobCancel(job), 0);
+    restoreEnds(t, dom, job, VIR_JOB_CANCELLED, "restore cancelled at once", NULL);
+
+    job = virDomainRestoreJob(slow, img);
+    assert_non_null(job);
+    waitMoving(job, "loading memory");
+    assert_int_equal(virJobCancel(job), 0);
+    restoreEnds(t, dom, job, VIR_JOB_CANCELLED, "restore cancelled while loading", NULL);
+
+    job = virDomainRestoreJob(slow, img);
+    assert_non_null(job);
+    waitMoving(job, "loading memory");
+    assert_int_equal(kill(workerPid(job), SIGKILL), 0);
+    restoreEnds(t, dom, job, VIR_JOB_FAILED, "restore's feeder killed", "worker crashed");
+
+    job = virDomainRestoreJob(slow, img);
+    assert_non_null(job);
+    waitMoving(job, "loading memory");
+    virShimStatus st;
+    assert_int_equal(qtShimStatus(t, "fx", &st), 0);
+    assert_int_equal(kill(st.child_pid, SIGKILL), 0);
+    restoreEnds(t, dom, job, VIR_JOB_FAILED, "restore's QEMU killed", "QEMU");
+
+    /* The image still restores, the guest as it was. */
+    job = virDomainRestoreJob(t->conn, img);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("restore: %s", qtJobError(job));
+    virJobDestroy(job);
+    checkRunsOn(dom, t, md5);
+    assert_int_equal(unlink(img), 0);
+
+    /* QEMU killed while it streams into a save (a new capped connection:
+     * it finds the guest another connection restored). */
+    virDomainFree(sdom);
+    virConnectClose(slow);
+    slow = virConnectOpen(uri);
+    assert_non_null(slow);
+    sdom = virDomainLookupByName(slow, "fx");
+    assert_non_null(sdom);
+    job = virDomainSaveJob(sdom, img);
+    assert_non_null(job);
+    waitMoving(job, "saving memory");
+    assert_int_equal(qtShimStatus(t, "fx", &st), 0);
+    assert_int_equal(kill(st.child_pid, SIGKILL), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("save's QEMU killed: %s\n", qtJobError(job));
+    assert_non_null(strstr(qtJobError(job), "QEMU"));
+    virJobDestroy(job);
+    assert_false(exists(img));
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_CRASHED);
+    virDomainFree(sdom);
+    virConnectClose(slow);
+    virDomainFree(dom);
+}
+
 int main(void)
 {
     int rc = qgPrepare();
     if (rc)
         return rc;
+    /* A small file system for the disk-full check, in a private mount
+     * namespace (it goes with this process whatever happens). */
+    snprintf(smallMnt, sizeof(smallMnt), "/tmp/virtsup-qemu-small-%d", (int)getpid());
+    if (geteuid() == 0 && unshare(CLONE_NEWNS) == 0 &&
+        mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0 &&
+        mkdir(smallMnt, 0700) == 0) {
+        if (mount("tmpfs", smallMnt, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "size=16m,mode=0700") == 0)
+            smallMounted = true;
+        else
+            rmdir(smallMnt);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_save_cancel_complete, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_faults, setupT, qtTeardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    if (smallMounted)
+        (void)umount2(smallMnt, MNT_DETACH);
+    if (smallMnt[0])
+        (void)rmdir(smallMnt);
+    return rc;
 }

@@ -171,6 +171,18 @@ static int saveProgress(saveCtx *c)
     return STREQ(status, "completed") ? 1 : 0;
 }
 
+/* The monitor connection failed while QEMU streamed: QEMU has most likely
+ * ended (the shim closes it then). Says so, with the connection's error. */
+static int saveMonitorLost(void)
+{
+    char why[512];
+    virStrcpyTrunc(why, sizeof(why), virGetLastErrorMessage());
+    virResetLastError();
+    virReportError(VIR_ERR_OPERATION_FAILED, "QEMU ended during the save (its monitor is "
+                   "gone: %s)", why);
+    return -1;
+}
+
 /* Read the stream until QEMU closes it and says the migration completed.
  * The monitor is asked without waiting for its answer: while QEMU writes
  * the last part of the stream it may hold its monitor until the pipe has
@@ -189,7 +201,7 @@ static int saveFollow(saveCtx *c)
         if (!pending && nowMs() >= nextQuery) {
             if (virShimQMPSend(c->shim, "query-migrate", NULL, (int)c->p.monitorTimeoutMs,
                                &pending) < 0)
-                return -1;
+                return saveMonitorLost();
             askedAt = nowMs();
         }
         if (pending && nowMs() - askedAt > (long long)c->p.monitorTimeoutMs + 1000) {
@@ -228,7 +240,7 @@ static int saveFollow(saveCtx *c)
         if (pf[1].revents) {
             int got = virShimRecv(c->shim, 0, c->in);
             if (got < 0)
-                return -1;
+                return saveMonitorLost();
             if (got > 0 && c->in->type == VIR_SHIM_MSG_REPLY && c->in->id == pending) {
                 pending = 0;
                 int st = saveProgress(c);
@@ -431,7 +443,11 @@ static int qemuRefused(restoreCtx *c)
     long long until = nowMs() + c->p.monitorTimeoutMs;
     while (!qemuExited(c) && nowMs() < until)
         drainEvents(c, 50);
-    if (qemuExited(c) && c->st.message[0])
+    if (qemuExited(c) && c->st.exit_reason == VIR_SHIM_EXIT_KILLED)
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU was killed by signal %d while it loaded "
+                       "the save image (at offset %" PRIu64 ")", c->st.exit_status,
+                       c->p.header.headerLen + c->fed);
+    else if (qemuExited(c) && c->st.message[0])
         virReportError(VIR_ERR_OPERATION_FAILED, "QEMU stopped loading the save image at "
                        "offset %" PRIu64 ": %s", c->p.header.headerLen + c->fed, c->st.message);
     else
