@@ -85,6 +85,28 @@ fi
 
 expect "start again: refused" "already running|is running|already active" \
     bash -c "! '$V' -c '$U' start cli1"
+
+# Save and restore with virsh's progress line (a firmware-only guest: a
+# small stream, whatever it holds).
+if out=$("$V" -c "$U" "save --verbose cli1 $T/cli1.img; domstate --reason cli1" 2>&1) &&
+   grep -q "Save: \[100 %\]" <<<"$out" && grep -q "Domain 'cli1' saved to $T/cli1.img" <<<"$out" &&
+   grep -q "shut off (saved)" <<<"$out" && [ -s "$T/cli1.img" ] &&
+   [ "$(head -c 8 "$T/cli1.img")" = VSUPQIMG ]; then
+    pass "save --verbose: progress line, shut off (saved), the image"
+else
+    fail "save --verbose"; printf '    %s\n' "$out"
+fi
+if ours "$p"; then fail "QEMU $p is still there after the save"; else pass "QEMU is gone after the save"; fi
+if out=$("$V" -c "$U" "restore --verbose $T/cli1.img; domstate --reason cli1" 2>&1) &&
+   grep -q "Restore: \[100 %\]" <<<"$out" && grep -q "running (restored)" <<<"$out"; then
+    pass "restore --verbose: progress line, running (restored)"
+else
+    fail "restore --verbose"; printf '    %s\n' "$out"
+fi
+p=$(qemu_pid || true)
+printf 'not an image at all, just text' > "$T/bad.img"
+expect "restore of a file that is not an image: refused, saying why" "not a save image|too short" \
+    bash -c "! '$V' -c '$U' restore '$T/bad.img' 2>&1"
 expect "destroy, then the state in the same connection" "shut off \(destroyed\)" \
     "$V" -c "$U" "destroy cli1; domstate --reason cli1"
 if ours "$p"; then

@@ -193,6 +193,12 @@ if command -v qemu-system-x86_64 >/dev/null; then
     if [ -n "$qpid" ]; then
         say "QEMU (pid $qpid) runs as $(ps -o user= -p "$qpid"): $(grep -E '^(NoNewPrivs|Seccomp):' "/proc/$qpid/status" | tr '\n\t' '  ')"
     fi
+    say "Saved: QEMU migrates into a pipe the job's worker owns; the image carries a checksum per MiB."
+    show "$V" -c "$QU" save --verbose demo demo.img \; domstate --reason demo
+    say "Restored: every record verified before QEMU gets it; progress is bytes fed."
+    show "$V" -c "$QU" restore --verbose demo.img \; domstate --reason demo
+    qpid=$(sed -n 's/.*started qemu (pid \([0-9]*\)).*/\1/p' "$T/qemu/log/demo.log" | tail -n1)
+    [ -n "$qpid" ] && bgpids+=("$qpid")
     show "$V" -c "$QU" destroy demo \; domstate --reason demo
 else
     say "qemu-system-x86_64 is not installed: skipped (apt-get install qemu-system-x86)."
