@@ -289,6 +289,45 @@ static void test_def_check(void **state)
     free(d);
 }
 
+/* The save image's checksum is XXH64 (the specification's vectors), and
+ * the header check refuses what it must. */
+static void test_image_header(void **state)
+{
+    (void)state;
+    assert_true(qemuHash64("", 0, 0) == 0xef46db3751d8e999ULL);
+    assert_true(qemuHash64("abc", 3, 0) == 0x44bc2cf5ad770999ULL);
+
+    const char *xml = "<domain type='qemu'><name>h</name></domain>";
+    qemuImageHeader h = { .version = QEMU_IMAGE_VERSION, .chunkMax = QEMU_IMAGE_CHUNK,
+                          .memoryBytes = 64ULL << 20, .streamBytes = 3 << 20, .chunks = 3,
+                          .complete = 1, .seed = 42 };
+    const char *why = NULL;
+    memcpy(h.magic, QEMU_IMAGE_MAGIC, 8);
+    h.xmlLen = (uint32_t)strlen(xml);
+    h.headerLen = QEMU_IMAGE_ALIGN;
+    snprintf(h.name, sizeof(h.name), "h");
+    h.hash = qemuImageHeaderHash(&h, xml);
+    assert_int_equal(qemuImageHeaderCheck(&h, xml, qemuImageBytes(&h), &why), 0);
+    assert_int_equal(qemuImageHeaderCheck(&h, xml, qemuImageBytes(&h) - 1, &why), -1);
+    assert_string_equal(why, "it is truncated");
+    qemuImageHeader bad = h;
+    bad.memoryBytes *= 2;   /* checksum not made to match */
+    assert_int_equal(qemuImageHeaderCheck(&bad, xml, 0, &why), -1);
+    assert_string_equal(why, "its header does not match its checksum");
+    bad = h;
+    bad.complete = 0;
+    bad.hash = qemuImageHeaderHash(&bad, xml);
+    assert_int_equal(qemuImageHeaderCheck(&bad, xml, 0, &why), -1);
+    bad = h;
+    bad.streamBytes = bad.chunks * QEMU_IMAGE_CHUNK + 1;
+    bad.hash = qemuImageHeaderHash(&bad, xml);
+    assert_int_equal(qemuImageHeaderCheck(&bad, xml, 0, &why), -1);
+    bad = h;
+    bad.version = 2;
+    assert_int_equal(qemuImageHeaderCheck(&bad, xml, 0, &why), -1);
+    assert_string_equal(why, "its format version is not one this build reads");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_minimal),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_def_check),
+        cmocka_unit_test(test_image_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
