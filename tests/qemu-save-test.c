@@ -114,20 +114,9 @@ static void test_save_cancel_complete(void **state)
     char out[256], md5[64], img[512], uri[8300];
     int s, r;
 
-    t->conn = qtOpen(t);
-    virDomainPtr dom = virDomainDefineXML(t->conn, guestXML(t, "sv", NULL));
-    assert_non_null(dom);
-    virJobPtr job = virDomainCreateJob(dom, 0);
-    assert_non_null(job);
-    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
-        fail_msg("start: %s", qtJobError(job));
-    virJobDestroy(job);
-    waitBooted(t, "sv");
+    virDomainPtr dom = qgBootFilled(t, "sv", FILL_MIB, md5, sizeof(md5));
+    virJobPtr job;
     int ch = channelOpen(t, "sv");
-    char cmd[32];
-    snprintf(cmd, sizeof(cmd), "fill %d", FILL_MIB);
-    channel(ch, cmd, md5, sizeof(md5));
-    assert_int_equal(strlen(md5), 32);
     printf("guest filled %d MiB, md5 %s\n", FILL_MIB, md5);
 
     /* 1. Cancel while QEMU streams (a connection capped at 2 MiB/s: the
@@ -377,20 +366,7 @@ static void test_faults(void **state)
     char md5[64], img[512], uri[8300];
     virJobPtr job;
 
-    t->conn = qtOpen(t);
-    virDomainPtr dom = virDomainDefineXML(t->conn, guestXML(t, "fx", NULL));
-    assert_non_null(dom);
-    job = virDomainCreateJob(dom, 0);
-    assert_non_null(job);
-    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
-        fail_msg("start: %s", qtJobError(job));
-    virJobDestroy(job);
-    waitBooted(t, "fx");
-    int ch = channelOpen(t, "fx");
-    char cmd[32];
-    snprintf(cmd, sizeof(cmd), "fill %d", FILL_MIB);
-    channel(ch, cmd, md5, sizeof(md5));
-    close(ch);
+    virDomainPtr dom = qgBootFilled(t, "fx", FILL_MIB, md5, sizeof(md5));
     /* A connection capped at 2 MiB/s: its jobs take seconds on this guest. */
     snprintf(uri, sizeof(uri), "%s&bandwidth=2", t->uri);
     virConnectPtr slow = virConnectOpen(uri);

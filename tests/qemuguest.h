@@ -142,6 +142,30 @@ static inline void channel(int fd, const char *cmd, char *out, size_t len)
         fail_msg("the guest did not answer '%s'", cmd ? cmd : "(a command sent before)");
 }
 
+/* Define guest @name (guestXML) on t->conn (opened here), start it, wait
+ * for its boot marker, fill @fillMiB MiB of its RAM with random data: the
+ * domain, and the fill's md5 in @md5 (33 bytes). */
+static inline virDomainPtr qgBootFilled(qemuT *t, const char *name, int fillMiB, char *md5,
+                                        size_t len)
+{
+    char cmd[32];
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainDefineXML(t->conn, guestXML(t, name, NULL));
+    assert_non_null(dom);
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("start: %s", qtJobError(job));
+    virJobDestroy(job);
+    waitBooted(t, name);
+    int ch = channelOpen(t, name);
+    snprintf(cmd, sizeof(cmd), "fill %d", fillMiB);
+    channel(ch, cmd, md5, len);
+    close(ch);
+    assert_int_equal(strlen(md5), 32);
+    return dom;
+}
+
 /* Find QEMU and build the guest: 0, or 77 with the reason printed. */
 static inline int qgPrepare(void)
 {
