@@ -134,6 +134,23 @@ static void test_lifecycle(void **state)
     assert_true(virGetLastError()->code == VIR_ERR_JOB_ACTIVE ||
                 virGetLastError()->code == VIR_ERR_OPERATION_INVALID);
     assert_int_equal(qtJobEnd(job), VIR_JOB_COMPLETE);
+    /* virDomainGetJobStats: the start's record, read once (kept with
+     * KEEP_COMPLETED); no job runs now. */
+    {
+        int op, ok;
+        char msg[256];
+        assert_int_equal(qtJobStats(dom, VIR_DOMAIN_JOB_STATS_COMPLETED |
+                                    VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED, &op, &ok, msg,
+                                    sizeof(msg), NULL), VIR_DOMAIN_JOB_COMPLETED);
+        assert_int_equal(op, VIR_DOMAIN_JOB_OPERATION_START);
+        assert_int_equal(ok, 1);
+        assert_string_equal(msg, "");
+        assert_int_equal(qtJobStats(dom, VIR_DOMAIN_JOB_STATS_COMPLETED, &op, NULL, NULL, 0,
+                                    NULL), VIR_DOMAIN_JOB_COMPLETED);
+        assert_int_equal(qtJobStats(dom, VIR_DOMAIN_JOB_STATS_COMPLETED, &op, NULL, NULL, 0,
+                                    NULL), VIR_DOMAIN_JOB_NONE);
+        assert_int_equal(qtJobStats(dom, 0, &op, NULL, NULL, 0, NULL), VIR_DOMAIN_JOB_NONE);
+    }
     virTypedParameterPtr params = NULL;
     int nparams = 0;
     const char *phase = NULL;
@@ -416,9 +433,22 @@ static void test_cancel_start(void **state)
     virJobPtr job = virDomainCreateJob(dom, 0);
     assert_non_null(job);
     assert_true(TEST_WAIT_UNTIL(qtShimStatus(t, "cancelled", &st) == 0, TEST_TIMEOUT_MS));
+    /* The running start's statistics (QEMU has not greeted yet). */
+    int op, ok;
+    char msg[256];
+    assert_int_equal(qtJobStats(dom, 0, &op, &ok, msg, sizeof(msg), NULL),
+                     VIR_DOMAIN_JOB_BOUNDED);
+    assert_int_equal(op, VIR_DOMAIN_JOB_OPERATION_START);
+    assert_int_equal(ok, -1);
     assert_true(virJobCancel(job) >= 0);
     assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
     virJobDestroy(job);
+    /* Its record: cancelled, not a success, with the reason. */
+    assert_int_equal(qtJobStats(dom, VIR_DOMAIN_JOB_STATS_COMPLETED, &op, &ok, msg,
+                                sizeof(msg), NULL), VIR_DOMAIN_JOB_CANCELLED);
+    assert_int_equal(op, VIR_DOMAIN_JOB_OPERATION_START);
+    assert_int_equal(ok, 0);
+    assert_true(msg[0] != '\0');
     qtWaitState(dom, VIR_DOMAIN_SHUTOFF, -1);
     assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start), TEST_TIMEOUT_MS));
     virDomainFree(dom);

@@ -238,3 +238,32 @@ static inline void qtWaitState(virDomainPtr dom, int state, int reason)
     if (reason >= 0 && r != reason)
         fail_msg("state %d with reason %d, expected reason %d", state, r, reason);
 }
+
+/* virDomainGetJobStats of @dom with @flags: the job type, and its
+ * operation in *@op (-1 when absent), SUCCESS in *@success (-1 absent),
+ * ERRMSG copied to @errmsg ("" absent), DATA_PROCESSED in *@done. */
+static inline int qtJobStats(virDomainPtr dom, unsigned int flags, int *op, int *success,
+                             char *errmsg, size_t errlen, unsigned long long *done)
+{
+    virTypedParameterPtr params = NULL;
+    int nparams = 0, type = -1, b;
+    const char *s = NULL;
+    if (virDomainGetJobStats(dom, &type, &params, &nparams, flags) < 0)
+        fail_msg("virDomainGetJobStats: %s", virGetLastErrorMessage());
+    *op = -1;
+    if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, op) != 1)
+        *op = -1;
+    if (success)
+        *success = virTypedParamsGetBoolean(params, nparams, VIR_DOMAIN_JOB_SUCCESS, &b) == 1
+                   ? b : -1;
+    if (errmsg) {
+        errmsg[0] = '\0';
+        if (virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &s) == 1 && s)
+            snprintf(errmsg, errlen, "%s", s);
+    }
+    if (done && virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED,
+                                        done) != 1)
+        *done = 0;
+    virTypedParamsFree(params, nparams);
+    return type;
+}

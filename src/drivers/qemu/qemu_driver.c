@@ -64,6 +64,7 @@ typedef struct qemuDomObj {
     int pidfd;                /* the shim's pidfd, -1 (or none where pidfds are missing) */
     uint64_t watchId;         /* epoll key; 0: not watched */
     virDriverJobSlot slot;
+    virDriverJobStats lastJob;  /* GetJobStats(COMPLETED); type NONE: none */
 } qemuDomObj;
 
 typedef struct qemuDriver {
@@ -1093,6 +1094,31 @@ static void jobReleaseSlot(qemuDriver *d, qemuJob *qj)
     qj->holdsSlot = false;
 }
 
+/* libvirt's operation of a job of op @opname. */
+static int jobOperation(const char *opname)
+{
+    if (opname && STREQ(opname, QEMU_OP_DOMAIN_START))
+        return VIR_DOMAIN_JOB_OPERATION_START;
+    return VIR_DOMAIN_JOB_OPERATION_UNKNOWN;
+}
+
+/* A domain's job ended: keep its figures for GetJobStats(COMPLETED) (a
+ * commit thread, driver lock not held). */
+static void jobRecordEnd(qemuDriver *d, virJobPtr job, const qemuJob *qj, virJobState state,
+                         const virError *error)
+{
+    virDriverJobStats st;
+    qemuDomObj *obj;
+
+    if (!qj->holdsSlot)
+        return;
+    virDriverJobStatsEnded(job, jobOperation(virSupJobGetOp(job)->name), state, error, &st);
+    pthread_mutex_lock(&d->lock);
+    if ((obj = domFindUUID(d, qj->uuid)))
+        obj->lastJob = st;
+    pthread_mutex_unlock(&d->lock);
+}
+
 static int commitParse(virJobPtr job, void *opaque, const void *result, size_t len)
 {
     qemuJob *qj = opaque;
@@ -1708,8 +1734,7 @@ static void doneStart(virJobPtr job, void *opaque, virJobState state, const virE
     qemuDomObj *obj;
     bool stop = false;
 
-    (void)job;
-    (void)error;   /* the job keeps it: virJobGetError */
+    jobRecordEnd(d, job, qj, state, error);
     pthread_mutex_lock(&d->lock);
     obj = domFindUUID(d, qj->uuid);
     if (state != VIR_JOB_COMPLETE || !obj || !obj->started)
@@ -2172,6 +2197,36 @@ static int qemuDomainGetJobInfo(virDomainPtr dom, virDomainJobInfoPtr info)
     return ret;
 }
 
+static int qemuDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterPtr *params,
+                                 int *nparams, unsigned int flags)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    virDriverJobStats st;
+    int ret = 0;
+
+    virCheckFlags(VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED, -1);
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    if (flags & VIR_DOMAIN_JOB_STATS_COMPLETED) {
+        st = obj->lastJob;
+        if (!(flags & VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED))
+            obj->lastJob.type = VIR_DOMAIN_JOB_NONE;
+    } else {
+        /* Under the lock, as GetJobInfo. */
+        ret = virDriverJobSlotGetStats(&obj->slot, jobOperation(obj->slot.opname), &st);
+    }
+    pthread_mutex_unlock(&d->lock);
+    *params = NULL;
+    *nparams = 0;
+    if (ret < 0)
+        return -1;
+    *type = st.type;
+    if (st.type != VIR_DOMAIN_JOB_NONE && virDriverJobStatsParams(&st, params, nparams) < 0)
+        return -1;
+    return 0;
+}
+
 static int qemuDomainAbortJob(virDomainPtr dom)
 {
     qemuDriver *d;
@@ -2280,6 +2335,7 @@ const virConnectDriver qemuConnectDriver = {
     .domainShutdown = qemuDomainShutdown,
     .domainGetJobInfo = qemuDomainGetJobInfo,
     .domainAbortJob = qemuDomainAbortJob,
+    .domainGetJobStats = qemuDomainGetJobStats,
     .domainCreateXMLJob = qemuDomainCreateXMLJob,
     .domainCreateJob = qemuDomainCreateJob,
     .domainSaveJob = qemuDomainSaveJob,
