@@ -212,6 +212,30 @@ void virDriverJobStatsEnded(virJobPtr job, int operation, virJobState state,
                    state == VIR_JOB_CANCELLED ? "the job was cancelled" : "the job failed");
 }
 
+int virDriverJobStatsRead(const virDriverJobSlot *slot, virDriverJobStats *last,
+                          int operation, unsigned int flags, virDriverJobStats *stats)
+{
+    if (!(flags & VIR_DOMAIN_JOB_STATS_COMPLETED))
+        return virDriverJobSlotGetStats(slot, operation, stats);
+    *stats = *last;
+    if (!(flags & VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED))
+        last->type = VIR_DOMAIN_JOB_NONE;
+    return 0;
+}
+
+int virDriverJobStatsReturn(int rc, const virDriverJobStats *stats, int *type,
+                            virTypedParameterPtr *params, int *nparams)
+{
+    *params = NULL;
+    *nparams = 0;
+    if (rc < 0)
+        return -1;
+    *type = stats->type;
+    if (stats->type != VIR_DOMAIN_JOB_NONE && virDriverJobStatsParams(stats, params, nparams) < 0)
+        return -1;
+    return 0;
+}
+
 int virDriverJobStatsParams(const virDriverJobStats *st,
                             virTypedParameterPtr *params, int *nparams)
 {

@@ -122,6 +122,19 @@ int virDriverJobSlotGetStats(const virDriverJobSlot *slot, int operation,
  * Cannot fail. */
 void virDriverJobStatsEnded(virJobPtr job, int operation, virJobState state,
                             const virError *error, virDriverJobStats *stats);
+/* virDomainGetJobStats in two halves. With the driver's lock held: the
+ * live figures of @slot's job (doing @operation), or with
+ * VIR_DOMAIN_JOB_STATS_COMPLETED in @flags the record @last, which is
+ * cleared unless VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED is given too.
+ * Returns 0 or -1. */
+int virDriverJobStatsRead(const virDriverJobSlot *slot, virDriverJobStats *last,
+                          int operation, unsigned int flags, virDriverJobStats *stats);
+/* Then, without the lock: the call's results from @stats when @rc (the
+ * first half's return) is 0; *@params NULL and *@nparams 0 otherwise or
+ * when there is no job. Returns 0, or -1 (@rc, or no memory, reported). */
+int virDriverJobStatsReturn(int rc, const virDriverJobStats *stats, int *type,
+                            virTypedParameterPtr *params, int *nparams);
+
 /* virDomainGetJobStats's typed parameters for @stats (type not NONE):
  * OPERATION, TIME_ELAPSED, DATA_* and MEMORY_* (the bytes a job moved),
  * MEMORY_BPS; while running TIME_REMAINING; once ended SUCCESS and, if it

@@ -173,6 +173,34 @@ static void testStats(void **s)
     assert_int_equal(statULL(p, n, VIR_DOMAIN_JOB_DATA_TOTAL), 5000);
     assert_int_equal(statULL(p, n, VIR_DOMAIN_JOB_DATA_REMAINING), 0);
     virTypedParamsFree(p, n);
+
+    /* GetJobStats's halves: the kept record, read once unless kept; the
+     * live job when COMPLETED is not asked; no job: no parameters. */
+    virDriverJobStats last = st, got;
+    int type = -1;
+    assert_int_equal(virDriverJobStatsRead(&slot, &last, VIR_DOMAIN_JOB_OPERATION_DUMP,
+                                           VIR_DOMAIN_JOB_STATS_COMPLETED |
+                                           VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED, &got), 0);
+    assert_int_equal(last.type, VIR_DOMAIN_JOB_COMPLETED);
+    assert_int_equal(virDriverJobStatsReturn(0, &got, &type, &p, &n), 0);
+    assert_int_equal(type, VIR_DOMAIN_JOB_COMPLETED);
+    assert_int_equal(statULL(p, n, VIR_DOMAIN_JOB_DATA_PROCESSED), 5000);
+    virTypedParamsFree(p, n);
+    assert_int_equal(virDriverJobStatsRead(&slot, &last, VIR_DOMAIN_JOB_OPERATION_DUMP,
+                                           VIR_DOMAIN_JOB_STATS_COMPLETED, &got), 0);
+    assert_int_equal(got.type, VIR_DOMAIN_JOB_COMPLETED);
+    assert_int_equal(last.type, VIR_DOMAIN_JOB_NONE);
+    assert_int_equal(virDriverJobStatsRead(&slot, &last, VIR_DOMAIN_JOB_OPERATION_DUMP,
+                                           VIR_DOMAIN_JOB_STATS_COMPLETED, &got), 0);
+    assert_int_equal(virDriverJobStatsReturn(0, &got, &type, &p, &n), 0);
+    assert_int_equal(type, VIR_DOMAIN_JOB_NONE);
+    assert_null(p);
+    assert_int_equal(n, 0);
+    assert_int_equal(virDriverJobStatsRead(&slot, &last, VIR_DOMAIN_JOB_OPERATION_DUMP, 0,
+                                           &got), 0);
+    assert_int_equal(got.type, VIR_DOMAIN_JOB_NONE);
+    assert_int_equal(virDriverJobStatsReturn(-1, &got, &type, &p, &n), -1);
+    assert_null(p);
     assert_int_equal(virJobDestroy(job), 0);
     virSupGroupClose(g);
 }

@@ -2203,28 +2203,16 @@ static int qemuDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterP
     qemuDriver *d;
     qemuDomObj *obj;
     virDriverJobStats st;
-    int ret = 0;
+    int ret;
 
     virCheckFlags(VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED, -1);
     if (!(obj = domLock(dom, &d)))
         return -1;
-    if (flags & VIR_DOMAIN_JOB_STATS_COMPLETED) {
-        st = obj->lastJob;
-        if (!(flags & VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED))
-            obj->lastJob.type = VIR_DOMAIN_JOB_NONE;
-    } else {
-        /* Under the lock, as GetJobInfo. */
-        ret = virDriverJobSlotGetStats(&obj->slot, jobOperation(obj->slot.opname), &st);
-    }
+    /* Under the lock, as GetJobInfo. */
+    ret = virDriverJobStatsRead(&obj->slot, &obj->lastJob, jobOperation(obj->slot.opname),
+                                flags, &st);
     pthread_mutex_unlock(&d->lock);
-    *params = NULL;
-    *nparams = 0;
-    if (ret < 0)
-        return -1;
-    *type = st.type;
-    if (st.type != VIR_DOMAIN_JOB_NONE && virDriverJobStatsParams(&st, params, nparams) < 0)
-        return -1;
-    return 0;
+    return virDriverJobStatsReturn(ret, &st, type, params, nparams);
 }
 
 static int qemuDomainAbortJob(virDomainPtr dom)

@@ -1037,33 +1037,19 @@ static int testDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterP
     testDriver *d;
     testDomObj *obj;
     virDriverJobStats st;
-    int ret = 0;
+    int ret;
 
     virCheckFlags(VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED, -1);
     if (!(obj = domLock(dom, &d)))
         return -1;
-    if (flags & VIR_DOMAIN_JOB_STATS_COMPLETED) {
-        st = obj->lastJob;
-        if (!(flags & VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED))
-            obj->lastJob.type = VIR_DOMAIN_JOB_NONE;
-    } else {
-        /* Under the lock: the job lives until its done callback has
-         * cleared the slot, which takes this lock. */
-        const testJob *tj = obj->o.slot.job ? virSupJobGetOpaque(obj->o.slot.job) : NULL;
-        ret = virDriverJobSlotGetStats(&obj->o.slot,
-                                       tj ? jobOperation(tj->kind)
-                                          : VIR_DOMAIN_JOB_OPERATION_UNKNOWN, &st);
-    }
+    /* Under the lock: the job lives until its done callback has cleared
+     * the slot, which takes this lock. */
+    const testJob *tj = obj->o.slot.job ? virSupJobGetOpaque(obj->o.slot.job) : NULL;
+    ret = virDriverJobStatsRead(&obj->o.slot, &obj->lastJob,
+                                tj ? jobOperation(tj->kind) : VIR_DOMAIN_JOB_OPERATION_UNKNOWN,
+                                flags, &st);
     pthread_mutex_unlock(&d->lock);
-
-    *params = NULL;
-    *nparams = 0;
-    if (ret < 0)
-        return -1;
-    *type = st.type;
-    if (st.type != VIR_DOMAIN_JOB_NONE && virDriverJobStatsParams(&st, params, nparams) < 0)
-        return -1;
-    return 0;
+    return virDriverJobStatsReturn(ret, &st, type, params, nparams);
 }
 
 /* ---- jobs: common ---------------------------------------------------------- */
