@@ -35,6 +35,7 @@ typedef struct {
     uint64_t job_id;
     pid_t pid;        /* 0: free entry */
     int detachfd;     /* our end of its detach socket; -1 none */
+    int nssock;       /* our end of its namespace socket; -1 none */
 } workerEntry;
 
 static workerEntry workers[MAX_WORKERS];
@@ -135,10 +136,36 @@ static void onTerm(int signo)
 
 /* ---- in the worker, after fork ---- */
 
+/* Hand the helper a reference to our mount namespace (and with it our
+ * proc instance) on @nssock, then close it. The helper drops it only
+ * after it has reported our exit, so that the namespace's teardown (the
+ * proc instance, an RCU grace period) is not part of our exit, which
+ * cancel and crash detection wait for. Best effort: without it, the
+ * teardown is ours, as before. */
+static void workerLendNamespace(int nssock)
+{
+    int ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (ns >= 0) {
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        memset(cbuf, 0, sizeof(cbuf));
+        struct iovec iov = { (void *)"n", 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &ns, sizeof(int));
+        (void)sendmsg(nssock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(ns);
+    }
+    close(nssock);
+}
+
 static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
-                       int detachfd, pid_t helper) __attribute__((noreturn));
+                       int detachfd, int nssock, pid_t helper) __attribute__((noreturn));
 static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
-                       int detachfd, pid_t helper)
+                       int detachfd, int nssock, pid_t helper)
 {
     /* Move what we were given out of the way, then into place: control at
      * 3, resources at 4 .. 3 + nres (= nfds), the detach socket (if any)
@@ -153,6 +180,8 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
                                  errno);
     if (detachfd >= 0 && (detachfd = fcntl(detachfd, F_DUPFD_CLOEXEC, (int)nfds + 2)) < 0)
         virWorkerSandboxFail(fds[0], "cannot move the detach socket out of the way", errno);
+    if (nssock >= 0 && (nssock = fcntl(nssock, F_DUPFD_CLOEXEC, (int)nfds + 2)) < 0)
+        virWorkerSandboxFail(fds[0], "cannot move the namespace socket out of the way", errno);
     if (dup2(hi[0], VIR_WORKER_FD_CONTROL) < 0)
         _exit(VIR_WORKER_EXIT_SETUP);
     int ctlfd = VIR_WORKER_FD_CONTROL;
@@ -206,9 +235,13 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
         }
     }
 
-    /* Close everything but control and resources: the segment, the helper's
-     * socket and epoll, the received copies. */
-    if (close_range((unsigned int)first_free, ~0U, 0) < 0)
+    /* Close everything but control and resources (and, until the sandbox
+     * is entered, the namespace socket, which was moved above them): the
+     * segment, the helper's socket and epoll, the received copies. */
+    if (nssock > first_free &&
+        close_range((unsigned int)first_free, (unsigned int)nssock - 1, 0) < 0)
+        virWorkerSandboxFail(ctlfd, "close_range", errno);
+    if (close_range((unsigned int)(nssock >= first_free ? nssock + 1 : first_free), ~0U, 0) < 0)
         virWorkerSandboxFail(ctlfd, "close_range", errno);
     for (int fd = 0; fd < 3; fd++) {
         /* stdin/stdout/stderr: /dev/null would need a path; closing is
@@ -219,6 +252,9 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
     /* Limits, ids, no_new_privs, capabilities, the filesystem view and
      * the seccomp filter: worker/sandbox.c. */
     virWorkerSandboxEnter(&sandbox, req, ctlfd, page, VIR_SHM_PAGE_SIZE);
+    /* Before any job code: the op sees only control and resources. */
+    if (nssock >= 0)
+        workerLendNamespace(nssock);
 
     const virWorkerOp *op = virWorkerOpLookup(req->op);
     if (!op) {
@@ -248,6 +284,7 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
     workerEntry *slot = findByPid(0);
     int dv[2] = { -1, -1 };
     int pidfd = -1;
+    int nv[2] = { -1, -1 };
     bool named = true;
     for (size_t i = 0; i < VIR_PROTO_RESOURCES_MAX; i++)
         named = named && memchr(req->fdnames[i], '\0', sizeof(req->fdnames[i]));
@@ -260,19 +297,28 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
                socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, dv) < 0) {
         rep.err = errno;
     } else {
+        /* Optional (see workerLendNamespace): no socket, no loan. */
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, nv) < 0)
+            nv[0] = nv[1] = -1;
         pid_t helper = getpid();
         pid_t pid = fork();
         if (pid == 0) {
             if (dv[0] >= 0)
                 close(dv[0]);
-            workerMain(req, fds, nfds, dv[1], helper);
+            if (nv[0] >= 0)
+                close(nv[0]);
+            workerMain(req, fds, nfds, dv[1], nv[1], helper);
         }
         if (dv[1] >= 0)
             close(dv[1]);
+        if (nv[1] >= 0)
+            close(nv[1]);
         if (pid < 0) {
             rep.err = errno;
             if (dv[0] >= 0)
                 close(dv[0]);
+            if (nv[0] >= 0)
+                close(nv[0]);
         } else {
             /* Also here, so a kill right after SPAWNED reaches the group
              * even if the worker has not run setpgid yet. */
@@ -280,6 +326,7 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
             slot->pid = pid;
             slot->job_id = req->job_id;
             slot->detachfd = dv[0];
+            slot->nssock = nv[0];
             if (dv[0] >= 0) {
                 struct epoll_event ev = { .events = EPOLLIN, .data.fd = dv[0] };
                 if (epoll_ctl(epfd, EPOLL_CTL_ADD, dv[0], &ev) < 0) {
@@ -422,6 +469,12 @@ static void reapChildren(void)
             w->detachfd = -1;
         }
         sendMsg(&ex, sizeof(ex));
+        /* Reported: now the worker's namespace may go (closing the socket
+         * drops the reference it lent us, which is the last one). */
+        if (w->nssock >= 0) {
+            close(w->nssock);
+            w->nssock = -1;
+        }
         /* Whatever left its job's process group (setsid) and came to us as
          * an orphan was not reached by the group kill above: sweep it. */
         (void)virWorkerSandboxSweep(isLiveWorker);
@@ -491,8 +544,10 @@ static int openApp(void)
 static int helperMain(void)
 {
     resetSignals();
-    for (size_t i = 0; i < MAX_WORKERS; i++)
+    for (size_t i = 0; i < MAX_WORKERS; i++) {
         workers[i].detachfd = -1;
+        workers[i].nssock = -1;
+    }
     if (setsid() < 0 && errno != EPERM)
         return VIR_WORKER_EXIT_SETUP;
     /* Orphans of our workers come to us (and are reaped), not to init. */
