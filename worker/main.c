@@ -180,8 +180,9 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
                                  errno);
     if (detachfd >= 0 && (detachfd = fcntl(detachfd, F_DUPFD_CLOEXEC, (int)nfds + 2)) < 0)
         virWorkerSandboxFail(fds[0], "cannot move the detach socket out of the way", errno);
-    if (nssock >= 0 && (nssock = fcntl(nssock, F_DUPFD_CLOEXEC, (int)nfds + 2)) < 0)
-        virWorkerSandboxFail(fds[0], "cannot move the namespace socket out of the way", errno);
+    /* Optional: under a tight descriptor limit, no loan (closed below). */
+    if (nssock >= 0)
+        nssock = fcntl(nssock, F_DUPFD_CLOEXEC, (int)nfds + 2);
     if (dup2(hi[0], VIR_WORKER_FD_CONTROL) < 0)
         _exit(VIR_WORKER_EXIT_SETUP);
     int ctlfd = VIR_WORKER_FD_CONTROL;
