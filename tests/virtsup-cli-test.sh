@@ -239,6 +239,7 @@ tr '\r' '\n' <tty.log >tty.lines
 check "tty: redrawn with carriage return and clear-to-end-of-line" grep -q $'\r''job [0-9]* save paced.*'$'\033''\[K' tty.log
 check "tty: percent and bytes done/total" grep -Eq '^job [0-9]+ save paced -> out/tty.img: +[0-9]+%  [0-9.]+ (B|KiB|MiB)/16.0 MiB' tty.lines
 check "tty: a rate and an ETA" grep -Eq '[0-9.]+ (KiB|MiB)/s  ETA [0-9]+:[0-9][0-9]' tty.lines
+check "tty: no ETA once at 100 %" eval '! grep -E "save paced.*100%.*ETA" tty.lines'
 check "tty: several redraws of the same line" test "$(grep -c '^job [0-9]* save paced.*%' tty.lines)" -ge 2
 check "tty: progress is not one line per update" test "$(grep -c $'\n' tty.log)" -le 6
 check "tty: the result" grep -q "Domain 'paced' saved to out/tty.img" tty.lines

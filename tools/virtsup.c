@@ -434,8 +434,11 @@ static void progressLine(char *buf, size_t len, CliJob *cj, const Progress *p)
         n += snprintf(buf + n, len - n, "  %s/s", fmtBytes(rate, sizeof(rate), p->rate));
     if ((size_t)n >= len)
         return;
-    n += snprintf(buf + n, len - n, "  ETA %s",
-                  p->remaining_ms ? fmtDuration(eta, sizeof(eta), p->remaining_ms) : "--:--");
+    /* At 100 % nothing remains: no ETA (the last sample's estimate said
+     * "0:01" on a finished job's line). */
+    if (p->percent < 100)
+        n += snprintf(buf + n, len - n, "  ETA %s",
+                      p->remaining_ms ? fmtDuration(eta, sizeof(eta), p->remaining_ms) : "--:--");
     if ((size_t)n >= len)
         return;
     if (p->cancel_requested)
