@@ -42,6 +42,7 @@
 #include <linux/netfilter.h>
 
 #include "driverjob.h"
+#include "objlist.h"
 #include "supervisor/supervisor.h"
 #include "util/internal.h"
 #include "util/viralloc.h"
@@ -1347,9 +1348,7 @@ static int netNames(char (**out)[NET_NAME_MAX], size_t *n)
 static int networkConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets,
                                          unsigned int flags)
 {
-    const unsigned int known = VIR_CONNECT_LIST_NETWORKS_ACTIVE |
-        VIR_CONNECT_LIST_NETWORKS_INACTIVE | VIR_CONNECT_LIST_NETWORKS_PERSISTENT |
-        VIR_CONNECT_LIST_NETWORKS_TRANSIENT;
+    const unsigned int known = VIR_OBJ_LIST_NETWORK_FLAGS;
     char (*names)[NET_NAME_MAX] = NULL;
     virNetworkPtr *list = NULL;
     size_t n = 0;
@@ -1368,18 +1367,11 @@ static int networkConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **net
     }
     for (size_t i = 0; i < n; i++) {
         netFound f;
-        unsigned int a = flags & (VIR_CONNECT_LIST_NETWORKS_ACTIVE |
-                                  VIR_CONNECT_LIST_NETWORKS_INACTIVE);
-        unsigned int p = flags & (VIR_CONNECT_LIST_NETWORKS_PERSISTENT |
-                                  VIR_CONNECT_LIST_NETWORKS_TRANSIENT);
         if (netFind(names[i], &f) < 0) {
             virResetLastError();
             continue;
         }
-        if ((a && !(a & (f.active ? VIR_CONNECT_LIST_NETWORKS_ACTIVE
-                                  : VIR_CONNECT_LIST_NETWORKS_INACTIVE))) ||
-            (p && !(p & (f.persistent ? VIR_CONNECT_LIST_NETWORKS_PERSISTENT
-                                      : VIR_CONNECT_LIST_NETWORKS_TRANSIENT))))
+        if (!virObjListMatchNetwork(flags, f.active, f.persistent))
             continue;
         if (list && !(list[count] = virGetNetwork(conn, f.def.name, f.def.uuid))) {
             virReportOOMError();

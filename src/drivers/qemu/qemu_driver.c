@@ -34,6 +34,7 @@
 #include "driver.h"
 #include "driverjob.h"
 #include "event.h"
+#include "objlist.h"
 #include "drivers/qemu/qemu_command.h"
 #include "drivers/qemu/qemu_conf.h"
 #include "drivers/qemu/qemu_driver.h"
@@ -48,11 +49,11 @@
 
 
 typedef struct qemuDomObj {
+    virObjListItem item;      /* name, UUID, ID (-1 when not running): first */
     qemuDomainDef *def;       /* the definition (persistent or transient) */
     qemuDomainDef *nextDef;   /* redefined while running: used from the next start */
     bool persistent;
     int state, reason;
-    int id;                   /* -1 when not running */
     /* While a shim owns a QEMU for it: */
     bool active;
     bool started;             /* the start was committed */
@@ -70,8 +71,7 @@ typedef struct qemuDomObj {
 typedef struct qemuDriver {
     pthread_mutex_t lock;     /* everything below */
     pthread_cond_t changed;   /* a domain's state changed */
-    qemuDomObj **doms;
-    size_t ndoms;
+    virObjList doms;          /* the domains (guarded by lock) */
     uint64_t lastWatch;
     struct qemuCleanup **cleanups;  /* ended guests whose shim is still exiting */
     size_t ncleanups;
@@ -107,48 +107,21 @@ static qemuDriver *driverOf(virConnectPtr conn)
 
 static qemuDomObj *domFindUUID(qemuDriver *d, const uint8_t *uuid)
 {
-    for (size_t i = 0; i < d->ndoms; i++)
-        if (!memcmp(d->doms[i]->def->uuid, uuid, 16))
-            return d->doms[i];
-    return NULL;
-}
-
-static qemuDomObj *domFindName(qemuDriver *d, const char *name)
-{
-    for (size_t i = 0; i < d->ndoms; i++)
-        if (STREQ(d->doms[i]->def->name, name))
-            return d->doms[i];
-    return NULL;
+    return (qemuDomObj *)virObjListFindByUUID(&d->doms, uuid);
 }
 
 static qemuDomObj *domFindWatch(qemuDriver *d, uint64_t id)
 {
-    for (size_t i = 0; i < d->ndoms; i++)
-        if (d->doms[i]->watchId == id)
-            return d->doms[i];
+    for (size_t i = 0; i < d->doms.n; i++)
+        if (((qemuDomObj *)d->doms.items[i])->watchId == id)
+            return (qemuDomObj *)d->doms.items[i];
     return NULL;
 }
 
-/* Takes @def. */
-static qemuDomObj *domAdd(qemuDriver *d, qemuDomainDef *def)
+static void domDispose(virObjListItem *item)
 {
-    qemuDomObj *obj, **list;
+    qemuDomObj *obj = (qemuDomObj *)item;
 
-    if (!(list = virReallocN(d->doms, d->ndoms + 1, sizeof(*list))))
-        return NULL;
-    d->doms = list;
-    if (!VIR_ALLOC(obj))
-        return NULL;
-    obj->def = def;
-    obj->state = VIR_DOMAIN_SHUTOFF;
-    obj->id = -1;
-    obj->subFd = obj->pidfd = -1;
-    d->doms[d->ndoms++] = obj;
-    return obj;
-}
-
-static void domFree(qemuDomObj *obj)
-{
     virForceClose(&obj->subFd);
     virForceClose(&obj->pidfd);
     free(obj->def);
@@ -156,30 +129,61 @@ static void domFree(qemuDomObj *obj)
     free(obj);
 }
 
-static void domRemove(qemuDriver *d, qemuDomObj *obj)
+static bool itemActive(const virObjListItem *item)
 {
-    for (size_t i = 0; i < d->ndoms; i++) {
-        if (d->doms[i] == obj) {
-            d->doms[i] = d->doms[--d->ndoms];
-            domFree(obj);
-            return;
-        }
-    }
+    return ((const qemuDomObj *)item)->active;
 }
 
-static qemuDomObj *domLock(virDomainPtr dom, qemuDriver **dp)
+static bool itemPersistent(const virObjListItem *item)
 {
-    qemuDriver *d = driverOf(dom->conn);
+    return ((const qemuDomObj *)item)->persistent;
+}
+
+static void itemState(const virObjListItem *item, int *state, int *reason)
+{
+    *state = ((const qemuDomObj *)item)->state;
+    *reason = ((const qemuDomObj *)item)->reason;
+}
+
+static virDriverJobSlot *itemSlot(virObjListItem *item)
+{
+    return &((qemuDomObj *)item)->slot;
+}
+
+static const virObjListOps domainOps = {
+    .dispose = domDispose, .isActive = itemActive, .isPersistent = itemPersistent,
+    .getState = itemState, .jobSlot = itemSlot,
+};
+
+/* Takes @def, unless it fails: NULL reported (a name or UUID already
+ * listed, or no memory). */
+static qemuDomObj *domAdd(qemuDriver *d, qemuDomainDef *def)
+{
     qemuDomObj *obj;
 
-    pthread_mutex_lock(&d->lock);
-    if (!(obj = domFindUUID(d, dom->uuid))) {
-        pthread_mutex_unlock(&d->lock);
-        virReportError(VIR_ERR_NO_DOMAIN, "no domain '%s' (it was undefined)", dom->name);
+    if (!VIR_ALLOC(obj))
+        return NULL;
+    obj->state = VIR_DOMAIN_SHUTOFF;
+    obj->subFd = obj->pidfd = -1;
+    if (virObjListAdd(&d->doms, &obj->item, def->name, def->uuid) < 0) {
+        domDispose(&obj->item);
         return NULL;
     }
-    *dp = d;
+    obj->def = def;
     return obj;
+}
+
+static void domRemove(qemuDriver *d, qemuDomObj *obj)
+{
+    virObjListRemove(&d->doms, &obj->item);
+}
+
+/* Lock the driver and find the domain of @dom; NULL reported (the lock
+ * released) when it is gone. */
+static qemuDomObj *domLock(virDomainPtr dom, qemuDriver **dp)
+{
+    *dp = driverOf(dom->conn);
+    return (qemuDomObj *)virObjListLockObject(&(*dp)->doms, dom->uuid, dom->name);
 }
 
 /* The lock of guest @name's run directory: held while a start prepares it
@@ -444,7 +448,7 @@ static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bo
     }
     virResetLastError();
     obj->active = obj->started = obj->destroying = false;
-    obj->id = -1;
+    obj->item.id = -1;
     obj->saved = false;
     if (obj->nextDef) {
         free(obj->def);
@@ -611,7 +615,7 @@ static void reconnectOne(qemuDriver *d, const char *name)
         return;
     }
     if (!obj) {
-        if (domFindName(d, def->name) || !(obj = domAdd(d, def))) {
+        if (!(obj = domAdd(d, def))) {
             free(def);
             return;
         }
@@ -626,7 +630,7 @@ static void reconnectOne(qemuDriver *d, const char *name)
     free(def);
     virStrcpyTrunc(obj->runDir, sizeof(obj->runDir), dir);
     obj->shim = st;
-    obj->id = hdr.id;
+    obj->item.id = hdr.id;
     obj->active = true;
     obj->started = hdr.started;
     obj->destroying = hdr.destroying;
@@ -682,9 +686,7 @@ static void reconnectAll(qemuDriver *d)
 
 static void driverFree(qemuDriver *d)
 {
-    for (size_t i = 0; i < d->ndoms; i++)
-        domFree(d->doms[i]);
-    free(d->doms);
+    virObjListClear(&d->doms);
     for (size_t i = 0; i < d->ncleanups; i++)
         free(d->cleanups[i]);
     free(d->cleanups);
@@ -711,6 +713,7 @@ int qemuDriverOpen(virConnectPtr conn, const char *path, const qemuURIParams *pa
         return -1;
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->changed, NULL);
+    virObjListInit(&d->doms, VIR_OBJ_LIST_DOMAINS, VIR_FROM_QEMU, &d->lock, &domainOps);
     d->epfd = d->wakefd = -1;
     if (!(d->watchIn = virAllocN(1, sizeof(*d->watchIn))) || !(d->events = virEventStateNew()))
         goto error;
@@ -774,8 +777,8 @@ void qemuDriverClose(virConnectPtr conn)
     virEventStateConnClosed(d->events, conn);
     /* The guests run on: only our view of them goes. */
     pthread_mutex_lock(&d->lock);
-    for (size_t i = 0; i < d->ndoms; i++)
-        unwatch(d, d->doms[i]);
+    for (size_t i = 0; i < d->doms.n; i++)
+        unwatch(d, (qemuDomObj *)d->doms.items[i]);
     for (size_t i = 0; i < d->ncleanups; i++)
         cleanupFree(d, d->cleanups[i]);
     d->ncleanups = 0;
@@ -791,68 +794,11 @@ void qemuDriverFree(virConnectPtr conn)
 
 /* ---- listing, lookup, accessors ---------------------------------------------------- */
 
-static bool domActive(const qemuDomObj *obj)
-{
-    return obj->active;
-}
-
-static bool domMatch(const qemuDomObj *obj, unsigned int flags)
-{
-    bool active = domActive(obj);
-
-    if ((flags & (VIR_CONNECT_LIST_DOMAINS_ACTIVE | VIR_CONNECT_LIST_DOMAINS_INACTIVE)) &&
-        !((flags & VIR_CONNECT_LIST_DOMAINS_ACTIVE && active) ||
-          (flags & VIR_CONNECT_LIST_DOMAINS_INACTIVE && !active)))
-        return false;
-    if ((flags & (VIR_CONNECT_LIST_DOMAINS_PERSISTENT | VIR_CONNECT_LIST_DOMAINS_TRANSIENT)) &&
-        !((flags & VIR_CONNECT_LIST_DOMAINS_PERSISTENT && obj->persistent) ||
-          (flags & VIR_CONNECT_LIST_DOMAINS_TRANSIENT && !obj->persistent)))
-        return false;
-    if (flags & (VIR_CONNECT_LIST_DOMAINS_RUNNING | VIR_CONNECT_LIST_DOMAINS_PAUSED |
-                 VIR_CONNECT_LIST_DOMAINS_SHUTOFF | VIR_CONNECT_LIST_DOMAINS_OTHER)) {
-        int s = obj->state;
-        bool ok = (flags & VIR_CONNECT_LIST_DOMAINS_RUNNING && s == VIR_DOMAIN_RUNNING) ||
-                  (flags & VIR_CONNECT_LIST_DOMAINS_PAUSED && s == VIR_DOMAIN_PAUSED) ||
-                  (flags & VIR_CONNECT_LIST_DOMAINS_SHUTOFF && s == VIR_DOMAIN_SHUTOFF) ||
-                  (flags & VIR_CONNECT_LIST_DOMAINS_OTHER && s != VIR_DOMAIN_RUNNING &&
-                   s != VIR_DOMAIN_PAUSED && s != VIR_DOMAIN_SHUTOFF);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 static int qemuConnectListAllDomains(virConnectPtr conn, virDomainPtr **doms,
                                      unsigned int flags)
 {
-    qemuDriver *d = driverOf(conn);
-    virDomainPtr *list = NULL;
-    int n = 0;
-
-    virCheckFlags(VIR_CONNECT_LIST_DOMAINS_ACTIVE | VIR_CONNECT_LIST_DOMAINS_INACTIVE |
-                  VIR_CONNECT_LIST_DOMAINS_PERSISTENT | VIR_CONNECT_LIST_DOMAINS_TRANSIENT |
-                  VIR_CONNECT_LIST_DOMAINS_RUNNING | VIR_CONNECT_LIST_DOMAINS_PAUSED |
-                  VIR_CONNECT_LIST_DOMAINS_SHUTOFF | VIR_CONNECT_LIST_DOMAINS_OTHER, -1);
-    pthread_mutex_lock(&d->lock);
-    if (!(list = virAllocN(d->ndoms + 1, sizeof(*list))))
-        goto error;
-    for (size_t i = 0; i < d->ndoms; i++) {
-        if (!domMatch(d->doms[i], flags))
-            continue;
-        if (!(list[n] = virGetDomain(conn, d->doms[i]->def->name, d->doms[i]->def->uuid)))
-            goto error;
-        n++;
-    }
-    pthread_mutex_unlock(&d->lock);
-    *doms = list;
-    return n;
- error:
-    pthread_mutex_unlock(&d->lock);
-    for (int i = 0; list && i < n; i++)
-        virDomainFree(list[i]);
-    free(list);
-    virReportOOMError();
-    return -1;
+    virCheckFlags(VIR_OBJ_LIST_DOMAIN_FLAGS, -1);
+    return virObjListExport(&driverOf(conn)->doms, conn, NULL, flags, (void ***)doms);
 }
 
 static virDomainPtr domHandle(virConnectPtr conn, const qemuDomObj *obj)
@@ -865,67 +811,24 @@ static virDomainPtr domHandle(virConnectPtr conn, const qemuDomObj *obj)
 
 static virDomainPtr qemuDomainLookupByName(virConnectPtr conn, const char *name)
 {
-    qemuDriver *d = driverOf(conn);
-    qemuDomObj *obj;
-    virDomainPtr dom = NULL;
-
-    pthread_mutex_lock(&d->lock);
-    if ((obj = domFindName(d, name)))
-        dom = domHandle(conn, obj);
-    pthread_mutex_unlock(&d->lock);
-    if (!obj)
-        virReportError(VIR_ERR_NO_DOMAIN, "no domain named '%.64s'", name);
-    return dom;
+    return virObjListLookup(&driverOf(conn)->doms, conn, name, NULL, -1);
 }
 
 static virDomainPtr qemuDomainLookupByUUID(virConnectPtr conn, const unsigned char *uuid)
 {
-    qemuDriver *d = driverOf(conn);
-    qemuDomObj *obj;
-    virDomainPtr dom = NULL;
-    char str[VIR_UUID_STRING_BUFLEN];
-
-    pthread_mutex_lock(&d->lock);
-    if ((obj = domFindUUID(d, uuid)))
-        dom = domHandle(conn, obj);
-    pthread_mutex_unlock(&d->lock);
-    if (!obj) {
-        virUUIDFormat(uuid, str);
-        virReportError(VIR_ERR_NO_DOMAIN, "no domain with UUID %s", str);
-    }
-    return dom;
+    return virObjListLookup(&driverOf(conn)->doms, conn, NULL, uuid, -1);
 }
 
+/* A domain has an ID from the moment its start prepares QEMU (libvirt's
+ * rule: a domain with an ID is active) until it ends. */
 static virDomainPtr qemuDomainLookupByID(virConnectPtr conn, int id)
 {
-    qemuDriver *d = driverOf(conn);
-    virDomainPtr dom = NULL;
-    bool found = false;
-
-    pthread_mutex_lock(&d->lock);
-    for (size_t i = 0; i < d->ndoms && !found; i++) {
-        if (d->doms[i]->active && d->doms[i]->id == id) {
-            found = true;
-            dom = domHandle(conn, d->doms[i]);
-        }
-    }
-    pthread_mutex_unlock(&d->lock);
-    if (!found)
-        virReportError(VIR_ERR_NO_DOMAIN, "no running domain with ID %d", id);
-    return dom;
+    return virObjListLookup(&driverOf(conn)->doms, conn, NULL, NULL, id);
 }
 
 static int qemuDomainGetID(virDomainPtr dom)
 {
-    qemuDriver *d;
-    qemuDomObj *obj = domLock(dom, &d);
-    int id;
-
-    if (!obj)
-        return -1;
-    id = obj->active ? obj->id : -1;
-    pthread_mutex_unlock(&d->lock);
-    return id;
+    return virObjListGetID(&driverOf(dom->conn)->doms, dom->uuid, dom->name);
 }
 
 /* QEMU's CPU time (all its threads), if it is still the process the shim
@@ -964,17 +867,9 @@ static int qemuDomainGetInfo(virDomainPtr dom, virDomainInfoPtr info)
 
 static int qemuDomainGetState(virDomainPtr dom, int *state, int *reason, unsigned int flags)
 {
-    qemuDriver *d;
-    qemuDomObj *obj;
-
     virCheckFlags(0, -1);
-    if (!(obj = domLock(dom, &d)))
-        return -1;
-    *state = obj->state;
-    if (reason)
-        *reason = obj->reason;
-    pthread_mutex_unlock(&d->lock);
-    return 0;
+    return virObjListGetState(&driverOf(dom->conn)->doms, dom->uuid, dom->name, state,
+                              reason);
 }
 
 static char *qemuDomainGetXMLDesc(virDomainPtr dom, unsigned int flags)
@@ -989,7 +884,7 @@ static char *qemuDomainGetXMLDesc(virDomainPtr dom, unsigned int flags)
     if (!(obj = domLock(dom, &d)))
         return NULL;
     if (obj->active)
-        live.id = obj->id;
+        live.id = obj->item.id;
     copy = qemuDefCopy(obj->def);
     pthread_mutex_unlock(&d->lock);
     if (!copy)
@@ -1286,7 +1181,8 @@ static virDomainPtr qemuDomainDefineXML(virConnectPtr conn, const char *xml)
 {
     qemuDriver *d = driverOf(conn);
     qemuDomainDef *def = parseXML(conn, xml);
-    qemuDomObj *obj, *byName;
+    qemuDomObj *obj;
+    virObjListItem *found;
     virDomainPtr dom = NULL;
 
     if (!def)
@@ -1296,15 +1192,9 @@ static virDomainPtr qemuDomainDefineXML(virConnectPtr conn, const char *xml)
         return NULL;
     }
     pthread_mutex_lock(&d->lock);
-    obj = domFindUUID(d, def->uuid);
-    byName = domFindName(d, def->name);
-    if ((byName && byName != obj) || (obj && STRNEQ(obj->def->name, def->name))) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        virUUIDFormat(def->uuid, uuid);
-        virReportError(VIR_ERR_DOM_EXIST, "domain '%s' already exists with another UUID, or "
-                       "UUID %s with another name", def->name, uuid);
+    if (virObjListFindForDefine(&d->doms, def->name, def->uuid, &found) < 0)
         goto out;
-    }
+    obj = (qemuDomObj *)found;
     if (qemuDefSave(&d->cfg, def) < 0)
         goto out;
     bool added = !obj;
@@ -1373,7 +1263,7 @@ static void stopShim(const virShimStatus *st)
 static int writeStatus(qemuDomObj *obj)
 {
     qemuStatusHeader hdr = {
-        .id = obj->id, .started = obj->started, .state = obj->state, .reason = obj->reason,
+        .id = obj->item.id, .started = obj->started, .state = obj->state, .reason = obj->reason,
         .persistent = obj->persistent, .destroying = obj->destroying,
     };
     return qemuStatusWrite(obj->runDir, &hdr, obj->def);
@@ -1447,7 +1337,7 @@ static int startPrepare(qemuDriver *d, const uint8_t *uuid, bool incoming, int *
     obj = domFindUUID(d, uuid);
     if (obj) {
         virStrcpyTrunc(obj->runDir, sizeof(obj->runDir), runDir);
-        obj->id = id;
+        obj->item.id = id;
         obj->started = obj->destroying = false;
         obj->state = VIR_DOMAIN_SHUTOFF;
         if (writeStatus(obj) < 0)
@@ -1541,7 +1431,7 @@ static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name, int
         pthread_mutex_lock(&d->lock);
         qemuDomObj *obj = domFindUUID(d, qj->uuid);
         if (obj && !obj->active) {
-            obj->id = -1;
+            obj->item.id = -1;
             setState(d, obj, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED);
         }
         jobReleaseSlot(d, qj);
@@ -1603,19 +1493,31 @@ static virJobPtr qemuDomainCreateJob(virDomainPtr dom, unsigned int flags)
  * domain's slot. 0, or -1 reported. */
 static int adoptDef(qemuDriver *d, qemuDomainDef *def, qemuJob *qj, const char *from)
 {
-    qemuDomObj *obj, *byName;
-    int rc = -1;
+    qemuDomObj *obj = NULL;
+    virObjListItem *found;
+    int rc = -1, clash;
+    bool quiet = false;
     char what[PATH_MAX + 32] = "";
 
     if (from)
         snprintf(what, sizeof(what), "cannot restore from '%s': ", from);
     pthread_mutex_lock(&d->lock);
-    obj = domFindUUID(d, def->uuid);
-    byName = domFindName(d, def->name);
-    if ((byName && byName != obj) || (obj && STRNEQ(obj->def->name, def->name))) {
-        virReportError(VIR_ERR_DOM_EXIST, "%sdomain '%s' (or its UUID) already exists", what,
-                       def->name);
-    } else if (obj && (obj->active || virDriverJobSlotBusy(&obj->slot))) {
+    /* A restore's clash is reported once, with what was restored first. */
+    if (from)
+        quiet = virErrorSetQuiet(true);
+    clash = virObjListFindForDefine(&d->doms, def->name, def->uuid, &found);
+    if (from)
+        virErrorSetQuiet(quiet);
+    if (clash < 0) {
+        if (from) {
+            const char *msg = virGetLastErrorMessage();
+            char clashMsg[1024];
+
+            virStrcpyTrunc(clashMsg, sizeof(clashMsg), msg ? msg : "");
+            virReportError(VIR_ERR_DOM_EXIST, "%s%s", what, clashMsg);
+        }
+    } else if ((obj = (qemuDomObj *)found) &&
+               (obj->active || virDriverJobSlotBusy(&obj->slot))) {
         virReportError(VIR_ERR_OPERATION_INVALID, "%sdomain '%s' is already running or busy",
                        what, def->name);
     } else if (obj && from && obj->def->memoryKiB != def->memoryKiB) {
@@ -2184,17 +2086,7 @@ static virJobPtr qemuDomainRestoreJob(virConnectPtr conn, const char *from)
 
 static int qemuDomainGetJobInfo(virDomainPtr dom, virDomainJobInfoPtr info)
 {
-    qemuDriver *d;
-    qemuDomObj *obj;
-    int ret;
-
-    if (!(obj = domLock(dom, &d)))
-        return -1;
-    /* Under the lock: the job is not destroyed before its done step has
-     * released the slot, which takes this lock. */
-    ret = virDriverJobSlotGetInfo(&obj->slot, info);
-    pthread_mutex_unlock(&d->lock);
-    return ret;
+    return virObjListGetJobInfo(&driverOf(dom->conn)->doms, dom->uuid, dom->name, info);
 }
 
 static int qemuDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterPtr *params,
@@ -2217,15 +2109,7 @@ static int qemuDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterP
 
 static int qemuDomainAbortJob(virDomainPtr dom)
 {
-    qemuDriver *d;
-    qemuDomObj *obj;
-    int ret;
-
-    if (!(obj = domLock(dom, &d)))
-        return -1;
-    ret = virDriverJobSlotAbort(&obj->slot, "domain", obj->def->name);
-    pthread_mutex_unlock(&d->lock);
-    return ret;
+    return virObjListAbortJob(&driverOf(dom->conn)->doms, dom->uuid, dom->name);
 }
 
 static virEventState *qemuConnectGetEventState(virConnectPtr conn)
@@ -2247,28 +2131,15 @@ static char *qemuDomainGetOSType(virDomainPtr dom)
     return s;
 }
 
-/* One flag of the domain under the lock: 1, 0, or -1 reported. */
-static int domFlag(virDomainPtr dom, size_t offset)
-{
-    qemuDriver *d;
-    qemuDomObj *obj = domLock(dom, &d);
-    int ret;
-
-    if (!obj)
-        return -1;
-    ret = *(const bool *)((const char *)obj + offset);
-    pthread_mutex_unlock(&d->lock);
-    return ret;
-}
 
 static int qemuDomainIsActive(virDomainPtr dom)
 {
-    return domFlag(dom, offsetof(qemuDomObj, active));
+    return virObjListIsActive(&driverOf(dom->conn)->doms, dom->uuid, dom->name);
 }
 
 static int qemuDomainIsPersistent(virDomainPtr dom)
 {
-    return domFlag(dom, offsetof(qemuDomObj, persistent));
+    return virObjListIsPersistent(&driverOf(dom->conn)->doms, dom->uuid, dom->name);
 }
 
 /* For tests and the network driver. */

@@ -31,6 +31,7 @@
 #include "driverjob.h"
 #include "drivers/test/test_driver.h"
 #include "event.h"
+#include "objlist.h"
 #include "supervisor/supervisor.h"
 #include "util/viralloc.h"
 
@@ -50,11 +51,11 @@ typedef enum { OBJ_DOMAIN, OBJ_NETWORK, OBJ_LAST } testObjKind;
 static const char *const kindNames[OBJ_LAST] = { "domain", "network" };
 
 /* What domains and networks have in common; first in each, so a testObj
- * of kind OBJ_DOMAIN is a testDomObj. */
+ * of kind OBJ_DOMAIN is a testDomObj. The list's part (name, UUID, ID) is
+ * first of all (src/objlist.h). */
 typedef struct testObj {
+    virObjListItem item;
     testObjKind kind;
-    const char *name;         /* the def's */
-    const uint8_t *uuid;      /* the def's */
     bool persistent;
     virDriverJobSlot slot;
     virXMLKeep keep;          /* the def's elements kept without interpretation */
@@ -65,7 +66,6 @@ typedef struct testDomObj {
     testDomainDef def;
     int state;                /* virDomainState */
     int reason;
-    int id;                   /* while active; -1 otherwise */
     virDriverJobStats lastJob;   /* GetJobStats(COMPLETED); type NONE: none */
     long long startedMs;      /* CLOCK_MONOTONIC, for cpuTime */
 } testDomObj;
@@ -76,15 +76,10 @@ typedef struct testNetObj {
     bool active;
 } testNetObj;
 
-typedef struct testObjList {
-    testObj **objs;
-    size_t n;
-} testObjList;
-
 /* A node: shared by the connections to it (see nodeAcquireDefault). */
 typedef struct testDriver {
     pthread_mutex_t lock;     /* the lists and the objects */
-    testObjList lists[OBJ_LAST];
+    virObjList lists[OBJ_LAST];   /* domains, networks (guarded by lock) */
     int nextID;               /* the next domain ID (from 1, as libvirt) */
     virEventState *events;
     int refs;                 /* connections using it (testDefaultLock for the default node) */
@@ -154,7 +149,7 @@ static void objEvent(testDriver *d, const testObj *obj, int event, int detail)
 {
     virEventStateQueueLifecycle(d->events, obj->kind == OBJ_DOMAIN ? VIR_EVENT_OBJ_DOMAIN
                                                                    : VIR_EVENT_OBJ_NETWORK,
-                                obj->name, obj->uuid, event,
+                                obj->item.name, obj->item.uuid, event,
                                 obj->kind == OBJ_DOMAIN ? detail : 0);
 }
 
@@ -162,21 +157,48 @@ static void objEvent(testDriver *d, const testObj *obj, int event, int detail)
 
 static testObj *objFindUUID(testDriver *d, testObjKind kind, const uint8_t *uuid)
 {
-    testObjList *l = &d->lists[kind];
-    for (size_t i = 0; i < l->n; i++)
-        if (!memcmp(l->objs[i]->uuid, uuid, 16))
-            return l->objs[i];
-    return NULL;
+    return (testObj *)virObjListFindByUUID(&d->lists[kind], uuid);
 }
 
-static testObj *objFindName(testDriver *d, testObjKind kind, const char *name)
+static void objDispose(virObjListItem *item)
 {
-    testObjList *l = &d->lists[kind];
-    for (size_t i = 0; i < l->n; i++)
-        if (STREQ(l->objs[i]->name, name))
-            return l->objs[i];
-    return NULL;
+    testObj *obj = (testObj *)item;
+
+    virXMLKeepClear(&obj->keep);
+    free(obj);
 }
+
+static bool objActive(const testObj *obj);
+
+static bool itemActive(const virObjListItem *item)
+{
+    return objActive((const testObj *)item);
+}
+
+static bool itemPersistent(const virObjListItem *item)
+{
+    return ((const testObj *)item)->persistent;
+}
+
+static void itemState(const virObjListItem *item, int *state, int *reason)
+{
+    *state = DOM(item)->state;
+    *reason = DOM(item)->reason;
+}
+
+static virDriverJobSlot *itemSlot(virObjListItem *item)
+{
+    return &((testObj *)item)->slot;
+}
+
+static const virObjListOps domainOps = {
+    .dispose = objDispose, .isActive = itemActive, .isPersistent = itemPersistent,
+    .getState = itemState, .jobSlot = itemSlot,
+};
+static const virObjListOps networkOps = {
+    .dispose = objDispose, .isActive = itemActive, .isPersistent = itemPersistent,
+    .jobSlot = itemSlot,
+};
 
 /* A new object holding a copy of @def (a testDomainDef or testNetworkDef)
  * and of @keep (NULL: none): a domain shut off, a network inactive, not
@@ -184,51 +206,40 @@ static testObj *objFindName(testDriver *d, testObjKind kind, const char *name)
 static testObj *objAdd(testDriver *d, testObjKind kind, const void *def,
                        const virXMLKeep *keep)
 {
-    testObjList *l = &d->lists[kind];
-    testObj **objs, *obj;
+    testObj *obj;
+    const char *name;
+    const uint8_t *uuid;
 
-    if (!(objs = virReallocN(l->objs, l->n + 1, sizeof(*objs))))
-        return NULL;
-    l->objs = objs;
     if (kind == OBJ_DOMAIN) {
         testDomObj *dom;
         if (!VIR_ALLOC(dom))
             return NULL;
         dom->def = *(const testDomainDef *)def;
         dom->state = VIR_DOMAIN_SHUTOFF;
-        dom->id = -1;
-        dom->o.name = dom->def.name;
-        dom->o.uuid = dom->def.uuid;
+        name = dom->def.name;
+        uuid = dom->def.uuid;
         obj = &dom->o;
     } else {
         testNetObj *net;
         if (!VIR_ALLOC(net))
             return NULL;
         net->def = *(const testNetworkDef *)def;
-        net->o.name = net->def.name;
-        net->o.uuid = net->def.uuid;
+        name = net->def.name;
+        uuid = net->def.uuid;
         obj = &net->o;
     }
     obj->kind = kind;
-    if (keep && virXMLKeepSet(&obj->keep, keep->data, keep->len) < 0) {
-        free(obj);
+    if ((keep && virXMLKeepSet(&obj->keep, keep->data, keep->len) < 0) ||
+        virObjListAdd(&d->lists[kind], &obj->item, name, uuid) < 0) {
+        objDispose(&obj->item);
         return NULL;
     }
-    l->objs[l->n++] = obj;
     return obj;
 }
 
 static void objRemove(testDriver *d, testObj *obj)
 {
-    testObjList *l = &d->lists[obj->kind];
-    for (size_t i = 0; i < l->n; i++) {
-        if (l->objs[i] == obj) {
-            l->objs[i] = l->objs[--l->n];
-            virXMLKeepClear(&obj->keep);
-            free(obj);
-            return;
-        }
-    }
+    virObjListRemove(&d->lists[obj->kind], &obj->item);
 }
 
 static bool objActive(const testObj *obj)
@@ -255,7 +266,7 @@ static void domSetRunning(testDriver *d, testDomObj *obj, int reason, int detail
     obj->state = VIR_DOMAIN_RUNNING;
     obj->reason = reason;
     obj->startedMs = nowMs();
-    obj->id = d->nextID++;
+    obj->o.item.id = d->nextID++;
     if (detail >= 0)
         objEvent(d, &obj->o, VIR_DOMAIN_EVENT_STARTED, detail);
 }
@@ -266,7 +277,7 @@ static void domSetShutoff(testDriver *d, testDomObj *obj, int reason, int detail
 {
     obj->state = VIR_DOMAIN_SHUTOFF;
     obj->reason = reason;
-    obj->id = -1;
+    obj->o.item.id = -1;
     objEvent(d, &obj->o, VIR_DOMAIN_EVENT_STOPPED, detail);
     objGoneIfTransient(d, &obj->o);
 }
@@ -283,18 +294,13 @@ static void netSetActive(testDriver *d, testNetObj *obj)
 static testObj *objLock(virConnectPtr conn, testObjKind kind, const unsigned char *uuid,
                         const char *name, testDriver **dp)
 {
-    testDriver *d = driverOf(conn);
-    testObj *obj;
+    *dp = driverOf(conn);
+    return (testObj *)virObjListLockObject(&(*dp)->lists[kind], uuid, name);
+}
 
-    pthread_mutex_lock(&d->lock);
-    if (!(obj = objFindUUID(d, kind, uuid))) {
-        pthread_mutex_unlock(&d->lock);
-        virReportError(kind == OBJ_DOMAIN ? VIR_ERR_NO_DOMAIN : VIR_ERR_NO_NETWORK,
-                       "no %s '%s' (it was undefined)", kindNames[kind], name);
-        return NULL;
-    }
-    *dp = d;
-    return obj;
+static virObjList *domList(virDomainPtr dom)
+{
+    return &driverOf(dom->conn)->lists[OBJ_DOMAIN];
 }
 
 static testDomObj *domLock(virDomainPtr dom, testDriver **dp)
@@ -307,13 +313,14 @@ static testNetObj *netLock(virNetworkPtr net, testDriver **dp)
     return NET(objLock(net->conn, OBJ_NETWORK, net->uuid, net->name, dp));
 }
 
-/* A new handle for @obj (a virDomainPtr or virNetworkPtr), or NULL with
- * VIR_ERR_NO_MEMORY reported. */
-static void *objHandle(virConnectPtr conn, const testObj *obj)
+/* A new handle for the object of @kind named @name with @uuid (a
+ * virDomainPtr or virNetworkPtr), or NULL with VIR_ERR_NO_MEMORY reported. */
+static void *objHandle(virConnectPtr conn, testObjKind kind, const char *name,
+                       const uint8_t *uuid)
 {
-    if (obj->kind == OBJ_DOMAIN)
-        return virDriverJobResultDomainNew(conn, obj->name, obj->uuid);
-    return virDriverJobResultNetworkNew(conn, obj->name, obj->uuid);
+    if (kind == OBJ_DOMAIN)
+        return virDriverJobResultDomainNew(conn, name, uuid);
+    return virDriverJobResultNetworkNew(conn, name, uuid);
 }
 
 static void objHandleFree(testObjKind kind, void *h)
@@ -340,14 +347,8 @@ static testDriver *testDefaultNode;
 
 static void nodeFree(testDriver *d)
 {
-    for (int k = 0; k < OBJ_LAST; k++) {
-        for (size_t i = 0; i < d->lists[k].n; i++)
-        {
-            virXMLKeepClear(&d->lists[k].objs[i]->keep);
-            free(d->lists[k].objs[i]);
-        }
-        free(d->lists[k].objs);
-    }
+    for (int k = 0; k < OBJ_LAST; k++)
+        virObjListClear(&d->lists[k]);
     virEventStateFree(d->events);
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -361,6 +362,10 @@ static testDriver *nodeNew(const testNodeDef *def)
     if (!VIR_ALLOC(d))
         return NULL;
     pthread_mutex_init(&d->lock, NULL);
+    virObjListInit(&d->lists[OBJ_DOMAIN], VIR_OBJ_LIST_DOMAINS, VIR_FROM_TEST, &d->lock,
+                   &domainOps);
+    virObjListInit(&d->lists[OBJ_NETWORK], VIR_OBJ_LIST_NETWORKS, VIR_FROM_TEST, &d->lock,
+                   &networkOps);
     d->nextID = 1;
     d->refs = 1;
     if (!(d->events = virEventStateNew()))
@@ -511,156 +516,40 @@ static int testConnectGetVersion(virConnectPtr conn ATTRIBUTE_UNUSED,
 
 /* ---- listing and lookup -------------------------------------------------- */
 
-/* Whether @obj passes the filter groups shared by domains and networks:
- * active/inactive, persistent/transient (within a group, one bit of those
- * given must match; none given: no filter). */
-static bool objMatch(const testObj *obj, unsigned int flags, unsigned int activeBit,
-                     unsigned int inactiveBit, unsigned int persistentBit,
-                     unsigned int transientBit)
-{
-    bool active = objActive(obj);
-
-    if ((flags & (activeBit | inactiveBit)) &&
-        !((flags & activeBit && active) || (flags & inactiveBit && !active)))
-        return false;
-    if ((flags & (persistentBit | transientBit)) &&
-        !((flags & persistentBit && obj->persistent) ||
-          (flags & transientBit && !obj->persistent)))
-        return false;
-    return true;
-}
-
-static bool domMatch(const testObj *obj, unsigned int flags)
-{
-    if (!objMatch(obj, flags, VIR_CONNECT_LIST_DOMAINS_ACTIVE,
-                  VIR_CONNECT_LIST_DOMAINS_INACTIVE, VIR_CONNECT_LIST_DOMAINS_PERSISTENT,
-                  VIR_CONNECT_LIST_DOMAINS_TRANSIENT))
-        return false;
-    if (flags & (VIR_CONNECT_LIST_DOMAINS_RUNNING | VIR_CONNECT_LIST_DOMAINS_PAUSED |
-                 VIR_CONNECT_LIST_DOMAINS_SHUTOFF | VIR_CONNECT_LIST_DOMAINS_OTHER)) {
-        int s = DOM(obj)->state;
-        return (flags & VIR_CONNECT_LIST_DOMAINS_RUNNING && s == VIR_DOMAIN_RUNNING) ||
-               (flags & VIR_CONNECT_LIST_DOMAINS_PAUSED && s == VIR_DOMAIN_PAUSED) ||
-               (flags & VIR_CONNECT_LIST_DOMAINS_SHUTOFF && s == VIR_DOMAIN_SHUTOFF) ||
-               (flags & VIR_CONNECT_LIST_DOMAINS_OTHER &&
-                s != VIR_DOMAIN_RUNNING && s != VIR_DOMAIN_PAUSED &&
-                s != VIR_DOMAIN_SHUTOFF);
-    }
-    return true;
-}
-
-static bool netMatch(const testObj *obj, unsigned int flags)
-{
-    return objMatch(obj, flags, VIR_CONNECT_LIST_NETWORKS_ACTIVE,
-                    VIR_CONNECT_LIST_NETWORKS_INACTIVE, VIR_CONNECT_LIST_NETWORKS_PERSISTENT,
-                    VIR_CONNECT_LIST_NETWORKS_TRANSIENT);
-}
-
-/* New handles for the objects of @kind that @match accepts, in a
- * NULL-terminated array the caller frees (@out NULL: count only).
- * Returns the count, or -1. */
-static int objListAll(virConnectPtr conn, testObjKind kind, void ***out,
-                      bool (*match)(const testObj *obj, unsigned int flags),
-                      unsigned int flags)
-{
-    testDriver *d = driverOf(conn);
-    testObjList *l = &d->lists[kind];
-    void **list = NULL;
-    int n = 0;
-
-    pthread_mutex_lock(&d->lock);
-    if (out && !(list = virAllocN(l->n + 1, sizeof(*list))))
-        goto error;
-    for (size_t i = 0; i < l->n; i++) {
-        if (!match(l->objs[i], flags))
-            continue;
-        if (list && !(list[n] = objHandle(conn, l->objs[i])))
-            goto error;
-        n++;
-    }
-    pthread_mutex_unlock(&d->lock);
-    if (out)
-        *out = list;
-    return n;
-
- error:
-    pthread_mutex_unlock(&d->lock);
-    for (int i = 0; list && i < n; i++)
-        objHandleFree(kind, list[i]);
-    free(list);
-    return -1;
-}
-
 static int testConnectListAllDomains(virConnectPtr conn, virDomainPtr **doms,
                                      unsigned int flags)
 {
-    void **list = NULL;
-    int n;
-
-    virCheckFlags(VIR_CONNECT_LIST_DOMAINS_ACTIVE | VIR_CONNECT_LIST_DOMAINS_INACTIVE |
-                  VIR_CONNECT_LIST_DOMAINS_PERSISTENT | VIR_CONNECT_LIST_DOMAINS_TRANSIENT |
-                  VIR_CONNECT_LIST_DOMAINS_RUNNING | VIR_CONNECT_LIST_DOMAINS_PAUSED |
-                  VIR_CONNECT_LIST_DOMAINS_SHUTOFF | VIR_CONNECT_LIST_DOMAINS_OTHER, -1);
-    if ((n = objListAll(conn, OBJ_DOMAIN, doms ? &list : NULL, domMatch, flags)) >= 0 &&
-        doms)
-        *doms = (virDomainPtr *)list;
-    return n;
+    virCheckFlags(VIR_OBJ_LIST_DOMAIN_FLAGS, -1);
+    return virObjListExport(&driverOf(conn)->lists[OBJ_DOMAIN], conn, NULL, flags,
+                            (void ***)doms);
 }
 
 static int testConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets,
                                       unsigned int flags)
 {
-    void **list = NULL;
-    int n;
-
-    virCheckFlags(VIR_CONNECT_LIST_NETWORKS_INACTIVE | VIR_CONNECT_LIST_NETWORKS_ACTIVE |
-                  VIR_CONNECT_LIST_NETWORKS_PERSISTENT |
-                  VIR_CONNECT_LIST_NETWORKS_TRANSIENT, -1);
-    if ((n = objListAll(conn, OBJ_NETWORK, nets ? &list : NULL, netMatch, flags)) >= 0 &&
-        nets)
-        *nets = (virNetworkPtr *)list;
-    return n;
-}
-
-/* A handle for the object of @kind named @name (or with @uuid). */
-static void *objLookup(virConnectPtr conn, testObjKind kind, const char *name,
-                       const unsigned char *uuid)
-{
-    testDriver *d = driverOf(conn);
-    testObj *obj;
-    void *h = NULL;
-    char str[VIR_UUID_STRING_BUFLEN];
-
-    pthread_mutex_lock(&d->lock);
-    obj = name ? objFindName(d, kind, name) : objFindUUID(d, kind, uuid);
-    if (obj)
-        h = objHandle(conn, obj);
-    pthread_mutex_unlock(&d->lock);
-    if (!obj) {
-        if (uuid)
-            virUUIDFormat(uuid, str);
-        int code = kind == OBJ_DOMAIN ? VIR_ERR_NO_DOMAIN : VIR_ERR_NO_NETWORK;
-        if (name)
-            virReportError(code, "no %s named '%.64s'", kindNames[kind], name);
-        else
-            virReportError(code, "no %s with UUID %s", kindNames[kind], str);
-    }
-    return h;
+    virCheckFlags(VIR_OBJ_LIST_NETWORK_FLAGS, -1);
+    return virObjListExport(&driverOf(conn)->lists[OBJ_NETWORK], conn, NULL, flags,
+                            (void ***)nets);
 }
 
 static virDomainPtr testDomainLookupByName(virConnectPtr conn, const char *name)
 {
-    return objLookup(conn, OBJ_DOMAIN, name, NULL);
+    return virObjListLookup(&driverOf(conn)->lists[OBJ_DOMAIN], conn, name, NULL, -1);
 }
 
 static virDomainPtr testDomainLookupByUUID(virConnectPtr conn, const unsigned char *uuid)
 {
-    return objLookup(conn, OBJ_DOMAIN, NULL, uuid);
+    return virObjListLookup(&driverOf(conn)->lists[OBJ_DOMAIN], conn, NULL, uuid, -1);
+}
+
+static virDomainPtr testDomainLookupByID(virConnectPtr conn, int id)
+{
+    return virObjListLookup(&driverOf(conn)->lists[OBJ_DOMAIN], conn, NULL, NULL, id);
 }
 
 static virNetworkPtr testNetworkLookupByName(virConnectPtr conn, const char *name)
 {
-    return objLookup(conn, OBJ_NETWORK, name, NULL);
+    return virObjListLookup(&driverOf(conn)->lists[OBJ_NETWORK], conn, name, NULL, -1);
 }
 
 /* ---- accessors ------------------------------------------------------------ */
@@ -687,17 +576,8 @@ static int testDomainGetInfo(virDomainPtr dom, virDomainInfoPtr info)
 static int testDomainGetState(virDomainPtr dom, int *state, int *reason,
                               unsigned int flags)
 {
-    testDriver *d;
-    testDomObj *obj;
-
     virCheckFlags(0, -1);
-    if (!(obj = domLock(dom, &d)))
-        return -1;
-    *state = obj->state;
-    if (reason)
-        *reason = obj->reason;
-    pthread_mutex_unlock(&d->lock);
-    return 0;
+    return virObjListGetState(domList(dom), dom->uuid, dom->name, state, reason);
 }
 
 static char *testDomainGetXMLDesc(virDomainPtr dom, unsigned int flags)
@@ -713,7 +593,7 @@ static char *testDomainGetXMLDesc(virDomainPtr dom, unsigned int flags)
     if (!(obj = domLock(dom, &d)))
         return NULL;
     def = obj->def;
-    id = objActive(&obj->o) ? obj->id : -1;
+    id = objActive(&obj->o) ? obj->o.item.id : -1;
     rc = virXMLKeepSet(&keep, obj->o.keep.data, obj->o.keep.len);
     pthread_mutex_unlock(&d->lock);
     if (rc == 0)
@@ -724,15 +604,8 @@ static char *testDomainGetXMLDesc(virDomainPtr dom, unsigned int flags)
 
 static int testNetworkIsActive(virNetworkPtr net)
 {
-    testDriver *d;
-    testNetObj *obj = netLock(net, &d);
-    int ret;
-
-    if (!obj)
-        return -1;
-    ret = obj->active ? 1 : 0;
-    pthread_mutex_unlock(&d->lock);
-    return ret;
+    return virObjListIsActive(&driverOf(net->conn)->lists[OBJ_NETWORK], net->uuid,
+                              net->name);
 }
 
 static char *testNetworkGetXMLDesc(virNetworkPtr net, unsigned int flags)
@@ -756,36 +629,9 @@ static char *testNetworkGetXMLDesc(virNetworkPtr net, unsigned int flags)
     return xml;
 }
 
-static virDomainPtr testDomainLookupByID(virConnectPtr conn, int id)
-{
-    testDriver *d = driverOf(conn);
-    testObjList *l = &d->lists[OBJ_DOMAIN];
-    testObj *obj = NULL;
-    virDomainPtr dom = NULL;
-
-    pthread_mutex_lock(&d->lock);
-    for (size_t i = 0; i < l->n && !obj; i++)
-        if (objActive(l->objs[i]) && DOM(l->objs[i])->id == id)
-            obj = l->objs[i];
-    if (obj)
-        dom = objHandle(conn, obj);
-    pthread_mutex_unlock(&d->lock);
-    if (!obj)
-        virReportError(VIR_ERR_NO_DOMAIN, "no domain with ID %d", id);
-    return dom;
-}
-
 static int testDomainGetID(virDomainPtr dom)
 {
-    testDriver *d;
-    testDomObj *obj = domLock(dom, &d);
-    int id;
-
-    if (!obj)
-        return -1;
-    id = objActive(&obj->o) ? obj->id : -1;
-    pthread_mutex_unlock(&d->lock);
-    return id;
+    return virObjListGetID(domList(dom), dom->uuid, dom->name);
 }
 
 static char *testDomainGetOSType(virDomainPtr dom)
@@ -801,28 +647,15 @@ static char *testDomainGetOSType(virDomainPtr dom)
     return virStrdup(type);
 }
 
-/* virDomainIsActive, virDomainIsPersistent. */
-static int domFlag(virDomainPtr dom, bool persistent)
-{
-    testDriver *d;
-    testDomObj *obj = domLock(dom, &d);
-    int ret;
-
-    if (!obj)
-        return -1;
-    ret = (persistent ? obj->o.persistent : objActive(&obj->o)) ? 1 : 0;
-    pthread_mutex_unlock(&d->lock);
-    return ret;
-}
 
 static int testDomainIsActive(virDomainPtr dom)
 {
-    return domFlag(dom, false);
+    return virObjListIsActive(domList(dom), dom->uuid, dom->name);
 }
 
 static int testDomainIsPersistent(virDomainPtr dom)
 {
-    return domFlag(dom, true);
+    return virObjListIsPersistent(domList(dom), dom->uuid, dom->name);
 }
 
 /* Lock the domain of @dom for a change that needs it in state @want (and
@@ -923,11 +756,11 @@ static int objUndefine(virConnectPtr conn, testObjKind kind, const unsigned char
 
     if (!(obj = objLock(conn, kind, uuid, name, &d)))
         return -1;
-    if (virDriverJobSlotCheckFree(&obj->slot, kindNames[kind], obj->name) < 0) {
+    if (virDriverJobSlotCheckFree(&obj->slot, kindNames[kind], obj->item.name) < 0) {
         /* reported */
     } else if (!obj->persistent) {
         virReportError(VIR_ERR_OPERATION_INVALID,
-                       "cannot undefine transient %s '%s'", kindNames[kind], obj->name);
+                       "cannot undefine transient %s '%s'", kindNames[kind], obj->item.name);
     } else {
         if (kind == OBJ_DOMAIN)
             objEvent(d, obj, VIR_DOMAIN_EVENT_UNDEFINED, VIR_DOMAIN_EVENT_UNDEFINED_REMOVED);
@@ -950,11 +783,11 @@ static int objDestroy(virConnectPtr conn, testObjKind kind, const unsigned char 
 
     if (!(obj = objLock(conn, kind, uuid, name, &d)))
         return -1;
-    if (virDriverJobSlotCheckFree(&obj->slot, kindNames[kind], obj->name) < 0) {
+    if (virDriverJobSlotCheckFree(&obj->slot, kindNames[kind], obj->item.name) < 0) {
         /* reported */
     } else if (!objActive(obj)) {
         virReportError(VIR_ERR_OPERATION_INVALID, "%s '%s' is not %s", kindNames[kind],
-                       obj->name, kind == OBJ_DOMAIN ? "running" : "active");
+                       obj->item.name, kind == OBJ_DOMAIN ? "running" : "active");
     } else if (kind == OBJ_DOMAIN) {
         domSetShutoff(d, DOM(obj), REASON_SHUTOFF_DESTROYED,
                       VIR_DOMAIN_EVENT_STOPPED_DESTROYED);
@@ -993,28 +826,12 @@ static int testNetworkDestroy(virNetworkPtr net)
 
 static int testDomainGetJobInfo(virDomainPtr dom, virDomainJobInfoPtr info)
 {
-    testDriver *d;
-    testDomObj *obj;
-    int ret;
-
-    if (!(obj = domLock(dom, &d)))
-        return -1;
-    ret = virDriverJobSlotGetInfo(&obj->o.slot, info);
-    pthread_mutex_unlock(&d->lock);
-    return ret;
+    return virObjListGetJobInfo(domList(dom), dom->uuid, dom->name, info);
 }
 
 static int testDomainAbortJob(virDomainPtr dom)
 {
-    testDriver *d;
-    testDomObj *obj;
-    int ret;
-
-    if (!(obj = domLock(dom, &d)))
-        return -1;
-    ret = virDriverJobSlotAbort(&obj->o.slot, "domain", obj->def.name);
-    pthread_mutex_unlock(&d->lock);
-    return ret;
+    return virObjListAbortJob(domList(dom), dom->uuid, dom->name);
 }
 
 /* libvirt's name for what a job of @kind does; UNKNOWN: not a domain job
@@ -1266,19 +1083,19 @@ static int objJobPrepare(testObj *obj, testJob *tj, bool wantActive)
 {
     const char *kind = kindNames[obj->kind];
 
-    if (virDriverJobSlotCheckFree(&obj->slot, kind, obj->name) < 0)
+    if (virDriverJobSlotCheckFree(&obj->slot, kind, obj->item.name) < 0)
         return -1;
     if (wantActive != objActive(obj)) {
-        virReportError(VIR_ERR_OPERATION_INVALID, "%s '%s' is %s", kind, obj->name,
+        virReportError(VIR_ERR_OPERATION_INVALID, "%s '%s' is %s", kind, obj->item.name,
                        wantActive ? (obj->kind == OBJ_DOMAIN ? "not running" : "not active")
                                   : (obj->kind == OBJ_DOMAIN ? "already running"
                                                              : "already active"));
         return -1;
     }
-    if (virDriverJobSlotTake(&obj->slot, testOps[tj->kind].name, kind, obj->name,
+    if (virDriverJobSlotTake(&obj->slot, testOps[tj->kind].name, kind, obj->item.name,
                              &tj->token) < 0)
         return -1;
-    memcpy(tj->uuid, obj->uuid, 16);
+    memcpy(tj->uuid, obj->item.uuid, 16);
     tj->holdsSlot = tj->knowUUID = true;
     return 0;
 }
@@ -1542,30 +1359,21 @@ static int objCommitDef(testDriver *d, testJob *tj, const void *def, virXMLKeep 
 {
     testObjKind kind = tj->okind;
     const char *what = kindNames[kind];
-    testObj *obj = objFindUUID(d, kind, uuid);
-    testObj *byName = objFindName(d, kind, name);
+    virObjListItem *found;
+    testObj *obj;
     int exist = kind == OBJ_DOMAIN ? VIR_ERR_DOM_EXIST : VIR_ERR_NETWORK_EXIST;
-    char str[VIR_UUID_STRING_BUFLEN];
 
-    if (byName && byName != obj) {
-        virUUIDFormat(byName->uuid, str);
-        virReportError(exist, "%s '%s' already exists with UUID %s", what, name, str);
+    if (virObjListFindForDefine(&d->lists[kind], name, uuid, &found) < 0)
         return -1;
-    }
-    if (obj && STRNEQ(obj->name, name)) {
-        virUUIDFormat(uuid, str);
-        virReportError(exist, "a %s with UUID %s already exists as '%s'", what, str,
-                       obj->name);
-        return -1;
-    }
+    obj = (testObj *)found;
     if (obj && virDriverJobSlotBusy(&obj->slot) &&
         !(tj->holdsSlot && obj->slot.token == tj->token))
-        return virDriverJobSlotCheckFree(&obj->slot, what, obj->name);
+        return virDriverJobSlotCheckFree(&obj->slot, what, obj->item.name);
     if (obj && objActive(obj)) {
         virReportError(start && kind == OBJ_NETWORK ? exist : VIR_ERR_OPERATION_INVALID,
                        start ? "%s '%s' is already %s"
                              : "%s '%s' is %s: destroy it before redefining it",
-                       what, obj->name, kind == OBJ_DOMAIN ? "running" : "active");
+                       what, obj->item.name, kind == OBJ_DOMAIN ? "running" : "active");
         return -1;
     }
     bool updated = obj && obj->persistent;
@@ -1606,7 +1414,6 @@ static int commitDefOp(virJobPtr job, testJob *tj, const void *result, size_t le
     } def;
     const char *name = tj->okind == OBJ_DOMAIN ? def.dom.name : def.net.name;
     const uint8_t *uuid = tj->okind == OBJ_DOMAIN ? def.dom.uuid : def.net.uuid;
-    testObj proto = { .kind = tj->okind };
     virXMLKeep keep = VIR_XML_KEEP_INIT;
     void *h = NULL;
     int rc = -1;
@@ -1619,9 +1426,7 @@ static int commitDefOp(virJobPtr job, testJob *tj, const void *result, size_t le
                        "image header names");
         goto cleanup;
     }
-    proto.name = name;
-    proto.uuid = uuid;
-    if (!(h = objHandle(tj->conn, &proto)))
+    if (!(h = objHandle(tj->conn, tj->okind, name, uuid)))
         goto cleanup;
     pthread_mutex_lock(&d->lock);
     rc = objCommitDef(d, tj, &def, &keep, name, uuid, start, reason, persistent);
@@ -1678,7 +1483,7 @@ static int commitStart(virJobPtr job, void *opaque,
 
     pthread_mutex_lock(&d->lock);
     if ((obj = objFindUUID(d, tj->okind, tj->uuid))) {
-        if ((h = objHandle(tj->conn, obj))) {
+        if ((h = objHandle(tj->conn, tj->okind, obj->item.name, obj->item.uuid))) {
             if (tj->okind == OBJ_DOMAIN)
                 domSetRunning(d, DOM(obj), REASON_RUNNING_BOOTED,
                               VIR_DOMAIN_EVENT_STARTED_BOOTED);
@@ -1723,7 +1528,8 @@ static int commitOutput(virJobPtr job, testJob *tj, int shutoffReason)
         }
     }
     pthread_mutex_lock(&d->lock);
-    if ((obj = objFindUUID(d, OBJ_DOMAIN, tj->uuid)) && !(h = objHandle(tj->conn, obj))) {
+    if ((obj = objFindUUID(d, OBJ_DOMAIN, tj->uuid)) &&
+        !(h = objHandle(tj->conn, OBJ_DOMAIN, obj->item.name, obj->item.uuid))) {
         pthread_mutex_unlock(&d->lock);
         return -1;
     }
