@@ -723,28 +723,28 @@ VIR_EXPORT char *virConnectGetHostname(virConnectPtr conn)
  *
  * Thread-safety: safe from any thread. Since: 0.1.0
  */
-VIR_EXPORT int virConnectIsAlive(virConnectPtr conn)
+/* What an in-process connection answers (@value) once @conn is checked. */
+static int connectFixedAnswer(virConnectPtr conn, const char *func, int value)
 {
     virResetLastError();
-    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
+    if (virConnectCheckFrom(conn, func, VIR_FROM_DOMAIN) < 0)
         return -1;
-    return 1;
+    return value;
+}
+
+VIR_EXPORT int virConnectIsAlive(virConnectPtr conn)
+{
+    return connectFixedAnswer(conn, __func__, 1);
 }
 
 VIR_EXPORT int virConnectIsEncrypted(virConnectPtr conn)
 {
-    virResetLastError();
-    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
-        return -1;
-    return 0;
+    return connectFixedAnswer(conn, __func__, 0);
 }
 
 VIR_EXPORT int virConnectIsSecure(virConnectPtr conn)
 {
-    virResetLastError();
-    if (virConnectCheckFrom(conn, __func__, VIR_FROM_DOMAIN) < 0)
-        return -1;
-    return 1;
+    return connectFixedAnswer(conn, __func__, 1);
 }
 
 /**

@@ -1001,21 +1001,11 @@ VIR_EXPORT int virConnectDomainEventRegisterAny(virConnectPtr conn, virDomainPtr
     virEventState *state;
 
     virResetLastError();
-    if (virConnectCheck(conn, __func__) < 0)
+    if (virConnectCheck(conn, __func__) < 0 || (dom && virDomainCheck(dom, __func__) < 0) ||
+        virEventRegisterArgsCheck(conn, dom ? dom->conn : NULL, "dom", cb != NULL, eventID,
+                                  VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE, __func__,
+                                  VIR_FROM_THIS) < 0)
         return -1;
-    if (dom && virDomainCheck(dom, __func__) < 0)
-        return -1;
-    if (dom && dom->conn != conn) {
-        virReportError(VIR_ERR_INVALID_ARG, "dom in %s belongs to another connection",
-                       __func__);
-        return -1;
-    }
-    virCheckNonNullArg(cb, -1);
-    if (eventID < 0 || eventID > VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE) {
-        virReportError(VIR_ERR_INVALID_ARG, "eventID in %s must be less than %d",
-                       __func__, VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE + 1);
-        return -1;
-    }
     if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
         return -1;
     return virEventStateRegister(state, conn, VIR_EVENT_OBJ_DOMAIN, eventID,
@@ -1034,13 +1024,9 @@ VIR_EXPORT int virConnectDomainEventDeregisterAny(virConnectPtr conn, int callba
     virEventState *state;
 
     virResetLastError();
-    if (virConnectCheck(conn, __func__) < 0)
+    if (virConnectCheck(conn, __func__) < 0 ||
+        virEventCallbackIDCheck(callbackID, __func__, VIR_FROM_THIS) < 0)
         return -1;
-    if (callbackID < 0) {
-        virReportError(VIR_ERR_INVALID_ARG, "callbackID in %s must be zero or greater",
-                       __func__);
-        return -1;
-    }
     if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
         return -1;
     return virEventStateDeregister(state, conn, VIR_EVENT_OBJ_DOMAIN, callbackID, NULL);

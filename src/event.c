@@ -861,3 +861,36 @@ static void stateDispatch(int watch ATTRIBUTE_UNUSED, int fd ATTRIBUTE_UNUSED,
     free(queue);
     finishDeleted(state);
 }
+
+/* ---- the public calls' argument checks ---- */
+
+int virEventRegisterArgsCheck(virConnectPtr conn, virConnectPtr objConn, const char *objArg,
+                              bool haveCb, int eventID, int lastID, const char *func,
+                              int from)
+{
+    if (objConn && objConn != conn) {
+        virReportErrorFull(from, VIR_ERR_INVALID_ARG, 0,
+                           "%s in %s belongs to another connection", objArg, func);
+        return -1;
+    }
+    if (!haveCb) {
+        virReportErrorFull(from, VIR_ERR_INVALID_ARG, 0, "cb in %s must not be NULL", func);
+        return -1;
+    }
+    if (eventID < 0 || eventID > lastID) {
+        virReportErrorFull(from, VIR_ERR_INVALID_ARG, 0,
+                           "eventID in %s must be less than %d", func, lastID + 1);
+        return -1;
+    }
+    return 0;
+}
+
+int virEventCallbackIDCheck(int callbackID, const char *func, int from)
+{
+    if (callbackID < 0) {
+        virReportErrorFull(from, VIR_ERR_INVALID_ARG, 0,
+                           "callbackID in %s must be zero or greater", func);
+        return -1;
+    }
+    return 0;
+}

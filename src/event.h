@@ -43,6 +43,18 @@ int virEventStateRegister(virEventState *state, virConnectPtr conn,
  * callback @cb. Returns 0, or -1 with VIR_ERR_INVALID_ARG. */
 int virEventStateDeregister(virEventState *state, virConnectPtr conn,
                             virEventObjKind kind, int callbackID, void (*cb)(void));
+/* The argument checks of the public EventRegisterAny calls, made after the
+ * connection's and the handle's: the handle's connection @objConn (NULL: no
+ * handle given) must be @conn, a callback given (@haveCb), @eventID within
+ * 0..@lastID. @objArg names the handle argument ("dom", "net") and @func
+ * the public call in messages. 0, or -1 with VIR_ERR_INVALID_ARG in the
+ * error domain @from. */
+int virEventRegisterArgsCheck(virConnectPtr conn, virConnectPtr objConn, const char *objArg,
+                              bool haveCb, int eventID, int lastID, const char *func,
+                              int from);
+/* The same for DeregisterAny: @callbackID must be 0 or more. */
+int virEventCallbackIDCheck(int callbackID, const char *func, int from);
+
 /* Remove every callback of @conn (its last close). */
 void virEventStateConnClosed(virEventState *state, virConnectPtr conn);
 

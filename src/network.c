@@ -263,21 +263,11 @@ VIR_EXPORT int virConnectNetworkEventRegisterAny(virConnectPtr conn, virNetworkP
     virEventState *state;
 
     virResetLastError();
-    if (virConnectCheck(conn, __func__) < 0)
+    if (virConnectCheck(conn, __func__) < 0 || (net && virNetworkCheck(net, __func__) < 0) ||
+        virEventRegisterArgsCheck(conn, net ? net->conn : NULL, "net", cb != NULL, eventID,
+                                  VIR_NETWORK_EVENT_ID_LIFECYCLE, __func__,
+                                  VIR_FROM_THIS) < 0)
         return -1;
-    if (net && virNetworkCheck(net, __func__) < 0)
-        return -1;
-    if (net && net->conn != conn) {
-        virReportError(VIR_ERR_INVALID_ARG, "net in %s belongs to another connection",
-                       __func__);
-        return -1;
-    }
-    virCheckNonNullArg(cb, -1);
-    if (eventID != VIR_NETWORK_EVENT_ID_LIFECYCLE) {
-        virReportError(VIR_ERR_INVALID_ARG, "eventID in %s must be less than %d",
-                       __func__, VIR_NETWORK_EVENT_ID_LIFECYCLE + 1);
-        return -1;
-    }
     if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
         return -1;
     return virEventStateRegister(state, conn,
@@ -296,13 +286,9 @@ VIR_EXPORT int virConnectNetworkEventDeregisterAny(virConnectPtr conn, int callb
     virEventState *state;
 
     virResetLastError();
-    if (virConnectCheck(conn, __func__) < 0)
+    if (virConnectCheck(conn, __func__) < 0 ||
+        virEventCallbackIDCheck(callbackID, __func__, VIR_FROM_THIS) < 0)
         return -1;
-    if (callbackID < 0) {
-        virReportError(VIR_ERR_INVALID_ARG, "callbackID in %s must be zero or greater",
-                       __func__);
-        return -1;
-    }
     if (!(state = VIR_DRIVER_CALL(conn, connectGetEventState, NULL, conn)))
         return -1;
     return virEventStateDeregister(state, conn,

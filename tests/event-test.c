@@ -195,6 +195,41 @@ static void testLifecycleEvents(void **state)
                                                       VIR_DOMAIN_EVENT_CALLBACK(onReboot),
                                                       NULL, NULL), -1);
     assert_last_error(VIR_ERR_INVALID_ARG);
+    /* The same argument checks for domains and networks, in libvirt's
+     * error domains: a handle of another connection, no callback, an
+     * unknown event, a negative callback id. */
+    assert_int_equal(virConnectDomainEventRegisterAny(watcher, dom,
+                                                      VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                      VIR_DOMAIN_EVENT_CALLBACK(onLifecycle),
+                                                      NULL, NULL), -1);
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_int_equal(virGetLastError()->domain, VIR_FROM_DOMAIN);
+    assert_string_equal(virGetLastErrorMessage(),
+                        "dom in virConnectDomainEventRegisterAny belongs to another connection");
+    assert_int_equal(virConnectNetworkEventRegisterAny(watcher, net,
+                                                       VIR_NETWORK_EVENT_ID_LIFECYCLE,
+                                                       VIR_NETWORK_EVENT_CALLBACK(onNetwork),
+                                                       NULL, NULL), -1);
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_int_equal(virGetLastError()->domain, VIR_FROM_NETWORK);
+    assert_int_equal(virConnectNetworkEventRegisterAny(watcher, NULL,
+                                                       VIR_NETWORK_EVENT_ID_LIFECYCLE,
+                                                       NULL, NULL, NULL), -1);
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_string_equal(virGetLastErrorMessage(),
+                        "cb in virConnectNetworkEventRegisterAny must not be NULL");
+    assert_int_equal(virConnectNetworkEventRegisterAny(watcher, NULL, 1,
+                                                       VIR_NETWORK_EVENT_CALLBACK(onNetwork),
+                                                       NULL, NULL), -1);
+    assert_string_equal(virGetLastErrorMessage(),
+                        "eventID in virConnectNetworkEventRegisterAny must be less than 1");
+    assert_int_equal(virConnectNetworkEventDeregisterAny(watcher, -1), -1);
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_int_equal(virGetLastError()->domain, VIR_FROM_NETWORK);
+    assert_int_equal(virConnectDomainEventDeregisterAny(watcher, -1), -1);
+    assert_int_equal(virGetLastError()->domain, VIR_FROM_DOMAIN);
+    assert_string_equal(virGetLastErrorMessage(),
+                        "callbackID in virConnectDomainEventDeregisterAny must be zero or greater");
 
     assert_int_equal(virDomainSuspend(dom), 0);
     assert_int_equal(virDomainResume(dom), 0);
