@@ -238,6 +238,25 @@ static void test_save_cancel_complete(void **state)
     assert_non_null(strstr(virGetLastErrorMessage(), "KiB"));
     virDomainFree(other);
     free(big);
+    /* The image's name now belongs to a domain with another UUID. */
+    char *moved = strdup(orig);
+    assert_non_null(moved);
+    char *u = strstr(moved, "<uuid>");
+    assert_non_null(u);
+    u += strlen("<uuid>");
+    u[0] = u[0] == 'a' ? 'b' : 'a';
+    assert_int_equal(virDomainUndefine(dom), 0);
+    other = virDomainDefineXML(t->conn, moved);
+    if (!other)
+        fail_msg("define with another UUID: %s", virGetLastErrorMessage());
+    assert_null(virDomainRestoreJob(t->conn, img));
+    printf("name of another UUID: %s\n", virGetLastErrorMessage());
+    assert_int_equal(virGetLastErrorCode(), VIR_ERR_DOM_EXIST);
+    assert_non_null(strstr(virGetLastErrorMessage(), "cannot restore from '"));
+    assert_non_null(strstr(virGetLastErrorMessage(), "already exists with UUID"));
+    assert_int_equal(virDomainUndefine(other), 0);
+    virDomainFree(other);
+    free(moved);
     other = virDomainDefineXML(t->conn, orig);
     assert_non_null(other);
     virDomainFree(other);
