@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # virtsup, the command-line client, on the qemu driver with real QEMU (TCG,
 # a firmware-only guest: no kernel needed): define, list, start, dominfo,
-# domstate, destroy, undefine, each command a new process (the guest
+# domstate, dump (progress line, readelf), destroy, undefine, each command a new process (the guest
 # outlives the one that started it). QEMU runs as its own user, never root.
 # Skips (77) without qemu-system-x86_64.
 set -euo pipefail
@@ -82,6 +82,24 @@ if [ -n "$p" ] && [ -r "/proc/$p/status" ]; then
 else
     fail "no QEMU pid in the shim's log"
 fi
+
+# A core dump: virsh's progress line, the ELF core QEMU wrote through the
+# worker, the job's record (another process reads it: same connection
+# here), and the guest runs on.
+out=$("$V" -c "$U" "dump --verbose cli1 $T/cli1.core; domjobinfo --completed cli1; domstate cli1" 2>&1) || true
+if grep -q "Dump: \[100 %\]" <<<"$out" && grep -qx "Domain 'cli1' dumped to $T/cli1.core" <<<"$out" &&
+   grep -Eqx "Operation: +Dump *" <<<"$out" && grep -Eqx "Job type: +Completed *" <<<"$out" &&
+   grep -qx "running" <<<"$out"; then
+    pass "dump --verbose: progress line, job record, guest running"
+else
+    fail "dump --verbose: progress line, job record, guest running"; printf '    %s\n' "$out"
+fi
+if command -v readelf >/dev/null && readelf -h "$T/cli1.core" 2>&1 | grep -q "CORE (Core file)"; then
+    pass "dump: readelf reads an ELF core"
+else
+    fail "dump: readelf reads an ELF core"; readelf -h "$T/cli1.core" 2>&1 | head -5
+fi
+rm -f "$T/cli1.core"
 
 expect "start again: refused" "already running|is running|already active" \
     bash -c "! '$V' -c '$U' start cli1"

@@ -12,6 +12,7 @@
 #           zlib1g-dev and liblzma-dev (the install test links a program
 #           statically: libxml2's private libraries -lz -llzma, which
 #           libxml2-dev does not pull in)
+#           binutils (readelf checks the qemu driver's core dumps)
 #   demo    build + binutils (readelf), procps
 #
 # On Debian and derivatives: packages are checked with dpkg-query; missing
@@ -26,7 +27,7 @@ case "$level" in build) what="make" ;; *) what="make $level" ;; esac
 build_pkgs="build-essential pkg-config libxml2-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftables-dev"
 case "$level" in
 build) pkgs=$build_pkgs ;;
-check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db dnsmasq-base nftables iproute2 qemu-system-x86 busybox-static cpio lz4 zlib1g-dev liblzma-dev" ;;
+check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db dnsmasq-base nftables iproute2 qemu-system-x86 busybox-static cpio lz4 zlib1g-dev liblzma-dev binutils" ;;
 demo) pkgs="$build_pkgs binutils procps bsdutils" ;;
 *) echo "check-deps.sh: unknown level '$level' (build, check or demo)" >&2; exit 2 ;;
 esac

@@ -38,6 +38,7 @@
 #define QEMU_OP_DOMAIN_START  "qemu.domain.start"   /* follow a start through the shim */
 #define QEMU_OP_DOMAIN_SAVE   "qemu.domain.save"    /* QEMU's migration stream -> image */
 #define QEMU_OP_DOMAIN_RESTORE "qemu.domain.restore" /* image, verified -> QEMU's -incoming */
+#define QEMU_OP_DOMAIN_DUMP   "qemu.domain.dump"    /* QEMU's ELF core, through a pipe, to a file */
 
 typedef uint32_t qemuStr;   /* offset in the pool + 1; 0: absent */
 
@@ -275,6 +276,17 @@ typedef struct qemuRestoreParams {
     char     path[1024];      /* the image's path, for messages (may be truncated) */
 } qemuRestoreParams;
 #define QEMU_RESTORE_MAGIC 0x52515356u  /* "VSQR" */
+/* Parameters of qemu.domain.dump; resources "shim" (a connection to the
+ * guest's shim) and "output" (the unnamed file of the core). */
+typedef struct qemuDumpParams {
+    uint32_t magic;           /* QEMU_DUMP_MAGIC */
+    uint32_t monitorTimeoutMs;
+    uint32_t flags;           /* virDomainCoreDumpFlags */
+    uint32_t reserved;
+    uint64_t maxBps;          /* the worker reads QEMU's stream at most this fast; 0: no cap */
+    char     name[QEMU_NAME_MAX];
+} qemuDumpParams;
+#define QEMU_DUMP_MAGIC 0x44515356u  /* "VSQD" */
 
 /* ---- qemu-shared.c: both halves ---- */
 

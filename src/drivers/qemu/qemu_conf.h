@@ -31,7 +31,7 @@ typedef struct qemuConfig {
     unsigned monitorTimeoutMs;/* a QMP round trip */
     unsigned startTimeoutMs;  /* QEMU's greeting */
     unsigned stopTimeoutMs;   /* destroy: SIGTERM, then SIGKILL after this */
-    uint64_t bandwidthBps;    /* ?bandwidth=MIB_PER_S: save/restore cap (0: none) */
+    uint64_t bandwidthBps;    /* ?bandwidth=MIB_PER_S: save/restore/dump cap (0: none) */
 } qemuConfig;
 
 /* The URI parameters of qemu:/// (NULL: absent). */

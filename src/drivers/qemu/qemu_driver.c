@@ -66,6 +66,7 @@ typedef struct qemuDomObj {
     uint64_t watchId;         /* epoll key; 0: not watched */
     virDriverJobSlot slot;
     virDriverJobStats lastJob;  /* GetJobStats(COMPLETED); type NONE: none */
+    bool crashDumped;         /* stopped after a VIR_DUMP_CRASH dump: shut off, crashed */
 } qemuDomObj;
 
 typedef struct qemuDriver {
@@ -336,8 +337,10 @@ static void stateFromRunstate(qemuDomObj *obj, const char *rs, int *state, int *
         *state = VIR_DOMAIN_PAUSED;
         *reason = VIR_DOMAIN_PAUSED_MIGRATION;
     } else if (STREQ(rs, "save-vm") || STREQ(rs, "restore-vm")) {
+        /* QEMU says save-vm while it writes a dump too. */
         *state = VIR_DOMAIN_PAUSED;
-        *reason = VIR_DOMAIN_PAUSED_SAVE;
+        *reason = obj->slot.opname && STREQ(obj->slot.opname, QEMU_OP_DOMAIN_DUMP)
+                  ? VIR_DOMAIN_PAUSED_DUMP : VIR_DOMAIN_PAUSED_SAVE;
     } else if (STREQ(rs, "suspended")) {
         *state = VIR_DOMAIN_PMSUSPENDED;
         *reason = 0;
@@ -348,7 +351,7 @@ static void stateFromRunstate(qemuDomObj *obj, const char *rs, int *state, int *
  * shim died without one. */
 static int shutoffReason(const qemuDomObj *obj, const virShimStatus *st, bool lost)
 {
-    if (lost)
+    if (lost || obj->crashDumped)
         return VIR_DOMAIN_SHUTOFF_CRASHED;
     if (obj->saved)
         return VIR_DOMAIN_SHUTOFF_SAVED;
@@ -447,7 +450,7 @@ static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bo
             removeRunDir(&d->cfg, obj->runDir, obj->def->name, &obj->shim);
     }
     virResetLastError();
-    obj->active = obj->started = obj->destroying = false;
+    obj->active = obj->started = obj->destroying = obj->crashDumped = false;
     obj->item.id = -1;
     obj->saved = false;
     if (obj->nextDef) {
@@ -938,7 +941,7 @@ int qemuDomainWaitState(virDomainPtr dom, int state, int timeout_ms, int *reason
 
 /* ---- jobs ----------------------------------------------------------------------- */
 
-typedef enum { QJ_PARSE, QJ_START, QJ_SAVE, QJ_RESTORE } qemuJobKind;
+typedef enum { QJ_PARSE, QJ_START, QJ_SAVE, QJ_RESTORE, QJ_DUMP } qemuJobKind;
 
 typedef struct qemuJob {
     virConnectPtr conn;       /* a memory reference */
@@ -948,10 +951,11 @@ typedef struct qemuJob {
     uint64_t token;
     qemuDomainDef *def;       /* parse: the checked result */
     virShimStatus shim;       /* start, restore: the guest's shim, to stop on failure */
-    virDriverJobOutput out;   /* save: the image */
+    virDriverJobOutput out;   /* save: the image; dump: the core */
     bool wasRunning;          /* save: the guest ran when the save began */
     char runDir[PATH_MAX];    /* save: the guest's run directory */
     qemuImageHeader hdr;      /* restore: the image's header, as checked */
+    unsigned int flags;       /* dump: virDomainCoreDumpFlags */
 } qemuJob;
 
 static void qemuJobFree(void *opaque)
@@ -994,6 +998,12 @@ static int jobOperation(const char *opname)
 {
     if (opname && STREQ(opname, QEMU_OP_DOMAIN_START))
         return VIR_DOMAIN_JOB_OPERATION_START;
+    if (opname && STREQ(opname, QEMU_OP_DOMAIN_DUMP))
+        return VIR_DOMAIN_JOB_OPERATION_DUMP;
+    if (opname && STREQ(opname, QEMU_OP_DOMAIN_SAVE))
+        return VIR_DOMAIN_JOB_OPERATION_SAVE;
+    if (opname && STREQ(opname, QEMU_OP_DOMAIN_RESTORE))
+        return VIR_DOMAIN_JOB_OPERATION_RESTORE;
     return VIR_DOMAIN_JOB_OPERATION_UNKNOWN;
 }
 
@@ -1070,6 +1080,19 @@ static const virSupProfile restoreProfile = {
     .name = "qemu.restore", .fds = restoreFds, .nfds = 4,
 };
 
+static int commitDump(virJobPtr job, void *opaque, const void *result, size_t len);
+static void doneDump(virJobPtr job, void *opaque, virJobState state, const virError *error);
+
+/* The dump job's worker: the shim connection (QMP, and the pipe's write
+ * end goes to QEMU through it) and the unnamed file it writes. */
+static const virSupFdSpec dumpFds[] = {
+    { "shim", VIR_SUP_FD_SOCKET },
+    { "output", VIR_SUP_FD_WRITE },
+};
+static const virSupProfile dumpProfile = {
+    .name = "qemu.dump", .fds = dumpFds, .nfds = 2,
+};
+
 static const virSupOp qemuOps[] = {
     [QJ_PARSE] = { QEMU_OP_DOMAIN_PARSE, VIR_JOB_BOUNDED, NULL, commitParse, NULL },
     [QJ_START] = { QEMU_OP_DOMAIN_START, VIR_JOB_BOUNDED, &startProfile, commitStart,
@@ -1077,6 +1100,7 @@ static const virSupOp qemuOps[] = {
     [QJ_SAVE] = { QEMU_OP_DOMAIN_SAVE, VIR_JOB_BOUNDED, &saveProfile, commitSave, doneSave },
     [QJ_RESTORE] = { QEMU_OP_DOMAIN_RESTORE, VIR_JOB_BOUNDED, &restoreProfile, commitStart,
                      doneStart },
+    [QJ_DUMP] = { QEMU_OP_DOMAIN_DUMP, VIR_JOB_BOUNDED, &dumpProfile, commitDump, doneDump },
 };
 
 /* Give up @qj before its job exists: release its slot, free it, keep this
@@ -1755,26 +1779,160 @@ static int stopGuest(qemuDriver *d, const uint8_t *uuid, const char *name, const
     return 0;
 }
 
-static int qemuDomainDestroy(virDomainPtr dom)
+/* Mark @uuid as being stopped (@crashed: after a VIR_DUMP_CRASH dump,
+ * shut off crashed, else destroyed) and stop it. 0, or -1 reported. */
+static int domStop(qemuDriver *d, const unsigned char *uuid, const char *name, bool crashed)
 {
-    qemuDriver *d;
     qemuDomObj *obj;
     char runDir[PATH_MAX];
     virShimStatus st;
 
-    if (!(obj = domLock(dom, &d)))
-        return -1;
-    if (!obj->active) {
-        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running", obj->def->name);
+    pthread_mutex_lock(&d->lock);
+    if (!(obj = domFindUUID(d, uuid)) || !obj->active) {
+        virReportError(obj ? VIR_ERR_OPERATION_INVALID : VIR_ERR_NO_DOMAIN,
+                       "domain '%s' is not running", name);
         pthread_mutex_unlock(&d->lock);
         return -1;
     }
     obj->destroying = true;
+    if (crashed)
+        obj->crashDumped = true;
     (void)writeStatus(obj);
     virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
     st = obj->shim;
     pthread_mutex_unlock(&d->lock);
-    return stopGuest(d, dom->uuid, dom->name, runDir, &st);
+    return stopGuest(d, uuid, name, runDir, &st);
+}
+
+static int qemuDomainDestroy(virDomainPtr dom)
+{
+    qemuDriver *d;
+
+    if (!domLock(dom, &d))
+        return -1;
+    pthread_mutex_unlock(&d->lock);
+    return domStop(d, dom->uuid, dom->name, false);
+}
+
+/* ---- dump ----------------------------------------------------------------------------- */
+
+static virJobPtr qemuDomainDumpCoreJob(virDomainPtr dom, const char *to, unsigned int flags)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    qemuJob *qj;
+    qemuDumpParams p = { .magic = QEMU_DUMP_MAGIC };
+    char runDir[PATH_MAX];
+    int fds[2] = { -1, -1 };
+    virJobPtr job;
+
+    /* The core is QEMU's ELF dump of the guest's memory, whatever
+     * MEMORY_ONLY says; BYPASS_CACHE: the worker drops what it wrote from
+     * the page cache anyway. */
+    virCheckFlags(VIR_DUMP_CRASH | VIR_DUMP_LIVE | VIR_DUMP_MEMORY_ONLY |
+                  VIR_DUMP_BYPASS_CACHE, NULL);
+    if (!(qj = qemuJobNew(dom->conn, QJ_DUMP)))
+        return NULL;
+    qj->flags = flags;
+    if (virDriverJobOutputOpen(&qj->out, to, "core dump") < 0) {
+        qemuJobFree(qj);
+        return NULL;
+    }
+    if (!(obj = domLock(dom, &d))) {
+        qemuJobFree(qj);
+        return NULL;
+    }
+    if (!obj->active || !obj->started) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running%s",
+                       obj->def->name, obj->active ? " yet (still starting)" : "");
+    } else if (virDriverJobSlotTake(&obj->slot, QEMU_OP_DOMAIN_DUMP, "domain", obj->def->name,
+                                    &qj->token) == 0) {
+        memcpy(qj->uuid, obj->def->uuid, 16);
+        qj->holdsSlot = true;
+        virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
+        virStrcpyTrunc(p.name, sizeof(p.name), obj->def->name);
+    }
+    p.monitorTimeoutMs = d->cfg.monitorTimeoutMs;
+    p.maxBps = d->cfg.bandwidthBps;
+    p.flags = flags;
+    pthread_mutex_unlock(&d->lock);
+    if (!qj->holdsSlot) {
+        qemuJobFree(qj);
+        return NULL;
+    }
+    /* The worker's own connection to the shim (it subscribes itself). */
+    bool quiet = virErrorSetQuiet(true);
+    fds[0] = virShimConnect(runDir);
+    virErrorSetQuiet(quiet);
+    if (fds[0] < 0) {
+        virResetLastError();
+        pthread_mutex_lock(&d->lock);
+        jobReleaseSlot(d, qj);
+        pthread_mutex_unlock(&d->lock);
+        qemuJobFree(qj);
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is not running any more",
+                       dom->name);
+        return NULL;
+    }
+    fds[1] = qj->out.fd;
+    job = jobStart(qj, &p, sizeof(p), fds, 2, dom->name);
+    close(fds[0]);
+    return job;
+}
+
+/* The file is QEMU's ELF core (checked here, not taken on the worker's
+ * word), named into place; with VIR_DUMP_CRASH the guest is then stopped
+ * (shut off, crashed), as libvirt does. */
+static int commitDump(virJobPtr job, void *opaque, const void *result, size_t len)
+{
+    qemuJob *qj = opaque;
+    qemuDriver *d = driverOf(qj->conn);
+    unsigned char magic[5] = { 0 };
+    struct stat sb;
+    char name[QEMU_NAME_MAX] = "";
+
+    (void)job;
+    (void)result;
+    (void)len;
+    if (fstat(qj->out.fd, &sb) < 0) {
+        virReportSystemError(errno, "cannot stat the core dump '%s'", qj->out.path);
+        return -1;
+    }
+    /* ELF64 ("\177ELF", class 2): what dump-guest-memory writes for x86-64. */
+    if (pread(qj->out.fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+        memcmp(magic, "\177ELF", 4) || magic[4] != 2) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "the core dump '%s' written from QEMU's "
+                       "stream is not an ELF64 file (%lld bytes)", qj->out.path,
+                       (long long)sb.st_size);
+        return -1;
+    }
+    if (virDriverJobOutputCommit(&qj->out) < 0)
+        return -1;
+    if (!(qj->flags & VIR_DUMP_CRASH))
+        return 0;
+    pthread_mutex_lock(&d->lock);
+    qemuDomObj *obj = domFindUUID(d, qj->uuid);
+    if (obj)
+        virStrcpyTrunc(name, sizeof(name), obj->def->name);
+    pthread_mutex_unlock(&d->lock);
+    /* The file is in place: a guest that ended meanwhile is no failure. */
+    if (obj && domStop(d, qj->uuid, name, true) < 0)
+        return -1;
+    virResetLastError();
+    return 0;
+}
+
+static void doneDump(virJobPtr job, void *opaque, virJobState state, const virError *error)
+{
+    qemuJob *qj = opaque;
+    qemuDriver *d = driverOf(qj->conn);
+
+    jobRecordEnd(d, job, qj, state, error);
+    pthread_mutex_lock(&d->lock);
+    jobReleaseSlot(d, qj);
+    pthread_mutex_unlock(&d->lock);
+    /* A core not named into place goes now, not at virJobDestroy. */
+    virDriverJobOutputDiscard(&qj->out);
 }
 
 static int qemuDomainShutdown(virDomainPtr dom, unsigned int flags)
@@ -1996,8 +2154,7 @@ static void doneSave(virJobPtr job, void *opaque, virJobState state, const virEr
     qemuJob *qj = opaque;
     qemuDriver *d = driverOf(qj->conn);
 
-    (void)job;
-    (void)error;
+    jobRecordEnd(d, job, qj, state, error);
     virDriverJobOutputDiscard(&qj->out);
     if (state != VIR_JOB_COMPLETE && qj->wasRunning)
         saveResumeGuest(d, qj);
@@ -2197,8 +2354,8 @@ const virConnectDriver qemuConnectDriver = {
     .domainGetJobStats = qemuDomainGetJobStats,
     .domainCreateXMLJob = qemuDomainCreateXMLJob,
     .domainCreateJob = qemuDomainCreateJob,
+    .domainDumpCoreJob = qemuDomainDumpCoreJob,
     .domainSaveJob = qemuDomainSaveJob,
     .domainRestoreJob = qemuDomainRestoreJob,
-    /* Save, restore and dump come with the second part of the driver; the
-     * network calls come from the network driver (src/drivers/network). */
+    /* The network calls come from the network driver (src/drivers/network). */
 };
