@@ -21,7 +21,6 @@
  *
  * Skips (77) when QEMU or the guest cannot be had here.
  */
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 
@@ -34,19 +33,6 @@ static virDomainPtr linuxDom;        /* on fast */
 static char smallFs[600];            /* a 16 MiB tmpfs, or "" */
 
 #define GUEST_MIB 192      /* qemuguest.h's guest */
-
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
-}
 
 /* The guest still runs its programs: its channel answers. */
 static void guestAnswers(qemuT *t, const char *name)
@@ -275,7 +261,7 @@ static void test_dump_disk_full(void **state)
         fail_msg("the error does not say the disk is full: '%s'", qtJobError(job));
     virJobDestroy(job);
     /* No file, no space used (the unnamed file is gone). */
-    assert_int_equal(entries(smallFs), 0);
+    assert_int_equal(testCountEntries(smallFs), 0);
     assert_true(TEST_WAIT_UNTIL(statvfs(smallFs, &sv) == 0 && sv.f_bfree == sv0.f_bfree,
                                 TEST_TIMEOUT_MS));
     qtWaitState(linuxDom, VIR_DOMAIN_RUNNING, -1);
@@ -398,14 +384,12 @@ int main(void)
     if (rc)
         return rc;
     /* A small tmpfs for the full disk, in a mount namespace of our own
-     * (private from / down: nothing reaches the host's mounts). */
-    if (geteuid() == 0 && unshare(CLONE_NEWNS) == 0 &&
-        mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
+     * (testutils.h: nothing reaches the host's mounts). */
+    if (geteuid() == 0) {
         char tmpl[] = "/tmp/virtsup-dumpfs-XXXXXX";
         if (mkdtemp(tmpl)) {
             snprintf(smallFs, sizeof(smallFs), "%s", tmpl);
-            if (mount("tmpfs", smallFs, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                      "size=16m,mode=0755") < 0) {
+            if (testMountTmpfs(smallFs, "size=16m,mode=0755") < 0) {
                 rmdir(smallFs);
                 smallFs[0] = '\0';
             }
