@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu-stream-worker.c: the loop every QEMU stream job's worker runs
- * (dump, save): bytes QEMU writes into a pipe this worker owns go to the
+ * (the dump today): bytes QEMU writes into a pipe this worker owns go to the
  * job's file, while QEMU is followed through its shim: a QMP query polled
  * every few milliseconds (query-dump, query-migrate) and the events it
  * sends (DUMP_COMPLETED, MIGRATION, the shim's own state changes), both
@@ -73,6 +73,13 @@ static int drainShim(qemuStream *s)
     }
 }
 
+/* Ask @query and wait for its answer, the pipe not read meanwhile. Safe
+ * for the dump only: dump-guest-memory detach=true writes from a thread of
+ * its own and the monitor answers while that thread waits for room in the
+ * pipe (qemu-facts §5: a stalled reader, and QMP still answers). A
+ * migration (save) may hold the monitor until the pipe has room, so a
+ * save moved onto this loop must send without waiting (virShimQMPSend)
+ * and take the reply as it drains the pipe, as saveFollow does. */
 static int poll1(qemuStream *s)
 {
     if (!s->query || s->qemuDone != 0)

@@ -26,11 +26,14 @@ int qemuDomainParseXML(const char *xml, size_t len, qemuDomainDef **out);
 int qemuStartFollow(virWorkerJobPtr job, int fd, const qemuStartParams *p, bool resume);
 
 /* qemu-stream-worker.c: the loop of a job whose bytes QEMU writes into a
- * pipe this worker owns (dump, save). Bytes go from @pipe to the file
+ * pipe this worker owns (the dump today). Bytes go from @pipe to the file
  * @out (large writes, written behind, not synced: the op syncs), paced at
  * @maxBps (0: not), while @query (NULL: none) is asked every @pollMs
  * (default 10) and every QMP event of the shim connection @shim
- * (subscribed) goes to @onQMP. */
+ * (subscribed) goes to @onQMP. The query is a blocking round trip (the
+ * pipe is not read while it waits): fine for the dump, whose writer is a
+ * thread of QEMU's that does not hold the monitor; not for a migration
+ * (see poll1 in qemu-stream-worker.c). */
 typedef struct qemuStream qemuStream;
 /* @name: the event's name, or NULL for the reply to the query. Returns 0
  * (go on), 1 (QEMU is done with the stream and says it completed), or -1
