@@ -248,3 +248,13 @@ int virUUIDParse(const char *str, unsigned char *uuid);
 void virUUIDFormat(const unsigned char *uuid, char *buf);
 /* A random (version 4) UUID. Returns 0, or -1 with an error. */
 int virUUIDGenerate(unsigned char *uuid);
+
+/* ---- between drivers ---- */
+
+/* The network driver (network_driver.c), for a hypervisor driver's
+ * <interface type='network'>: the bridge of active network @netname into
+ * @bridge (16 bytes), to put the guest's tap on. Returns 0, or -1 with
+ * VIR_ERR_NO_NETWORK (no such network) or VIR_ERR_OPERATION_INVALID (not
+ * active), naming the network. Reads the driver's files: thread-safe, any
+ * process, no connection needed. */
+int networkActiveBridge(const char *netname, char *bridge);

@@ -21,3 +21,16 @@
  * or is not a bridge: VIR_ERR_NO_NETWORK / VIR_ERR_OPERATION_INVALID);
  * nothing is left on failure. Thread-safe. */
 int virNetDevTapCreateInBridge(const char *bridge, const uint8_t guestMac[6], int *tapfd, char *ifname);
+
+/* The same on @fd, a descriptor of /dev/net/tun opened by someone else
+ * (a worker holding CAP_NET_ADMIN, given the descriptor by the library):
+ * the tap is named @wantName if given (else "vnetN"), its name is written
+ * to @ifname (16 bytes). The tap lives as long as @fd (and its duplicates)
+ * stays open; on failure the caller closes @fd and nothing is left.
+ * Returns 0, or -1 with an error naming @bridge. Thread-safe. */
+int virNetDevTapAttach(int fd, const char *bridge, const uint8_t guestMac[6],
+                       const char *wantName, char *ifname);
+
+/* The name of the tap @fd is attached to (TUNGETIFF), into @ifname (16
+ * bytes): 0, or -1 with an error when @fd is no tap. Needs no capability. */
+int virNetDevTapName(int fd, char *ifname);

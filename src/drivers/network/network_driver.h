@@ -10,9 +10,5 @@
 
 extern const virConnectDriver networkConnectDriver;
 
-/* For a hypervisor driver's <interface type='network'>: the bridge of
- * active network @netname into @bridge (16 bytes), to put the guest's tap
- * on (virNetDevTapCreateInBridge). Returns 0, or -1 with VIR_ERR_NO_NETWORK
- * (no such network) or VIR_ERR_OPERATION_INVALID (not active). Reads the
- * driver's files: thread-safe, any process. */
-int networkActiveBridge(const char *netname, char *bridge);
+/* networkActiveBridge (a hypervisor driver's way to the networks) is
+ * declared in src/driver.h, where other drivers may include it. */

@@ -39,6 +39,7 @@
 #define QEMU_OP_DOMAIN_SAVE   "qemu.domain.save"    /* QEMU's migration stream -> image */
 #define QEMU_OP_DOMAIN_RESTORE "qemu.domain.restore" /* image, verified -> QEMU's -incoming */
 #define QEMU_OP_DOMAIN_DUMP   "qemu.domain.dump"    /* QEMU's ELF core, through a pipe, to a file */
+#define QEMU_OP_DOMAIN_TAPS   "qemu.domain.taps"    /* guests' taps on their bridges */
 
 typedef uint32_t qemuStr;   /* offset in the pool + 1; 0: absent */
 
@@ -287,6 +288,22 @@ typedef struct qemuDumpParams {
     char     name[QEMU_NAME_MAX];
 } qemuDumpParams;
 #define QEMU_DUMP_MAGIC 0x44515356u  /* "VSQD" */
+
+/* Parameters of qemu.domain.taps: one entry per tap; resource i is a
+ * descriptor of /dev/net/tun (opened by the library) that becomes tap i. */
+typedef struct qemuTapEntry {
+    char     bridge[16];      /* the bridge to attach to */
+    char     ifname[16];      /* the tap's name; "" for vnetN */
+    uint8_t  mac[6];          /* the guest's MAC (the tap gets it with 0xfe first) */
+    uint8_t  reserved[2];
+} qemuTapEntry;
+
+typedef struct qemuTapParams {
+    uint32_t magic;           /* QEMU_TAPS_MAGIC */
+    uint32_t ntaps;           /* 1..QEMU_NETS_MAX */
+    qemuTapEntry taps[QEMU_NETS_MAX];
+} qemuTapParams;
+#define QEMU_TAPS_MAGIC 0x50545156u   /* "VQTP" */
 
 /* ---- qemu-shared.c: both halves ---- */
 

@@ -286,17 +286,12 @@ static int addDisk(launch *l, uint32_t i)
     return rc;
 }
 
-static int addNet(launch *l, uint32_t i)
+static int addNet(launch *l, uint32_t i, const int *tapfds)
 {
     const qemuNetDef *n = &l->def->nets[i];
     char extra[160] = "";
+    int q;
 
-    if (n->type != QEMU_NET_USER) {
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "interface type '%s' needs the network "
-                       "driver, which does not provide it yet",
-                       n->type == QEMU_NET_NETWORK ? "network" : "bridge");
-        return -1;
-    }
     if (n->romOff)
         snprintf(extra, sizeof(extra), ",romfile=");
     if (n->bootIndex)
@@ -304,7 +299,23 @@ static int addNet(launch *l, uint32_t i)
                  n->bootIndex);
     if (n->mtu && n->model == QEMU_NIC_VIRTIO)
         snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ",host_mtu=%u", n->mtu);
-    if (arg(l, "-netdev") < 0 || argf(l, "user,id=hostnet%u", i) < 0 || arg(l, "-device") < 0)
+    if (arg(l, "-netdev") < 0)
+        return -1;
+    if (n->type == QEMU_NET_USER) {
+        if (argf(l, "user,id=hostnet%u", i) < 0)
+            return -1;
+    } else {
+        /* The tap the caller made on the bridge: QEMU gets its descriptor
+         * and never opens /dev/net/tun itself. */
+        if (!tapfds || tapfds[i] < 0) {
+            virReportError(VIR_ERR_INTERNAL_ERROR, "interface %u of type '%s' has no tap", i,
+                           n->type == QEMU_NET_NETWORK ? "network" : "bridge");
+            return -1;
+        }
+        if ((q = giveFD(l, tapfds[i])) < 0 || argf(l, "tap,fd=%d,id=hostnet%u", q, i) < 0)
+            return -1;
+    }
+    if (arg(l, "-device") < 0)
         return -1;
     return argf(l, "%s,netdev=hostnet%u,id=net%u,mac=%02x:%02x:%02x:%02x:%02x:%02x%s",
                 nicDevice[n->model], i, i, n->mac[0], n->mac[1], n->mac[2], n->mac[3],
@@ -476,6 +487,12 @@ static bool usernsWorks(void)
 virShimSpecBuf *qemuBuildLaunch(const qemuConfig *cfg, const qemuDomainDef *def,
                                 const char *runDir, bool incoming)
 {
+    return qemuBuildLaunchTaps(cfg, def, runDir, incoming, NULL);
+}
+
+virShimSpecBuf *qemuBuildLaunchTaps(const qemuConfig *cfg, const qemuDomainDef *def,
+                                    const char *runDir, bool incoming, const int *tapfds)
+{
     launch l = { .cfg = cfg, .def = def, .runDir = runDir, .nextFd = QEMU_MONITOR_FD + 1 };
     const char *emulator;
     char uuid[VIR_UUID_STRING_BUFLEN];
@@ -587,7 +604,7 @@ virShimSpecBuf *qemuBuildLaunch(const qemuConfig *cfg, const qemuDomainDef *def,
         if (addDisk(&l, i) < 0)
             goto error;
     for (uint32_t i = 0; i < def->nnets; i++)
-        if (addNet(&l, i) < 0)
+        if (addNet(&l, i, tapfds) < 0)
             goto error;
     if (addChars(&l) < 0)
         goto error;

@@ -27,3 +27,25 @@ int qemuDomainDefSupported(const qemuConfig *cfg, const qemuDomainDef *def);
  * (-incoming defer; a restore gives it one with migrate-incoming). */
 virShimSpecBuf *qemuBuildLaunch(const qemuConfig *cfg, const qemuDomainDef *def,
                                 const char *runDir, bool incoming);
+
+/* The same for a definition with <interface type='network'|'bridge'>:
+ * @tapfds[i] is the tap of interface i (made by qemuTapsPrepare; -1 for
+ * the other types). The spec keeps duplicates; the caller still closes
+ * its own. qemuBuildLaunch is this with no taps (such an interface then
+ * fails). */
+virShimSpecBuf *qemuBuildLaunchTaps(const qemuConfig *cfg, const qemuDomainDef *def,
+                                    const char *runDir, bool incoming,
+                                    const int *tapfds);
+
+/* The taps of @def's <interface type='network'|'bridge'> (qemu_driver.c):
+ * for each such interface i, the bridge (the active network's, named in
+ * errors; or the one named, which must exist), a descriptor of
+ * /dev/net/tun opened here, made a tap on the bridge with the guest's MAC
+ * by a job whose worker holds CAP_NET_ADMIN only, then checked here (its
+ * name, its master, up). @tapfds (QEMU_NETS_MAX) gets the descriptors (-1
+ * for other interfaces). Returns 0, or -1 with an error and nothing left
+ * (every tap is gone with its descriptor). Not as root: refused
+ * (VIR_ERR_CONFIG_UNSUPPORTED). Waits for the job: not on a commit thread. */
+int qemuTapsPrepare(virConnectPtr conn, const qemuDomainDef *def, int *tapfds);
+/* Close @tapfds (QEMU_NETS_MAX): a tap QEMU does not hold is removed. */
+void qemuTapsClose(int *tapfds);

@@ -20,6 +20,8 @@
  * worker, never by the reaper thread, always with a timeout.
  */
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <net/if.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,6 +43,8 @@
 #include "supervisor/supervisor.h"
 #include "util/viralloc.h"
 #include "util/virjsonflat.h"
+#include "util/virnetdevtap.h"
+#include "util/virnetlink.h"
 #include "util/virprocess.h"
 #include "util/virshim.h"
 
@@ -941,7 +945,7 @@ int qemuDomainWaitState(virDomainPtr dom, int state, int timeout_ms, int *reason
 
 /* ---- jobs ----------------------------------------------------------------------- */
 
-typedef enum { QJ_PARSE, QJ_START, QJ_SAVE, QJ_RESTORE, QJ_DUMP } qemuJobKind;
+typedef enum { QJ_PARSE, QJ_START, QJ_SAVE, QJ_RESTORE, QJ_DUMP, QJ_TAPS } qemuJobKind;
 
 typedef struct qemuJob {
     virConnectPtr conn;       /* a memory reference */
@@ -1093,6 +1097,12 @@ static const virSupProfile dumpProfile = {
     .name = "qemu.dump", .fds = dumpFds, .nfds = 2,
 };
 
+/* The taps job's worker: CAP_NET_ADMIN, netlink sockets, and the
+ * descriptors of /dev/net/tun it turns into taps (one per interface). */
+static const virSupProfile tapsProfile = {
+    .name = "qemu.taps", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
+};
+
 static const virSupOp qemuOps[] = {
     [QJ_PARSE] = { QEMU_OP_DOMAIN_PARSE, VIR_JOB_BOUNDED, NULL, commitParse, NULL },
     [QJ_START] = { QEMU_OP_DOMAIN_START, VIR_JOB_BOUNDED, &startProfile, commitStart,
@@ -1101,6 +1111,7 @@ static const virSupOp qemuOps[] = {
     [QJ_RESTORE] = { QEMU_OP_DOMAIN_RESTORE, VIR_JOB_BOUNDED, &restoreProfile, commitStart,
                      doneStart },
     [QJ_DUMP] = { QEMU_OP_DOMAIN_DUMP, VIR_JOB_BOUNDED, &dumpProfile, commitDump, doneDump },
+    [QJ_TAPS] = { QEMU_OP_DOMAIN_TAPS, VIR_JOB_BOUNDED, &tapsProfile, NULL, NULL },
 };
 
 /* Give up @qj before its job exists: release its slot, free it, keep this
@@ -1152,6 +1163,44 @@ static virJobPtr jobStart(qemuJob *qj, const void *params, size_t len, const int
     return NULL;
 }
 
+/* Run the job of @qj (consumed) to its end and wait: 0 when it completed
+ * (then *@defOut, if given, takes a parse job's definition), else -1 with
+ * the job's error as this thread's, @what when it has none. */
+static int jobRunWait(qemuJob *qj, const void *params, size_t len, const int *fds, size_t nfds,
+                      const char *target, const char *what, qemuDomainDef **defOut)
+{
+    virJobPtr job;
+    virJobInfo info;
+    int rc = -1;
+
+    if (!(job = jobStart(qj, params, len, fds, nfds, target)))
+        return -1;
+    if (virJobWait(job, -1) < 0 || virJobGetInfo(job, &info) < 0) {
+        virJobDestroy(job);
+        return -1;
+    }
+    if (info.state != VIR_JOB_COMPLETE) {
+        virErrorPtr e = virJobGetError(job);
+        if (e)
+            virReportErrorFull(e->domain, e->code, 0, "%s", e->message ? e->message : "failed");
+        else
+            virReportError(VIR_ERR_OPERATION_FAILED, "%s", what);
+    } else {
+        qemuJob *done = virSupJobGetOpaque(job);
+        if (defOut) {
+            *defOut = done->def;
+            done->def = NULL;
+        }
+        rc = 0;
+    }
+    /* virJobDestroy, a public call, resets this thread's last error. */
+    virErrorPtr saved = rc < 0 ? virSaveLastError() : NULL;
+    virJobDestroy(job);
+    if (rc < 0)
+        virRestoreLastError(&saved);
+    return rc;
+}
+
 /* Parse @xml in a worker and wait: the checked definition, or NULL. */
 static qemuDomainDef *parseXML(virConnectPtr conn, const char *xml)
 {
@@ -1159,8 +1208,6 @@ static qemuDomainDef *parseXML(virConnectPtr conn, const char *xml)
     VIR_AUTOFREE(uint8_t *) blob = NULL;
     qemuParseParams p = { QEMU_PARSE_MAGIC, (uint32_t)xmllen };
     qemuJob *qj;
-    virJobPtr job;
-    virJobInfo info;
     qemuDomainDef *def = NULL;
 
     if (xmllen > QEMU_XML_MAX) {
@@ -1173,29 +1220,9 @@ static qemuDomainDef *parseXML(virConnectPtr conn, const char *xml)
     memcpy(blob, &p, sizeof(p));
     if (xmllen)
         memcpy(blob + sizeof(p), xml, xmllen);
-    if (!(job = jobStart(qj, blob, sizeof(p) + xmllen, NULL, 0, "parse-xml"))) {
+    if (jobRunWait(qj, blob, sizeof(p) + xmllen, NULL, 0, "parse-xml",
+                   "parsing the domain XML failed", &def) < 0)
         return NULL;
-    }
-    if (virJobWait(job, -1) < 0 || virJobGetInfo(job, &info) < 0) {
-        virJobDestroy(job);
-        return NULL;
-    }
-    if (info.state != VIR_JOB_COMPLETE) {
-        virErrorPtr e = virJobGetError(job);
-        if (e)
-            virReportErrorFull(e->domain, e->code, 0, "%s", e->message ? e->message : "failed");
-        else
-            virReportError(VIR_ERR_OPERATION_FAILED, "%s", "parsing the domain XML failed");
-    } else {
-        qemuJob *done = virSupJobGetOpaque(job);
-        def = done->def;
-        done->def = NULL;
-    }
-    /* virJobDestroy, a public call, resets this thread's last error. */
-    virErrorPtr saved = def ? NULL : virSaveLastError();
-    virJobDestroy(job);
-    if (!def)
-        virRestoreLastError(&saved);
     return def;
 }
 
@@ -1293,15 +1320,115 @@ static int writeStatus(qemuDomObj *obj)
     return qemuStatusWrite(obj->runDir, &hdr, obj->def);
 }
 
+/* ---- guests' taps ---- */
+
+static const char *netTypeName(const qemuNetDef *n)
+{
+    return n->type == QEMU_NET_NETWORK ? "network" : "bridge";
+}
+
+/* Check that the tap behind @fd is on @bridge; its name into @ifname. */
+static int tapCheck(virNetlinkSock *nl, int fd, const char *bridge, char *ifname)
+{
+    virNetlinkLink br, tap;
+
+    if (virNetDevTapName(fd, ifname) < 0)
+        return -1;
+    if (virNetlinkLinkGet(nl, bridge, &br) != 1 || virNetlinkLinkGet(nl, ifname, &tap) != 1 ||
+        tap.master != br.ifindex || !(tap.flags & IFF_UP)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "the tap '%s' is not up on bridge '%s'",
+                       ifname, bridge);
+        return -1;
+    }
+    return 0;
+}
+
+void qemuTapsClose(int *tapfds)
+{
+    for (int i = 0; i < QEMU_NETS_MAX; i++)
+        virForceClose(&tapfds[i]);
+}
+
+int qemuTapsPrepare(virConnectPtr conn, const qemuDomainDef *def, int *tapfds)
+{
+    qemuTapParams p = { .magic = QEMU_TAPS_MAGIC };
+    int fds[QEMU_NETS_MAX], idx[QEMU_NETS_MAX];
+    virNetlinkSock *nl = NULL;
+    qemuJob *qj;
+
+    for (int i = 0; i < QEMU_NETS_MAX; i++)
+        tapfds[i] = -1;
+    for (uint32_t i = 0; i < def->nnets; i++) {
+        const qemuNetDef *n = &def->nets[i];
+        const char *src = qemuDefStr(def, n->source), *want = qemuDefStr(def, n->ifname);
+        qemuTapEntry *t = &p.taps[p.ntaps];
+
+        if (n->type != QEMU_NET_NETWORK && n->type != QEMU_NET_BRIDGE)
+            continue;
+        if (geteuid() != 0) {
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "interface type '%s' (%s '%s') needs "
+                           "qemu:///system: a tap on a bridge needs CAP_NET_ADMIN, which this "
+                           "process does not have", netTypeName(n), netTypeName(n), src);
+            goto error;
+        }
+        if (n->type == QEMU_NET_NETWORK) {
+            if (networkActiveBridge(src, t->bridge) < 0)
+                goto error;
+        } else if (strlen(src) >= sizeof(t->bridge)) {
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "bridge name '%s' is longer than a "
+                           "network interface name (15 bytes)", src);
+            goto error;
+        } else {
+            virStrcpyTrunc(t->bridge, sizeof(t->bridge), src);
+        }
+        /* A name made up for an earlier run (vnetN) is made up again. */
+        if (want && strncmp(want, "vnet", 4) != 0)
+            virStrcpyTrunc(t->ifname, sizeof(t->ifname), want);
+        memcpy(t->mac, n->mac, sizeof(t->mac));
+        if ((tapfds[i] = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0) {
+            virReportSystemError(errno, "cannot open /dev/net/tun for the tap of %s '%s'",
+                                 netTypeName(n), src);
+            goto error;
+        }
+        fds[p.ntaps] = tapfds[i];
+        idx[p.ntaps++] = (int)i;
+    }
+    if (!p.ntaps)
+        return 0;
+    /* The worker makes the taps on the descriptors; ours are the same
+     * devices, and QEMU gets them. */
+    if (!(qj = qemuJobNew(conn, QJ_TAPS)) ||
+        jobRunWait(qj, &p, sizeof(p), fds, p.ntaps, def->name,
+                   "making the guest's taps failed", NULL) < 0)
+        goto error;
+    if (!(nl = virNetlinkOpen()))
+        goto error;
+    for (uint32_t k = 0; k < p.ntaps; k++) {
+        char ifname[16];
+        if (tapCheck(nl, tapfds[idx[k]], p.taps[k].bridge, ifname) < 0)
+            goto error;
+    }
+    virNetlinkClose(nl);
+    return 0;
+
+ error:
+    if (nl)
+        virNetlinkClose(nl);
+    qemuTapsClose(tapfds);
+    return -1;
+}
+
 /* Everything a start needs, done with the caller's authority: the run
  * directory (made exclusively: another process starting the same guest
  * fails here), the status, the files and sockets, the shim. On success the
  * domain is active (paused, starting up) and watched, and @workerFd is a
  * connection to the shim for the start job's worker. Driver lock NOT held;
  * @obj's slot is ours. */
-static int startPrepare(qemuDriver *d, const uint8_t *uuid, bool incoming, int *workerFd,
+static int startPrepare(virConnectPtr conn, qemuDriver *d, const uint8_t *uuid, bool incoming,
+                        int *workerFd,
                         virShimStatus *shim)
 {
+    int tapfds[QEMU_NETS_MAX];
     qemuDomObj *obj;
     qemuDomainDef *def = NULL;
     virShimSpecBuf *spec = NULL;
@@ -1311,6 +1438,8 @@ static int startPrepare(qemuDriver *d, const uint8_t *uuid, bool incoming, int *
     struct stat sb;
     bool madeDir = false;
 
+    for (int i = 0; i < QEMU_NETS_MAX; i++)
+        tapfds[i] = -1;
     pthread_mutex_lock(&d->lock);
     if ((obj = domFindUUID(d, uuid)))
         def = qemuDefCopy(obj->def);
@@ -1370,7 +1499,9 @@ static int startPrepare(qemuDriver *d, const uint8_t *uuid, bool incoming, int *
     pthread_mutex_unlock(&d->lock);
     if (!obj)
         goto out;
-    if (!(spec = qemuBuildLaunch(&d->cfg, def, runDir, incoming)))
+    if (qemuTapsPrepare(conn, def, tapfds) < 0)
+        goto out;
+    if (!(spec = qemuBuildLaunchTaps(&d->cfg, def, runDir, incoming, tapfds)))
         goto out;
     snprintf(logPath, sizeof(logPath), "%s/%s.log", d->cfg.logDir, def->name);
     if (stat(logPath, &sb) == 0 && sb.st_size > 512 * 1024) {
@@ -1410,6 +1541,8 @@ static int startPrepare(qemuDriver *d, const uint8_t *uuid, bool incoming, int *
     virForceClose(&clients[0]);
     virForceClose(&clients[1]);
     virForceClose(&logfd);
+    /* QEMU has its own duplicates: a tap lives exactly as long as QEMU. */
+    qemuTapsClose(tapfds);
     virShimSpecFree(spec);
     free(def);
     return rc;
@@ -1449,7 +1582,7 @@ static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name, int
 
     virStrcpyTrunc(p.name, sizeof(p.name), name);
     if ((restore && streamPipe(pfd) < 0) ||
-        startPrepare(d, qj->uuid, restore, &wfd, &qj->shim) < 0) {
+        startPrepare(conn, d, qj->uuid, restore, &wfd, &qj->shim) < 0) {
         virForceClose(&pfd[0]);
         virForceClose(&pfd[1]);
         pthread_mutex_lock(&d->lock);

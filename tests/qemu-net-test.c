@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-net-test.c: real QEMU guests on real virtual networks, in a private
+ * network namespace the test creates (nothing of the host's network is
+ * touched). A NAT network with DHCP is started through network:///system
+ * (state under a directory of the test's own); the test guest (TCG) gets
+ * three interfaces on the network's bridge, <interface type='network'>
+ * (virtio), <interface type='bridge'> (virtio) and <interface
+ * type='network'> (e1000, which the guest's cloud kernel has no driver
+ * for: it is checked on the guest's PCI bus only): each is a tap
+ * made by a CAP_NET_ADMIN worker, with the guest's MAC (fe:...) on the
+ * bridge, handed to QEMU as a descriptor. Through the guest's command
+ * channel the two virtio interfaces get a DHCP lease from the network's dnsmasq and
+ * ping the bridge. Refusals name the network or bridge and leave no tap; a
+ * start that fails after the taps were made leaves none; destroying the
+ * guest removes its taps; destroying the network leaves nothing.
+ *
+ * Skips (77) when not root, or QEMU, the guest or dnsmasq cannot be had.
+ */
+#include <linux/netfilter.h>
+#include <pwd.h>
+
+#include "qemuguest.h"
+#include "nettest.h"
+#include "drivers/network/network-shared.h"
+#include "util/virerror.h"
+
+#define NET "qn1"
+#define BR "vqn1"
+#define MAC1 "52:54:00:aa:00:01"
+#define MAC2 "52:54:00:aa:00:02"
+#define MAC3 "52:54:00:aa:00:03"
+
+static char *netDir;
+
+static const char netXML[] =
+    "<network>\n"
+    "  <name>" NET "</name>\n"
+    "  <forward mode='nat'/>\n"
+    "  <bridge name='" BR "' stp='off' delay='0'/>\n"
+    "  <ip address='192.168.130.1' netmask='255.255.255.0'>\n"
+    "    <dhcp><range start='192.168.130.2' end='192.168.130.50'/></dhcp>\n"
+    "  </ip>\n"
+    "</network>\n";
+
+static const char nicsXML[] =
+    "<interface type='network'><source network='" NET "'/><mac address='" MAC1 "'/>"
+    "<model type='virtio'/></interface>\n"
+    "    <interface type='bridge'><source bridge='" BR "'/><mac address='" MAC2 "'/>"
+    "<model type='virtio'/></interface>\n"
+    "    <interface type='network'><source network='" NET "'/><mac address='" MAC3 "'/>"
+    "<model type='e1000'/></interface>";
+
+/* The taps in the namespace (links of kind tun), as "NAME MASTER MAC"
+ * lines in @out; their number. */
+static int taps(char *out, size_t len)
+{
+    FILE *f = popen("ip -o link show type tun | awk '{ m = \"-\"; a = \"-\"; "
+                    "for (i = 1; i <= NF; i++) { if ($i == \"master\") m = $(i + 1); "
+                    "if ($i == \"link/ether\") a = $(i + 1) } sub(\":$\", \"\", $2); "
+                    "print $2, m, a }'", "r");
+    size_t got = 0;
+    int n = 0;
+    char line[256];
+
+    assert_non_null(f);
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), f)) {
+        n++;
+        if (got < len)
+            got += (size_t)snprintf(out + got, len - got, "%s", line);
+    }
+    pclose(f);
+    return n;
+}
+
+static int tapCount(void)
+{
+    return netTestSh("exit $(ip -o link show type tun | wc -l)");
+}
+
+static virConnectPtr netOpen(void)
+{
+    virConnectPtr c = virConnectOpen("network:///system");
+    if (!c)
+        fail_msg("network:///system: %s", virGetLastErrorMessage());
+    return c;
+}
+
+static void netStart(virNetworkPtr net)
+{
+    virJobPtr job = virNetworkCreateJob(net);
+    virJobInfo info;
+    if (!job)
+        fail_msg("virNetworkCreateJob: %s", virGetLastErrorMessage());
+    assert_int_equal(virJobWait(job, TEST_TIMEOUT_MS), 0);
+    assert_int_equal(virJobGetInfo(job, &info), 0);
+    if (info.state != VIR_JOB_COMPLETE)
+        fail_msg("the network did not start: %s", qtJobError(job));
+    virNetworkFree(virJobGetNetwork(job));
+    virJobDestroy(job);
+}
+
+/* The guest's interface with MAC @mac (its name in @ifname). */
+static void guestIface(int ch, const char *mac, char *ifname, size_t len)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "sh for i in /sys/class/net/*; do "
+             "[ \"$(cat $i/address)\" = %s ] && basename $i; done", mac);
+    channel(ch, cmd, ifname, len);
+    if (!ifname[0])
+        fail_msg("the guest has no interface with MAC %s", mac);
+}
+
+/* A domain started with @devices fails before QEMU runs, naming @what;
+ * no tap is left and the domain is shut off. */
+static void startRefused(qemuT *t, const char *name, const char *devices, const char *what)
+{
+    virDomainPtr dom = virDomainDefineXML(t->conn, guestXML(t, name, devices));
+    int state, reason;
+    if (!dom)
+        fail_msg("define %s: %s", name, virGetLastErrorMessage());
+    assert_null(virDomainCreateJob(dom, 0));
+    printf("%s: %s\n", name, virGetLastErrorMessage());
+    assert_non_null(strstr(virGetLastErrorMessage(), what));
+    assert_int_equal(tapCount(), 0);
+    assert_int_equal(virDomainGetState(dom, &state, &reason, 0), 0);
+    assert_int_equal(state, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+}
+
+static void test_guest_dhcp(void **state)
+{
+    qemuT *t = *state;
+    virConnectPtr nc = netOpen();
+    virNetworkPtr net;
+    char out[2048], ifname[32], cmd[1024], lease1[64], lease2[64];
+
+    t->conn = qtOpen(t);
+    assert_non_null(net = virNetworkDefineXML(nc, netXML));
+
+    /* The network is defined, not active: refused, naming it. */
+    startRefused(t, "inactive", nicsXML, "network '" NET "' is not active");
+    /* No such network; no such bridge. */
+    startRefused(t, "nonet", "<interface type='network'><source network='nope'/></interface>",
+                 "nope");
+    startRefused(t, "nobridge", "<interface type='bridge'><source bridge='vnope0'/></interface>",
+                 "bridge 'vnope0' does not exist");
+
+    netStart(net);
+    pid_t dnsmasq = 0, shim = 0;
+    {
+        char p[600];
+        virShimStatus ss;
+        snprintf(p, sizeof(p), "%s/run/" NET "/shim", netDir);
+        assert_int_equal(virShimStateRead(p, &ss), 0);
+        dnsmasq = ss.child_pid;
+        shim = ss.shim_pid;
+    }
+
+    /* The guest, with one interface of each kind on the network's bridge. */
+    virDomainPtr dom = virDomainDefineXML(t->conn, guestXML(t, "gnet", nicsXML));
+    if (!dom)
+        fail_msg("define: %s", virGetLastErrorMessage());
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    if (!job)
+        fail_msg("start: %s", virGetLastErrorMessage());
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("the guest did not start: %s", qtJobError(job));
+    virJobDestroy(job);
+
+    /* Three taps, on the bridge, with the guests' MACs (first byte fe). */
+    int ntaps = taps(out, sizeof(out));
+    printf("taps:\n%s", out);
+    assert_int_equal(ntaps, 3);
+    assert_non_null(strstr(out, " " BR " fe:54:00:aa:00:01"));
+    assert_non_null(strstr(out, " " BR " fe:54:00:aa:00:02"));
+    assert_non_null(strstr(out, " " BR " fe:54:00:aa:00:03"));
+
+    /* A start that fails after its taps were made (QEMU cannot read the
+     * kernel) leaves none of them. */
+    snprintf(cmd, sizeof(cmd), "<domain type='qemu'><name>badkernel</name><memory unit='MiB'>64"
+             "</memory><os><type>hvm</type><kernel>/nonexistent/vmlinuz</kernel></os><devices>"
+             "<interface type='network'><source network='" NET "'/></interface></devices>"
+             "</domain>");
+    job = virDomainCreateLinuxJob(t->conn, cmd, 0);
+    assert_non_null(job);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("badkernel: %s\n", qtJobError(job));
+    assert_non_null(strstr(qtJobError(job), "/nonexistent/vmlinuz"));
+    virJobDestroy(job);
+    assert_true(TEST_WAIT_UNTIL(tapCount() == 3, TEST_TIMEOUT_MS));
+
+    /* Both interfaces get a lease from the network's dnsmasq and reach
+     * the bridge. */
+    waitBooted(t, "gnet");
+    int ch = channelOpen(t, "gnet");
+    guestIface(ch, MAC1, ifname, sizeof(ifname));
+    snprintf(cmd, sizeof(cmd), "dhcp %s", ifname);
+    channel(ch, cmd, out, sizeof(out));
+    printf("%s (virtio, network): %s\n", ifname, out);
+    assert_non_null(strstr(out, "inet 192.168.130."));
+    snprintf(lease1, sizeof(lease1), "%.20s", strstr(out, "192.168.130."));
+    lease1[strcspn(lease1, "/")] = '\0';
+    guestIface(ch, MAC2, ifname, sizeof(ifname));
+    snprintf(cmd, sizeof(cmd), "dhcp %s", ifname);
+    channel(ch, cmd, out, sizeof(out));
+    printf("%s (virtio, bridge): %s\n", ifname, out);
+    assert_non_null(strstr(out, "inet 192.168.130."));
+    snprintf(lease2, sizeof(lease2), "%.20s", strstr(out, "192.168.130."));
+    lease2[strcspn(lease2, "/")] = '\0';
+    assert_string_not_equal(lease1, lease2);
+    /* The e1000 is on the guest's PCI bus (Intel 82540EM). */
+    channel(ch, "sh cat /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device", out,
+            sizeof(out));
+    assert_non_null(strstr(out, "0x8086"));
+    assert_non_null(strstr(out, "0x100e"));
+    channel(ch, "ping 192.168.130.1", out, sizeof(out));
+    assert_string_equal(out, "reachable 192.168.130.1");
+    /* dnsmasq recorded both leases, for the guest's MACs. */
+    snprintf(cmd, sizeof(cmd), "grep -q ' " MAC1 " %s ' %s/run/" NET "/leases/dnsmasq.leases && "
+             "grep -q ' " MAC2 " %s ' %s/run/" NET "/leases/dnsmasq.leases",
+             lease1, netDir, lease2, netDir);
+    if (netTestSh(cmd) != 0) {
+        snprintf(cmd, sizeof(cmd), "cat %s/run/" NET "/leases/dnsmasq.leases", netDir);
+        (void)netTestSh(cmd);
+        fail_msg("dnsmasq has not recorded the leases %s and %s", lease1, lease2);
+    }
+    close(ch);
+
+    /* Destroy: QEMU goes, and its taps with it. */
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_true(TEST_WAIT_UNTIL(tapCount() == 0, TEST_TIMEOUT_MS));
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+
+    /* Destroy the network: nothing of it is left. */
+    char table[96];
+    assert_int_equal(virNetworkDestroy(net), 0);
+    netTableName(NET, table, sizeof(table));
+    assert_int_equal(netTestSh("ip link show " BR " >/dev/null 2>&1"), 1);
+    assert_int_equal(virNetlinkNftTableExists(NFPROTO_IPV4, table), 0);
+    assert_int_equal(virNetlinkUDPBound(67, 0, 0), 0);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(dnsmasq), TEST_TIMEOUT_MS));
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(shim), TEST_TIMEOUT_MS));
+    snprintf(cmd, sizeof(cmd), "test ! -e %s/run/" NET " && test ! -e %s/run/" NET ".state",
+             netDir, netDir);
+    assert_int_equal(netTestSh(cmd), 0);
+    assert_int_equal(virNetworkUndefine(net), 0);
+    virNetworkFree(net);
+    virConnectClose(nc);
+}
+
+static int setupNet(void **state)
+{
+    char tmpl[] = "/tmp/virtsup-qnet-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    netDir = strdup(tmpl);
+    /* dnsmasq (another uid) reads its configuration below. */
+    assert_int_equal(chmod(netDir, 0755), 0);
+    assert_int_equal(setenv("VIRTSUP_NETWORK_DIR", netDir, 1), 0);
+    return setupT(state);
+}
+
+static int teardownNet(void **state)
+{
+    char p[600];
+    virShimStatus ss;
+
+    qtTeardown(state);
+    /* A failed test may leave dnsmasq and its shim: kill them by identity. */
+    snprintf(p, sizeof(p), "%s/run/" NET "/shim", netDir);
+    bool quiet = virErrorSetQuiet(true);
+    int rc = virShimStateRead(p, &ss);
+    virErrorSetQuiet(quiet);
+    if (rc == 0) {
+        if (ss.child_state != VIR_SHIM_CHILD_EXITED)
+            (void)virProcessKillIdentity(ss.child_pid, ss.child_start, SIGKILL);
+        (void)virProcessKillIdentity(ss.shim_pid, ss.shim_start, SIGKILL);
+    }
+    virResetLastError();
+    testRemoveDir(netDir);
+    free(netDir);
+    return 0;
+}
+
+int main(void)
+{
+    /* The guest first: building it may fetch the kernel package, which
+     * the private namespace could not. */
+    int rc = qgPrepare();
+    if (rc)
+        return rc;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_guest_dhcp, setupNet, teardownNet),
+    };
+    NET_TEST_MAIN_DNSMASQ(tests, NULL, NULL);
+}
