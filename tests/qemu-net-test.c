@@ -101,15 +101,25 @@ static void netStart(virNetworkPtr net)
     virJobDestroy(job);
 }
 
-/* The guest's interface with MAC @mac (its name in @ifname). */
-static void guestIface(int ch, const char *mac, char *ifname, size_t len)
+/* The guest's interface with MAC @mac asks for a DHCP lease (busybox
+ * udhcpc) and configures it: the address it got into @lease. */
+static void guestLease(int ch, const char *mac, const char *what, char *lease, size_t len)
 {
-    char cmd[300];
+    char cmd[300], ifname[32], out[1024];
+    const char *a;
+
     snprintf(cmd, sizeof(cmd), "sh for i in /sys/class/net/*; do "
              "[ \"$(cat $i/address)\" = %s ] && basename $i; done", mac);
-    channel(ch, cmd, ifname, len);
+    channel(ch, cmd, ifname, sizeof(ifname));
     if (!ifname[0])
         fail_msg("the guest has no interface with MAC %s", mac);
+    snprintf(cmd, sizeof(cmd), "dhcp %s", ifname);
+    channel(ch, cmd, out, sizeof(out));
+    printf("%s (%s): %s\n", ifname, what, out);
+    if (!(a = strstr(out, "inet 192.168.130.")))
+        fail_msg("%s (%s) got no lease in 192.168.130.0/24", ifname, what);
+    snprintf(lease, len, "%.20s", a + 5);
+    lease[strcspn(lease, "/")] = '\0';
 }
 
 /* A domain started with @devices fails before QEMU runs, naming @what;
@@ -135,7 +145,7 @@ static void test_guest_dhcp(void **state)
     qemuT *t = *state;
     virConnectPtr nc = netOpen();
     virNetworkPtr net;
-    char out[2048], ifname[32], cmd[1024], lease1[64], lease2[64];
+    char out[2048], cmd[1024], lease1[64], lease2[64];
 
     t->conn = qtOpen(t);
     assert_non_null(net = virNetworkDefineXML(nc, netXML));
@@ -196,20 +206,8 @@ static void test_guest_dhcp(void **state)
      * the bridge. */
     waitBooted(t, "gnet");
     int ch = channelOpen(t, "gnet");
-    guestIface(ch, MAC1, ifname, sizeof(ifname));
-    snprintf(cmd, sizeof(cmd), "dhcp %s", ifname);
-    channel(ch, cmd, out, sizeof(out));
-    printf("%s (virtio, network): %s\n", ifname, out);
-    assert_non_null(strstr(out, "inet 192.168.130."));
-    snprintf(lease1, sizeof(lease1), "%.20s", strstr(out, "192.168.130."));
-    lease1[strcspn(lease1, "/")] = '\0';
-    guestIface(ch, MAC2, ifname, sizeof(ifname));
-    snprintf(cmd, sizeof(cmd), "dhcp %s", ifname);
-    channel(ch, cmd, out, sizeof(out));
-    printf("%s (virtio, bridge): %s\n", ifname, out);
-    assert_non_null(strstr(out, "inet 192.168.130."));
-    snprintf(lease2, sizeof(lease2), "%.20s", strstr(out, "192.168.130."));
-    lease2[strcspn(lease2, "/")] = '\0';
+    guestLease(ch, MAC1, "virtio, network", lease1, sizeof(lease1));
+    guestLease(ch, MAC2, "virtio, bridge", lease2, sizeof(lease2));
     assert_string_not_equal(lease1, lease2);
     /* The e1000 is on the guest's PCI bus (Intel 82540EM). */
     channel(ch, "sh cat /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device", out,
