@@ -18,10 +18,15 @@
 #include <sys/wait.h>
 
 #include "jobtest.h"
+#include "drivers/network/network_driver.h"
+#include "drivers/qemu/qemu_driver.h"
 
 /* The profiles the real drivers need, each attacked in turn:
  *  - default: what every test driver op gets;
- *  - net: a network-create worker, CAP_NET_ADMIN and netlink, no files;
+ *  - net: the network driver's start worker (netStartProfile itself),
+ *    CAP_NET_ADMIN and netlink, no files;
+ *  - taps: the qemu driver's taps worker (qemuTapsProfile itself),
+ *    CAP_NET_ADMIN and netlink, no files;
  *  - io: a save/restore/dump worker of a hypervisor driver: no
  *    capabilities, a pipe end from the hypervisor, an output file and a
  *    socket to the guest's monitor owner;
@@ -31,24 +36,23 @@ static const virSupFdSpec ioFDs[] = {
     { "output", VIR_SUP_FD_WRITE },
     { "monitor", VIR_SUP_FD_SOCKET },
 };
-static const virSupProfile profNet = {
-    .name = "test.net", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
-};
 static const virSupProfile profIO = {
     .name = "test.io", .fds = ioFDs, .nfds = 3,
 };
 static const virSupProfile profDetach = {
     .name = "test.detach", .detach = true,
 };
-enum { PROF_DEFAULT, PROF_NET, PROF_IO, PROF_DETACH, PROF_LAST };
+enum { PROF_DEFAULT, PROF_NET, PROF_TAPS, PROF_IO, PROF_DETACH, PROF_LAST };
 static const virSupProfile *const profiles[PROF_LAST] = {
-    NULL, &profNet, &profIO, &profDetach,
+    NULL, &netStartProfile, &qemuTapsProfile, &profIO, &profDetach,
 };
 static const virSupOp opHostile[PROF_LAST] = {
     [PROF_DEFAULT] = { .name = "test.hostile", .type = VIR_JOB_BOUNDED,
                        .profile = NULL, .commit = jobKeepResult },
     [PROF_NET] = { .name = "test.hostile", .type = VIR_JOB_BOUNDED,
-                   .profile = &profNet, .commit = jobKeepResult },
+                   .profile = &netStartProfile, .commit = jobKeepResult },
+    [PROF_TAPS] = { .name = "test.hostile", .type = VIR_JOB_BOUNDED,
+                    .profile = &qemuTapsProfile, .commit = jobKeepResult },
     [PROF_IO] = { .name = "test.hostile", .type = VIR_JOB_BOUNDED,
                   .profile = &profIO, .commit = jobKeepResult },
     [PROF_DETACH] = { .name = "test.hostile", .type = VIR_JOB_BOUNDED,
@@ -245,7 +249,7 @@ static void runHostile(int prof, bool asNobody)
     refused("socket-inet", "EPERM");
     refused("socket-inet6", "EPERM");
     refused("socket-packet", "EPERM");
-    if (prof == PROF_NET)
+    if (prof == PROF_NET || prof == PROF_TAPS)
         is("socket-netlink", "ok");
     else
         refused("socket-netlink", "EPERM");
@@ -346,6 +350,12 @@ static void testHostileNetNobodyWorker(void **s)
 {
     (void)s;
     runHostile(PROF_NET, true);
+}
+
+static void testHostileTapsWorker(void **s)
+{
+    (void)s;
+    runHostile(PROF_TAPS, false);
 }
 
 static void testHostileIOWorker(void **s)
@@ -505,6 +515,7 @@ int main(void)
         cmocka_unit_test(testHostileNobodyWorker),
         cmocka_unit_test(testHostileNetWorker),
         cmocka_unit_test(testHostileNetNobodyWorker),
+        cmocka_unit_test(testHostileTapsWorker),
         cmocka_unit_test(testHostileIOWorker),
         cmocka_unit_test(testHostileDetachWorker),
         cmocka_unit_test(testSweepSparesLiveJobs),

@@ -918,7 +918,7 @@ static const virSupOp netParseOp = {
 };
 /* The start's worker: CAP_NET_ADMIN and netlink sockets (links,
  * addresses, routes, nftables), the agent's socket passed to it. */
-static const virSupProfile netStartProfile = {
+const virSupProfile netStartProfile = {
     .name = "net.start", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
 };
 static const virSupOp netStartOp = {

@@ -7,8 +7,14 @@
 #pragma once
 
 #include "driver.h"
+#include "supervisor/supervisor.h"
 
 extern const virConnectDriver networkConnectDriver;
+
+/* The worker profile of the start op (network.start): CAP_NET_ADMIN and
+ * netlink sockets, nothing else. Exported for the hostile-worker test,
+ * which attacks it. */
+extern const virSupProfile netStartProfile;
 
 /* networkActiveBridge (a hypervisor driver's way to the networks) is
  * declared in src/driver.h, where other drivers may include it. */

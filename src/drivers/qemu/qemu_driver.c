@@ -1099,7 +1099,7 @@ static const virSupProfile dumpProfile = {
 
 /* The taps job's worker: CAP_NET_ADMIN, netlink sockets, and the
  * descriptors of /dev/net/tun it turns into taps (one per interface). */
-static const virSupProfile tapsProfile = {
+const virSupProfile qemuTapsProfile = {
     .name = "qemu.taps", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
 };
 
@@ -1111,7 +1111,7 @@ static const virSupOp qemuOps[] = {
     [QJ_RESTORE] = { QEMU_OP_DOMAIN_RESTORE, VIR_JOB_BOUNDED, &restoreProfile, commitStart,
                      doneStart },
     [QJ_DUMP] = { QEMU_OP_DOMAIN_DUMP, VIR_JOB_BOUNDED, &dumpProfile, commitDump, doneDump },
-    [QJ_TAPS] = { QEMU_OP_DOMAIN_TAPS, VIR_JOB_BOUNDED, &tapsProfile, NULL, NULL },
+    [QJ_TAPS] = { QEMU_OP_DOMAIN_TAPS, VIR_JOB_BOUNDED, &qemuTapsProfile, NULL, NULL },
 };
 
 /* Give up @qj before its job exists: release its slot, free it, keep this

@@ -11,6 +11,10 @@
 
 extern const virConnectDriver qemuConnectDriver;
 
+/* The worker profile of the taps op (qemu.domain.taps): CAP_NET_ADMIN and
+ * netlink sockets, no file. Exported for the hostile-worker test. */
+extern const virSupProfile qemuTapsProfile;
+
 /* Set up a connection for @path ("/system", "/session"): configuration,
  * directories, persistent definitions, running guests found again (their
  * shims reconnected), the watcher thread, the job group. 0, or -1
