@@ -34,7 +34,10 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,6 +64,8 @@
 #define DNSMASQ_PATH "/usr/sbin/dnsmasq"
 /* libvirt's VIR_NETWORK_XML_INACTIVE: the persistent definition. */
 #define NET_XML_INACTIVE 1u
+/* Active networks with dnsmasq a connection follows at once. */
+#define NET_WATCH_MAX 64
 
 /* DIR/run/NAME.state */
 typedef struct netStatus {
@@ -84,11 +89,35 @@ typedef struct netBusy {
 static pthread_mutex_t driverLock = PTHREAD_MUTEX_INITIALIZER;
 static netBusy *busyList;
 
+/* The connection's dnsmasq watcher: subscribed to the shim of every
+ * active network's dnsmasq, and to DIR/run (inotify) for networks started
+ * or destroyed by anyone. Its buffers hang off the connection, so a
+ * process forked meanwhile sees them in use. */
+typedef struct netWatch {
+    pthread_t thread;
+    bool running;
+    int stopfd;                          /* eventfd: close -> watcher */
+    int inotifyfd;
+    size_t n;
+    int fds[NET_WATCH_MAX];
+    char names[NET_WATCH_MAX][NET_NAME_MAX];
+    virShimIncoming *in;
+    /* systemd's habit (StartLimitBurst=5 in 10 s): a dnsmasq that keeps
+     * dying is not started again by the watcher beyond that; the next
+     * call on the network still does. */
+    struct {
+        char name[NET_NAME_MAX];
+        long long since;
+        unsigned int n;
+    } limit[NET_WATCH_MAX];
+} netWatch;
+
 typedef struct netConn {
     pthread_mutex_t lock;
     pthread_cond_t created;
     virSupGroup *group;                  /* NULL once closing */
     unsigned int creating;
+    netWatch watch;
 } netConn;
 
 /* One job's context (start or parse). */
@@ -1187,6 +1216,182 @@ static int networkIsActiveName(const char *name, netStatus *st)
     return 1;
 }
 
+/* ---- dnsmasq's death, noticed at once ------------------------------------- */
+
+static int netNames(char (**out)[NET_NAME_MAX], size_t *n);
+
+/* dnsmasq of network @name ended (or its shim went away): under the file
+ * lock, look at the network as every call does; a dead dnsmasq of a
+ * network still active is started again and counted in its state. */
+static void watchNoticed(netWatch *w, const char *name)
+{
+    netStatus st;
+    int lockfd;
+    size_t i, oldest = 0;
+    struct timespec ts;
+    long long now;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+    for (i = 0; i < NET_WATCH_MAX && STRNEQ(w->limit[i].name, name); i++) {
+        if (w->limit[i].since < w->limit[oldest].since)
+            oldest = i;
+    }
+    if (i == NET_WATCH_MAX) {
+        i = oldest;
+        virStrcpyTrunc(w->limit[i].name, NET_NAME_MAX, name);
+        w->limit[i].n = 0;
+    }
+    if (!w->limit[i].n || now - w->limit[i].since > 10000) {
+        w->limit[i].since = now;
+        w->limit[i].n = 0;
+    }
+    if (++w->limit[i].n > 5)
+        return;
+    if ((lockfd = fileLock()) >= 0) {
+        (void)networkIsActiveName(name, &st);
+        fileUnlock(lockfd);
+    }
+    virResetLastError();
+}
+
+static void watchDrop(netWatch *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        close(w->fds[i]);
+    w->n = 0;
+}
+
+/* Subscribe to the dnsmasq shim of every active network (what died
+ * meanwhile is handled first). */
+static void watchScan(netWatch *w)
+{
+    char (*names)[NET_NAME_MAX] = NULL;
+    size_t n = 0;
+
+    watchDrop(w);
+    if (netNames(&names, &n) < 0) {
+        virResetLastError();
+        return;
+    }
+    for (size_t i = 0; i < n && w->n < NET_WATCH_MAX; i++) {
+        char dir[PATH_MAX];
+        virShimStatus ss;
+        netStatus st;
+        int fd;
+
+        if (statusLoad(names[i], &st) <= 0 || !st.dnsmasq ||
+            pathf(dir, sizeof(dir), "%s/run/%s/shim", netDir(), names[i]) < 0)
+            continue;
+        if (dnsmasqState(names[i], &ss) > 0 && ss.child_state == VIR_SHIM_CHILD_EXITED)
+            watchNoticed(w, names[i]);
+        if ((fd = virShimConnect(dir)) < 0)
+            continue;
+        if (virShimCall(fd, VIR_SHIM_MSG_SUBSCRIBE, NULL, 0, NULL, 0, 5000, NULL, NULL,
+                        w->in) < 0 ||
+            (w->in->hasStatus && w->in->status.child_state == VIR_SHIM_CHILD_EXITED)) {
+            close(fd);
+            watchNoticed(w, names[i]);
+            continue;
+        }
+        w->fds[w->n] = fd;
+        memcpy(w->names[w->n++], names[i], NET_NAME_MAX);
+    }
+    free(names);
+    virResetLastError();
+}
+
+static void *watchMain(void *opaque)
+{
+    netWatch *w = opaque;
+    struct pollfd p[NET_WATCH_MAX + 2];
+    bool rescan = true;
+
+    virErrorSetQuiet(true);
+    for (;;) {
+        if (rescan)
+            watchScan(w);
+        rescan = false;
+        p[0] = (struct pollfd){ w->stopfd, POLLIN, 0 };
+        p[1] = (struct pollfd){ w->inotifyfd, POLLIN, 0 };
+        for (size_t i = 0; i < w->n; i++)
+            p[i + 2] = (struct pollfd){ w->fds[i], POLLIN, 0 };
+        if (poll(p, w->n + 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[0].revents)
+            break;
+        if (p[1].revents) {
+            char buf[4096];
+            while (read(w->inotifyfd, buf, sizeof(buf)) > 0)
+                ;
+            rescan = true;
+        }
+        for (size_t i = 0; i < w->n; i++) {
+            if (!p[i + 2].revents)
+                continue;
+            int r = virShimRecv(w->fds[i], 0, w->in);
+            if (r < 0 || (r > 0 && w->in->type == VIR_SHIM_MSG_EVENT && w->in->hasStatus &&
+                          w->in->status.child_state == VIR_SHIM_CHILD_EXITED)) {
+                watchNoticed(w, w->names[i]);
+                rescan = true;
+            }
+        }
+        virResetLastError();
+    }
+    watchDrop(w);
+    return NULL;
+}
+
+/* Start @w; a connection without it still notices at its next call. */
+static int watchStart(netWatch *w)
+{
+    char p[PATH_MAX];
+
+    w->stopfd = w->inotifyfd = -1;
+    if (dirsMake() < 0 || pathf(p, sizeof(p), "%s/run", netDir()) < 0)
+        return -1;
+    if (!(w->in = malloc(sizeof(*w->in)))) {
+        virReportOOMError();
+        return -1;
+    }
+    if ((w->stopfd = eventfd(0, EFD_CLOEXEC)) < 0 ||
+        (w->inotifyfd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 ||
+        inotify_add_watch(w->inotifyfd, p, IN_CREATE | IN_DELETE | IN_MOVED_TO |
+                                              IN_MOVED_FROM) < 0) {
+        virReportSystemError(errno, "cannot watch the networks' run directory %s", p);
+        goto error;
+    }
+    if (pthread_create(&w->thread, NULL, watchMain, w) != 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s", "cannot start the dnsmasq watcher");
+        goto error;
+    }
+    w->running = true;
+    return 0;
+ error:
+    virForceClose(&w->stopfd);
+    virForceClose(&w->inotifyfd);
+    free(w->in);
+    w->in = NULL;
+    return -1;
+}
+
+static void watchStop(netWatch *w)
+{
+    if (w->running) {
+        uint64_t one = 1;
+        (void)!write(w->stopfd, &one, sizeof(one));
+        pthread_join(w->thread, NULL);
+        w->running = false;
+    }
+    virForceClose(&w->stopfd);
+    virForceClose(&w->inotifyfd);
+    free(w->in);
+    w->in = NULL;
+}
+
 /* ---- the connection ------------------------------------------------------- */
 
 static int networkConnectOpen(virConnectPtr conn, const virURI *uri, const virConnectConfig *cfg)
@@ -1223,6 +1428,10 @@ static int networkConnectOpen(virConnectPtr conn, const virURI *uri, const virCo
         return -1;
     }
     conn->privateData = c;
+    /* Without its watcher (no thread, no inotify) the connection still
+     * notices a dead dnsmasq at its next look at the network. */
+    if (watchStart(&c->watch) < 0)
+        virResetLastError();
     return 0;
 }
 
@@ -1237,6 +1446,7 @@ static void networkConnectClose(virConnectPtr conn)
     while (c->creating)
         pthread_cond_wait(&c->created, &c->lock);
     pthread_mutex_unlock(&c->lock);
+    watchStop(&c->watch);
     if (group)
         virSupGroupClose(group);
 }
