@@ -13,7 +13,8 @@
  * channel the two virtio interfaces get a DHCP lease from the network's dnsmasq and
  * ping the bridge. Refusals name the network or bridge and leave no tap; a
  * start that fails after the taps were made leaves none; destroying the
- * guest removes its taps; destroying the network leaves nothing.
+ * network while the guest runs leaves nothing of the network and detaches
+ * the guest's taps; destroying the guest removes them.
  *
  * Skips (77) when not root, or QEMU, the guest or dnsmasq cannot be had.
  */
@@ -227,13 +228,9 @@ static void test_guest_dhcp(void **state)
     }
     close(ch);
 
-    /* Destroy: QEMU goes, and its taps with it. */
-    assert_int_equal(virDomainDestroy(dom), 0);
-    assert_true(TEST_WAIT_UNTIL(tapCount() == 0, TEST_TIMEOUT_MS));
-    assert_int_equal(virDomainUndefine(dom), 0);
-    virDomainFree(dom);
-
-    /* Destroy the network: nothing of it is left. */
+    /* Destroy the network while the guest runs: nothing of the network
+     * is left; the guest's taps are detached (on no bridge) and the guest
+     * runs on. */
     char table[96];
     assert_int_equal(virNetworkDestroy(net), 0);
     netTableName(NET, table, sizeof(table));
@@ -242,6 +239,17 @@ static void test_guest_dhcp(void **state)
     assert_int_equal(virNetlinkUDPBound(67, 0, 0), 0);
     assert_true(TEST_WAIT_UNTIL(!testProcessAlive(dnsmasq), TEST_TIMEOUT_MS));
     assert_true(TEST_WAIT_UNTIL(!testProcessAlive(shim), TEST_TIMEOUT_MS));
+    assert_int_equal(taps(out, sizeof(out)), 3);
+    printf("taps after the network's destroy:\n%s", out);
+    assert_null(strstr(out, " " BR " "));
+    assert_int_equal(virDomainIsActive(dom), 1);
+
+    /* Destroy the guest: QEMU goes, and its taps with it. */
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_true(TEST_WAIT_UNTIL(tapCount() == 0, TEST_TIMEOUT_MS));
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+
     snprintf(cmd, sizeof(cmd), "test ! -e %s/run/" NET " && test ! -e %s/run/" NET ".state",
              netDir, netDir);
     assert_int_equal(netTestSh(cmd), 0);
