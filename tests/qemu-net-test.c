@@ -141,6 +141,42 @@ static void startRefused(qemuT *t, const char *name, const char *devices, const 
     virDomainFree(dom);
 }
 
+/* Save the running guest @dom and restore it: QEMU and its taps go with
+ * the save; the restored QEMU gets new taps on the same bridge with the
+ * same MACs, and the guest reaches the bridge again through them. */
+static void saveRestore(qemuT *t, virDomainPtr dom)
+{
+    char img[600], out[2048];
+    int s, r;
+
+    snprintf(img, sizeof(img), "%s/gnet.save", netDir);
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("save: %s", qtJobError(job));
+    virJobDestroy(job);
+    assert_true(TEST_WAIT_UNTIL(tapCount() == 0, TEST_TIMEOUT_MS));
+
+    job = virDomainRestoreJob(t->conn, img);
+    if (!job)
+        fail_msg("restore: %s", virGetLastErrorMessage());
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("restore: %s", qtJobError(job));
+    virJobDestroy(job);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(taps(out, sizeof(out)), 3);
+    printf("taps after the restore:\n%s", out);
+    assert_non_null(strstr(out, " " BR " fe:54:00:aa:00:01"));
+    assert_non_null(strstr(out, " " BR " fe:54:00:aa:00:02"));
+    assert_non_null(strstr(out, " " BR " fe:54:00:aa:00:03"));
+    int ch = channelOpen(t, "gnet");
+    channel(ch, "ping 192.168.130.1", out, sizeof(out));
+    assert_string_equal(out, "reachable 192.168.130.1");
+    close(ch);
+    assert_int_equal(unlink(img), 0);
+}
+
 static void test_guest_dhcp(void **state)
 {
     qemuT *t = *state;
@@ -227,6 +263,9 @@ static void test_guest_dhcp(void **state)
         fail_msg("dnsmasq has not recorded the leases %s and %s", lease1, lease2);
     }
     close(ch);
+
+    /* A restored guest gets its taps too. */
+    saveRestore(t, dom);
 
     /* Destroy the network while the guest runs: nothing of the network
      * is left; the guest's taps are detached (on no bridge) and the guest
