@@ -46,6 +46,9 @@ struct _virConnect {
     char *uri;
     const virConnectDriver *driver;
     void *privateData;             /* the driver's */
+    /* The network driver's state of this connection (networkStateOpen):
+     * set on network:///system and qemu:///system, NULL elsewhere. */
+    void *networkPrivateData;
     pthread_mutex_t closeLock;     /* serialises the close with itself */
 
     /* libvirt's per-connection error handler and last error, and its close
@@ -251,10 +254,44 @@ int virUUIDGenerate(unsigned char *uuid);
 
 /* ---- between drivers ---- */
 
-/* The network driver (network_driver.c), for a hypervisor driver's
- * <interface type='network'>: the bridge of active network @netname into
- * @bridge (16 bytes), to put the guest's tap on. Returns 0, or -1 with
- * VIR_ERR_NO_NETWORK (no such network) or VIR_ERR_OPERATION_INVALID (not
- * active), naming the network. Reads the driver's files: thread-safe, any
- * process, no connection needed. */
-int networkActiveBridge(const char *netname, char *bridge);
+/* The network driver (network_driver.c) serves the network calls of
+ * network:///system and of a hypervisor driver's connection (libvirt's
+ * qemu:///system answers them too). Its state on a connection lives in
+ * conn->networkPrivateData:
+ *
+ * networkStateOpen: set it up for @conn, the networks living in directory
+ * @dir (absolute; NULL: $VIRTSUP_NETWORK_DIR, else
+ * /var/lib/virtsup/network, which network:///system uses too), its jobs
+ * in a group of their own made from @cfg, and its dnsmasq watcher
+ * started. Returns 0, or -1 with an error reported. Call it from the
+ * driver's connectOpen, and networkStateClose/Free from its connectClose
+ * and connectFree (both do nothing on a connection without the state).
+ * A connection without it (a session) has every network call refused
+ * with VIR_ERR_OPERATION_DENIED saying why (CAP_NET_ADMIN in the host's
+ * network namespace). */
+int networkStateOpen(virConnectPtr conn, const char *dir, const virConnectConfig *cfg);
+/* Cancel and reap its jobs, stop its watcher. */
+void networkStateClose(virConnectPtr conn);
+/* Free it (the last reference of the connection). */
+void networkStateFree(virConnectPtr conn);
+
+/* The network slots, for a driver's table (same contracts as the slots of
+ * struct virConnectDriver). Thread-safe. */
+int networkConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets, unsigned int flags);
+virNetworkPtr networkLookupByName(virConnectPtr conn, const char *name);
+virNetworkPtr networkDefineXML(virConnectPtr conn, const char *xml);
+int networkUndefine(virNetworkPtr net);
+int networkDestroy(virNetworkPtr net);
+int networkIsActive(virNetworkPtr net);
+char *networkGetXMLDesc(virNetworkPtr net, unsigned int flags);
+virJobPtr networkCreateXMLJob(virConnectPtr conn, const char *xml);
+virJobPtr networkCreateJob(virNetworkPtr net);
+
+/* For a hypervisor driver's <interface type='network'>: the bridge of
+ * active network @netname of @conn (the networks of its network state)
+ * into @bridge (16 bytes), to put the guest's tap on. Returns 0, or -1
+ * with VIR_ERR_NO_NETWORK (no such network), VIR_ERR_OPERATION_INVALID
+ * (not active) naming the network, or VIR_ERR_OPERATION_DENIED (a
+ * connection without network state). Reads the driver's files:
+ * thread-safe. */
+int networkActiveBridge(virConnectPtr conn, const char *netname, char *bridge);

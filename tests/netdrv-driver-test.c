@@ -231,7 +231,7 @@ static void test_lifecycle(void **s)
     /* A guest's port on the bridge, found by the network's name. */
     int tapfd = -1;
     char tap[16], br[16];
-    assert_int_equal(networkActiveBridge("nd1", br), 0);
+    assert_int_equal(networkActiveBridge(c, "nd1", br), 0);
     assert_string_equal(br, "vnd1");
     virNetlinkLink bl, tl;
     virNetlinkSock *nl = virNetlinkOpen();
@@ -254,7 +254,7 @@ static void test_lifecycle(void **s)
     pid_t pids[] = { dns1, shim1, dns2, shim2 };
     assertNothingLeft("nd1", "vnd1", pids, ARRAY_CARDINALITY(pids));
     assert_int_equal(virNetworkIsActive(net), 0);
-    assert_int_equal(networkActiveBridge("nd1", br), -1);
+    assert_int_equal(networkActiveBridge(c, "nd1", br), -1);
     assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_INVALID);
     assert_int_equal(virNetworkDestroy(net), -1);
     assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_INVALID);

@@ -2,8 +2,10 @@
 /*
  * qemu-net-test.c: real QEMU guests on real virtual networks, in a private
  * network namespace the test creates (nothing of the host's network is
- * touched). A NAT network with DHCP is started through network:///system
- * (state under a directory of the test's own); the test guest (TCG) gets
+ * touched). A NAT network with DHCP is defined, listed, looked up and
+ * started through the same qemu:///system?root=DIR connection the guest
+ * runs on, as libvirt's clients do (its state under DIR/network, not
+ * where network:///system keeps its networks); the test guest (TCG) gets
  * three interfaces on the network's bridge, <interface type='network'>
  * (virtio), <interface type='bridge'> (virtio) and <interface
  * type='network'> (e1000, which the guest's cloud kernel has no driver
@@ -14,7 +16,8 @@
  * ping the bridge. Refusals name the network or bridge and leave no tap; a
  * start that fails after the taps were made leaves none; destroying the
  * network while the guest runs leaves nothing of the network and detaches
- * the guest's taps; destroying the guest removes them.
+ * the guest's taps; destroying the guest removes them. qemu:///session
+ * refuses every network call, saying why.
  *
  * Skips (77) when not root, or QEMU, the guest or dnsmasq cannot be had.
  */
@@ -32,7 +35,8 @@
 #define MAC2 "52:54:00:aa:00:02"
 #define MAC3 "52:54:00:aa:00:03"
 
-static char *netDir;
+static char *netDir;        /* ROOT/network: the qemu connection's networks */
+static char *otherDir;      /* $VIRTSUP_NETWORK_DIR: network:///system's */
 
 static const char netXML[] =
     "<network>\n"
@@ -80,12 +84,58 @@ static int tapCount(void)
     return netTestSh("exit $(ip -o link show type tun | wc -l)");
 }
 
-static virConnectPtr netOpen(void)
+/* Network call @what on qemu:///session was refused, saying why. */
+static void sessionRefused(const char *what)
 {
-    virConnectPtr c = virConnectOpen("network:///system");
-    if (!c)
-        fail_msg("network:///system: %s", virGetLastErrorMessage());
-    return c;
+    const virError *e = virGetLastError();
+    if (!e)
+        fail_msg("%s on qemu:///session: not refused", what);
+    printf("%s on qemu:///session: %s\n", what, e->message);
+    assert_int_equal(e->code, VIR_ERR_OPERATION_DENIED);
+    assert_int_equal(e->domain, VIR_FROM_NETWORK);
+    assert_non_null(strstr(e->message, "qemu:///session"));
+    assert_non_null(strstr(e->message, "CAP_NET_ADMIN"));
+}
+
+/* qemu:///session (a tree of its own) runs guests but no network: every
+ * network call is refused with the reason, nothing is made. */
+static void test_session_refused(void **state)
+{
+    qemuT *t = *state;
+    char uri[600], p[600];
+    virNetworkPtr *list = NULL;
+    virConnectPtr sc;
+
+    snprintf(uri, sizeof(uri), "qemu:///session?root=%s/session", t->root);
+    if (!(sc = virConnectOpen(uri)))
+        fail_msg("%s: %s", uri, virGetLastErrorMessage());
+    assert_int_equal(virConnectListAllNetworks(sc, &list, 0), -1);
+    sessionRefused("virConnectListAllNetworks");
+    assert_null(list);
+    assert_null(virNetworkDefineXML(sc, netXML));
+    sessionRefused("virNetworkDefineXML");
+    assert_null(virNetworkCreateXMLJob(sc, netXML));
+    sessionRefused("virNetworkCreateXMLJob");
+    assert_null(virNetworkLookupByName(sc, NET));
+    sessionRefused("virNetworkLookupByName");
+    snprintf(p, sizeof(p), "%s/session/network", t->root);
+    assert_int_equal(access(p, F_OK), -1);
+    assert_int_equal(tapCount(), 0);
+    assert_int_equal(netTestSh("ip link show " BR " >/dev/null 2>&1"), 1);
+    /* A guest's <interface type='network'> there: refused, no tap. */
+    virJobPtr job = virDomainCreateLinuxJob(sc, guestXML(t, "snet",
+        "<interface type='network'><source network='" NET "'/></interface>"), 0);
+    if (job) {
+        assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+        printf("session guest on a network: %s\n", qtJobError(job));
+        assert_non_null(strstr(qtJobError(job), "qemu:///session"));
+        virJobDestroy(job);
+    } else {
+        printf("session guest on a network: %s\n", virGetLastErrorMessage());
+        assert_non_null(strstr(virGetLastErrorMessage(), "qemu:///"));
+    }
+    assert_int_equal(tapCount(), 0);
+    virConnectClose(sc);
 }
 
 static void netStart(virNetworkPtr net)
@@ -180,12 +230,37 @@ static void saveRestore(qemuT *t, virDomainPtr dom)
 static void test_guest_dhcp(void **state)
 {
     qemuT *t = *state;
-    virConnectPtr nc = netOpen();
-    virNetworkPtr net;
+    virConnectPtr nc, other;
+    virNetworkPtr net, got, *list = NULL;
     char out[2048], cmd[1024], lease1[64], lease2[64];
+    char *xml;
 
-    t->conn = qtOpen(t);
+    /* The networks are the qemu connection's: defined, listed, looked
+     * up through it, stored under its ?root=. */
+    nc = t->conn = qtOpen(t);
     assert_non_null(net = virNetworkDefineXML(nc, netXML));
+    snprintf(cmd, sizeof(cmd), "%s/" NET ".net", netDir);
+    assert_int_equal(access(cmd, F_OK), 0);
+    assert_int_equal(virConnectListAllNetworks(nc, &list, VIR_CONNECT_LIST_NETWORKS_INACTIVE |
+                                               VIR_CONNECT_LIST_NETWORKS_PERSISTENT), 1);
+    assert_string_equal(virNetworkGetName(list[0]), NET);
+    virNetworkFree(list[0]);
+    free(list);
+    assert_int_equal(virConnectListAllNetworks(nc, NULL, VIR_CONNECT_LIST_NETWORKS_ACTIVE), 0);
+    assert_non_null(got = virNetworkLookupByName(nc, NET));
+    assert_int_equal(virNetworkIsActive(got), 0);
+    assert_non_null(xml = virNetworkGetXMLDesc(got, 0));
+    assert_non_null(strstr(xml, "<bridge name='" BR "'"));
+    free(xml);
+    virNetworkFree(got);
+    /* network:///system keeps its networks elsewhere ($VIRTSUP_NETWORK_DIR
+     * here): it does not see this one. */
+    assert_non_null(other = virConnectOpen("network:///system"));
+    assert_null(virNetworkLookupByName(other, NET));
+    assert_int_equal(virGetLastError()->code, VIR_ERR_NO_NETWORK);
+    virConnectClose(other);
+    snprintf(cmd, sizeof(cmd), "%s/" NET ".net", otherDir);
+    assert_int_equal(access(cmd, F_OK), -1);
 
     /* The network is defined, not active: refused, naming it. */
     startRefused(t, "inactive", nicsXML, "network '" NET "' is not active");
@@ -196,6 +271,8 @@ static void test_guest_dhcp(void **state)
                  "bridge 'vnope0' does not exist");
 
     netStart(net);
+    assert_int_equal(virConnectListAllNetworks(nc, NULL, VIR_CONNECT_LIST_NETWORKS_ACTIVE), 1);
+    assert_int_equal(virNetworkIsActive(net), 1);
     pid_t dnsmasq = 0, shim = 0;
     {
         char p[600];
@@ -294,18 +371,22 @@ static void test_guest_dhcp(void **state)
     assert_int_equal(netTestSh(cmd), 0);
     assert_int_equal(virNetworkUndefine(net), 0);
     virNetworkFree(net);
-    virConnectClose(nc);
+    assert_int_equal(virConnectListAllNetworks(nc, NULL, 0), 0);
+    assert_null(virNetworkLookupByName(nc, NET));
+    assert_int_equal(virGetLastError()->code, VIR_ERR_NO_NETWORK);
 }
 
 static int setupNet(void **state)
 {
-    char tmpl[] = "/tmp/virtsup-qnet-XXXXXX";
+    char tmpl[] = "/tmp/virtsup-qnet-XXXXXX", p[600];
     assert_non_null(mkdtemp(tmpl));
-    netDir = strdup(tmpl);
-    /* dnsmasq (another uid) reads its configuration below. */
-    assert_int_equal(chmod(netDir, 0755), 0);
-    assert_int_equal(setenv("VIRTSUP_NETWORK_DIR", netDir, 1), 0);
-    return setupT(state);
+    otherDir = strdup(tmpl);
+    assert_int_equal(setenv("VIRTSUP_NETWORK_DIR", otherDir, 1), 0);
+    /* The tree is 0755 (QEMU, and dnsmasq of another uid, read in it). */
+    setupT(state);
+    snprintf(p, sizeof(p), "%s/network", ((qemuT *)*state)->root);
+    netDir = strdup(p);
+    return 0;
 }
 
 static int teardownNet(void **state)
@@ -313,7 +394,6 @@ static int teardownNet(void **state)
     char p[600];
     virShimStatus ss;
 
-    qtTeardown(state);
     /* A failed test may leave dnsmasq and its shim: kill them by identity. */
     snprintf(p, sizeof(p), "%s/run/" NET "/shim", netDir);
     bool quiet = virErrorSetQuiet(true);
@@ -325,7 +405,9 @@ static int teardownNet(void **state)
         (void)virProcessKillIdentity(ss.shim_pid, ss.shim_start, SIGKILL);
     }
     virResetLastError();
-    testRemoveDir(netDir);
+    qtTeardown(state);
+    testRemoveDir(otherDir);
+    free(otherDir);
     free(netDir);
     return 0;
 }
@@ -338,6 +420,7 @@ int main(void)
     if (rc)
         return rc;
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_session_refused, setupNet, teardownNet),
         cmocka_unit_test_setup_teardown(test_guest_dhcp, setupNet, teardownNet),
     };
     NET_TEST_MAIN_DNSMASQ(tests, NULL, NULL);

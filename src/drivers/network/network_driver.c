@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * network_driver.c: real virtual networks for network:///system (libvirt's
- * virtnetworkd URI), the library side (trusted, in the client). See
+ * virtnetworkd URI) and for qemu:///system, whose table has the network
+ * slots below too, the library side (trusted, in the client). See
  * docs/NETWORK-DRIVER.md.
  *
  * State lives on disk, not in the process, so every connection (of this
@@ -11,10 +12,12 @@
  *                         and the owner mark of the start that made it)
  *   DIR/run/NAME/         dnsmasq's configuration and leases, and the
  *                         state directory of the virtsup-shim owning it
- * DIR is $VIRTSUP_NETWORK_DIR (read with secure_getenv), else
- * /var/lib/virtsup/network. A network is active while its state file is
- * there and its bridge, carrying the start's mark, exists (a reboot
- * removes the bridge: the stale state file is then dropped).
+ * DIR is the connection's (networkStateOpen): $VIRTSUP_NETWORK_DIR (read
+ * with secure_getenv), else /var/lib/virtsup/network, for network:///system
+ * and qemu:///system; ROOT/network for qemu:///system?root=ROOT. The busy
+ * list below is keyed by DIR and name. A network is active while its
+ * state file is there and its bridge, carrying the start's mark, exists
+ * (a reboot removes the bridge: the stale state file is then dropped).
  *
  * XML given to the API is parsed by a worker (op network.parse, no
  * capability); a start is a job (op network.start) whose worker holds
@@ -81,6 +84,7 @@ typedef struct netStatus {
 
 /* A network with a start job running in this process. */
 typedef struct netBusy {
+    char dir[PATH_MAX];                  /* the connection's network directory */
     char name[NET_NAME_MAX];
     virJobPtr job;                       /* NULL while it is being created */
     struct netBusy *next;
@@ -94,6 +98,7 @@ static netBusy *busyList;
  * or destroyed by anyone. Its buffers hang off the connection, so a
  * process forked meanwhile sees them in use. */
 typedef struct netWatch {
+    const char *dir;                     /* its connection's network directory */
     pthread_t thread;
     bool running;
     int stopfd;                          /* eventfd: close -> watcher */
@@ -113,6 +118,7 @@ typedef struct netWatch {
 } netWatch;
 
 typedef struct netConn {
+    char dir[PATH_MAX];                  /* DIR: where its networks live */
     pthread_mutex_t lock;
     pthread_cond_t created;
     virSupGroup *group;                  /* NULL once closing */
@@ -123,6 +129,7 @@ typedef struct netConn {
 /* One job's context (start or parse). */
 typedef struct netJob {
     virConnectPtr conn;                  /* a memory reference */
+    const char *dir;                     /* its connection's DIR (kept by the reference) */
     bool start;
     bool define;                         /* parse: store the definition */
     netStatus st;                        /* start: what the state file will hold */
@@ -158,7 +165,8 @@ static int pathf(char *buf, size_t len, const char *fmt, ...)
     n = vsnprintf(buf, len, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= len) {
-        virReportError(VIR_ERR_INTERNAL_ERROR, "path too long under '%s'", netDir());
+        virReportError(VIR_ERR_INTERNAL_ERROR,
+                       "a path in the network directory is too long: '%.64s...'", buf);
         return -1;
     }
     return 0;
@@ -178,23 +186,23 @@ static int mkdirMode(const char *path, mode_t mode)
 }
 
 /* DIR and DIR/run exist (0755: dnsmasq, unprivileged, goes through). */
-static int dirsMake(void)
+static int dirsMake(const char *nd)
 {
     char p[PATH_MAX];
 
-    if (mkdirMode(netDir(), 0755) < 0 || pathf(p, sizeof(p), "%s/run", netDir()) < 0 ||
+    if (mkdirMode(nd, 0755) < 0 || pathf(p, sizeof(p), "%s/run", nd) < 0 ||
         mkdirMode(p, 0755) < 0)
         return -1;
     return 0;
 }
 
 /* The cross-process lock: an flock on DIR/lock. Returns its fd or -1. */
-static int fileLock(void)
+static int fileLock(const char *nd)
 {
     char p[PATH_MAX];
     int fd;
 
-    if (dirsMake() < 0 || pathf(p, sizeof(p), "%s/lock", netDir()) < 0)
+    if (dirsMake(nd) < 0 || pathf(p, sizeof(p), "%s/lock", nd) < 0)
         return -1;
     if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
         virReportSystemError(errno, "cannot open '%s'", p);
@@ -272,7 +280,7 @@ static int fileRead(const char *path, void *data, size_t len)
 }
 
 /* The persistent definition of @name. 1, 0 none, -1 error. */
-static int defLoad(const char *name, netDef *def)
+static int defLoad(const char *nd, const char *name, netDef *def)
 {
     char p[PATH_MAX];
     const char *why = NULL;
@@ -280,7 +288,7 @@ static int defLoad(const char *name, netDef *def)
 
     if (netNameCheck(name, NET_NAME_MAX, &why) < 0)
         return 0;
-    if (pathf(p, sizeof(p), "%s/%s.net", netDir(), name) < 0 ||
+    if (pathf(p, sizeof(p), "%s/%s.net", nd, name) < 0 ||
         (rc = fileRead(p, def, sizeof(*def))) <= 0)
         return rc < 0 ? -1 : 0;
     if (netDefCheck(def, true, &why) < 0 || STRNEQ(def->name, name)) {
@@ -298,7 +306,7 @@ static bool ownerIsOurs(const netStatus *st)
 }
 
 /* The state of active network @name, checked. 1, 0 none, -1 error. */
-static int statusLoad(const char *name, netStatus *st)
+static int statusLoad(const char *nd, const char *name, netStatus *st)
 {
     char p[PATH_MAX];
     const char *why = NULL;
@@ -306,7 +314,7 @@ static int statusLoad(const char *name, netStatus *st)
 
     if (netNameCheck(name, NET_NAME_MAX, &why) < 0)
         return 0;
-    if (pathf(p, sizeof(p), "%s/run/%s.state", netDir(), name) < 0 ||
+    if (pathf(p, sizeof(p), "%s/run/%s.state", nd, name) < 0 ||
         (rc = fileRead(p, st, sizeof(*st))) <= 0)
         return rc < 0 ? -1 : 0;
     if (st->magic != NET_STATUS_MAGIC || st->version != 1 ||
@@ -319,22 +327,22 @@ static int statusLoad(const char *name, netStatus *st)
     return 1;
 }
 
-static int statusSave(const netStatus *st)
+static int statusSave(const char *nd, const netStatus *st)
 {
     char p[PATH_MAX];
 
-    if (pathf(p, sizeof(p), "%s/run/%s.state", netDir(), st->def.name) < 0)
+    if (pathf(p, sizeof(p), "%s/run/%s.state", nd, st->def.name) < 0)
         return -1;
     return fileWriteAtomic(p, st, sizeof(*st), 0600);
 }
 
 /* Remove DIR/run/NAME/ and what it holds (two levels: shim/, leases/). */
-static void runDirRemove(const char *name)
+static void runDirRemove(const char *nd, const char *name)
 {
     char p[PATH_MAX], q[PATH_MAX + 300];
     static const char *const subs[] = { "shim", "leases" };
 
-    if (pathf(p, sizeof(p), "%s/run/%s", netDir(), name) < 0)
+    if (pathf(p, sizeof(p), "%s/run/%s", nd, name) < 0)
         return;
     for (size_t i = 0; i < ARRAY_CARDINALITY(subs); i++) {
         DIR *d;
@@ -357,10 +365,10 @@ static void runDirRemove(const char *name)
 
 /* ---- the busy list (one start job per network in this process) ---------- */
 
-static netBusy *busyFind(const char *name)
+static netBusy *busyFind(const char *nd, const char *name)
 {
     for (netBusy *b = busyList; b; b = b->next) {
-        if (STREQ(b->name, name))
+        if (STREQ(b->name, name) && STREQ(b->dir, nd))
             return b;
     }
     return NULL;
@@ -380,9 +388,9 @@ static int busyError(const netBusy *b)
 }
 
 /* Under driverLock. */
-static netBusy *busyTake(const char *name)
+static netBusy *busyTake(const char *nd, const char *name)
 {
-    netBusy *b = busyFind(name);
+    netBusy *b = busyFind(nd, name);
 
     if (b) {
         busyError(b);
@@ -391,6 +399,7 @@ static netBusy *busyTake(const char *name)
     if (!VIR_ALLOC(b))
         return NULL;
     snprintf(b->name, sizeof(b->name), "%s", name);
+    snprintf(b->dir, sizeof(b->dir), "%s", nd);
     b->next = busyList;
     busyList = b;
     return b;
@@ -430,7 +439,7 @@ static int dnsmasqUser(uid_t *uid, gid_t *gid)
 /* Write dnsmasq's configuration for @def into DIR/run/NAME/ (with its
  * leases directory, owned by the dnsmasq user). *@none when the network
  * needs no dnsmasq. */
-static int dnsmasqPrepare(const netDef *def, bool *none)
+static int dnsmasqPrepare(const char *nd, const netDef *def, bool *none)
 {
     char dir[PATH_MAX], p[PATH_MAX + 32], lease[PATH_MAX + 64];
     char *conf = NULL;
@@ -438,7 +447,7 @@ static int dnsmasqPrepare(const netDef *def, bool *none)
     gid_t gid;
     int ret = -1;
 
-    if (pathf(dir, sizeof(dir), "%s/run/%s", netDir(), def->name) < 0)
+    if (pathf(dir, sizeof(dir), "%s/run/%s", nd, def->name) < 0)
         return -1;
     snprintf(lease, sizeof(lease), "%s/leases/dnsmasq.leases", dir);
     conf = netDnsmasqConf(def, lease, none);
@@ -469,7 +478,7 @@ static int dnsmasqPrepare(const netDef *def, bool *none)
 
 /* Start dnsmasq of @def under a new shim. Fills @status. @bad (tests):
  * with an option it refuses, so that it fails to start for real. */
-static int dnsmasqSpawn(const netDef *def, bool bad, virShimStatus *status)
+static int dnsmasqSpawn(const char *nd, const netDef *def, bool bad, virShimStatus *status)
 {
     char dir[PATH_MAX], shimdir[PATH_MAX + 16];
     virShimSpecBuf *spec = NULL;
@@ -477,7 +486,7 @@ static int dnsmasqSpawn(const netDef *def, bool bad, virShimStatus *status)
     gid_t gid;
     int ret = -1;
 
-    if (pathf(dir, sizeof(dir), "%s/run/%s", netDir(), def->name) < 0 ||
+    if (pathf(dir, sizeof(dir), "%s/run/%s", nd, def->name) < 0 ||
         dnsmasqUser(&uid, &gid) < 0)
         return -1;
     snprintf(shimdir, sizeof(shimdir), "%s/shim", dir);
@@ -501,13 +510,13 @@ static int dnsmasqSpawn(const netDef *def, bool bad, virShimStatus *status)
 }
 
 /* The state dnsmasq's shim last recorded. 1 read, 0 none, -1 error. */
-static int dnsmasqState(const char *name, virShimStatus *status)
+static int dnsmasqState(const char *nd, const char *name, virShimStatus *status)
 {
     char p[PATH_MAX];
     const char *why = NULL;
     int rc = -1;
 
-    if (pathf(p, sizeof(p), "%s/run/%s/shim/%s", netDir(), name, VIR_SHIM_STATE_NAME) < 0 ||
+    if (pathf(p, sizeof(p), "%s/run/%s/shim/%s", nd, name, VIR_SHIM_STATE_NAME) < 0 ||
         (rc = fileRead(p, status, sizeof(*status))) <= 0)
         return rc;
     if (virShimStatusCheck(status, &why) < 0) {
@@ -518,7 +527,7 @@ static int dnsmasqState(const char *name, virShimStatus *status)
 }
 
 /* Stop dnsmasq of network @name if its shim is still there. */
-static void dnsmasqStop(const char *name)
+static void dnsmasqStop(const char *nd, const char *name)
 {
     char shimdir[PATH_MAX];
     virShimIncoming *in = NULL;
@@ -526,7 +535,7 @@ static void dnsmasqStop(const char *name)
     uint32_t ms = SHIM_STOP_MS;
     int fd;
 
-    if (pathf(shimdir, sizeof(shimdir), "%s/run/%s/shim", netDir(), name) < 0)
+    if (pathf(shimdir, sizeof(shimdir), "%s/run/%s/shim", nd, name) < 0)
         return;
     if ((fd = virShimConnect(shimdir)) >= 0) {
         if ((in = malloc(sizeof(*in))))
@@ -538,7 +547,7 @@ static void dnsmasqStop(const char *name)
         virResetLastError();
     }
     /* A shim that does not answer: the child by its identity. */
-    if (dnsmasqState(name, &status) > 0 && status.child_state != VIR_SHIM_CHILD_EXITED &&
+    if (dnsmasqState(nd, name, &status) > 0 && status.child_state != VIR_SHIM_CHILD_EXITED &&
         status.child_pid > 0) {
         (void)virProcessKillIdentity(status.child_pid, status.child_start, SIGKILL);
         (void)virProcessKillIdentity(status.shim_pid, status.shim_start, SIGKILL);
@@ -566,7 +575,7 @@ static void agentStart(netJob *nj)
     virShimIncoming *in = NULL;
     char shimdir[PATH_MAX];
 
-    if (dnsmasqSpawn(&nj->st.def, nj->badDnsmasq, &status) < 0) {
+    if (dnsmasqSpawn(nj->dir, &nj->st.def, nj->badDnsmasq, &status) < 0) {
         const virError *e = virGetLastError();
         agentReply(nj, NET_AGENT_FAILED, 0, e && e->message ? e->message : "cannot start it");
         virResetLastError();
@@ -574,7 +583,7 @@ static void agentStart(netJob *nj)
     }
     nj->st.dnsmasq = 1;
     /* Follow it: its exit while the job runs fails the DHCP phase. */
-    if (pathf(shimdir, sizeof(shimdir), "%s/run/%s/shim", netDir(), nj->st.def.name) == 0 &&
+    if (pathf(shimdir, sizeof(shimdir), "%s/run/%s/shim", nj->dir, nj->st.def.name) == 0 &&
         (nj->shimfd = virShimConnect(shimdir)) >= 0 && (in = malloc(sizeof(*in))) &&
         virShimCall(nj->shimfd, VIR_SHIM_MSG_SUBSCRIBE, NULL, 0, NULL, 0, SHIM_START_MS,
                     NULL, NULL, in) == 0 && in->err == 0 &&
@@ -590,7 +599,8 @@ static void agentStart(netJob *nj)
         close(nj->shimfd);
     nj->shimfd = -1;
     virResetLastError();
-    if (dnsmasqState(nj->st.def.name, &status) > 0 && status.child_state == VIR_SHIM_CHILD_EXITED)
+    if (dnsmasqState(nj->dir, nj->st.def.name, &status) > 0 &&
+        status.child_state == VIR_SHIM_CHILD_EXITED)
         agentReply(nj, NET_AGENT_EXITED, 0, status.message);
     else
         agentReply(nj, NET_AGENT_FAILED, 0, "cannot follow dnsmasq's shim");
@@ -622,7 +632,7 @@ static void *agentMain(void *opaque)
                 close(nj->shimfd);
                 nj->shimfd = -1;
                 virResetLastError();
-                if (dnsmasqState(nj->st.def.name, &status) > 0)
+                if (dnsmasqState(nj->dir, nj->st.def.name, &status) > 0)
                     agentReply(nj, NET_AGENT_EXITED, 0, status.message);
                 else
                     agentReply(nj, NET_AGENT_EXITED, 0, "its shim went away");
@@ -642,7 +652,7 @@ static void *agentMain(void *opaque)
                 if (nj->shimfd >= 0)
                     close(nj->shimfd);
                 nj->shimfd = -1;
-                dnsmasqStop(nj->st.def.name);
+                dnsmasqStop(nj->dir, nj->st.def.name);
                 nj->st.dnsmasq = 0;
                 agentReply(nj, NET_AGENT_STOPPED, 0, NULL);
             }
@@ -652,13 +662,30 @@ static void *agentMain(void *opaque)
     return NULL;
 }
 
+/* ---- a connection's network state ---------------------------------------- */
+
+/* The network state of @conn (network:///system, qemu:///system), or NULL
+ * with the refusal reported: a session connection runs no networks. */
+static netConn *netConnOf(virConnectPtr conn)
+{
+    netConn *c = conn->networkPrivateData;
+
+    if (!c)
+        virReportError(VIR_ERR_OPERATION_DENIED,
+                       "%s:///session cannot run virtual networks: a bridge, its addresses "
+                       "and NAT rules need CAP_NET_ADMIN in the host's network namespace, "
+                       "which a session does not have; use %s:///system as root",
+                       conn->driver->name, conn->driver->name);
+    return c;
+}
+
 /* ---- jobs ----------------------------------------------------------------- */
 
 /* Is network @name active? Fills @st. When dnsmasq has died, it is
  * started again (its death noticed: counted in st->restarts). A state
  * file whose bridge is gone (a reboot, someone's `ip link del`) is
  * dropped. 1 active, 0 not, -1 error. Under the file lock. */
-static int networkIsActiveName(const char *name, netStatus *st);
+static int networkIsActiveName(const char *nd, const char *name, netStatus *st);
 
 static void netJobFree(void *opaque)
 {
@@ -695,10 +722,12 @@ static void netJobRelease(void *opaque)
 
 static netJob *netJobNew(virConnectPtr conn)
 {
+    netConn *c = netConnOf(conn);
     netJob *nj;
 
-    if (!VIR_ALLOC(nj))
+    if (!c || !VIR_ALLOC(nj))
         return NULL;
+    nj->dir = c->dir;
     nj->agentfd = nj->shimfd = -1;
     nj->stopfd[0] = nj->stopfd[1] = -1;
     virConnectHold(conn);
@@ -718,17 +747,17 @@ static void agentFinish(netJob *nj)
 /* Remove what a start of @st made, by its mark: dnsmasq, the table, the
  * bridge, the files. Used by destroy and after a start that did not
  * complete (its worker may have been killed before undoing). */
-static void netUndo(const netStatus *st)
+static void netUndo(const char *nd, const netStatus *st)
 {
     virNetlinkSock *nl;
 
-    dnsmasqStop(st->def.name);
+    dnsmasqStop(nd, st->def.name);
     (void)virNetlinkNftTableDeleteOwned(NFPROTO_IPV4, st->table, st->owner);
     if ((nl = virNetlinkOpen())) {
         (void)virNetlinkLinkDeleteOwned(nl, st->def.bridge, st->def.mac, st->owner);
         virNetlinkClose(nl);
     }
-    runDirRemove(st->def.name);
+    runDirRemove(nd, st->def.name);
     virResetLastError();
 }
 
@@ -750,11 +779,11 @@ static int netCommitStart(virJobPtr job, void *opaque, const void *result, size_
     }
     /* dnsmasq is kept by its shim from now on: stop following it. */
     agentFinish(nj);
-    if ((lockfd = fileLock()) < 0) {
+    if ((lockfd = fileLock(nj->dir)) < 0) {
         virNetworkFree(net);
         return -1;
     }
-    rc = statusSave(&nj->st);
+    rc = statusSave(nj->dir, &nj->st);
     fileUnlock(lockfd);
     if (rc < 0) {
         virNetworkFree(net);
@@ -774,7 +803,7 @@ static void netDoneStart(virJobPtr job ATTRIBUTE_UNUSED, void *opaque, virJobSta
         /* The worker undid what it made unless it was killed first; what
          * is left carries this start's mark. */
         virErrorPtr saved = virSaveLastError();
-        netUndo(&nj->st);
+        netUndo(nj->dir, &nj->st);
         virRestoreLastError(&saved);
     }
     busyRelease(nj->busy);
@@ -783,7 +812,7 @@ static void netDoneStart(virJobPtr job ATTRIBUTE_UNUSED, void *opaque, virJobSta
 
 /* Choose a free bridge name virbrN for @def: no link of that name, no
  * other stored definition using it. Under the file lock. */
-static int bridgeChoose(netDef *def)
+static int bridgeChoose(const char *nd, netDef *def)
 {
     virNetlinkSock *nl = virNetlinkOpen();
     char used[256] = { 0 };
@@ -793,7 +822,7 @@ static int bridgeChoose(netDef *def)
 
     if (!nl)
         return -1;
-    if ((d = opendir(netDir()))) {
+    if ((d = opendir(nd))) {
         while ((e = readdir(d))) {
             size_t n = strlen(e->d_name);
             netDef other;
@@ -803,7 +832,7 @@ static int bridgeChoose(netDef *def)
                 continue;
             memcpy(name, e->d_name, n - 4);
             name[n - 4] = '\0';
-            if (defLoad(name, &other) > 0 && sscanf(other.bridge, "virbr%u", &k) == 1 &&
+            if (defLoad(nd, name, &other) > 0 && sscanf(other.bridge, "virbr%u", &k) == 1 &&
                 k < sizeof(used))
                 used[k] = 1;
             virResetLastError();
@@ -833,7 +862,7 @@ static int bridgeChoose(netDef *def)
 }
 
 /* Complete a definition from a worker: check it, choose what it left out. */
-static int defComplete(netDef *def)
+static int defComplete(const char *nd, netDef *def)
 {
     const char *why = NULL;
 
@@ -847,7 +876,7 @@ static int defComplete(netDef *def)
             return -1;
         def->hasMac = 1;
     }
-    if (!def->bridge[0] && bridgeChoose(def) < 0)
+    if (!def->bridge[0] && bridgeChoose(nd, def) < 0)
         return -1;
     if (netDefCheck(def, true, &why) < 0) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "network definition: %s", why);
@@ -858,13 +887,13 @@ static int defComplete(netDef *def)
 
 /* Another network (stored or active) with @def's name and another UUID,
  * or @def's UUID and another name, or @def's bridge. Under the file lock. */
-static int defConflict(const netDef *def)
+static int defConflict(const char *nd, const netDef *def)
 {
     DIR *d;
     struct dirent *e;
     int ret = 0;
 
-    if (!(d = opendir(netDir())))
+    if (!(d = opendir(nd)))
         return 0;
     while (ret == 0 && (e = readdir(d))) {
         size_t n = strlen(e->d_name);
@@ -874,7 +903,7 @@ static int defConflict(const netDef *def)
             continue;
         memcpy(name, e->d_name, n - 4);
         name[n - 4] = '\0';
-        if (defLoad(name, &other) <= 0) {
+        if (defLoad(nd, name, &other) <= 0) {
             virResetLastError();
             continue;
         }
@@ -916,7 +945,8 @@ static int netCommitDefine(virJobPtr job, void *opaque, const void *result, size
     if (!VIR_ALLOC(def))
         return -1;
     memcpy(def, result, sizeof(*def));
-    if ((lockfd = fileLock()) < 0 || defComplete(def) < 0 || defConflict(def) < 0)
+    if ((lockfd = fileLock(nj->dir)) < 0 || defComplete(nj->dir, def) < 0 ||
+        defConflict(nj->dir, def) < 0)
         goto cleanup;
     if (!nj->define) {
         /* CreateXML: the definition to start. */
@@ -928,7 +958,7 @@ static int netCommitDefine(virJobPtr job, void *opaque, const void *result, size
         virReportOOMError();
         goto cleanup;
     }
-    if (pathf(p, sizeof(p), "%s/%s.net", netDir(), def->name) < 0 ||
+    if (pathf(p, sizeof(p), "%s/%s.net", nj->dir, def->name) < 0 ||
         fileWriteAtomic(p, def, sizeof(*def), 0600) < 0)
         goto cleanup;
     /* The job takes the reference as its result (dropped on failure). */
@@ -961,7 +991,7 @@ static virJobPtr netJobCreate(virConnectPtr conn, const virSupOp *op, const char
                               const void *params, size_t len, const int *fds, size_t nfds,
                               netJob *nj)
 {
-    netConn *c = conn->privateData;
+    netConn *c = conn->networkPrivateData;
     virSupJobParams sp = { 0 };
     virSupGroup *group;
     virJobPtr job;
@@ -994,7 +1024,7 @@ static virJobPtr netJobCreate(virConnectPtr conn, const virSupOp *op, const char
         virErrorPtr saved = virSaveLastError();
         agentFinish(nj);
         if (nj->busy) {
-            netUndo(&nj->st);
+            netUndo(nj->dir, &nj->st);
             busyRelease(nj->busy);
         }
         netJobFree(nj);
@@ -1059,19 +1089,21 @@ static virJobPtr netStart(virConnectPtr conn, const netDef *def)
     bool none = true;
     const char *fault;
     virJobPtr job = NULL;
+    const char *nd;
     int lockfd = -1;
 
     if (!(nj = netJobNew(conn)) || !VIR_ALLOC(p))
         goto error;
+    nd = nj->dir;
     nj->start = true;
     pthread_mutex_lock(&driverLock);
-    nj->busy = busyTake(def->name);
+    nj->busy = busyTake(nd, def->name);
     pthread_mutex_unlock(&driverLock);
     if (!nj->busy)
         goto error;
-    if ((lockfd = fileLock()) < 0)
+    if ((lockfd = fileLock(nd)) < 0)
         goto error;
-    if (networkIsActiveName(def->name, &cur) != 0) {
+    if (networkIsActiveName(nd, def->name, &cur) != 0) {
         if (!virGetLastError())
             virReportError(VIR_ERR_OPERATION_INVALID, "network '%s' is already active",
                            def->name);
@@ -1086,8 +1118,8 @@ static virJobPtr netStart(virConnectPtr conn, const netDef *def)
         goto error;
     }
     netOwnerFormat(def->name, token, nj->st.owner);
-    runDirRemove(def->name);
-    if (dnsmasqPrepare(def, &none) < 0)
+    runDirRemove(nd, def->name);
+    if (dnsmasqPrepare(nd, def, &none) < 0)
         goto error;
     fileUnlock(lockfd);
     lockfd = -1;
@@ -1170,7 +1202,7 @@ static virJobPtr netStart(virConnectPtr conn, const netDef *def)
     if (nj) {
         agentFinish(nj);
         if (nj->busy) {
-            runDirRemove(def->name);
+            runDirRemove(nj->dir, def->name);
             busyRelease(nj->busy);
         }
         netJobFree(nj);
@@ -1181,7 +1213,7 @@ static virJobPtr netStart(virConnectPtr conn, const netDef *def)
 
 /* ---- liveness ---------------------------------------------------------------- */
 
-static int networkIsActiveName(const char *name, netStatus *st)
+static int networkIsActiveName(const char *nd, const char *name, netStatus *st)
 {
     virNetlinkSock *nl;
     virNetlinkLink l;
@@ -1189,7 +1221,7 @@ static int networkIsActiveName(const char *name, netStatus *st)
     char p[PATH_MAX];
     int rc;
 
-    if ((rc = statusLoad(name, st)) <= 0)
+    if ((rc = statusLoad(nd, name, st)) <= 0)
         return rc;
     if (!(nl = virNetlinkOpen()))
         return -1;
@@ -1199,16 +1231,16 @@ static int networkIsActiveName(const char *name, netStatus *st)
         return -1;
     if (rc == 0 || STRNEQ(l.alias, st->owner)) {
         /* Its bridge is gone (or another's now): the rest goes too. */
-        netUndo(st);
-        if (pathf(p, sizeof(p), "%s/run/%s.state", netDir(), name) == 0)
+        netUndo(nd, st);
+        if (pathf(p, sizeof(p), "%s/run/%s.state", nd, name) == 0)
             (void)unlink(p);
         return 0;
     }
-    if (st->dnsmasq && dnsmasqState(name, &ss) > 0 && ss.child_state == VIR_SHIM_CHILD_EXITED) {
+    if (st->dnsmasq && dnsmasqState(nd, name, &ss) > 0 && ss.child_state == VIR_SHIM_CHILD_EXITED) {
         /* Supervised: its death is noticed here, and it is started again. */
-        if (dnsmasqSpawn(&st->def, false, &ss) == 0) {
+        if (dnsmasqSpawn(nd, &st->def, false, &ss) == 0) {
             st->restarts++;
-            (void)statusSave(st);
+            (void)statusSave(nd, st);
         }
         virResetLastError();
     }
@@ -1218,7 +1250,7 @@ static int networkIsActiveName(const char *name, netStatus *st)
 
 /* ---- dnsmasq's death, noticed at once ------------------------------------- */
 
-static int netNames(char (**out)[NET_NAME_MAX], size_t *n);
+static int netNames(const char *nd, char (**out)[NET_NAME_MAX], size_t *n);
 
 /* dnsmasq of network @name ended (or its shim went away): under the file
  * lock, look at the network as every call does; a dead dnsmasq of a
@@ -1248,8 +1280,8 @@ static void watchNoticed(netWatch *w, const char *name)
     }
     if (++w->limit[i].n > 5)
         return;
-    if ((lockfd = fileLock()) >= 0) {
-        (void)networkIsActiveName(name, &st);
+    if ((lockfd = fileLock(w->dir)) >= 0) {
+        (void)networkIsActiveName(w->dir, name, &st);
         fileUnlock(lockfd);
     }
     virResetLastError();
@@ -1270,7 +1302,7 @@ static void watchScan(netWatch *w)
     size_t n = 0;
 
     watchDrop(w);
-    if (netNames(&names, &n) < 0) {
+    if (netNames(w->dir, &names, &n) < 0) {
         virResetLastError();
         return;
     }
@@ -1280,10 +1312,10 @@ static void watchScan(netWatch *w)
         netStatus st;
         int fd;
 
-        if (statusLoad(names[i], &st) <= 0 || !st.dnsmasq ||
-            pathf(dir, sizeof(dir), "%s/run/%s/shim", netDir(), names[i]) < 0)
+        if (statusLoad(w->dir, names[i], &st) <= 0 || !st.dnsmasq ||
+            pathf(dir, sizeof(dir), "%s/run/%s/shim", w->dir, names[i]) < 0)
             continue;
-        if (dnsmasqState(names[i], &ss) > 0 && ss.child_state == VIR_SHIM_CHILD_EXITED)
+        if (dnsmasqState(w->dir, names[i], &ss) > 0 && ss.child_state == VIR_SHIM_CHILD_EXITED)
             watchNoticed(w, names[i]);
         if ((fd = virShimConnect(dir)) < 0)
             continue;
@@ -1351,7 +1383,7 @@ static int watchStart(netWatch *w)
     char p[PATH_MAX];
 
     w->stopfd = w->inotifyfd = -1;
-    if (dirsMake() < 0 || pathf(p, sizeof(p), "%s/run", netDir()) < 0)
+    if (dirsMake(w->dir) < 0 || pathf(p, sizeof(p), "%s/run", w->dir) < 0)
         return -1;
     if (!(w->in = malloc(sizeof(*w->in)))) {
         virReportOOMError();
@@ -1394,10 +1426,69 @@ static void watchStop(netWatch *w)
 
 /* ---- the connection ------------------------------------------------------- */
 
-static int networkConnectOpen(virConnectPtr conn, const virURI *uri, const virConnectConfig *cfg)
+int networkStateOpen(virConnectPtr conn, const char *dir, const virConnectConfig *cfg)
 {
     netConn *c;
 
+    if (!dir)
+        dir = netDir();
+    if (dir[0] != '/' || strlen(dir) >= sizeof(c->dir) - 64) {
+        virReportError(VIR_ERR_INVALID_ARG, "invalid network directory '%s': expected an "
+                       "absolute path of at most %zu characters", dir, sizeof(c->dir) - 65);
+        return -1;
+    }
+    if (!VIR_ALLOC(c))
+        return -1;
+    virStrcpyTrunc(c->dir, sizeof(c->dir), dir);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->created, NULL);
+    if (!(c->group = virSupGroupNew(&cfg->group))) {
+        pthread_cond_destroy(&c->created);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        return -1;
+    }
+    c->watch.dir = c->dir;
+    conn->networkPrivateData = c;
+    /* Without its watcher (no thread, no inotify) the connection still
+     * notices a dead dnsmasq at its next look at the network. */
+    if (watchStart(&c->watch) < 0)
+        virResetLastError();
+    return 0;
+}
+
+void networkStateClose(virConnectPtr conn)
+{
+    netConn *c = conn->networkPrivateData;
+    virSupGroup *group;
+
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    group = c->group;
+    c->group = NULL;
+    while (c->creating)
+        pthread_cond_wait(&c->created, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+    watchStop(&c->watch);
+    if (group)
+        virSupGroupClose(group);
+}
+
+void networkStateFree(virConnectPtr conn)
+{
+    netConn *c = conn->networkPrivateData;
+
+    if (!c)
+        return;
+    pthread_cond_destroy(&c->created);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+    conn->networkPrivateData = NULL;
+}
+
+static int networkConnectOpen(virConnectPtr conn, const virURI *uri, const virConnectConfig *cfg)
+{
     if (STREQ(uri->path, "/session")) {
         virReportError(VIR_ERR_OPERATION_DENIED, "%s",
                        "network:///session cannot run virtual networks: a bridge, its "
@@ -1417,50 +1508,7 @@ static int networkConnectOpen(virConnectPtr conn, const virURI *uri, const virCo
                        "firewall tables)");
         return -1;
     }
-    if (!VIR_ALLOC(c))
-        return -1;
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->created, NULL);
-    if (!(c->group = virSupGroupNew(&cfg->group))) {
-        pthread_cond_destroy(&c->created);
-        pthread_mutex_destroy(&c->lock);
-        free(c);
-        return -1;
-    }
-    conn->privateData = c;
-    /* Without its watcher (no thread, no inotify) the connection still
-     * notices a dead dnsmasq at its next look at the network. */
-    if (watchStart(&c->watch) < 0)
-        virResetLastError();
-    return 0;
-}
-
-static void networkConnectClose(virConnectPtr conn)
-{
-    netConn *c = conn->privateData;
-    virSupGroup *group;
-
-    pthread_mutex_lock(&c->lock);
-    group = c->group;
-    c->group = NULL;
-    while (c->creating)
-        pthread_cond_wait(&c->created, &c->lock);
-    pthread_mutex_unlock(&c->lock);
-    watchStop(&c->watch);
-    if (group)
-        virSupGroupClose(group);
-}
-
-static void networkConnectFree(virConnectPtr conn)
-{
-    netConn *c = conn->privateData;
-
-    if (!c)
-        return;
-    pthread_cond_destroy(&c->created);
-    pthread_mutex_destroy(&c->lock);
-    free(c);
-    conn->privateData = NULL;
+    return networkStateOpen(conn, NULL, cfg);
 }
 
 static int networkConnectGetVersion(virConnectPtr conn ATTRIBUTE_UNUSED, unsigned long *hvVer)
@@ -1479,17 +1527,17 @@ typedef struct netFound {
     netStatus st;
 } netFound;
 
-static int netFind(const char *name, netFound *f)
+static int netFind(const char *nd, const char *name, netFound *f)
 {
     int lockfd, rc;
 
     memset(f, 0, sizeof(*f));
-    if ((lockfd = fileLock()) < 0)
+    if ((lockfd = fileLock(nd)) < 0)
         return -1;
-    rc = defLoad(name, &f->def);
+    rc = defLoad(nd, name, &f->def);
     if (rc >= 0) {
         f->persistent = rc > 0;
-        rc = networkIsActiveName(name, &f->st);
+        rc = networkIsActiveName(nd, name, &f->st);
     }
     fileUnlock(lockfd);
     if (rc < 0)
@@ -1505,7 +1553,7 @@ static int netFind(const char *name, netFound *f)
 }
 
 /* Every network's name (stored or active), sorted, unique. */
-static int netNames(char (**out)[NET_NAME_MAX], size_t *n)
+static int netNames(const char *nd, char (**out)[NET_NAME_MAX], size_t *n)
 {
     static const char *const subs[] = { "", "/run" };
     char (*names)[NET_NAME_MAX] = NULL;
@@ -1517,7 +1565,7 @@ static int netNames(char (**out)[NET_NAME_MAX], size_t *n)
         size_t el = strlen(ext);
         DIR *d;
         struct dirent *e;
-        if (pathf(p, sizeof(p), "%s%s", netDir(), subs[i]) < 0)
+        if (pathf(p, sizeof(p), "%s%s", nd, subs[i]) < 0)
             goto error;
         if (!(d = opendir(p)))
             continue;
@@ -1555,7 +1603,7 @@ static int netNames(char (**out)[NET_NAME_MAX], size_t *n)
     return -1;
 }
 
-static int networkConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets,
+int networkConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets,
                                          unsigned int flags)
 {
     const unsigned int known = VIR_OBJ_LIST_NETWORK_FLAGS;
@@ -1563,13 +1611,16 @@ static int networkConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **net
     virNetworkPtr *list = NULL;
     size_t n = 0;
     int count = 0;
+    netConn *c = netConnOf(conn);
 
+    if (!c)
+        return -1;
     if (flags & ~known) {
         virReportError(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s",
                        flags & ~known, __func__);
         return -1;
     }
-    if (netNames(&names, &n) < 0)
+    if (netNames(c->dir, &names, &n) < 0)
         return -1;
     if (nets && !(list = virAllocN(n + 1, sizeof(*list)))) {
         free(names);
@@ -1577,7 +1628,7 @@ static int networkConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **net
     }
     for (size_t i = 0; i < n; i++) {
         netFound f;
-        if (netFind(names[i], &f) < 0) {
+        if (netFind(c->dir, names[i], &f) < 0) {
             virResetLastError();
             continue;
         }
@@ -1599,12 +1650,13 @@ static int networkConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **net
     return count;
 }
 
-static virNetworkPtr networkLookupByName(virConnectPtr conn, const char *name)
+virNetworkPtr networkLookupByName(virConnectPtr conn, const char *name)
 {
+    netConn *c = netConnOf(conn);
     netFound f;
     virNetworkPtr net;
 
-    if (netFind(name, &f) < 0)
+    if (!c || netFind(c->dir, name, &f) < 0)
         return NULL;
     if (!(net = virGetNetwork(conn, f.def.name, f.def.uuid)))
         virReportOOMError();
@@ -1614,7 +1666,9 @@ static virNetworkPtr networkLookupByName(virConnectPtr conn, const char *name)
 /* @net's record, checking that it still is the same network (same UUID). */
 static int netFindHandle(virNetworkPtr net, netFound *f)
 {
-    if (netFind(net->name, f) < 0)
+    netConn *c = netConnOf(net->conn);
+
+    if (!c || netFind(c->dir, net->name, f) < 0)
         return -1;
     if (memcmp(f->def.uuid, net->uuid, VIR_UUID_BUFLEN) != 0) {
         virReportError(VIR_ERR_NO_NETWORK, "no network '%s' (it was undefined)", net->name);
@@ -1623,7 +1677,7 @@ static int netFindHandle(virNetworkPtr net, netFound *f)
     return 0;
 }
 
-static int networkIsActive(virNetworkPtr net)
+int networkIsActive(virNetworkPtr net)
 {
     netFound f;
 
@@ -1632,8 +1686,9 @@ static int networkIsActive(virNetworkPtr net)
     return f.active ? 1 : 0;
 }
 
-static char *networkGetXMLDesc(virNetworkPtr net, unsigned int flags)
+char *networkGetXMLDesc(virNetworkPtr net, unsigned int flags)
 {
+    netConn *c = netConnOf(net->conn);
     netFound f;
 
     if (flags & ~(unsigned int)NET_XML_INACTIVE) {
@@ -1641,15 +1696,15 @@ static char *networkGetXMLDesc(virNetworkPtr net, unsigned int flags)
                        flags & ~(unsigned int)NET_XML_INACTIVE, __func__);
         return NULL;
     }
-    if (netFindHandle(net, &f) < 0)
+    if (!c || netFindHandle(net, &f) < 0)
         return NULL;
     if ((flags & NET_XML_INACTIVE) && f.persistent && f.active &&
-        defLoad(f.def.name, &f.def) < 0)
+        defLoad(c->dir, f.def.name, &f.def) < 0)
         return NULL;
     return netDefFormat(&f.def, 0);
 }
 
-static virNetworkPtr networkDefineXML(virConnectPtr conn, const char *xml)
+virNetworkPtr networkDefineXML(virConnectPtr conn, const char *xml)
 {
     virNetworkPtr net = NULL;
 
@@ -1658,22 +1713,24 @@ static virNetworkPtr networkDefineXML(virConnectPtr conn, const char *xml)
     return net;
 }
 
-static int networkUndefine(virNetworkPtr net)
+int networkUndefine(virNetworkPtr net)
 {
+    netConn *c = netConnOf(net->conn);
+    const char *nd = c ? c->dir : NULL;
     netFound f;
     char p[PATH_MAX];
     int lockfd, ret = -1;
 
-    if (netFindHandle(net, &f) < 0)
+    if (!c || netFindHandle(net, &f) < 0)
         return -1;
     if (!f.persistent) {
         virReportError(VIR_ERR_OPERATION_INVALID, "network '%s' is not persistent", net->name);
         return -1;
     }
-    if ((lockfd = fileLock()) < 0)
+    if ((lockfd = fileLock(nd)) < 0)
         return -1;
     /* An active network stays, as a transient one, until destroyed. */
-    if (pathf(p, sizeof(p), "%s/%s.net", netDir(), net->name) == 0) {
+    if (pathf(p, sizeof(p), "%s/%s.net", nd, net->name) == 0) {
         if (unlink(p) < 0 && errno != ENOENT)
             virReportSystemError(errno, "cannot remove '%s'", p);
         else
@@ -1683,15 +1740,19 @@ static int networkUndefine(virNetworkPtr net)
     return ret;
 }
 
-static int networkDestroy(virNetworkPtr net)
+int networkDestroy(virNetworkPtr net)
 {
+    netConn *c = netConnOf(net->conn);
+    const char *nd = c ? c->dir : NULL;
     netFound f;
     netBusy *b;
     char p[PATH_MAX];
     int lockfd, rc;
 
+    if (!c)
+        return -1;
     pthread_mutex_lock(&driverLock);
-    if ((b = busyFind(net->name))) {
+    if ((b = busyFind(nd, net->name))) {
         busyError(b);
         pthread_mutex_unlock(&driverLock);
         return -1;
@@ -1703,13 +1764,13 @@ static int networkDestroy(virNetworkPtr net)
         virReportError(VIR_ERR_OPERATION_INVALID, "network '%s' is not active", net->name);
         return -1;
     }
-    if ((lockfd = fileLock()) < 0)
+    if ((lockfd = fileLock(nd)) < 0)
         return -1;
-    if ((rc = statusLoad(net->name, &f.st)) > 0) {
+    if ((rc = statusLoad(nd, net->name, &f.st)) > 0) {
         /* Its guests' taps leave the bridge with it (the kernel releases
          * the ports of a deleted bridge). */
-        netUndo(&f.st);
-        if (pathf(p, sizeof(p), "%s/run/%s.state", netDir(), net->name) == 0 && unlink(p) < 0 &&
+        netUndo(nd, &f.st);
+        if (pathf(p, sizeof(p), "%s/run/%s.state", nd, net->name) == 0 && unlink(p) < 0 &&
             errno != ENOENT) {
             virReportSystemError(errno, "cannot remove '%s'", p);
             rc = -1;
@@ -1722,7 +1783,7 @@ static int networkDestroy(virNetworkPtr net)
     return rc > 0 ? 0 : -1;
 }
 
-static virJobPtr networkCreateXMLJob(virConnectPtr conn, const char *xml)
+virJobPtr networkCreateXMLJob(virConnectPtr conn, const char *xml)
 {
     netDef *def;
     virJobPtr job = NULL;
@@ -1735,7 +1796,7 @@ static virJobPtr networkCreateXMLJob(virConnectPtr conn, const char *xml)
     return job;
 }
 
-static virJobPtr networkCreateJob(virNetworkPtr net)
+virJobPtr networkCreateJob(virNetworkPtr net)
 {
     netFound f;
 
@@ -1753,8 +1814,8 @@ const virConnectDriver networkConnectDriver = {
     .typeName = "NETWORK",
     .connectGetVersion = networkConnectGetVersion,
     .connectOpen = networkConnectOpen,
-    .connectClose = networkConnectClose,
-    .connectFree = networkConnectFree,
+    .connectClose = networkStateClose,
+    .connectFree = networkStateFree,
     .connectListAllNetworks = networkConnectListAllNetworks,
     .networkLookupByName = networkLookupByName,
     .networkDefineXML = networkDefineXML,
@@ -1766,11 +1827,12 @@ const virConnectDriver networkConnectDriver = {
     .networkCreateJob = networkCreateJob,
 };
 
-int networkActiveBridge(const char *netname, char *bridge)
+int networkActiveBridge(virConnectPtr conn, const char *netname, char *bridge)
 {
+    netConn *c = netConnOf(conn);
     netFound f;
 
-    if (netFind(netname, &f) < 0)
+    if (!c || netFind(c->dir, netname, &f) < 0)
         return -1;
     if (!f.active) {
         virReportError(VIR_ERR_OPERATION_INVALID, "network '%s' is not active", netname);

@@ -1372,7 +1372,7 @@ int qemuTapsPrepare(virConnectPtr conn, const qemuDomainDef *def, int *tapfds)
             goto error;
         }
         if (n->type == QEMU_NET_NETWORK) {
-            if (networkActiveBridge(src, t->bridge) < 0)
+            if (networkActiveBridge(conn, src, t->bridge) < 0)
                 goto error;
         } else if (strlen(src) >= sizeof(t->bridge)) {
             virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "bridge name '%s' is longer than a "
@@ -2453,17 +2453,50 @@ static int qemuConnectOpen(virConnectPtr conn, const virURI *uri, const virConne
         .group = virURIGetParam(uri, "group"),
         .monitorTimeout = virURIGetParam(uri, "monitor_timeout"),
     };
+    const qemuConfig *qc;
+    char netdir[QEMU_DIR_MAX + 16];
+
     if (virURIGetNumber(uri, "bandwidth", 1024 * 1024, &p.bandwidthMiB) < 0)
         return -1;
-    return qemuDriverOpen(conn, uri->path, &p, &cfg->group);
+    if (qemuDriverOpen(conn, uri->path, &p, &cfg->group) < 0)
+        return -1;
+    /* libvirt's qemu:///system answers the network calls too: the
+     * network driver's state for this connection, its networks those of
+     * network:///system, or under ROOT/network with ?root=. A session
+     * has none: its network calls are refused, saying why. */
+    qc = qemuDriverConfig(conn);
+    if (!qc->privileged)
+        return 0;
+    if (qc->root[0])
+        snprintf(netdir, sizeof(netdir), "%s/network", qc->root);
+    if (networkStateOpen(conn, qc->root[0] ? netdir : NULL, cfg) < 0) {
+        virErrorPtr saved = virSaveLastError();
+        qemuDriverClose(conn);
+        qemuDriverFree(conn);
+        virRestoreLastError(&saved);
+        return -1;
+    }
+    return 0;
+}
+
+static void qemuConnectClose(virConnectPtr conn)
+{
+    networkStateClose(conn);
+    qemuDriverClose(conn);
+}
+
+static void qemuConnectFree(virConnectPtr conn)
+{
+    networkStateFree(conn);
+    qemuDriverFree(conn);
 }
 
 const virConnectDriver qemuConnectDriver = {
     .name = "qemu",
     .uriParams = qemuURIParamNames,
     .connectOpen = qemuConnectOpen,
-    .connectClose = qemuDriverClose,
-    .connectFree = qemuDriverFree,
+    .connectClose = qemuConnectClose,
+    .connectFree = qemuConnectFree,
     .connectListAllDomains = qemuConnectListAllDomains,
     .domainLookupByName = qemuDomainLookupByName,
     .domainLookupByUUID = qemuDomainLookupByUUID,
@@ -2490,5 +2523,15 @@ const virConnectDriver qemuConnectDriver = {
     .domainDumpCoreJob = qemuDomainDumpCoreJob,
     .domainSaveJob = qemuDomainSaveJob,
     .domainRestoreJob = qemuDomainRestoreJob,
-    /* The network calls come from the network driver (src/drivers/network). */
+    /* The network calls: the network driver's, on this connection's
+     * network state (refused on qemu:///session). */
+    .connectListAllNetworks = networkConnectListAllNetworks,
+    .networkLookupByName = networkLookupByName,
+    .networkDefineXML = networkDefineXML,
+    .networkUndefine = networkUndefine,
+    .networkDestroy = networkDestroy,
+    .networkIsActive = networkIsActive,
+    .networkGetXMLDesc = networkGetXMLDesc,
+    .networkCreateXMLJob = networkCreateXMLJob,
+    .networkCreateJob = networkCreateJob,
 };
