@@ -3,7 +3,8 @@
 # virtsup, the command-line client, on the qemu driver with real QEMU (TCG,
 # a firmware-only guest: no kernel needed): define, list, start, dominfo,
 # domstate, dump (progress line, readelf), destroy, undefine, each command a new process (the guest
-# outlives the one that started it). QEMU runs as its own user, never root.
+# outlives the one that started it); net-list answers on qemu:///system and is
+# refused on qemu:///session. QEMU runs as its own user, never root.
 # Skips (77) without qemu-system-x86_64.
 set -euo pipefail
 
@@ -140,8 +141,24 @@ else
     fail "list --all: gone"; printf '    %s\n' "$out"
 fi
 
+# qemu:///system answers the network calls (its networks under the
+# tree's network/); only listed here: this test runs on the host's network.
+if [ "$mode" = system ]; then
+    expect "net-list --all on qemu:///system" "^ Name +State +UUID" "$V" -c "$U" net-list --all
+    [ -d "$T/tree/network" ] && pass "qemu:///system?root=: networks under the tree" ||
+        fail "qemu:///system?root=: networks under the tree"
+fi
+
 # Root's session runs QEMU as QEMU's own user too, never as root.
 if [ "$(id -u)" = 0 ]; then
+    # A session has no networks: refused, saying why.
+    if out=$("$V" -c "qemu:///session?root=$T/tree2" net-list --all 2>&1); then
+        fail "net-list on qemu:///session: refused"; printf '    %s\n' "$out"
+    elif grep -F "CAP_NET_ADMIN" <<<"$out" >/dev/null; then
+        pass "net-list on qemu:///session: refused ($out)"
+    else
+        fail "net-list on qemu:///session: refused, saying why"; printf '    %s\n' "$out"
+    fi
     U2="qemu:///session?root=$T/tree2"
     expect "root's session: define and start" "Domain 'cli1' started" \
         "$V" -c "$U2" "define $T/cli1.xml; start cli1"
