@@ -286,6 +286,18 @@ int networkIsActive(virNetworkPtr net);
 char *networkGetXMLDesc(virNetworkPtr net, unsigned int flags);
 virJobPtr networkCreateXMLJob(virConnectPtr conn, const char *xml);
 virJobPtr networkCreateJob(virNetworkPtr net);
+/* ... in a driver's table (tests/check-drivers reads this list for each
+ * table naming it, for docs/DRIVERS.md). */
+#define NETWORK_DRIVER_SLOTS \
+    .connectListAllNetworks = networkConnectListAllNetworks, \
+    .networkLookupByName = networkLookupByName, \
+    .networkDefineXML = networkDefineXML, \
+    .networkUndefine = networkUndefine, \
+    .networkDestroy = networkDestroy, \
+    .networkIsActive = networkIsActive, \
+    .networkGetXMLDesc = networkGetXMLDesc, \
+    .networkCreateXMLJob = networkCreateXMLJob, \
+    .networkCreateJob = networkCreateJob
 
 /* For a hypervisor driver's <interface type='network'>: the bridge of
  * active network @netname of @conn (the networks of its network state)

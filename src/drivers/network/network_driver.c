@@ -1816,15 +1816,7 @@ const virConnectDriver networkConnectDriver = {
     .connectOpen = networkConnectOpen,
     .connectClose = networkStateClose,
     .connectFree = networkStateFree,
-    .connectListAllNetworks = networkConnectListAllNetworks,
-    .networkLookupByName = networkLookupByName,
-    .networkDefineXML = networkDefineXML,
-    .networkUndefine = networkUndefine,
-    .networkDestroy = networkDestroy,
-    .networkIsActive = networkIsActive,
-    .networkGetXMLDesc = networkGetXMLDesc,
-    .networkCreateXMLJob = networkCreateXMLJob,
-    .networkCreateJob = networkCreateJob,
+    NETWORK_DRIVER_SLOTS,
 };
 
 int networkActiveBridge(virConnectPtr conn, const char *netname, char *bridge)

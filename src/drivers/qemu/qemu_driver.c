@@ -2525,13 +2525,5 @@ const virConnectDriver qemuConnectDriver = {
     .domainRestoreJob = qemuDomainRestoreJob,
     /* The network calls: the network driver's, on this connection's
      * network state (refused on qemu:///session). */
-    .connectListAllNetworks = networkConnectListAllNetworks,
-    .networkLookupByName = networkLookupByName,
-    .networkDefineXML = networkDefineXML,
-    .networkUndefine = networkUndefine,
-    .networkDestroy = networkDestroy,
-    .networkIsActive = networkIsActive,
-    .networkGetXMLDesc = networkGetXMLDesc,
-    .networkCreateXMLJob = networkCreateXMLJob,
-    .networkCreateJob = networkCreateJob,
+    NETWORK_DRIVER_SLOTS,
 };
