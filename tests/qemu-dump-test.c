@@ -12,7 +12,13 @@
  *  - the pipe's reader (the job's worker) killed half-way: the job fails,
  *    no file, the guest runs on;
  *  - the disk fills up half-way (a 16 MiB tmpfs, root only): the job fails
- *    with ENOSPC, nothing left, the guest runs on.
+ *    with ENOSPC, nothing left, the guest runs on;
+ *  - QEMU refuses the dump (a dump of another client of the guest's
+ *    monitor is in process): the job fails with QEMU's reason, no file,
+ *    and the guest runs on once that other dump ended;
+ *  - JOB_COMPLETED (default event loop): one per completed dump, with
+ *    libvirt's typed parameters; the cancelled, failed and refused dumps
+ *    raise none.
  *
  * A firmware-only guest (no kernel) then covers the flags (VIR_DUMP_CRASH
  * leaves it shut off, crashed; unknown flags refused; a domain that does
@@ -31,6 +37,7 @@ static qemuT shared;
 static virConnectPtr fast, slow;     /* no cap; bandwidth=8 (MiB/s) */
 static virDomainPtr linuxDom;        /* on fast */
 static char smallFs[600];            /* a 16 MiB tmpfs, or "" */
+static qgJobEvents events;           /* JOB_COMPLETED of both connections */
 
 #define GUEST_MIB 192      /* qemuguest.h's guest */
 
@@ -75,6 +82,10 @@ static int groupSetup(void **state)
         fail_msg("the guest did not boot to its marker (console in %s)", console);
     /* A second application, whose dumps are paced (it finds the guest). */
     slow = openWith("bandwidth=8");
+    (void)qgWatchJobs(fast, &events);
+    assert_true(virConnectDomainEventRegisterAny(slow, NULL, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                                 VIR_DOMAIN_EVENT_CALLBACK(qgOnJobCompleted),
+                                                 &events, NULL) >= 0);
     return 0;
 }
 
@@ -136,6 +147,20 @@ static void test_dump_completes(void **state)
     assert_int_equal(op, VIR_DOMAIN_JOB_OPERATION_DUMP);
     assert_int_equal(ok, 1);
     assert_true(processed >= (unsigned long long)GUEST_MIB * 1024 * 1024);
+
+    /* JOB_COMPLETED: the same figures, as libvirt's typed parameters. */
+    qgWaitJobEvents(&events, 1);
+    printf("JOB_COMPLETED: domain %s, operation %d, success %d, %llu of %llu bytes, %llu ms\n",
+           events.domain, events.operation, events.success, events.processed, events.total,
+           events.elapsed);
+    assert_int_equal(events.count, 1);
+    assert_string_equal(events.domain, "dumpee");
+    assert_int_equal(events.operation, VIR_DOMAIN_JOB_OPERATION_DUMP);
+    assert_int_equal(events.success, 1);
+    assert_true(events.haveProcessed && events.haveTotal && events.haveElapsed);
+    assert_true(events.processed == processed);
+    assert_true(events.total == events.processed);
+    assert_true(events.elapsed > 0);
 
     /* The core: an ELF64 x86-64 core file holding the guest's RAM. */
     assert_int_equal(stat(path, &sb), 0);
@@ -266,6 +291,64 @@ static void test_dump_disk_full(void **state)
                                 TEST_TIMEOUT_MS));
     qtWaitState(linuxDom, VIR_DOMAIN_RUNNING, -1);
     guestAnswers(&shared, "dumpee");
+}
+
+/* QEMU refuses our dump: another client of the guest's monitor (through
+ * its shim, as an operator's QMP tool would) has a dump in process, its
+ * reader stalled. */
+static void test_dump_refused(void **state)
+{
+    (void)state;
+    char path[800], runDir[800];
+    int p[2];
+    virShimIncoming *in = malloc(sizeof(*in));
+
+    assert_non_null(in);
+    snprintf(path, sizeof(path), "%s/refused.core", shared.root);
+    snprintf(runDir, sizeof(runDir), "%s/run/dumpee", shared.root);
+    int sh = virShimConnect(runDir);
+    if (sh < 0)
+        fail_msg("cannot reach the guest's shim: %s", virGetLastErrorMessage());
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    if (virShimQMP(sh, "getfd", "{\"fdname\":\"other\"}", &p[1], 1, TEST_TIMEOUT_MS, NULL,
+                   NULL, in) < 0 ||
+        virShimQMP(sh, "dump-guest-memory",
+                   "{\"paging\":false,\"protocol\":\"fd:other\",\"detach\":true}", NULL, 0,
+                   TEST_TIMEOUT_MS, NULL, NULL, in) < 0)
+        fail_msg("the other dump: %s", virGetLastErrorMessage());
+    close(p[1]);
+
+    virJobPtr job = virDomainDumpCoreJob(linuxDom, path, 0);
+    if (!job)
+        fail_msg("DumpCoreJob: %s", virGetLastErrorMessage());
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("dump refused by QEMU: %s\n", qtJobError(job));
+    /* QEMU's own words, and that it is QEMU's. */
+    if (!strstr(qtJobError(job), "QEMU") || !strstr(qtJobError(job), "dump in process"))
+        fail_msg("the error does not give QEMU's reason: '%s'", qtJobError(job));
+    virJobDestroy(job);
+    assert_int_equal(access(path, F_OK), -1);
+
+    /* The other dump's reader goes: QEMU's dump fails, the guest resumes. */
+    close(p[0]);
+    close(sh);
+    free(in);
+    qtWaitState(linuxDom, VIR_DOMAIN_RUNNING, -1);
+    guestAnswers(&shared, "dumpee");
+
+    /* It dumps again; its JOB_COMPLETED is the second event of the group:
+     * the cancelled, failed and refused dumps raised none. */
+    job = virDomainDumpCoreJob(linuxDom, path, 0);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("the dump after the refusal: %s", qtJobError(job));
+    virJobDestroy(job);
+    assert_int_equal(unlink(path), 0);
+    qgWaitJobEvents(&events, 2);
+    assert_int_equal(events.count, 2);
+    assert_int_equal(events.unsuccessful, 0);
+    assert_int_equal(events.operation, VIR_DOMAIN_JOB_OPERATION_DUMP);
+    qtWaitState(linuxDom, VIR_DOMAIN_RUNNING, -1);
 }
 
 /* ---- a firmware-only guest: flags, QEMU killed ---- */
@@ -401,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_dump_cancel),
         cmocka_unit_test(test_dump_reader_dies),
         cmocka_unit_test(test_dump_disk_full),
+        cmocka_unit_test(test_dump_refused),
     };
     const struct CMUnitTest fwTests[] = {
         cmocka_unit_test_setup_teardown(test_flags_crash_killed, setupFw, qtTeardown),

@@ -14,7 +14,10 @@
  *    inside a record in the middle (the job fails naming the record's
  *    offset, QEMU is stopped, no guest is left);
  *  - the image restores: progress = bytes fed / image size, the guest runs
- *    (reason restored) and its memory checksum is the one it had.
+ *    (reason restored) and its memory checksum is the one it had;
+ *  - the completed save and restore each raise JOB_COMPLETED (default
+ *    event loop) with libvirt's typed parameters; the cancelled, refused
+ *    and failed jobs raise none.
  *
  * A second boot for the faults: a save onto a full file system (root: a
  * small tmpfs), the save's worker killed while it reads, a cancel at once
@@ -117,6 +120,9 @@ static void test_save_cancel_complete(void **state)
     virDomainPtr dom = qgBootFilled(t, "sv", FILL_MIB, md5, sizeof(md5));
     virJobPtr job;
     int ch = channelOpen(t, "sv");
+    /* JOB_COMPLETED, on both connections: only the jobs that completed. */
+    qgJobEvents ev;
+    int evId = qgWatchJobs(t->conn, &ev);
     printf("guest filled %d MiB, md5 %s\n", FILL_MIB, md5);
 
     /* 1. Cancel while QEMU streams (a connection capped at 2 MiB/s: the
@@ -127,6 +133,10 @@ static void test_save_cancel_complete(void **state)
     assert_non_null(slow);
     virDomainPtr sdom = virDomainLookupByName(slow, "sv");
     assert_non_null(sdom);
+    int slowEvId = virConnectDomainEventRegisterAny(slow, NULL, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                                    VIR_DOMAIN_EVENT_CALLBACK(qgOnJobCompleted),
+                                                    &ev, NULL);
+    assert_true(slowEvId >= 0);
     job = virDomainSaveJob(sdom, img);
     if (!job)
         fail_msg("save: %s", virGetLastErrorMessage());
@@ -160,6 +170,7 @@ static void test_save_cancel_complete(void **state)
     channel(ch, "md5 /fill/data", out, sizeof(out));
     assert_string_equal(out, md5);
     virDomainFree(sdom);
+    assert_int_equal(virConnectDomainEventDeregisterAny(slow, slowEvId), 0);
     virConnectClose(slow);
 
     /* 2. A save that completes. */
@@ -190,6 +201,21 @@ static void test_save_cancel_complete(void **state)
                      VIR_DOMAIN_JOB_COMPLETED);
     assert_int_equal(op, VIR_DOMAIN_JOB_OPERATION_SAVE);
     assert_int_equal(ok, 1);
+    /* JOB_COMPLETED: one event, the completed save's (the cancelled one
+     * raised none), with libvirt's fields. */
+    qgWaitJobEvents(&ev, 1);
+    printf("JOB_COMPLETED: domain %s, operation %d, success %d, %llu of %llu bytes, "
+           "%llu ms\n", ev.domain, ev.operation, ev.success, ev.processed, ev.total,
+           ev.elapsed);
+    assert_int_equal(ev.count, 1);
+    assert_int_equal(ev.unsuccessful, 0);
+    assert_string_equal(ev.domain, "sv");
+    assert_int_equal(ev.operation, VIR_DOMAIN_JOB_OPERATION_SAVE);
+    assert_int_equal(ev.success, 1);
+    assert_true(ev.haveProcessed && ev.haveTotal && ev.haveElapsed);
+    assert_true(ev.total >= 192ULL << 20);
+    assert_true(ev.processed == ev.total);
+    assert_true(ev.elapsed > 0);
     struct stat sb;
     assert_int_equal(stat(img, &sb), 0);
     assert_true(sb.st_size > FILL_MIB << 20);
@@ -323,6 +349,18 @@ static void test_save_cancel_complete(void **state)
                      VIR_DOMAIN_JOB_COMPLETED);
     assert_int_equal(op, VIR_DOMAIN_JOB_OPERATION_RESTORE);
     assert_int_equal(ok, 1);
+    /* The restore's JOB_COMPLETED (the refused and failed ones raised
+     * none): bytes fed out of the image's size. */
+    qgWaitJobEvents(&ev, 2);
+    assert_int_equal(ev.count, 2);
+    assert_int_equal(ev.unsuccessful, 0);
+    assert_string_equal(ev.domain, "sv");
+    assert_int_equal(ev.operation, VIR_DOMAIN_JOB_OPERATION_RESTORE);
+    assert_int_equal(ev.success, 1);
+    assert_true(ev.haveProcessed && ev.haveTotal);
+    assert_true(ev.total > FILL_MIB << 20);
+    assert_true(ev.processed == ev.total);
+    assert_int_equal(virConnectDomainEventDeregisterAny(t->conn, evId), 0);
     assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
     assert_int_equal(s, VIR_DOMAIN_RUNNING);
     assert_int_equal(r, VIR_DOMAIN_RUNNING_RESTORED);

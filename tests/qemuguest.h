@@ -166,6 +166,76 @@ static inline virDomainPtr qgBootFilled(qemuT *t, const char *name, int fillMiB,
     return dom;
 }
 
+/* JOB_COMPLETED events of a connection (virConnectDomainEventRegisterAny
+ * with the default event loop, as a libvirt client does): how many came,
+ * and libvirt's typed-parameter fields of the last one. A job's end is
+ * seen by its waiter after its event was queued: once a later event came,
+ * an earlier one has been delivered too. */
+typedef struct qgJobEvents {
+    int count;
+    int unsuccessful;         /* events whose SUCCESS was not true */
+    int operation;            /* VIR_DOMAIN_JOB_OPERATION, -1 absent */
+    int success;              /* VIR_DOMAIN_JOB_SUCCESS, -1 absent */
+    unsigned long long processed, total, elapsed;
+    bool haveProcessed, haveTotal, haveElapsed;
+    char domain[64];
+} qgJobEvents;
+
+static inline void qgOnJobCompleted(virConnectPtr conn, virDomainPtr dom,
+                                    virTypedParameterPtr params, int nparams, void *opaque)
+{
+    qgJobEvents *ev = opaque;
+    int b;
+    (void)conn;
+    ev->count++;
+    snprintf(ev->domain, sizeof(ev->domain), "%s", virDomainGetName(dom));
+    if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &ev->operation) != 1)
+        ev->operation = -1;
+    ev->success = virTypedParamsGetBoolean(params, nparams, VIR_DOMAIN_JOB_SUCCESS, &b) == 1
+                  ? b : -1;
+    ev->unsuccessful += ev->success != 1;
+    ev->haveProcessed = virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED,
+                                                &ev->processed) == 1;
+    ev->haveTotal = virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL,
+                                            &ev->total) == 1;
+    ev->haveElapsed = virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED,
+                                              &ev->elapsed) == 1;
+}
+
+/* Register the default event loop and @ev for @conn's JOB_COMPLETED
+ * events; the callback id. */
+static inline int qgWatchJobs(virConnectPtr conn, qgJobEvents *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    assert_int_equal(virEventRegisterDefaultImpl(), 0);
+    int id = virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                              VIR_DOMAIN_EVENT_CALLBACK(qgOnJobCompleted), ev,
+                                              NULL);
+    if (id < 0)
+        fail_msg("cannot register for JOB_COMPLETED: %s", virGetLastErrorMessage());
+    return id;
+}
+
+static inline void qgTick(int timer, void *opaque)
+{
+    (void)timer;
+    (void)opaque;
+}
+
+/* Run the default event loop until @ev counted @n events (fails after
+ * the generous timeout). A timer keeps each iteration short. */
+static inline void qgWaitJobEvents(qgJobEvents *ev, int n)
+{
+    int timer = virEventAddTimeout(50, qgTick, NULL, NULL);
+    assert_true(timer > 0);
+    long long end = testNowMs() + TEST_TIMEOUT_MS;
+    while (ev->count < n && testNowMs() < end)
+        assert_int_equal(virEventRunDefaultImpl(), 0);
+    virEventRemoveTimeout(timer);
+    if (ev->count < n)
+        fail_msg("%d JOB_COMPLETED event(s) seen, %d expected", ev->count, n);
+}
+
 /* Find QEMU and build the guest: 0, or 77 with the reason printed. */
 static inline int qgPrepare(void)
 {

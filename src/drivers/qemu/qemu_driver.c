@@ -1011,8 +1011,9 @@ static int jobOperation(const char *opname)
     return VIR_DOMAIN_JOB_OPERATION_UNKNOWN;
 }
 
-/* A domain's job ended: keep its figures for GetJobStats(COMPLETED) (a
- * commit thread, driver lock not held). */
+/* A domain's job ended: keep its figures for GetJobStats(COMPLETED) and,
+ * when it completed, raise JOB_COMPLETED with the same figures, as libvirt
+ * does (a commit thread, driver lock not held). */
 static void jobRecordEnd(qemuDriver *d, virJobPtr job, const qemuJob *qj, virJobState state,
                          const virError *error)
 {
@@ -1023,8 +1024,18 @@ static void jobRecordEnd(qemuDriver *d, virJobPtr job, const qemuJob *qj, virJob
         return;
     virDriverJobStatsEnded(job, jobOperation(virSupJobGetOp(job)->name), state, error, &st);
     pthread_mutex_lock(&d->lock);
-    if ((obj = domFindUUID(d, qj->uuid)))
+    if ((obj = domFindUUID(d, qj->uuid))) {
         obj->lastJob = st;
+        if (state == VIR_JOB_COMPLETE) {
+            virTypedParameterPtr params = NULL;
+            int nparams = 0;
+            if (virDriverJobStatsParams(&st, &params, &nparams) == 0) {
+                virEventStateQueueDomain(d->events, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                         obj->def->name, obj->def->uuid, params, nparams);
+                virTypedParamsFree(params, nparams);
+            }
+        }
+    }
     pthread_mutex_unlock(&d->lock);
 }
 
