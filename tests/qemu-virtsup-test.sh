@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # virtsup, the command-line client, on the qemu driver with real QEMU (TCG,
 # a firmware-only guest: no kernel needed): define, list, start, dominfo,
-# domstate, dump (progress line, readelf), destroy, undefine, each command a new process (the guest
+# domstate, dump (progress line, readelf), Ctrl-C of a dump on a pseudo-terminal (script(1): no
+# file, the guest runs on), destroy, undefine, each command a new process (the guest
 # outlives the one that started it); net-list answers on qemu:///system and is
 # refused on qemu:///session. QEMU runs as its own user, never root.
 # Skips (77) without qemu-system-x86_64.
@@ -26,8 +27,11 @@ U="qemu:///$mode?root=$T/tree"
 # (checked to be ours: its command line names our tree) if still there.
 qemu_pid() { sed -n 's/.*started qemu (pid \([0-9]*\)).*/\1/p' "$T/${1:-tree}/log/cli1.log" 2>/dev/null | tail -n1; }
 ours() { [ -n "$1" ] && (tr '\0' ' ' < "/proc/$1/cmdline") 2>/dev/null | grep -F "$T/" >/dev/null; }
+spid=
 cleanup() {
     local p tree
+    if [ -n "$spid" ]; then kill -KILL "$spid" 2>/dev/null || true; fi
+    exec 3>&- 2>/dev/null || true
     for tree in tree tree2; do
         p=$(qemu_pid $tree || true)
         if ours "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
@@ -101,6 +105,51 @@ else
     fail "dump: readelf reads an ELF core"; readelf -h "$T/cli1.core" 2>&1 | head -5
 fi
 rm -f "$T/cli1.core"
+
+# Ctrl-C of a dump on a pseudo-terminal (as an operator presses it): the
+# dump paced at 1 MiB/s (bandwidth=) is interrupted once it shows
+# progress; virtsup exits 130 saying cancelled, no core (nor a temporary
+# name) is left, and the guest QEMU paused for the dump runs again.
+if command -v script >/dev/null; then
+    rm -f "$T/ctl.fifo" "$T/ctrlc.log"
+    mkfifo "$T/ctl.fifo"
+    script -qfec "'$V' -c '$U&bandwidth=1' dump cli1 '$T/slow.core'" "$T/ctrlc.log" \
+        <"$T/ctl.fifo" >/dev/null &
+    spid=$!
+    exec 3>"$T/ctl.fifo"
+    end=$((SECONDS + 90))
+    until grep -Eq ' ([1-9]|[1-9][0-9])%' "$T/ctrlc.log" 2>/dev/null || [ $SECONDS -ge $end ]; do
+        sleep 0.05
+    done
+    printf '\003' >&3
+    rc=0
+    wait "$spid" || rc=$?
+    spid=
+    exec 3>&-
+    if [ "$rc" = 130 ] && grep -q 'cancelling (press Ctrl-C again' "$T/ctrlc.log" &&
+       grep -q "virtsup: core dump of domain 'cli1' to $T/slow.core: cancelled" "$T/ctrlc.log"; then
+        pass "Ctrl-C of a dump: exit 130, cancelled"
+    else
+        fail "Ctrl-C of a dump: exit 130, cancelled (exit $rc)"; tr '\r' '\n' <"$T/ctrlc.log" | sed 's/^/    /'
+    fi
+    if ls -A "$T" | grep -q 'slow\.core'; then
+        fail "Ctrl-C of a dump: nothing left"; ls -A "$T" | sed 's/^/    /'
+    else
+        pass "Ctrl-C of a dump: nothing left"
+    fi
+    # (QEMU resumes it as its dump fails: the state may follow a moment later)
+    end=$((SECONDS + 30))
+    until st=$("$V" -c "$U" domstate cli1 2>&1) && [ "$st" = running ] || [ $SECONDS -ge $end ]; do
+        sleep 0.1
+    done
+    [ "$st" = running ] && pass "Ctrl-C of a dump: the guest runs again" ||
+        fail "Ctrl-C of a dump: the guest runs again (state: $st)"
+    p2=$(qemu_pid || true)
+    [ "$p2" = "$p" ] && pass "Ctrl-C of a dump: the same QEMU" ||
+        fail "Ctrl-C of a dump: the same QEMU ($p2, was $p)"
+else
+    echo "skipped: Ctrl-C of a dump (script(1) from util-linux is not installed)"
+fi
 
 expect "start again: refused" "already running|is running|already active" \
     bash -c "! '$V' -c '$U' start cli1"
