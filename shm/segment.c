@@ -96,6 +96,14 @@ uint32_t virShmNextWrittenSlot(const virShmSegment *seg, uint32_t from)
     return seg->nslots;
 }
 
+void virShmSegmentForget(virShmSegment *seg)
+{
+    if (!seg)
+        return;
+    seg->base = NULL;
+    virShmSegmentClose(seg);
+}
+
 void virShmSegmentClose(virShmSegment *seg)
 {
     if (!seg)

@@ -221,6 +221,10 @@ virShmSegment *virShmSegmentOpen(const char *path);
 
 /* Unmap and close; NULL accepted. Does not unlink. */
 void virShmSegmentClose(virShmSegment *seg);
+/* Free @seg's record without unmapping it: for a forked child, where the
+ * mapping of the parent's segment does not exist (MADV_DONTFORK) and its
+ * address range may be reused. Closes its descriptor if still open. */
+void virShmSegmentForget(virShmSegment *seg);
 
 /* Supervisor, clean shutdown: mark closed, unlink, unmap, close. */
 void virShmSegmentDestroy(virShmSegment *seg);
