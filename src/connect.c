@@ -10,6 +10,7 @@
 #include <termios.h>
 
 #include "driver.h"
+#include "supervisor/supervisor.h"
 #include "util/viralloc.h"
 
 #define VIR_FROM_THIS VIR_FROM_NONE
@@ -78,6 +79,19 @@ int virUUIDGenerate(unsigned char *uuid)
 
 /* ---- connection references ------------------------------------------- */
 
+/* Opened before a fork, in an ancestor of this process. */
+static bool connInherited(virConnectPtr conn)
+{
+    return conn->forkgen != virSupForkGeneration();
+}
+
+static void connInheritedError(virConnectPtr conn, const char *func, int from)
+{
+    virReportErrorFull(from, VIR_ERR_INVALID_CONN, 0,
+                       "%s: this connection belongs to the parent process (pid %d); "
+                       "open a new connection after fork", func, (int)conn->owner);
+}
+
 void virConnectHold(virConnectPtr conn)
 {
     /* Relaxed: taking a reference publishes nothing; the holder already
@@ -93,15 +107,25 @@ void virConnectRelease(virConnectPtr conn)
      * the free by the last one. */
     if (atomic_fetch_sub_explicit(&conn->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (conn->driver && conn->driver->connectFree)
+    bool inherited = connInherited(conn);
+    /* A connection of the parent (forked child): the driver's state is
+     * the parent's, with its locks possibly held by threads that do not
+     * exist here and its jobs' files in use by the parent: kept as it is,
+     * never torn down or freed through the driver. */
+    if (inherited) {
+        virSupForkKeep(conn->privateData);
+        virSupForkKeep(conn->networkPrivateData);
+    } else if (conn->driver && conn->driver->connectFree)
         conn->driver->connectFree(conn);
     atomic_store_explicit(&conn->magic, VIR_DEAD_MAGIC, memory_order_relaxed);
     if (conn->closeFree)
         conn->closeFree(conn->closeOpaque);
     virErrorForgetConn(conn);
     virResetError(&conn->err);
-    pthread_mutex_destroy(&conn->errLock);
-    pthread_mutex_destroy(&conn->closeLock);
+    if (!inherited) {
+        pthread_mutex_destroy(&conn->errLock);
+        pthread_mutex_destroy(&conn->closeLock);
+    }
     free(conn->uri);
     free(conn);
 }
@@ -117,6 +141,10 @@ int virConnectCheckFrom(virConnectPtr conn, const char *func, int from)
     if (!connectValid(conn)) {
         virReportErrorFull(from, VIR_ERR_INVALID_CONN, 0,
                            "invalid connection pointer in %s", func);
+        return -1;
+    }
+    if (connInherited(conn)) {
+        connInheritedError(conn, func, from);
         return -1;
     }
     virErrorSetCurrentConn(conn);
@@ -405,6 +433,8 @@ static virConnectPtr connectOpen(const char *name, bool readonly)
     atomic_init(&conn->magic, VIR_CONNECT_MAGIC);
     conn->readonly = readonly;
     conn->driver = drv;
+    conn->forkgen = virSupForkGeneration();
+    conn->owner = getpid();
     if (drv->connectOpen(conn, uri, &cfg) < 0) {
         virErrorPtr saved = virSaveLastError();
         conn->driver = NULL;
@@ -564,7 +594,11 @@ VIR_EXPORT int virConnectClose(virConnectPtr conn)
     int left, handles;
 
     virResetLastError();
-    if (virConnectCheck(conn, __func__) < 0)
+    /* A connection of the parent, in a forked child: the last close frees
+     * the handle's memory and nothing else (no job is cancelled, waited
+     * for, or touched). */
+    bool inherited = connectValid(conn) && connInherited(conn);
+    if (!inherited && virConnectCheck(conn, __func__) < 0)
         return -1;
     /* acq_rel: the closer sees every use made under the other references. */
     left = atomic_fetch_sub_explicit(&conn->openRefs, 1, memory_order_acq_rel) - 1;
@@ -578,7 +612,11 @@ VIR_EXPORT int virConnectClose(virConnectPtr conn)
     /* Relaxed: a snapshot for the caller's leak check; the memory reference
      * of the open ones counts once. */
     handles = atomic_load_explicit(&conn->refs, memory_order_relaxed) - 1;
-    if (left == 0) {
+    if (left == 0 && inherited) {
+        atomic_store_explicit(&conn->closed, true, memory_order_release);
+        handles = atomic_load_explicit(&conn->refs, memory_order_relaxed) - 1;
+        virConnectRelease(conn);
+    } else if (left == 0) {
         pthread_mutex_lock(&conn->closeLock);
         /* release: calls that see "closed" also see the driver torn down. */
         atomic_store_explicit(&conn->closed, true, memory_order_release);

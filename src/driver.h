@@ -43,6 +43,10 @@ struct _virConnect {
     _Atomic int openRefs;
     _Atomic bool closed;
     bool readonly;
+    /* The fork generation it was opened in (virSupForkGeneration) and its
+     * process: in a forked child it is the parent's, dead (connect.c). */
+    unsigned int forkgen;
+    pid_t owner;
     char *uri;
     const virConnectDriver *driver;
     void *privateData;             /* the driver's */

@@ -11,13 +11,19 @@
 #include "util/viralloc.h"
 #include "util/virerror.h"
 
+/* A valid handle of this process (not one a forked child inherited). */
 static bool checkJob(virJobPtr job, const char *func)
 {
-    if (virSupJobValid(job))
-        return true;
-    virReportError(VIR_ERR_INVALID_JOB, "%s: invalid job handle (%s)", func,
-                   job ? "destroyed or not a job" : "NULL");
-    return false;
+    if (!virSupJobValid(job)) {
+        virReportError(VIR_ERR_INVALID_JOB, "%s: invalid job handle (%s)", func,
+                       job ? "destroyed or not a job" : "NULL");
+        return false;
+    }
+    if (virSupJobInherited(job)) {
+        virSupJobInheritedError(job, func);
+        return false;
+    }
+    return true;
 }
 
 VIR_EXPORT int virJobGetInfo(virJobPtr job, virJobInfoPtr info)
@@ -25,7 +31,7 @@ VIR_EXPORT int virJobGetInfo(virJobPtr job, virJobInfoPtr info)
     virSupJobSnapshot s;
 
     /* The hot path: no lock and no system call unless there is an error. */
-    if (!virSupJobValid(job) || !info) {
+    if (!virSupJobValid(job) || virSupJobInherited(job) || !info) {
         virResetLastError();
         if (checkJob(job, __func__))
             virCheckNonNullArg(info, -1);
@@ -233,6 +239,12 @@ VIR_EXPORT int virJobSetDeadline(virJobPtr job, unsigned int ms)
 VIR_EXPORT int virJobDestroy(virJobPtr job)
 {
     virResetLastError();
+    /* A job of the parent, in a forked child: its memory goes, nothing
+     * else (whatever its state). */
+    if (virSupJobValid(job) && virSupJobInherited(job)) {
+        virSupJobForget(job);
+        return 0;
+    }
     if (!checkJob(job, __func__))
         return -1;
     return virSupJobDestroy(job);

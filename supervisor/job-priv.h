@@ -54,6 +54,8 @@ typedef struct virSupSegRef virSupSegRef;
 
 struct _virJob {
     _Atomic uint32_t magic;            /* VIR_JOB_MAGIC while valid */
+    unsigned int forkgen;              /* virSupForkGeneration() at creation */
+    pid_t owner;                       /* the process that created it */
     uint64_t id;
     uint32_t slot;
     uint32_t hix;                      /* its spawn helper (sup.helpers) */

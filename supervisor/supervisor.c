@@ -70,10 +70,12 @@ const virSupProfile virSupProfileDefault = {
 struct virSupSegRef {
     virShmSegment *seg;
     _Atomic int refs;
+    unsigned int forkgen;        /* the generation that mapped it */
 };
 
 struct virSupGroup {
     virSupGroupConfig cfg;
+    unsigned int forkgen;        /* virSupForkGeneration() when opened */
     unsigned int running;        /* workers started and not yet finished */
     unsigned int unfinished;     /* jobs not DONE */
     virJobPtr jobs;              /* unfinished jobs (next_in_group) */
@@ -107,6 +109,17 @@ typedef struct supHelper {
     struct rlimit hard_as, hard_nofile;  /* what it inherited when it started */
 } supHelper;
 
+/* What a running supervisor allocated besides its groups, set aside in a
+ * forked child (which cannot free it there: no allocator calls in a fork
+ * handler) and freed once the child has closed every inherited group.
+ * Made when the supervisor starts, so that the fork handler only links. */
+typedef struct supLeft {
+    struct supLeft *next;
+    virSupSegRef *segref;        /* the supervisor's own reference */
+    virJobPtr *byslot;
+    supOut *outs;                /* requests never sent; descriptors closed */
+} supLeft;
+
 
 static struct {
     pthread_mutex_t startLock;   /* serialises start and stop; taken before lock */
@@ -132,6 +145,14 @@ static struct {
     unsigned int ncommit_threads, ncommit_idle;
     int loop_err;                /* errno that ended the event loop; 0: fine */
     char *worker_path;
+    supLeft *left;               /* while running: for a forked child */
+    /* In a forked child: the groups and leftovers of the supervisors of
+     * earlier generations, never touched but to free their memory. */
+    virSupGroup *inh_groups;
+    supLeft *inh_left;
+    /* virSupForkKeep */
+    void **kept;
+    size_t nkept;
 } sup = {
     .startLock = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -182,10 +203,25 @@ bool virSupJobValid(virJobPtr job)
 
 /* ---- segment references ---- */
 
+/* The fork generation (see supervisor.h, "fork"): one more in each forked
+ * child, by the fork handler. */
+static _Atomic unsigned int forkGen;
+
+unsigned int virSupForkGeneration(void)
+{
+    return atomic_load_explicit(&forkGen, memory_order_relaxed);
+}
+
 static void segUnref(virSupSegRef *ref)
 {
     if (ref && atomic_fetch_sub_explicit(&ref->refs, 1, memory_order_acq_rel) == 1) {
-        virShmSegmentClose(ref->seg);
+        /* A segment of an earlier generation is not mapped in this process
+         * (MADV_DONTFORK), and its address range may hold a mapping of our
+         * own by now: free the record, never munmap. */
+        if (ref->forkgen == virSupForkGeneration())
+            virShmSegmentClose(ref->seg);
+        else
+            virShmSegmentForget(ref->seg);
         free(ref);
     }
 }
@@ -1407,7 +1443,10 @@ static int supStartLocked(void)
     if (!(sup.segref = virAllocN(1, sizeof(*sup.segref))))
         goto error;
     sup.segref->seg = sup.seg;
+    sup.segref->forkgen = virSupForkGeneration();
     atomic_store(&sup.segref->refs, 1);
+    if (!(sup.left = virAllocN(1, sizeof(*sup.left))))
+        goto error;
     if (!(sup.byslot = virAllocN(sup.seg->nslots, sizeof(*sup.byslot))))
         goto error;
     sup.epfd = virFDAboveStdio(epoll_create1(EPOLL_CLOEXEC));
@@ -1470,6 +1509,8 @@ static void supStopLocked(void)
     virForceClose(&sup.tfd);
     free(sup.byslot);
     sup.byslot = NULL;
+    free(sup.left);
+    sup.left = NULL;
     sup.finish_head = sup.finish_tail = NULL;
     if (sup.seg) {
         /* Unlink now; unmap when the last finished job that still reads
@@ -1488,15 +1529,25 @@ static void supStopLocked(void)
     }
 }
 
+static void forkInstall(void);
+static void inheritedDropLocked(void);
+
 virSupGroup *virSupGroupNew(const virSupGroupConfig *cfg)
 {
     virSupGroup *g;
+    static pthread_once_t forkOnce = PTHREAD_ONCE_INIT;
+
+    pthread_once(&forkOnce, forkInstall);
     if (!(g = virAllocN(1, sizeof(*g))))
         return NULL;
     if (cfg)
         g->cfg = *cfg;
     pthread_mutex_lock(&sup.startLock);
     pthread_mutex_lock(&sup.lock);
+    /* Under the lock: the fork handler holds it, so a group opened now
+     * belongs to the generation that runs the supervisor it joins. */
+    g->forkgen = virSupForkGeneration();
+    inheritedDropLocked();
     if (!sup.running && supStartLocked() < 0) {
         pthread_mutex_unlock(&sup.lock);
         pthread_mutex_unlock(&sup.startLock);
@@ -1510,10 +1561,16 @@ virSupGroup *virSupGroupNew(const virSupGroupConfig *cfg)
     return g;
 }
 
+static void inheritedGroupClose(virSupGroup *g);
+
 void virSupGroupClose(virSupGroup *g)
 {
     if (!g)
         return;
+    if (virSupGroupInherited(g)) {
+        inheritedGroupClose(g);
+        return;
+    }
     pthread_mutex_lock(&sup.startLock);
     pthread_mutex_lock(&sup.lock);
     for (virJobPtr job = g->jobs; job; job = job->next_in_group)
@@ -1674,6 +1731,11 @@ virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
         virReportError(VIR_ERR_INVALID_ARG, "%s", "virSupJobCreate: missing group, parameters or op");
         return NULL;
     }
+    if (virSupGroupInherited(g)) {
+        virReportError(VIR_ERR_INVALID_CONN, "cannot start a job: the connection "
+                       "belongs to the parent process; open a new connection after fork");
+        return NULL;
+    }
     if (strlen(p->op->name) >= VIR_PROTO_OP_MAX) {
         virReportError(VIR_ERR_INVALID_ARG, "operation name '%s' is too long", p->op->name);
         return NULL;
@@ -1699,6 +1761,7 @@ virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
         return NULL;
     job->op = p->op;
     job->group = g;
+    job->owner = getpid();
     virStrcpyTrunc(job->target, sizeof(job->target), p->target ? p->target : "");
     for (size_t i = 0; i < p->nfds; i++) {
         if ((job->resfds[i] = fcntl(p->fds[i], F_DUPFD_CLOEXEC, 3)) < 0) {
@@ -1745,6 +1808,7 @@ virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
         goto error;
     }
     job->hix = (uint32_t)hix;
+    job->forkgen = virSupForkGeneration();
     if (virShmRingAlloc(sup.seg, p->op->name, job->target, &job->id, &job->slot) < 0) {
         pthread_mutex_unlock(&sup.lock);
         goto error;
@@ -1982,6 +2046,197 @@ int virSupJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
     if (total)
         *total = s.bytes_total;
     return 0;
+}
+
+/* ---- fork (supervisor.h, "fork") ----
+ *
+ * The handlers hold sup.lock and poolLock across fork(), so the child
+ * finds the supervisor's state whole. The child handler runs in a copy of
+ * a multi-threaded process: it closes descriptors, moves pointers and
+ * re-initialises locks, and never allocates or frees (a sanitizer's
+ * allocator may still be locked for the fork there). */
+
+bool virSupGroupInherited(const virSupGroup *g)
+{
+    return g && g->forkgen != virSupForkGeneration();
+}
+
+bool virSupJobInherited(virJobPtr job)
+{
+    return job->forkgen != virSupForkGeneration();
+}
+
+void virSupJobInheritedError(virJobPtr job, const char *func)
+{
+    virReportError(VIR_ERR_INVALID_JOB, "%s: job %llu belongs to the parent process "
+                   "(pid %d): jobs do not cross fork; start it again on a connection "
+                   "opened after fork", func, (unsigned long long)job->id, (int)job->owner);
+}
+
+void virSupForkKeep(void *ptr)
+{
+    if (!ptr)
+        return;
+    pthread_mutex_lock(&sup.lock);
+    void **grown = virReallocN(sup.kept, sup.nkept + 1, sizeof(*grown));
+    if (grown) {
+        sup.kept = grown;
+        sup.kept[sup.nkept++] = ptr;
+    }
+    pthread_mutex_unlock(&sup.lock);
+}
+
+/* The descriptors of the parent's job that the child holds copies of:
+ * the worker's control socket, its pidfd, what it has not been sent yet.
+ * Not the handle's eventfd (closed by virJobDestroy). */
+static void jobCloseInherited(virJobPtr job)
+{
+    virForceClose(&job->ctlfd);
+    virForceClose(&job->pidfd);
+    virForceClose(&job->paramsfd);
+    for (size_t i = 0; i < VIR_SUP_FDS_MAX; i++)
+        virForceClose(&job->resfds[i]);
+}
+
+/* In the child, both locks held: set the running supervisor aside. */
+static void forkSetAsideLocked(void)
+{
+    supLeft *left = sup.left;
+
+    for (size_t i = 0; i < sup.nhelpers; i++) {
+        supHelper *sh = &sup.helpers[i];
+        for (supOut *o = sh->out_head; o; o = o->next) {
+            for (size_t k = 0; k < o->nfds; k++)
+                close(o->fds[k]);
+            o->nfds = 0;
+        }
+        if (sh->out_tail && left) {
+            sh->out_tail->next = left->outs;
+            left->outs = sh->out_head;
+        }
+        sh->out_head = sh->out_tail = NULL;
+        sh->out_watch = sh->out_poll = false;
+        /* The helper's socket above all: a copy held here would keep the
+         * parent's helper from seeing the parent close it. */
+        virForceClose(&sh->h.sock);
+        virForceClose(&sh->h.pidfd);
+        sh->h.pid = 0;
+        sh->up = false;
+    }
+    sup.nhelpers = 0;
+    if (sup.groups) {
+        virSupGroup *last = sup.groups;
+        for (virSupGroup *g = sup.groups; g; g = g->next) {
+            for (virJobPtr job = g->jobs; job; job = job->next_in_group)
+                jobCloseInherited(job);
+            last = g;
+        }
+        last->next = sup.inh_groups;
+        sup.inh_groups = sup.groups;
+        sup.groups = NULL;
+    }
+    virForceClose(&sup.epfd);
+    virForceClose(&sup.evfd);
+    virForceClose(&sup.tfd);
+    if (sup.seg)
+        virForceClose(&sup.seg->fd);
+    if (left) {
+        left->segref = sup.segref;
+        left->byslot = sup.byslot;
+        left->next = sup.inh_left;
+        sup.inh_left = left;
+    }
+    sup.left = NULL;
+    sup.seg = NULL;
+    sup.segref = NULL;
+    sup.byslot = NULL;
+    sup.finish_head = sup.finish_tail = NULL;
+    sup.commit_head = sup.commit_tail = NULL;
+    sup.ncommit_threads = sup.ncommit_idle = 0;
+    sup.running = false;
+    sup.stop = false;
+    sup.loop_err = 0;
+}
+
+static void forkPrepare(void)
+{
+    pthread_mutex_lock(&sup.lock);
+    pthread_mutex_lock(&poolLock);
+    virErrorForkPrepare();
+}
+
+static void forkParent(void)
+{
+    virErrorForkParent();
+    pthread_mutex_unlock(&poolLock);
+    pthread_mutex_unlock(&sup.lock);
+}
+
+static void forkChild(void)
+{
+    atomic_fetch_add_explicit(&forkGen, 1, memory_order_relaxed);
+    forkSetAsideLocked();
+    /* Held, or waited on, by threads that do not exist here. */
+    pthread_mutex_init(&sup.startLock, NULL);
+    pthread_cond_init(&sup.cond, NULL);
+    pthread_cond_init(&sup.commit_cond, NULL);
+    virErrorForkChild();
+    pthread_mutex_unlock(&poolLock);
+    pthread_mutex_unlock(&sup.lock);
+}
+
+static void forkInstall(void)
+{
+    int r = pthread_atfork(forkPrepare, forkParent, forkChild);
+    if (r != 0) /* ENOMEM only; a fork then finds the old behaviour */
+        virReportSystemError(r, "%s", "cannot install the library's fork handlers");
+}
+
+/* Free what the supervisors of earlier generations left, once no inherited
+ * group refers to it. Lock held. */
+static void inheritedDropLocked(void)
+{
+    if (sup.inh_groups)
+        return;
+    while (sup.inh_left) {
+        supLeft *left = sup.inh_left;
+        sup.inh_left = left->next;
+        while (left->outs) {
+            supOut *o = left->outs;
+            left->outs = o->next;
+            outFree(o);
+        }
+        free(left->byslot);
+        segUnref(left->segref);
+        free(left);
+    }
+}
+
+static void inheritedGroupClose(virSupGroup *g)
+{
+    pthread_mutex_lock(&sup.lock);
+    for (virSupGroup **pp = &sup.inh_groups; *pp; pp = &(*pp)->next) {
+        if (*pp == g) {
+            *pp = g->next;
+            break;
+        }
+    }
+    inheritedDropLocked();
+    pthread_mutex_unlock(&sup.lock);
+    free(g);
+}
+
+void virSupJobForget(virJobPtr job)
+{
+    atomic_store_explicit(&job->magic, VIR_JOB_DEAD, memory_order_release);
+    virSupForkKeep(job->opaque);
+    virSupForkKeep(job->result);
+    virFreeError(job->error);
+    free(job->report);
+    jobCloseInherited(job);
+    virForceClose(&job->evfd);
+    segUnref(job->segref);
+    jobRelease(job);
 }
 
 /* ---- test hooks ---- */

@@ -144,6 +144,10 @@ virSupGroup *virSupGroupNew(const virSupGroupConfig *cfg);
  * last group stops the supervisor and removes the status segment. The job
  * handles stay valid (finished) until virJobDestroy. NULL accepted. */
 void virSupGroupClose(virSupGroup *group);
+/* True when @group was opened before a fork, in an ancestor of this
+ * process. Closing it then frees its memory only (its jobs are neither
+ * cancelled nor waited for); virSupJobCreate refuses it. */
+bool virSupGroupInherited(const virSupGroup *group);
 
 /* Start a job. Returns it RUNNING (or queued behind the group's cap) at
  * once, or NULL with an error having changed nothing (no slot used). The
@@ -217,6 +221,41 @@ virErrorPtr virSupJobGetError(virJobPtr job);
  * virDomainGetJobInfo. Returns 0 or -1. */
 int virSupJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
                       uint64_t *remaining_ms, uint64_t *done, uint64_t *total);
+
+/* ---- fork ----
+ *
+ * A forked child of the application never touches its parent's jobs,
+ * spawn helpers or status segment. The library's fork handlers
+ * (pthread_atfork, installed by the first virSupGroupNew) hold the
+ * supervisor's locks across fork(); in the child they close the inherited
+ * descriptors of the supervisor (helper sockets, pidfds, event
+ * descriptors, the segment's descriptor, the jobs' control descriptors),
+ * set the supervisor's state aside without touching it (its threads do
+ * not exist there, its segment is not mapped there: MADV_DONTFORK) and
+ * start a new fork generation. The next virSupGroupNew in the child then
+ * starts a supervisor of its own (helper, reaper, segment). Objects carry
+ * the generation they were made in. */
+
+/* The process's fork generation: 0 in a process that never forked since
+ * the library was loaded, one more in each forked child. Lock-free, no
+ * system call. */
+unsigned int virSupForkGeneration(void);
+/* True when @job was made before a fork, in an ancestor of this process:
+ * the calls of the public API refuse it (virSupJobInheritedError) and
+ * virJobDestroy frees it with virSupJobForget. Lock-free. */
+bool virSupJobInherited(virJobPtr job);
+/* Report the error for a call @func on an inherited job (VIR_ERR_INVALID_JOB,
+ * naming the job and the process it belongs to). */
+void virSupJobInheritedError(virJobPtr job, const char *func);
+/* In a forked child: free an inherited job's memory and nothing else
+ * (whatever its state: it is never cancelled, signalled, waited for, and
+ * the segment is not written). Its driver opaque and result are kept as
+ * they are (virSupForkKeep): releasing them would run driver code meant for
+ * the parent, e.g. removing the temporary file of the parent's save. */
+void virSupJobForget(virJobPtr job);
+/* Keep @ptr reachable for the life of the process: memory a forked child
+ * inherited and must not free through its owner's code. NULL ignored. */
+void virSupForkKeep(void *ptr);
 
 /* Tests and tools: the worker program used (VIRTSUP_WORKER overrides, read
  * with secure_getenv). */

@@ -32,6 +32,7 @@ TEST_OP(opReport, "test.report");
 TEST_OP(opNoReport, "test.noreport");
 TEST_OP(opUnknown, "test.no-such-op");
 TEST_OP(opStream, "test.stream");
+TEST_OP(opGate, "test.gate");
 
 static inline virJobPtr startJob(virSupGroup *g, const virSupOp *op, const char *params)
 {

@@ -92,6 +92,23 @@ extern virConnectAuthPtr virConnectAuthPtrDefault;
  * Returns a new connection the caller closes with virConnectClose(), or
  * NULL with an error (VIR_ERR_INVALID_ARG for a bad URI, VIR_ERR_NO_SUPPORT
  * for an unknown scheme, VIR_ERR_XML_ERROR for a bad node description).
+ *
+ * Fork: a connection, and the job, domain and network handles made through
+ * it, belong to the process that opened it. In a forked child they are
+ * dead: virConnectClose, virJobDestroy, virDomainFree and virNetworkFree
+ * on them free the child's copy of their memory and nothing else (the
+ * parent's jobs are neither cancelled nor waited for, whatever their
+ * state; the parent's spawn helper and status segment are not touched);
+ * every other call on them fails with VIR_ERR_INVALID_CONN ("this
+ * connection belongs to the parent process (pid N); open a new connection
+ * after fork") or, for a job, VIR_ERR_INVALID_JOB. A connection opened in
+ * the child starts the child's own supervisor (spawn helper, status
+ * segment, threads). The library's fork handlers (pthread_atfork) hold
+ * its locks across fork(): a fork waits while another thread of the
+ * library holds them (at most a spawn helper's start or stop). A child
+ * made without fork() (clone, vfork) must exec or _exit without calling
+ * the library. The driver state of an inherited connection is left as it
+ * was, unreleased (it belongs to the parent).
  * Thread-safety: safe from any thread. Since: 0.1.0
  */
 virConnectPtr virConnectOpen(const char *name);

@@ -174,7 +174,11 @@ int virJobSetDeadline(virJobPtr job, unsigned int ms);
  * Release a finished job and everything it holds. A running job is not
  * destroyed: -1 with VIR_ERR_OPERATION_INVALID ("job N is still running:
  * cancel it and wait first"). Afterwards the handle is invalid; passing it
- * again gets VIR_ERR_INVALID_JOB while its memory is not reused.
+ * again gets VIR_ERR_INVALID_JOB while its memory is not reused. In a
+ * forked child, a job of the parent (every other call on it fails with
+ * VIR_ERR_INVALID_JOB: "job N belongs to the parent process (pid P)") is
+ * destroyed whatever its state, freeing the child's copy of its memory only
+ * (see virConnectOpen, "Fork").
  * Returns 0 or -1. Must not race with other calls on the same handle.
  * Since: 0.1.0
  */

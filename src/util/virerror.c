@@ -111,6 +111,22 @@ void virErrorForgetConn(void *conn)
         threadConn = NULL;
 }
 
+void virErrorForkPrepare(void)
+{
+    pthread_mutex_lock(&handlerLock);
+}
+
+void virErrorForkParent(void)
+{
+    pthread_mutex_unlock(&handlerLock);
+}
+
+void virErrorForkChild(void)
+{
+    threadConn = NULL;
+    pthread_mutex_unlock(&handlerLock);
+}
+
 /* The names virDefaultErrorFunc prints for the domains the library uses. */
 static const char *domainName(int domain)
 {

@@ -57,6 +57,12 @@ typedef struct virErrorConnHooks {
 void virErrorSetConnHooks(const virErrorConnHooks *hooks);
 void virErrorSetCurrentConn(void *conn);
 void virErrorForgetConn(void *conn);
+/* Fork handlers (called by the supervisor's, supervisor.c): the handler
+ * lock is held across fork(); the child forgets the forking thread's
+ * current connection (it belongs to the parent). */
+void virErrorForkPrepare(void);
+void virErrorForkParent(void);
+void virErrorForkChild(void);
 
 /* Deep copy of an error (for keeping a job's error); NULL on OOM. */
 virErrorPtr virErrorCopyNew(int domain, int code, int int1, const char *message);

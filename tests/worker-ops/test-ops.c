@@ -107,6 +107,44 @@ static void opCancel(virWorkerJobPtr job, const void *params, size_t len)
 }
 VIR_WORKER_OP_REGISTER(opCancelDef, "test.cancel", opCancel);
 
+/* Runs until the test says: completes once the pipe given as its first
+ * descriptor reaches its end (the test closes the write end), and is
+ * cancelled like test.cancel. SIGTERM is let in only inside ppoll. */
+static void opGate(virWorkerJobPtr job, const void *params, size_t len)
+{
+    int fd = virWorkerJobResourceFD(job, 0);
+    sigset_t term, old;
+
+    progressTo(job, paramUInt(params, len, "pct", 30));
+    virWorkerJobSetPhase(job, "waiting for the gate");
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, &old);
+    for (;;) {
+        if (virWorkerJobCancelRequested(job)) {
+            if (!virWorkerJobFinishCancel(job))
+                virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "cancel seen but not finished");
+            return;
+        }
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        struct timespec ts = { 1, 0 };
+        char c;
+        if (ppoll(&pfd, 1, &ts, &old) > 0) {
+            ssize_t n = read(fd, &c, 1);
+            if (n == 0)
+                break;
+            if (n < 0 && errno != EINTR && errno != EAGAIN) {
+                virWorkerJobFinishFailure(job, VIR_ERR_SYSTEM_ERROR, "cannot read the gate");
+                return;
+            }
+        }
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    virWorkerJobUpdateAbs(job, 0, 0, 100);
+    virWorkerJobFinishSuccess(job);
+}
+VIR_WORKER_OP_REGISTER(opGateDef, "test.gate", opGate);
+
 /* Ignores SIGTERM, waits until it sees the cancel flag, then completes. */
 static void opIgnoreCancel(virWorkerJobPtr job, const void *params, size_t len)
 {

@@ -365,6 +365,21 @@ static void runDirRemove(const char *nd, const char *name)
 
 /* ---- the busy list (one start job per network in this process) ---------- */
 
+/* A forked child starts with an empty busy list: the starts on it are
+ * its parent's (their entries stay with the parent's jobs, which the
+ * child never touches), so the list and its lock, which a thread that does
+ * not exist in the child may have held, start afresh. */
+static void netForkChild(void)
+{
+    busyList = NULL;
+    pthread_mutex_init(&driverLock, NULL);
+}
+
+static void netForkInstall(void)
+{
+    (void)pthread_atfork(NULL, NULL, netForkChild);
+}
+
 static netBusy *busyFind(const char *nd, const char *name)
 {
     for (netBusy *b = busyList; b; b = b->next) {
@@ -1429,7 +1444,9 @@ static void watchStop(netWatch *w)
 int networkStateOpen(virConnectPtr conn, const char *dir, const virConnectConfig *cfg)
 {
     netConn *c;
+    static pthread_once_t forkOnce = PTHREAD_ONCE_INIT;
 
+    pthread_once(&forkOnce, netForkInstall);
     if (!dir)
         dir = netDir();
     if (dir[0] != '/' || strlen(dir) >= sizeof(c->dir) - 64) {

@@ -345,6 +345,21 @@ static const char *const testURIParams[] = { "bandwidth", NULL };
 static pthread_mutex_t testDefaultLock = PTHREAD_MUTEX_INITIALIZER;
 static testDriver *testDefaultNode;
 
+/* A forked child makes a default node of its own (the parent's, whose
+ * objects hold the parent's jobs, stays with the inherited connections
+ * that use it), so the pointer and its lock, which a thread that does not
+ * exist in the child may have held, start afresh. */
+static void testForkChild(void)
+{
+    testDefaultNode = NULL;
+    pthread_mutex_init(&testDefaultLock, NULL);
+}
+
+static void testForkInstall(void)
+{
+    (void)pthread_atfork(NULL, NULL, testForkChild);
+}
+
 static void nodeFree(testDriver *d)
 {
     for (int k = 0; k < OBJ_LAST; k++)
@@ -444,6 +459,9 @@ static int testConnectOpen(virConnectPtr conn, const virURI *uri,
     testConn *c;
     testDriver *d = NULL;
     unsigned long long bandwidth = 0;
+    static pthread_once_t forkOnce = PTHREAD_ONCE_INIT;
+
+    pthread_once(&forkOnce, testForkInstall);
 
     if (virURIGetNumber(uri, "bandwidth", BANDWIDTH_MAX_MIB, &bandwidth) < 0)
         return -1;

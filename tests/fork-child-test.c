@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fork-child-test.c: an application with running jobs forks. The child
+ * never touches its parent's jobs, spawn helper or status segment:
+ *  - closing the inherited connection and freeing the inherited jobs and
+ *    domains frees memory only, at once, and the parent's jobs run on and
+ *    complete;
+ *  - every other call on an inherited object fails, saying that it
+ *    belongs to the parent process;
+ *  - a connection the child opens starts a supervisor of the child's own
+ *    (helper, segment), whose jobs run and complete, and nothing of them
+ *    shows in the parent's segment.
+ * Real fork() of this (multi-threaded) test process; every child is bounded
+ * by a timeout and killed by pid if it overruns.
+ */
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "jobtest.h"
+
+#define PARENT_URI "test:///default?bandwidth=64"   /* 256 MiB: a few seconds */
+
+/* What the parent has running when it forks. */
+typedef struct {
+    virConnectPtr conn;
+    virDomainPtr dom;
+    virJobPtr save;          /* the test driver's save of "test" */
+    virSupGroup *group;
+    virJobPtr gate;          /* test.gate: runs until gatefd[1] is closed */
+    int gatefd[2];
+    pid_t helper, gateWorker;
+    char seg[512];
+    char img[512];
+} parentState;
+
+static void parentStart(parentState *p, const char *imgname)
+{
+    virSupJobSnapshot snap;
+    virJobInfo info;
+
+    memset(p, 0, sizeof(*p));
+    assert_int_equal(pipe2(p->gatefd, O_CLOEXEC), 0);
+    assert_non_null(p->conn = virConnectOpen(PARENT_URI));
+    assert_non_null(p->dom = virDomainLookupByName(p->conn, "test"));
+    snprintf(p->img, sizeof(p->img), "%s/%s", testRunDir, imgname);
+    assert_non_null(p->save = virDomainSaveJob(p->dom, p->img));
+
+    assert_non_null(p->group = virSupGroupNew(NULL));
+    virSupJobParams jp;
+    memset(&jp, 0, sizeof(jp));
+    jp.op = &opGate;
+    jp.target = "parent-gate";
+    jp.fds = &p->gatefd[0];
+    jp.nfds = 1;
+    assert_non_null(p->gate = virSupJobCreate(p->group, &jp));
+    close(p->gatefd[0]);
+    p->gatefd[0] = -1;
+    assert_true(TEST_WAIT_UNTIL((virSupJobSnapshotGet(p->gate, &snap, true),
+                                 snap.state != VIR_JOB_RUNNING ||
+                                 (snap.worker_pid > 0 && snap.percent >= 30)),
+                                TEST_TIMEOUT_MS));
+    assert_int_equal(snap.state, VIR_JOB_RUNNING);
+    p->gateWorker = snap.worker_pid;
+    assert_true(TEST_WAIT_UNTIL(virJobGetInfo(p->save, &info) == 0 &&
+                                (info.state != VIR_JOB_RUNNING || info.percentComplete > 0),
+                                TEST_TIMEOUT_MS));
+    p->helper = virSupHelperPid();
+    assert_true(p->helper > 0);
+    assert_non_null(virSupSegmentPath());
+    snprintf(p->seg, sizeof(p->seg), "%s", virSupSegmentPath());
+}
+
+/* After the child: the parent's jobs were not cancelled, its helper and
+ * worker run on, and both jobs complete. */
+static void parentFinish(parentState *p)
+{
+    virSupJobSnapshot snap;
+
+    virSupJobSnapshotGet(p->gate, &snap, true);
+    assert_int_equal(snap.state, VIR_JOB_RUNNING);
+    assert_false(snap.cancel_requested);
+    assert_int_equal(snap.worker_pid, p->gateWorker);
+    assert_true(testProcessAlive(p->gateWorker));
+    assert_int_equal(virSupHelperPid(), p->helper);
+    assert_true(testProcessAlive(p->helper));
+
+    assert_int_equal(virJobWait(p->save, TEST_TIMEOUT_MS), 0);
+    if (jobState(p->save) != VIR_JOB_COMPLETE)
+        fail_msg("the parent's save ended %d: %s", jobState(p->save),
+                 virJobGetError(p->save) ? virJobGetError(p->save)->message : "?");
+    close(p->gatefd[1]);
+    waitEnded(p->gate);
+    if (jobState(p->gate) != VIR_JOB_COMPLETE)
+        fail_msg("the parent's gate job ended %d: %s", jobState(p->gate), jobErrorMessage(p->gate));
+
+    assert_int_equal(virJobDestroy(p->save), 0);
+    assert_int_equal(virJobDestroy(p->gate), 0);
+    assert_int_equal(virDomainFree(p->dom), 0);
+    assert_int_equal(virConnectClose(p->conn), 0);
+    virSupGroupClose(p->group);
+    (void)unlink(p->img);
+}
+
+/* ---- the child (no cmocka there: it reports lines and an exit code) ---- */
+
+static parentState *childParent;   /* the parent's state, as inherited */
+static int childFailures;
+
+#define CHECK(cond, ...) \
+    do { if (!(cond)) { testSay("FAIL %s:%d: ", __FILE__, __LINE__); \
+                        testSay(__VA_ARGS__); testSay("\n"); childFailures++; } } while (0)
+
+/* The last error says @what belongs to the parent process (its pid). */
+static void checkParentError(const char *call, int code)
+{
+    char want[64];
+    virErrorPtr err = virGetLastError();
+
+    snprintf(want, sizeof(want), "belongs to the parent process (pid %d)", (int)getppid());
+    CHECK(err && err->code == code, "%s: error code %d, expected %d", call,
+          err ? err->code : 0, code);
+    CHECK(err && err->message && strstr(err->message, want),
+          "%s: message '%s' lacks '%s'", call, err && err->message ? err->message : "", want);
+}
+
+/* The child holds no descriptor of the parent's status segment. */
+static void checkNoSegmentFD(const char *seg)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    char path[300], target[512];
+
+    CHECK(d, "cannot list /proc/self/fd");
+    while (d && (e = readdir(d))) {
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        CHECK(strcmp(target, seg) != 0, "descriptor %s still open on the parent's segment",
+              e->d_name);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* Free everything inherited: memory only, no waiting, nothing cancelled. */
+static void childDropInherited(void)
+{
+    parentState *p = childParent;
+    int r = virConnectClose(p->conn);
+    CHECK(r > 0, "virConnectClose of the inherited connection returned %d (%s)", r,
+          virGetLastErrorMessage());
+    CHECK(virDomainFree(p->dom) == 0, "virDomainFree: %s", virGetLastErrorMessage());
+    CHECK(virJobDestroy(p->save) == 0, "virJobDestroy(save): %s", virGetLastErrorMessage());
+    virSupGroupClose(p->group);
+    CHECK(virJobDestroy(p->gate) == 0, "virJobDestroy(gate): %s", virGetLastErrorMessage());
+}
+
+static int childClose(void)
+{
+    close(childParent->gatefd[1]);
+    checkNoSegmentFD(childParent->seg);
+    childDropInherited();
+    CHECK(virSupSegmentPath() == NULL, "the child runs a supervisor it never started");
+    return childFailures ? 1 : 0;
+}
+
+static int childOwn(void)
+{
+    parentState *p = childParent;
+    virJobInfo info;
+    virDomainInfo dinfo;
+    char img[512];
+
+    close(p->gatefd[1]);
+    checkNoSegmentFD(p->seg);
+
+    /* Inherited objects: every call fails with the parent's pid. */
+    CHECK(virConnectGetURI(p->conn) == NULL, "virConnectGetURI worked on an inherited connection");
+    checkParentError("virConnectGetURI", VIR_ERR_INVALID_CONN);
+    CHECK(virDomainGetInfo(p->dom, &dinfo) == -1, "virDomainGetInfo worked");
+    checkParentError("virDomainGetInfo", VIR_ERR_INVALID_CONN);
+    CHECK(virDomainLookupByName(p->conn, "test") == NULL, "lookup worked");
+    checkParentError("virDomainLookupByName", VIR_ERR_INVALID_CONN);
+    CHECK(virJobGetInfo(p->save, &info) == -1, "virJobGetInfo worked on an inherited job");
+    checkParentError("virJobGetInfo", VIR_ERR_INVALID_JOB);
+    CHECK(virJobCancel(p->gate) == -1, "virJobCancel worked on an inherited job");
+    checkParentError("virJobCancel", VIR_ERR_INVALID_JOB);
+    CHECK(virJobWait(p->save, 0) == -1, "virJobWait worked on an inherited job");
+    checkParentError("virJobWait", VIR_ERR_INVALID_JOB);
+    CHECK(virJobGetFD(p->gate) == -1, "virJobGetFD worked on an inherited job");
+    checkParentError("virJobGetFD", VIR_ERR_INVALID_JOB);
+    virSupJobParams jp;
+    memset(&jp, 0, sizeof(jp));
+    jp.op = &opSucceed;
+    jp.target = "child-in-parent-group";
+    CHECK(virSupJobCreate(p->group, &jp) == NULL, "a job started on an inherited group");
+
+    /* A connection of its own: a supervisor of its own; the default node
+     * is the child's (the parent's "test" has a save running). */
+    virConnectPtr c = virConnectOpen("test:///default");
+    CHECK(c, "virConnectOpen in the child: %s", virGetLastErrorMessage());
+    if (!c)
+        return 1;
+    const char *seg = virSupSegmentPath();
+    pid_t helper = virSupHelperPid();
+    CHECK(seg && strcmp(seg, p->seg) != 0, "the child's segment is '%s'", seg ? seg : "(none)");
+    CHECK(helper > 0 && helper != p->helper, "the child's helper is %d (the parent's %d)",
+          (int)helper, (int)p->helper);
+    testSay("CHILD helper=%d seg=%s\n", (int)helper, seg ? seg : "");
+    virDomainPtr dom = virDomainLookupByName(c, "test");
+    CHECK(dom, "lookup in the child: %s", virGetLastErrorMessage());
+    snprintf(img, sizeof(img), "%s/child-%d.img", testRunDir, (int)getpid());
+    virJobPtr job = dom ? virDomainSaveJob(dom, img) : NULL;
+    CHECK(job, "save in the child: %s", virGetLastErrorMessage());
+    if (job) {
+        CHECK(virJobWait(job, TEST_TIMEOUT_MS) == 0, "the child's save did not end");
+        CHECK(virJobGetInfo(job, &info) == 0 && info.state == VIR_JOB_COMPLETE,
+              "the child's save ended %d: %s", info.state,
+              virJobGetError(job) ? virJobGetError(job)->message : "?");
+        virJobDestroy(job);
+    }
+    /* A job of the supervisor's own API too, with a target the parent's
+     * segment must never show. */
+    virSupGroup *g = virSupGroupNew(NULL);
+    CHECK(g, "virSupGroupNew in the child: %s", virGetLastErrorMessage());
+    jp.target = "child-unit";
+    virJobPtr unit = g ? virSupJobCreate(g, &jp) : NULL;
+    CHECK(unit, "job in the child: %s", virGetLastErrorMessage());
+    if (unit) {
+        CHECK(virJobWait(unit, TEST_TIMEOUT_MS) == 0 &&
+              virJobGetInfo(unit, &info) == 0 && info.state == VIR_JOB_COMPLETE,
+              "the child's unit job did not complete");
+        virJobDestroy(unit);
+    }
+    virSupGroupClose(g);
+    if (dom)
+        virDomainFree(dom);
+    CHECK(virConnectClose(c) == 0, "closing the child's connection left references");
+    (void)unlink(img);
+
+    childDropInherited();
+    return childFailures ? 1 : 0;
+}
+
+/* Fork a child running @fn with @p as its parent's state; wait for it
+ * at most TEST_TIMEOUT_MS (killed by pid beyond), and return its report. */
+static void runChild(parentState *p, int (*fn)(void), char *out, size_t outlen)
+{
+    int rep[2], st = 0;
+    size_t got = 0;
+
+    assert_int_equal(pipe2(rep, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* A crash ends the child (cmocka's handlers would go on running
+         * the test list in it). */
+        static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
+        for (size_t i = 0; i < ARRAY_CARDINALITY(fatal); i++)
+            signal(fatal[i], SIG_DFL);
+        close(rep[0]);
+        testReportFD = rep[1];
+        childParent = p;
+        _exit(fn());
+    }
+    close(rep[1]);
+    long long end = testNowMs() + TEST_TIMEOUT_MS;
+    for (;;) {
+        long long left = end - testNowMs();
+        struct pollfd pfd = { .fd = rep[0], .events = POLLIN };
+        if (left <= 0 || poll(&pfd, 1, (int)left) == 0)
+            break;
+        ssize_t n = read(rep[0], out + got, outlen - 1 - got);
+        if (n <= 0 || (got += (size_t)n) >= outlen - 1)
+            break;
+    }
+    out[got] = '\0';
+    close(rep[0]);
+    bool ended = TEST_WAIT_UNTIL(waitpid(pid, &st, WNOHANG) == pid, end - testNowMs() > 0 ?
+                                 end - testNowMs() : 1);
+    if (!ended) {
+        kill(pid, SIGKILL);
+        (void)waitpid(pid, &st, 0);
+        fail_msg("the child did not end within %d ms; it said:\n%s", TEST_TIMEOUT_MS, out);
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the child ended with wait status 0x%x; it said:\n%s", st, out);
+}
+
+/* (a) The child frees what it inherited: it ends at once, and the parent's
+ * jobs are not cancelled and complete. */
+static void testChildClosesInherited(void **s)
+{
+    (void)s;
+    parentState p;
+    char out[8192];
+
+    parentStart(&p, "parent-a.img");
+    runChild(&p, childClose, out, sizeof(out));
+    parentFinish(&p);
+}
+
+/* (b) Calls on inherited objects fail; the child's own connection runs
+ * jobs to completion on its own supervisor; the parent's segment never
+ * shows them, and the child's supervisor leaves nothing behind. */
+static void testChildOwnConnection(void **s)
+{
+    (void)s;
+    parentState p;
+    char out[8192];
+    int helper = 0;
+    char seg[512] = "";
+
+    parentStart(&p, "parent-b.img");
+    runChild(&p, childOwn, out, sizeof(out));
+    const char *line = strstr(out, "CHILD helper=");
+    assert_non_null(line);
+    assert_int_equal(sscanf(line, "CHILD helper=%d seg=%511s", &helper, seg), 2);
+    assert_true(helper > 0);
+    /* The child's supervisor went with its last connection. */
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_int_equal(access(seg, F_OK), -1);
+
+    /* The parent's segment holds the parent's jobs only. */
+    virShmSegment *ps = virShmSegmentOpen(p.seg);
+    assert_non_null(ps);
+    int running = 0;
+    for (uint32_t slot = virShmNextWrittenSlot(ps, 0); slot < ps->nslots;
+         slot = virShmNextWrittenSlot(ps, slot + 1)) {
+        virShmJobView v;
+        virShmSlotView(ps, slot, true, &v);
+        if (v.kind != VIR_SHM_VIEW_JOB)
+            continue;
+        if (strcmp(v.lc.target, "test") != 0 && strcmp(v.lc.target, "parent-gate") != 0)
+            fail_msg("the parent's segment shows a job it never made: %s %s (state %u)",
+                     v.lc.op, v.lc.target, v.lc.state);
+        if (!virShmStateEnded(v.lc.state))
+            running++;
+    }
+    virShmSegmentClose(ps);
+    assert_true(running >= 1 && running <= 2);
+    parentFinish(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(testChildClosesInherited),
+        cmocka_unit_test(testChildOwnConnection),
+    };
+    if (!getenv("VIRTSUP_WORKER")) {
+        printf("VIRTSUP_WORKER is not set: run through make check\n");
+        return 77;
+    }
+    return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
+}
