@@ -104,16 +104,40 @@ static void test_libvirt9_dumpxml(void **state)
 
     /* Echoed back: what was kept, without libvirt's run-time aliases. */
     char *out = format(d);
-    assert_non_null(strstr(out, "<libosinfo:os id=\"http://debian.org/debian/12\"/>"));
-    assert_non_null(strstr(out, "xmlns:libosinfo=\"http://libosinfo.org/xmlns/libvirt/domain/1.0\""));
-    assert_non_null(strstr(out, "<partition>/machine</partition>"));
-    assert_non_null(strstr(out, "<seclabel type=\"dynamic\" model=\"apparmor\" relabel=\"yes\">"));
-    assert_non_null(strstr(out, "model=\"pcie-root-port\""));
-    assert_non_null(strstr(out, "<address type=\"pci\" domain=\"0x0000\" bus=\"0x04\""));
-    assert_non_null(strstr(out, "<cpu mode=\"host-passthrough\" check=\"none\" migratable=\"on\"/>"));
-    assert_non_null(strstr(out, "<timer name=\"pit\" tickpolicy=\"delay\"/>"));
-    assert_non_null(strstr(out, "<suspend-to-mem enabled=\"no\"/>"));
-    assert_non_null(strstr(out, "<input type=\"mouse\" bus=\"ps2\"/>"));
+    /* Kept elements are written as libvirt writes them, in its places. */
+    static const char *const inOrder[] = {
+        "  <uuid>a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d</uuid>\n"
+        "  <metadata>\n"
+        "    <libosinfo:libosinfo xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>\n"
+        "      <libosinfo:os id='http://debian.org/debian/12'/>\n"
+        "    </libosinfo:libosinfo>\n"
+        "  </metadata>\n"
+        "  <memory unit='KiB'>2097152</memory>\n",
+        "  <vcpu placement='static'>2</vcpu>\n"
+        "  <resource>\n    <partition>/machine</partition>\n  </resource>\n  <os>\n",
+        "  </os>\n  <features>\n    <acpi/>\n    <apic/>\n    <vmport state='off'/>\n"
+        "  </features>\n"
+        "  <cpu mode='host-passthrough' check='none' migratable='on'/>\n"
+        "  <clock offset='utc'>\n",
+        "    <timer name='pit' tickpolicy='delay'/>\n",
+        "  <on_crash>destroy</on_crash>\n  <pm>\n    <suspend-to-mem enabled='no'/>\n",
+        "      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>\n"
+        "    </disk>\n",
+        "    <controller type='pci' index='1' model='pcie-root-port'>\n"
+        "      <model name='pcie-root-port'/>\n      <target chassis='1' port='0x10'/>\n",
+        "    <input type='mouse' bus='ps2'/>\n",
+        "  </devices>\n  <seclabel type='dynamic' model='apparmor' relabel='yes'>\n"
+        "    <label>libvirt-a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d</label>\n",
+        "    <label>+64055:+994</label>\n",
+        "</domain>\n",
+    };
+    const char *at = out;
+    for (size_t i = 0; i < ARRAY_CARDINALITY(inOrder); i++) {
+        const char *f = strstr(at, inOrder[i]);
+        if (!f)
+            fail_msg("not found after the previous part: %s\nin:\n%s", inOrder[i], out);
+        at = f + strlen(inOrder[i]);
+    }
     assert_null(strstr(out, "<alias"));
     assert_null(strstr(out, "/dev/pts/2"));
 
@@ -289,6 +313,85 @@ static void test_def_check(void **state)
     free(d);
 }
 
+/* Kept records as a hostile worker could send them: each is refused by
+ * the library's check, or written escaped where it is only text. */
+static qemuDomainDef *withKept(const qemuDomainDef *d, const void *rec, size_t len, int where)
+{
+    qemuDomainDef *t = calloc(1, d->size + len + 1);
+    qemuKept k = { d->poolLen, (uint32_t)len };
+
+    assert_non_null(t);
+    memcpy(t, d, d->size);
+    memcpy(t->pool + t->poolLen, rec, len);
+    t->poolLen += (uint32_t)len + 1;
+    t->size += (uint32_t)len + 1;
+    if (where == 0)
+        t->extraTop = k;
+    else if (where == 1)
+        t->extraDevices = k;
+    else
+        t->disks[0].extra = k;
+    return t;
+}
+
+static void test_kept_hostile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *rec;
+        size_t len;
+        int where;
+        const char *why;      /* NULL: accepted */
+    } cases[] = {
+#define R(s) s, sizeof(s) - 1
+        /* a second <devices>, an emulator in it */
+        { R("Edevices\0Eemulator\0T/tmp/evil\0ee"), 0, "kept elements are malformed" },
+        /* a name that is markup */
+        { R("Emetadata><devices\0e"), 0, "kept elements are malformed" },
+        /* an undeclared prefix (qemu:commandline without its namespace) */
+        { R("Emetadata\0Eqemu:commandline\0ee"), 0, "kept elements are malformed" },
+        /* an element that ends twice, closing <devices> early */
+        { R("Econtroller\0ee"), 1, "kept elements are malformed" },
+        /* a disk's kept child that is not an <address> */
+        { R("Esource\0Afile\0/etc/shadow\0e"), 2, "a device's kept elements" },
+        /* a control character in a value */
+        { R("Eaddress\0Atype\0a\x01\0e"), 2, "a device's kept elements" },
+        /* markup as text: accepted, and written escaped */
+        { R("Emetadata\0T</metadata><devices><emulator>/tmp/evil</emulator>\0e"), 0, NULL },
+#undef R
+    };
+    qemuDomainDef *d = parse(DOM("<disk type='file'><source file='/img/a'/><target dev='vda'/>"
+                                 "</disk>"));
+    const char *why;
+
+    if (!d)
+        fail_msg("%s", virGetLastErrorMessage());
+    for (size_t i = 0; i < ARRAY_CARDINALITY(cases); i++) {
+        qemuDomainDef *t = withKept(d, cases[i].rec, cases[i].len, cases[i].where);
+        int rc = qemuDomainDefCheck(t, t->size, &why);
+        if (cases[i].why) {
+            if (rc != -1)
+                fail_msg("case %zu was accepted", i);
+            assert_non_null(strstr(why, cases[i].why));
+        } else {
+            if (rc != 0)
+                fail_msg("case %zu was refused: %s", i, why);
+            char *out = format(t);
+            assert_non_null(strstr(out, "  <metadata>&lt;/metadata&gt;&lt;devices&gt;&lt;emulator&gt;"
+                                        "/tmp/evil&lt;/emulator&gt;</metadata>\n"));
+            assert_null(strstr(out, "<emulator>/tmp/evil"));
+            free(out);
+        }
+        free(t);
+    }
+    /* records that run past the pool */
+    qemuDomainDef *t = withKept(d, "Emetadata\0e", 11, 0);
+    t->extraTop.len = t->poolLen;
+    assert_int_equal(qemuDomainDefCheck(t, t->size, &why), -1);
+    free(t);
+    free(d);
+}
+
 /* The save image's checksum is XXH64 (the specification's vectors), and
  * the header check refuses what it must. */
 static void test_image_header(void **state)
@@ -335,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_minimal),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_def_check),
+        cmocka_unit_test(test_kept_hostile),
         cmocka_unit_test(test_image_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -534,6 +534,16 @@ size_t virXMLKeepFormat(virBuffer *b, const void *data, size_t len, unsigned int
     return n;
 }
 
+const char *virXMLKeepOther(const void *data, size_t len, const char *const *names)
+{
+    const uint8_t *d = data;
+
+    for (size_t pos = 0; pos < len; pos = skipElem(d, pos))
+        if (!named((const char *)d + pos + 1, names))
+            return (const char *)d + pos + 1;
+    return NULL;
+}
+
 bool virXMLKeepHas(const void *data, size_t len, const char *name)
 {
     const uint8_t *d = data;

@@ -64,6 +64,12 @@ int virXMLKeepCheck(const void *data, size_t len, const char **why);
 size_t virXMLKeepFormat(virBuffer *b, const void *data, size_t len, unsigned int indent,
                         const char *const *names, bool only);
 
+/* The name of the first top-level kept element not named in @names
+ * (NULL-terminated), or NULL if each is (a reader that keeps only some
+ * elements in a place checks a worker's records with it). @data must have
+ * passed virXMLKeepCheck. */
+const char *virXMLKeepOther(const void *data, size_t len, const char *const *names);
+
 /* True if a top-level kept element is named @name. */
 bool virXMLKeepHas(const void *data, size_t len, const char *name);
 

@@ -9,8 +9,12 @@
  *
  * A definition is one block: the fixed qemuDomainDef, then a pool of
  * NUL-terminated strings that its qemuStr fields point into (offset + 1;
- * 0 is "absent"). Everything in it is checked before use: sizes, enum
- * values, terminated strings inside the pool, names and paths.
+ * 0 is "absent"), and of the records of elements kept without
+ * interpretation (qemuKept: util/virxmlkeep.h's encoding, each followed by
+ * a NUL). Everything in it is checked before use: sizes, enum values,
+ * terminated strings inside the pool, names and paths, kept records as
+ * untrusted (virXMLKeepCheck, and only the elements the parser keeps
+ * there).
  *
  * Included by both halves; includes nothing of supervisor/ or worker/.
  */
@@ -21,7 +25,7 @@
 #include <stdint.h>
 
 #define QEMU_DEF_MAGIC        0x44515356u   /* "VSQD" */
-#define QEMU_DEF_VERSION      1u
+#define QEMU_DEF_VERSION      2u    /* 2: kept elements as records */
 #define QEMU_DEF_MAX          (60 * 1024)   /* the whole block; fits a job result */
 #define QEMU_XML_MAX          (256 * 1024)  /* bytes of XML accepted */
 #define QEMU_NAME_MAX         64            /* with NUL; virNameCheck's rule */
@@ -42,6 +46,13 @@
 #define QEMU_OP_DOMAIN_TAPS   "qemu.domain.taps"    /* guests' taps on their bridges */
 
 typedef uint32_t qemuStr;   /* offset in the pool + 1; 0: absent */
+
+/* Kept elements: @len bytes of util/virxmlkeep.h records at offset @off of
+ * the pool (a NUL follows them); @len 0: none. */
+typedef struct qemuKept {
+    uint32_t off;
+    uint32_t len;
+} qemuKept;
 
 typedef enum { QEMU_VIRT_QEMU = 1, QEMU_VIRT_KVM = 2 } qemuVirtType;
 
@@ -97,7 +108,7 @@ typedef struct qemuDiskDef {
     qemuStr source;           /* the image's path; absent: an empty CD-ROM drive */
     qemuStr target;           /* "vda", "sda", "hdc" */
     qemuStr serial;
-    qemuStr extra;            /* kept child elements (<address>, ...), as XML */
+    qemuKept extra;           /* kept child elements (<address>) */
 } qemuDiskDef;
 
 typedef enum { QEMU_NET_USER = 1, QEMU_NET_NETWORK = 2, QEMU_NET_BRIDGE = 3 } qemuNetType;
@@ -116,7 +127,7 @@ typedef struct qemuNetDef {
     uint32_t mtu;             /* 0: default */
     qemuStr source;           /* network or bridge name */
     qemuStr ifname;           /* <target dev='...'/> */
-    qemuStr extra;
+    qemuKept extra;           /* kept child elements (<address>) */
 } qemuNetDef;
 
 typedef enum { QEMU_CHAR_SERIAL = 1, QEMU_CHAR_CONSOLE = 2, QEMU_CHAR_CHANNEL = 3 } qemuCharKind;
@@ -138,7 +149,7 @@ typedef struct qemuCharDef {
     uint8_t reserved[2];
     qemuStr path;             /* file or socket path */
     qemuStr name;             /* channel: target name ("org.qemu.guest_agent.0") */
-    qemuStr extra;
+    qemuKept extra;           /* kept child elements (<address>) */
 } qemuCharDef;
 
 typedef enum { QEMU_USB_NONE = 0, QEMU_USB_QEMU_XHCI = 1, QEMU_USB_PIIX3_UHCI = 2 } qemuUSBModel;
@@ -173,8 +184,8 @@ typedef struct qemuDomainDef {
     qemuStr  emulator;
     qemuStr  cpuModel;
     qemuStr  title, description;
-    qemuStr  extraTop;        /* kept top-level elements (<metadata>, <pm>, ...) as XML */
-    qemuStr  extraDevices;    /* kept device elements (controllers, ps2 inputs, ...) */
+    qemuKept extraTop;        /* kept top-level elements: qemuKeptTop */
+    qemuKept extraDevices;    /* kept device elements: qemuKeptDevices */
     uint32_t ndisks, nnets, nchars;
     qemuDiskDef disks[QEMU_DISKS_MAX];
     qemuNetDef  nets[QEMU_NETS_MAX];
@@ -326,6 +337,18 @@ uint64_t qemuImageBytes(const qemuImageHeader *h);
 /* The string at @s in @def's pool, or NULL if absent. @def must have
  * passed qemuDomainDefCheck (or be under construction by the parser). */
 const char *qemuDefStr(const qemuDomainDef *def, qemuStr s);
+
+/* The elements a definition may keep, by place (NULL-terminated): at the
+ * top (<metadata>, <features>...), in <devices> (controllers, ps2
+ * inputs...), in a disk, interface or character device (<address>). The
+ * parser keeps nothing else; the check refuses anything else. */
+extern const char *const qemuKeptTop[];
+extern const char *const qemuKeptDevices[];
+extern const char *const qemuKeptDeviceChild[];
+
+/* The records of @k in @def's pool (NULL if none). @def must have passed
+ * qemuDomainDefCheck (or be under construction by the parser). */
+const void *qemuDefKept(const qemuDomainDef *def, qemuKept k);
 
 /* Check a definition block of @len bytes that came from a worker or a
  * file: magic, version, sizes, every qemuStr inside the pool and

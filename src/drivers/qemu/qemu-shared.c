@@ -8,6 +8,24 @@
 #include "util/internal.h"
 #include "drivers/qemu/qemu-proto.h"
 #include "util/virstring.h"
+#include "util/virxmlkeep.h"
+
+/* What the parser (qemu-xml-worker.c) keeps without interpreting, by
+ * place; GetXMLDesc writes the top ones where libvirt writes them. */
+const char *const qemuKeptTop[] = {
+    "metadata", "resource", "features", "cpu", "clock", "pm", "seclabel", NULL
+};
+const char *const qemuKeptDevices[] = {
+    "controller", "input", "memballoon", "rng", "video", NULL
+};
+const char *const qemuKeptDeviceChild[] = { "address", NULL };
+
+const void *qemuDefKept(const qemuDomainDef *def, qemuKept k)
+{
+    if (!k.len || k.off >= def->poolLen || k.len > def->poolLen - k.off)
+        return NULL;
+    return def->pool + k.off;
+}
 
 const char *qemuDefStr(const qemuDomainDef *def, qemuStr s)
 {
@@ -69,15 +87,22 @@ static bool tokenOK(const char *s, size_t max)
     return n > 0 && n < max;
 }
 
-/* Kept XML: it is echoed back by GetXMLDesc and never read by us. It must
- * at least be text and look like elements. */
-static bool keptOK(const char *s)
+/* Kept elements: inside the pool with a NUL after them, valid records
+ * (util/virxmlkeep.c's check for untrusted ones: names, declared
+ * prefixes, UTF-8 text, nesting, size) of the elements the parser keeps in
+ * that place (@allowed) only: a second <devices> or an element that would
+ * mean something to libvirt's grammar cannot come through. GetXMLDesc
+ * writes them escaped. */
+static bool keptOK(const qemuDomainDef *def, qemuKept k, const char *const *allowed)
 {
-    size_t n;
-    if (!s)
-        return true;
-    n = strlen(s);
-    return n >= 3 && s[0] == '<' && s[n - 1] == '>' && textOK(s, true);
+    const char *why;
+
+    if (!k.len)
+        return k.off == 0;
+    if (k.off >= def->poolLen || k.len >= def->poolLen - k.off || def->pool[k.off + k.len] != '\0')
+        return false;
+    return virXMLKeepCheck(def->pool + k.off, k.len, &why) == 0 &&
+           !virXMLKeepOther(def->pool + k.off, k.len, allowed);
 }
 
 #define CHECK(cond, msg) do { if (!(cond)) { *why = (msg); return -1; } } while (0)
@@ -123,8 +148,7 @@ int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
           "the current memory is out of range");
 
     const qemuStr strs[] = { def->arch, def->machine, def->kernel, def->initrd, def->cmdline,
-                             def->emulator, def->cpuModel, def->title, def->description,
-                             def->extraTop, def->extraDevices };
+                             def->emulator, def->cpuModel, def->title, def->description };
     for (size_t i = 0; i < ARRAY_CARDINALITY(strs); i++)
         CHECK(strOK(def, strs[i]), "a string is outside the definition");
     CHECK(!def->arch || STREQ(qemuDefStr(def, def->arch), "x86_64"),
@@ -137,8 +161,9 @@ int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
     CHECK(textOK(qemuDefStr(def, def->cmdline), false), "the kernel command line is not text");
     CHECK(textOK(qemuDefStr(def, def->title), false) &&
           textOK(qemuDefStr(def, def->description), true), "the title or description is not text");
-    CHECK(keptOK(qemuDefStr(def, def->extraTop)) && keptOK(qemuDefStr(def, def->extraDevices)),
-          "kept XML is malformed");
+    CHECK(keptOK(def, def->extraTop, qemuKeptTop) &&
+          keptOK(def, def->extraDevices, qemuKeptDevices),
+          "kept elements are malformed or not of those kept there");
     CHECK(!def->initrd || def->kernel, "an initrd needs a kernel");
     CHECK(!def->cmdline || def->kernel, "a kernel command line needs a kernel");
 
@@ -152,15 +177,16 @@ int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
               d->format >= QEMU_FORMAT_RAW && d->format <= QEMU_FORMAT_QCOW2 &&
               d->readonly <= 1 && d->shareable <= 1 && d->cache <= QEMU_CACHE_UNSAFE &&
               d->discard <= QEMU_DISCARD_IGNORE, "a disk field is out of range");
-        CHECK(strOK(def, d->source) && strOK(def, d->target) && strOK(def, d->serial) &&
-              strOK(def, d->extra), "a disk string is outside the definition");
+        CHECK(strOK(def, d->source) && strOK(def, d->target) && strOK(def, d->serial),
+              "a disk string is outside the definition");
         CHECK(pathOK(qemuDefStr(def, d->source)), "a disk path is not a clean absolute path");
         CHECK(d->source || d->device == QEMU_DISK_CDROM, "a disk has no source");
         CHECK(d->target && tokenOK(qemuDefStr(def, d->target), 32), "a disk target is malformed");
         CHECK(!d->serial || tokenOK(qemuDefStr(def, d->serial), 64), "a disk serial is malformed");
         CHECK(d->device != QEMU_DISK_CDROM || d->bus != QEMU_BUS_VIRTIO,
               "a CD-ROM cannot be on the virtio bus");
-        CHECK(keptOK(qemuDefStr(def, d->extra)), "kept XML is malformed");
+        CHECK(keptOK(def, d->extra, qemuKeptDeviceChild),
+              "a device's kept elements are malformed or not of those kept there");
         for (uint32_t j = 0; j < i; j++)
             CHECK(STRNEQ(qemuDefStr(def, def->disks[j].target), qemuDefStr(def, d->target)),
                   "two disks have the same target");
@@ -172,13 +198,14 @@ int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
               n->model >= QEMU_NIC_VIRTIO && n->model <= QEMU_NIC_RTL8139 &&
               n->romOff <= 1 && n->linkDown <= 1 && n->mtu <= 65535,
               "an interface field is out of range");
-        CHECK(strOK(def, n->source) && strOK(def, n->ifname) && strOK(def, n->extra),
+        CHECK(strOK(def, n->source) && strOK(def, n->ifname),
               "an interface string is outside the definition");
         CHECK(n->type == QEMU_NET_USER || (n->source && tokenOK(qemuDefStr(def, n->source), 64)),
               "a network or bridge interface has no valid source");
         CHECK(!n->ifname || tokenOK(qemuDefStr(def, n->ifname), 16), "an interface target is malformed");
         CHECK(!(n->mac[0] & 1), "an interface MAC address is a multicast address");
-        CHECK(keptOK(qemuDefStr(def, n->extra)), "kept XML is malformed");
+        CHECK(keptOK(def, n->extra, qemuKeptDeviceChild),
+              "a device's kept elements are malformed or not of those kept there");
         perDeviceBoot |= n->bootIndex != 0;
     }
     CHECK(!perDeviceBoot || !def->bootDevs[0],
@@ -190,7 +217,7 @@ int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
               c->target >= QEMU_CHARTARGET_ISA_SERIAL && c->target <= QEMU_CHARTARGET_VIRTIO &&
               c->port < 4 && c->listen <= 1 && c->append <= 1,
               "a serial, console or channel field is out of range");
-        CHECK(strOK(def, c->path) && strOK(def, c->name) && strOK(def, c->extra),
+        CHECK(strOK(def, c->path) && strOK(def, c->name),
               "a character device string is outside the definition");
         CHECK((c->type == QEMU_CHARDEV_FILE || c->type == QEMU_CHARDEV_UNIX) == (c->path != 0),
               "a file or unix character device needs a path (and only those)");
@@ -201,7 +228,8 @@ int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
               "a channel needs a virtio target with a name");
         CHECK(c->kind != QEMU_CHAR_SERIAL || c->target == QEMU_CHARTARGET_ISA_SERIAL,
               "a serial port must be an ISA serial port");
-        CHECK(keptOK(qemuDefStr(def, c->extra)), "kept XML is malformed");
+        CHECK(keptOK(def, c->extra, qemuKeptDeviceChild),
+              "a device's kept elements are malformed or not of those kept there");
     }
     return 0;
 }

@@ -8,8 +8,9 @@
  * has the table). Three kinds of element:
  *   - modelled: read into the definition, and written back from it;
  *   - kept: changes nothing for us (<metadata>, <pm>, <resource>, PCI
- *     controllers, <address>, ps2 inputs...): kept as XML text and echoed
- *     back, never read again;
+ *     controllers, <address>, ps2 inputs...): kept as util/virxmlkeep.h
+ *     records (never as XML text), which the library checks as untrusted
+ *     and writes back escaped, never reading them as XML;
  *   - refused: anything we cannot give (graphics, sound, host devices,
  *     disk types, buses...) is an error naming it
  *     (VIR_ERR_CONFIG_UNSUPPORTED), never silently dropped.
@@ -28,6 +29,7 @@
 #include "util/viralloc.h"
 #include "util/virstring.h"
 #include "util/virxml.h"
+#include "util/virxmlkeep.h"
 #include "drivers/qemu/qemu-worker.h"
 
 #define XERR(...) virReportError(VIR_ERR_XML_ERROR, __VA_ARGS__)
@@ -39,7 +41,7 @@ typedef struct builder {
     virXMLCtx c;
     qemuDomainDef *def;
     size_t poolCap;
-    virBuffer keptTop, keptDevices;
+    virXMLKeep keptTop, keptDevices;
 } builder;
 
 static int addStr(builder *b, const char *s, qemuStr *out)
@@ -58,66 +60,52 @@ static int addStr(builder *b, const char *s, qemuStr *out)
     return 0;
 }
 
-/* A kept element, serialized on its own with the namespaces it uses
- * declared on it. */
 static bool isAlias(xmlNodePtr n);
 
-/* Run-time names libvirt adds (<alias>) are not part of a definition, and
- * blank text goes so that the element is written back indented alike
- * however often it is read and written. */
-static void stripNode(xmlNodePtr n)
+/* Run-time names libvirt adds (<alias>) are not part of a definition. */
+static void stripAliases(xmlNodePtr n)
 {
     for (xmlNodePtr k = n->children, next; k; k = next) {
         next = k->next;
-        if ((k->type == XML_ELEMENT_NODE && isAlias(k)) || xmlIsBlankNode(k) ||
-            k->type == XML_COMMENT_NODE) {
+        if (k->type != XML_ELEMENT_NODE)
+            continue;
+        if (isAlias(k)) {
             xmlUnlinkNode(k);
             xmlFreeNode(k);
-        } else if (k->type == XML_ELEMENT_NODE) {
-            stripNode(k);
+        } else {
+            stripAliases(k);
         }
     }
 }
 
-static int keep(builder *b, virBuffer *into, xmlNodePtr n)
+/* Keep element @n (without its aliases) into @into. */
+static int keep(builder *b, virXMLKeep *into, xmlNodePtr n)
 {
-    xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
-    xmlNodePtr copy;
-    char *s = NULL;
-    int rc = -1;
-
-    if (!doc || !(copy = xmlDocCopyNode(n, doc, 1))) {
-        virReportOOMError();
-        goto out;
-    }
-    xmlDocSetRootElement(doc, copy);
-    xmlReconciliateNs(doc, copy);
-    stripNode(copy);
-    if (!(s = virXMLNodeDump(copy)))
-        goto out;
-    virBufferAddf(into, "%s\n", s);
-    rc = 0;
- out:
-    (void)b;
-    free(s);
-    if (doc)
-        xmlFreeDoc(doc);
-    return rc;
+    stripAliases(n);
+    return virXMLKeepAdd(&b->c, into, n);
 }
 
-static int keptDone(builder *b, virBuffer *kept, qemuStr *out)
+/* The records of @kept into the pool (then a NUL), at @out; @kept is
+ * emptied. */
+static int keptDone(builder *b, virXMLKeep *kept, qemuKept *out)
 {
+    qemuDomainDef *d = b->def;
     int rc = 0;
-    if (kept->oom) {
-        virReportOOMError();
-        rc = -1;
-    } else if (kept->len) {
-        while (kept->len && kept->s[kept->len - 1] == '\n')
-            kept->s[--kept->len] = '\0';
-        rc = addStr(b, kept->s, out);
+
+    if (kept->len) {
+        if (d->poolLen + kept->len + 1 > b->poolCap) {
+            XERR("the domain definition is too large (more than %d bytes of names, paths "
+                 "and kept elements)", QEMU_DEF_MAX);
+            rc = -1;
+        } else {
+            out->off = d->poolLen;
+            out->len = (uint32_t)kept->len;
+            memcpy(d->pool + d->poolLen, kept->data, kept->len);
+            d->pool[d->poolLen + kept->len] = '\0';
+            d->poolLen += (uint32_t)kept->len + 1;
+        }
     }
-    free(kept->s);
-    memset(kept, 0, sizeof(*kept));
+    virXMLKeepClear(kept);
     return rc;
 }
 
@@ -216,7 +204,7 @@ static bool isAlias(xmlNodePtr n)
 /* For the children of a device: skip blanks and comments, drop <alias>,
  * keep <address> (and @keepToo) into @extra. Returns 1 when handled, 0 for
  * an element the caller reads, -1 on error. */
-static int deviceChild(builder *b, xmlNodePtr k, virBuffer *extra, const char *const *keepToo)
+static int deviceChild(builder *b, xmlNodePtr k, virXMLKeep *extra, const char *const *keepToo)
 {
     int rc;
     if ((rc = virXMLNotElement(&b->c, k)) != 0)
@@ -555,7 +543,7 @@ static int parseDisk(builder *b, xmlNodePtr n)
     static const char *const devices[] = { "", "disk", "cdrom", NULL };
     qemuDomainDef *d = b->def;
     qemuDiskDef *disk;
-    virBuffer extra = VIR_BUFFER_INIT;
+    virXMLKeep extra = VIR_XML_KEEP_INIT;
     int type, dev, rc = -1;
     VIR_AUTOFREE(char *) typeName = NULL;
 
@@ -707,7 +695,7 @@ static int parseDisk(builder *b, xmlNodePtr n)
     d->ndisks++;
     rc = 0;
  out:
-    free(extra.s);
+    virXMLKeepClear(&extra);
     return rc;
 }
 
@@ -729,7 +717,7 @@ static int parseInterface(builder *b, xmlNodePtr n)
     static const char *const types[] = { "", "user", "network", "bridge", NULL };
     qemuDomainDef *d = b->def;
     qemuNetDef *net;
-    virBuffer extra = VIR_BUFFER_INIT;
+    virXMLKeep extra = VIR_XML_KEEP_INIT;
     bool haveMAC = false;
     int type, rc = -1;
     VIR_AUTOFREE(char *) typeName = NULL;
@@ -885,7 +873,7 @@ static int parseInterface(builder *b, xmlNodePtr n)
     d->nnets++;
     rc = 0;
  out:
-    free(extra.s);
+    virXMLKeepClear(&extra);
     return rc;
 }
 
@@ -896,7 +884,7 @@ static int parseChar(builder *b, xmlNodePtr n, int kind)
     static const char *const types[] = { "", "pty", "file", "unix", "null", NULL };
     qemuDomainDef *d = b->def;
     qemuCharDef *ch;
-    virBuffer extra = VIR_BUFFER_INIT;
+    virXMLKeep extra = VIR_XML_KEEP_INIT;
     int type, rc = -1;
     bool haveTarget = false;
     VIR_AUTOFREE(char *) typeName = NULL;
@@ -1035,7 +1023,7 @@ static int parseChar(builder *b, xmlNodePtr n, int kind)
     d->nchars++;
     rc = 0;
  out:
-    free(extra.s);
+    virXMLKeepClear(&extra);
     return rc;
 }
 
@@ -1443,8 +1431,8 @@ int qemuDomainParseXML(const char *xml, size_t len, qemuDomainDef **out)
         rc = keptDone(&b, &b.keptTop, &b.def->extraTop);
     if (rc == 0)
         rc = keptDone(&b, &b.keptDevices, &b.def->extraDevices);
-    free(b.keptTop.s);
-    free(b.keptDevices.s);
+    virXMLKeepClear(&b.keptTop);
+    virXMLKeepClear(&b.keptDevices);
     if (rc < 0) {
         free(b.def);
         return -1;

@@ -17,6 +17,7 @@
 #include "drivers/qemu/qemu_conf.h"
 #include "util/viralloc.h"
 #include "util/virstring.h"
+#include "util/virxmlkeep.h"
 
 #define VIR_FROM_THIS VIR_FROM_QEMU
 #include "util/virerror.h"
@@ -516,16 +517,24 @@ int qemuNextID(const qemuConfig *cfg)
 
 /* ---- XML ---- */
 
-/* Kept XML, each line indented by @indent. */
-static void outKept(virBuffer *o, const char *kept, int indent)
+/* Kept elements (checked records), each line indented by @indent: those
+ * named in @names in that order (@only), or all but those. */
+static void outKept(virBuffer *o, const qemuDomainDef *def, qemuKept k, unsigned int indent,
+                    const char *const *names, bool only)
 {
-    while (kept && *kept) {
-        const char *nl = strchr(kept, '\n');
-        size_t n = nl ? (size_t)(nl - kept) : strlen(kept);
-        virBufferAddf(o, "%*s%.*s\n", indent, "", (int)n, kept);
-        kept += n + (nl ? 1 : 0);
-    }
+    const void *d = qemuDefKept(def, k);
+
+    if (d)
+        virXMLKeepFormat(o, d, k.len, indent, names, only);
 }
+
+/* Where libvirt writes the top-level elements the parser keeps. */
+static const char *const keptBeforeMemory[] = { "metadata", NULL };
+static const char *const keptAfterVcpu[] = { "resource", NULL };
+static const char *const keptAfterOS[] = { "features", "cpu", "clock", NULL };
+static const char *const keptAfterActions[] = { "pm", NULL };
+static const char *const keptPlaced[] = { "metadata", "resource", "features", "cpu", "clock",
+                                          "pm", NULL };
 
 static void outElem(virBuffer *o, int indent, const char *name, const char *text)
 {
@@ -573,7 +582,7 @@ static void formatDisk(virBuffer *o, const qemuDomainDef *def, const qemuDiskDef
         outElem(o, 6, "serial", qemuDefStr(def, d->serial));
     if (d->bootIndex)
         virBufferAddf(o, "      <boot order='%u'/>\n", d->bootIndex);
-    outKept(o, qemuDefStr(def, d->extra), 6);
+    outKept(o, def, d->extra, 6, NULL, false);
     virBufferAddf(o, "    </disk>\n");
 }
 
@@ -601,7 +610,7 @@ static void formatNet(virBuffer *o, const qemuDomainDef *def, const qemuNetDef *
         virBufferAddf(o, "      <mtu size='%u'/>\n", n->mtu);
     if (n->bootIndex)
         virBufferAddf(o, "      <boot order='%u'/>\n", n->bootIndex);
-    outKept(o, qemuDefStr(def, n->extra), 6);
+    outKept(o, def, n->extra, 6, NULL, false);
     virBufferAddf(o, "    </interface>\n");
 }
 
@@ -634,7 +643,7 @@ static void formatChar(virBuffer *o, const qemuDomainDef *def, const qemuCharDef
     } else {
         virBufferAddf(o, "      <target type='isa-serial' port='%u'/>\n", c->port);
     }
-    outKept(o, qemuDefStr(def, c->extra), 6);
+    outKept(o, def, c->extra, 6, NULL, false);
     virBufferAddf(o, "    </%s>\n", kind);
 }
 
@@ -656,6 +665,7 @@ char *qemuDomainDefFormat(const qemuDomainDef *def, const qemuLiveInfo *live)
         outElem(&o, 2, "title", s);
     if ((s = qemuDefStr(def, def->description)))
         outElem(&o, 2, "description", s);
+    outKept(&o, def, def->extraTop, 2, keptBeforeMemory, true);
     virBufferAddf(&o, "  <memory unit='KiB'>%" PRIu64 "</memory>\n", def->memoryKiB);
     virBufferAddf(&o, "  <currentMemory unit='KiB'>%" PRIu64 "</currentMemory>\n", def->currentMemoryKiB);
     if (def->vcpusCurrent != def->vcpus)
@@ -663,6 +673,7 @@ char *qemuDomainDefFormat(const qemuDomainDef *def, const qemuLiveInfo *live)
              def->vcpus);
     else
         virBufferAddf(&o, "  <vcpu placement='static'>%u</vcpu>\n", def->vcpus);
+    outKept(&o, def, def->extraTop, 2, keptAfterVcpu, true);
     virBufferAddf(&o, "  <os>\n    <type arch='x86_64'");
     if ((s = qemuDefStr(def, def->machine))) {
         virBufferAddf(&o, " machine='");
@@ -681,10 +692,11 @@ char *qemuDomainDefFormat(const qemuDomainDef *def, const qemuLiveInfo *live)
     if (def->bootMenu)
         virBufferAddf(&o, "    <bootmenu enable='yes'/>\n");
     virBufferAddf(&o, "  </os>\n");
-    outKept(&o, qemuDefStr(def, def->extraTop), 2);
+    outKept(&o, def, def->extraTop, 2, keptAfterOS, true);
     virBufferAddf(&o, "  <on_poweroff>%s</on_poweroff>\n", actionNames[def->onPoweroff]);
     virBufferAddf(&o, "  <on_reboot>%s</on_reboot>\n", actionNames[def->onReboot]);
     virBufferAddf(&o, "  <on_crash>%s</on_crash>\n", actionNames[def->onCrash]);
+    outKept(&o, def, def->extraTop, 2, keptAfterActions, true);
     virBufferAddf(&o, "  <devices>\n");
     if ((s = qemuDefStr(def, def->emulator)))
         outElem(&o, 4, "emulator", s);
@@ -694,7 +706,9 @@ char *qemuDomainDefFormat(const qemuDomainDef *def, const qemuLiveInfo *live)
         formatNet(&o, def, &def->nets[i]);
     for (uint32_t i = 0; i < def->nchars; i++)
         formatChar(&o, def, &def->chars[i]);
-    outKept(&o, qemuDefStr(def, def->extraDevices), 4);
-    virBufferAddf(&o, "  </devices>\n</domain>\n");
+    outKept(&o, def, def->extraDevices, 4, NULL, false);
+    virBufferAddf(&o, "  </devices>\n");
+    outKept(&o, def, def->extraTop, 2, keptPlaced, false);   /* <seclabel> */
+    virBufferAddf(&o, "</domain>\n");
     return virBufferFinish(&o);
 }
