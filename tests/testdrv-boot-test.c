@@ -83,7 +83,7 @@ static void test_create_op(void **state)
     op->run(FJ(&job), p, plen);
     assert_int_equal(job.finished, FAKE_ERROR);
     assert_int_equal(job.code, VIR_ERR_XML_ERROR);
-    assert_contains(job.message, "memory of 1 KiB is out of range");
+    assert_contains(job.message, "memory of 1 KiB in domain XML is out of range");
     assert_string_equal(job.phases, "validating");
     assert_int_equal(job.resultlen, 0);
     free(p);

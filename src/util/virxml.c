@@ -127,14 +127,6 @@ char *virXMLLeafText(const virXMLCtx *c, xmlNodePtr n)
     return takeTrimmed(v);
 }
 
-int virXMLTextOnly(const virXMLCtx *c, xmlNodePtr n)
-{
-    char *t = virXMLLeafText(c, n);
-    int rc = t ? 0 : -1;
-    free(t);
-    return rc;
-}
-
 int virXMLCheckEmpty(const virXMLCtx *c, xmlNodePtr n)
 {
     for (xmlNodePtr k = n->children; k; k = k->next) {
@@ -334,6 +326,30 @@ int virXMLNotElement(const virXMLCtx *c, xmlNodePtr n)
     return n->type == XML_ELEMENT_NODE ? 0 : 1;
 }
 
+static xmlNodePtr elementFrom(const virXMLCtx *c, xmlNodePtr n, int *err)
+{
+    for (; n; n = n->next) {
+        int rc = virXMLNotElement(c, n);
+        if (rc < 0) {
+            *err = -1;
+            return NULL;
+        }
+        if (rc == 0)
+            return n;
+    }
+    return NULL;
+}
+
+xmlNodePtr virXMLFirstElement(const virXMLCtx *c, xmlNodePtr parent, int *err)
+{
+    return elementFrom(c, parent->children, err);
+}
+
+xmlNodePtr virXMLNextElement(const virXMLCtx *c, xmlNodePtr n, int *err)
+{
+    return elementFrom(c, n->next, err);
+}
+
 static const struct {
     const char *unit;
     uint64_t scale;
@@ -375,21 +391,4 @@ int virXMLNodeScaled(const virXMLCtx *c, xmlNodePtr n, uint64_t *bytes)
         return -1;
     }
     return 0;
-}
-
-char *virXMLNodeDump(xmlNodePtr n)
-{
-    xmlBufferPtr buf = xmlBufferCreate();
-    char *s;
-
-    if (!buf || xmlNodeDump(buf, n->doc, n, 0, 1) < 0) {
-        if (buf)
-            xmlBufferFree(buf);
-        virReportOOMError();
-        return NULL;
-    }
-    if (!(s = strdup((const char *)xmlBufferContent(buf))))
-        virReportOOMError();
-    xmlBufferFree(buf);
-    return s;
 }

@@ -43,6 +43,15 @@ xmlDocPtr virXMLReadUntrusted(const virXMLCtx *c, const char *xml, size_t len,
  * for an element, -1 (reported) for text outside any element. */
 int virXMLNotElement(const virXMLCtx *c, xmlNodePtr n);
 
+/* The first element child of @parent, or the next element after @n:
+ * comments and blank text skipped. NULL at the end, or NULL with *@err
+ * set to -1 and an error reported for text outside any element (@err is
+ * left alone otherwise). The loop of every parser:
+ *   for (n = virXMLFirstElement(c, p, &err); n; n = virXMLNextElement(c, n, &err)) ...
+ *   if (err < 0) return -1; */
+xmlNodePtr virXMLFirstElement(const virXMLCtx *c, xmlNodePtr parent, int *err);
+xmlNodePtr virXMLNextElement(const virXMLCtx *c, xmlNodePtr n, int *err);
+
 /* True if @n is element <@name> without a namespace. */
 bool virXMLIsPlain(xmlNodePtr n, const char *name);
 /* "prefix:name" or "name" of @n into @buf; returns @buf. */
@@ -59,8 +68,6 @@ char *virXMLAttr(xmlNodePtr n, const char *name);
 /* The text of a leaf element (text children only), trimmed; caller frees.
  * NULL with an error if it has child elements. */
 char *virXMLLeafText(const virXMLCtx *c, xmlNodePtr n);
-/* A text element whose text is not kept: checked, then dropped. */
-int virXMLTextOnly(const virXMLCtx *c, xmlNodePtr n);
 /* An element that must have no children but comments and blanks. */
 int virXMLCheckEmpty(const virXMLCtx *c, xmlNodePtr n);
 /* Only one of each element: @seen is a bit set the caller keeps. */
@@ -83,7 +90,3 @@ int virXMLRandomUUID(uint8_t uuid[16]);
  * naming the value. */
 int virXMLNodeScaled(const virXMLCtx *c, xmlNodePtr n, uint64_t *bytes);
 
-/* @n and its subtree serialized as XML text, indented by libxml2 where it
- * holds no text (for elements a grammar keeps without reading them, to
- * echo them back); caller frees. NULL on OOM (reported). */
-char *virXMLNodeDump(xmlNodePtr n);

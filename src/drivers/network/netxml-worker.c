@@ -41,6 +41,7 @@
 #define VIR_FROM_THIS VIR_FROM_NETWORK
 #include "util/virerror.h"
 #include "util/virxml.h"
+#include "util/virxmlcommon.h"
 #include "drivers/network/network-worker.h"
 #include "worker/job.h"
 
@@ -49,8 +50,12 @@
 static const virXMLCtx ctx = { "network" };
 static const virXMLCtx *const c = &ctx;
 
+/* <name>, <uuid>, <title>, <description>: util/virxmlcommon.h. */
+static const virXMLCommonRules commonRules = {
+    .domain = false, .nameMax = NET_NAME_MAX, .nameCheck = netNameCheck,
+};
+
 enum {
-    SEEN_NAME = 1 << 0, SEEN_UUID = 1 << 1, SEEN_TITLE = 1 << 2, SEEN_DESC = 1 << 3,
     SEEN_BRIDGE = 1 << 4, SEEN_MAC = 1 << 5, SEEN_FORWARD = 1 << 6, SEEN_MTU = 1 << 7,
     SEEN_DOMAIN = 1 << 8, SEEN_DNS = 1 << 9, SEEN_IP = 1 << 10,
 };
@@ -159,20 +164,6 @@ static int attrIfname(xmlNodePtr n, const char *name, char out[NET_IFNAME_MAX])
         return -1;
     }
     virStrcpyTrunc(out, NET_IFNAME_MAX, v);
-    return 0;
-}
-
-static int textInto(xmlNodePtr n, char *out, size_t len, const char *what)
-{
-    VIR_AUTOFREE(char *) t = virXMLLeafText(c, n);
-
-    if (!t)
-        return -1;
-    if (strlen(t) >= len) {
-        XERR("<%s> in network XML is longer than %zu bytes", what, len - 1);
-        return -1;
-    }
-    virStrcpyTrunc(out, len, t);
     return 0;
 }
 
@@ -527,39 +518,43 @@ static int parseDomain(xmlNodePtr n, netDef *def)
     return attrYesNo(n, "localOnly", false, &def->domainLocalOnly);
 }
 
-static int parseRootChild(xmlNodePtr n, netDef *def, uint32_t *seen)
+/* A common element's value (@which, read by virXMLCommonRead) into @def. */
+static int commonInto(int which, const virXMLCommon *cm, netDef *def)
+{
+    const char *text = which == VIR_XML_COMMON_TITLE ? cm->title : cm->description;
+    char *out = which == VIR_XML_COMMON_TITLE ? def->title : def->description;
+    size_t len = which == VIR_XML_COMMON_TITLE ? sizeof(def->title) : sizeof(def->description);
+
+    switch (which) {
+    case VIR_XML_COMMON_NAME:
+        virStrcpyTrunc(def->name, sizeof(def->name), cm->name);
+        return 0;
+    case VIR_XML_COMMON_UUID:
+        memcpy(def->uuid, cm->uuid, sizeof(def->uuid));
+        return 0;
+    case VIR_XML_COMMON_TITLE:
+    case VIR_XML_COMMON_DESCRIPTION:
+        if (text && strlen(text) >= len) {
+            XERR("<%s> in network XML is longer than %zu bytes",
+                 which == VIR_XML_COMMON_TITLE ? "title" : "description", len - 1);
+            return -1;
+        }
+        virStrcpyTrunc(out, len, text ? text : "");
+        return 0;
+    default:          /* <metadata>: not kept by this driver */
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                       "unsupported element <metadata> in network XML");
+        return -1;
+    }
+}
+
+static int parseRootChild(xmlNodePtr n, netDef *def, uint32_t *seen, virXMLCommon *cm)
 {
     bool given;
+    int which;
 
-    if (virXMLIsPlain(n, "name")) {
-        VIR_AUTOFREE(char *) name = NULL;
-        const char *why;
-        if (virXMLOnce(c, n, seen, SEEN_NAME) < 0 || virXMLCheckAttrs(c, n, NULL) < 0 ||
-            !(name = virXMLLeafText(c, n)))
-            return -1;
-        if (netNameCheck(name, NET_NAME_MAX, &why) < 0) {
-            XERR("invalid network name '%.80s': %s", name, why);
-            return -1;
-        }
-        virStrcpyTrunc(def->name, sizeof(def->name), name);
-        return 0;
-    }
-    if (virXMLIsPlain(n, "uuid"))
-        return virXMLOnce(c, n, seen, SEEN_UUID) < 0 || virXMLCheckAttrs(c, n, NULL) < 0 ? -1 :
-               virXMLParseUUID(c, n, def->uuid);
-    if (virXMLIsPlain(n, "title")) {
-        if (virXMLOnce(c, n, seen, SEEN_TITLE) < 0 || virXMLCheckAttrs(c, n, NULL) < 0 ||
-            textInto(n, def->title, sizeof(def->title), "title") < 0)
-            return -1;
-        if (strchr(def->title, '\n')) {
-            XERR("%s", "<title> in network XML must be a single line");
-            return -1;
-        }
-        return 0;
-    }
-    if (virXMLIsPlain(n, "description"))
-        return virXMLOnce(c, n, seen, SEEN_DESC) < 0 || virXMLCheckAttrs(c, n, NULL) < 0 ? -1 :
-               textInto(n, def->description, sizeof(def->description), "description");
+    if ((which = virXMLCommonRead(c, n, &commonRules, cm)) != VIR_XML_COMMON_NONE)
+        return which < 0 ? -1 : commonInto(which, cm, def);
     if (virXMLIsPlain(n, "bridge"))
         return virXMLOnce(c, n, seen, SEEN_BRIDGE) < 0 ? -1 : parseBridge(n, def);
     if (virXMLIsPlain(n, "mac")) {
@@ -603,7 +598,7 @@ static int parseRootChild(xmlNodePtr n, netDef *def, uint32_t *seen)
     return -1;
 }
 
-static int parseRoot(xmlNodePtr root, netDef *def)
+static int parseRoot(xmlNodePtr root, netDef *def, virXMLCommon *cm)
 {
     static const char *const attrs[] = { "connections", "ipv6", NULL };
     VIR_AUTOFREE(char *) ipv6 = NULL;
@@ -631,15 +626,12 @@ static int parseRoot(xmlNodePtr root, netDef *def)
             return -1;
         if (rc > 0)
             continue;
-        if (parseRootChild(n, def, &seen) < 0)
+        if (parseRootChild(n, def, &seen, cm) < 0)
             return -1;
     }
-    if (!(seen & SEEN_NAME)) {
-        XERR("%s", "network XML has no <name>");
+    if (virXMLCommonDone(c, &commonRules, cm) < 0)
         return -1;
-    }
-    if (!(seen & SEEN_UUID) && virXMLRandomUUID(def->uuid) < 0)
-        return -1;
+    memcpy(def->uuid, cm->uuid, sizeof(def->uuid));   /* made up if absent */
     return 0;
 }
 
@@ -661,7 +653,9 @@ int netParseXML(const char *xml, size_t len, netDef *out)
     def->magic = NET_DEF_MAGIC;
     def->version = NET_DEF_VERSION;
     def->stp = 1;
-    rc = parseRoot(xmlDocGetRootElement(doc), def);
+    virXMLCommon cm = VIR_XML_COMMON_INIT;
+    rc = parseRoot(xmlDocGetRootElement(doc), def, &cm);
+    virXMLCommonClear(&cm);
     xmlFreeDoc(doc);
     /* What the library will check, checked here first for a clear message. */
     if (rc == 0 && netDefCheck(def, false, &why) < 0) {

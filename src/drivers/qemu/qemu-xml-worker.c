@@ -29,6 +29,7 @@
 #include "util/viralloc.h"
 #include "util/virstring.h"
 #include "util/virxml.h"
+#include "util/virxmlcommon.h"
 #include "util/virxmlkeep.h"
 #include "drivers/qemu/qemu-worker.h"
 
@@ -135,7 +136,7 @@ static int attrChoice(builder *b, xmlNodePtr n, const char *name, const char *co
         return 0;
     }
     for (int i = 0; allowed[i]; i++) {
-        if (STREQ(v, allowed[i])) {
+        if (allowed[i][0] && STREQ(v, allowed[i])) {   /* "": a placeholder for index 0 */
             *out = i;
             return 0;
         }
@@ -196,27 +197,50 @@ static int pathAttr(builder *b, xmlNodePtr n, const char *name, qemuStr *out, bo
     return addStr(b, v, out);
 }
 
+/* An element with attributes @attrs (NULL-terminated, or NULL) and no
+ * children but comments and blanks. */
+static int emptyWith(builder *b, xmlNodePtr n, const char *const *attrs)
+{
+    return virXMLCheckAttrs(&b->c, n, attrs) < 0 || virXMLCheckEmpty(&b->c, n) < 0 ? -1 : 0;
+}
+
+/* <boot order='N'/> of a device (@what: "a disk"), N from 1 to 255. */
+static int parseBootOrder(builder *b, xmlNodePtr n, const char *what, uint8_t *out)
+{
+    static const char *const attrs[] = { "order", NULL };
+    uint64_t order;
+    bool present;
+
+    if (emptyWith(b, n, attrs) < 0 || attrNumber(b, n, "order", 255, &order, &present) < 0)
+        return -1;
+    if (!present || !order) {
+        XERR("<boot> of %s in domain XML needs an order from 1", what);
+        return -1;
+    }
+    *out = (uint8_t)order;
+    return 0;
+}
+
 static bool isAlias(xmlNodePtr n)
 {
     return virXMLIsPlain(n, "alias");
 }
 
-/* For the children of a device: skip blanks and comments, drop <alias>,
- * keep <address> (and @keepToo) into @extra. Returns 1 when handled, 0 for
- * an element the caller reads, -1 on error. */
-static int deviceChild(builder *b, xmlNodePtr k, virXMLKeep *extra, const char *const *keepToo)
+/* From @k on, the first child of a device that its parser reads: blanks
+ * and comments skipped, <alias> dropped, <address> kept into @extra. NULL
+ * at the end, or NULL with *@err = -1 and an error reported. */
+static xmlNodePtr deviceChildFrom(builder *b, xmlNodePtr k, virXMLKeep *extra, int *err)
 {
-    int rc;
-    if ((rc = virXMLNotElement(&b->c, k)) != 0)
-        return rc < 0 ? -1 : 1;
-    if (isAlias(k))
-        return 1;
-    if (virXMLIsPlain(k, "address"))
-        return keep(b, extra, k) < 0 ? -1 : 1;
-    for (size_t i = 0; keepToo && keepToo[i]; i++)
-        if (virXMLIsPlain(k, keepToo[i]))
-            return keep(b, extra, k) < 0 ? -1 : 1;
-    return 0;
+    for (; k; k = k->next) {
+        int rc = virXMLNotElement(&b->c, k);
+        if (rc < 0 || (rc == 0 && virXMLIsPlain(k, "address") && keep(b, extra, k) < 0)) {
+            *err = -1;
+            return NULL;
+        }
+        if (rc == 0 && !isAlias(k) && !virXMLIsPlain(k, "address"))
+            return k;
+    }
+    return NULL;
 }
 
 static void refuseDevice(xmlNodePtr n, const char *what)
@@ -244,13 +268,9 @@ static int parseOS(builder *b, xmlNodePtr os)
         UNSUP("unsupported firmware '%.32s' in domain XML (only bios)", fw);
         return -1;
     }
-    for (xmlNodePtr n = os->children; n; n = n->next) {
-        int rc;
-        if ((rc = virXMLNotElement(&b->c, n)) != 0) {
-            if (rc < 0)
-                return -1;
-            continue;
-        }
+    int err = 0;
+    for (xmlNodePtr n = virXMLFirstElement(&b->c, os, &err); n;
+         n = virXMLNextElement(&b->c, n, &err)) {
         if (virXMLIsPlain(n, "type")) {
             VIR_AUTOFREE(char *) t = NULL;
             VIR_AUTOFREE(char *) arch = NULL;
@@ -296,7 +316,7 @@ static int parseOS(builder *b, xmlNodePtr os)
         } else if (virXMLIsPlain(n, "boot")) {
             static const char *const bootAttrs[] = { "dev", NULL };
             int dev;
-            if (virXMLCheckAttrs(&b->c, n, bootAttrs) < 0 || virXMLCheckEmpty(&b->c, n) < 0 ||
+            if (emptyWith(b, n, bootAttrs) < 0 ||
                 attrChoice(b, n, "dev", bootDevs, -1, &dev, false) < 0)
                 return -1;
             if (dev == 0 || nboot == QEMU_BOOT_MAX) {
@@ -307,7 +327,7 @@ static int parseOS(builder *b, xmlNodePtr os)
         } else if (virXMLIsPlain(n, "bootmenu")) {
             static const char *const bmAttrs[] = { "enable", "timeout", NULL };
             int on;
-            if (virXMLCheckAttrs(&b->c, n, bmAttrs) < 0 || virXMLCheckEmpty(&b->c, n) < 0 ||
+            if (emptyWith(b, n, bmAttrs) < 0 ||
                 attrYesNo(b, n, "enable", "yes", "no", &on) < 0)
                 return -1;
             d->bootMenu = (uint8_t)on;
@@ -316,6 +336,8 @@ static int parseOS(builder *b, xmlNodePtr os)
             return -1;
         }
     }
+    if (err < 0)
+        return -1;
     if (!seenType) {
         XERR("%s", "domain XML has no <os><type>hvm</type></os>");
         return -1;
@@ -331,27 +353,23 @@ static int parseFeatures(builder *b, xmlNodePtr f)
 
     if (virXMLCheckAttrs(&b->c, f, NULL) < 0)
         return -1;
-    for (xmlNodePtr n = f->children; n; n = n->next) {
-        int rc;
-        if ((rc = virXMLNotElement(&b->c, n)) != 0) {
-            if (rc < 0)
-                return -1;
-            continue;
-        }
+    int err = 0;
+    for (xmlNodePtr n = virXMLFirstElement(&b->c, f, &err); n;
+         n = virXMLNextElement(&b->c, n, &err)) {
         if (virXMLIsPlain(n, "acpi") || virXMLIsPlain(n, "pae")) {
-            if (virXMLCheckAttrs(&b->c, n, NULL) < 0 || virXMLCheckEmpty(&b->c, n) < 0)
+            if (emptyWith(b, n, NULL) < 0)
                 return -1;
             d->features |= virXMLIsPlain(n, "acpi") ? QEMU_FEATURE_ACPI : QEMU_FEATURE_PAE;
         } else if (virXMLIsPlain(n, "apic")) {
             static const char *const apicAttrs[] = { "eoi", NULL };
-            if (virXMLCheckAttrs(&b->c, n, apicAttrs) < 0 || virXMLCheckEmpty(&b->c, n) < 0)
+            if (emptyWith(b, n, apicAttrs) < 0)
                 return -1;
             d->features |= QEMU_FEATURE_APIC;
         } else if (virXMLIsPlain(n, "vmport") || virXMLIsPlain(n, "smm")) {
             static const char *const stAttrs[] = { "state", NULL };
             bool vmport = virXMLIsPlain(n, "vmport");
             int on;
-            if (virXMLCheckAttrs(&b->c, n, stAttrs) < 0 || virXMLCheckEmpty(&b->c, n) < 0 ||
+            if (emptyWith(b, n, stAttrs) < 0 ||
                 attrYesNo(b, n, "state", "on", "off", &on) < 0)
                 return -1;
             if (vmport)
@@ -363,6 +381,8 @@ static int parseFeatures(builder *b, xmlNodePtr f)
             return -1;
         }
     }
+    if (err < 0)
+        return -1;
     return keep(b, &b->keptTop, f);
 }
 
@@ -384,13 +404,9 @@ static int parseCPU(builder *b, xmlNodePtr cpu)
     }
     d->cpuMode = mode == 1 ? QEMU_CPU_HOST_PASSTHROUGH : mode == 2 ? QEMU_CPU_HOST_MODEL
                                                                    : QEMU_CPU_DEFAULT;
-    for (xmlNodePtr n = cpu->children; n; n = n->next) {
-        int rc;
-        if ((rc = virXMLNotElement(&b->c, n)) != 0) {
-            if (rc < 0)
-                return -1;
-            continue;
-        }
+    int err = 0;
+    for (xmlNodePtr n = virXMLFirstElement(&b->c, cpu, &err); n;
+         n = virXMLNextElement(&b->c, n, &err)) {
         if (virXMLIsPlain(n, "model")) {
             static const char *const modelAttrs[] = { "fallback", "vendor_id", NULL };
             VIR_AUTOFREE(char *) m = NULL;
@@ -427,6 +443,8 @@ static int parseCPU(builder *b, xmlNodePtr cpu)
             return -1;
         }
     }
+    if (err < 0)
+        return -1;
     (void)haveModel;
     /* Echoed as given (check, migratable, fallback change nothing here). */
     return keep(b, &b->keptTop, cpu);
@@ -458,7 +476,7 @@ static int parseClock(builder *b, xmlNodePtr clk)
             refuseDevice(n, "<clock>");
             return -1;
         }
-        if (virXMLCheckAttrs(&b->c, n, timerAttrs) < 0 || virXMLCheckEmpty(&b->c, n) < 0 ||
+        if (emptyWith(b, n, timerAttrs) < 0 ||
             attrChoice(b, n, "name", timers, -1, &which, true) < 0)
             return -1;
         present = virXMLAttr(n, "present");
@@ -482,26 +500,6 @@ static int parseClock(builder *b, xmlNodePtr clk)
     return keep(b, &b->keptTop, clk);
 }
 
-static int parseAction(builder *b, xmlNodePtr n, uint8_t *out, bool allowRestart,
-                       bool allowPreserve)
-{
-    VIR_AUTOFREE(char *) t = NULL;
-
-    if (virXMLCheckAttrs(&b->c, n, NULL) < 0 || !(t = nodeText(b, n)))
-        return -1;
-    if (STREQ(t, "destroy"))
-        *out = QEMU_ACTION_DESTROY;
-    else if (STREQ(t, "restart") && allowRestart)
-        *out = QEMU_ACTION_RESTART;
-    else if (STREQ(t, "preserve") && allowPreserve)
-        *out = QEMU_ACTION_PRESERVE;
-    else {
-        UNSUP("unsupported action '%.32s' of <%s> in domain XML", t, (const char *)n->name);
-        return -1;
-    }
-    return 0;
-}
-
 static int parsePM(builder *b, xmlNodePtr pm)
 {
     static const char *const attrs[] = { "enabled", NULL };
@@ -520,7 +518,7 @@ static int parsePM(builder *b, xmlNodePtr pm)
             refuseDevice(n, "<pm>");
             return -1;
         }
-        if (virXMLCheckAttrs(&b->c, n, attrs) < 0 || virXMLCheckEmpty(&b->c, n) < 0)
+        if (emptyWith(b, n, attrs) < 0)
             return -1;
         /* Guest suspend is not offered: only its refusal changes nothing. */
         if ((en = virXMLAttr(n, "enabled")) && STRNEQ(en, "no")) {
@@ -544,6 +542,7 @@ static int parseDisk(builder *b, xmlNodePtr n)
     qemuDomainDef *d = b->def;
     qemuDiskDef *disk;
     virXMLKeep extra = VIR_XML_KEEP_INIT;
+    int err = 0;
     int type, dev, rc = -1;
     VIR_AUTOFREE(char *) typeName = NULL;
 
@@ -562,19 +561,10 @@ static int parseDisk(builder *b, xmlNodePtr n)
     if (attrChoice(b, n, "type", types, 0, &type, true) < 0 ||
         attrChoice(b, n, "device", devices, 1, &dev, true) < 0)
         return -1;
-    if (dev == 0) {
-        XERR("%s", "invalid disk device in domain XML");
-        return -1;
-    }
     disk->device = (uint8_t)dev;
     disk->format = QEMU_FORMAT_RAW;
-    for (xmlNodePtr k = n->children; k; k = k->next) {
-        int r;
-        if ((r = deviceChild(b, k, &extra, NULL)) != 0) {
-            if (r < 0)
-                goto out;
-            continue;
-        }
+    for (xmlNodePtr k = deviceChildFrom(b, n->children, &extra, &err); k;
+         k = deviceChildFrom(b, k->next, &extra, &err)) {
         if (virXMLIsPlain(k, "driver")) {
             static const char *const drvAttrs[] = { "name", "type", "cache", "discard", "io",
                                                     NULL };
@@ -585,7 +575,7 @@ static int parseDisk(builder *b, xmlNodePtr n)
             static const char *const ios[] = { "threads", "native", "io_uring", NULL };
             VIR_AUTOFREE(char *) name = NULL;
             int f, cch, dis, io;
-            if (virXMLCheckAttrs(&b->c, k, drvAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0)
+            if (emptyWith(b, k, drvAttrs) < 0)
                 goto out;
             if ((name = virXMLAttr(k, "name")) && STRNEQ(name, "qemu")) {
                 UNSUP("unsupported disk driver '%.32s' in domain XML (only qemu)", name);
@@ -596,16 +586,12 @@ static int parseDisk(builder *b, xmlNodePtr n)
                 attrChoice(b, k, "discard", discards, 0, &dis, true) < 0 ||
                 attrChoice(b, k, "io", ios, 0, &io, true) < 0)
                 goto out;
-            if (f == 0) {
-                XERR("%s", "invalid disk format in domain XML");
-                goto out;
-            }
             disk->format = (uint8_t)f;
             disk->cache = (uint8_t)cch;
             disk->discard = (uint8_t)dis;
         } else if (virXMLIsPlain(k, "source")) {
             static const char *const srcAttrs[] = { "file", "index", NULL };
-            if (virXMLCheckAttrs(&b->c, k, srcAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0 ||
+            if (emptyWith(b, k, srcAttrs) < 0 ||
                 pathAttr(b, k, "file", &disk->source, false) < 0)
                 goto out;
         } else if (virXMLIsPlain(k, "backingStore")) {
@@ -620,7 +606,7 @@ static int parseDisk(builder *b, xmlNodePtr n)
             VIR_AUTOFREE(char *) dv = NULL;
             VIR_AUTOFREE(char *) bus = NULL;
             int busIdx;
-            if (virXMLCheckAttrs(&b->c, k, tgtAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0)
+            if (emptyWith(b, k, tgtAttrs) < 0)
                 goto out;
             if (!(dv = virXMLAttr(k, "dev")) || !*dv) {
                 XERR("%s", "<disk><target> in domain XML needs 'dev'");
@@ -631,10 +617,6 @@ static int parseDisk(builder *b, xmlNodePtr n)
             if ((bus = virXMLAttr(k, "bus"))) {
                 if (attrChoice(b, k, "bus", diskBuses, 0, &busIdx, true) < 0)
                     goto out;
-                if (busIdx == 0) {
-                    XERR("%s", "invalid disk bus in domain XML");
-                    goto out;
-                }
             } else {
                 /* libvirt's default: from the name's prefix. */
                 busIdx = !strncmp(dv, "vd", 2) ? QEMU_BUS_VIRTIO :
@@ -647,7 +629,7 @@ static int parseDisk(builder *b, xmlNodePtr n)
             }
             disk->bus = (uint8_t)busIdx;
         } else if (virXMLIsPlain(k, "readonly") || virXMLIsPlain(k, "shareable")) {
-            if (virXMLCheckAttrs(&b->c, k, NULL) < 0 || virXMLCheckEmpty(&b->c, k) < 0)
+            if (emptyWith(b, k, NULL) < 0)
                 goto out;
             if (virXMLIsPlain(k, "readonly"))
                 disk->readonly = 1;
@@ -659,22 +641,15 @@ static int parseDisk(builder *b, xmlNodePtr n)
                 addStr(b, s, &disk->serial) < 0)
                 goto out;
         } else if (virXMLIsPlain(k, "boot")) {
-            static const char *const bootAttrs[] = { "order", NULL };
-            uint64_t order;
-            bool present;
-            if (virXMLCheckAttrs(&b->c, k, bootAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0 ||
-                attrNumber(b, k, "order", 255, &order, &present) < 0)
+            if (parseBootOrder(b, k, "a disk", &disk->bootIndex) < 0)
                 goto out;
-            if (!present || !order) {
-                XERR("%s", "<boot> of a disk in domain XML needs an order from 1");
-                goto out;
-            }
-            disk->bootIndex = (uint8_t)order;
         } else {
             refuseDevice(k, "<disk>");
             goto out;
         }
     }
+    if (err < 0)
+        goto out;
     if (!disk->target) {
         XERR("%s", "a <disk> in domain XML has no <target dev=...>");
         goto out;
@@ -718,6 +693,7 @@ static int parseInterface(builder *b, xmlNodePtr n)
     qemuDomainDef *d = b->def;
     qemuNetDef *net;
     virXMLKeep extra = VIR_XML_KEEP_INIT;
+    int err = 0;
     bool haveMAC = false;
     int type, rc = -1;
     VIR_AUTOFREE(char *) typeName = NULL;
@@ -735,23 +711,14 @@ static int parseInterface(builder *b, xmlNodePtr n)
     }
     if (attrChoice(b, n, "type", types, -1, &type, true) < 0)
         return -1;
-    if (type == 0) {
-        XERR("%s", "invalid interface type in domain XML");
-        return -1;
-    }
     net->type = (uint8_t)type;
     net->model = QEMU_NIC_VIRTIO;
-    for (xmlNodePtr k = n->children; k; k = k->next) {
-        int r;
-        if ((r = deviceChild(b, k, &extra, NULL)) != 0) {
-            if (r < 0)
-                goto out;
-            continue;
-        }
+    for (xmlNodePtr k = deviceChildFrom(b, n->children, &extra, &err); k;
+         k = deviceChildFrom(b, k->next, &extra, &err)) {
         if (virXMLIsPlain(k, "mac")) {
             static const char *const macAttrs[] = { "address", NULL };
             VIR_AUTOFREE(char *) a = NULL;
-            if (virXMLCheckAttrs(&b->c, k, macAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0)
+            if (emptyWith(b, k, macAttrs) < 0)
                 goto out;
             if (!(a = virXMLAttr(k, "address")) || parseMAC(a, net->mac) < 0 || (net->mac[0] & 1)) {
                 XERR("invalid MAC address '%.32s' in domain XML", a ? a : "");
@@ -764,7 +731,7 @@ static int parseInterface(builder *b, xmlNodePtr n)
             const char *want = type == QEMU_NET_NETWORK ? "network" : "bridge";
             VIR_AUTOFREE(char *) s = NULL;
             VIR_AUTOFREE(char *) pg = NULL;
-            if (virXMLCheckAttrs(&b->c, k, srcAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0)
+            if (emptyWith(b, k, srcAttrs) < 0)
                 goto out;
             if ((pg = virXMLAttr(k, "portgroup"))) {
                 UNSUP("%s", "unsupported interface portgroup in domain XML");
@@ -785,18 +752,14 @@ static int parseInterface(builder *b, xmlNodePtr n)
             static const char *const models[] = { "", "virtio", "e1000", "e1000e", "rtl8139",
                                                   NULL };
             int m;
-            if (virXMLCheckAttrs(&b->c, k, modelAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0 ||
+            if (emptyWith(b, k, modelAttrs) < 0 ||
                 attrChoice(b, k, "type", models, -1, &m, true) < 0)
                 goto out;
-            if (m == 0) {
-                XERR("%s", "invalid interface model in domain XML");
-                goto out;
-            }
             net->model = (uint8_t)m;
         } else if (virXMLIsPlain(k, "target")) {
             static const char *const tgtAttrs[] = { "dev", "managed", NULL };
             VIR_AUTOFREE(char *) dv = NULL;
-            if (virXMLCheckAttrs(&b->c, k, tgtAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0)
+            if (emptyWith(b, k, tgtAttrs) < 0)
                 goto out;
             if ((dv = virXMLAttr(k, "dev")) && *dv && addStr(b, dv, &net->ifname) < 0)
                 goto out;
@@ -804,7 +767,7 @@ static int parseInterface(builder *b, xmlNodePtr n)
             static const char *const romAttrs[] = { "bar", "enabled", NULL };
             VIR_AUTOFREE(char *) bar = NULL;
             VIR_AUTOFREE(char *) en = NULL;
-            if (virXMLCheckAttrs(&b->c, k, romAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0)
+            if (emptyWith(b, k, romAttrs) < 0)
                 goto out;
             bar = virXMLAttr(k, "bar");
             en = virXMLAttr(k, "enabled");
@@ -818,7 +781,7 @@ static int parseInterface(builder *b, xmlNodePtr n)
             static const char *const linkAttrs[] = { "state", NULL };
             static const char *const states[] = { "up", "down", NULL };
             int st;
-            if (virXMLCheckAttrs(&b->c, k, linkAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0 ||
+            if (emptyWith(b, k, linkAttrs) < 0 ||
                 attrChoice(b, k, "state", states, 0, &st, false) < 0)
                 goto out;
             net->linkDown = st == 1;
@@ -826,7 +789,7 @@ static int parseInterface(builder *b, xmlNodePtr n)
             static const char *const mtuAttrs[] = { "size", NULL };
             uint64_t v;
             bool present;
-            if (virXMLCheckAttrs(&b->c, k, mtuAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0 ||
+            if (emptyWith(b, k, mtuAttrs) < 0 ||
                 attrNumber(b, k, "size", 65535, &v, &present) < 0)
                 goto out;
             if (!present || v < 68) {
@@ -835,22 +798,15 @@ static int parseInterface(builder *b, xmlNodePtr n)
             }
             net->mtu = (uint32_t)v;
         } else if (virXMLIsPlain(k, "boot")) {
-            static const char *const bootAttrs[] = { "order", NULL };
-            uint64_t order;
-            bool present;
-            if (virXMLCheckAttrs(&b->c, k, bootAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0 ||
-                attrNumber(b, k, "order", 255, &order, &present) < 0)
+            if (parseBootOrder(b, k, "an interface", &net->bootIndex) < 0)
                 goto out;
-            if (!present || !order) {
-                XERR("%s", "<boot> of an interface in domain XML needs an order from 1");
-                goto out;
-            }
-            net->bootIndex = (uint8_t)order;
         } else {
             refuseDevice(k, "<interface>");
             goto out;
         }
     }
+    if (err < 0)
+        goto out;
     if (type != QEMU_NET_USER && !net->source) {
         XERR("<interface type='%s'> in domain XML has no <source>", typeName);
         goto out;
@@ -885,6 +841,7 @@ static int parseChar(builder *b, xmlNodePtr n, int kind)
     qemuDomainDef *d = b->def;
     qemuCharDef *ch;
     virXMLKeep extra = VIR_XML_KEEP_INIT;
+    int err = 0;
     int type, rc = -1;
     bool haveTarget = false;
     VIR_AUTOFREE(char *) typeName = NULL;
@@ -902,10 +859,6 @@ static int parseChar(builder *b, xmlNodePtr n, int kind)
     typeName = virXMLAttr(n, "type");
     if (attrChoice(b, n, "type", types, 1, &type, true) < 0)
         return -1;
-    if (type == 0) {
-        XERR("invalid type of <%s> in domain XML", (const char *)n->name);
-        return -1;
-    }
     ch->type = (uint8_t)type;
     if (kind == QEMU_CHAR_CHANNEL && type != QEMU_CHARDEV_UNIX) {
         UNSUP("unsupported channel type '%.32s' in domain XML (only unix)",
@@ -913,18 +866,14 @@ static int parseChar(builder *b, xmlNodePtr n, int kind)
         return -1;
     }
     ch->listen = 1;
-    for (xmlNodePtr k = n->children; k; k = k->next) {
+    for (xmlNodePtr k = deviceChildFrom(b, n->children, &extra, &err); k;
+         k = deviceChildFrom(b, k->next, &extra, &err)) {
         int r;
-        if ((r = deviceChild(b, k, &extra, NULL)) != 0) {
-            if (r < 0)
-                goto out;
-            continue;
-        }
         if (virXMLIsPlain(k, "source")) {
             static const char *const srcAttrs[] = { "path", "mode", "append", NULL };
             VIR_AUTOFREE(char *) mode = NULL;
             VIR_AUTOFREE(char *) app = NULL;
-            if (virXMLCheckAttrs(&b->c, k, srcAttrs) < 0 || virXMLCheckEmpty(&b->c, k) < 0)
+            if (emptyWith(b, k, srcAttrs) < 0)
                 goto out;
             if (type == QEMU_CHARDEV_PTY || type == QEMU_CHARDEV_NULL)
                 continue;   /* a pty's path is the run-time one */
@@ -993,8 +942,7 @@ static int parseChar(builder *b, xmlNodePtr n, int kind)
                 }
                 static const char *const modelAttrs[] = { "name", NULL };
                 VIR_AUTOFREE(char *) mn = NULL;
-                if (!virXMLIsPlain(m, "model") || virXMLCheckAttrs(&b->c, m, modelAttrs) < 0 ||
-                    virXMLCheckEmpty(&b->c, m) < 0 || !(mn = virXMLAttr(m, "name")) ||
+                if (!virXMLIsPlain(m, "model") || emptyWith(b, m, modelAttrs) < 0 || !(mn = virXMLAttr(m, "name")) ||
                     STRNEQ(mn, "isa-serial")) {
                     if (virXMLIsPlain(m, "model") && mn)
                         UNSUP("unsupported serial model '%.32s' in domain XML", mn);
@@ -1008,6 +956,8 @@ static int parseChar(builder *b, xmlNodePtr n, int kind)
             goto out;
         }
     }
+    if (err < 0)
+        goto out;
     if (kind == QEMU_CHAR_CHANNEL && !haveTarget) {
         XERR("%s", "a <channel> in domain XML needs a <target type='virtio' name=...>");
         goto out;
@@ -1100,13 +1050,9 @@ static int parseRNG(builder *b, xmlNodePtr n)
         UNSUP("unsupported RNG model '%.32s' in domain XML", model ? model : "");
         return -1;
     }
-    for (xmlNodePtr k = n->children; k; k = k->next) {
-        int r;
-        if ((r = virXMLNotElement(&b->c, k)) != 0) {
-            if (r < 0)
-                return -1;
-            continue;
-        }
+    int err = 0;
+    for (xmlNodePtr k = virXMLFirstElement(&b->c, n, &err); k;
+         k = virXMLNextElement(&b->c, k, &err)) {
         if (virXMLIsPlain(k, "backend")) {
             VIR_AUTOFREE(char *) bm = virXMLAttr(k, "model");
             VIR_AUTOFREE(char *) path = nodeText(b, k);
@@ -1123,6 +1069,8 @@ static int parseRNG(builder *b, xmlNodePtr n)
             return -1;
         }
     }
+    if (err < 0)
+        return -1;
     b->def->rng = 1;
     return keep(b, &b->keptDevices, n);
 }
@@ -1150,13 +1098,10 @@ static int parseDevices(builder *b, xmlNodePtr devs)
 
     if (virXMLCheckAttrs(&b->c, devs, NULL) < 0)
         return -1;
-    for (xmlNodePtr n = devs->children; n; n = n->next) {
+    int err = 0;
+    for (xmlNodePtr n = virXMLFirstElement(&b->c, devs, &err); n;
+         n = virXMLNextElement(&b->c, n, &err)) {
         int rc;
-        if ((rc = virXMLNotElement(&b->c, n)) != 0) {
-            if (rc < 0)
-                return -1;
-            continue;
-        }
         if (virXMLIsPlain(n, "emulator")) {
             VIR_AUTOFREE(char *) p = NULL;
             if (seenEmulator || virXMLCheckAttrs(&b->c, n, NULL) < 0 || !(p = nodeText(b, n)))
@@ -1199,6 +1144,8 @@ static int parseDevices(builder *b, xmlNodePtr devs)
         if (rc < 0)
             return -1;
     }
+    if (err < 0)
+        return -1;
     /* Serial consoles point at a serial port: one is made if missing. */
     return 0;
 }
@@ -1206,64 +1153,76 @@ static int parseDevices(builder *b, xmlNodePtr devs)
 /* ---- the root ---- */
 
 enum {
-    SEEN_NAME = 1 << 0, SEEN_UUID = 1 << 1, SEEN_MEMORY = 1 << 2, SEEN_CURMEM = 1 << 3,
-    SEEN_VCPU = 1 << 4, SEEN_OS = 1 << 5, SEEN_FEATURES = 1 << 6, SEEN_CPU = 1 << 7,
-    SEEN_CLOCK = 1 << 8, SEEN_DEVICES = 1 << 9, SEEN_POWEROFF = 1 << 10,
-    SEEN_REBOOT = 1 << 11, SEEN_CRASH = 1 << 12, SEEN_TITLE = 1 << 13, SEEN_DESC = 1 << 14,
-    SEEN_METADATA = 1 << 15, SEEN_PM = 1 << 16,
+    SEEN_OS = 1 << 0, SEEN_FEATURES = 1 << 1, SEEN_CPU = 1 << 2, SEEN_CLOCK = 1 << 3,
+    SEEN_DEVICES = 1 << 4, SEEN_PM = 1 << 5,
 };
 
-static int parseVcpu(builder *b, xmlNodePtr n)
-{
-    static const char *const attrs[] = { "placement", "current", "cpuset", NULL };
-    VIR_AUTOFREE(char *) text = NULL;
-    VIR_AUTOFREE(char *) cur = NULL;
-    VIR_AUTOFREE(char *) cpuset = NULL;
-    uint64_t v, cv;
+static const virXMLCommonRules domainRules = {
+    .domain = true, .nameMax = QEMU_NAME_MAX,
+    .memoryMinKiB = QEMU_MEMORY_MIN_KIB, .memoryMaxKiB = QEMU_MEMORY_MAX_KIB,
+    .vcpusMax = QEMU_VCPUS_MAX,
+};
 
-    if (virXMLCheckAttrs(&b->c, n, attrs) < 0 || !(text = nodeText(b, n)))
+/* A lifecycle action read by virXMLCommonRead, if QEMU's guests can do it. */
+static int lifecycleAction(const char *elem, uint8_t action, bool allowRestart,
+                           bool allowPreserve, uint8_t *out)
+{
+    switch (action) {
+    case VIR_XML_ACTION_NONE:
+        return 0;
+    case VIR_XML_ACTION_DESTROY:
+        *out = QEMU_ACTION_DESTROY;
+        return 0;
+    case VIR_XML_ACTION_RESTART:
+        if (!allowRestart)
+            break;
+        *out = QEMU_ACTION_RESTART;
+        return 0;
+    case VIR_XML_ACTION_PRESERVE:
+        if (!allowPreserve)
+            break;
+        *out = QEMU_ACTION_PRESERVE;
+        return 0;
+    }
+    UNSUP("unsupported action '%s' of <%s> in domain XML", virXMLLifecycleActionName(action),
+          elem);
+    return -1;
+}
+
+/* The common elements read into the definition. */
+static int commonInto(builder *b, virXMLCommon *cm)
+{
+    qemuDomainDef *d = b->def;
+
+    virStrcpyTrunc(d->name, sizeof(d->name), cm->name);
+    memcpy(d->uuid, cm->uuid, sizeof(d->uuid));
+    d->memoryKiB = cm->memoryKiB;
+    d->currentMemoryKiB = cm->currentMemoryKiB;
+    d->vcpus = cm->vcpus;
+    d->vcpusCurrent = cm->vcpusCurrent;
+    if ((cm->title && addStr(b, cm->title, &d->title) < 0) ||
+        (cm->description && addStr(b, cm->description, &d->description) < 0))
         return -1;
-    if ((cpuset = virXMLAttr(n, "cpuset"))) {
-        UNSUP("%s", "unsupported vCPU pinning (<vcpu cpuset=...>) in domain XML");
+    if (lifecycleAction("on_poweroff", cm->onPoweroff, false, false, &d->onPoweroff) < 0 ||
+        lifecycleAction("on_reboot", cm->onReboot, true, false, &d->onReboot) < 0 ||
+        lifecycleAction("on_crash", cm->onCrash, false, true, &d->onCrash) < 0)
+        return -1;
+    if (d->currentMemoryKiB != d->memoryKiB) {
+        UNSUP("%s", "unsupported current memory below the memory in domain XML (the "
+              "balloon is not driven)");
         return -1;
     }
-    if (virXMLParseU64(text, &v) < 0 || v < 1 || v > QEMU_VCPUS_MAX) {
-        XERR("vCPU count '%.40s' in domain XML is not a number from 1 to %d", text,
-             QEMU_VCPUS_MAX);
-        return -1;
-    }
-    cv = v;
-    if ((cur = virXMLAttr(n, "current")) && (virXMLParseU64(cur, &cv) < 0 || cv < 1 || cv > v)) {
-        XERR("current vCPU count '%.40s' in domain XML is out of range (1 to %" PRIu64 ")",
-             cur, v);
-        return -1;
-    }
-    b->def->vcpus = (uint32_t)v;
-    b->def->vcpusCurrent = (uint32_t)cv;
     return 0;
 }
 
-static int parseMemoryKiB(builder *b, xmlNodePtr n, uint64_t *kib)
-{
-    uint64_t bytes;
-    if (virXMLNodeScaled(&b->c, n, &bytes) < 0)
-        return -1;
-    *kib = bytes / 1024 + (bytes % 1024 != 0);
-    if (*kib < QEMU_MEMORY_MIN_KIB || *kib > QEMU_MEMORY_MAX_KIB) {
-        XERR("memory of %" PRIu64 " KiB in domain XML is out of range (%llu KiB to %llu KiB)",
-             *kib, QEMU_MEMORY_MIN_KIB, QEMU_MEMORY_MAX_KIB);
-        return -1;
-    }
-    return 0;
-}
-
-static int parseRoot(builder *b, xmlNodePtr root)
+static int parseRoot(builder *b, xmlNodePtr root, virXMLCommon *cm)
 {
     static const char *const rootAttrs[] = { "type", "id", NULL };
     qemuDomainDef *d = b->def;
     VIR_AUTOFREE(char *) type = NULL;
     uint32_t seen = 0;
-    bool haveCurMem = false;
+    xmlNodePtr n;
+    int err = 0;
 
     if (virXMLCheckAttrs(&b->c, root, rootAttrs) < 0)
         return -1;
@@ -1279,65 +1238,22 @@ static int parseRoot(builder *b, xmlNodePtr root)
         UNSUP("unsupported domain type '%.32s' for QEMU (expected qemu or kvm)", type);
         return -1;
     }
-    for (xmlNodePtr n = root->children; n; n = n->next) {
+    for (n = virXMLFirstElement(&b->c, root, &err); n; n = virXMLNextElement(&b->c, n, &err)) {
         int rc;
         char nb[64];
-        if ((rc = virXMLNotElement(&b->c, n)) != 0) {
-            if (rc < 0)
-                return -1;
-            continue;
-        }
         if (n->ns) {
             UNSUP("unsupported element <%s> in domain XML (only <metadata> may hold other "
                   "namespaces)", virXMLNodeName(n, nb, sizeof(nb)));
             return -1;
         }
-        if (virXMLIsPlain(n, "name")) {
-            VIR_AUTOFREE(char *) s = NULL;
-            const char *why;
-            if (virXMLOnce(&b->c, n, &seen, SEEN_NAME) < 0 ||
-                virXMLCheckAttrs(&b->c, n, NULL) < 0 || !(s = nodeText(b, n)))
+        if ((rc = virXMLCommonRead(&b->c, n, &domainRules, cm)) != VIR_XML_COMMON_NONE) {
+            if (rc < 0)
                 return -1;
-            if (virNameCheck(s, sizeof(d->name), &why) < 0) {
-                XERR("invalid domain name '%.80s': %s", s, why);
+            if (rc == VIR_XML_COMMON_METADATA && keep(b, &b->keptTop, n) < 0)
                 return -1;
-            }
-            virStrcpyTrunc(d->name, sizeof(d->name), s);
-            rc = 0;
-        } else if (virXMLIsPlain(n, "uuid")) {
-            rc = virXMLOnce(&b->c, n, &seen, SEEN_UUID) < 0 ||
-                 virXMLCheckAttrs(&b->c, n, NULL) < 0 ? -1 : virXMLParseUUID(&b->c, n, d->uuid);
-        } else if (virXMLIsPlain(n, "title") || virXMLIsPlain(n, "description")) {
-            bool title = virXMLIsPlain(n, "title");
-            VIR_AUTOFREE(char *) t = NULL;
-            if (virXMLOnce(&b->c, n, &seen, title ? SEEN_TITLE : SEEN_DESC) < 0 ||
-                virXMLCheckAttrs(&b->c, n, NULL) < 0 || !(t = nodeText(b, n)))
-                return -1;
-            if (title && strchr(t, '\n')) {
-                XERR("%s", "the domain title in domain XML must be one line");
-                return -1;
-            }
-            rc = *t ? addStr(b, t, title ? &d->title : &d->description) : 0;
-        } else if (virXMLIsPlain(n, "metadata")) {
-            rc = virXMLOnce(&b->c, n, &seen, SEEN_METADATA) < 0 ? -1 : keep(b, &b->keptTop, n);
-        } else if (virXMLIsPlain(n, "memory")) {
-            static const char *const memAttrs[] = { "unit", "dumpCore", NULL };
-            rc = virXMLOnce(&b->c, n, &seen, SEEN_MEMORY) < 0 ||
-                 virXMLCheckAttrs(&b->c, n, memAttrs) < 0 ? -1 : 0;
-            if (!rc) {
-                /* dumpCore is ours to decide (never): not a memory unit. */
-                xmlAttrPtr dc = xmlHasProp(n, (const xmlChar *)"dumpCore");
-                if (dc)
-                    xmlRemoveProp(dc);
-                rc = parseMemoryKiB(b, n, &d->memoryKiB);
-            }
-        } else if (virXMLIsPlain(n, "currentMemory")) {
-            rc = virXMLOnce(&b->c, n, &seen, SEEN_CURMEM) < 0 ? -1 :
-                 parseMemoryKiB(b, n, &d->currentMemoryKiB);
-            haveCurMem = true;
-        } else if (virXMLIsPlain(n, "vcpu")) {
-            rc = virXMLOnce(&b->c, n, &seen, SEEN_VCPU) < 0 ? -1 : parseVcpu(b, n);
-        } else if (virXMLIsPlain(n, "os")) {
+            continue;
+        }
+        if (virXMLIsPlain(n, "os")) {
             rc = virXMLOnce(&b->c, n, &seen, SEEN_OS) < 0 ? -1 : parseOS(b, n);
         } else if (virXMLIsPlain(n, "features")) {
             rc = virXMLOnce(&b->c, n, &seen, SEEN_FEATURES) < 0 ? -1 : parseFeatures(b, n);
@@ -1345,15 +1261,6 @@ static int parseRoot(builder *b, xmlNodePtr root)
             rc = virXMLOnce(&b->c, n, &seen, SEEN_CPU) < 0 ? -1 : parseCPU(b, n);
         } else if (virXMLIsPlain(n, "clock")) {
             rc = virXMLOnce(&b->c, n, &seen, SEEN_CLOCK) < 0 ? -1 : parseClock(b, n);
-        } else if (virXMLIsPlain(n, "on_poweroff")) {
-            rc = virXMLOnce(&b->c, n, &seen, SEEN_POWEROFF) < 0 ? -1 :
-                 parseAction(b, n, &d->onPoweroff, false, false);
-        } else if (virXMLIsPlain(n, "on_reboot")) {
-            rc = virXMLOnce(&b->c, n, &seen, SEEN_REBOOT) < 0 ? -1 :
-                 parseAction(b, n, &d->onReboot, true, false);
-        } else if (virXMLIsPlain(n, "on_crash")) {
-            rc = virXMLOnce(&b->c, n, &seen, SEEN_CRASH) < 0 ? -1 :
-                 parseAction(b, n, &d->onCrash, false, true);
         } else if (virXMLIsPlain(n, "pm")) {
             rc = virXMLOnce(&b->c, n, &seen, SEEN_PM) < 0 ? -1 : parsePM(b, n);
         } else if (virXMLIsPlain(n, "resource") || virXMLIsPlain(n, "seclabel")) {
@@ -1373,31 +1280,14 @@ static int parseRoot(builder *b, xmlNodePtr root)
         if (rc < 0)
             return -1;
     }
-    if (!(seen & SEEN_NAME)) {
-        XERR("%s", "domain XML has no <name>");
+    if (err < 0 || virXMLCommonDone(&b->c, &domainRules, cm) < 0)
         return -1;
-    }
-    if (!(seen & SEEN_MEMORY)) {
-        XERR("%s", "domain XML has no <memory>");
-        return -1;
-    }
     if (!(seen & SEEN_OS)) {
         XERR("%s", "domain XML has no <os>");
         return -1;
     }
-    if (!(seen & SEEN_UUID) && virXMLRandomUUID(d->uuid) < 0)
+    if (commonInto(b, cm) < 0)
         return -1;
-    if (!haveCurMem)
-        d->currentMemoryKiB = d->memoryKiB;
-    if (d->currentMemoryKiB > d->memoryKiB) {
-        XERR("%s", "the current memory in domain XML is larger than the memory");
-        return -1;
-    }
-    if (d->currentMemoryKiB != d->memoryKiB) {
-        UNSUP("%s", "unsupported current memory below the memory in domain XML (the "
-              "balloon is not driven)");
-        return -1;
-    }
     if (d->sockets && (uint64_t)d->sockets * d->cores * d->threads != d->vcpus) {
         XERR("the CPU topology in domain XML (%u sockets x %u cores x %u threads) does not "
              "give the %u vCPUs", d->sockets, d->cores, d->threads, d->vcpus);
@@ -1409,6 +1299,7 @@ static int parseRoot(builder *b, xmlNodePtr root)
 int qemuDomainParseXML(const char *xml, size_t len, qemuDomainDef **out)
 {
     builder b = { .c = { "domain" } };
+    virXMLCommon cm = VIR_XML_COMMON_INIT;
     xmlDocPtr doc;
     const char *why;
     int rc;
@@ -1425,7 +1316,8 @@ int qemuDomainParseXML(const char *xml, size_t len, qemuDomainDef **out)
     b.def->vcpus = b.def->vcpusCurrent = 1;
     b.def->onPoweroff = b.def->onCrash = QEMU_ACTION_DESTROY;
     b.def->onReboot = QEMU_ACTION_RESTART;
-    rc = parseRoot(&b, xmlDocGetRootElement(doc));
+    rc = parseRoot(&b, xmlDocGetRootElement(doc), &cm);
+    virXMLCommonClear(&cm);
     xmlFreeDoc(doc);
     if (rc == 0)
         rc = keptDone(&b, &b.keptTop, &b.def->extraTop);

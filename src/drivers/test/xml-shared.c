@@ -11,6 +11,11 @@
  * UTF-8 forced, no DTD or entities, no network): the rules for input live
  * there, once.
  *
+ * The elements libvirt's grammars share (<name>, <uuid>, <title>,
+ * <description>, <metadata>, <memory>, <currentMemory>, <vcpu>, <on_*>)
+ * are read by util/virxmlcommon.c, as every driver's parser reads them;
+ * what the test driver accepts of them is decided here.
+ *
  * The grammar is strict: an element that is neither listed below nor one
  * of libvirt 9's that the driver keeps is an error, never silently
  * dropped. The XML libvirt writes for its test driver's objects is
@@ -38,6 +43,7 @@
  *       <bootmenu/> <smbios/> <bios/> <init/> <initarg/>   kept
  *     </os>
  *     <on_poweroff>destroy</on_poweroff> <on_reboot>restart</on_reboot>  kept
+ *     <on_crash>ACTION</on_crash> <metadata>...</metadata>                kept
  *     any element of domainKept                                          kept
  *     <test:fault op='save,restore,dump,create' [at='0..100'] action='..'/>  (up to 8)
  *     <test:rate bytes-per-second='N'/>
@@ -45,6 +51,7 @@
  *
  *   <network [xmlns:test=...]>
  *     <name>NAME</name> <uuid>UUID</uuid>?
+ *     <title>, <description>, <metadata>     optional, kept
  *     <bridge name='IF' [stp='on|off'] [delay='N'] [macTableManager] [zone]/>?  kept
  *     <forward [mode='nat|route|isolated']>...</forward>?  (no mode: nat; children kept)
  *     <ip address='A.B.C.D' (prefix='N' | netmask='A.B.C.D') [family='ipv4']>
@@ -64,6 +71,7 @@
 #define VIR_FROM_THIS VIR_FROM_TEST
 #include "util/virerror.h"
 #include "util/virxml.h"
+#include "util/virxmlcommon.h"
 #include "drivers/test/xml-shared.h"
 
 typedef virXMLCtx xmlCtx;
@@ -75,72 +83,20 @@ static bool inTestNS(xmlNodePtr n)
     return n->ns && n->ns->href && STREQ((const char *)n->ns->href, TEST_XML_NS);
 }
 
-static int parseName(const xmlCtx *c, xmlNodePtr n, char *out, size_t outlen)
-{
-    VIR_AUTOFREE(char *) s = virXMLLeafText(c, n);
-    const char *why;
-
-    if (!s)
-        return -1;
-    if (virNameCheck(s, outlen, &why) < 0) {
-        XERR("invalid %s name '%.80s': %s", c->what, s, why);
-        return -1;
-    }
-    virStrcpyTrunc(out, outlen, s);
-    return 0;
-}
-
-/* <memory unit='..'>N</memory> in KiB, rounded up, range checked. */
-static int parseMemory(const xmlCtx *c, xmlNodePtr n, uint64_t *kib)
-{
-    uint64_t bytes;
-
-    if (virXMLNodeScaled(c, n, &bytes) < 0)
-        return -1;
-    *kib = bytes / 1024 + (bytes % 1024 != 0);
-    if (*kib < TEST_MEMORY_MIN_KIB || *kib > TEST_MEMORY_MAX_KIB) {
-        XERR("memory of %" PRIu64 " KiB is out of range (%llu to %llu KiB)",
-             *kib, TEST_MEMORY_MIN_KIB, TEST_MEMORY_MAX_KIB);
-        return -1;
-    }
-    return 0;
-}
-
-static int parseVcpu(const xmlCtx *c, xmlNodePtr n, uint32_t *vcpus)
-{
-    static const char *const attrs[] = { "placement", "current", NULL };
-    VIR_AUTOFREE(char *) text = NULL;
-    VIR_AUTOFREE(char *) cur = NULL;
-    uint64_t v, cv;
-
-    if (virXMLCheckAttrs(c, n, attrs) < 0 || !(text = virXMLLeafText(c, n)))
-        return -1;
-    if (virXMLParseU64(text, &v) < 0 || v < 1 || v > TEST_VCPUS_MAX) {
-        XERR("vCPU count '%.40s' is not a number from 1 to %d", text, TEST_VCPUS_MAX);
-        return -1;
-    }
-    if ((cur = virXMLAttr(n, "current")) && (virXMLParseU64(cur, &cv) < 0 || cv < 1 || cv > v)) {
-        XERR("current vCPU count '%.40s' is out of range (1 to %" PRIu64 ")", cur, v);
-        return -1;
-    }
-    *vcpus = (uint32_t)v;
-    return 0;
-}
-
 /* The elements of libvirt 9's domain grammar (its domaincommon.rng) the
  * test driver keeps without interpreting them: harmless for a simulated
  * guest, and written back as they came. */
 static const char *const domainKept[] = {
-    "genid", "metadata", "maxMemory", "blkiotune", "memtune", "memoryBacking",
+    "genid", "maxMemory", "blkiotune", "memtune", "memoryBacking",
     "vcpus", "iothreads", "iothreadids", "defaultiothread", "cputune", "numatune",
     "resource", "sysinfo", "bootloader", "bootloader_args", "idmap", "features",
-    "cpu", "clock", "on_crash", "on_lockfailure", "pm", "perf", "devices",
+    "cpu", "clock", "on_lockfailure", "pm", "perf", "devices",
     "seclabel", "keywrap", "launchSecurity", NULL
 };
 
 /* The same for libvirt 9's network grammar (network.rng). */
 static const char *const networkKept[] = {
-    "metadata", "mtu", "mac", "domain", "dns", "route", "portgroup", "bandwidth",
+    "mtu", "mac", "domain", "dns", "route", "portgroup", "bandwidth",
     "vlan", "virtualport", "port", NULL
 };
 
@@ -158,19 +114,16 @@ static int keepIf(const xmlCtx *c, virXMLKeep *keep, xmlNodePtr n)
     return keep ? virXMLKeepAdd(c, keep, n) : 0;
 }
 
-/* <on_poweroff>, <on_reboot>: the test driver's domains power off as
- * 'destroy' and reboot as 'restart'; another action cannot be honoured. */
-static int parseLifecycleAction(const xmlCtx *c, xmlNodePtr n, const char *honoured)
+/* <on_poweroff>, <on_reboot> (read by virXMLCommonRead): the test
+ * driver's domains power off as 'destroy' and reboot as 'restart';
+ * another action cannot be honoured. */
+static int lifecycleHonoured(const char *elem, uint8_t action, uint8_t honoured)
 {
-    VIR_AUTOFREE(char *) t = NULL;
-
-    if (virXMLCheckAttrs(c, n, NULL) < 0 || !(t = virXMLLeafText(c, n)))
-        return -1;
-    if (STRNEQ(t, honoured)) {
+    if (action && action != honoured) {
         virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                       "<%s>%.32s</%s> cannot be honoured by the test driver "
-                       "(its domains do '%s')", (const char *)n->name, t,
-                       (const char *)n->name, honoured);
+                       "<%s>%s</%s> cannot be honoured by the test driver "
+                       "(its domains do '%s')", elem, virXMLLifecycleActionName(action), elem,
+                       virXMLLifecycleActionName(honoured));
         return -1;
     }
     return 0;
@@ -301,54 +254,56 @@ static int parseTestNS(const xmlCtx *c, xmlNodePtr n, testFault *faults, uint32_
 /* --- the document --- */
 
 enum {
-    SEEN_NAME = 1 << 0, SEEN_UUID = 1 << 1, SEEN_MEMORY = 1 << 2, SEEN_CURMEM = 1 << 3,
-    SEEN_VCPU = 1 << 4, SEEN_OS = 1 << 5, SEEN_BRIDGE = 1 << 6, SEEN_FORWARD = 1 << 7,
-    SEEN_IP = 1 << 8, SEEN_TITLE = 1 << 9, SEEN_DESC = 1 << 10, SEEN_ONPOWEROFF = 1 << 11,
-    SEEN_ONREBOOT = 1 << 12,
+    SEEN_OS = 1 << 0, SEEN_BRIDGE = 1 << 1, SEEN_FORWARD = 1 << 2, SEEN_IP = 1 << 3,
 };
 
-/* The children domains and networks share: <name>, <uuid>, the test
- * namespace. Returns 1 if @n was one of them (parsed), 0 if not, -1 on
- * error (reported). */
-static int parseCommon(const xmlCtx *c, xmlNodePtr n, char name[TEST_NAME_MAX],
-                       uint8_t uuid[16], testFault *faults, uint32_t *nfaults,
-                       uint64_t *rate, uint32_t *seen)
+static const virXMLCommonRules domainRules = {
+    .domain = true, .nameMax = TEST_NAME_MAX,
+    .memoryMinKiB = TEST_MEMORY_MIN_KIB, .memoryMaxKiB = TEST_MEMORY_MAX_KIB,
+    .vcpusMax = TEST_VCPUS_MAX,
+};
+static const virXMLCommonRules networkRules = { .domain = false, .nameMax = TEST_NAME_MAX };
+
+/* The children domains and networks share: the common elements
+ * (util/virxmlcommon.h: read into @cm; kept but <name>, <uuid>, <memory>,
+ * which the definition models) and the test namespace. Returns 1 if @n
+ * was one of them, 0 if not, -1 on error (reported). */
+static int parseCommon(const xmlCtx *c, xmlNodePtr n, const virXMLCommonRules *r,
+                       virXMLCommon *cm, testFault *faults, uint32_t *nfaults,
+                       uint64_t *rate, uint32_t *seen, virXMLKeep *keep)
 {
     int rc;
 
     if (inTestNS(n))
-        rc = parseTestNS(c, n, faults, nfaults, rate, seen);
-    else if (virXMLIsPlain(n, "name"))
-        rc = virXMLOnce(c, n, seen, SEEN_NAME) < 0 || virXMLCheckAttrs(c, n, NULL) < 0 ? -1 :
-             parseName(c, n, name, TEST_NAME_MAX);
-    else if (virXMLIsPlain(n, "uuid"))
-        rc = virXMLOnce(c, n, seen, SEEN_UUID) < 0 || virXMLCheckAttrs(c, n, NULL) < 0 ? -1 :
-             virXMLParseUUID(c, n, uuid);
-    else
-        return 0;
-    return rc < 0 ? -1 : 1;
+        return parseTestNS(c, n, faults, nfaults, rate, seen) < 0 ? -1 : 1;
+    if ((rc = virXMLCommonRead(c, n, r, cm)) <= 0)
+        return rc;
+    if (rc != VIR_XML_COMMON_NAME && rc != VIR_XML_COMMON_UUID && rc != VIR_XML_COMMON_MEMORY &&
+        keepIf(c, keep, n) < 0)
+        return -1;
+    return 1;
 }
 
-/* After the children: <name> is required, a missing <uuid> is made up. */
-static int commonDone(const xmlCtx *c, uint32_t seen, uint8_t uuid[16])
+/* After the children: the common elements' rules, then into the def. */
+static int commonDone(const xmlCtx *c, const virXMLCommonRules *r, virXMLCommon *cm,
+                      char name[TEST_NAME_MAX], uint8_t uuid[16])
 {
-    if (!(seen & SEEN_NAME)) {
-        XERR("%s XML has no <name>", c->what);
+    if (virXMLCommonDone(c, r, cm) < 0)
         return -1;
-    }
-    if (!(seen & SEEN_UUID))
-        return virXMLRandomUUID(uuid);
+    virStrcpyTrunc(name, TEST_NAME_MAX, cm->name);
+    memcpy(uuid, cm->uuid, 16);
     return 0;
 }
 
 static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
-                           testDomainDef *def, virXMLKeep *keep)
+                           testDomainDef *def, virXMLKeep *keep, virXMLCommon *cm)
 {
     static const char *const rootAttrs[] = { "type", "id", NULL };
     VIR_AUTOFREE(char *) type = NULL;
     VIR_AUTOFREE(char *) id = NULL;
     uint32_t seen = 0;
     uint64_t ignored;
+    int err = 0;
 
     if (virXMLCheckAttrs(c, root, rootAttrs) < 0)
         return -1;
@@ -363,35 +318,14 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
         return -1;
     }
 
-    for (xmlNodePtr n = root->children; n; n = n->next) {
+    for (xmlNodePtr n = virXMLFirstElement(c, root, &err); n; n = virXMLNextElement(c, n, &err)) {
         int rc;
-        if ((rc = virXMLNotElement(c, n)) != 0) {
-            if (rc < 0)
-                return -1;
-            continue;
-        }
-        if ((rc = parseCommon(c, n, def->name, def->uuid, def->faults, &def->nfaults,
-                              &def->rate_bps, &seen)) != 0)
+        if ((rc = parseCommon(c, n, &domainRules, cm, def->faults, &def->nfaults,
+                              &def->rate_bps, &seen, keep)) != 0)
             rc = rc < 0 ? -1 : 0;
-        else if (virXMLIsPlain(n, "memory"))
-            rc = virXMLOnce(c, n, &seen, SEEN_MEMORY) < 0 ? -1 : parseMemory(c, n, &def->memory_kib);
-        else if (virXMLIsPlain(n, "title") || virXMLIsPlain(n, "description"))
-            rc = virXMLOnce(c, n, &seen, virXMLIsPlain(n, "title") ? SEEN_TITLE : SEEN_DESC) < 0 ||
-                 virXMLCheckAttrs(c, n, NULL) < 0 || virXMLTextOnly(c, n) < 0 ? -1 :
-                 keepIf(c, keep, n);
-        else if (virXMLIsPlain(n, "currentMemory"))
-            rc = virXMLOnce(c, n, &seen, SEEN_CURMEM) < 0 || parseMemory(c, n, &ignored) < 0 ? -1 :
-                 keepIf(c, keep, n);
-        else if (virXMLIsPlain(n, "vcpu"))
-            rc = virXMLOnce(c, n, &seen, SEEN_VCPU) < 0 || parseVcpu(c, n, &def->vcpus) < 0 ? -1 :
-                 keepIf(c, keep, n);
         else if (virXMLIsPlain(n, "os"))
             rc = virXMLOnce(c, n, &seen, SEEN_OS) < 0 ||
                  parseOS(c, n, def->os_type, sizeof(def->os_type)) < 0 ? -1 : keepIf(c, keep, n);
-        else if (virXMLIsPlain(n, "on_poweroff") || virXMLIsPlain(n, "on_reboot"))
-            rc = virXMLOnce(c, n, &seen, virXMLIsPlain(n, "on_reboot") ? SEEN_ONREBOOT : SEEN_ONPOWEROFF) < 0 ||
-                 parseLifecycleAction(c, n, virXMLIsPlain(n, "on_reboot") ? "restart" : "destroy") < 0 ?
-                 -1 : keepIf(c, keep, n);
         else if (listed(domainKept, n))
             rc = keepIf(c, keep, n);
         else {
@@ -401,12 +335,12 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
         if (rc < 0)
             return -1;
     }
-    if (commonDone(c, seen, def->uuid) < 0)
+    if (err < 0 || commonDone(c, &domainRules, cm, def->name, def->uuid) < 0 ||
+        lifecycleHonoured("on_poweroff", cm->onPoweroff, VIR_XML_ACTION_DESTROY) < 0 ||
+        lifecycleHonoured("on_reboot", cm->onReboot, VIR_XML_ACTION_RESTART) < 0)
         return -1;
-    if (!(seen & SEEN_MEMORY)) {
-        XERR("%s", "domain XML has no <memory>");
-        return -1;
-    }
+    def->memory_kib = cm->memoryKiB;
+    def->vcpus = cm->vcpus;
     return 0;
 }
 
@@ -461,7 +395,11 @@ int testDomainParseElement(const virXMLCtx *c, xmlNodePtr root, unsigned int fla
     def.version = 1;
     def.vcpus = 1;
     virStrcpyTrunc(def.os_type, sizeof(def.os_type), "hvm");
-    if (parseDomainRoot(c, root, flags, &def, keep ? &k : NULL) < 0) {
+    virXMLCommon cm = VIR_XML_COMMON_INIT;
+    int rc = parseDomainRoot(c, root, flags, &def, keep ? &k : NULL, &cm);
+
+    virXMLCommonClear(&cm);
+    if (rc < 0) {
         virXMLKeepClear(&k);
         return -1;
     }
@@ -559,7 +497,7 @@ static int parseIP(const xmlCtx *c, xmlNodePtr ip, testNetworkDef *def)
 }
 
 static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *def,
-                            virXMLKeep *keep)
+                            virXMLKeep *keep, virXMLCommon *cm)
 {
     static const char *const bridgeAttrs[] = { "name", "stp", "delay", "macTableManager",
                                                "zone", NULL };
@@ -575,8 +513,8 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
                 return -1;
             continue;
         }
-        if ((rc = parseCommon(c, n, def->name, def->uuid, def->faults, &def->nfaults,
-                              &def->rate_bps, &seen)) != 0) {
+        if ((rc = parseCommon(c, n, &networkRules, cm, def->faults, &def->nfaults,
+                              &def->rate_bps, &seen, keep)) != 0) {
             rc = rc < 0 ? -1 : 0;
         } else if (virXMLIsPlain(n, "bridge")) {
             VIR_AUTOFREE(char *) name = NULL;
@@ -633,7 +571,7 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
         if (rc < 0)
             return -1;
     }
-    return commonDone(c, seen, def->uuid);
+    return commonDone(c, &networkRules, cm, def->name, def->uuid);
 }
 
 int testNetworkParseElement(const virXMLCtx *c, xmlNodePtr root, unsigned int flags,
@@ -647,7 +585,11 @@ int testNetworkParseElement(const virXMLCtx *c, xmlNodePtr root, unsigned int fl
     memset(&def, 0, sizeof(def));
     def.magic = TEST_NETWORK_DEF_MAGIC;
     def.version = 1;
-    if (parseNetworkRoot(c, root, &def, keep ? &k : NULL) < 0) {
+    virXMLCommon cm = VIR_XML_COMMON_INIT;
+    int rc = parseNetworkRoot(c, root, &def, keep ? &k : NULL, &cm);
+
+    virXMLCommonClear(&cm);
+    if (rc < 0) {
         virXMLKeepClear(&k);
         return -1;
     }
