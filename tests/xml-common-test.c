@@ -200,12 +200,71 @@ static void test_network(void **state)
     virXMLCommonClear(&cm);
 }
 
+/* <ip> of @xml read with prefixes 8 to 30; the message on error. */
+static int readIP(const char *xml, uint32_t *addr, uint32_t *prefix, bool *nm, bool *fam)
+{
+    virXMLCtx c = { "network" };
+    xmlDocPtr doc = virXMLReadUntrusted(&c, xml, strlen(xml), 4096, "ip");
+    int rc;
+
+    virResetLastError();
+    assert_non_null(doc);
+    rc = virXMLReadIPv4Net(&c, xmlDocGetRootElement(doc), 8, 30, addr, prefix, nm, fam);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+static void test_ipv4(void **state)
+{
+    (void)state;
+    uint32_t a, p;
+    bool nm, fam;
+
+    assert_int_equal(readIP("<ip address='192.168.122.1' netmask='255.255.255.0'/>", &a, &p,
+                            &nm, &fam), 0);
+    assert_int_equal(a, 0xc0a87a01);
+    assert_int_equal(p, 24);
+    assert_true(nm);
+    assert_false(fam);
+    assert_int_equal(readIP("<ip family='ipv4' address='10.20.0.1' prefix='16'/>", &a, &p,
+                            &nm, &fam), 0);
+    assert_int_equal(a, 0x0a140001);
+    assert_int_equal(p, 16);
+    assert_false(nm);
+    assert_true(fam);
+
+    static const struct {
+        const char *xml;
+        const char *msg;
+    } bad[] = {
+        { "<ip family='ipv6' address='fd00::1' prefix='64'/>", "address family 'ipv6' in network XML: only ipv4" },
+        { "<ip address='10.0.0.256' prefix='8'/>", "invalid or missing IPv4 address '10.0.0.256' on <ip>" },
+        { "<ip address='0.0.0.0' prefix='8'/>", "invalid or missing IPv4 address '0.0.0.0'" },
+        { "<ip prefix='8'/>", "invalid or missing IPv4 address ''" },
+        { "<ip address='10.0.0.1'/>", "needs exactly one of 'prefix' and 'netmask'" },
+        { "<ip address='10.0.0.1' prefix='8' netmask='255.0.0.0'/>", "exactly one of" },
+        { "<ip address='10.0.0.1' prefix='31'/>", "IPv4 prefix '31' in network XML is not 8 to 30" },
+        { "<ip address='10.0.0.1' prefix='x'/>", "IPv4 prefix 'x'" },
+        { "<ip address='10.0.0.1' netmask='255.0.255.0'/>", "invalid IPv4 netmask '255.0.255.0'" },
+        { "<ip address='10.0.0.1' netmask='0.0.0.0'/>", "invalid IPv4 netmask" },
+        { "<ip address='10.0.0.1' netmask='255.255.255.254'/>", "is not /8 to /30" },
+    };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(bad); i++) {
+        if (readIP(bad[i].xml, &a, &p, &nm, &fam) != -1)
+            fail_msg("accepted: %s", bad[i].xml);
+        if (!strstr(virGetLastErrorMessage(), bad[i].msg))
+            fail_msg("%s\n  got '%s'\n  wanted '%s'", bad[i].xml, virGetLastErrorMessage(),
+                     bad[i].msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_domain),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_network),
+        cmocka_unit_test(test_ipv4),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
  * virxmlcommon.c: the elements libvirt's domain and network grammars share,
  * read one way for every driver (virxmlcommon.h).
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -253,4 +254,64 @@ void virXMLCommonClear(virXMLCommon *out)
     free(out->title);
     free(out->description);
     out->title = out->description = NULL;
+}
+
+int virXMLParseIPv4(const char *s, uint32_t *out)
+{
+    struct in_addr a;
+
+    if (!s || inet_pton(AF_INET, s, &a) != 1)
+        return -1;
+    *out = ntohl(a.s_addr);
+    return 0;
+}
+
+int virXMLReadIPv4Net(const virXMLCtx *c, xmlNodePtr ip, unsigned int minPrefix,
+                      unsigned int maxPrefix, uint32_t *addr, uint32_t *prefix,
+                      bool *netmaskForm, bool *familyGiven)
+{
+    VIR_AUTOFREE(char *) family = virXMLAttr(ip, "family");
+    VIR_AUTOFREE(char *) address = NULL;
+    VIR_AUTOFREE(char *) pfx = NULL;
+    VIR_AUTOFREE(char *) mask = NULL;
+    uint64_t p = 0;
+    uint32_t m;
+
+    if (family && STRNEQ(family, "ipv4")) {
+        XERR("unsupported address family '%.32s' in %s XML: only ipv4", family, c->what);
+        return -1;
+    }
+    *familyGiven = family != NULL;
+    address = virXMLAttr(ip, "address");
+    if (virXMLParseIPv4(address, addr) < 0 || *addr == 0) {
+        XERR("invalid or missing IPv4 address '%.40s' on <ip> in %s XML",
+             address ? address : "", c->what);
+        return -1;
+    }
+    pfx = virXMLAttr(ip, "prefix");
+    mask = virXMLAttr(ip, "netmask");
+    if (!!pfx == !!mask) {
+        XERR("<ip> in %s XML needs exactly one of 'prefix' and 'netmask'", c->what);
+        return -1;
+    }
+    if (pfx && (virXMLParseU64(pfx, &p) < 0 || p < minPrefix || p > maxPrefix)) {
+        XERR("IPv4 prefix '%.32s' in %s XML is not %u to %u", pfx, c->what, minPrefix,
+             maxPrefix);
+        return -1;
+    }
+    if (mask) {
+        if (virXMLParseIPv4(mask, &m) < 0 || m == 0 || (~m & (~m + 1)) != 0) {
+            XERR("invalid IPv4 netmask '%.40s' in %s XML", mask, c->what);
+            return -1;
+        }
+        p = (uint64_t)__builtin_popcount(m);
+        if (p < minPrefix || p > maxPrefix) {
+            XERR("IPv4 netmask '%.40s' in %s XML is not /%u to /%u", mask, c->what,
+                 minPrefix, maxPrefix);
+            return -1;
+        }
+    }
+    *prefix = (uint32_t)p;
+    *netmaskForm = mask != NULL;
+    return 0;
 }

@@ -100,5 +100,21 @@ int virXMLCommonDone(const virXMLCtx *c, const virXMLCommonRules *r, virXMLCommo
 /* Free what @out holds. */
 void virXMLCommonClear(virXMLCommon *out);
 
+/* An IPv4 address in dotted-quad form into host order. Returns 0, or -1
+ * (nothing reported). */
+int virXMLParseIPv4(const char *s, uint32_t *out);
+
+/* A network's <ip [family='ipv4'] address='A' (prefix='N' | netmask='M')>,
+ * as libvirt's network grammar has it in both drivers: the address (not
+ * 0.0.0.0) and the prefix length from either form, from @minPrefix to
+ * @maxPrefix; *@netmaskForm tells which form was given, *@familyGiven
+ * whether family= was. Its other attributes and children are the
+ * caller's. Returns 0, or -1 with an error naming the value (another
+ * family, a bad address, both or neither form, a prefix out of range, a
+ * netmask that is not contiguous). */
+int virXMLReadIPv4Net(const virXMLCtx *c, xmlNodePtr ip, unsigned int minPrefix,
+                      unsigned int maxPrefix, uint32_t *addr, uint32_t *prefix,
+                      bool *netmaskForm, bool *familyGiven);
+
 /* libvirt's name of @action ("destroy", "rename-restart"...), "" if none. */
 const char *virXMLLifecycleActionName(unsigned int action);

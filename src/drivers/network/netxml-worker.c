@@ -31,7 +31,6 @@
  *     </ip>
  *   </network>
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 
 #include <libxml/tree.h>
@@ -60,20 +59,11 @@ enum {
     SEEN_DOMAIN = 1 << 8, SEEN_DNS = 1 << 9, SEEN_IP = 1 << 10,
 };
 
-static int parseIPv4Text(const char *s, uint32_t *out)
-{
-    struct in_addr a;
-    if (!s || inet_pton(AF_INET, s, &a) != 1)
-        return -1;
-    *out = ntohl(a.s_addr);
-    return 0;
-}
-
 /* A required IPv4 attribute. */
 static int attrIPv4(xmlNodePtr n, const char *name, const char *where, uint32_t *out)
 {
     VIR_AUTOFREE(char *) v = virXMLAttr(n, name);
-    if (parseIPv4Text(v, out) < 0 || *out == 0) {
+    if (virXMLParseIPv4(v, out) < 0 || *out == 0) {
         XERR("invalid or missing IPv4 address %s='%.40s' on <%s> in network XML",
              name, v ? v : "", where);
         return -1;
@@ -310,49 +300,21 @@ static int parseIP(xmlNodePtr ip, netDef *def)
 {
     static const char *const attrs[] = { "address", "prefix", "netmask", "family",
                                          "localPtr", NULL };
-    VIR_AUTOFREE(char *) family = virXMLAttr(ip, "family");
-    VIR_AUTOFREE(char *) prefix = NULL;
-    VIR_AUTOFREE(char *) mask = NULL;
-    uint64_t p = 0;
-    uint32_t m;
+    bool netmaskForm, familyGiven;
     bool seenDhcp = false;
 
-    if (family && STRNEQ(family, "ipv4")) {
-        XERR("unsupported address family '%.32s' in network XML: only ipv4 "
-             "(IPv6 networks are not supported)", family);
-        return -1;
-    }
     if (def->ipv4) {
         XERR("%s", "only one <ip> element (IPv4) is supported in network XML");
         return -1;
     }
-    if (virXMLCheckAttrs(c, ip, attrs) < 0 || attrIPv4(ip, "address", "ip", &def->ipv4) < 0)
+    if (virXMLCheckAttrs(c, ip, attrs) < 0 ||
+        virXMLReadIPv4Net(c, ip, 8, 30, &def->ipv4, &def->prefix, &netmaskForm,
+                          &familyGiven) < 0)
         return -1;
-    if (family)
+    if (familyGiven)
         def->echo |= NET_ECHO_IP_FAMILY;
-    prefix = virXMLAttr(ip, "prefix");
-    mask = virXMLAttr(ip, "netmask");
-    if (!!prefix == !!mask) {
-        XERR("%s", "<ip> in network XML needs exactly one of 'prefix' and 'netmask'");
-        return -1;
-    }
-    if (prefix && (virXMLParseU64(prefix, &p) < 0 || p < 8 || p > 30)) {
-        XERR("IPv4 prefix '%.32s' in network XML is not 8 to 30", prefix);
-        return -1;
-    }
-    if (mask) {
-        if (parseIPv4Text(mask, &m) < 0 || m == 0 || (~m & (~m + 1)) != 0) {
-            XERR("invalid IPv4 netmask '%.40s' in network XML", mask);
-            return -1;
-        }
-        p = (uint64_t)__builtin_popcount(m);
-        if (p < 8 || p > 30) {
-            XERR("IPv4 netmask '%.40s' in network XML is not /8 to /30", mask);
-            return -1;
-        }
+    if (netmaskForm)
         def->ipNetmaskForm = 1;
-    }
-    def->prefix = (uint32_t)p;
     if (attrYesNo(ip, "localPtr", false, &def->localPtr) < 0)
         return -1;
 

@@ -61,7 +61,6 @@
  *     <test:fault .../>* <test:rate .../>?
  *   </network>
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
 
 #include <libxml/tree.h>
@@ -411,54 +410,16 @@ int testDomainParseXML(const char *xml, size_t len, testDomainDef *out, virXMLKe
     return parseDoc("domain", xml, len, out, keep);
 }
 
-static int parseIPv4(const char *s, uint32_t *out)
-{
-    struct in_addr a;
-    if (inet_pton(AF_INET, s, &a) != 1)
-        return -1;
-    *out = ntohl(a.s_addr);
-    return 0;
-}
-
 static int parseIP(const xmlCtx *c, xmlNodePtr ip, testNetworkDef *def)
 {
     static const char *const attrs[] = { "address", "prefix", "netmask", "family", NULL };
     static const char *const rangeAttrs[] = { "start", "end", NULL };
-    VIR_AUTOFREE(char *) addr = NULL;
-    VIR_AUTOFREE(char *) prefix = NULL;
-    VIR_AUTOFREE(char *) mask = NULL;
-    VIR_AUTOFREE(char *) family = NULL;
-    uint64_t p = 0;
-    uint32_t m;
+    bool netmaskForm, familyGiven;
 
-    if (virXMLCheckAttrs(c, ip, attrs) < 0)
+    if (virXMLCheckAttrs(c, ip, attrs) < 0 ||
+        virXMLReadIPv4Net(c, ip, 1, 32, &def->ipv4, &def->prefix, &netmaskForm,
+                          &familyGiven) < 0)
         return -1;
-    if ((family = virXMLAttr(ip, "family")) && STRNEQ(family, "ipv4")) {
-        XERR("unsupported address family '%.32s' in network XML (only ipv4)", family);
-        return -1;
-    }
-    if (!(addr = virXMLAttr(ip, "address")) || parseIPv4(addr, &def->ipv4) < 0 || def->ipv4 == 0) {
-        XERR("invalid or missing IPv4 address '%.40s' in network XML", addr ? addr : "");
-        return -1;
-    }
-    prefix = virXMLAttr(ip, "prefix");
-    mask = virXMLAttr(ip, "netmask");
-    if (!!prefix == !!mask) {
-        XERR("%s", "<ip> in network XML needs exactly one of 'prefix' and 'netmask'");
-        return -1;
-    }
-    if (prefix && (virXMLParseU64(prefix, &p) < 0 || p < 1 || p > 32)) {
-        XERR("IPv4 prefix '%.32s' in network XML is not 1 to 32", prefix);
-        return -1;
-    }
-    if (mask) {
-        if (parseIPv4(mask, &m) < 0 || m == 0 || (~m & (~m + 1)) != 0) {
-            XERR("invalid IPv4 netmask '%.40s' in network XML", mask);
-            return -1;
-        }
-        p = (uint64_t)__builtin_popcount(m);
-    }
-    def->prefix = (uint32_t)p;
 
     for (xmlNodePtr d = ip->children; d; d = d->next) {
         if (d->type != XML_ELEMENT_NODE)
@@ -487,7 +448,7 @@ static int parseIP(const xmlCtx *c, xmlNodePtr ip, testNetworkDef *def)
             if (virXMLCheckAttrs(c, r, rangeAttrs) < 0 || virXMLCheckEmpty(c, r) < 0)
                 return -1;
             if (!(start = virXMLAttr(r, "start")) || !(end = virXMLAttr(r, "end")) ||
-                parseIPv4(start, &s) < 0 || parseIPv4(end, &e) < 0 || s > e) {
+                virXMLParseIPv4(start, &s) < 0 || virXMLParseIPv4(end, &e) < 0 || s > e) {
                 XERR("%s", "invalid DHCP <range> in network XML");
                 return -1;
             }
