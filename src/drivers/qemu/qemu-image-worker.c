@@ -89,9 +89,23 @@ typedef struct saveCtx {
     uint8_t *buf;             /* a record header, then up to QEMU_IMAGE_CHUNK bytes */
     size_t fill;
     bool wasRunning, stopped, migrating;
+    bool qemuFigures;         /* query-migrate has given figures: progress is QEMU's */
     qemuImageHeader hdr;
     uint64_t chunks, streamBytes;
+    uint64_t shown, shownTotal;   /* the progress last reported */
 } saveCtx;
+
+/* Report @done of @total, never going back. */
+static void saveShow(saveCtx *c, uint64_t done, uint64_t total)
+{
+    if (done < c->shown)
+        done = c->shown;
+    if (done > total)
+        done = total;
+    c->shown = done;
+    c->shownTotal = total;
+    virWorkerJobUpdateBytes(c->job, done, total);
+}
 
 static int writeChunk(saveCtx *c)
 {
@@ -156,8 +170,11 @@ static int saveProgress(saveCtx *c)
     (void)virJSONFlatGet(c->in->data, c->in->datalen, "status", status, sizeof(status));
     (void)virJSONFlatGet(c->in->data, c->in->datalen, "error-desc", why, sizeof(why));
     if (virJSONFlatGetU64(c->in->data, c->in->datalen, "ram.total", &total) == 0 && total &&
-        virJSONFlatGetU64(c->in->data, c->in->datalen, "ram.remaining", &remaining) == 0)
-        virWorkerJobUpdateBytes(c->job, total - (remaining < total ? remaining : total), total);
+        virJSONFlatGetU64(c->in->data, c->in->datalen, "ram.remaining", &remaining) == 0 &&
+        remaining < total) {
+        c->qemuFigures = true;
+        saveShow(c, total - remaining, total);
+    }
     if (STREQ(status, "failed")) {
         virReportError(VIR_ERR_OPERATION_FAILED, "QEMU's migration into the save image "
                        "failed: %s", why[0] ? why : "no reason given");
@@ -227,8 +244,16 @@ static int saveFollow(saveCtx *c)
             }
             if (n == 0)
                 eof = true;   /* QEMU closed it: completed, failed or cancelled */
-            if (n > 0)
+            if (n > 0) {
                 c->fill += (size_t)n;
+                /* Until QEMU's own figures come (its first ones lag the
+                 * stream by up to 15 ms): the bytes of its stream so far
+                 * (about the memory it went through; zero pages take a
+                 * few bytes), short of the total. */
+                uint64_t got = c->streamBytes + c->fill;
+                if (!c->qemuFigures && c->shownTotal)
+                    saveShow(c, got < c->shownTotal ? got : c->shownTotal - 1, c->shownTotal);
+            }
             if (c->fill == QEMU_IMAGE_CHUNK || (eof && c->fill)) {
                 int rc = writeChunk(c);
                 if (rc < 0)
@@ -260,6 +285,7 @@ static int saveRun(saveCtx *c)
     int rc;
 
     virWorkerJobSetPhase(c->job, "preparing");
+    c->shownTotal = c->p.memoryBytes;
     virWorkerJobUpdateBytes(c->job, 0, c->p.memoryBytes);
     if (virShimQMP(c->shim, "query-status", NULL, NULL, 0, (int)c->p.monitorTimeoutMs, NULL,
                    NULL, c->in) < 0)
@@ -407,6 +433,9 @@ typedef struct restoreCtx {
     uint8_t *buf;
     virShimStatus st;         /* the shim's last status (events) */
     uint64_t imageBytes, fed;
+    uint64_t next, offset;    /* the next record to read, and its offset */
+    uint64_t recOffset;       /* the offset of the record in buf */
+    size_t have, sent;        /* its bytes in buf, and how many are fed */
 } restoreCtx;
 
 static void restoreEvent(const virShimIncoming *ev, void *opaque)
@@ -515,36 +544,89 @@ static int readExact(restoreCtx *c, void *buf, size_t len, uint64_t offset, uint
     return 0;
 }
 
-static int restoreFeedAll(restoreCtx *c)
+/* What is fed so far: the progress (bytes of the image), and c->fed. */
+static void restoreShow(restoreCtx *c)
+{
+    uint64_t at = c->recOffset + (c->have ? sizeof(qemuImageChunk) : 0) + c->sent;
+    c->fed = at - c->p.header.headerLen;
+    virWorkerJobUpdateBytes(c->job, at, c->imageBytes);
+}
+
+/* Read the next record into c->buf and verify it before QEMU sees a byte
+ * of it. 1 a data record (c->have bytes), 0 the END record (checked), -1
+ * reported, or IMG_CANCELLED. */
+static int nextRecord(restoreCtx *c)
 {
     const qemuImageHeader *h = &c->p.header;
-    uint64_t offset = h->headerLen;
+    uint64_t i = c->next, offset = c->offset;
     qemuImageChunk rec;
     int rc;
 
-    for (uint64_t i = 0; i <= h->chunks; i++) {
-        if ((rc = readExact(c, &rec, sizeof(rec), offset, i)) < 0)
-            return rc;
-        if (i == h->chunks) {
-            uint64_t totals[2] = { h->streamBytes, h->chunks };
-            if (rec.type != QEMU_CHUNK_END || rec.len != 0 ||
-                rec.hash != qemuHash64(totals, sizeof(totals), h->seed + h->chunks))
-                return corrupt(c, offset, i, "its END record is missing or does not match");
-            return 0;
-        }
-        if (rec.type != QEMU_CHUNK_DATA || rec.len == 0 || rec.len > QEMU_IMAGE_CHUNK)
-            return corrupt(c, offset, i, "a record header is damaged");
-        if ((rc = readExact(c, c->buf, rec.len, offset, i)) < 0)
-            return rc;
-        if (qemuHash64(c->buf, rec.len, h->seed + i) != rec.hash)
-            return corrupt(c, offset, i, "its checksum does not match");
-        if ((rc = feed(c, c->buf, rec.len)) < 0)
-            return rc;
-        offset += sizeof(rec) + rec.len;
-        c->fed = offset - h->headerLen;
-        virWorkerJobUpdateBytes(c->job, offset, c->imageBytes);
+    if ((rc = readExact(c, &rec, sizeof(rec), offset, i)) < 0)
+        return rc;
+    if (i == h->chunks) {
+        uint64_t totals[2] = { h->streamBytes, h->chunks };
+        if (rec.type != QEMU_CHUNK_END || rec.len != 0 ||
+            rec.hash != qemuHash64(totals, sizeof(totals), h->seed + h->chunks))
+            return corrupt(c, offset, i, "its END record is missing or does not match");
+        return 0;
     }
-    return 0;
+    if (rec.type != QEMU_CHUNK_DATA || rec.len == 0 || rec.len > QEMU_IMAGE_CHUNK)
+        return corrupt(c, offset, i, "a record header is damaged");
+    if ((rc = readExact(c, c->buf, rec.len, offset, i)) < 0)
+        return rc;
+    if (qemuHash64(c->buf, rec.len, h->seed + i) != rec.hash)
+        return corrupt(c, offset, i, "its checksum does not match");
+    c->recOffset = offset;
+    c->have = rec.len;
+    c->sent = 0;
+    c->offset = offset + sizeof(rec) + rec.len;
+    c->next = i + 1;
+    return 1;
+}
+
+/* While QEMU starts: verified records into its pipe until the pipe is
+ * full, without waiting (QEMU reads them first once it has the pipe's
+ * other end). So the first bytes are fed, and shown, at once. 0, -1
+ * reported, or IMG_CANCELLED. */
+static int restorePrefeed(restoreCtx *c)
+{
+    for (;;) {
+        if (c->sent == c->have) {
+            int rc;
+            if (c->next == c->p.header.chunks)
+                return 0;   /* the END record: checked by the feed */
+            if ((rc = nextRecord(c)) <= 0)
+                return rc;
+        }
+        ssize_t n = write(c->pipe, c->buf + c->sent, c->have - c->sent);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return 0;
+            virReportSystemError(errno, "%s", "cannot feed the image to QEMU");
+            return -1;
+        }
+        c->sent += (size_t)n;
+        restoreShow(c);
+    }
+}
+
+/* Feed the rest: what the prefeed left of its record, then each record,
+ * verified first, until the END record. */
+static int restoreFeedAll(restoreCtx *c)
+{
+    int rc;
+
+    for (;;) {
+        if (c->sent < c->have) {
+            if ((rc = feed(c, c->buf + c->sent, c->have - c->sent)) < 0)
+                return rc;
+            c->sent = c->have;
+            restoreShow(c);
+        }
+        if ((rc = nextRecord(c)) <= 0)
+            return rc;
+    }
 }
 
 static int restoreRun(restoreCtx *c)
@@ -565,6 +647,16 @@ static int restoreRun(restoreCtx *c)
         return -1;
     }
     memcpy(sp.name, c->p.name, sizeof(sp.name));
+    if (lseek(c->image, c->p.header.headerLen, SEEK_SET) < 0) {
+        virReportSystemError(errno, "cannot read the save image '%s'", c->p.path);
+        return -1;
+    }
+    if (virWorkerIOInit(&c->io, NULL, c->image, "save image", 0, c->p.bandwidthBps) < 0)
+        return -1;
+    c->next = 0;
+    c->offset = c->recOffset = c->p.header.headerLen;
+    if ((rc = restorePrefeed(c)) < 0)
+        return rc;
     /* QEMU was started with -incoming defer: it waits for the stream. */
     if ((rc = qemuStartFollow(c->job, c->shim, &sp, false)) < 0)
         return rc;
@@ -578,12 +670,6 @@ static int restoreRun(restoreCtx *c)
                    restoreEvent, c, c->in) < 0)
         return -1;
     virWorkerJobSetPhase(c->job, "loading memory");
-    if (lseek(c->image, c->p.header.headerLen, SEEK_SET) < 0) {
-        virReportSystemError(errno, "cannot read the save image '%s'", c->p.path);
-        return -1;
-    }
-    if (virWorkerIOInit(&c->io, NULL, c->image, "save image", 0, c->p.bandwidthBps) < 0)
-        return -1;
     if ((rc = restoreFeedAll(c)) < 0)
         return rc;
     virForceClose(&c->pipe);   /* EOF: QEMU finishes the load */
