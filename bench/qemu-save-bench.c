@@ -2,42 +2,44 @@
 /*
  * qemu-save-bench: virDomainSaveJob and virDomainRestoreJob of a real
  * guest (the test guest of tests/guest, 512 MiB, 128 MiB of it filled with
- * random data at boot, TCG), beside QEMU saving the same guest straight
- * into a file in the same run (through the same shim: stop,
- * max-bandwidth, getfd of the file, migrate fd:, query-migrate until
- * completed, fsync, cont). Also: the first progress of each job after the
- * call, and cancel -> guest running again for a save cancelled while
- * QEMU streams.
+ * random data at boot, TCG), each beside QEMU doing the same straight
+ * with a file in the same run:
  *
- * ROUNDS rounds, p50 and max. Prints a note and exits 0 when QEMU or the
- * test guest (make check builds it into build/guest) is missing.
+ *  - save: QEMU saving the same guest into a file through the same shim
+ *    (stop, max-bandwidth, getfd of the file, migrate fd:, query-migrate
+ *    until completed, fdatasync, cont);
+ *  - restore: that file loaded by a QEMU of the guest's own command line
+ *    (read from /proc: the same machine and devices, its console to null,
+ *    its monitor on stdio) with -incoming fd:N on the file, unprivileged
+ *    (nobody, when run as root) and under its -sandbox, from its exec
+ *    until `cont` answered after the load completed.
+ *
+ * Also: the first progress of each job after the call (and how long the
+ * call itself took), and cancel -> guest running again for saves
+ * cancelled while QEMU streams (CANCELS of them: p50 and p99).
+ *
+ * ROUNDS rounds, p50. Prints a note and exits 0 when QEMU or the test
+ * guest (make check builds it into build/guest) is missing.
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "libvirtsup/libvirtsup.h"
 #include "util/internal.h"
 #include "util/virjsonflat.h"
 #include "util/virshim.h"
+#include "tests/filehas.h"
 #include "benchutil.h"
 
 #define ROUNDS 3
+#define CANCELS 20
 
 static char guestDir[PATH_MAX];
-
-static bool consoleHas(const char *path, const char *needle)
-{
-    static char buf[1 << 20];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    return strstr(buf, needle) != NULL;
-}
+static bool trace;
 
 static void qmp(int sh, virShimIncoming *in, const char *cmd, const char *args, int fd)
 {
@@ -79,6 +81,165 @@ static uint64_t rawSave(const char *runDir, const char *path, uint64_t *ns)
     return (uint64_t)sb.st_size;
 }
 
+/* The guest's QEMU command line (/proc/PID/cmdline of the shim's child),
+ * made fit to run by itself: its monitor on stdio, consoles (fdsets of
+ * the shim's) to null, -incoming fd:3. NULL-terminated, in static
+ * storage. */
+static char **rawArgv(const char *runDir)
+{
+    static char cmdline[65536];
+    static char *argv[512];
+    static char chardevs[64][128];
+    char path[64];
+    virShimStatus st;
+    size_t n = 0, nc = 0, argc = 0;
+
+    if (virShimStateRead(runDir, &st) < 0)
+        benchDie(virGetLastErrorMessage());
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)st.child_pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t got;
+    while (fd >= 0 && (got = read(fd, cmdline + n, sizeof(cmdline) - 1 - n)) > 0)
+        n += (size_t)got;
+    if (fd < 0 || n == 0 || n >= sizeof(cmdline) - 1)
+        benchDie("cannot read the guest's QEMU command line");
+    close(fd);
+    for (char *a = cmdline; a < cmdline + n && argc < 500; a += strlen(a) + 1) {
+        char *next = a + strlen(a) + 1 < cmdline + n ? a + strlen(a) + 1 : NULL;
+        if ((STREQ(a, "-add-fd") || STREQ(a, "-incoming") || STREQ(a, "-mon")) && next) {
+            a = next;                     /* the option and its value go */
+            continue;
+        }
+        if (STREQ(a, "-chardev") && next) {
+            char id[64] = "";
+            const char *i = strstr(next, "id=");
+            if (i)
+                snprintf(id, sizeof(id), "%.*s", (int)strcspn(i + 3, ","), i + 3);
+            a = next;
+            if (STREQ(id, "charmonitor"))
+                continue;                 /* the shim's monitor: stdio below */
+            if (nc == 64)
+                benchDie("too many chardevs in the guest's command line");
+            snprintf(chardevs[nc], sizeof(chardevs[nc]), "null,id=%s", id);
+            argv[argc++] = "-chardev";
+            argv[argc++] = chardevs[nc++];
+            continue;
+        }
+        if (strstr(a, "fd=") && !strstr(a, "debug-threads"))
+            benchDie("the guest's command line passes descriptors the raw restore cannot "
+                     "give");
+        argv[argc++] = a;
+    }
+    argv[argc++] = "-qmp";
+    argv[argc++] = "stdio";
+    argv[argc++] = "-incoming";
+    argv[argc++] = "fd:3";
+    argv[argc] = NULL;
+    return argv;
+}
+
+/* Read QMP lines from @fd until one contains @want (30 s at most); that
+ * line in @line when given. @fd -1: forget what the last QEMU left. */
+static void qmpWait(int fd, const char *want, char *line, size_t linelen)
+{
+    static char buf[65536];
+    static size_t len;
+
+    if (fd < 0) {
+        len = 0;
+        return;
+    }
+    for (;;) {
+        char *nl;
+        while ((nl = memchr(buf, '\n', len))) {
+            *nl = '\0';
+            bool found = strstr(buf, want) != NULL;
+            if (found && line) {
+                size_t l = strlen(buf) < linelen - 1 ? strlen(buf) : linelen - 1;
+                memcpy(line, buf, l);
+                line[l] = '\0';
+            }
+            size_t used = (size_t)(nl - buf) + 1;
+            memmove(buf, nl + 1, len - used);
+            len -= used;
+            if (found)
+                return;
+        }
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (poll(&p, 1, 30000) <= 0)
+            benchDie("raw restore: no answer on QMP within 30 s");
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0)
+            benchDie("raw restore: QEMU closed its monitor (did the load fail?)");
+        len += (size_t)n;
+    }
+}
+
+static void qmpSend(int fd, const char *json)
+{
+    size_t len = strlen(json);
+    if (write(fd, json, len) != (ssize_t)len)
+        benchDie("raw restore: cannot write to QMP");
+}
+
+/* QEMU loading @path straight from the file (-incoming fd:3): from its
+ * exec until `cont` answered after the load completed. */
+static uint64_t rawRestore(char **argv, const char *path)
+{
+    int in[2], out[2], img = open(path, O_RDONLY | O_CLOEXEC);
+    char line[4096];
+    pid_t pid;
+
+    if (img < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+        benchDie("raw restore: cannot open the file or make pipes");
+    qmpWait(-1, NULL, NULL, 0);
+    uint64_t t0 = benchNow();
+    if ((pid = fork()) < 0)
+        benchDie("raw restore: fork failed");
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(null, 2) < 0 || dup2(img, 3) < 0)
+            _exit(127);
+        /* As the driver runs it: not root, no new privileges (and the
+         * command line's own -sandbox). */
+        if (geteuid() == 0 &&
+            (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+             setresuid(65534, 65534, 65534) < 0))
+            _exit(126);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(img);
+    qmpWait(out[0], "\"QMP\"", NULL, 0);
+    qmpSend(in[1], "{\"execute\":\"qmp_capabilities\"}\n");
+    qmpWait(out[0], "\"return\"", NULL, 0);
+    /* The load runs from the start; the monitor answers now and then while
+     * QEMU reads a file (qemu-facts.md), at the latest at its end. */
+    for (;;) {
+        qmpSend(in[1], "{\"execute\":\"query-migrate\"}\n");
+        qmpWait(out[0], "\"return\"", line, sizeof(line));
+        if (strstr(line, "\"completed\""))
+            break;
+        if (strstr(line, "\"failed\""))
+            benchDie("raw restore: QEMU's load failed");
+        (void)poll(NULL, 0, 5);
+    }
+    qmpSend(in[1], "{\"execute\":\"cont\"}\n");
+    qmpWait(out[0], "\"return\"", NULL, 0);
+    uint64_t ns = benchNow() - t0;
+    kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    close(in[1]);
+    close(out[0]);
+    return ns;
+}
+
 /* Run @job to its end; the first progress after @t0 in *@first. */
 static uint64_t runJob(virJobPtr job, uint64_t t0, uint64_t *first)
 {
@@ -86,14 +247,24 @@ static uint64_t runJob(virJobPtr job, uint64_t t0, uint64_t *first)
     *first = 0;
     if (!job)
         benchDie(virGetLastErrorMessage());
+    char lastPhase[64] = "";
     for (;;) {
         virTypedParameterPtr params = NULL;
         int n = 0;
         unsigned long long done = 0;
-        if (!*first && virJobGetStats(job, &params, &n, 0) == 0 &&
-            virTypedParamsGetULLong(params, n, VIR_JOB_STATS_DATA_PROCESSED, &done) == 1 &&
-            done > 0)
-            *first = benchNow() - t0;
+        const char *phase = NULL;
+        if ((!*first || trace) && virJobGetStats(job, &params, &n, 0) == 0) {
+            if (!*first &&
+                virTypedParamsGetULLong(params, n, VIR_JOB_STATS_DATA_PROCESSED, &done) == 1 &&
+                done > 0)
+                *first = benchNow() - t0;
+            /* QEMU_SAVE_BENCH_TRACE=1: when each phase began, on stderr. */
+            if (trace && virTypedParamsGetString(params, n, VIR_JOB_STATS_PHASE, &phase) == 1 &&
+                phase && STRNEQ(phase, lastPhase)) {
+                fprintf(stderr, "  %7.1f ms  %s\n", (double)(benchNow() - t0) / 1e6, phase);
+                snprintf(lastPhase, sizeof(lastPhase), "%s", phase);
+            }
+        }
         virTypedParamsFree(params, n);
         if (virJobGetInfo(job, &info) < 0)
             benchDie("job info");
@@ -102,6 +273,8 @@ static uint64_t runJob(virJobPtr job, uint64_t t0, uint64_t *first)
         (void)virJobWait(job, 1);
     }
     uint64_t ns = benchNow() - t0;
+    if (trace)
+        fprintf(stderr, "  %7.1f ms  ended\n", (double)ns / 1e6);
     if (info.state != VIR_JOB_COMPLETE) {
         virErrorPtr e = virJobGetError(job);
         fprintf(stderr, "qemu-save-bench: the job did not complete: %s\n",
@@ -122,14 +295,42 @@ static void waitState(virDomainPtr dom, int want)
         benchDie("the guest did not reach the expected state");
 }
 
+/* A save of @dom cancelled once QEMU streams: from the cancel until the
+ * guest runs again. */
+static uint64_t cancelledSave(virDomainPtr dom, const char *path)
+{
+    virJobPtr job = virDomainSaveJob(dom, path);
+    unsigned long long done = 0;
+
+    if (!job)
+        benchDie(virGetLastErrorMessage());
+    while (done == 0) {
+        virTypedParameterPtr params = NULL;
+        int n = 0;
+        if (virJobGetStats(job, &params, &n, 0) == 0)
+            (void)virTypedParamsGetULLong(params, n, VIR_JOB_STATS_DATA_PROCESSED, &done);
+        virTypedParamsFree(params, n);
+        if (!done)
+            (void)virJobWait(job, 1);
+    }
+    uint64_t c0 = benchNow();
+    virJobCancel(job);
+    waitState(dom, VIR_DOMAIN_RUNNING);
+    uint64_t ns = benchNow() - c0;
+    (void)virJobWait(job, -1);
+    virJobDestroy(job);
+    return ns;
+}
+
 int main(void)
 {
     char root[] = "/tmp/virtsup-qemu-sbench-XXXXXX";
     char uri[PATH_MAX + 64], xml[3 * PATH_MAX + 1024], path[PATH_MAX + 64], raw[PATH_MAX + 64];
     char runDir[PATH_MAX + 64], console[PATH_MAX + 64], cmd[PATH_MAX + 16];
     const char *gd = getenv("VIRTSUP_GUEST_DIR");
-    uint64_t save[ROUNDS], rawNs[ROUNDS], restore[ROUNDS], firstSave[ROUNDS];
-    uint64_t firstRestore[ROUNDS], cancel[ROUNDS], bytes = 0, rawBytes = 0;
+    uint64_t save[ROUNDS], rawNs[ROUNDS], restore[ROUNDS], rawRestoreNs[ROUNDS];
+    uint64_t firstSave[ROUNDS], firstRestore[ROUNDS], callSave[ROUNDS], callRestore[ROUNDS];
+    uint64_t cancel[CANCELS], bytes = 0, rawBytes = 0;
     struct stat sb;
 
     snprintf(path, sizeof(path), "%s/vmlinux", gd ? gd : "build/guest");
@@ -139,6 +340,7 @@ int main(void)
         return 0;
     }
     *strrchr(guestDir, '/') = '\0';
+    trace = getenv("QEMU_SAVE_BENCH_TRACE") != NULL;
     benchRunDir();
     if (!mkdtemp(root) || chmod(root, 0755) < 0)
         benchDie("cannot create a directory in /tmp");
@@ -157,7 +359,7 @@ int main(void)
         benchDie(virGetLastErrorMessage());
     uint64_t t0 = benchNow(), first;
     (void)runJob(virDomainCreateJob(dom, 0), t0, &first);
-    while (!consoleHas(console, "VIRTSUP-GUEST-READY")) {
+    while (!fileHas(console, "VIRTSUP-GUEST-READY")) {
         if (benchNow() - t0 > 120000000000ULL)
             benchDie("the guest did not fill its memory within 120 s");
         (void)poll(NULL, 0, 50);
@@ -165,40 +367,37 @@ int main(void)
     snprintf(runDir, sizeof(runDir), "%s/run/sbench", root);
     snprintf(path, sizeof(path), "%s/sbench.img", root);
     snprintf(raw, sizeof(raw), "%s/raw.img", root);
+    /* The command line of the guest as the driver started it (a restored
+     * one has -incoming defer: read it first). */
+    char **argv = rawArgv(runDir);
 
     for (int i = 0; i < ROUNDS; i++) {
         rawBytes = rawSave(runDir, raw, &rawNs[i]);
-        unlink(raw);
         waitState(dom, VIR_DOMAIN_RUNNING);
-        /* A save cancelled once QEMU streams: until the guest runs again. */
-        virJobPtr job = virDomainSaveJob(dom, path);
-        if (!job)
-            benchDie(virGetLastErrorMessage());
-        unsigned long long done = 0;
-        while (done == 0) {
-            virTypedParameterPtr params = NULL;
-            int n = 0;
-            if (virJobGetStats(job, &params, &n, 0) == 0)
-                (void)virTypedParamsGetULLong(params, n, VIR_JOB_STATS_DATA_PROCESSED, &done);
-            virTypedParamsFree(params, n);
-            (void)poll(NULL, 0, 1);
-        }
-        uint64_t c0 = benchNow();
-        virJobCancel(job);
-        waitState(dom, VIR_DOMAIN_RUNNING);
-        cancel[i] = benchNow() - c0;
-        (void)virJobWait(job, -1);
-        virJobDestroy(job);
 
         t0 = benchNow();
-        save[i] = runJob(virDomainSaveJob(dom, path), t0, &firstSave[i]);
+        virJobPtr job = virDomainSaveJob(dom, path);
+        callSave[i] = benchNow() - t0;
+        save[i] = runJob(job, t0, &firstSave[i]);
         if (stat(path, &sb) < 0)
             benchDie("no image after the save");
         bytes = (uint64_t)sb.st_size;
         t0 = benchNow();
-        restore[i] = runJob(virDomainRestoreJob(conn, path), t0, &firstRestore[i]);
+        job = virDomainRestoreJob(conn, path);
+        callRestore[i] = benchNow() - t0;
+        restore[i] = runJob(job, t0, &firstRestore[i]);
         unlink(path);
+        /* QEMU's own stream, loaded by QEMU from the file (the restored
+         * guest paused meanwhile: its vCPU would compete for the CPU). */
+        if (virDomainSuspend(dom) < 0)
+            benchDie(virGetLastErrorMessage());
+        rawRestoreNs[i] = rawRestore(argv, raw);
+        unlink(raw);
+        if (virDomainResume(dom) < 0)
+            benchDie(virGetLastErrorMessage());
     }
+    for (int i = 0; i < CANCELS; i++)
+        cancel[i] = cancelledSave(dom, path);
     (void)virDomainDestroy(dom);
     (void)virDomainUndefine(dom);
     virDomainFree(dom);
@@ -207,24 +406,28 @@ int main(void)
     if (system(cmd) != 0)
         fprintf(stderr, "qemu-save-bench: cannot remove %s\n", root);
 
-    double ours = (double)bytes / ((double)benchPercentile(save, ROUNDS, 50) / 1e9) / 1048576;
-    double direct = (double)rawBytes / ((double)benchPercentile(rawNs, ROUNDS, 50) / 1e9) /
-                    1048576;
+#define P50(v, n) ((double)benchPercentile(v, n, 50) / 1e6)
+    double mib = 1048576;
     printf("qemu-save-bench: image %llu bytes (QEMU's own stream %llu bytes), %d rounds\n",
            (unsigned long long)bytes, (unsigned long long)rawBytes, ROUNDS);
-    benchLine("qemu_save_p50", (double)benchPercentile(save, ROUNDS, 50) / 1e6, "ms",
-              "raw_qemu_to_file_p50", (double)benchPercentile(rawNs, ROUNDS, 50) / 1e6, NULL);
-    benchLine("qemu_save_mib_s", ours, "MiB/s", "raw_qemu_to_file_mib_s", direct, NULL);
-    benchLine("qemu_restore_p50", (double)benchPercentile(restore, ROUNDS, 50) / 1e6, "ms",
-              "none", 0, NULL);
-    benchLine("qemu_restore_mib_s",
-              (double)bytes / ((double)benchPercentile(restore, ROUNDS, 50) / 1e9) / 1048576,
-              "MiB/s", "none", 0, NULL);
-    benchLine("qemu_save_first_progress_p50", (double)benchPercentile(firstSave, ROUNDS, 50) / 1e6,
-              "ms", "none", 0, NULL);
-    benchLine("qemu_restore_first_progress_p50",
-              (double)benchPercentile(firstRestore, ROUNDS, 50) / 1e6, "ms", "none", 0, NULL);
-    benchLine("qemu_save_cancel_to_running_p50", (double)benchPercentile(cancel, ROUNDS, 50) / 1e6,
-              "ms", "none", 0, NULL);
+    printf("qemu-save-bench: the calls returned after p50 %.2f ms (save), %.2f ms (restore)\n",
+           P50(callSave, ROUNDS), P50(callRestore, ROUNDS));
+    benchLine("qemu_save_p50", P50(save, ROUNDS), "ms", "raw_qemu_to_file_p50",
+              P50(rawNs, ROUNDS), NULL);
+    benchLine("qemu_save_mib_s", (double)bytes / mib / (P50(save, ROUNDS) / 1e3), "MiB/s",
+              "raw_qemu_to_file_mib_s", (double)rawBytes / mib / (P50(rawNs, ROUNDS) / 1e3),
+              "ratio >= 0.95");
+    benchLine("qemu_restore_p50", P50(restore, ROUNDS), "ms", "raw_qemu_from_file_p50",
+              P50(rawRestoreNs, ROUNDS), NULL);
+    benchLine("qemu_restore_mib_s", (double)bytes / mib / (P50(restore, ROUNDS) / 1e3),
+              "MiB/s", "raw_qemu_from_file_mib_s",
+              (double)rawBytes / mib / (P50(rawRestoreNs, ROUNDS) / 1e3), "ratio >= 0.95");
+    benchLine("qemu_save_first_progress_p50", P50(firstSave, ROUNDS), "ms", "none", 0,
+              "<= 20 ms");
+    benchLine("qemu_restore_first_progress_p50", P50(firstRestore, ROUNDS), "ms", "none", 0,
+              "<= 20 ms");
+    benchLine("qemu_save_cancel_to_running_p50", P50(cancel, CANCELS), "ms", "none", 0, NULL);
+    benchLine("qemu_save_cancel_to_running_p99", (double)benchPercentile(cancel, CANCELS, 99) / 1e6,
+              "ms", "none", 0, "<= 10 ms");
     return 0;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "qemutest.h"
+#include "filehas.h"
 
 static char guestDir[1024];
 static char qemuPath[4096];
@@ -61,19 +62,6 @@ static inline const char *guestXML(qemuT *t, const char *name, const char *extra
              name, guestDir, guestDir, t->root, name, t->root, name,
              extraDevices ? extraDevices : "");
     return xml;
-}
-
-static inline bool fileHas(const char *path, const char *needle)
-{
-    char buf[65536];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    return memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
 }
 
 static inline void waitBooted(qemuT *t, const char *name)
