@@ -34,6 +34,7 @@
 #include "util/virshim.h"
 #include "tests/filehas.h"
 #include "benchutil.h"
+#include "benchqmp.h"
 
 #define ROUNDS 3
 #define CANCELS 20
@@ -138,50 +139,6 @@ static char **rawArgv(const char *runDir)
     return argv;
 }
 
-/* Read QMP lines from @fd until one contains @want (30 s at most); that
- * line in @line when given. @fd -1: forget what the last QEMU left. */
-static void qmpWait(int fd, const char *want, char *line, size_t linelen)
-{
-    static char buf[65536];
-    static size_t len;
-
-    if (fd < 0) {
-        len = 0;
-        return;
-    }
-    for (;;) {
-        char *nl;
-        while ((nl = memchr(buf, '\n', len))) {
-            *nl = '\0';
-            bool found = strstr(buf, want) != NULL;
-            if (found && line) {
-                size_t l = strlen(buf) < linelen - 1 ? strlen(buf) : linelen - 1;
-                memcpy(line, buf, l);
-                line[l] = '\0';
-            }
-            size_t used = (size_t)(nl - buf) + 1;
-            memmove(buf, nl + 1, len - used);
-            len -= used;
-            if (found)
-                return;
-        }
-        struct pollfd p = { fd, POLLIN, 0 };
-        if (poll(&p, 1, 30000) <= 0)
-            benchDie("raw restore: no answer on QMP within 30 s");
-        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-        if (n <= 0)
-            benchDie("raw restore: QEMU closed its monitor (did the load fail?)");
-        len += (size_t)n;
-    }
-}
-
-static void qmpSend(int fd, const char *json)
-{
-    size_t len = strlen(json);
-    if (write(fd, json, len) != (ssize_t)len)
-        benchDie("raw restore: cannot write to QMP");
-}
-
 /* QEMU loading @path straight from the file (-incoming fd:3): from its
  * exec until `cont` answered after the load completed. */
 static uint64_t rawRestore(char **argv, const char *path)
@@ -192,7 +149,7 @@ static uint64_t rawRestore(char **argv, const char *path)
 
     if (img < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
         benchDie("raw restore: cannot open the file or make pipes");
-    qmpWait(-1, NULL, NULL, 0);
+    benchQMPWait(-1, NULL, NULL, 0);
     uint64_t t0 = benchNow();
     if ((pid = fork()) < 0)
         benchDie("raw restore: fork failed");
@@ -214,22 +171,22 @@ static uint64_t rawRestore(char **argv, const char *path)
     close(in[0]);
     close(out[1]);
     close(img);
-    qmpWait(out[0], "\"QMP\"", NULL, 0);
-    qmpSend(in[1], "{\"execute\":\"qmp_capabilities\"}\n");
-    qmpWait(out[0], "\"return\"", NULL, 0);
+    benchQMPWait(out[0], "\"QMP\"", NULL, 0);
+    benchQMPSend(in[1], "{\"execute\":\"qmp_capabilities\"}\n");
+    benchQMPWait(out[0], "\"return\"", NULL, 0);
     /* The load runs from the start; the monitor answers now and then while
      * QEMU reads a file (qemu-facts.md), at the latest at its end. */
     for (;;) {
-        qmpSend(in[1], "{\"execute\":\"query-migrate\"}\n");
-        qmpWait(out[0], "\"return\"", line, sizeof(line));
+        benchQMPSend(in[1], "{\"execute\":\"query-migrate\"}\n");
+        benchQMPWait(out[0], "\"return\"", line, sizeof(line));
         if (strstr(line, "\"completed\""))
             break;
         if (strstr(line, "\"failed\""))
             benchDie("raw restore: QEMU's load failed");
         (void)poll(NULL, 0, 5);
     }
-    qmpSend(in[1], "{\"execute\":\"cont\"}\n");
-    qmpWait(out[0], "\"return\"", NULL, 0);
+    benchQMPSend(in[1], "{\"execute\":\"cont\"}\n");
+    benchQMPWait(out[0], "\"return\"", NULL, 0);
     uint64_t ns = benchNow() - t0;
     kill(pid, SIGKILL);
     int status = 0;

@@ -19,6 +19,7 @@
 #include "libvirtsup/libvirtsup.h"
 #include "util/internal.h"
 #include "benchutil.h"
+#include "benchqmp.h"
 
 #define ROUNDS 10
 
@@ -36,33 +37,6 @@ static int findQEMU(void)
             return 0;
     }
     return -1;
-}
-
-/* Read QMP lines from @fd until one contains @want. */
-static void qmpWait(int fd, const char *want)
-{
-    static char buf[65536];
-    static size_t len;
-
-    for (;;) {
-        char *nl;
-        while ((nl = memchr(buf, '\n', len))) {
-            *nl = '\0';
-            bool found = strstr(buf, want) != NULL;
-            size_t used = (size_t)(nl - buf) + 1;
-            memmove(buf, nl + 1, len - used);
-            len -= used;
-            if (found)
-                return;
-        }
-        struct pollfd p = { fd, POLLIN, 0 };
-        if (poll(&p, 1, 30000) <= 0)
-            benchDie("raw QEMU: no answer on QMP within 30 s");
-        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-        if (n <= 0)
-            benchDie("raw QEMU: QMP closed");
-        len += (size_t)n;
-    }
 }
 
 static uint64_t rawLaunch(uint64_t *stop)
@@ -86,12 +60,12 @@ static uint64_t rawLaunch(uint64_t *stop)
     posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
     close(out[1]);
-    qmpWait(out[0], "\"QMP\"");
+    benchQMPWait(-1, NULL, NULL, 0);
+    benchQMPWait(out[0], "\"QMP\"", NULL, 0);
     const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"cont\"}\n";
-    if (write(in[1], caps, sizeof(caps) - 1) != (ssize_t)(sizeof(caps) - 1))
-        benchDie("raw QEMU: cannot write to QMP");
-    qmpWait(out[0], "\"return\"");
-    qmpWait(out[0], "\"return\"");
+    benchQMPSend(in[1], caps);
+    benchQMPWait(out[0], "\"return\"", NULL, 0);
+    benchQMPWait(out[0], "\"return\"", NULL, 0);
     uint64_t t1 = benchNow();
     kill(pid, SIGTERM);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
