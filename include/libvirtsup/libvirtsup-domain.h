@@ -373,7 +373,9 @@ int virDomainShutdownFlags(virDomainPtr domain, unsigned int flags);
  * virDomainReboot:
  * @flags: 0 or VIR_DOMAIN_REBOOT_ACPI_POWER_BTN
  * The test driver's guests reboot at once and keep running (reason
- * booted). Raises the REBOOT event. Returns 0 or -1. Since: 0.1.0
+ * booted). Raises the REBOOT event. The qemu driver's reboot is a reset
+ * (QMP system_reset, flags must be 0: VIR_ERR_ARGUMENT_UNSUPPORTED
+ * otherwise; docs/QEMU-DRIVER.md). Returns 0 or -1. Since: 0.1.0
  */
 int virDomainReboot(virDomainPtr domain, unsigned int flags);
 

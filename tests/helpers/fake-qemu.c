@@ -10,6 +10,7 @@
  *   normal          greets; qmp_capabilities, query-status, cont, stop,
  *                   system_powerdown (SHUTDOWN guest-shutdown, exit 0),
  *                   quit, getfd (checks that a descriptor came), system_reset
+ *                   (writes "fake-qemu: system_reset" to stderr: the guest's log)
  *   nogreet         never greets
  *   garbage         greets, then writes a line that is not JSON
  *   hang            answers until cont, then never again
@@ -266,6 +267,7 @@ int main(int argc, char **argv)
                 event("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
                 return 0;
             } else if (!strcmp(cmd, "system_reset")) {
+                fprintf(stderr, "fake-qemu: system_reset\n");   /* in the guest's log */
                 RET("{}");
                 event("RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
             } else if (!strcmp(cmd, "quit")) {

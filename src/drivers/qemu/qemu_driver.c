@@ -2086,6 +2086,24 @@ static int qemuDomainShutdown(virDomainPtr dom, unsigned int flags)
     return domainQMP(dom, "system_powerdown", NULL);
 }
 
+/* A reboot is a reset (QMP system_reset): the guest starts again at once,
+ * as after the reset button. libvirt's reboot asks the guest (ACPI power
+ * button or agent) and restarts QEMU's guest once it has shut down; that
+ * needs QEMU kept past the guest's shutdown (-no-shutdown) and is not
+ * done: the ACPI and agent flags are refused. With <on_reboot>destroy
+ * QEMU runs with -no-reboot and ends instead, as the guest's own reboot
+ * would end it. */
+static int qemuDomainReboot(virDomainPtr dom, unsigned int flags)
+{
+    if (flags) {
+        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED, "reboot flags 0x%x are not supported by "
+                       "the qemu driver: its reboot is a reset (QMP system_reset), without "
+                       "the guest's part", flags);
+        return -1;
+    }
+    return domainQMP(dom, "system_reset", NULL);
+}
+
 static int setRunning(virDomainPtr dom, const char *command, int state, int reason)
 {
     qemuDriver *d = driverOf(dom->conn);
@@ -2526,6 +2544,7 @@ const virConnectDriver qemuConnectDriver = {
     .domainSuspend = qemuDomainSuspend,
     .domainResume = qemuDomainResume,
     .domainShutdown = qemuDomainShutdown,
+    .domainReboot = qemuDomainReboot,
     .domainGetJobInfo = qemuDomainGetJobInfo,
     .domainAbortJob = qemuDomainAbortJob,
     .domainGetJobStats = qemuDomainGetJobStats,
