@@ -11,7 +11,6 @@
  * application watched, stale run directories. Real QEMU: qemu-guest-test.
  */
 #include "qemutest.h"
-#include "drivers/qemu/qemu-proto.h"
 
 static char fake[4096];
 
@@ -116,161 +115,6 @@ static void test_definitions(void **state)
     t->conn = qtOpen(t);
     assert_null(virDomainLookupByName(t->conn, "persist"));
     assert_int_equal(virGetLastError()->code, VIR_ERR_NO_DOMAIN);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "r");
-    char *buf;
-    long n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    assert_non_null(buf = malloc((size_t)n + 1));
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
-/* The stored definition of @src under another name and UUID, with @rec
- * (@len bytes of kept records, as a worker could send them) as its kept
- * top-level elements, written where the driver reads definitions. */
-static void writeTampered(qemuT *t, const char *src, const char *name, uint8_t uuidByte,
-                          const void *rec, size_t len)
-{
-    char path[1024];
-    size_t n;
-    snprintf(path, sizeof(path), "%s/domains/%s.def", t->root, src);
-    qemuDomainDef *d = (qemuDomainDef *)slurp(path, &n);
-    qemuDomainDef *e = calloc(1, n + len + 1);
-
-    assert_non_null(e);
-    assert_int_equal(n, d->size);
-    memcpy(e, d, n);
-    snprintf(e->name, sizeof(e->name), "%s", name);
-    e->uuid[15] = uuidByte;
-    memcpy(e->pool + e->poolLen, rec, len);
-    e->extraTop = (qemuKept){ e->poolLen, (uint32_t)len };
-    e->poolLen += (uint32_t)len + 1;
-    e->size += (uint32_t)len + 1;
-    snprintf(path, sizeof(path), "%s/domains/%s.def", t->root, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_int_equal(fwrite(e, 1, e->size, f), e->size);
-    fclose(f);
-    free(e);
-    free(d);
-}
-
-/* What `virsh dumpxml` prints for a libvirt 9 guest (pc on TCG, disks, an
- * interface, serial, console, channel, controllers, metadata, seclabel)
- * is defined through the driver; GetXMLDesc writes the elements kept
- * without interpretation back as libvirt wrote them, also from the
- * definition stored on disk (a new connection). Kept records that a
- * compromised worker could answer are checked by the library as
- * untrusted (the same check as the define's answer, qemuDomainDefCheck):
- * an injected element is refused, markup in a text is written escaped. */
-static void test_libvirt9_keep(void **state)
-{
-    qemuT *t = *state;
-    char *xml = slurp("tests/qemu-xml/libvirt9-pc-tcg.xml", NULL);
-    virDomainPtr dom;
-    char *out;
-
-    t->conn = qtOpen(t);
-    if (!(dom = virDomainDefineXML(t->conn, xml)))
-        fail_msg("libvirt 9's dumpxml was refused: %s", virGetLastErrorMessage());
-    virDomainFree(dom);
-
-    static const char *const kept[] = {
-        "  <description>i440fx guest on TCG, as virsh dumpxml --inactive prints it</description>\n"
-        "  <metadata>\n"
-        "    <libosinfo:libosinfo xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'>\n"
-        "      <libosinfo:os id='http://debian.org/debian/12'/>\n"
-        "    </libosinfo:libosinfo>\n"
-        "    <app:owner xmlns:app='urn:example:app'>team &amp; co</app:owner>\n"
-        "  </metadata>\n"
-        "  <memory unit='KiB'>1048576</memory>\n",
-        "  <resource>\n    <partition>/machine</partition>\n  </resource>\n",
-        "  </os>\n  <features>\n    <acpi/>\n    <apic/>\n  </features>\n"
-        "  <cpu mode='custom' match='exact' check='none'>\n"
-        "    <model fallback='forbid'>qemu64</model>\n  </cpu>\n"
-        "  <clock offset='utc'>\n    <timer name='rtc' tickpolicy='catchup'/>\n"
-        "    <timer name='pit' tickpolicy='delay'/>\n    <timer name='hpet' present='no'/>\n"
-        "  </clock>\n",
-        "  <on_crash>destroy</on_crash>\n"
-        "  <pm>\n    <suspend-to-mem enabled='no'/>\n    <suspend-to-disk enabled='no'/>\n"
-        "  </pm>\n",
-        "      <target dev='vda' bus='virtio'/>\n"
-        "      <address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/>\n",
-        "      <address type='drive' controller='0' bus='1' target='0' unit='0'/>\n",
-        "      <address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>\n"
-        "    </interface>\n",
-        "      <address type='virtio-serial' controller='0' bus='0' port='1'/>\n"
-        "    </channel>\n",
-        "    <controller type='usb' index='0' model='piix3-uhci'>\n"
-        "      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x2'/>\n"
-        "    </controller>\n"
-        "    <controller type='pci' index='0' model='pci-root'/>\n",
-        "    <input type='tablet' bus='usb'>\n      <address type='usb' bus='0' port='1'/>\n"
-        "    </input>\n    <input type='mouse' bus='ps2'/>\n",
-        "    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n",
-        "  </devices>\n"
-        "  <seclabel type='dynamic' model='dac' relabel='yes'/>\n"
-        "</domain>\n",
-    };
-    for (int round = 0; round < 2; round++) {
-        assert_non_null(dom = virDomainLookupByName(t->conn, "tcg-pc"));
-        assert_non_null(out = virDomainGetXMLDesc(dom, 0));
-        const char *at = out;
-        for (size_t i = 0; i < ARRAY_CARDINALITY(kept); i++) {
-            const char *f = strstr(at, kept[i]);
-            if (!f)
-                fail_msg("round %d: not echoed (in order): %s\nin:\n%s", round, kept[i], out);
-            at = f + strlen(kept[i]);
-        }
-        assert_null(strstr(out, "<alias"));
-        free(out);
-        virDomainFree(dom);
-        /* the stored definition, read by a new connection */
-        virConnectClose(t->conn);
-        t->conn = qtOpen(t);
-    }
-
-    /* A definition whose kept records inject elements: refused when
-     * read, named in no list; markup in a kept text: written escaped. */
-#define R(s) s, sizeof(s) - 1
-    writeTampered(t, "tcg-pc", "inject", 1, R("Emetadata\0eEdevices\0Eemulator\0T/tmp/evil\0ee"));
-    writeTampered(t, "tcg-pc", "prefix", 2, R("Eqemu:commandline\0Eqemu:arg\0Avalue\0-x\0ee"));
-    writeTampered(t, "tcg-pc", "broken", 3, R("Emetadata\0ee"));
-    writeTampered(t, "tcg-pc", "escaped", 4,
-                  R("Emetadata\0T</metadata><devices><emulator>/tmp/evil</emulator>\0e"));
-#undef R
-    virConnectClose(t->conn);
-    t->conn = qtOpen(t);
-    static const char *const refused[] = { "inject", "prefix", "broken" };
-    for (size_t i = 0; i < ARRAY_CARDINALITY(refused); i++) {
-        assert_null(virDomainLookupByName(t->conn, refused[i]));
-        assert_int_equal(virGetLastError()->code, VIR_ERR_NO_DOMAIN);
-    }
-    assert_non_null(dom = virDomainLookupByName(t->conn, "escaped"));
-    assert_non_null(out = virDomainGetXMLDesc(dom, 0));
-    assert_non_null(strstr(out, "  <metadata>&lt;/metadata&gt;&lt;devices&gt;&lt;emulator&gt;"
-                                "/tmp/evil&lt;/emulator&gt;</metadata>\n"));
-    assert_null(strstr(out, "<emulator>/tmp/evil"));
-    free(out);
-    assert_int_equal(virDomainUndefine(dom), 0);
-    virDomainFree(dom);
-    assert_non_null(dom = virDomainLookupByName(t->conn, "tcg-pc"));
-    assert_int_equal(virDomainUndefine(dom), 0);
-    virDomainFree(dom);
-    free(xml);
 }
 
 static void test_lifecycle(void **state)
@@ -687,7 +531,6 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_definitions, setupT, qtTeardown),
-        cmocka_unit_test_setup_teardown(test_libvirt9_keep, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_start_failure_message, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_killed_outside, setupT, qtTeardown),
