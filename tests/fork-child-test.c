@@ -29,7 +29,7 @@ typedef struct {
     virSupGroup *group;
     virJobPtr gate;          /* test.gate: runs until gatefd[1] is closed */
     int gatefd[2];
-    pid_t helper, gateWorker;
+    pid_t pid, helper, gateWorker;
     char seg[512];
     char img[512];
 } parentState;
@@ -40,6 +40,7 @@ static void parentStart(parentState *p, const char *imgname)
     virJobInfo info;
 
     memset(p, 0, sizeof(*p));
+    p->pid = getpid();
     assert_int_equal(pipe2(p->gatefd, O_CLOEXEC), 0);
     assert_non_null(p->conn = virConnectOpen(PARENT_URI));
     assert_non_null(p->dom = virDomainLookupByName(p->conn, "test"));
@@ -111,17 +112,22 @@ static int childFailures;
     do { if (!(cond)) { testSay("FAIL %s:%d: ", __FILE__, __LINE__); \
                         testSay(__VA_ARGS__); testSay("\n"); childFailures++; } } while (0)
 
-/* The last error says @what belongs to the parent process (its pid). */
-static void checkParentError(const char *call, int code)
+/* The last error says the object belongs to the parent process @owner. */
+static void checkOwnerError(const char *call, int code, pid_t owner)
 {
     char want[64];
     virErrorPtr err = virGetLastError();
 
-    snprintf(want, sizeof(want), "belongs to the parent process (pid %d)", (int)getppid());
+    snprintf(want, sizeof(want), "belongs to the parent process (pid %d)", (int)owner);
     CHECK(err && err->code == code, "%s: error code %d, expected %d", call,
           err ? err->code : 0, code);
     CHECK(err && err->message && strstr(err->message, want),
           "%s: message '%s' lacks '%s'", call, err && err->message ? err->message : "", want);
+}
+
+static void checkParentError(const char *call, int code)
+{
+    checkOwnerError(call, code, getppid());
 }
 
 /* The child holds no descriptor of the parent's status segment. */
@@ -245,11 +251,34 @@ static int childOwn(void)
     return childFailures ? 1 : 0;
 }
 
-/* Fork a child running @fn with @p as its parent's state; wait for it
- * at most TEST_TIMEOUT_MS (killed by pid beyond), and return its report. */
-static void runChild(parentState *p, int (*fn)(void), char *out, size_t outlen)
+/* A crash ends a forked child (cmocka's handlers would go on running the
+ * test list in it). */
+static void childSignals(void)
 {
-    int rep[2], st = 0;
+    static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(fatal); i++)
+        signal(fatal[i], SIG_DFL);
+}
+
+/* Wait at most until @end (testNowMs) for @pid; SIGKILL it beyond.
+ * Returns its wait status, or -1 if it had to be killed. */
+static int waitChildUntil(pid_t pid, long long end)
+{
+    int st = 0;
+    long long left = end - testNowMs();
+    if (TEST_WAIT_UNTIL(waitpid(pid, &st, WNOHANG) == pid, left > 0 ? left : 1))
+        return st;
+    kill(pid, SIGKILL);
+    (void)waitpid(pid, &st, 0);
+    return -1;
+}
+
+/* Fork a child running @fn with @p as its parent's state; wait for it
+ * at most @timeout_ms (killed by pid beyond), and return its report. */
+static void runChildFor(parentState *p, int (*fn)(void), char *out, size_t outlen,
+                        int timeout_ms)
+{
+    int rep[2], st;
     size_t got = 0;
 
     assert_int_equal(pipe2(rep, O_CLOEXEC), 0);
@@ -257,18 +286,14 @@ static void runChild(parentState *p, int (*fn)(void), char *out, size_t outlen)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        /* A crash ends the child (cmocka's handlers would go on running
-         * the test list in it). */
-        static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE };
-        for (size_t i = 0; i < ARRAY_CARDINALITY(fatal); i++)
-            signal(fatal[i], SIG_DFL);
+        childSignals();
         close(rep[0]);
         testReportFD = rep[1];
         childParent = p;
         _exit(fn());
     }
     close(rep[1]);
-    long long end = testNowMs() + TEST_TIMEOUT_MS;
+    long long end = testNowMs() + timeout_ms;
     for (;;) {
         long long left = end - testNowMs();
         struct pollfd pfd = { .fd = rep[0], .events = POLLIN };
@@ -280,15 +305,18 @@ static void runChild(parentState *p, int (*fn)(void), char *out, size_t outlen)
     }
     out[got] = '\0';
     close(rep[0]);
-    bool ended = TEST_WAIT_UNTIL(waitpid(pid, &st, WNOHANG) == pid, end - testNowMs() > 0 ?
-                                 end - testNowMs() : 1);
-    if (!ended) {
-        kill(pid, SIGKILL);
-        (void)waitpid(pid, &st, 0);
-        fail_msg("the child did not end within %d ms; it said:\n%s", TEST_TIMEOUT_MS, out);
-    }
+    if ((st = waitChildUntil(pid, end)) == -1)
+        fail_msg("the child did not end within %d ms; it said:\n%s", timeout_ms, out);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("the child ended with wait status 0x%x; it said:\n%s", st, out);
+}
+
+/* A child that opens a connection starts a supervisor: under valgrind
+ * on a loaded machine, the spawn helper's start alone can take most of a
+ * minute (its short-lived start-up process is a traced copy of this one). */
+static void runChild(parentState *p, int (*fn)(void), char *out, size_t outlen)
+{
+    runChildFor(p, fn, out, outlen, 3 * TEST_TIMEOUT_MS);
 }
 
 /* (a) The child frees what it inherited: it ends at once, and the parent's
@@ -353,11 +381,152 @@ static void testChildOwnConnection(void **s)
     parentFinish(&p);
 }
 
+/* ---- a fork of a fork ---- */
+
+/* What the child (with a connection and a running job of its own) hands
+ * its own child. */
+static struct {
+    virConnectPtr conn;
+    virSupGroup *group;
+    virJobPtr gate;
+    int gatefd;
+    pid_t helper;
+} gen1;
+
+/* The grandchild inherits two generations: the test's objects and its
+ * parent's; each is refused naming its own process, freeing them frees
+ * memory only, and a connection of its own runs a job. */
+static int grandchildMain(void)
+{
+    parentState *p = childParent;
+    virJobInfo info;
+    char img[512];
+
+    close(gen1.gatefd);
+    CHECK(virConnectGetURI(p->conn) == NULL, "an inherited connection of the grandparent works");
+    checkOwnerError("virConnectGetURI", VIR_ERR_INVALID_CONN, p->pid);
+    CHECK(virConnectGetURI(gen1.conn) == NULL, "an inherited connection of the parent works");
+    checkOwnerError("virConnectGetURI", VIR_ERR_INVALID_CONN, getppid());
+    CHECK(virJobGetInfo(gen1.gate, &info) == -1, "an inherited job of the parent works");
+    checkOwnerError("virJobGetInfo", VIR_ERR_INVALID_JOB, getppid());
+    CHECK(virJobGetInfo(p->gate, &info) == -1, "an inherited job of the grandparent works");
+    checkOwnerError("virJobGetInfo", VIR_ERR_INVALID_JOB, p->pid);
+
+    CHECK(virConnectClose(gen1.conn) >= 0, "closing the parent's connection: %s",
+          virGetLastErrorMessage());
+    virSupGroupClose(gen1.group);
+    CHECK(virJobDestroy(gen1.gate) == 0, "virJobDestroy: %s", virGetLastErrorMessage());
+    childDropInherited();
+
+    virConnectPtr c = virConnectOpen("test:///default");
+    CHECK(c, "virConnectOpen in the grandchild: %s", virGetLastErrorMessage());
+    if (!c)
+        return 1;
+    pid_t helper = virSupHelperPid();
+    CHECK(helper > 0 && helper != gen1.helper && helper != p->helper,
+          "the grandchild's helper is %d (its parent's %d, the test's %d)", (int)helper,
+          (int)gen1.helper, (int)p->helper);
+    virDomainPtr dom = virDomainLookupByName(c, "test");
+    snprintf(img, sizeof(img), "%s/grandchild-%d.img", testRunDir, (int)getpid());
+    virJobPtr job = dom ? virDomainSaveJob(dom, img) : NULL;
+    CHECK(job, "save in the grandchild: %s", virGetLastErrorMessage());
+    if (job) {
+        CHECK(virJobWait(job, TEST_TIMEOUT_MS) == 0 && virJobGetInfo(job, &info) == 0 &&
+              info.state == VIR_JOB_COMPLETE, "the grandchild's save did not complete");
+        virJobDestroy(job);
+    }
+    if (dom)
+        virDomainFree(dom);
+    CHECK(virConnectClose(c) == 0, "closing the grandchild's connection left references");
+    (void)unlink(img);
+    return childFailures ? 1 : 0;
+}
+
+static int childForksAgain(void)
+{
+    parentState *p = childParent;
+    virSupJobSnapshot snap;
+    int gfd[2];
+
+    close(p->gatefd[1]);
+    CHECK(pipe2(gfd, O_CLOEXEC) == 0, "pipe");
+    gen1.conn = virConnectOpen("test:///default");
+    gen1.group = virSupGroupNew(NULL);
+    CHECK(gen1.conn && gen1.group, "opening in the child: %s", virGetLastErrorMessage());
+    if (!gen1.conn || !gen1.group)
+        return 1;
+    virSupJobParams jp;
+    memset(&jp, 0, sizeof(jp));
+    jp.op = &opGate;
+    jp.target = "child-gate";
+    jp.fds = &gfd[0];
+    jp.nfds = 1;
+    gen1.gate = virSupJobCreate(gen1.group, &jp);
+    close(gfd[0]);
+    gen1.gatefd = gfd[1];
+    CHECK(gen1.gate, "the child's gate job: %s", virGetLastErrorMessage());
+    if (!gen1.gate)
+        return 1;
+    CHECK(TEST_WAIT_UNTIL((virSupJobSnapshotGet(gen1.gate, &snap, true),
+                           snap.state != VIR_JOB_RUNNING || snap.percent >= 30),
+                          TEST_TIMEOUT_MS) && snap.state == VIR_JOB_RUNNING,
+          "the child's gate job did not run");
+    gen1.helper = virSupHelperPid();
+
+    fflush(NULL);
+    pid_t gc = fork();
+    if (gc == 0) {
+        childSignals();
+        _exit(grandchildMain());
+    }
+    CHECK(gc > 0, "fork in the child");
+    if (gc > 0) {
+        int st = waitChildUntil(gc, testNowMs() + 3 * TEST_TIMEOUT_MS);
+        CHECK(st == 0, "the grandchild ended with wait status %d (-1: killed after %d ms)",
+              st, 3 * TEST_TIMEOUT_MS);
+    }
+
+    /* The child's job ran on, untouched by its own child. */
+    virSupJobSnapshotGet(gen1.gate, &snap, true);
+    CHECK(snap.state == VIR_JOB_RUNNING && !snap.cancel_requested,
+          "the child's job was disturbed by the grandchild (state %d)", snap.state);
+    CHECK(virSupHelperPid() == gen1.helper && testProcessAlive(gen1.helper),
+          "the child's helper is gone");
+    close(gen1.gatefd);
+    CHECK(virJobWait(gen1.gate, TEST_TIMEOUT_MS) == 0 &&
+          virSupJobGetError(gen1.gate) == NULL, "the child's gate job did not complete");
+    virJobDestroy(gen1.gate);
+    virSupGroupClose(gen1.group);
+    CHECK(virConnectClose(gen1.conn) == 0, "closing the child's connection left references");
+    childDropInherited();
+    return childFailures ? 1 : 0;
+}
+
+/* A child with a connection and a job of its own forks: the grandchild
+ * leaves both generations it inherited alone and runs its own. */
+static void testGrandchild(void **s)
+{
+    (void)s;
+    parentState p;
+    char out[8192];
+
+#if defined(__SANITIZE_THREAD__)
+    printf("skipped under ThreadSanitizer: the child's own supervisor starts threads\n");
+    skip();
+#endif
+    parentStart(&p, "parent-c.img");
+    /* Two supervisors start one after the other in the child and its
+     * child: the budget of two children. */
+    runChildFor(&p, childForksAgain, out, sizeof(out), 6 * TEST_TIMEOUT_MS);
+    parentFinish(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testChildClosesInherited),
         cmocka_unit_test(testChildOwnConnection),
+        cmocka_unit_test(testGrandchild),
     };
     if (!getenv("VIRTSUP_WORKER")) {
         printf("VIRTSUP_WORKER is not set: run through make check\n");
