@@ -14,6 +14,7 @@
 
 #include "util/internal.h"
 #include "util/viralloc.h"
+#include "util/virpoll.h"
 #include "util/virprocess.h"
 #include "util/virshim.h"
 
@@ -279,11 +280,7 @@ int virShimSpawn(const char *statedir, int logfd, const virShimSpecBuf *b,
     virForceClose(&sv[1]);
 
     struct pollfd pfd = { .fd = sv[0], .events = POLLIN };
-    int r;
-    do {
-        r = poll(&pfd, 1, timeout_ms);
-    } while (r < 0 && errno == EINTR);
-    if (r <= 0) {
+    if (virPollNoIntr(&pfd, 1, timeout_ms) <= 0) {
         virReportError(VIR_ERR_OPERATION_TIMEOUT, "the shim %s did not start within %d ms",
                        shim, timeout_ms);
         goto cleanup;
@@ -391,21 +388,15 @@ int virShimStatusCheck(const virShimStatus *st, const char **why)
 static int waitFor(int fd, short events, int timeout_ms, uint64_t deadline)
 {
     struct pollfd pfd = { .fd = fd, .events = events };
-    int r;
+    int t = timeout_ms;
 
-    for (;;) {
-        int t = timeout_ms;
-        if (timeout_ms >= 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-            t = now >= deadline ? 0 : (int)(deadline - now);
-        }
-        r = poll(&pfd, 1, t);
-        if (r < 0 && errno == EINTR)
-            continue;
-        return r;
+    if (timeout_ms >= 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        t = now >= deadline ? 0 : (int)(deadline - now);
     }
+    return virPollNoIntr(&pfd, 1, t);
 }
 
 static uint64_t deadlineOf(int timeout_ms)

@@ -32,7 +32,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -56,6 +55,7 @@
 #define VIR_FROM_THIS VIR_FROM_NETWORK
 #include "util/virerror.h"
 #include "util/virnetlink.h"
+#include "util/virpoll.h"
 #include "util/virprocess.h"
 #include "util/virshim.h"
 #include "drivers/network/network_conf.h"
@@ -632,11 +632,8 @@ static void *agentMain(void *opaque)
     while (in) {
         struct pollfd pfd[3] = { { nj->agentfd, POLLIN, 0 }, { nj->stopfd[0], POLLIN, 0 },
                                  { nj->shimfd, POLLIN, 0 } };
-        if (poll(pfd, 3, -1) < 0) {
-            if (errno == EINTR)
-                continue;
+        if (virPollNoIntr(pfd, 3, -1) < 0)
             break;
-        }
         if (pfd[1].revents)
             break;
         if (pfd[2].revents) {
@@ -1363,11 +1360,8 @@ static void *watchMain(void *opaque)
         p[1] = (struct pollfd){ w->inotifyfd, POLLIN, 0 };
         for (size_t i = 0; i < w->n; i++)
             p[i + 2] = (struct pollfd){ w->fds[i], POLLIN, 0 };
-        if (poll(p, w->n + 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
+        if (virPollNoIntr(p, w->n + 2, -1) < 0)
             break;
-        }
         if (p[0].revents)
             break;
         if (p[1].revents) {

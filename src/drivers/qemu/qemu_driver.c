@@ -45,6 +45,7 @@
 #include "util/virjsonflat.h"
 #include "util/virnetdevtap.h"
 #include "util/virnetlink.h"
+#include "util/virpoll.h"
 #include "util/virprocess.h"
 #include "util/virshim.h"
 
@@ -1477,7 +1478,7 @@ static int startPrepare(virConnectPtr conn, qemuDriver *d, const uint8_t *uuid, 
                 int pfd = virProcessOpenPidfd(old.shim_pid, old.shim_start);
                 struct pollfd p = { pfd, POLLIN, 0 };
                 if (pfd >= 0) {
-                    (void)poll(&p, 1, 10000);
+                    (void)virPollNoIntr(&p, 1, 10000);
                     close(pfd);
                 }
             }
