@@ -552,7 +552,7 @@ static int authDefaultCallback(virConnectCredentialPtr cred, unsigned int ncred,
             goto cleanup;
         if (!*answer && cred[i].defresult) {
             free(answer);
-            if (!(answer = strdup(cred[i].defresult)))
+            if (!(answer = virStrdup(cred[i].defresult)))
                 goto cleanup;
         }
         cred[i].result = answer;

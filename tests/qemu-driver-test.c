@@ -11,6 +11,8 @@
  * application watched, stale run directories. Real QEMU: qemu-guest-test.
  */
 #include "qemutest.h"
+#include "drivers/qemu/qemu-proto.h"
+#include "util/viralloc.h"
 
 static char fake[4096];
 
@@ -49,6 +51,47 @@ static void start(virDomainPtr dom)
     if (st != VIR_JOB_COMPLETE)
         fail_msg("the start ended in state %d: %s", st, qtJobError(job));
     virJobDestroy(job);
+}
+
+/* Allocation failures, swept as tests/alloc-test.c does: count the wrapped
+ * allocations of one suspend (or destroy) of the running @dom, then run it
+ * once with each of them failing. A run either does what it should or
+ * fails with VIR_ERR_NO_MEMORY and leaves the guest running. Returns how
+ * many runs failed. */
+static int oomSweep(virDomainPtr dom, bool destroy)
+{
+    int s, r, failures = 0;
+    long count;
+
+    virAllocTestHook(0);
+    assert_int_equal(destroy ? virDomainDestroy(dom) : virDomainSuspend(dom), 0);
+    count = virAllocTestHook(0);
+    assert_true(count > 0);
+    for (long n = 1; n <= count; n++) {
+        if (destroy)
+            start(dom);
+        else
+            assert_int_equal(virDomainResume(dom), 0);
+        virAllocTestHook(n);
+        int rc = destroy ? virDomainDestroy(dom) : virDomainSuspend(dom);
+        virAllocTestHook(0);
+        int code = rc < 0 && virGetLastError() ? virGetLastError()->code : 0;
+        assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+        if (rc == 0) {
+            assert_int_equal(s, destroy ? VIR_DOMAIN_SHUTOFF : VIR_DOMAIN_PAUSED);
+            continue;
+        }
+        assert_int_equal(code, VIR_ERR_NO_MEMORY);
+        assert_int_equal(s, VIR_DOMAIN_RUNNING);
+        failures++;
+        if (destroy)
+            assert_int_equal(virDomainDestroy(dom), 0);
+        else
+            assert_int_equal(virDomainSuspend(dom), 0);
+    }
+    printf("%s: %ld allocations, %d runs failed cleanly\n", destroy ? "destroy" : "suspend",
+           count, failures);
+    return failures;
 }
 
 static void test_definitions(void **state)
@@ -190,6 +233,13 @@ static void test_lifecycle(void **state)
     assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
     assert_int_equal(s, VIR_DOMAIN_RUNNING);
     assert_int_equal(r, 5 /* unpaused */);
+    /* A suspend (its QMP round trip's buffer) and a destroy (its stop's)
+     * under allocation failure. */
+    assert_true(oomSweep(dom, false) > 0);
+    assert_int_equal(virDomainResume(dom), 0);
+    assert_true(oomSweep(dom, true) > 0);
+    start(dom);
+    assert_int_equal(qtShimStatus(t, "life", &st), 0);
 
     /* ACPI shutdown: the (fake) guest powers off. */
     assert_int_equal(virDomainShutdown(dom), 0);

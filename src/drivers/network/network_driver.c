@@ -553,7 +553,7 @@ static void dnsmasqStop(const char *nd, const char *name)
     if (pathf(shimdir, sizeof(shimdir), "%s/run/%s/shim", nd, name) < 0)
         return;
     if ((fd = virShimConnect(shimdir)) >= 0) {
-        if ((in = malloc(sizeof(*in))))
+        if (VIR_ALLOC(in))
             (void)virShimCall(fd, VIR_SHIM_MSG_STOP, &ms, sizeof(ms), NULL, 0,
                               SHIM_STOP_MS + 5000, NULL, NULL, in);
         free(in);
@@ -599,7 +599,7 @@ static void agentStart(netJob *nj)
     nj->st.dnsmasq = 1;
     /* Follow it: its exit while the job runs fails the DHCP phase. */
     if (pathf(shimdir, sizeof(shimdir), "%s/run/%s/shim", nj->dir, nj->st.def.name) == 0 &&
-        (nj->shimfd = virShimConnect(shimdir)) >= 0 && (in = malloc(sizeof(*in))) &&
+        (nj->shimfd = virShimConnect(shimdir)) >= 0 && VIR_ALLOC(in) &&
         virShimCall(nj->shimfd, VIR_SHIM_MSG_SUBSCRIBE, NULL, 0, NULL, 0, SHIM_START_MS,
                     NULL, NULL, in) == 0 && in->err == 0 &&
         !(in->hasStatus && in->status.child_state == VIR_SHIM_CHILD_EXITED)) {
@@ -625,9 +625,9 @@ static void agentStart(netJob *nj)
 static void *agentMain(void *opaque)
 {
     netJob *nj = opaque;
-    virShimIncoming *in = malloc(sizeof(*in));
+    virShimIncoming *in;
 
-    nj->agentbuf = in;
+    nj->agentbuf = VIR_ALLOC(in);
 
     while (in) {
         struct pollfd pfd[3] = { { nj->agentfd, POLLIN, 0 }, { nj->stopfd[0], POLLIN, 0 },
@@ -1394,10 +1394,8 @@ static int watchStart(netWatch *w)
     w->stopfd = w->inotifyfd = -1;
     if (dirsMake(w->dir) < 0 || pathf(p, sizeof(p), "%s/run", w->dir) < 0)
         return -1;
-    if (!(w->in = malloc(sizeof(*w->in)))) {
-        virReportOOMError();
+    if (!VIR_ALLOC(w->in))
         return -1;
-    }
     if ((w->stopfd = eventfd(0, EFD_CLOEXEC)) < 0 ||
         (w->inotifyfd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 ||
         inotify_add_watch(w->inotifyfd, p, IN_CREATE | IN_DELETE | IN_MOVED_TO |
@@ -1587,10 +1585,9 @@ static int netNames(const char *nd, char (**out)[NET_NAME_MAX], size_t *n)
             if (len <= el || len - el >= NET_NAME_MAX || STRNEQ(e->d_name + len - el, ext))
                 continue;
             if (count == alloc) {
-                void *nn = realloc(names, (alloc = alloc ? alloc * 2 : 16) * sizeof(*names));
+                void *nn = virReallocN(names, (alloc = alloc ? alloc * 2 : 16), sizeof(*names));
                 if (!nn) {
                     closedir(d);
-                    virReportOOMError();
                     goto error;
                 }
                 names = nn;

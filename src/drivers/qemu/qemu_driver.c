@@ -648,7 +648,7 @@ static void reconnectOne(qemuDriver *d, const char *name)
         obj->state = hdr.state;
         obj->reason = hdr.reason;
     }
-    if (virShimOwnerAlive(&st) && (in = malloc(sizeof(*in))) &&
+    if (virShimOwnerAlive(&st) && VIR_ALLOC(in) &&
         (sub = virShimConnect(dir)) >= 0 &&
         virShimCall(sub, VIR_SHIM_MSG_SUBSCRIBE, NULL, 0, NULL, 0, 5000, NULL, NULL, in) == 0 &&
         in->hasStatus && watch(d, obj, sub) == 0) {
@@ -1855,10 +1855,8 @@ static int domainQMP(virDomainPtr dom, const char *command, virShimIncoming **ou
 
     if (activeShim(dom, runDir, sizeof(runDir), &st, false) < 0)
         return -1;
-    if (!(in = malloc(sizeof(*in)))) {
-        virReportOOMError();
+    if (!VIR_ALLOC(in))
         return -1;
-    }
     bool quiet = virErrorSetQuiet(true);
     fd = virShimConnect(runDir);
     virErrorSetQuiet(quiet);
@@ -1888,10 +1886,8 @@ static int stopGuest(qemuDriver *d, const uint8_t *uuid, const char *name, const
     uint32_t timeout = d->cfg.stopTimeoutMs;
     int fd;
 
-    if (!(in = malloc(sizeof(*in)))) {
-        virReportOOMError();
+    if (!VIR_ALLOC(in))
         return -1;
-    }
     /* A shim already gone has nothing to stop. */
     bool quiet = virErrorSetQuiet(true);
     if ((fd = virShimConnect(runDir)) >= 0) {
@@ -2274,14 +2270,12 @@ static int commitSave(virJobPtr job, void *opaque, const void *result, size_t le
  * reader is gone) or sit paused. Round trips with the monitor timeout. */
 static void saveResumeGuest(qemuDriver *d, qemuJob *qj)
 {
-    virShimIncoming *in = malloc(sizeof(*in));
+    virShimIncoming *in;
     char status[32];
     int fd;
 
-    if (!in)
-        return;
     bool quiet = virErrorSetQuiet(true);
-    if ((fd = virShimConnect(qj->runDir)) < 0)
+    if (!VIR_ALLOC(in) || (fd = virShimConnect(qj->runDir)) < 0)
         goto out;
     long long until = monoMs() + d->cfg.monitorTimeoutMs;
     while (monoMs() < until) {
