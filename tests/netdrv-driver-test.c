@@ -20,6 +20,7 @@
 #include "nettest.h"
 #include "drivers/network/network-shared.h"
 #include "drivers/network/network_driver.h"
+#include "util/viralloc.h"
 #include "util/shimproto.h"
 #include "util/virnetdevtap.h"
 #include "util/virprocess.h"
@@ -206,6 +207,30 @@ static void test_lifecycle(void **s)
     assert_true(testProcessAlive(dns1));
     assert_int_equal(virConnectListAllNetworks(c, NULL, VIR_CONNECT_LIST_NETWORKS_ACTIVE |
                                                VIR_CONNECT_LIST_NETWORKS_PERSISTENT), 1);
+    /* A listing under allocation failure (swept as tests/alloc-test.c
+     * does): each run lists the network or fails with VIR_ERR_NO_MEMORY. */
+    virAllocTestHook(0);
+    assert_int_equal(virConnectListAllNetworks(c, &list, 0), 1);
+    long count = virAllocTestHook(0);
+    virNetworkFree(list[0]);
+    free(list);
+    int failures = 0;
+    for (long k = 1; k <= count; k++) {
+        virAllocTestHook(k);
+        n = virConnectListAllNetworks(c, &list, 0);
+        virAllocTestHook(0);
+        if (n < 0) {
+            assert_int_equal(virGetLastError()->code, VIR_ERR_NO_MEMORY);
+            failures++;
+            continue;
+        }
+        assert_int_equal(n, 1);
+        assert_string_equal(virNetworkGetName(list[0]), "nd1");
+        virNetworkFree(list[0]);
+        free(list);
+    }
+    printf("listing: %ld allocations, %d runs failed cleanly\n", count, failures);
+    assert_true(failures > 0);
 
     /* dnsmasq dies: the connection's watcher notices at once (no call is
      * made meanwhile) and starts it again. */

@@ -1637,8 +1637,19 @@ int networkConnectListAllNetworks(virConnectPtr conn, virNetworkPtr **nets,
     for (size_t i = 0; i < n; i++) {
         netFound f;
         if (netFind(c->dir, names[i], &f) < 0) {
-            virResetLastError();
-            continue;
+            /* Gone since its name was read, or a damaged record: not
+             * listed. Anything else (no memory, a lock or netlink socket
+             * refused) would make the answer wrong: the listing fails. */
+            const virError *e = virGetLastError();
+            if (!e || e->code == VIR_ERR_NO_NETWORK || e->code == VIR_ERR_INTERNAL_ERROR) {
+                virResetLastError();
+                continue;
+            }
+            for (int k = 0; k < count && list; k++)
+                virNetworkFree(list[k]);
+            free(list);
+            free(names);
+            return -1;
         }
         if (!virObjListMatchNetwork(flags, f.active, f.persistent))
             continue;
