@@ -431,7 +431,7 @@ static int watch(qemuDriver *d, qemuDomObj *obj, int sub)
 static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bool lost)
 {
     int reason = shutoffReason(obj, st, lost);
-    qemuCleanup *c, **l;
+    qemuCleanup *c = NULL, **l;
 
     /* The shim records the end before it exits: usually it is still there
      * for a moment, and its directory goes once it is gone. */
@@ -448,6 +448,7 @@ static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bo
         obj->watchId = 0;
         c = NULL;
     } else {
+        free(c);   /* allocated, but the list could not grow */
         unwatch(d, obj);
         if (virShimChildAlive(&obj->shim))
             (void)virProcessKillIdentity(obj->shim.child_pid, obj->shim.child_start, SIGKILL);
