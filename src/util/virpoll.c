@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * virpoll.c: poll(2) resumed after signals.
+ * virpoll.c: poll(2) resumed after signals, and the clock of timeouts.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -8,17 +8,17 @@
 
 #include "util/virpoll.h"
 
-static uint64_t nowMs(void)
+long long virTimeMonoMs(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 int virPollNoIntr(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
-    uint64_t deadline = timeout_ms > 0 ? nowMs() + (uint64_t)timeout_ms : 0;
+    long long deadline = timeout_ms > 0 ? virTimeMonoMs() + timeout_ms : 0;
     int t = timeout_ms;
 
     for (;;) {
@@ -26,7 +26,7 @@ int virPollNoIntr(struct pollfd *fds, nfds_t nfds, int timeout_ms)
         if (r >= 0 || errno != EINTR)
             return r;
         if (timeout_ms > 0) {
-            uint64_t now = nowMs();
+            long long now = virTimeMonoMs();
             t = now >= deadline ? 0 : (int)(deadline - now);
         }
     }

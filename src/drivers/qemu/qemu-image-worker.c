@@ -35,6 +35,7 @@
 #define VIR_FROM_THIS VIR_FROM_QEMU
 #include "util/virerror.h"
 #include "util/virjsonflat.h"
+#include "util/virpoll.h"
 #include "util/virshim.h"
 #include "drivers/qemu/qemu-worker.h"
 #include "worker/jobio.h"
@@ -43,13 +44,6 @@
 #define QUERY_MS 10        /* query-migrate while saving: QEMU's figures change this often */
 #define FD_NAME_SAVE "virtsup-save"
 #define FD_NAME_RESTORE "virtsup-restore"
-
-static long long nowMs(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /* The migration's status ("active", ...) and figures. 0, or -1 reported. */
 static int migrateStatus(int shim, unsigned int timeoutMs, virShimIncoming *in, char *status,
@@ -142,8 +136,8 @@ static void saveAbort(saveCtx *c)
         (void)virShimQMP(c->shim, "migrate_cancel", NULL, NULL, 0, (int)c->p.monitorTimeoutMs,
                          NULL, NULL, c->in);
     if (c->migrating) {
-        long long until = nowMs() + c->p.monitorTimeoutMs;
-        while (nowMs() < until) {
+        long long until = virTimeMonoMs() + c->p.monitorTimeoutMs;
+        while (virTimeMonoMs() < until) {
             if (migrateStatus(c->shim, c->p.monitorTimeoutMs, c->in, status, sizeof(status),
                               NULL, NULL, NULL, 0) < 0 || migrateOver(status))
                 break;
@@ -151,8 +145,7 @@ static void saveAbort(saveCtx *c)
         }
     }
     if (c->stopped && c->wasRunning)
-        (void)virShimQMP(c->shim, "cont", NULL, NULL, 0, (int)c->p.monitorTimeoutMs, NULL,
-                         NULL, c->in);
+        (void)qemuResumeAfterMigration(c->shim, c->p.monitorTimeoutMs, c->in);
     virResetLastError();
     virErrorSetQuiet(quiet);
     virRestoreLastError(&saved);
@@ -206,7 +199,7 @@ static int saveMonitorLost(void)
  * room, so the pipe is read whatever the monitor does. */
 static int saveFollow(saveCtx *c)
 {
-    long long nextQuery = nowMs(), askedAt = 0;
+    long long nextQuery = virTimeMonoMs(), askedAt = 0;
     uint64_t pending = 0;
     bool eof = false, completed = false;
 
@@ -215,19 +208,19 @@ static int saveFollow(saveCtx *c)
             return IMG_CANCELLED;
         if (eof && completed)
             return 0;
-        if (!pending && nowMs() >= nextQuery) {
+        if (!pending && virTimeMonoMs() >= nextQuery) {
             if (virShimQMPSend(c->shim, "query-migrate", NULL, (int)c->p.monitorTimeoutMs,
                                &pending) < 0)
                 return saveMonitorLost();
-            askedAt = nowMs();
+            askedAt = virTimeMonoMs();
         }
-        if (pending && nowMs() - askedAt > (long long)c->p.monitorTimeoutMs + 1000) {
+        if (pending && virTimeMonoMs() - askedAt > (long long)c->p.monitorTimeoutMs + 1000) {
             virReportError(VIR_ERR_OPERATION_TIMEOUT, "QEMU's monitor did not answer "
                            "'query-migrate' within %u ms", c->p.monitorTimeoutMs);
             return -1;
         }
         struct pollfd pf[2] = { { eof ? -1 : c->pipe, POLLIN, 0 }, { c->shim, POLLIN, 0 } };
-        long long wait = pending ? 50 : nextQuery - nowMs();
+        long long wait = pending ? 50 : nextQuery - virTimeMonoMs();
         int r = poll(pf, 2, wait > 0 ? (int)wait : 0);
         if (r < 0 && errno != EINTR) {
             virReportSystemError(errno, "%s", "cannot wait for QEMU's migration stream");
@@ -260,7 +253,7 @@ static int saveFollow(saveCtx *c)
                     return rc;
             }
             if (eof)
-                nextQuery = nowMs();   /* ask at once how it ended */
+                nextQuery = virTimeMonoMs();   /* ask at once how it ended */
         }
         if (pf[1].revents) {
             int got = virShimRecv(c->shim, 0, c->in);
@@ -272,7 +265,7 @@ static int saveFollow(saveCtx *c)
                 if (st < 0)
                     return -1;
                 completed = st == 1;
-                nextQuery = nowMs() + (eof ? 2 : QUERY_MS);
+                nextQuery = virTimeMonoMs() + (eof ? 2 : QUERY_MS);
             }
         }
     }
@@ -469,8 +462,8 @@ static bool qemuExited(const restoreCtx *c)
  * shim records them), then report them. */
 static int qemuRefused(restoreCtx *c)
 {
-    long long until = nowMs() + c->p.monitorTimeoutMs;
-    while (!qemuExited(c) && nowMs() < until)
+    long long until = virTimeMonoMs() + c->p.monitorTimeoutMs;
+    while (!qemuExited(c) && virTimeMonoMs() < until)
         drainEvents(c, 50);
     if (qemuExited(c) && c->st.exit_reason == VIR_SHIM_EXIT_KILLED)
         virReportError(VIR_ERR_OPERATION_FAILED, "QEMU was killed by signal %d while it loaded "
@@ -675,7 +668,7 @@ static int restoreRun(restoreCtx *c)
     virForceClose(&c->pipe);   /* EOF: QEMU finishes the load */
 
     virWorkerJobSetPhase(c->job, "resuming");
-    long long until = nowMs() + c->p.monitorTimeoutMs;
+    long long until = virTimeMonoMs() + c->p.monitorTimeoutMs;
     for (;;) {
         if (virWorkerJobCancelRequested(c->job))
             return IMG_CANCELLED;
@@ -698,7 +691,7 @@ static int restoreRun(restoreCtx *c)
                            "'%s': %s", c->p.path, why[0] ? why : "no reason given");
             return -1;
         }
-        if (nowMs() > until) {
+        if (virTimeMonoMs() > until) {
             virReportError(VIR_ERR_OPERATION_TIMEOUT, "QEMU did not finish loading the save "
                            "image within %u ms of its end (status '%s')",
                            c->p.monitorTimeoutMs, status);
@@ -711,11 +704,11 @@ static int restoreRun(restoreCtx *c)
                        restoreEvent, c, c->in) < 0)
             return -1;
         /* The commit reads the shim's record: wait until it says running. */
-        until = nowMs() + c->p.monitorTimeoutMs;
+        until = virTimeMonoMs() + c->p.monitorTimeoutMs;
         while (STRNEQ(c->st.runstate, "running")) {
             if (qemuExited(c))
                 return qemuRefused(c);
-            if (nowMs() > until) {
+            if (virTimeMonoMs() > until) {
                 virReportError(VIR_ERR_OPERATION_TIMEOUT, "the restored guest did not run "
                                "within %u ms of 'cont' (run state '%s')",
                                c->p.monitorTimeoutMs, c->st.runstate);
@@ -724,8 +717,8 @@ static int restoreRun(restoreCtx *c)
             drainEvents(c, 20);
         }
     } else {
-        until = nowMs() + c->p.monitorTimeoutMs;
-        while (STRNEQ(c->st.runstate, "paused") && nowMs() < until && !qemuExited(c))
+        until = virTimeMonoMs() + c->p.monitorTimeoutMs;
+        while (STRNEQ(c->st.runstate, "paused") && virTimeMonoMs() < until && !qemuExited(c))
             drainEvents(c, 20);
     }
     virWorkerJobUpdateBytes(c->job, c->imageBytes, c->imageBytes);

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/virshim.h"
+
 #define QEMU_DEF_MAGIC        0x44515356u   /* "VSQD" */
 #define QEMU_DEF_VERSION      2u    /* 2: kept elements as records */
 #define QEMU_DEF_MAX          (60 * 1024)   /* the whole block; fits a job result */
@@ -333,6 +335,17 @@ int qemuImageHeaderCheck(const qemuImageHeader *h, const char *xml, uint64_t fil
 
 /* The size of a complete image with header @h. */
 uint64_t qemuImageBytes(const qemuImageHeader *h);
+
+/* Resume a guest that a save stopped, once QEMU has let go of it: a
+ * migration that failed or was cancelled is reported as such before QEMU's
+ * migration thread hands the run state back, and until then QEMU refuses
+ * 'cont' ("Migration is not finalized yet") and would leave the guest
+ * paused for good. Asks the shim on @shim (a connection of the caller's)
+ * for the run state until the guest runs, 'cont' when QEMU can take it,
+ * for at most @timeoutMs. Returns 0 when the guest runs, -1 with an error
+ * reported (QEMU refused for another reason, exited, or the time ran out).
+ * @in is the caller's receive buffer. Thread-safe for distinct @shim. */
+int qemuResumeAfterMigration(int shim, unsigned int timeoutMs, virShimIncoming *in);
 
 /* The string at @s in @def's pool, or NULL if absent. @def must have
  * passed qemuDomainDefCheck (or be under construction by the parser). */

@@ -7,6 +7,9 @@
  */
 #include "util/internal.h"
 #include "drivers/qemu/qemu-proto.h"
+#include "util/virerror.h"
+#include "util/virjsonflat.h"
+#include "util/virpoll.h"
 #include "util/virstring.h"
 #include "util/virxmlkeep.h"
 
@@ -377,4 +380,43 @@ int qemuImageHeaderCheck(const qemuImageHeader *h, const char *xml, uint64_t fil
         return -1;
     }
     return 0;
+}
+
+int qemuResumeAfterMigration(int shim, unsigned int timeoutMs, virShimIncoming *in)
+{
+    long long until = virTimeMonoMs() + timeoutMs;
+    char status[32];
+
+    for (;;) {
+        bool running = false;
+
+        if (virShimQMP(shim, "query-status", NULL, NULL, 0, (int)timeoutMs, NULL, NULL, in) < 0)
+            return -1;
+        (void)virJSONFlatGetBool(in->data, in->datalen, "running", &running);
+        status[0] = '\0';
+        (void)virJSONFlatGet(in->data, in->datalen, "status", status, sizeof(status));
+        if (running)
+            return 0;
+        if (STRNEQ(status, "finish-migrate")) {
+            if (virShimQMP(shim, "cont", NULL, NULL, 0, (int)timeoutMs, NULL, NULL, in) == 0)
+                return 0;
+            /* Refused: for good, unless the migration took the guest back
+             * between our look and our 'cont'. */
+            if (virShimQMP(shim, "query-status", NULL, NULL, 0, (int)timeoutMs, NULL, NULL,
+                           in) < 0)
+                return -1;
+            status[0] = '\0';
+            (void)virJSONFlatGet(in->data, in->datalen, "status", status, sizeof(status));
+            if (STRNEQ(status, "finish-migrate"))
+                return -1;
+            virResetLastError();
+        }
+        if (virTimeMonoMs() > until) {
+            virReportError(VIR_ERR_OPERATION_TIMEOUT, "QEMU did not give the guest back "
+                           "within %u ms of the end of its migration (run state '%s')",
+                           timeoutMs, status);
+            return -1;
+        }
+        (void)virPollNoIntr(NULL, 0, 2);
+    }
 }

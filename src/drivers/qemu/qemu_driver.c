@@ -935,8 +935,8 @@ int qemuDomainWaitState(virDomainPtr dom, int state, int timeout_ms, int *reason
         }
         if (pthread_cond_timedwait(&d->changed, &d->lock, &until) == ETIMEDOUT) {
             virReportError(VIR_ERR_OPERATION_TIMEOUT, "domain '%s' did not reach state %d "
-                           "within %d ms (it is in state %d)", dom->name, state, timeout_ms,
-                           obj->state);
+                           "within %d ms (it is in state %d, reason %d)", dom->name, state,
+                           timeout_ms, obj->state, obj->reason);
             rc = -1;
             break;
         }
@@ -2130,13 +2130,6 @@ static int qemuDomainResume(virDomainPtr dom)
 
 /* ---- save and restore ------------------------------------------------------------------ */
 
-static long long monoMs(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* A pipe for QEMU's migration stream, as large as the kernel lets us make
  * it (fewer wake-ups on both sides). 0, or -1 reported. */
 static int streamPipe(int p[2])
@@ -2278,8 +2271,8 @@ static void saveResumeGuest(qemuDriver *d, qemuJob *qj)
     bool quiet = virErrorSetQuiet(true);
     if (!VIR_ALLOC(in) || (fd = virShimConnect(qj->runDir)) < 0)
         goto out;
-    long long until = monoMs() + d->cfg.monitorTimeoutMs;
-    while (monoMs() < until) {
+    long long until = virTimeMonoMs() + d->cfg.monitorTimeoutMs;
+    while (virTimeMonoMs() < until) {
         if (virShimQMP(fd, "query-migrate", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL,
                        NULL, in) < 0)
             break;
@@ -2292,14 +2285,7 @@ static void saveResumeGuest(qemuDriver *d, qemuJob *qj)
                          NULL, NULL, in);
         (void)poll(NULL, 0, 5);
     }
-    if (virShimQMP(fd, "query-status", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL,
-                   NULL, in) == 0) {
-        bool running = true;
-        (void)virJSONFlatGetBool(in->data, in->datalen, "running", &running);
-        if (!running)
-            (void)virShimQMP(fd, "cont", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL,
-                             NULL, in);
-    }
+    (void)qemuResumeAfterMigration(fd, d->cfg.monitorTimeoutMs, in);
     close(fd);
  out:
     virResetLastError();
