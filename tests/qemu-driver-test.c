@@ -6,7 +6,8 @@
  * and its phases, suspend/resume/shutdown/destroy, and each fault of the
  * driver's list: QEMU failing to start (its message in the job error),
  * QEMU killed from outside, a monitor that stops answering, a guest in
- * internal-error, a start interrupted by the application's death, guests
+ * internal-error, a save that QEMU fails before it gives the guest back,
+ * a start interrupted by the application's death, guests
  * surviving the application and found again, a guest that died while no
  * application watched, stale run directories. Real QEMU: qemu-guest-test.
  */
@@ -397,6 +398,29 @@ static void test_internal_error(void **state)
     virDomainFree(dom);
 }
 
+/* A save that fails in its last stage: QEMU says "failed" before it hands
+ * the guest back, and refuses 'cont' for a while (fake-qemu migrate-late).
+ * The guest must run again once QEMU lets it, not stay paused. */
+static void test_save_fails_late(void **state)
+{
+    qemuT *t = *state;
+    char img[600];
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = define(t, "late", "migrate-late", NULL);
+    start(dom);
+    snprintf(img, sizeof(img), "%s/late.img", t->root);
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("save failed late: %s\n", qtJobError(job));
+    virJobDestroy(job);
+    assert_int_equal(access(img, F_OK), -1);
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, -1);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 /* Another application starts @name (see qtAppStartsGuest). */
 static pid_t appStartsGuest(qemuT *t, const char *name, const char *mode, bool wait)
 {
@@ -586,6 +610,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_killed_outside, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_internal_error, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_save_fails_late, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_survives_application, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_died_meanwhile, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_start_interrupted, setupT, qtTeardown),

@@ -19,6 +19,12 @@
  *   slowgreet       never greets; exits 0 on SIGTERM (a start still under way)
  *   exit            writes "fake-qemu: MESSAGE" (MESSAGE from "msg=" in
  *                   -append, '_' for ' ') to stderr, exits 1
+ *   migrate-late    migrate (after getfd) fails at once: the descriptor is
+ *                   closed, query-migrate says "failed", but for 300 ms the
+ *                   run state stays "finish-migrate" and cont is refused
+ *                   ("Migration is not finalized yet"), as QEMU does until
+ *                   its migration thread hands the guest back; then
+ *                   "postmigrate"
  *   plain           no monitor: writes "fake-qemu: up" to stderr and waits
  *                   for SIGTERM
  *   report          no monitor: prints its uid, gid, no_new_privs, effective
@@ -38,6 +44,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int mon = -1;
@@ -59,6 +66,13 @@ static void say(const char *fmt, ...)
     buf[n++] = '\r';
     buf[n++] = '\n';
     (void)!write(mon, buf, (size_t)n);
+}
+
+static long long nowMs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 static void event(const char *name, const char *data)
@@ -190,6 +204,9 @@ int main(int argc, char **argv)
         say("this is not json");
 
     bool hung = false, crashPending = false;
+    int migfd = -1;
+    long long lateUntil = 0;            /* migrate-late: finish-migrate until then */
+    const char *migration = "none";
     char buf[65536];
     size_t len = 0;
     for (;;) {
@@ -236,8 +253,28 @@ int main(int argc, char **argv)
             field(line, "execute", cmd, sizeof(cmd));
             field(line, "id", id, sizeof(id));
 #define RET(fmt, ...) say("{\"return\": " fmt ", \"id\": \"%s\"}", ##__VA_ARGS__, id)
+            if (lateUntil && nowMs() >= lateUntil) {
+                lateUntil = 0;
+                snprintf(status, sizeof(status), "postmigrate");
+            }
             if (!strcmp(cmd, "qmp_capabilities")) {
                 RET("{}");
+            } else if (!strcmp(cmd, "migrate-set-parameters") || !strcmp(cmd, "migrate_cancel")) {
+                RET("{}");
+            } else if (!strcmp(cmd, "migrate") && !strcmp(mode, "migrate-late") && migfd >= 0) {
+                close(migfd);
+                migfd = -1;
+                snprintf(status, sizeof(status), "finish-migrate");
+                running = false;
+                lateUntil = nowMs() + 300;
+                migration = "failed";
+                RET("{}");
+                event("MIGRATION", "{\"status\": \"failed\"}");
+            } else if (!strcmp(cmd, "query-migrate")) {
+                RET("{\"status\": \"%s\"}", migration);
+            } else if (!strcmp(cmd, "cont") && lateUntil) {
+                say("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Migration is "
+                    "not finalized yet\"}, \"id\": \"%s\"}", id);
             } else if (!strcmp(cmd, "query-status")) {
                 RET("{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}", status,
                     running ? "true" : "false");
@@ -275,8 +312,12 @@ int main(int argc, char **argv)
                 RET("{}");
                 return 0;
             } else if (!strcmp(cmd, "getfd")) {
-                if (gotfd >= 0)
+                if (gotfd >= 0) {
+                    if (migfd >= 0)
+                        close(migfd);
+                    migfd = gotfd;
                     RET("{}");
+                }
                 else
                     say("{\"error\": {\"class\": \"GenericError\", \"desc\": \"No file "
                         "descriptor supplied via SCM_RIGHTS\"}, \"id\": \"%s\"}", id);
