@@ -82,6 +82,9 @@ struct _virJob {
     pid_t pid;
     int pidfd;                         /* the worker's, from the helper; -1 none */
     uint64_t hardkill_at;              /* mono ns of the SIGKILL; 0 none */
+    uint64_t ended_at;                 /* mono ns its pidfd said it ended; 0 not yet */
+    bool zombie_known;                 /* zombie_status read before the helper reaped it */
+    int zombie_status;                 /* its wait status then */
     bool cancel_requested;
     virSupKillReason killed;
     unsigned int grace_ms;

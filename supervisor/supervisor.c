@@ -60,6 +60,7 @@
 #define SUP_EV_WAKE            1u
 #define SUP_EV_TIMER           2u
 #define SUP_EV_HELPER          16u    /* + the helper's index */
+#define SUP_EV_WORKER          (1ull << 63)   /* | the job's id: its worker's pidfd */
 
 const virSupProfile virSupProfileDefault = {
     .name = "default",
@@ -966,6 +967,72 @@ static virJobPtr findLocked(uint64_t id)
     return job && job->id == id ? job : NULL;
 }
 
+/* Watch @job's worker's pidfd (once) beside the spawn helper's report of
+ * its end: a stopped helper neither reaps nor reports, and the job must
+ * end all the same (workerEndedLocked). Without the watch (no pidfd, an
+ * id that does not fit, ENOMEM) the helper's report alone ends the job, as
+ * before. Lock held. */
+static void workerWatchLocked(virJobPtr job)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
+                              .data.u64 = SUP_EV_WORKER | job->id };
+
+    if (job->pidfd >= 0 && !(job->id & SUP_EV_WORKER))
+        (void)epoll_ctl(sup.epfd, EPOLL_CTL_ADD, job->pidfd, &ev);
+}
+
+/* How @job's worker ended, read from the kernel while it is a zombie
+ * that its spawn helper has not reaped (a stopped helper does not): only
+ * while it is still that helper's child, so that a worker killed because
+ * its helper died (re-parented first) is not mistaken for one that ended
+ * on its own. True once known. Lock held. */
+static bool zombieStatusLocked(virJobPtr job)
+{
+    pid_t ppid;
+    int st;
+
+    if (!job->zombie_known && job->pidfd >= 0 && job->pid > 0 &&
+        virProcessPidfdZombieStatus(job->pidfd, job->pid, &ppid, &st) == 0 &&
+        ppid == sup.helpers[job->hix].h.pid) {
+        job->zombie_known = true;
+        job->zombie_status = st;
+    }
+    return job->zombie_known;
+}
+
+/* Finish @job from the wait status read by zombieStatusLocked, as if the
+ * helper had reported it (its own report, if it comes, is ignored then).
+ * The caller starts what waits behind max_workers. Lock held. */
+static void finishFromZombieLocked(virJobPtr job)
+{
+    int st = job->zombie_status;
+
+    if (WIFEXITED(st)) {
+        job->exit_code = CLD_EXITED;
+        job->exit_status = WEXITSTATUS(st);
+    } else {
+        job->exit_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
+        job->exit_status = WTERMSIG(st);
+    }
+    job->group->running--;
+    finishPushLocked(job);
+}
+
+/* The reaper saw @id's worker's pidfd readable: the worker ended. Its
+ * helper normally reports how at once; the status is read now, while the
+ * worker is a zombie, in case the helper never does (stopped, or killed
+ * before it reaped it). timersLocked ends the job from it if the helper
+ * has not reported within SUP_KILL_MARGIN_NS. Lock held. */
+static void workerEndedLocked(uint64_t id)
+{
+    virJobPtr job = findLocked(id);
+
+    if (!job || job->stage != VIR_SUP_STAGE_RUNNING || job->ended_at)
+        return;
+    job->ended_at = virShmNowMono();
+    (void)zombieStatusLocked(job);
+}
+
 static void helperDiedLocked(supHelper *sh)
 {
     uint32_t hix = (uint32_t)(sh - sup.helpers);
@@ -977,8 +1044,13 @@ static void helperDiedLocked(supHelper *sh)
     sh->up = false;
     for (virSupGroup *g = sup.groups; g; g = g->next) {
         for (virJobPtr job = g->jobs; job; job = job->next_in_group) {
-            if (job->hix == hix && (job->stage == VIR_SUP_STAGE_SPAWNING ||
-                                    job->stage == VIR_SUP_STAGE_RUNNING)) {
+            if (job->hix == hix && job->stage == VIR_SUP_STAGE_RUNNING &&
+                job->ended_at && zombieStatusLocked(job)) {
+                /* Its worker had ended before; the helper died without
+                 * reaping it or saying how (it was stopped). */
+                finishFromZombieLocked(job);
+            } else if (job->hix == hix && (job->stage == VIR_SUP_STAGE_SPAWNING ||
+                                           job->stage == VIR_SUP_STAGE_RUNNING)) {
                 g->running--;
                 addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_INTERNAL_ERROR,
                                "the spawn helper died; the worker was lost");
@@ -1062,6 +1134,7 @@ static void helperReadLocked(supHelper *sh)
                 job->pidfd = pidfd;
                 pidfd = -1;
                 job->stage = VIR_SUP_STAGE_RUNNING;
+                workerWatchLocked(job);
                 publishJobLocked(job, VIR_SHM_STATE_RUNNING);
             } else {
                 char msg[VIR_SHM_ERROR_MAX];
@@ -1208,17 +1281,30 @@ static uint64_t timersLocked(void)
             if (job->killed && job->hardkill_at &&
                 now >= job->hardkill_at + SUP_KILL_MARGIN_NS && killedUnreportedLocked(job))
                 continue;
+            /* Its worker ended and the helper has not said how: from the
+             * status read while it was the helper's zombie. Not known (the
+             * kernel does not show it to us): the helper's report, when it
+             * runs again, as before. */
+            if (job->stage == VIR_SUP_STAGE_RUNNING && job->ended_at &&
+                now >= job->ended_at + SUP_KILL_MARGIN_NS && zombieStatusLocked(job)) {
+                finishFromZombieLocked(job);
+                startQueuedLocked(g);
+                continue;
+            }
             /* Every job is sampled on one grid of SUP_TICK_NS, whenever it
              * started: 1,000 jobs cost two wake-ups a second, not 1,000. */
             if (job->last_sample_mono / SUP_TICK_NS < now / SUP_TICK_NS)
                 sampleLocked(job, now);
-            uint64_t cand[4] = {
+            uint64_t cand[5] = {
                 job->killed ? 0 : job->grace_at,
                 job->killed ? 0 : job->deadline_at,
                 (now / SUP_TICK_NS + 1) * SUP_TICK_NS,
                 job->hardkill_at ? job->hardkill_at + SUP_KILL_MARGIN_NS : 0,
+                /* Past it, unknown: retried on the tick, never in a loop. */
+                job->ended_at && now < job->ended_at + SUP_KILL_MARGIN_NS ?
+                    job->ended_at + SUP_KILL_MARGIN_NS : 0,
             };
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < 5; i++)
                 if (cand[i] && (!next || cand[i] < next))
                     next = cand[i];
         }
@@ -1306,7 +1392,9 @@ static void *reaperMain(void *arg)
         for (int i = 0; i < n; i++) {
             uint64_t v;
             uint32_t d = evs[i].data.u32;
-            if (d >= SUP_EV_HELPER && d - SUP_EV_HELPER < sup.nhelpers &&
+            if (evs[i].data.u64 & SUP_EV_WORKER)
+                workerEndedLocked(evs[i].data.u64 & ~SUP_EV_WORKER);
+            else if (d >= SUP_EV_HELPER && d - SUP_EV_HELPER < sup.nhelpers &&
                 sup.helpers[d - SUP_EV_HELPER].up) {
                 supHelper *sh = &sup.helpers[d - SUP_EV_HELPER];
                 if (evs[i].events & EPOLLOUT)

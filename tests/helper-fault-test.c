@@ -6,8 +6,11 @@
  * be created. And the helper really stopped (SIGSTOP): a cancel still
  * ends (the grace period's SIGKILL reaches the worker through its pidfd,
  * not through the helper), a job whose worker never started still ends,
- * and closing the group does not wait for the helper to be resumed.
+ * and closing the group does not wait for the helper to be resumed; a
+ * worker that ends on its own while the helper is stopped ends its job
+ * with the outcome of its real exit, also when the helper is then killed.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -161,12 +164,106 @@ static void testHelperStoppedThenResumed(void **s)
     assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
 }
 
+/* A test.gate job: runs until the write end of its pipe is closed, then
+ * reports success and exits 0. Returns that write end in *@gate. */
+static virJobPtr startGate(virSupGroup *g, int *gate)
+{
+    int p[2];
+    virSupJobParams jp;
+
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    memset(&jp, 0, sizeof(jp));
+    jp.op = &opGate;
+    jp.target = "unit";
+    jp.fds = &p[0];
+    jp.nfds = 1;
+    virJobPtr job = virSupJobCreate(g, &jp);
+    if (!job)
+        fail_msg("virSupJobCreate(test.gate): %s", virGetLastErrorMessage());
+    close(p[0]);
+    *gate = p[1];
+    return job;
+}
+
+/* Workers that end while their helper is stopped: the helper neither
+ * reaps nor reports them, yet each job ends with the outcome of its
+ * worker's real exit (read from the kernel while the worker is the
+ * stopped helper's zombie): a worker that reported success and exited 0
+ * completes, one killed by a signal failed as crashed. Resumed, the helper
+ * runs what was queued behind them, its late reports are ignored; stopped
+ * again with a worker ending, then killed: the job keeps its outcome, the
+ * next job runs on a new helper. */
+static void testHelperStoppedWorkerEnds(void **s)
+{
+    (void)s;
+    virSupGroupConfig cfg = { .max_workers = 2 };
+    virSupGroup *g = virSupGroupNew(&cfg);
+    int gateA, gateB, gateC;
+    assert_non_null(g);
+
+    virJobPtr a = startGate(g, &gateA);
+    virJobPtr b = startGate(g, &gateB);
+    waitPercent(a, 30);
+    waitPercent(b, 30);
+    pid_t wb = workerPid(b);
+    pid_t helper = virSupHelperPid();
+    assert_true(helper > 0);
+    virJobPtr q = startJob(g, &opSucceed, NULL);   /* queued behind a and b */
+    stopHelper(helper);
+
+    close(gateA);                                   /* a reports success, exits 0 */
+    assert_int_equal(kill(wb, SIGKILL), 0);         /* b dies without a report */
+    /* Before: both stayed RUNNING until the helper was resumed. */
+    waitEnded(a);
+    waitEnded(b);
+    print_message("workers ended with the helper stopped: %s / %s\n",
+                  jobState(a) == VIR_JOB_COMPLETE ? "complete" : jobErrorMessage(a),
+                  jobErrorMessage(b));
+    assert_int_equal(jobState(a), VIR_JOB_COMPLETE);
+    assert_int_equal(jobState(b), VIR_JOB_FAILED);
+    assert_non_null(strstr(jobErrorMessage(b), "signal 9"));
+    assert_int_equal(testProcessState(helper), 'T');
+    close(gateB);
+
+    /* Resumed: q (sent to the stopped helper once a and b ended) runs. */
+    assert_int_equal(kill(helper, SIGCONT), 0);
+    waitEnded(q);
+    assert_int_equal(jobState(q), VIR_JOB_COMPLETE);
+    assert_int_equal(virSupHelperPid(), helper);
+
+    /* Stopped again, a worker ends, then the helper is killed. */
+    virJobPtr c = startGate(g, &gateC);
+    waitPercent(c, 30);
+    stopHelper(helper);
+    close(gateC);
+    waitEnded(c);
+    assert_int_equal(jobState(c), VIR_JOB_COMPLETE);
+    assert_int_equal(kill(helper, SIGKILL), 0);
+    /* Until the supervisor has seen it die (a request sent before then
+     * fails on the dead helper's socket). */
+    assert_true(TEST_WAIT_UNTIL(virSupHelperPid() != helper, TEST_TIMEOUT_MS));
+    assert_int_equal(jobState(c), VIR_JOB_COMPLETE);
+    virJobPtr d = startJob(g, &opSucceed, NULL);
+    waitEnded(d);
+    assert_int_equal(jobState(d), VIR_JOB_COMPLETE);
+    assert_int_not_equal(virSupHelperPid(), helper);
+
+    virJobPtr all[] = { a, b, q, c, d };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(all); i++)
+        assert_int_equal(virJobDestroy(all[i]), 0);
+    pid_t helper2 = virSupHelperPid();
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper2), TEST_TIMEOUT_MS));
+    assert_int_equal(testCountChildren(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testHelperKilledWithQueue),
         cmocka_unit_test(testHelperStopped),
         cmocka_unit_test(testHelperStoppedThenResumed),
+        cmocka_unit_test(testHelperStoppedWorkerEnds),
     };
     return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
 }

@@ -173,6 +173,56 @@ int virProcessPidfdSignal(int pidfd, int signo)
     return (int)syscall(SYS_pidfd_send_signal, pidfd, signo, NULL, 0);
 }
 
+/* The pid that @pidfd names, from /proc/self/fdinfo: -1 once the process
+ * was reaped, 0 if it is not in our pid namespace; -2 unreadable. */
+static pid_t pidfdPid(int pidfd)
+{
+    char path[64], buf[512];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -2;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -2;
+    buf[n] = '\0';
+    const char *p = strstr(buf, "\nPid:");
+    return p ? (pid_t)strtol(p + 5, NULL, 10) : -2;
+}
+
+int virProcessPidfdZombieStatus(int pidfd, pid_t pid, pid_t *ppid, int *status)
+{
+    char buf[2048];
+    const char *rest, *state;
+    uint64_t parent, wchan, code;
+
+    if (pidfd < 0 || (rest = procStatFields(pid, buf, sizeof(buf))) == NULL) {
+        errno = ESRCH;
+        return -1;
+    }
+    if (!(state = statField(rest, 3)) || statNumber(rest, 4, &parent) < 0 ||
+        statNumber(rest, 35, &wchan) < 0 || statNumber(rest, 52, &code) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* Read before this check: if the pidfd's process is still not reaped
+     * now, the pid was its own all along, and the text above is its. */
+    if (*state != 'Z' || pidfdPid(pidfd) != pid) {
+        errno = ESRCH;
+        return -1;
+    }
+    if (wchan != 1) {
+        errno = EPERM;
+        return -1;
+    }
+    *ppid = (pid_t)parent;
+    *status = (int)code;
+    return 0;
+}
+
 void virProcessResetSignals(void)
 {
     sigset_t none;

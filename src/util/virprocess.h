@@ -54,6 +54,19 @@ int virProcessKillIdentity(pid_t pid, uint64_t start, int signo);
 /* Send @signo through @pidfd. Returns 0, or -1 with errno. */
 int virProcessPidfdSignal(int pidfd, int signo);
 
+/* How the process of @pidfd (pid @pid) ended, while it is a zombie that
+ * its parent has not reaped, for a caller that is not its parent (which
+ * waitid cannot serve): its wait status (as waitpid gives it) from
+ * /proc/PID/stat in *@status, and its parent's pid in *@ppid. The kernel
+ * shows the exit code only to a caller that may inspect the process
+ * (same user and group ids, or CAP_SYS_PTRACE); that is checked on the
+ * same read (the wait-channel field is 1 for a zombie that the caller may
+ * inspect, 0 otherwise; kernels before 5.16 print 0 there: refused, never
+ * guessed). Returns 0, or -1 with errno: ESRCH not ended, already reaped,
+ * or the pid no longer the pidfd's; EPERM the exit code is not shown to
+ * this process; EINVAL unparsable. */
+int virProcessPidfdZombieStatus(int pidfd, pid_t pid, pid_t *ppid, int *status);
+
 /* Empty the signal mask and set every disposition to the default: for a
  * child between fork and exec (async-signal-safe). */
 void virProcessResetSignals(void);
