@@ -216,7 +216,7 @@ int virSupHelperStart(virSupHelper *h, const char *worker_path, const char *prof
         pid_t helper = _Fork();
         if (helper == 0)
             helperChild(sv[1], worker_path, argv, envp);
-        _exit(helper < 0 ? VIR_WORKER_EXIT_EXEC : 0);
+        virProcessMiddleExit(helper < 0 ? VIR_WORKER_EXIT_EXEC : 0);
     }
     if (byPid)
         midpid = (pid_t)mid;

@@ -15,8 +15,8 @@
 
 #include "jobtest.h"
 
-/* Under valgrind each start costs seconds (the short-lived middle process
- * is a traced copy whose exit runs the leak check): fewer there. */
+/* Under valgrind each start costs far more (the short-lived middle process
+ * is a traced copy of this program): fewer there. */
 #define STARTS (RUNNING_ON_VALGRIND ? 4 : 40)
 
 static atomic_bool stopReaping;

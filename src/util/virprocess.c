@@ -10,6 +10,11 @@
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#if defined(__has_include)
+# if __has_include(<valgrind/valgrind.h>)
+#  include <valgrind/valgrind.h>
+# endif
+#endif
 
 #include "util/internal.h"
 #include "util/virprocess.h"
@@ -272,6 +277,16 @@ static void detachedChild(const char *path, char *const argv[], char *const envp
     _exit(127);
 }
 
+_Noreturn void virProcessMiddleExit(int status)
+{
+#ifdef VALGRIND_CLO_CHANGE
+    /* A client request: a few no-op instructions when not under valgrind. */
+    if (RUNNING_ON_VALGRIND)
+        VALGRIND_CLO_CHANGE("--leak-check=no");
+#endif
+    _exit(status);
+}
+
 int virProcessSpawnDetached(const char *path, char *const argv[], char *const envp[],
                             const int *fds, size_t nfds)
 {
@@ -303,7 +318,7 @@ int virProcessSpawnDetached(const char *path, char *const argv[], char *const en
         pid_t child = _Fork();
         if (child == 0)
             detachedChild(path, argv, envp, fds, nfds);
-        _exit(child < 0 ? 1 : 0);
+        virProcessMiddleExit(child < 0 ? 1 : 0);
     }
     memset(&si, 0, sizeof(si));
     if (mpidfd >= 0) {

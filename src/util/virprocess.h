@@ -71,6 +71,18 @@ int virProcessPidfdZombieStatus(int pidfd, pid_t pid, pid_t *ppid, int *status);
  * child between fork and exec (async-signal-safe). */
 void virProcessResetSignals(void);
 
+/* _exit(@status) from the middle process of a detached start (the
+ * short-lived copy of the caller that forks the program and exits; see
+ * virProcessSpawnDetached and the spawn helper's start). Under valgrind
+ * that copy is traced, and its exit would run memcheck's leak scan over
+ * the whole copied address space while the caller blocks reaping it
+ * (seconds per start, most of a qemu test's time there); the copy
+ * allocates nothing and lacks the caller's other threads, so the scan
+ * can only repeat the caller's own at its exit, or report blocks that
+ * only another thread's stack still points to. It is turned off for
+ * this process alone. Async-signal-safe. */
+_Noreturn void virProcessMiddleExit(int status);
+
 /* Start @path with @argv and @envp as a process that is neither the
  * caller's child nor visible to its waitpid(-1): a middle process made
  * with exit signal 0 forks the program and exits; the program is adopted
