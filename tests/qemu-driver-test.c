@@ -17,41 +17,10 @@
 
 static char fake[4096];
 
-static const char *domXML(char *buf, size_t len, const char *name, const char *mode,
-                          const char *extra)
-{
-    snprintf(buf, len,
-             "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-             "<os><type>hvm</type><kernel>/nonexistent/vmlinux</kernel>"
-             "<cmdline>fake=%s</cmdline></os>%s<devices/></domain>",
-             name, mode, extra ? extra : "");
-    return buf;
-}
-
 static int setupT(void **state)
 {
     qtSetupWith(state, fake, "monitor_timeout=2000");
     return 0;
-}
-
-static virDomainPtr define(qemuT *t, const char *name, const char *mode, const char *extra)
-{
-    char xml[2048];
-    virDomainPtr dom = virDomainDefineXML(t->conn, domXML(xml, sizeof(xml), name, mode, extra));
-    if (!dom)
-        fail_msg("define %s: %s", name, virGetLastErrorMessage());
-    return dom;
-}
-
-static void start(virDomainPtr dom)
-{
-    virJobPtr job = virDomainCreateJob(dom, 0);
-    if (!job)
-        fail_msg("CreateJob: %s", virGetLastErrorMessage());
-    int st = qtJobEnd(job);
-    if (st != VIR_JOB_COMPLETE)
-        fail_msg("the start ended in state %d: %s", st, qtJobError(job));
-    virJobDestroy(job);
 }
 
 /* Allocation failures, swept as tests/alloc-test.c does: count the wrapped
@@ -70,7 +39,7 @@ static int oomSweep(virDomainPtr dom, bool destroy)
     assert_true(count > 0);
     for (long n = 1; n <= count; n++) {
         if (destroy)
-            start(dom);
+            qtStart(dom);
         else
             assert_int_equal(virDomainResume(dom), 0);
         virAllocTestHook(n);
@@ -103,7 +72,7 @@ static void test_definitions(void **state)
     int n;
 
     t->conn = qtOpen(t);
-    dom = define(t, "persist", "normal", "<title>kept</title>");
+    dom = qtDefineFake(t, "persist", "normal", "<title>kept</title>");
     assert_int_equal(virDomainGetUUIDString(dom, uuid), 0);
     virDomainFree(dom);
     virConnectClose(t->conn);
@@ -170,7 +139,7 @@ static void test_lifecycle(void **state)
     int s, r, id;
 
     t->conn = qtOpen(t);
-    dom = define(t, "life", "normal", NULL);
+    dom = qtDefineFake(t, "life", "normal", NULL);
     virJobPtr job = virDomainCreateJob(dom, 0);
     assert_non_null(job);
     /* One job per domain: a second start is refused at once. */
@@ -239,7 +208,7 @@ static void test_lifecycle(void **state)
     assert_true(oomSweep(dom, false) > 0);
     assert_int_equal(virDomainResume(dom), 0);
     assert_true(oomSweep(dom, true) > 0);
-    start(dom);
+    qtStart(dom);
     assert_int_equal(qtShimStatus(t, "life", &st), 0);
 
     /* ACPI shutdown: the (fake) guest powers off. */
@@ -250,7 +219,7 @@ static void test_lifecycle(void **state)
     assert_int_equal(virDomainGetID(dom), (unsigned int)-1);
 
     /* Again, then destroyed. */
-    start(dom);
+    qtStart(dom);
     assert_int_equal(qtShimStatus(t, "life", &st), 0);
     assert_int_equal(virDomainDestroy(dom), 0);
     assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
@@ -339,9 +308,9 @@ static void test_killed_outside(void **state)
     /* Seen as libvirt's applications see it: lifecycle events in their loop. */
     assert_true(virConnectDomainEventRegister(t->conn, lifecycleCb, &ev, NULL) == 0);
     assert_true((timer = virEventAddTimeout(50, tick, NULL, NULL)) >= 0);
-    virDomainPtr dom = define(t, "victim", "normal", NULL);
+    virDomainPtr dom = qtDefineFake(t, "victim", "normal", NULL);
     waitEvent(&ev, VIR_DOMAIN_EVENT_DEFINED, VIR_DOMAIN_EVENT_DEFINED_ADDED);
-    start(dom);
+    qtStart(dom);
     waitEvent(&ev, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
     assert_int_equal(qtShimStatus(t, "victim", &st), 0);
     assert_int_equal(kill(st.child_pid, SIGKILL), 0);
@@ -357,8 +326,8 @@ static void test_monitor_hang(void **state)
     qemuT *t = *state;
 
     t->conn = qtOpen(t);
-    virDomainPtr dom = define(t, "hang", "hang", NULL);
-    start(dom);
+    virDomainPtr dom = qtDefineFake(t, "hang", "hang", NULL);
+    qtStart(dom);
     long long t0 = testNowMs();
     assert_int_equal(virDomainSuspend(dom), -1);
     assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_TIMEOUT);
@@ -382,13 +351,13 @@ static void test_internal_error(void **state)
 
     t->conn = qtOpen(t);
     /* on_crash destroy (the default): stopped, shut off as crashed. */
-    virDomainPtr dom = define(t, "ie", "crash-after", NULL);
-    start(dom);
+    virDomainPtr dom = qtDefineFake(t, "ie", "crash-after", NULL);
+    qtStart(dom);
     qtWaitState(dom, VIR_DOMAIN_SHUTOFF, 3 /* crashed */);
     virDomainFree(dom);
     /* on_crash preserve: kept in the crashed state (for a dump). */
-    dom = define(t, "iep", "crash-after", "<on_crash>preserve</on_crash>");
-    start(dom);
+    dom = qtDefineFake(t, "iep", "crash-after", "<on_crash>preserve</on_crash>");
+    qtStart(dom);
     qtWaitState(dom, VIR_DOMAIN_CRASHED, -1);
     assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
     assert_int_equal(s, VIR_DOMAIN_CRASHED);
@@ -407,8 +376,8 @@ static void test_save_fails_late(void **state)
     char img[600];
 
     t->conn = qtOpen(t);
-    virDomainPtr dom = define(t, "late", "migrate-late", NULL);
-    start(dom);
+    virDomainPtr dom = qtDefineFake(t, "late", "migrate-late", NULL);
+    qtStart(dom);
     snprintf(img, sizeof(img), "%s/late.img", t->root);
     virJobPtr job = virDomainSaveJob(dom, img);
     assert_non_null(job);
@@ -425,7 +394,7 @@ static void test_save_fails_late(void **state)
 static pid_t appStartsGuest(qemuT *t, const char *name, const char *mode, bool wait)
 {
     char xml[2048];
-    return qtAppStartsGuest(t, domXML(xml, sizeof(xml), name, mode, NULL), wait);
+    return qtAppStartsGuest(t, qtFakeXML(xml, sizeof(xml), name, mode, NULL), wait);
 }
 
 static void test_survives_application(void **state)
@@ -503,7 +472,7 @@ static void test_cancel_start(void **state)
     virShimStatus st;
 
     t->conn = qtOpen(t);
-    virDomainPtr dom = define(t, "cancelled", "slowgreet", NULL);
+    virDomainPtr dom = qtDefineFake(t, "cancelled", "slowgreet", NULL);
     virJobPtr job = virDomainCreateJob(dom, 0);
     assert_non_null(job);
     assert_true(TEST_WAIT_UNTIL(qtShimStatus(t, "cancelled", &st) == 0, TEST_TIMEOUT_MS));
@@ -536,7 +505,7 @@ static void test_stale_run_dirs(void **state)
 
     /* Left by applications that crashed at every step of a start. */
     t->conn = qtOpen(t);
-    virDomainPtr dom = define(t, "stale", "normal", NULL);
+    virDomainPtr dom = qtDefineFake(t, "stale", "normal", NULL);
     virConnectClose(t->conn);
     t->conn = NULL;
 
@@ -596,13 +565,9 @@ static void test_stale_run_dirs(void **state)
 
 int main(void)
 {
-    if (virEventRegisterDefaultImpl() < 0)
-        return 1;
-    snprintf(fake, sizeof(fake), "%s/tests/fake-qemu", qtBuildDir());
-    if (access(fake, X_OK) < 0 || access(virShimPath(), X_OK) < 0) {
-        printf("skipped: %s or %s is not built\n", fake, virShimPath());
-        return 77;
-    }
+    int rc = qtFakeInit(fake, sizeof(fake));
+    if (rc != 0)
+        return rc;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_definitions, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setupT, qtTeardown),

@@ -173,31 +173,6 @@ static int setupT(void **state)
     return 0;
 }
 
-static virDomainPtr define(qemuT *t, const char *name, const char *mode, const char *extra)
-{
-    char xml[2048];
-    snprintf(xml, sizeof(xml),
-             "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-             "<os><type>hvm</type><kernel>/nonexistent/vmlinux</kernel>"
-             "<cmdline>fake=%s</cmdline></os>%s<devices/></domain>",
-             name, mode, extra ? extra : "");
-    virDomainPtr dom = virDomainDefineXML(t->conn, xml);
-    if (!dom)
-        fail_msg("define %s: %s", name, virGetLastErrorMessage());
-    return dom;
-}
-
-static void start(virDomainPtr dom)
-{
-    virJobPtr job = virDomainCreateJob(dom, 0);
-    if (!job)
-        fail_msg("CreateJob: %s", virGetLastErrorMessage());
-    int st = qtJobEnd(job);
-    if (st != VIR_JOB_COMPLETE)
-        fail_msg("the start ended in state %d: %s", st, qtJobError(job));
-    virJobDestroy(job);
-}
-
 /* virDomainReboot is a reset: QEMU gets system_reset (fake-qemu writes it
  * to the guest's log) and the guest runs on; the guest's part (ACPI,
  * agent) is refused by flag; an inactive guest cannot reboot. */
@@ -209,10 +184,10 @@ static void test_reboot(void **state)
     int s, r;
 
     t->conn = qtOpen(t);
-    dom = define(t, "rb", "normal", NULL);
+    dom = qtDefineFake(t, "rb", "normal", NULL);
     assert_int_equal(virDomainReboot(dom, 0), -1);
     assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_INVALID);
-    start(dom);
+    qtStart(dom);
     snprintf(log, sizeof(log), "%s/rb.log", qemuDriverConfig(t->conn)->logDir);
     char *before = slurp(log, NULL);
     assert_null(strstr(before, "fake-qemu: system_reset"));
@@ -240,13 +215,9 @@ static void test_reboot(void **state)
 
 int main(void)
 {
-    if (virEventRegisterDefaultImpl() < 0)
-        return 1;
-    snprintf(fake, sizeof(fake), "%s/tests/fake-qemu", qtBuildDir());
-    if (access(fake, X_OK) < 0 || access(virShimPath(), X_OK) < 0) {
-        printf("skipped: %s or %s is not built\n", fake, virShimPath());
-        return 77;
-    }
+    int rc = qtFakeInit(fake, sizeof(fake));
+    if (rc != 0)
+        return rc;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_libvirt9_keep, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_reboot, setupT, qtTeardown),

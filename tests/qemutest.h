@@ -267,3 +267,60 @@ static inline int qtJobStats(virDomainPtr dom, unsigned int flags, int *op, int 
     virTypedParamsFree(params, nparams);
     return type;
 }
+
+/* The start of main() in a test of the stand-in for QEMU: the default
+ * event loop registered and @fake (@len bytes) set to the stand-in's path.
+ * Returns 0; 77 after a line saying why when the stand-in or the shim is
+ * not built (skip); 1 when the event loop cannot be registered. */
+static inline int qtFakeInit(char *fake, size_t len)
+{
+    if (virEventRegisterDefaultImpl() < 0)
+        return 1;
+    snprintf(fake, len, "%s/tests/fake-qemu", qtBuildDir());
+    if (access(fake, X_OK) < 0 || access(virShimPath(), X_OK) < 0) {
+        printf("skipped: %s or %s is not built\n", fake, virShimPath());
+        return 77;
+    }
+    return 0;
+}
+
+/* Domain XML for the stand-in for QEMU (tests/helpers/fake-qemu, named by
+ * ?emulator=): 64 MiB, a kernel path that is never read, and @mode as its
+ * fake= word (normal, hang, crash-after, slowgreet, exit...: how it
+ * behaves); @extra (or NULL) goes after <os>. Returns @buf. */
+static inline const char *qtFakeXML(char *buf, size_t len, const char *name, const char *mode,
+                                    const char *extra)
+{
+    snprintf(buf, len,
+             "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+             "<os><type>hvm</type><kernel>/nonexistent/vmlinux</kernel>"
+             "<cmdline>fake=%s</cmdline></os>%s<devices/></domain>",
+             name, mode, extra ? extra : "");
+    return buf;
+}
+
+/* Define qtFakeXML(@name, @mode, @extra) on @t's connection; fails the
+ * test if it is refused. */
+static inline virDomainPtr qtDefineFake(qemuT *t, const char *name, const char *mode,
+                                        const char *extra)
+{
+    char xml[2048];
+    virDomainPtr dom = virDomainDefineXML(t->conn, qtFakeXML(xml, sizeof(xml), name, mode,
+                                                             extra));
+    if (!dom)
+        fail_msg("define %s: %s", name, virGetLastErrorMessage());
+    return dom;
+}
+
+/* Start @dom and wait for its start job; fails the test unless the job
+ * completed. */
+static inline void qtStart(virDomainPtr dom)
+{
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    if (!job)
+        fail_msg("CreateJob: %s", virGetLastErrorMessage());
+    int st = qtJobEnd(job);
+    if (st != VIR_JOB_COMPLETE)
+        fail_msg("the start ended in state %d: %s", st, qtJobError(job));
+    virJobDestroy(job);
+}
