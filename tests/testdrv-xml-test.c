@@ -366,9 +366,9 @@ static void test_network(void **state)
         { "<network><name>n</name><mak address='52:54:00:00:00:01'/></network>",
           "unsupported element <mak> in network XML" },
         { "<network><name>n</name><bridge name='a-very-long-bridge0'/></network>",
-          "invalid bridge name 'a-very-long-bridge0'" },
-        { "<network><name>n</name><bridge name='br0' stp='maybe'/></network>", "invalid bridge stp" },
-        { "<network><name>n</name><bridge name='br0' delay='x'/></network>", "invalid bridge delay" },
+          "invalid interface name name='a-very-long-bridge0' on <bridge> in network XML" },
+        { "<network><name>n</name><bridge name='br0' stp='maybe'/></network>", "invalid stp='maybe' on <bridge>" },
+        { "<network><name>n</name><bridge name='br0' delay='x'/></network>", "delay='x' on <bridge> in network XML is not a number" },
         { "<network><name>n</name><bridge name='br0'/><bridge name='br1'/></network>",
           "element <bridge> appears more than once" },
         { "<network><name>n</name><forward mode='bridge'/></network>",
@@ -392,7 +392,8 @@ static void test_network(void **state)
         { "<network><name>n</name><ip address='10.0.0.1' prefix='8'/><ip address='10.0.0.2' prefix='8'/>"
           "</network>", "only one <ip> element" },
         { "<network><name>n</name><ip address='10.0.0.1' prefix='8'><dhcp>"
-          "<range start='10.0.0.9' end='10.0.0.2'/></dhcp></ip></network>", "invalid DHCP <range>" },
+          "<range start='10.0.0.9' end='10.0.0.2'/></dhcp></ip></network>",
+          "DHCP range 10.0.0.9-10.0.0.2 in network XML ends before it starts" },
         { "<network><name>n</name><ip address='10.0.0.1' prefix='8'><dhcp>"
           "<hostx mac='52:54:00:00:00:01' ip='10.0.0.5'/></dhcp></ip></network>", "unsupported element <hostx>" },
         { "<network><name>n</name><ip address='10.0.0.1' prefix='8'><dhcp>"

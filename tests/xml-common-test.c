@@ -4,8 +4,9 @@
  * libvirt's domain and network grammars share (every driver's parser
  * uses it): what it reads of each element, its refusals (with the
  * element named), the domain-only elements left to a network's parser,
- * the defaults after the children, a driver's own name rule, and the
- * element loop of util/virxml.c.
+ * the defaults after the children, a driver's own name rule, the element
+ * loop of util/virxml.c, and what the network readers (<ip>, <bridge>,
+ * <mac>, <dhcp>) read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -258,6 +259,75 @@ static void test_ipv4(void **state)
     }
 }
 
+/* What virXMLReadBridge, virXMLReadMac and virXMLReadIPChildren read
+ * (their refusals, through both network parsers: netdrv-xml-test). */
+static void test_bridge_mac_dhcp(void **state)
+{
+    (void)state;
+    virXMLCtx c = { "network" };
+    static const char xml[] =
+        "<network>"
+        "<bridge name='virbr3' stp='off' delay='7' macTableManager='libvirt' zone='trusted'/>"
+        "<mac address='52:54:00:AB:cd:0e'/>"
+        "<ip><dhcp>"
+        "<range start='10.1.0.10' end='10.1.0.20'><lease expiry='3' unit='hours'/></range>"
+        "<range start='10.1.0.30' end='10.1.0.30'/>"
+        "<host name='h1' ip='10.1.0.5'><lease expiry='0'/></host>"
+        "<host mac='52:54:00:00:00:09' ip='10.1.0.6'/>"
+        "</dhcp></ip></network>";
+    xmlDocPtr doc = virXMLReadUntrusted(&c, xml, strlen(xml), 4096, "network");
+    xmlNodePtr root, n;
+    virXMLBridge b;
+    uint8_t mac[6];
+    virXMLDhcp *d = calloc(1, sizeof(*d));
+    static const uint8_t wantMac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0x0e };
+    static const uint8_t hostMac[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x09 };
+    int err = 0;
+
+    assert_non_null(doc);
+    assert_non_null(d);
+    root = xmlDocGetRootElement(doc);
+    assert_non_null(n = virXMLFirstElement(&c, root, &err));
+    assert_int_equal(virXMLReadBridge(&c, n, &b), 0);
+    assert_string_equal(b.name, "virbr3");
+    assert_int_equal(b.stp, VIR_XML_TRI_NO);
+    assert_true(b.delayGiven);
+    assert_int_equal(b.delay, 7);
+    assert_int_equal(b.macTableManager, VIR_XML_MACTABLE_LIBVIRT);
+    assert_string_equal(b.zone, "trusted");
+    assert_non_null(n = virXMLNextElement(&c, n, &err));
+    assert_int_equal(virXMLReadMac(&c, n, mac), 0);
+    assert_memory_equal(mac, wantMac, 6);
+    assert_non_null(n = virXMLNextElement(&c, n, &err));
+    assert_int_equal(virXMLReadIPChildren(&c, n, 0x0a010001, 24, d), 0);
+    assert_true(d->present);
+    assert_int_equal(d->nranges, 2);
+    assert_int_equal(d->ranges[0].start, 0x0a01000a);
+    assert_int_equal(d->ranges[0].end, 0x0a010014);
+    assert_int_equal(d->ranges[0].lease.unit, VIR_XML_LEASE_HOURS);
+    assert_int_equal(virXMLLeaseSeconds(&d->ranges[0].lease), 3 * 3600);
+    assert_int_equal(d->ranges[1].lease.unit, VIR_XML_LEASE_NONE);
+    assert_int_equal(d->nhosts, 2);
+    assert_string_equal(d->hosts[0].name, "h1");
+    assert_false(d->hosts[0].hasMac);
+    assert_int_equal(d->hosts[0].ip, 0x0a010005);
+    assert_int_equal(d->hosts[0].lease.unit, VIR_XML_LEASE_MINUTES);
+    assert_int_equal(d->hosts[0].lease.expiry, 0);
+    assert_true(d->hosts[1].hasMac);
+    assert_memory_equal(d->hosts[1].mac, hostMac, 6);
+    assert_string_equal(d->hosts[1].name, "");
+    assert_null(virXMLNextElement(&c, n, &err));
+    assert_int_equal(err, 0);
+    /* the same <dhcp> under a /29 (10.1.0.0-7): the first range is outside */
+    memset(d, 0, sizeof(*d));
+    virResetLastError();
+    assert_int_equal(virXMLReadIPChildren(&c, n, 0x0a010001, 29, d), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(),
+                           "DHCP range 10.1.0.10-10.1.0.20 in network XML is not inside"));
+    free(d);
+    xmlFreeDoc(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_network),
         cmocka_unit_test(test_ipv4),
+        cmocka_unit_test(test_bridge_mac_dhcp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

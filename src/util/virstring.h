@@ -18,6 +18,18 @@
  * or -1 with @why set to a static English reason. Reports nothing. */
 int virNameCheck(const char *name, size_t maxlen, const char **why);
 
+#define VIR_IFNAME_MAX 16      /* IFNAMSIZ: an interface name's bytes with its NUL */
+
+/* Check an interface name: 1..15 bytes of [A-Za-z0-9_.-], not starting
+ * with '.', terminated within VIR_IFNAME_MAX. Returns 0, or -1 with @why
+ * set. Reports nothing. */
+int virIfnameCheck(const char *name, const char **why);
+
+/* Check a DNS name (letters, digits, '-', labels of 1..63 bytes separated
+ * by single dots, at most 253 bytes), terminated within @maxlen. Returns
+ * 0, or -1 with @why set. Reports nothing. */
+int virDNSNameCheck(const char *name, size_t maxlen, const char **why);
+
 /* A growing text buffer. Start with VIR_BUFFER_INIT; an allocation
  * failure is remembered and reported by virBufferFinish, so a caller adds
  * without checking each call. */

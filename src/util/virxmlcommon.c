@@ -4,7 +4,10 @@
  * read one way for every driver (virxmlcommon.h).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define VIR_FROM_THIS VIR_FROM_XML
@@ -314,4 +317,367 @@ int virXMLReadIPv4Net(const virXMLCtx *c, xmlNodePtr ip, unsigned int minPrefix,
     *prefix = (uint32_t)p;
     *netmaskForm = mask != NULL;
     return 0;
+}
+
+/* ---- <bridge>, <mac>, <dhcp> ---- */
+
+int virXMLReadTristate(const virXMLCtx *c, xmlNodePtr n, const char *name, bool onOff,
+                       uint8_t *out)
+{
+    VIR_AUTOFREE(char *) v = virXMLAttr(n, name);
+    const char *yes = onOff ? "on" : "yes", *no = onOff ? "off" : "no";
+
+    if (!v)
+        return 0;
+    if (STREQ(v, yes)) {
+        *out = VIR_XML_TRI_YES;
+    } else if (STREQ(v, no)) {
+        *out = VIR_XML_TRI_NO;
+    } else {
+        XERR("invalid %s='%.32s' on <%s> in %s XML (expected %s or %s)", name, v,
+             (const char *)n->name, c->what, yes, no);
+        return -1;
+    }
+    return 0;
+}
+
+int virXMLReadIfnameAttr(const virXMLCtx *c, xmlNodePtr n, const char *name,
+                         char out[VIR_IFNAME_MAX])
+{
+    VIR_AUTOFREE(char *) v = virXMLAttr(n, name);
+    const char *why;
+
+    if (!v)
+        return 0;
+    if (virIfnameCheck(v, &why) < 0) {
+        XERR("invalid interface name %s='%.40s' on <%s> in %s XML: %s", name, v,
+             (const char *)n->name, c->what, why);
+        return -1;
+    }
+    virStrcpyTrunc(out, VIR_IFNAME_MAX, v);
+    return 0;
+}
+
+int virXMLReadBridge(const virXMLCtx *c, xmlNodePtr n, virXMLBridge *out)
+{
+    static const char *const attrs[] = { "name", "stp", "delay", "macTableManager", "zone",
+                                         NULL };
+    VIR_AUTOFREE(char *) delay = NULL;
+    VIR_AUTOFREE(char *) mtm = NULL;
+    VIR_AUTOFREE(char *) zone = NULL;
+    const char *why;
+    uint64_t d;
+
+    memset(out, 0, sizeof(*out));
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || virXMLCheckEmpty(c, n) < 0)
+        return -1;
+    if (virXMLReadIfnameAttr(c, n, "name", out->name) < 0 || virXMLReadTristate(c, n, "stp", true, &out->stp) < 0)
+        return -1;
+    if ((delay = virXMLAttr(n, "delay"))) {
+        if (virXMLParseU64(delay, &d) < 0 || d > VIR_XML_BRIDGE_DELAY_MAX) {
+            XERR("delay='%.32s' on <bridge> in %s XML is not a number of seconds from 0 to %u",
+                 delay, c->what, VIR_XML_BRIDGE_DELAY_MAX);
+            return -1;
+        }
+        out->delayGiven = true;
+        out->delay = (uint32_t)d;
+    }
+    if ((mtm = virXMLAttr(n, "macTableManager"))) {
+        if (STREQ(mtm, "kernel")) {
+            out->macTableManager = VIR_XML_MACTABLE_KERNEL;
+        } else if (STREQ(mtm, "libvirt")) {
+            out->macTableManager = VIR_XML_MACTABLE_LIBVIRT;
+        } else {
+            XERR("invalid macTableManager='%.32s' on <bridge> in %s XML "
+                 "(expected kernel or libvirt)", mtm, c->what);
+            return -1;
+        }
+    }
+    if ((zone = virXMLAttr(n, "zone"))) {
+        if (virNameCheck(zone, sizeof(out->zone), &why) < 0) {
+            XERR("invalid zone='%.40s' on <bridge> in %s XML: %s", zone, c->what, why);
+            return -1;
+        }
+        virStrcpyTrunc(out->zone, sizeof(out->zone), zone);
+    }
+    return 0;
+}
+
+int virXMLReadMacAttr(const virXMLCtx *c, xmlNodePtr n, const char *attr, uint8_t mac[6])
+{
+    VIR_AUTOFREE(char *) v = virXMLAttr(n, attr);
+    bool ok = v && strlen(v) == 17;
+
+    /* exactly "xx:xx:xx:xx:xx:xx": no sign, blank or 0x that scanf would take */
+    for (size_t i = 0; ok && i < 17; i++)
+        ok = i % 3 == 2 ? v[i] == ':' : isxdigit((unsigned char)v[i]) != 0;
+    if (!ok) {
+        XERR("invalid MAC address %s='%.40s' on <%s> in %s XML "
+             "(expected six hex bytes separated by ':')", attr, v ? v : "",
+             (const char *)n->name, c->what);
+        return -1;
+    }
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)strtoul(v + 3 * i, NULL, 16);
+    if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) {
+        XERR("MAC address %s='%s' on <%s> in %s XML is multicast or zero", attr, v,
+             (const char *)n->name, c->what);
+        return -1;
+    }
+    return 0;
+}
+
+int virXMLReadMac(const virXMLCtx *c, xmlNodePtr n, uint8_t mac[6])
+{
+    static const char *const attrs[] = { "address", NULL };
+
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || virXMLCheckEmpty(c, n) < 0)
+        return -1;
+    return virXMLReadMacAttr(c, n, "address", mac);
+}
+
+uint64_t virXMLLeaseSeconds(const virXMLDhcpLease *l)
+{
+    static const uint64_t mult[] = { 0, 1, 60, 3600 };
+
+    return l->unit < ARRAY_CARDINALITY(mult) ? l->expiry * mult[l->unit] : 0;
+}
+
+static int readLease(const virXMLCtx *c, xmlNodePtr n, virXMLDhcpLease *lease)
+{
+    static const char *const attrs[] = { "expiry", "unit", NULL };
+    VIR_AUTOFREE(char *) expiry = NULL;
+    VIR_AUTOFREE(char *) unit = NULL;
+    uint64_t e, secs;
+
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || virXMLCheckEmpty(c, n) < 0)
+        return -1;
+    if (!(expiry = virXMLAttr(n, "expiry"))) {
+        XERR("<lease> in %s XML needs 'expiry'", c->what);
+        return -1;
+    }
+    if (virXMLParseU64(expiry, &e) < 0 || e > UINT32_MAX) {
+        XERR("expiry='%.32s' on <lease> in %s XML is not a number from 0 to %u", expiry,
+             c->what, UINT32_MAX);
+        return -1;
+    }
+    unit = virXMLAttr(n, "unit");
+    if (!unit || STREQ(unit, "minutes")) {
+        lease->unit = VIR_XML_LEASE_MINUTES;
+    } else if (STREQ(unit, "seconds")) {
+        lease->unit = VIR_XML_LEASE_SECONDS;
+    } else if (STREQ(unit, "hours")) {
+        lease->unit = VIR_XML_LEASE_HOURS;
+    } else {
+        XERR("unknown lease unit '%.32s' in %s XML (expected seconds, minutes or hours)",
+             unit, c->what);
+        return -1;
+    }
+    lease->expiry = (uint32_t)e;
+    secs = virXMLLeaseSeconds(lease);
+    if (e && (secs < 120 || secs > 366ull * 86400)) {
+        XERR("a DHCP lease of %" PRIu64 " seconds in %s XML is shorter than 2 minutes or "
+             "longer than a year (0 means infinite)", secs, c->what);
+        return -1;
+    }
+    return 0;
+}
+
+/* The one optional <lease> child of <range> or <host>. */
+static int readLeaseChild(const virXMLCtx *c, xmlNodePtr parent, virXMLDhcpLease *lease)
+{
+    int err = 0;
+
+    for (xmlNodePtr n = virXMLFirstElement(c, parent, &err); n;
+         n = virXMLNextElement(c, n, &err)) {
+        if (!virXMLIsPlain(n, "lease")) {
+            virXMLUnsupportedElement(c, n);
+            return -1;
+        }
+        if (lease->unit != VIR_XML_LEASE_NONE) {
+            XERR("only one <lease> per <%s> in %s XML", (const char *)parent->name, c->what);
+            return -1;
+        }
+        if (readLease(c, n, lease) < 0)
+            return -1;
+    }
+    return err;
+}
+
+static uint32_t maskOf(uint32_t prefix)
+{
+    return prefix == 0 ? 0 : prefix >= 32 ? UINT32_MAX : ~(UINT32_MAX >> prefix);
+}
+
+/* @a is a host address of @addr/@prefix: neither its network nor its
+ * broadcast address. */
+static bool hostOf(uint32_t a, uint32_t addr, uint32_t prefix)
+{
+    uint32_t m = maskOf(prefix);
+
+    return (a & m) == (addr & m) && (a & ~m) != 0 && (a & ~m) != ~m;
+}
+
+static void ipText(uint32_t a, char buf[16])
+{
+    snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+/* A required IPv4 attribute. */
+static int readIPv4Attr(const virXMLCtx *c, xmlNodePtr n, const char *name, uint32_t *out)
+{
+    VIR_AUTOFREE(char *) v = virXMLAttr(n, name);
+
+    if (virXMLParseIPv4(v, out) < 0 || *out == 0) {
+        XERR("invalid or missing IPv4 address %s='%.40s' on <%s> in %s XML", name,
+             v ? v : "", (const char *)n->name, c->what);
+        return -1;
+    }
+    return 0;
+}
+
+static int readRange(const virXMLCtx *c, xmlNodePtr n, uint32_t addr, uint32_t prefix,
+                     virXMLDhcp *out)
+{
+    static const char *const attrs[] = { "start", "end", NULL };
+    virXMLDhcpRange *r;
+    char s[16], e[16];
+
+    if (out->nranges >= VIR_XML_DHCP_RANGES_MAX) {
+        XERR("too many DHCP ranges in %s XML (at most %d)", c->what, VIR_XML_DHCP_RANGES_MAX);
+        return -1;
+    }
+    r = &out->ranges[out->nranges];
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || readIPv4Attr(c, n, "start", &r->start) < 0 ||
+        readIPv4Attr(c, n, "end", &r->end) < 0)
+        return -1;
+    ipText(r->start, s);
+    ipText(r->end, e);
+    if (r->start > r->end) {
+        XERR("DHCP range %s-%s in %s XML ends before it starts", s, e, c->what);
+        return -1;
+    }
+    if (!hostOf(r->start, addr, prefix) || !hostOf(r->end, addr, prefix)) {
+        XERR("DHCP range %s-%s in %s XML is not inside the network's subnet (its host "
+             "addresses)", s, e, c->what);
+        return -1;
+    }
+    if (addr >= r->start && addr <= r->end) {
+        XERR("DHCP range %s-%s in %s XML holds the network's own address", s, e, c->what);
+        return -1;
+    }
+    for (uint32_t j = 0; j < out->nranges; j++) {
+        if (r->start <= out->ranges[j].end && out->ranges[j].start <= r->end) {
+            XERR("DHCP ranges in %s XML overlap at %s-%s", c->what, s, e);
+            return -1;
+        }
+    }
+    if (readLeaseChild(c, n, &r->lease) < 0)
+        return -1;
+    out->nranges++;
+    return 0;
+}
+
+static int readHost(const virXMLCtx *c, xmlNodePtr n, uint32_t addr, uint32_t prefix,
+                    virXMLDhcp *out)
+{
+    static const char *const attrs[] = { "mac", "name", "ip", NULL };
+    VIR_AUTOFREE(char *) name = NULL;
+    virXMLDhcpHost *h;
+    const char *why;
+    char ip[16];
+
+    if (xmlHasProp(n, (const xmlChar *)"id")) {
+        XERR("<host id=...> (DHCPv6) is not supported in %s XML: IPv6 is not", c->what);
+        return -1;
+    }
+    if (virXMLCheckAttrs(c, n, attrs) < 0)
+        return -1;
+    if (out->nhosts >= VIR_XML_DHCP_HOSTS_MAX) {
+        XERR("too many DHCP hosts in %s XML (at most %d)", c->what, VIR_XML_DHCP_HOSTS_MAX);
+        return -1;
+    }
+    h = &out->hosts[out->nhosts];
+    if (xmlHasProp(n, (const xmlChar *)"mac")) {
+        if (virXMLReadMacAttr(c, n, "mac", h->mac) < 0)
+            return -1;
+        h->hasMac = true;
+    }
+    if ((name = virXMLAttr(n, "name"))) {
+        if (strchr(name, '.') || virDNSNameCheck(name, sizeof(h->name), &why) < 0) {
+            XERR("invalid DHCP host name '%.80s' in %s XML: a host name is one DNS label "
+                 "(letters, digits and '-', at most 63 bytes)", name, c->what);
+            return -1;
+        }
+        virStrcpyTrunc(h->name, sizeof(h->name), name);
+    }
+    if (!h->hasMac && !name) {
+        XERR("a DHCP <host> in %s XML needs 'mac' or 'name'", c->what);
+        return -1;
+    }
+    if (readIPv4Attr(c, n, "ip", &h->ip) < 0)
+        return -1;
+    ipText(h->ip, ip);
+    if (!hostOf(h->ip, addr, prefix) || h->ip == addr) {
+        XERR("DHCP host address %s in %s XML is outside the network's subnet or its own",
+             ip, c->what);
+        return -1;
+    }
+    for (uint32_t j = 0; j < out->nhosts; j++) {
+        const virXMLDhcpHost *o = &out->hosts[j];
+        if (o->ip == h->ip || (h->hasMac && o->hasMac && !memcmp(o->mac, h->mac, 6)) ||
+            (h->name[0] && STREQ(o->name, h->name))) {
+            XERR("two DHCP hosts in %s XML share an address, a MAC address or a name (%s)",
+                 c->what, ip);
+            return -1;
+        }
+    }
+    if (readLeaseChild(c, n, &h->lease) < 0)
+        return -1;
+    out->nhosts++;
+    return 0;
+}
+
+static int readDhcp(const virXMLCtx *c, xmlNodePtr d, uint32_t addr, uint32_t prefix,
+                    virXMLDhcp *out)
+{
+    int err = 0;
+
+    if (virXMLCheckAttrs(c, d, NULL) < 0)
+        return -1;
+    out->present = true;
+    for (xmlNodePtr n = virXMLFirstElement(c, d, &err); n; n = virXMLNextElement(c, n, &err)) {
+        int rc;
+        if (virXMLIsPlain(n, "range")) {
+            rc = readRange(c, n, addr, prefix, out);
+        } else if (virXMLIsPlain(n, "host")) {
+            rc = readHost(c, n, addr, prefix, out);
+        } else {
+            virXMLUnsupportedElement(c, n);
+            rc = -1;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return err;
+}
+
+int virXMLReadIPChildren(const virXMLCtx *c, xmlNodePtr ip, uint32_t addr, uint32_t prefix,
+                         virXMLDhcp *out)
+{
+    int err = 0;
+
+    for (xmlNodePtr n = virXMLFirstElement(c, ip, &err); n; n = virXMLNextElement(c, n, &err)) {
+        if (!virXMLIsPlain(n, "dhcp")) {
+            virXMLUnsupportedElement(c, n);
+            return -1;
+        }
+        if (out->present) {
+            XERR("only one <dhcp> per <ip> in %s XML", c->what);
+            return -1;
+        }
+        if (readDhcp(c, n, addr, prefix, out) < 0)
+            return -1;
+    }
+    return err;
 }

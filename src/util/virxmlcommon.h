@@ -8,6 +8,7 @@
  *   <name>, <uuid>, <title>, <description>, <metadata>       both grammars
  *   <memory>, <currentMemory>, <vcpu>,
  *   <on_poweroff>, <on_reboot>, <on_crash>                   domains
+ *   <ip> (address, prefix), <bridge>, <mac>, <ip>'s <dhcp>   networks
  *
  * A parser hands each child of its root to virXMLCommonRead; what the
  * call reads (the element's grammar: attributes, text, units, numbers,
@@ -29,6 +30,7 @@
 
 #include <libxml/tree.h>
 
+#include "util/virstring.h"
 #include "util/virxml.h"
 
 #define VIR_XML_COMMON_NAME_MAX 64     /* bytes of a name, with its NUL */
@@ -115,6 +117,116 @@ int virXMLParseIPv4(const char *s, uint32_t *out);
 int virXMLReadIPv4Net(const virXMLCtx *c, xmlNodePtr ip, unsigned int minPrefix,
                       unsigned int maxPrefix, uint32_t *addr, uint32_t *prefix,
                       bool *netmaskForm, bool *familyGiven);
+
+/* ---- <bridge>, <mac>, <dhcp>: both network grammars (the test driver's
+ * and the network driver's) read them here, so both accept and refuse the
+ * same text with the same message. What a driver cannot honour of what
+ * was read (a firewalld zone, macTableManager='libvirt') it refuses
+ * itself, by name, after the read. ---- */
+
+#define VIR_XML_BRIDGE_DELAY_MAX  30    /* seconds: the kernel's forward delay cap */
+#define VIR_XML_DHCP_RANGES_MAX   16
+#define VIR_XML_DHCP_HOSTS_MAX    256
+#define VIR_XML_DHCP_HOSTNAME_MAX 64    /* one DNS label, with its NUL */
+
+/* An on/off or yes/no attribute as given, so that it can be echoed. */
+typedef enum {
+    VIR_XML_TRI_ABSENT = 0,
+    VIR_XML_TRI_YES = 1,              /* 'on' / 'yes' */
+    VIR_XML_TRI_NO = 2,               /* 'off' / 'no' */
+} virXMLTristate;
+
+typedef enum {
+    VIR_XML_MACTABLE_ABSENT = 0,
+    VIR_XML_MACTABLE_KERNEL,
+    VIR_XML_MACTABLE_LIBVIRT,
+} virXMLMacTableManager;
+
+/* An on/off (@onOff) or yes/no attribute @name of @n into *@out
+ * (virXMLTristate); an absent one leaves *@out alone. Returns 0, or -1
+ * with an error naming the attribute and the value expected. */
+int virXMLReadTristate(const virXMLCtx *c, xmlNodePtr n, const char *name, bool onOff,
+                       uint8_t *out);
+
+/* An interface name in @n's attribute @name (virIfnameCheck's rule) into
+ * @out; an absent attribute leaves @out alone. Returns 0, or -1 with an
+ * error naming the attribute and the reason. */
+int virXMLReadIfnameAttr(const virXMLCtx *c, xmlNodePtr n, const char *name,
+                         char out[VIR_IFNAME_MAX]);
+
+/* <bridge [name='IF'] [stp='on|off'] [delay='S'] [macTableManager='kernel|libvirt']
+ *         [zone='ZONE']/> */
+typedef struct virXMLBridge {
+    char name[VIR_IFNAME_MAX];        /* "" when absent; else virIfnameCheck's rule */
+    uint8_t stp;                      /* virXMLTristate */
+    uint8_t macTableManager;          /* virXMLMacTableManager */
+    bool delayGiven;
+    uint32_t delay;                   /* 0..VIR_XML_BRIDGE_DELAY_MAX */
+    char zone[VIR_XML_COMMON_NAME_MAX];   /* "" when absent; virNameCheck's rule */
+} virXMLBridge;
+
+/* Read <bridge> @n: no children, only the attributes above, each valid.
+ * Returns 0, or -1 with an error naming the attribute and its value. */
+int virXMLReadBridge(const virXMLCtx *c, xmlNodePtr n, virXMLBridge *out);
+
+/* A MAC address in @n's attribute @attr (required): six hex bytes
+ * separated by ':', unicast and not zero. Returns 0, or -1 with an error. */
+int virXMLReadMacAttr(const virXMLCtx *c, xmlNodePtr n, const char *attr, uint8_t mac[6]);
+
+/* Read <mac address='MAC'/> @n (no other attribute, no children).
+ * Returns 0, or -1 with an error. */
+int virXMLReadMac(const virXMLCtx *c, xmlNodePtr n, uint8_t mac[6]);
+
+/* <lease expiry='N' [unit='seconds|minutes|hours']/>: expiry 0 means
+ * infinite; else 2 minutes to a year (dnsmasq's floor; a sane ceiling). */
+typedef enum {
+    VIR_XML_LEASE_NONE = 0,           /* no <lease> */
+    VIR_XML_LEASE_SECONDS = 1,
+    VIR_XML_LEASE_MINUTES = 2,        /* libvirt's default unit */
+    VIR_XML_LEASE_HOURS = 3,
+} virXMLLeaseUnit;
+
+typedef struct virXMLDhcpLease {
+    uint8_t unit;                     /* virXMLLeaseUnit */
+    uint32_t expiry;                  /* in unit; 0: infinite */
+} virXMLDhcpLease;
+
+typedef struct virXMLDhcpRange {
+    uint32_t start, end;              /* host order */
+    virXMLDhcpLease lease;
+} virXMLDhcpRange;
+
+typedef struct virXMLDhcpHost {
+    bool hasMac;
+    uint8_t mac[6];
+    char name[VIR_XML_DHCP_HOSTNAME_MAX];   /* "" when absent */
+    uint32_t ip;                      /* host order */
+    virXMLDhcpLease lease;
+} virXMLDhcpHost;
+
+/* What the <dhcp> of an <ip> holds. About 22 KiB: allocate it. */
+typedef struct virXMLDhcp {
+    bool present;                     /* a <dhcp> element was given (maybe empty) */
+    uint32_t nranges, nhosts;
+    virXMLDhcpRange ranges[VIR_XML_DHCP_RANGES_MAX];
+    virXMLDhcpHost hosts[VIR_XML_DHCP_HOSTS_MAX];
+} virXMLDhcp;
+
+/* Read the children of a network's <ip> @ip, whose address @addr and
+ * prefix length @prefix the caller read (virXMLReadIPv4Net): at most one
+ * <dhcp>, with <range start= end=> and <host [mac=] [name=] ip=> (mac or
+ * name required; id=, DHCPv6, refused), each with at most one <lease>;
+ * nothing else. Every range and host address lies inside the subnet and
+ * is neither its network nor its broadcast address nor @addr; a range
+ * does not end before it starts nor overlap another; hosts share no
+ * address, MAC or name; at most VIR_XML_DHCP_RANGES_MAX ranges and
+ * VIR_XML_DHCP_HOSTS_MAX hosts. @out must be zeroed by the caller.
+ * Returns 0, or -1 with an error naming what is wrong. */
+int virXMLReadIPChildren(const virXMLCtx *c, xmlNodePtr ip, uint32_t addr, uint32_t prefix,
+                         virXMLDhcp *out);
+
+/* A lease's length in seconds (0: none given or infinite). */
+uint64_t virXMLLeaseSeconds(const virXMLDhcpLease *l);
 
 /* libvirt's name of @action ("destroy", "rename-restart"...), "" if none. */
 const char *virXMLLifecycleActionName(unsigned int action);

@@ -84,54 +84,12 @@ int netNameCheck(const char *name, size_t maxlen, const char **why)
 
 int netIfnameCheck(const char *name, const char **why)
 {
-    if (strnlen(name, NET_IFNAME_MAX) == NET_IFNAME_MAX) {
-        *why = "interface name is longer than 15 bytes";
-        return -1;
-    }
-    return virNameCheck(name, NET_IFNAME_MAX, why);
+    return virIfnameCheck(name, why);
 }
 
 int netDNSNameCheck(const char *name, size_t maxlen, const char **why)
 {
-    size_t len = strnlen(name, maxlen), label = 0;
-
-    if (len == maxlen || len > 253) {
-        *why = "DNS name is longer than 253 bytes";
-        return -1;
-    }
-    if (len == 0) {
-        *why = "DNS name is empty";
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (c == '.') {
-            if (label == 0 || name[i - 1] == '-') {
-                *why = "DNS name has an empty label or a label ending in '-'";
-                return -1;
-            }
-            label = 0;
-            continue;
-        }
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '-')) {
-            *why = "DNS name holds a character other than letters, digits, '-' and '.'";
-            return -1;
-        }
-        if (c == '-' && label == 0) {
-            *why = "DNS name has a label starting with '-'";
-            return -1;
-        }
-        if (++label > 63) {
-            *why = "DNS name has a label longer than 63 bytes";
-            return -1;
-        }
-    }
-    if (label == 0 || name[len - 1] == '-') {
-        *why = "DNS name ends with '.' or '-'";
-        return -1;
-    }
-    return 0;
+    return virDNSNameCheck(name, maxlen, why);
 }
 
 static int leaseCheck(const netLease *l, const char **why)

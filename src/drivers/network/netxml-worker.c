@@ -38,6 +38,7 @@
 #include "util/internal.h"
 #undef VIR_FROM_THIS   /* unit tests include several of these files in one unit */
 #define VIR_FROM_THIS VIR_FROM_NETWORK
+#include "util/viralloc.h"
 #include "util/virerror.h"
 #include "util/virxml.h"
 #include "util/virxmlcommon.h"
@@ -49,6 +50,17 @@
 static const virXMLCtx ctx = { "network" };
 static const virXMLCtx *const c = &ctx;
 
+/* <bridge>, <mac> and <ip>'s <dhcp> are read by util/virxmlcommon.c, as
+ * the test driver's network grammar reads them: its limits are ours. */
+_Static_assert(NET_IFNAME_MAX == VIR_IFNAME_MAX && NET_DELAY_MAX == VIR_XML_BRIDGE_DELAY_MAX &&
+               NET_RANGES_MAX == VIR_XML_DHCP_RANGES_MAX &&
+               NET_HOSTS_MAX == VIR_XML_DHCP_HOSTS_MAX &&
+               NET_HOSTNAME_MAX == VIR_XML_DHCP_HOSTNAME_MAX &&
+               (int)NET_LEASE_SECONDS == (int)VIR_XML_LEASE_SECONDS &&
+               (int)NET_LEASE_MINUTES == (int)VIR_XML_LEASE_MINUTES &&
+               (int)NET_LEASE_HOURS == (int)VIR_XML_LEASE_HOURS,
+               "the network driver's limits are util/virxmlcommon.h's");
+
 /* <name>, <uuid>, <title>, <description>: util/virxmlcommon.h. */
 static const virXMLCommonRules commonRules = {
     .domain = false, .nameMax = NET_NAME_MAX, .nameCheck = netNameCheck,
@@ -59,35 +71,14 @@ enum {
     SEEN_DOMAIN = 1 << 8, SEEN_DNS = 1 << 9, SEEN_IP = 1 << 10,
 };
 
-/* A required IPv4 attribute. */
-static int attrIPv4(xmlNodePtr n, const char *name, const char *where, uint32_t *out)
+/* 'yes'/'no'; absent leaves *out alone. */
+static int attrYesNo(xmlNodePtr n, const char *name, uint32_t *out)
 {
-    VIR_AUTOFREE(char *) v = virXMLAttr(n, name);
-    if (virXMLParseIPv4(v, out) < 0 || *out == 0) {
-        XERR("invalid or missing IPv4 address %s='%.40s' on <%s> in network XML",
-             name, v ? v : "", where);
-        return -1;
-    }
-    return 0;
-}
+    uint8_t v = (uint8_t)*out;
 
-/* 'yes'/'no' (or on/off for @onoff); absent leaves *out alone. */
-static int attrYesNo(xmlNodePtr n, const char *name, bool onoff, uint32_t *out)
-{
-    VIR_AUTOFREE(char *) v = virXMLAttr(n, name);
-    const char *yes = onoff ? "on" : "yes", *no = onoff ? "off" : "no";
-
-    if (!v)
-        return 0;
-    if (STREQ(v, yes)) {
-        *out = NET_TRI_YES;
-    } else if (STREQ(v, no)) {
-        *out = NET_TRI_NO;
-    } else {
-        XERR("invalid %s='%.32s' on <%s> in network XML (expected %s or %s)",
-             name, v, (const char *)n->name, yes, no);
+    if (virXMLReadTristate(c, n, name, false, &v) < 0)
         return -1;
-    }
+    *out = v;
     return 0;
 }
 
@@ -109,199 +100,44 @@ static int attrU32(xmlNodePtr n, const char *name, uint32_t min, uint32_t max,
     return 0;
 }
 
-static int parseMacText(const char *s, uint8_t mac[6])
-{
-    unsigned int b[6];
-    char tail;
-
-    if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-                     &b[5], &tail) != 6 || strlen(s) != 17)
-        return -1;
-    for (int i = 0; i < 6; i++)
-        mac[i] = (uint8_t)b[i];
-    return 0;
-}
-
-static int attrMac(xmlNodePtr n, const char *where, uint8_t mac[6])
-{
-    VIR_AUTOFREE(char *) v = virXMLAttr(n, "address");
-    if (!v)
-        v = virXMLAttr(n, "mac");
-    if (parseMacText(v, mac) < 0) {
-        XERR("invalid MAC address '%.40s' on <%s> in network XML "
-             "(expected six hex bytes separated by ':')", v ? v : "", where);
-        return -1;
-    }
-    if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) {
-        XERR("MAC address '%s' on <%s> in network XML is multicast or zero", v, where);
-        return -1;
-    }
-    return 0;
-}
-
 static int attrIfname(xmlNodePtr n, const char *name, char out[NET_IFNAME_MAX])
 {
-    VIR_AUTOFREE(char *) v = virXMLAttr(n, name);
-    const char *why;
-
-    if (!v)
-        return 0;
-    if (strlen(v) >= NET_IFNAME_MAX || netIfnameCheck(v, &why) < 0) {
-        if (strlen(v) >= NET_IFNAME_MAX)
-            why = "interface name is longer than 15 bytes";
-        XERR("invalid interface name %s='%.40s' on <%s> in network XML: %s", name, v,
-             (const char *)n->name, why);
-        return -1;
-    }
-    virStrcpyTrunc(out, NET_IFNAME_MAX, v);
-    return 0;
+    return virXMLReadIfnameAttr(c, n, name, out);
 }
 
-/* <lease expiry='N' [unit='seconds|minutes|hours']/> (libvirt's default
- * unit: minutes). */
-static int parseLease(xmlNodePtr n, netLease *lease)
+static void leaseInto(const virXMLDhcpLease *from, netLease *to)
 {
-    static const char *const attrs[] = { "expiry", "unit", NULL };
-    VIR_AUTOFREE(char *) unit = NULL;
-    bool given;
-
-    if (virXMLCheckAttrs(c, n, attrs) < 0 || virXMLCheckEmpty(c, n) < 0)
-        return -1;
-    if (attrU32(n, "expiry", 0, UINT32_MAX, &given, &lease->expiry) < 0)
-        return -1;
-    if (!given) {
-        XERR("%s", "<lease> in network XML needs 'expiry'");
-        return -1;
-    }
-    unit = virXMLAttr(n, "unit");
-    if (!unit || STREQ(unit, "minutes")) {
-        lease->unit = NET_LEASE_MINUTES;
-    } else if (STREQ(unit, "seconds")) {
-        lease->unit = NET_LEASE_SECONDS;
-    } else if (STREQ(unit, "hours")) {
-        lease->unit = NET_LEASE_HOURS;
-    } else {
-        XERR("unknown lease unit '%.32s' in network XML (expected seconds, minutes or hours)",
-             unit);
-        return -1;
-    }
-    return 0;
+    to->unit = from->unit;       /* virXMLLeaseUnit and netLeaseUnit agree */
+    to->expiry = from->expiry;
 }
 
-/* The one optional <lease> child of <range> or <host>. */
-static int parseLeaseChild(xmlNodePtr parent, netLease *lease)
+/* What util/virxmlcommon.c read of <ip>'s <dhcp> into @def. */
+static void dhcpInto(const virXMLDhcp *d, netDef *def)
 {
-    bool seen = false;
-
-    for (xmlNodePtr n = parent->children; n; n = n->next) {
-        int rc = virXMLNotElement(c, n);
-        if (rc < 0)
-            return -1;
-        if (rc > 0)
-            continue;
-        if (!virXMLIsPlain(n, "lease") || seen) {
-            if (seen && virXMLIsPlain(n, "lease"))
-                XERR("only one <lease> per <%s> in network XML", (const char *)parent->name);
-            else
-                virXMLUnsupportedElement(c, n);
-            return -1;
-        }
-        seen = true;
-        if (parseLease(n, lease) < 0)
-            return -1;
+    def->hasDhcp = d->present;
+    def->nranges = d->nranges;
+    for (uint32_t i = 0; i < d->nranges; i++) {
+        def->ranges[i].start = d->ranges[i].start;
+        def->ranges[i].end = d->ranges[i].end;
+        leaseInto(&d->ranges[i].lease, &def->ranges[i].lease);
     }
-    return 0;
-}
-
-static int parseRange(xmlNodePtr n, netDef *def)
-{
-    static const char *const attrs[] = { "start", "end", NULL };
-    netDhcpRange *r;
-
-    if (def->nranges >= NET_RANGES_MAX) {
-        XERR("too many DHCP ranges in network XML (at most %d)", NET_RANGES_MAX);
-        return -1;
+    def->nhosts = d->nhosts;
+    for (uint32_t i = 0; i < d->nhosts; i++) {
+        const virXMLDhcpHost *h = &d->hosts[i];
+        memcpy(def->hosts[i].mac, h->mac, sizeof(h->mac));
+        def->hosts[i].hasMac = h->hasMac;
+        def->hosts[i].ip = h->ip;
+        virStrcpyTrunc(def->hosts[i].name, sizeof(def->hosts[i].name), h->name);
+        leaseInto(&h->lease, &def->hosts[i].lease);
     }
-    r = &def->ranges[def->nranges++];
-    if (virXMLCheckAttrs(c, n, attrs) < 0 || attrIPv4(n, "start", "range", &r->start) < 0 ||
-        attrIPv4(n, "end", "range", &r->end) < 0)
-        return -1;
-    return parseLeaseChild(n, &r->lease);
-}
-
-static int parseHost(xmlNodePtr n, netDef *def)
-{
-    static const char *const attrs[] = { "mac", "name", "ip", NULL };
-    VIR_AUTOFREE(char *) mac = NULL;
-    VIR_AUTOFREE(char *) name = NULL;
-    netDhcpHost *h;
-    const char *why;
-
-    if (xmlHasProp(n, (const xmlChar *)"id")) {
-        XERR("%s", "<host id=...> (DHCPv6) is not supported in network XML: IPv6 is not");
-        return -1;
-    }
-    if (virXMLCheckAttrs(c, n, attrs) < 0)
-        return -1;
-    if (def->nhosts >= NET_HOSTS_MAX) {
-        XERR("too many DHCP hosts in network XML (at most %d)", NET_HOSTS_MAX);
-        return -1;
-    }
-    h = &def->hosts[def->nhosts++];
-    if ((mac = virXMLAttr(n, "mac"))) {
-        if (attrMac(n, "host", h->mac) < 0)
-            return -1;
-        h->hasMac = 1;
-    }
-    if ((name = virXMLAttr(n, "name"))) {
-        if (strlen(name) >= NET_HOSTNAME_MAX || strchr(name, '.') ||
-            netDNSNameCheck(name, NET_HOSTNAME_MAX, &why) < 0) {
-            XERR("invalid DHCP host name '%.80s' in network XML: a host name is one "
-                 "DNS label (letters, digits and '-', at most 63 bytes)", name);
-            return -1;
-        }
-        virStrcpyTrunc(h->name, sizeof(h->name), name);
-    }
-    if (!mac && !name) {
-        XERR("%s", "a DHCP <host> in network XML needs 'mac' or 'name'");
-        return -1;
-    }
-    if (attrIPv4(n, "ip", "host", &h->ip) < 0)
-        return -1;
-    return parseLeaseChild(n, &h->lease);
-}
-
-static int parseDhcp(xmlNodePtr d, netDef *def)
-{
-    if (virXMLCheckAttrs(c, d, NULL) < 0)
-        return -1;
-    def->hasDhcp = 1;
-    for (xmlNodePtr n = d->children; n; n = n->next) {
-        int rc = virXMLNotElement(c, n);
-        if (rc < 0)
-            return -1;
-        if (rc > 0)
-            continue;
-        if (virXMLIsPlain(n, "range"))
-            rc = parseRange(n, def);
-        else if (virXMLIsPlain(n, "host"))
-            rc = parseHost(n, def);
-        else {
-            virXMLUnsupportedElement(c, n);
-            rc = -1;
-        }
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
 }
 
 static int parseIP(xmlNodePtr ip, netDef *def)
 {
     static const char *const attrs[] = { "address", "prefix", "netmask", "family",
                                          "localPtr", NULL };
+    VIR_AUTOFREE(virXMLDhcp *) dhcp = NULL;
     bool netmaskForm, familyGiven;
-    bool seenDhcp = false;
 
     if (def->ipv4) {
         XERR("%s", "only one <ip> element (IPv4) is supported in network XML");
@@ -315,51 +151,42 @@ static int parseIP(xmlNodePtr ip, netDef *def)
         def->echo |= NET_ECHO_IP_FAMILY;
     if (netmaskForm)
         def->ipNetmaskForm = 1;
-    if (attrYesNo(ip, "localPtr", false, &def->localPtr) < 0)
+    if (attrYesNo(ip, "localPtr", &def->localPtr) < 0)
         return -1;
-
-    for (xmlNodePtr n = ip->children; n; n = n->next) {
-        int rc = virXMLNotElement(c, n);
-        if (rc < 0)
-            return -1;
-        if (rc > 0)
-            continue;
-        if (!virXMLIsPlain(n, "dhcp")) {
-            virXMLUnsupportedElement(c, n);
-            return -1;
-        }
-        if (seenDhcp) {
-            XERR("%s", "only one <dhcp> per <ip> in network XML");
-            return -1;
-        }
-        seenDhcp = true;
-        if (parseDhcp(n, def) < 0)
-            return -1;
-    }
+    if (!VIR_ALLOC(dhcp))
+        return -1;
+    if (virXMLReadIPChildren(c, ip, def->ipv4, def->prefix, dhcp) < 0)
+        return -1;
+    dhcpInto(dhcp, def);
     return 0;
 }
 
+/* <bridge> (util/virxmlcommon.c reads it); a firewalld zone and a MAC
+ * table managed by libvirt are not honoured here. */
 static int parseBridge(xmlNodePtr n, netDef *def)
 {
-    static const char *const attrs[] = { "name", "stp", "delay", "macTableManager", NULL };
-    VIR_AUTOFREE(char *) mtm = NULL;
-    uint32_t stp = NET_TRI_ABSENT;
-    bool given;
+    virXMLBridge b;
 
-    if (virXMLCheckAttrs(c, n, attrs) < 0 || virXMLCheckEmpty(c, n) < 0 ||
-        attrIfname(n, "name", def->bridge) < 0 || attrYesNo(n, "stp", true, &stp) < 0 ||
-        attrU32(n, "delay", 0, NET_DELAY_MAX, &given, &def->delay) < 0)
+    if (virXMLReadBridge(c, n, &b) < 0)
         return -1;
-    if (stp == NET_TRI_NO)
-        def->stp = 0;
-    if ((mtm = virXMLAttr(n, "macTableManager"))) {
-        if (STRNEQ(mtm, "kernel")) {
-            XERR("unsupported macTableManager='%.32s' on <bridge> in network XML "
-                 "(only 'kernel')", mtm);
-            return -1;
-        }
-        def->echo |= NET_ECHO_MACTABLE_KERNEL;
+    if (b.zone[0]) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
+                       "unsupported attribute 'zone' on <bridge> in network XML "
+                       "(the network driver does not use firewalld zones)");
+        return -1;
     }
+    if (b.macTableManager == VIR_XML_MACTABLE_LIBVIRT) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                       "unsupported macTableManager='libvirt' on <bridge> in network XML "
+                       "(only 'kernel')");
+        return -1;
+    }
+    if (b.macTableManager == VIR_XML_MACTABLE_KERNEL)
+        def->echo |= NET_ECHO_MACTABLE_KERNEL;
+    virStrcpyTrunc(def->bridge, sizeof(def->bridge), b.name);
+    if (b.stp == VIR_XML_TRI_NO)
+        def->stp = 0;
+    def->delay = b.delay;
     return 0;
 }
 
@@ -477,7 +304,7 @@ static int parseDomain(xmlNodePtr n, netDef *def)
         return -1;
     }
     virStrcpyTrunc(def->domain, sizeof(def->domain), name);
-    return attrYesNo(n, "localOnly", false, &def->domainLocalOnly);
+    return attrYesNo(n, "localOnly", &def->domainLocalOnly);
 }
 
 /* A common element's value (@which, read by virXMLCommonRead) into @def. */
@@ -520,9 +347,7 @@ static int parseRootChild(xmlNodePtr n, netDef *def, uint32_t *seen, virXMLCommo
     if (virXMLIsPlain(n, "bridge"))
         return virXMLOnce(c, n, seen, SEEN_BRIDGE) < 0 ? -1 : parseBridge(n, def);
     if (virXMLIsPlain(n, "mac")) {
-        static const char *const attrs[] = { "address", NULL };
-        if (virXMLOnce(c, n, seen, SEEN_MAC) < 0 || virXMLCheckAttrs(c, n, attrs) < 0 ||
-            virXMLCheckEmpty(c, n) < 0 || attrMac(n, "mac", def->mac) < 0)
+        if (virXMLOnce(c, n, seen, SEEN_MAC) < 0 || virXMLReadMac(c, n, def->mac) < 0)
             return -1;
         def->hasMac = 1;
         return 0;
@@ -546,7 +371,7 @@ static int parseRootChild(xmlNodePtr n, netDef *def, uint32_t *seen, virXMLCommo
     if (virXMLIsPlain(n, "dns")) {
         static const char *const attrs[] = { "enable", NULL };
         if (virXMLOnce(c, n, seen, SEEN_DNS) < 0 || virXMLCheckAttrs(c, n, attrs) < 0 ||
-            virXMLCheckEmpty(c, n) < 0 || attrYesNo(n, "enable", false, &def->dnsEnable) < 0)
+            virXMLCheckEmpty(c, n) < 0 || attrYesNo(n, "enable", &def->dnsEnable) < 0)
             return -1;
         if (!def->dnsEnable)
             def->echo |= NET_ECHO_DNS;

@@ -52,10 +52,11 @@
  *   <network [xmlns:test=...]>
  *     <name>NAME</name> <uuid>UUID</uuid>?
  *     <title>, <description>, <metadata>     optional, kept
- *     <bridge name='IF' [stp='on|off'] [delay='N'] [macTableManager] [zone]/>?  kept
+ *     <bridge [name='IF'] [stp='on|off'] [delay='S'] [macTableManager] [zone]/>?  kept
+ *     <mac address='MAC'/>?                                             kept
  *     <forward [mode='nat|route|isolated']>...</forward>?  (no mode: nat; children kept)
  *     <ip address='A.B.C.D' (prefix='N' | netmask='A.B.C.D') [family='ipv4']>
- *       <dhcp><range start='A.B.C.D' end='A.B.C.D'/>* <host .../>*</dhcp>?
+ *       <dhcp><range start= end=><lease/>?</range>* <host [mac] [name] ip><lease/>?</host>*</dhcp>?
  *     </ip>?                                                             kept
  *     any element of networkKept                                         kept
  *     <test:fault .../>* <test:rate .../>?
@@ -68,6 +69,7 @@
 #include "util/internal.h"
 #undef VIR_FROM_THIS   /* unit tests include several of these files in one unit */
 #define VIR_FROM_THIS VIR_FROM_TEST
+#include "util/viralloc.h"
 #include "util/virerror.h"
 #include "util/virxml.h"
 #include "util/virxmlcommon.h"
@@ -95,7 +97,7 @@ static const char *const domainKept[] = {
 
 /* The same for libvirt 9's network grammar (network.rng). */
 static const char *const networkKept[] = {
-    "mtu", "mac", "domain", "dns", "route", "portgroup", "bandwidth",
+    "mtu", "domain", "dns", "route", "portgroup", "bandwidth",
     "vlan", "virtualport", "port", NULL
 };
 
@@ -254,6 +256,7 @@ static int parseTestNS(const xmlCtx *c, xmlNodePtr n, testFault *faults, uint32_
 
 enum {
     SEEN_OS = 1 << 0, SEEN_BRIDGE = 1 << 1, SEEN_FORWARD = 1 << 2, SEEN_IP = 1 << 3,
+    SEEN_MAC = 1 << 4,
 };
 
 static const virXMLCommonRules domainRules = {
@@ -410,58 +413,27 @@ int testDomainParseXML(const char *xml, size_t len, testDomainDef *out, virXMLKe
     return parseDoc("domain", xml, len, out, keep);
 }
 
+/* <ip> and its <dhcp>, read by util/virxmlcommon.c as the network
+ * driver reads them; ranges and hosts are checked, not modelled (kept with
+ * <ip> for echo). */
 static int parseIP(const xmlCtx *c, xmlNodePtr ip, testNetworkDef *def)
 {
     static const char *const attrs[] = { "address", "prefix", "netmask", "family", NULL };
-    static const char *const rangeAttrs[] = { "start", "end", NULL };
+    VIR_AUTOFREE(virXMLDhcp *) dhcp = NULL;
     bool netmaskForm, familyGiven;
 
     if (virXMLCheckAttrs(c, ip, attrs) < 0 ||
         virXMLReadIPv4Net(c, ip, 1, 32, &def->ipv4, &def->prefix, &netmaskForm,
                           &familyGiven) < 0)
         return -1;
-
-    for (xmlNodePtr d = ip->children; d; d = d->next) {
-        if (d->type != XML_ELEMENT_NODE)
-            continue;
-        static const char *const hostAttrs[] = { "mac", "id", "name", "ip", NULL };
-        if (!virXMLIsPlain(d, "dhcp") || virXMLCheckAttrs(c, d, NULL) < 0) {
-            if (!virXMLIsPlain(d, "dhcp"))
-                virXMLUnsupportedElement(c, d);
-            return -1;
-        }
-        for (xmlNodePtr r = d->children; r; r = r->next) {
-            VIR_AUTOFREE(char *) start = NULL;
-            VIR_AUTOFREE(char *) end = NULL;
-            uint32_t s, e;
-            if (r->type != XML_ELEMENT_NODE)
-                continue;
-            if (virXMLIsPlain(r, "host")) {     /* kept with <ip> */
-                if (virXMLCheckAttrs(c, r, hostAttrs) < 0 || virXMLCheckEmpty(c, r) < 0)
-                    return -1;
-                continue;
-            }
-            if (!virXMLIsPlain(r, "range")) {
-                virXMLUnsupportedElement(c, r);
-                return -1;
-            }
-            if (virXMLCheckAttrs(c, r, rangeAttrs) < 0 || virXMLCheckEmpty(c, r) < 0)
-                return -1;
-            if (!(start = virXMLAttr(r, "start")) || !(end = virXMLAttr(r, "end")) ||
-                virXMLParseIPv4(start, &s) < 0 || virXMLParseIPv4(end, &e) < 0 || s > e) {
-                XERR("%s", "invalid DHCP <range> in network XML");
-                return -1;
-            }
-        }
-    }
-    return 0;
+    if (!VIR_ALLOC(dhcp))
+        return -1;
+    return virXMLReadIPChildren(c, ip, def->ipv4, def->prefix, dhcp);
 }
 
 static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *def,
                             virXMLKeep *keep, virXMLCommon *cm)
 {
-    static const char *const bridgeAttrs[] = { "name", "stp", "delay", "macTableManager",
-                                               "zone", NULL };
     static const char *const forwardAttrs[] = { "mode", NULL };
     uint32_t seen = 0;
 
@@ -478,29 +450,16 @@ static int parseNetworkRoot(const xmlCtx *c, xmlNodePtr root, testNetworkDef *de
                               &def->rate_bps, &seen, keep)) != 0) {
             rc = rc < 0 ? -1 : 0;
         } else if (virXMLIsPlain(n, "bridge")) {
-            VIR_AUTOFREE(char *) name = NULL;
-            VIR_AUTOFREE(char *) stp = NULL;
-            VIR_AUTOFREE(char *) delay = NULL;
-            const char *why;
-            uint64_t ignored;
-            if (virXMLOnce(c, n, &seen, SEEN_BRIDGE) < 0 || virXMLCheckAttrs(c, n, bridgeAttrs) < 0 ||
-                virXMLCheckEmpty(c, n) < 0)
+            /* every attribute libvirt has is kept (zone=, macTableManager=) */
+            virXMLBridge br;
+            if (virXMLOnce(c, n, &seen, SEEN_BRIDGE) < 0 || virXMLReadBridge(c, n, &br) < 0)
                 return -1;
-            if ((name = virXMLAttr(n, "name")) && name[0]) {
-                if (virNameCheck(name, sizeof(def->bridge), &why) < 0) {
-                    XERR("invalid bridge name '%.40s' in network XML: %s", name, why);
-                    return -1;
-                }
-                virStrcpyTrunc(def->bridge, sizeof(def->bridge), name);
-            }
-            if ((stp = virXMLAttr(n, "stp")) && STRNEQ(stp, "on") && STRNEQ(stp, "off")) {
-                XERR("invalid bridge stp '%.32s' in network XML (expected on or off)", stp);
+            virStrcpyTrunc(def->bridge, sizeof(def->bridge), br.name);
+            rc = keepIf(c, keep, n);
+        } else if (virXMLIsPlain(n, "mac")) {
+            uint8_t mac[6];
+            if (virXMLOnce(c, n, &seen, SEEN_MAC) < 0 || virXMLReadMac(c, n, mac) < 0)
                 return -1;
-            }
-            if ((delay = virXMLAttr(n, "delay")) && virXMLParseU64(delay, &ignored) < 0) {
-                XERR("invalid bridge delay '%.32s' in network XML", delay);
-                return -1;
-            }
             rc = keepIf(c, keep, n);
         } else if (virXMLIsPlain(n, "forward")) {
             VIR_AUTOFREE(char *) mode = NULL;
