@@ -390,6 +390,43 @@ static void test_save_fails_late(void **state)
     virDomainFree(dom);
 }
 
+/* A guest agent channel without a path (libvirt's inactive XML): the
+ * driver listens on a socket in the guest's run directory for QEMU. */
+static void test_agent_channel_socket(void **state)
+{
+    qemuT *t = *state;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct stat sb;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainDefineXML(t->conn,
+        "<domain type='qemu'><name>agent</name><memory unit='MiB'>64</memory>"
+        "<os><type>hvm</type><kernel>/nonexistent/vmlinux</kernel>"
+        "<cmdline>fake=normal</cmdline></os><devices><channel type='unix'>"
+        "<source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/>"
+        "</channel></devices></domain>");
+    if (!dom)
+        fail_msg("define: %s", virGetLastErrorMessage());
+    start(dom);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/run/agent/channel.0.sock", t->root);
+    assert_true(strlen(path) < sizeof(sa.sun_path));
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    assert_int_equal(stat(sa.sun_path, &sb), 0);
+    assert_true(S_ISSOCK(sb.st_mode));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        fail_msg("connect to %s: %s", sa.sun_path, strerror(errno));
+    close(fd);
+    char *xml = virDomainGetXMLDesc(dom, 0);
+    assert_non_null(xml);
+    assert_non_null(strstr(xml, "<source mode='bind'/>"));
+    free(xml);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 /* Another application starts @name (see qtAppStartsGuest). */
 static pid_t appStartsGuest(qemuT *t, const char *name, const char *mode, bool wait)
 {
@@ -576,6 +613,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_internal_error, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_fails_late, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_agent_channel_socket, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_survives_application, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_died_meanwhile, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_start_interrupted, setupT, qtTeardown),

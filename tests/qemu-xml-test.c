@@ -276,6 +276,43 @@ static void test_refused(void **state)
     expectRefused("<!DOCTYPE x [<!ENTITY a 'b'>]><domain/>", X, "DTD");
 }
 
+/* libvirt's inactive XML of a guest agent channel names no socket: the
+ * driver makes one in the guest's run directory (QEMU listens there). */
+static void test_agent_channel_without_path(void **state)
+{
+    (void)state;
+    const char *why;
+    static const char *const forms[] = {
+        DOM("<controller type='virtio-serial' index='0'/><channel type='unix'>"
+            "<source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/>"
+            "<address type='virtio-serial' controller='0' bus='0' port='1'/></channel>"),
+        DOM("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
+            "</channel>"),
+    };
+
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        qemuDomainDef *d = parse(forms[i]);
+        if (!d)
+            fail_msg("%s: %s", forms[i], virGetLastErrorMessage());
+        assert_int_equal(d->nchars, 1);
+        assert_int_equal(d->chars[0].path, 0);
+        assert_int_equal(d->chars[0].listen, 1);
+        assert_int_equal(qemuDomainDefCheck(d, d->size, &why), 0);
+        char *xml = format(d);
+        assert_non_null(strstr(xml, "<source mode='bind'/>"));
+        free(xml);
+        /* Tampered: a connecting channel without a path. */
+        d->chars[0].listen = 0;
+        assert_int_equal(qemuDomainDefCheck(d, d->size, &why), -1);
+        free(d);
+    }
+    expectRefused(DOM("<channel type='unix'><source mode='connect'/>"
+                      "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>"),
+                  VIR_ERR_XML_ERROR, "in connect mode in domain XML needs a <source path=...>");
+    expectRefused(DOM("<serial type='unix'><source mode='bind'/><target port='0'/></serial>"),
+                  VIR_ERR_XML_ERROR, "<source> in domain XML needs a path in 'path'");
+}
+
 /* The library's check of a block that came from a worker. */
 static void test_def_check(void **state)
 {
@@ -437,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_libvirt9_dumpxml),
         cmocka_unit_test(test_minimal),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_agent_channel_without_path),
         cmocka_unit_test(test_def_check),
         cmocka_unit_test(test_kept_hostile),
         cmocka_unit_test(test_image_header),

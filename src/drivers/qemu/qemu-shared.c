@@ -222,8 +222,13 @@ int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
               "a serial, console or channel field is out of range");
         CHECK(strOK(def, c->path) && strOK(def, c->name),
               "a character device string is outside the definition");
-        CHECK((c->type == QEMU_CHARDEV_FILE || c->type == QEMU_CHARDEV_UNIX) == (c->path != 0),
-              "a file or unix character device needs a path (and only those)");
+        /* A listening unix channel (the guest agent's) may leave its
+         * path to the driver: a socket in the guest's run directory. */
+        CHECK(c->type == QEMU_CHARDEV_FILE || c->type == QEMU_CHARDEV_UNIX
+              ? c->path != 0 || (c->kind == QEMU_CHAR_CHANNEL && c->listen)
+              : c->path == 0,
+              "a file or unix character device needs a path (and only those; a listening "
+              "channel may leave it to the driver)");
         CHECK(pathOK(qemuDefStr(def, c->path)), "a character device path is not a clean absolute path");
         CHECK(c->kind != QEMU_CHAR_CHANNEL ||
               (c->target == QEMU_CHARTARGET_VIRTIO && c->name &&

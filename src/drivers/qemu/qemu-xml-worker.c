@@ -968,6 +968,13 @@ static int parseChar(builder *b, xmlNodePtr n, int kind)
              typeName ? typeName : "");
         goto out;
     }
+    if (type == QEMU_CHARDEV_UNIX && !ch->path && !ch->listen) {
+        /* Without a path the driver makes one in the guest's run
+         * directory, and only QEMU's end can listen there. */
+        XERR("a <%s> in connect mode in domain XML needs a <source path=...>",
+             (const char *)n->name);
+        goto out;
+    }
     if (keptDone(b, &extra, &ch->extra) < 0)
         goto out;
     d->nchars++;
