@@ -162,7 +162,8 @@ VIR_EXPORT int virDomainGetState(virDomainPtr domain, int *state, int *reason,
 
 /**
  * virDomainGetXMLDesc:
- * @flags: must be 0
+ * @flags: 0 or VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE (others:
+ *         VIR_ERR_INVALID_ARG)
  *
  * Returns the domain's XML, generated from its canonical definition
  * (test-namespace faults and rate included), malloc'd: the caller frees

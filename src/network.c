@@ -130,7 +130,7 @@ VIR_EXPORT int virNetworkGetUUIDString(virNetworkPtr network, char *buf)
 
 /**
  * virNetworkGetXMLDesc:
- * @flags: must be 0
+ * @flags: 0 or VIR_NETWORK_XML_INACTIVE (others: VIR_ERR_INVALID_ARG)
  *
  * Returns the network's XML (malloc'd, the caller frees it), or NULL.
  *

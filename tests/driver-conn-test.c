@@ -128,6 +128,14 @@ static void testOpenDefault(void **state)
     s = virDomainGetXMLDesc(doms[0], 0);
     assert_non_null(s);
     assert_non_null(strstr(s, "<domain type='test' id='1'>"));     /* running: its ID, as libvirt */
+    {
+        /* Its definition, as libvirt's --inactive: no ID, the same body. */
+        char *in = virDomainGetXMLDesc(doms[0], VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+        assert_non_null(in);
+        assert_non_null(strstr(in, "<domain type='test'>"));
+        assert_string_equal(strchr(in, '>'), strchr(s, '>'));
+        free(in);
+    }
     assert_non_null(strstr(s, "<name>test</name>"));
     assert_non_null(strstr(s, "<memory unit='KiB'>262144</memory>"));
     assert_non_null(strstr(s, "<vcpu placement='static'>2</vcpu>"));
@@ -410,7 +418,9 @@ static void testBadArguments(void **state)
     assert_last_error(VIR_ERR_INVALID_ARG);
 
     /* Wrong flags. */
-    assert_null(virDomainGetXMLDesc(dom, 1));
+    assert_null(virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_UPDATE_CPU));
+    assert_last_error(VIR_ERR_INVALID_ARG);
+    assert_null(virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_MIGRATABLE));
     assert_last_error(VIR_ERR_INVALID_ARG);
     assert_int_equal(virDomainGetState(dom, &(int){ 0 }, NULL, 4), -1);
     assert_last_error(VIR_ERR_INVALID_ARG);
@@ -424,6 +434,9 @@ static void testBadArguments(void **state)
     assert_last_error(VIR_ERR_INVALID_ARG);
     assert_null(virNetworkGetXMLDesc(net, 2));
     assert_last_error(VIR_ERR_INVALID_ARG);
+    char *netxml = virNetworkGetXMLDesc(net, VIR_NETWORK_XML_INACTIVE);
+    assert_non_null(netxml);
+    free(netxml);
 
     /* State checks: start needs a shut-off domain, no abort without a job. */
     assert_null(virDomainCreateJob(dom, 0));

@@ -422,6 +422,11 @@ static void test_agent_channel_socket(void **state)
     char *xml = virDomainGetXMLDesc(dom, 0);
     assert_non_null(xml);
     assert_non_null(strstr(xml, "<source mode='bind'/>"));
+    assert_non_null(strstr(xml, " id='"));            /* running: its ID */
+    free(xml);
+    assert_non_null(xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE));
+    assert_null(strstr(xml, " id='"));
+    assert_non_null(strstr(xml, "<source mode='bind'/>"));
     free(xml);
     assert_int_equal(virDomainDestroy(dom), 0);
     virDomainFree(dom);

@@ -116,6 +116,12 @@ run o e dominfo test
 check "dominfo: exit 0, state and memory" eval '[ $RC = 0 ] && grep -q "^State: *running" o && grep -q "262144 KiB" o'
 run o e dumpxml test
 check "dumpxml: exit 0, the domain's XML" eval '[ $RC = 0 ] && grep -q "<name>test</name>" o'
+check "dumpxml: a running domain's ID, as virsh" grep -q "<domain type='test' id='1'>" o
+run o e dumpxml --inactive --security-info test
+check "dumpxml --inactive --security-info: no ID, as virsh" \
+    eval '[ $RC = 0 ] && grep -q "<domain type='"'"'test'"'"'>" o && grep -q "<name>test</name>" o'
+run o e dumpxml --update-cpu test
+check "dumpxml --update-cpu: not an option here, exit 1" eval '[ $RC = 1 ] && grep -q "unknown option" e'
 
 run o e frobnicate
 check "unknown command: exit 1, as virsh" test $RC = 1
@@ -174,6 +180,8 @@ check "net-info as virsh" \
           grep -qx "Bridge:         virbr0" o'
 run o e net-dumpxml default
 check "net-dumpxml" eval '[ $RC = 0 ] && grep -q "<name>default</name>" o'
+run o e net-dumpxml --inactive default
+check "net-dumpxml --inactive" eval '[ $RC = 0 ] && grep -q "<name>default</name>" o'
 run o e -r suspend test
 check "-r: read-only, changes refused with exit 1" \
     eval '[ $RC = 1 ] && one_line e "^virtsup: cannot suspend domain .test.: .*read.only"'

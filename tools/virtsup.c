@@ -1184,12 +1184,15 @@ static int cmdNetDumpxml(Ctl *ctl, int argc, char **argv)
     virNetworkPtr net;
     char *xml;
 
-    if ((argc = splitArgs("net-dumpxml", argc, argv, NULL, NULL)) < 0 ||
+    static const char *const opts[] = { "inactive", NULL };
+    bool set[1] = { false };
+
+    if ((argc = splitArgs("net-dumpxml", argc, argv, opts, set)) < 0 ||
         wantArgs("net-dumpxml", argc, 1, 1))
         return EXIT_USAGE;
     if (!(net = lookupNetwork(ctl, argv[0])))
         return EXIT_FAIL;
-    xml = virNetworkGetXMLDesc(net, 0);
+    xml = virNetworkGetXMLDesc(net, set[0] ? VIR_NETWORK_XML_INACTIVE : 0);
     virNetworkFree(net);
     if (!xml)
         return libError("cannot get the XML of network '%s'", argv[0]);
@@ -1235,12 +1238,16 @@ static int cmdDumpxml(Ctl *ctl, int argc, char **argv)
     virDomainPtr dom;
     char *xml;
 
-    if ((argc = splitArgs("dumpxml", argc, argv, NULL, NULL)) < 0 ||
+    static const char *const opts[] = { "inactive", "security-info", NULL };
+    bool set[2] = { false, false };
+
+    if ((argc = splitArgs("dumpxml", argc, argv, opts, set)) < 0 ||
         wantArgs("dumpxml", argc, 1, 1))
         return EXIT_USAGE;
     if (!(dom = lookupDomain(ctl, argv[0])))
         return EXIT_FAIL;
-    xml = virDomainGetXMLDesc(dom, 0);
+    xml = virDomainGetXMLDesc(dom, (set[0] ? VIR_DOMAIN_XML_INACTIVE : 0) |
+                                   (set[1] ? VIR_DOMAIN_XML_SECURE : 0));
     virDomainFree(dom);
     if (!xml)
         return libError("cannot get the XML of domain '%s'", argv[0]);
@@ -1592,8 +1599,8 @@ static const Command commands[] = {
     { "uri", cmdUri, .args = "", .help = "the connection's URI" },
     { "version", cmdVersion, .args = "[--daemon]", .help = "the library's and the driver's versions" },
     { "net-info", cmdNetInfo, .args = "NETWORK", .help = "a network's name, UUID, state and bridge" },
-    { "net-dumpxml", cmdNetDumpxml, .args = "NETWORK", .help = "print a network's XML description" },
-    { "dumpxml", cmdDumpxml, .args = "DOMAIN", .help = "print a domain's XML description" },
+    { "net-dumpxml", cmdNetDumpxml, .args = "[--inactive] NETWORK", .help = "print a network's XML description" },
+    { "dumpxml", cmdDumpxml, .args = "[--inactive] [--security-info] DOMAIN", .help = "print a domain's XML description" },
     { "define", cmdDefine, .args = "FILE", .help = "define a persistent domain from an XML file" },
     { "undefine", .act = ACT_UNDEFINE, .args = "DOMAIN", .help = "remove a domain's definition" },
     { "start", JOB(KIND_START, 1), .args = "[--async] DOMAIN...",

@@ -318,6 +318,17 @@ int virDomainIsPersistent(virDomainPtr domain);
 int virDomainGetInfo(virDomainPtr domain, virDomainInfoPtr info);
 int virDomainGetState(virDomainPtr domain, int *state, int *reason,
                       unsigned int flags);
+/* virDomainGetXMLDesc flags (libvirt's values). SECURE changes nothing
+ * (no definition holds secrets); INACTIVE gives the definition without
+ * what only a running guest has (its ID); UPDATE_CPU and MIGRATABLE are
+ * refused with VIR_ERR_INVALID_ARG. */
+typedef enum {
+    VIR_DOMAIN_XML_SECURE = (1 << 0),
+    VIR_DOMAIN_XML_INACTIVE = (1 << 1),
+    VIR_DOMAIN_XML_UPDATE_CPU = (1 << 2),
+    VIR_DOMAIN_XML_MIGRATABLE = (1 << 3),
+} virDomainXMLFlags;
+
 char *virDomainGetXMLDesc(virDomainPtr domain, unsigned int flags);
 virConnectPtr virDomainGetConnect(virDomainPtr domain);
 int virDomainRef(virDomainPtr domain);

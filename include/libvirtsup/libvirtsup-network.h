@@ -29,6 +29,12 @@ virNetworkPtr virNetworkCreateXML(virConnectPtr conn, const char *xmlDesc);
 int virNetworkDestroy(virNetworkPtr network);
 const char *virNetworkGetName(virNetworkPtr network);
 int virNetworkGetUUIDString(virNetworkPtr network, char *buf);
+/* virNetworkGetXMLDesc flags (libvirt's value): INACTIVE gives a running
+ * persistent network's definition as it will start next time. */
+typedef enum {
+    VIR_NETWORK_XML_INACTIVE = (1 << 0),
+} virNetworkXMLFlags;
+
 char *virNetworkGetXMLDesc(virNetworkPtr network, unsigned int flags);
 int virNetworkIsActive(virNetworkPtr network);
 int virNetworkRef(virNetworkPtr network);

@@ -65,8 +65,6 @@
 #define SHIM_START_MS 30000
 #define SHIM_STOP_MS 20000
 #define DNSMASQ_PATH "/usr/sbin/dnsmasq"
-/* libvirt's VIR_NETWORK_XML_INACTIVE: the persistent definition. */
-#define NET_XML_INACTIVE 1u
 /* Active networks with dnsmasq a connection follows at once. */
 #define NET_WATCH_MAX 64
 
@@ -1710,14 +1708,14 @@ char *networkGetXMLDesc(virNetworkPtr net, unsigned int flags)
     netConn *c = netConnOf(net->conn);
     netFound f;
 
-    if (flags & ~(unsigned int)NET_XML_INACTIVE) {
+    if (flags & ~(unsigned int)VIR_NETWORK_XML_INACTIVE) {
         virReportError(VIR_ERR_INVALID_ARG, "unsupported flags (0x%x) in function %s",
-                       flags & ~(unsigned int)NET_XML_INACTIVE, __func__);
+                       flags & ~(unsigned int)VIR_NETWORK_XML_INACTIVE, __func__);
         return NULL;
     }
     if (!c || netFindHandle(net, &f) < 0)
         return NULL;
-    if ((flags & NET_XML_INACTIVE) && f.persistent && f.active &&
+    if ((flags & VIR_NETWORK_XML_INACTIVE) && f.persistent && f.active &&
         defLoad(c->dir, f.def.name, &f.def) < 0)
         return NULL;
     return netDefFormat(&f.def, 0);

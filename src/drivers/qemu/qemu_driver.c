@@ -889,10 +889,10 @@ static char *qemuDomainGetXMLDesc(virDomainPtr dom, unsigned int flags)
     qemuLiveInfo live = { -1 };
     char *xml;
 
-    virCheckFlags(0, NULL);
+    virCheckFlags(VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE, NULL);
     if (!(obj = domLock(dom, &d)))
         return NULL;
-    if (obj->active)
+    if (obj->active && !(flags & VIR_DOMAIN_XML_INACTIVE))
         live.id = obj->item.id;
     copy = qemuDefCopy(obj->def);
     pthread_mutex_unlock(&d->lock);

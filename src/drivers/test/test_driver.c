@@ -607,11 +607,11 @@ static char *testDomainGetXMLDesc(virDomainPtr dom, unsigned int flags)
     char *xml = NULL;
     int id, rc;
 
-    virCheckFlags(0, NULL);
+    virCheckFlags(VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE, NULL);
     if (!(obj = domLock(dom, &d)))
         return NULL;
     def = obj->def;
-    id = objActive(&obj->o) ? obj->o.item.id : -1;
+    id = objActive(&obj->o) && !(flags & VIR_DOMAIN_XML_INACTIVE) ? obj->o.item.id : -1;
     rc = virXMLKeepSet(&keep, obj->o.keep.data, obj->o.keep.len);
     pthread_mutex_unlock(&d->lock);
     if (rc == 0)
@@ -635,7 +635,8 @@ static char *testNetworkGetXMLDesc(virNetworkPtr net, unsigned int flags)
     char *xml = NULL;
     int rc;
 
-    virCheckFlags(0, NULL);
+    /* One definition per network: the inactive one is the same. */
+    virCheckFlags(VIR_NETWORK_XML_INACTIVE, NULL);
     if (!(obj = netLock(net, &d)))
         return NULL;
     def = obj->def;
