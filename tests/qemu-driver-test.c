@@ -407,7 +407,7 @@ static void test_agent_channel_socket(void **state)
         "</channel></devices></domain>");
     if (!dom)
         fail_msg("define: %s", virGetLastErrorMessage());
-    start(dom);
+    qtStart(dom);
     char path[600];
     snprintf(path, sizeof(path), "%s/run/agent/channel.0.sock", t->root);
     assert_true(strlen(path) < sizeof(sa.sun_path));
