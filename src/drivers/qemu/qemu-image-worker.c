@@ -12,8 +12,11 @@
  *          progress from query-migrate; then the END record, the final
  *          header, fdatasync. Cancel or failure: migrate_cancel, the pipe
  *          closed, wait for QEMU to give up, `cont` if the guest ran.
- * restore: the shim started QEMU with -incoming defer; wait for its
- *          monitor, getfd + migrate-incoming fd:, then read the image
+ * restore: started before the guest: the first records are verified and
+ *          written into the pipe at once (QEMU reads them first); then
+ *          the library hands over the connection to the shim, which
+ *          started QEMU with -incoming defer; wait for its monitor,
+ *          getfd + migrate-incoming fd:, then read the image
  *          record by record, verify each before QEMU sees a byte of it,
  *          feed it; then wait for the load to complete and `cont` if the
  *          guest ran when it was saved. Anything wrong stops the feed: the
@@ -27,6 +30,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -622,6 +626,70 @@ static int restoreFeedAll(restoreCtx *c)
     }
 }
 
+/* Wait for the connection to the new guest's shim, which the library
+ * hands over once the shim runs (qemuRestoreHandoff), and use it from
+ * then on. 0, -1 reported (the library's error when its start failed), or
+ * IMG_CANCELLED. */
+static int restoreTakeShim(restoreCtx *c)
+{
+    qemuRestoreHandoff h;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } cm;
+    struct iovec iov = { &h, sizeof(h) };
+    struct msghdr msg;
+    ssize_t n;
+    int fd = -1;
+
+    for (;;) {
+        if (virWorkerJobCancelRequested(c->job))
+            return IMG_CANCELLED;
+        struct pollfd pf = { c->shim, POLLIN, 0 };
+        int r = poll(&pf, 1, 100);   /* a cancel's SIGTERM cuts it short */
+        if (r < 0 && errno != EINTR) {
+            virReportSystemError(errno, "%s", "cannot wait for the guest's start");
+            return -1;
+        }
+        if (r <= 0)
+            continue;
+        memset(&h, 0, sizeof(h));
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cm.buf;
+        msg.msg_controllen = sizeof(cm.buf);
+        n = recvmsg(c->shim, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        break;
+    }
+    if (n < 0) {
+        virReportSystemError(errno, "%s", "cannot receive the connection to the guest's shim");
+        return -1;
+    }
+    for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+            cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    }
+    h.message[sizeof(h.message) - 1] = '\0';
+    if (n != (ssize_t)sizeof(h) || (h.code == 0 && fd < 0)) {
+        virForceClose(&fd);
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s", "the guest's start was given up "
+                       "before its shim ran");
+        return -1;
+    }
+    if (h.code != 0) {
+        virForceClose(&fd);
+        virReportError(h.code, "%s", h.message[0] ? h.message : "the guest could not start");
+        return -1;
+    }
+    virForceClose(&c->shim);
+    c->shim = fd;
+    return 0;
+}
+
 static int restoreRun(restoreCtx *c)
 {
     qemuStartParams sp = { .magic = QEMU_START_MAGIC, .monitorTimeoutMs = c->p.monitorTimeoutMs };
@@ -639,6 +707,9 @@ static int restoreRun(restoreCtx *c)
                        "restore began", c->p.path);
         return -1;
     }
+    /* The header (and the XML it covers), checked by the library and
+     * unchanged since: the image's first bytes dealt with. */
+    virWorkerJobUpdateBytes(c->job, c->p.header.headerLen, c->imageBytes);
     memcpy(sp.name, c->p.name, sizeof(sp.name));
     if (lseek(c->image, c->p.header.headerLen, SEEK_SET) < 0) {
         virReportSystemError(errno, "cannot read the save image '%s'", c->p.path);
@@ -648,7 +719,7 @@ static int restoreRun(restoreCtx *c)
         return -1;
     c->next = 0;
     c->offset = c->recOffset = c->p.header.headerLen;
-    if ((rc = restorePrefeed(c)) < 0)
+    if ((rc = restorePrefeed(c)) < 0 || (rc = restoreTakeShim(c)) < 0)
         return rc;
     /* QEMU was started with -incoming defer: it waits for the stream. */
     if ((rc = qemuStartFollow(c->job, c->shim, &sp, false)) < 0)

@@ -277,8 +277,9 @@ typedef struct qemuSaveResult {
     uint64_t imageBytes;
 } qemuSaveResult;
 
-/* Parameters of qemu.domain.restore. Resources: "shim" (a subscribed
- * connection to the new guest's shim, made before it started), "image"
+/* Parameters of qemu.domain.restore. Resources: "shim" (the socket on
+ * which the subscribed connection to the new guest's shim is handed over,
+ * see qemuRestoreHandoff), "image"
  * (the image, read-only), "pipe" (the write end of the pipe QEMU reads),
  * "qemu" (its read end, for getfd). */
 typedef struct qemuRestoreParams {
@@ -290,6 +291,17 @@ typedef struct qemuRestoreParams {
     char     path[1024];      /* the image's path, for messages (may be truncated) */
 } qemuRestoreParams;
 #define QEMU_RESTORE_MAGIC 0x52515356u  /* "VSQR" */
+/* A restore's worker starts before the new guest does, so that its first
+ * records are checked and fed (and shown) at once: its "shim" resource is
+ * then a socket (SOCK_SEQPACKET) on which the library sends one
+ * qemuRestoreHandoff once the guest's shim runs: code 0 with the
+ * subscribed connection to the shim (SCM_RIGHTS), or the error code and
+ * message of a start that failed. The socket closed without a message
+ * means the start was given up. */
+typedef struct qemuRestoreHandoff {
+    int32_t code;             /* 0, or the virErrorNumber of the failed start */
+    char    message[512];     /* its message, NUL-terminated */
+} qemuRestoreHandoff;
 /* Parameters of qemu.domain.dump; resources "shim" (a connection to the
  * guest's shim) and "output" (the unnamed file of the core). */
 typedef struct qemuDumpParams {

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <dirent.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 
 #include "driver.h"
 #include "driverjob.h"
@@ -962,6 +963,13 @@ typedef struct qemuJob {
     char runDir[PATH_MAX];    /* save: the guest's run directory */
     qemuImageHeader hdr;      /* restore: the image's header, as checked */
     unsigned int flags;       /* dump: virDomainCoreDumpFlags */
+    /* restore: the guest is started on its own thread while the worker
+     * feeds the first records (restoreStartMain); commit and done wait
+     * for it under @prepLock. */
+    pthread_mutex_t prepLock;
+    pthread_cond_t prepCond;
+    bool prepBusy;            /* the thread may still use this job */
+    int handoff;              /* the library's end of the worker's "shim" socket */
 } qemuJob;
 
 static void qemuJobFree(void *opaque)
@@ -971,6 +979,9 @@ static void qemuJobFree(void *opaque)
         return;
     free(qj->def);
     virDriverJobOutputClear(&qj->out);
+    virForceClose(&qj->handoff);
+    pthread_cond_destroy(&qj->prepCond);
+    pthread_mutex_destroy(&qj->prepLock);
     virConnectRelease(qj->conn);
     free(qj);
 }
@@ -981,6 +992,9 @@ static qemuJob *qemuJobNew(virConnectPtr conn, qemuJobKind kind)
     if (!VIR_ALLOC(qj))
         return NULL;
     qj->kind = kind;
+    qj->handoff = -1;
+    pthread_mutex_init(&qj->prepLock, NULL);
+    pthread_cond_init(&qj->prepCond, NULL);
     virDriverJobOutputInit(&qj->out);
     virConnectHold(conn);
     qj->conn = conn;
@@ -1582,28 +1596,30 @@ static int startTakeSlot(qemuDriver *d, qemuDomObj *obj, qemuJob *qj)
 
 static int streamPipe(int p[2]);
 
-/* Start the guest of @qj (a start, or a restore from @imagefd, the image
- * at @from): prepare it, then create the job that follows it. */
-static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name, int imagefd,
-                          const char *from)
+/* A start of the domain of @uuid failed before its shim ran: it is shut
+ * off (failed) unless it runs after all. Driver lock held. */
+static void startPrepareFailed(qemuDriver *d, const uint8_t *uuid)
+{
+    qemuDomObj *obj = domFindUUID(d, uuid);
+    if (obj && !obj->active) {
+        obj->item.id = -1;
+        setState(d, obj, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED);
+    }
+}
+
+/* Start the guest of @qj (consumed): prepare it, then create the job that
+ * follows it. */
+static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name)
 {
     qemuDriver *d = driverOf(conn);
     qemuStartParams p = { .magic = QEMU_START_MAGIC, .monitorTimeoutMs = d->cfg.monitorTimeoutMs };
-    bool restore = qj->kind == QJ_RESTORE;
-    int wfd = -1, pfd[2] = { -1, -1 };
+    int wfd = -1;
     virJobPtr job;
 
     virStrcpyTrunc(p.name, sizeof(p.name), name);
-    if ((restore && streamPipe(pfd) < 0) ||
-        startPrepare(conn, d, qj->uuid, restore, &wfd, &qj->shim) < 0) {
-        virForceClose(&pfd[0]);
-        virForceClose(&pfd[1]);
+    if (startPrepare(conn, d, qj->uuid, false, &wfd, &qj->shim) < 0) {
         pthread_mutex_lock(&d->lock);
-        qemuDomObj *obj = domFindUUID(d, qj->uuid);
-        if (obj && !obj->active) {
-            obj->item.id = -1;
-            setState(d, obj, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED);
-        }
+        startPrepareFailed(d, qj->uuid);
         jobReleaseSlot(d, qj);
         pthread_mutex_unlock(&d->lock);
         virErrorPtr saved = virSaveLastError();
@@ -1612,24 +1628,140 @@ static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name, int
         return NULL;
     }
     virShimStatus shim = qj->shim;
-    if (restore) {
-        qemuRestoreParams rp = {
-            .magic = QEMU_RESTORE_MAGIC, .monitorTimeoutMs = d->cfg.monitorTimeoutMs,
-            .bandwidthBps = d->cfg.bandwidthBps, .header = qj->hdr,
-        };
-        int fds[4] = { wfd, imagefd, pfd[1], pfd[0] };
-        virStrcpyTrunc(rp.name, sizeof(rp.name), name);
-        virStrcpyTrunc(rp.path, sizeof(rp.path), from);
-        job = jobStart(qj, &rp, sizeof(rp), fds, 4, name);
-        close(pfd[0]);
-        close(pfd[1]);
-    } else {
-        job = jobStart(qj, &p, sizeof(p), &wfd, 1, name);
-    }
+    job = jobStart(qj, &p, sizeof(p), &wfd, 1, name);
     close(wfd);
     if (!job)
         stopShim(&shim);   /* the watcher records the end */
     return job;
+}
+
+/* The restore's thread that starts the guest (startPrepare: run
+ * directory, taps, shim, QEMU with -incoming defer) while the job's worker
+ * already verifies and feeds the image's first records, then hands the
+ * worker the connection to the shim, or the start's error
+ * (qemuRestoreHandoff). The job's commit and done wait for it
+ * (restoreStartWait); until then @qj lives. */
+static void *restoreStartMain(void *opaque)
+{
+    qemuJob *qj = opaque;
+    qemuDriver *d = driverOf(qj->conn);
+    qemuRestoreHandoff h;
+    virShimStatus shim;
+    int wfd = -1;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } cm;
+    struct iovec iov = { &h, sizeof(h) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+    memset(&h, 0, sizeof(h));
+    memset(&shim, 0, sizeof(shim));
+    if (startPrepare(qj->conn, d, qj->uuid, true, &wfd, &shim) < 0) {
+        virErrorPtr e = virGetLastError();
+        h.code = e && e->code ? e->code : VIR_ERR_OPERATION_FAILED;
+        virStrcpyTrunc(h.message, sizeof(h.message),
+                       e && e->message ? e->message : "the guest could not be started");
+        pthread_mutex_lock(&d->lock);
+        startPrepareFailed(d, qj->uuid);
+        pthread_mutex_unlock(&d->lock);
+    } else {
+        memset(&cm, 0, sizeof(cm));
+        msg.msg_control = cm.buf;
+        msg.msg_controllen = sizeof(cm.buf);
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &wfd, sizeof(int));
+    }
+    /* A worker that ended already (cancelled, killed) takes nothing: the
+     * done step stops the shim. */
+    ssize_t n;
+    do {
+        n = sendmsg(qj->handoff, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    virForceClose(&wfd);
+    virResetLastError();
+    pthread_mutex_lock(&qj->prepLock);
+    qj->shim = shim;
+    virForceClose(&qj->handoff);
+    qj->prepBusy = false;
+    pthread_cond_broadcast(&qj->prepCond);
+    /* The job may end and free @qj as soon as this lock is let go. */
+    pthread_mutex_unlock(&qj->prepLock);
+    return NULL;
+}
+
+/* Wait until the restore's start thread of @qj is done with it (a start
+ * job has none). */
+static void restoreStartWait(qemuJob *qj)
+{
+    pthread_mutex_lock(&qj->prepLock);
+    while (qj->prepBusy)
+        pthread_cond_wait(&qj->prepCond, &qj->prepLock);
+    pthread_mutex_unlock(&qj->prepLock);
+}
+
+/* Restore the guest of @qj (consumed) from @imagefd (the image at @from):
+ * the job's worker starts at once with the image and verifies and feeds
+ * its first records (so the job shows progress within milliseconds)
+ * while a thread starts the guest's shim and QEMU and then hands the
+ * worker its connection to the shim. */
+static virJobPtr restoreJob(virConnectPtr conn, qemuJob *qj, const char *name, int imagefd,
+                            const char *from)
+{
+    qemuDriver *d = driverOf(conn);
+    qemuRestoreParams rp = {
+        .magic = QEMU_RESTORE_MAGIC, .monitorTimeoutMs = d->cfg.monitorTimeoutMs,
+        .bandwidthBps = d->cfg.bandwidthBps, .header = qj->hdr,
+    };
+    int pfd[2] = { -1, -1 }, hand[2] = { -1, -1 };
+    pthread_t tid;
+    virJobPtr job;
+
+    virStrcpyTrunc(rp.name, sizeof(rp.name), name);
+    virStrcpyTrunc(rp.path, sizeof(rp.path), from);
+    if (streamPipe(pfd) < 0)
+        goto error;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, hand) < 0) {
+        virReportSystemError(errno, "%s", "cannot make a socket pair for the restore's worker");
+        goto error;
+    }
+    qj->handoff = hand[0];
+    hand[0] = -1;
+    /* The job's commit and done wait for the thread from here on, so @qj
+     * stays ours to give it; a job that is not created frees @qj with
+     * nothing waiting. */
+    qj->prepBusy = true;
+    int fds[4] = { hand[1], imagefd, pfd[1], pfd[0] };
+    job = jobStart(qj, &rp, sizeof(rp), fds, 4, name);
+    virForceClose(&hand[1]);
+    virForceClose(&pfd[0]);
+    virForceClose(&pfd[1]);
+    if (!job)
+        return NULL;
+    if (pthread_create(&tid, NULL, restoreStartMain, qj) != 0) {
+        /* The worker sees its socket closed and fails the job, whose done
+         * step gives the domain up. */
+        pthread_mutex_lock(&d->lock);
+        startPrepareFailed(d, qj->uuid);
+        pthread_mutex_unlock(&d->lock);
+        pthread_mutex_lock(&qj->prepLock);
+        virForceClose(&qj->handoff);
+        qj->prepBusy = false;
+        pthread_cond_broadcast(&qj->prepCond);
+        pthread_mutex_unlock(&qj->prepLock);
+        return job;
+    }
+    pthread_detach(tid);
+    return job;
+
+ error:
+    virForceClose(&pfd[0]);
+    virForceClose(&pfd[1]);
+    jobAbandon(d, qj);
+    return NULL;
 }
 
 static virJobPtr qemuDomainCreateJob(virDomainPtr dom, unsigned int flags)
@@ -1654,7 +1786,7 @@ static virJobPtr qemuDomainCreateJob(virDomainPtr dom, unsigned int flags)
         qemuJobFree(qj);
         return NULL;
     }
-    return startJob(dom->conn, qj, name, -1, NULL);
+    return startJob(dom->conn, qj, name);
 }
 
 /* Run @def (taken) as its domain for @qj: a new transient domain, or the
@@ -1739,7 +1871,7 @@ static virJobPtr qemuDomainCreateXMLJob(virConnectPtr conn, const char *xml,
         qemuJobFree(qj);
         return NULL;
     }
-    return startJob(conn, qj, name, -1, NULL);
+    return startJob(conn, qj, name);
 }
 
 static int commitStart(virJobPtr job, void *opaque, const void *result, size_t len)
@@ -1753,6 +1885,7 @@ static int commitStart(virJobPtr job, void *opaque, const void *result, size_t l
 
     (void)result;
     (void)len;
+    restoreStartWait(qj);
     pthread_mutex_lock(&d->lock);
     if ((obj = domFindUUID(d, qj->uuid))) {
         virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
@@ -1806,6 +1939,7 @@ static void doneStart(virJobPtr job, void *opaque, virJobState state, const virE
     qemuDomObj *obj;
     bool stop = false;
 
+    restoreStartWait(qj);
     jobRecordEnd(d, job, qj, state, error);
     pthread_mutex_lock(&d->lock);
     obj = domFindUUID(d, qj->uuid);
@@ -2372,13 +2506,16 @@ static virJobPtr qemuDomainRestoreJob(virConnectPtr conn, const char *from)
         return NULL;
     }
     qj->hdr = h;
+    /* The worker's first reads (a save dropped the image from the page
+     * cache): under way while it starts. */
+    (void)posix_fadvise(fd, h.headerLen, 4 * QEMU_IMAGE_CHUNK, POSIX_FADV_WILLNEED);
     virStrcpyTrunc(name, sizeof(name), def->name);
     if (adoptDef(d, def, qj, from) < 0) {
         qemuJobFree(qj);
         close(fd);
         return NULL;
     }
-    virJobPtr job = startJob(conn, qj, name, fd, from);
+    virJobPtr job = restoreJob(conn, qj, name, fd, from);
     close(fd);
     return job;
 }
