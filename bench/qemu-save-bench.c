@@ -14,9 +14,11 @@
  *    (nobody, when run as root) and under its -sandbox, from its exec
  *    until `cont` answered after the load completed.
  *
- * Also: the first progress of each job after the call (and how long the
- * call itself took), and cancel -> guest running again for saves
- * cancelled while QEMU streams (CANCELS of them: p50 and p99).
+ * Also: a core dump of the guest beside writing as many bytes into a file
+ * (1 MiB writes, fdatasync), the first progress of each job after the
+ * call (and how long the call itself took), and cancel -> guest running
+ * again for saves cancelled while QEMU streams (CANCELS of them: p50 and
+ * p99).
  *
  * ROUNDS rounds, p50. Prints a note and exits 0 when QEMU or the test
  * guest (make check builds it into build/guest) is missing.
@@ -197,6 +199,34 @@ static uint64_t rawRestore(char **argv, const char *path)
     return ns;
 }
 
+/* Writing @bytes to @path in 1 MiB writes, then fdatasync: the time. */
+static uint64_t rawWrite(const char *path, uint64_t bytes)
+{
+    size_t chunk = 1 << 20;
+    char *buf = malloc(chunk);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    if (!buf || fd < 0)
+        benchDie("cannot write the baseline file");
+    for (size_t i = 0; i < chunk; i++)
+        buf[i] = (char)(i * 131 + 7);
+    uint64_t t0 = benchNow();
+    for (uint64_t done = 0; done < bytes;) {
+        size_t n = bytes - done < chunk ? (size_t)(bytes - done) : chunk;
+        ssize_t w = write(fd, buf, n);
+        if (w <= 0)
+            benchDie("cannot write the baseline file");
+        done += (uint64_t)w;
+    }
+    if (fdatasync(fd) < 0)
+        benchDie("cannot flush the baseline file");
+    uint64_t ns = benchNow() - t0;
+    close(fd);
+    unlink(path);
+    free(buf);
+    return ns;
+}
+
 /* Run @job to its end; the first progress after @t0 in *@first. */
 static uint64_t runJob(virJobPtr job, uint64_t t0, uint64_t *first)
 {
@@ -288,6 +318,7 @@ int main(void)
     uint64_t save[ROUNDS], rawNs[ROUNDS], restore[ROUNDS], rawRestoreNs[ROUNDS];
     uint64_t firstSave[ROUNDS], firstRestore[ROUNDS], callSave[ROUNDS], callRestore[ROUNDS];
     uint64_t cancel[CANCELS], bytes = 0, rawBytes = 0;
+    uint64_t dump[ROUNDS], rawDump[ROUNDS], firstDump[ROUNDS], dumpBytes = 0;
     struct stat sb;
 
     snprintf(path, sizeof(path), "%s/vmlinux", gd ? gd : "build/guest");
@@ -353,6 +384,18 @@ int main(void)
         if (virDomainResume(dom) < 0)
             benchDie(virGetLastErrorMessage());
     }
+    /* A core dump (the whole memory, ELF) beside writing as many bytes
+     * into a file of the same file system (1 MiB writes, fdatasync). */
+    for (int i = 0; i < ROUNDS; i++) {
+        t0 = benchNow();
+        dump[i] = runJob(virDomainDumpCoreJob(dom, path, 0), t0, &firstDump[i]);
+        if (stat(path, &sb) < 0)
+            benchDie("no core after the dump");
+        dumpBytes = (uint64_t)sb.st_size;
+        unlink(path);
+        rawDump[i] = rawWrite(raw, dumpBytes);
+        waitState(dom, VIR_DOMAIN_RUNNING);
+    }
     for (int i = 0; i < CANCELS; i++)
         cancel[i] = cancelledSave(dom, path);
     (void)virDomainDestroy(dom);
@@ -367,6 +410,7 @@ int main(void)
     double mib = 1048576;
     printf("qemu-save-bench: image %llu bytes (QEMU's own stream %llu bytes), %d rounds\n",
            (unsigned long long)bytes, (unsigned long long)rawBytes, ROUNDS);
+    printf("qemu-save-bench: core dump %llu bytes\n", (unsigned long long)dumpBytes);
     printf("qemu-save-bench: the calls returned after p50 %.2f ms (save), %.2f ms (restore)\n",
            P50(callSave, ROUNDS), P50(callRestore, ROUNDS));
     benchLine("qemu_save_p50", P50(save, ROUNDS), "ms", "raw_qemu_to_file_p50",
@@ -382,6 +426,13 @@ int main(void)
     benchLine("qemu_save_first_progress_p50", P50(firstSave, ROUNDS), "ms", "none", 0,
               "<= 20 ms");
     benchLine("qemu_restore_first_progress_p50", P50(firstRestore, ROUNDS), "ms", "none", 0,
+              "<= 20 ms");
+    benchLine("qemu_dump_p50", P50(dump, ROUNDS), "ms", "write_same_bytes_p50",
+              P50(rawDump, ROUNDS), NULL);
+    benchLine("qemu_dump_mib_s", (double)dumpBytes / mib / (P50(dump, ROUNDS) / 1e3), "MiB/s",
+              "write_same_bytes_mib_s", (double)dumpBytes / mib / (P50(rawDump, ROUNDS) / 1e3),
+              NULL);
+    benchLine("qemu_dump_first_progress_p50", P50(firstDump, ROUNDS), "ms", "none", 0,
               "<= 20 ms");
     benchLine("qemu_save_cancel_to_running_p50", P50(cancel, CANCELS), "ms", "none", 0, NULL);
     benchLine("qemu_save_cancel_to_running_p99", (double)benchPercentile(cancel, CANCELS, 99) / 1e6,
