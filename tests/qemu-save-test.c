@@ -13,6 +13,9 @@
  *    defined domain of another memory size (at the call); 16 bytes flipped
  *    inside a record in the middle (the job fails naming the record's
  *    offset, QEMU is stopped, no guest is left);
+ *  - a restore whose guest cannot start (its log file cannot be opened)
+ *    after its job and worker exist: the job fails with the start's
+ *    error, no guest is left;
  *  - the image restores: progress = bytes fed / image size, the guest runs
  *    (reason restored) and its memory checksum is the one it had;
  *  - the completed save and restore each raise JOB_COMPLETED (default
@@ -320,6 +323,28 @@ static void test_save_cancel_complete(void **state)
     assert_non_null(strstr(qtJobError(job), "checksum"));
     virJobDestroy(job);
     noGuestLeft(t, dom);
+
+    /* 4b. The guest's start fails while the worker already feeds (the
+     * restore's job exists before QEMU does): its log cannot be opened
+     * (a directory in its place). The job fails with the start's error
+     * and no guest is left. */
+    {
+        char logPath[600], kept[620];
+        snprintf(logPath, sizeof(logPath), "%s/log/sv.log", t->root);
+        snprintf(kept, sizeof(kept), "%s.kept", logPath);
+        assert_int_equal(rename(logPath, kept), 0);
+        assert_int_equal(mkdir(logPath, 0700), 0);
+        job = virDomainRestoreJob(t->conn, img);
+        if (!job)
+            fail_msg("restore with no log: %s", virGetLastErrorMessage());
+        assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+        printf("restore whose guest cannot start: %s\n", qtJobError(job));
+        assert_non_null(strstr(qtJobError(job), "cannot open the guest's log"));
+        virJobDestroy(job);
+        noGuestLeft(t, dom);
+        assert_int_equal(rmdir(logPath), 0);
+        assert_int_equal(rename(kept, logPath), 0);
+    }
 
     /* 5. The image restores, and the guest's memory is what it was. */
     t0 = testNowMs();
