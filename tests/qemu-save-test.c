@@ -152,6 +152,8 @@ static void test_save_cancel_complete(void **state)
     assert_true(moving);
     printf("save streaming after %lld ms: %llu of %llu bytes, phase '%s'\n",
            testNowMs() - t0, done, total, phase);
+    if (qtJobEnd0(job))
+        fail_msg("the save ended before it streamed: %s", qtJobError(job));
     assert_string_equal(phase, "saving memory");
     assert_true(total >= 192ULL << 20);
     assert_true(done < total);
