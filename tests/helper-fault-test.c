@@ -57,8 +57,35 @@ static void testHelperKilledWithQueue(void **s)
 }
 
 /* Stop the helper for real: SIGSTOP, then until /proc says stopped. */
+/* The helper a test stopped last. At exit, whatever failed, it gets a
+ * SIGCONT: a stopped helper cannot see that the test process is gone, and
+ * would stay (with its workers) after the test. */
+static pid_t stoppedHelper;
+
+static void resumeStoppedHelper(void)
+{
+    char path[64], cmd[256] = "";
+    FILE *f;
+
+    if (stoppedHelper <= 0 || testProcessState(stoppedHelper) != 'T')
+        return;
+    /* Still our helper, not a process that got its pid since. */
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)stoppedHelper);
+    if ((f = fopen(path, "r"))) {
+        size_t n = fread(cmd, 1, sizeof(cmd) - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            if (!cmd[i])
+                cmd[i] = ' ';
+        cmd[n] = '\0';
+    }
+    if (strstr(cmd, "--spawn-helper"))
+        (void)kill(stoppedHelper, SIGCONT);
+}
+
 static void stopHelper(pid_t helper)
 {
+    stoppedHelper = helper;
     assert_int_equal(kill(helper, SIGSTOP), 0);
     assert_true(TEST_WAIT_UNTIL(testProcessState(helper) == 'T', TEST_TIMEOUT_MS));
 }
@@ -265,5 +292,6 @@ int main(void)
         cmocka_unit_test(testHelperStoppedThenResumed),
         cmocka_unit_test(testHelperStoppedWorkerEnds),
     };
+    atexit(resumeStoppedHelper);
     return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
 }
