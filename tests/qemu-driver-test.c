@@ -428,6 +428,10 @@ static void test_agent_channel_socket(void **state)
     assert_null(strstr(xml, " id='"));
     assert_non_null(strstr(xml, "<source mode='bind'/>"));
     free(xml);
+    /* Configured, but the driver does not speak to the agent: refused. */
+    assert_int_equal(virDomainReboot(dom, VIR_DOMAIN_REBOOT_GUEST_AGENT), -1);
+    assert_int_equal(virGetLastError()->code, VIR_ERR_ARGUMENT_UNSUPPORTED);
+    assert_non_null(strstr(virGetLastErrorMessage(), "does not use the agent"));
     assert_int_equal(virDomainDestroy(dom), 0);
     virDomainFree(dom);
 }

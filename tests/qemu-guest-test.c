@@ -2,7 +2,7 @@
 /*
  * qemu-guest-test.c: the qemu driver with real QEMU (TCG) and a real Linux
  * guest (tests/guest: a Debian cloud kernel and a busybox initramfs that
- * answers on a serial command channel). Three boots in all:
+ * answers on a serial command channel). Four boots in all:
  *
  *  1. defined guest: the start job's phases, boot to the marker, the
  *     command channel (echo, DHCP from user-mode networking, a fill of
@@ -17,7 +17,11 @@
  *     outside is seen at once as shut off, crashed;
  *  3. QEMU refusing to start (kernel, disk, machine type: its own words in
  *     the job's error), then a guest with a raw disk image handed to QEMU
- *     as a descriptor (the guest reads its checksum), destroyed.
+ *     as a descriptor (the guest reads its checksum), destroyed;
+ *  4. virDomainReboot: the guest's acpid powers it off at the ACPI power
+ *     button, the same QEMU starts it again (a new boot id, the same
+ *     domain ID and QEMU process, a REBOOT event), then an ACPI shutdown
+ *     ends QEMU.
  *
  * Skips (77) when QEMU or the guest cannot be had here.
  */
@@ -283,6 +287,85 @@ static void test_failures_disk_destroy(void **state)
     virDomainFree(dom);
 }
 
+static void onReboot(virConnectPtr conn, virDomainPtr dom, void *opaque)
+{
+    (void)conn;
+    (void)dom;
+    (*(int *)opaque)++;
+}
+
+/* The guest's boot id (a new one at every boot), through its channel
+ * @ch; 0 when it does not answer within @timeout_ms (rebooting). */
+static int bootId(int ch, char *out, size_t len, int timeout_ms)
+{
+    return channelTry(ch, "sh cat /proc/sys/kernel/random/boot_id", out, len, timeout_ms) &&
+           strlen(out) == 36;
+}
+
+static void test_reboot(void **state)
+{
+    qemuT *t = *state;
+    char boot1[128], boot2[128];
+    virShimStatus st, st2;
+    int reboots = 0;
+
+    t->conn = qtOpen(t);
+    /* <on_reboot>restart (the default): a reboot is one. */
+    char *xml = (char *)guestXML(t, "guestrb", NULL), *p = strstr(xml, "<on_reboot>destroy<");
+    assert_non_null(p);
+    memcpy(p + strlen("<on_reboot>"), "restart", 7);
+    virDomainPtr dom = virDomainDefineXML(t->conn, xml);
+    if (!dom)
+        fail_msg("define: %s", virGetLastErrorMessage());
+    assert_int_equal(virEventRegisterDefaultImpl(), 0);
+    int cb = virConnectDomainEventRegisterAny(t->conn, dom, VIR_DOMAIN_EVENT_ID_REBOOT,
+                                              VIR_DOMAIN_EVENT_CALLBACK(onReboot), &reboots,
+                                              NULL);
+    assert_true(cb >= 0);
+    int timer = virEventAddTimeout(50, qgTick, NULL, NULL);
+    assert_true(timer > 0);
+    qtStart(dom);
+    waitBooted(t, "guestrb");
+    int ch = channelOpen(t, "guestrb");
+    assert_true(bootId(ch, boot1, sizeof(boot1), TEST_TIMEOUT_MS));
+    assert_int_equal(qtShimStatus(t, "guestrb", &st), 0);
+    int id = (int)virDomainGetID(dom);
+
+    long long t0 = testNowMs();
+    assert_int_equal(virDomainReboot(dom, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN), 0);
+    long long end = testNowMs() + TEST_TIMEOUT_MS * 2;
+    while (reboots == 0 && testNowMs() < end)
+        assert_int_equal(virEventRunDefaultImpl(), 0);
+    if (!reboots)
+        fail_msg("no REBOOT event after virDomainReboot");
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
+    /* A new boot answers on the channel (QEMU's socket: the same
+     * connection). */
+    bool again = false;
+    while (!again && testNowMs() < end)
+        again = bootId(ch, boot2, sizeof(boot2), 1000) && STRNEQ(boot2, boot1);
+    if (!again)
+        fail_msg("the guest did not answer from a new boot (boot id %s)", boot1);
+    printf("reboot (ACPI, guest's poweroff, reset): %lld ms to the new boot's answer\n",
+           testNowMs() - t0);
+    assert_int_equal(reboots, 1);
+    assert_int_equal((int)virDomainGetID(dom), id);
+    assert_int_equal(qtShimStatus(t, "guestrb", &st2), 0);
+    assert_int_equal(st2.child_pid, st.child_pid);
+    assert_int_equal(st2.child_start, st.child_start);
+    assert_true(virProcessAlive(st.child_pid, st.child_start));
+    close(ch);
+
+    /* No reboot pending now: the ACPI shutdown ends QEMU. */
+    assert_int_equal(virDomainShutdown(dom), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SHUTDOWN);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start), TEST_TIMEOUT_MS));
+    assert_false(virProcessAlive(st.child_pid, st.child_start));
+    virEventRemoveTimeout(timer);
+    assert_int_equal(virConnectDomainEventDeregisterAny(t->conn, cb), 0);
+    virDomainFree(dom);
+}
+
 int main(void)
 {
     int rc = qgPrepare();
@@ -292,6 +375,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_boot_channel_lifecycle, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_survives_application, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_failures_disk_destroy, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_reboot, setupT, qtTeardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,11 +3,12 @@
  * qemu-libvirt-test.c: the qemu driver as a libvirt user meets it: the
  * domain XML libvirt 9 prints, defined and echoed back (kept elements
  * checked as untrusted), and virDomainReboot, with the stand-in for QEMU
- * (tests/helpers/fake-qemu, which writes the system_reset it gets to the
- * guest's log). Its own program: qemu-driver-test is near its time limit
+ * (tests/helpers/fake-qemu, which writes the set-action and system_reset
+ * it gets to the guest's log). Its own program: qemu-driver-test is near its time limit
  * under valgrind.
  */
 #include "qemutest.h"
+#include "filehas.h"
 #include "drivers/qemu/qemu-proto.h"
 
 static char fake[4096];
@@ -173,13 +174,18 @@ static int setupT(void **state)
     return 0;
 }
 
-/* virDomainReboot is a reset: QEMU gets system_reset (fake-qemu writes it
- * to the guest's log) and the guest runs on; the guest's part (ACPI,
- * agent) is refused by flag; an inactive guest cannot reboot. */
+/* virDomainReboot as libvirt's: the guest is asked (ACPI power button,
+ * with QEMU's shutdown action "pause" meanwhile) and, once it has shut
+ * down, the same QEMU resets and runs it (fake-qemu writes what it gets
+ * to the guest's log); the guest agent is refused by flag (not
+ * configured), and so are the ways that are not QEMU's; with
+ * <on_reboot>destroy the reboot is a shutdown (libvirt's override); an
+ * inactive guest cannot reboot. */
 static void test_reboot(void **state)
 {
     qemuT *t = *state;
     virDomainPtr dom;
+    virShimStatus st, st2;
     char log[PATH_MAX];
     int s, r;
 
@@ -188,27 +194,271 @@ static void test_reboot(void **state)
     assert_int_equal(virDomainReboot(dom, 0), -1);
     assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_INVALID);
     qtStart(dom);
+    assert_int_equal(qtShimStatus(t, "rb", &st), 0);
     snprintf(log, sizeof(log), "%s/rb.log", qemuDriverConfig(t->conn)->logDir);
-    char *before = slurp(log, NULL);
-    assert_null(strstr(before, "fake-qemu: system_reset"));
-    free(before);
 
-    assert_int_equal(virDomainReboot(dom, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN), -1);
-    assert_int_equal(virGetLastError()->code, VIR_ERR_ARGUMENT_UNSUPPORTED);
     assert_int_equal(virDomainReboot(dom, VIR_DOMAIN_REBOOT_GUEST_AGENT), -1);
     assert_int_equal(virGetLastError()->code, VIR_ERR_ARGUMENT_UNSUPPORTED);
+    assert_int_equal(virDomainReboot(dom, VIR_DOMAIN_REBOOT_SIGNAL), -1);
+    assert_int_equal(virGetLastError()->code, VIR_ERR_INVALID_ARG);
+    assert_int_equal(virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_GUEST_AGENT), -1);
+    assert_int_equal(virGetLastError()->code, VIR_ERR_ARGUMENT_UNSUPPORTED);
     char *log1 = slurp(log, NULL);
+    assert_null(strstr(log1, "fake-qemu: set-action"));
     assert_null(strstr(log1, "fake-qemu: system_reset"));
     free(log1);
 
-    /* The answer comes after QEMU took the command, which it logged first. */
+    /* Flags 0: the power button (no agent is used). */
     assert_int_equal(virDomainReboot(dom, 0), 0);
+    assert_true(TEST_WAIT_UNTIL(fileHas(log, "fake-qemu: set-action shutdown=poweroff"),
+                                TEST_TIMEOUT_MS));
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
     char *after = slurp(log, NULL);
-    assert_non_null(strstr(after, "fake-qemu: system_reset"));
+    const char *reset = strstr(after, "fake-qemu: system_reset");
+    assert_non_null(reset);
+    assert_true(strstr(after, "fake-qemu: set-action shutdown=pause") < reset);
     free(after);
+    assert_int_equal(qtShimStatus(t, "rb", &st2), 0);
+    assert_int_equal(st2.child_pid, st.child_pid);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+
+    /* <on_reboot>destroy: a reboot shuts the guest off. */
+    dom = qtDefineFake(t, "rbd", "normal", "<on_reboot>destroy</on_reboot>");
+    qtStart(dom);
+    assert_int_equal(virDomainReboot(dom, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SHUTDOWN);
+    snprintf(log, sizeof(log), "%s/rbd.log", qemuDriverConfig(t->conn)->logDir);
+    char *log2 = slurp(log, NULL);
+    assert_null(strstr(log2, "fake-qemu: set-action shutdown=pause"));
+    assert_null(strstr(log2, "fake-qemu: system_reset"));
+    free(log2);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+}
+
+typedef struct seenEvents {
+    int n;
+    int event[32], detail[32];
+} seenEvents;
+
+static int lifecycleCb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+                       void *opaque)
+{
+    seenEvents *e = opaque;
+    (void)conn;
+    (void)dom;
+    if (e->n < 32) {
+        e->event[e->n] = event;
+        e->detail[e->n] = detail;
+        e->n++;
+    }
+    return 0;
+}
+
+static void tick(int timer, void *opaque)
+{
+    (void)timer;
+    (void)opaque;
+}
+
+/* Run the application's event loop until @e holds @event/@detail. */
+static void waitEvent(seenEvents *e, int event, int detail)
+{
+    long long end = testNowMs() + TEST_TIMEOUT_MS;
+    for (;;) {
+        for (int i = 0; i < e->n; i++)
+            if (e->event[i] == event && e->detail[i] == detail)
+                return;
+        if (testNowMs() > end)
+            fail_msg("no event %d/%d (%d seen)", event, detail, e->n);
+        assert_int_equal(virEventRunDefaultImpl(), 0);
+    }
+}
+
+static void rebootCb(virConnectPtr conn, virDomainPtr dom, void *opaque)
+{
+    (void)conn;
+    (void)dom;
+    (*(int *)opaque)++;
+}
+
+/* virDomainReboot as libvirt's: QEMU's shutdown action becomes "pause",
+ * the guest gets the ACPI power button and shuts down (fake-qemu: STOP,
+ * run state "shutdown"); the watcher resets and continues the same QEMU:
+ * a REBOOT event, resumed, the same ID and QEMU, and the pending reboot
+ * done (the shutdown action back to "poweroff"). virDomainShutdown then
+ * ends QEMU as before, with the same events. */
+static void test_reboot_restarts(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st, st2;
+    seenEvents ev = { 0 };
+    int timer, reboots = 0, s, r;
+    char log[PATH_MAX];
+
+    t->conn = qtOpen(t);
+    assert_true(virConnectDomainEventRegister(t->conn, lifecycleCb, &ev, NULL) == 0);
+    int rbId = virConnectDomainEventRegisterAny(t->conn, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
+                                                VIR_DOMAIN_EVENT_CALLBACK(rebootCb), &reboots,
+                                                NULL);
+    assert_true(rbId >= 0);
+    assert_true((timer = virEventAddTimeout(50, tick, NULL, NULL)) >= 0);
+    virDomainPtr dom = qtDefineFake(t, "rb", "normal", "<on_reboot>restart</on_reboot>");
+    qtStart(dom);
+    waitEvent(&ev, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
+    assert_int_equal(qtShimStatus(t, "rb", &st), 0);
+    int id = (int)virDomainGetID(dom);
+    int n0 = ev.n;
+
+    assert_int_equal(virDomainReboot(dom, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN), 0);
+    long long end = testNowMs() + TEST_TIMEOUT_MS;
+    while (reboots == 0 && testNowMs() < end)
+        assert_int_equal(virEventRunDefaultImpl(), 0);
+    assert_int_equal(reboots, 1);
+    waitEvent(&ev, VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
+    /* Neither stopped nor started: the same guest, running again. */
+    for (int i = n0; i < ev.n; i++)
+        assert_true(ev.event[i] != VIR_DOMAIN_EVENT_STOPPED &&
+                    ev.event[i] != VIR_DOMAIN_EVENT_STARTED &&
+                    ev.event[i] != VIR_DOMAIN_EVENT_SHUTDOWN);
+    assert_int_equal((int)virDomainGetID(dom), id);
+    assert_int_equal(qtShimStatus(t, "rb", &st2), 0);
+    assert_int_equal(st2.child_pid, st.child_pid);
+    assert_true(virProcessAlive(st.child_pid, st.child_start));
+    snprintf(log, sizeof(log), "%s/rb.log", qemuDriverConfig(t->conn)->logDir);
+    char *text = slurp(log, NULL);
+    const char *pause = strstr(text, "fake-qemu: set-action shutdown=pause");
+    const char *reset = strstr(text, "fake-qemu: system_reset");
+    assert_non_null(pause);
+    assert_non_null(reset);
+    assert_true(reset > pause);
+    assert_non_null(strstr(reset, "fake-qemu: set-action shutdown=poweroff"));
+    free(text);
+
+    /* The reboot is done: a shutdown ends QEMU, reason shutdown. */
+    n0 = ev.n;
+    assert_int_equal(virDomainShutdown(dom), 0);
+    waitEvent(&ev, VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SHUTDOWN);
+    bool finished = false;
+    for (int i = n0; i < ev.n; i++)
+        finished |= ev.event[i] == VIR_DOMAIN_EVENT_SHUTDOWN &&
+                    ev.detail[i] == VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED;
+    assert_true(finished);
+    assert_int_equal(reboots, 1);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start),
+                                TEST_TIMEOUT_MS));
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start),
+                                TEST_TIMEOUT_MS));
+
+    /* A reboot still pending (QEMU's shutdown action "pause", as
+     * virDomainReboot left it for a guest that ignored the button) is
+     * cancelled by a shutdown (libvirt's): QEMU ends at the guest's
+     * shutdown. */
+    qtStart(dom);
+    assert_int_equal(qtShimStatus(t, "rb", &st), 0);
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/run/rb", t->root);
+    int fd = virShimConnect(dir);
+    assert_true(fd >= 0);
+    virShimIncoming *in = calloc(1, sizeof(*in));
+    assert_non_null(in);
+    assert_int_equal(virShimQMP(fd, "set-action", "{\"shutdown\": \"pause\"}", NULL, 0, 5000,
+                                NULL, NULL, in), 0);
+    close(fd);
+    free(in);
+    assert_int_equal(virDomainShutdown(dom), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SHUTDOWN);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start),
+                                TEST_TIMEOUT_MS));
+
+    /* The guest agent: not configured here (libvirt's error); other
+     * ways (initctl, signal) are not the qemu driver's. */
+    qtStart(dom);
+    assert_int_equal(virDomainReboot(dom, VIR_DOMAIN_REBOOT_GUEST_AGENT), -1);
+    assert_int_equal(virGetLastError()->code, VIR_ERR_ARGUMENT_UNSUPPORTED);
+    assert_non_null(strstr(virGetLastErrorMessage(), "guest agent is not configured"));
+    assert_int_equal(virDomainReboot(dom, VIR_DOMAIN_REBOOT_INITCTL), -1);
+    assert_int_equal(virGetLastError()->code, VIR_ERR_INVALID_ARG);
     assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
     assert_int_equal(s, VIR_DOMAIN_RUNNING);
     assert_int_equal(virDomainDestroy(dom), 0);
+
+    virEventRemoveTimeout(timer);
+    assert_int_equal(virConnectDomainEventDeregisterAny(t->conn, rbId), 0);
+    assert_int_equal(virConnectDomainEventDeregister(t->conn, lifecycleCb), 0);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+}
+
+/* A reboot pending while no application watches: the guest shuts down
+ * (here asked through its shim directly, as virDomainReboot would, with
+ * no connection open), QEMU stays paused in "shutdown"; the next
+ * connection finds it and starts the guest again in the same QEMU. */
+static void test_reboot_unwatched(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st, st2;
+    char dir[1024], log[PATH_MAX];
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "rbu", "normal", NULL);
+    qtStart(dom);
+    int id = (int)virDomainGetID(dom);
+    assert_int_equal(qtShimStatus(t, "rbu", &st), 0);
+    snprintf(log, sizeof(log), "%s/rbu.log", qemuDriverConfig(t->conn)->logDir);
+    virDomainFree(dom);
+    assert_int_equal(virConnectClose(t->conn), 0);
+    t->conn = NULL;
+
+    snprintf(dir, sizeof(dir), "%s/run/rbu", t->root);
+    int fd = virShimConnect(dir);
+    assert_true(fd >= 0);
+    virShimIncoming *in = calloc(1, sizeof(*in));
+    assert_non_null(in);
+    assert_int_equal(virShimQMP(fd, "set-action", "{\"shutdown\": \"pause\"}", NULL, 0, 5000,
+                                NULL, NULL, in), 0);
+    assert_int_equal(virShimQMP(fd, "system_powerdown", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
+    close(fd);
+    free(in);
+    assert_true(TEST_WAIT_UNTIL(qtShimStatus(t, "rbu", &st2) == 0 &&
+                                STREQ(st2.runstate, "shutdown"), TEST_TIMEOUT_MS));
+    assert_true(virProcessAlive(st.child_pid, st.child_start));
+    assert_false(fileHas(log, "fake-qemu: system_reset"));
+
+    t->conn = qtOpen(t);
+    assert_non_null(dom = virDomainLookupByName(t->conn, "rbu"));
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
+    assert_true(fileHas(log, "fake-qemu: system_reset"));
+    assert_int_equal((int)virDomainGetID(dom), id);
+    assert_int_equal(qtShimStatus(t, "rbu", &st2), 0);
+    assert_int_equal(st2.child_pid, st.child_pid);
+    assert_string_equal(st2.runstate, "running");
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+}
+
+/* A guest that shut down for a reboot but cannot be reset: QEMU is
+ * stopped, the domain is shut off, reason shutdown (what the guest did). */
+static void test_reboot_reset_fails(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "rbf", "noreset", NULL);
+    qtStart(dom);
+    assert_int_equal(qtShimStatus(t, "rbf", &st), 0);
+    assert_int_equal(virDomainReboot(dom, 0), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SHUTDOWN);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start), TEST_TIMEOUT_MS));
+    assert_false(virProcessAlive(st.child_pid, st.child_start));
     assert_int_equal(virDomainUndefine(dom), 0);
     virDomainFree(dom);
 }
@@ -221,6 +471,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_libvirt9_keep, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_reboot, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_reboot_restarts, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_reboot_unwatched, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_reboot_reset_fails, setupT, qtTeardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

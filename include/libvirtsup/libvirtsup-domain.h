@@ -373,7 +373,9 @@ int virDomainResume(virDomainPtr domain);
  *
  * Ask the guest to shut down; the test driver's guests obey at once
  * (shut off, reason shutdown; a transient one goes away), as libvirt's
- * do. @flags: 0 or VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN. Returns 0 or -1
+ * do. @flags: 0 or VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN (the qemu driver:
+ * VIR_DOMAIN_SHUTDOWN_GUEST_AGENT alone is VIR_ERR_ARGUMENT_UNSUPPORTED;
+ * a reboot still pending is cancelled, as libvirt). Returns 0 or -1
  * (VIR_ERR_OPERATION_INVALID when not active). Raises SHUTDOWN then
  * STOPPED. Since: 0.1.0
  */
@@ -384,9 +386,12 @@ int virDomainShutdownFlags(virDomainPtr domain, unsigned int flags);
  * virDomainReboot:
  * @flags: 0 or VIR_DOMAIN_REBOOT_ACPI_POWER_BTN
  * The test driver's guests reboot at once and keep running (reason
- * booted). Raises the REBOOT event. The qemu driver's reboot is a reset
- * (QMP system_reset, flags must be 0: VIR_ERR_ARGUMENT_UNSUPPORTED
- * otherwise; docs/QEMU-DRIVER.md). Returns 0 or -1. Since: 0.1.0
+ * booted). Raises the REBOOT event. The qemu driver's reboot is
+ * libvirt's: the guest is asked (ACPI power button) and, once it has
+ * shut down, runs again in the same QEMU with the same ID (REBOOT event
+ * then); returns once the guest was asked. VIR_DOMAIN_REBOOT_GUEST_AGENT
+ * alone: VIR_ERR_ARGUMENT_UNSUPPORTED (docs/QEMU-DRIVER.md). Returns 0 or
+ * -1. Since: 0.1.0
  */
 int virDomainReboot(virDomainPtr domain, unsigned int flags);
 

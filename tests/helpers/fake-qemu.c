@@ -8,11 +8,16 @@
  * "-fake MODE"):
  *
  *   normal          greets; qmp_capabilities, query-status, cont, stop,
- *                   system_powerdown (SHUTDOWN guest-shutdown, exit 0),
- *                   quit, getfd (checks that a descriptor came), system_reset
- *                   (writes "fake-qemu: system_reset" to stderr: the guest's log)
+ *                   system_powerdown (SHUTDOWN guest-shutdown, exit 0; after
+ *                   set-action shutdown=pause: STOP and run state "shutdown"
+ *                   instead, as QEMU), quit, getfd (checks that a descriptor
+ *                   came), system_reset (writes "fake-qemu: system_reset" to
+ *                   stderr: the guest's log; RESET; from "shutdown", run
+ *                   state "prelaunch"), set-action (writes "fake-qemu:
+ *                   set-action shutdown=ACTION")
  *   nogreet         never greets
  *   garbage         greets, then writes a line that is not JSON
+ *   noreset         normal, but system_reset fails (GenericError)
  *   hang            answers until cont, then never again
  *   internal-error  after cont: STOP and run state internal-error
  *   crash-after     after cont: running, then 300 ms later internal-error
@@ -203,7 +208,7 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "garbage"))
         say("this is not json");
 
-    bool hung = false, crashPending = false;
+    bool hung = false, crashPending = false, pauseOnShutdown = false;
     int migfd = -1;
     long long lateUntil = 0;            /* migrate-late: finish-migrate until then */
     const char *migration = "none";
@@ -302,9 +307,25 @@ int main(int argc, char **argv)
                 RET("{}");
                 event("POWERDOWN", NULL);
                 event("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
-                return 0;
+                if (!pauseOnShutdown)
+                    return 0;
+                snprintf(status, sizeof(status), "shutdown");
+                running = false;
+                event("STOP", NULL);
+            } else if (!strcmp(cmd, "set-action")) {
+                char action[32] = "";
+                if (field(line, "shutdown", action, sizeof(action))) {
+                    pauseOnShutdown = !strcmp(action, "pause");
+                    fprintf(stderr, "fake-qemu: set-action shutdown=%s\n", action);
+                }
+                RET("{}");
+            } else if (!strcmp(cmd, "system_reset") && !strcmp(mode, "noreset")) {
+                say("{\"error\": {\"class\": \"GenericError\", \"desc\": \"cannot reset "
+                    "(fake)\"}, \"id\": \"%s\"}", id);
             } else if (!strcmp(cmd, "system_reset")) {
                 fprintf(stderr, "fake-qemu: system_reset\n");   /* in the guest's log */
+                if (!strcmp(status, "shutdown"))
+                    snprintf(status, sizeof(status), "prelaunch");
                 RET("{}");
                 event("RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
             } else if (!strcmp(cmd, "quit")) {

@@ -16,8 +16,11 @@
  * (run directory, files, command line, the shim) and followed by a worker
  * through the shim, phase by phase; its commit checks the outcome in the
  * shim's own record, never the worker's word. Monitor round trips are made
- * by the caller's thread (suspend, resume, shutdown) or by the start
- * worker, never by the reaper thread, always with a timeout.
+ * by the caller's thread (suspend, resume, shutdown, reboot) or by the
+ * start worker, never by the reaper thread, always with a timeout. The
+ * one monitor command the watcher issues is a reboot's restart
+ * (rebootRestart): sent on its subscription without waiting, the replies
+ * and the run state coming back as events.
  */
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -73,6 +76,12 @@ typedef struct qemuDomObj {
     virDriverJobSlot slot;
     virDriverJobStats lastJob;  /* GetJobStats(COMPLETED); type NONE: none */
     bool crashDumped;         /* stopped after a VIR_DUMP_CRASH dump: shut off, crashed */
+    /* A reboot (virDomainReboot): QEMU paused at the guest's shutdown
+     * (run state "shutdown"), the watcher sent system_reset, set-action
+     * and cont (the ids of their replies); the guest runs again. */
+    bool rebooting;
+    bool rebootFailed;        /* one of them failed: the guest is stopped, shut off (shutdown) */
+    uint64_t rebootIds[3];
 } qemuDomObj;
 
 typedef struct qemuDriver {
@@ -259,7 +268,8 @@ static void stateEvent(qemuDriver *d, const qemuDomObj *obj, int oldState, int s
         if (reason == VIR_DOMAIN_RUNNING_RESTORED && oldState != VIR_DOMAIN_RUNNING)
             domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_RESTORED);
         else if (reason == VIR_DOMAIN_RUNNING_BOOTED && oldState != VIR_DOMAIN_RUNNING &&
-            (oldState != VIR_DOMAIN_PAUSED || obj->reason != VIR_DOMAIN_PAUSED_USER))
+                 oldState != VIR_DOMAIN_SHUTDOWN &&
+                 (oldState != VIR_DOMAIN_PAUSED || obj->reason != VIR_DOMAIN_PAUSED_USER))
             domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
         else
             domEvent(d, obj, VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
@@ -359,6 +369,8 @@ static int shutoffReason(const qemuDomObj *obj, const virShimStatus *st, bool lo
 {
     if (lost || obj->crashDumped)
         return VIR_DOMAIN_SHUTOFF_CRASHED;
+    if (obj->rebootFailed)
+        return VIR_DOMAIN_SHUTOFF_SHUTDOWN;
     if (obj->saved)
         return VIR_DOMAIN_SHUTOFF_SAVED;
     switch (st->exit_reason) {
@@ -375,7 +387,11 @@ static int shutoffReason(const qemuDomObj *obj, const virShimStatus *st, bool lo
         break;
     }
     const char *r = st->shutdown_reason;
-    if (STREQ(r, "guest-shutdown") || STREQ(r, "guest-reset"))
+    bool clean = st->exit_code == CLD_EXITED && st->exit_status == 0;
+    /* A guest shutdown that ended QEMU: it exits 0. (The reason stays
+     * recorded after a reboot's shutdown, which QEMU outlived: a failed
+     * exit later is no shutdown.) */
+    if ((STREQ(r, "guest-shutdown") || STREQ(r, "guest-reset")) && clean)
         return VIR_DOMAIN_SHUTOFF_SHUTDOWN;
     if (STREQ(r, "host-qmp-quit") || STREQ(r, "host-signal") || STREQ(r, "host-ui"))
         return VIR_DOMAIN_SHUTOFF_DESTROYED;
@@ -383,7 +399,7 @@ static int shutoffReason(const qemuDomObj *obj, const virShimStatus *st, bool lo
         return VIR_DOMAIN_SHUTOFF_CRASHED;
     if (!obj->started)
         return VIR_DOMAIN_SHUTOFF_FAILED;
-    return st->exit_code == CLD_EXITED && st->exit_status == 0 ? VIR_DOMAIN_SHUTOFF_SHUTDOWN : VIR_DOMAIN_SHUTOFF_CRASHED;
+    return clean ? VIR_DOMAIN_SHUTOFF_SHUTDOWN : VIR_DOMAIN_SHUTOFF_CRASHED;
 }
 
 /* ---- watching ---------------------------------------------------------------- */
@@ -458,6 +474,7 @@ static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bo
     }
     virResetLastError();
     obj->active = obj->started = obj->destroying = obj->crashDumped = false;
+    obj->rebooting = obj->rebootFailed = false;
     obj->item.id = -1;
     obj->saved = false;
     if (obj->nextDef) {
@@ -468,6 +485,45 @@ static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bo
     setState(d, obj, VIR_DOMAIN_SHUTOFF, reason);
     if (!obj->persistent && !virDriverJobSlotBusy(&obj->slot))
         domRemove(d, obj);
+}
+
+/* A reboot whose guest has shut down failed: stop QEMU (SIGTERM to its
+ * shim, by identity: no round trip); it ends shut off, reason shutdown,
+ * as the guest asked. */
+static void rebootAbandon(qemuDomObj *obj)
+{
+    obj->rebootFailed = true;
+    obj->rebooting = false;
+    (void)virProcessKillIdentity(obj->shim.shim_pid, obj->shim.shim_start, SIGTERM);
+    virResetLastError();
+}
+
+/* The guest shut down while a reboot was pending: QEMU paused instead of
+ * ending (virDomainReboot set its shutdown action to "pause"). Start it
+ * again from its reset: system_reset, the shutdown action back to
+ * "poweroff" (the reboot is no longer pending), cont. Sent on the
+ * watcher's own connection to the shim, which runs them in order; not
+ * waited for (no round trip here): their replies come to watcherEvent,
+ * and the run state "running" says the guest runs again. Driver lock
+ * held. */
+static void rebootRestart(qemuDriver *d, qemuDomObj *obj)
+{
+    static const char *const cmds[3][2] = {
+        { "system_reset", NULL },
+        { "set-action", "{\"shutdown\": \"poweroff\"}" },
+        { "cont", NULL },
+    };
+    int timeout = (int)d->cfg.monitorTimeoutMs;
+
+    obj->rebooting = true;
+    memset(obj->rebootIds, 0, sizeof(obj->rebootIds));
+    for (size_t i = 0; i < 3; i++) {
+        if (obj->subFd < 0 ||
+            virShimQMPSend(obj->subFd, cmds[i][0], cmds[i][1], timeout, &obj->rebootIds[i]) < 0) {
+            rebootAbandon(obj);
+            return;
+        }
+    }
 }
 
 /* A new status of @obj's guest (driver lock held). */
@@ -484,7 +540,22 @@ static void domStatus(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st)
     }
     if (!obj->started)
         return;   /* the start job says when it runs */
+    /* QEMU alive in "shutdown" is a guest that shut down while a reboot
+     * was pending: nothing else keeps QEMU past a shutdown. */
+    if (STREQ(st->runstate, "shutdown") && !obj->rebooting && !obj->rebootFailed &&
+        !obj->destroying)
+        rebootRestart(d, obj);
     stateFromRunstate(obj, st->runstate, &state, &reason);
+    if (obj->rebooting) {
+        if (STREQ(st->runstate, "running")) {
+            obj->rebooting = false;
+            reason = VIR_DOMAIN_RUNNING_BOOTED;
+        } else if (STREQ(st->runstate, "prelaunch") || STREQ(st->runstate, "shutdown")) {
+            /* Reset, not yet running again. */
+            state = VIR_DOMAIN_SHUTDOWN;
+            reason = VIR_DOMAIN_SHUTDOWN_UNKNOWN;
+        }
+    }
     setState(d, obj, state, reason);
 }
 
@@ -529,6 +600,17 @@ static void watcherEvent(qemuDriver *d, uint64_t key, virShimIncoming *in)
     }
     if (!isPidfd) {
         int r = virShimRecv(obj->subFd, 0, in);
+        if (r > 0 && in->type == VIR_SHIM_MSG_REPLY && in->err && in->id) {
+            /* A reply to what rebootRestart sent: any failure ends it. */
+            for (size_t i = 0; i < 3; i++)
+                if (obj->rebooting && in->id == obj->rebootIds[i])
+                    rebootAbandon(obj);
+        }
+        if (r > 0 && in->type == VIR_SHIM_MSG_EVENT && in->kind == VIR_SHIM_EVENT_QMP &&
+            STREQ(in->name, "RESET") && obj->started)
+            /* libvirt's: every reset of the guest, a reboot's included. */
+            virEventStateQueueDomain(d->events, VIR_DOMAIN_EVENT_ID_REBOOT, obj->def->name,
+                                     obj->def->uuid, NULL, 0);
         if (r > 0 && in->hasStatus) {
             domStatus(d, obj, &in->status);
         } else if (r < 0) {
@@ -1979,8 +2061,18 @@ static int activeShim(virDomainPtr dom, char *runDir, size_t len, virShimStatus 
     return rc;
 }
 
+static int domainQMPArgs(virDomainPtr dom, const char *command, const char *args,
+                         virShimIncoming **out);
+
 /* A QMP command to @dom's QEMU through its shim, from the caller's thread. */
 static int domainQMP(virDomainPtr dom, const char *command, virShimIncoming **out)
+{
+    return domainQMPArgs(dom, command, NULL, out);
+}
+
+/* The same with @args (a JSON object, or NULL). */
+static int domainQMPArgs(virDomainPtr dom, const char *command, const char *args,
+                         virShimIncoming **out)
 {
     qemuDriver *d = driverOf(dom->conn);
     char runDir[PATH_MAX];
@@ -2001,7 +2093,7 @@ static int domainQMP(virDomainPtr dom, const char *command, virShimIncoming **ou
                        dom->name);
         return -1;
     }
-    rc = virShimQMP(fd, command, NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL, NULL, in);
+    rc = virShimQMP(fd, command, args, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL, NULL, in);
     close(fd);
     if (rc == 0 && out)
         *out = in;
@@ -2211,29 +2303,107 @@ static void doneDump(virJobPtr job, void *opaque, virJobState state, const virEr
     virDriverJobOutputDiscard(&qj->out);
 }
 
+#define QEMU_AGENT_CHANNEL "org.qemu.guest_agent.0"
+
+/* QEMU's action at the guest's shutdown: "poweroff" (QEMU ends: the
+ * default, always in force unless a reboot is pending) or "pause" (a
+ * reboot is pending: the watcher restarts the guest, rebootRestart). */
+static int setShutdownAction(virDomainPtr dom, const char *action)
+{
+    char args[64];
+
+    snprintf(args, sizeof(args), "{\"shutdown\": \"%s\"}", action);
+    return domainQMPArgs(dom, "set-action", args, NULL);
+}
+
+/* The guest agent asked for alone (@flags: VIR_DOMAIN_SHUTDOWN_* or the
+ * same VIR_DOMAIN_REBOOT_* values; @what: "shut down", "rebooted"): 0
+ * when it is not, else -1 reported, as libvirt when the domain has no
+ * agent channel; with one, because this driver does not speak to the
+ * agent. With the ACPI flag too the power button is used (libvirt's
+ * fallback from the agent). */
+static int agentRefused(virDomainPtr dom, unsigned int flags, const char *what)
+{
+    qemuDriver *d;
+    qemuDomObj *obj;
+    bool haveAgent = false;
+
+    if (!(flags & VIR_DOMAIN_REBOOT_GUEST_AGENT) || (flags & VIR_DOMAIN_REBOOT_ACPI_POWER_BTN))
+        return 0;
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    for (uint32_t i = 0; i < obj->def->nchars; i++) {
+        const qemuCharDef *c = &obj->def->chars[i];
+        const char *name = qemuDefStr(obj->def, c->name);
+        if (c->kind == QEMU_CHAR_CHANNEL && name && STREQ(name, QEMU_AGENT_CHANNEL))
+            haveAgent = true;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!haveAgent)
+        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED, "QEMU guest agent is not configured "
+                       "for domain '%s' (no <channel> named '%s'): it cannot be %s through "
+                       "its agent", dom->name, QEMU_AGENT_CHANNEL, what);
+    else
+        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED, "domain '%s' cannot be %s through its "
+                       "guest agent: the qemu driver does not use the agent (the ACPI power "
+                       "button flag does it)", dom->name, what);
+    return -1;
+}
+
 static int qemuDomainShutdown(virDomainPtr dom, unsigned int flags)
 {
-    virCheckFlags(VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN, -1);
+    virCheckFlags(VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN | VIR_DOMAIN_SHUTDOWN_GUEST_AGENT, -1);
+    if (agentRefused(dom, flags, "shut down") < 0)
+        return -1;
+    /* A reboot still pending is cancelled (libvirt's): the guest's
+     * shutdown ends QEMU. A QEMU that cannot be told has no reboot
+     * pending either (virDomainReboot told it first), and
+     * system_powerdown says what is wrong with the monitor. */
+    virErrorPtr saved = virSaveLastError();
+    bool quiet = virErrorSetQuiet(true);
+    (void)setShutdownAction(dom, "poweroff");
+    virErrorSetQuiet(quiet);
+    virRestoreLastError(&saved);
     /* The ACPI power button: the guest decides, later (as libvirt). */
     return domainQMP(dom, "system_powerdown", NULL);
 }
 
-/* A reboot is a reset (QMP system_reset): the guest starts again at once,
- * as after the reset button. libvirt's reboot asks the guest (ACPI power
- * button or agent) and restarts QEMU's guest once it has shut down; that
- * needs QEMU kept past the guest's shutdown (-no-shutdown) and is not
- * done: the ACPI and agent flags are refused. With <on_reboot>destroy
- * QEMU runs with -no-reboot and ends instead, as the guest's own reboot
- * would end it. */
+/* libvirt's reboot: the guest is asked to shut down (ACPI power button)
+ * with a reboot pending; QEMU's shutdown action is "pause" meanwhile, so
+ * when the guest shuts down QEMU stays, and the watcher resets and
+ * continues it (rebootRestart): the same QEMU, the same domain ID, a
+ * VIR_DOMAIN_EVENT_ID_REBOOT. A guest that ignores the button keeps the
+ * reboot pending until it shuts down (as libvirt); virDomainShutdown
+ * cancels it. With <on_reboot>destroy or preserve the reboot is a
+ * shutdown (libvirt's override). Flags 0: the power button (the guest
+ * agent is not used); the agent alone: agentRefused. */
 static int qemuDomainReboot(virDomainPtr dom, unsigned int flags)
 {
-    if (flags) {
-        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED, "reboot flags 0x%x are not supported by "
-                       "the qemu driver: its reboot is a reset (QMP system_reset), without "
-                       "the guest's part", flags);
+    qemuDriver *d;
+    qemuDomObj *obj;
+    bool asShutdown;
+
+    virCheckFlags(VIR_DOMAIN_REBOOT_ACPI_POWER_BTN | VIR_DOMAIN_REBOOT_GUEST_AGENT, -1);
+    if (agentRefused(dom, flags, "rebooted") < 0)
+        return -1;
+    if (!(obj = domLock(dom, &d)))
+        return -1;
+    asShutdown = obj->def->onReboot != QEMU_ACTION_RESTART;
+    pthread_mutex_unlock(&d->lock);
+    if (asShutdown)
+        return qemuDomainShutdown(dom, 0);
+    if (setShutdownAction(dom, "pause") < 0)
+        return -1;
+    if (domainQMP(dom, "system_powerdown", NULL) < 0) {
+        /* Not asked: no reboot pending. */
+        virErrorPtr saved = virSaveLastError();
+        bool quiet = virErrorSetQuiet(true);
+        (void)setShutdownAction(dom, "poweroff");
+        virErrorSetQuiet(quiet);
+        virRestoreLastError(&saved);
         return -1;
     }
-    return domainQMP(dom, "system_reset", NULL);
+    return 0;
 }
 
 static int setRunning(virDomainPtr dom, const char *command, int state, int reason)
