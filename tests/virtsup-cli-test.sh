@@ -166,6 +166,15 @@ check "reboot, shutdown, then shut off (shutdown), ID '-', listed inactive" \
     eval '[ $RC = 0 ] && grep -qx "Domain '"'"'test'"'"' is being rebooted" o &&
           grep -qx "Domain '"'"'test'"'"' is being shutdown" o && grep -qx "shut off (shutdown)" o &&
           grep -qx -- "-" o && grep -qx " -    test   shut off" o && grep -qx "test" o'
+run o e 'reboot --mode acpi test; reboot test --mode=acpi; shutdown --mode acpi test; domstate --reason test'
+check "reboot and shutdown --mode acpi: the ACPI flag passed on (virsh's --mode)" \
+    eval '[ $RC = 0 ] && [ "$(grep -c "is being rebooted" o)" = 2 ] && grep -qx "shut off (shutdown)" o'
+run o e 'reboot --mode agent test'
+check "reboot --mode agent: the driver's refusal of the flag, exit 1" \
+    eval '[ $RC = 1 ] && grep -q "cannot reboot domain '"'"'test'"'"'.*unsupported flags (0x2)" e'
+run o e reboot --mode bogus test
+check "reboot --mode bogus: a usage error naming virsh's modes" \
+    eval '[ $RC = 1 ] && [ ! -s o ] && grep -q "unknown mode '"'"'bogus'"'"' (expecting '"'"'acpi'"'"', '"'"'agent'"'"'" e'
 run o e list --uuid
 check "list --uuid: the running domains' UUIDs" eval '[ $RC = 0 ] && grep -qx "6695eb01-f6a4-8304-79aa-97f2502e193f" o'
 run o e 'uri; version'

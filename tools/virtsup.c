@@ -1278,13 +1278,53 @@ static int cmdDefine(Ctl *ctl, int argc, char **argv)
 
 /* The commands that change one object at once, without a job. */
 
+static int takeOption(const char *cmd, int argc, char **argv, const char *name,
+                      const char **value);
+
+/* virsh's --mode of shutdown and reboot: a comma list of acpi, agent,
+ * initctl, signal, paravirt, as flags (the values of
+ * VIR_DOMAIN_SHUTDOWN_* and VIR_DOMAIN_REBOOT_* are the same). 0, or -1
+ * after a usage error. */
+static int modeFlags(const char *cmd, const char *mode, unsigned int *flags)
+{
+    static const char *const names[] = { "acpi", "agent", "initctl", "signal", "paravirt" };
+    static const unsigned int bits[] = {
+        VIR_DOMAIN_REBOOT_ACPI_POWER_BTN, VIR_DOMAIN_REBOOT_GUEST_AGENT,
+        VIR_DOMAIN_REBOOT_INITCTL, VIR_DOMAIN_REBOOT_SIGNAL, VIR_DOMAIN_REBOOT_PARAVIRT,
+    };
+    const char *p = mode;
+
+    *flags = 0;
+    while (p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p), i;
+        for (i = 0; i < ARRAY_CARDINALITY(names); i++)
+            if (n == strlen(names[i]) && strncmp(p, names[i], n) == 0)
+                break;
+        if (i == ARRAY_CARDINALITY(names)) {
+            usageError(cmd, "%s: unknown mode '%.*s' (expecting 'acpi', 'agent', "
+                       "'initctl', 'signal' or 'paravirt')", cmd, (int)n, p);
+            return -1;
+        }
+        *flags |= bits[i];
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
 static int runAction(Ctl *ctl, const char *cmd, Action act, int argc, char **argv)
 {
     virDomainPtr dom = NULL;
     virNetworkPtr net = NULL;
     const char *noun = act == ACT_NET_DESTROY ? "network" : "domain";
+    const char *mode = NULL;
+    unsigned int flags = 0;
     int rc = -1;
 
+    if ((act == ACT_REBOOT || act == ACT_SHUTDOWN) &&
+        ((argc = takeOption(cmd, argc, argv, "mode", &mode)) < 0 ||
+         (mode && modeFlags(cmd, mode, &flags) < 0)))
+        return EXIT_USAGE;
     if ((argc = splitArgs(cmd, argc, argv, NULL, NULL)) < 0 || wantArgs(cmd, argc, 1, 1))
         return EXIT_USAGE;
     if (act == ACT_NET_DESTROY ? !(net = lookupNetwork(ctl, argv[0]))
@@ -1296,8 +1336,8 @@ static int runAction(Ctl *ctl, const char *cmd, Action act, int argc, char **arg
     case ACT_NET_DESTROY: rc = virNetworkDestroy(net); break;
     case ACT_SUSPEND: rc = virDomainSuspend(dom); break;
     case ACT_RESUME: rc = virDomainResume(dom); break;
-    case ACT_SHUTDOWN: rc = virDomainShutdown(dom); break;
-    case ACT_REBOOT: rc = virDomainReboot(dom, 0); break;
+    case ACT_SHUTDOWN: rc = virDomainShutdownFlags(dom, flags); break;
+    case ACT_REBOOT: rc = virDomainReboot(dom, flags); break;
     case ACT_JOBABORT: rc = virDomainAbortJob(dom); break;
     case ACT_NONE: break;
     }
@@ -1594,8 +1634,10 @@ static const Command commands[] = {
       .help = "abort the domain's job (whoever started it)" },
     { "suspend", .act = ACT_SUSPEND, .args = "DOMAIN", .help = "pause a running domain" },
     { "resume", .act = ACT_RESUME, .args = "DOMAIN", .help = "run a paused domain again" },
-    { "shutdown", .act = ACT_SHUTDOWN, .args = "DOMAIN", .help = "shut a domain down" },
-    { "reboot", .act = ACT_REBOOT, .args = "DOMAIN", .help = "reboot a domain" },
+    { "shutdown", .act = ACT_SHUTDOWN, .args = "[--mode acpi|agent] DOMAIN",
+      .help = "shut a domain down (ask the guest)" },
+    { "reboot", .act = ACT_REBOOT, .args = "[--mode acpi|agent] DOMAIN",
+      .help = "reboot a domain (ask the guest; it starts again once it has shut down)" },
     { "uri", cmdUri, .args = "", .help = "the connection's URI" },
     { "version", cmdVersion, .args = "[--daemon]", .help = "the library's and the driver's versions" },
     { "net-info", cmdNetInfo, .args = "NETWORK", .help = "a network's name, UUID, state and bridge" },
