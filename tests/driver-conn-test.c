@@ -547,7 +547,8 @@ static void testNodeFile(void **state)
     static const char dom2[] =
         "<domain type='test'>\n  <name>two</name>\n"
         "  <uuid>11111111-2222-3333-4444-555555555555</uuid>\n"
-        "  <memory unit='MiB'>8</memory><vcpu>3</vcpu>\n"
+        "  <memory unit='MiB'>8</memory><currentMemory unit='MiB'>6</currentMemory>"
+        "<vcpu>3</vcpu>\n"
         "  <os><type>linux</type></os>\n</domain>\n";
     drvWriteFile(path, dom2, strlen(dom2));
     conn = virConnectOpen(nodeURI("node.xml",
@@ -587,10 +588,13 @@ static void testNodeFile(void **state)
     assert_non_null(dom);
     assert_string_equal(virDomainGetName(dom), "two");
     assert_int_equal(virDomainGetInfo(dom, &info), 0);
-    assert_int_equal(info.memory, 8192);
+    assert_int_equal(info.maxMem, 8192);
+    assert_int_equal(info.memory, 6144);      /* <currentMemory> */
     assert_int_equal(info.nrVirtCpu, 3);
     xml = virDomainGetXMLDesc(dom, 0);
     assert_non_null(strstr(xml, "<type>linux</type>"));
+    assert_non_null(strstr(xml, "<memory unit='KiB'>8192</memory>\n"
+                                "  <currentMemory unit='KiB'>6144</currentMemory>\n"));
     free(xml);
     virDomainFree(dom);
 

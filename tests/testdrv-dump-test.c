@@ -71,7 +71,8 @@ static void checkCore(const char *path, const testDomainDef *def)
     uint8_t *f = fakeReadWhole(path, &len);
     Elf64_Ehdr eh;
     uint8_t page[TEST_PAGE_SIZE];
-    uint64_t mem = def->memory_kib * 1024, seen = 0, end = 0;
+    uint64_t mem = def->memory_kib * 1024, seen = 0, end = 0, inFile = 0;
+    uint64_t touched = testMemoryTouched(def);
 
     assert_true(len >= sizeof(eh));
     memcpy(&eh, f, sizeof(eh));
@@ -118,21 +119,25 @@ static void checkCore(const char *path, const testDomainDef *def)
         } else {
             assert_int_equal(ph.p_type, PT_LOAD);
             assert_int_equal(ph.p_paddr, ph.p_vaddr);
-            assert_int_equal(ph.p_filesz, ph.p_memsz);
             assert_int_equal(ph.p_offset % TEST_PAGE_SIZE, 0);
-            /* Segment k holds the domain's memory from byte `seen` on. */
+            /* Segment k holds the domain's memory from byte `seen` on: in
+             * the file, its part of the data; the zero rest p_memsz beyond. */
+            uint64_t data = touched > seen ? touched - seen : 0;
+            assert_int_equal(ph.p_filesz, data < ph.p_memsz ? data : ph.p_memsz);
             for (uint64_t b = 0; b < ph.p_filesz; b += TEST_PAGE_SIZE) {
                 uint64_t n = ph.p_filesz - b < TEST_PAGE_SIZE ? ph.p_filesz - b : TEST_PAGE_SIZE;
                 testMemoryPage(def->uuid, (seen + b) / TEST_PAGE_SIZE, page);
                 assert_memory_equal(f + ph.p_offset + b, page, n);
             }
-            seen += ph.p_filesz;
+            seen += ph.p_memsz;
+            inFile += ph.p_filesz;
             nload++;
         }
     }
     assert_int_equal(nstatus, def->vcpus);
     assert_int_equal(npsinfo, 1);
     assert_int_equal(seen, mem);
+    assert_int_equal(inFile, touched);
     assert_int_equal(end, len);
     free(f);
 }
@@ -163,14 +168,19 @@ static size_t countLines(const char *text, const char *word)
     return n;
 }
 
-static void dumpAndCheck(uint64_t kib, uint32_t vcpus, size_t loads, unsigned int flags)
+/* Dump a domain of @kib KiB (@curKib current) and check the core, then
+ * readelf's and gdb's reading of it. Returns the core's size. */
+static size_t dumpAndCheck(uint64_t kib, uint64_t curKib, uint32_t vcpus, size_t loads,
+                           unsigned int flags)
 {
     testDomainDef def;
     fakeJob job;
     char cmd[256], out[16384];
     int fd = tempFile();
+    struct stat sb;
 
     fakeDomainDef(&def, "dumpee", kib, vcpus);
+    def.current_kib = curKib;
     fakeJobInit(&job, fd);
     assert_int_equal(testElfCoreWrite(FJ(&job), fd, &def, flags, 0), 0);
     close(fd);
@@ -179,6 +189,8 @@ static void dumpAndCheck(uint64_t kib, uint32_t vcpus, size_t loads, unsigned in
                         "writing notes|writing memory (live)|syncing" :
                         "writing notes|writing memory|syncing");
     checkCore(corePath, &def);
+    assert_int_equal(stat(corePath, &sb), 0);
+    assert_int_equal(job.total, (uint64_t)sb.st_size);    /* progress: bytes written */
 
     snprintf(cmd, sizeof(cmd), "readelf -W -h -l '%s' 2>&1", corePath);
     int rc = runOut(cmd, out, sizeof(out));
@@ -210,24 +222,79 @@ static void dumpAndCheck(uint64_t kib, uint32_t vcpus, size_t loads, unsigned in
         print_message("gdb not installed: gdb check skipped\n");
     }
     unlink(corePath);
+    return (size_t)sb.st_size;
 }
 
 static void test_core_small(void **state)
 {
     (void)state;
-    dumpAndCheck(1024, 1, 2, 0);
+    dumpAndCheck(1024, 1024, 1, 2, 0);
 }
 
 static void test_core_many_vcpus(void **state)
 {
     (void)state;
-    dumpAndCheck(4096, 256, 2, VIR_DUMP_LIVE);
+    dumpAndCheck(4096, 4096, 256, 2, VIR_DUMP_LIVE);
 }
 
 static void test_core_partial_page(void **state)
 {
     (void)state;
-    dumpAndCheck(1025, 3, 2, 0);
+    dumpAndCheck(1025, 1025, 3, 2, 0);
+}
+
+/* libvirt's default domain: 8 GiB, 2 GiB current, its first 64 MiB data.
+ * Three RAM ranges; the second and third end in zero (p_filesz < p_memsz),
+ * the third all zero (p_filesz 0): the core is its 64 MiB of data and
+ * headers, which readelf and gdb accept. */
+static void test_core_mostly_zero(void **state)
+{
+    (void)state;
+    size_t size = dumpAndCheck(8388608, 2097152, 2, 3, 0);
+    assert_true(size > 64ull << 20 && size < (64ull << 20) + 8192);
+
+    /* What readelf shows: FileSiz below MemSiz for the zero tails. */
+    testDomainDef def;
+    fakeJob job;
+    char cmd[256], out[16384];
+    int fd = tempFile();
+    fakeDomainDef(&def, "dumpee", 8388608, 2);
+    def.current_kib = 2097152;
+    fakeJobInit(&job, fd);
+    assert_int_equal(testElfCoreWrite(FJ(&job), fd, &def, 0, 0), 0);
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "readelf -W -l '%s' 2>&1", corePath);
+    assert_int_equal(runOut(cmd, out, sizeof(out)), 0);
+    /* Type Offset VirtAddr PhysAddr FileSiz MemSiz */
+    assert_contains(out, "0x0000000000100000 0x0000000000100000 0x3f60000 0xbff00000");
+    assert_contains(out, "0x0000000100000000 0x0000000100000000 0x000000 0x140060000");
+    assert_true(strstr(out, "Warning") == NULL && strstr(out, "Error") == NULL);
+    if (system("command -v gdb >/dev/null 2>&1") == 0) {
+        /* gdb reads a zero tail as zeros: in the second range past the
+         * data, and in the third. The data reads as the domain's page. */
+        uint8_t page[TEST_PAGE_SIZE];
+        uint64_t w0;
+        char want[64];
+        snprintf(cmd, sizeof(cmd), "gdb -nx -batch -ex 'x/2gx 0x5000000' "
+                 "-ex 'x/2gx 0x100001000' -ex 'x/1gx 0x200000' -c '%s' 2>&1", corePath);
+        assert_int_equal(runOut(cmd, out, sizeof(out)), 0);
+        assert_contains(out, "0x5000000:\t0x0000000000000000\t0x0000000000000000");
+        assert_contains(out, "0x100001000:\t0x0000000000000000\t0x0000000000000000");
+        /* Guest physical 2 MiB is linear byte 2 MiB - 384 KiB (the hole). */
+        testMemoryPage(def.uuid, ((2 << 20) - 0x60000) / TEST_PAGE_SIZE, page);
+        memcpy(&w0, page, 8);
+        snprintf(want, sizeof(want), "0x200000:\t0x%016llx", (unsigned long long)w0);
+        assert_contains(out, want);
+        assert_true(strstr(out, "Cannot access memory") == NULL);
+    }
+    unlink(corePath);
+}
+
+/* A guest whose data (1.5 MiB current) ends inside its second range. */
+static void test_core_small_current(void **state)
+{
+    (void)state;
+    dumpAndCheck(4096, 512 + 1024, 1, 2, 0);
 }
 
 static void test_dump_op(void **state)
@@ -285,6 +352,8 @@ int main(void)
         cmocka_unit_test(test_core_small),
         cmocka_unit_test(test_core_many_vcpus),
         cmocka_unit_test(test_core_partial_page),
+        cmocka_unit_test(test_core_mostly_zero),
+        cmocka_unit_test(test_core_small_current),
         cmocka_unit_test(test_dump_op),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

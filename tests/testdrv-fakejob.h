@@ -195,6 +195,7 @@ static inline void fakeDomainDef(testDomainDef *d, const char *name, uint64_t ki
     for (int i = 0; i < 16; i++)
         d->uuid[i] = (uint8_t)(0x10 + i * 7);
     d->memory_kib = kib;
+    d->current_kib = kib;
     d->vcpus = vcpus;
     snprintf(d->os_type, sizeof(d->os_type), "hvm");
 }

@@ -24,6 +24,7 @@
 #include "../src/drivers/test/save-worker.c"
 #include "../src/drivers/test/restore-worker.c"
 #include "testdrv-fakejob.h"
+#include "testdrv-image.h"
 
 static const char xmlText[] =
     "<domain type='test'><name>saver</name><uuid>10171e25-2c33-3a41-484f-565d646b7279</uuid>"
@@ -79,7 +80,8 @@ static void test_round_trip(void **state)
     assert_true(job.initialized);
     assert_int_equal(job.nfaults, 0);
     assert_string_equal(job.phases, "writing header|writing memory|syncing");
-    assert_int_equal(job.total, sizeof(testSaveHeader) + strlen(xmlText) + 4096 * 1024);
+    /* 4 MiB, all of it current: one DATA run, no zero run. */
+    assert_int_equal(job.total, 320 + strlen(xmlText) + 32 + 4096 * 1024);
     assert_int_equal(job.done, job.total);
     assert_int_equal(job.nfinish, 0); /* the pure function does not end the job */
     close(fd);
@@ -87,16 +89,22 @@ static void test_round_trip(void **state)
     /* Check every byte independently of the reader. */
     uint8_t *img = fakeReadWhole(path, &len);
     testSaveHeader hdr;
+    testSaveRecord rec;
     assert_int_equal(len, job.total);
-    memcpy(&hdr, img, sizeof(hdr));
+    hdr = imgCheck(img, len);
     assert_memory_equal(hdr.magic, "LibvirtSupSave1\0", 16);
-    assert_int_equal(hdr.version, TEST_SAVE_VERSION);
-    assert_int_equal(hdr.header_len, 304);
+    assert_int_equal(hdr.version, 4);
+    assert_int_equal(hdr.header_len, 320);
     assert_int_equal(hdr.xml_len, strlen(xmlText));
     assert_int_equal(hdr.memory_bytes, 4096 * 1024);
+    assert_int_equal(hdr.records_len, 32 + 4096 * 1024);
     assert_memory_equal(&hdr.def, &def, sizeof(def));
-    assert_memory_equal(img + 304, xmlText, strlen(xmlText));
-    const uint8_t *mem = img + 304 + strlen(xmlText);
+    assert_memory_equal(img + 320, xmlText, strlen(xmlText));
+    memcpy(&rec, img + 320 + strlen(xmlText), sizeof(rec));
+    assert_int_equal(rec.type, TEST_SAVE_RUN_DATA);
+    assert_int_equal(rec.page, 0);
+    assert_int_equal(rec.pages, 1024);
+    const uint8_t *mem = img + 320 + strlen(xmlText) + 32;
     for (uint64_t i = 0; i < 1024; i++) {
         testMemoryPage(def.uuid, i, page);
         assert_memory_equal(mem + i * TEST_PAGE_SIZE, page, TEST_PAGE_SIZE);
@@ -106,7 +114,7 @@ static void test_round_trip(void **state)
     h = testFnv1a(h, xmlText, strlen(xmlText));
     testMemSum ms;
     testMemSumInit(&ms, h);
-    testMemSumUpdate(&ms, mem, 4096 * 1024);
+    testMemSumUpdate(&ms, mem - 32, 32 + 4096 * 1024);
     assert_int_equal(hdr.checksum, testMemSumFinal(&ms, h));
     free(img);
 
@@ -132,7 +140,7 @@ static void test_partial_page(void **state)
 
     fakeDomainDef(&def, "odd", 1025, 1);
     assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, "<x/>", 4, 1 << 30), 0);
-    assert_int_equal(lseek(fd, 0, SEEK_END), 304 + 4 + 1025 * 1024);
+    assert_int_equal(lseek(fd, 0, SEEK_END), 320 + 4 + 32 + 1025 * 1024);
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &back, NULL), 0);
     assert_int_equal(back.memory_kib, 1025);
@@ -169,8 +177,8 @@ static void test_corruption(void **state)
     testDomainDef def;
     size_t len;
     uint8_t *good = makeImage(&def, &len);
-    uint8_t *img = malloc(len + 1);
-    size_t xl = strlen(xmlText), memOff = 304 + xl;
+    uint8_t *img = malloc(len + 32);
+    size_t xl = strlen(xmlText), memOff = 320 + xl + 32;
     char msg[160];
 
 #define FRESH() memcpy(img, good, len)
@@ -178,30 +186,32 @@ static void test_corruption(void **state)
     expectBad(img, len, "not a libvirtsup save image (bad magic)");
     FRESH(); img[15] = 'x';
     expectBad(img, len, "bad magic");
-    FRESH(); HDR(img)->version = 2;
-    expectBad(img, len, "unsupported save image version 2 (this build reads version 3)");
-    FRESH(); HDR(img)->version = 4;
-    expectBad(img, len, "unsupported save image version 4 (this build reads version 3)");
+    FRESH(); HDR(img)->version = 3;
+    expectBad(img, len, "unsupported save image version 3 (this build reads version 4)");
+    FRESH(); HDR(img)->version = 5;
+    expectBad(img, len, "unsupported save image version 5 (this build reads version 4)");
     FRESH(); HDR(img)->header_len = 512;
-    expectBad(img, len, "save image header length 512 is wrong (expected 304)");
+    expectBad(img, len, "save image header length 512 is wrong (expected 320)");
     FRESH();
     snprintf(msg, sizeof(msg), "save image is truncated: expected %zu bytes, file has 1000", len);
     expectBad(img, 1000, msg);
     snprintf(msg, sizeof(msg), "save image is truncated: expected %zu bytes, file has %zu",
              len, len - 1);
     expectBad(img, len - 1, msg);
-    expectBad(img, 200, "save image is truncated: header needs 304 bytes, file has 200");
+    expectBad(img, 200, "save image is truncated: header needs 320 bytes, file has 200");
     expectBad(img, 0, "save image is empty");
     expectBad((const uint8_t *)"hello, world\n", 13, "bad magic");
     img[len] = 0;
     expectBad(img, len + 1, "1 bytes of trailing data");
     FRESH(); img[memOff + 5 * TEST_PAGE_SIZE + 17] ^= 0x40;
-    expectBad(img, len, "page 5 of save image differs from the domain's memory");
+    snprintf(msg, sizeof(msg), "page 5 of save image (memory offset 20480, at byte %zu) "
+             "differs from the domain's memory", memOff + 5 * TEST_PAGE_SIZE);
+    expectBad(img, len, msg);
     FRESH(); img[len - 1] ^= 1;
-    expectBad(img, len, "page 1023 of save image differs");
-    FRESH(); img[304 + 10] ^= 0x20;
+    expectBad(img, len, "page 1023 of save image (memory offset 4190208, at byte");
+    FRESH(); img[320 + 10] ^= 0x20;
     expectBad(img, len, "save image checksum mismatch");
-    FRESH(); img[304 + 10] = 0;
+    FRESH(); img[320 + 10] = 0;
     expectBad(img, len, "save image XML holds a NUL byte");
     FRESH(); HDR(img)->checksum ^= 1;
     expectBad(img, len, "save image checksum mismatch");
@@ -222,14 +232,165 @@ static void test_corruption(void **state)
     expectBad(img, len, msg);
     FRESH(); HDR(img)->xml_len -= 1;
     expectBad(img, len, "1 bytes of trailing data");
-    /* A header of a 64 GiB domain on a small file. */
+    /* A header of a 64 GiB domain on a small file: its runs stop short. */
     FRESH(); HDR(img)->def.memory_kib = TEST_MEMORY_MAX_KIB;
     HDR(img)->memory_bytes = TEST_MEMORY_MAX_KIB * 1024;
-    snprintf(msg, sizeof(msg), "save image is truncated: expected %llu bytes, file has %zu",
-             TEST_MEMORY_MAX_KIB * 1024 + memOff, len);
+    snprintf(msg, sizeof(msg), "save image memory runs end at byte %zu before the memory does "
+             "(page 1024 of 16777216 has no run)", len);
     expectBad(img, len, msg);
+    /* The runs' length. */
+    FRESH(); HDR(img)->records_len = 0;
+    snprintf(msg, sizeof(msg), "save image memory runs length 0 is out of range (32 to %d)",
+             4096 * 1024 + 1024 * 32);
+    expectBad(img, len, msg);
+    FRESH(); HDR(img)->records_len = 1ull << 40;
+    expectBad(img, len, "save image memory runs length 1099511627776 is out of range");
+    FRESH(); HDR(img)->records_len += 32;
+    snprintf(msg, sizeof(msg), "save image is truncated: expected %zu bytes, file has %zu",
+             len + 32, len);
+    expectBad(img, len, msg);
+    FRESH(); HDR(img)->records_len += 32;
+    memset(img + len, 0, 32);
+    snprintf(msg, sizeof(msg), "save image has 32 bytes after its last memory run (byte %zu)",
+             len);
+    expectBad(img, len + 32, msg);
+    /* The DATA run's record, where it lies. */
+    snprintf(msg, sizeof(msg), "save image run record at byte %zu is damaged: ", memOff - 32);
+    FRESH(); img[memOff - 32] ^= 1;
+    expectBad(img, len, msg);
+    expectBad(img, len, "bad record magic");
+    FRESH(); img[memOff - 32 + 12] ^= 1;
+    expectBad(img, len, msg);
+    expectBad(img, len, "its check does not match its contents");
+    FRESH(); img[memOff - 1] ^= 1;       /* the check itself */
+    expectBad(img, len, "its check does not match its contents");
 #undef FRESH
     free(img);
+    free(good);
+}
+
+/* A guest with most of its memory zero (8 MiB, 2 MiB current): a DATA run
+ * of its 2 MiB of data, a ZERO run for the 6 MiB left; the image is what
+ * was written, progress counts it; damage to either run is named where
+ * it lies. */
+static void test_zero_runs(void **state)
+{
+    (void)state;
+    testDomainDef def, back;
+    fakeJob job;
+    char path[64], msg[256];
+    int fd = fakeTempFile(path);
+    size_t len, xl = strlen(xmlText);
+    const size_t dataRec = 320 + xl, zeroRec = dataRec + 32 + (2 << 20);
+    testSaveRecord rec;
+
+    fakeDomainDef(&def, "saver", 8192, 2);
+    def.current_kib = 2048;
+    fakeJobInit(&job, fd);
+    assert_int_equal(testSaveImageWrite(FJ(&job), fd, &def, xmlText, xl, 0), 0);
+    assert_int_equal(job.total, zeroRec + 32);
+    assert_int_equal(job.done, job.total);
+    close(fd);
+    uint8_t *good = fakeReadWhole(path, &len);
+    assert_int_equal(len, zeroRec + 32);
+    testSaveHeader hdr = imgCheck(good, len);
+    assert_int_equal(hdr.memory_bytes, 8 << 20);
+    assert_int_equal(hdr.records_len, 32 + (2 << 20) + 32);
+    memcpy(&rec, good + dataRec, sizeof(rec));
+    assert_int_equal(rec.type, TEST_SAVE_RUN_DATA);
+    assert_int_equal(rec.page, 0);
+    assert_int_equal(rec.pages, 512);
+    memcpy(&rec, good + zeroRec, sizeof(rec));
+    assert_int_equal(rec.type, TEST_SAVE_RUN_ZERO);
+    assert_int_equal(rec.page, 512);
+    assert_int_equal(rec.pages, 1536);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fakeJobInit(&job, fd);
+    assert_int_equal(testSaveImageVerify(FJ(&job), fd, 0, &back, NULL), 0);
+    assert_memory_equal(&back, &def, sizeof(def));
+    assert_int_equal(back.current_kib, 2048);
+    assert_int_equal(job.total, len);        /* progress: bytes of the file */
+    assert_int_equal(job.done, len);
+    close(fd);
+    unlink(path);
+
+    uint8_t *img = malloc(len);
+#define FRESH() memcpy(img, good, len)
+#define REC(off, field, value) \
+    do { memcpy(&rec, img + (off), sizeof(rec)); rec.field = (value); \
+         rec.check = testSaveRecordCheck(&rec); memcpy(img + (off), &rec, sizeof(rec)); } while (0)
+    /* A flipped byte anywhere in the zero run's record. */
+    for (size_t b = 0; b < 32; b++) {
+        FRESH(); img[zeroRec + b] ^= 0x10;
+        snprintf(msg, sizeof(msg), "save image run record at byte %zu is damaged: %s", zeroRec,
+                 b < 4 ? "bad record magic" : "its check does not match its contents");
+        expectBad(img, len, msg);
+    }
+    /* A run length changed, the record's check made to match. */
+    FRESH(); REC(zeroRec, pages, 1537);
+    snprintf(msg, sizeof(msg), "save image run at byte %zu of 1537 pages from page 512 does "
+             "not fit the memory's 2048 pages", zeroRec);
+    expectBad(img, len, msg);
+    FRESH(); REC(zeroRec, pages, 1535);
+    snprintf(msg, sizeof(msg), "save image memory runs end at byte %zu before the memory does "
+             "(page 2047 of 2048 has no run)", len);
+    expectBad(img, len, msg);
+    FRESH(); REC(dataRec, pages, 511);
+    snprintf(msg, sizeof(msg), "save image run record at byte %zu is damaged: bad record magic",
+             dataRec + 32 + (511 << 12));
+    expectBad(img, len, msg);
+    FRESH(); REC(dataRec, pages, 513);
+    snprintf(msg, sizeof(msg), "save image data run at byte %zu needs %d bytes", dataRec,
+             513 << 12);
+    expectBad(img, len, msg);
+    FRESH(); REC(zeroRec, pages, 0);
+    expectBad(img, len, "of 0 pages from page 512 does not fit");
+    FRESH(); REC(zeroRec, page, 513);
+    snprintf(msg, sizeof(msg), "save image run at byte %zu starts at page 513, the run before "
+             "it ended at page 512", zeroRec);
+    expectBad(img, len, msg);
+    FRESH(); REC(zeroRec, type, 7);
+    snprintf(msg, sizeof(msg), "save image run record at byte %zu is damaged: unknown run type",
+             zeroRec);
+    expectBad(img, len, msg);
+    /* A zero run standing for memory that holds data. */
+    FRESH(); REC(dataRec, type, TEST_SAVE_RUN_ZERO);
+    snprintf(msg, sizeof(msg), "save image zero run at byte %zu covers page 0 (memory offset "
+             "0), which holds data in the domain's memory", dataRec);
+    expectBad(img, len, msg);
+#undef REC
+#undef FRESH
+    free(img);
+
+    /* Another writer may store zero memory as data: read and checked as
+     * zero, byte by byte. Built here by hand: DATA run of all 2048 pages. */
+    size_t alen = dataRec + 32 + (8 << 20);
+    uint8_t *all = calloc(1, alen);
+    memcpy(all, good, dataRec);
+    HDR(all)->records_len = 32 + (8 << 20);
+    testSaveRecordMake(&rec, TEST_SAVE_RUN_DATA, 0, 2048);
+    memcpy(all + dataRec, &rec, sizeof(rec));
+    memcpy(all + dataRec + 32, good + dataRec + 32, 2 << 20);
+    uint64_t h = testFnv1a(TEST_FNV_INIT, &def, sizeof(def));
+    h = testFnv1a(h, xmlText, xl);
+    testMemSum ms;
+    testMemSumInit(&ms, h);
+    testMemSumUpdate(&ms, all + dataRec, 32 + (8 << 20));
+    HDR(all)->checksum = testMemSumFinal(&ms, h);
+    (void)imgCheck(all, alen);
+    fd = fakeTempFile(path);
+    assert_int_equal(write(fd, all, alen), (ssize_t)alen);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &back, NULL), 0);
+    assert_memory_equal(&back, &def, sizeof(def));
+    close(fd);
+    unlink(path);
+    all[dataRec + 32 + 1000 * TEST_PAGE_SIZE + 5] = 1;
+    snprintf(msg, sizeof(msg), "page 1000 of save image (memory offset 4096000, at byte %zu) "
+             "differs from the domain's memory", dataRec + 32 + 1000 * TEST_PAGE_SIZE);
+    expectBad(all, alen, msg);
+    free(all);
     free(good);
 }
 
@@ -442,7 +603,8 @@ static void test_faults(void **state)
     unlink(path);
 }
 
-/* The seed corpus: a valid 1 MiB image, plus small damaged ones. */
+/* The seed corpus: a valid 1 MiB image, a valid image with a zero run,
+ * damaged ones (a zero run's record flipped, or too long), old versions. */
 static void seedPath(char *buf, size_t len, const char *name)
 {
     char src[] = __FILE__;
@@ -468,6 +630,7 @@ static void test_seed_corpus(void **state)
     strcpy(def.name, "seed");
     memcpy(def.uuid, "\x5e\xed\x5e\xed\x00\x00\x40\x00\x80\x00\x00\x00\x00\x00\x00\x01", 16);
     def.memory_kib = 1024;
+    def.current_kib = 1024;
     def.vcpus = 1;
     strcpy(def.os_type, "hvm");
     assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, seedXml, strlen(seedXml), 0), 0);
@@ -475,35 +638,93 @@ static void test_seed_corpus(void **state)
     uint8_t *fresh = fakeReadWhole(path, &len);
     unlink(path);
 
-    seedPath(seed, sizeof(seed), "valid-1mib.img");
+    /* The same domain with 4 MiB, 1 MiB current: a DATA run, a ZERO run. */
+    static const char zeroXml[] =
+        "<domain type='test'>\n  <name>seed</name>\n"
+        "  <uuid>5eed5eed-0000-4000-8000-000000000001</uuid>\n"
+        "  <memory unit='KiB'>4096</memory>\n"
+        "  <currentMemory unit='KiB'>1024</currentMemory>\n  <vcpu>1</vcpu>\n"
+        "  <os>\n    <type>hvm</type>\n  </os>\n</domain>\n";
+    testDomainDef zdef = def;
+    zdef.memory_kib = 4096;
+    fd = fakeTempFile(path);
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &zdef, zeroXml, strlen(zeroXml), 0), 0);
+    close(fd);
+    size_t zlen;
+    uint8_t *zfresh = fakeReadWhole(path, &zlen);
+    unlink(path);
+    size_t zeroRec = zlen - sizeof(testSaveRecord);
+    testSaveRecord rec;
+    uint8_t *damaged = malloc(zlen), *longRun = malloc(zlen);
+    memcpy(damaged, zfresh, zlen);
+    damaged[zeroRec + 17] ^= 0x01;                /* a byte of its page count */
+    memcpy(longRun, zfresh, zlen);
+    memcpy(&rec, longRun + zeroRec, sizeof(rec));
+    rec.pages++;
+    rec.check = testSaveRecordCheck(&rec);        /* a consistent record, too long */
+    memcpy(longRun + zeroRec, &rec, sizeof(rec));
+
     if (getenv("VIRTSUP_REGEN_CORPUS")) {
+        seedPath(seed, sizeof(seed), "valid-1mib.img");
         writeWhole(seed, fresh, len);
+        seedPath(seed, sizeof(seed), "valid-zero-run.img");
+        writeWhole(seed, zfresh, zlen);
+        seedPath(seed, sizeof(seed), "zero-run-damaged.img");
+        writeWhole(seed, damaged, zlen);
+        seedPath(seed, sizeof(seed), "zero-run-too-long.img");
+        writeWhole(seed, longRun, zlen);
         seedPath(seed, sizeof(seed), "bad-magic.img");
         writeWhole(seed, "LibvirtSupSave0\0 and then some bytes", 36);
         seedPath(seed, sizeof(seed), "header-only.img");
-        writeWhole(seed, fresh, 304);
+        writeWhole(seed, fresh, sizeof(testSaveHeader));
         seedPath(seed, sizeof(seed), "short.img");
         writeWhole(seed, fresh, 100);
-        seedPath(seed, sizeof(seed), "valid-1mib.img");
     }
-    /* The committed seed is what this build writes, and it verifies. */
-    uint8_t *committed = fakeReadWhole(seed, &seedLen);
-    assert_int_equal(seedLen, len);
-    assert_memory_equal(committed, fresh, len);
-    fd = open(seed, O_RDONLY | O_CLOEXEC);
-    assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &out, NULL), 0);
-    assert_memory_equal(&out, &def, sizeof(def));
-    close(fd);
-    free(committed);
+    /* The committed seeds are what this build writes, and they verify. */
+    static const struct { const char *name; size_t n; } valid[] = {
+        { "valid-1mib.img", 0 }, { "valid-zero-run.img", 1 },
+    };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(valid); i++) {
+        const uint8_t *want = valid[i].n ? zfresh : fresh;
+        size_t wantLen = valid[i].n ? zlen : len;
+        seedPath(seed, sizeof(seed), valid[i].name);
+        uint8_t *committed = fakeReadWhole(seed, &seedLen);
+        assert_int_equal(seedLen, wantLen);
+        assert_memory_equal(committed, want, wantLen);
+        fd = open(seed, O_RDONLY | O_CLOEXEC);
+        assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &out, NULL), 0);
+        assert_memory_equal(&out, valid[i].n ? &zdef : &def, sizeof(def));
+        close(fd);
+        free(committed);
+    }
     free(fresh);
+    free(zfresh);
+    free(damaged);
+    free(longRun);
 
-    /* The damaged seeds are rejected. */
-    static const char *const bad[] = { "bad-magic.img", "header-only.img", "short.img" };
+    /* The damaged seeds are rejected, each for its own reason. */
+    char zmsg[2][160];
+    snprintf(zmsg[0], sizeof(zmsg[0]), "save image run record at byte %zu is damaged: its check "
+             "does not match its contents", zeroRec);
+    snprintf(zmsg[1], sizeof(zmsg[1]), "save image run at byte %zu of 769 pages from page 256 "
+             "does not fit the memory's 1024 pages", zeroRec);
+    const struct { const char *name, *msg; } bad[] = {
+        { "bad-magic.img", "not a libvirtsup save image (bad magic)" },
+        { "header-only.img", "save image is truncated: expected" },
+        { "short.img", "save image is truncated: header needs 320 bytes, file has 100" },
+        { "version-2-start.img", "unsupported save image version 2 (this build reads version 4)" },
+        { "version-3-start.img", "unsupported save image version 3 (this build reads version 4)" },
+        { "zero-run-damaged.img", zmsg[0] },
+        { "zero-run-too-long.img", zmsg[1] },
+    };
     for (size_t i = 0; i < ARRAY_CARDINALITY(bad); i++) {
-        seedPath(seed, sizeof(seed), bad[i]);
+        seedPath(seed, sizeof(seed), bad[i].name);
         fd = open(seed, O_RDONLY | O_CLOEXEC);
         assert_true(fd >= 0);
+        virResetLastError();
         assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &out, NULL), -1);
+        if (!strstr(lastMessage(), bad[i].msg))
+            fail_msg("%s: got '%s', wanted '%s'", bad[i].name, lastMessage(), bad[i].msg);
         close(fd);
     }
 }
@@ -515,8 +736,9 @@ static double secondsSince(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Opt-in figures (VIRTSUP_TESTDRV_MEASURE=1): a 256 MiB save and restore,
- * and the share of FNV-1a in them. Printed, never asserted. */
+/* Opt-in figures (VIRTSUP_TESTDRV_MEASURE=1): the save and restore of a
+ * 256 MiB domain (its 64 MiB of data, the rest a zero run), and the share
+ * of FNV-1a in them. Printed, never asserted. */
 static void test_measure(void **state)
 {
     (void)state;
@@ -545,7 +767,7 @@ static void test_measure(void **state)
     double gen = 0, fnv = 0;
     testMemSum ms;
     testMemSumInit(&ms, TEST_FNV_INIT);
-    for (int i = 0; i < 256; i++) {
+    for (int i = 0; i < 64; i++) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
         testMemoryFill(def.uuid, (uint64_t)i << 20, buf, 1 << 20);
         gen += secondsSince(&t0);
@@ -554,7 +776,7 @@ static void test_measure(void **state)
         fnv += secondsSince(&t0);
     }
     free(buf);
-    printf("# 256 MiB: save %.2f s (incl. fdatasync), restore %.2f s; "
+    printf("# 256 MiB, 64 MiB of data: save %.2f s (incl. fdatasync), restore %.2f s; "
            "of which page generation %.2f s, checksum %.2f s (%.0f%% of save) [%016llx]\n",
            save, restore, gen, fnv, 100 * fnv / save,
            (unsigned long long)testMemSumFinal(&ms, TEST_FNV_INIT));
@@ -566,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_partial_page),
         cmocka_unit_test(test_corruption),
+        cmocka_unit_test(test_zero_runs),
         cmocka_unit_test(test_pipe),
         cmocka_unit_test(test_write_errors),
         cmocka_unit_test(test_ops),

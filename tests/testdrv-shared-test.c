@@ -106,6 +106,7 @@ static void validDomain(testDomainDef *d)
     strcpy(d->name, "web-01.example_x");
     memcpy(d->uuid, uuidA, 16);
     d->memory_kib = 256 * 1024;
+    d->current_kib = 128 * 1024;
     d->vcpus = 2;
     d->nfaults = 1;
     d->faults[0] = (testFault){ TEST_FAULT_OP_SAVE | TEST_FAULT_OP_DUMP, 50, TEST_FAULT_SEGV, 0 };
@@ -146,6 +147,7 @@ static void test_domain_def_check(void **state)
     validDomain(&dom);
     assert_int_equal(testDomainDefCheck(&dom, &why), 0);
     dom.memory_kib = TEST_MEMORY_MIN_KIB;
+    dom.current_kib = TEST_MEMORY_MIN_KIB;
     dom.vcpus = TEST_VCPUS_MAX;
     strcpy(dom.os_type, "linux");
     assert_int_equal(testDomainDefCheck(&dom, &why), 0);
@@ -168,6 +170,10 @@ static void test_domain_def_check(void **state)
     EXPECT_DOMAIN_BAD(d->memory_kib = TEST_MEMORY_MIN_KIB - 1, "memory");
     EXPECT_DOMAIN_BAD(d->memory_kib = TEST_MEMORY_MAX_KIB + 1, "memory");
     EXPECT_DOMAIN_BAD(d->memory_kib = UINT64_MAX, "memory");
+    EXPECT_DOMAIN_BAD(d->current_kib = d->memory_kib + 1,
+                      "current memory is out of range (1 MiB to the memory)");
+    EXPECT_DOMAIN_BAD(d->current_kib = TEST_MEMORY_MIN_KIB - 1, "current memory");
+    EXPECT_DOMAIN_BAD(d->current_kib = 0, "current memory");
     EXPECT_DOMAIN_BAD(d->vcpus = 0, "vCPU");
     EXPECT_DOMAIN_BAD(d->vcpus = TEST_VCPUS_MAX + 1, "vCPU");
     EXPECT_DOMAIN_BAD(d->nfaults = TEST_FAULTS_MAX + 1, "too many faults");

@@ -80,12 +80,14 @@ static void test_libvirt_domain_echo(void **state)
 
     assert_int_equal(testDomainParseXML(libvirtTestDomain, strlen(libvirtTestDomain), &d, &k), 0);
     assert_int_equal(d.memory_kib, 8388608);
+    assert_int_equal(d.current_kib, 2097152);      /* modelled: GetInfo's memory */
     assert_int_equal(d.vcpus, 2);
     assert_string_equal(d.os_type, "hvm");
     assert_int_equal(virXMLKeepCheck(k.data, k.len, &why), 0);
     assert_true(virXMLKeepHas(k.data, k.len, "devices"));
     assert_true(virXMLKeepHas(k.data, k.len, "clock"));
     assert_false(virXMLKeepHas(k.data, k.len, "memory"));   /* the driver's own */
+    assert_false(virXMLKeepHas(k.data, k.len, "currentMemory"));
     assert_non_null(xml = testDomainDefFormat(&d, &k, 1));
     assert_string_equal(xml, libvirtTestDomain);
     free(xml);
@@ -93,7 +95,7 @@ static void test_libvirt_domain_echo(void **state)
     /* Without an ID (shut off) and without kept elements: the driver's own. */
     assert_non_null(xml = testDomainDefFormat(&d, NULL, -1));
     assert_non_null(strstr(xml, "<domain type='test'>\n"));
-    assert_non_null(strstr(xml, "  <currentMemory unit='KiB'>8388608</currentMemory>\n"
+    assert_non_null(strstr(xml, "  <currentMemory unit='KiB'>2097152</currentMemory>\n"
                                 "  <vcpu placement='static'>2</vcpu>\n"
                                 "  <os>\n    <type>hvm</type>\n  </os>\n</domain>\n"));
     free(xml);

@@ -2,8 +2,8 @@
 /*
  * boot-worker.c: the "boot" of a test domain or network, in stages with
  * honest progress: each stage does real work on the guest's memory (a
- * private mapping of up to TEST_BOOT_MAP_MAX bytes: touched, then loaded
- * with the domain's deterministic pages), counted as bytes so percent,
+ * private mapping of the memory that carries data, testMemoryTouched:
+ * touched, then loaded with the domain's deterministic pages), counted as bytes so percent,
  * pacing (<test:rate>, the connection's cap), cancel and
  * TEST_FAULT_OP_CREATE faults behave as in the I/O ops.
  *
@@ -23,7 +23,6 @@
 #include "util/virerror.h"
 #include "drivers/test/test-worker.h"
 
-#define TEST_BOOT_MAP_MAX   (64ull << 20)    /* guest memory actually touched */
 #define TEST_BOOT_FIRMWARE  (2ull << 20)     /* bytes of "firmware" loaded */
 #define TEST_BOOT_PER_VCPU  (64ull << 10)    /* per-vCPU state set up */
 #define TEST_BOOT_NETWORK   (4ull << 20)     /* a network's work, nominal */
@@ -87,8 +86,7 @@ static int bootRun(virWorkerJobPtr job, const bootStage *stages, size_t nstages,
 
 int testDomainBoot(virWorkerJobPtr job, const testDomainDef *def, uint64_t rate_bps)
 {
-    uint64_t memory = def->memory_kib * 1024;
-    uint64_t touched = memory < TEST_BOOT_MAP_MAX ? memory : TEST_BOOT_MAP_MAX;
+    uint64_t touched = testMemoryTouched(def);
     bootStage stages[] = {
         { "allocating memory", touched, false },
         { "loading firmware", touched < TEST_BOOT_FIRMWARE ? touched : TEST_BOOT_FIRMWARE, true },

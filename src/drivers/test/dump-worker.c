@@ -7,10 +7,17 @@
  *   program headers: PT_NOTE, then one PT_LOAD per RAM range
  *   notes: NT_PRPSINFO ("CORE"), one NT_PRSTATUS per vCPU (pr_pid = vCPU + 1)
  *   padding to a page boundary
- *   the RAM ranges, in order; p_paddr = p_vaddr = guest physical address
+ *   the RAM ranges' data, in order; p_paddr = p_vaddr = guest physical address
  *
- * Memory byte k of the domain (page k / 4096 = testMemoryPage(uuid, ...))
- * lies in the range whose [offset, offset + size) holds k.
+ * Memory byte k of the domain lies in the range whose [offset, offset +
+ * size) holds k. Only the memory that carries data (testMemoryTouched:
+ * page k / 4096 = testMemoryPage(uuid, ...)) is in the file: a range's
+ * p_filesz covers its part of it, and its zero tail is p_memsz beyond
+ * p_filesz (the ELF spec's zero-filled part of a segment: readelf
+ * shows it, gdb reads zeros there), so an 8 GiB guest's core is its data
+ * and headers, not gigabytes of zeros. Each segment's file bytes follow
+ * the previous one's, page-aligned (the data ends on a page boundary
+ * unless it reaches the memory's partial last page).
  */
 #include <elf.h>
 #include <stdio.h>
@@ -67,6 +74,14 @@ static uint8_t *putNote(uint8_t *p, uint32_t type, const void *desc, size_t len)
 
 /* The headers and notes, up to the first memory byte (page-aligned).
  * Returns a zero-padded buffer of *@len bytes, or NULL (error reported). */
+/* Bytes of range @r in the file: its part of the first @touched bytes. */
+static uint64_t fileSize(const testMemRange *r, uint64_t touched)
+{
+    if (touched <= r->offset)
+        return 0;
+    return touched - r->offset < r->size ? touched - r->offset : r->size;
+}
+
 static uint8_t *buildHeaders(const testDomainDef *def, const testMemRange *ranges,
                              size_t nranges, size_t *len)
 {
@@ -102,16 +117,18 @@ static uint8_t *buildHeaders(const testDomainDef *def, const testMemRange *range
                         .p_filesz = notes, .p_align = 4 };
     memcpy(p, &note, sizeof(note));
     p += sizeof(note);
+    uint64_t touched = testMemoryTouched(def), fileOff = dataOff;
     for (size_t i = 0; i < nranges; i++) {
         Elf64_Phdr ld = {
             .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
-            .p_offset = dataOff + ranges[i].offset,
+            .p_offset = fileOff,
             .p_vaddr = ranges[i].paddr, .p_paddr = ranges[i].paddr,
-            .p_filesz = ranges[i].size, .p_memsz = ranges[i].size,
+            .p_filesz = fileSize(&ranges[i], touched), .p_memsz = ranges[i].size,
             .p_align = TEST_PAGE_SIZE,
         };
         memcpy(p, &ld, sizeof(ld));
         p += sizeof(ld);
+        fileOff += ld.p_filesz;
     }
 
     memset(&ps, 0, sizeof(ps));
@@ -149,7 +166,8 @@ int testElfCoreWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
 
     if (!(head = buildHeaders(def, ranges, nranges, &headLen)))
         return -1;
-    if (virWorkerIOInit(&io, job, fd, "core dump", headLen + def->memory_kib * 1024, rate_bps) < 0)
+    /* Progress and pacing count the bytes written: the data, not the zero tails. */
+    if (virWorkerIOInit(&io, job, fd, "core dump", headLen + testMemoryTouched(def), rate_bps) < 0)
         return -1;
     virWorkerJobInitialize(job, rate_bps ? (unsigned int)(io.total / rate_bps) : 0);
     testFaultInit(&faults, def->faults, def->nfaults, TEST_FAULT_OP_DUMP);
@@ -160,7 +178,7 @@ int testElfCoreWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
         goto cleanup;
     virWorkerJobSetPhase(job, (flags & VIR_DUMP_LIVE) ? "writing memory (live)" : "writing memory");
     for (size_t r = 0; r < nranges; r++) {
-        uint64_t end = ranges[r].offset + ranges[r].size;
+        uint64_t end = ranges[r].offset + fileSize(&ranges[r], testMemoryTouched(def));
         for (uint64_t off = ranges[r].offset; off < end;) {
             size_t n = end - off < io.chunk ? (size_t)(end - off) : io.chunk;
             testMemoryFill(def->uuid, off, io.buf, n);

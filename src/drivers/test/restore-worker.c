@@ -19,7 +19,7 @@
 static int checkHeader(const testSaveHeader *hdr, bool sized, uint64_t size)
 {
     const char *why;
-    uint64_t expected;
+    uint64_t expected, runsMax;
 
     if (memcmp(hdr->magic, TEST_SAVE_MAGIC, sizeof(TEST_SAVE_MAGIC)) != 0 ||
         !memchr(hdr->magic, '\0', sizeof(hdr->magic))) {
@@ -50,7 +50,15 @@ static int checkHeader(const testSaveHeader *hdr, bool sized, uint64_t size)
                 "(%" PRIu64 " bytes)", hdr->memory_bytes, hdr->def.memory_kib * 1024);
         return -1;
     }
-    expected = sizeof(*hdr) + hdr->xml_len + hdr->memory_bytes;
+    /* At most every page as a one-page DATA run. */
+    runsMax = hdr->memory_bytes + (hdr->memory_bytes + TEST_PAGE_SIZE - 1) / TEST_PAGE_SIZE *
+              sizeof(testSaveRecord);
+    if (hdr->records_len < sizeof(testSaveRecord) || hdr->records_len > runsMax) {
+        CORRUPT("save image memory runs length %" PRIu64 " is out of range (%zu to %" PRIu64
+                ")", hdr->records_len, sizeof(testSaveRecord), runsMax);
+        return -1;
+    }
+    expected = sizeof(*hdr) + hdr->xml_len + hdr->records_len;
     if (sized && size < expected) {
         CORRUPT("save image is truncated: expected %" PRIu64 " bytes, file has %" PRIu64,
                 expected, size);
@@ -75,6 +83,127 @@ static int readAll(virWorkerIO *io, void *buf, size_t len, uint64_t expected)
     if (got < len) {
         CORRUPT("save image is truncated: expected %" PRIu64 " bytes, file has %" PRIu64,
                 expected, io->done);
+        return -1;
+    }
+    return 0;
+}
+
+/* @len bytes at @buf read from an image, that should be zero memory
+ * from @offset (a page boundary): summed into @s; returns the index of
+ * the first page that is not zero, or UINT64_MAX. */
+static uint64_t zeroVerifySum(uint64_t offset, const uint8_t *buf, size_t len, testMemSum *s)
+{
+    uint64_t bad = UINT64_MAX;
+
+    for (size_t i = 0; i < len && bad == UINT64_MAX; i += TEST_PAGE_SIZE) {
+        size_t n = len - i < TEST_PAGE_SIZE ? len - i : TEST_PAGE_SIZE;
+        uint64_t acc = 0, w;
+        for (size_t j = 0; j + 8 <= n; j += 8) {
+            memcpy(&w, buf + i + j, 8);
+            acc |= w;
+        }
+        if (acc)
+            bad = (offset + i) / TEST_PAGE_SIZE;
+    }
+    testMemSumUpdate(s, buf, len);
+    return bad;
+}
+
+/* The runs (test-proto.h): each record checked where it lies, its pages
+ * against the domain's memory (data below testMemoryTouched, zero above),
+ * all of it summed in order into @sum. Errors name the file offset. */
+static int verifyRuns(virWorkerJobPtr job, virWorkerIO *io, const testSaveHeader *hdr,
+                      uint64_t expected, testFaultState *faults, testMemSum *sum)
+{
+    const uint64_t mem = hdr->memory_bytes;
+    const uint64_t pages = (mem + TEST_PAGE_SIZE - 1) / TEST_PAGE_SIZE;
+    const uint64_t touched = testMemoryTouched(&hdr->def);
+    const uint64_t dataPages = (touched + TEST_PAGE_SIZE - 1) / TEST_PAGE_SIZE;
+    const uint64_t end = sizeof(*hdr) + hdr->xml_len + hdr->records_len;
+    uint64_t at = sizeof(*hdr) + hdr->xml_len, next = 0;
+    int rc;
+
+    while (next < pages) {
+        testSaveRecord r;
+        const char *what = NULL;
+
+        if (end - at < sizeof(r)) {
+            CORRUPT("save image memory runs end at byte %" PRIu64 " before the memory does "
+                    "(page %" PRIu64 " of %" PRIu64 " has no run)", end, next, pages);
+            return -1;
+        }
+        if ((rc = readAll(io, &r, sizeof(r), expected)) < 0)
+            return rc;
+        if (r.magic != TEST_SAVE_RECORD_MAGIC)
+            what = "bad record magic";
+        else if (r.check != testSaveRecordCheck(&r))
+            what = "its check does not match its contents";
+        else if (r.type != TEST_SAVE_RUN_DATA && r.type != TEST_SAVE_RUN_ZERO)
+            what = "unknown run type";
+        if (what) {
+            CORRUPT("save image run record at byte %" PRIu64 " is damaged: %s", at, what);
+            return -1;
+        }
+        if (r.page != next) {
+            CORRUPT("save image run at byte %" PRIu64 " starts at page %" PRIu64
+                    ", the run before it ended at page %" PRIu64, at, r.page, next);
+            return -1;
+        }
+        if (r.pages == 0 || r.pages > pages - next) {
+            CORRUPT("save image run at byte %" PRIu64 " of %" PRIu64 " pages from page %"
+                    PRIu64 " does not fit the memory's %" PRIu64 " pages", at, r.pages,
+                    r.page, pages);
+            return -1;
+        }
+        testMemSumUpdate(sum, &r, sizeof(r));
+        if (r.type == TEST_SAVE_RUN_ZERO && r.page < dataPages) {
+            CORRUPT("save image zero run at byte %" PRIu64 " covers page %" PRIu64
+                    " (memory offset %" PRIu64 "), which holds data in the domain's memory",
+                    at, r.page, r.page * TEST_PAGE_SIZE);
+            return -1;
+        }
+        at += sizeof(r);
+        if (r.type == TEST_SAVE_RUN_DATA) {
+            uint64_t off = r.page * TEST_PAGE_SIZE;
+            uint64_t stop = (r.page + r.pages) * TEST_PAGE_SIZE < mem ?
+                            (r.page + r.pages) * TEST_PAGE_SIZE : mem;
+            if (end - at < stop - off) {
+                CORRUPT("save image data run at byte %" PRIu64 " needs %" PRIu64
+                        " bytes, the memory runs end at byte %" PRIu64,
+                        at - sizeof(r), stop - off, end);
+                return -1;
+            }
+            while (off < stop) {
+                size_t n = stop - off < io->chunk ? (size_t)(stop - off) : io->chunk;
+                size_t below = off < touched ? (touched - off < n ? (size_t)(touched - off) : n) : 0;
+                uint64_t bad = UINT64_MAX;
+                if ((rc = readAll(io, io->buf, n, expected)) < 0)
+                    return rc;
+                /* One pass: each word compared with what it should be and summed. */
+                if (below)
+                    bad = testMemoryVerifySum(hdr->def.uuid, off, io->buf, below, sum);
+                if (n > below) {
+                    uint64_t zbad = zeroVerifySum(off + below, io->buf + below, n - below, sum);
+                    if (bad == UINT64_MAX)
+                        bad = zbad;
+                }
+                if (bad != UINT64_MAX) {
+                    CORRUPT("page %" PRIu64 " of save image (memory offset %" PRIu64
+                            ", at byte %" PRIu64 ") differs from the domain's memory",
+                            bad, bad * TEST_PAGE_SIZE, at + (bad * TEST_PAGE_SIZE - off));
+                    return -1;
+                }
+                at += n;
+                off += n;
+                testFaultPoll(job, faults, virWorkerIOPercent(io));
+            }
+        }
+        next += r.pages;
+        testFaultPoll(job, faults, virWorkerIOPercent(io));
+    }
+    if (at != end) {
+        CORRUPT("save image has %" PRIu64 " bytes after its last memory run (byte %" PRIu64
+                "), within the runs length the header gives", end - at, at);
         return -1;
     }
     return 0;
@@ -125,7 +254,7 @@ int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDoma
     }
     if (checkHeader(&hdr, sized, io.total) < 0)
         goto cleanup;
-    expected = io.total = sizeof(hdr) + hdr.xml_len + hdr.memory_bytes;
+    expected = io.total = sizeof(hdr) + hdr.xml_len + hdr.records_len;
     virWorkerIOSetRate(&io, virWorkerIORateMin(rate_bps, hdr.def.rate_bps));
     testFaultInit(&faults, hdr.def.faults, hdr.def.nfaults, TEST_FAULT_OP_RESTORE);
     testFaultPoll(job, &faults, 0);
@@ -147,21 +276,9 @@ int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDoma
     testMemSumInit(&sum, h);
 
     virWorkerJobSetPhase(job, "verifying memory");
-    for (uint64_t off = 0; off < hdr.memory_bytes;) {
-        size_t n = hdr.memory_bytes - off < io.chunk ? (size_t)(hdr.memory_bytes - off) : io.chunk;
-        uint64_t bad;
-        if ((rc = readAll(&io, io.buf, n, expected)) < 0)
-            goto cleanup;
-        rc = -1;
-        /* One pass: each word compared with what it should be and summed. */
-        bad = testMemoryVerifySum(hdr.def.uuid, off, io.buf, n, &sum);
-        if (bad != UINT64_MAX) {
-            CORRUPT("page %" PRIu64 " of save image differs from the domain's memory", bad);
-            goto cleanup;
-        }
-        off += n;
-        testFaultPoll(job, &faults, virWorkerIOPercent(&io));
-    }
+    if ((rc = verifyRuns(job, &io, &hdr, expected, &faults, &sum)) < 0)
+        goto cleanup;
+    rc = -1;
 
     /* A file that grew while we read, or a pipe, may hold more. */
     if ((rc = virWorkerIORead(&io, &extra, 1, &got)) < 0)

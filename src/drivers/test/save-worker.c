@@ -7,9 +7,12 @@
  * chunk a whole buffer at a file offset that is a multiple of its size,
  * its memory generated and summed in the same loop (testMemoryFillSum),
  * then written; the writes start their own writeback as they go (jobio.c)
- * so the final fdatasync has little left to do. The header goes out first
- * with checksum 0 (the file has its final layout from the start) and its
- * 304 bytes are rewritten with pwrite once the checksum is known; the
+ * so the final fdatasync has little left to do. The memory goes as two
+ * runs, laid out before the first byte is written: a DATA run of the
+ * pages that carry data (testMemoryTouched), then a ZERO run of the rest,
+ * a record alone, so an idle 8 GiB guest costs its data. The header goes
+ * out first with checksum 0 (the file has its final layout from the
+ * start) and is rewritten with pwrite once the checksum is known; the
  * target must therefore be seekable (the supervisor gives a regular file,
  * which the commit links into place).
  */
@@ -21,12 +24,12 @@
 #include "util/virerror.h"
 #include "drivers/test/test-worker.h"
 
-/* Bytes [@from, @from + @n) of the memory into @out (any offsets: a chunk
- * of the file is not page-aligned in memory). The checksum's sum @s goes
- * over every page once and in order: a page that straddles two chunks is
- * summed whole when its first part is written (*@summed, the memory
- * offset summed up to, moves past it) and only copied for its second
- * part. */
+/* Bytes [@from, @from + @n) of the memory's data, which ends at @mem,
+ * into @out (any offsets: a chunk of the file is not page-aligned in
+ * memory). The checksum's sum @s goes over every page once and in order:
+ * a page that straddles two chunks is summed whole when its first part is
+ * written (*@summed, the memory offset summed up to, moves past it) and
+ * only copied for its second part. */
 static void memorySlice(const testDomainDef *def, uint64_t mem, uint64_t from, size_t n,
                         uint8_t *out, testMemSum *s, uint64_t *summed)
 {
@@ -62,14 +65,73 @@ static void memorySlice(const testDomainDef *def, uint64_t mem, uint64_t from, s
     }
 }
 
+/* The runs of the image: a DATA record, the data, a ZERO record (when
+ * the memory does not end with the data). Offsets are from the first
+ * byte of the runs. */
+typedef struct saveRuns {
+    testSaveRecord rec[2];
+    uint64_t recAt[2];      /* offset of each record */
+    bool recSummed[2];
+    size_t nrec;
+    uint64_t touched;       /* bytes of data, after rec[0] */
+    uint64_t summed;        /* memory offset summed up to (memorySlice) */
+} saveRuns;
+
+static void runsInit(saveRuns *r, const testDomainDef *def)
+{
+    uint64_t mem = def->memory_kib * 1024;
+    uint64_t pages = (mem + TEST_PAGE_SIZE - 1) / TEST_PAGE_SIZE;
+    uint64_t dataPages;
+
+    memset(r, 0, sizeof(*r));
+    r->touched = testMemoryTouched(def);
+    dataPages = (r->touched + TEST_PAGE_SIZE - 1) / TEST_PAGE_SIZE;
+    testSaveRecordMake(&r->rec[0], TEST_SAVE_RUN_DATA, 0, dataPages);
+    r->nrec = 1;
+    if (dataPages < pages) {
+        testSaveRecordMake(&r->rec[1], TEST_SAVE_RUN_ZERO, dataPages, pages - dataPages);
+        r->recAt[1] = sizeof(testSaveRecord) + r->touched;
+        r->nrec = 2;
+    }
+}
+
+/* Bytes [@from, @from + @n) of the runs into @out, each record summed
+ * whole where its first byte is, the data by memorySlice: the sum goes
+ * over the runs once and in order, whatever the chunks' boundaries. */
+static void runsSlice(saveRuns *r, const testDomainDef *def, uint64_t from, size_t n,
+                      uint8_t *out, testMemSum *s)
+{
+    const uint64_t dataAt = sizeof(testSaveRecord), dataEnd = dataAt + r->touched;
+
+    while (n > 0) {
+        size_t take;
+        if (from >= dataAt && from < dataEnd) {
+            take = dataEnd - from < n ? (size_t)(dataEnd - from) : n;
+            memorySlice(def, r->touched, from - dataAt, take, out, s, &r->summed);
+        } else {
+            size_t i = from < dataAt ? 0 : 1;
+            uint64_t at = from - r->recAt[i];
+            take = sizeof(testSaveRecord) - at < n ? (size_t)(sizeof(testSaveRecord) - at) : n;
+            if (!r->recSummed[i]) {
+                testMemSumUpdate(s, &r->rec[i], sizeof(r->rec[i]));
+                r->recSummed[i] = true;
+            }
+            memcpy(out, (const uint8_t *)&r->rec[i] + at, take);
+        }
+        out += take;
+        from += take;
+        n -= take;
+    }
+}
+
 int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                        const char *xml, size_t xmllen, uint64_t rate_bps)
 {
     testSaveHeader hdr;
     testFaultState faults;
     virWorkerIO io = { .buf = NULL };
-    uint64_t mem = def->memory_kib * 1024;
-    uint64_t head, summed = 0;
+    saveRuns runs;
+    uint64_t head;
     testMemSum sum;
     off_t start;
     int rc = -1;
@@ -84,16 +146,20 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
         return -1;
     }
 
+    runsInit(&runs, def);
     memset(&hdr, 0, sizeof(hdr));
     memcpy(hdr.magic, TEST_SAVE_MAGIC, sizeof(TEST_SAVE_MAGIC));
     hdr.version = TEST_SAVE_VERSION;
     hdr.header_len = sizeof(hdr);
     hdr.xml_len = xmllen;
-    hdr.memory_bytes = mem;
+    hdr.memory_bytes = def->memory_kib * 1024;
+    hdr.records_len = testSaveRecordsLen(def);
     hdr.def = *def;
     head = sizeof(hdr) + xmllen;
 
-    if (virWorkerIOInit(&io, job, fd, "save image", head + mem, rate_bps) < 0)
+    /* Progress and pacing count the bytes written: a ZERO run costs its
+     * record, not the memory it stands for. */
+    if (virWorkerIOInit(&io, job, fd, "save image", head + hdr.records_len, rate_bps) < 0)
         return -1;
     virWorkerJobInitialize(job, rate_bps ? (unsigned int)(io.total / rate_bps) : 0);
     testFaultInit(&faults, def->faults, def->nfaults, TEST_FAULT_OP_SAVE);
@@ -103,7 +169,7 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
     h = testFnv1a(h, xml, xmllen);
     testMemSumInit(&sum, h);
     virWorkerJobSetPhase(job, "writing header");
-    /* Chunk by chunk: [header | XML | memory ...], each written whole at
+    /* Chunk by chunk: [header | XML | runs ...], each written whole at
      * its own multiple of the chunk size. */
     for (uint64_t off = 0; off < io.total;) {
         size_t n = io.total - off < io.chunk ? (size_t)(io.total - off) : io.chunk;
@@ -122,7 +188,7 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
         if (fill < n) {
             if (off + fill == head)
                 virWorkerJobSetPhase(job, "writing memory");
-            memorySlice(def, mem, off + fill - head, n - fill, io.buf + fill, &sum, &summed);
+            runsSlice(&runs, def, off + fill - head, n - fill, io.buf + fill, &sum);
         }
         if ((rc = virWorkerIOWrite(&io, io.buf, n)) < 0)
             goto cleanup;

@@ -15,12 +15,14 @@
 #include "drivers/test/test-shared.h"
 
 _Static_assert(sizeof(testFault) == 16, "testFault layout");
-_Static_assert(sizeof(testDomainDef) == 256, "testDomainDef layout");
+_Static_assert(sizeof(testDomainDef) == 264, "testDomainDef layout");
 _Static_assert(sizeof(testNetworkDef) == 272, "testNetworkDef layout");
-_Static_assert(sizeof(testSaveHeader) == 304, "testSaveHeader layout");
-_Static_assert(sizeof(testJobParams) == 552, "testJobParams layout");
+_Static_assert(sizeof(testSaveHeader) == 320, "testSaveHeader layout");
+_Static_assert(sizeof(testSaveRecord) == 32, "testSaveRecord layout");
+_Static_assert(sizeof(testJobParams) == 560, "testJobParams layout");
 _Static_assert(offsetof(testDomainDef, memory_kib) % 8 == 0, "aligned");
-_Static_assert(offsetof(testSaveHeader, def) == 48, "testSaveHeader layout");
+_Static_assert(offsetof(testSaveHeader, def) == 56, "testSaveHeader layout");
+_Static_assert(offsetof(testSaveRecord, check) == 24, "testSaveRecord layout");
 
 /* splitmix64's finaliser: a bijection with good avalanche, a few cycles. */
 static inline uint64_t mix64(uint64_t z)
@@ -190,6 +192,46 @@ void testMemoryFill(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, size_
     }
 }
 
+uint64_t testMemoryTouched(const testDomainDef *def)
+{
+    uint64_t mem = def->memory_kib * 1024;
+    uint64_t cur = def->current_kib * 1024;
+    uint64_t t = cur < TEST_MEMORY_TOUCHED_MAX ? cur : TEST_MEMORY_TOUCHED_MAX;
+
+    /* Whole pages (the memory ends the last one: whole KiB, maybe not pages). */
+    t = (t + TEST_PAGE_SIZE - 1) / TEST_PAGE_SIZE * TEST_PAGE_SIZE;
+    return t < mem ? t : mem;
+}
+
+uint64_t testSaveRecordsLen(const testDomainDef *def)
+{
+    uint64_t mem = def->memory_kib * 1024, touched = testMemoryTouched(def);
+
+    /* A DATA run of the touched pages (at least 1 MiB), then a ZERO run
+     * of the rest when there is one. */
+    return sizeof(testSaveRecord) + touched + (touched < mem ? sizeof(testSaveRecord) : 0);
+}
+
+uint64_t testSaveImageSize(const testDomainDef *def, uint64_t xmllen)
+{
+    return sizeof(testSaveHeader) + xmllen + testSaveRecordsLen(def);
+}
+
+uint64_t testSaveRecordCheck(const testSaveRecord *r)
+{
+    return testFnv1a(TEST_FNV_INIT, r, offsetof(testSaveRecord, check));
+}
+
+void testSaveRecordMake(testSaveRecord *r, uint32_t type, uint64_t page, uint64_t pages)
+{
+    memset(r, 0, sizeof(*r));
+    r->magic = TEST_SAVE_RECORD_MAGIC;
+    r->type = type;
+    r->page = page;
+    r->pages = pages;
+    r->check = testSaveRecordCheck(r);
+}
+
 uint64_t testFnv1a(uint64_t h, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
@@ -317,6 +359,10 @@ int testDomainDefCheck(const testDomainDef *def, const char **why)
         return -1;
     if (def->memory_kib < TEST_MEMORY_MIN_KIB || def->memory_kib > TEST_MEMORY_MAX_KIB) {
         *why = "memory is out of range (1 MiB to 64 GiB)";
+        return -1;
+    }
+    if (def->current_kib < TEST_MEMORY_MIN_KIB || def->current_kib > def->memory_kib) {
+        *why = "current memory is out of range (1 MiB to the memory)";
         return -1;
     }
     if (def->vcpus < 1 || def->vcpus > TEST_VCPUS_MAX) {

@@ -58,14 +58,17 @@ int testJobDomainTarget(virWorkerJobPtr job, const void *params, size_t len,
 /* --- save-worker.c / restore-worker.c --- */
 
 /* Write a save image of @def with @xml to @fd, which must be seekable:
- * header (checksum 0), XML, memory; the checksum is computed while
+ * header (checksum 0), XML, the memory as runs (a DATA run of the pages
+ * that carry data, a ZERO run of the rest: testSaveImageSize bytes in
+ * all, which progress and @rate_bps count); the checksum is computed while
  * writing and the header rewritten with pwrite at the image's first byte;
  * then fdatasync. @rate_bps 0: unpaced. */
 int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                        const char *xml, size_t xmllen, uint64_t rate_bps);
 
 /* Read and verify a whole save image from @fd (header, lengths, size,
- * def, XML, every page, checksum). On success fills @out and, unless
+ * def, XML, each run's record, every page of data, zero runs over zero
+ * memory only, checksum; progress by bytes of the file). On success fills @out and, unless
  * @keep is NULL, @keep with the kept elements of the image's XML (parsed
  * again: it is what GetXMLDesc wrote). */
 int testSaveImageVerify(virWorkerJobPtr job, int fd, uint64_t rate_bps, testDomainDef *out,
@@ -86,7 +89,10 @@ typedef struct testMemRange {
 size_t testMemRanges(uint64_t memory_bytes, testMemRange ranges[TEST_MEM_RANGES_MAX]);
 
 /* Write an ELF64 x86-64 core of @def to @fd: one PT_NOTE (NT_PRPSINFO,
- * one NT_PRSTATUS per vCPU), one PT_LOAD per memory range; fdatasync. */
+ * one NT_PRSTATUS per vCPU), one PT_LOAD per memory range, whose p_filesz
+ * is its part of the data (testMemoryTouched) and p_memsz the whole range
+ * (the zero tail is not written; progress and @rate_bps count what is);
+ * fdatasync. */
 int testElfCoreWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
                      unsigned int flags, uint64_t rate_bps);
 

@@ -582,7 +582,7 @@ static int testDomainGetInfo(virDomainPtr dom, virDomainInfoPtr info)
     memset(info, 0, sizeof(*info));
     info->state = (unsigned char)obj->state;
     info->maxMem = obj->def.memory_kib;
-    info->memory = obj->def.memory_kib;
+    info->memory = obj->def.current_kib;
     info->nrVirtCpu = (unsigned short)obj->def.vcpus;
     if (objActive(&obj->o))
         info->cpuTime = (unsigned long long)(nowMs() - obj->startedMs) *
@@ -1235,7 +1235,7 @@ static virJobPtr testDomainSaveJob(virDomainPtr dom, const char *to)
     virXMLKeepClear(&keep);
     if (rc < 0)
         return jobAbandon(tj);
-    tj->expectSize = sizeof(testSaveHeader) + strlen(xml) + p.dom.memory_kib * 1024;
+    tj->expectSize = testSaveImageSize(&p.dom, strlen(xml));
     return jobStart(tj, &p, xml, p.dom.name);
 }
 

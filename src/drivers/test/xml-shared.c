@@ -34,7 +34,7 @@
  *     <name>NAME</name>                      required
  *     <uuid>UUID</uuid>                      optional: random v4 if absent
  *     <memory [unit='b|bytes|KB|k|KiB|MB|M|MiB|GB|G|GiB|TB|T|TiB']>N</memory>
- *     <currentMemory [unit]>N</currentMemory> optional, checked, kept
+ *     <currentMemory [unit]>N</currentMemory> optional (<memory>), at most <memory>
  *     <title>, <description>                 optional text, kept
  *     <vcpu [placement='static|auto'] [current='N']>N</vcpu> optional (1), kept
  *     <os>                                   optional (hvm), kept
@@ -268,8 +268,8 @@ static const virXMLCommonRules networkRules = { .domain = false, .nameMax = TEST
 
 /* The children domains and networks share: the common elements
  * (util/virxmlcommon.h: read into @cm; kept but <name>, <uuid>, <memory>,
- * which the definition models) and the test namespace. Returns 1 if @n
- * was one of them, 0 if not, -1 on error (reported). */
+ * <currentMemory>, which the definition models) and the test namespace.
+ * Returns 1 if @n was one of them, 0 if not, -1 on error (reported). */
 static int parseCommon(const xmlCtx *c, xmlNodePtr n, const virXMLCommonRules *r,
                        virXMLCommon *cm, testFault *faults, uint32_t *nfaults,
                        uint64_t *rate, uint32_t *seen, virXMLKeep *keep)
@@ -281,7 +281,7 @@ static int parseCommon(const xmlCtx *c, xmlNodePtr n, const virXMLCommonRules *r
     if ((rc = virXMLCommonRead(c, n, r, cm)) <= 0)
         return rc;
     if (rc != VIR_XML_COMMON_NAME && rc != VIR_XML_COMMON_UUID && rc != VIR_XML_COMMON_MEMORY &&
-        keepIf(c, keep, n) < 0)
+        rc != VIR_XML_COMMON_CURRENT_MEMORY && keepIf(c, keep, n) < 0)
         return -1;
     return 1;
 }
@@ -342,6 +342,7 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
         lifecycleHonoured("on_reboot", cm->onReboot, VIR_XML_ACTION_RESTART) < 0)
         return -1;
     def->memory_kib = cm->memoryKiB;
+    def->current_kib = cm->currentMemoryKiB;
     def->vcpus = cm->vcpus;
     return 0;
 }
