@@ -21,7 +21,7 @@
 
 #include "jobtest.h"
 
-#define PARENT_URI "test:///default?bandwidth=64"   /* 256 MiB: a few seconds */
+#define PARENT_URI "test:///default?bandwidth=64"   /* 64 MiB of data: a second */
 
 /* What the parent has running when it forks. */
 typedef struct {

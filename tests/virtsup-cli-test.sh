@@ -113,7 +113,9 @@ check "-v: the short version, as virsh -v" eval '[ $RC = 0 ] && grep -Eqx "[0-9]
 run o e help save
 check "help save: exit 0, synopsis" eval '[ $RC = 0 ] && grep -q "Usage: virtsup save" o'
 run o e dominfo test
-check "dominfo: exit 0, state and memory" eval '[ $RC = 0 ] && grep -q "^State: *running" o && grep -q "262144 KiB" o'
+check "dominfo: exit 0, state and memory (libvirt's: 8 GiB, 2 GiB used)" \
+    eval '[ $RC = 0 ] && grep -q "^State: *running" o &&
+          grep -qx "Max memory: *8388608 KiB" o && grep -qx "Used memory: *2097152 KiB" o'
 run o e dumpxml test
 check "dumpxml: exit 0, the domain's XML" eval '[ $RC = 0 ] && grep -q "<name>test</name>" o'
 check "dumpxml: a running domain's ID, as virsh" grep -q "<domain type='test' id='1'>" o

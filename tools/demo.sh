@@ -87,18 +87,19 @@ step "1. The test node: one running domain, one network (virtsup is virsh-like)"
 show "$V" list --all
 show "$V" net-list
 
-step "2. Save the domain 'test' (256 MiB) as a job, with progress"
-say "The connection caps job I/O at 128 MiB/s so there is something to watch."
-show "$V" -c 'test:///default?bandwidth=128' save test test.img
+step "2. Save the domain 'test' (8 GiB, 64 MiB of it data) as a job, with progress"
+say "Its zero memory is stored as runs: the image is its 64 MiB of data."
+say "The connection caps job I/O at 32 MiB/s so there is something to watch."
+show "$V" -c 'test:///default?bandwidth=32' save test test.img
 show ls -l test.img
 
 step "3. Restore it"
 say "Each virtsup run starts a fresh test:///default where 'test' runs, so the"
 say "run destroys it first; ';' separates commands run on one connection."
-show "$V" -c 'test:///default?bandwidth=128' destroy test \; restore test.img \; list
+show "$V" -c 'test:///default?bandwidth=32' destroy test \; restore test.img \; list
 
 step "4. Dump its memory as an ELF core"
-show "$V" -c 'test:///default?bandwidth=128' dump test test.core
+show "$V" -c 'test:///default?bandwidth=32' dump test test.core
 if command -v readelf >/dev/null; then
     printf '%s$ readelf -h -l test.core%s (excerpt)\n' "$H" "$N"
     readelf -h -l test.core | grep -E 'Class:|Type:|Machine:|There are|NOTE|LOAD' | sed 's/^/    /'

@@ -297,6 +297,15 @@ static void handles(void)
     CHECK("virDomainGetUUIDString: the test domain's UUID",
           virDomainGetUUIDString(dom, uuid) == 0 &&
           strcmp(uuid, "6695eb01-f6a4-8304-79aa-97f2502e193f") == 0);
+    memset(&info, 0, sizeof(info));
+    CHECK("virDomainGetInfo of the test domain: running, 8 GiB, 2 GiB of it current, 2 vCPUs",
+          virDomainGetInfo(dom, &info) == 0 && info.state == VIR_DOMAIN_RUNNING &&
+          info.maxMem == 8388608 && info.memory == 2097152 && info.nrVirtCpu == 2);
+    char *xml = virDomainGetXMLDesc(dom, 0);
+    CHECK("virDomainGetXMLDesc of the test domain: its <memory> and <currentMemory>",
+          xml && strstr(xml, "<memory unit='KiB'>8388608</memory>\n"
+                             "  <currentMemory unit='KiB'>2097152</currentMemory>\n"));
+    free(xml);
     CHECK("virConnectListAllDomains(conn, NULL, 0): the count",
           virConnectListAllDomains(conn, NULL, 0) == 1);
     CHECK("virConnectListAllNetworks(conn, NULL, 0): the count",
