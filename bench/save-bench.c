@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * save-bench: save and restore of a 1 GiB test domain through the public
- * API (virDomainSaveJob / virDomainRestoreJob on a test:/// node), beside a
- * plain write()+fsync() loop of the same size into the same directory and a
- * plain read() loop of that file, in the same run; and the save+restore
- * round trip of the smallest test domain beside the same durable I/O alone
- * (write+fsync of its image's size, then a read of it), median of SMALL_ROUNDS.
+ * API (virDomainSaveJob / virDomainRestoreJob on a test:/// node; its
+ * image is its 64 MiB of data, the rest of its memory being zero, stored
+ * as a run), beside a plain write()+fsync() loop of the image's size into
+ * the same directory and a plain read() loop of that file, in the same
+ * run; and the save+restore round trip of the smallest test domain beside
+ * the same durable I/O alone (write+fsync of its image's size, then a read
+ * of it), median of SMALL_ROUNDS.
  *
  * Page cache: every file is fsync'd when written, and before each read
  * (restore, read loop) posix_fadvise(POSIX_FADV_DONTNEED) drops its clean
@@ -165,7 +167,8 @@ int main(void)
         unlink(plain);
     }
     uint64_t size = (uint64_t)sb.st_size;
-    printf("save image: %llu bytes (1 GiB of memory + header and XML)\n",
+    printf("save image: %llu bytes (1 GiB of memory: 64 MiB of data, a zero run, "
+           "header and XML)\n",
            (unsigned long long)size);
     benchLine("save-1GiB", mibps(size, save), "MiB/s", "write-fsync-1GiB", mibps(size, wr),
               "ratio >= 0.95");
