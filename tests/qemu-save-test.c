@@ -29,6 +29,11 @@
  * time: the job's error says why, no file is left, and the guest either
  * runs on unchanged (its checksum) or, for a restore, is not left at all.
  *
+ * A third boot: a guest that writes to its raw disk is saved; its restore
+ * fails while the disk image is missing (no guest left, the save image
+ * kept) and succeeds with it back: the disk holds what the guest wrote
+ * before the save and takes its writes after.
+ *
  * Skips (77) when QEMU or the guest cannot be had here.
  */
 #include "qemuguest.h"
@@ -582,6 +587,127 @@ static void test_faults(void **state)
     virDomainFree(dom);
 }
 
+/* A guest with a raw disk (a root-only file QEMU gets as a descriptor):
+ * the guest writes to it, is saved, and its restore fails while the disk
+ * image is missing (QEMU's own words, no guest left, the image kept);
+ * with the disk back it restores, reads what it wrote before the save
+ * from the device (its page cache dropped), and writes on: the disk
+ * works after a restore, and host and guest see the same bytes. */
+static void diskMd5(const char *path, char *out, size_t len)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "md5sum '%s'", path);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    char sum[64] = "";
+    assert_int_equal(fscanf(f, "%32s", sum), 1);
+    pclose(f);
+    snprintf(out, len, "%s", sum);
+}
+
+static void test_disk_guest(void **state)
+{
+    qemuT *t = *state;
+    char disk[600], moved[620], img[600], dev[1024], out[256], host[64], md5[64];
+    int s, r;
+
+    snprintf(disk, sizeof(disk), "%s/dk.raw", t->root);
+    snprintf(moved, sizeof(moved), "%s.away", disk);
+    snprintf(img, sizeof(img), "%s/dk.img", t->root);
+    int fd = open(disk, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 4 << 20), 0);
+    close(fd);
+    snprintf(dev, sizeof(dev), "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+             "<source file='%s'/><target dev='vda' bus='virtio'/></disk>", disk);
+    t->conn = qtOpen(t);
+    virDomainPtr dom = virDomainDefineXML(t->conn, guestXML(t, "dk", dev));
+    if (!dom)
+        fail_msg("define: %s", virGetLastErrorMessage());
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("start: %s", qtJobError(job));
+    virJobDestroy(job);
+    waitBooted(t, "dk");
+    int ch = channelOpen(t, "dk");
+    channel(ch, "fill 2", md5, sizeof(md5));
+    /* The guest writes 1 MiB of its random fill at 1 MiB into the disk. */
+    channel(ch, "sh dd if=/fill/data of=/dev/vda bs=1048576 seek=1 count=1 conv=notrunc,fsync "
+            "2>/dev/null && sync && echo written", out, sizeof(out));
+    assert_string_equal(out, "written");
+    channel(ch, "md5 /dev/vda", out, sizeof(out));
+    close(ch);
+    diskMd5(disk, host, sizeof(host));
+    assert_string_equal(out, host);
+
+    job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("save: %s", qtJobError(job));
+    virJobDestroy(job);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(r, VIR_DOMAIN_SHUTOFF_SAVED);
+    /* What the guest wrote is in the file, unchanged by the save. */
+    diskMd5(disk, out, sizeof(out));
+    assert_string_equal(out, host);
+
+    /* The disk image is missing: the restore fails, no guest is left,
+     * the save image stays. */
+    assert_int_equal(rename(disk, moved), 0);
+    job = virDomainRestoreJob(t->conn, img);
+    if (job) {
+        assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+        printf("restore without its disk: %s\n", qtJobError(job));
+        assert_non_null(strstr(qtJobError(job), "dk.raw"));
+        virJobDestroy(job);
+    } else {
+        printf("restore without its disk (refused at the call): %s\n",
+               virGetLastErrorMessage());
+        assert_non_null(strstr(virGetLastErrorMessage(), "dk.raw"));
+    }
+    assert_int_equal(virDomainIsActive(dom), 0);
+    virShimStatus st;
+    if (qtShimStatus(t, "dk", &st) == 0)
+        assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start) &&
+                                    !virProcessAlive(st.shim_pid, st.shim_start),
+                                    TEST_TIMEOUT_MS));
+    assert_true(exists(img));
+    assert_int_equal(rename(moved, disk), 0);
+
+    /* With its disk back it restores. */
+    job = virDomainRestoreJob(t->conn, img);
+    if (!job)
+        fail_msg("restore: %s", virGetLastErrorMessage());
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("restore: %s", qtJobError(job));
+    virJobDestroy(job);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(r, VIR_DOMAIN_RUNNING_RESTORED);
+    ch = channelOpen(t, "dk");
+    channel(ch, "md5 /fill/data", out, sizeof(out));
+    assert_string_equal(out, md5);
+    /* Read from the device, not the guest's cache: the bytes written before
+     * the save. */
+    channel(ch, "sh echo 3 > /proc/sys/vm/drop_caches && md5sum /dev/vda | cut -d' ' -f1", out,
+            sizeof(out));
+    assert_string_equal(out, host);
+    /* And the disk takes writes after the restore (QEMU activated it). */
+    channel(ch, "sh dd if=/fill/data of=/dev/vda bs=1048576 seek=3 count=1 conv=notrunc,fsync "
+            "2>/dev/null && sync && echo written", out, sizeof(out));
+    assert_string_equal(out, "written");
+    channel(ch, "sh echo 3 > /proc/sys/vm/drop_caches && md5sum /dev/vda | cut -d' ' -f1", out,
+            sizeof(out));
+    close(ch);
+    diskMd5(disk, host, sizeof(host));
+    printf("disk after the restore and a write: guest %s, host %s\n", out, host);
+    assert_string_equal(out, host);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 int main(void)
 {
     int rc = qgPrepare();
@@ -602,6 +728,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_save_cancel_complete, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_faults, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_disk_guest, setupT, qtTeardown),
     };
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (smallMounted)
