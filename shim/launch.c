@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 
 #include "shim/shim.h"
+#include "util/virmount.h"
 #include "util/virprocess.h"
 
 static void fail(const shimLaunch *l, const char *what, const char *arg, int err)
@@ -107,8 +108,19 @@ static void buildRoot(const shimLaunch *l, bool userns)
     } else if (unshare(CLONE_NEWNS) < 0) {
         fail(l, "cannot create a private mount namespace", NULL, errno);
     }
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        fail(l, "cannot make the mounts private", NULL, errno);
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        /* EINVAL: "/" is not a mount point (the application runs in a
+         * plain chroot, as pbuilder's build roots); pivot_root would
+         * refuse it too. Our own copy of the mount table is made private
+         * and the chroot's tree bound onto itself as our root: the spec's
+         * paths keep their meaning. A user namespace cannot be made in a
+         * chroot at all, so this is the privileged path only. */
+        if (errno != EINVAL)
+            fail(l, "cannot make the mounts private", NULL, errno);
+        if (virMountRootToMountPoint(root) < 0)
+            fail(l, "the application runs in a chroot whose root is not a mount point, "
+                 "and it cannot be made one for the private root", NULL, errno);
+    }
     if (mount("virtsup-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
         fail(l, "cannot mount the private root on", root, errno);
 

@@ -6,7 +6,9 @@
  * run all the same, in the same empty root. Root only: the chroot is built
  * in a forked child, in a mount namespace of its own, from bind mounts of
  * the host's /usr, /proc, /dev and the build directory below a plain
- * directory. Skipped otherwise.
+ * directory. Skipped otherwise. A guest of the qemu driver (the stand-in
+ * for QEMU) starts there too: its shim makes "/" private and pivots into
+ * the guest's private root, which need a mount point as well.
  */
 #include <libgen.h>
 #include <sys/mount.h>
@@ -58,6 +60,57 @@ static int mirror(const char *path)
     if (mkdirBelow(path) < 0)
         return -1;
     return mount(path, dst, "none", MS_BIND | MS_REC, NULL);
+}
+
+/* In the chroot: a guest of the qemu driver (the stand-in for QEMU,
+ * tests/helpers/fake-qemu) starts in its private root, whose set-up
+ * makes "/" private and pivots into a new root, and is destroyed. */
+static int guestInChroot(const char *build)
+{
+    char uri[PATH_MAX + 128], xml[1024];
+    int rc = 1;
+
+    if (mkdir("/tmp/qemu-tree", 0700) < 0) {
+        testSay("cannot make the qemu driver's tree in the chroot: %s\n", strerror(errno));
+        return 2;
+    }
+    snprintf(uri, sizeof(uri), "qemu:///system?root=/tmp/qemu-tree&emulator=%s/tests/fake-qemu",
+             build);
+    snprintf(xml, sizeof(xml),
+             "<domain type='qemu'><name>inchroot</name><memory unit='MiB'>64</memory>"
+             "<os><type>hvm</type><kernel>/nonexistent/vmlinux</kernel>"
+             "<cmdline>fake=normal</cmdline></os><devices/></domain>");
+    virConnectPtr conn = virConnectOpen(uri);
+    if (!conn) {
+        testSay("qemu driver in the chroot: %s\n", virGetLastErrorMessage());
+        return 1;
+    }
+    virDomainPtr dom = virDomainDefineXML(conn, xml);
+    virJobPtr job = dom ? virDomainCreateJob(dom, 0) : NULL;
+    virJobInfo info = { .state = VIR_JOB_FAILED };
+    if (!job || virJobWait(job, TEST_TIMEOUT_MS) != 0 || virJobGetInfo(job, &info) < 0) {
+        testSay("a guest in the chroot: %s\n", virGetLastErrorMessage());
+    } else if (info.state != VIR_JOB_COMPLETE) {
+        virErrorPtr e = virJobGetError(job);
+        testSay("a guest in the chroot did not start: %s\n", e && e->message ? e->message : "");
+    } else {
+        int st = -1, reason = -1;
+        if (virDomainDestroy(dom) < 0 || virDomainGetState(dom, &st, &reason, 0) < 0 ||
+            st != VIR_DOMAIN_SHUTOFF)
+            testSay("a guest in the chroot was not destroyed: %s\n", virGetLastErrorMessage());
+        else
+            rc = 0;
+    }
+    if (rc && dom)
+        (void)virDomainDestroy(dom);
+    if (job)
+        virJobDestroy(job);
+    if (dom)
+        virDomainFree(dom);
+    virConnectClose(conn);
+    if (!rc)
+        testSay("a guest started and was destroyed in the chroot, in its private root\n");
+    return rc;
 }
 
 /* In the child: build the chroot, enter it, run two jobs. */
@@ -166,6 +219,8 @@ static int runInChroot(void)
     if (!rc)
         testSay("two jobs completed in a chroot whose root is not a mount point, "
                 "and a worker there finds the same empty, read-only root\n");
+    if (!rc)
+        rc = guestInChroot(build);
     return rc;
 }
 

@@ -33,6 +33,7 @@
 
 #define VIR_FROM_THIS VIR_FROM_JOB
 #include "util/virerror.h"
+#include "util/virmount.h"
 #include "worker/sandbox.h"
 #include "worker/worker-priv.h"
 
@@ -98,33 +99,6 @@ static int enterUserNamespace(void)
     return 1;
 }
 
-/* Our root is a plain directory (a chroot that is not a mount point, as
- * pbuilder's build roots): leave it for the root of our own copy of the
- * mount table, which is one. Making "/" private and pivot_root both need
- * a mount point; what the worker ends in is the same empty root either
- * way, and nothing of the host or of the chroot stays reachable from it.
- * Needs CAP_SYS_CHROOT (held wherever the mount namespace could be made).
- * Returns 0, or -1 with errno. */
-static int leaveChroot(void)
-{
-    struct stat here, up;
-
-    /* With the working directory left outside the new root, ".." climbs
-     * freely (the kernel stops ".." only at the process's own root). */
-    if (chdir("/") < 0 || chroot(SANDBOX_MOUNT_POINT) < 0)
-        return -1;
-    for (int i = 0; i < 4096; i++) {
-        if (stat(".", &here) < 0 || stat("..", &up) < 0)
-            return -1;
-        if (here.st_dev == up.st_dev && here.st_ino == up.st_ino)
-            return chroot(".") < 0 || chdir("/") < 0 ? -1 : 0;
-        if (chdir("..") < 0)
-            return -1;
-    }
-    errno = ELOOP;
-    return -1;
-}
-
 static int enterEmptyRoot(bool ownUserns, const char **what)
 {
     /* Our own copy of the mount table; nothing we do here propagates back
@@ -136,10 +110,14 @@ static int enterEmptyRoot(bool ownUserns, const char **what)
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
         if (errno != EINVAL)
             return -1;
-        /* EINVAL: "/" is not a mount point (a plain chroot). */
+        /* EINVAL: "/" is not a mount point (a plain chroot, as pbuilder's
+         * build roots). Leave it for the root of our own copy of the mount
+         * table, which is one: the worker ends in the same empty root
+         * either way, and nothing of the host or of the chroot stays
+         * reachable from it. */
         *what = "the application runs in a chroot whose root is not a mount point, "
                 "and the worker cannot leave it for its own mount namespace's root";
-        if (leaveChroot() < 0)
+        if (virMountLeaveChroot(SANDBOX_MOUNT_POINT) < 0)
             return -1;
         *what = "cannot make the worker's mounts private (after leaving a chroot "
                 "whose root is not a mount point)";
