@@ -2611,8 +2611,33 @@ static void doneSave(virJobPtr job, void *opaque, virJobState state, const virEr
     pthread_mutex_unlock(&d->lock);
 }
 
+/* The usual restore: the image of a domain that is still defined as it
+ * was saved. Its XML is then, byte for byte, what that definition formats
+ * to (a save writes qemuDomainDefFormat of its definition), and the
+ * definition itself is the parse's result: a copy of it, without a parse
+ * worker (the restore's first progress comes that much sooner). NULL
+ * otherwise, also on failure: the caller parses. Nothing of the image is
+ * parsed here, only compared. */
+static qemuDomainDef *definedAsImage(qemuDriver *d, const qemuImageHeader *h, const char *xml)
+{
+    qemuDomainDef *def = NULL;
+    qemuDomObj *obj;
+
+    pthread_mutex_lock(&d->lock);
+    if ((obj = (qemuDomObj *)virObjListFindByUUID(&d->doms, h->uuid)) && !obj->active) {
+        char *mine = qemuDomainDefFormat(obj->def, NULL);
+        if (mine && STREQ(mine, xml))
+            def = qemuDefCopy(obj->def);
+        free(mine);
+    }
+    pthread_mutex_unlock(&d->lock);
+    virResetLastError();
+    return def;
+}
+
 /* Read and check the header of the image on @fd (@from, for messages) and
- * parse its XML in a worker. Returns the definition, or NULL reported. */
+ * parse its XML in a worker (unless definedAsImage has it). Returns the
+ * definition, or NULL reported. */
 static qemuDomainDef *restoreReadImage(virConnectPtr conn, int fd, const char *from,
                                        qemuImageHeader *h)
 {
@@ -2642,7 +2667,7 @@ static qemuDomainDef *restoreReadImage(virConnectPtr conn, int fd, const char *f
         virReportError(VIR_ERR_OPERATION_FAILED, "cannot restore from '%s': %s", from, why);
         return NULL;
     }
-    if (!(def = parseXML(conn, xml)))
+    if (!(def = definedAsImage(driverOf(conn), h, xml)) && !(def = parseXML(conn, xml)))
         return NULL;
     if (memcmp(def->uuid, h->uuid, 16) != 0 || STRNEQ(def->name, h->name) ||
         def->memoryKiB * 1024 != h->memoryBytes) {
