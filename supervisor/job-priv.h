@@ -164,5 +164,11 @@ int virSupHelperSend(virSupHelper *h, const void *msg, size_t len,
  * loop would; the supervisor must then fail every unfinished job cleanly
  * and refuse new ones until every group is closed. */
 void virSupTestBreakEventLoop(void);
+/* Tests: while @hold, the reaper handles nothing from the spawn helpers
+ * (reports, hang-ups): from the moment it has seen an event of one, it
+ * waits until released (false), with the supervisor's lock released. A
+ * helper killed meanwhile is not known to be dead until then, except to a
+ * request that meets its closed socket. */
+void virSupTestHoldHelpers(bool hold);
 /* Tests: how many commit threads the supervisor runs now. */
 unsigned int virSupTestCommitThreads(void);

@@ -145,6 +145,9 @@ static struct {
     pthread_t commit_threads[SUP_COMMIT_THREADS_MAX];
     unsigned int ncommit_threads, ncommit_idle;
     int loop_err;                /* errno that ended the event loop; 0: fine */
+    bool start_queued;           /* the reaper starts every group's queued jobs */
+    bool test_hold_helpers;      /* virSupTestHoldHelpers */
+    pthread_cond_t test_cond;    /* broadcast when test_hold_helpers is cleared */
     char *worker_path;
     supLeft *left;               /* while running: for a forked child */
     /* In a forked child: the groups and leftovers of the supervisors of
@@ -159,6 +162,7 @@ static struct {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .cond = PTHREAD_COND_INITIALIZER,
     .commit_cond = PTHREAD_COND_INITIALIZER,
+    .test_cond = PTHREAD_COND_INITIALIZER,
     .epfd = -1, .evfd = -1, .tfd = -1,
 };
 
@@ -359,14 +363,26 @@ static void outDropLocked(supHelper *sh)
     sh->out_poll = false;
 }
 
+/* Did a send fail because the helper is gone (it exited or was killed,
+ * and the reaper has not read its hang-up yet)? */
+static bool helperGoneErrno(int err)
+{
+    return err == EPIPE || err == ECONNRESET || err == ENOTCONN;
+}
+
 /* Send a request now, or queue it behind those already waiting. Returns 0
- * (sent or queued), or -1 with an error reported. Lock held. */
+ * (sent or queued), or -1: with errno EPIPE, ECONNRESET or ENOTCONN and
+ * nothing reported when the helper is gone (helperGoneErrno: its hang-up
+ * says so, or the caller handles it), else with an error reported. Lock
+ * held. */
 static int helperSendLocked(supHelper *sh, const void *msg, size_t len,
                             const int *fds, size_t nfds)
 {
     if (!sh->out_head) {
         if (virSupHelperSend(&sh->h, msg, len, fds, nfds) == 0)
             return 0;
+        if (helperGoneErrno(errno))
+            return -1;
         if (errno != EAGAIN) {
             virReportSystemError(errno, "%s", "cannot send a request to the spawn helper");
             return -1;
@@ -531,6 +547,8 @@ static uint64_t defaultLimit(uint64_t v, uint64_t def, const struct rlimit *inhe
     return def;
 }
 
+static void helperLostLocked(supHelper *sh);
+
 /* Hand the job to the spawn helper. Lock held. On failure the job is
  * queued for finishing as FAILED with the reason. */
 static void jobStartLocked(virJobPtr job)
@@ -541,7 +559,9 @@ static void jobStartLocked(virJobPtr job)
     int fds[3 + VIR_SUP_FDS_MAX];
     supHelper *sh = &sup.helpers[job->hix];
     const virSupProfile *prof = job->op->profile ? job->op->profile : &virSupProfileDefault;
+    bool retried = false;
 
+ again:
     if (helperEnsureLocked(sh) < 0)
         goto fail;
     if (virSupSocketPair(sv) < 0) {
@@ -571,8 +591,29 @@ static void jobStartLocked(virJobPtr job)
     fds[2] = job->paramsfd;
     for (size_t i = 0; i < job->nres; i++)
         fds[3 + i] = job->resfds[i];
-    if (helperSendLocked(sh, &req, sizeof(req), fds, 3 + job->nres) < 0)
+    if (helperSendLocked(sh, &req, sizeof(req), fds, 3 + job->nres) < 0) {
+        int err = errno;
+        if (!helperGoneErrno(err))
+            goto fail;
+        if (!retried) {
+            /* The helper died (killed) and the reaper has not read its
+             * hang-up yet: handle it here as the hang-up would (its jobs
+             * fail, it is not watched any more), and start this job once
+             * more, on a new helper. This job is the caller's: queued jobs
+             * of this group start in the caller's loop, those of other
+             * groups (room made by the jobs failed here) on the reaper. */
+            retried = true;
+            virForceClose(&sv[0]);
+            virForceClose(&sv[1]);
+            helperLostLocked(sh);
+            sup.start_queued = true;
+            wakeReaper();
+            goto again;
+        }
+        virReportSystemError(err, "%s", "cannot send a request to the spawn helper "
+                             "started again after the previous one died");
         goto fail;
+    }
 
     /* Sent: the helper holds its own copies now. */
     close(sv[1]);
@@ -1033,7 +1074,11 @@ static void workerEndedLocked(uint64_t id)
     (void)zombieStatusLocked(job);
 }
 
-static void helperDiedLocked(supHelper *sh)
+/* @sh is gone (its hang-up was read, or a request met its closed
+ * socket): stop watching it, and fail the jobs it had not started or
+ * whose end it had not reported. What waits behind max_workers is the
+ * caller's. Lock held. */
+static void helperLostLocked(supHelper *sh)
 {
     uint32_t hix = (uint32_t)(sh - sup.helpers);
 
@@ -1057,6 +1102,11 @@ static void helperDiedLocked(supHelper *sh)
             }
         }
     }
+}
+
+static void helperDiedLocked(supHelper *sh)
+{
+    helperLostLocked(sh);
     /* The jobs waiting behind max_workers start now, on a new helper (or
      * fail at once if none can be started), instead of waiting for some
      * later job to make room. */
@@ -1366,6 +1416,18 @@ static void loopFailedLocked(int err)
     helpersStopLocked();
 }
 
+/* Tests (virSupTestHoldHelpers): is one of @evs a helper's? */
+static bool helperEventIn(const struct epoll_event *evs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint32_t d = evs[i].data.u32;
+        if (!(evs[i].data.u64 & SUP_EV_WORKER) && d >= SUP_EV_HELPER &&
+            d - SUP_EV_HELPER < SUP_HELPERS_MAX)
+            return true;
+    }
+    return false;
+}
+
 static void *reaperMain(void *arg)
 {
     (void)arg;
@@ -1389,6 +1451,8 @@ static void *reaperMain(void *arg)
             finishJobs(list);
             break;
         }
+        while (sup.test_hold_helpers && helperEventIn(evs, n))
+            pthread_cond_wait(&sup.test_cond, &sup.lock);
         for (int i = 0; i < n; i++) {
             uint64_t v;
             uint32_t d = evs[i].data.u32;
@@ -1406,6 +1470,11 @@ static void *reaperMain(void *arg)
                 (void)!read(sup.evfd, &v, sizeof(v));
             else if (d == SUP_EV_TIMER)
                 (void)!read(sup.tfd, &v, sizeof(v));
+        }
+        if (sup.start_queued) {
+            sup.start_queued = false;
+            for (virSupGroup *g = sup.groups; g; g = g->next)
+                startQueuedLocked(g);
         }
         if (sup.stop) {
             pthread_mutex_unlock(&sup.lock);
@@ -2244,6 +2313,8 @@ static void forkSetAsideLocked(void)
     sup.running = false;
     sup.stop = false;
     sup.loop_err = 0;
+    sup.start_queued = false;
+    sup.test_hold_helpers = false;
 }
 
 static void forkPrepare(void)
@@ -2268,6 +2339,7 @@ static void forkChild(void)
     pthread_mutex_init(&sup.startLock, NULL);
     pthread_cond_init(&sup.cond, NULL);
     pthread_cond_init(&sup.commit_cond, NULL);
+    pthread_cond_init(&sup.test_cond, NULL);
     virErrorForkChild();
     pthread_mutex_unlock(&poolLock);
     pthread_mutex_unlock(&sup.lock);
@@ -2350,4 +2422,13 @@ unsigned int virSupTestCommitThreads(void)
     unsigned int n = sup.ncommit_threads;
     pthread_mutex_unlock(&sup.lock);
     return n;
+}
+
+void virSupTestHoldHelpers(bool hold)
+{
+    pthread_mutex_lock(&sup.lock);
+    sup.test_hold_helpers = hold;
+    if (!hold)
+        pthread_cond_broadcast(&sup.test_cond);
+    pthread_mutex_unlock(&sup.lock);
 }

@@ -3,9 +3,11 @@
  * helper-fault-test.c: the spawn helper really killed while jobs wait
  * behind max_workers. The running job fails at once; the queued ones
  * start on a new helper and complete, without waiting for another job to
- * be created. And the helper really stopped (SIGSTOP): a cancel still
- * ends (the grace period's SIGKILL reaches the worker through its pidfd,
- * not through the helper), a job whose worker never started still ends,
+ * be created; a job created before the supervisor has read the killed
+ * helper's hang-up starts on a new helper. And the helper really stopped
+ * (SIGSTOP): a cancel still ends (the grace period's SIGKILL reaches the
+ * worker through its pidfd, not through the helper), a job whose worker
+ * never started still ends,
  * and closing the group does not wait for the helper to be resumed; a
  * worker that ends on its own while the helper is stopped ends its job
  * with the outcome of its real exit, also when the helper is then killed.
@@ -54,6 +56,55 @@ static void testHelperKilledWithQueue(void **s)
     virSupGroupClose(g);
     assert_int_equal(testCountChildren(), 0);
     assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper2), TEST_TIMEOUT_MS));
+}
+
+/* The helper killed, and the supervisor not yet told (the reaper holds
+ * back what comes from helpers): the next job's spawn request meets the
+ * dead helper's closed socket (EPIPE). The job starts on a new helper and
+ * completes, and the one queued behind it (max_workers) after it. */
+static void testHelperKilledBeforeHangup(void **s)
+{
+    (void)s;
+    virSupGroupConfig cfg = { .max_workers = 1 };
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+
+    virJobPtr a = startJob(g, &opSucceed, NULL);
+    waitEnded(a);
+    assert_int_equal(jobState(a), VIR_JOB_COMPLETE);
+    pid_t helper = virSupHelperPid();
+    assert_true(helper > 0);
+
+    virSupTestHoldHelpers(true);
+    assert_int_equal(kill(helper, SIGKILL), 0);
+    /* Gone (a zombie at most): its socket is closed. */
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    /* The supervisor has not seen it die. */
+    assert_int_equal(virSupHelperPid(), helper);
+    virJobPtr b = startJob(g, &opSucceed, NULL);
+    virJobPtr c = startJob(g, &opSucceed, NULL);   /* queued behind b */
+    virSupTestHoldHelpers(false);
+
+    /* Before: both failed with "cannot send a request to the spawn
+     * helper: Broken pipe". */
+    waitEnded(b);
+    waitEnded(c);
+    print_message("jobs created after the helper was killed, before its hang-up was "
+                  "read: %s / %s\n",
+                  jobState(b) == VIR_JOB_COMPLETE ? "complete" : jobErrorMessage(b),
+                  jobState(c) == VIR_JOB_COMPLETE ? "complete" : jobErrorMessage(c));
+    assert_int_equal(jobState(b), VIR_JOB_COMPLETE);
+    assert_int_equal(jobState(c), VIR_JOB_COMPLETE);
+    pid_t helper2 = virSupHelperPid();
+    assert_true(helper2 > 0);
+    assert_int_not_equal(helper2, helper);
+
+    assert_int_equal(virJobDestroy(a), 0);
+    assert_int_equal(virJobDestroy(b), 0);
+    assert_int_equal(virJobDestroy(c), 0);
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper2), TEST_TIMEOUT_MS));
+    assert_int_equal(testCountChildren(), 0);
 }
 
 /* Stop the helper for real: SIGSTOP, then until /proc says stopped. */
@@ -266,8 +317,8 @@ static void testHelperStoppedWorkerEnds(void **s)
     waitEnded(c);
     assert_int_equal(jobState(c), VIR_JOB_COMPLETE);
     assert_int_equal(kill(helper, SIGKILL), 0);
-    /* Until the supervisor has seen it die (a request sent before then
-     * fails on the dead helper's socket). */
+    /* Until the supervisor has seen it die (testHelperKilledBeforeHangup
+     * covers a job created before then). */
     assert_true(TEST_WAIT_UNTIL(virSupHelperPid() != helper, TEST_TIMEOUT_MS));
     assert_int_equal(jobState(c), VIR_JOB_COMPLETE);
     virJobPtr d = startJob(g, &opSucceed, NULL);
@@ -288,6 +339,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testHelperKilledWithQueue),
+        cmocka_unit_test(testHelperKilledBeforeHangup),
         cmocka_unit_test(testHelperStopped),
         cmocka_unit_test(testHelperStoppedThenResumed),
         cmocka_unit_test(testHelperStoppedWorkerEnds),
