@@ -9,11 +9,17 @@
  * the arrays. Removed entries are only marked; their free functions run
  * at the end of an iteration, outside the lock, never inside the remove
  * call (callers may hold their own locks there).
+ *
+ * The loop's two locks (implLock, loop.lock) are leaves: nothing else is
+ * locked, no error reported and no callback called while one is held (a
+ * failed allocation is reported after the lock is released). Fork: see
+ * loopForkInstall.
  */
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <time.h>
 
@@ -126,14 +132,23 @@ typedef struct loopTimeout {
 
 static struct {
     pthread_mutex_t lock;
-    int wakefd;               /* -1 until registered */
-    bool running;             /* a thread is in virEventRunDefaultImpl */
+    bool registered;          /* virEventRegisterDefaultImpl was called */
+    int wakefd;               /* -1 until registered (or in a forked child
+                               * that could not make its own) */
+    bool running;             /* a thread is in virEventRunDefaultImpl: */
+    pthread_t runner;         /* that thread */
     loopHandle *handles;
     size_t nhandles;
     loopTimeout *timeouts;
     size_t ntimeouts;
     int nextWatch, nextTimer;
-} loop = { PTHREAD_MUTEX_INITIALIZER, -1, false, NULL, 0, NULL, 0, 1, 1 };
+    /* The running thread's poll set and the watch of each entry, kept
+     * from one iteration to the next (grown, never shrunk): only that
+     * thread uses them, and a forked child finds them still reachable. */
+    struct pollfd *pfd;
+    int *pfdWatch;
+    size_t pfdMax;
+} loop = { .lock = PTHREAD_MUTEX_INITIALIZER, .wakefd = -1, .nextWatch = 1, .nextTimer = 1 };
 
 static long long nowMs(void)
 {
@@ -160,8 +175,10 @@ static int loopAddHandle(int fd, int events, virEventHandleCallback cb,
     if (fd < 0 || !cb)
         return -1;
     pthread_mutex_lock(&loop.lock);
-    if (!(grown = virReallocN(loop.handles, loop.nhandles + 1, sizeof(*grown)))) {
+    /* realloc, not virReallocN: no error is reported with the lock held. */
+    if (!(grown = realloc(loop.handles, (loop.nhandles + 1) * sizeof(*grown)))) {
         pthread_mutex_unlock(&loop.lock);
+        virReportOOMError();
         return -1;
     }
     loop.handles = grown;
@@ -209,8 +226,9 @@ static int loopAddTimeout(int frequency, virEventTimeoutCallback cb, void *opaqu
     if (!cb)
         return -1;
     pthread_mutex_lock(&loop.lock);
-    if (!(grown = virReallocN(loop.timeouts, loop.ntimeouts + 1, sizeof(*grown)))) {
+    if (!(grown = realloc(loop.timeouts, (loop.ntimeouts + 1) * sizeof(*grown)))) {
         pthread_mutex_unlock(&loop.lock);
+        virReportOOMError();
         return -1;
     }
     loop.timeouts = grown;
@@ -253,16 +271,27 @@ static int loopRemoveTimeout(int timer)
     return ret;
 }
 
+/* Make the wake-up eventfd if there is none. Returns 0, or -1 with errno
+ * (nothing reported: loop lock held). */
+static int loopWakeFDLocked(void)
+{
+    if (loop.wakefd < 0 &&
+        (loop.wakefd = virFDAboveStdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0)
+        return -1;
+    return 0;
+}
+
 VIR_EXPORT int virEventRegisterDefaultImpl(void)
 {
     virResetLastError();
     pthread_mutex_lock(&loop.lock);
-    if (loop.wakefd < 0 &&
-        (loop.wakefd = virFDAboveStdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0) {
+    if (loopWakeFDLocked() < 0) {
+        int err = errno;
         pthread_mutex_unlock(&loop.lock);
-        virReportSystemError(errno, "%s", "cannot create the event loop's eventfd");
+        virReportSystemError(err, "%s", "cannot create the event loop's eventfd");
         return -1;
     }
+    loop.registered = true;
     pthread_mutex_unlock(&loop.lock);
     virEventRegisterImpl(loopAddHandle, loopUpdateHandle, loopRemoveHandle,
                          loopAddTimeout, loopUpdateTimeout, loopRemoveTimeout);
@@ -333,13 +362,22 @@ VIR_EXPORT int virEventRunDefaultImpl(void)
     size_t npfd = 0, nwatch;
     long long now, next = -1;
     int timeout, rc, ret = -1;
+    bool oom = false;
 
     virResetLastError();
     pthread_mutex_lock(&loop.lock);
-    if (loop.wakefd < 0) {
+    if (!loop.registered) {
         pthread_mutex_unlock(&loop.lock);
         virReportError(VIR_ERR_INTERNAL_ERROR, "%s", "virEventRunDefaultImpl: "
                        "call virEventRegisterDefaultImpl() first");
+        return -1;
+    }
+    /* None in a forked child that could not make its own at the fork. */
+    if (loopWakeFDLocked() < 0) {
+        int err = errno;
+        pthread_mutex_unlock(&loop.lock);
+        virReportSystemError(err, "%s", "virEventRunDefaultImpl: cannot create the "
+                             "event loop's eventfd");
         return -1;
     }
     if (loop.running) {
@@ -349,12 +387,26 @@ VIR_EXPORT int virEventRunDefaultImpl(void)
         return -1;
     }
     loop.running = true;
+    loop.runner = pthread_self();
 
-    /* The poll set: the wake-up eventfd, then every live watch. */
+    /* The poll set: the wake-up eventfd, then every live watch. realloc,
+     * not virReallocN: no error is reported with the lock held. */
     nwatch = loop.nhandles;
-    if (!(pfd = virAllocN(nwatch + 1, sizeof(*pfd))) ||
-        !(watches = virAllocN(nwatch + 1, sizeof(*watches))))
-        goto unlock;
+    if (loop.pfdMax < nwatch + 1) {
+        struct pollfd *p = realloc(loop.pfd, (nwatch + 1) * sizeof(*p));
+        int *w = p ? realloc(loop.pfdWatch, (nwatch + 1) * sizeof(*w)) : NULL;
+        if (p)
+            loop.pfd = p;
+        if (w)
+            loop.pfdWatch = w;
+        if (!w) {
+            oom = true;
+            goto unlock;
+        }
+        loop.pfdMax = nwatch + 1;
+    }
+    pfd = loop.pfd;
+    watches = loop.pfdWatch;
     pfd[npfd++] = (struct pollfd){ .fd = loop.wakefd, .events = POLLIN };
     for (size_t i = 0; i < loop.nhandles; i++) {
         loopHandle *h = &loop.handles[i];
@@ -440,9 +492,84 @@ VIR_EXPORT int virEventRunDefaultImpl(void)
     }
     loop.running = false;
     pthread_mutex_unlock(&loop.lock);
-    free(pfd);
-    free(watches);
+    if (oom)
+        virReportOOMError();
     return ret;
+}
+
+/* ---- fork ---------------------------------------------------------------- */
+
+static void stateDispatch(int watch, int fd, int events, void *opaque);
+
+/* In a forked child: make @fd a new eventfd of its own (same number, so
+ * whoever holds it needs no update), no longer the object the parent
+ * shares. Async-signal-safe. Returns false if it could not (EMFILE,
+ * ENOMEM): @fd is then unchanged. */
+static bool forkFreshEventfd(int fd)
+{
+    int nfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    bool ok = nfd >= 0 && dup3(nfd, fd, O_CLOEXEC) >= 0;
+
+    if (nfd >= 0)
+        close(nfd);
+    return ok;
+}
+
+static void loopForkPrepare(void)
+{
+    pthread_mutex_lock(&implLock);
+    pthread_mutex_lock(&loop.lock);
+}
+
+static void loopForkParent(void)
+{
+    pthread_mutex_unlock(&loop.lock);
+    pthread_mutex_unlock(&implLock);
+}
+
+/* The child keeps the registered implementation and every watch and timer
+ * (as libvirt's loop does), but its loop is its own: not running unless
+ * the thread that forked was running it (fork in a callback), and woken
+ * through an eventfd of its own, so that the child's changes wake the
+ * child's loop, never the parent's. The watches of the library's event
+ * states get an eventfd of their own too: on the parent's, the child's
+ * loop would consume the wake-ups of the parent's events. */
+static void loopForkChild(void)
+{
+    if (loop.running && !pthread_equal(loop.runner, pthread_self()))
+        loop.running = false;
+    if (loop.wakefd >= 0 && !forkFreshEventfd(loop.wakefd)) {
+        /* virEventRunDefaultImpl makes one (or says why it cannot). */
+        close(loop.wakefd);
+        loop.wakefd = -1;
+    }
+    for (size_t i = 0; i < loop.nhandles; i++) {
+        loopHandle *h = &loop.handles[i];
+        /* Could not: not watched in the child, rather than shared. */
+        if (h->cb == stateDispatch && !h->deleted && !forkFreshEventfd(h->fd))
+            h->events = 0;
+    }
+    pthread_mutex_unlock(&loop.lock);
+    pthread_mutex_unlock(&implLock);
+}
+
+/* The loop's fork handlers hold its locks across fork(). Lock order of
+ * all the library's handlers: pthread_atfork runs prepare handlers in the
+ * reverse order of their installation, parent and child handlers in that
+ * order. These are installed when the library is loaded, before the
+ * supervisor's (installed with the first group, supervisor.c forkInstall;
+ * the drivers' have no prepare step), so the forking thread takes the
+ * supervisor's lock, its job pool's and the error handler's first, the
+ * loop's implLock and loop.lock last. Those two are leaves (nothing is
+ * locked, reported or called while one is held, see the top of this file),
+ * so whoever holds one releases it without waiting for a lock the forking
+ * thread holds: taken last, no order of other threads' locking can
+ * deadlock the fork. */
+__attribute__((constructor)) static void loopForkInstall(void)
+{
+    /* ENOMEM only: a fork then finds the old behaviour. Nothing to report
+     * to at load time. */
+    (void)pthread_atfork(loopForkPrepare, loopForkParent, loopForkChild);
 }
 
 /* ---- event states of drivers --------------------------------------------- */
@@ -541,8 +668,6 @@ void virEventStateFree(virEventState *state)
         virEventRemoveHandle(watch);
     stateUnref(state);
 }
-
-static void stateDispatch(int watch, int fd, int events, void *opaque);
 
 /* Count live callbacks (state lock held). */
 static size_t liveCallbacks(const virEventState *state)

@@ -2345,6 +2345,11 @@ static void forkChild(void)
     pthread_mutex_unlock(&sup.lock);
 }
 
+/* Lock order across fork(): the prepare handlers of pthread_atfork run in
+ * the reverse order of their installation. These are installed with the
+ * first group, after the event loop's (src/event.c, at load time), so the
+ * forking thread takes sup.lock, poolLock and the error handler's lock
+ * first, and the loop's (leaves) last. */
 static void forkInstall(void)
 {
     int r = pthread_atfork(forkPrepare, forkParent, forkChild);

@@ -78,8 +78,11 @@ int virEventRegisterDefaultImpl(void);
  * descriptor is ready or the next timer is due, then call the callbacks
  * that are due, in this thread. Watches and timers added or changed from
  * other threads meanwhile wake it up. Only one thread may run it at a
- * time. Returns 0, or -1 with an error (not registered, another thread is
- * running it, poll failed). Since: 0.1.0
+ * time. A child forked while another thread runs it has a loop of its
+ * own, not running: it keeps the watches and timers registered before the
+ * fork, and its changes wake its own loop, never the parent's. Returns 0,
+ * or -1 with an error (not registered, another thread is running it, no
+ * descriptor left for the wake-up eventfd, poll failed). Since: 0.1.0
  */
 int virEventRunDefaultImpl(void);
 
