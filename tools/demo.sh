@@ -139,8 +139,8 @@ URI=test://$T/node.xml
 
 step "5. Three saves at once (--async); the worker of 'flaky' crashes at 40 %"
 say "Node description: $URI (domains web, db, flaky, big; paced to 32 MiB/s)."
-printf '%s$ virtsup -c %s save --async web web.img db db.img flaky flaky.img > async.log%s\n' \
-    "$H" "$URI" "$N"
+printf '%s$ %s -c %s save --async web web.img db db.img flaky flaky.img > async.log 2>&1 &%s\n' \
+    "$H" "$V" "$URI" "$N"
 rc=0
 "$V" -c "$URI" save --async web web.img db db.img flaky flaky.img >async.log 2>&1 &
 vpid=$!
@@ -161,7 +161,7 @@ say "virtsup exited $rc (1: one job failed); files: $(ls ./*.img | tr '\n' ' ')"
 
 # ---------------------------------------------------------------------------
 step "6. Cancel a save with Ctrl-C (SIGINT) once it has shown progress"
-printf '%s$ virtsup -c %s save big big.img > cancel.log%s\n' "$H" "$URI" "$N"
+printf '%s$ %s -c %s save big big.img > cancel.log 2>&1 &%s\n' "$H" "$V" "$URI" "$N"
 rc=0
 "$V" -c "$URI" save big big.img >cancel.log 2>&1 &
 vpid=$!
