@@ -99,6 +99,67 @@ static void testSaveRestoreDefault(void **state)
     virDomainFree(dom);
 }
 
+/* <test:memory data-bytes='N'/>: a domain whose data is 80 MiB + 1 byte
+ * (above the 64 MiB default) saves an image of that data (whole pages)
+ * and two run records, restores from it, reports the same GetInfo, and
+ * writes the element back; more than <currentMemory> is refused by name. */
+static void testMemoryData(void **state)
+{
+    (void)state;
+    char img[512];
+    const uint64_t data = (80ull << 20) + 1, dataStored = (80ull << 20) + TEST_PAGE_SIZE;
+    virDomainPtr dom = drvDefine(conn, "datarich", 131072,
+                                 "<currentMemory unit='KiB'>102400</currentMemory>"
+                                 "<test:memory data-bytes='83886081'/>");
+    virDomainInfo info;
+    char *xml = virDomainGetXMLDesc(dom, 0);
+
+    assert_non_null(xml);
+    assert_non_null(strstr(xml, "  <test:memory data-bytes='83886081'/>\n"));
+    free(xml);
+    assert_int_equal(virDomainCreate(dom), 0);
+    assert_int_equal(virDomainGetInfo(dom, &info), 0);
+    assert_int_equal(info.maxMem, 131072);
+    assert_int_equal(info.memory, 102400);
+
+    drvPath(img, sizeof(img), "datarich.img");
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    assert_int_equal(drvWait(job, NULL), VIR_JOB_COMPLETE);
+    virJobDestroy(job);
+    size_t len = 0;
+    uint8_t *b = drvReadFile(img, &len);
+    testSaveHeader h = imgCheck(b, len);
+    free(b);
+    assert_int_equal(h.def.data_bytes, data);
+    assert_int_equal(h.records_len, 2 * sizeof(testSaveRecord) + dataStored);
+    assert_int_equal(len, sizeof(h) + h.xml_len + 2 * sizeof(testSaveRecord) + dataStored);
+
+    job = virDomainRestoreJob(conn, img);
+    assert_non_null(job);
+    assert_int_equal(drvWait(job, NULL), VIR_JOB_COMPLETE);
+    virJobDestroy(job);
+    assert_int_equal(drvState(dom), VIR_DOMAIN_RUNNING);
+    assert_int_equal(virDomainGetInfo(dom, &info), 0);
+    assert_int_equal(info.maxMem, 131072);
+    assert_int_equal(info.memory, 102400);
+    xml = virDomainGetXMLDesc(dom, 0);
+    assert_non_null(strstr(xml, "<test:memory data-bytes='83886081'/>"));
+    free(xml);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    virDomainFree(dom);
+    unlink(img);
+
+    /* One byte more than the current memory. */
+    assert_null(virDomainDefineXML(conn,
+        "<domain type='test' " TEST_NS "><name>toomuch</name>"
+        "<memory unit='KiB'>131072</memory><currentMemory unit='KiB'>102400</currentMemory>"
+        "<test:memory data-bytes='104857601'/></domain>"));
+    assert_last_message_has("<test:memory data-bytes='104857601'> in domain XML is above the "
+                            "domain's current memory (104857600 bytes)");
+}
+
 static void testDump(void **state)
 {
     (void)state;
@@ -419,7 +480,7 @@ static void testBadPaths(void **state)
         assert_non_null(job);
         assert_int_equal(drvWait(job, NULL), VIR_JOB_FAILED);
         assert_string_equal(drvJobMessage(job),
-                            "unsupported save image version 3 (this build reads version 4)");
+                            "unsupported save image version 3 (this build reads version 5)");
         virJobDestroy(job);
         assert_int_equal(drvState(dom), VIR_DOMAIN_SHUTOFF);
     }
@@ -656,6 +717,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testSaveRestoreDefault),
+        cmocka_unit_test(testMemoryData),
         cmocka_unit_test(testDump),
         cmocka_unit_test(testCreate),
         cmocka_unit_test(testNetworks),

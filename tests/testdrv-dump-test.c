@@ -64,6 +64,10 @@ static int tempFile(void)
     return fakeTempFile(corePath);
 }
 
+/* The bytes of memory the last checked core holds in its file (the sum
+ * of its PT_LOAD p_filesz). */
+static uint64_t lastInFile;
+
 /* Parse the core as a consumer would, checking every byte of memory. */
 static void checkCore(const char *path, const testDomainDef *def)
 {
@@ -139,6 +143,7 @@ static void checkCore(const char *path, const testDomainDef *def)
     assert_int_equal(seen, mem);
     assert_int_equal(inFile, touched);
     assert_int_equal(end, len);
+    lastInFile = inFile;
     free(f);
 }
 
@@ -170,8 +175,8 @@ static size_t countLines(const char *text, const char *word)
 
 /* Dump a domain of @kib KiB (@curKib current) and check the core, then
  * readelf's and gdb's reading of it. Returns the core's size. */
-static size_t dumpAndCheck(uint64_t kib, uint64_t curKib, uint32_t vcpus, size_t loads,
-                           unsigned int flags)
+static size_t dumpAndCheck(uint64_t kib, uint64_t curKib, uint64_t dataBytes, uint32_t vcpus,
+                           size_t loads, unsigned int flags)
 {
     testDomainDef def;
     fakeJob job;
@@ -181,6 +186,7 @@ static size_t dumpAndCheck(uint64_t kib, uint64_t curKib, uint32_t vcpus, size_t
 
     fakeDomainDef(&def, "dumpee", kib, vcpus);
     def.current_kib = curKib;
+    def.data_bytes = dataBytes;
     fakeJobInit(&job, fd);
     assert_int_equal(testElfCoreWrite(FJ(&job), fd, &def, flags, 0), 0);
     close(fd);
@@ -228,19 +234,19 @@ static size_t dumpAndCheck(uint64_t kib, uint64_t curKib, uint32_t vcpus, size_t
 static void test_core_small(void **state)
 {
     (void)state;
-    dumpAndCheck(1024, 1024, 1, 2, 0);
+    dumpAndCheck(1024, 1024, 0, 1, 2, 0);
 }
 
 static void test_core_many_vcpus(void **state)
 {
     (void)state;
-    dumpAndCheck(4096, 4096, 256, 2, VIR_DUMP_LIVE);
+    dumpAndCheck(4096, 4096, 0, 256, 2, VIR_DUMP_LIVE);
 }
 
 static void test_core_partial_page(void **state)
 {
     (void)state;
-    dumpAndCheck(1025, 1025, 3, 2, 0);
+    dumpAndCheck(1025, 1025, 0, 3, 2, 0);
 }
 
 /* libvirt's default domain: 8 GiB, 2 GiB current, its first 64 MiB data.
@@ -250,7 +256,7 @@ static void test_core_partial_page(void **state)
 static void test_core_mostly_zero(void **state)
 {
     (void)state;
-    size_t size = dumpAndCheck(8388608, 2097152, 2, 3, 0);
+    size_t size = dumpAndCheck(8388608, 2097152, 0, 2, 3, 0);
     assert_true(size > 64ull << 20 && size < (64ull << 20) + 8192);
 
     /* What readelf shows: FileSiz below MemSiz for the zero tails. */
@@ -294,7 +300,19 @@ static void test_core_mostly_zero(void **state)
 static void test_core_small_current(void **state)
 {
     (void)state;
-    dumpAndCheck(4096, 512 + 1024, 1, 2, 0);
+    dumpAndCheck(4096, 512 + 1024, 0, 1, 2, 0);
+}
+
+/* <test:memory data-bytes='N'/>: the file holds N bytes of memory (whole
+ * pages), not the min(current, 64 MiB) default; the rest is zero tails. */
+static void test_core_data_bytes(void **state)
+{
+    (void)state;
+    dumpAndCheck(16384, 12288, (5ull << 20) + 1, 1, 2, 0);
+    assert_int_equal(lastInFile, (5ull << 20) + TEST_PAGE_SIZE);
+    /* All of a 4 MiB guest's memory, its partial last page included. */
+    dumpAndCheck(4097, 4097, 4097ull * 1024, 1, 2, 0);
+    assert_int_equal(lastInFile, 4097ull * 1024);
 }
 
 static void test_dump_op(void **state)
@@ -354,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_core_partial_page),
         cmocka_unit_test(test_core_mostly_zero),
         cmocka_unit_test(test_core_small_current),
+        cmocka_unit_test(test_core_data_bytes),
         cmocka_unit_test(test_dump_op),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,7 +81,7 @@ static void test_round_trip(void **state)
     assert_int_equal(job.nfaults, 0);
     assert_string_equal(job.phases, "writing header|writing memory|syncing");
     /* 4 MiB, all of it current: one DATA run, no zero run. */
-    assert_int_equal(job.total, 320 + strlen(xmlText) + 32 + 4096 * 1024);
+    assert_int_equal(job.total, 328 + strlen(xmlText) + 32 + 4096 * 1024);
     assert_int_equal(job.done, job.total);
     assert_int_equal(job.nfinish, 0); /* the pure function does not end the job */
     close(fd);
@@ -93,18 +93,18 @@ static void test_round_trip(void **state)
     assert_int_equal(len, job.total);
     hdr = imgCheck(img, len);
     assert_memory_equal(hdr.magic, "LibvirtSupSave1\0", 16);
-    assert_int_equal(hdr.version, 4);
-    assert_int_equal(hdr.header_len, 320);
+    assert_int_equal(hdr.version, 5);
+    assert_int_equal(hdr.header_len, 328);
     assert_int_equal(hdr.xml_len, strlen(xmlText));
     assert_int_equal(hdr.memory_bytes, 4096 * 1024);
     assert_int_equal(hdr.records_len, 32 + 4096 * 1024);
     assert_memory_equal(&hdr.def, &def, sizeof(def));
-    assert_memory_equal(img + 320, xmlText, strlen(xmlText));
-    memcpy(&rec, img + 320 + strlen(xmlText), sizeof(rec));
+    assert_memory_equal(img + 328, xmlText, strlen(xmlText));
+    memcpy(&rec, img + 328 + strlen(xmlText), sizeof(rec));
     assert_int_equal(rec.type, TEST_SAVE_RUN_DATA);
     assert_int_equal(rec.page, 0);
     assert_int_equal(rec.pages, 1024);
-    const uint8_t *mem = img + 320 + strlen(xmlText) + 32;
+    const uint8_t *mem = img + 328 + strlen(xmlText) + 32;
     for (uint64_t i = 0; i < 1024; i++) {
         testMemoryPage(def.uuid, i, page);
         assert_memory_equal(mem + i * TEST_PAGE_SIZE, page, TEST_PAGE_SIZE);
@@ -140,7 +140,7 @@ static void test_partial_page(void **state)
 
     fakeDomainDef(&def, "odd", 1025, 1);
     assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, "<x/>", 4, 1 << 30), 0);
-    assert_int_equal(lseek(fd, 0, SEEK_END), 320 + 4 + 32 + 1025 * 1024);
+    assert_int_equal(lseek(fd, 0, SEEK_END), 328 + 4 + 32 + 1025 * 1024);
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &back, NULL), 0);
     assert_int_equal(back.memory_kib, 1025);
@@ -178,7 +178,7 @@ static void test_corruption(void **state)
     size_t len;
     uint8_t *good = makeImage(&def, &len);
     uint8_t *img = malloc(len + 32);
-    size_t xl = strlen(xmlText), memOff = 320 + xl + 32;
+    size_t xl = strlen(xmlText), memOff = 328 + xl + 32;
     char msg[160];
 
 #define FRESH() memcpy(img, good, len)
@@ -186,19 +186,19 @@ static void test_corruption(void **state)
     expectBad(img, len, "not a libvirtsup save image (bad magic)");
     FRESH(); img[15] = 'x';
     expectBad(img, len, "bad magic");
-    FRESH(); HDR(img)->version = 3;
-    expectBad(img, len, "unsupported save image version 3 (this build reads version 4)");
-    FRESH(); HDR(img)->version = 5;
-    expectBad(img, len, "unsupported save image version 5 (this build reads version 4)");
+    FRESH(); HDR(img)->version = 4;
+    expectBad(img, len, "unsupported save image version 4 (this build reads version 5)");
+    FRESH(); HDR(img)->version = 6;
+    expectBad(img, len, "unsupported save image version 6 (this build reads version 5)");
     FRESH(); HDR(img)->header_len = 512;
-    expectBad(img, len, "save image header length 512 is wrong (expected 320)");
+    expectBad(img, len, "save image header length 512 is wrong (expected 328)");
     FRESH();
     snprintf(msg, sizeof(msg), "save image is truncated: expected %zu bytes, file has 1000", len);
     expectBad(img, 1000, msg);
     snprintf(msg, sizeof(msg), "save image is truncated: expected %zu bytes, file has %zu",
              len, len - 1);
     expectBad(img, len - 1, msg);
-    expectBad(img, 200, "save image is truncated: header needs 320 bytes, file has 200");
+    expectBad(img, 200, "save image is truncated: header needs 328 bytes, file has 200");
     expectBad(img, 0, "save image is empty");
     expectBad((const uint8_t *)"hello, world\n", 13, "bad magic");
     img[len] = 0;
@@ -209,9 +209,9 @@ static void test_corruption(void **state)
     expectBad(img, len, msg);
     FRESH(); img[len - 1] ^= 1;
     expectBad(img, len, "page 1023 of save image (memory offset 4190208, at byte");
-    FRESH(); img[320 + 10] ^= 0x20;
+    FRESH(); img[328 + 10] ^= 0x20;
     expectBad(img, len, "save image checksum mismatch");
-    FRESH(); img[320 + 10] = 0;
+    FRESH(); img[328 + 10] = 0;
     expectBad(img, len, "save image XML holds a NUL byte");
     FRESH(); HDR(img)->checksum ^= 1;
     expectBad(img, len, "save image checksum mismatch");
@@ -281,7 +281,7 @@ static void test_zero_runs(void **state)
     char path[64], msg[256];
     int fd = fakeTempFile(path);
     size_t len, xl = strlen(xmlText);
-    const size_t dataRec = 320 + xl, zeroRec = dataRec + 32 + (2 << 20);
+    const size_t dataRec = 328 + xl, zeroRec = dataRec + 32 + (2 << 20);
     testSaveRecord rec;
 
     fakeDomainDef(&def, "saver", 8192, 2);
@@ -392,6 +392,54 @@ static void test_zero_runs(void **state)
     expectBad(all, alen, msg);
     free(all);
     free(good);
+}
+
+/* <test:memory data-bytes='N'/>: the image holds N bytes of data (whole
+ * pages) and a zero run, whatever the 64 MiB default would give; restore
+ * checks the runs against the data size its header's def carries. */
+static void test_data_bytes(void **state)
+{
+    (void)state;
+    testDomainDef def, back;
+    char path[64];
+    int fd = fakeTempFile(path);
+    size_t len, xl = strlen(xmlText);
+    testSaveRecord rec;
+    const uint64_t data = (5ull << 20) + 1, dataPages = (5 << 20) / TEST_PAGE_SIZE + 1;
+
+    fakeDomainDef(&def, "saver", 16384, 1);
+    def.current_kib = 12288;
+    def.data_bytes = data;
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, xmlText, xl, 0), 0);
+    close(fd);
+    uint8_t *img = fakeReadWhole(path, &len);
+    /* Header, XML, a DATA run of 1281 pages, a ZERO run of the other 2815. */
+    assert_int_equal(len, 328 + xl + 32 + dataPages * TEST_PAGE_SIZE + 32);
+    testSaveHeader hdr = imgCheck(img, len);
+    assert_int_equal(hdr.def.data_bytes, data);
+    memcpy(&rec, img + 328 + xl, sizeof(rec));
+    assert_int_equal(rec.type, TEST_SAVE_RUN_DATA);
+    assert_int_equal(rec.pages, dataPages);
+    memcpy(&rec, img + len - 32, sizeof(rec));
+    assert_int_equal(rec.type, TEST_SAVE_RUN_ZERO);
+    assert_int_equal(rec.page, dataPages);
+    assert_int_equal(rec.pages, 4096 - dataPages);
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    memset(&back, 0, sizeof(back));
+    assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &back, NULL), 0);
+    assert_memory_equal(&back, &def, sizeof(def));
+    close(fd);
+    unlink(path);
+
+    /* A header whose def says less data than the image holds: its last
+     * data pages are not the zero the def gives them. */
+    HDR(img)->def.data_bytes = 4ull << 20;
+    expectBad(img, len, "page 1024 of save image (memory offset 4194304");
+    /* More data than the current memory: an invalid def. */
+    HDR(img)->def.data_bytes = (12ull << 20) + 1;
+    expectBad(img, len, "invalid domain definition: memory data size is above the current memory");
+    free(img);
 }
 
 /* Through a pipe the size is unknown until the end: still detected. */
@@ -653,6 +701,26 @@ static void test_seed_corpus(void **state)
     size_t zlen;
     uint8_t *zfresh = fakeReadWhole(path, &zlen);
     unlink(path);
+    /* 4 MiB, 3 MiB current, <test:memory data-bytes='2097153'/>: 513
+     * pages of data, a ZERO run of the other 511. */
+    static const char dataXml[] =
+        "<domain type='test' xmlns:test='" TEST_XML_NS "'>\n  <name>seed</name>\n"
+        "  <uuid>5eed5eed-0000-4000-8000-000000000001</uuid>\n"
+        "  <memory unit='KiB'>4096</memory>\n"
+        "  <currentMemory unit='KiB'>3072</currentMemory>\n  <vcpu>1</vcpu>\n"
+        "  <os>\n    <type>hvm</type>\n  </os>\n"
+        "  <test:memory data-bytes='2097153'/>\n</domain>\n";
+    testDomainDef ddef = zdef;
+    ddef.current_kib = 3072;
+    ddef.data_bytes = (2 << 20) + 1;
+    fd = fakeTempFile(path);
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &ddef, dataXml, strlen(dataXml), 0), 0);
+    close(fd);
+    size_t dlen;
+    uint8_t *dfresh = fakeReadWhole(path, &dlen);
+    unlink(path);
+    assert_int_equal(dlen, sizeof(testSaveHeader) + strlen(dataXml) + 32 + 513 * 4096 + 32);
+
     size_t zeroRec = zlen - sizeof(testSaveRecord);
     testSaveRecord rec;
     uint8_t *damaged = malloc(zlen), *longRun = malloc(zlen);
@@ -669,6 +737,8 @@ static void test_seed_corpus(void **state)
         writeWhole(seed, fresh, len);
         seedPath(seed, sizeof(seed), "valid-zero-run.img");
         writeWhole(seed, zfresh, zlen);
+        seedPath(seed, sizeof(seed), "valid-data-bytes.img");
+        writeWhole(seed, dfresh, dlen);
         seedPath(seed, sizeof(seed), "zero-run-damaged.img");
         writeWhole(seed, damaged, zlen);
         seedPath(seed, sizeof(seed), "zero-run-too-long.img");
@@ -681,24 +751,26 @@ static void test_seed_corpus(void **state)
         writeWhole(seed, fresh, 100);
     }
     /* The committed seeds are what this build writes, and they verify. */
-    static const struct { const char *name; size_t n; } valid[] = {
-        { "valid-1mib.img", 0 }, { "valid-zero-run.img", 1 },
+    const struct { const char *name; const uint8_t *img; size_t len; const testDomainDef *def; }
+    valid[] = {
+        { "valid-1mib.img", fresh, len, &def },
+        { "valid-zero-run.img", zfresh, zlen, &zdef },
+        { "valid-data-bytes.img", dfresh, dlen, &ddef },
     };
     for (size_t i = 0; i < ARRAY_CARDINALITY(valid); i++) {
-        const uint8_t *want = valid[i].n ? zfresh : fresh;
-        size_t wantLen = valid[i].n ? zlen : len;
         seedPath(seed, sizeof(seed), valid[i].name);
         uint8_t *committed = fakeReadWhole(seed, &seedLen);
-        assert_int_equal(seedLen, wantLen);
-        assert_memory_equal(committed, want, wantLen);
+        assert_int_equal(seedLen, valid[i].len);
+        assert_memory_equal(committed, valid[i].img, valid[i].len);
         fd = open(seed, O_RDONLY | O_CLOEXEC);
         assert_int_equal(testSaveImageVerify(scratchJob(), fd, 0, &out, NULL), 0);
-        assert_memory_equal(&out, valid[i].n ? &zdef : &def, sizeof(def));
+        assert_memory_equal(&out, valid[i].def, sizeof(def));
         close(fd);
         free(committed);
     }
     free(fresh);
     free(zfresh);
+    free(dfresh);
     free(damaged);
     free(longRun);
 
@@ -711,9 +783,10 @@ static void test_seed_corpus(void **state)
     const struct { const char *name, *msg; } bad[] = {
         { "bad-magic.img", "not a libvirtsup save image (bad magic)" },
         { "header-only.img", "save image is truncated: expected" },
-        { "short.img", "save image is truncated: header needs 320 bytes, file has 100" },
-        { "version-2-start.img", "unsupported save image version 2 (this build reads version 4)" },
-        { "version-3-start.img", "unsupported save image version 3 (this build reads version 4)" },
+        { "short.img", "save image is truncated: header needs 328 bytes, file has 100" },
+        { "version-2-start.img", "unsupported save image version 2 (this build reads version 5)" },
+        { "version-3-start.img", "unsupported save image version 3 (this build reads version 5)" },
+        { "version-4-start.img", "unsupported save image version 4 (this build reads version 5)" },
         { "zero-run-damaged.img", zmsg[0] },
         { "zero-run-too-long.img", zmsg[1] },
     };
@@ -789,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_partial_page),
         cmocka_unit_test(test_corruption),
         cmocka_unit_test(test_zero_runs),
+        cmocka_unit_test(test_data_bytes),
         cmocka_unit_test(test_pipe),
         cmocka_unit_test(test_write_errors),
         cmocka_unit_test(test_ops),

@@ -83,6 +83,28 @@ static void test_domain_valid(void **state)
     assert_memory_not_equal(d.uuid, e.uuid, 16);
     assert_int_equal(d.nfaults, 0);
     assert_int_equal(d.rate_bps, 0);
+    assert_int_equal(d.data_bytes, 0);
+
+    /* <test:memory data-bytes>: kept as given (up to <currentMemory>),
+     * rounded to pages only where memory is laid out. */
+    assert_int_equal(parseDom("<domain type='test' " NS "><name>m</name>"
+                              "<memory>4096</memory><currentMemory>3072</currentMemory>"
+                              "<test:memory data-bytes='3145728'/></domain>", &d), 0);
+    assert_int_equal(d.data_bytes, 3145728);
+    assert_int_equal(testMemoryTouched(&d), 3145728);
+    assert_int_equal(parseDom("<domain type='test' " NS "><name>m</name>"
+                              "<memory>4096</memory><test:memory data-bytes='1'/></domain>", &d), 0);
+    assert_int_equal(d.data_bytes, 1);
+    assert_int_equal(testMemoryTouched(&d), TEST_PAGE_SIZE);
+    assert_int_equal(testDomainDefCheck(&d, &why), 0);
+    d.data_bytes = 4096ull * 1024 + 1;
+    assert_int_equal(testDomainDefCheck(&d, &why), -1);
+    assert_string_equal(why, "memory data size is above the current memory");
+    /* Networks have no memory. */
+    testNetworkDef n;
+    assert_int_equal(parseNet("<network " NS "><name>n</name><test:memory data-bytes='1'/>"
+                              "</network>", &n), -1);
+    assert_non_null(strstr(lastMessage(), "unsupported element <test:memory>"));
 
     /* Units, rounding up to KiB, undashed UUID, CDATA, surrounding blanks. */
     static const struct { const char *mem; uint64_t kib; } units[] = {
@@ -220,6 +242,22 @@ static const struct {
     { "<domain type='test' " NS "><name>x</name><memory>1024</memory>"
       "<test:rate bytes-per-second='1'/><test:rate bytes-per-second='2'/></domain>",
       "element <test:rate> appears more than once" },
+    { "<domain type='test' " NS "><name>x</name><memory>1024</memory>"
+      "<test:memory data-bytes='0'/></domain>", "<test:memory> in domain XML needs a positive "
+      "'data-bytes' (found '0')" },
+    { "<domain type='test' " NS "><name>x</name><memory>1024</memory>"
+      "<test:memory/></domain>", "needs a positive 'data-bytes' (found '')" },
+    { "<domain type='test' " NS "><name>x</name><memory>1024</memory>"
+      "<test:memory data-bytes='1M'/></domain>", "needs a positive 'data-bytes' (found '1M')" },
+    { "<domain type='test' " NS "><name>x</name><memory>1024</memory>"
+      "<test:memory data='1'/></domain>", "unsupported attribute 'data'" },
+    { "<domain type='test' " NS "><name>x</name><memory>1024</memory>"
+      "<test:memory data-bytes='1'/><test:memory data-bytes='2'/></domain>",
+      "element <test:memory> appears more than once" },
+    { "<domain type='test' " NS "><name>x</name><memory>2048</memory>"
+      "<currentMemory>1024</currentMemory><test:memory data-bytes='1048577'/></domain>",
+      "<test:memory data-bytes='1048577'> in domain XML is above the domain's current memory "
+      "(1048576 bytes): the data must fit in <currentMemory>" },
     /* Hostile. */
     { "<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY a 'aaaaaaaaaa'>"
       "<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'><!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>]>"

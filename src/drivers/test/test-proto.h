@@ -21,7 +21,7 @@
 #define TEST_MEMORY_MAX_KIB  (64ull * 1024 * 1024)   /* 64 GiB */
 #define TEST_VCPUS_MAX    256
 #define TEST_XML_MAX      (256 * 1024)               /* bytes of XML accepted */
-/* The test namespace of the XML (<test:fault>, <test:rate>). */
+/* The test namespace of the XML (<test:fault>, <test:rate>, <test:memory>). */
 #define TEST_XML_NS "http://libvirtsup.org/schemas/test/1.0"
 
 /* The descriptors of the ops' profiles (virWorkerJobFD): save and dump
@@ -82,6 +82,9 @@ typedef struct testDomainDef {
     testFault faults[TEST_FAULTS_MAX];
     uint64_t rate_bps;              /* <test:rate bytes-per-second='N'/>; 0: unpaced */
     char     os_type[16];           /* "hvm" or "linux" */
+    uint64_t data_bytes;            /* <test:memory data-bytes='N'/>: bytes at the start of
+                                     * memory that carry data, 1 .. current_kib * 1024;
+                                     * 0: the default (testMemoryTouched) */
 } testDomainDef;
 #define TEST_DOMAIN_DEF_MAGIC 0x44545356u /* "VSTD" */
 
@@ -115,11 +118,13 @@ typedef struct testJobParams {
 #define TEST_JOB_PARAMS_MAGIC 0x50545356u /* "VSTP" */
 
 /* The simulated guest's memory, as an idle guest's is: the pages that
- * hold its first min(current, TEST_MEMORY_TOUCHED_MAX) bytes carry data,
- * page i of domain U being testMemoryPage(U, i); every other byte, up to
- * <memory>, is zero (never touched, or ballooned out). testMemoryTouched
- * gives that bound in bytes: a multiple of TEST_PAGE_SIZE, or the memory
- * size when the data reaches its (partial) last page. */
+ * hold its first min(current, TEST_MEMORY_TOUCHED_MAX) bytes carry data
+ * (its first def.data_bytes bytes when <test:memory data-bytes='N'/>
+ * sets them, at most current), page i of domain U being
+ * testMemoryPage(U, i); every other byte, up to <memory>, is zero (never
+ * touched, or ballooned out). testMemoryTouched gives that bound in
+ * bytes: a multiple of TEST_PAGE_SIZE, or the memory size when the data
+ * reaches its (partial) last page. */
 #define TEST_PAGE_SIZE    4096u
 #define TEST_MEMORY_TOUCHED_MAX (64ull << 20)    /* 64 MiB */
 
@@ -144,8 +149,9 @@ typedef struct testJobParams {
  *
  * Versions: 1 hashed the memory byte by byte, 2 word by word in one
  * chain, 3 in four lanes (the memory stored whole, every byte); 4 stores
- * the memory as runs, and its def carries current_kib. A reader takes its
- * own version only. */
+ * the memory as runs, and its def carries current_kib; 5's def carries
+ * data_bytes (8 bytes more, at its end). A reader takes its own version
+ * only. */
 typedef struct testSaveHeader {
     char     magic[16];             /* TEST_SAVE_MAGIC, NUL padded */
     uint32_t version;               /* TEST_SAVE_VERSION */
@@ -157,7 +163,7 @@ typedef struct testSaveHeader {
     testDomainDef def;
 } testSaveHeader;
 #define TEST_SAVE_MAGIC   "LibvirtSupSave1"
-#define TEST_SAVE_VERSION 4u
+#define TEST_SAVE_VERSION 5u
 
 typedef struct testSaveRecord {
     uint32_t magic;                 /* TEST_SAVE_RECORD_MAGIC */

@@ -15,11 +15,11 @@
 #include "drivers/test/test-shared.h"
 
 _Static_assert(sizeof(testFault) == 16, "testFault layout");
-_Static_assert(sizeof(testDomainDef) == 264, "testDomainDef layout");
+_Static_assert(sizeof(testDomainDef) == 272, "testDomainDef layout");
 _Static_assert(sizeof(testNetworkDef) == 272, "testNetworkDef layout");
-_Static_assert(sizeof(testSaveHeader) == 320, "testSaveHeader layout");
+_Static_assert(sizeof(testSaveHeader) == 328, "testSaveHeader layout");
 _Static_assert(sizeof(testSaveRecord) == 32, "testSaveRecord layout");
-_Static_assert(sizeof(testJobParams) == 560, "testJobParams layout");
+_Static_assert(sizeof(testJobParams) == 568, "testJobParams layout");
 _Static_assert(offsetof(testDomainDef, memory_kib) % 8 == 0, "aligned");
 _Static_assert(offsetof(testSaveHeader, def) == 56, "testSaveHeader layout");
 _Static_assert(offsetof(testSaveRecord, check) == 24, "testSaveRecord layout");
@@ -198,6 +198,9 @@ uint64_t testMemoryTouched(const testDomainDef *def)
     uint64_t cur = def->current_kib * 1024;
     uint64_t t = cur < TEST_MEMORY_TOUCHED_MAX ? cur : TEST_MEMORY_TOUCHED_MAX;
 
+    if (def->data_bytes)   /* at most current (testDomainDefCheck); capped for the unchecked */
+        t = def->data_bytes < mem ? def->data_bytes : mem;
+
     /* Whole pages (the memory ends the last one: whole KiB, maybe not pages). */
     t = (t + TEST_PAGE_SIZE - 1) / TEST_PAGE_SIZE * TEST_PAGE_SIZE;
     return t < mem ? t : mem;
@@ -363,6 +366,10 @@ int testDomainDefCheck(const testDomainDef *def, const char **why)
     }
     if (def->current_kib < TEST_MEMORY_MIN_KIB || def->current_kib > def->memory_kib) {
         *why = "current memory is out of range (1 MiB to the memory)";
+        return -1;
+    }
+    if (def->data_bytes > def->current_kib * 1024) {
+        *why = "memory data size is above the current memory";
         return -1;
     }
     if (def->vcpus < 1 || def->vcpus > TEST_VCPUS_MAX) {

@@ -141,7 +141,7 @@ char *testDomainDefFormat(const testDomainDef *def, const virXMLKeep *keep, int 
 {
     virBuffer b = VIR_BUFFER_INIT;
     char uuid[VIR_UUID_STRING_BUFLEN];
-    bool ns = def->nfaults || def->rate_bps;
+    bool ns = def->nfaults || def->rate_bps || def->data_bytes;
     const uint8_t *kd = keep ? keep->data : NULL;
     size_t kl = keep ? keep->len : 0;
 
@@ -164,6 +164,8 @@ char *testDomainDefFormat(const testDomainDef *def, const virXMLKeep *keep, int 
             (int)sizeof(def->os_type), def->os_type);
     virXMLKeepFormat(&b, kd, kl, 2, domainPlaced, false);
     formatFaults(&b, def->faults, def->nfaults, def->rate_bps);
+    if (def->data_bytes)
+        virBufferAddf(&b, "  <test:memory data-bytes='%" PRIu64 "'/>\n", def->data_bytes);
     virBufferAddf(&b, "</domain>\n");
     return virBufferFinish(&b);
 }

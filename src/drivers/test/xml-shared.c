@@ -47,6 +47,10 @@
  *     any element of domainKept                                          kept
  *     <test:fault op='save,restore,dump,create' [at='0..100'] action='..'/>  (up to 8)
  *     <test:rate bytes-per-second='N'/>
+ *     <test:memory data-bytes='N'/>     bytes at the start of memory that carry
+ *                                       data (whole pages: rounded up as pages are),
+ *                                       1 .. <currentMemory>; absent: the first
+ *                                       min(<currentMemory>, 64 MiB) (test-proto.h)
  *   </domain>
  *
  *   <network [xmlns:test=...]>
@@ -240,6 +244,23 @@ static int parseRate(const xmlCtx *c, xmlNodePtr n, uint64_t *rate)
     return 0;
 }
 
+/* <test:memory data-bytes='N'/>, a domain's only; checked against the
+ * current memory once that is known (parseDomainRoot). */
+static int parseMemoryData(const xmlCtx *c, xmlNodePtr n, uint64_t *bytes)
+{
+    static const char *const attrs[] = { "data-bytes", NULL };
+    VIR_AUTOFREE(char *) s = NULL;
+
+    if (virXMLCheckAttrs(c, n, attrs) < 0 || virXMLCheckEmpty(c, n) < 0)
+        return -1;
+    if (!(s = virXMLAttr(n, "data-bytes")) || virXMLParseU64(s, bytes) < 0 || *bytes == 0) {
+        XERR("<test:memory> in %s XML needs a positive 'data-bytes' (found '%.32s')",
+             c->what, s ? s : "");
+        return -1;
+    }
+    return 0;
+}
+
 /* The test namespace's elements, common to domains and networks. */
 static int parseTestNS(const xmlCtx *c, xmlNodePtr n, testFault *faults, uint32_t *nfaults,
                        uint64_t *rate, uint32_t *seen)
@@ -256,7 +277,7 @@ static int parseTestNS(const xmlCtx *c, xmlNodePtr n, testFault *faults, uint32_
 
 enum {
     SEEN_OS = 1 << 0, SEEN_BRIDGE = 1 << 1, SEEN_FORWARD = 1 << 2, SEEN_IP = 1 << 3,
-    SEEN_MAC = 1 << 4,
+    SEEN_MAC = 1 << 4, SEEN_TEST_MEMORY = 1 << 5,
 };
 
 static const virXMLCommonRules domainRules = {
@@ -322,8 +343,11 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
 
     for (xmlNodePtr n = virXMLFirstElement(c, root, &err); n; n = virXMLNextElement(c, n, &err)) {
         int rc;
-        if ((rc = parseCommon(c, n, &domainRules, cm, def->faults, &def->nfaults,
-                              &def->rate_bps, &seen, keep)) != 0)
+        if (inTestNS(n) && STREQ((const char *)n->name, "memory"))
+            rc = virXMLOnce(c, n, &seen, SEEN_TEST_MEMORY) < 0 ||
+                 parseMemoryData(c, n, &def->data_bytes) < 0 ? -1 : 0;
+        else if ((rc = parseCommon(c, n, &domainRules, cm, def->faults, &def->nfaults,
+                                   &def->rate_bps, &seen, keep)) != 0)
             rc = rc < 0 ? -1 : 0;
         else if (virXMLIsPlain(n, "os"))
             rc = virXMLOnce(c, n, &seen, SEEN_OS) < 0 ||
@@ -344,6 +368,12 @@ static int parseDomainRoot(const xmlCtx *c, xmlNodePtr root, unsigned int flags,
     def->memory_kib = cm->memoryKiB;
     def->current_kib = cm->currentMemoryKiB;
     def->vcpus = cm->vcpus;
+    if (def->data_bytes > def->current_kib * 1024) {
+        XERR("<test:memory data-bytes='%" PRIu64 "'> in domain XML is above the domain's "
+             "current memory (%" PRIu64 " bytes): the data must fit in <currentMemory>",
+             def->data_bytes, def->current_kib * 1024);
+        return -1;
+    }
     return 0;
 }
 
