@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * save-bench: save and restore of a 1 GiB test domain through the public
- * API (virDomainSaveJob / virDomainRestoreJob on a test:/// node; its
- * image is its 64 MiB of data, the rest of its memory being zero, stored
- * as a run), beside a plain write()+fsync() loop of the image's size into
- * the same directory and a plain read() loop of that file, in the same
- * run; and the save+restore round trip of the smallest test domain beside
- * the same durable I/O alone (write+fsync of its image's size, then a read
- * of it), median of SMALL_ROUNDS.
+ * API (virDomainSaveJob / virDomainRestoreJob on a test:/// node), beside a
+ * plain write()+fsync() loop of the same size into the same directory and a
+ * plain read() loop of that file, in the same run; and the save+restore
+ * round trip of the smallest test domain beside the same durable I/O alone
+ * (write+fsync of its image's size, then a read of it), median of SMALL_ROUNDS.
+ * The 1 GiB domain's memory is all data (<test:memory data-bytes='1073741824'/>:
+ * without it only its first 64 MiB would be, and its image would hold
+ * those and a zero run), so its image is 1 GiB of data, as a guest's
+ * whose memory is all in use.
  *
  * Page cache: every file is fsync'd when written, and before each read
  * (restore, read loop) posix_fadvise(POSIX_FADV_DONTNEED) drops its clean
@@ -122,11 +124,13 @@ int main(void)
     FILE *f = fopen(node, "we");
     if (!f)
         benchDie("cannot write the node description");
-    fprintf(f, "<node>\n  <domain type='test'>\n    <name>big</name>\n"
-            "    <memory unit='GiB'>1</memory>\n    <vcpu>2</vcpu>\n  </domain>\n"
+    fprintf(f, "<node>\n  <domain type='test' xmlns:test='http://libvirtsup.org/schemas/test/1.0'>\n"
+            "    <name>big</name>\n"
+            "    <memory unit='GiB'>1</memory>\n    <vcpu>2</vcpu>\n"
+            "    <test:memory data-bytes='%llu'/>\n  </domain>\n"
             "  <domain type='test'>\n    <name>small</name>\n"
             "    <memory unit='KiB'>%u</memory>\n    <vcpu>1</vcpu>\n  </domain>\n</node>\n",
-            1024u /* the test driver's least memory, 1 MiB */);
+            1ull << 30 /* all of its memory */, 1024u /* the test driver's least memory, 1 MiB */);
     fclose(f);
     snprintf(uri, sizeof(uri), "test://%s", node);
     virConnectPtr conn = virConnectOpen(uri);
@@ -167,8 +171,9 @@ int main(void)
         unlink(plain);
     }
     uint64_t size = (uint64_t)sb.st_size;
-    printf("save image: %llu bytes (1 GiB of memory: 64 MiB of data, a zero run, "
-           "header and XML)\n",
+    if (size < (1ull << 30))
+        benchDie("the 1 GiB domain's save image holds less than 1 GiB of data");
+    printf("save image: %llu bytes (1 GiB of memory + header and XML)\n",
            (unsigned long long)size);
     benchLine("save-1GiB", mibps(size, save), "MiB/s", "write-fsync-1GiB", mibps(size, wr),
               "ratio >= 0.95");
