@@ -258,66 +258,27 @@ static void test_start_failure_message(void **state)
     assert_true(TEST_WAIT_UNTIL(access(dir, F_OK) < 0, TEST_TIMEOUT_MS));
 }
 
-typedef struct seenEvents {
-    int n;
-    int event[32], detail[32];
-} seenEvents;
-
-static int lifecycleCb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
-                       void *opaque)
-{
-    seenEvents *e = opaque;
-    (void)conn;
-    (void)dom;
-    if (e->n < 32) {
-        e->event[e->n] = event;
-        e->detail[e->n] = detail;
-        e->n++;
-    }
-    return 0;
-}
-
-static void tick(int timer, void *opaque)
-{
-    (void)timer;
-    (void)opaque;
-}
-
-/* Run the application's event loop until @e holds @event/@detail. */
-static void waitEvent(seenEvents *e, int event, int detail)
-{
-    long long end = testNowMs() + TEST_TIMEOUT_MS;
-    for (;;) {
-        for (int i = 0; i < e->n; i++)
-            if (e->event[i] == event && e->detail[i] == detail)
-                return;
-        if (testNowMs() > end)
-            fail_msg("no event %d/%d (%d seen)", event, detail, e->n);
-        assert_int_equal(virEventRunDefaultImpl(), 0);
-    }
-}
-
 static void test_killed_outside(void **state)
 {
     qemuT *t = *state;
     virShimStatus st;
-    seenEvents ev = { 0 };
+    qtEvents ev = { 0 };
     int timer;
 
     t->conn = qtOpen(t);
     /* Seen as libvirt's applications see it: lifecycle events in their loop. */
-    assert_true(virConnectDomainEventRegister(t->conn, lifecycleCb, &ev, NULL) == 0);
-    assert_true((timer = virEventAddTimeout(50, tick, NULL, NULL)) >= 0);
+    assert_true(virConnectDomainEventRegister(t->conn, qtLifecycleCb, &ev, NULL) == 0);
+    assert_true((timer = virEventAddTimeout(50, qtTick, NULL, NULL)) >= 0);
     virDomainPtr dom = qtDefineFake(t, "victim", "normal", NULL);
-    waitEvent(&ev, VIR_DOMAIN_EVENT_DEFINED, VIR_DOMAIN_EVENT_DEFINED_ADDED);
+    qtWaitEvent(&ev, VIR_DOMAIN_EVENT_DEFINED, VIR_DOMAIN_EVENT_DEFINED_ADDED);
     qtStart(dom);
-    waitEvent(&ev, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
+    qtWaitEvent(&ev, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
     assert_int_equal(qtShimStatus(t, "victim", &st), 0);
     assert_int_equal(kill(st.child_pid, SIGKILL), 0);
-    waitEvent(&ev, VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_CRASHED);
+    qtWaitEvent(&ev, VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_CRASHED);
     qtWaitState(dom, VIR_DOMAIN_SHUTOFF, 3 /* crashed */);
     virEventRemoveTimeout(timer);
-    assert_int_equal(virConnectDomainEventDeregister(t->conn, lifecycleCb), 0);
+    assert_int_equal(virConnectDomainEventDeregister(t->conn, qtLifecycleCb), 0);
     virDomainFree(dom);
 }
 

@@ -240,45 +240,6 @@ static void test_reboot(void **state)
     virDomainFree(dom);
 }
 
-typedef struct seenEvents {
-    int n;
-    int event[32], detail[32];
-} seenEvents;
-
-static int lifecycleCb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
-                       void *opaque)
-{
-    seenEvents *e = opaque;
-    (void)conn;
-    (void)dom;
-    if (e->n < 32) {
-        e->event[e->n] = event;
-        e->detail[e->n] = detail;
-        e->n++;
-    }
-    return 0;
-}
-
-static void tick(int timer, void *opaque)
-{
-    (void)timer;
-    (void)opaque;
-}
-
-/* Run the application's event loop until @e holds @event/@detail. */
-static void waitEvent(seenEvents *e, int event, int detail)
-{
-    long long end = testNowMs() + TEST_TIMEOUT_MS;
-    for (;;) {
-        for (int i = 0; i < e->n; i++)
-            if (e->event[i] == event && e->detail[i] == detail)
-                return;
-        if (testNowMs() > end)
-            fail_msg("no event %d/%d (%d seen)", event, detail, e->n);
-        assert_int_equal(virEventRunDefaultImpl(), 0);
-    }
-}
-
 static void rebootCb(virConnectPtr conn, virDomainPtr dom, void *opaque)
 {
     (void)conn;
@@ -296,20 +257,20 @@ static void test_reboot_restarts(void **state)
 {
     qemuT *t = *state;
     virShimStatus st, st2;
-    seenEvents ev = { 0 };
+    qtEvents ev = { 0 };
     int timer, reboots = 0, s, r;
     char log[PATH_MAX];
 
     t->conn = qtOpen(t);
-    assert_true(virConnectDomainEventRegister(t->conn, lifecycleCb, &ev, NULL) == 0);
+    assert_true(virConnectDomainEventRegister(t->conn, qtLifecycleCb, &ev, NULL) == 0);
     int rbId = virConnectDomainEventRegisterAny(t->conn, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
                                                 VIR_DOMAIN_EVENT_CALLBACK(rebootCb), &reboots,
                                                 NULL);
     assert_true(rbId >= 0);
-    assert_true((timer = virEventAddTimeout(50, tick, NULL, NULL)) >= 0);
+    assert_true((timer = virEventAddTimeout(50, qtTick, NULL, NULL)) >= 0);
     virDomainPtr dom = qtDefineFake(t, "rb", "normal", "<on_reboot>restart</on_reboot>");
     qtStart(dom);
-    waitEvent(&ev, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
+    qtWaitEvent(&ev, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
     assert_int_equal(qtShimStatus(t, "rb", &st), 0);
     int id = (int)virDomainGetID(dom);
     int n0 = ev.n;
@@ -319,7 +280,7 @@ static void test_reboot_restarts(void **state)
     while (reboots == 0 && testNowMs() < end)
         assert_int_equal(virEventRunDefaultImpl(), 0);
     assert_int_equal(reboots, 1);
-    waitEvent(&ev, VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
+    qtWaitEvent(&ev, VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
     qtWaitState(dom, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
     /* Neither stopped nor started: the same guest, running again. */
     for (int i = n0; i < ev.n; i++)
@@ -343,7 +304,7 @@ static void test_reboot_restarts(void **state)
     /* The reboot is done: a shutdown ends QEMU, reason shutdown. */
     n0 = ev.n;
     assert_int_equal(virDomainShutdown(dom), 0);
-    waitEvent(&ev, VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN);
+    qtWaitEvent(&ev, VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN);
     qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SHUTDOWN);
     bool finished = false;
     for (int i = n0; i < ev.n; i++)
@@ -391,7 +352,7 @@ static void test_reboot_restarts(void **state)
 
     virEventRemoveTimeout(timer);
     assert_int_equal(virConnectDomainEventDeregisterAny(t->conn, rbId), 0);
-    assert_int_equal(virConnectDomainEventDeregister(t->conn, lifecycleCb), 0);
+    assert_int_equal(virConnectDomainEventDeregister(t->conn, qtLifecycleCb), 0);
     assert_int_equal(virDomainUndefine(dom), 0);
     virDomainFree(dom);
 }

@@ -268,6 +268,48 @@ static inline int qtJobStats(virDomainPtr dom, unsigned int flags, int *op, int 
     return type;
 }
 
+/* Lifecycle events of a connection, collected by qtLifecycleCb (the
+ * default event loop, registered with virConnectDomainEventRegister), and
+ * a timer that keeps virEventRunDefaultImpl returning (qtTick). */
+typedef struct qtEvents {
+    int n;
+    int event[32], detail[32];
+} qtEvents;
+
+static inline int qtLifecycleCb(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+                       void *opaque)
+{
+    qtEvents *e = opaque;
+    (void)conn;
+    (void)dom;
+    if (e->n < 32) {
+        e->event[e->n] = event;
+        e->detail[e->n] = detail;
+        e->n++;
+    }
+    return 0;
+}
+
+static inline void qtTick(int timer, void *opaque)
+{
+    (void)timer;
+    (void)opaque;
+}
+
+/* Run the application's event loop until @e holds @event/@detail. */
+static inline void qtWaitEvent(qtEvents *e, int event, int detail)
+{
+    long long end = testNowMs() + TEST_TIMEOUT_MS;
+    for (;;) {
+        for (int i = 0; i < e->n; i++)
+            if (e->event[i] == event && e->detail[i] == detail)
+                return;
+        if (testNowMs() > end)
+            fail_msg("no event %d/%d (%d seen)", event, detail, e->n);
+        assert_int_equal(virEventRunDefaultImpl(), 0);
+    }
+}
+
 /* The start of main() in a test of the stand-in for QEMU: the default
  * event loop registered and @fake (@len bytes) set to the stand-in's path.
  * Returns 0; 77 after a line saying why when the stand-in or the shim is
