@@ -52,47 +52,66 @@ typedef struct {
     const char *rundir;
 } Options;
 
-/* What is listed of a job's lifecycle record: its fields, with the error
- * text kept apart ("" when none), so that a thousand jobs take 400 KiB
- * rather than a MiB: every page a process touches for the first time
- * costs it (docs/PERFORMANCE.md). */
+/* A growing string. */
+typedef struct {
+    char *s;
+    size_t len, alloc;
+} Buf;
+
+/* What is listed of a job: its numbers, and its texts as offsets into its
+ * segment's texts (StatSegment.text), so that a thousand jobs take 180 KiB
+ * rather than 400 (or a MiB with the texts in place): every page a process
+ * touches for the first time costs it (docs/PERFORMANCE.md). */
+typedef uint32_t StatText;      /* offset in StatSegment.text; 0 is "" */
+
+/* The lifecycle record's fields. */
 typedef struct {
     uint64_t job_id;
     uint64_t generation;
+    uint64_t start_realtime_ns;
+    uint64_t end_realtime_ns;
+    uint64_t rate_bps;
+    uint64_t eta_ms;
+    uint64_t sampled_realtime_ns;
     uint32_t state;
     uint32_t flags;
     int32_t worker_pid;
     int32_t exit_status;
     int32_t term_signal;
     int32_t error_code;
-    uint64_t start_realtime_ns;
-    uint64_t end_realtime_ns;
-    uint64_t rate_bps;
-    uint64_t eta_ms;
-    uint64_t sampled_realtime_ns;
-    char op[VIR_SHM_OP_MAX];
-    char target[VIR_SHM_TARGET_MAX];
-    char *error;                /* owned; "" (static) when none */
+    StatText op;
+    StatText target;
+    StatText error;             /* 0 when none */
 } StatLc;
+
+/* The progress figures (virShmProgressData's). */
+typedef struct {
+    uint64_t elapsed_ms;
+    uint64_t eta_ms;
+    uint64_t bytes_done;
+    uint64_t bytes_total;
+    uint32_t type;
+    uint32_t flags;
+    uint32_t percent;
+    StatText phase;
+} StatProgress;
 
 /* One job as read from a slot. */
 typedef struct {
     uint32_t slot;
     bool inconsistent;          /* no consistent lifecycle copy, or it lies about its slot */
+    bool have_progress;
+    bool have_eta;
     const char *why;            /* for inconsistent: static text */
     StatLc lc;
     /* Progress shown: as the supervisor sampled it for a running job, the
      * final copy for an ended one; none for a queued job or one not
      * sampled yet. */
-    bool have_progress;
     const char *progress_source; /* "sampled", "final" or NULL */
-    virShmProgressData pr;
+    StatProgress pr;
     uint64_t elapsed_ms;
-    bool have_eta;
     uint64_t eta_ms;
 } StatJob;
-
-static char noError[] = "";
 
 typedef struct {
     char *path;
@@ -108,7 +127,14 @@ typedef struct {
     StatJob *jobs;
     size_t njobs;
     size_t jobs_alloc;
+    Buf text;                   /* the jobs' texts, each with its NUL; starts with "" */
 } StatSegment;
+
+/* Text @t of a job of @ss. */
+static inline const char *segText(const StatSegment *ss, StatText t)
+{
+    return t ? ss->text.s + t : "";
+}
 
 typedef struct {
     char *rundir;
@@ -219,12 +245,6 @@ static size_t utf8Decode(const unsigned char *s, size_t len, uint32_t *cp)
     return n;
 }
 
-/* A growing string. */
-typedef struct {
-    char *s;
-    size_t len, alloc;
-} Buf;
-
 static void bufAppend(Buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->alloc) {
@@ -299,6 +319,162 @@ static size_t textWidth(const char *s)
     return w;
 }
 
+/* ---- the output of --json and --prometheus ------------------------------ */
+
+/* One document goes out through a buffer of the tool's own, filled by the
+ * appenders below and handed to write(2) whenever it is full. A thousand
+ * jobs are 600 KB of JSON: stdio's work per call (its locks, its copies,
+ * and a 4 KiB buffer, since setvbuf cannot enlarge one it allocates) cost
+ * more than reading the segment. 32 KiB: 19 writes for a thousand jobs,
+ * and few pages (eight) for a process that pays for each page it touches
+ * (docs/PERFORMANCE.md). */
+#define OUT_SIZE (32 * 1024)
+
+typedef struct {
+    int fd;
+    int err;                    /* errno of the first failed write; 0 */
+    size_t len;
+    char buf[OUT_SIZE];
+} Out;
+
+/* Write out what is buffered: a short write is continued, EINTR retried;
+ * any other failure is kept in o->err and everything after it dropped
+ * (main reports it once). */
+static void outFlush(Out *o)
+{
+    const char *p = o->buf;
+    size_t left = o->len;
+
+    o->len = 0;
+    while (left && !o->err) {
+        ssize_t n = write(o->fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            o->err = n < 0 ? errno : EIO;
+            break;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+}
+
+/* Room for @n more bytes (n <= OUT_SIZE) at the end of the buffer. */
+static inline char *outRoom(Out *o, size_t n)
+{
+    if (OUT_SIZE - o->len < n)
+        outFlush(o);
+    return o->buf + o->len;
+}
+
+static void outMemSlow(Out *o, const char *s, size_t n)
+{
+    while (n > OUT_SIZE - o->len) {
+        size_t k = OUT_SIZE - o->len;
+        memcpy(o->buf + o->len, s, k);
+        o->len = OUT_SIZE;
+        s += k;
+        n -= k;
+        outFlush(o);
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static inline void outMem(Out *o, const void *s, size_t n)
+{
+    if (n > OUT_SIZE - o->len) {
+        outMemSlow(o, s, n);
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+/* A string literal: its length is known when compiled. */
+#define outLit(o, lit) outMem((o), "" lit, sizeof(lit) - 1)
+
+static inline void outStr(Out *o, const char *s)
+{
+    outMem(o, s, strlen(s));
+}
+
+static inline void outByte(Out *o, char c)
+{
+    *outRoom(o, 1) = c;
+    o->len++;
+}
+
+static const char digitPairs[201] =
+    "00010203040506070809" "10111213141516171819" "20212223242526272829"
+    "30313233343536373839" "40414243444546474849" "50515253545556575859"
+    "60616263646566676869" "70717273747576777879" "80818283848586878889"
+    "90919293949596979899";
+
+static inline unsigned u64Digits(uint64_t v)
+{
+    unsigned n = 1;
+    for (;;) {
+        if (v < 10)
+            return n;
+        if (v < 100)
+            return n + 1;
+        if (v < 1000)
+            return n + 2;
+        if (v < 10000)
+            return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
+
+/* @v in decimal, as "%" PRIu64 writes it. */
+static void outU(Out *o, uint64_t v)
+{
+    unsigned n = u64Digits(v);
+    char *e = outRoom(o, 20) + n;
+
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        e -= 2;
+        memcpy(e, digitPairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        e -= 2;
+        memcpy(e, digitPairs + 2 * v, 2);
+    } else {
+        *--e = (char)('0' + v);
+    }
+    o->len += n;
+}
+
+/* @v in decimal, as "%" PRId64 writes it. */
+static void outI(Out *o, int64_t v)
+{
+    if (v < 0) {
+        outByte(o, '-');
+        outU(o, (uint64_t)0 - (uint64_t)v);
+    } else {
+        outU(o, (uint64_t)v);
+    }
+}
+
+/* @ms as seconds with three decimals: "%" PRIu64 ".%03" PRIu64 of
+ * ms / 1000 and ms % 1000. */
+static void outMillisAsSeconds(Out *o, uint64_t ms)
+{
+    unsigned frac = (unsigned)(ms % 1000);
+    char *d;
+
+    outU(o, ms / 1000);
+    d = outRoom(o, 4);
+    d[0] = '.';
+    d[1] = (char)('0' + frac / 100);
+    memcpy(d + 2, digitPairs + 2 * (frac % 100), 2);
+    o->len += 4;
+}
+
 /* Quote @s for JSON or for a Prometheus label value. Both escape the double
  * quote and the backslash. JSON writes every control character as \u00XX
  * and an invalid byte as \ufffd; a label value has only \n, so the other
@@ -306,54 +482,77 @@ static size_t textWidth(const char *s)
  * valid UTF-8 and no parser should trip on them). */
 typedef enum { QUOTE_JSON, QUOTE_PROMETHEUS } QuoteStyle;
 
-static void writeQuoted(FILE *f, const char *s, QuoteStyle style)
+/* The bytes that go out of a quoted string as they are: printable ASCII
+ * but the double quote and the backslash. */
+static const unsigned char plainByte[256] = {
+    [0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
+static void outQuoted(Out *o, const char *s, QuoteStyle style)
 {
+    static const char hex[] = "0123456789abcdef";
     static const char replacement[] = "\xef\xbf\xbd";
     const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s), i = 0;
 
-    /* Plain printable ASCII, the usual case, goes out as it is. */
-    while (i < len && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
-        i++;
-    if (i == len) {
-        fputc('"', f);
-        fwrite(s, 1, len, f);
-        fputc('"', f);
-        return;
-    }
-    i = 0;
-    fputc('"', f);
-    while (i < len) {
+    outByte(o, '"');
+    for (;;) {
+        /* Runs of plain bytes, the usual case, are copied at once. */
+        const unsigned char *q = p;
+        while (plainByte[*q])
+            q++;
+        outMem(o, p, (size_t)(q - p));
+        p = q;
+        if (!*p)
+            break;
+        /* One character that needs a look: at most 6 bytes out. The
+         * string's NUL ends a sequence cut short, so 4 bytes may be
+         * offered to the decoder. */
         uint32_t cp;
-        size_t n = utf8Decode(p + i, len - i, &cp);
+        size_t n = utf8Decode(p, 4, &cp);
+        char *d = outRoom(o, 6);
         if (n == 0) {
-            fputs(style == QUOTE_JSON ? "\\ufffd" : replacement, f);
-            i++;
+            if (style == QUOTE_JSON) {
+                memcpy(d, "\\ufffd", 6);
+                o->len += 6;
+            } else {
+                memcpy(d, replacement, 3);
+                o->len += 3;
+            }
+            p++;
             continue;
         }
-        if (cp == '"' || cp == '\\')
-            fprintf(f, "\\%c", (char)cp);
-        else if (style == QUOTE_PROMETHEUS && cp == '\n')
-            fputs("\\n", f);
-        else if ((cp < 0x20 || cp == 0x7f) && style == QUOTE_JSON)
-            fprintf(f, "\\u%04" PRIx32, cp);
-        else if (cp < 0x20 || cp == 0x7f)
-            fputs(replacement, f);
-        else
-            fwrite(p + i, 1, n, f);
-        i += n;
+        if (cp == '"' || cp == '\\') {
+            d[0] = '\\';
+            d[1] = (char)cp;
+            o->len += 2;
+        } else if (style == QUOTE_PROMETHEUS && cp == '\n') {
+            memcpy(d, "\\n", 2);
+            o->len += 2;
+        } else if ((cp < 0x20 || cp == 0x7f) && style == QUOTE_JSON) {
+            memcpy(d, "\\u00", 4);
+            d[4] = hex[cp >> 4];
+            d[5] = hex[cp & 0xf];
+            o->len += 6;
+        } else if (cp < 0x20 || cp == 0x7f) {
+            memcpy(d, replacement, 3);
+            o->len += 3;
+        } else {
+            memcpy(d, p, n);
+            o->len += n;
+        }
+        p += n;
     }
-    fputc('"', f);
+    outByte(o, '"');
 }
 
-static void jsonString(FILE *f, const char *s)
+static void jsonString(Out *o, const char *s)
 {
-    writeQuoted(f, s, QUOTE_JSON);
+    outQuoted(o, s, QUOTE_JSON);
 }
 
-static void promLabel(FILE *f, const char *s)
+static void promLabel(Out *o, const char *s)
 {
-    writeQuoted(f, s, QUOTE_PROMETHEUS);
+    outQuoted(o, s, QUOTE_PROMETHEUS);
 }
 
 static void fmtDuration(char *buf, size_t len, uint64_t ms)
@@ -470,13 +669,29 @@ static void segmentFail(StatSnapshot *snap, StatSegment *ss, char *msg)
     snap->any_error = true;
 }
 
-/* Forget the jobs read from @ss (their error texts freed). */
+/* Forget the jobs read from @ss. */
 static void jobsClear(StatSegment *ss)
 {
-    for (size_t j = 0; j < ss->njobs; j++)
-        if (ss->jobs[j].lc.error != noError)
-            free(ss->jobs[j].lc.error);
     ss->njobs = 0;
+    ss->text.len = 0;
+}
+
+/* Keep text @s for a job of @ss: where the same text was kept for the job
+ * before (@prev, 0 if none), that one is used again (a thousand jobs of
+ * one supervisor often share their op and target). */
+static StatText textKeep(StatSegment *ss, const char *s, StatText prev)
+{
+    size_t off;
+
+    if (!*s)
+        return 0;
+    if (prev && STREQ(ss->text.s + prev, s))
+        return prev;
+    if (!ss->text.len)
+        bufAppend(&ss->text, "", 1);
+    off = ss->text.len;
+    bufAppend(&ss->text, s, strlen(s) + 1);
+    return (StatText)off;
 }
 
 /* The place of the next job of @ss (not counted until kept). */
@@ -491,10 +706,11 @@ static StatJob *nextJob(StatSegment *ss)
 
 /* Fill @job from slot @slot of @seg. Returns false if the slot is empty or
  * (without --all) holds an ended job. */
-static bool readSlot(const virShmSegment *seg, uint32_t slot, bool all,
+static bool readSlot(StatSegment *ss, const virShmSegment *seg, uint32_t slot, bool all,
                      uint64_t now, StatJob *job)
 {
     static virShmJobView v;     /* one read buffer, not one per job */
+    const StatJob *prev = ss->njobs ? &ss->jobs[ss->njobs - 1] : NULL;
     StatLc *lc = &job->lc;
 
     virShmSlotView(seg, slot, all, &v);
@@ -503,7 +719,7 @@ static bool readSlot(const virShmSegment *seg, uint32_t slot, bool all,
     job->slot = slot;
     job->inconsistent = v.kind == VIR_SHM_VIEW_INCONSISTENT;
     job->why = v.why;
-    job->lc.error = noError;
+    lc->op = lc->target = lc->error = job->pr.phase = 0;
     if (job->inconsistent)
         return true;
     lc->job_id = v.lc.job_id;
@@ -519,11 +735,17 @@ static bool readSlot(const virShmSegment *seg, uint32_t slot, bool all,
     lc->rate_bps = v.lc.rate_bps;
     lc->eta_ms = v.lc.eta_ms;
     lc->sampled_realtime_ns = v.lc.sampled_realtime_ns;
-    memcpy(lc->op, v.lc.op, sizeof(lc->op));
-    memcpy(lc->target, v.lc.target, sizeof(lc->target));
-    if (v.lc.error[0])
-        lc->error = xstrdup(v.lc.error);
-    job->pr = v.pr;
+    lc->op = textKeep(ss, v.lc.op, prev ? prev->lc.op : 0);
+    lc->target = textKeep(ss, v.lc.target, prev ? prev->lc.target : 0);
+    lc->error = textKeep(ss, v.lc.error, prev ? prev->lc.error : 0);
+    job->pr.elapsed_ms = v.pr.elapsed_ms;
+    job->pr.eta_ms = v.pr.eta_ms;
+    job->pr.bytes_done = v.pr.bytes_done;
+    job->pr.bytes_total = v.pr.bytes_total;
+    job->pr.type = v.pr.type;
+    job->pr.flags = v.pr.flags;
+    job->pr.percent = v.pr.percent;
+    job->pr.phase = textKeep(ss, v.pr.phase, prev ? prev->pr.phase : 0);
     job->have_progress = v.source != VIR_SHM_PROGRESS_NONE;
     job->progress_source = v.source == VIR_SHM_PROGRESS_SAMPLED ? "sampled" :
                            v.source == VIR_SHM_PROGRESS_FINAL ? "final" : NULL;
@@ -599,7 +821,7 @@ static void scanSegment(StatSnapshot *snap, StatSegment *ss, virShmSegment *seg,
     for (uint32_t i = virShmNextWrittenSlot(seg, 0); i < seg->nslots;
          i = virShmNextWrittenSlot(seg, i + 1)) {
         StatJob *job = nextJob(ss);
-        if (!readSlot(seg, i, all, now, job))
+        if (!readSlot(ss, seg, i, all, now, job))
             continue;
         if (ss->njobs && jobCompare(&ss->jobs[ss->njobs - 1], job) > 0)
             sorted = false;
@@ -783,8 +1005,8 @@ static void snapshotFree(StatSnapshot *snap)
     for (size_t i = 0; i < snap->nsegs; i++) {
         free(snap->segs[i].path);
         free(snap->segs[i].error);
-        jobsClear(&snap->segs[i]);
         free(snap->segs[i].jobs);
+        free(snap->segs[i].text.s);
     }
     free(snap->segs);
     free(snap->rundir);
@@ -898,8 +1120,8 @@ static void jobRow(Table *t, const StatSegment *ss, const StatJob *job, bool all
         return;
     }
     r->cell[COL_JOB] = xasprintf("%" PRIu64, lc->job_id);
-    r->cell[COL_OP] = textForTerminal(lc->op, TABLE_TEXT_MAX);
-    r->cell[COL_TARGET] = textForTerminal(lc->target, TABLE_TEXT_MAX);
+    r->cell[COL_OP] = textForTerminal(segText(ss, lc->op), TABLE_TEXT_MAX);
+    r->cell[COL_TARGET] = textForTerminal(segText(ss, lc->target), TABLE_TEXT_MAX);
     r->cell[COL_STATE] = stateText(lc);
     if (job->have_progress && job->pr.type == VIR_JOB_BOUNDED &&
         (job->pr.flags & VIR_SHM_PR_INITIALIZED || virShmStateEnded(lc->state)))
@@ -918,8 +1140,8 @@ static void jobRow(Table *t, const StatSegment *ss, const StatJob *job, bool all
     }
     if (lc->worker_pid > 0)
         r->cell[COL_WORKER] = xasprintf("%d", (int)lc->worker_pid);
-    if (all && lc->error[0])
-        r->cell[COL_ERROR] = textForTerminal(lc->error, TABLE_ERROR_MAX);
+    if (all && lc->error)
+        r->cell[COL_ERROR] = textForTerminal(segText(ss, lc->error), TABLE_ERROR_MAX);
 }
 
 /* Print the table; at most @maxrows job lines (0: no limit). */
@@ -984,184 +1206,167 @@ static void printTable(FILE *f, const StatSnapshot *snap, bool all, size_t maxro
 
 /* ---- JSON -------------------------------------------------------------- */
 
-/* Writers for a thousand jobs' worth of JSON: the stream is locked once
- * by printJSON (flockfile), numbers are converted by hand. */
-static void putS(FILE *f, const char *s)
-{
-    fputs_unlocked(s, f);
-}
+/* ,"key":value pairs; @key is a literal with the comma, quotes and colon. */
+#define putKeyU(o, key, v) (outLit((o), key), outU((o), (v)))
+#define putKeyI(o, key, v) (outLit((o), key), outI((o), (v)))
 
-static void putU(FILE *f, uint64_t v)
+static void putUOrNull(Out *o, bool have, uint64_t v)
 {
-    char b[24], *p = b + sizeof(b);
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    fwrite_unlocked(p, 1, (size_t)(b + sizeof(b) - p), f);
-}
-
-static void putI(FILE *f, int64_t v)
-{
-    if (v < 0) {
-        fputc_unlocked('-', f);
-        putU(f, (uint64_t)0 - (uint64_t)v);
-    } else {
-        putU(f, (uint64_t)v);
-    }
-}
-
-/* ,"key":value pairs */
-static void putKeyU(FILE *f, const char *key, uint64_t v)
-{
-    putS(f, key);
-    putU(f, v);
-}
-
-static void putKeyUOrNull(FILE *f, const char *key, bool have, uint64_t v)
-{
-    putS(f, key);
     if (have)
-        putU(f, v);
+        outU(o, v);
     else
-        putS(f, "null");
+        outLit(o, "null");
 }
+#define putKeyUOrNull(o, key, have, v) (outLit((o), key), putUOrNull((o), (have), (v)))
 
-static void putKeyBool(FILE *f, const char *key, bool v)
+static void putBool(Out *o, bool v)
 {
-    putS(f, key);
-    putS(f, v ? "true" : "false");
+    if (v)
+        outLit(o, "true");
+    else
+        outLit(o, "false");
 }
+#define putKeyBool(o, key, v) (outLit((o), key), putBool((o), (v)))
 
-static void jsonProgress(FILE *f, const StatJob *job)
+static void jsonProgress(Out *o, const StatSegment *ss, const StatJob *job)
 {
-    const virShmProgressData *p = &job->pr;
+    const StatProgress *p = &job->pr;
     if (!job->have_progress) {
-        putS(f, "null");
+        outLit(o, "null");
         return;
     }
-    putS(f, "{\"source\":\"");
-    putS(f, job->progress_source);
-    putS(f, p->type == VIR_JOB_UNBOUNDED ? "\",\"type\":\"unbounded\"" :
-                                           "\",\"type\":\"bounded\"");
-    putKeyBool(f, ",\"initialized\":", p->flags & VIR_SHM_PR_INITIALIZED);
-    putKeyU(f, ",\"percent\":", p->percent);
-    putKeyU(f, ",\"elapsed_ms\":", p->elapsed_ms);
-    putKeyUOrNull(f, ",\"eta_ms\":", p->flags & VIR_SHM_PR_HAS_ETA, p->eta_ms);
-    putKeyU(f, ",\"bytes_done\":", p->bytes_done);
-    putKeyU(f, ",\"bytes_total\":", p->bytes_total);
-    putKeyU(f, ",\"sampled_realtime_ns\":", job->lc.sampled_realtime_ns);
-    putS(f, ",\"phase\":");
-    jsonString(f, p->phase);
-    fputc_unlocked('}', f);
+    outLit(o, "{\"source\":\"");
+    outStr(o, job->progress_source);
+    if (p->type == VIR_JOB_UNBOUNDED)
+        outLit(o, "\",\"type\":\"unbounded\"");
+    else
+        outLit(o, "\",\"type\":\"bounded\"");
+    putKeyBool(o, ",\"initialized\":", p->flags & VIR_SHM_PR_INITIALIZED);
+    putKeyU(o, ",\"percent\":", p->percent);
+    putKeyU(o, ",\"elapsed_ms\":", p->elapsed_ms);
+    putKeyUOrNull(o, ",\"eta_ms\":", p->flags & VIR_SHM_PR_HAS_ETA, p->eta_ms);
+    putKeyU(o, ",\"bytes_done\":", p->bytes_done);
+    putKeyU(o, ",\"bytes_total\":", p->bytes_total);
+    putKeyU(o, ",\"sampled_realtime_ns\":", job->lc.sampled_realtime_ns);
+    outLit(o, ",\"phase\":");
+    jsonString(o, segText(ss, p->phase));
+    outByte(o, '}');
 }
 
-static void jsonJob(FILE *f, const StatJob *job)
+static void jsonJob(Out *o, const StatSegment *ss, const StatJob *job)
 {
     const StatLc *lc = &job->lc;
 
-    putKeyU(f, "{\"slot\":", job->slot);
+    putKeyU(o, "{\"slot\":", job->slot);
     if (job->inconsistent) {
-        putS(f, ",\"state\":\"inconsistent\",\"reason\":");
-        jsonString(f, job->why);
-        fputc_unlocked('}', f);
+        outLit(o, ",\"state\":\"inconsistent\",\"reason\":");
+        jsonString(o, job->why);
+        outByte(o, '}');
         return;
     }
-    putKeyU(f, ",\"id\":", lc->job_id);
-    putKeyU(f, ",\"generation\":", lc->generation);
-    putS(f, ",\"op\":");
-    jsonString(f, lc->op);
-    putS(f, ",\"target\":");
-    jsonString(f, lc->target);
-    putS(f, ",\"state\":\"");
-    putS(f, stateNames[lc->state]);
-    fputc_unlocked('"', f);
-    putKeyBool(f, ",\"cancel_requested\":", lc->flags & VIR_SHM_LC_CANCEL_REQUESTED);
-    putKeyBool(f, ",\"cancel_acked\":", lc->flags & VIR_SHM_LC_CANCEL_ACKED);
-    putKeyBool(f, ",\"stalled\":", lc->flags & VIR_SHM_LC_STALLED);
-    putKeyBool(f, ",\"killed\":", lc->flags & VIR_SHM_LC_KILLED);
-    putKeyBool(f, ",\"repaired\":", lc->flags & VIR_SHM_LC_REPAIRED);
-    putKeyUOrNull(f, ",\"worker_pid\":", lc->worker_pid > 0, (uint64_t)lc->worker_pid);
-    putS(f, ",\"exit_status\":");
-    putI(f, lc->exit_status);
-    putS(f, ",\"term_signal\":");
-    putI(f, lc->term_signal);
-    putS(f, ",\"error_code\":");
-    putI(f, lc->error_code);
-    putS(f, ",\"error\":");
-    if (lc->error[0])
-        jsonString(f, lc->error);
+    putKeyU(o, ",\"id\":", lc->job_id);
+    putKeyU(o, ",\"generation\":", lc->generation);
+    outLit(o, ",\"op\":");
+    jsonString(o, segText(ss, lc->op));
+    outLit(o, ",\"target\":");
+    jsonString(o, segText(ss, lc->target));
+    outLit(o, ",\"state\":\"");
+    outStr(o, stateNames[lc->state]);
+    outByte(o, '"');
+    putKeyBool(o, ",\"cancel_requested\":", lc->flags & VIR_SHM_LC_CANCEL_REQUESTED);
+    putKeyBool(o, ",\"cancel_acked\":", lc->flags & VIR_SHM_LC_CANCEL_ACKED);
+    putKeyBool(o, ",\"stalled\":", lc->flags & VIR_SHM_LC_STALLED);
+    putKeyBool(o, ",\"killed\":", lc->flags & VIR_SHM_LC_KILLED);
+    putKeyBool(o, ",\"repaired\":", lc->flags & VIR_SHM_LC_REPAIRED);
+    putKeyUOrNull(o, ",\"worker_pid\":", lc->worker_pid > 0, (uint64_t)lc->worker_pid);
+    putKeyI(o, ",\"exit_status\":", lc->exit_status);
+    putKeyI(o, ",\"term_signal\":", lc->term_signal);
+    putKeyI(o, ",\"error_code\":", lc->error_code);
+    outLit(o, ",\"error\":");
+    if (lc->error)
+        jsonString(o, segText(ss, lc->error));
     else
-        putS(f, "null");
-    putKeyU(f, ",\"start_realtime_ns\":", lc->start_realtime_ns);
-    putKeyUOrNull(f, ",\"end_realtime_ns\":", lc->end_realtime_ns, lc->end_realtime_ns);
-    putKeyU(f, ",\"elapsed_ms\":", job->elapsed_ms);
-    putKeyUOrNull(f, ",\"eta_ms\":", job->have_eta, job->eta_ms);
-    putKeyUOrNull(f, ",\"derived_eta_ms\":", lc->eta_ms, lc->eta_ms);
-    putKeyU(f, ",\"rate_bps\":", lc->rate_bps);
-    putKeyUOrNull(f, ",\"percent\":", job->have_progress && job->pr.type == VIR_JOB_BOUNDED,
+        outLit(o, "null");
+    putKeyU(o, ",\"start_realtime_ns\":", lc->start_realtime_ns);
+    putKeyUOrNull(o, ",\"end_realtime_ns\":", lc->end_realtime_ns, lc->end_realtime_ns);
+    putKeyU(o, ",\"elapsed_ms\":", job->elapsed_ms);
+    putKeyUOrNull(o, ",\"eta_ms\":", job->have_eta, job->eta_ms);
+    putKeyUOrNull(o, ",\"derived_eta_ms\":", lc->eta_ms, lc->eta_ms);
+    putKeyU(o, ",\"rate_bps\":", lc->rate_bps);
+    putKeyUOrNull(o, ",\"percent\":", job->have_progress && job->pr.type == VIR_JOB_BOUNDED,
                   job->pr.percent);
-    putS(f, ",\"progress\":");
-    jsonProgress(f, job);
-    fputc_unlocked('}', f);
+    outLit(o, ",\"progress\":");
+    jsonProgress(o, ss, job);
+    outByte(o, '}');
 }
 
-static void printJSON(FILE *f, const StatSnapshot *snap)
+static void printJSON(Out *o, const StatSnapshot *snap)
 {
-    flockfile(f);
-    fputs("{\"version\":", f);
-    jsonString(f, VIRTSUP_VERSION);
-    fputs(",\"rundir\":", f);
-    jsonString(f, snap->rundir);
-    fputs(",\"segments\":[", f);
+    outLit(o, "{\"version\":");
+    jsonString(o, VIRTSUP_VERSION);
+    outLit(o, ",\"rundir\":");
+    jsonString(o, snap->rundir);
+    outLit(o, ",\"segments\":[");
     for (size_t i = 0; i < snap->nsegs; i++) {
         const StatSegment *ss = &snap->segs[i];
         if (i)
-            fputc(',', f);
-        fputs("\n {\"path\":", f);
-        jsonString(f, ss->path);
+            outByte(o, ',');
+        outLit(o, "\n {\"path\":");
+        jsonString(o, ss->path);
         if (!ss->read) {
-            fputs(",\"supervisor_pid\":", f);
+            outLit(o, ",\"supervisor_pid\":");
             if (ss->pid > 0)
-                fprintf(f, "%d", (int)ss->pid);
+                outI(o, ss->pid);
             else
-                fputs("null", f);
-            fprintf(f, ",\"stale\":%s,\"error\":", ss->stale ? "true" : "false");
-            jsonString(f, ss->error);
-            fputs(",\"jobs\":[]}", f);
+                outLit(o, "null");
+            putKeyBool(o, ",\"stale\":", ss->stale);
+            outLit(o, ",\"error\":");
+            jsonString(o, ss->error);
+            outLit(o, ",\"jobs\":[]}");
             continue;
         }
-        fprintf(f, ",\"supervisor_pid\":%d,\"supervisor_start_time\":%" PRIu64
-                ",\"abi_version\":%" PRIu32 ",\"nslots\":%" PRIu32
-                ",\"created_realtime_ns\":%" PRIu64 ",\"closed\":%s,\"stale\":%s"
-                ",\"error\":null,\"jobs\":[",
-                (int)ss->pid, ss->start_time, ss->abi_version, ss->nslots,
-                ss->created_ns, ss->closed ? "true" : "false", ss->stale ? "true" : "false");
+        putKeyI(o, ",\"supervisor_pid\":", ss->pid);
+        putKeyU(o, ",\"supervisor_start_time\":", ss->start_time);
+        putKeyU(o, ",\"abi_version\":", ss->abi_version);
+        putKeyU(o, ",\"nslots\":", ss->nslots);
+        putKeyU(o, ",\"created_realtime_ns\":", ss->created_ns);
+        putKeyBool(o, ",\"closed\":", ss->closed);
+        putKeyBool(o, ",\"stale\":", ss->stale);
+        outLit(o, ",\"error\":null,\"jobs\":[");
         for (size_t j = 0; j < ss->njobs; j++) {
             if (j)
-                fputc(',', f);
-            fputs("\n  ", f);
-            jsonJob(f, &ss->jobs[j]);
+                outByte(o, ',');
+            outLit(o, "\n  ");
+            jsonJob(o, ss, &ss->jobs[j]);
         }
-        fputs("]}", f);
+        outLit(o, "]}");
     }
-    fputs("]}\n", f);
-    funlockfile(f);
+    outLit(o, "]}\n");
 }
 
 /* ---- Prometheus text format --------------------------------------------- */
 
-static void promHeader(FILE *f, const char *name, const char *help)
+static void promHeader(Out *o, const char *name, const char *help)
 {
-    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    outLit(o, "# HELP ");
+    outStr(o, name);
+    outByte(o, ' ');
+    outStr(o, help);
+    outLit(o, "\n# TYPE ");
+    outStr(o, name);
+    outLit(o, " gauge\n");
 }
 
-static void promJobLabels(FILE *f, const StatSegment *ss, const StatJob *job)
+/* NAME{supervisor="…",job="…",op="…",target="…" (the brace left open). */
+static void promJobLabels(Out *o, const char *name, const StatSegment *ss, const StatJob *job)
 {
-    fprintf(f, "{supervisor=\"%d\",job=\"%" PRIu64 "\",op=", (int)ss->pid, job->lc.job_id);
-    promLabel(f, job->lc.op);
-    fputs(",target=", f);
-    promLabel(f, job->lc.target);
+    outStr(o, name);
+    putKeyI(o, "{supervisor=\"", ss->pid);
+    putKeyU(o, "\",job=\"", job->lc.job_id);
+    outLit(o, "\",op=");
+    promLabel(o, segText(ss, job->lc.op));
+    outLit(o, ",target=");
+    promLabel(o, segText(ss, job->lc.target));
 }
 
 /* Jobs that get per-job metrics: readable, consistent, of a live supervisor. */
@@ -1175,40 +1380,59 @@ typedef enum {
     PM_RATE
 } PromMetric;
 
-/* Value of @m for @job, as text; false when it has none (e.g. no ETA). */
-static bool promValue(const StatJob *job, PromMetric m, char *buf, size_t len)
+/* Whether @job has a value of @m (e.g. no ETA: none). */
+static bool promHasValue(const StatJob *job, PromMetric m)
 {
     switch (m) {
     case PM_STATE:
         return false;           /* several samples: printPrometheus */
     case PM_CANCEL:
-        snprintf(buf, len, "%d", !!(job->lc.flags & VIR_SHM_LC_CANCEL_REQUESTED));
+    case PM_ELAPSED:
+    case PM_RATE:
         return true;
     case PM_PERCENT:
-        if (!job->have_progress || job->pr.type != VIR_JOB_BOUNDED)
-            return false;
-        snprintf(buf, len, "%" PRIu32, job->pr.percent);
-        return true;
-    case PM_ELAPSED:
-        snprintf(buf, len, "%" PRIu64 ".%03" PRIu64, job->elapsed_ms / 1000, job->elapsed_ms % 1000);
-        return true;
+        return job->have_progress && job->pr.type == VIR_JOB_BOUNDED;
     case PM_REMAINING:
-        snprintf(buf, len, "%" PRIu64 ".%03" PRIu64, job->eta_ms / 1000, job->eta_ms % 1000);
         return job->have_eta;
     case PM_BYTES_DONE:
-        snprintf(buf, len, "%" PRIu64, job->pr.bytes_done);
         return job->have_progress;
     case PM_BYTES_TOTAL:
-        snprintf(buf, len, "%" PRIu64, job->pr.bytes_total);
         return job->have_progress && job->pr.bytes_total > 0;
-    case PM_RATE:
-        snprintf(buf, len, "%" PRIu64, job->lc.rate_bps);
-        return true;
     }
     return false;
 }
 
-static void printPrometheus(FILE *f, const StatSnapshot *snap)
+/* The value of @m for @job (promHasValue said it has one). */
+static void promPutValue(Out *o, const StatJob *job, PromMetric m)
+{
+    switch (m) {
+    case PM_STATE:
+        break;
+    case PM_CANCEL:
+        outByte(o, job->lc.flags & VIR_SHM_LC_CANCEL_REQUESTED ? '1' : '0');
+        break;
+    case PM_PERCENT:
+        outU(o, job->pr.percent);
+        break;
+    case PM_ELAPSED:
+        outMillisAsSeconds(o, job->elapsed_ms);
+        break;
+    case PM_REMAINING:
+        outMillisAsSeconds(o, job->eta_ms);
+        break;
+    case PM_BYTES_DONE:
+        outU(o, job->pr.bytes_done);
+        break;
+    case PM_BYTES_TOTAL:
+        outU(o, job->pr.bytes_total);
+        break;
+    case PM_RATE:
+        outU(o, job->lc.rate_bps);
+        break;
+    }
+}
+
+static void printPrometheus(Out *o, const StatSnapshot *snap)
 {
     static const struct {
         PromMetric m;
@@ -1226,14 +1450,17 @@ static void printPrometheus(FILE *f, const StatSnapshot *snap)
     uint64_t counts[VIR_SHM_STATE_LAST] = { 0 };
     uint64_t inconsistent = 0, unreadable = 0;
 
-    promHeader(f, "virtsup_segment_stale", "1 if the segment's supervisor is gone.");
+    promHeader(o, "virtsup_segment_stale", "1 if the segment's supervisor is gone.");
     for (size_t i = 0; i < snap->nsegs; i++) {
         const StatSegment *ss = &snap->segs[i];
         if (!ss->read) {
             unreadable++;
             continue;
         }
-        fprintf(f, "virtsup_segment_stale{supervisor=\"%d\"} %d\n", (int)ss->pid, ss->stale);
+        putKeyI(o, "virtsup_segment_stale{supervisor=\"", ss->pid);
+        outLit(o, "\"} ");
+        outByte(o, ss->stale ? '1' : '0');
+        outByte(o, '\n');
         if (ss->stale)
             continue;
         for (size_t j = 0; j < ss->njobs; j++) {
@@ -1243,40 +1470,50 @@ static void printPrometheus(FILE *f, const StatSnapshot *snap)
                 counts[ss->jobs[j].lc.state]++;
         }
     }
-    promHeader(f, "virtsup_segments_unreadable", "Segments that could not be read.");
-    fprintf(f, "virtsup_segments_unreadable %" PRIu64 "\n", unreadable);
+    promHeader(o, "virtsup_segments_unreadable", "Segments that could not be read.");
+    putKeyU(o, "virtsup_segments_unreadable ", unreadable);
+    outByte(o, '\n');
 
     for (size_t k = 0; k < ARRAY_CARDINALITY(metrics); k++) {
-        promHeader(f, metrics[k].name, metrics[k].help);
+        promHeader(o, metrics[k].name, metrics[k].help);
         for (size_t i = 0; i < snap->nsegs; i++) {
             const StatSegment *ss = &snap->segs[i];
             for (size_t j = 0; j < ss->njobs; j++) {
                 const StatJob *job = &ss->jobs[j];
-                char v[32];
                 if (!promJobShown(ss, job))
                     continue;
                 if (metrics[k].m == PM_STATE) {
                     /* One sample per state, 1 for the current one. */
                     for (uint32_t st = VIR_SHM_STATE_QUEUED; st < VIR_SHM_STATE_LAST; st++) {
-                        fputs(metrics[k].name, f);
-                        promJobLabels(f, ss, job);
-                        fprintf(f, ",state=\"%s\"} %d\n", stateNames[st], job->lc.state == st);
+                        promJobLabels(o, metrics[k].name, ss, job);
+                        outLit(o, ",state=\"");
+                        outStr(o, stateNames[st]);
+                        outLit(o, "\"} ");
+                        outByte(o, job->lc.state == st ? '1' : '0');
+                        outByte(o, '\n');
                     }
                     continue;
                 }
-                if (!promValue(job, metrics[k].m, v, sizeof(v)))
+                if (!promHasValue(job, metrics[k].m))
                     continue;
-                fputs(metrics[k].name, f);
-                promJobLabels(f, ss, job);
-                fprintf(f, "} %s\n", v);
+                promJobLabels(o, metrics[k].name, ss, job);
+                outLit(o, "} ");
+                promPutValue(o, job, metrics[k].m);
+                outByte(o, '\n');
             }
         }
     }
 
-    promHeader(f, "virtsup_jobs", "Jobs listed, by state, over live supervisors.");
-    for (uint32_t s = VIR_SHM_STATE_QUEUED; s < VIR_SHM_STATE_LAST; s++)
-        fprintf(f, "virtsup_jobs{state=\"%s\"} %" PRIu64 "\n", stateNames[s], counts[s]);
-    fprintf(f, "virtsup_jobs{state=\"inconsistent\"} %" PRIu64 "\n", inconsistent);
+    promHeader(o, "virtsup_jobs", "Jobs listed, by state, over live supervisors.");
+    for (uint32_t s = VIR_SHM_STATE_QUEUED; s < VIR_SHM_STATE_LAST; s++) {
+        outLit(o, "virtsup_jobs{state=\"");
+        outStr(o, stateNames[s]);
+        outLit(o, "\"} ");
+        outU(o, counts[s]);
+        outByte(o, '\n');
+    }
+    putKeyU(o, "virtsup_jobs{state=\"inconsistent\"} ", inconsistent);
+    outByte(o, '\n');
 }
 
 /* ---- --gc --------------------------------------------------------------- */
@@ -1536,6 +1773,8 @@ int main(int argc, char **argv)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
+    static Out document;        /* of --json and --prometheus */
+    static char tableBuffer[64 * 1024];
     Options opts = { .mode = OUT_TABLE, .interval = 1.0 };
     unsigned modes = 0;
     struct sigaction sa = { 0 };
@@ -1596,10 +1835,10 @@ int main(int argc, char **argv)
     sa.sa_handler = onBus;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGBUS, &sa, NULL);
-    /* One document at the end: written in a few large writes (a thousand
-     * jobs are 700 KB of JSON, 175 writes with stdio's 4 KiB buffer). */
-    if (!opts.watch)
-        setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
+    /* The table goes out in a few large writes too (given no buffer,
+     * setvbuf keeps stdio's 4 KiB one). */
+    if (!opts.watch && opts.mode == OUT_TABLE)
+        setvbuf(stdout, tableBuffer, _IOFBF, sizeof(tableBuffer));
 
     if (opts.mode == OUT_GC) {
         ret = runGC(&opts);
@@ -1610,12 +1849,20 @@ int main(int argc, char **argv)
         if (ret == EXIT_OK) {
             if (snap.any_error)
                 ret = EXIT_READ;
-            if (opts.mode == OUT_JSON)
-                printJSON(stdout, &snap);
-            else if (opts.mode == OUT_PROMETHEUS)
-                printPrometheus(stdout, &snap);
-            else
+            if (opts.mode == OUT_TABLE) {
                 printTable(stdout, &snap, opts.all, 0);
+            } else {
+                document.fd = STDOUT_FILENO;
+                if (opts.mode == OUT_JSON)
+                    printJSON(&document, &snap);
+                else
+                    printPrometheus(&document, &snap);
+                outFlush(&document);
+                if (document.err) {
+                    statWarn("cannot write the output: %s", strerror(document.err));
+                    ret = EXIT_READ;
+                }
+            }
         }
         snapshotFree(&snap);
     }
