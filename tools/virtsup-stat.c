@@ -411,42 +411,58 @@ static const char digitPairs[201] =
     "60616263646566676869" "70717273747576777879" "80818283848586878889"
     "90919293949596979899";
 
-static inline unsigned u64Digits(uint64_t v)
+/* @v (< 10^8) in decimal at @d; returns its length. 32-bit arithmetic
+ * and two digits at a time. */
+static inline unsigned putU32(char *d, uint32_t v)
 {
-    unsigned n = 1;
-    for (;;) {
-        if (v < 10)
-            return n;
-        if (v < 100)
-            return n + 1;
-        if (v < 1000)
-            return n + 2;
-        if (v < 10000)
-            return n + 3;
-        v /= 10000;
-        n += 4;
-    }
-}
-
-/* @v in decimal, as "%" PRIu64 writes it. */
-static void outU(Out *o, uint64_t v)
-{
-    unsigned n = u64Digits(v);
-    char *e = outRoom(o, 20) + n;
+    unsigned n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 :
+                 v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : 8;
+    char *e = d + n;
 
     while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
+        e -= 2;
+        memcpy(e, digitPairs + 2 * (v % 100), 2);
         v /= 100;
-        e -= 2;
-        memcpy(e, digitPairs + 2 * r, 2);
     }
-    if (v >= 10) {
-        e -= 2;
-        memcpy(e, digitPairs + 2 * v, 2);
+    if (v >= 10)
+        memcpy(e - 2, digitPairs + 2 * v, 2);
+    else
+        e[-1] = (char)('0' + v);
+    return n;
+}
+
+/* @v (< 10^8) as 8 digits, with leading zeros, at @d. */
+static inline void put8(char *d, uint32_t v)
+{
+    uint32_t hi = v / 10000, lo = v % 10000;
+
+    memcpy(d, digitPairs + 2 * (hi / 100), 2);
+    memcpy(d + 2, digitPairs + 2 * (hi % 100), 2);
+    memcpy(d + 4, digitPairs + 2 * (lo / 100), 2);
+    memcpy(d + 6, digitPairs + 2 * (lo % 100), 2);
+}
+
+/* @v in decimal, as "%" PRIu64 writes it: in pieces of 8 digits (a
+ * timestamp in ns has 19). */
+static void outU(Out *o, uint64_t v)
+{
+    char *d = outRoom(o, 20);
+    unsigned n;
+
+    if (v < 100000000) {
+        o->len += putU32(d, (uint32_t)v);
+        return;
+    }
+    uint64_t hi = v / 100000000;
+    if (hi < 100000000) {
+        n = putU32(d, (uint32_t)hi);
     } else {
-        *--e = (char)('0' + v);
+        n = putU32(d, (uint32_t)(hi / 100000000));
+        put8(d + n, (uint32_t)(hi % 100000000));
+        n += 8;
     }
-    o->len += n;
+    put8(d + n, (uint32_t)(v % 100000000));
+    o->len += n + 8;
 }
 
 /* @v in decimal, as "%" PRId64 writes it. */
