@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # virtsup-stat against real segments written by build/tests/segwriter:
 # live, stale, finished, inconsistent, corrupt and hostile ones; the table,
-# --all, --json (parsed by jq), --prometheus (checked line by line), --gc,
+# --all, --json (parsed by jq; its strings byte for byte against python3's
+# parser), --prometheus (checked line by line), --gc,
 # --watch, the options and exit codes, and one run under valgrind.
 set -euo pipefail
 
@@ -159,6 +160,139 @@ check "--json: hostile error round-trips" jobH 2 '.error == $e' --arg e $'line1\
 check "--json: unterminated strings cut at their field size" \
     jobH 3 '(.op | length) == 47 and (.target | length) == 95 and (.error | length) == 511'
 check "--json: control characters escaped as \\u00XX" grep -q 'd\\u0001e' "$T/json"
+
+# ---- strings byte for byte, against an independent parser ---------------------------
+# Every byte but NUL, UTF-8 sequences valid and not (overlong, surrogates,
+# past U+10FFFF, cut short mid-string and at the end), in all four texts of
+# a job, and 60 jobs whose texts are escapes or long runs of plain text,
+# in three segments (400 KB of JSON: strings cross the tool's output buffer
+# at many places). Python's
+# UTF-8 decoder and json module are the oracle: each string must parse to
+# its bytes with every valid character kept and each invalid byte replaced
+# by one U+FFFD, and appear in the raw text escaped exactly so (the quote
+# and backslash escaped, control characters as \u00XX in lowercase, an
+# invalid byte as \ufffd, everything else as it is); a Prometheus label
+# likewise with \n and the replacement character itself.
+if command -v python3 >/dev/null; then
+    cat >"$T/strings.py" <<'EOF'
+import json, sys
+
+def job_texts():
+    # [(op, target, phase, error)] as bytes, NUL-free, within field sizes.
+    first = (b'\xc0\x80\xc1\xbf\xe0\x80\x80\xed\xa0\x80\xed\xbf\xbf\xf4\x90\x80\x80\xf5\x80\xfe\xff\x80x\xe2\x82y',
+             b'\xc2\x80\xc2\x9f\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xef\xbf\xbd\xf0\x90\x80\x80\xf4\x8f\xbf\xbf'
+             b'\x7f\x1f"\\/ \xc3\xa9\xf0\x9f\x98',
+             b'tab\there\nnew"q\\b\r\x1b[31m\xe2\x82',
+             bytes(range(1, 256)))
+    texts = [first]
+    pattern = bytes(range(1, 32)) + b'\x7f\xff"\\\xc3\xa9\xed\xa0\x80'
+    for i in range(60):
+        rot = pattern[i % len(pattern):] + pattern[:i % len(pattern)]
+        err = (rot * 20)[:511 - i % 7]
+        op, target, phase = b'op%d' % i, b't\x01' * (i % 40), bytes([0x80 + i]) * (i % 5)
+        if i % 2:
+            # Long runs of plain text: copied in one piece across the buffer's end.
+            plain = bytes(b'abcdefghij'[k % 10] for k in range(600))
+            err = rot[:3] + plain[:480 - i] + rot[:3]
+            op, target, phase = plain[:40 + i % 7], plain[:90 - i % 5], plain[:60 - i % 3]
+        texts.append((op, target, phase, err))
+    return texts
+
+def pct(b):
+    return ''.join('%%%02X' % c for c in b)
+
+def expect(b, style):
+    raw, dec, i = b'', '', 0
+    while i < len(b):
+        c = b[i]
+        n = 1 if c < 0x80 else 2 if 0xc2 <= c <= 0xdf else 3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0
+        ch = None
+        if n:
+            try:
+                ch = b[i:i + n].decode('utf-8')
+            except UnicodeDecodeError:
+                ch = None
+            if ch is not None and len(ch) != 1:
+                ch = None
+        if ch is None:
+            raw += b'\\ufffd' if style == 'json' else '\ufffd'.encode()
+            dec += '\ufffd'
+            i += 1
+            continue
+        cp = ord(ch)
+        if ch in '"\\':
+            raw += b'\\' + ch.encode()
+        elif style == 'prom' and ch == '\n':
+            raw += b'\\n'
+        elif cp < 0x20 or cp == 0x7f:
+            raw += b'\\u%04x' % cp if style == 'json' else '\ufffd'.encode()
+        else:
+            raw += b[i:i + n]
+        dec += ch
+        i += n
+    return raw, dec
+
+def check(json_path, prom_path):
+    raw = open(json_path, 'rb').read()
+    prom = open(prom_path, 'rb').read()
+    doc = json.loads(raw.decode('utf-8'))
+    texts = job_texts()
+    bad = []
+    jobs, written = [], []
+    for s in doc['segments']:
+        jobs += s['jobs']
+        written += texts
+        if len(s['jobs']) != len(texts):
+            bad.append('%d jobs listed, %d written' % (len(s['jobs']), len(texts)))
+    for job, (op, target, phase, error) in zip(jobs, written):
+        got = {'op': job['op'], 'target': job['target'], 'phase': job['progress']['phase'],
+               'error': job['error']}
+        for key, b in (('op', op), ('target', target), ('phase', phase), ('error', error)):
+            r, d = expect(b, 'json')
+            if got[key] != (d if b or key != 'error' else None):
+                bad.append('job %d %s parses to %r, expected %r' % (job['id'], key, got[key], d))
+            if b and b'"' + r + b'"' not in raw:
+                bad.append('job %d %s: raw text %r not in the output' % (job['id'], key, r))
+    for key, b in (('op', texts[0][0]), ('target', texts[0][1])):
+        r, _ = expect(b, 'prom')
+        if b'%s="%s"' % (key.encode(), r) not in prom:
+            bad.append('Prometheus label %s: %r not in the output' % (key, r))
+    for b in bad[:10]:
+        print(b)
+    return not bad
+
+if sys.argv[1] == 'specs':
+    for op, target, phase, error in job_texts():
+        print('state=failed,dur=5,op=%s,target=%s,phase=%s,error=%s' % (pct(op), pct(target), pct(phase), pct(error)))
+else:
+    sys.exit(0 if check(sys.argv[2], sys.argv[3]) else 1)
+EOF
+    SX=$T/strings
+    mkdir -m 0755 "$SX"
+    specs=()
+    while IFS= read -r spec; do specs+=(--job "$spec"); done < <(python3 "$T/strings.py" specs)
+    sx_pids=()
+    for i in 1 2 3; do
+        segment "$SX" --hold --slots 64 "${specs[@]}"
+        sx_pids+=("$SUP")
+    done
+    rc=0; "$STAT" --rundir "$SX" --all --json >"$T/strings.json" || rc=$?
+    rc2=0; "$STAT" --rundir "$SX" --all --prometheus >"$T/strings.prom" || rc2=$?
+    check "strings: exit 0, $(wc -c <"$T/strings.json") bytes of JSON" test "$rc:$rc2" = 0:0
+    check "strings: every byte and sequence parses back and is escaped as documented (python3)" \
+        python3 "$T/strings.py" check "$T/strings.json" "$T/strings.prom"
+    kill -TERM "${sx_pids[@]}"
+else
+    echo "skip: strings against an independent parser (python3 not installed)"
+fi
+
+# A failed write is reported once, in the operator's words.
+rc=0; "$STAT" --rundir "$R" --all --json >/dev/full 2>"$T/full.err" || rc=$?
+check "--json to a full device: exit 1, one line saying why" \
+    test "$rc:$(cat "$T/full.err")" = "1:virtsup-stat: cannot write the output: No space left on device"
+rc=0; "$STAT" --rundir "$R" --prometheus >/dev/full 2>"$T/full.err" || rc=$?
+check "--prometheus to a full device: exit 1, one line saying why" \
+    test "$rc:$(cat "$T/full.err")" = "1:virtsup-stat: cannot write the output: No space left on device"
 
 # ---- Prometheus -------------------------------------------------------------------
 rc=0; "$STAT" --rundir "$R" --prometheus >"$T/prom" || rc=$?
