@@ -10,6 +10,7 @@
  * they go to, and a segment that cannot be read is reported in one line and
  * skipped. See docs/virtsup-stat.md.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -442,17 +443,14 @@ static inline void put8(char *d, uint32_t v)
     memcpy(d + 6, digitPairs + 2 * (lo % 100), 2);
 }
 
-/* @v in decimal, as "%" PRIu64 writes it: in pieces of 8 digits (a
- * timestamp in ns has 19). */
-static void outU(Out *o, uint64_t v)
+/* @v in decimal at @d, as "%" PRIu64 writes it (at most 20 bytes), in
+ * pieces of 8 digits (a timestamp in ns has 19); returns the end. */
+static inline char *fmtU(char *d, uint64_t v)
 {
-    char *d = outRoom(o, 20);
     unsigned n;
 
-    if (v < 100000000) {
-        o->len += putU32(d, (uint32_t)v);
-        return;
-    }
+    if (v < 100000000)
+        return d + putU32(d, (uint32_t)v);
     uint64_t hi = v / 100000000;
     if (hi < 100000000) {
         n = putU32(d, (uint32_t)hi);
@@ -462,18 +460,28 @@ static void outU(Out *o, uint64_t v)
         n += 8;
     }
     put8(d + n, (uint32_t)(v % 100000000));
-    o->len += n + 8;
+    return d + n + 8;
 }
 
-/* @v in decimal, as "%" PRId64 writes it. */
+/* @v in decimal at @d, as "%" PRId64 writes it (at most 20 bytes). */
+static inline char *fmtI(char *d, int64_t v)
+{
+    if (v >= 0)
+        return fmtU(d, (uint64_t)v);
+    *d = '-';
+    return fmtU(d + 1, (uint64_t)0 - (uint64_t)v);
+}
+
+static void outU(Out *o, uint64_t v)
+{
+    char *d = outRoom(o, 20);
+    o->len += (size_t)(fmtU(d, v) - d);
+}
+
 static void outI(Out *o, int64_t v)
 {
-    if (v < 0) {
-        outByte(o, '-');
-        outU(o, (uint64_t)0 - (uint64_t)v);
-    } else {
-        outU(o, (uint64_t)v);
-    }
+    char *d = outRoom(o, 20);
+    o->len += (size_t)(fmtI(d, v) - d);
 }
 
 /* @ms as seconds with three decimals: "%" PRIu64 ".%03" PRIu64 of
@@ -1226,15 +1234,6 @@ static void printTable(FILE *f, const StatSnapshot *snap, bool all, size_t maxro
 #define putKeyU(o, key, v) (outLit((o), key), outU((o), (v)))
 #define putKeyI(o, key, v) (outLit((o), key), outI((o), (v)))
 
-static void putUOrNull(Out *o, bool have, uint64_t v)
-{
-    if (have)
-        outU(o, v);
-    else
-        outLit(o, "null");
-}
-#define putKeyUOrNull(o, key, have, v) (outLit((o), key), putUOrNull((o), (have), (v)))
-
 static void putBool(Out *o, bool v)
 {
     if (v)
@@ -1244,76 +1243,142 @@ static void putBool(Out *o, bool v)
 }
 #define putKeyBool(o, key, v) (outLit((o), key), putBool((o), (v)))
 
-static void jsonProgress(Out *o, const StatSegment *ss, const StatJob *job)
+/* A job's fields between two of its texts go through a cursor into room
+ * taken at once: a run is at most JOB_RUN_MAX bytes (asserted), so no
+ * field checks the room or stores the length. */
+#define JOB_RUN_MAX 1024
+
+#define curLit(p, lit) (memcpy((p), "" lit, sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+/* A short text of the tool's own (a state's name). */
+static inline char *curStr(char *p, const char *s)
 {
-    const StatProgress *p = &job->pr;
-    if (!job->have_progress) {
-        outLit(o, "null");
-        return;
-    }
-    outLit(o, "{\"source\":\"");
-    outStr(o, job->progress_source);
-    if (p->type == VIR_JOB_UNBOUNDED)
-        outLit(o, "\",\"type\":\"unbounded\"");
-    else
-        outLit(o, "\",\"type\":\"bounded\"");
-    putKeyBool(o, ",\"initialized\":", p->flags & VIR_SHM_PR_INITIALIZED);
-    putKeyU(o, ",\"percent\":", p->percent);
-    putKeyU(o, ",\"elapsed_ms\":", p->elapsed_ms);
-    putKeyUOrNull(o, ",\"eta_ms\":", p->flags & VIR_SHM_PR_HAS_ETA, p->eta_ms);
-    putKeyU(o, ",\"bytes_done\":", p->bytes_done);
-    putKeyU(o, ",\"bytes_total\":", p->bytes_total);
-    putKeyU(o, ",\"sampled_realtime_ns\":", job->lc.sampled_realtime_ns);
-    outLit(o, ",\"phase\":");
-    jsonString(o, segText(ss, p->phase));
-    outByte(o, '}');
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static inline char *curBool(char *p, bool v)
+{
+    return v ? curLit(p, "true") : curLit(p, "false");
+}
+
+static inline char *curUOrNull(char *p, bool have, uint64_t v)
+{
+    return have ? fmtU(p, v) : curLit(p, "null");
+}
+
+static inline char *runStart(Out *o)
+{
+    return outRoom(o, JOB_RUN_MAX);
+}
+
+static inline void runEnd(Out *o, const char *start, const char *p)
+{
+    assert(p >= start && p - start <= JOB_RUN_MAX);
+    o->len += (size_t)(p - start);
 }
 
 static void jsonJob(Out *o, const StatSegment *ss, const StatJob *job)
 {
     const StatLc *lc = &job->lc;
+    const StatProgress *pr = &job->pr;
+    char *start = runStart(o), *p = start;
 
-    putKeyU(o, "{\"slot\":", job->slot);
+    p = curLit(p, "{\"slot\":");
+    p = fmtU(p, job->slot);
     if (job->inconsistent) {
-        outLit(o, ",\"state\":\"inconsistent\",\"reason\":");
+        p = curLit(p, ",\"state\":\"inconsistent\",\"reason\":");
+        runEnd(o, start, p);
         jsonString(o, job->why);
         outByte(o, '}');
         return;
     }
-    putKeyU(o, ",\"id\":", lc->job_id);
-    putKeyU(o, ",\"generation\":", lc->generation);
-    outLit(o, ",\"op\":");
+    p = curLit(p, ",\"id\":");
+    p = fmtU(p, lc->job_id);
+    p = curLit(p, ",\"generation\":");
+    p = fmtU(p, lc->generation);
+    p = curLit(p, ",\"op\":");
+    runEnd(o, start, p);
     jsonString(o, segText(ss, lc->op));
     outLit(o, ",\"target\":");
     jsonString(o, segText(ss, lc->target));
-    outLit(o, ",\"state\":\"");
-    outStr(o, stateNames[lc->state]);
-    outByte(o, '"');
-    putKeyBool(o, ",\"cancel_requested\":", lc->flags & VIR_SHM_LC_CANCEL_REQUESTED);
-    putKeyBool(o, ",\"cancel_acked\":", lc->flags & VIR_SHM_LC_CANCEL_ACKED);
-    putKeyBool(o, ",\"stalled\":", lc->flags & VIR_SHM_LC_STALLED);
-    putKeyBool(o, ",\"killed\":", lc->flags & VIR_SHM_LC_KILLED);
-    putKeyBool(o, ",\"repaired\":", lc->flags & VIR_SHM_LC_REPAIRED);
-    putKeyUOrNull(o, ",\"worker_pid\":", lc->worker_pid > 0, (uint64_t)lc->worker_pid);
-    putKeyI(o, ",\"exit_status\":", lc->exit_status);
-    putKeyI(o, ",\"term_signal\":", lc->term_signal);
-    putKeyI(o, ",\"error_code\":", lc->error_code);
-    outLit(o, ",\"error\":");
-    if (lc->error)
+
+    p = start = runStart(o);
+    p = curLit(p, ",\"state\":\"");
+    p = curStr(p, stateNames[lc->state]);
+    p = curLit(p, "\",\"cancel_requested\":");
+    p = curBool(p, lc->flags & VIR_SHM_LC_CANCEL_REQUESTED);
+    p = curLit(p, ",\"cancel_acked\":");
+    p = curBool(p, lc->flags & VIR_SHM_LC_CANCEL_ACKED);
+    p = curLit(p, ",\"stalled\":");
+    p = curBool(p, lc->flags & VIR_SHM_LC_STALLED);
+    p = curLit(p, ",\"killed\":");
+    p = curBool(p, lc->flags & VIR_SHM_LC_KILLED);
+    p = curLit(p, ",\"repaired\":");
+    p = curBool(p, lc->flags & VIR_SHM_LC_REPAIRED);
+    p = curLit(p, ",\"worker_pid\":");
+    p = curUOrNull(p, lc->worker_pid > 0, (uint64_t)lc->worker_pid);
+    p = curLit(p, ",\"exit_status\":");
+    p = fmtI(p, lc->exit_status);
+    p = curLit(p, ",\"term_signal\":");
+    p = fmtI(p, lc->term_signal);
+    p = curLit(p, ",\"error_code\":");
+    p = fmtI(p, lc->error_code);
+    p = curLit(p, ",\"error\":");
+    if (lc->error) {
+        runEnd(o, start, p);
         jsonString(o, segText(ss, lc->error));
+        p = start = runStart(o);
+    } else {
+        p = curLit(p, "null");
+    }
+
+    p = curLit(p, ",\"start_realtime_ns\":");
+    p = fmtU(p, lc->start_realtime_ns);
+    p = curLit(p, ",\"end_realtime_ns\":");
+    p = curUOrNull(p, lc->end_realtime_ns, lc->end_realtime_ns);
+    p = curLit(p, ",\"elapsed_ms\":");
+    p = fmtU(p, job->elapsed_ms);
+    p = curLit(p, ",\"eta_ms\":");
+    p = curUOrNull(p, job->have_eta, job->eta_ms);
+    p = curLit(p, ",\"derived_eta_ms\":");
+    p = curUOrNull(p, lc->eta_ms, lc->eta_ms);
+    p = curLit(p, ",\"rate_bps\":");
+    p = fmtU(p, lc->rate_bps);
+    p = curLit(p, ",\"percent\":");
+    p = curUOrNull(p, job->have_progress && pr->type == VIR_JOB_BOUNDED, pr->percent);
+    p = curLit(p, ",\"progress\":");
+    if (!job->have_progress) {
+        p = curLit(p, "null}");
+        runEnd(o, start, p);
+        return;
+    }
+    /* The progress: "sampled" or "final". */
+    p = curLit(p, "{\"source\":\"");
+    p = curStr(p, job->progress_source);
+    if (pr->type == VIR_JOB_UNBOUNDED)
+        p = curLit(p, "\",\"type\":\"unbounded\"");
     else
-        outLit(o, "null");
-    putKeyU(o, ",\"start_realtime_ns\":", lc->start_realtime_ns);
-    putKeyUOrNull(o, ",\"end_realtime_ns\":", lc->end_realtime_ns, lc->end_realtime_ns);
-    putKeyU(o, ",\"elapsed_ms\":", job->elapsed_ms);
-    putKeyUOrNull(o, ",\"eta_ms\":", job->have_eta, job->eta_ms);
-    putKeyUOrNull(o, ",\"derived_eta_ms\":", lc->eta_ms, lc->eta_ms);
-    putKeyU(o, ",\"rate_bps\":", lc->rate_bps);
-    putKeyUOrNull(o, ",\"percent\":", job->have_progress && job->pr.type == VIR_JOB_BOUNDED,
-                  job->pr.percent);
-    outLit(o, ",\"progress\":");
-    jsonProgress(o, ss, job);
-    outByte(o, '}');
+        p = curLit(p, "\",\"type\":\"bounded\"");
+    p = curLit(p, ",\"initialized\":");
+    p = curBool(p, pr->flags & VIR_SHM_PR_INITIALIZED);
+    p = curLit(p, ",\"percent\":");
+    p = fmtU(p, pr->percent);
+    p = curLit(p, ",\"elapsed_ms\":");
+    p = fmtU(p, pr->elapsed_ms);
+    p = curLit(p, ",\"eta_ms\":");
+    p = curUOrNull(p, pr->flags & VIR_SHM_PR_HAS_ETA, pr->eta_ms);
+    p = curLit(p, ",\"bytes_done\":");
+    p = fmtU(p, pr->bytes_done);
+    p = curLit(p, ",\"bytes_total\":");
+    p = fmtU(p, pr->bytes_total);
+    p = curLit(p, ",\"sampled_realtime_ns\":");
+    p = fmtU(p, lc->sampled_realtime_ns);
+    p = curLit(p, ",\"phase\":");
+    runEnd(o, start, p);
+    jsonString(o, segText(ss, pr->phase));
+    outLit(o, "}}");
 }
 
 static void printJSON(Out *o, const StatSnapshot *snap)
