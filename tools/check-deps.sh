@@ -4,7 +4,7 @@
 #
 #   build   compiler, pkg-config, libxml2, libcap-ng, libseccomp, libmnl,
 #           libnftables headers
-#   check   build + cmocka, valgrind, jq, xmllint, procps (ps, pgrep),
+#   check   build + cmocka, valgrind, jq, python3, xmllint, procps (ps, pgrep),
 #           man-db (the install test renders the man pages), dnsmasq-base,
 #           nftables and iproute2 (the network tests, in namespaces),
 #           qemu-system-x86, busybox-static, cpio and lz4 (the qemu tests:
@@ -27,7 +27,7 @@ case "$level" in build) what="make" ;; *) what="make $level" ;; esac
 build_pkgs="build-essential pkg-config libxml2-dev libcap-ng-dev libseccomp-dev libmnl-dev libnftables-dev"
 case "$level" in
 build) pkgs=$build_pkgs ;;
-check) pkgs="$build_pkgs libcmocka-dev valgrind jq libxml2-utils procps bsdutils man-db dnsmasq-base nftables iproute2 qemu-system-x86 busybox-static cpio lz4 zlib1g-dev liblzma-dev binutils" ;;
+check) pkgs="$build_pkgs libcmocka-dev valgrind jq python3 libxml2-utils procps bsdutils man-db dnsmasq-base nftables iproute2 qemu-system-x86 busybox-static cpio lz4 zlib1g-dev liblzma-dev binutils" ;;
 demo) pkgs="$build_pkgs binutils procps bsdutils" ;;
 *) echo "check-deps.sh: unknown level '$level' (build, check or demo)" >&2; exit 2 ;;
 esac
