@@ -130,6 +130,86 @@ static void test_round_trip(void **state)
     unlink(path);
 }
 
+/* The one-pass generate/verify-and-sum loops against the plain
+ * definitions (testMemoryFill, then testMemSumUpdate, then a compare):
+ * whole and partial pages, at offsets, in one call or in pieces, and
+ * every byte of two pages damaged in turn (the page named, what was read
+ * summed). */
+static void test_memory_pass(void **state)
+{
+    (void)state;
+    static const uint8_t uuid[16] = { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6 };
+    static const struct { uint64_t offset; size_t len; } cases[] = {
+        { 0, 32 }, { 0, 1024 }, { 0, 4096 }, { 4096, 4096 + 1024 }, { 7 * 4096, 3 * 4096 },
+        { 3 * 4096, 5 * 4096 + 3072 }, { 1ull << 40, 2 * 4096 },
+    };
+    const size_t max = 8 * 4096;
+    uint8_t *want = malloc(max), *got = malloc(max);
+    assert_non_null(want);
+    assert_non_null(got);
+
+    for (size_t c = 0; c < ARRAY_CARDINALITY(cases); c++) {
+        uint64_t off = cases[c].offset;
+        size_t len = cases[c].len;
+        testMemSum ref, s;
+
+        testMemoryFill(uuid, off, want, len);
+        testMemSumInit(&ref, 0x1234);
+        testMemSumUpdate(&ref, want, len);
+
+        /* Fill in one call and in pieces (whole pages, then the rest). */
+        memset(got, 0xee, max);
+        testMemSumInit(&s, 0x1234);
+        testMemoryFillSum(uuid, off, got, len, &s);
+        assert_memory_equal(got, want, len);
+        assert_memory_equal(&s, &ref, sizeof(s));
+        memset(got, 0xee, max);
+        testMemSumInit(&s, 0x1234);
+        for (size_t at = 0; at < len; at += TEST_PAGE_SIZE)
+            testMemoryFillSum(uuid, off + at, got + at,
+                              len - at < TEST_PAGE_SIZE ? len - at : TEST_PAGE_SIZE, &s);
+        assert_memory_equal(got, want, len);
+        assert_memory_equal(&s, &ref, sizeof(s));
+
+        /* Verify: clean, in one call and in pieces. */
+        testMemSumInit(&s, 0x1234);
+        assert_true(testMemoryVerifySum(uuid, off, want, len, &s) == UINT64_MAX);
+        assert_memory_equal(&s, &ref, sizeof(s));
+        testMemSumInit(&s, 0x1234);
+        for (size_t at = 0; at < len; at += TEST_PAGE_SIZE)
+            assert_true(testMemoryVerifySum(uuid, off + at, want + at,
+                                            len - at < TEST_PAGE_SIZE ? len - at : TEST_PAGE_SIZE,
+                                            &s) == UINT64_MAX);
+        assert_memory_equal(&s, &ref, sizeof(s));
+    }
+
+    /* Every byte of two pages (the second partial: 3 KiB) damaged in turn,
+     * alone and with a later page damaged too: the first damaged page is
+     * named, and the sum is that of the bytes as read. */
+    const uint64_t off = 5 * 4096;
+    const size_t len = 4096 + 3072;
+    testMemoryFill(uuid, off, want, len);
+    for (size_t i = 0; i < len; i++) {
+        for (int later = 0; later < 2; later++) {
+            testMemSum ref, s;
+            memcpy(got, want, len);
+            got[i] ^= (uint8_t)(1u << (i % 8));
+            if (later && i < 4096)
+                got[4096 + (i * 7) % 3072] ^= 0x80;
+            testMemSumInit(&ref, i);
+            testMemSumUpdate(&ref, got, len);
+            testMemSumInit(&s, i);
+            uint64_t bad = testMemoryVerifySum(uuid, off, got, len, &s);
+            if (bad != off / 4096 + i / 4096)
+                fail_msg("byte %zu damaged: page %llu named, expected %llu", i,
+                         (unsigned long long)bad, (unsigned long long)(off / 4096 + i / 4096));
+            assert_memory_equal(&s, &ref, sizeof(s));
+        }
+    }
+    free(want);
+    free(got);
+}
+
 /* Memory that is not a whole number of pages. */
 static void test_partial_page(void **state)
 {
@@ -860,6 +940,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_partial_page),
+        cmocka_unit_test(test_memory_pass),
         cmocka_unit_test(test_corruption),
         cmocka_unit_test(test_zero_runs),
         cmocka_unit_test(test_data_bytes),

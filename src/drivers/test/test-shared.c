@@ -104,36 +104,58 @@ void testMemSumUpdate(testMemSum *s, const void *buf, size_t len)
  * NULL) or compared with @in (when not NULL), and summed into its lane.
  * Four lanes, so the FNV multiplies of neighbouring words overlap instead
  * of waiting for each other. Returns (when comparing) the index of the
- * first page that differs, or UINT64_MAX. */
+ * first page that differs, or UINT64_MAX.
+ *
+ * The four words of a step are plain scalars, each loaded once, so the
+ * compiler keeps the lanes, the generator's position and the page's
+ * difference in registers: written with arrays (w[4], got[4]) gcc -O2
+ * built them on the stack and spilled two lanes, and verifying ran at
+ * 1.4-2.8 GB/s instead of 4-6 (docs/PERFORMANCE.md). */
 static inline __attribute__((always_inline)) uint64_t
 memoryPass(const uint8_t uuid[16], uint64_t offset, uint8_t *out, const uint8_t *in,
            size_t len, testMemSum *s)
 {
+    const uint64_t golden = 0x9e3779b97f4a7c15ull;
     uint64_t index = offset / TEST_PAGE_SIZE, bad = UINT64_MAX;
     uint64_t l0 = s->lane[0], l1 = s->lane[1], l2 = s->lane[2], l3 = s->lane[3];
 
     while (len >= 32) {
         size_t n = len < TEST_PAGE_SIZE ? len - len % 32 : TEST_PAGE_SIZE;
-        uint64_t seed = pageSeed(uuid, index), diff = 0;
+        /* Word j (from 0) of the page is mix64(seed + (j + 1) * golden). */
+        uint64_t x = pageSeed(uuid, index), diff = 0;
 
-        for (size_t j = 0; j < n / 8; j += 4) {
-            uint64_t w[4];
-            for (size_t k = 0; k < 4; k++)
-                w[k] = htole64(mix64(seed + (j + k + 1) * 0x9e3779b97f4a7c15ull));
+        for (size_t j = 0; j < n; j += 32) {
+            uint64_t w0 = htole64(mix64(x + golden));
+            uint64_t w1 = htole64(mix64(x + 2 * golden));
+            uint64_t w2 = htole64(mix64(x + 3 * golden));
+            uint64_t w3 = htole64(mix64(x + 4 * golden));
+            x += 4 * golden;
             if (out) {
-                memcpy(out + j * 8, w, sizeof(w));
+                memcpy(out + j, &w0, 8);
+                memcpy(out + j + 8, &w1, 8);
+                memcpy(out + j + 16, &w2, 8);
+                memcpy(out + j + 24, &w3, 8);
             } else {
-                uint64_t got[4];
-                memcpy(got, in + j * 8, sizeof(got));
-                for (size_t k = 0; k < 4; k++) {
-                    diff |= got[k] ^ w[k];
-                    w[k] = got[k];
-                }
+                uint64_t g0, g1, g2, g3;
+                memcpy(&g0, in + j, 8);
+                memcpy(&g1, in + j + 8, 8);
+                memcpy(&g2, in + j + 16, 8);
+                memcpy(&g3, in + j + 24, 8);
+                /* Each word loaded once and kept in a register: left to
+                 * itself, gcc loads some again for the sum (one register
+                 * short), which costs more than keeping them. */
+                __asm__("" : "+r"(g0), "+r"(g1), "+r"(g2), "+r"(g3));
+                diff |= (g0 ^ w0) | (g1 ^ w1) | (g2 ^ w2) | (g3 ^ w3);
+                /* What was read is what is summed. */
+                w0 = g0;
+                w1 = g1;
+                w2 = g2;
+                w3 = g3;
             }
-            l0 = (l0 ^ le64toh(w[0])) * FNV_PRIME;
-            l1 = (l1 ^ le64toh(w[1])) * FNV_PRIME;
-            l2 = (l2 ^ le64toh(w[2])) * FNV_PRIME;
-            l3 = (l3 ^ le64toh(w[3])) * FNV_PRIME;
+            l0 = (l0 ^ le64toh(w0)) * FNV_PRIME;
+            l1 = (l1 ^ le64toh(w1)) * FNV_PRIME;
+            l2 = (l2 ^ le64toh(w2)) * FNV_PRIME;
+            l3 = (l3 ^ le64toh(w3)) * FNV_PRIME;
         }
         if (diff && bad == UINT64_MAX)
             bad = index;
