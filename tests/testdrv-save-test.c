@@ -130,11 +130,28 @@ static void test_round_trip(void **state)
     unlink(path);
 }
 
+/* testMemoryVerifySum and testMemoryVerifySumPlain (the same without
+ * vector instructions) on the same bytes: the same page named and the
+ * same sum, returned as one. */
+static uint64_t verifyBoth(const uint8_t uuid[16], uint64_t off, const uint8_t *buf, size_t len,
+                           testMemSum *s)
+{
+    testMemSum plain = *s;
+    uint64_t bad = testMemoryVerifySum(uuid, off, buf, len, s);
+    uint64_t badPlain = testMemoryVerifySumPlain(uuid, off, buf, len, &plain);
+
+    if (bad != badPlain)
+        fail_msg("%zu bytes at %llu: page %llu named, without vectors %llu", len,
+                 (unsigned long long)off, (unsigned long long)bad, (unsigned long long)badPlain);
+    assert_memory_equal(s, &plain, sizeof(plain));
+    return bad;
+}
+
 /* The one-pass generate/verify-and-sum loops against the plain
  * definitions (testMemoryFill, then testMemSumUpdate, then a compare):
  * whole and partial pages, at offsets, in one call or in pieces, and
  * every byte of two pages damaged in turn (the page named, what was read
- * summed). */
+ * summed); the check with and without vector instructions. */
 static void test_memory_pass(void **state)
 {
     (void)state;
@@ -147,6 +164,7 @@ static void test_memory_pass(void **state)
     uint8_t *want = malloc(max), *got = malloc(max);
     assert_non_null(want);
     assert_non_null(got);
+    printf("# page check with vector instructions: %s\n", testMemoryVerifyVector() ? "yes" : "no");
 
     for (size_t c = 0; c < ARRAY_CARDINALITY(cases); c++) {
         uint64_t off = cases[c].offset;
@@ -173,33 +191,33 @@ static void test_memory_pass(void **state)
 
         /* Verify: clean, in one call and in pieces. */
         testMemSumInit(&s, 0x1234);
-        assert_true(testMemoryVerifySum(uuid, off, want, len, &s) == UINT64_MAX);
+        assert_true(verifyBoth(uuid, off, want, len, &s) == UINT64_MAX);
         assert_memory_equal(&s, &ref, sizeof(s));
         testMemSumInit(&s, 0x1234);
         for (size_t at = 0; at < len; at += TEST_PAGE_SIZE)
-            assert_true(testMemoryVerifySum(uuid, off + at, want + at,
-                                            len - at < TEST_PAGE_SIZE ? len - at : TEST_PAGE_SIZE,
-                                            &s) == UINT64_MAX);
+            assert_true(verifyBoth(uuid, off + at, want + at,
+                                   len - at < TEST_PAGE_SIZE ? len - at : TEST_PAGE_SIZE,
+                                   &s) == UINT64_MAX);
         assert_memory_equal(&s, &ref, sizeof(s));
     }
 
-    /* Every byte of two pages (the second partial: 3 KiB) damaged in turn,
-     * alone and with a later page damaged too: the first damaged page is
+    /* Every byte of three pages (the last partial: 3 KiB) damaged in turn,
+     * alone and with the last page damaged too: the first damaged page is
      * named, and the sum is that of the bytes as read. */
     const uint64_t off = 5 * 4096;
-    const size_t len = 4096 + 3072;
+    const size_t len = 2 * 4096 + 3072;
     testMemoryFill(uuid, off, want, len);
     for (size_t i = 0; i < len; i++) {
         for (int later = 0; later < 2; later++) {
             testMemSum ref, s;
             memcpy(got, want, len);
             got[i] ^= (uint8_t)(1u << (i % 8));
-            if (later && i < 4096)
-                got[4096 + (i * 7) % 3072] ^= 0x80;
+            if (later && i < 2 * 4096)
+                got[2 * 4096 + (i * 7) % 3072] ^= 0x80;
             testMemSumInit(&ref, i);
             testMemSumUpdate(&ref, got, len);
             testMemSumInit(&s, i);
-            uint64_t bad = testMemoryVerifySum(uuid, off, got, len, &s);
+            uint64_t bad = verifyBoth(uuid, off, got, len, &s);
             if (bad != off / 4096 + i / 4096)
                 fail_msg("byte %zu damaged: page %llu named, expected %llu", i,
                          (unsigned long long)bad, (unsigned long long)(off / 4096 + i / 4096));

@@ -10,6 +10,10 @@
  */
 #include <endian.h>
 #include <stdio.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+# include <immintrin.h>
+# define TEST_MEMORY_AVX512 1
+#endif
 
 #include "util/internal.h"
 #include "drivers/test/test-shared.h"
@@ -192,9 +196,79 @@ void testMemoryFillSum(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, si
     (void)memoryPass(uuid, offset, buf, NULL, len, s);
 }
 
+uint64_t testMemoryVerifySumPlain(const uint8_t uuid[16], uint64_t offset, const uint8_t *buf,
+                                  size_t len, testMemSum *s)
+{
+    return memoryPass(uuid, offset, NULL, buf, len, s);
+}
+
+#ifdef TEST_MEMORY_AVX512
+/* memoryPass's comparing half over @pages whole pages from page @index,
+ * four words at a time in one 256-bit vector: generated (mix64 needs
+ * 64-bit multiplies on vectors: AVX-512DQ, on 256 bits: AVX-512VL),
+ * compared with the four read, and the four read summed into the four
+ * lanes at once (word k of a step goes to lane k). 24 GB/s against 5.8
+ * for the scalar loop on the machine of docs/PERFORMANCE.md. x86-64 is
+ * little-endian: no byte swaps. */
+__attribute__((target("avx512f,avx512dq,avx512vl")))
+static uint64_t verifyPagesAvx512(const uint8_t uuid[16], uint64_t index, const uint8_t *in,
+                                  size_t pages, testMemSum *s)
+{
+    const uint64_t golden = 0x9e3779b97f4a7c15ull;
+    const __m256i c1 = _mm256_set1_epi64x((long long)0xbf58476d1ce4e5b9ull);
+    const __m256i c2 = _mm256_set1_epi64x((long long)0x94d049bb133111ebull);
+    const __m256i prime = _mm256_set1_epi64x((long long)FNV_PRIME);
+    const __m256i step = _mm256_set1_epi64x((long long)(4 * golden));
+    __m256i lanes = _mm256_loadu_si256((const __m256i *)(const void *)s->lane);
+    uint64_t bad = UINT64_MAX;
+
+    for (size_t p = 0; p < pages; p++, index++, in += TEST_PAGE_SIZE) {
+        uint64_t seed = pageSeed(uuid, index);
+        __m256i x = _mm256_set_epi64x((long long)(seed + 4 * golden), (long long)(seed + 3 * golden),
+                                      (long long)(seed + 2 * golden), (long long)(seed + golden));
+        __m256i diff = _mm256_setzero_si256();
+
+        for (size_t j = 0; j < TEST_PAGE_SIZE; j += 32) {
+            __m256i z = x;
+            z = _mm256_mullo_epi64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), c1);
+            z = _mm256_mullo_epi64(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), c2);
+            z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+            __m256i got = _mm256_loadu_si256((const __m256i *)(const void *)(in + j));
+            diff = _mm256_or_si256(diff, _mm256_xor_si256(got, z));
+            lanes = _mm256_mullo_epi64(_mm256_xor_si256(lanes, got), prime);
+            x = _mm256_add_epi64(x, step);
+        }
+        if (!_mm256_testz_si256(diff, diff) && bad == UINT64_MAX)
+            bad = index;
+    }
+    _mm256_storeu_si256((__m256i *)(void *)s->lane, lanes);
+    return bad;
+}
+#endif
+
+bool testMemoryVerifyVector(void)
+{
+#ifdef TEST_MEMORY_AVX512
+    /* Also false under valgrind, whose CPU has no AVX-512. */
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+#else
+    return false;
+#endif
+}
+
 uint64_t testMemoryVerifySum(const uint8_t uuid[16], uint64_t offset, const uint8_t *buf,
                              size_t len, testMemSum *s)
 {
+#ifdef TEST_MEMORY_AVX512
+    if (len >= TEST_PAGE_SIZE && testMemoryVerifyVector()) {
+        size_t whole = len - len % TEST_PAGE_SIZE;
+        uint64_t bad = verifyPagesAvx512(uuid, offset / TEST_PAGE_SIZE, buf,
+                                         whole / TEST_PAGE_SIZE, s);
+        uint64_t rest = memoryPass(uuid, offset + whole, NULL, buf + whole, len - whole, s);
+        return bad != UINT64_MAX ? bad : rest;
+    }
+#endif
     return memoryPass(uuid, offset, NULL, buf, len, s);
 }
 
