@@ -4,9 +4,9 @@
  * test-proto.h) to the descriptor the supervisor opened.
  *
  * One pass: the image is built in the I/O buffer a chunk at a time, each
- * chunk a whole buffer at a file offset that is a multiple of its size,
- * its memory generated and summed in the same loop (testMemoryFillSum),
- * then written; the writes start their own writeback as they go (jobio.c)
+ * chunk (SAVE_STEP, less when paced) at a file offset that is a multiple
+ * of its size, its memory generated and summed in the same loop
+ * (testMemoryFillSum), then written; the writes start their own writeback as they go (jobio.c)
  * so the final fdatasync has little left to do. The memory goes as two
  * runs, laid out before the first byte is written: a DATA run of the
  * pages that carry data (testMemoryTouched), then a ZERO run of the rest,
@@ -23,6 +23,13 @@
 #define VIR_FROM_THIS VIR_FROM_TEST
 #include "util/virerror.h"
 #include "drivers/test/test-worker.h"
+
+/* Bytes built and written at a time: the first 128 KiB of the I/O
+ * buffer, used again and again, so a small image does not fault in the
+ * whole fresh 1 MiB buffer, and each chunk is still in the cache when
+ * write() copies it. The writeback still goes in 1 MiB steps and at most
+ * 8 MiB behind (worker/jobio.h). */
+#define SAVE_STEP (128 * 1024)
 
 /* Bytes [@from, @from + @n) of the memory's data, which ends at @mem,
  * into @out (any offsets: a chunk of the file is not page-aligned in
@@ -170,9 +177,10 @@ int testSaveImageWrite(virWorkerJobPtr job, int fd, const testDomainDef *def,
     testMemSumInit(&sum, h);
     virWorkerJobSetPhase(job, "writing header");
     /* Chunk by chunk: [header | XML | runs ...], each written whole at
-     * its own multiple of the chunk size. */
+     * its own multiple of the chunk size. A chunk is at most SAVE_STEP. */
+    const size_t step = io.chunk < SAVE_STEP ? io.chunk : SAVE_STEP;
     for (uint64_t off = 0; off < io.total;) {
-        size_t n = io.total - off < io.chunk ? (size_t)(io.total - off) : io.chunk;
+        size_t n = io.total - off < step ? (size_t)(io.total - off) : step;
         size_t fill = 0;
         if (off < sizeof(hdr)) {
             size_t k = sizeof(hdr) - off < n ? (size_t)(sizeof(hdr) - off) : n;
