@@ -31,11 +31,13 @@ void testMemoryFillSum(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, si
  * @s. Returns the index of the first page that differs, or UINT64_MAX. */
 uint64_t testMemoryVerifySum(const uint8_t uuid[16], uint64_t offset, const uint8_t *buf,
                              size_t len, testMemSum *s);
-/* Whether testMemoryVerifySum checks whole pages with vector
- * instructions (x86-64 with AVX-512F, DQ and VL), and the same check
- * without them, always: the two give the same answer and sum (tests
- * compare them). */
-bool testMemoryVerifyVector(void);
+/* Whether testMemoryFillSum and testMemoryVerifySum do whole pages with
+ * vector instructions (x86-64 with AVX-512F, DQ and VL: chosen at run
+ * time), and the two without them, always: each pair gives the same
+ * bytes, answer and sum (tests compare them). */
+bool testMemoryVector(void);
+void testMemoryFillSumPlain(const uint8_t uuid[16], uint64_t offset, uint8_t *buf, size_t len,
+                            testMemSum *s);
 uint64_t testMemoryVerifySumPlain(const uint8_t uuid[16], uint64_t offset, const uint8_t *buf,
                                   size_t len, testMemSum *s);
 
