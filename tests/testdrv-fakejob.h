@@ -26,6 +26,9 @@ typedef struct fakeJob {
     int fd;                       /* resource 0, -1: none */
     bool cancel;                  /* cancel asked */
     uint64_t cancelAtBytes;       /* if set, cancel is asked once done >= this */
+    void (*atBytes)(void *arg);   /* if set, called once when done >= atBytesDone */
+    void *atBytesArg;
+    uint64_t atBytesDone;
     bool initialized;
     uint64_t done, total;
     unsigned int percent;
@@ -74,6 +77,11 @@ void virWorkerJobUpdateBytes(virWorkerJobPtr job, uint64_t done, uint64_t total)
         FAKE(job)->percent = done >= total ? 100 : (unsigned int)(done * 100 / total);
     if (FAKE(job)->cancelAtBytes && done >= FAKE(job)->cancelAtBytes)
         FAKE(job)->cancel = true;
+    if (FAKE(job)->atBytes && done >= FAKE(job)->atBytesDone) {
+        void (*fn)(void *) = FAKE(job)->atBytes;
+        FAKE(job)->atBytes = NULL;
+        fn(FAKE(job)->atBytesArg);
+    }
 }
 void virWorkerJobSetPhase(virWorkerJobPtr job, const char *phase)
 {

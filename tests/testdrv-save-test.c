@@ -233,6 +233,40 @@ static void test_memory_pass(void **state)
     free(got);
 }
 
+/* Another process shortens the image while it is read: the restore
+ * reports the image truncated, and where it stopped. */
+static const char *shrinkPath;
+static void shrinkTo2MiB(void *arg)
+{
+    (void)arg;
+    assert_int_equal(truncate(shrinkPath, 2 << 20), 0);
+}
+
+static void test_shrunk_while_read(void **state)
+{
+    (void)state;
+    testDomainDef def, back;
+    char path[64];
+    int fd = fakeTempFile(path);
+    fakeJob job;
+
+    fakeDomainDef(&def, "saver", 4096, 2);
+    assert_int_equal(testSaveImageWrite(scratchJob(), fd, &def, xmlText, strlen(xmlText), 0), 0);
+    close(fd);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    fakeJobInit(&job, fd);
+    shrinkPath = path;
+    job.atBytes = shrinkTo2MiB;
+    job.atBytesDone = 1 << 20;
+    assert_int_equal(testSaveImageVerify(FJ(&job), fd, 0, &back, NULL), -1);
+    assert_null(job.atBytes);   /* it did shrink */
+    assert_string_equal(lastMessage(),
+                        "save image is truncated: expected 4194831 bytes, file has 2097152");
+    close(fd);
+    unlink(path);
+}
+
 /* Memory that is not a whole number of pages. */
 static void test_partial_page(void **state)
 {
@@ -964,6 +998,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_partial_page),
         cmocka_unit_test(test_memory_pass),
+        cmocka_unit_test(test_shrunk_while_read),
         cmocka_unit_test(test_corruption),
         cmocka_unit_test(test_zero_runs),
         cmocka_unit_test(test_data_bytes),
