@@ -41,11 +41,13 @@ static int pidfdOpen(pid_t pid)
 }
 
 /* Environment the helper gets: a fixed PATH and the sanitizers' options,
+ * the number of ready workers (VIR_HELPER_ENV_POOL),
  * nothing else. The application's environment may hold secrets, and a
  * loader variable (LD_PRELOAD, LD_LIBRARY_PATH) must not reach a process
  * that handles hostile input; the worker links only system libraries. */
 static const char *const keepEnv[] = {
     "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", "TSAN_OPTIONS=",
+    VIR_HELPER_ENV_POOL "=",
 };
 
 static size_t buildEnv(char **envp, size_t max, char *app, size_t applen)

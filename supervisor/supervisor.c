@@ -564,6 +564,18 @@ static void jobStartLocked(virJobPtr job)
  again:
     if (helperEnsureLocked(sh) < 0)
         goto fail;
+    if (!retried && sh->up && sh->h.pidfd >= 0 && pidfdEnded(sh->h.pidfd)) {
+        /* Dead already, its hang-up not read yet. Its socket may still be
+         * open in a child of it that has not closed it yet (a worker it
+         * was forking when it died): a request would then be queued
+         * there and lost rather than refused. Start this job on a new
+         * helper, as below. */
+        retried = true;
+        helperLostLocked(sh);
+        sup.start_queued = true;
+        wakeReaper();
+        goto again;
+    }
     if (virSupSocketPair(sv) < 0) {
         reportFDError(errno, "cannot create the job's control socket");
         goto fail;
@@ -1071,7 +1083,17 @@ static void workerEndedLocked(uint64_t id)
     if (!job || job->stage != VIR_SUP_STAGE_RUNNING || job->ended_at)
         return;
     job->ended_at = virShmNowMono();
-    (void)zombieStatusLocked(job);
+    if (!zombieStatusLocked(job))
+        return;
+    /* Known already: the job ends now, not one wake-up of the helper and
+     * one message later. What the helper does when it reaps the worker
+     * is done here first: while the worker is an unreaped zombie its pid
+     * is its process group's id and cannot be reused, so the group kill
+     * reaches only what the job left running. The helper's report, when
+     * it comes, finds the job ended and is ignored. */
+    (void)kill(-job->pid, SIGKILL);
+    finishFromZombieLocked(job);
+    startQueuedLocked(job->group);
 }
 
 /* @sh is gone (its hang-up was read, or a request met its closed

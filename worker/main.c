@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,12 +31,18 @@
 
 #define MAX_WORKERS 4096
 #define MAX_KEPT    1024
+/* Ready workers per helper at most (VIR_HELPER_ENV_POOL). */
+#define MAX_READY   4
 
 typedef struct {
     uint64_t job_id;
     pid_t pid;        /* 0: free entry */
+    bool job;         /* it runs job @job_id (else: ready, or killed unused) */
+    int readysock;    /* a ready worker: our end of the socket it waits on; -1 */
     int detachfd;     /* our end of its detach socket; -1 none */
-    int nssock;       /* our end of its namespace socket; -1 none */
+    int nssock;       /* our end of its namespace socket, then (nsHeld) the
+                       * namespace it lent us; -1 none */
+    bool nsHeld;
 } workerEntry;
 
 static workerEntry workers[MAX_WORKERS];
@@ -50,7 +57,7 @@ static virProtoSandbox sandbox;
 static workerEntry *findByJob(uint64_t id)
 {
     for (size_t i = 0; i < MAX_WORKERS; i++)
-        if (workers[i].pid && workers[i].job_id == id)
+        if (workers[i].pid && workers[i].job && workers[i].job_id == id)
             return &workers[i];
     return NULL;
 }
@@ -63,10 +70,18 @@ static workerEntry *findByPid(pid_t pid)
     return NULL;
 }
 
+static workerEntry *findByNsSock(int fd)
+{
+    for (size_t i = 0; i < MAX_WORKERS; i++)
+        if (workers[i].pid && !workers[i].nsHeld && workers[i].nssock == fd)
+            return &workers[i];
+    return NULL;
+}
+
 static workerEntry *findByDetachFD(int fd)
 {
     for (size_t i = 0; i < MAX_WORKERS; i++)
-        if (workers[i].pid && workers[i].detachfd == fd)
+        if (workers[i].pid && workers[i].job && workers[i].detachfd == fd)
             return &workers[i];
     return NULL;
 }
@@ -162,10 +177,38 @@ static void workerLendNamespace(int nssock)
     close(nssock);
 }
 
+/* Signals, process group, parent-death signal: the first steps of every
+ * worker, ready or forked for its job. Fails by _exit (@ctlfd: where to
+ * say why, -1 if nowhere yet). */
+static void workerBasics(int ctlfd, pid_t helper)
+{
+    resetSignals();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = onTerm;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+
+    /* Our own process group, so cancel reaches whatever we spawn, and a
+     * terminal's Ctrl-C does not reach us. The helper does it too (race). */
+    if (setpgid(0, 0) < 0 && errno != EACCES)
+        virWorkerSandboxFail(ctlfd, "setpgid", errno);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        virWorkerSandboxFail(ctlfd, "PR_SET_PDEATHSIG", errno);
+    if (getppid() != helper)
+        _exit(VIR_WORKER_EXIT_SETUP); /* the helper died before we armed it */
+}
+
+/* The job's part of a worker: its descriptors in place, its status page
+ * and parameters, the sandbox (all of it, or for a ready worker, which
+ * entered the rest before its job arrived, @ready, only the job's limits
+ * and the page's seal: the page is then mapped over @ready, the address
+ * the worker's filter already names), then the op. */
 static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
-                       int detachfd, int nssock, pid_t helper) __attribute__((noreturn));
+                       int detachfd, int nssock, pid_t helper,
+                       void *ready) __attribute__((noreturn));
 static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
-                       int detachfd, int nssock, pid_t helper)
+                       int detachfd, int nssock, pid_t helper, void *ready)
 {
     /* Move what we were given out of the way, then into place: control at
      * 3, resources at 4 .. 3 + nres (= nfds), the detach socket (if any)
@@ -198,25 +241,13 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
         detachfd = first_free++;
     }
 
-    resetSignals();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = onTerm;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &sa, NULL);
-
-    /* Our own process group, so cancel reaches whatever we spawn, and a
-     * terminal's Ctrl-C does not reach us. The helper does it too (race). */
-    if (setpgid(0, 0) < 0 && errno != EACCES)
-        virWorkerSandboxFail(ctlfd, "setpgid", errno);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-        virWorkerSandboxFail(ctlfd, "PR_SET_PDEATHSIG", errno);
-    if (getppid() != helper)
-        _exit(VIR_WORKER_EXIT_SETUP); /* the helper died before we armed it */
+    if (!ready)
+        workerBasics(ctlfd, helper);
 
     /* Map our own progress page, and nothing else of the segment. */
-    void *page = mmap(NULL, VIR_SHM_PAGE_SIZE, PROT_READ | PROT_WRITE,
-                      MAP_SHARED, hi[1], (off_t)req->progress_offset);
+    void *page = mmap(ready, VIR_SHM_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | (ready ? MAP_FIXED : 0), hi[1],
+                      (off_t)req->progress_offset);
     if (page == MAP_FAILED)
         virWorkerSandboxFail(ctlfd, "cannot map the job's status page", errno);
 
@@ -252,7 +283,10 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
 
     /* Limits, ids, no_new_privs, capabilities, the filesystem view and
      * the seccomp filter: worker/sandbox.c. */
-    virWorkerSandboxEnter(&sandbox, req, ctlfd, page, VIR_SHM_PAGE_SIZE);
+    if (ready)
+        virWorkerSandboxEnterJob(req, ctlfd, page, VIR_SHM_PAGE_SIZE);
+    else
+        virWorkerSandboxEnter(&sandbox, req, ctlfd, page, VIR_SHM_PAGE_SIZE);
     /* Before any job code: the op sees only control and resources. */
     if (nssock >= 0)
         workerLendNamespace(nssock);
@@ -272,7 +306,214 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
     _exit(virWorkerJobExitCode(&job));
 }
 
+/* Where a ready worker keeps what it waits with, out of the way of the
+ * descriptors a job brings (they arrive at the lowest free numbers, at
+ * most 3 + VIR_PROTO_RESOURCES_MAX of them, and are placed at 3 ..
+ * 4 + VIR_PROTO_RESOURCES_MAX). */
+#define READY_FD_MIN (3 + VIR_PROTO_RESOURCES_MAX + 3)
+
+/* A ready worker: forked before any job asked for it, it enters every
+ * part of the sandbox that does not depend on the job, then waits on
+ * @sock for exactly one SPAWN request (with its descriptors) and runs
+ * that job as a worker forked for it would. It holds nothing of any job
+ * while it waits: only @sock, its detach socket (@detachfd, detach
+ * profiles) and a reserved page where the job's status page will be
+ * mapped. Never returns. */
+static void readyMain(int sock, int detachfd, int nssock, pid_t helper)
+    __attribute__((noreturn));
+static void readyMain(int sock, int detachfd, int nssock, pid_t helper)
+{
+    workerBasics(-1, helper);
+    if ((sock = fcntl(sock, F_DUPFD_CLOEXEC, READY_FD_MIN)) < 0 ||
+        (detachfd >= 0 && (detachfd = fcntl(detachfd, F_DUPFD_CLOEXEC, READY_FD_MIN)) < 0))
+        _exit(VIR_WORKER_EXIT_SETUP);
+    if (nssock >= 0)
+        nssock = fcntl(nssock, F_DUPFD_CLOEXEC, READY_FD_MIN);
+    /* Nothing of the helper's: its socket, epoll, other workers' sockets. */
+    int keep[3] = { sock, detachfd, nssock };
+    for (int fd = 0; fd < 1024 * 1024; ) {
+        int next = -1;
+        for (size_t i = 0; i < 3; i++)
+            if (keep[i] >= fd && (next < 0 || keep[i] < next))
+                next = keep[i];
+        if (next < 0) {
+            (void)close_range((unsigned int)fd, ~0U, 0);
+            break;
+        }
+        if (next > fd && close_range((unsigned int)fd, (unsigned int)next - 1, 0) < 0)
+            _exit(VIR_WORKER_EXIT_SETUP);
+        fd = next + 1;
+    }
+    void *page = mmap(NULL, VIR_SHM_PAGE_SIZE, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED)
+        _exit(VIR_WORKER_EXIT_SETUP);
+    virWorkerSandboxEnterReady(&sandbox, page);
+    if (nssock >= 0)
+        workerLendNamespace(nssock);
+
+    union {
+        virProtoSpawn spawn;
+        char raw[VIR_PROTO_MSG_MAX];
+    } buf;
+    char cbuf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
+    struct iovec iov = { &buf, sizeof(buf) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+    ssize_t r;
+    do {
+        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (r < 0 && errno == EINTR && !virWorkerTermFlag);
+    /* EOF: the helper let us go unused (or is gone). */
+    if (r != (ssize_t)sizeof(virProtoSpawn) || (msg.msg_flags & MSG_CTRUNC))
+        _exit(0);
+    int fds[3 + VIR_PROTO_RESOURCES_MAX];
+    size_t nfds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t j = 0; j < k && nfds < ARRAY_CARDINALITY(fds); j++)
+            memcpy(&fds[nfds++], CMSG_DATA(c) + j * sizeof(int), sizeof(int));
+    }
+    /* The helper checked the request before it handed it over. */
+    if (nfds != 3 + (size_t)buf.spawn.nresources)
+        _exit(VIR_WORKER_EXIT_PROTOCOL);
+    workerMain(&buf.spawn, fds, nfds, detachfd, -1, helper, page);
+}
+
 /* ---- in the helper ---- */
+
+static void watchNsSock(workerEntry *w);
+
+/* How many ready workers this helper keeps (VIR_HELPER_ENV_POOL), and
+ * whether keeping them failed (a ready worker could not enter its
+ * sandbox: jobs then get workers forked for them, which report why). */
+static unsigned int poolSize = 1;
+static bool poolBroken;
+/* Ready workers that ended while waiting (killed, crashed) since one last
+ * took a job: past READY_LOST_MAX, no more are forked. */
+#define READY_LOST_MAX 8
+static unsigned int readyLost;
+/* The helper's own limits, which its workers inherit: a request that
+ * would raise one needs a worker that still holds CAP_SYS_RESOURCE. */
+static struct rlimit helperLimits[4];
+static const int limitRes[4] = { RLIMIT_AS, RLIMIT_CPU, RLIMIT_NOFILE, RLIMIT_FSIZE };
+
+static size_t readyCount(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < MAX_WORKERS; i++)
+        if (workers[i].pid && workers[i].readysock >= 0)
+            n++;
+    return n;
+}
+
+/* Fork ready workers until there are poolSize of them. Failures are
+ * quiet: a job without a ready worker gets one forked for it. */
+static void poolRefill(void)
+{
+    while (!poolBroken && readyCount() < poolSize) {
+        workerEntry *slot = findByPid(0);
+        int rv[2] = { -1, -1 }, dv[2] = { -1, -1 }, nv[2] = { -1, -1 };
+        if (!slot || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rv) < 0)
+            return;
+        if (sandbox.detach &&
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, dv) < 0) {
+            close(rv[0]);
+            close(rv[1]);
+            return;
+        }
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, nv) < 0)
+            nv[0] = nv[1] = -1;
+        pid_t helper = getpid();
+        pid_t pid = fork();
+        if (pid == 0)
+            readyMain(rv[1], dv[1], nv[1], helper);
+        close(rv[1]);
+        if (dv[1] >= 0)
+            close(dv[1]);
+        if (nv[1] >= 0)
+            close(nv[1]);
+        if (pid < 0) {
+            close(rv[0]);
+            if (dv[0] >= 0)
+                close(dv[0]);
+            if (nv[0] >= 0)
+                close(nv[0]);
+            return;
+        }
+        (void)setpgid(pid, pid);
+        memset(slot, 0, sizeof(*slot));
+        slot->pid = pid;
+        slot->readysock = rv[0];
+        slot->detachfd = dv[0];
+        slot->nssock = nv[0];
+        watchNsSock(slot);
+    }
+}
+
+/* Whether @req may go to a ready worker: one that has dropped its
+ * capabilities cannot change its ids or raise a limit. */
+static bool poolFits(const virProtoSpawn *req)
+{
+    const uint64_t want[4] = { req->rlimit_as, req->rlimit_cpu, req->rlimit_nofile,
+                               req->rlimit_fsize };
+    if (req->set_ids)
+        return false;
+    for (size_t i = 0; i < 4; i++)
+        if (want[i] && helperLimits[i].rlim_max != RLIM_INFINITY &&
+            want[i] > helperLimits[i].rlim_max)
+            return false;
+    return true;
+}
+
+/* Hand @req to a ready worker: its entry, now the job's, or NULL (none
+ * ready, or the one we tried is gone: it is killed and reaped unused). */
+static workerEntry *poolTake(const virProtoSpawn *req, int *fds, size_t nfds)
+{
+    if (!poolFits(req))
+        return NULL;
+    for (size_t i = 0; i < MAX_WORKERS; i++) {
+        workerEntry *w = &workers[i];
+        if (!w->pid || w->readysock < 0)
+            continue;
+        struct iovec iov = { .iov_base = (void *)req, .iov_len = sizeof(*req) };
+        union { char buf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
+                struct cmsghdr align; } ctl;
+        struct msghdr mh;
+        memset(&mh, 0, sizeof(mh));
+        memset(&ctl, 0, sizeof(ctl));
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+        ssize_t n;
+        do {
+            n = sendmsg(w->readysock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+        /* It has what it needs; it closes its end, we close ours. */
+        close(w->readysock);
+        w->readysock = -1;
+        if (n != (ssize_t)sizeof(*req)) {
+            /* Gone or stuck: it never gets a job. */
+            (void)kill(-w->pid, SIGKILL);
+            (void)kill(w->pid, SIGKILL);
+            continue;
+        }
+        w->job = true;
+        w->job_id = req->job_id;
+        readyLost = 0;
+        return w;
+    }
+    return NULL;
+}
+
 
 static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
 {
@@ -282,7 +523,8 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
     rep.hdr.version = VIR_PROTO_VERSION;
     rep.job_id = req->job_id;
 
-    workerEntry *slot = findByPid(0);
+    workerEntry *slot = NULL;
+    workerEntry *ready = NULL;
     int dv[2] = { -1, -1 };
     int pidfd = -1;
     int nv[2] = { -1, -1 };
@@ -292,7 +534,17 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
     if (nfds != 3 + (size_t)req->nresources || nfds > 3 + VIR_PROTO_RESOURCES_MAX ||
         req->op[VIR_PROTO_OP_MAX - 1] != '\0' || !named) {
         rep.err = EPROTO;
-    } else if (!slot) {
+    } else if ((ready = poolTake(req, fds, nfds))) {
+        rep.pid = ready->pid;
+        pidfd = (int)syscall(SYS_pidfd_open, ready->pid, 0);
+        if (ready->detachfd >= 0) {
+            struct epoll_event ev = { .events = EPOLLIN, .data.fd = ready->detachfd };
+            if (epoll_ctl(epfd, EPOLL_CTL_ADD, ready->detachfd, &ev) < 0) {
+                close(ready->detachfd);
+                ready->detachfd = -1;
+            }
+        }
+    } else if (!(slot = findByPid(0))) {
         rep.err = EAGAIN;
     } else if (sandbox.detach &&
                socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, dv) < 0) {
@@ -308,7 +560,7 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
                 close(dv[0]);
             if (nv[0] >= 0)
                 close(nv[0]);
-            workerMain(req, fds, nfds, dv[1], nv[1], helper);
+            workerMain(req, fds, nfds, dv[1], nv[1], helper, NULL);
         }
         if (dv[1] >= 0)
             close(dv[1]);
@@ -325,9 +577,13 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
              * even if the worker has not run setpgid yet. */
             (void)setpgid(pid, pid);
             slot->pid = pid;
+            slot->job = true;
+            slot->readysock = -1;
             slot->job_id = req->job_id;
             slot->detachfd = dv[0];
             slot->nssock = nv[0];
+            slot->nsHeld = false;
+            watchNsSock(slot);
             if (dv[0] >= 0) {
                 struct epoll_event ev = { .events = EPOLLIN, .data.fd = dv[0] };
                 if (epoll_ctl(epfd, EPOLL_CTL_ADD, dv[0], &ev) < 0) {
@@ -386,6 +642,44 @@ static pid_t parentOf(pid_t pid)
     if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
         return 0;
     return (pid_t)ppid;
+}
+
+/* Watch @w's namespace socket for the descriptor it lends us. */
+static void watchNsSock(workerEntry *w)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = w->nssock };
+    /* Not watched (ENOMEM): the descriptor stays in flight in the socket,
+     * a reference all the same, until we close the socket. */
+    if (w->nssock >= 0)
+        (void)epoll_ctl(epfd, EPOLL_CTL_ADD, w->nssock, &ev);
+}
+
+/* @w lent us its mount namespace: take the descriptor out of the socket
+ * and keep it until we have reported the worker's exit. Left in the
+ * socket it would stay "in flight", and the kernel counts descriptors in
+ * flight per user: with a few hundred jobs running, any worker of the
+ * same uid (without CAP_SYS_RESOURCE, and with its descriptor limit
+ * lower than that count) could no longer pass a descriptor at all
+ * (ETOOMANYREFS). */
+static void handleNsLoan(workerEntry *w)
+{
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    char byte;
+    struct iovec iov = { &byte, 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+    ssize_t n = recvmsg(w->nssock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    int ns = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n > 0 && c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)) && ns < 0)
+            memcpy(&ns, CMSG_DATA(c), sizeof(int));
+    epoll_ctl(epfd, EPOLL_CTL_DEL, w->nssock, NULL);
+    close(w->nssock);
+    w->nssock = ns;
+    w->nsHeld = ns >= 0;
 }
 
 /* A worker asks us to keep one of its children past its own end. */
@@ -455,6 +749,26 @@ static void reapChildren(void)
             (void)virWorkerSandboxSweep(isLiveWorker);
             continue;
         }
+        if (!w->job) {
+            /* A ready worker that ended without a job: it could not enter
+             * its sandbox (then no more of them: each job's own worker
+             * says why), or it was killed. Nothing to report. */
+            if (w->readysock >= 0 &&
+                ((si.si_code == CLD_EXITED && si.si_status == VIR_WORKER_EXIT_SETUP) ||
+                 ++readyLost >= READY_LOST_MAX))
+                poolBroken = true;
+            if (w->readysock >= 0)
+                close(w->readysock);
+            if (w->detachfd >= 0)
+                close(w->detachfd);
+            if (w->nssock >= 0)
+                close(w->nssock);
+            memset(w, 0, sizeof(*w));
+            w->readysock = w->detachfd = w->nssock = -1;
+            (void)virWorkerSandboxSweep(isLiveWorker);
+            poolRefill();
+            continue;
+        }
         virProtoExited ex;
         memset(&ex, 0, sizeof(ex));
         ex.hdr.type = VIR_PROTO_EXITED;
@@ -464,6 +778,7 @@ static void reapChildren(void)
         ex.code = si.si_code;
         ex.status = si.si_status;
         w->pid = 0;
+        w->job = false;
         if (w->detachfd >= 0) {
             epoll_ctl(epfd, EPOLL_CTL_DEL, w->detachfd, NULL);
             close(w->detachfd);
@@ -476,9 +791,15 @@ static void reapChildren(void)
             close(w->nssock);
             w->nssock = -1;
         }
+        w->nsHeld = false;
         /* Whatever left its job's process group (setsid) and came to us as
          * an orphan was not reached by the group kill above: sweep it. */
         (void)virWorkerSandboxSweep(isLiveWorker);
+        /* A ready worker for the next job: forked now, after the report,
+         * rather than when this one took its job, so that its set-up does
+         * not compete with a running job for the CPU (and with its end,
+         * which cancel, crash detection and virJobWait wait for). */
+        poolRefill();
     }
 }
 
@@ -546,9 +867,19 @@ static int helperMain(void)
 {
     resetSignals();
     for (size_t i = 0; i < MAX_WORKERS; i++) {
+        workers[i].readysock = -1;
         workers[i].detachfd = -1;
         workers[i].nssock = -1;
     }
+    const char *pool = getenv(VIR_HELPER_ENV_POOL);
+    if (pool && *pool) {
+        char *end;
+        unsigned long v = strtoul(pool, &end, 10);
+        poolSize = *end ? poolSize : (unsigned int)(v < MAX_READY ? v : MAX_READY);
+    }
+    for (size_t i = 0; i < ARRAY_CARDINALITY(limitRes); i++)
+        if (getrlimit(limitRes[i], &helperLimits[i]) < 0)
+            poolSize = 0;
     if (setsid() < 0 && errno != EPERM)
         return VIR_WORKER_EXIT_SETUP;
     /* Orphans of our workers come to us (and are reaped), not to init. */
@@ -593,6 +924,9 @@ static int helperMain(void)
         killAllAndExit();
     (void)virWorkerSandboxPrepare((int)sandbox.syscalls);
     (void)virWorkerSandboxPrepareRoot();
+    (void)virWorkerSandboxPrepareCaps(&sandbox);
+    (void)virWorkerSandboxPrepareHelperFilter((int)sandbox.syscalls);
+    poolRefill();
 
     for (;;) {
         struct epoll_event evs[16];
@@ -616,6 +950,8 @@ static int helperMain(void)
                 workerEntry *w = findByDetachFD(evs[i].data.fd);
                 if (w)
                     handleDetach(w);
+                else if ((w = findByNsSock(evs[i].data.fd)))
+                    handleNsLoan(w);
                 continue;
             }
             union {

@@ -16,6 +16,7 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -200,13 +201,28 @@ static void setLimit(int ctlfd, int res, uint64_t v, const char *name)
     virWorkerSandboxFail(ctlfd, what, err);
 }
 
+/* Whether our effective set holds @cap: one capget, where libcap-ng
+ * would read /proc/self/status. */
+static bool haveEffective(unsigned int cap)
+{
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+    if (cap >= 32 * _LINUX_CAPABILITY_U32S_3 || syscall(SYS_capget, &hdr, data) < 0)
+        return false;
+    return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* Set when the spawn helper cut the bounding and ambient sets to its
+ * sandbox's once for all its workers (virWorkerSandboxPrepareCaps). */
+static bool bsetCut;
+
 static int dropCapabilities(uint64_t keep)
 {
     /* The bounding and ambient sets can only be changed with CAP_SETPCAP;
      * a caller without it has nothing there we could drop anyway. */
     capng_select_t sel = CAPNG_SELECT_CAPS;
-    if (capng_get_caps_process() == 0 &&
-        capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
+    if (!bsetCut && haveEffective(CAP_SETPCAP))
         sel = CAPNG_SELECT_ALL;
 
     capng_clear(CAPNG_SELECT_ALL);
@@ -219,11 +235,6 @@ static int dropCapabilities(uint64_t keep)
     return capng_apply(sel);
 }
 
-static bool haveEffective(unsigned int cap)
-{
-    return capng_get_caps_process() == 0 &&
-           capng_have_capability(CAPNG_EFFECTIVE, cap);
-}
 
 /* ---- seccomp ---- */
 
@@ -241,7 +252,10 @@ static int denyCall(scmp_filter_ctx ctx, const char *name, int err)
  * as a 32-bit int, so only the low word of that argument is compared.
  *   kill(pid, sig): only pid 0 (our group), our pid, minus our pid;
  *   tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo: only our thread group;
- *   mremap of the status page: never. */
+ *   mremap of the status page: never;
+ *   mount, unshare, pidfd_open: never (also in the shared filter, except
+ *   where the spawn helper runs under it itself: it needs pidfd_open, and
+ *   its workers mount their own /proc before this is loaded). */
 static int workerFilter(void *page)
 {
     const uint32_t self = (uint32_t)getpid();
@@ -257,6 +271,10 @@ static int workerFilter(void *page)
         /*  1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
         /*  2 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
         /*  3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        /* +0 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mount, 24, 0),           /* -> 29 */
+        /* +1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unshare, 23, 0),         /* -> 29 */
+        /* +2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_pidfd_open, 22, 0),      /* -> 29 */
+        /* (the numbers below are each instruction's index minus 3) */
         /*  4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 5, 0),              /* -> 10 */
         /*  5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 10, 0),           /* -> 16 */
         /*  6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigqueueinfo, 9, 0),   /* -> 16 */
@@ -282,6 +300,8 @@ static int workerFilter(void *page)
         /* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(addr >> 32), 0, 1), /* -> 24 / 25 */
         /* 24 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
         /* 25 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* 26 mount, unshare, pidfd_open (index 29) */
+                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
     };
     struct sock_fprog prog = { .len = ARRAY_CARDINALITY(f), .filter = f };
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
@@ -293,6 +313,15 @@ static int workerFilter(void *page)
  * cost 0.3-0.5 ms a job (docs/PERFORMANCE.md). */
 static struct sock_fprog sharedFilter;
 static int sharedSet = -1;    /* the virProtoSyscalls it was built for */
+/* Set once the spawn helper runs under the shared filter itself: its
+ * workers inherit it, and load only their own program. */
+static bool sharedInHelper;
+
+/* Denied to workers, but needed by the spawn helper (pidfd_open, for the
+ * pidfd of each worker it reports) or by a worker's set-up before its own
+ * program is loaded (its /proc: unshare, mount): left out of the shared
+ * filter the helper runs under; the per-worker program denies them. */
+static const char *const helperNeeds[] = { "mount", "unshare", "pidfd_open", NULL };
 
 /* New sockets: AF_UNIX only (socketpair, a local connection), and with the
  * netlink set AF_NETLINK too (links, addresses, nftables). Every other
@@ -316,7 +345,15 @@ static int socketRules(scmp_filter_ctx ctx, int set)
                             SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)AF_UNIX));
 }
 
-static int buildSharedFilter(struct sock_fprog *out, int set)
+static bool helperNeeded(const char *name)
+{
+    for (size_t i = 0; helperNeeds[i]; i++)
+        if (STREQ(name, helperNeeds[i]))
+            return true;
+    return false;
+}
+
+static int buildSharedFilter(struct sock_fprog *out, int set, bool forHelper)
 {
     static const char *const denied[] = {
         /* other processes' memory and registers */
@@ -355,7 +392,8 @@ static int buildSharedFilter(struct sock_fprog *out, int set)
         return -1;
     }
     for (size_t i = 0; denied[i]; i++)
-        if ((rc = denyCall(ctx, denied[i], EPERM)) < 0)
+        if ((!forHelper || !helperNeeded(denied[i])) &&
+            (rc = denyCall(ctx, denied[i], EPERM)) < 0)
             goto out;
     /* clone3 takes its flags in memory a filter cannot read: ENOSYS makes
      * libc fall back to clone, whose flags it can. */
@@ -405,7 +443,7 @@ int virWorkerSandboxPrepare(int set)
     free(sharedFilter.filter);
     sharedFilter.filter = NULL;
     sharedSet = -1;
-    if (buildSharedFilter(&sharedFilter, set) < 0)
+    if (buildSharedFilter(&sharedFilter, set, false) < 0)
         return -1;
     sharedSet = set;
     return 0;
@@ -413,6 +451,8 @@ int virWorkerSandboxPrepare(int set)
 
 int virWorkerSandboxSeccomp(int set, void *page)
 {
+    if (sharedInHelper && sharedSet == set)
+        return workerFilter(page);
     if (virWorkerSandboxPrepare(set) < 0)
         return -1;
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &sharedFilter, 0, 0) < 0)
@@ -475,14 +515,10 @@ int virWorkerSandboxPrepareRoot(void)
     return r < 0 ? -1 : 0;
 }
 
-void virWorkerSandboxEnter(const virProtoSandbox *sb, const virProtoSpawn *req,
-                           int ctlfd, void *page, size_t pagelen)
+/* The filesystem view: the helper's empty root with a proc instance of
+ * our own, or, if the helper could not enter it, our own root. */
+static void enterView(int ctlfd)
 {
-    /* Seal the status page where the kernel can (Linux 6.10): no mremap,
-     * munmap or mprotect of it, whatever the filter below allows. Older
-     * kernels rely on the filter's mremap rule alone. */
-    (void)syscall(__NR_mseal, page, pagelen, 0UL);
-
     /* A root caller's worker (it holds CAP_SYS_ADMIN until the cut below)
      * loses the host's filesystem. A non-root caller's does too, from a
      * user namespace of its own, where the host allows those; where it
@@ -498,37 +534,37 @@ void virWorkerSandboxEnter(const virProtoSandbox *sb, const virProtoSpawn *req,
     } else if (rootSharedHost && enterOwnProc(&what) < 0) {
         virWorkerSandboxFail(ctlfd, what, errno);
     }
-
     struct rlimit core = { 0, 0 };
     if (setrlimit(RLIMIT_CORE, &core) < 0)
         virWorkerSandboxFail(ctlfd, "RLIMIT_CORE", errno);
+}
+
+static void setJobLimits(int ctlfd, const virProtoSpawn *req)
+{
     setLimit(ctlfd, RLIMIT_AS, req->rlimit_as, "RLIMIT_AS");
     setLimit(ctlfd, RLIMIT_CPU, req->rlimit_cpu, "RLIMIT_CPU");
     setLimit(ctlfd, RLIMIT_NOFILE, req->rlimit_nofile, "RLIMIT_NOFILE");
     setLimit(ctlfd, RLIMIT_FSIZE, req->rlimit_fsize, "RLIMIT_FSIZE");
+}
 
-    /* The bounding and ambient sets first, while we still hold
-     * CAP_SETPCAP: a change of uid below takes it away, and with it the
-     * means to shrink them. KEEPCAPS lets an op keep its declared
-     * capabilities across that change of uid (cut to exactly those next). */
-    if (haveEffective(CAP_SETPCAP)) {
-        for (unsigned int c = 0; c <= CAP_LAST_CAP && c < 64; c++)
-            if (!(sb->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
-                errno != EINVAL)
-                virWorkerSandboxFail(ctlfd, "cannot shrink the capability bounding set", errno);
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-            virWorkerSandboxFail(ctlfd, "cannot clear the ambient capabilities", errno);
-    }
-    if (req->set_ids) {
-        if (sb->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-            virWorkerSandboxFail(ctlfd, "PR_SET_KEEPCAPS", errno);
-        if (setgroups(0, NULL) < 0)
-            virWorkerSandboxFail(ctlfd, "setgroups", errno);
-        if (setresgid(req->gid, req->gid, req->gid) < 0)
-            virWorkerSandboxFail(ctlfd, "setresgid", errno);
-        if (setresuid(req->uid, req->uid, req->uid) < 0)
-            virWorkerSandboxFail(ctlfd, "setresuid", errno);
-    }
+/* The bounding and ambient sets first, while we still hold CAP_SETPCAP:
+ * a change of uid takes it away, and with it the means to shrink them. */
+static void cutBoundingSet(int ctlfd, const virProtoSandbox *sb)
+{
+    if (bsetCut || !haveEffective(CAP_SETPCAP))
+        return;
+    for (unsigned int c = 0; c <= CAP_LAST_CAP && c < 64; c++)
+        if (!(sb->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+            errno != EINVAL)
+            virWorkerSandboxFail(ctlfd, "cannot shrink the capability bounding set", errno);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        virWorkerSandboxFail(ctlfd, "cannot clear the ambient capabilities", errno);
+}
+
+/* no_new_privs, the capabilities cut to the profile's, not dumpable, and
+ * the seccomp filter naming @page. */
+static void dropPrivileges(int ctlfd, const virProtoSandbox *sb, void *page)
+{
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         virWorkerSandboxFail(ctlfd, "PR_SET_NO_NEW_PRIVS", errno);
     if (dropCapabilities(sb->caps) < 0)
@@ -539,6 +575,86 @@ void virWorkerSandboxEnter(const virProtoSandbox *sb, const virProtoSpawn *req,
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (virWorkerSandboxSeccomp((int)sb->syscalls, page) < 0)
         virWorkerSandboxFail(ctlfd, "cannot install the seccomp filter", errno);
+}
+
+int virWorkerSandboxPrepareHelperFilter(int set)
+{
+    struct sock_fprog prog = { 0, NULL };
+
+    /* Only where the helper entered the workers' root for them: a worker
+     * that has to build its own needs the whole mount API first. */
+    if (!rootShared) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    if (buildSharedFilter(&prog, set, true) < 0)
+        return -1;
+    int rc = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (rc == 0)
+        rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+    int err = errno;
+    free(prog.filter);
+    if (rc < 0) {
+        errno = err;
+        return -1;
+    }
+    sharedInHelper = true;
+    sharedSet = set;
+    return 0;
+}
+
+int virWorkerSandboxPrepareCaps(const virProtoSandbox *sb)
+{
+    if (!haveEffective(CAP_SETPCAP))
+        return 0;
+    for (unsigned int c = 0; c <= CAP_LAST_CAP && c < 64; c++)
+        if (!(sb->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+            errno != EINVAL)
+            return -1;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return -1;
+    bsetCut = true;
+    return 0;
+}
+
+void virWorkerSandboxEnter(const virProtoSandbox *sb, const virProtoSpawn *req,
+                           int ctlfd, void *page, size_t pagelen)
+{
+    /* Seal the status page where the kernel can (Linux 6.10): no mremap,
+     * munmap or mprotect of it, whatever the filter below allows. Older
+     * kernels rely on the filter's mremap rule alone. */
+    (void)syscall(__NR_mseal, page, pagelen, 0UL);
+
+    enterView(ctlfd);
+    setJobLimits(ctlfd, req);
+    cutBoundingSet(ctlfd, sb);
+    /* KEEPCAPS lets an op keep its declared capabilities across the
+     * change of uid (cut to exactly those next). */
+    if (req->set_ids) {
+        if (sb->caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+            virWorkerSandboxFail(ctlfd, "PR_SET_KEEPCAPS", errno);
+        if (setgroups(0, NULL) < 0)
+            virWorkerSandboxFail(ctlfd, "setgroups", errno);
+        if (setresgid(req->gid, req->gid, req->gid) < 0)
+            virWorkerSandboxFail(ctlfd, "setresgid", errno);
+        if (setresuid(req->uid, req->uid, req->uid) < 0)
+            virWorkerSandboxFail(ctlfd, "setresuid", errno);
+    }
+    dropPrivileges(ctlfd, sb, page);
+}
+
+void virWorkerSandboxEnterReady(const virProtoSandbox *sb, void *page)
+{
+    enterView(-1);
+    cutBoundingSet(-1, sb);
+    dropPrivileges(-1, sb, page);
+}
+
+void virWorkerSandboxEnterJob(const virProtoSpawn *req, int ctlfd, void *page,
+                              size_t pagelen)
+{
+    (void)syscall(__NR_mseal, page, pagelen, 0UL);
+    setJobLimits(ctlfd, req);
 }
 
 /* ---- in the spawn helper ---- */

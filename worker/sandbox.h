@@ -43,6 +43,29 @@ void virWorkerSandboxFail(int ctlfd, const char *what, int err)
 void virWorkerSandboxEnter(const virProtoSandbox *sb, const virProtoSpawn *req,
                            int ctlfd, void *page, size_t pagelen);
 
+/*
+ * A ready worker (forked before its job is known, docs/WORKER.md): the
+ * part of virWorkerSandboxEnter that does not depend on the job, in the
+ * same order: the filesystem view, RLIMIT_CORE 0, the bounding set,
+ * no_new_privs, the capabilities, not dumpable, the seccomp filter, whose
+ * per-worker rules name @page (the address the job's status page will be
+ * mapped at, reserved by the caller). Any failure ends the process
+ * (exit code VIR_WORKER_EXIT_SETUP; there is no job to report it to).
+ * Not thread-safe.
+ */
+void virWorkerSandboxEnterReady(const virProtoSandbox *sb, void *page);
+
+/*
+ * A ready worker, once its job arrived and its status page is mapped at
+ * @page: the page sealed (where the kernel can) and the request's limits
+ * set (each at most the limit the worker already has: the spawn helper
+ * hands a ready worker no request that would raise one, as only a worker
+ * that still holds CAP_SYS_RESOURCE could). Failures are reported on
+ * @ctlfd and end the process. Not thread-safe.
+ */
+void virWorkerSandboxEnterJob(const virProtoSpawn *req, int ctlfd, void *page,
+                              size_t pagelen);
+
 /* The seccomp filter alone (part of virWorkerSandboxEnter): denies with
  * EPERM ptrace, process_vm_readv/writev, mount and namespace calls, kernel
  * module, kexec, keyring, bpf, perf_event_open and pidfd calls, signals to
@@ -59,6 +82,26 @@ int virWorkerSandboxSeccomp(int set, void *page);
  * each forked worker only loads it. Returns 0, or -1 with errno set
  * (workers then compile it themselves). */
 int virWorkerSandboxPrepare(int set);
+
+/* In the spawn helper, once, after virWorkerSandboxPrepareRoot and
+ * before any worker: run under the shared part of the workers' seccomp
+ * filter of @set (virProtoSyscalls), without the denials of mount,
+ * unshare and pidfd_open (the helper needs pidfd_open; a worker mounts
+ * its own /proc before its own program, which denies all three, is
+ * loaded). Every worker forked afterwards inherits it and loads only its
+ * own small program (virWorkerSandboxSeccomp). Sets no_new_privs on the
+ * helper (it never executes a program). -1 with errno if it cannot
+ * (ENOTSUP: the helper did not enter the workers' root): each worker
+ * then loads the whole filter itself. Not thread-safe. */
+int virWorkerSandboxPrepareHelperFilter(int set);
+
+/* In the spawn helper, once, before any worker: cut the bounding set to
+ * @sb's capabilities and clear the ambient set, which every worker forked
+ * from it inherits, so that none has to (where we hold CAP_SETPCAP;
+ * without it, nothing to do: 0). The helper's own effective and permitted
+ * sets are untouched (it never executes a program). -1 with errno on
+ * failure: each worker then cuts them itself. Not thread-safe. */
+int virWorkerSandboxPrepareCaps(const virProtoSandbox *sb);
 
 /* In the spawn helper, once, before any worker: enter the workers' empty
  * root (a private mount namespace holding only a read-only /proc that

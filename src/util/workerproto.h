@@ -23,6 +23,10 @@
  * start time in clock ticks after boot, as in /proc/PID/stat): the helper
  * kills its workers and exits when that process ends. */
 #define VIR_HELPER_ENV_APP           "VIRTSUP_APP"
+/* How many ready workers (forked and sandboxed before their job) each
+ * spawn helper keeps: 0 to 4, default 1 (docs/WORKER.md). Taken from the
+ * application's environment. */
+#define VIR_HELPER_ENV_POOL          "VIRTSUP_WORKER_POOL"
 
 /* Worker exit codes (the exit status is the truth; see docs/WORKER.md). */
 #define VIR_WORKER_EXIT_OK          0   /* reported success */

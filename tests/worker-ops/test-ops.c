@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "util/virerror.h"
@@ -320,3 +321,39 @@ static void opStream(virWorkerJobPtr job, const void *params, size_t len)
     virWorkerJobFinishSuccess(job);
 }
 VIR_WORKER_OP_REGISTER(opStreamDef, "test.stream", opStream);
+
+/* Passes a descriptor to itself over a socketpair (SCM_RIGHTS), as a
+ * worker handing a process its pipe does; fails with the errno if the
+ * kernel refuses (ETOOMANYREFS: too many descriptors in flight for this
+ * uid). */
+static void opPassFD(virWorkerJobPtr job, const void *params, size_t len)
+{
+    (void)params;
+    (void)len;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        virWorkerJobFinishFailure(job, VIR_ERR_SYSTEM_ERROR, "socketpair: %s", strerror(errno));
+        return;
+    }
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct iovec iov = { (void *)"x", 1 };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &sv[0], sizeof(int));
+    ssize_t n = sendmsg(sv[1], &mh, MSG_NOSIGNAL);
+    int err = errno;
+    close(sv[0]);
+    close(sv[1]);
+    if (n != 1) {
+        virWorkerJobFinishFailure(job, VIR_ERR_SYSTEM_ERROR, "cannot pass a descriptor: %s",
+                                  strerror(err));
+        return;
+    }
+    virWorkerJobFinishSuccess(job);
+}
+VIR_WORKER_OP_REGISTER(opPassFDDef, "test.pass-fd", opPassFD);

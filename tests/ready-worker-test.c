@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ready-worker-test.c: the spawn helper's ready workers (docs/WORKER.md).
+ * After a job's end the helper forks one worker that enters its sandbox
+ * and waits; the next job runs in exactly that process, which holds
+ * nothing but its socket to the helper while it waits. A ready worker
+ * killed while it waits costs nothing but itself: the next job still
+ * runs, and a new one is forked. VIRTSUP_WORKER_POOL=0: none is kept.
+ * And the namespace each worker lends its helper is not left in flight
+ * in a socket: with more jobs running than a worker's descriptor limit,
+ * a worker can still pass a descriptor.
+ */
+#include <dirent.h>
+#include <signal.h>
+
+#include "jobtest.h"
+
+static const virSupOp opReportKeep = {
+    .name = "test.report", .type = VIR_JOB_BOUNDED, .commit = jobKeepResult,
+};
+
+/* The helper's children, up to @max, into @out. */
+static size_t helperChildren(pid_t helper, pid_t *out, size_t max)
+{
+    char path[96];
+    size_t n = 0;
+    int pid;
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)helper, (int)helper);
+    FILE *f = fopen(path, "re");
+    while (f && n < max && fscanf(f, "%d", &pid) == 1)
+        out[n++] = (pid_t)pid;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* The helper's only child, once it has exactly one that is alive (no job
+ * runs: that one is its ready worker); 0 if none within the timeout. */
+static pid_t readyWorker(pid_t helper)
+{
+    pid_t kids[8];
+    pid_t found = 0;
+    (void)TEST_WAIT_UNTIL((helperChildren(helper, kids, 8) == 1 &&
+                           testProcessAlive(kids[0]) && (found = kids[0]) > 0),
+                          TEST_TIMEOUT_MS);
+    return found;
+}
+
+/* The descriptors @pid holds, as /proc lists them. */
+static int countFDs(pid_t pid)
+{
+    char path[64];
+    int n = 0;
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* A number field of /proc/@pid/status (hexadecimal for the capability
+ * sets), -1 if missing. */
+static long long statusField(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    long long v = -1;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    size_t kl = strlen(key);
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, key, kl) == 0)
+            v = strtoll(line + kl, NULL, strncmp(key, "Cap", 3) == 0 ? 16 : 10);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static void testReadyWorkerTakesJob(void **s)
+{
+    (void)s;
+    virSupGroupConfig cfg = { .max_workers = 4 };
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+
+    virJobPtr a = startJob(g, &opSucceed, NULL);
+    waitEnded(a);
+    assert_int_equal(jobState(a), VIR_JOB_COMPLETE);
+    pid_t helper = virSupHelperPid();
+    assert_true(helper > 0);
+    pid_t ready = readyWorker(helper);
+    assert_true(ready > 0);
+    /* Once it has loaded its own seccomp program (the last step of its
+     * set-up: the helper runs under the first) it holds nothing but its
+     * socket to the helper: no job's descriptor, no segment, not the
+     * helper's socket; its capabilities are dropped. */
+    assert_true(TEST_WAIT_UNTIL(statusField(ready, "Seccomp_filters:") == 2 &&
+                                (geteuid() != 0 || countFDs(ready) == 1), TEST_TIMEOUT_MS));
+    assert_int_equal(statusField(ready, "NoNewPrivs:"), 1);
+    assert_int_equal(statusField(ready, "CapEff:"), 0);
+    assert_int_equal(statusField(ready, "CapBnd:"), 0);
+
+    /* The next job runs in that very process. */
+    jobResult[0] = '\0';
+    virJobPtr b = startJob(g, &opReportKeep, NULL);
+    waitEnded(b);
+    assert_int_equal(jobState(b), VIR_JOB_COMPLETE);
+    const char *pid = jobResultValue("pid:");
+    assert_non_null(pid);
+    print_message("ready worker %d, the job ran in %s\n", (int)ready, pid);
+    assert_int_equal(atoi(pid), ready);
+    /* As a worker forked for its job would be: its own group, the
+     * helper's child, only the control socket (fd 3) open. */
+    assert_int_equal(atoi(jobResultValue("pgid:")), ready);
+    assert_int_equal(atoi(jobResultValue("ppid:")), helper);
+    assert_string_equal(jobResultValue("fds:"), "3");
+    assert_string_equal(jobResultValue("dumpable:"), "0");
+    assert_string_equal(jobResultValue("core:"), "0");
+
+    /* And a new one waits for the job after it. */
+    pid_t next = readyWorker(helper);
+    assert_true(next > 0);
+    assert_int_not_equal(next, ready);
+
+    assert_int_equal(virJobDestroy(a), 0);
+    assert_int_equal(virJobDestroy(b), 0);
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_false(testProcessAlive(next));
+    assert_int_equal(testCountChildren(), 0);
+}
+
+/* A ready worker killed while it waits: nothing is reported for it, the
+ * next job runs all the same (in a worker forked for it, or a new ready
+ * one), and the helper forks a new ready worker. */
+static void testReadyWorkerKilled(void **s)
+{
+    (void)s;
+    virSupGroupConfig cfg = { .max_workers = 4 };
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+
+    virJobPtr a = startJob(g, &opSucceed, NULL);
+    waitEnded(a);
+    pid_t helper = virSupHelperPid();
+    pid_t ready = readyWorker(helper);
+    assert_true(ready > 0);
+    assert_int_equal(kill(ready, SIGKILL), 0);
+    /* Reaped by the helper. */
+    assert_true(TEST_WAIT_UNTIL(testProcessState(ready) == 0 ||
+                                !testProcessAlive(ready), TEST_TIMEOUT_MS));
+
+    for (int i = 0; i < 3; i++) {
+        jobResult[0] = '\0';
+        virJobPtr b = startJob(g, &opReportKeep, NULL);
+        waitEnded(b);
+        assert_int_equal(jobState(b), VIR_JOB_COMPLETE);
+        assert_int_not_equal(atoi(jobResultValue("pid:")), ready);
+        assert_int_equal(virJobDestroy(b), 0);
+    }
+    pid_t next = readyWorker(helper);
+    assert_true(next > 0);
+    assert_int_not_equal(next, ready);
+    assert_int_equal(virSupHelperPid(), helper);
+
+    assert_int_equal(virJobDestroy(a), 0);
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_int_equal(testCountChildren(), 0);
+}
+
+/* VIRTSUP_WORKER_POOL=0: each job's worker is forked for it, and once
+ * the jobs are over the helper has no child at all. */
+static void testPoolOff(void **s)
+{
+    (void)s;
+    setenv("VIRTSUP_WORKER_POOL", "0", 1);
+    virSupGroupConfig cfg = { .max_workers = 4 };
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+
+    for (int i = 0; i < 3; i++) {
+        jobResult[0] = '\0';
+        virJobPtr b = startJob(g, &opReportKeep, NULL);
+        waitEnded(b);
+        assert_int_equal(jobState(b), VIR_JOB_COMPLETE);
+        assert_int_equal(virJobDestroy(b), 0);
+    }
+    pid_t helper = virSupHelperPid();
+    pid_t kids[8];
+    /* With ready workers kept, this never holds. */
+    assert_true(TEST_WAIT_UNTIL(helperChildren(helper, kids, 8) == 0, TEST_TIMEOUT_MS));
+
+    virSupGroupClose(g);
+    unsetenv("VIRTSUP_WORKER_POOL");
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_int_equal(testCountChildren(), 0);
+}
+
+TEST_OP(opPassFD, "test.pass-fd");
+
+/* Every running worker lends its mount namespace to the helper through a
+ * socket. Left there, each is a descriptor "in flight", which the kernel
+ * counts per uid; once that count passes a worker's RLIMIT_NOFILE, the
+ * worker (without CAP_SYS_RESOURCE) can pass no descriptor at all
+ * (ETOOMANYREFS): a qemu job could no longer hand the shim its pipe. */
+static void testManyJobsPassFD(void **s)
+{
+    (void)s;
+    enum { RUNNING = 48 };
+    /* A uid of their own: the kernel's count is per uid, and this one is
+     * no other process's (root's count holds whatever else runs). */
+    virSupGroupConfig cfg = { .max_workers = RUNNING + 1, .rlimit_nofile = 32,
+                              .set_ids = geteuid() == 0, .uid = 4242, .gid = 4242 };
+    virSupGroup *g = virSupGroupNew(&cfg);
+    assert_non_null(g);
+    virJobPtr jobs[RUNNING];
+
+    for (int i = 0; i < RUNNING; i++)
+        jobs[i] = startJob(g, &opCancel, NULL);
+    for (int i = 0; i < RUNNING; i++)
+        waitPercent(jobs[i], 20);
+    virJobPtr p = startJob(g, &opPassFD, NULL);
+    waitEnded(p);
+    print_message("a descriptor passed with %d jobs running: %s\n", RUNNING,
+                  jobState(p) == VIR_JOB_COMPLETE ? "yes" : jobErrorMessage(p));
+    /* Before: "cannot pass a descriptor: Too many references". */
+    assert_int_equal(jobState(p), VIR_JOB_COMPLETE);
+    assert_int_equal(virJobDestroy(p), 0);
+
+    for (int i = 0; i < RUNNING; i++)
+        assert_int_equal(virJobCancel(jobs[i]), 0);
+    for (int i = 0; i < RUNNING; i++) {
+        waitEnded(jobs[i]);
+        assert_int_equal(jobState(jobs[i]), VIR_JOB_CANCELLED);
+        assert_int_equal(virJobDestroy(jobs[i]), 0);
+    }
+    pid_t helper = virSupHelperPid();
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_int_equal(testCountChildren(), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(testReadyWorkerTakesJob),
+        cmocka_unit_test(testReadyWorkerKilled),
+        cmocka_unit_test(testPoolOff),
+        cmocka_unit_test(testManyJobsPassFD),
+    };
+    return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
+}
