@@ -4,7 +4,8 @@
  * measured in the same run (see bench/README.md):
  *
  *  - start latency (virSupJobCreate -> the op's code running in the worker,
- *    stamped by the bench.stamp op) against posix_spawn+exec+wait of a
+ *    stamped by the bench.stamp op), back to back and after a 2 ms pause,
+ *    against posix_spawn+exec+wait of a
  *    static do-nothing program; again with 1 GiB of touched heap in the
  *    caller, beside fork+exec+wait, which grows with it;
  *  - jobs per second through the whole lifecycle against posix_spawn+wait
@@ -113,9 +114,11 @@ static void waitStamped(virJobPtr job)
 
 /* Start latency of @n bench.stamp jobs, and (@endlat not NULL) from the
  * end of their code to virJobWait returning. */
-static void startLatency(uint64_t *lat, uint64_t *endlat, size_t n)
+static void startLatencyGap(uint64_t *lat, uint64_t *endlat, size_t n, uint64_t gap_ns)
 {
     for (size_t i = 0; i < n; i++) {
+        if (gap_ns)
+            benchSleepNs(gap_ns);
         uint64_t t0 = benchNow();
         virJobPtr job = startJob(&opStamp, NULL, NULL);
         uint64_t t1 = endJob(job, VIR_JOB_COMPLETE);
@@ -125,6 +128,11 @@ static void startLatency(uint64_t *lat, uint64_t *endlat, size_t n)
             endlat[i] = t1 > end ? t1 - end : 0;
         virJobDestroy(job);
     }
+}
+
+static void startLatency(uint64_t *lat, uint64_t *endlat, size_t n)
+{
+    startLatencyGap(lat, endlat, n, 0);
 }
 
 /* The floor of "a process ended -> its waiter knows": a forked child
@@ -237,6 +245,14 @@ static void benchStart(void)
                  "<= 0.15 ms and ratio <= 1.3", NULL);
     latencyLines("job-end-to-wait", endlat, "child-exit-waitpid", exitw, SAMPLES,
                  "<= 0.1 ms", NULL);
+    /* A job that comes after a pause (2 ms after the previous one ended),
+     * as a daemon's usually do: its worker had time to get ready. The
+     * back-to-back figures above include what the previous job's end
+     * left to do. */
+    static uint64_t idle[SAMPLES];
+    startLatencyGap(idle, NULL, SAMPLES, 2000000);
+    latencyLines("job-start-after-pause", idle, "fork-server-child-running", fs, SAMPLES,
+                 NULL, NULL);
 
     /* Again with 1 GiB of touched heap in the caller. */
     size_t sz = 1ull << 30;
