@@ -63,6 +63,13 @@ static int countFDs(pid_t pid)
     return n;
 }
 
+/* The number after @key in the job's result; -1 if it is missing. */
+static int resultInt(const char *key)
+{
+    const char *v = jobResultValue(key);
+    return v ? atoi(v) : -1;
+}
+
 /* A number field of /proc/@pid/status (hexadecimal for the capability
  * sets), -1 if missing. */
 static long long statusField(pid_t pid, const char *key)
@@ -109,14 +116,13 @@ static void testReadyWorkerTakesJob(void **s)
     virJobPtr b = startJob(g, &opReportKeep, NULL);
     waitEnded(b);
     assert_int_equal(jobState(b), VIR_JOB_COMPLETE);
-    const char *pid = jobResultValue("pid:");
-    assert_non_null(pid);
-    print_message("ready worker %d, the job ran in %s\n", (int)ready, pid);
-    assert_int_equal(atoi(pid), ready);
+    int pid = resultInt("pid:");
+    print_message("ready worker %d, the job ran in %d\n", (int)ready, pid);
+    assert_int_equal(pid, ready);
     /* As a worker forked for its job would be: its own group, the
      * helper's child, only the control socket (fd 3) open. */
-    assert_int_equal(atoi(jobResultValue("pgid:")), ready);
-    assert_int_equal(atoi(jobResultValue("ppid:")), helper);
+    assert_int_equal(resultInt("pgid:"), ready);
+    assert_int_equal(resultInt("ppid:"), helper);
     assert_string_equal(jobResultValue("fds:"), "3");
     assert_string_equal(jobResultValue("dumpable:"), "0");
     assert_string_equal(jobResultValue("core:"), "0");
@@ -159,7 +165,7 @@ static void testReadyWorkerKilled(void **s)
         virJobPtr b = startJob(g, &opReportKeep, NULL);
         waitEnded(b);
         assert_int_equal(jobState(b), VIR_JOB_COMPLETE);
-        assert_int_not_equal(atoi(jobResultValue("pid:")), ready);
+        assert_int_not_equal(resultInt("pid:"), ready);
         assert_int_equal(virJobDestroy(b), 0);
     }
     pid_t next = readyWorker(helper);
