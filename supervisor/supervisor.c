@@ -549,6 +549,16 @@ static uint64_t defaultLimit(uint64_t v, uint64_t def, const struct rlimit *inhe
 
 static void helperLostLocked(supHelper *sh);
 
+/* Has @sh's helper ended (its hang-up may not have been read yet)? From
+ * its pidfd, or without pidfds (valgrind), from its pid and start time.
+ * Lock held. */
+static bool helperEndedLocked(const supHelper *sh)
+{
+    if (sh->h.pidfd >= 0)
+        return pidfdEnded(sh->h.pidfd);
+    return sh->h.pid > 0 && sh->h.start && !virProcessAlive(sh->h.pid, sh->h.start);
+}
+
 /* Hand the job to the spawn helper. Lock held. On failure the job is
  * queued for finishing as FAILED with the reason. */
 static void jobStartLocked(virJobPtr job)
@@ -564,7 +574,7 @@ static void jobStartLocked(virJobPtr job)
  again:
     if (helperEnsureLocked(sh) < 0)
         goto fail;
-    if (!retried && sh->up && sh->h.pidfd >= 0 && pidfdEnded(sh->h.pidfd)) {
+    if (!retried && sh->up && helperEndedLocked(sh)) {
         /* Dead already, its hang-up not read yet. Its socket may still be
          * open in a child of it that has not closed it yet (a worker it
          * was forking when it died): a request would then be queued
