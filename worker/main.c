@@ -103,32 +103,69 @@ static void sendMsg(const void *buf, size_t len)
     /* A lost supervisor is noticed on the next read (EOF). */
 }
 
+/* One record on @sock with @nfds descriptors (SCM_RIGHTS, at most
+ * 3 + VIR_PROTO_RESOURCES_MAX), EINTR retried. The bytes sent, or -1. */
+static ssize_t sendWithFDs(int sock, const void *buf, size_t len, const int *fds,
+                           size_t nfds, int flags)
+{
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    union { char buf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
+            struct cmsghdr align; } ctl;
+    struct msghdr mh;
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (nfds) {
+        memset(&ctl, 0, sizeof(ctl));
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/* One record from @sock into @buf, its descriptors (close-on-exec; any
+ * beyond @max closed) into @fds. The bytes read (0 at EOF, -1 with errno),
+ * *@trunc set if the kernel cut descriptors off. */
+static ssize_t recvWithFDs(int sock, void *buf, size_t len, int *fds, size_t max,
+                           size_t *nfds, bool *trunc, int flags)
+{
+    char cbuf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
+    struct iovec iov = { buf, len };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+    ssize_t r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+    *nfds = 0;
+    *trunc = r >= 0 && (msg.msg_flags & MSG_CTRUNC);
+    for (struct cmsghdr *c = r >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t j = 0; j < k; j++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + j * sizeof(int), sizeof(int));
+            if (*nfds < max)
+                fds[(*nfds)++] = fd;
+            else
+                close(fd);
+        }
+    }
+    return r;
+}
+
 /* sendMsg with one descriptor passed along (SCM_RIGHTS), or none if
  * @fd < 0. */
 static void sendMsgFD(const void *buf, size_t len, int fd)
 {
-    if (fd < 0) {
-        sendMsg(buf, len);
-        return;
-    }
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-    struct msghdr mh;
-    memset(&mh, 0, sizeof(mh));
-    memset(&ctl, 0, sizeof(ctl));
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = ctl.buf;
-    mh.msg_controllen = sizeof(ctl.buf);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
-    do {
-        n = sendmsg(sockfd, &mh, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
+    (void)sendWithFDs(sockfd, buf, len, &fd, fd >= 0 ? 1 : 0, 0);
 }
 
 static void resetSignals(void)
@@ -356,26 +393,17 @@ static void readyMain(int sock, int detachfd, int nssock, pid_t helper)
         virProtoSpawn spawn;
         char raw[VIR_PROTO_MSG_MAX];
     } buf;
-    char cbuf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
-    struct iovec iov = { &buf, sizeof(buf) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-    ssize_t r;
-    do {
-        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    } while (r < 0 && errno == EINTR && !virWorkerTermFlag);
-    /* EOF: the helper let us go unused (or is gone). */
-    if (r != (ssize_t)sizeof(virProtoSpawn) || (msg.msg_flags & MSG_CTRUNC))
-        _exit(0);
     int fds[3 + VIR_PROTO_RESOURCES_MAX];
     size_t nfds = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t j = 0; j < k && nfds < ARRAY_CARDINALITY(fds); j++)
-            memcpy(&fds[nfds++], CMSG_DATA(c) + j * sizeof(int), sizeof(int));
-    }
+    bool trunc = false;
+    ssize_t r;
+    do {
+        r = recvWithFDs(sock, &buf, sizeof(buf), fds, ARRAY_CARDINALITY(fds), &nfds,
+                        &trunc, 0);
+    } while (r < 0 && errno == EINTR);
+    /* EOF: the helper let us go unused (or is gone). */
+    if (r != (ssize_t)sizeof(virProtoSpawn) || trunc)
+        _exit(0);
     /* The helper checked the request before it handed it over. */
     if (nfds != 3 + (size_t)buf.spawn.nresources)
         _exit(VIR_WORKER_EXIT_PROTOCOL);
@@ -478,25 +506,7 @@ static workerEntry *poolTake(const virProtoSpawn *req, int *fds, size_t nfds)
         workerEntry *w = &workers[i];
         if (!w->pid || w->readysock < 0)
             continue;
-        struct iovec iov = { .iov_base = (void *)req, .iov_len = sizeof(*req) };
-        union { char buf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
-                struct cmsghdr align; } ctl;
-        struct msghdr mh;
-        memset(&mh, 0, sizeof(mh));
-        memset(&ctl, 0, sizeof(ctl));
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-        ssize_t n;
-        do {
-            n = sendmsg(w->readysock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        } while (n < 0 && errno == EINTR);
+        ssize_t n = sendWithFDs(w->readysock, req, sizeof(*req), fds, nfds, MSG_DONTWAIT);
         /* It has what it needs; it closes its end, we close ours. */
         close(w->readysock);
         w->readysock = -1;
@@ -663,19 +673,18 @@ static void watchNsSock(workerEntry *w)
  * (ETOOMANYREFS). */
 static void handleNsLoan(workerEntry *w)
 {
-    char cbuf[CMSG_SPACE(sizeof(int))];
     char byte;
-    struct iovec iov = { &byte, 1 };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-    ssize_t n = recvmsg(w->nssock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    int ns = -1;
+    size_t nfds = 0;
+    bool trunc = false;
+    ssize_t n = recvWithFDs(w->nssock, &byte, 1, &ns, 1, &nfds, &trunc, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    int ns = -1;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n > 0 && c; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-            c->cmsg_len == CMSG_LEN(sizeof(int)) && ns < 0)
-            memcpy(&ns, CMSG_DATA(c), sizeof(int));
+    if (n <= 0 || nfds != 1) {
+        if (nfds)
+            close(ns);
+        ns = -1;
+    }
     epoll_ctl(epfd, EPOLL_CTL_DEL, w->nssock, NULL);
     close(w->nssock);
     w->nssock = ns;
@@ -960,33 +969,18 @@ static int helperMain(void)
                 virProtoKill kill;
                 char raw[VIR_PROTO_MSG_MAX];
             } buf;
-            char cbuf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
-            struct iovec iov = { &buf, sizeof(buf) };
-            struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                                  .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-            ssize_t r = recvmsg(sockfd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+            int fds[3 + VIR_PROTO_RESOURCES_MAX];
+            size_t nfds = 0;
+            bool trunc = false;
+            ssize_t r = recvWithFDs(sockfd, &buf, sizeof(buf), fds, ARRAY_CARDINALITY(fds),
+                                    &nfds, &trunc, MSG_DONTWAIT);
             if (r < 0 && (errno == EAGAIN || errno == EINTR))
                 continue;
             if (r <= 0)
                 killAllAndExit(); /* the supervisor is gone */
-            int fds[3 + VIR_PROTO_RESOURCES_MAX];
-            size_t nfds = 0;
-            for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                    continue;
-                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t j = 0; j < k; j++) {
-                    int fd;
-                    memcpy(&fd, CMSG_DATA(c) + j * sizeof(int), sizeof(int));
-                    if (nfds < ARRAY_CARDINALITY(fds))
-                        fds[nfds++] = fd;
-                    else
-                        close(fd);
-                }
-            }
             if ((size_t)r >= sizeof(virProtoHeader) && buf.hdr.version == VIR_PROTO_VERSION) {
                 if (buf.hdr.type == VIR_PROTO_SPAWN && (size_t)r == sizeof(virProtoSpawn) &&
-                    !(msg.msg_flags & MSG_CTRUNC))
+                    !trunc)
                     handleSpawn(&buf.spawn, fds, nfds);
                 else if (buf.hdr.type == VIR_PROTO_KILL && (size_t)r == sizeof(virProtoKill))
                     handleKill(&buf.kill);
