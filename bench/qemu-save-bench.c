@@ -43,6 +43,21 @@
 
 static char guestDir[PATH_MAX];
 static bool trace;
+static virDomainPtr benchDom;   /* destroyed on any exit: no guest left behind */
+static char benchRoot[64];
+
+static void benchCleanup(void)
+{
+    char cmd[128];
+    if (benchDom) {
+        (void)virDomainDestroy(benchDom);
+        (void)virDomainUndefine(benchDom);
+    }
+    if (benchRoot[0]) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", benchRoot);
+        (void)!system(cmd);
+    }
+}
 
 static void qmp(int sh, virShimIncoming *in, const char *cmd, const char *args, int fd)
 {
@@ -297,6 +312,13 @@ static uint64_t cancelledSave(virDomainPtr dom, const char *path)
         if (virJobGetStats(job, &params, &n, 0) == 0)
             (void)virTypedParamsGetULLong(params, n, VIR_JOB_STATS_DATA_PROCESSED, &done);
         virTypedParamsFree(params, n);
+        virJobInfo info;
+        if (!done && virJobGetInfo(job, &info) == 0 && info.state != VIR_JOB_RUNNING) {
+            virErrorPtr e = virJobGetError(job);
+            fprintf(stderr, "qemu-save-bench: a save to cancel ended before it streamed: %s\n",
+                    e && e->message ? e->message : "");
+            exit(1);
+        }
         if (!done)
             (void)virJobWait(job, 1);
     }
@@ -345,6 +367,9 @@ int main(void)
     virDomainPtr dom = conn ? virDomainDefineXML(conn, xml) : NULL;
     if (!dom)
         benchDie(virGetLastErrorMessage());
+    benchDom = dom;
+    snprintf(benchRoot, sizeof(benchRoot), "%s", root);
+    atexit(benchCleanup);
     uint64_t t0 = benchNow(), first;
     (void)runJob(virDomainCreateJob(dom, 0), t0, &first);
     while (!fileHas(console, "VIRTSUP-GUEST-READY")) {
@@ -400,11 +425,13 @@ int main(void)
         cancel[i] = cancelledSave(dom, path);
     (void)virDomainDestroy(dom);
     (void)virDomainUndefine(dom);
+    benchDom = NULL;
     virDomainFree(dom);
     virConnectClose(conn);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
     if (system(cmd) != 0)
         fprintf(stderr, "qemu-save-bench: cannot remove %s\n", root);
+    benchRoot[0] = '\0';
 
 #define P50(v, n) ((double)benchPercentile(v, n, 50) / 1e6)
     double mib = 1048576;
