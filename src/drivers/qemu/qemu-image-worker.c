@@ -12,13 +12,15 @@
  *          progress from query-migrate; then the END record, the final
  *          header, fdatasync. Cancel or failure: migrate_cancel, the pipe
  *          closed, wait for QEMU to give up, `cont` if the guest ran.
- * restore: started before the guest: the first records are verified and
- *          written into the pipe at once (QEMU reads them first); then
- *          the library hands over the connection to the shim, which
- *          started QEMU with -incoming defer; wait for its monitor,
- *          getfd + migrate-incoming fd:, then read the image
- *          record by record, verify each before QEMU sees a byte of it,
- *          feed it; then wait for the load to complete and `cont` if the
+ * restore: started before the guest: a reader thread reads the image
+ *          record by record into a ring of slots and verifies each
+ *          before QEMU can see a byte of it; the first verified records
+ *          go into the pipe at once (QEMU reads them first); then the
+ *          library hands over the connection to the shim, which started
+ *          QEMU with -incoming defer (the reader reads ahead meanwhile);
+ *          wait for its monitor, getfd + migrate-incoming fd:, then feed
+ *          the verified slots in order (vmsplice: QEMU's read is the only
+ *          copy); then wait for the load to complete and `cont` if the
  *          guest ran when it was saved. Anything wrong stops the feed: the
  *          job fails naming the offset, and the library stops QEMU.
  *
@@ -27,11 +29,16 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "util/internal.h"
@@ -421,18 +428,57 @@ VIR_WORKER_OP_REGISTER(qemuSaveOp, QEMU_OP_DOMAIN_SAVE, qemuSaveOpRun);
 
 /* ================================================================== restore */
 
+/* Records read and verified ahead of the feed: the ring's slots, each a
+ * record's payload (page-aligned, so each page of it is one pipe buffer).
+ * FEED_SLOTS x 1 MiB of the worker's memory while it restores. */
+#define FEED_SLOTS 16
+
+typedef struct feedSlot {
+    uint8_t *data;            /* QEMU_IMAGE_CHUNK bytes of the ring */
+    uint32_t len;             /* the payload's bytes */
+    uint64_t recOffset;       /* the image offset of its record */
+    uint64_t pipeEnd;         /* the pipe's byte count after its last byte went in */
+    bool copied;              /* fed with write(): the pipe holds copies, not its pages */
+} feedSlot;
+
+/* Records at least this long go in by reference (vmsplice); shorter ones
+ * (an image's last record) are copied (write): a slot of a few bytes
+ * would otherwise stay held until a whole pipe's worth came after it. */
+#define FEED_SPLICE_MIN (QEMU_IMAGE_CHUNK / 4)
+#define FEED_NAP_NS 150000   /* after the pipe filled up: see restoreFeedAll */
+
 typedef struct restoreCtx {
     virWorkerJobPtr job;
     int shim, image, pipe, qemu;
     qemuRestoreParams p;
     virShimIncoming *in;
-    virWorkerIO io;
-    uint8_t *buf;
+    virWorkerIO io;           /* the reader's, once it runs */
     virShimStatus st;         /* the shim's last status (events) */
     uint64_t imageBytes, fed;
+    /* The reader's own (its thread, once started): */
     uint64_t next, offset;    /* the next record to read, and its offset */
-    uint64_t recOffset;       /* the offset of the record in buf */
-    size_t have, sent;        /* its bytes in buf, and how many are fed */
+    /* The feed's (the job's thread): */
+    uint64_t recOffset;       /* the offset of the record being fed */
+    size_t have, sent;        /* its bytes, and how many are fed */
+    uint64_t pipeBytes;       /* bytes put into the pipe so far */
+    size_t pipeCap;           /* the largest capacity the pipe was seen with */
+    /* The ring (mapped, never handed to malloc: see feedRelease). */
+    uint8_t *ring;
+    size_t ringLen;
+    feedSlot slot[FEED_SLOTS];
+    int wake;                 /* eventfd: the reader published something */
+    pthread_t reader;
+    bool readerRuns;
+    /* Under lock: */
+    pthread_mutex_t lock;
+    pthread_cond_t room;      /* a slot was released, or stop */
+    uint64_t readN;           /* slots verified and published (total) */
+    uint64_t fedN;            /* of them, wholly in the pipe */
+    uint64_t freeN;           /* of them, released: the pipe holds none of their pages */
+    bool readEnd;             /* the END record was read and checked */
+    bool stop;                /* the reader is to stop */
+    int readRc;               /* the reader failed: -1 or IMG_CANCELLED, its error in readErr */
+    virErrorPtr readErr;
 } restoreCtx;
 
 static void restoreEvent(const virShimIncoming *ev, void *opaque)
@@ -492,42 +538,6 @@ static int corrupt(restoreCtx *c, uint64_t offset, uint64_t index, const char *w
     return -1;
 }
 
-/* Feed @len verified bytes to QEMU. 0, -1 reported, or IMG_CANCELLED. */
-static int feed(restoreCtx *c, const uint8_t *data, size_t len)
-{
-    size_t off = 0;
-
-    while (off < len) {
-        if (virWorkerJobCancelRequested(c->job))
-            return IMG_CANCELLED;
-        struct pollfd pf[2] = { { c->pipe, POLLOUT, 0 }, { c->shim, POLLIN, 0 } };
-        int r = poll(pf, 2, 100);
-        if (r < 0 && errno != EINTR) {
-            virReportSystemError(errno, "%s", "cannot wait for QEMU to read the image");
-            return -1;
-        }
-        if (r <= 0)
-            continue;
-        if (pf[1].revents)
-            drainEvents(c, 0);
-        if (qemuExited(c) || (pf[0].revents & POLLERR))
-            return qemuRefused(c);
-        if (!(pf[0].revents & POLLOUT))
-            continue;
-        ssize_t n = write(c->pipe, data + off, len - off);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                continue;
-            if (errno == EPIPE)
-                return qemuRefused(c);
-            virReportSystemError(errno, "%s", "cannot feed the image to QEMU");
-            return -1;
-        }
-        off += (size_t)n;
-    }
-    return 0;
-}
-
 /* Read exactly @len bytes of the image (fewer only if it was truncated
  * since it was checked). */
 static int readExact(restoreCtx *c, void *buf, size_t len, uint64_t offset, uint64_t index)
@@ -549,10 +559,10 @@ static void restoreShow(restoreCtx *c)
     virWorkerJobUpdateBytes(c->job, at, c->imageBytes);
 }
 
-/* Read the next record into c->buf and verify it before QEMU sees a byte
- * of it. 1 a data record (c->have bytes), 0 the END record (checked), -1
- * reported, or IMG_CANCELLED. */
-static int nextRecord(restoreCtx *c)
+/* The reader: read the next record into @s and verify it before QEMU
+ * can see a byte of it. 1 a data record, 0 the END record (checked), -1
+ * reported. */
+static int nextRecord(restoreCtx *c, feedSlot *s)
 {
     const qemuImageHeader *h = &c->p.header;
     uint64_t i = c->next, offset = c->offset;
@@ -570,59 +580,324 @@ static int nextRecord(restoreCtx *c)
     }
     if (rec.type != QEMU_CHUNK_DATA || rec.len == 0 || rec.len > QEMU_IMAGE_CHUNK)
         return corrupt(c, offset, i, "a record header is damaged");
-    if ((rc = readExact(c, c->buf, rec.len, offset, i)) < 0)
+    if ((rc = readExact(c, s->data, rec.len, offset, i)) < 0)
         return rc;
-    if (qemuHash64(c->buf, rec.len, h->seed + i) != rec.hash)
+    if (qemuHash64(s->data, rec.len, h->seed + i) != rec.hash)
         return corrupt(c, offset, i, "its checksum does not match");
-    c->recOffset = offset;
-    c->have = rec.len;
-    c->sent = 0;
+    s->recOffset = offset;
+    s->len = rec.len;
     c->offset = offset + sizeof(rec) + rec.len;
     c->next = i + 1;
     return 1;
 }
 
-/* While QEMU starts: verified records into its pipe until the pipe is
- * full, without waiting (QEMU reads them first once it has the pipe's
- * other end). So the first bytes are fed, and shown, at once. 0, -1
- * reported, or IMG_CANCELLED. */
-static int restorePrefeed(restoreCtx *c)
+static void feedWake(restoreCtx *c)
 {
+    uint64_t one = 1;
+    (void)!write(c->wake, &one, sizeof(one));
+}
+
+/* The reader's thread: records read and verified into free slots, in
+ * order, each published only once verified, until the END record, a
+ * failure (its error handed to the feed) or stop. While the guest's QEMU
+ * starts it reads up to the ring's size ahead; while QEMU loads, reading
+ * and verifying overlap with QEMU's reading of the pipe. */
+static void *feedReader(void *opaque)
+{
+    restoreCtx *c = opaque;
+
+    virErrorSetThreadInternal();
     for (;;) {
-        if (c->sent == c->have) {
-            int rc;
-            if (c->next == c->p.header.chunks)
-                return 0;   /* the END record: checked by the feed */
-            if ((rc = nextRecord(c)) <= 0)
-                return rc;
+        pthread_mutex_lock(&c->lock);
+        while (!c->stop && c->readN - c->freeN >= FEED_SLOTS)
+            pthread_cond_wait(&c->room, &c->lock);
+        bool stop = c->stop;
+        feedSlot *s = &c->slot[c->readN % FEED_SLOTS];
+        pthread_mutex_unlock(&c->lock);
+        if (stop)
+            return NULL;
+        int rc = nextRecord(c, s);
+        pthread_mutex_lock(&c->lock);
+        if (rc == 1) {
+            c->readN++;
+        } else if (rc == 0) {
+            c->readEnd = true;
+        } else {
+            c->readRc = rc;
+            c->readErr = virSaveLastError();
         }
-        ssize_t n = write(c->pipe, c->buf + c->sent, c->have - c->sent);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                return 0;
-            virReportSystemError(errno, "%s", "cannot feed the image to QEMU");
-            return -1;
-        }
-        c->sent += (size_t)n;
-        restoreShow(c);
+        pthread_mutex_unlock(&c->lock);
+        feedWake(c);
+        if (rc <= 0)
+            return NULL;
     }
 }
 
-/* Feed the rest: what the prefeed left of its record, then each record,
- * verified first, until the END record. */
-static int restoreFeedAll(restoreCtx *c)
+/* Start the reader. 0, or -1 reported. */
+static int feedStart(restoreCtx *c)
+{
+    sigset_t all, old;
+    pthread_attr_t attr;
+    int rc;
+
+    /* The pages of each slot are pipe buffers once fed: the ring is mapped
+     * by itself, never memory malloc could hand out again (below). */
+    c->ringLen = (size_t)FEED_SLOTS * QEMU_IMAGE_CHUNK;
+    c->ring = mmap(NULL, c->ringLen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c->ring == MAP_FAILED) {
+        c->ring = NULL;
+        virReportSystemError(errno, "cannot allocate %zu MiB to read the save image ahead",
+                             c->ringLen >> 20);
+        return -1;
+    }
+    for (size_t i = 0; i < FEED_SLOTS; i++)
+        c->slot[i].data = c->ring + i * QEMU_IMAGE_CHUNK;
+    if ((c->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        virReportSystemError(errno, "%s", "cannot create an eventfd for the image's reader");
+        return -1;
+    }
+    int cap = fcntl(c->pipe, F_GETPIPE_SZ);
+    c->pipeCap = cap > 0 ? (size_t)cap : 65536;
+    /* Signals (a cancel's SIGTERM) go to the job's thread, whose waits
+     * they cut short. */
+    sigfillset(&all);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    rc = pthread_create(&c->reader, &attr, feedReader, c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        virReportSystemError(rc, "%s", "cannot start the save image's reader");
+        return -1;
+    }
+    c->readerRuns = true;
+    return 0;
+}
+
+/* Stop the reader and wait for it. The ring stays mapped (feedFree). */
+static void feedStop(restoreCtx *c)
+{
+    if (!c->readerRuns)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->stop = true;
+    pthread_cond_broadcast(&c->room);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->reader, NULL);
+    c->readerRuns = false;
+}
+
+/* Unmap the ring: pages the pipe still holds stay as they are (the pipe
+ * keeps them; nothing maps them any more, so nothing can change them):
+ * QEMU reads what was verified even after the worker is done. */
+static void feedFree(restoreCtx *c)
+{
+    feedStop(c);
+    if (c->ring)
+        munmap(c->ring, c->ringLen);
+    c->ring = NULL;
+    virForceClose(&c->wake);
+    virFreeError(c->readErr);
+    c->readErr = NULL;
+}
+
+/* Release the slots the pipe no longer holds a page of, for the reader to
+ * fill again.
+ *
+ * vmsplice puts references to the slot's own pages into the pipe, not
+ * copies: a slot must not be written again while the pipe holds any of
+ * its pages, or QEMU would read bytes other than the verified ones. The
+ * pipe holds at most pipeCap / PAGE_SIZE buffers, each at most a page, and
+ * hands them to its reader in order. So once pipeCap bytes more went in
+ * after a slot's last byte, at least that many buffers came after the
+ * slot's, and they could only go in after the slot's buffers had been
+ * read and released (a buffer read in part stays in the pipe). The
+ * capacity is read again before each release (the largest seen counts):
+ * QEMU holds the other end and could enlarge it. A reader that moved
+ * buffers out (splice, tee) instead of reading them is not QEMU loading a
+ * stream; it could only ever see bytes of this image.
+ *
+ * @drained: the feed has nothing to give and the reader no slot to fill
+ * (many small records: slots hold less than the pipe). The pipe's unread
+ * bytes (FIONREAD) then say which slots were read through. */
+static void feedRelease(restoreCtx *c, bool drained)
+{
+    uint64_t freeN = c->freeN;   /* only this thread changes it */
+    int cap = fcntl(c->pipe, F_GETPIPE_SZ), unread = -1;
+
+    if (cap > 0 && (size_t)cap > c->pipeCap)
+        c->pipeCap = (size_t)cap;
+    if (drained && ioctl(c->pipe, FIONREAD, &unread) < 0)
+        unread = -1;
+    while (freeN < c->fedN) {
+        const feedSlot *s = &c->slot[freeN % FEED_SLOTS];
+        uint64_t after = c->pipeBytes - s->pipeEnd;
+        if (!s->copied && after < c->pipeCap && (unread < 0 || (uint64_t)unread > after))
+            break;
+        freeN++;
+    }
+    if (freeN == c->freeN)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->freeN = freeN;
+    pthread_cond_signal(&c->room);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The feed's view of the reader: 1 a verified slot waits to be fed, 0
+ * none yet, 2 the END was checked and every slot is fed, or the reader's
+ * failure (its error made this thread's): a damaged image stops the feed
+ * at once, verified records not yet fed included. */
+static int feedReady(restoreCtx *c)
 {
     int rc;
 
-    for (;;) {
-        if (c->sent < c->have) {
-            if ((rc = feed(c, c->buf + c->sent, c->have - c->sent)) < 0)
-                return rc;
-            c->sent = c->have;
-            restoreShow(c);
+    pthread_mutex_lock(&c->lock);
+    if (c->readRc)
+        rc = c->readRc;
+    else if (c->readN > c->fedN)
+        rc = 1;
+    else
+        rc = c->readEnd ? 2 : 0;
+    pthread_mutex_unlock(&c->lock);
+    if (rc < 0)
+        virRestoreLastError(&c->readErr);
+    return rc;
+}
+
+/* Put what is left of the current slot into the pipe, without waiting.
+ * 1 all of it, 0 the pipe is full, -1 on error (errno). */
+static int feedSplice(restoreCtx *c)
+{
+    feedSlot *s = &c->slot[c->fedN % FEED_SLOTS];
+
+    if (!c->have) {
+        c->recOffset = s->recOffset;
+        c->have = s->len;
+        c->sent = 0;
+        s->copied = s->len < FEED_SPLICE_MIN;
+    }
+    while (c->sent < c->have) {
+        struct iovec iov = { s->data + c->sent, c->have - c->sent };
+        ssize_t n = s->copied ? write(c->pipe, iov.iov_base, iov.iov_len) :
+                    vmsplice(c->pipe, &iov, 1, SPLICE_F_NONBLOCK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EPIPE;
+            return -1;
         }
-        if ((rc = nextRecord(c)) <= 0)
-            return rc;
+        c->sent += (size_t)n;
+        c->pipeBytes += (uint64_t)n;
+        restoreShow(c);
+    }
+    s->pipeEnd = c->pipeBytes;
+    pthread_mutex_lock(&c->lock);
+    c->fedN++;
+    pthread_mutex_unlock(&c->lock);
+    c->have = c->sent = 0;
+    return 1;
+}
+
+/* While QEMU starts: verified records into its pipe until the pipe is
+ * full, without waiting for room (QEMU reads them first once it has the
+ * pipe's other end), so the first bytes are fed, and shown, at once; the
+ * reader goes on reading ahead meanwhile. Waits only for the reader's
+ * first records. 0, -1 reported, or IMG_CANCELLED. */
+static int restorePrefeed(restoreCtx *c)
+{
+    for (;;) {
+        if (virWorkerJobCancelRequested(c->job))
+            return IMG_CANCELLED;
+        int st = feedReady(c);
+        if (st < 0)
+            return st;
+        if (st == 2)
+            return 0;
+        if (st == 0) {
+            struct pollfd pf = { c->wake, POLLIN, 0 };
+            uint64_t v;
+            (void)poll(&pf, 1, 100);
+            (void)!read(c->wake, &v, sizeof(v));
+            continue;
+        }
+        int r = feedSplice(c);
+        if (r < 0) {
+            virReportSystemError(errno, "%s", "cannot feed the image to QEMU");
+            return -1;
+        }
+        feedRelease(c, false);
+        if (r == 0)
+            return 0;
+    }
+}
+
+/* Feed the rest: each verified slot in turn until the END record was
+ * checked and everything is in the pipe, watching the shim (QEMU gone)
+ * and cancel. 0, -1 reported, or IMG_CANCELLED. */
+static int restoreFeedAll(restoreCtx *c)
+{
+    for (;;) {
+        if (virWorkerJobCancelRequested(c->job))
+            return IMG_CANCELLED;
+        int st = feedReady(c);
+        if (st < 0)
+            return st;
+        if (st == 2)
+            return 0;
+        /* Nothing verified to give, and the reader waits for a slot too
+         * (slots that hold less than the pipe): slots are freed as the
+         * pipe drains, looked at every 2 ms. */
+        bool starved = false;
+        if (st == 0) {
+            pthread_mutex_lock(&c->lock);
+            starved = c->readN - c->freeN >= FEED_SLOTS;
+            pthread_mutex_unlock(&c->lock);
+            if (starved)
+                feedRelease(c, true);
+        }
+        struct pollfd pf[3] = { { st == 1 ? c->pipe : -1, POLLOUT, 0 }, { c->shim, POLLIN, 0 },
+                                { c->wake, POLLIN, 0 } };
+        int r = poll(pf, 3, starved ? 2 : 100);
+        if (r < 0 && errno != EINTR) {
+            virReportSystemError(errno, "%s", "cannot wait for QEMU to read the image");
+            return -1;
+        }
+        if (r < 0)
+            continue;
+        if (pf[1].revents)
+            drainEvents(c, 0);
+        if (qemuExited(c) || (pf[0].revents & POLLERR))
+            return qemuRefused(c);
+        if (pf[2].revents) {
+            uint64_t v;
+            (void)!read(c->wake, &v, sizeof(v));
+        }
+        if (st == 0 || !(pf[0].revents & POLLOUT))
+            continue;
+        int n = feedSplice(c);
+        if (n < 0) {
+            if (errno == EPIPE)
+                return qemuRefused(c);
+            virReportSystemError(errno, "%s", "cannot feed the image to QEMU");
+            return -1;
+        }
+        feedRelease(c, false);
+        if (n == 0) {
+            /* The pipe is full: let QEMU drain a good part of it before
+             * filling it again. Woken by each of its reads (32 KiB), the
+             * feed would trade places with QEMU thousands of times a
+             * second; QEMU empties 1 MiB in about 0.3 ms at best. Once per
+             * fill: then the wait for room above. */
+            struct timespec nap = { 0, FEED_NAP_NS };
+            struct pollfd sp = { c->shim, POLLIN, 0 };
+            if (ppoll(&sp, 1, &nap, NULL) > 0)
+                drainEvents(c, 0);
+        }
     }
 }
 
@@ -719,6 +994,8 @@ static int restoreRun(restoreCtx *c)
         return -1;
     c->next = 0;
     c->offset = c->recOffset = c->p.header.headerLen;
+    if (feedStart(c) < 0)
+        return -1;
     if ((rc = restorePrefeed(c)) < 0 || (rc = restoreTakeShim(c)) < 0)
         return rc;
     /* QEMU was started with -incoming defer: it waits for the stream. */
@@ -798,7 +1075,8 @@ static int restoreRun(restoreCtx *c)
 
 static void qemuRestoreOpRun(virWorkerJobPtr job, const void *params, size_t len)
 {
-    restoreCtx c = { .job = job };
+    restoreCtx c = { .job = job, .wake = -1, .lock = PTHREAD_MUTEX_INITIALIZER,
+                     .room = PTHREAD_COND_INITIALIZER };
     int rc = -1;
 
     virWorkerJobInitialize(job, 0);
@@ -820,12 +1098,13 @@ static void qemuRestoreOpRun(virWorkerJobPtr job, const void *params, size_t len
     }
     if (!c.p.monitorTimeoutMs)
         c.p.monitorTimeoutMs = 30000;
-    if (!(c.in = malloc(sizeof(*c.in))) || !(c.buf = malloc(QEMU_IMAGE_CHUNK))) {
+    if (!(c.in = malloc(sizeof(*c.in)))) {
         virReportOOMError();
     } else {
         (void)fcntl(c.pipe, F_SETFL, fcntl(c.pipe, F_GETFL) | O_NONBLOCK);
         rc = restoreRun(&c);
     }
+    feedStop(&c);
     /* On failure or cancel the library stops QEMU (the done step): a
      * half-loaded guest never runs. */
     if (rc == 0)
@@ -837,8 +1116,8 @@ static void qemuRestoreOpRun(virWorkerJobPtr job, const void *params, size_t len
                                   "the restore stopped on a cancel request that was withdrawn");
     else
         virWorkerJobFinishError(job);
+    feedFree(&c);
     virWorkerIOFree(&c.io);
-    free(c.buf);
     free(c.in);
 }
 
