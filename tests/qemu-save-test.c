@@ -25,7 +25,8 @@
  * A second boot for the faults: a save onto a full file system (root: a
  * small tmpfs), the save's worker killed while it reads, a cancel at once
  * (preparing); restores cancelled at once and while loading, their
- * feeder killed, their QEMU killed; then QEMU killed during a save. Each
+ * feeder killed, their QEMU killed; an image whose stream is re-cut into
+ * records of mixed sizes restores; then QEMU killed during a save. Each
  * time: the job's error says why, no file is left, and the guest either
  * runs on unchanged (its checksum) or, for a restore, is not left at all.
  *
@@ -68,6 +69,58 @@ static uint64_t recordOffset(const char *path, uint64_t index, qemuImageHeader *
     }
     close(fd);
     return off;
+}
+
+/* @from's stream re-cut into records of mixed sizes at @to, every
+ * checksum made to match: a full record, then fifteen of 4 KiB + 1..15
+ * bytes (none a whole number of pages, together far less than the
+ * restore's pipe), over and over. A valid image the save never writes. */
+static void recutImage(const char *from, const char *to)
+{
+    qemuImageHeader h;
+    uint64_t off = recordOffset(from, 0, &h);
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    uint8_t *stream = malloc(h.streamBytes), *head = malloc(h.headerLen);
+    uint64_t got = 0, chunks = 0, at;
+
+    assert_true(in >= 0 && out >= 0 && stream && head);
+    assert_int_equal(pread(in, head, h.headerLen, 0), (ssize_t)h.headerLen);
+    for (uint64_t i = 0; i < h.chunks; i++) {
+        qemuImageChunk rec;
+        assert_int_equal(pread(in, &rec, sizeof(rec), (off_t)off), (ssize_t)sizeof(rec));
+        assert_true(got + rec.len <= h.streamBytes);
+        assert_int_equal(pread(in, stream + got, rec.len, (off_t)(off + sizeof(rec))),
+                         (ssize_t)rec.len);
+        got += rec.len;
+        off += sizeof(rec) + rec.len;
+    }
+    assert_true(got == h.streamBytes);
+    at = h.headerLen;
+    for (uint64_t done = 0; done < got; chunks++) {
+        uint64_t len = chunks % 16 ? 4096 + chunks % 16 : QEMU_IMAGE_CHUNK;
+        if (len > got - done)
+            len = got - done;
+        qemuImageChunk rec = { QEMU_CHUNK_DATA, (uint32_t)len,
+                               qemuHash64(stream + done, len, h.seed + chunks) };
+        assert_int_equal(pwrite(out, &rec, sizeof(rec), (off_t)at), (ssize_t)sizeof(rec));
+        assert_int_equal(pwrite(out, stream + done, len, (off_t)(at + sizeof(rec))), (ssize_t)len);
+        at += sizeof(rec) + len;
+        done += len;
+    }
+    uint64_t totals[2] = { got, chunks };
+    qemuImageChunk end = { QEMU_CHUNK_END, 0, qemuHash64(totals, sizeof(totals), h.seed + chunks) };
+    assert_int_equal(pwrite(out, &end, sizeof(end), (off_t)at), (ssize_t)sizeof(end));
+    h.chunks = chunks;
+    memcpy(head, &h, sizeof(h));
+    h.hash = qemuImageHeaderHash(&h, (const char *)head + sizeof(h));
+    memcpy(head, &h, sizeof(h));
+    assert_int_equal(pwrite(out, head, h.headerLen, 0), (ssize_t)h.headerLen);
+    printf("re-cut image: %llu records instead of the save's\n", (unsigned long long)chunks);
+    free(stream);
+    free(head);
+    close(in);
+    close(out);
 }
 
 /* The guest is shut off and nothing of a QEMU for it is left. */
@@ -562,6 +615,26 @@ static void test_faults(void **state)
     virJobDestroy(job);
     checkRunsOn(dom, t, md5);
     assert_int_equal(unlink(img), 0);
+
+    /* Records of mixed sizes (fifteen small ones after each full one)
+     * restore too, the guest as it was. */
+    job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("save: %s", qtJobError(job));
+    virJobDestroy(job);
+    char mixed[600];
+    snprintf(mixed, sizeof(mixed), "%s/fx-mixed.img", t->root);
+    recutImage(img, mixed);
+    job = virDomainRestoreJob(t->conn, mixed);
+    if (!job)
+        fail_msg("restore of the re-cut image: %s", virGetLastErrorMessage());
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("restore of the re-cut image: %s", qtJobError(job));
+    virJobDestroy(job);
+    checkRunsOn(dom, t, md5);
+    assert_int_equal(unlink(img), 0);
+    assert_int_equal(unlink(mixed), 0);
 
     /* QEMU killed while it streams into a save (a new capped connection:
      * it finds the guest another connection restored). */
