@@ -1305,16 +1305,20 @@ static void watchDrop(netWatch *w)
 }
 
 /* Subscribe to the dnsmasq shim of every active network (what died
- * meanwhile is handled first). */
-static void watchScan(netWatch *w)
+ * meanwhile is handled first). False if some could not be looked at (out
+ * of memory, a file or shim unreadable for a moment): the caller scans
+ * again a little later, rather than stay blind to those until the run
+ * directory changes. */
+static bool watchScan(netWatch *w)
 {
     char (*names)[NET_NAME_MAX] = NULL;
     size_t n = 0;
+    bool complete = true;
 
     watchDrop(w);
     if (netNames(w->dir, &names, &n) < 0) {
         virResetLastError();
-        return;
+        return false;
     }
     for (size_t i = 0; i < n && w->n < NET_WATCH_MAX; i++) {
         char dir[PATH_MAX];
@@ -1322,13 +1326,18 @@ static void watchScan(netWatch *w)
         netStatus st;
         int fd;
 
-        if (statusLoad(w->dir, names[i], &st) <= 0 || !st.dnsmasq ||
+        int rc = statusLoad(w->dir, names[i], &st);
+        if (rc < 0)
+            complete = false;
+        if (rc <= 0 || !st.dnsmasq ||
             pathf(dir, sizeof(dir), "%s/run/%s/shim", w->dir, names[i]) < 0)
             continue;
         if (dnsmasqState(w->dir, names[i], &ss) > 0 && ss.child_state == VIR_SHIM_CHILD_EXITED)
             watchNoticed(w, names[i]);
-        if ((fd = virShimConnect(dir)) < 0)
+        if ((fd = virShimConnect(dir)) < 0) {
+            complete = false;
             continue;
+        }
         if (virShimCall(fd, VIR_SHIM_MSG_SUBSCRIBE, NULL, 0, NULL, 0, 5000, NULL, NULL,
                         w->in) < 0 ||
             (w->in->hasStatus && w->in->status.child_state == VIR_SHIM_CHILD_EXITED)) {
@@ -1341,25 +1350,34 @@ static void watchScan(netWatch *w)
     }
     free(names);
     virResetLastError();
+    return complete;
 }
+
+/* After an incomplete scan, the next one this much later. */
+#define NET_WATCH_RETRY_MS 250
 
 static void *watchMain(void *opaque)
 {
     netWatch *w = opaque;
     struct pollfd p[NET_WATCH_MAX + 2];
-    bool rescan = true;
+    bool rescan = true, retry = false;
 
     virErrorSetQuiet(true);
     for (;;) {
         if (rescan)
-            watchScan(w);
+            retry = !watchScan(w);
         rescan = false;
         p[0] = (struct pollfd){ w->stopfd, POLLIN, 0 };
         p[1] = (struct pollfd){ w->inotifyfd, POLLIN, 0 };
         for (size_t i = 0; i < w->n; i++)
             p[i + 2] = (struct pollfd){ w->fds[i], POLLIN, 0 };
-        if (virPollNoIntr(p, w->n + 2, -1) < 0)
+        int np = virPollNoIntr(p, w->n + 2, retry ? NET_WATCH_RETRY_MS : -1);
+        if (np < 0)
             break;
+        if (np == 0) {
+            rescan = true;
+            continue;
+        }
         if (p[0].revents)
             break;
         if (p[1].revents) {
