@@ -39,6 +39,7 @@ typedef struct {
     pid_t pid;        /* 0: free entry */
     bool job;         /* it runs job @job_id (else: ready, or killed unused) */
     int readysock;    /* a ready worker: our end of the socket it waits on; -1 */
+    uint64_t readyseq; /* a ready worker: the order it was forked in */
     int detachfd;     /* our end of its detach socket; -1 none */
     int nssock;       /* our end of its namespace socket, then (nsHeld) the
                        * namespace it lent us; -1 none */
@@ -419,6 +420,7 @@ static void watchNsSock(workerEntry *w);
  * sandbox: jobs then get workers forked for them, which report why). */
 static unsigned int poolSize = 1;
 static bool poolBroken;
+static uint64_t readySeq;
 /* Ready workers that ended while waiting (killed, crashed) since one last
  * took a job: past READY_LOST_MAX, no more are forked. */
 #define READY_LOST_MAX 8
@@ -475,6 +477,7 @@ static void poolRefill(void)
         memset(slot, 0, sizeof(*slot));
         slot->pid = pid;
         slot->readysock = rv[0];
+        slot->readyseq = ++readySeq;
         slot->detachfd = dv[0];
         slot->nssock = nv[0];
         watchNsSock(slot);
@@ -502,10 +505,16 @@ static workerEntry *poolTake(const virProtoSpawn *req, int *fds, size_t nfds)
 {
     if (!poolFits(req))
         return NULL;
-    for (size_t i = 0; i < MAX_WORKERS; i++) {
-        workerEntry *w = &workers[i];
-        if (!w->pid || w->readysock < 0)
-            continue;
+    for (;;) {
+        /* The one that waited longest: the most likely to be through its
+         * set-up. */
+        workerEntry *w = NULL;
+        for (size_t i = 0; i < MAX_WORKERS; i++)
+            if (workers[i].pid && workers[i].readysock >= 0 &&
+                (!w || workers[i].readyseq < w->readyseq))
+                w = &workers[i];
+        if (!w)
+            return NULL;
         ssize_t n = sendWithFDs(w->readysock, req, sizeof(*req), fds, nfds, MSG_DONTWAIT);
         /* It has what it needs; it closes its end, we close ours. */
         close(w->readysock);
@@ -521,7 +530,6 @@ static workerEntry *poolTake(const virProtoSpawn *req, int *fds, size_t nfds)
         readyLost = 0;
         return w;
     }
-    return NULL;
 }
 
 
