@@ -10,7 +10,6 @@
  * in a socket: with more jobs running than a worker's descriptor limit,
  * a worker can still pass a descriptor.
  */
-#include <dirent.h>
 #include <signal.h>
 
 #include "jobtest.h"
@@ -50,17 +49,8 @@ static pid_t readyWorker(pid_t helper)
 static int countFDs(pid_t pid)
 {
     char path[64];
-    int n = 0;
     snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
+    return testCountFDsIn(path);
 }
 
 /* The number after @key in the job's result; -1 if it is missing. */

@@ -50,11 +50,11 @@ static inline long long testNowMs(void)
                   struct timespec ts_ = { 0, 1000000 }; nanosleep(&ts_, NULL); } \
        ok_; })
 
-/* Number of open descriptors of this process. */
-static inline int testCountFDs(void)
+/* Number of entries of a /proc/PID/fd directory @dir, -1 if unreadable. */
+static inline int testCountFDsIn(const char *dir)
 {
     int n = 0;
-    DIR *d = opendir("/proc/self/fd");
+    DIR *d = opendir(dir);
     struct dirent *e;
     if (!d)
         return -1;
@@ -62,7 +62,14 @@ static inline int testCountFDs(void)
         if (e->d_name[0] != '.')
             n++;
     closedir(d);
-    return n - 1; /* the directory's own descriptor */
+    return n;
+}
+
+/* Number of open descriptors of this process. */
+static inline int testCountFDs(void)
+{
+    int n = testCountFDsIn("/proc/self/fd");
+    return n < 0 ? -1 : n - 1; /* the directory's own descriptor */
 }
 
 /* Number of children of this process (all threads), zombies included. */
