@@ -1353,25 +1353,33 @@ static bool watchScan(netWatch *w)
     return complete;
 }
 
-/* After an incomplete scan, the next one this much later. */
-#define NET_WATCH_RETRY_MS 250
+/* After an incomplete scan, the next one this much later, doubled after
+ * each further incomplete one up to the longest: a network whose state
+ * stays unreadable does not keep an idle connection waking 4 times a
+ * second. */
+#define NET_WATCH_RETRY_MS     250
+#define NET_WATCH_RETRY_MAX_MS 30000
 
 static void *watchMain(void *opaque)
 {
     netWatch *w = opaque;
     struct pollfd p[NET_WATCH_MAX + 2];
-    bool rescan = true, retry = false;
+    bool rescan = true;
+    int retryMs = 0;              /* 0: the last scan was complete */
 
     virErrorSetQuiet(true);
     for (;;) {
         if (rescan)
-            retry = !watchScan(w);
+            retryMs = watchScan(w) ? 0 :
+                      !retryMs ? NET_WATCH_RETRY_MS :
+                      retryMs >= NET_WATCH_RETRY_MAX_MS / 2 ? NET_WATCH_RETRY_MAX_MS :
+                      retryMs * 2;
         rescan = false;
         p[0] = (struct pollfd){ w->stopfd, POLLIN, 0 };
         p[1] = (struct pollfd){ w->inotifyfd, POLLIN, 0 };
         for (size_t i = 0; i < w->n; i++)
             p[i + 2] = (struct pollfd){ w->fds[i], POLLIN, 0 };
-        int np = virPollNoIntr(p, w->n + 2, retry ? NET_WATCH_RETRY_MS : -1);
+        int np = virPollNoIntr(p, w->n + 2, retryMs ? retryMs : -1);
         if (np < 0)
             break;
         if (np == 0) {
