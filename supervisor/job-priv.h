@@ -170,5 +170,9 @@ void virSupTestBreakEventLoop(void);
  * helper killed meanwhile is not known to be dead until then, except to a
  * request that meets its closed socket. */
 void virSupTestHoldHelpers(bool hold);
+/* Tests: while @hold, the reaper handles no event at all once it has seen
+ * one (it waits until released, with the supervisor's lock released), so
+ * that a test can show what ends a job without it. */
+void virSupTestHoldReaper(bool hold);
 /* Tests: how many commit threads the supervisor runs now. */
 unsigned int virSupTestCommitThreads(void);

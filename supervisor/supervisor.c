@@ -126,6 +126,10 @@ static struct {
     pthread_mutex_t startLock;   /* serialises start and stop; taken before lock */
     pthread_mutex_t lock;
     pthread_cond_t cond;         /* broadcast whenever a job reaches DONE */
+    /* Broadcast when a job leaves SPAWNING (its pidfd known, or it
+     * failed) or reaches DONE: what virSupJobWait waits on before it can
+     * watch the worker itself. CLOCK_MONOTONIC (spawnCondInit). */
+    pthread_cond_t spawn_cond;
     bool running;
     bool stop;
     virSupGroup *groups;
@@ -147,7 +151,8 @@ static struct {
     int loop_err;                /* errno that ended the event loop; 0: fine */
     bool start_queued;           /* the reaper starts every group's queued jobs */
     bool test_hold_helpers;      /* virSupTestHoldHelpers */
-    pthread_cond_t test_cond;    /* broadcast when test_hold_helpers is cleared */
+    bool test_hold_reaper;       /* virSupTestHoldReaper */
+    pthread_cond_t test_cond;    /* broadcast when a test hold is cleared */
     char *worker_path;
     supLeft *left;               /* while running: for a forked child */
     /* In a forked child: the groups and leftovers of the supervisors of
@@ -294,10 +299,18 @@ static uint64_t msToNs(unsigned int ms)
 
 /* Hand a job whose worker ended (or will never run) to the reaper, which
  * decides its outcome. Lock held. Cannot fail: no allocation. */
-static void finishPushLocked(virJobPtr job)
+/* @job's worker ended, or it ends without one: no more signals or watches
+ * of its worker. Lock held. */
+static void finishingLocked(virJobPtr job)
 {
     job->stage = VIR_SUP_STAGE_FINISHING;
     virForceClose(&job->pidfd);
+    pthread_cond_broadcast(&sup.spawn_cond);
+}
+
+static void finishPushLocked(virJobPtr job)
+{
+    finishingLocked(job);
     job->next_finish = NULL;
     if (sup.finish_tail)
         sup.finish_tail->next_finish = job;
@@ -720,6 +733,12 @@ static int cancelLocked(virJobPtr job)
         return 0;
     }
     publishJobLocked(job, VIR_SHM_STATE_RUNNING);
+    /* The worker itself at once, through its pidfd (when the helper's
+     * answer brought one): one wake-up of the helper sooner than its group
+     * kill, which follows for whatever the worker started. A pidfd names
+     * this worker only, even if it has ended and been reaped. */
+    if (job->stage == VIR_SUP_STAGE_RUNNING && job->pidfd >= 0)
+        (void)virProcessPidfdSignal(job->pidfd, SIGTERM);
     /* If even queueing fails (no memory), the grace period still ends in
      * a SIGKILL. */
     (void)helperKillLocked(job, SIGTERM);
@@ -738,13 +757,16 @@ static int cancelLocked(virJobPtr job)
  * blocked commits, the commits queued behind them), never reaping, grace
  * periods, deadlines or crash detection. */
 
-/* The worker's report, read on the reaper thread only (hence one static
- * buffer, no allocation per job). Untrusted: sizes are checked against
- * what was actually received. Fills @res and @msg; the result blob is
- * copied to job->report (an allocation failure there fails the job). */
+/* The worker's report, read on the reaper thread or on a thread that
+ * waits for the job (virSupJobWait), into one static buffer under
+ * reportLock (no allocation per job). Untrusted: sizes are checked
+ * against what was actually received. Fills @res and @msg; the result
+ * blob is copied to job->report (an allocation failure there fails the
+ * job). */
 static char reportBuf[sizeof(virProtoResult) + VIR_PROTO_MESSAGE_MAX + VIR_PROTO_RESULT_MAX];
+static pthread_mutex_t reportLock = PTHREAD_MUTEX_INITIALIZER;
 
-static int readReport(virJobPtr job, virProtoResult *res, char *msg, size_t msglen)
+static int readReportLocked(virJobPtr job, virProtoResult *res, char *msg, size_t msglen)
 {
     const size_t cap = sizeof(reportBuf);
     char *buf = reportBuf;
@@ -793,7 +815,9 @@ static void outcomeDecide(virJobPtr job)
     if (job->synth)
         return;
     memset(&in, 0, sizeof(in));
-    int rc = readReport(job, &res, wmsg, sizeof(wmsg));
+    pthread_mutex_lock(&reportLock);
+    int rc = readReportLocked(job, &res, wmsg, sizeof(wmsg));
+    pthread_mutex_unlock(&reportLock);
     pthread_mutex_lock(&sup.lock);
     in.report = res.report;
     in.report_code = res.code;
@@ -996,6 +1020,29 @@ static bool commitEnqueue(virJobPtr job)
     return true;
 }
 
+/* Without the lock, on the reaper or on a thread waiting for @job
+ * (virSupJobWait): decide @job's outcome, then publish it, or hand it to
+ * a commit thread. */
+static void finishOne(virJobPtr job)
+{
+    outcomeDecide(job);
+    bool needsCommit = (job->outcome.state == VIR_JOB_COMPLETE && job->op->commit) ||
+                       job->op->done;
+    if (needsCommit) {
+        /* A commit thread takes it from here (it may be destroyed by the
+         * time enqueueing returns: not touched again). */
+        if (commitEnqueue(job))
+            return;
+        /* No commit thread at all (none could be started): correct, if
+         * slower for the others, to run it here. */
+        commitRun(job);
+    } else {
+        free(job->report);
+        job->report = NULL;
+    }
+    jobPublishFinal(job);
+}
+
 /* On the reaper, without the lock: finish every job on @list. */
 static void finishJobs(virJobPtr list)
 {
@@ -1003,22 +1050,7 @@ static void finishJobs(virJobPtr list)
         virJobPtr job = list;
         list = job->next_finish;
         job->next_finish = NULL;
-        outcomeDecide(job);
-        bool needsCommit = (job->outcome.state == VIR_JOB_COMPLETE && job->op->commit) ||
-                           job->op->done;
-        if (needsCommit) {
-            /* A commit thread takes it from here (it may be destroyed by
-             * the time enqueueing returns: not touched again). */
-            if (commitEnqueue(job))
-                continue;
-            /* No commit thread at all (none could be started): correct,
-             * if slower for the others, to run it here. */
-            commitRun(job);
-        } else {
-            free(job->report);
-            job->report = NULL;
-        }
-        jobPublishFinal(job);
+        finishOne(job);
     }
 }
 
@@ -1066,7 +1098,7 @@ static bool zombieStatusLocked(virJobPtr job)
 /* Finish @job from the wait status read by zombieStatusLocked, as if the
  * helper had reported it (its own report, if it comes, is ignored then).
  * The caller starts what waits behind max_workers. Lock held. */
-static void finishFromZombieLocked(virJobPtr job)
+static void zombieExitLocked(virJobPtr job)
 {
     int st = job->zombie_status;
 
@@ -1078,6 +1110,11 @@ static void finishFromZombieLocked(virJobPtr job)
         job->exit_status = WTERMSIG(st);
     }
     job->group->running--;
+}
+
+static void finishFromZombieLocked(virJobPtr job)
+{
+    zombieExitLocked(job);
     finishPushLocked(job);
 }
 
@@ -1218,6 +1255,7 @@ static void helperReadLocked(supHelper *sh)
                 job->stage = VIR_SUP_STAGE_RUNNING;
                 workerWatchLocked(job);
                 publishJobLocked(job, VIR_SHM_STATE_RUNNING);
+                pthread_cond_broadcast(&sup.spawn_cond);
             } else {
                 char msg[VIR_SHM_ERROR_MAX];
                 snprintf(msg, sizeof(msg), "cannot start the worker: %s",
@@ -1483,7 +1521,7 @@ static void *reaperMain(void *arg)
             finishJobs(list);
             break;
         }
-        while (sup.test_hold_helpers && helperEventIn(evs, n))
+        while ((sup.test_hold_helpers && helperEventIn(evs, n)) || sup.test_hold_reaper)
             pthread_cond_wait(&sup.test_cond, &sup.lock);
         for (int i = 0; i < n; i++) {
             uint64_t v;
@@ -2100,29 +2138,113 @@ int virSupJobCancel(virJobPtr job)
     return r;
 }
 
+/* A waiter saw @job's worker's pidfd readable: if the worker is its
+ * helper's zombie, finish the job on this thread, as the reaper would
+ * (workerEndedLocked, finishJobs), one wake-up of the reaper sooner.
+ * Otherwise (not known yet, or someone else finished it) the reaper does,
+ * and the waiter waits for that. */
+static void finishFromWaiter(virJobPtr job)
+{
+    pthread_mutex_lock(&sup.lock);
+    if (job->stage != VIR_SUP_STAGE_RUNNING || job->ended_at) {
+        pthread_mutex_unlock(&sup.lock);
+        return;
+    }
+    job->ended_at = virShmNowMono();
+    if (!zombieStatusLocked(job)) {
+        /* The reaper's timers take it from here (it saw the pidfd too). */
+        wakeReaper();
+        pthread_mutex_unlock(&sup.lock);
+        return;
+    }
+    /* As workerEndedLocked: the group, while its id cannot be reused. */
+    (void)kill(-job->pid, SIGKILL);
+    zombieExitLocked(job);
+    finishingLocked(job);
+    startQueuedLocked(job->group);
+    pthread_mutex_unlock(&sup.lock);
+
+    /* Errors raised here (out of memory for the worker's result) are the
+     * job's, never the caller's handler's or its last error. */
+    virErrorPtr saved = virSaveLastError();
+    bool quiet = virErrorSetQuiet(true);
+    finishOne(job);
+    virErrorSetQuiet(quiet);
+    virRestoreLastError(&saved);
+}
+
+/* Wait on the spawn condition until @job leaves SPAWNING or @end_ms
+ * (monotonic ms; 0: no end) passes. Lock held. */
+static void spawnWaitLocked(virJobPtr job, long long end_ms)
+{
+    while (job->stage == VIR_SUP_STAGE_SPAWNING) {
+        if (!end_ms) {
+            pthread_cond_wait(&sup.spawn_cond, &sup.lock);
+            continue;
+        }
+        struct timespec ts = { .tv_sec = (time_t)(end_ms / 1000),
+                               .tv_nsec = (long)(end_ms % 1000) * 1000000L };
+        if (pthread_cond_timedwait(&sup.spawn_cond, &sup.lock, &ts) == ETIMEDOUT)
+            return;
+    }
+}
+
 int virSupJobWait(virJobPtr job, int timeout_ms)
 {
     long long end = timeout_ms > 0 ?
         (long long)(virShmNowMono() / 1000000ull) + timeout_ms : 0;
+    /* Our own copy of the worker's pidfd, watched beside the job's
+     * eventfd: the waiter learns of the worker's end from the kernel, not
+     * from the reaper one wake-up later. Tried once per call. */
+    int pidfd = -1;
+    bool watched = timeout_ms == 0;
+    int rc;
+
     for (;;) {
-        if (atomic_load_explicit(&job->state, memory_order_acquire) != VIR_JOB_RUNNING)
-            return 0;
+        if (atomic_load_explicit(&job->state, memory_order_acquire) != VIR_JOB_RUNNING) {
+            rc = 0;
+            break;
+        }
         int t = timeout_ms;
         if (timeout_ms > 0) {
             long long left = end - (long long)(virShmNowMono() / 1000000ull);
-            if (left <= 0)
-                return 1;
+            if (left <= 0) {
+                rc = 1;
+                break;
+            }
             t = left > INT_MAX ? INT_MAX : (int)left;
         }
-        struct pollfd pfd = { .fd = job->evfd, .events = POLLIN };
-        int r = poll(&pfd, 1, t);
+        if (!watched) {
+            watched = true;
+            pthread_mutex_lock(&sup.lock);
+            /* The helper's answer brings the pidfd a fraction of a
+             * millisecond after the start. */
+            spawnWaitLocked(job, end);
+            if (job->stage == VIR_SUP_STAGE_RUNNING && job->pidfd >= 0 && !job->ended_at)
+                pidfd = fcntl(job->pidfd, F_DUPFD_CLOEXEC, 3);
+            pthread_mutex_unlock(&sup.lock);
+            continue;
+        }
+        struct pollfd pfd[2] = { { .fd = job->evfd, .events = POLLIN },
+                                 { .fd = pidfd, .events = POLLIN } };
+        int r = poll(pfd, pidfd >= 0 ? 2 : 1, t);
         if (r < 0 && errno != EINTR) {
             virReportSystemError(errno, "%s", "cannot wait for the job");
-            return -1;
+            rc = -1;
+            break;
         }
-        if (r == 0 && timeout_ms >= 0)
-            return atomic_load_explicit(&job->state, memory_order_acquire) != VIR_JOB_RUNNING ? 0 : 1;
+        if (r > 0 && pidfd >= 0 && pfd[1].revents && !pfd[0].revents) {
+            virForceClose(&pidfd);
+            finishFromWaiter(job);
+            continue;
+        }
+        if (r == 0 && timeout_ms >= 0) {
+            rc = atomic_load_explicit(&job->state, memory_order_acquire) != VIR_JOB_RUNNING ? 0 : 1;
+            break;
+        }
     }
+    virForceClose(&pidfd);
+    return rc;
 }
 
 int virSupJobSetGrace(virJobPtr job, unsigned int ms)
@@ -2363,6 +2485,16 @@ static void forkParent(void)
     pthread_mutex_unlock(&sup.lock);
 }
 
+/* sup.spawn_cond, on the monotonic clock its timed waits use. */
+static void spawnCondInit(void)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&sup.spawn_cond, &a);
+    pthread_condattr_destroy(&a);
+}
+
 static void forkChild(void)
 {
     atomic_fetch_add_explicit(&forkGen, 1, memory_order_relaxed);
@@ -2370,6 +2502,7 @@ static void forkChild(void)
     /* Held, or waited on, by threads that do not exist here. */
     pthread_mutex_init(&sup.startLock, NULL);
     pthread_cond_init(&sup.cond, NULL);
+    spawnCondInit();
     pthread_cond_init(&sup.commit_cond, NULL);
     pthread_cond_init(&sup.test_cond, NULL);
     virErrorForkChild();
@@ -2384,6 +2517,7 @@ static void forkChild(void)
  * first, and the loop's (leaves) last. */
 static void forkInstall(void)
 {
+    spawnCondInit();
     int r = pthread_atfork(forkPrepare, forkParent, forkChild);
     if (r != 0) /* ENOMEM only; a fork then finds the old behaviour */
         virReportSystemError(r, "%s", "cannot install the library's fork handlers");
@@ -2459,6 +2593,15 @@ unsigned int virSupTestCommitThreads(void)
     unsigned int n = sup.ncommit_threads;
     pthread_mutex_unlock(&sup.lock);
     return n;
+}
+
+void virSupTestHoldReaper(bool hold)
+{
+    pthread_mutex_lock(&sup.lock);
+    sup.test_hold_reaper = hold;
+    if (!hold)
+        pthread_cond_broadcast(&sup.test_cond);
+    pthread_mutex_unlock(&sup.lock);
 }
 
 void virSupTestHoldHelpers(bool hold)

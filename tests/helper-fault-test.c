@@ -11,8 +11,11 @@
  * and closing the group does not wait for the helper to be resumed; a
  * worker that ends on its own while the helper is stopped ends its job
  * with the outcome of its real exit, also when the helper is then killed.
+ * Threads waiting for jobs end them from their workers' pidfds while the
+ * supervisor's reaper handles nothing.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -339,6 +342,76 @@ static void testHelperStoppedWorkerEnds(void **s)
     assert_int_equal(testCountChildren(), 0);
 }
 
+typedef struct {
+    virJobPtr job;
+    int rc;
+} waiterArg;
+
+static void *waiterMain(void *p)
+{
+    waiterArg *w = p;
+    w->rc = virJobWait(w->job, TEST_TIMEOUT_MS);
+    return NULL;
+}
+
+/* Threads wait in virJobWait for two jobs; both workers end while the
+ * supervisor's reaper handles nothing and the helper is stopped, so that
+ * neither of them can say so: the waiters learn of each end from the
+ * worker's pidfd, finish each job once, and return with its real outcome
+ * (one reported success and exited 0, one was killed without a report). */
+static void testWaitersEndJobsWithoutReaper(void **s)
+{
+    (void)s;
+    virSupGroupConfig cfg = { .max_workers = 2 };
+    virSupGroup *g = virSupGroupNew(&cfg);
+    int gateA, gateB;
+    assert_non_null(g);
+
+    virJobPtr a = startGate(g, &gateA);
+    virJobPtr b = startGate(g, &gateB);
+    waitPercent(a, 30);
+    waitPercent(b, 30);
+    (void)workerPid(a);
+    pid_t wb = workerPid(b);
+    pid_t helper = virSupHelperPid();
+    assert_true(helper > 0);
+    stopHelper(helper);
+    virSupTestHoldReaper(true);
+
+    waiterArg w[5];
+    pthread_t t[5];
+    for (size_t i = 0; i < ARRAY_CARDINALITY(w); i++) {
+        w[i].job = i < 3 ? a : b;
+        w[i].rc = -2;
+        assert_int_equal(pthread_create(&t[i], NULL, waiterMain, &w[i]), 0);
+    }
+    close(gateA);                                   /* a reports success, exits 0 */
+    assert_int_equal(kill(wb, SIGKILL), 0);         /* b dies without a report */
+    for (size_t i = 0; i < ARRAY_CARDINALITY(w); i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(w[i].rc, 0);
+    }
+    assert_int_equal(jobState(a), VIR_JOB_COMPLETE);
+    assert_int_equal(jobState(b), VIR_JOB_FAILED);
+    assert_non_null(strstr(jobErrorMessage(b), "signal 9"));
+    /* Nobody else could have: the reaper is still held. */
+    assert_int_equal(testProcessState(helper), 'T');
+
+    virSupTestHoldReaper(false);
+    assert_int_equal(kill(helper, SIGCONT), 0);
+    close(gateB);
+    virJobPtr c = startJob(g, &opSucceed, NULL);
+    waitEnded(c);
+    assert_int_equal(jobState(c), VIR_JOB_COMPLETE);
+    assert_int_equal(virSupHelperPid(), helper);
+    assert_int_equal(virJobDestroy(a), 0);
+    assert_int_equal(virJobDestroy(b), 0);
+    assert_int_equal(virJobDestroy(c), 0);
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_int_equal(testCountChildren(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +420,7 @@ int main(void)
         cmocka_unit_test(testHelperStopped),
         cmocka_unit_test(testHelperStoppedThenResumed),
         cmocka_unit_test(testHelperStoppedWorkerEnds),
+        cmocka_unit_test(testWaitersEndJobsWithoutReaper),
     };
     atexit(resumeStoppedHelper);
     return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
