@@ -159,6 +159,8 @@ void virSupHelperStop(virSupHelper *h, int timeout_ms);
  * nothing. */
 int virSupHelperSend(virSupHelper *h, const void *msg, size_t len,
                      const int *fds, size_t nfds);
+/* The same on any socket (a ready worker's). */
+int virSupSendFDs(int sock, const void *msg, size_t len, const int *fds, size_t nfds);
 
 /* Tests: make the reaper's next epoll_wait fail (EINVAL), as a broken event
  * loop would; the supervisor must then fail every unfinished job cleanly
@@ -174,5 +176,8 @@ void virSupTestHoldHelpers(bool hold);
  * one (it waits until released, with the supervisor's lock released), so
  * that a test can show what ends a job without it. */
 void virSupTestHoldReaper(bool hold);
+/* Tests: the descriptors the supervisor holds for ready workers (a socket
+ * and a pidfd each), which come and go with them. */
+int virSupTestHeldFDs(void);
 /* Tests: how many commit threads the supervisor runs now. */
 unsigned int virSupTestCommitThreads(void);

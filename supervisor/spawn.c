@@ -318,6 +318,11 @@ void virSupHelperStop(virSupHelper *h, int timeout_ms)
 int virSupHelperSend(virSupHelper *h, const void *msg, size_t len,
                      const int *fds, size_t nfds)
 {
+    return virSupSendFDs(h->sock, msg, len, fds, nfds);
+}
+
+int virSupSendFDs(int sock, const void *msg, size_t len, const int *fds, size_t nfds)
+{
     char cbuf[CMSG_SPACE(sizeof(int) * (3 + VIR_PROTO_RESOURCES_MAX))];
     struct iovec iov = { (void *)msg, len };
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -336,7 +341,7 @@ int virSupHelperSend(virSupHelper *h, const void *msg, size_t len,
      * record when the socket is full (EAGAIN). */
     ssize_t n;
     do {
-        n = sendmsg(h->sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+        n = sendmsg(sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -1 : 0;
 }

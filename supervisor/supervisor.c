@@ -55,6 +55,9 @@
  * slow disk, a monitor round trip up to its timeout) holds one; the
  * reaper never waits for any. */
 #define SUP_COMMIT_THREADS_MAX 4
+/* Ready workers held per helper: twice what a helper keeps (MAX_READY in
+ * worker/main.c), for those whose end is not read yet. */
+#define SUP_READY_MAX          8
 #define SUP_FLUSH_POLL_NS      (50ull * 1000 * 1000)  /* see outWatchLocked */
 /* epoll data of the reaper: the eventfd, the timerfd, then one per helper. */
 #define SUP_EV_WAKE            1u
@@ -108,6 +111,16 @@ typedef struct supHelper {
     bool out_watch;               /* EPOLLOUT armed on its socket */
     bool out_poll;                /* EPOLLOUT could not be armed: timer flushes */
     struct rlimit hard_as, hard_nofile;  /* what it inherited when it started */
+    /* Its ready workers (READY), oldest first: a job that fits goes
+     * straight to one, through its socket, without a wake-up of the
+     * helper (readyTakeLocked). */
+    struct {
+        pid_t pid;
+        int sock;
+        int pidfd;                /* -1: none (the job then ends on EXITED) */
+    } ready[SUP_READY_MAX];
+    size_t nready;
+    uint64_t ready_hard[4];       /* the hard limits its READY named */
 } supHelper;
 
 /* What a running supervisor allocated besides its groups, set aside in a
@@ -445,6 +458,7 @@ static int helperKillLocked(virJobPtr job, int signo)
     k.hdr.version = VIR_PROTO_VERSION;
     k.job_id = job->id;
     k.signo = signo;
+    k.pid = job->pid;
     return helperSendLocked(&sup.helpers[job->hix], &k, sizeof(k), NULL, 0);
 }
 
@@ -574,6 +588,90 @@ static bool helperEndedLocked(const supHelper *sh)
 
 /* Hand the job to the spawn helper. Lock held. On failure the job is
  * queued for finishing as FAILED with the reason. */
+static void workerWatchLocked(virJobPtr job);
+
+/* Forget @sh's ready workers (each then sees its socket's EOF and
+ * exits). Lock held. */
+static void readyDropLocked(supHelper *sh)
+{
+    for (size_t i = 0; i < sh->nready; i++) {
+        virForceClose(&sh->ready[i].sock);
+        virForceClose(&sh->ready[i].pidfd);
+    }
+    sh->nready = 0;
+}
+
+/* Hand @req (with @fds) straight to the oldest of @sh's ready workers
+ * that takes it: true, and @job has its worker's pid and pidfd. False if
+ * none is held, or @req needs what a ready worker cannot do (other ids, a
+ * limit above the helper's hard limit): the helper forks a worker for it.
+ * A ready worker that is gone (its send fails) is dropped. Lock held. */
+static bool readyTakeLocked(supHelper *sh, virJobPtr job, const virProtoSpawn *req,
+                            const int *fds, size_t nfds)
+{
+    const uint64_t want[4] = { req->rlimit_as, req->rlimit_cpu, req->rlimit_nofile,
+                               req->rlimit_fsize };
+    if (req->set_ids)
+        return false;
+    for (size_t i = 0; i < 4; i++)
+        if (want[i] && want[i] > sh->ready_hard[i])
+            return false;
+    while (sh->nready) {
+        pid_t pid = sh->ready[0].pid;
+        int sock = sh->ready[0].sock, pidfd = sh->ready[0].pidfd;
+        sh->nready--;
+        memmove(&sh->ready[0], &sh->ready[1], sh->nready * sizeof(sh->ready[0]));
+        int rc = virSupSendFDs(sock, req, sizeof(*req), fds, nfds);
+        close(sock);
+        if (rc == 0) {
+            job->pid = pid;
+            job->pidfd = pidfd;
+            return true;
+        }
+        virForceClose(&pidfd);
+    }
+    return false;
+}
+
+/* READY from @sh: keep the ready worker (@fds[0]: its socket, @fds[1]:
+ * its pidfd or -1; taken). Lock held. */
+static void readyAddLocked(supHelper *sh, const virProtoReady *r, int *fds, size_t nfds)
+{
+    if (r->pid <= 0 || nfds < 1 || sh->nready == SUP_READY_MAX)
+        return;
+    sh->ready[sh->nready].pid = r->pid;
+    sh->ready[sh->nready].sock = fds[0];
+    sh->ready[sh->nready].pidfd = nfds > 1 ? fds[1] : -1;
+    sh->nready++;
+    fds[0] = -1;
+    if (nfds > 1)
+        fds[1] = -1;
+    memcpy(sh->ready_hard, r->hard_limit, sizeof(sh->ready_hard));
+}
+
+/* EXITED for ready worker @pid, which ended before it said it took a
+ * job: forget it if we still hold it; if we had just handed it a job
+ * (which it never read), that job, which ends with it. Lock held. */
+static virJobPtr readyGoneLocked(supHelper *sh, pid_t pid)
+{
+    uint32_t hix = (uint32_t)(sh - sup.helpers);
+
+    for (size_t i = 0; i < sh->nready; i++) {
+        if (sh->ready[i].pid != pid)
+            continue;
+        virForceClose(&sh->ready[i].sock);
+        virForceClose(&sh->ready[i].pidfd);
+        sh->nready--;
+        memmove(&sh->ready[i], &sh->ready[i + 1], (sh->nready - i) * sizeof(sh->ready[0]));
+        return NULL;
+    }
+    for (virSupGroup *g = sup.groups; g; g = g->next)
+        for (virJobPtr job = g->jobs; job; job = job->next_in_group)
+            if (job->hix == hix && job->pid == pid && job->stage == VIR_SUP_STAGE_RUNNING)
+                return job;
+    return NULL;
+}
+
 static void jobStartLocked(virJobPtr job)
 {
     virSupGroup *g = job->group;
@@ -626,7 +724,8 @@ static void jobStartLocked(virJobPtr job)
     fds[2] = job->paramsfd;
     for (size_t i = 0; i < job->nres; i++)
         fds[3 + i] = job->resfds[i];
-    if (helperSendLocked(sh, &req, sizeof(req), fds, 3 + job->nres) < 0) {
+    bool direct = readyTakeLocked(sh, job, &req, fds, 3 + job->nres);
+    if (!direct && helperSendLocked(sh, &req, sizeof(req), fds, 3 + job->nres) < 0) {
         int err = errno;
         if (!helperGoneErrno(err))
             goto fail;
@@ -657,6 +756,11 @@ static void jobStartLocked(virJobPtr job)
     for (size_t i = 0; i < job->nres; i++)
         virForceClose(&job->resfds[i]);
     job->stage = VIR_SUP_STAGE_SPAWNING;
+    if (direct) {
+        /* In a ready worker's hands: no SPAWNED will come. */
+        job->stage = VIR_SUP_STAGE_RUNNING;
+        workerWatchLocked(job);
+    }
     job->start_mono = virShmNowMono();
     job->last_change_mono = job->last_sample_mono = job->start_mono;
     if (job->deadline_ms)
@@ -1152,6 +1256,7 @@ static void helperLostLocked(supHelper *sh)
     uint32_t hix = (uint32_t)(sh - sup.helpers);
 
     outDropLocked(sh);
+    readyDropLocked(sh);
     /* Failure is harmless: closing the socket (next) removes it too. */
     (void)epoll_ctl(sup.epfd, EPOLL_CTL_DEL, sh->h.sock, NULL);
     virSupHelperStop(&sh->h, 0);
@@ -1186,7 +1291,7 @@ static void helperDiedLocked(supHelper *sh)
 /* recv of one record from a spawn helper, and the descriptor it may
  * carry (SPAWNED: the worker's pidfd) in *@fd, at 3 or above; any other
  * descriptor is closed. */
-static ssize_t recvPidfd(int sock, void *buf, size_t len, int *fd)
+static ssize_t recvFDs(int sock, void *buf, size_t len, int *fds, size_t max, size_t *nfds)
 {
     union { char buf[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr align; } ctl;
     struct iovec iov = { .iov_base = buf, .iov_len = len };
@@ -1196,19 +1301,22 @@ static ssize_t recvPidfd(int sock, void *buf, size_t len, int *fd)
     mh.msg_iovlen = 1;
     mh.msg_control = ctl.buf;
     mh.msg_controllen = sizeof(ctl.buf);
-    *fd = -1;
+    for (size_t i = 0; i < max; i++)
+        fds[i] = -1;
+    *nfds = 0;
     ssize_t n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0)
         return n;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
             continue;
-        size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < nfds; i++) {
+        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; i++) {
             int got;
             memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-            if (*fd < 0)
-                *fd = virFDAboveStdio(got);
+            /* In their places; -1 for one that could not be kept. */
+            if (*nfds < max)
+                fds[(*nfds)++] = virFDAboveStdio(got);
             else
                 close(got);
         }
@@ -1227,10 +1335,18 @@ static void helperReadLocked(supHelper *sh)
             virProtoHeader hdr;
             virProtoSpawned spawned;
             virProtoExited exited;
+            virProtoReady ready;
             char raw[VIR_PROTO_MSG_MAX];
         } m;
-        int pidfd = -1;
-        ssize_t n = recvPidfd(sh->h.sock, &m, sizeof(m), &pidfd);
+        int fds[2];
+        size_t nfds;
+        ssize_t n = recvFDs(sh->h.sock, &m, sizeof(m), fds, 2, &nfds);
+        int pidfd = fds[0];
+        /* Only READY brings two. */
+        if (n >= 0 && nfds > 1 && !((size_t)n == sizeof(virProtoReady) &&
+                                    m.hdr.type == VIR_PROTO_READY &&
+                                    m.hdr.version == VIR_PROTO_VERSION))
+            virForceClose(&fds[1]);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (n <= 0) {
@@ -1239,6 +1355,12 @@ static void helperReadLocked(supHelper *sh)
         }
         if ((size_t)n < sizeof(virProtoHeader) || m.hdr.version != VIR_PROTO_VERSION) {
             virForceClose(&pidfd);
+            continue;
+        }
+        if (m.hdr.type == VIR_PROTO_READY && (size_t)n == sizeof(virProtoReady)) {
+            readyAddLocked(sh, &m.ready, fds, nfds);
+            virForceClose(&fds[0]);
+            virForceClose(&fds[1]);
             continue;
         }
         if ((m.hdr.type == VIR_PROTO_SPAWNED || m.hdr.type == VIR_PROTO_SPAWN_FAILED) &&
@@ -1265,7 +1387,8 @@ static void helperReadLocked(supHelper *sh)
                 startQueuedLocked(job->group);
             }
         } else if (m.hdr.type == VIR_PROTO_EXITED && (size_t)n == sizeof(virProtoExited)) {
-            virJobPtr job = findLocked(m.exited.job_id);
+            virJobPtr job = m.exited.job_id ? findLocked(m.exited.job_id) :
+                            readyGoneLocked(sh, m.exited.pid);
             if (!job || job->hix != hix || (job->stage != VIR_SUP_STAGE_SPAWNING &&
                          job->stage != VIR_SUP_STAGE_RUNNING))
                 continue;
@@ -1453,6 +1576,7 @@ static void helpersStopLocked(void)
     for (size_t i = 0; i < sup.nhelpers; i++) {
         supHelper *sh = &sup.helpers[i];
         outDropLocked(sh);
+        readyDropLocked(sh);
         if (sh->up) {
             virSupHelperStop(&sh->h, SUP_HELPER_STOP_MS);
             sh->up = false;
@@ -2427,6 +2551,8 @@ static void forkSetAsideLocked(void)
         }
         sh->out_head = sh->out_tail = NULL;
         sh->out_watch = sh->out_poll = false;
+        /* Its ready workers are the parent's. */
+        readyDropLocked(sh);
         /* The helper's socket above all: a copy held here would keep the
          * parent's helper from seeing the parent close it. */
         virForceClose(&sh->h.sock);
@@ -2591,6 +2717,17 @@ unsigned int virSupTestCommitThreads(void)
 {
     pthread_mutex_lock(&sup.lock);
     unsigned int n = sup.ncommit_threads;
+    pthread_mutex_unlock(&sup.lock);
+    return n;
+}
+
+int virSupTestHeldFDs(void)
+{
+    int n = 0;
+    pthread_mutex_lock(&sup.lock);
+    for (size_t i = 0; i < sup.nhelpers; i++)
+        for (size_t k = 0; k < sup.helpers[i].nready; k++)
+            n += (sup.helpers[i].ready[k].sock >= 0) + (sup.helpers[i].ready[k].pidfd >= 0);
     pthread_mutex_unlock(&sup.lock);
     return n;
 }

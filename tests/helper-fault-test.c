@@ -161,12 +161,15 @@ static void onCloseHung(int signo)
     _exit(1);
 }
 
-/* A stopped helper: jobs are cancelled and the group closed all the same. */
+/* A stopped helper: jobs are cancelled and the group closed all the same.
+ * Without ready workers (which start jobs without the helper, below). */
 static void testHelperStopped(void **s)
 {
     (void)s;
     virSupGroupConfig cfg = { .grace_ms = 300 };
+    setenv("VIRTSUP_WORKER_POOL", "0", 1);
     virSupGroup *g = virSupGroupNew(&cfg);
+    unsetenv("VIRTSUP_WORKER_POOL");
     assert_non_null(g);
 
     /* Two workers that ignore cancel (SIGTERM and the flag) at 40 %. */
@@ -210,6 +213,32 @@ static void testHelperStopped(void **s)
     assert_int_equal(virJobDestroy(c), 0);
     assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
     assert_false(testProcessAlive(wc));
+    assert_int_equal(testCountChildren(), 0);
+}
+
+/* A ready worker the supervisor holds takes a job without the helper:
+ * with the helper stopped, the job runs and ends as usual. */
+static void testStoppedHelperReadyWorkerRuns(void **s)
+{
+    (void)s;
+    virSupGroup *g = virSupGroupNew(NULL);
+    assert_non_null(g);
+
+    virJobPtr a = startJob(g, &opSucceed, NULL);
+    waitEnded(a);
+    /* Its helper has handed us the ready worker forked after a's end. */
+    assert_true(TEST_WAIT_UNTIL(virSupTestHeldFDs() > 0, TEST_TIMEOUT_MS));
+    pid_t helper = virSupHelperPid();
+    stopHelper(helper);
+    virJobPtr b = startJob(g, &opSucceed, NULL);
+    waitEnded(b);
+    assert_int_equal(jobState(b), VIR_JOB_COMPLETE);
+    assert_int_equal(testProcessState(helper), 'T');
+    assert_int_equal(kill(helper, SIGCONT), 0);
+    assert_int_equal(virJobDestroy(a), 0);
+    assert_int_equal(virJobDestroy(b), 0);
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
     assert_int_equal(testCountChildren(), 0);
 }
 
@@ -418,6 +447,7 @@ int main(void)
         cmocka_unit_test(testHelperKilledWithQueue),
         cmocka_unit_test(testHelperKilledBeforeHangup),
         cmocka_unit_test(testHelperStopped),
+        cmocka_unit_test(testStoppedHelperReadyWorkerRuns),
         cmocka_unit_test(testHelperStoppedThenResumed),
         cmocka_unit_test(testHelperStoppedWorkerEnds),
         cmocka_unit_test(testWaitersEndJobsWithoutReaper),

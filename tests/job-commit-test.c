@@ -141,6 +141,17 @@ static void testCloseWaitsForCommits(void **s)
     assert_true(virSupTestCommitThreads() >= 2);
     assert_true(virSupTestCommitThreads() <= N);
 
+    /* Every worker has ended, so every job is committing or waiting for
+     * a commit thread. (Jobs need not start in the order they were
+     * created: one may go to a ready worker while the one before it waits
+     * for a worker forked for it.) */
+    for (int i = 0; i < N; i++) {
+        virSupJobSnapshot snap;
+        assert_true(TEST_WAIT_UNTIL((virSupJobSnapshotGet(jobs[i], &snap, true),
+                                     snap.worker_pid > 0), TEST_TIMEOUT_MS));
+        assert_true(TEST_WAIT_UNTIL(!testProcessAlive(snap.worker_pid), TEST_TIMEOUT_MS));
+    }
+
     /* Closing the group waits for every commit. */
     closer c = { .g = g };
     pthread_t t;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ready-worker-test.c: the spawn helper's ready workers (docs/WORKER.md).
- * After a job's end the helper forks one worker that enters its sandbox
- * and waits; the next job runs in exactly that process, which holds
- * nothing but its socket to the helper while it waits. A ready worker
+ * After a job's end the helper forks a worker that enters its sandbox,
+ * hands it to the supervisor and waits; the next job runs in exactly that
+ * process, which holds nothing but its socket while it waits. Two are
+ * kept by default, and the one that waited longest takes the next job. A
+ * job sent to a ready worker that dies before reading it ends with it. A ready worker
  * killed while it waits costs nothing but itself: the next job still
  * runs, and a new one is forked. VIRTSUP_WORKER_POOL=0: none is kept.
  * And the namespace each worker lends its helper is not left in flight
@@ -81,7 +83,9 @@ static void testReadyWorkerTakesJob(void **s)
 {
     (void)s;
     virSupGroupConfig cfg = { .max_workers = 4 };
+    setenv("VIRTSUP_WORKER_POOL", "1", 1);
     virSupGroup *g = virSupGroupNew(&cfg);
+    unsetenv("VIRTSUP_WORKER_POOL");
     assert_non_null(g);
 
     virJobPtr a = startJob(g, &opSucceed, NULL);
@@ -137,7 +141,9 @@ static void testReadyWorkerKilled(void **s)
 {
     (void)s;
     virSupGroupConfig cfg = { .max_workers = 4 };
+    setenv("VIRTSUP_WORKER_POOL", "1", 1);
     virSupGroup *g = virSupGroupNew(&cfg);
+    unsetenv("VIRTSUP_WORKER_POOL");
     assert_non_null(g);
 
     virJobPtr a = startJob(g, &opSucceed, NULL);
@@ -164,6 +170,99 @@ static void testReadyWorkerKilled(void **s)
     assert_int_equal(virSupHelperPid(), helper);
 
     assert_int_equal(virJobDestroy(a), 0);
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_int_equal(testCountChildren(), 0);
+}
+
+/* The helper's live children, if there are exactly @n and no job runs
+ * (its ready workers then), into @out; false if not so within the
+ * timeout. */
+static bool readyWorkers(pid_t helper, pid_t *out, size_t n)
+{
+    pid_t kids[8];
+    return TEST_WAIT_UNTIL((helperChildren(helper, kids, 8) == n &&
+                            testProcessAlive(kids[0]) && testProcessAlive(kids[n - 1]) &&
+                            (memcpy(out, kids, n * sizeof(pid_t)), true)),
+                           TEST_TIMEOUT_MS);
+}
+
+/* The default: two ready workers, both handed to the supervisor, which
+ * sends each job straight to the one that waited longest. */
+static void testPoolOfTwo(void **s)
+{
+    (void)s;
+    virSupGroup *g = virSupGroupNew(NULL);
+    assert_non_null(g);
+
+    virJobPtr a = startJob(g, &opSucceed, NULL);
+    waitEnded(a);
+    pid_t helper = virSupHelperPid();
+    pid_t ready[2];
+    assert_true(readyWorkers(helper, ready, 2));
+    /* The supervisor holds both: a socket and a pidfd each. */
+    assert_true(TEST_WAIT_UNTIL(virSupTestHeldFDs() == 4, TEST_TIMEOUT_MS));
+
+    pid_t ran[2];
+    for (int i = 0; i < 2; i++) {
+        jobResult[0] = '\0';
+        virJobPtr b = startJob(g, &opReportKeep, NULL);
+        waitEnded(b);
+        assert_int_equal(jobState(b), VIR_JOB_COMPLETE);
+        ran[i] = resultInt("pid:");
+        assert_int_equal(resultInt("ppid:"), helper);
+        assert_int_equal(virJobDestroy(b), 0);
+    }
+    print_message("ready workers %d and %d; the jobs ran in %d, then %d\n",
+                  (int)ready[0], (int)ready[1], (int)ran[0], (int)ran[1]);
+    /* Both in the two that were ready: the second, not one forked after
+     * the first job's end, took the second job. */
+    assert_true(ran[0] == ready[0] || ran[0] == ready[1]);
+    assert_true(ran[1] == ready[0] || ran[1] == ready[1]);
+    assert_int_not_equal(ran[0], ran[1]);
+
+    assert_int_equal(virJobDestroy(a), 0);
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_int_equal(testCountChildren(), 0);
+}
+
+/* A job sent to a ready worker that dies before it reads it (stopped,
+ * then killed): the job ends with that worker's death, and the next job
+ * runs as usual. */
+static void testReadyWorkerDiesWithJob(void **s)
+{
+    (void)s;
+    setenv("VIRTSUP_WORKER_POOL", "1", 1);
+    virSupGroup *g = virSupGroupNew(NULL);
+    unsetenv("VIRTSUP_WORKER_POOL");
+    assert_non_null(g);
+
+    virJobPtr a = startJob(g, &opSucceed, NULL);
+    waitEnded(a);
+    pid_t helper = virSupHelperPid();
+    pid_t ready = readyWorker(helper);
+    assert_true(ready > 0);
+    assert_true(TEST_WAIT_UNTIL(virSupTestHeldFDs() > 0, TEST_TIMEOUT_MS));
+    assert_int_equal(kill(ready, SIGSTOP), 0);
+    assert_true(TEST_WAIT_UNTIL(testProcessState(ready) == 'T', TEST_TIMEOUT_MS));
+
+    virJobPtr b = startJob(g, &opSucceed, NULL);
+    assert_int_equal(kill(ready, SIGKILL), 0);
+    waitEnded(b);
+    print_message("a job handed to a ready worker killed before it read it: %s\n",
+                  jobErrorMessage(b));
+    assert_int_equal(jobState(b), VIR_JOB_FAILED);
+    assert_non_null(strstr(jobErrorMessage(b), "signal 9"));
+
+    virJobPtr c = startJob(g, &opSucceed, NULL);
+    waitEnded(c);
+    assert_int_equal(jobState(c), VIR_JOB_COMPLETE);
+    assert_int_equal(virSupHelperPid(), helper);
+
+    assert_int_equal(virJobDestroy(a), 0);
+    assert_int_equal(virJobDestroy(b), 0);
+    assert_int_equal(virJobDestroy(c), 0);
     virSupGroupClose(g);
     assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
     assert_int_equal(testCountChildren(), 0);
@@ -246,6 +345,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testReadyWorkerTakesJob),
         cmocka_unit_test(testReadyWorkerKilled),
+        cmocka_unit_test(testPoolOfTwo),
+        cmocka_unit_test(testReadyWorkerDiesWithJob),
         cmocka_unit_test(testPoolOff),
         cmocka_unit_test(testManyJobsPassFD),
     };

@@ -65,11 +65,21 @@ static inline int testCountFDsIn(const char *dir)
     return n;
 }
 
-/* Number of open descriptors of this process. */
+int virSupTestHeldFDs(void);
+
+/* Number of open descriptors of this process, but those the supervisor
+ * holds for the spawn helpers' ready workers, which come and go with them
+ * (read again if one came or went meanwhile). */
 static inline int testCountFDs(void)
 {
-    int n = testCountFDsIn("/proc/self/fd");
-    return n < 0 ? -1 : n - 1; /* the directory's own descriptor */
+    for (;;) {
+        int held = virSupTestHeldFDs();
+        int n = testCountFDsIn("/proc/self/fd");
+        if (n < 0)
+            return -1;
+        if (virSupTestHeldFDs() == held)
+            return n - 1 - held; /* and the directory's own descriptor */
+    }
 }
 
 /* Number of children of this process (all threads), zombies included. */

@@ -40,6 +40,8 @@ typedef struct {
     bool job;         /* it runs job @job_id (else: ready, or killed unused) */
     int readysock;    /* a ready worker: our end of the socket it waits on; -1 */
     uint64_t readyseq; /* a ready worker: the order it was forked in */
+    bool advertised;  /* a ready worker the supervisor holds (READY): it, not
+                       * we, hands it its job; TOOK in readysock says which */
     int detachfd;     /* our end of its detach socket; -1 none */
     int nssock;       /* our end of its namespace socket, then (nsHeld) the
                        * namespace it lent us; -1 none */
@@ -402,12 +404,29 @@ static void readyMain(int sock, int detachfd, int nssock, pid_t helper)
         r = recvWithFDs(sock, &buf, sizeof(buf), fds, ARRAY_CARDINALITY(fds), &nfds,
                         &trunc, 0);
     } while (r < 0 && errno == EINTR);
-    /* EOF: the helper let us go unused (or is gone). */
+    /* EOF: we were let go unused (or the helper is gone). */
     if (r != (ssize_t)sizeof(virProtoSpawn) || trunc)
         _exit(0);
-    /* The helper checked the request before it handed it over. */
-    if (nfds != 3 + (size_t)buf.spawn.nresources)
+    /* From the helper, or straight from the supervisor (advertised): the
+     * checks the helper makes of the requests it forks for. */
+    bool named = true;
+    for (size_t i = 0; i < VIR_PROTO_RESOURCES_MAX; i++)
+        named = named && memchr(buf.spawn.fdnames[i], '\0', sizeof(buf.spawn.fdnames[i]));
+    if (buf.spawn.hdr.type != VIR_PROTO_SPAWN || buf.spawn.hdr.version != VIR_PROTO_VERSION ||
+        buf.spawn.nresources > VIR_PROTO_RESOURCES_MAX ||
+        nfds != 3 + (size_t)buf.spawn.nresources ||
+        buf.spawn.op[VIR_PROTO_OP_MAX - 1] != '\0' || !named)
         _exit(VIR_WORKER_EXIT_PROTOCOL);
+    /* Which job we took, left for the helper to read when it needs to
+     * (it does not wait for it), before any of the job's code runs: the
+     * socket is closed before that code could write to it. */
+    virProtoTook took;
+    memset(&took, 0, sizeof(took));
+    took.hdr.type = VIR_PROTO_TOOK;
+    took.hdr.version = VIR_PROTO_VERSION;
+    took.job_id = buf.spawn.job_id;
+    (void)send(sock, &took, sizeof(took), MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(sock);
     workerMain(&buf.spawn, fds, nfds, detachfd, -1, helper, page);
 }
 
@@ -418,7 +437,7 @@ static void watchNsSock(workerEntry *w);
 /* How many ready workers this helper keeps (VIR_HELPER_ENV_POOL), and
  * whether keeping them failed (a ready worker could not enter its
  * sandbox: jobs then get workers forked for them, which report why). */
-static unsigned int poolSize = 1;
+static unsigned int poolSize = 2;
 static bool poolBroken;
 static uint64_t readySeq;
 /* Ready workers that ended while waiting (killed, crashed) since one last
@@ -430,13 +449,68 @@ static unsigned int readyLost;
 static struct rlimit helperLimits[4];
 static const int limitRes[4] = { RLIMIT_AS, RLIMIT_CPU, RLIMIT_NOFILE, RLIMIT_FSIZE };
 
+/* Whether advertised ready worker @w has taken a job: the TOOK record it
+ * left in our end of its socket, read now (never waited for). */
+static void readyTaken(workerEntry *w)
+{
+    if (!w->pid || !w->advertised || w->job || w->readysock < 0)
+        return;
+    virProtoTook t;
+    ssize_t n;
+    do {
+        n = recv(w->readysock, &t, sizeof(t), MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(t) || t.hdr.type != VIR_PROTO_TOOK ||
+        t.hdr.version != VIR_PROTO_VERSION || !t.job_id)
+        return;
+    w->job = true;
+    w->job_id = t.job_id;
+    readyLost = 0;
+    close(w->readysock);
+    w->readysock = -1;
+}
+
 static size_t readyCount(void)
 {
     size_t n = 0;
-    for (size_t i = 0; i < MAX_WORKERS; i++)
+    for (size_t i = 0; i < MAX_WORKERS; i++) {
+        readyTaken(&workers[i]);
         if (workers[i].pid && workers[i].readysock >= 0)
             n++;
+    }
     return n;
+}
+
+/* Hand ready worker @w to the supervisor (READY): its socket and pidfd,
+ * and our hard limits. From then on only the supervisor sends it a job.
+ * Not sent (the supervisor is gone, or no memory): it stays ours, for the
+ * requests we are sent (poolTake). */
+static void readyAdvertise(workerEntry *w)
+{
+    virProtoReady r;
+    memset(&r, 0, sizeof(r));
+    r.hdr.type = VIR_PROTO_READY;
+    r.hdr.version = VIR_PROTO_VERSION;
+    r.pid = w->pid;
+    for (size_t i = 0; i < ARRAY_CARDINALITY(r.hard_limit); i++)
+        r.hard_limit[i] = helperLimits[i].rlim_max == RLIM_INFINITY ? UINT64_MAX :
+                          (uint64_t)helperLimits[i].rlim_max;
+    /* Not reaped before we report its end, so the pid is still its own. */
+    int fds[2] = { w->readysock, (int)syscall(SYS_pidfd_open, w->pid, 0) };
+    ssize_t n = sendWithFDs(sockfd, &r, sizeof(r), fds, fds[1] >= 0 ? 2 : 1, 0);
+    if (fds[1] >= 0)
+        close(fds[1]);
+    if (n != (ssize_t)sizeof(r))
+        return;
+    w->advertised = true;
+    /* Its detach requests, once it runs the job we will not see it take. */
+    if (w->detachfd >= 0) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.fd = w->detachfd };
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->detachfd, &ev) < 0) {
+            close(w->detachfd);
+            w->detachfd = -1;
+        }
+    }
 }
 
 /* Fork ready workers until there are poolSize of them. Failures are
@@ -481,6 +555,7 @@ static void poolRefill(void)
         slot->detachfd = dv[0];
         slot->nssock = nv[0];
         watchNsSock(slot);
+        readyAdvertise(slot);
     }
 }
 
@@ -510,7 +585,7 @@ static workerEntry *poolTake(const virProtoSpawn *req, int *fds, size_t nfds)
          * set-up. */
         workerEntry *w = NULL;
         for (size_t i = 0; i < MAX_WORKERS; i++)
-            if (workers[i].pid && workers[i].readysock >= 0 &&
+            if (workers[i].pid && workers[i].readysock >= 0 && !workers[i].advertised &&
                 (!w || workers[i].readyseq < w->readyseq))
                 w = &workers[i];
         if (!w)
@@ -627,6 +702,13 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
 static void handleKill(const virProtoKill *req)
 {
     workerEntry *w = findByJob(req->job_id);
+    /* A ready worker the supervisor handed this job to: we may not have
+     * read its TOOK yet, or it may not have read the job yet. */
+    if (!w && req->pid > 0 && (w = findByPid(req->pid))) {
+        readyTaken(w);
+        if (!w->advertised || (w->job && w->job_id != req->job_id))
+            w = NULL;
+    }
     /* The worker is not reaped until we report it, so its pid, which is
      * also its group id, cannot have been reused. */
     if (!w || req->signo <= 0 || req->signo >= NSIG)
@@ -766,10 +848,23 @@ static void reapChildren(void)
             (void)virWorkerSandboxSweep(isLiveWorker);
             continue;
         }
+        readyTaken(w);
         if (!w->job) {
             /* A ready worker that ended without a job: it could not enter
              * its sandbox (then no more of them: each job's own worker
-             * says why), or it was killed. Nothing to report. */
+             * says why), or it was killed. Nothing to report, but to the
+             * supervisor if it held it: it forgets it, or, if it had just
+             * sent it a job it never read, ends that job. */
+            if (w->advertised) {
+                virProtoExited gone;
+                memset(&gone, 0, sizeof(gone));
+                gone.hdr.type = VIR_PROTO_EXITED;
+                gone.hdr.version = VIR_PROTO_VERSION;
+                gone.pid = pid;
+                gone.code = si.si_code;
+                gone.status = si.si_status;
+                sendMsg(&gone, sizeof(gone));
+            }
             if (w->readysock >= 0 &&
                 ((si.si_code == CLD_EXITED && si.si_status == VIR_WORKER_EXIT_SETUP) ||
                  ++readyLost >= READY_LOST_MAX))
@@ -796,6 +891,7 @@ static void reapChildren(void)
         ex.status = si.si_status;
         w->pid = 0;
         w->job = false;
+        w->advertised = false;
         if (w->detachfd >= 0) {
             epoll_ctl(epfd, EPOLL_CTL_DEL, w->detachfd, NULL);
             close(w->detachfd);

@@ -135,7 +135,11 @@ int virJobCancel(virJobPtr job);
  * @timeoutMs: -1 waits for ever, 0 polls
  *
  * Block until the job has ended (its final state and error are visible).
- * Returns 0 when it ended, 1 on timeout, -1 on error.
+ * The waiting thread watches the worker itself and may do the library's
+ * end-of-job bookkeeping for it (a driver's commit step still runs on the
+ * library's own threads while it can start them), so it often returns
+ * sooner than a wait on virJobGetFD's descriptor. Returns 0 when it ended,
+ * 1 on timeout, -1 on error.
  * Thread-safety: any number of threads may wait on one job. Since: 0.1.0
  */
 int virJobWait(virJobPtr job, int timeoutMs);

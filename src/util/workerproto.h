@@ -38,7 +38,7 @@
 #define VIR_WORKER_EXIT_UNKNOWN_OP  122 /* no such op in this worker */
 #define VIR_WORKER_EXIT_EXEC        127 /* the spawn helper could not be executed */
 
-#define VIR_PROTO_VERSION 2u
+#define VIR_PROTO_VERSION 3u
 #define VIR_PROTO_OP_MAX  48
 #define VIR_PROTO_MSG_MAX 4096              /* supervisor <-> helper records */
 #define VIR_PROTO_RESULT_MAX (64 * 1024)    /* worker result blob, bytes */
@@ -62,6 +62,7 @@ typedef enum {
     VIR_PROTO_SPAWNED = 3,       /* virProtoSpawned */
     VIR_PROTO_SPAWN_FAILED = 4,  /* virProtoSpawned with err set */
     VIR_PROTO_EXITED = 5,        /* virProtoExited */
+    VIR_PROTO_READY = 6,         /* virProtoReady + fds [its socket, its pidfd (optional)] */
     /* supervisor -> helper */
     VIR_PROTO_SPAWN = 16,        /* virProtoSpawn + fds [control, segment, params, resources...] */
     VIR_PROTO_KILL = 17,         /* virProtoKill */
@@ -71,6 +72,8 @@ typedef enum {
     /* worker -> helper, on the detach socket, and the helper's answer */
     VIR_PROTO_DETACH = 40,       /* virProtoDetach */
     VIR_PROTO_DETACHED = 41,     /* virProtoDetach, err set on refusal */
+    /* ready worker -> helper, left in the socket it waited on */
+    VIR_PROTO_TOOK = 42,         /* virProtoTook */
 } virProtoType;
 
 typedef struct virProtoHeader {
@@ -136,12 +139,33 @@ typedef struct virProtoKill {
     virProtoHeader hdr;
     uint64_t job_id;
     int32_t signo;
-    int32_t reserved;
+    int32_t pid;                 /* its worker, if known (a ready worker's job
+                                  * the helper may not know yet); 0 */
 } virProtoKill;
+
+/* A ready worker, handed to the supervisor: it sends its next SPAWN to the
+ * socket that comes with this record, straight to the worker. */
+typedef struct virProtoReady {
+    virProtoHeader hdr;
+    int32_t pid;
+    int32_t reserved;
+    /* The hard limits it can still raise its own to (RLIMIT_AS, _CPU,
+     * _NOFILE, _FSIZE; UINT64_MAX: unlimited): a request that asks for
+     * more, or for other ids, goes to the helper. */
+    uint64_t hard_limit[4];
+} virProtoReady;
+
+/* What a ready worker leaves for its helper when it takes a job, before
+ * any of the job's code runs; the helper reads it when it needs to. */
+typedef struct virProtoTook {
+    virProtoHeader hdr;
+    uint64_t job_id;
+} virProtoTook;
 
 typedef struct virProtoExited {
     virProtoHeader hdr;
-    uint64_t job_id;
+    uint64_t job_id;             /* 0: a ready worker (@pid) ended without
+                                  * saying it took a job */
     int32_t pid;
     int32_t code;                /* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
     int32_t status;              /* exit status or signal number */
