@@ -81,6 +81,7 @@ struct _virJob {
     virSupJobStage stage;
     pid_t pid;
     int pidfd;                         /* the worker's, from the helper; -1 none */
+    int statfd;                        /* its /proc/PID/stat (virProcessOpenStat); -1 */
     uint64_t hardkill_at;              /* mono ns of the SIGKILL; 0 none */
     uint64_t ended_at;                 /* mono ns its pidfd said it ended; 0 not yet */
     bool zombie_known;                 /* zombie_status read before the helper reaped it */

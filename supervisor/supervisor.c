@@ -118,6 +118,7 @@ typedef struct supHelper {
         pid_t pid;
         int sock;
         int pidfd;                /* -1: none (the job then ends on EXITED) */
+        int statfd;               /* its /proc/PID/stat; -1 none */
     } ready[SUP_READY_MAX];
     size_t nready;
     uint64_t ready_hard[4];       /* the hard limits its READY named */
@@ -202,7 +203,7 @@ static virJobPtr jobAlloc(void)
         return NULL;
     memset((char *)job + sizeof(job->magic), 0, sizeof(*job) - sizeof(job->magic));
     atomic_store_explicit(&job->magic, VIR_JOB_DEAD, memory_order_relaxed);
-    job->paramsfd = job->ctlfd = job->evfd = job->pidfd = -1;
+    job->paramsfd = job->ctlfd = job->evfd = job->pidfd = job->statfd = -1;
     for (size_t i = 0; i < VIR_SUP_FDS_MAX; i++)
         job->resfds[i] = -1;
     return job;
@@ -318,6 +319,7 @@ static void finishingLocked(virJobPtr job)
 {
     job->stage = VIR_SUP_STAGE_FINISHING;
     virForceClose(&job->pidfd);
+    virForceClose(&job->statfd);
     pthread_cond_broadcast(&sup.spawn_cond);
 }
 
@@ -597,6 +599,7 @@ static void readyDropLocked(supHelper *sh)
     for (size_t i = 0; i < sh->nready; i++) {
         virForceClose(&sh->ready[i].sock);
         virForceClose(&sh->ready[i].pidfd);
+        virForceClose(&sh->ready[i].statfd);
     }
     sh->nready = 0;
 }
@@ -619,6 +622,7 @@ static bool readyTakeLocked(supHelper *sh, virJobPtr job, const virProtoSpawn *r
     while (sh->nready) {
         pid_t pid = sh->ready[0].pid;
         int sock = sh->ready[0].sock, pidfd = sh->ready[0].pidfd;
+        int statfd = sh->ready[0].statfd;
         sh->nready--;
         memmove(&sh->ready[0], &sh->ready[1], sh->nready * sizeof(sh->ready[0]));
         int rc = virSupSendFDs(sock, req, sizeof(*req), fds, nfds);
@@ -626,9 +630,11 @@ static bool readyTakeLocked(supHelper *sh, virJobPtr job, const virProtoSpawn *r
         if (rc == 0) {
             job->pid = pid;
             job->pidfd = pidfd;
+            job->statfd = statfd;
             return true;
         }
         virForceClose(&pidfd);
+        virForceClose(&statfd);
     }
     return false;
 }
@@ -642,6 +648,9 @@ static void readyAddLocked(supHelper *sh, const virProtoReady *r, int *fds, size
     sh->ready[sh->nready].pid = r->pid;
     sh->ready[sh->nready].sock = fds[0];
     sh->ready[sh->nready].pidfd = nfds > 1 ? fds[1] : -1;
+    /* Opened now, while it waits, so that its end is read without a path
+     * lookup (zombieStatusLocked). Optional. */
+    sh->ready[sh->nready].statfd = virProcessOpenStat(sh->ready[sh->nready].pidfd, r->pid);
     sh->nready++;
     fds[0] = -1;
     if (nfds > 1)
@@ -661,6 +670,7 @@ static virJobPtr readyGoneLocked(supHelper *sh, pid_t pid)
             continue;
         virForceClose(&sh->ready[i].sock);
         virForceClose(&sh->ready[i].pidfd);
+        virForceClose(&sh->ready[i].statfd);
         sh->nready--;
         memmove(&sh->ready[i], &sh->ready[i + 1], (sh->nready - i) * sizeof(sh->ready[0]));
         return NULL;
@@ -1191,7 +1201,8 @@ static bool zombieStatusLocked(virJobPtr job)
     int st;
 
     if (!job->zombie_known && job->pidfd >= 0 && job->pid > 0 &&
-        virProcessPidfdZombieStatus(job->pidfd, job->pid, &ppid, &st) == 0 &&
+        (job->statfd >= 0 ? virProcessStatFDZombieStatus(job->statfd, &ppid, &st) :
+                            virProcessPidfdZombieStatus(job->pidfd, job->pid, &ppid, &st)) == 0 &&
         ppid == sup.helpers[job->hix].h.pid) {
         job->zombie_known = true;
         job->zombie_status = st;
@@ -1374,6 +1385,7 @@ static void helperReadLocked(supHelper *sh)
                 job->pid = m.spawned.pid;
                 job->pidfd = pidfd;
                 pidfd = -1;
+                job->statfd = virProcessOpenStat(job->pidfd, job->pid);
                 job->stage = VIR_SUP_STAGE_RUNNING;
                 workerWatchLocked(job);
                 publishJobLocked(job, VIR_SHM_STATE_RUNNING);
@@ -2528,6 +2540,7 @@ static void jobCloseInherited(virJobPtr job)
 {
     virForceClose(&job->ctlfd);
     virForceClose(&job->pidfd);
+    virForceClose(&job->statfd);
     virForceClose(&job->paramsfd);
     for (size_t i = 0; i < VIR_SUP_FDS_MAX; i++)
         virForceClose(&job->resfds[i]);
@@ -2727,7 +2740,8 @@ int virSupTestHeldFDs(void)
     pthread_mutex_lock(&sup.lock);
     for (size_t i = 0; i < sup.nhelpers; i++)
         for (size_t k = 0; k < sup.helpers[i].nready; k++)
-            n += (sup.helpers[i].ready[k].sock >= 0) + (sup.helpers[i].ready[k].pidfd >= 0);
+            n += (sup.helpers[i].ready[k].sock >= 0) + (sup.helpers[i].ready[k].pidfd >= 0) +
+                 (sup.helpers[i].ready[k].statfd >= 0);
     pthread_mutex_unlock(&sup.lock);
     return n;
 }

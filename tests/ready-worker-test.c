@@ -200,8 +200,9 @@ static void testPoolOfTwo(void **s)
     pid_t helper = virSupHelperPid();
     pid_t ready[2];
     assert_true(readyWorkers(helper, ready, 2));
-    /* The supervisor holds both: a socket and a pidfd each. */
-    assert_true(TEST_WAIT_UNTIL(virSupTestHeldFDs() == 4, TEST_TIMEOUT_MS));
+    /* The supervisor holds both: a socket, a pidfd and its /proc/PID/stat
+     * each. */
+    assert_true(TEST_WAIT_UNTIL(virSupTestHeldFDs() == 6, TEST_TIMEOUT_MS));
 
     pid_t ran[2];
     for (int i = 0; i < 2; i++) {

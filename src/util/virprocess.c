@@ -198,33 +198,92 @@ static pid_t pidfdPid(int pidfd)
     return p ? (pid_t)strtol(p + 5, NULL, 10) : -2;
 }
 
+/* The zombie fields of the text after ')' of a /proc/PID/stat read:
+ * 0, ESRCH (not a zombie), EINVAL or EPERM, as virProcessPidfdZombieStatus
+ * says. */
+static int zombieFields(const char *rest, pid_t *ppid, int *status)
+{
+    const char *state;
+    uint64_t parent, wchan, code;
+
+    if (!(state = statField(rest, 3)) || statNumber(rest, 4, &parent) < 0 ||
+        statNumber(rest, 35, &wchan) < 0 || statNumber(rest, 52, &code) < 0)
+        return EINVAL;
+    if (*state != 'Z')
+        return ESRCH;
+    if (wchan != 1)
+        return EPERM;
+    *ppid = (pid_t)parent;
+    *status = (int)code;
+    return 0;
+}
+
 int virProcessPidfdZombieStatus(int pidfd, pid_t pid, pid_t *ppid, int *status)
 {
     char buf[2048];
-    const char *rest, *state;
-    uint64_t parent, wchan, code;
+    const char *rest;
+    pid_t p;
+    int st;
 
     if (pidfd < 0 || (rest = procStatFields(pid, buf, sizeof(buf))) == NULL) {
         errno = ESRCH;
         return -1;
     }
-    if (!(state = statField(rest, 3)) || statNumber(rest, 4, &parent) < 0 ||
-        statNumber(rest, 35, &wchan) < 0 || statNumber(rest, 52, &code) < 0) {
-        errno = EINVAL;
-        return -1;
-    }
+    int err = zombieFields(rest, &p, &st);
     /* Read before this check: if the pidfd's process is still not reaped
      * now, the pid was its own all along, and the text above is its. */
-    if (*state != 'Z' || pidfdPid(pidfd) != pid) {
+    if (err == 0 || err == EPERM)
+        err = pidfdPid(pidfd) != pid ? ESRCH : err;
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    *ppid = p;
+    *status = st;
+    return 0;
+}
+
+int virProcessOpenStat(int pidfd, pid_t pid)
+{
+    char path[64];
+    int fd;
+
+    if (pidfd < 0 || pid <= 0) {
         errno = ESRCH;
         return -1;
     }
-    if (wchan != 1) {
-        errno = EPERM;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    /* Opened before this check: a process not reaped now was not reaped
+     * then, so the file is its own. */
+    if (pidfdPid(pidfd) != pid) {
+        close(fd);
+        errno = ESRCH;
         return -1;
     }
-    *ppid = (pid_t)parent;
-    *status = (int)code;
+    return fd;
+}
+
+int virProcessStatFDZombieStatus(int statfd, pid_t *ppid, int *status)
+{
+    char buf[2048];
+    ssize_t n;
+
+    do {
+        n = pread(statfd, buf, sizeof(buf) - 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        errno = ESRCH;              /* reaped: the kernel has no text */
+        return -1;
+    }
+    buf[n] = '\0';
+    const char *rest = strrchr(buf, ')');
+    int err = rest ? zombieFields(rest + 1, ppid, status) : EINVAL;
+    if (err) {
+        errno = err;
+        return -1;
+    }
     return 0;
 }
 

@@ -67,6 +67,18 @@ int virProcessPidfdSignal(int pidfd, int signo);
  * this process; EINVAL unparsable. */
 int virProcessPidfdZombieStatus(int pidfd, pid_t pid, pid_t *ppid, int *status);
 
+/* /proc/PID/stat of the process of @pidfd (pid @pid), opened while that
+ * process is certainly the pid's (not reaped): the descriptor reads that
+ * process's fields for as long as it is not reaped, whatever the pid
+ * names later. Caller owns the descriptor (close-on-exec). Returns it, or
+ * -1 with errno (ESRCH: reaped already). */
+int virProcessOpenStat(int pidfd, pid_t pid);
+
+/* virProcessPidfdZombieStatus from a descriptor of virProcessOpenStat:
+ * one read, no path lookup. Same results and errors (ESRCH also once
+ * the process was reaped). */
+int virProcessStatFDZombieStatus(int statfd, pid_t *ppid, int *status);
+
 /* Empty the signal mask and set every disposition to the default: for a
  * child between fork and exec (async-signal-safe). */
 void virProcessResetSignals(void);
