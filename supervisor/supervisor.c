@@ -650,7 +650,8 @@ static void readyAddLocked(supHelper *sh, const virProtoReady *r, int *fds, size
     sh->ready[sh->nready].pidfd = nfds > 1 ? fds[1] : -1;
     /* Opened now, while it waits, so that its end is read without a path
      * lookup (zombieStatusLocked). Optional. */
-    sh->ready[sh->nready].statfd = virProcessOpenStat(sh->ready[sh->nready].pidfd, r->pid);
+    sh->ready[sh->nready].statfd =
+        virFDAboveStdio(virProcessOpenStat(sh->ready[sh->nready].pidfd, r->pid));
     sh->nready++;
     fds[0] = -1;
     if (nfds > 1)
@@ -1385,7 +1386,7 @@ static void helperReadLocked(supHelper *sh)
                 job->pid = m.spawned.pid;
                 job->pidfd = pidfd;
                 pidfd = -1;
-                job->statfd = virProcessOpenStat(job->pidfd, job->pid);
+                job->statfd = virFDAboveStdio(virProcessOpenStat(job->pidfd, job->pid));
                 job->stage = VIR_SUP_STAGE_RUNNING;
                 workerWatchLocked(job);
                 publishJobLocked(job, VIR_SHM_STATE_RUNNING);
