@@ -12,7 +12,8 @@
  * worker that ends on its own while the helper is stopped ends its job
  * with the outcome of its real exit, also when the helper is then killed.
  * Threads waiting for jobs end them from their workers' pidfds while the
- * supervisor's reaper handles nothing.
+ * supervisor's reaper handles nothing. And with the helper stopped, a job
+ * still starts in a ready worker the supervisor holds.
  */
 #include <fcntl.h>
 #include <pthread.h>
