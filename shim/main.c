@@ -333,6 +333,7 @@ static void readOutput(void)
 
 static void failQueue(int err, const char *msg);
 static void readMonitor(void);
+static void monitorClosed(void);
 
 static void childExited(void)
 {
@@ -509,6 +510,16 @@ static void qmpFlush(void)
             continue;
         if (n < 0 && errno == EAGAIN)
             return;
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+            /* QEMU has closed its monitor: it is exiting (a guest's
+             * poweroff ends it right after its SHUTDOWN event, which may
+             * not be read yet). As an end of file when reading: what it
+             * wrote is read first, and its exit says how it ended; not a
+             * broken monitor, which would stop it and call it a crash.
+             * @c is gone after this. */
+            monitorClosed();
+            return;
+        }
         if (n < 0) {
             monitorBroken("cannot write to the monitor");
             return;
@@ -697,6 +708,27 @@ static void handleLine(const char *line, size_t len)
     cmdFree(c);
 }
 
+/* The monitor is closed (QEMU closed its end): its commands fail, the
+ * child is left to exit, and its exit tells why. */
+static void monitorGone(void)
+{
+    if (S.st.qmp_state != VIR_SHIM_QMP_BROKEN) {
+        S.st.qmp_state = VIR_SHIM_QMP_BROKEN;
+        failQueue(ENOTCONN, "the monitor was closed");
+        stateChanged("monitor-closed");
+    }
+    virForceClose(&S.qmpfd);
+}
+
+/* A write found the monitor closed by QEMU: read what it wrote before
+ * (to the end of file, which closes it), and close it if that did not. */
+static void monitorClosed(void)
+{
+    readMonitor();
+    if (S.qmpfd >= 0)
+        monitorGone();
+}
+
 static void readMonitor(void)
 {
     for (;;) {
@@ -709,12 +741,7 @@ static void readMonitor(void)
             return;
         if (n <= 0) {
             /* QEMU closes its monitor when it exits: the exit tells why. */
-            if (S.st.qmp_state != VIR_SHIM_QMP_BROKEN) {
-                S.st.qmp_state = VIR_SHIM_QMP_BROKEN;
-                failQueue(ENOTCONN, "the monitor was closed");
-                stateChanged("monitor-closed");
-            }
-            virForceClose(&S.qmpfd);
+            monitorGone();
             return;
         }
         S.rlen += (size_t)n;

@@ -304,8 +304,13 @@ static inline void qtWaitEvent(qtEvents *e, int event, int detail)
         for (int i = 0; i < e->n; i++)
             if (e->event[i] == event && e->detail[i] == detail)
                 return;
-        if (testNowMs() > end)
-            fail_msg("no event %d/%d (%d seen)", event, detail, e->n);
+        if (testNowMs() > end) {
+            char seen[32 * 12] = "";
+            for (int i = 0; i < e->n; i++)
+                snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " %d/%d",
+                         e->event[i], e->detail[i]);
+            fail_msg("no event %d/%d (%d seen:%s)", event, detail, e->n, seen);
+        }
         assert_int_equal(virEventRunDefaultImpl(), 0);
     }
 }

@@ -309,6 +309,35 @@ static void test_hung_monitor(void **state)
     close(c);
 }
 
+/* QEMU exits at a guest's poweroff while the shim writes to its monitor
+ * (the query-status it sends on the events just read): the write fails
+ * (EPIPE). That is the monitor closing, as an end of file is, not a
+ * broken monitor: the child is not stopped, and its end is a clean exit
+ * with the shutdown's reason (before, "monitor" and a SIGTERM: the
+ * driver called the guest crashed). */
+static void test_poweroff_while_writing(void **state)
+{
+    shimT *t = *state;
+    virShimIncoming *in = malloc(sizeof(*in));
+    int c;
+
+    assert_non_null(in);
+    spawnSpec(t, fakeSpec("deafexit", true));
+    WAIT_STATUS(t, s->qmp_state == VIR_SHIM_QMP_READY);
+    assert_true((c = virShimConnect(t->dir)) >= 0);
+    assert_int_equal(virShimQMP(c, "cont", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
+    WAIT_STATUS(t, STREQ(s->runstate, "running"));
+    assert_int_equal(virShimQMP(c, "system_powerdown", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
+    WAIT_STATUS(t, s->child_state == VIR_SHIM_CHILD_EXITED);
+    assert_int_equal(t->in->status.exit_reason, VIR_SHIM_EXIT_EXITED);
+    assert_int_equal(t->in->status.exit_code, CLD_EXITED);
+    assert_int_equal(t->in->status.exit_status, 0);
+    assert_string_equal(t->in->status.shutdown_reason, "guest-shutdown");
+    assert_int_equal(t->in->status.qmp_state, VIR_SHIM_QMP_BROKEN);
+    free(in);
+    close(c);
+}
+
 static void test_crash_runstate(void **state)
 {
     shimT *t = *state;
@@ -477,6 +506,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage, setupT, teardownT),
         cmocka_unit_test_setup_teardown(test_hung_monitor, setupT, teardownT),
         cmocka_unit_test_setup_teardown(test_crash_runstate, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_poweroff_while_writing, setupT, teardownT),
         cmocka_unit_test_setup_teardown(test_shim_killed, setupT, teardownT),
         cmocka_unit_test_setup_teardown(test_private_root, setupT, teardownT),
     };

@@ -30,6 +30,13 @@
  *                   ("Migration is not finalized yet"), as QEMU does until
  *                   its migration thread hands the guest back; then
  *                   "postmigrate"
+ *   deafexit        normal, but at system_powerdown (shutdown action
+ *                   poweroff) it first stops reading its monitor, then
+ *                   writes the reply, POWERDOWN and SHUTDOWN guest-shutdown
+ *                   in one write, and exits 0 once the other end closes
+ *                   the monitor: the next command written to it fails
+ *                   (EPIPE) after the events arrived, as when QEMU exits
+ *                   at a guest's poweroff while a query is on its way
  *   plain           no monitor: writes "fake-qemu: up" to stderr and waits
  *                   for SIGTERM
  *   report          no monitor: prints its uid, gid, no_new_privs, effective
@@ -303,6 +310,23 @@ int main(int argc, char **argv)
                 running = false;
                 RET("{}");
                 event("STOP", NULL);
+            } else if (!strcmp(cmd, "system_powerdown") && !strcmp(mode, "deafexit") &&
+                       !pauseOnShutdown) {
+                char out[512];
+                int k = snprintf(out, sizeof(out),
+                                 "{\"return\": {}, \"id\": \"%s\"}\r\n"
+                                 "{\"event\": \"POWERDOWN\", \"timestamp\": {\"seconds\": 0, "
+                                 "\"microseconds\": 0}}\r\n"
+                                 "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, "
+                                 "\"reason\": \"guest-shutdown\"}, \"timestamp\": "
+                                 "{\"seconds\": 0, \"microseconds\": 0}}\r\n", id);
+                (void)shutdown(mon, SHUT_RD);
+                (void)!write(mon, out, (size_t)k);
+                /* Until the other end closes (or SIGTERM, as always). */
+                struct pollfd hp[2] = { { mon, 0, 0 }, { sfd, POLLIN, 0 } };
+                while (poll(hp, 2, -1) < 0 && errno == EINTR)
+                    ;
+                return 0;
             } else if (!strcmp(cmd, "system_powerdown")) {
                 RET("{}");
                 event("POWERDOWN", NULL);
