@@ -70,7 +70,10 @@ struct _virJob {
     void (*opaque_free)(void *);
 
     /* Hand-over to the worker; closed once sent. */
-    int paramsfd;                      /* sealed memfd */
+    int paramsfd;                      /* sealed memfd (long parameters) */
+    char *spawnmsg;                    /* short ones: room for the SPAWN
+                                        * record, then the parameters
+                                        * (VIR_PROTO_PARAMS_INLINE_MAX) */
     size_t paramslen;
     int resfds[VIR_SUP_FDS_MAX];
     size_t nres;

@@ -96,6 +96,7 @@ typedef struct supOut {
     union {
         virProtoSpawn spawn;
         virProtoKill kill;
+        char raw[VIR_PROTO_MSG_MAX];  /* a SPAWN with its parameters */
     } m;
 } supOut;
 
@@ -152,6 +153,7 @@ static struct {
     supHelper helpers[SUP_HELPERS_MAX];  /* [0]: the default profile's */
     size_t nhelpers;
     int epfd, evfd, tfd;
+    uint64_t timer_at;           /* when tfd fires (mono ns); 0: disarmed */
     pthread_t thread;
     virJobPtr *byslot;           /* the unfinished job of each slot */
     /* Jobs whose worker ended (or that end without one): the reaper
@@ -604,13 +606,14 @@ static void readyDropLocked(supHelper *sh)
     sh->nready = 0;
 }
 
-/* Hand @req (with @fds) straight to the oldest of @sh's ready workers
+/* Hand @req (@len bytes: the record and its inline parameters, with
+ * @fds) straight to the oldest of @sh's ready workers
  * that takes it: true, and @job has its worker's pid and pidfd. False if
  * none is held, or @req needs what a ready worker cannot do (other ids, a
  * limit above the helper's hard limit): the helper forks a worker for it.
  * A ready worker that is gone (its send fails) is dropped. Lock held. */
 static bool readyTakeLocked(supHelper *sh, virJobPtr job, const virProtoSpawn *req,
-                            const int *fds, size_t nfds)
+                            size_t len, const int *fds, size_t nfds)
 {
     const uint64_t want[4] = { req->rlimit_as, req->rlimit_cpu, req->rlimit_nofile,
                                req->rlimit_fsize };
@@ -625,7 +628,7 @@ static bool readyTakeLocked(supHelper *sh, virJobPtr job, const virProtoSpawn *r
         int statfd = sh->ready[0].statfd;
         sh->nready--;
         memmove(&sh->ready[0], &sh->ready[1], sh->nready * sizeof(sh->ready[0]));
-        int rc = virSupSendFDs(sock, req, sizeof(*req), fds, nfds);
+        int rc = virSupSendFDs(sock, req, len, fds, nfds);
         close(sock);
         if (rc == 0) {
             job->pid = pid;
@@ -683,6 +686,17 @@ static virJobPtr readyGoneLocked(supHelper *sh, pid_t pid)
     return NULL;
 }
 
+static void armTimer(uint64_t at);
+
+/* Make the reaper's timer fire by @at at the latest, from this thread:
+ * what a started job needs of the reaper (its first sample, its
+ * deadline), without waking it. Lock held. */
+static void timerByLocked(uint64_t at)
+{
+    if (at && (!sup.timer_at || at < sup.timer_at))
+        armTimer(at);
+}
+
 static void jobStartLocked(virJobPtr job)
 {
     virSupGroup *g = job->group;
@@ -730,13 +744,23 @@ static void jobStartLocked(virJobPtr job)
     virStrcpyTrunc(req.op, sizeof(req.op), job->op->name);
     for (size_t i = 0; i < prof->nfds && i < VIR_PROTO_RESOURCES_MAX; i++)
         virStrcpyTrunc(req.fdnames[i], sizeof(req.fdnames[i]), prof->fds[i].name);
-    fds[0] = sv[1];
-    fds[1] = sup.seg->fd;
-    fds[2] = job->paramsfd;
+    /* The parameters: inside the record (spawnmsg: the record goes in
+     * front of them), or as the third descriptor. */
+    const virProtoSpawn *msg = &req;
+    size_t len = sizeof(req), nfds = 0;
+    if (job->spawnmsg) {
+        memcpy(job->spawnmsg, &req, sizeof(req));
+        msg = (const virProtoSpawn *)job->spawnmsg;
+        len += job->paramslen;
+    }
+    fds[nfds++] = sv[1];
+    fds[nfds++] = sup.seg->fd;
+    if (job->paramsfd >= 0)
+        fds[nfds++] = job->paramsfd;
     for (size_t i = 0; i < job->nres; i++)
-        fds[3 + i] = job->resfds[i];
-    bool direct = readyTakeLocked(sh, job, &req, fds, 3 + job->nres);
-    if (!direct && helperSendLocked(sh, &req, sizeof(req), fds, 3 + job->nres) < 0) {
+        fds[nfds++] = job->resfds[i];
+    bool direct = readyTakeLocked(sh, job, msg, len, fds, nfds);
+    if (!direct && helperSendLocked(sh, msg, len, fds, nfds) < 0) {
         int err = errno;
         if (!helperGoneErrno(err))
             goto fail;
@@ -764,6 +788,8 @@ static void jobStartLocked(virJobPtr job)
     close(sv[1]);
     job->ctlfd = sv[0];
     virForceClose(&job->paramsfd);
+    free(job->spawnmsg);
+    job->spawnmsg = NULL;
     for (size_t i = 0; i < job->nres; i++)
         virForceClose(&job->resfds[i]);
     job->stage = VIR_SUP_STAGE_SPAWNING;
@@ -778,7 +804,18 @@ static void jobStartLocked(virJobPtr job)
         job->deadline_at = job->start_mono + msToNs(job->deadline_ms);
     g->running++;
     publishJobLocked(job, VIR_SHM_STATE_RUNNING);
-    wakeReaper();
+    if (direct) {
+        /* Nothing for the reaper to do now (its pidfd is in the epoll set
+         * already) but to know when to sample it, or kill it at its
+         * deadline: a wake-up on the other CPU that would compete with
+         * the worker's start. */
+        uint64_t at = (job->start_mono / SUP_TICK_NS + 1) * SUP_TICK_NS;
+        if (job->deadline_at && job->deadline_at < at)
+            at = job->deadline_at;
+        timerByLocked(at);
+    } else {
+        wakeReaper();
+    }
     return;
 
  fail:
@@ -787,10 +824,10 @@ static void jobStartLocked(virJobPtr job)
     if (sv[1] >= 0)
         close(sv[1]);
     {
-        char msg[VIR_SHM_ERROR_MAX];
-        snprintf(msg, sizeof(msg), "cannot start the worker: %s",
+        char why[VIR_SHM_ERROR_MAX];
+        snprintf(why, sizeof(why), "cannot start the worker: %s",
                  virGetLastErrorMessage());
-        addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_OPERATION_FAILED, msg);
+        addSynthLocked(job, VIR_JOB_FAILED, VIR_ERR_OPERATION_FAILED, why);
     }
 }
 
@@ -1053,6 +1090,8 @@ static void jobPublishFinal(virJobPtr job)
     g->unfinished--;
     virForceClose(&job->ctlfd);
     virForceClose(&job->paramsfd);
+    free(job->spawnmsg);
+    job->spawnmsg = NULL;
     for (size_t i = 0; i < job->nres; i++)
         virForceClose(&job->resfds[i]);
     job->stage = VIR_SUP_STAGE_DONE;
@@ -1568,6 +1607,7 @@ static uint64_t timersLocked(void)
     return next;
 }
 
+/* Arm the reaper's timer for @at (mono ns; 0: disarm). Lock held. */
 static void armTimer(uint64_t at)
 {
     struct itimerspec its;
@@ -1579,6 +1619,7 @@ static void armTimer(uint64_t at)
             its.it_value.tv_nsec = 1;
     }
     (void)timerfd_settime(sup.tfd, TFD_TIMER_ABSTIME, &its, NULL);
+    sup.timer_at = at;
 }
 
 /* Stop every spawn helper: its socket closes, it kills every worker's
@@ -1816,6 +1857,7 @@ static int supStartLocked(void)
     sup.epfd = virFDAboveStdio(epoll_create1(EPOLL_CLOEXEC));
     sup.evfd = virFDAboveStdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     sup.tfd = virFDAboveStdio(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    sup.timer_at = 0;
     if (sup.epfd < 0 || sup.evfd < 0 || sup.tfd < 0) {
         virReportSystemError(errno, "%s", "cannot create the supervisor's event descriptors");
         goto error;
@@ -2081,6 +2123,8 @@ static int checkProfile(const virSupOp *op, const virSupProfile *prof, size_t nf
 static void jobFreeUnstarted(virJobPtr job)
 {
     virForceClose(&job->paramsfd);
+    free(job->spawnmsg);
+    job->spawnmsg = NULL;
     virForceClose(&job->evfd);
     for (size_t i = 0; i < job->nres; i++)
         virForceClose(&job->resfds[i]);
@@ -2140,8 +2184,16 @@ virJobPtr virSupJobCreate(virSupGroup *g, const virSupJobParams *p)
     }
     job->nres = p->nfds;
     job->paramslen = p->paramslen;
-    if ((job->paramsfd = makeParamsFD(p->params, p->paramslen)) < 0)
-        goto error;
+    if (p->paramslen > VIR_PROTO_PARAMS_INLINE_MAX) {
+        if ((job->paramsfd = makeParamsFD(p->params, p->paramslen)) < 0)
+            goto error;
+    } else if (p->paramslen) {
+        /* Short: sent inside the SPAWN record, no memfd to create, pass
+         * and read (docs/WORKER.md, Messages). */
+        if (!(job->spawnmsg = virAllocN(1, sizeof(virProtoSpawn) + p->paramslen)))
+            goto error;
+        memcpy(job->spawnmsg + sizeof(virProtoSpawn), p->params, p->paramslen);
+    }
     if ((job->evfd = virFDAboveStdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))) < 0) {
         reportFDError(errno, "cannot create the job's event descriptor");
         goto error;
@@ -2543,6 +2595,8 @@ static void jobCloseInherited(virJobPtr job)
     virForceClose(&job->pidfd);
     virForceClose(&job->statfd);
     virForceClose(&job->paramsfd);
+    free(job->spawnmsg);
+    job->spawnmsg = NULL;
     for (size_t i = 0; i < VIR_SUP_FDS_MAX; i++)
         virForceClose(&job->resfds[i]);
 }

@@ -10,11 +10,14 @@
  * runs, and a new one is forked. VIRTSUP_WORKER_POOL=0: none is kept.
  * And the namespace each worker lends its helper is not left in flight
  * in a socket: with more jobs running than a worker's descriptor limit,
- * a worker can still pass a descriptor.
+ * a worker can still pass a descriptor. A job's parameters reach its
+ * worker byte for byte, whether they travel inside the request (short
+ * ones) or in a memfd, to a ready worker or to one forked for the job.
  */
 #include <signal.h>
 
 #include "jobtest.h"
+#include "util/workerproto.h"
 
 static const virSupOp opReportKeep = {
     .name = "test.report", .type = VIR_JOB_BOUNDED, .commit = jobKeepResult,
@@ -297,6 +300,110 @@ static void testPoolOff(void **s)
     assert_int_equal(testCountChildren(), 0);
 }
 
+/* A job with a deadline, handed to a ready worker while the supervisor
+ * is idle (its timer disarmed, nothing else to wake its event loop): the
+ * job's start arms the timer itself, and the deadline is kept. */
+static void testReadyWorkerDeadline(void **s)
+{
+    (void)s;
+    virSupGroupConfig cfg = { .max_workers = 4 };
+    setenv("VIRTSUP_WORKER_POOL", "1", 1);
+    virSupGroup *g = virSupGroupNew(&cfg);
+    unsetenv("VIRTSUP_WORKER_POOL");
+    assert_non_null(g);
+
+    virJobPtr a = startJob(g, &opSucceed, NULL);
+    waitEnded(a);
+    assert_int_equal(virJobDestroy(a), 0);
+    pid_t helper = virSupHelperPid();
+    pid_t ready = readyWorker(helper);
+    assert_true(ready > 0);
+    /* The supervisor holds it: the next job goes straight to it. */
+    assert_true(TEST_WAIT_UNTIL(virSupTestHeldFDs() > 0, TEST_TIMEOUT_MS));
+
+    virSupJobParams p;
+    memset(&p, 0, sizeof(p));
+    p.op = &opHang;
+    p.target = "unit";
+    p.deadline_ms = 300;
+    virJobPtr b = virSupJobCreate(g, &p);
+    assert_non_null(b);
+    waitEnded(b);
+    assert_int_equal(jobState(b), VIR_JOB_FAILED);
+    assert_string_equal(jobErrorMessage(b), "timed out after 0.3 s");
+    assert_false(testProcessAlive(ready));
+    assert_int_equal(virJobDestroy(b), 0);
+    virSupGroupClose(g);
+    assert_true(TEST_WAIT_UNTIL(!testProcessAlive(helper), TEST_TIMEOUT_MS));
+    assert_int_equal(testCountChildren(), 0);
+}
+
+/* The result test.succeed echoed: the parameters as the worker got them. */
+static unsigned char echoed[64 * 1024];
+static size_t echoedLen;
+static int keepEcho(virJobPtr job, void *opaque, const void *res, size_t len)
+{
+    (void)job;
+    (void)opaque;
+    echoedLen = len <= sizeof(echoed) ? len : 0;
+    if (echoedLen)
+        memcpy(echoed, res, len);
+    return 0;
+}
+
+static const virSupOp opSucceedEcho = {
+    .name = "test.succeed", .type = VIR_JOB_BOUNDED, .commit = keepEcho,
+};
+
+/* Parameters of every length around the inline limit (inside the SPAWN
+ * record up to VIR_PROTO_PARAMS_INLINE_MAX bytes, a memfd past it),
+ * binary, NULs included: each arrives whole and unchanged, in a ready
+ * worker (the default) and in one forked for its job (no pool). */
+static void testParamsEveryLength(void **s)
+{
+    (void)s;
+    const size_t lens[] = { 1, 2, VIR_PROTO_PARAMS_INLINE_MAX - 1,
+                            VIR_PROTO_PARAMS_INLINE_MAX, VIR_PROTO_PARAMS_INLINE_MAX + 1,
+                            VIR_PROTO_PARAMS_INLINE_MAX * 3, 60000 };
+    static unsigned char params[60000];
+    const char *pools[] = { NULL, "0" };
+
+    for (size_t k = 0; k < ARRAY_CARDINALITY(pools); k++) {
+        if (pools[k])
+            setenv("VIRTSUP_WORKER_POOL", pools[k], 1);
+        virSupGroupConfig cfg = { .max_workers = 4 };
+        virSupGroup *g = virSupGroupNew(&cfg);
+        unsetenv("VIRTSUP_WORKER_POOL");
+        assert_non_null(g);
+        for (size_t i = 0; i < ARRAY_CARDINALITY(lens); i++) {
+            size_t len = lens[i];
+            assert_true(len <= sizeof(params));
+            for (size_t j = 0; j < len; j++)
+                params[j] = (unsigned char)((j * 131 + len + k) % 251);
+            params[0] = '\0';
+            params[len - 1] = 0xff;
+            virSupJobParams p;
+            memset(&p, 0, sizeof(p));
+            p.op = &opSucceedEcho;
+            p.target = "unit";
+            p.params = params;
+            p.paramslen = len;
+            echoedLen = 0;
+            virJobPtr job = virSupJobCreate(g, &p);
+            assert_non_null(job);
+            waitEnded(job);
+            assert_int_equal(jobState(job), VIR_JOB_COMPLETE);
+            print_message("pool %s: %zu bytes of parameters, %zu echoed\n",
+                          pools[k] ? pools[k] : "default", len, echoedLen);
+            assert_int_equal(echoedLen, len);
+            assert_memory_equal(echoed, params, len);
+            assert_int_equal(virJobDestroy(job), 0);
+        }
+        virSupGroupClose(g);
+    }
+    assert_int_equal(testCountChildren(), 0);
+}
+
 TEST_OP(opPassFD, "test.pass-fd");
 
 /* Every running worker lends its mount namespace to the helper through a
@@ -350,6 +457,8 @@ int main(void)
         cmocka_unit_test(testReadyWorkerDiesWithJob),
         cmocka_unit_test(testPoolOff),
         cmocka_unit_test(testManyJobsPassFD),
+        cmocka_unit_test(testParamsEveryLength),
+        cmocka_unit_test(testReadyWorkerDeadline),
     };
     return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
 }

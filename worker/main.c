@@ -239,28 +239,65 @@ static void workerBasics(int ctlfd, pid_t helper)
         _exit(VIR_WORKER_EXIT_SETUP); /* the helper died before we armed it */
 }
 
+/* Check SPAWN record @req (@len bytes as received, with the @nin
+ * descriptors @in), as both the helper and a ready worker must, and lay
+ * its descriptors out in @out as [control, segment, params memfd or -1,
+ * resources...]. *@inl: the parameters when they came inside the record
+ * (VIR_PROTO_PARAMS_INLINE_MAX), else NULL. Returns how many were laid
+ * out (3 + resources), or -1 for a record that breaks the protocol. */
+static int spawnPlace(const virProtoSpawn *req, size_t len, const int *in, size_t nin,
+                      int *out, const void **inl)
+{
+    bool named = true;
+    *inl = NULL;
+    if (len < sizeof(*req))
+        return -1;
+    for (size_t i = 0; i < VIR_PROTO_RESOURCES_MAX; i++)
+        named = named && memchr(req->fdnames[i], '\0', sizeof(req->fdnames[i]));
+    if (req->hdr.type != VIR_PROTO_SPAWN || req->hdr.version != VIR_PROTO_VERSION ||
+        req->nresources > VIR_PROTO_RESOURCES_MAX ||
+        req->op[VIR_PROTO_OP_MAX - 1] != '\0' || !named)
+        return -1;
+    bool inlined = req->params_len <= VIR_PROTO_PARAMS_INLINE_MAX;
+    size_t nres = req->nresources;
+    if (nin != (inlined ? 2 : 3) + nres ||
+        len != sizeof(*req) + (inlined ? (size_t)req->params_len : 0))
+        return -1;
+    out[0] = in[0];
+    out[1] = in[1];
+    out[2] = inlined ? -1 : in[2];
+    memcpy(out + 3, in + (inlined ? 2 : 3), nres * sizeof(int));
+    if (inlined && req->params_len)
+        *inl = (const char *)req + sizeof(*req);
+    return 3 + (int)nres;
+}
+
 /* The job's part of a worker: its descriptors in place, its status page
  * and parameters, the sandbox (all of it, or for a ready worker, which
  * entered the rest before its job arrived, @ready, only the job's limits
  * and the page's seal: the page is then mapped over @ready, the address
  * the worker's filter already names), then the op. */
-static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
-                       int detachfd, int nssock, pid_t helper,
+static void workerMain(const virProtoSpawn *req, const int *fds, size_t nfds,
+                       const void *inl, int detachfd, int nssock, pid_t helper,
                        void *ready) __attribute__((noreturn));
-static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
-                       int detachfd, int nssock, pid_t helper, void *ready)
+static void workerMain(const virProtoSpawn *req, const int *fds, size_t nfds,
+                       const void *inl, int detachfd, int nssock, pid_t helper,
+                       void *ready)
 {
     /* Move what we were given out of the way, then into place: control at
      * 3, resources at 4 .. 3 + nres (= nfds), the detach socket (if any)
-     * at nfds + 1. The segment and params fds are used, then closed. Out
+     * at nfds + 1. The segment and params fds are used, then closed (no
+     * params fd, -1, when they came inside the request: @inl). Out
      * of the way means above those, not some fixed number: under a hard
      * fd limit of 64 or less, the process may have no descriptor that
      * high. */
     int hi[3 + VIR_PROTO_RESOURCES_MAX];
-    for (size_t i = 0; i < nfds; i++)
-        if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, (int)nfds + 2)) < 0)
+    for (size_t i = 0; i < nfds; i++) {
+        hi[i] = -1;
+        if (fds[i] >= 0 && (hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, (int)nfds + 2)) < 0)
             virWorkerSandboxFail(fds[0], "cannot move the job's descriptors into place",
                                  errno);
+    }
     if (detachfd >= 0 && (detachfd = fcntl(detachfd, F_DUPFD_CLOEXEC, (int)nfds + 2)) < 0)
         virWorkerSandboxFail(fds[0], "cannot move the detach socket out of the way", errno);
     /* Optional: under a tight descriptor limit, no loan (closed below). */
@@ -291,14 +328,17 @@ static void workerMain(const virProtoSpawn *req, int *fds, size_t nfds,
     if (page == MAP_FAILED)
         virWorkerSandboxFail(ctlfd, "cannot map the job's status page", errno);
 
-    /* The parameters, copied out of their sealed memfd. */
+    /* The parameters, copied out of the request or their sealed memfd
+     * (a buffer of their exact size, as the op was given before). */
     size_t plen = (size_t)req->params_len;
     void *params = NULL;
     if (plen) {
         params = malloc(plen);
         if (!params)
             virWorkerSandboxFail(ctlfd, "parameters", ENOMEM);
-        size_t off = 0;
+        size_t off = inl ? plen : 0;
+        if (inl)
+            memcpy(params, inl, plen);
         while (off < plen) {
             ssize_t n = pread(hi[2], (char *)params + off, plen - off, (off_t)off);
             if (n <= 0)
@@ -405,17 +445,14 @@ static void readyMain(int sock, int detachfd, int nssock, pid_t helper)
                         &trunc, 0);
     } while (r < 0 && errno == EINTR);
     /* EOF: we were let go unused (or the helper is gone). */
-    if (r != (ssize_t)sizeof(virProtoSpawn) || trunc)
+    if (r <= 0)
         _exit(0);
     /* From the helper, or straight from the supervisor (advertised): the
      * checks the helper makes of the requests it forks for. */
-    bool named = true;
-    for (size_t i = 0; i < VIR_PROTO_RESOURCES_MAX; i++)
-        named = named && memchr(buf.spawn.fdnames[i], '\0', sizeof(buf.spawn.fdnames[i]));
-    if (buf.spawn.hdr.type != VIR_PROTO_SPAWN || buf.spawn.hdr.version != VIR_PROTO_VERSION ||
-        buf.spawn.nresources > VIR_PROTO_RESOURCES_MAX ||
-        nfds != 3 + (size_t)buf.spawn.nresources ||
-        buf.spawn.op[VIR_PROTO_OP_MAX - 1] != '\0' || !named)
+    int placed[3 + VIR_PROTO_RESOURCES_MAX];
+    const void *inl;
+    int nplaced = trunc ? -1 : spawnPlace(&buf.spawn, (size_t)r, fds, nfds, placed, &inl);
+    if (nplaced < 0)
         _exit(VIR_WORKER_EXIT_PROTOCOL);
     /* Which job we took, left for the helper to read when it needs to
      * (it does not wait for it), before any of the job's code runs: the
@@ -427,7 +464,7 @@ static void readyMain(int sock, int detachfd, int nssock, pid_t helper)
     took.job_id = buf.spawn.job_id;
     (void)send(sock, &took, sizeof(took), MSG_NOSIGNAL | MSG_DONTWAIT);
     close(sock);
-    workerMain(&buf.spawn, fds, nfds, detachfd, -1, helper, page);
+    workerMain(&buf.spawn, placed, (size_t)nplaced, inl, detachfd, -1, helper, page);
 }
 
 /* ---- in the helper ---- */
@@ -576,7 +613,8 @@ static bool poolFits(const virProtoSpawn *req)
 
 /* Hand @req to a ready worker: its entry, now the job's, or NULL (none
  * ready, or the one we tried is gone: it is killed and reaped unused). */
-static workerEntry *poolTake(const virProtoSpawn *req, int *fds, size_t nfds)
+static workerEntry *poolTake(const virProtoSpawn *req, size_t len, const int *fds,
+                             size_t nfds)
 {
     if (!poolFits(req))
         return NULL;
@@ -590,11 +628,11 @@ static workerEntry *poolTake(const virProtoSpawn *req, int *fds, size_t nfds)
                 w = &workers[i];
         if (!w)
             return NULL;
-        ssize_t n = sendWithFDs(w->readysock, req, sizeof(*req), fds, nfds, MSG_DONTWAIT);
+        ssize_t n = sendWithFDs(w->readysock, req, len, fds, nfds, MSG_DONTWAIT);
         /* It has what it needs; it closes its end, we close ours. */
         close(w->readysock);
         w->readysock = -1;
-        if (n != (ssize_t)sizeof(*req)) {
+        if (n != (ssize_t)len) {
             /* Gone or stuck: it never gets a job. */
             (void)kill(-w->pid, SIGKILL);
             (void)kill(w->pid, SIGKILL);
@@ -608,7 +646,10 @@ static workerEntry *poolTake(const virProtoSpawn *req, int *fds, size_t nfds)
 }
 
 
-static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
+/* SPAWN @req, @len bytes as received (the record, and its parameters
+ * when they came inside it), with its @nfds descriptors @fds (closed by
+ * the caller). */
+static void handleSpawn(const virProtoSpawn *req, size_t len, int *fds, size_t nfds)
 {
     virProtoSpawned rep;
     memset(&rep, 0, sizeof(rep));
@@ -621,13 +662,12 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
     int dv[2] = { -1, -1 };
     int pidfd = -1;
     int nv[2] = { -1, -1 };
-    bool named = true;
-    for (size_t i = 0; i < VIR_PROTO_RESOURCES_MAX; i++)
-        named = named && memchr(req->fdnames[i], '\0', sizeof(req->fdnames[i]));
-    if (nfds != 3 + (size_t)req->nresources || nfds > 3 + VIR_PROTO_RESOURCES_MAX ||
-        req->op[VIR_PROTO_OP_MAX - 1] != '\0' || !named) {
+    int placed[3 + VIR_PROTO_RESOURCES_MAX];
+    const void *inl;
+    int nplaced = spawnPlace(req, len, fds, nfds, placed, &inl);
+    if (nplaced < 0) {
         rep.err = EPROTO;
-    } else if ((ready = poolTake(req, fds, nfds))) {
+    } else if ((ready = poolTake(req, len, fds, nfds))) {
         rep.pid = ready->pid;
         pidfd = (int)syscall(SYS_pidfd_open, ready->pid, 0);
         if (ready->detachfd >= 0) {
@@ -653,7 +693,7 @@ static void handleSpawn(const virProtoSpawn *req, int *fds, size_t nfds)
                 close(dv[0]);
             if (nv[0] >= 0)
                 close(nv[0]);
-            workerMain(req, fds, nfds, dv[1], nv[1], helper, NULL);
+            workerMain(req, placed, (size_t)nplaced, inl, dv[1], nv[1], helper, NULL);
         }
         if (dv[1] >= 0)
             close(dv[1]);
@@ -1083,9 +1123,9 @@ static int helperMain(void)
             if (r <= 0)
                 killAllAndExit(); /* the supervisor is gone */
             if ((size_t)r >= sizeof(virProtoHeader) && buf.hdr.version == VIR_PROTO_VERSION) {
-                if (buf.hdr.type == VIR_PROTO_SPAWN && (size_t)r == sizeof(virProtoSpawn) &&
+                if (buf.hdr.type == VIR_PROTO_SPAWN && (size_t)r >= sizeof(virProtoSpawn) &&
                     !trunc)
-                    handleSpawn(&buf.spawn, fds, nfds);
+                    handleSpawn(&buf.spawn, (size_t)r, fds, nfds);
                 else if (buf.hdr.type == VIR_PROTO_KILL && (size_t)r == sizeof(virProtoKill))
                     handleKill(&buf.kill);
             }

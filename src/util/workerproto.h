@@ -38,7 +38,7 @@
 #define VIR_WORKER_EXIT_UNKNOWN_OP  122 /* no such op in this worker */
 #define VIR_WORKER_EXIT_EXEC        127 /* the spawn helper could not be executed */
 
-#define VIR_PROTO_VERSION 3u
+#define VIR_PROTO_VERSION 4u
 #define VIR_PROTO_OP_MAX  48
 #define VIR_PROTO_MSG_MAX 4096              /* supervisor <-> helper records */
 #define VIR_PROTO_RESULT_MAX (64 * 1024)    /* worker result blob, bytes */
@@ -64,7 +64,8 @@ typedef enum {
     VIR_PROTO_EXITED = 5,        /* virProtoExited */
     VIR_PROTO_READY = 6,         /* virProtoReady + fds [its socket, its pidfd (optional)] */
     /* supervisor -> helper */
-    VIR_PROTO_SPAWN = 16,        /* virProtoSpawn + fds [control, segment, params, resources...] */
+    VIR_PROTO_SPAWN = 16,        /* virProtoSpawn [+ inline params] + fds [control, segment,
+                                  * (params memfd,) resources...] */
     VIR_PROTO_KILL = 17,         /* virProtoKill */
     VIR_PROTO_SANDBOX = 18,      /* virProtoSandbox: once, before any SPAWN */
     /* worker -> supervisor, on the job's control socket */
@@ -108,7 +109,8 @@ typedef struct virProtoSpawn {
     virProtoHeader hdr;
     uint64_t job_id;
     uint64_t progress_offset;    /* mmap offset of the slot's progress page */
-    uint64_t params_len;         /* bytes in the params memfd */
+    uint64_t params_len;         /* parameter bytes: inline or in a memfd
+                                  * (VIR_PROTO_PARAMS_INLINE_MAX) */
     uint64_t rlimit_as, rlimit_cpu, rlimit_nofile, rlimit_fsize; /* 0: leave */
     uint32_t nresources;         /* descriptors after the first three */
     uint32_t set_ids;            /* 1: switch to uid/gid, no groups */
@@ -118,6 +120,13 @@ typedef struct virProtoSpawn {
      * NUL-terminated: the worker finds them with virWorkerJobFD. */
     char fdnames[VIR_PROTO_RESOURCES_MAX][VIR_PROTO_FD_NAME_MAX];
 } virProtoSpawn;
+
+/* Parameters of at most this many bytes follow the SPAWN record in the
+ * same message (its length is then sizeof(virProtoSpawn) + params_len)
+ * and no params descriptor is passed; longer ones are passed as a sealed
+ * memfd, the third descriptor. The rule is the length alone: both sides
+ * apply it, and a record that breaks it is refused. */
+#define VIR_PROTO_PARAMS_INLINE_MAX (VIR_PROTO_MSG_MAX - sizeof(virProtoSpawn))
 
 typedef struct virProtoDetach {
     virProtoHeader hdr;
