@@ -251,28 +251,65 @@ void virShmReportNoSpace(const char *path, int err, const char *what)
                          dirlen > 0 ? dirlen : 1, dirlen > 0 ? path : "/", what);
 }
 
-int virShmSlotReserve(virShmSegment *seg, uint32_t slot)
+#ifndef MADV_POPULATE_WRITE
+# define MADV_POPULATE_WRITE 23
+#endif
+
+/* The storage of slots [@first, @last): their progress pages and the
+ * pages of their groups of lifecycle records, in two calls. 0 or errno. */
+static int reserveRange(virShmSegment *seg, uint32_t first, uint32_t last)
 {
+    uint64_t lc = (uint64_t)((const char *)virShmSlotLifecycle(seg, first) -
+                             (const char *)seg->base);
+    uint64_t lcEnd = (uint64_t)((const char *)virShmSlotLifecycle(seg, last - 1) -
+                                (const char *)seg->base);
     int err;
 
+    lc -= lc % VIR_SHM_PAGE_SIZE;
+    lcEnd = lcEnd - lcEnd % VIR_SHM_PAGE_SIZE + 2 * VIR_SHM_PAGE_SIZE;
+    if ((err = posix_fallocate(seg->fd, (off_t)virShmSlotProgressOffset(seg, first),
+                               (off_t)(last - first) * VIR_SHM_PROGRESS_SIZE)) != 0 ||
+        (err = posix_fallocate(seg->fd, (off_t)lc, (off_t)(lcEnd - lc))) != 0)
+        return err;
+    /* Mapped now too, writable, in one call each (Linux 5.14; older ones
+     * refuse it, harmlessly): the first store of each job into its new
+     * slot took a page fault, 9-15 us on ext4. */
+    (void)madvise((char *)seg->base + virShmSlotProgressOffset(seg, first),
+                  (size_t)(last - first) * VIR_SHM_PROGRESS_SIZE, MADV_POPULATE_WRITE);
+    (void)madvise((char *)seg->base + lc, (size_t)(lcEnd - lc), MADV_POPULATE_WRITE);
+    for (uint32_t i = first; i < last; i++) {
+        if (!virShmSlotReserved(seg, i)) {
+            seg->reserved[i / 64] |= UINT64_C(1) << (i % 64);
+            seg->nreserved++;
+        }
+    }
+    return 0;
+}
+
+int virShmSlotReserve(virShmSegment *seg, uint32_t slot)
+{
     assert(seg->writable && seg->reserved && slot < seg->nslots);
     if (virShmSlotReserved(seg, slot))
         return 0;
-    /* Only this slot: ids need not start at 1 (a ring that was written
-     * far along), and the slots never used must stay holes. Its progress
-     * page, and the page of its lifecycle record with the page of their
-     * error texts (shared with seven other slots: reserving twice is
-     * harmless). */
-    uint64_t lc = (uint64_t)((const char *)virShmSlotLifecycle(seg, slot) -
-                             (const char *)seg->base);
-    lc -= lc % VIR_SHM_PAGE_SIZE;
-    if ((err = posix_fallocate(seg->fd, (off_t)virShmSlotProgressOffset(seg, slot),
-                               VIR_SHM_PROGRESS_SIZE)) != 0 ||
-        (err = posix_fallocate(seg->fd, (off_t)lc, 2 * VIR_SHM_PAGE_SIZE)) != 0)
-        return err;
-    seg->reserved[slot / 64] |= UINT64_C(1) << (slot % 64);
-    seg->nreserved++;
-    return 0;
+    /* This slot and the ones the ring takes after it in its group of
+     * eight lifecycle records: four calls for them all instead of two per
+     * job and a page fault at its first store (35 us of each job's
+     * creation on ext4, 21 us on tmpfs). Ids need not start at 1 (a ring
+     * written far along), and slots far from where the ring is stay
+     * holes. A slot's progress page, and the page of its lifecycle record
+     * with the page of their error texts (shared with the seven other
+     * slots of the group: reserving twice is harmless). */
+    uint32_t last = slot - slot % VIR_SHM_LIFECYCLE_GROUP + VIR_SHM_LIFECYCLE_GROUP;
+    if (last > seg->nslots)
+        last = seg->nslots;
+    while (last > slot + 1 && virShmSlotReserved(seg, last - 1))
+        last--;
+    if (last > slot + 1 && reserveRange(seg, slot, last) == 0)
+        return 0;
+    /* A file system short of room (a small tmpfs, which gives back what
+     * a failed call allocated): this slot alone, so that every slot that
+     * fits is still used. */
+    return reserveRange(seg, slot, slot + 1);
 }
 
 /* The checks of a header copy against the file's size. Reports and

@@ -200,7 +200,9 @@ char *virShmRunDir(bool create);
 virShmSegment *virShmSegmentCreate(const char *rundir, uint32_t nslots);
 
 /* Supervisor: allocate the storage of @slot (both pages) before anything
- * is stored there. A segment is a sparse file: on a full
+ * is stored there, and while at it that of the slots after it in its
+ * group of eight lifecycle records, if the file system has room for them
+ * (the ring takes them next); all of it mapped. A segment is a sparse file: on a full
  * file system (a small tmpfs) the first store into a page that has none
  * raises SIGBUS. Returns 0, or an errno value (ENOSPC...), reporting
  * nothing. Callers serialise. */

@@ -377,6 +377,39 @@ static void testRing(void **state)
 /* A closed, renamed segment of @nslots slots to spoil. Returns its path. */
 /* The slot map: the ring marks each slot it writes; a reader walks only
  * those, across map words, up to nslots, whatever bits lie beyond. */
+/* A new slot's storage is reserved with that of the slots the ring takes
+ * after it in its group of eight lifecycle records (so that seven jobs
+ * in eight find theirs ready), and no further: slots beyond stay holes. */
+static void testReserveAhead(void **state)
+{
+    (void)state;
+    virShmSegment *seg = virShmSegmentCreate(rundir, 64);
+    uint64_t id;
+    uint32_t slot;
+    struct stat sb;
+
+    assert_non_null(seg);
+    assert_int_equal(seg->nreserved, 0);
+    assert_int_equal(virShmRingAlloc(seg, "op", "t", &id, &slot), 0);
+    assert_int_equal(slot, 1);
+    for (uint32_t i = 0; i < 16; i++)
+        assert_int_equal(virShmSlotReserved(seg, i), i >= 1 && i < 8);
+    assert_int_equal(seg->nreserved, 7);
+    /* Their pages are allocated: 7 progress pages, the group's 2. */
+    assert_int_equal(fstat(seg->fd, &sb), 0);
+    assert_true((long long)sb.st_blocks * 512 >= 9 * 4096);
+    /* Slots 2 to 7 need nothing more; slot 8 starts the next group. */
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(virShmRingAlloc(seg, "op", "t", &id, &slot), 0);
+    assert_int_equal(slot, 7);
+    assert_int_equal(seg->nreserved, 7);
+    assert_int_equal(virShmRingAlloc(seg, "op", "t", &id, &slot), 0);
+    assert_int_equal(slot, 8);
+    assert_int_equal(seg->nreserved, 15);
+    assert_false(virShmSlotReserved(seg, 16));
+    virShmSegmentDestroy(seg);
+}
+
 static void testSlotMap(void **state)
 {
     (void)state;
@@ -809,6 +842,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(testRunDir, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testRing, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testSlotMap, setupRunDir, teardownRunDir),
+        cmocka_unit_test_setup_teardown(testReserveAhead, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testValidation, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testSanitize, setupRunDir, teardownRunDir),
         cmocka_unit_test_setup_teardown(testStale, setupRunDir, teardownRunDir),
