@@ -6,14 +6,18 @@
  * the test's own ($VIRTSUP_NETWORK_DIR): define, list, lookup, XML,
  * start as a job, found again by the next connection, dnsmasq's death
  * noticed at once by the connection's watcher (it is started again), destroy removing every trace, undefine;
- * a fault, a crash and a cancel at each phase leave nothing behind.
+ * a fault, a crash and a cancel at each phase leave nothing behind; and
+ * the watcher scans again, unprompted, after a scan that could not read a
+ * network's state.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/netfilter.h>
 #include <net/if.h>
 #include <pwd.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include "jobtest.h"
@@ -382,6 +386,71 @@ static void test_faults(void **s)
     virConnectClose(c);
 }
 
+/* The connection's watcher looks again, a little later, at a network
+ * whose state it could not read, with nothing changing in the run
+ * directory to wake it. Here the state file is damaged in place (its
+ * first bytes) while a new connection's watcher makes its first scans,
+ * so that it subscribes to no shim; dnsmasq is killed, which nobody then
+ * sees, and the file is mended, in place again. Only a later scan of the
+ * watcher's own can notice that dnsmasq died and start it again. */
+static void test_watch_retry(void **s)
+{
+    (void)s;
+    virConnectPtr c = connOpen();
+    virNetworkPtr net, got;
+    virShimStatus ss;
+    char state[600], evbuf[4096];
+    uint32_t magic = 0, damaged = 0;
+
+    assert_non_null(net = virNetworkDefineXML(c, natXML));
+    got = startWait(net);
+    virNetworkFree(got);
+    virNetworkFree(net);
+    assert_true(shimState("nd1", &ss));
+    assert_int_equal(ss.child_state, VIR_SHIM_CHILD_RUNNING);
+    pid_t dns1 = ss.child_pid, shim1 = ss.shim_pid;
+    /* Its watcher goes with it. */
+    virConnectClose(c);
+
+    snprintf(state, sizeof(state), "%s/run/nd1.state", dir);
+    int fd = open(state, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, &magic, sizeof(magic), 0), (ssize_t)sizeof(magic));
+    assert_int_equal(pwrite(fd, &damaged, sizeof(damaged), 0), (ssize_t)sizeof(damaged));
+    int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    assert_true(in >= 0);
+    assert_true(inotify_add_watch(in, state, IN_CLOSE_NOWRITE) >= 0);
+
+    /* A new connection: once it is open, only its watcher reads the file
+     * (this test makes no call); a read means a scan that could not use
+     * it, after which the watcher is subscribed to nothing. */
+    c = connOpen();
+    while (read(in, evbuf, sizeof(evbuf)) > 0)
+        ;
+    struct pollfd p = { in, POLLIN, 0 };
+    assert_int_equal(poll(&p, 1, TEST_TIMEOUT_MS), 1);
+    close(in);
+
+    assert_int_equal(kill(dns1, SIGKILL), 0);
+    assert_true(TEST_WAIT_UNTIL(shimState("nd1", &ss) && ss.child_pid == dns1 &&
+                                ss.child_state == VIR_SHIM_CHILD_EXITED, TEST_TIMEOUT_MS));
+    assert_int_equal(pwrite(fd, &magic, sizeof(magic), 0), (ssize_t)sizeof(magic));
+    close(fd);
+
+    /* Noticed by a later scan, and started again. */
+    assert_true(TEST_WAIT_UNTIL(shimState("nd1", &ss) && ss.child_pid != dns1 &&
+                                ss.child_state == VIR_SHIM_CHILD_RUNNING, TEST_TIMEOUT_MS));
+    pid_t dns2 = ss.child_pid, shim2 = ss.shim_pid;
+
+    assert_non_null(net = virNetworkLookupByName(c, "nd1"));
+    assert_int_equal(virNetworkDestroy(net), 0);
+    pid_t pids[] = { dns1, shim1, dns2, shim2 };
+    assertNothingLeft("nd1", "vnd1", pids, ARRAY_CARDINALITY(pids));
+    assert_int_equal(virNetworkUndefine(net), 0);
+    virNetworkFree(net);
+    virConnectClose(c);
+}
+
 static void test_uris(void **s)
 {
     (void)s;
@@ -435,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_transient),
         cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_watch_retry),
     };
     NET_TEST_MAIN_DNSMASQ(tests, setup, teardown);
 }
