@@ -34,6 +34,20 @@ static const char *takenLow(void)
     return list;
 }
 
+/* The descriptors 0..2 the library keeps: what takenLow lists until a
+ * look finds none. The library's threads open descriptors of their own
+ * (a ready worker's /proc/PID/stat, the descriptors that come with a
+ * spawn helper's message): the kernel gives them the lowest free number,
+ * here 0, 1 or 2, for the moment until virFDAboveStdio moves them up. A
+ * look that falls in that moment (seen under valgrind, which stretches
+ * it) is not a descriptor kept there; one kept there is still there when
+ * the wait ends. */
+static const char *keptLow(void)
+{
+    (void)TEST_WAIT_UNTIL(!*takenLow(), TEST_TIMEOUT_MS);
+    return takenLow();
+}
+
 /* In the child, with 0, 1 and 2 closed. Returns the exit code. */
 static int childMain(void)
 {
@@ -45,7 +59,7 @@ static int childMain(void)
         testSay("virConnectOpen: %s\n", virGetLastErrorMessage());
         return 1;
     }
-    if (*(low = takenLow())) {
+    if (*(low = keptLow())) {
         testSay("after virConnectOpen the library holds descriptors below 3:%s\n", low);
         return 1;
     }
@@ -56,7 +70,7 @@ static int childMain(void)
         testSay("virDomainSaveJob: %s\n", virGetLastErrorMessage());
         return 1;
     }
-    if (*(low = takenLow())) {
+    if (*(low = keptLow())) {
         testSay("with a job running the library holds descriptors below 3:%s\n", low);
         return 1;
     }
@@ -97,7 +111,7 @@ static int childMain(void)
         testSay("virConnectOpen(%s): %s\n", uri, virGetLastErrorMessage());
         return 1;
     }
-    if (*(low = takenLow())) {
+    if (*(low = keptLow())) {
         testSay("with two connections the library holds descriptors below 3:%s\n", low);
         return 1;
     }
