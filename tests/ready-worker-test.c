@@ -82,14 +82,24 @@ static long long statusField(pid_t pid, const char *key)
     return v;
 }
 
-static void testReadyWorkerTakesJob(void **s)
+/* A group (max_workers 4) whose spawn helper keeps @pool ready workers
+ * (VIRTSUP_WORKER_POOL, read when the group starts its supervisor; NULL:
+ * the default). */
+static virSupGroup *groupWithPool(const char *pool)
 {
-    (void)s;
     virSupGroupConfig cfg = { .max_workers = 4 };
-    setenv("VIRTSUP_WORKER_POOL", "1", 1);
+    if (pool)
+        setenv("VIRTSUP_WORKER_POOL", pool, 1);
     virSupGroup *g = virSupGroupNew(&cfg);
     unsetenv("VIRTSUP_WORKER_POOL");
     assert_non_null(g);
+    return g;
+}
+
+static void testReadyWorkerTakesJob(void **s)
+{
+    (void)s;
+    virSupGroup *g = groupWithPool("1");
 
     virJobPtr a = startJob(g, &opSucceed, NULL);
     waitEnded(a);
@@ -143,11 +153,7 @@ static void testReadyWorkerTakesJob(void **s)
 static void testReadyWorkerKilled(void **s)
 {
     (void)s;
-    virSupGroupConfig cfg = { .max_workers = 4 };
-    setenv("VIRTSUP_WORKER_POOL", "1", 1);
-    virSupGroup *g = virSupGroupNew(&cfg);
-    unsetenv("VIRTSUP_WORKER_POOL");
-    assert_non_null(g);
+    virSupGroup *g = groupWithPool("1");
 
     virJobPtr a = startJob(g, &opSucceed, NULL);
     waitEnded(a);
@@ -306,11 +312,7 @@ static void testPoolOff(void **s)
 static void testReadyWorkerDeadline(void **s)
 {
     (void)s;
-    virSupGroupConfig cfg = { .max_workers = 4 };
-    setenv("VIRTSUP_WORKER_POOL", "1", 1);
-    virSupGroup *g = virSupGroupNew(&cfg);
-    unsetenv("VIRTSUP_WORKER_POOL");
-    assert_non_null(g);
+    virSupGroup *g = groupWithPool("1");
 
     virJobPtr a = startJob(g, &opSucceed, NULL);
     waitEnded(a);
@@ -369,12 +371,7 @@ static void testParamsEveryLength(void **s)
     const char *pools[] = { NULL, "0" };
 
     for (size_t k = 0; k < ARRAY_CARDINALITY(pools); k++) {
-        if (pools[k])
-            setenv("VIRTSUP_WORKER_POOL", pools[k], 1);
-        virSupGroupConfig cfg = { .max_workers = 4 };
-        virSupGroup *g = virSupGroupNew(&cfg);
-        unsetenv("VIRTSUP_WORKER_POOL");
-        assert_non_null(g);
+        virSupGroup *g = groupWithPool(pools[k]);
         for (size_t i = 0; i < ARRAY_CARDINALITY(lens); i++) {
             size_t len = lens[i];
             assert_true(len <= sizeof(params));

@@ -126,6 +126,17 @@ static void spawnSpec(shimT *t, virShimSpecBuf *b)
         } \
     } while (0)
 
+/* The child ended as a guest's shutdown ends QEMU: by itself, status 0,
+ * the shutdown's reason recorded. */
+static void assertGuestShutdown(shimT *t)
+{
+    WAIT_STATUS(t, s->child_state == VIR_SHIM_CHILD_EXITED);
+    assert_int_equal(t->in->status.exit_reason, VIR_SHIM_EXIT_EXITED);
+    assert_int_equal(t->in->status.exit_code, CLD_EXITED);
+    assert_int_equal(t->in->status.exit_status, 0);
+    assert_string_equal(t->in->status.shutdown_reason, "guest-shutdown");
+}
+
 static void test_qmp_ready_and_commands(void **state)
 {
     shimT *t = *state;
@@ -182,11 +193,7 @@ static void test_qmp_ready_and_commands(void **state)
     /* A guest shutdown: the child exits 0 with the reason recorded, the
      * shim exits and leaves its state. */
     assert_int_equal(virShimQMP(c, "system_powerdown", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
-    WAIT_STATUS(t, s->child_state == VIR_SHIM_CHILD_EXITED);
-    assert_int_equal(t->in->status.exit_reason, VIR_SHIM_EXIT_EXITED);
-    assert_int_equal(t->in->status.exit_code, CLD_EXITED);
-    assert_int_equal(t->in->status.exit_status, 0);
-    assert_string_equal(t->in->status.shutdown_reason, "guest-shutdown");
+    assertGuestShutdown(t);
     assert_true(TEST_WAIT_UNTIL(!virShimOwnerAlive(&t->st), TEST_TIMEOUT_MS));
     assert_false(virShimChildAlive(&t->st));
     assert_int_equal(virShimStateRead(t->dir, &st), 0);
@@ -328,11 +335,7 @@ static void test_poweroff_while_writing(void **state)
     assert_int_equal(virShimQMP(c, "cont", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
     WAIT_STATUS(t, STREQ(s->runstate, "running"));
     assert_int_equal(virShimQMP(c, "system_powerdown", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
-    WAIT_STATUS(t, s->child_state == VIR_SHIM_CHILD_EXITED);
-    assert_int_equal(t->in->status.exit_reason, VIR_SHIM_EXIT_EXITED);
-    assert_int_equal(t->in->status.exit_code, CLD_EXITED);
-    assert_int_equal(t->in->status.exit_status, 0);
-    assert_string_equal(t->in->status.shutdown_reason, "guest-shutdown");
+    assertGuestShutdown(t);
     assert_int_equal(t->in->status.qmp_state, VIR_SHIM_QMP_BROKEN);
     free(in);
     close(c);
