@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #if defined(__has_include)
 # if __has_include(<valgrind/valgrind.h>)
 #  include <valgrind/valgrind.h>
@@ -17,6 +18,7 @@
 #endif
 
 #include "util/internal.h"
+#include "util/virpoll.h"
 #include "util/virprocess.h"
 
 /* Reads /proc/PID/stat into @buf; returns the text after the command name
@@ -171,6 +173,40 @@ int virProcessKillIdentity(pid_t pid, uint64_t start, int signo)
         return -1;
     }
     return kill(pid, signo);
+}
+
+int virProcessWaitGone(pid_t pid, uint64_t start, int timeout_ms)
+{
+    long long deadline = virTimeMonoMs() + timeout_ms;
+    int fd = virProcessOpenPidfd(pid, start);
+
+    if (fd >= 0) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        int r = virPollNoIntr(&p, 1, timeout_ms);
+        int err = errno;
+        close(fd);
+        if (r > 0)
+            return 0;
+        errno = r == 0 ? ETIMEDOUT : err;
+        return -1;
+    }
+    if (errno == ESRCH)
+        return 0;
+    /* No pidfd (pidfd_open missing: valgrind; or refused): look again
+     * and again, 1 ms apart at first, at most 20 ms apart. */
+    for (long step = 1;; step = step < 20 ? step * 2 : 20) {
+        if (!virProcessAlive(pid, start))
+            return 0;
+        long long left = deadline - virTimeMonoMs();
+        if (left <= 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        long ms = left < step ? (long)left : step;
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
 }
 
 int virProcessPidfdSignal(int pidfd, int signo)

@@ -51,6 +51,15 @@ int virProcessOpenPidfd(pid_t pid, uint64_t start);
  * or another process now). */
 int virProcessKillIdentity(pid_t pid, uint64_t start, int signo);
 
+/* Wait until @pid, the process that started at @start, has ended (exited:
+ * a zombie counts as ended) or is gone, for at most @timeout_ms (>= 0).
+ * Through a pidfd; where pidfds are missing (valgrind) by looking at
+ * /proc/PID/stat again and again, at most 20 ms apart. Not for a child of
+ * the caller that must be reaped (it does not reap). Returns 0 once ended
+ * (at once if it is not that process any more), or -1 with errno
+ * (ETIMEDOUT: still running at the deadline). Thread-safe. */
+int virProcessWaitGone(pid_t pid, uint64_t start, int timeout_ms);
+
 /* Send @signo through @pidfd. Returns 0, or -1 with errno. */
 int virProcessPidfdSignal(int pidfd, int signo);
 

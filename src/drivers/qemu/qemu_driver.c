@@ -1571,14 +1571,9 @@ static int startPrepare(virConnectPtr conn, qemuDriver *d, const uint8_t *uuid, 
         int haveOld = virShimStateRead(runDir, &old);
         virErrorSetQuiet(quiet);
         if (haveOld == 0 && virShimOwnerAlive(&old)) {
-            if (old.child_state == VIR_SHIM_CHILD_EXITED) {
-                int pfd = virProcessOpenPidfd(old.shim_pid, old.shim_start);
-                struct pollfd p = { pfd, POLLIN, 0 };
-                if (pfd >= 0) {
-                    (void)virPollNoIntr(&p, 1, 10000);
-                    close(pfd);
-                }
-            }
+            /* Its guest has ended: the shim is on its way out. */
+            if (old.child_state == VIR_SHIM_CHILD_EXITED)
+                (void)virProcessWaitGone(old.shim_pid, old.shim_start, 10000);
             if (virShimOwnerAlive(&old)) {
                 virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' is already running "
                                "(started by another process: shim %d)", def->name,
