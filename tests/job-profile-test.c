@@ -143,11 +143,61 @@ static void testHelperPerSandbox(void **s)
     assert_int_equal(testCountChildren(), 0);
 }
 
+/* Whether the "libs:" line of test.report's result names @lib. */
+static bool reportMaps(const char *lib)
+{
+    const char *line = strstr(jobResult, "\nlibs:");
+    assert_non_null(line);
+    size_t n = strcspn(line + 1, "\n");
+    char *copy = strndup(line + 1, n);
+    bool has = strstr(copy, lib) != NULL;
+    free(copy);
+    return has;
+}
+
+/* libnftables is mapped by the netlink set's helper and workers alone
+ * (loaded with dlopen before the sandbox); the others never map it. */
+static void testLibrariesPerSandbox(void **s)
+{
+    (void)s;
+    static const virSupProfile profNetlink = { .name = "test.netlink",
+                                               .syscalls = VIR_SUP_SYSCALLS_NETLINK };
+    static const virSupOp opDefault = { .name = "test.report", .type = VIR_JOB_BOUNDED,
+                                        .commit = jobKeepResult };
+    static const virSupOp opNetlink = { .name = "test.report", .type = VIR_JOB_BOUNDED,
+                                        .profile = &profNetlink, .commit = jobKeepResult };
+    const virSupOp *ops[2] = { &opDefault, &opNetlink };
+    virSupGroup *g = virSupGroupNew(NULL);
+    assert_non_null(g);
+    /* Twice each (ready workers, or ones forked for their job). */
+    for (int round = 0; round < 4; round++) {
+        const virSupOp *op = ops[round % 2];
+        virSupJobParams p;
+        memset(&p, 0, sizeof(p));
+        p.op = op;
+        p.target = "libraries";
+        jobResult[0] = '\0';
+        virJobPtr job = virSupJobCreate(g, &p);
+        assert_non_null(job);
+        waitEnded(job);
+        if (jobState(job) != VIR_JOB_COMPLETE)
+            fail_msg("test.report failed: %s", jobErrorMessage(job));
+        assert_true(reportMaps("libc.so"));
+        if (op == &opNetlink && !reportMaps("libnftables.so"))
+            fail_msg("a worker of the netlink set does not map libnftables: %s", jobResult);
+        if (op == &opDefault && reportMaps("libnftables.so"))
+            fail_msg("a worker of the default set maps libnftables: %s", jobResult);
+        assert_int_equal(virJobDestroy(job), 0);
+    }
+    virSupGroupClose(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testDescriptorsChecked),
         cmocka_unit_test(testHelperPerSandbox),
+        cmocka_unit_test(testLibrariesPerSandbox),
     };
     return cmocka_run_group_tests(tests, jobTestSetup, jobTestTeardown);
 }

@@ -163,6 +163,15 @@ static void test_nftables(void **s)
     (void)s;
     netDef *d = natDef();
 
+    /* Not loaded yet: the rules cannot run, and the error says why. */
+    virResetLastError();
+    assert_int_equal(netNftRun("list tables", "listing"), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(),
+                           "listing: nftables is not available in this worker"));
+    /* What the netlink set's spawn helper does before its sandbox. */
+    assert_int_equal(netNftPreload(), 0);
+    assert_int_equal(netNftPreload(), 0);
+
     /* A bystander's table, which nothing here may touch. */
     assert_int_equal(netTestSh("nft add table ip bystander && nft add chain ip bystander c"), 0);
     assert_int_equal(virNetlinkNftTableExists(NFPROTO_IPV4, "virtsup_n1"), 0);

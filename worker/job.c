@@ -19,6 +19,17 @@ volatile sig_atomic_t virWorkerTermFlag;
 
 extern const virWorkerOp *const __start_virtsup_ops[] __attribute__((weak));
 extern const virWorkerOp *const __stop_virtsup_ops[] __attribute__((weak));
+extern const virWorkerPreload *const __start_virtsup_preloads[] __attribute__((weak));
+extern const virWorkerPreload *const __stop_virtsup_preloads[] __attribute__((weak));
+
+void virWorkerPreloadRun(uint32_t syscalls)
+{
+    for (const virWorkerPreload *const *pl = __start_virtsup_preloads;
+         pl && pl < __stop_virtsup_preloads; pl++) {
+        if (*pl && (*pl)->syscalls == syscalls)
+            (void)(*pl)->load();
+    }
+}
 
 const virWorkerOp *virWorkerOpLookup(const char *name)
 {

@@ -49,6 +49,30 @@ typedef struct virWorkerOp {
 
 const virWorkerOp *virWorkerOpLookup(const char *name);
 
+/* A library that only the ops of one system-call set use (libnftables: the
+ * netlink set's), loaded with dlopen by the spawn helpers of that set
+ * alone, before their sandbox leaves them no filesystem; their workers,
+ * forked from them, have it. Every other helper and worker never maps it:
+ * each mapping is copied by every fork and unmapped by every exit
+ * (docs/WORKER.md, "Libraries loaded per sandbox"). @load returns 0, or
+ * -1 and keeps why for the op to report; it is called once, in the
+ * helper, single-threaded. */
+typedef struct virWorkerPreload {
+    uint32_t syscalls;       /* virProtoSyscalls of the helpers that load it */
+    int (*load)(void);
+} virWorkerPreload;
+
+/* Register a preload: linking the object is enough. */
+#define VIR_WORKER_PRELOAD_REGISTER(sym, set, fn) \
+    static const virWorkerPreload sym = { (set), (fn) }; \
+    static const virWorkerPreload *const sym##_ptr \
+        __attribute__((used, section("virtsup_preloads"))) = &sym
+
+/* The spawn helper: run every preload registered for @syscalls. Failures
+ * are the ops' to report (a helper without the library still serves the
+ * set's other ops). */
+void virWorkerPreloadRun(uint32_t syscalls);
+
 /* --- progress (shared memory, no system call) --- */
 
 /* The RFC's: starts the clock; @etaSeconds is the first estimate (0:

@@ -1075,6 +1075,8 @@ static int helperMain(void)
      * the workers' empty root (failure: each worker enters its own). */
     if (readSandbox() < 0)
         killAllAndExit();
+    /* The libraries of this set's ops alone, while files can be opened. */
+    virWorkerPreloadRun(sandbox.syscalls);
     (void)virWorkerSandboxPrepare((int)sandbox.syscalls);
     (void)virWorkerSandboxPrepareRoot();
     (void)virWorkerSandboxPrepareCaps(&sandbox);

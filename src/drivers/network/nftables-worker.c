@@ -18,13 +18,18 @@
  *  - isolated: nothing else.
  * Protocols are written as numbers: the worker has no /etc/protocols.
  *
- * Worker only (libnftables is not linked into the library).
+ * Worker only. libnftables is linked into nothing: the spawn helpers of
+ * the netlink set load it with dlopen before their sandbox is entered
+ * (netNftPreload), so no other helper or worker maps it and its five
+ * dependencies (docs/WORKER.md, "Libraries loaded per sandbox").
  */
+#include <dlfcn.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 
 #include "util/viralloc.h"
 #include "util/virstring.h"
+#include "util/workerproto.h"
 #define VIR_FROM_THIS VIR_FROM_NETWORK
 #include "util/virerror.h"
 #include "drivers/network/network-worker.h"
@@ -81,6 +86,51 @@ char *netNftRules(const netDef *def, const char *table, const char *owner)
     return virBufferFinish(&b);
 }
 
+/* The calls of libnftables this file makes, once loaded. */
+static struct {
+    void *lib;
+    __typeof__(nft_ctx_new) *ctxNew;
+    __typeof__(nft_ctx_free) *ctxFree;
+    __typeof__(nft_ctx_buffer_output) *bufferOutput;
+    __typeof__(nft_ctx_buffer_error) *bufferError;
+    __typeof__(nft_ctx_get_error_buffer) *errorBuffer;
+    __typeof__(nft_run_cmd_from_buffer) *runCmd;
+    char why[200];            /* why it is not loaded; "" before a try */
+} nft;
+
+#define NFT_SONAME "libnftables.so.1"
+
+int netNftPreload(void)
+{
+    void *lib;
+
+    if (nft.lib)
+        return 0;
+    if (!(lib = dlopen(NFT_SONAME, RTLD_NOW | RTLD_LOCAL))) {
+        const char *e = dlerror();
+        snprintf(nft.why, sizeof(nft.why), "%s", e ? e : "cannot load " NFT_SONAME);
+        return -1;
+    }
+#define NFT_SYM(field, name) \
+    if (!(*(void **)&nft.field = dlsym(lib, name))) { \
+        snprintf(nft.why, sizeof(nft.why), NFT_SONAME " has no %s", name); \
+        dlclose(lib); \
+        return -1; \
+    }
+    NFT_SYM(ctxNew, "nft_ctx_new")
+    NFT_SYM(ctxFree, "nft_ctx_free")
+    NFT_SYM(bufferOutput, "nft_ctx_buffer_output")
+    NFT_SYM(bufferError, "nft_ctx_buffer_error")
+    NFT_SYM(errorBuffer, "nft_ctx_get_error_buffer")
+    NFT_SYM(runCmd, "nft_run_cmd_from_buffer")
+#undef NFT_SYM
+    nft.lib = lib;
+    return 0;
+}
+#ifdef VIRTSUP_WORKER
+VIR_WORKER_PRELOAD_REGISTER(netNftPreloadDef, VIR_PROTO_SYSCALLS_NETLINK, netNftPreload);
+#endif
+
 /* The first line of nft's error text, for a message. */
 static void firstLine(const char *text, char *out, size_t len)
 {
@@ -94,32 +144,38 @@ static void firstLine(const char *text, char *out, size_t len)
 
 int netNftRun(const char *cmds, const char *what)
 {
-    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    struct nft_ctx *ctx;
     char msg[256];
     int rc;
 
-    if (!ctx) {
+    if (!nft.lib) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "%s: nftables is not available in this "
+                       "worker: %s", what, nft.why[0] ? nft.why :
+                       "only the workers of the netlink system-call set load " NFT_SONAME);
+        return -1;
+    }
+    if (!(ctx = nft.ctxNew(NFT_CTX_DEFAULT))) {
         virReportOOMError();
         return -1;
     }
     /* Nothing on the worker's (closed) standard streams. */
-    if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0) {
-        nft_ctx_free(ctx);
+    if (nft.bufferOutput(ctx) < 0 || nft.bufferError(ctx) < 0) {
+        nft.ctxFree(ctx);
         virReportOOMError();
         return -1;
     }
-    rc = nft_run_cmd_from_buffer(ctx, cmds);
+    rc = nft.runCmd(ctx, cmds);
     if (rc != 0) {
-        const char *err = nft_ctx_get_error_buffer(ctx);
+        const char *err = nft.errorBuffer(ctx);
         firstLine(err, msg, sizeof(msg));
         /* "Error: Could not process rule: File exists" -> after "Error: ". */
         virReportError(VIR_ERR_OPERATION_FAILED, "%s: nftables: %s", what,
                        msg[0] ? (strncmp(msg, "Error: ", 7) == 0 ? msg + 7 : msg)
                               : "the ruleset was refused");
-        nft_ctx_free(ctx);
+        nft.ctxFree(ctx);
         return -1;
     }
-    nft_ctx_free(ctx);
+    nft.ctxFree(ctx);
     return 0;
 }
 
