@@ -258,6 +258,38 @@ static void test_start_failure_message(void **state)
     assert_true(TEST_WAIT_UNTIL(access(dir, F_OK) < 0, TEST_TIMEOUT_MS));
 }
 
+/* A start that fails (QEMU exits during start-up) has the guest's end
+ * recorded before its job is seen to end, not when the connection's
+ * watcher gets to the shim's events: held here, it gets to nothing. */
+static void test_failed_start_recorded(void **state)
+{
+    qemuT *t = *state;
+    int s, r;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "nostart", "exit", NULL);
+    qemuTestHoldWatchers(true);
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    int end = qtJobEnd(job);
+    /* Read before the watchers are let go. */
+    int active = virDomainIsActive(dom);
+    int rs = virDomainGetState(dom, &s, &r, 0);
+    qemuTestHoldWatchers(false);
+    assert_int_equal(end, VIR_JOB_FAILED);
+    virJobDestroy(job);
+    assert_int_equal(active, 0);
+    assert_int_equal(rs, 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(r, VIR_DOMAIN_SHUTOFF_FAILED);
+    /* And it starts again at once, as a guest that never ran would. */
+    virJobPtr again = virDomainCreateJob(dom, 0);
+    assert_non_null(again);
+    assert_int_equal(qtJobEnd(again), VIR_JOB_FAILED);
+    virJobDestroy(again);
+    virDomainFree(dom);
+}
+
 static void test_killed_outside(void **state)
 {
     qemuT *t = *state;
@@ -579,6 +611,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_definitions, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_start_failure_message, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_failed_start_recorded, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_killed_outside, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_internal_error, setupT, qtTeardown),

@@ -636,6 +636,20 @@ static void watcherEvent(qemuDriver *d, uint64_t key, virShimIncoming *in)
     pthread_mutex_unlock(&d->lock);
 }
 
+/* qemuTestHoldWatchers: while set, every watcher waits before it handles
+ * what it was woken for. */
+static pthread_mutex_t testHoldLock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t testHoldCond = PTHREAD_COND_INITIALIZER;
+static bool testHold;
+
+void qemuTestHoldWatchers(bool hold)
+{
+    pthread_mutex_lock(&testHoldLock);
+    testHold = hold;
+    pthread_cond_broadcast(&testHoldCond);
+    pthread_mutex_unlock(&testHoldLock);
+}
+
 static void *watcherMain(void *opaque)
 {
     qemuDriver *d = opaque;
@@ -650,6 +664,10 @@ static void *watcherMain(void *opaque)
             continue;
         if (n < 0)
             break;
+        pthread_mutex_lock(&testHoldLock);
+        while (testHold)
+            pthread_cond_wait(&testHoldCond, &testHoldLock);
+        pthread_mutex_unlock(&testHoldLock);
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 == 0) {
                 uint64_t v;
@@ -2009,6 +2027,9 @@ static int commitStart(virJobPtr job, void *opaque, const void *result, size_t l
     return virDriverJobResultDomainGive(job, h);
 }
 
+static int stopGuest(qemuDriver *d, const uint8_t *uuid, const char *name, const char *runDir,
+                     const virShimStatus *st);
+
 static void doneStart(virJobPtr job, void *opaque, virJobState state, const virError *error)
 {
     qemuJob *qj = opaque;
@@ -2022,11 +2043,18 @@ static void doneStart(virJobPtr job, void *opaque, virJobState state, const virE
     obj = domFindUUID(d, qj->uuid);
     if (state != VIR_JOB_COMPLETE || !obj || !obj->started)
         stop = true;
+    char runDir[PATH_MAX] = "", name[QEMU_NAME_MAX] = "";
+    if (stop && obj && obj->active && qj->shim.shim_pid > 0 &&
+        obj->shim.shim_pid == qj->shim.shim_pid) {
+        virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
+        virStrcpyTrunc(name, sizeof(name), obj->def->name);
+    }
     jobReleaseSlot(d, qj);
     pthread_mutex_unlock(&d->lock);
     /* A start that did not complete leaves no QEMU: its shim stops it, and
-     * the watcher records the end (shut off, failed). */
-    if (stop)
+     * the end (shut off, failed) is recorded before the job is seen to
+     * end, as a destroy's is, not when the watcher gets to it. */
+    if (stop && (!runDir[0] || stopGuest(d, qj->uuid, name, runDir, &qj->shim) < 0))
         stopShim(&qj->shim);
 }
 

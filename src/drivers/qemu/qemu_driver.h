@@ -31,3 +31,8 @@ int qemuDomainWaitState(virDomainPtr dom, int state, int timeout_ms, int *reason
 
 /* The connection's configuration (paths, QEMU's ids, KVM). */
 const qemuConfig *qemuDriverConfig(virConnectPtr conn);
+
+/* Tests: while @hold, every qemu driver's watcher thread waits before it
+ * handles what woke it (a shim's event, a shim's end), so that a test can
+ * show what is recorded without it. Release before closing a connection. */
+void qemuTestHoldWatchers(bool hold);
