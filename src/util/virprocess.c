@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #if defined(__has_include)
 # if __has_include(<valgrind/valgrind.h>)
 #  include <valgrind/valgrind.h>
@@ -202,10 +201,7 @@ int virProcessWaitGone(pid_t pid, uint64_t start, int timeout_ms)
             errno = ETIMEDOUT;
             return -1;
         }
-        long ms = left < step ? (long)left : step;
-        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
+        (void)virPollNoIntr(NULL, 0, left < step ? (int)left : (int)step);
     }
 }
 

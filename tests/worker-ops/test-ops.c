@@ -284,20 +284,19 @@ static void opReport(virWorkerJobPtr job, const void *params, size_t len)
             l += (size_t)snprintf(out + l, sizeof(out) - l, " %s=%d", n,
                                   virWorkerJobFD(job, n));
     }
-    /* The shared libraries mapped (each once, by file name). */
+    /* The shared libraries mapped, by file name (a library's mappings
+     * are listed together: each name once). */
     l += (size_t)snprintf(out + l, sizeof(out) - l, "\nlibs:");
     FILE *maps = fopen("/proc/self/maps", "re");
-    char line[512], seen[2048] = " ";
+    char line[512], prev[256] = "";
     while (maps && fgets(line, sizeof(line), maps) && l < sizeof(out) - 128) {
         char *name = strrchr(line, '/');
         if (!name || !strstr(name, ".so"))
             continue;
         name[strcspn(name, "\n")] = '\0';
-        char key[160];
-        snprintf(key, sizeof(key), " %s ", name + 1);
-        if (strstr(seen, key) || strlen(seen) + strlen(key) >= sizeof(seen))
+        if (strcmp(name + 1, prev) == 0)
             continue;
-        strcat(seen, key + 1);
+        snprintf(prev, sizeof(prev), "%s", name + 1);
         l += (size_t)snprintf(out + l, sizeof(out) - l, " %s", name + 1);
     }
     if (maps)

@@ -2049,13 +2049,17 @@ static void doneStart(virJobPtr job, void *opaque, virJobState state, const virE
         virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
         virStrcpyTrunc(name, sizeof(name), obj->def->name);
     }
-    jobReleaseSlot(d, qj);
     pthread_mutex_unlock(&d->lock);
     /* A start that did not complete leaves no QEMU: its shim stops it, and
      * the end (shut off, failed) is recorded before the job is seen to
-     * end, as a destroy's is, not when the watcher gets to it. */
+     * end, as a destroy's is, not when the watcher gets to it. The slot
+     * is held until then: the shim is reached through the run directory,
+     * where no other start may put a shim of its own meanwhile. */
     if (stop && (!runDir[0] || stopGuest(d, qj->uuid, name, runDir, &qj->shim) < 0))
         stopShim(&qj->shim);
+    pthread_mutex_lock(&d->lock);
+    jobReleaseSlot(d, qj);
+    pthread_mutex_unlock(&d->lock);
 }
 
 /* ---- life cycle of a running guest --------------------------------------------------- */
