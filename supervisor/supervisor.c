@@ -514,9 +514,11 @@ static int helperFindLocked(const virSupProfile *p)
     sb.caps = p->caps;
     sb.syscalls = (uint32_t)p->syscalls;
     sb.detach = p->detach;
+    sb.libs = p->libs;
     for (size_t i = 0; i < sup.nhelpers; i++) {
         const virProtoSandbox *h = &sup.helpers[i].sandbox;
-        if (h->caps == sb.caps && h->syscalls == sb.syscalls && h->detach == sb.detach)
+        if (h->caps == sb.caps && h->syscalls == sb.syscalls && h->detach == sb.detach &&
+            h->libs == sb.libs)
             return (int)i;
     }
     if (sup.nhelpers == SUP_HELPERS_MAX) {
@@ -1812,7 +1814,7 @@ pid_t virSupProfileHelperPid(const virSupProfile *p)
     for (size_t i = 0; i < sup.nhelpers; i++) {
         const virProtoSandbox *h = &sup.helpers[i].sandbox;
         if (sup.helpers[i].up && h->caps == p->caps && h->syscalls == (uint32_t)p->syscalls &&
-            h->detach == p->detach)
+            h->detach == p->detach && h->libs == p->libs)
             pid = sup.helpers[i].h.pid;
     }
     pthread_mutex_unlock(&sup.lock);
@@ -2088,12 +2090,22 @@ static int checkResourceFD(const virSupOp *op, const virSupProfile *prof,
     return 0;
 }
 
+_Static_assert((uint32_t)VIR_SUP_LIB_XML == VIR_PROTO_LIB_XML &&
+               (uint32_t)VIR_SUP_LIB_NFTABLES == VIR_PROTO_LIB_NFTABLES,
+               "virSupLibs and virProtoLibs must agree");
+
 static int checkProfile(const virSupOp *op, const virSupProfile *prof, size_t nfds)
 {
     if ((unsigned)prof->syscalls >= VIR_PROTO_SYSCALLS_LAST) {
         virReportError(VIR_ERR_INVALID_ARG, "profile '%s' of %s names an unknown "
                        "system-call set %d", prof->name ? prof->name : "unnamed",
                        op->name, (int)prof->syscalls);
+        return -1;
+    }
+    if (prof->libs & ~(uint32_t)VIR_PROTO_LIB_ALL) {
+        virReportError(VIR_ERR_INVALID_ARG, "profile '%s' of %s names unknown libraries "
+                       "(0x%x)", prof->name ? prof->name : "unnamed", op->name,
+                       (unsigned)prof->libs);
         return -1;
     }
     if (prof->nfds > VIR_SUP_FDS_MAX || (prof->nfds && !prof->fds)) {

@@ -35,6 +35,15 @@ typedef enum {
     VIR_SUP_SYSCALLS_NETLINK = 1,  /* the deny list; new sockets: AF_UNIX, AF_NETLINK */
 } virSupSyscalls;
 
+/* The libraries an op's worker may call, a bit set: virtsup-worker links
+ * neither, the spawn helper of a profile that names one loads it (with
+ * dlopen, before its sandbox) and its workers have it; no other worker
+ * maps it (docs/WORKER.md, "Libraries loaded per sandbox"). */
+typedef enum {
+    VIR_SUP_LIB_XML = 1u << 0,       /* libxml2: ops that read XML */
+    VIR_SUP_LIB_NFTABLES = 1u << 1,  /* libnftables: firewall rules */
+} virSupLibs;
+
 /* What a named descriptor must be; checked when the job is created. */
 typedef enum {
     VIR_SUP_FD_READ = 0,     /* a file (regular, block or character device) open for reading */
@@ -55,6 +64,7 @@ typedef struct virSupProfile {
                                 helper's command line; < 32 bytes */
     uint64_t caps;           /* capabilities the worker keeps: bit (1ULL << CAP_X) */
     virSupSyscalls syscalls;
+    uint32_t libs;           /* virSupLibs the worker calls; 0: none */
     /* The descriptors the worker receives, in order, at fds 4, 5, ...: a
      * job of this profile must pass exactly these. NULL (nfds 0): the job
      * passes up to VIR_SUP_FDS_MAX unnamed descriptors of any kind but a

@@ -359,7 +359,8 @@ int main(void)
         cmocka_unit_test(testNetStart),
     };
     drvNeedWorker();
-    if (drvSetupRundir(NULL) < 0 || !(keeper = virConnectOpen("test:///default"))) {
+    if (drvSetupRundir(NULL) < 0 || !(keeper = virConnectOpen("test:///default")) ||
+        drvStartXMLHelper(keeper) < 0) {
         printf("cannot open test:///default: %s\n", virGetLastErrorMessage());
         return 1;
     }

@@ -76,6 +76,10 @@ static void testDescriptorsChecked(void **s)
     static const virSupOp opBadSet = { .name = "test.succeed", .type = VIR_JOB_BOUNDED,
                                        .profile = &profBadSet };
     assertRefused(g, &opBadSet, NULL, 0, "unknown system-call set");
+    static const virSupProfile profBadLibs = { .name = "test.badlibs", .libs = 1u << 7 };
+    static const virSupOp opBadLibs = { .name = "test.succeed", .type = VIR_JOB_BOUNDED,
+                                        .profile = &profBadLibs };
+    assertRefused(g, &opBadLibs, NULL, 0, "names unknown libraries (0x80)");
 
     /* The right ones: the worker holds them at 4 and 5, named. */
     int good[2] = { pipefd[0], sv[0] };
@@ -155,23 +159,41 @@ static bool reportMaps(const char *lib)
     return has;
 }
 
-/* libnftables is mapped by the netlink set's helper and workers alone
- * (loaded with dlopen before the sandbox); the others never map it. */
+/* The "xml:" line of test.report's result: "ok" or the error. */
+static char *reportXML(void)
+{
+    const char *line = strstr(jobResult, "\nxml: ");
+    assert_non_null(line);
+    return strndup(line + 6, strcspn(line + 6, "\n"));
+}
+
+/* libxml2 and libnftables are mapped by the helpers and workers of the
+ * profiles that name them alone (loaded with dlopen before the sandbox);
+ * the others never map them, and say so if asked to read XML. */
 static void testLibrariesPerSandbox(void **s)
 {
     (void)s;
-    static const virSupProfile profNetlink = { .name = "test.netlink",
-                                               .syscalls = VIR_SUP_SYSCALLS_NETLINK };
+    static const virSupProfile profNft = { .name = "test.nft",
+                                           .syscalls = VIR_SUP_SYSCALLS_NETLINK,
+                                           .libs = VIR_SUP_LIB_NFTABLES };
+    static const virSupProfile profXML = { .name = "test.xml", .libs = VIR_SUP_LIB_XML };
+    static const virSupProfile profBoth = { .name = "test.both",
+                                            .libs = VIR_SUP_LIB_XML | VIR_SUP_LIB_NFTABLES };
     static const virSupOp opDefault = { .name = "test.report", .type = VIR_JOB_BOUNDED,
                                         .commit = jobKeepResult };
-    static const virSupOp opNetlink = { .name = "test.report", .type = VIR_JOB_BOUNDED,
-                                        .profile = &profNetlink, .commit = jobKeepResult };
-    const virSupOp *ops[2] = { &opDefault, &opNetlink };
+    static const virSupOp opNft = { .name = "test.report", .type = VIR_JOB_BOUNDED,
+                                    .profile = &profNft, .commit = jobKeepResult };
+    static const virSupOp opXML = { .name = "test.report", .type = VIR_JOB_BOUNDED,
+                                    .profile = &profXML, .commit = jobKeepResult };
+    static const virSupOp opBoth = { .name = "test.report", .type = VIR_JOB_BOUNDED,
+                                     .profile = &profBoth, .commit = jobKeepResult };
+    const virSupOp *ops[4] = { &opDefault, &opNft, &opXML, &opBoth };
     virSupGroup *g = virSupGroupNew(NULL);
     assert_non_null(g);
     /* Twice each (ready workers, or ones forked for their job). */
-    for (int round = 0; round < 4; round++) {
-        const virSupOp *op = ops[round % 2];
+    for (int round = 0; round < 8; round++) {
+        const virSupOp *op = ops[round % 4];
+        const uint32_t libs = op->profile ? op->profile->libs : 0;
         virSupJobParams p;
         memset(&p, 0, sizeof(p));
         p.op = op;
@@ -183,10 +205,22 @@ static void testLibrariesPerSandbox(void **s)
         if (jobState(job) != VIR_JOB_COMPLETE)
             fail_msg("test.report failed: %s", jobErrorMessage(job));
         assert_true(reportMaps("libc.so"));
-        if (op == &opNetlink && !reportMaps("libnftables.so"))
-            fail_msg("a worker of the netlink set does not map libnftables: %s", jobResult);
-        if (op == &opDefault && reportMaps("libnftables.so"))
-            fail_msg("a worker of the default set maps libnftables: %s", jobResult);
+        if (reportMaps("libnftables.so") != !!(libs & VIR_SUP_LIB_NFTABLES))
+            fail_msg("a worker of profile %s %s libnftables: %s", op->profile ?
+                     op->profile->name : "default", reportMaps("libnftables.so") ?
+                     "maps" : "does not map", jobResult);
+        if (reportMaps("libxml2.so") != !!(libs & VIR_SUP_LIB_XML))
+            fail_msg("a worker of profile %s %s libxml2: %s", op->profile ?
+                     op->profile->name : "default", reportMaps("libxml2.so") ?
+                     "maps" : "does not map", jobResult);
+        char *xml = reportXML();
+        if (libs & VIR_SUP_LIB_XML)
+            assert_string_equal(xml, "ok");
+        else
+            assert_non_null(strstr(xml, "cannot read report XML: libxml2 is not available "
+                                        "in this worker: only the workers of profiles that "
+                                        "ask for it (VIR_SUP_LIB_XML) load libxml2.so.2"));
+        free(xml);
         assert_int_equal(virJobDestroy(job), 0);
     }
     virSupGroupClose(g);

@@ -29,6 +29,7 @@ extern char **environ;
 
 static const virSupProfile startProfile = {
     .name = "net.start", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
+    .libs = VIR_SUP_LIB_NFTABLES,
 };
 static const virSupOp opStart = {
     .name = NET_OP_START, .type = VIR_JOB_BOUNDED, .profile = &startProfile,

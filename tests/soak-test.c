@@ -283,7 +283,8 @@ int main(void)
         printf("SOAK_JOBS must be >= 1 and SOAK_THREADS 1..64\n");
         return 1;
     }
-    if (drvSetupRundir(NULL) < 0 || !(conn = virConnectOpen("test:///default?grace=300"))) {
+    if (drvSetupRundir(NULL) < 0 || !(conn = virConnectOpen("test:///default?grace=300")) ||
+        drvStartXMLHelper(conn) < 0) {
         printf("cannot open test:///default: %s\n", virGetLastErrorMessage());
         return 1;
     }

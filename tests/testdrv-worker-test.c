@@ -37,7 +37,9 @@ static int keepResult(virJobPtr job, void *opaque, const void *res, size_t len)
 static const virSupFdSpec outFD[] = { { TEST_FD_OUTPUT, VIR_SUP_FD_WRITE } };
 static const virSupFdSpec imageFD[] = { { TEST_FD_IMAGE, VIR_SUP_FD_READ } };
 static const virSupProfile profOut = { .name = "test.output", .fds = outFD, .nfds = 1 };
-static const virSupProfile profImage = { .name = "test.image", .fds = imageFD, .nfds = 1 };
+static const virSupProfile profImage = { .name = "test.image", .libs = VIR_SUP_LIB_XML,
+                                         .fds = imageFD, .nfds = 1 };
+static const virSupProfile profXML = { .name = "test.xml", .libs = VIR_SUP_LIB_XML };
 
 #define DRV_OP(var, opname, prof) \
     static const virSupOp var = { .name = (opname), .type = VIR_JOB_BOUNDED, \
@@ -45,8 +47,8 @@ static const virSupProfile profImage = { .name = "test.image", .fds = imageFD, .
 DRV_OP(opSave, TEST_OP_DOMAIN_SAVE, &profOut);
 DRV_OP(opRestore, TEST_OP_DOMAIN_RESTORE, &profImage);
 DRV_OP(opDump, TEST_OP_DOMAIN_DUMP, &profOut);
-DRV_OP(opCreate, TEST_OP_DOMAIN_CREATE, NULL);
-DRV_OP(opNetCreate, TEST_OP_NETWORK_CREATE, NULL);
+DRV_OP(opCreate, TEST_OP_DOMAIN_CREATE, &profXML);
+DRV_OP(opNetCreate, TEST_OP_NETWORK_CREATE, &profXML);
 
 static void domainDef(testDomainDef *d, const char *name, uint64_t kib)
 {

@@ -13,6 +13,7 @@
 
 #define VIR_FROM_THIS VIR_FROM_JOB
 #include "util/virerror.h"
+#include "util/virxmllib.h"
 #include "worker/worker-priv.h"
 
 volatile sig_atomic_t virWorkerTermFlag;
@@ -22,11 +23,16 @@ extern const virWorkerOp *const __stop_virtsup_ops[] __attribute__((weak));
 extern const virWorkerPreload *const __start_virtsup_preloads[] __attribute__((weak));
 extern const virWorkerPreload *const __stop_virtsup_preloads[] __attribute__((weak));
 
-void virWorkerPreloadRun(uint32_t syscalls)
+#ifdef VIRTSUP_WORKER
+/* libxml2: the XML code of util/ calls it through a table (virxmllib.h). */
+VIR_WORKER_PRELOAD_REGISTER(xmlPreloadDef, VIR_PROTO_LIB_XML, virXMLLibLoad);
+#endif
+
+void virWorkerPreloadRun(uint32_t libs)
 {
     for (const virWorkerPreload *const *pl = __start_virtsup_preloads;
          pl && pl < __stop_virtsup_preloads; pl++) {
-        if (*pl && (*pl)->syscalls == syscalls)
+        if (*pl && ((*pl)->lib & libs))
             (void)(*pl)->load();
     }
 }

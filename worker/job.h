@@ -49,8 +49,8 @@ typedef struct virWorkerOp {
 
 const virWorkerOp *virWorkerOpLookup(const char *name);
 
-/* A library that only the ops of one system-call set use (libnftables: the
- * netlink set's), loaded with dlopen by the spawn helpers of that set
+/* A library that only some ops use (libxml2, libnftables), loaded with
+ * dlopen by the spawn helpers whose profile names it (virSupProfile.libs)
  * alone, before their sandbox leaves them no filesystem; their workers,
  * forked from them, have it. Every other helper and worker never maps it:
  * each mapping is copied by every fork and unmapped by every exit
@@ -58,20 +58,20 @@ const virWorkerOp *virWorkerOpLookup(const char *name);
  * -1 and keeps why for the op to report; it is called once, in the
  * helper, single-threaded. */
 typedef struct virWorkerPreload {
-    uint32_t syscalls;       /* virProtoSyscalls of the helpers that load it */
+    uint32_t lib;            /* its virProtoLibs bit */
     int (*load)(void);
 } virWorkerPreload;
 
 /* Register a preload: linking the object is enough. */
-#define VIR_WORKER_PRELOAD_REGISTER(sym, set, fn) \
-    static const virWorkerPreload sym = { (set), (fn) }; \
+#define VIR_WORKER_PRELOAD_REGISTER(sym, lib, fn) \
+    static const virWorkerPreload sym = { (lib), (fn) }; \
     static const virWorkerPreload *const sym##_ptr \
         __attribute__((used, section("virtsup_preloads"))) = &sym
 
-/* The spawn helper: run every preload registered for @syscalls. Failures
- * are the ops' to report (a helper without the library still serves the
- * set's other ops). */
-void virWorkerPreloadRun(uint32_t syscalls);
+/* The spawn helper: run every preload of a library in @libs (virProtoLibs).
+ * Failures are the ops' to report (a helper without the library still
+ * serves its profile's other ops). */
+void virWorkerPreloadRun(uint32_t libs);
 
 /* --- progress (shared memory, no system call) --- */
 

@@ -995,6 +995,7 @@ static int readSandbox(void)
     if (n != (ssize_t)sizeof(sandbox) || sandbox.hdr.type != VIR_PROTO_SANDBOX ||
         sandbox.hdr.version != VIR_PROTO_VERSION ||
         sandbox.syscalls >= VIR_PROTO_SYSCALLS_LAST ||
+        (sandbox.libs & ~(uint32_t)VIR_PROTO_LIB_ALL) ||
         !memchr(sandbox.name, '\0', sizeof(sandbox.name)))
         return -1;
     return 0;
@@ -1075,8 +1076,8 @@ static int helperMain(void)
      * the workers' empty root (failure: each worker enters its own). */
     if (readSandbox() < 0)
         killAllAndExit();
-    /* The libraries of this set's ops alone, while files can be opened. */
-    virWorkerPreloadRun(sandbox.syscalls);
+    /* The libraries this sandbox's ops call, while files can be opened. */
+    virWorkerPreloadRun(sandbox.libs);
     (void)virWorkerSandboxPrepare((int)sandbox.syscalls);
     (void)virWorkerSandboxPrepareRoot();
     (void)virWorkerSandboxPrepareCaps(&sandbox);

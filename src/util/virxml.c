@@ -274,6 +274,14 @@ xmlDocPtr virXMLReadUntrusted(const virXMLCtx *c, const char *xml, size_t len,
         XERR("%s XML must not contain a DTD or entity declarations", c->what);
         return NULL;
     }
+#ifdef VIRTSUP_WORKER
+    const char *why;
+    if (!virXMLLibLoaded(&why)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "cannot read %s XML: libxml2 is not "
+                       "available in this worker: %s", c->what, why);
+        return NULL;
+    }
+#endif
     if (!(ctxt = xmlNewParserCtxt())) {
         virReportOOMError();
         return NULL;

@@ -24,7 +24,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
+#include "util/virxmllib.h"   /* the worker: libxml2 through a table */
 
 /* How deep elements may nest in any document read here. */
 #define VIR_XML_DEPTH_MAX 64

@@ -38,7 +38,7 @@
 #define VIR_WORKER_EXIT_UNKNOWN_OP  122 /* no such op in this worker */
 #define VIR_WORKER_EXIT_EXEC        127 /* the spawn helper could not be executed */
 
-#define VIR_PROTO_VERSION 4u
+#define VIR_PROTO_VERSION 5u
 #define VIR_PROTO_OP_MAX  48
 #define VIR_PROTO_MSG_MAX 4096              /* supervisor <-> helper records */
 #define VIR_PROTO_RESULT_MAX (64 * 1024)    /* worker result blob, bytes */
@@ -54,6 +54,15 @@ typedef enum {
     VIR_PROTO_SYSCALLS_NETLINK = 1,  /* the same, plus AF_NETLINK sockets */
     VIR_PROTO_SYSCALLS_LAST
 } virProtoSyscalls;
+
+/* The libraries a sandbox's spawn helper loads for its workers, a bit set
+ * (the same values as virSupLibs in supervisor/supervisor.h;
+ * docs/WORKER.md, "Libraries loaded per sandbox"). */
+typedef enum {
+    VIR_PROTO_LIB_XML = 1u << 0,        /* libxml2 */
+    VIR_PROTO_LIB_NFTABLES = 1u << 1,   /* libnftables */
+    VIR_PROTO_LIB_ALL = (1u << 2) - 1,
+} virProtoLibs;
 
 typedef enum {
     /* helper -> supervisor */
@@ -103,6 +112,8 @@ typedef struct virProtoSandbox {
     uint64_t caps;               /* capabilities to keep: bit CAP_X */
     uint32_t syscalls;           /* virProtoSyscalls */
     uint32_t detach;             /* 1: workers may keep processes (VIR_PROTO_DETACH) */
+    uint32_t libs;               /* virProtoLibs */
+    uint32_t reserved;
 } virProtoSandbox;
 
 typedef struct virProtoSpawn {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "util/virerror.h"
+#include "util/virxml.h"
 #include "shm/segment.h"
 #include "worker/job.h"
 
@@ -301,7 +302,17 @@ static void opReport(virWorkerJobPtr job, const void *params, size_t len)
     }
     if (maps)
         fclose(maps);
-    snprintf(out + l, sizeof(out) - l, "\n");
+    /* Whether XML can be read here: "ok", or the error. */
+    static const char doc[] = "<report/>";
+    const virXMLCtx xc = { "report" };
+    xmlDocPtr xd = virXMLReadUntrusted(&xc, doc, sizeof(doc) - 1, sizeof(doc), "report");
+    if (l < sizeof(out) - 512)
+        l += (size_t)snprintf(out + l, sizeof(out) - l, "\nxml: %.400s",
+                              xd ? "ok" : virGetLastErrorMessage());
+    xmlFreeDoc(xd);
+    virResetLastError();
+    if (l < sizeof(out) - 1)
+        snprintf(out + l, sizeof(out) - l, "\n");
     virWorkerJobSetResult(job, out, strlen(out));
     virWorkerJobFinishSuccess(job);
 }

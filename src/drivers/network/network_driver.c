@@ -982,13 +982,20 @@ static int netCommitDefine(virJobPtr job, void *opaque, const void *result, size
     return ret;
 }
 
+/* The parse's worker reads the network XML: libxml2, nothing else. */
+static const virSupProfile netParseProfile = {
+    .name = "net.parse", .libs = VIR_SUP_LIB_XML,
+};
 static const virSupOp netParseOp = {
-    .name = NET_OP_PARSE, .type = VIR_JOB_BOUNDED, .commit = netCommitDefine,
+    .name = NET_OP_PARSE, .type = VIR_JOB_BOUNDED, .profile = &netParseProfile,
+    .commit = netCommitDefine,
 };
 /* The start's worker: CAP_NET_ADMIN and netlink sockets (links,
- * addresses, routes, nftables), the agent's socket passed to it. */
+ * addresses, routes, nftables), the agent's socket passed to it, and
+ * libnftables for the firewall rules. */
 const virSupProfile netStartProfile = {
     .name = "net.start", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
+    .libs = VIR_SUP_LIB_NFTABLES,
 };
 static const virSupOp netStartOp = {
     .name = NET_OP_START, .type = VIR_JOB_BOUNDED, .profile = &netStartProfile,

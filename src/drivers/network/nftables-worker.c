@@ -19,9 +19,9 @@
  * Protocols are written as numbers: the worker has no /etc/protocols.
  *
  * Worker only. libnftables is linked into nothing: the spawn helpers of
- * the netlink set load it with dlopen before their sandbox is entered
- * (netNftPreload), so no other helper or worker maps it and its five
- * dependencies (docs/WORKER.md, "Libraries loaded per sandbox").
+ * the profiles that ask for it (VIR_SUP_LIB_NFTABLES) load it with dlopen
+ * before their sandbox is entered (netNftPreload), so no other helper or
+ * worker maps it and its five dependencies (docs/WORKER.md, "Libraries loaded per sandbox").
  */
 #include <dlfcn.h>
 #include <nftables/libnftables.h>
@@ -128,7 +128,7 @@ int netNftPreload(void)
     return 0;
 }
 #ifdef VIRTSUP_WORKER
-VIR_WORKER_PRELOAD_REGISTER(netNftPreloadDef, VIR_PROTO_SYSCALLS_NETLINK, netNftPreload);
+VIR_WORKER_PRELOAD_REGISTER(netNftPreloadDef, VIR_PROTO_LIB_NFTABLES, netNftPreload);
 #endif
 
 /* The first line of nft's error text, for a message. */
@@ -151,7 +151,8 @@ int netNftRun(const char *cmds, const char *what)
     if (!nft.lib) {
         virReportError(VIR_ERR_OPERATION_FAILED, "%s: nftables is not available in this "
                        "worker: %s", what, nft.why[0] ? nft.why :
-                       "only the workers of the netlink system-call set load " NFT_SONAME);
+                       "only the workers of profiles that ask for it "
+                       "(VIR_SUP_LIB_NFTABLES) load " NFT_SONAME);
         return -1;
     }
     if (!(ctx = nft.ctxNew(NFT_CTX_DEFAULT))) {

@@ -1230,8 +1230,13 @@ const virSupProfile qemuTapsProfile = {
     .name = "qemu.taps", .caps = 1ULL << CAP_NET_ADMIN, .syscalls = VIR_SUP_SYSCALLS_NETLINK,
 };
 
+/* The parse job's worker reads the domain XML: libxml2, nothing else. */
+static const virSupProfile parseProfile = {
+    .name = "qemu.parse", .libs = VIR_SUP_LIB_XML,
+};
+
 static const virSupOp qemuOps[] = {
-    [QJ_PARSE] = { QEMU_OP_DOMAIN_PARSE, VIR_JOB_BOUNDED, NULL, commitParse, NULL },
+    [QJ_PARSE] = { QEMU_OP_DOMAIN_PARSE, VIR_JOB_BOUNDED, &parseProfile, commitParse, NULL },
     [QJ_START] = { QEMU_OP_DOMAIN_START, VIR_JOB_BOUNDED, &startProfile, commitStart,
                    doneStart },
     [QJ_SAVE] = { QEMU_OP_DOMAIN_SAVE, VIR_JOB_BOUNDED, &saveProfile, commitSave, doneSave },

@@ -999,14 +999,19 @@ static int commitNetworkDefine(virJobPtr, void *, const void *, size_t);
 static int commitNetworkCreate(virJobPtr, void *, const void *, size_t);
 
 /* Save and dump write an unnamed file opened here; restore reads the
- * image opened here. No op needs a capability, a socket or a path. */
+ * image opened here. No op needs a capability, a socket or a path. The
+ * ops that read XML (define, create, start, and restore: the image's)
+ * call libxml2; save and dump do not map it. */
 static const virSupFdSpec testOutputFD[] = { { TEST_FD_OUTPUT, VIR_SUP_FD_WRITE } };
 static const virSupFdSpec testImageFD[] = { { TEST_FD_IMAGE, VIR_SUP_FD_READ } };
+static const virSupProfile testXMLProfile = {
+    .name = "test.xml", .libs = VIR_SUP_LIB_XML,
+};
 static const virSupProfile testOutputProfile = {
     .name = "test.output", .fds = testOutputFD, .nfds = 1,
 };
 static const virSupProfile testImageProfile = {
-    .name = "test.image", .fds = testImageFD, .nfds = 1,
+    .name = "test.image", .libs = VIR_SUP_LIB_XML, .fds = testImageFD, .nfds = 1,
 };
 
 #define TEST_OP(kind, opname, prof, commitfn) \
@@ -1014,15 +1019,15 @@ static const virSupProfile testImageProfile = {
                .commit = (commitfn), .done = testJobDone }
 
 static const virSupOp testOps[TJ_LAST] = {
-    TEST_OP(TJ_DOM_DEFINE, TEST_OP_DOMAIN_DEFINE, NULL, commitDomainDefine),
-    TEST_OP(TJ_DOM_CREATE, TEST_OP_DOMAIN_CREATE, NULL, commitDomainCreate),
-    TEST_OP(TJ_DOM_START, TEST_OP_DOMAIN_START, NULL, commitStart),
+    TEST_OP(TJ_DOM_DEFINE, TEST_OP_DOMAIN_DEFINE, &testXMLProfile, commitDomainDefine),
+    TEST_OP(TJ_DOM_CREATE, TEST_OP_DOMAIN_CREATE, &testXMLProfile, commitDomainCreate),
+    TEST_OP(TJ_DOM_START, TEST_OP_DOMAIN_START, &testXMLProfile, commitStart),
     TEST_OP(TJ_DOM_SAVE, TEST_OP_DOMAIN_SAVE, &testOutputProfile, commitDomainSave),
     TEST_OP(TJ_DOM_RESTORE, TEST_OP_DOMAIN_RESTORE, &testImageProfile, commitDomainRestore),
     TEST_OP(TJ_DOM_DUMP, TEST_OP_DOMAIN_DUMP, &testOutputProfile, commitDomainDump),
-    TEST_OP(TJ_NET_DEFINE, TEST_OP_NETWORK_DEFINE, NULL, commitNetworkDefine),
-    TEST_OP(TJ_NET_CREATE, TEST_OP_NETWORK_CREATE, NULL, commitNetworkCreate),
-    TEST_OP(TJ_NET_START, TEST_OP_NETWORK_START, NULL, commitStart),
+    TEST_OP(TJ_NET_DEFINE, TEST_OP_NETWORK_DEFINE, &testXMLProfile, commitNetworkDefine),
+    TEST_OP(TJ_NET_CREATE, TEST_OP_NETWORK_CREATE, &testXMLProfile, commitNetworkCreate),
+    TEST_OP(TJ_NET_START, TEST_OP_NETWORK_START, &testXMLProfile, commitStart),
 };
 #undef TEST_OP
 
