@@ -523,7 +523,7 @@ if readelf -d "$STAT" 2>/dev/null | grep -Eq 'NEEDED.*lib(asan|tsan|ubsan|lsan)'
 elif command -v valgrind >/dev/null; then
     for args in "--all" "--all --json" "--prometheus"; do
         rc=0
-        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+        valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
             "$STAT" --rundir "$C" $args >/dev/null 2>"$T/vg.err" || rc=$?
         check "valgrind: clean on good and corrupt segments ($args)" test "$rc" = 1
     done
