@@ -3,9 +3,8 @@
  * virxml-worker.c: libxml2 loaded with dlopen by the spawn helpers whose
  * profile asks for it (util/virxmllib.h). Worker only.
  */
-#include <dlfcn.h>
-#include <stdio.h>
-
+#include "util/internal.h"
+#include "util/virdl.h"
 #include "util/virxml.h"
 
 /* What the table holds before the load: the free calls, the only ones
@@ -30,41 +29,29 @@ static char xmlWhy[200];
 
 int virXMLLibLoad(void)
 {
-    virXMLLibCalls c;
-    void *lib;
-
-    if (xmlLib)
-        return 0;
-    if (!(lib = dlopen(XML_SONAME, RTLD_NOW | RTLD_LOCAL))) {
-        const char *e = dlerror();
-        snprintf(xmlWhy, sizeof(xmlWhy), "%s", e ? e : "cannot load " XML_SONAME);
-        return -1;
-    }
-#define XML_SYM(field, name) \
-    if (!(*(void **)&c.field = dlsym(lib, name))) { \
-        snprintf(xmlWhy, sizeof(xmlWhy), XML_SONAME " has no %s", name); \
-        dlclose(lib); \
-        return -1; \
-    }
-    XML_SYM(newParserCtxt, "xmlNewParserCtxt")
-    XML_SYM(ctxtReadMemory, "xmlCtxtReadMemory")
-    XML_SYM(ctxtGetLastError, "xmlCtxtGetLastError")
-    XML_SYM(freeParserCtxt, "xmlFreeParserCtxt")
-    XML_SYM(docGetRootElement, "xmlDocGetRootElement")
-    XML_SYM(firstElementChild, "xmlFirstElementChild")
-    XML_SYM(freeDoc, "xmlFreeDoc")
-    XML_SYM(freeNode, "xmlFreeNode")
-    XML_SYM(unlinkNode, "xmlUnlinkNode")
-    XML_SYM(getLineNo, "xmlGetLineNo")
-    XML_SYM(getNoNsProp, "xmlGetNoNsProp")
-    XML_SYM(hasProp, "xmlHasProp")
-    XML_SYM(removeProp, "xmlRemoveProp")
-    XML_SYM(nodeGetContent, "xmlNodeGetContent")
-    XML_SYM(freeFunc, "xmlFree")
+#define XML_SYM(field, name) { name, (void **)&virXMLLib.field }
+    static const virDLSym syms[] = {
+        XML_SYM(newParserCtxt, "xmlNewParserCtxt"),
+        XML_SYM(ctxtReadMemory, "xmlCtxtReadMemory"),
+        XML_SYM(ctxtGetLastError, "xmlCtxtGetLastError"),
+        XML_SYM(freeParserCtxt, "xmlFreeParserCtxt"),
+        XML_SYM(docGetRootElement, "xmlDocGetRootElement"),
+        XML_SYM(firstElementChild, "xmlFirstElementChild"),
+        XML_SYM(freeDoc, "xmlFreeDoc"),
+        XML_SYM(freeNode, "xmlFreeNode"),
+        XML_SYM(unlinkNode, "xmlUnlinkNode"),
+        XML_SYM(getLineNo, "xmlGetLineNo"),
+        XML_SYM(getNoNsProp, "xmlGetNoNsProp"),
+        XML_SYM(hasProp, "xmlHasProp"),
+        XML_SYM(removeProp, "xmlRemoveProp"),
+        XML_SYM(nodeGetContent, "xmlNodeGetContent"),
+        XML_SYM(freeFunc, "xmlFree"),
+    };
 #undef XML_SYM
-    virXMLLib = c;
-    xmlLib = lib;
-    return 0;
+
+    if (!xmlLib)
+        xmlLib = virDLLoad(XML_SONAME, syms, ARRAY_CARDINALITY(syms), xmlWhy, sizeof(xmlWhy));
+    return xmlLib ? 0 : -1;
 }
 
 bool virXMLLibLoaded(const char **why)

@@ -22,9 +22,10 @@ int netParseXML(const char *xml, size_t len, netDef *out);
 /* --- nftables-worker.c --- */
 
 /* Load libnftables (dlopen), once: the spawn helpers of the profiles that
- * name VIR_SUP_LIB_NFTABLES do it before their sandbox (VIR_WORKER_PRELOAD_REGISTER); a test that
- * runs the rules in-process calls it first. 0, or -1 (netNftRun then
- * fails saying why). Not thread-safe. */
+ * name VIR_SUP_LIB_NFTABLES do it before their sandbox
+ * (VIR_WORKER_PRELOAD_REGISTER); a test that runs the rules in-process
+ * calls it first. 0, or -1 (netNftRun then fails saying why). Not
+ * thread-safe. */
 int netNftPreload(void);
 /* The nftables commands that create table @table with the rules of @def
  * (see nftables-worker.c), commented @owner when not NULL (a checked

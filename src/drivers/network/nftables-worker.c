@@ -21,13 +21,14 @@
  * Worker only. libnftables is linked into nothing: the spawn helpers of
  * the profiles that ask for it (VIR_SUP_LIB_NFTABLES) load it with dlopen
  * before their sandbox is entered (netNftPreload), so no other helper or
- * worker maps it and its five dependencies (docs/WORKER.md, "Libraries loaded per sandbox").
+ * worker maps it and its five dependencies (docs/WORKER.md, "Libraries
+ * loaded per sandbox").
  */
-#include <dlfcn.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 
 #include "util/viralloc.h"
+#include "util/virdl.h"
 #include "util/virstring.h"
 #include "util/workerproto.h"
 #define VIR_FROM_THIS VIR_FROM_NETWORK
@@ -102,30 +103,20 @@ static struct {
 
 int netNftPreload(void)
 {
-    void *lib;
-
-    if (nft.lib)
-        return 0;
-    if (!(lib = dlopen(NFT_SONAME, RTLD_NOW | RTLD_LOCAL))) {
-        const char *e = dlerror();
-        snprintf(nft.why, sizeof(nft.why), "%s", e ? e : "cannot load " NFT_SONAME);
-        return -1;
-    }
-#define NFT_SYM(field, name) \
-    if (!(*(void **)&nft.field = dlsym(lib, name))) { \
-        snprintf(nft.why, sizeof(nft.why), NFT_SONAME " has no %s", name); \
-        dlclose(lib); \
-        return -1; \
-    }
-    NFT_SYM(ctxNew, "nft_ctx_new")
-    NFT_SYM(ctxFree, "nft_ctx_free")
-    NFT_SYM(bufferOutput, "nft_ctx_buffer_output")
-    NFT_SYM(bufferError, "nft_ctx_buffer_error")
-    NFT_SYM(errorBuffer, "nft_ctx_get_error_buffer")
-    NFT_SYM(runCmd, "nft_run_cmd_from_buffer")
+#define NFT_SYM(field, name) { name, (void **)&nft.field }
+    static const virDLSym syms[] = {
+        NFT_SYM(ctxNew, "nft_ctx_new"),
+        NFT_SYM(ctxFree, "nft_ctx_free"),
+        NFT_SYM(bufferOutput, "nft_ctx_buffer_output"),
+        NFT_SYM(bufferError, "nft_ctx_buffer_error"),
+        NFT_SYM(errorBuffer, "nft_ctx_get_error_buffer"),
+        NFT_SYM(runCmd, "nft_run_cmd_from_buffer"),
+    };
 #undef NFT_SYM
-    nft.lib = lib;
-    return 0;
+
+    if (!nft.lib)
+        nft.lib = virDLLoad(NFT_SONAME, syms, ARRAY_CARDINALITY(syms), nft.why, sizeof(nft.why));
+    return nft.lib ? 0 : -1;
 }
 #ifdef VIRTSUP_WORKER
 VIR_WORKER_PRELOAD_REGISTER(netNftPreloadDef, VIR_PROTO_LIB_NFTABLES, netNftPreload);
