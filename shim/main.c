@@ -8,9 +8,9 @@
  * and multiplexes its own clients' commands onto it, each with a timeout),
  * serves requests on STATEDIR/control.sock, pushes changes and QMP events
  * to subscribed clients, and records the child's state in STATEDIR/state
- * (temp file + rename) before telling anyone. When the child has been
- * reaped and its end recorded, the shim exits. It outlives whoever
- * started it: that is its purpose.
+ * (a spare file written whole, then exchanged with it) before telling
+ * anyone. When the child has been reaped and its end recorded, the shim
+ * exits. It outlives whoever started it: that is its purpose.
  *
  * One thread, one poll loop. Nothing a client or the child does can block
  * it: every socket is non-blocking, a client that does not read its
@@ -164,21 +164,43 @@ static void logf_(const char *fmt, ...)
 
 /* ---- state -------------------------------------------------------------------- */
 
+/* Record S.st in STATEDIR/state, atomically for readers: written whole
+ * into the spare file .state.tmp, which then trades places with "state"
+ * (RENAME_EXCHANGE). The two files keep their inodes and their size, so
+ * recording a change frees no block. A rename over the old file freed its
+ * block, and on a file system mounted with "discard" the rename waited for
+ * that discard: 20-50 ms behind other writers' I/O, before anyone was told
+ * of the change (docs/QEMU-DRIVER.md, "Cancel under other I/O"). A plain
+ * rename where the exchange cannot be made: the first time (no spare
+ * yet), or a file system without RENAME_EXCHANGE. */
 static void writeState(void)
 {
     static const char tmp[] = ".state.tmp";
-    int fd = openat(S.dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    static bool noExchange;
+    struct stat sb;
+    int fd = openat(S.dirfd, tmp, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int rc;
 
     if (fd < 0) {
         logf_("cannot write the state file: %s", strerror(errno));
         return;
     }
-    if (write(fd, &S.st, sizeof(S.st)) != (ssize_t)sizeof(S.st) ||
-        renameat(S.dirfd, tmp, S.dirfd, VIR_SHIM_STATE_NAME) < 0) {
+    if (pwrite(fd, &S.st, sizeof(S.st), 0) != (ssize_t)sizeof(S.st) || fstat(fd, &sb) < 0 ||
+        (sb.st_size != (off_t)sizeof(S.st) && ftruncate(fd, (off_t)sizeof(S.st)) < 0)) {
+        logf_("cannot write the state file: %s", strerror(errno));
+        (void)unlinkat(S.dirfd, tmp, 0);
+        close(fd);
+        return;
+    }
+    close(fd);
+    rc = noExchange ? -1 : renameat2(S.dirfd, tmp, S.dirfd, VIR_SHIM_STATE_NAME,
+                                     RENAME_EXCHANGE);
+    if (rc < 0 && !noExchange && errno != ENOENT)
+        noExchange = true;   /* EINVAL: not on this file system */
+    if (rc < 0 && renameat(S.dirfd, tmp, S.dirfd, VIR_SHIM_STATE_NAME) < 0) {
         logf_("cannot write the state file: %s", strerror(errno));
         (void)unlinkat(S.dirfd, tmp, 0);
     }
-    close(fd);
 }
 
 static void dropClient(int slot);

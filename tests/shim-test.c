@@ -100,6 +100,18 @@ static virShimSpecBuf *fakeSpec(const char *mode, bool qmp)
     return b;
 }
 
+/* The inode of DIR/NAME. */
+static ino_t fileIno(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (stat(path, &sb) < 0)
+        fail_msg("cannot stat %s: %s", path, strerror(errno));
+    return sb.st_ino;
+}
+
 static void spawnSpec(shimT *t, virShimSpecBuf *b)
 {
     /* A client connected before the shim started: it sees every event,
@@ -189,6 +201,26 @@ static void test_qmp_ready_and_commands(void **state)
     assert_int_equal(virShimStateRead(t->dir, &st), 0);
     assert_string_equal(st.runstate, "running");
     assert_int_equal(st.child_pid, t->st.child_pid);
+
+    /* Each change trades "state" with its spare: two files in turn, each
+     * holding its record, and no file freed (a rename over the old one
+     * freed its block, and waited for the discard on a file system
+     * mounted with it). */
+    ino_t ino[3];
+    ino[0] = fileIno(t->dir, VIR_SHIM_STATE_NAME);
+    assert_int_equal(virShimQMP(c, "stop", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
+    WAIT_STATUS(t, STREQ(s->runstate, "paused"));
+    assert_int_equal(virShimStateRead(t->dir, &st), 0);
+    assert_string_equal(st.runstate, "paused");
+    ino[1] = fileIno(t->dir, VIR_SHIM_STATE_NAME);
+    assert_int_equal(virShimQMP(c, "cont", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
+    WAIT_STATUS(t, STREQ(s->runstate, "running"));
+    assert_int_equal(virShimStateRead(t->dir, &st), 0);
+    assert_string_equal(st.runstate, "running");
+    ino[2] = fileIno(t->dir, VIR_SHIM_STATE_NAME);
+    assert_true(ino[0] != ino[1]);
+    assert_true(ino[2] == ino[0]);
+    assert_true(fileIno(t->dir, ".state.tmp") == ino[1]);
 
     /* A guest shutdown: the child exits 0 with the reason recorded, the
      * shim exits and leaves its state. */

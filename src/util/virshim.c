@@ -682,8 +682,10 @@ int virShimStateRead(const char *statedir, virShimStatus *st)
 {
     char path[4096];
     const char *why;
-    int fd, err;
-    ssize_t n;
+    virShimStatus again;
+    int fd, err = 0;
+    ssize_t n = -1;
+    bool steady = false;
 
     snprintf(path, sizeof(path), "%s/%s", statedir, VIR_SHIM_STATE_NAME);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
@@ -692,12 +694,29 @@ int virShimStateRead(const char *statedir, virShimStatus *st)
         errno = err;
         return -1;
     }
-    n = read(fd, st, sizeof(*st));
-    err = errno;
+    /* The shim writes a change into its spare file in place and then
+     * trades it with "state" (shim/main.c, writeState): a reader that
+     * opened "state" just before two changes could read while the
+     * second is written into the very file it holds. Two reads that
+     * agree were not torn. */
+    for (int tries = 0; tries < 16 && !steady; tries++) {
+        if ((n = pread(fd, st, sizeof(*st), 0)) != (ssize_t)sizeof(*st)) {
+            err = errno;
+            break;
+        }
+        steady = pread(fd, &again, sizeof(again), 0) == (ssize_t)sizeof(again) &&
+                 memcmp(st, &again, sizeof(again)) == 0;
+    }
     close(fd);
     if (n != (ssize_t)sizeof(*st)) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "the shim's state %s is truncated", path);
         errno = n < 0 ? err : EPROTO;
+        return -1;
+    }
+    if (!steady) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "the shim's state %s kept changing while it "
+                       "was read", path);
+        errno = EAGAIN;
         return -1;
     }
     if (virShimStatusCheck(st, &why) < 0) {

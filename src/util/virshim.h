@@ -132,8 +132,11 @@ int virShimQMPResult(const virShimIncoming *in, const char *command, int timeout
  * size, terminated strings, known enum values. 0, or -1 with @why. */
 int virShimStatusCheck(const virShimStatus *st, const char **why);
 
-/* Read and check STATEDIR/state (the shim's last record). Returns 0, or -1
- * with errno kept (ENOENT: none written) and an error reported. */
+/* Read and check STATEDIR/state (the shim's last record), twice over so a
+ * record being rewritten is never taken half old, half new. Returns 0, or
+ * -1 with errno kept (ENOENT: none written; EAGAIN: it kept changing
+ * while read; EPROTO: truncated or invalid) and an error reported.
+ * Thread-safety: any thread; @st is the caller's. */
 int virShimStateRead(const char *statedir, virShimStatus *st);
 
 /* True if the shim recorded in @st still runs (pid and start time). */

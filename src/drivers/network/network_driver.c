@@ -525,16 +525,15 @@ static int dnsmasqSpawn(const char *nd, const netDef *def, bool bad, virShimStat
 /* The state dnsmasq's shim last recorded. 1 read, 0 none, -1 error. */
 static int dnsmasqState(const char *nd, const char *name, virShimStatus *status)
 {
-    char p[PATH_MAX];
-    const char *why = NULL;
-    int rc = -1;
+    char dir[PATH_MAX];
 
-    if (pathf(p, sizeof(p), "%s/run/%s/shim/%s", nd, name, VIR_SHIM_STATE_NAME) < 0 ||
-        (rc = fileRead(p, status, sizeof(*status))) <= 0)
-        return rc;
-    if (virShimStatusCheck(status, &why) < 0) {
-        virReportError(VIR_ERR_INTERNAL_ERROR, "'%s' is not a valid shim state: %s", p, why);
+    if (pathf(dir, sizeof(dir), "%s/run/%s/shim", nd, name) < 0)
         return -1;
+    if (virShimStateRead(dir, status) < 0) {
+        if (errno != ENOENT)
+            return -1;
+        virResetLastError();
+        return 0;
     }
     return 1;
 }
