@@ -314,6 +314,84 @@ static void test_killed_outside(void **state)
     virDomainFree(dom);
 }
 
+static int rebootCb(virConnectPtr conn, virDomainPtr dom, void *opaque)
+{
+    (void)conn;
+    (void)dom;
+    (*(int *)opaque)++;
+    return 0;
+}
+
+/* A suspend or resume that returned is not undone by what the shim told
+ * the connection's watcher before: QEMU's STOP event reaches the watcher
+ * with the run state still "running" (the shim's own query-status records
+ * "paused" after the command's answer). Held here, the watcher handles
+ * those messages only after both commands returned; a reset sent to QEMU
+ * afterwards marks the end of what it had to handle (its REBOOT event is
+ * queued behind any lifecycle event those messages caused). */
+static void test_commands_not_undone(void **state)
+{
+    qemuT *t = *state;
+    qtEvents ev = { 0 };
+    virShimStatus st;
+    int timer, rbId, reboots = 0, s, r;
+    char dir[1024];
+
+    t->conn = qtOpen(t);
+    assert_true(virConnectDomainEventRegister(t->conn, qtLifecycleCb, &ev, NULL) == 0);
+    assert_true((timer = virEventAddTimeout(50, qtTick, NULL, NULL)) >= 0);
+    assert_true((rbId = virConnectDomainEventRegisterAny(t->conn, NULL,
+                                                         VIR_DOMAIN_EVENT_ID_REBOOT,
+                                                         VIR_DOMAIN_EVENT_CALLBACK(rebootCb),
+                                                         &reboots, NULL)) >= 0);
+    virDomainPtr dom = qtDefineFake(t, "held", "normal", NULL);
+    qtStart(dom);
+    qtWaitEvent(&ev, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
+    int before = ev.n;
+
+    qemuTestHoldWatchers(true);
+    assert_int_equal(virDomainSuspend(dom), 0);
+    /* The shim's query-status has recorded the pause (and told the held
+     * watcher). */
+    assert_true(TEST_WAIT_UNTIL(qtShimStatus(t, "held", &st) == 0 &&
+                                STREQ(st.runstate, "paused"), TEST_TIMEOUT_MS));
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_PAUSED);
+    assert_int_equal(virDomainResume(dom), 0);
+    qemuTestHoldWatchers(false);
+
+    snprintf(dir, sizeof(dir), "%s/run/held", t->root);
+    int c = virShimConnect(dir);
+    assert_true(c >= 0);
+    virShimIncoming *in = malloc(sizeof(*in));
+    assert_non_null(in);
+    assert_int_equal(virShimQMP(c, "system_reset", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
+    free(in);
+    close(c);
+    long long end = testNowMs() + TEST_TIMEOUT_MS;
+    while (reboots == 0 && testNowMs() < end)
+        assert_int_equal(virEventRunDefaultImpl(), 0);
+    assert_int_equal(reboots, 1);
+
+    /* Exactly what the two commands did: paused by the user, unpaused. */
+    char seen[32 * 12] = "";
+    for (int i = before; i < ev.n; i++)
+        snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " %d/%d", ev.event[i],
+                 ev.detail[i]);
+    if (ev.n - before != 2 || ev.event[before] != VIR_DOMAIN_EVENT_SUSPENDED ||
+        ev.detail[before] != VIR_DOMAIN_EVENT_SUSPENDED_PAUSED ||
+        ev.event[before + 1] != VIR_DOMAIN_EVENT_RESUMED ||
+        ev.detail[before + 1] != VIR_DOMAIN_EVENT_RESUMED_UNPAUSED)
+        fail_msg("lifecycle events after the start:%s", seen);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+
+    virEventRemoveTimeout(timer);
+    assert_int_equal(virConnectDomainEventDeregisterAny(t->conn, rbId), 0);
+    assert_int_equal(virConnectDomainEventDeregister(t->conn, qtLifecycleCb), 0);
+    virDomainFree(dom);
+}
+
 static void test_monitor_hang(void **state)
 {
     qemuT *t = *state;
@@ -613,6 +691,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_start_failure_message, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_failed_start_recorded, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_killed_outside, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_commands_not_undone, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_internal_error, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_fails_late, setupT, qtTeardown),

@@ -526,13 +526,12 @@ static void rebootRestart(qemuDriver *d, qemuDomObj *obj)
     }
 }
 
-/* A new status of @obj's guest (driver lock held). */
-static void domStatus(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st)
+/* A status of @obj's guest, applied whatever the driver held (driver lock
+ * held): its first status after the driver found the guest again. */
+static void domStatusApply(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st)
 {
     int state, reason;
 
-    if (st->seq < obj->shim.seq && obj->shim.shim_pid == st->shim_pid)
-        return;
     obj->shim = *st;
     if (st->child_state == VIR_SHIM_CHILD_EXITED) {
         domEnded(d, obj, st, false);
@@ -557,6 +556,23 @@ static void domStatus(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st)
         }
     }
     setState(d, obj, state, reason);
+}
+
+/* A status from the shim's messages or its record (driver lock held),
+ * applied only if it records something newer than the driver holds. One
+ * with the sequence number held records nothing new, and applying it again
+ * could undo what a command set since: a suspend is answered before the
+ * shim's query-status records "paused", and QEMU's STOP event, like the
+ * status the start ended with, still says "running" (setRunning holds the
+ * shim's record as of the command's answer). A guest's end is always
+ * applied. */
+static void domStatus(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st)
+{
+    if (obj->shim.shim_pid == st->shim_pid &&
+        (st->seq < obj->shim.seq ||
+         (st->seq == obj->shim.seq && st->child_state != VIR_SHIM_CHILD_EXITED)))
+        return;
+    domStatusApply(d, obj, st);
 }
 
 static void cleanupFree(qemuDriver *d, qemuCleanup *c)
@@ -755,7 +771,7 @@ static void reconnectOne(qemuDriver *d, const char *name)
         virShimCall(sub, VIR_SHIM_MSG_SUBSCRIBE, NULL, 0, NULL, 0, 5000, NULL, NULL, in) == 0 &&
         in->hasStatus && watch(d, obj, sub) == 0) {
         sub = -1;
-        domStatus(d, obj, &in->status);
+        domStatusApply(d, obj, &in->status);
         if (obj->active && !obj->started) {
             /* Its start never completed (the application died during it):
              * stopped, as libvirt does. */
@@ -2155,11 +2171,19 @@ static int stopGuest(qemuDriver *d, const uint8_t *uuid, const char *name, const
         close(fd);
         if (rc < 0 && virShimOwnerAlive(st)) {
             char why[512];
+            virShimStatus fin;
             virStrcpyTrunc(why, sizeof(why), virGetLastErrorMessage());
-            virErrorSetQuiet(quiet);
-            virReportError(VIR_ERR_OPERATION_FAILED, "cannot stop domain '%s': %s", name, why);
-            free(in);
-            return -1;
+            /* A shim that has recorded its child's end is on its way out:
+             * it may close our connection before it reads the request.
+             * Its record, written before it tells anyone, says so. */
+            if (!(virShimStateRead(runDir, &fin) == 0 && fin.shim_pid == st->shim_pid &&
+                  fin.child_state == VIR_SHIM_CHILD_EXITED)) {
+                virErrorSetQuiet(quiet);
+                virReportError(VIR_ERR_OPERATION_FAILED, "cannot stop domain '%s': %s", name,
+                               why);
+                free(in);
+                return -1;
+            }
         }
     }
     virResetLastError();
@@ -2447,8 +2471,28 @@ static int setRunning(virDomainPtr dom, const char *command, int state, int reas
         return -1;
     pthread_mutex_lock(&d->lock);
     if ((obj = domFindUUID(d, dom->uuid)) && obj->active) {
-        setState(d, obj, state, reason);
-        (void)writeStatus(obj);
+        /* What the shim has recorded by now (its record is written before
+         * it tells anyone) is older than this command's effect: the
+         * watcher may still have it queued, e.g. QEMU's STOP event with the
+         * run state "running" that the shim's query-status turns into
+         * "paused" only later. Holding its sequence number here makes the
+         * watcher skip those (domStatus), so a suspend that returned is not
+         * undone by them. */
+        virShimStatus now;
+        bool quiet = virErrorSetQuiet(true);
+        if (virShimStateRead(obj->runDir, &now) == 0 && now.shim_pid == obj->shim.shim_pid &&
+            now.seq >= obj->shim.seq) {
+            if (now.child_state == VIR_SHIM_CHILD_EXITED)
+                domStatus(d, obj, &now);   /* ended meanwhile: may remove @obj */
+            else
+                obj->shim = now;
+        }
+        virResetLastError();
+        virErrorSetQuiet(quiet);
+        if ((obj = domFindUUID(d, dom->uuid)) && obj->active) {
+            setState(d, obj, state, reason);
+            (void)writeStatus(obj);
+        }
     }
     pthread_mutex_unlock(&d->lock);
     return 0;
