@@ -38,16 +38,6 @@ static void pathIn(char *buf, size_t len, const char *name)
         benchDie("path too long");
 }
 
-static void dropCache(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        benchDie("cannot open a file to drop its cache");
-    (void)fdatasync(fd);
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    close(fd);
-}
-
 static void runJob(virJobPtr job, const char *what)
 {
     virJobInfo info;
@@ -177,13 +167,13 @@ int main(void)
         }
         for (int k = 0; k < 2; k++) {
             if ((k == 0) != swap) {
-                dropCache(image);
+                benchDropCache(image);
                 uint64_t t0 = benchNow();
                 runJob(virDomainRestoreJob(conn, image), "virDomainRestoreJob");
                 t = benchNow() - t0;
                 restore = t < restore ? t : restore;
             } else {
-                dropCache(plain);
+                benchDropCache(plain);
                 t = plainRead(plain, buf);
                 rd = t < rd ? t : rd;
             }
