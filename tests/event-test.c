@@ -202,6 +202,32 @@ static void *forkLoopMain(void *arg)
     return NULL;
 }
 
+/* Wait until thread @tid is blocked in poll(2); on a timeout, fail saying
+ * what it was doing instead (its /proc syscall line) and how many loop
+ * iterations it made meanwhile. */
+static bool threadInPoll(int tid);
+static void waitInPoll(int tid)
+{
+    unsigned int iters = atomic_load(&forkLoopIters);
+    char path[64], buf[128] = "";
+    FILE *f;
+
+    if (TEST_WAIT_UNTIL(threadInPoll(tid), TEST_TIMEOUT_MS))
+        return;
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+    if ((f = fopen(path, "r"))) {
+        if (!fgets(buf, sizeof(buf), f))
+            buf[0] = '\0';
+        fclose(f);
+    } else {
+        snprintf(buf, sizeof(buf), "cannot open %s: %s", path, strerror(errno));
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+    fail_msg("the event thread %d was not seen in poll within %d s: it made %u loop "
+             "iterations meanwhile; its syscall line: %s", tid, TEST_TIMEOUT_MS / 1000,
+             atomic_load(&forkLoopIters) - iters, buf);
+}
+
 /* Is thread @tid blocked in poll(2) now (/proc/self/task/TID/syscall)? */
 static bool threadInPoll(int tid)
 {
@@ -394,13 +420,13 @@ static void testForkWhilePolling(void **state)
     forkLoopStart();
     int tid = atomic_load(&forkLoopTid);
     for (int i = 0; i < 3; i++) {
-        assert_true(TEST_WAIT_UNTIL(threadInPoll(tid), TEST_TIMEOUT_MS));
+        waitInPoll(tid);
         unsigned int iters = atomic_load(&forkLoopIters);
         forkChildLoop();
         /* Nothing the child did woke the parent's loop (before: the
          * child's changes wrote to the eventfd the parent polls). Had it,
          * the iteration it made ends before the thread polls again. */
-        assert_true(TEST_WAIT_UNTIL(threadInPoll(tid), TEST_TIMEOUT_MS));
+        waitInPoll(tid);
         assert_int_equal(atomic_load(&forkLoopIters), iters);
     }
     forkLoopCheck();
