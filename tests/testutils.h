@@ -139,6 +139,23 @@ static inline char testProcessState(pid_t pid)
     return p && p[1] == ' ' ? p[2] : 0;
 }
 
+/* The number of the system call thread @tid of this process is in now
+ * (/proc/self/task/TID/syscall), or -1 if it is running, gone or not
+ * readable. */
+static inline long testThreadSyscall(int tid)
+{
+    char path[64], buf[64] = "";
+    long nr = -1;
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    if (fgets(buf, sizeof(buf), f) && buf[0] >= '0' && buf[0] <= '9')
+        nr = atol(buf);
+    fclose(f);
+    return nr;
+}
+
 /* True if @pid exists and is not a zombie. */
 static inline int testProcessAlive(pid_t pid)
 {
