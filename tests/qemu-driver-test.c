@@ -11,6 +11,11 @@
  * surviving the application and found again, a guest that died while no
  * application watched, stale run directories. Real QEMU: qemu-guest-test.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
 #include "qemutest.h"
 #include "drivers/qemu/qemu-proto.h"
 #include "util/viralloc.h"
@@ -392,6 +397,125 @@ static void test_commands_not_undone(void **state)
     virDomainFree(dom);
 }
 
+/* The status in @dir is valid and says @want; @cur and @spare: the
+ * stat of it and of its spare, which are two files. */
+static void statusIs(const char *dir, int want, struct stat *cur, struct stat *spare)
+{
+    char path[700];
+    qemuStatusHeader hdr;
+    qemuDomainDef *def = qemuStatusRead(dir, &hdr);
+
+    if (!def)
+        fail_msg("the status in %s is not readable: %s", dir, virGetLastErrorMessage());
+    free(def);
+    assert_int_equal(hdr.state, want);
+    snprintf(path, sizeof(path), "%s/domain.status", dir);
+    assert_int_equal(stat(path, cur), 0);
+    snprintf(path, sizeof(path), "%s/.domain.status.tmp", dir);
+    assert_int_equal(stat(path, spare), 0);
+    assert_true(cur->st_ino != spare->st_ino);
+}
+
+/* The driver's record of a running guest (domain.status) follows its
+ * state, and is replaced by trading places with its spare: the two files
+ * take turns, so no write frees a block (qemu_conf.c, qemuStatusWrite). */
+static void test_status_record(void **state)
+{
+    qemuT *t = *state;
+    char dir[600];
+    struct stat a, b, a2, b2;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "rec", "normal", NULL);
+    qtStart(dom);
+    snprintf(dir, sizeof(dir), "%s/run/rec", t->root);
+    assert_int_equal(virDomainSuspend(dom), 0);
+    statusIs(dir, VIR_DOMAIN_PAUSED, &a, &b);
+    assert_int_equal(virDomainResume(dom), 0);
+    statusIs(dir, VIR_DOMAIN_RUNNING, &a2, &b2);
+    assert_true(a2.st_ino == b.st_ino && b2.st_ino == a.st_ino);
+    assert_int_equal(virDomainSuspend(dom), 0);
+    statusIs(dir, VIR_DOMAIN_PAUSED, &a2, &b2);
+    assert_true(a2.st_ino == a.st_ino && b2.st_ino == b.st_ino);
+    /* A new application finds the guest from that record. */
+    virConnectClose(t->conn);
+    t->conn = qtOpen(t);
+    virDomainFree(dom);
+    assert_non_null(dom = virDomainLookupByName(t->conn, "rec"));
+    int s, r;
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_PAUSED);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_true(TEST_WAIT_UNTIL(access(dir, F_OK) < 0, TEST_TIMEOUT_MS));
+    virDomainFree(dom);
+}
+
+/* A call made on a thread of its own: a define of @xml on @conn, or
+ * (@xml NULL) virDomainGetState of @dom. */
+typedef struct {
+    virConnectPtr conn;
+    const char *xml;
+    virDomainPtr dom;
+    int state;
+    atomic_int tid;
+    atomic_bool done;
+} bgCall;
+
+static void *bgCallMain(void *arg)
+{
+    bgCall *c = arg;
+    int r;
+
+    atomic_store(&c->tid, (int)gettid());
+    if (c->xml)
+        c->dom = virDomainDefineXML(c->conn, c->xml);
+    else if (virDomainGetState(c->dom, &c->state, &r, 0) < 0)
+        c->state = -1;
+    atomic_store(&c->done, true);
+    return NULL;
+}
+
+/* A define writes its files without the driver's lock: one stuck on the
+ * disk (here: its temporary file is a FIFO that nobody reads yet, so the
+ * open for writing blocks) does not hold up the calls on other domains. */
+static void test_define_waits_alone(void **state)
+{
+    qemuT *t = *state;
+    char fifo[600], xml[2048];
+    pthread_t dt, st;
+
+    t->conn = qtOpen(t);
+    virDomainPtr other = qtDefineFake(t, "other", "normal", NULL);
+    qtStart(other);
+    snprintf(fifo, sizeof(fifo), "%s/domains/.slow.def.tmp", t->root);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    bgCall dc = { .conn = t->conn, .xml = qtFakeXML(xml, sizeof(xml), "slow", "normal", NULL) };
+    assert_int_equal(pthread_create(&dt, NULL, bgCallMain, &dc), 0);
+    /* Its XML parsed (in a worker), the define blocks in the FIFO's open. */
+    assert_true(TEST_WAIT_UNTIL(atomic_load(&dc.tid) > 0 &&
+                                testThreadSyscall(atomic_load(&dc.tid)) == SYS_openat &&
+                                !atomic_load(&dc.done), TEST_TIMEOUT_MS));
+    bgCall sc = { .dom = other };
+    assert_int_equal(pthread_create(&st, NULL, bgCallMain, &sc), 0);
+    bool answered = TEST_WAIT_UNTIL(atomic_load(&sc.done), TEST_TIMEOUT_MS);
+    /* A reader lets the define go on: it fails (a FIFO cannot be flushed)
+     * and removes its temporary file. */
+    int rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(rfd >= 0);
+    pthread_join(dt, NULL);
+    pthread_join(st, NULL);
+    close(rfd);
+    if (!answered)
+        fail_msg("virDomainGetState of another domain waited for a define's disk write");
+    assert_int_equal(sc.state, VIR_DOMAIN_RUNNING);
+    assert_null(dc.dom);
+    assert_int_equal(access(fifo, F_OK), -1);
+    assert_null(virDomainLookupByName(t->conn, "slow"));
+    virDomainFree(qtDefineFake(t, "slow", "normal", NULL));
+    assert_int_equal(virDomainDestroy(other), 0);
+    virDomainFree(other);
+}
+
 static void test_monitor_hang(void **state)
 {
     qemuT *t = *state;
@@ -692,6 +816,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_start_recorded, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_killed_outside, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_commands_not_undone, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_status_record, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_define_waits_alone, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_internal_error, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_fails_late, setupT, qtTeardown),

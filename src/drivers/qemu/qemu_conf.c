@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "driver.h"
 #include "drivers/qemu/qemu_conf.h"
@@ -446,41 +447,139 @@ int qemuDefLoadAll(const qemuConfig *cfg, qemuDomainDef ***defs, int *errors)
     return -1;
 }
 
+/* RUN/NAME/domain.status is replaced the way the shim replaces its state
+ * file (docs/SHIM.md, "The state file"): the record is written in place
+ * into a spare, ".domain.status.tmp", which then trades places with it
+ * (RENAME_EXCHANGE). No write frees a block, so none waits for a discard
+ * behind other I/O; the first write (no status yet), and a file system
+ * without the exchange, get a plain rename. Not flushed: the record
+ * describes processes, which a crash of the host ends too (the next open
+ * finds their shims gone and removes what is left), and RUN is a tmpfs by
+ * default. A flock on the directory keeps writers of other processes
+ * apart: two writers of the one spare could trade an older record back. */
+#define QEMU_STATUS_SPARE "." QEMU_STATUS_NAME ".tmp"
+
 int qemuStatusWrite(const char *dir, const qemuStatusHeader *hdr, const qemuDomainDef *def)
 {
     qemuStatusHeader h = *hdr;
+    size_t len = sizeof(h) + def->size;
+    struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)def, def->size } };
+    struct stat sb;
+    int dfd, fd = -1, rc = -1;
+
     h.magic = QEMU_STATUS_MAGIC;
     h.version = 1;
     h.defSize = def->size;
-    return writeAtomic(dir, QEMU_STATUS_NAME, &h, sizeof(h), def, def->size);
+    if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || flock(dfd, LOCK_EX) < 0) {
+        virReportSystemError(errno, "cannot write %s/%s: cannot open and lock its directory",
+                             dir, QEMU_STATUS_NAME);
+        goto out;
+    }
+    errno = 0;
+    if ((fd = openat(dfd, QEMU_STATUS_SPARE, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                     0600)) < 0 ||
+        pwritev(fd, iov, 2, 0) != (ssize_t)len || fstat(fd, &sb) < 0 ||
+        (sb.st_size != (off_t)len && ftruncate(fd, (off_t)len) < 0)) {
+        virReportSystemError(errno ? errno : ENOSPC, "cannot write %s/%s", dir,
+                             QEMU_STATUS_SPARE);
+        goto out;
+    }
+    if (renameat2(dfd, QEMU_STATUS_SPARE, dfd, QEMU_STATUS_NAME, RENAME_EXCHANGE) < 0 &&
+        renameat(dfd, QEMU_STATUS_SPARE, dfd, QEMU_STATUS_NAME) < 0) {
+        virReportSystemError(errno, "cannot put %s/%s in place", dir, QEMU_STATUS_NAME);
+        goto out;
+    }
+    rc = 0;
+ out:
+    if (rc < 0 && fd >= 0)
+        (void)unlinkat(dfd, QEMU_STATUS_SPARE, 0);
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);   /* releases the lock */
+    return rc;
 }
 
+/* Up to @len bytes of @fd from offset 0: the count (short at EOF), or -1. */
+static ssize_t preadAll(int fd, char *buf, size_t len)
+{
+    size_t got = 0;
+
+    while (got < len) {
+        ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* The record is read whole, twice: a reader that opened the status just
+ * before two writes could read the second one half-written into the very
+ * file it holds (the spare is rewritten in place). Two reads that agree
+ * were not torn. */
 qemuDomainDef *qemuStatusRead(const char *dir, qemuStatusHeader *hdr)
 {
+    enum { MAX = sizeof(qemuStatusHeader) + QEMU_DEF_MAX + 1 };
     char path[PATH_MAX];
-    int fd;
-    qemuDomainDef *def;
+    VIR_AUTOFREE(char *) buf = NULL;
+    VIR_AUTOFREE(char *) again = NULL;
+    qemuDomainDef *def = NULL;
+    const char *why = NULL;
+    ssize_t n = -1, m;
+    bool steady = false;
+    int fd, err = 0;
 
     snprintf(path, sizeof(path), "%s/%s", dir, QEMU_STATUS_NAME);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-        int err = errno;
+        err = errno;
         virReportSystemError(err, "cannot read %s", path);
         errno = err;
         return NULL;
     }
-    if (read(fd, hdr, sizeof(*hdr)) != (ssize_t)sizeof(*hdr) ||
-        hdr->magic != QEMU_STATUS_MAGIC || hdr->version != 1) {
+    if (!(buf = virAllocN(MAX, 1)) || !(again = virAllocN(MAX, 1))) {
         close(fd);
-        virReportError(VIR_ERR_INTERNAL_ERROR, "%s is truncated or not a guest status", path);
-        errno = EPROTO;
         return NULL;
     }
-    def = qemuDefRead(fd, path);
+    for (int tries = 0; tries < 16 && !steady; tries++) {
+        if ((n = preadAll(fd, buf, MAX)) < 0 || (m = preadAll(fd, again, MAX)) < 0) {
+            err = errno;
+            n = -1;
+            break;
+        }
+        steady = n == m && memcmp(buf, again, (size_t)n) == 0;
+    }
     close(fd);
-    if (def && def->size != hdr->defSize) {
-        free(def);
-        virReportError(VIR_ERR_INTERNAL_ERROR, "%s has a definition of the wrong size", path);
+    if (n < 0) {
+        virReportSystemError(err, "cannot read %s", path);
+        errno = err;
         return NULL;
+    }
+    if (!steady) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s kept changing while it was read", path);
+        errno = EAGAIN;
+        return NULL;
+    }
+    memcpy(hdr, buf, (size_t)n < sizeof(*hdr) ? (size_t)n : sizeof(*hdr));
+    if ((size_t)n < sizeof(*hdr) || hdr->magic != QEMU_STATUS_MAGIC || hdr->version != 1)
+        why = "it is truncated or not a guest status";
+    else if (hdr->defSize != (size_t)n - sizeof(*hdr))
+        why = "its definition has the wrong size";
+    else if (!(def = virAllocN((size_t)n - sizeof(*hdr), 1)))
+        return NULL;
+    else if (memcpy(def, buf + sizeof(*hdr), hdr->defSize),
+             qemuDomainDefCheck(def, hdr->defSize, &why) < 0) {
+        free(def);
+        def = NULL;
+    }
+    if (!def) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s is not a valid guest status (%s): written "
+                       "by another version of libvirtsup, or damaged", path, why);
+        errno = EPROTO;
     }
     return def;
 }

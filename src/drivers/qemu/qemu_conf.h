@@ -89,8 +89,14 @@ typedef struct qemuStatusHeader {
 } qemuStatusHeader;
 #define QEMU_STATUS_MAGIC 0x53535156u  /* "VQSS" */
 
-/* Write / read RUN/NAME/domain.status atomically. Read fills @hdr and
- * returns the running definition (caller frees), or NULL reported. */
+/* Write / read RUN/NAME/domain.status. A write replaces the whole record
+ * at once (a spare file traded with it, not flushed: see qemu_conf.c) and
+ * returns 0, or -1 reported; writers in other processes wait for each
+ * other (a flock on @dir), writers in one process are kept apart by the
+ * caller (the driver's lock). A read never sees a half-written record:
+ * it fills @hdr and returns the running definition (the caller frees it),
+ * or NULL reported with errno set (ENOENT: no status; EPROTO: not a valid
+ * one; EAGAIN: it kept changing while read). */
 int qemuStatusWrite(const char *dir, const qemuStatusHeader *hdr, const qemuDomainDef *def);
 qemuDomainDef *qemuStatusRead(const char *dir, qemuStatusHeader *hdr);
 

@@ -85,6 +85,11 @@ typedef struct qemuDomObj {
 } qemuDomObj;
 
 typedef struct qemuDriver {
+    /* Taken before lock by whatever ties a name and a UUID to a domain
+     * (define, undefine, a new transient domain): a define writes its
+     * files (flushed) holding this one, not lock, so the other domains'
+     * calls and the watcher do not wait for the disk. */
+    pthread_mutex_t defineLock;
     pthread_mutex_t lock;     /* everything below */
     pthread_cond_t changed;   /* a domain's state changed */
     virObjList doms;          /* the domains (guarded by lock) */
@@ -824,6 +829,7 @@ static void driverFree(qemuDriver *d)
     virEventStateFree(d->events);
     pthread_cond_destroy(&d->changed);
     pthread_mutex_destroy(&d->lock);
+    pthread_mutex_destroy(&d->defineLock);
     free(d);
 }
 
@@ -837,6 +843,7 @@ int qemuDriverOpen(virConnectPtr conn, const char *path, const qemuURIParams *pa
 
     if (!VIR_ALLOC(d))
         return -1;
+    pthread_mutex_init(&d->defineLock, NULL);
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->changed, NULL);
     virObjListInit(&d->doms, VIR_OBJ_LIST_DOMAINS, VIR_FROM_QEMU, &d->lock, &domainOps);
@@ -1390,12 +1397,22 @@ static virDomainPtr qemuDomainDefineXML(virConnectPtr conn, const char *xml)
         free(def);
         return NULL;
     }
+    /* Checked, written without the driver's lock, checked again: only a
+     * guest of a transient domain that ended can have gone meanwhile
+     * (defineLock keeps out whatever else would change the answer). */
+    pthread_mutex_lock(&d->defineLock);
+    pthread_mutex_lock(&d->lock);
+    int clash = virObjListFindForDefine(&d->doms, def->name, def->uuid, &found);
+    pthread_mutex_unlock(&d->lock);
+    if (clash < 0 || qemuDefSave(&d->cfg, def) < 0) {
+        pthread_mutex_unlock(&d->defineLock);
+        free(def);
+        return NULL;
+    }
     pthread_mutex_lock(&d->lock);
     if (virObjListFindForDefine(&d->doms, def->name, def->uuid, &found) < 0)
         goto out;
     obj = (qemuDomObj *)found;
-    if (qemuDefSave(&d->cfg, def) < 0)
-        goto out;
     bool added = !obj;
     if (!obj) {
         if (!(obj = domAdd(d, def)))
@@ -1417,6 +1434,7 @@ static virDomainPtr qemuDomainDefineXML(virConnectPtr conn, const char *xml)
     dom = domHandle(conn, obj);
  out:
     pthread_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->defineLock);
     free(def);
     return dom;
 }
@@ -1427,8 +1445,12 @@ static int qemuDomainUndefine(virDomainPtr dom)
     qemuDomObj *obj;
     int ret = -1;
 
-    if (!(obj = domLock(dom, &d)))
+    d = driverOf(dom->conn);
+    pthread_mutex_lock(&d->defineLock);
+    if (!(obj = domLock(dom, &d))) {
+        pthread_mutex_unlock(&d->defineLock);
         return -1;
+    }
     if (virDriverJobSlotCheckFree(&obj->slot, "domain", obj->def->name) < 0) {
         /* reported */
     } else if (!obj->persistent) {
@@ -1446,6 +1468,7 @@ static int qemuDomainUndefine(virDomainPtr dom)
         }
     }
     pthread_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->defineLock);
     return ret;
 }
 
@@ -1659,6 +1682,12 @@ static int startPrepare(virConnectPtr conn, qemuDriver *d, const uint8_t *uuid, 
     if (virShimSpawn(runDir, logfd, spec, clients, 2, 30000, &st) < 0)
         goto out;
     madeDir = false;   /* the shim's now; the watcher cleans it at the end */
+    /* ... and may do so at once, once it watches: a QEMU that exits at
+     * start-up ends the shim before this returns. Its removal only tries
+     * the run lock (it runs under the driver's lock), so the lock goes
+     * now, before the watch: the shim's record protects the directory
+     * from here on (removers check the shim's identity). */
+    virForceClose(&lock);
     pthread_mutex_lock(&d->lock);
     if ((obj = domFindUUID(d, uuid))) {
         obj->shim = st;
@@ -1919,6 +1948,7 @@ static int adoptDef(qemuDriver *d, qemuDomainDef *def, qemuJob *qj, const char *
 
     if (from)
         snprintf(what, sizeof(what), "cannot restore from '%s': ", from);
+    pthread_mutex_lock(&d->defineLock);
     pthread_mutex_lock(&d->lock);
     /* A restore's clash is reported once, with what was restored first. */
     if (from)
@@ -1959,6 +1989,7 @@ static int adoptDef(qemuDriver *d, qemuDomainDef *def, qemuJob *qj, const char *
             rc = startTakeSlot(d, obj, qj);
     }
     pthread_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->defineLock);
     free(def);
     return rc;
 }
@@ -2679,9 +2710,11 @@ static void doneSave(virJobPtr job, void *opaque, virJobState state, const virEr
     qemuDriver *d = driverOf(qj->conn);
 
     jobRecordEnd(d, job, qj, state, error);
-    virDriverJobOutputDiscard(&qj->out);
+    /* The guest first: freeing a partial image can wait for the disk
+     * (a discard of every block it had, behind other I/O). */
     if (state != VIR_JOB_COMPLETE && qj->wasRunning)
         saveResumeGuest(d, qj);
+    virDriverJobOutputDiscard(&qj->out);
     pthread_mutex_lock(&d->lock);
     jobReleaseSlot(d, qj);
     pthread_mutex_unlock(&d->lock);
