@@ -8,6 +8,12 @@
  * the same guest, -S and QMP on stdio, until `cont` has answered (QMP
  * greeting, qmp_capabilities, cont), then SIGKILL and waitpid.
  *
+ * Also: virDomainSuspend and virDomainResume of the running guest (PAIRS
+ * of each, p50 and p99), beside QMP `stop` and `cont` sent to the same
+ * guest through its shim on a connection kept open: the command's own
+ * round trip, which each call makes after finding the guest, and before
+ * it records the new state.
+ *
  * The guest is firmware only (no kernel, 32 MiB, TCG): what is measured is
  * the start machinery, not a boot. ROUNDS rounds each, p50 and max.
  * Prints a note and exits 0 when qemu-system-x86_64 is not installed.
@@ -18,10 +24,12 @@
 
 #include "libvirtsup/libvirtsup.h"
 #include "util/internal.h"
+#include "util/virshim.h"
 #include "benchutil.h"
 #include "benchqmp.h"
 
 #define ROUNDS 10
+#define PAIRS 200
 
 static char qemu[PATH_MAX];
 
@@ -76,6 +84,56 @@ static uint64_t rawLaunch(uint64_t *stop)
     return t1 - t0;
 }
 
+/* Suspend and resume of @dom, started here, PAIRS times each, then the
+ * same guest's QMP stop and cont through its shim; p50 and p99 lines. */
+static void commandPairs(const char *root, virDomainPtr dom)
+{
+    static uint64_t sus[PAIRS], res[PAIRS], stop[PAIRS], cont[PAIRS];
+    char runDir[PATH_MAX + 16];
+    virShimIncoming *in = malloc(sizeof(*in));
+    virJobPtr job = virDomainCreateJob(dom, 0);
+
+    if (!in || !job || virJobWait(job, -1) != 0)
+        benchDie("the guest did not start for the suspend and resume");
+    virJobDestroy(job);
+    for (int i = 0; i < PAIRS; i++) {
+        uint64_t t0 = benchNow();
+        if (virDomainSuspend(dom) < 0)
+            benchDie(virGetLastErrorMessage());
+        sus[i] = benchNow() - t0;
+        t0 = benchNow();
+        if (virDomainResume(dom) < 0)
+            benchDie(virGetLastErrorMessage());
+        res[i] = benchNow() - t0;
+    }
+    snprintf(runDir, sizeof(runDir), "%s/run/bench", root);
+    int sh = virShimConnect(runDir);
+    if (sh < 0)
+        benchDie(virGetLastErrorMessage());
+    for (int i = 0; i < PAIRS; i++) {
+        uint64_t t0 = benchNow();
+        if (virShimQMP(sh, "stop", NULL, NULL, 0, 30000, NULL, NULL, in) < 0)
+            benchDie(virGetLastErrorMessage());
+        stop[i] = benchNow() - t0;
+        t0 = benchNow();
+        if (virShimQMP(sh, "cont", NULL, NULL, 0, 30000, NULL, NULL, in) < 0)
+            benchDie(virGetLastErrorMessage());
+        cont[i] = benchNow() - t0;
+    }
+    close(sh);
+    free(in);
+    if (virDomainDestroy(dom) < 0)
+        benchDie(virGetLastErrorMessage());
+    benchLine("qemu_suspend_p50", (double)benchPercentile(sus, PAIRS, 50) / 1e6, "ms",
+              "qmp_stop_via_shim_p50", (double)benchPercentile(stop, PAIRS, 50) / 1e6, NULL);
+    benchLine("qemu_suspend_p99", (double)benchPercentile(sus, PAIRS, 99) / 1e6, "ms",
+              "qmp_stop_via_shim_p99", (double)benchPercentile(stop, PAIRS, 99) / 1e6, NULL);
+    benchLine("qemu_resume_p50", (double)benchPercentile(res, PAIRS, 50) / 1e6, "ms",
+              "qmp_cont_via_shim_p50", (double)benchPercentile(cont, PAIRS, 50) / 1e6, NULL);
+    benchLine("qemu_resume_p99", (double)benchPercentile(res, PAIRS, 99) / 1e6, "ms",
+              "qmp_cont_via_shim_p99", (double)benchPercentile(cont, PAIRS, 99) / 1e6, NULL);
+}
+
 int main(void)
 {
     char root[] = "/tmp/virtsup-qemu-bench-XXXXXX";
@@ -120,6 +178,7 @@ int main(void)
         destroy[i] = benchNow() - t0;
         raw[i] = rawLaunch(&rawStop[i]);
     }
+    commandPairs(root, dom);
     (void)virDomainUndefine(dom);
     virDomainFree(dom);
     virConnectClose(conn);
