@@ -450,13 +450,16 @@ static void test_status_record(void **state)
     virDomainFree(dom);
 }
 
-/* A call made on a thread of its own: a define of @xml on @conn, or
- * (@xml NULL) virDomainGetState of @dom. */
+/* A call made on a thread of its own: a define of @xml on @conn, a
+ * virDomainDestroy of @dom (@destroy; its result in @state), or else
+ * virDomainGetState of @dom. @err: the thread's last error message. */
 typedef struct {
     virConnectPtr conn;
     const char *xml;
+    bool destroy;
     virDomainPtr dom;
     int state;
+    char err[512];
     atomic_int tid;
     atomic_bool done;
 } bgCall;
@@ -469,10 +472,56 @@ static void *bgCallMain(void *arg)
     atomic_store(&c->tid, (int)gettid());
     if (c->xml)
         c->dom = virDomainDefineXML(c->conn, c->xml);
+    else if (c->destroy)
+        c->state = virDomainDestroy(c->dom);
     else if (virDomainGetState(c->dom, &c->state, &r, 0) < 0)
         c->state = -1;
+    snprintf(c->err, sizeof(c->err), "%s", virGetLastErrorMessage());
     atomic_store(&c->done, true);
     return NULL;
+}
+
+/* A destroy whose request reaches a shim that is on its way out: QEMU has
+ * exited, and the shim, held stopped (SIGSTOP) until the request is in its
+ * socket, accepts the connection, then records the end and exits without
+ * reading it (its loop looks at the listening socket, then at its
+ * signals). The destroy takes the shim's record of the end and returns 0
+ * (before: "cannot stop domain ...: the shim closed the connection"). */
+static void test_stop_shim_leaving(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    pthread_t dt;
+    int s, r;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "leaving", "normal", NULL);
+    qtStart(dom);
+    assert_int_equal(qtShimStatus(t, "leaving", &st), 0);
+    qemuTestHoldWatchers(true);
+    assert_int_equal(kill(st.shim_pid, SIGSTOP), 0);
+    assert_true(TEST_WAIT_UNTIL(testProcessState(st.shim_pid) == 'T', TEST_TIMEOUT_MS));
+    assert_int_equal(kill(st.child_pid, SIGKILL), 0);
+    assert_true(TEST_WAIT_UNTIL(testProcessState(st.child_pid) == 'Z', TEST_TIMEOUT_MS));
+    bgCall dc = { .dom = dom, .destroy = true };
+    assert_int_equal(pthread_create(&dt, NULL, bgCallMain, &dc), 0);
+    /* Its request sent, the destroy waits for the answer. */
+    bool waiting = TEST_WAIT_UNTIL(atomic_load(&dc.tid) > 0 && !atomic_load(&dc.done) &&
+                                   (testThreadSyscall(atomic_load(&dc.tid)) == SYS_poll ||
+                                    testThreadSyscall(atomic_load(&dc.tid)) == SYS_ppoll ||
+                                    testThreadSyscall(atomic_load(&dc.tid)) ==
+                                    SYS_restart_syscall), TEST_TIMEOUT_MS);
+    assert_int_equal(kill(st.shim_pid, SIGCONT), 0);
+    pthread_join(dt, NULL);
+    int rs = virDomainGetState(dom, &s, &r, 0);
+    qemuTestHoldWatchers(false);
+    assert_true(waiting);
+    if (dc.state != 0)
+        fail_msg("the destroy failed: %s", dc.err);
+    assert_int_equal(rs, 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start), TEST_TIMEOUT_MS));
+    virDomainFree(dom);
 }
 
 /* A define writes its files without the driver's lock: one stuck on the
@@ -818,6 +867,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commands_not_undone, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_status_record, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_define_waits_alone, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_stop_shim_leaving, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_internal_error, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_fails_late, setupT, qtTeardown),
