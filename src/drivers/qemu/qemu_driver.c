@@ -2710,11 +2710,13 @@ static void doneSave(virJobPtr job, void *opaque, virJobState state, const virEr
     qemuDriver *d = driverOf(qj->conn);
 
     jobRecordEnd(d, job, qj, state, error);
-    /* The guest first: freeing a partial image can wait for the disk
-     * (a discard of every block it had, behind other I/O). */
+    /* The partial image first, though freeing it can wait for the disk:
+     * the worker has resumed the guest, and the shim is recording that;
+     * saveResumeGuest's round trips, made at once, delayed the record
+     * (cancel -> running p99 5.6 ms against 3.7 ms, docs/QEMU-DRIVER.md). */
+    virDriverJobOutputDiscard(&qj->out);
     if (state != VIR_JOB_COMPLETE && qj->wasRunning)
         saveResumeGuest(d, qj);
-    virDriverJobOutputDiscard(&qj->out);
     pthread_mutex_lock(&d->lock);
     jobReleaseSlot(d, qj);
     pthread_mutex_unlock(&d->lock);
