@@ -28,6 +28,13 @@ static int setupT(void **state)
     return 0;
 }
 
+/* A monitor timeout longer than the tests' own waits. */
+static int setupLongMonitor(void **state)
+{
+    qtSetupWith(state, fake, "monitor_timeout=120000");
+    return 0;
+}
+
 /* Allocation failures, swept as tests/alloc-test.c does: count the wrapped
  * allocations of one suspend (or destroy) of the running @dom, then run it
  * once with each of them failing. A run either does what it should or
@@ -647,6 +654,49 @@ static void test_save_fails_late(void **state)
     virDomainFree(dom);
 }
 
+/* A cancelled save gives the guest back before QEMU's migration has wound
+ * down: the stand-in keeps it "cancelling" until SIGUSR1, with a monitor
+ * timeout longer than any wait here. The guest runs again while the job
+ * still waits for the migration's end; the job ends cancelled only after
+ * it, with no image left. (Before, the guest stayed paused until the
+ * migration's end.) */
+static void test_save_cancel_resumes_first(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    virJobInfo info;
+    char img[600];
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "stuck", "migrate-stuck", NULL);
+    qtStart(dom);
+    assert_int_equal(qtShimStatus(t, "stuck", &st), 0);
+    snprintf(img, sizeof(img), "%s/stuck.img", t->root);
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    /* The stream's first bytes are in: QEMU's migration runs. */
+    assert_true(TEST_WAIT_UNTIL(qtJobProcessed(job) > 0 ||
+                                (virJobGetInfo(job, &info) == 0 &&
+                                 info.state != VIR_JOB_RUNNING), TEST_TIMEOUT_MS));
+    assert_int_equal(virJobGetInfo(job, &info), 0);
+    assert_int_equal(info.state, VIR_JOB_RUNNING);
+    qtWaitState(dom, VIR_DOMAIN_PAUSED, -1);
+    assert_int_equal(virJobCancel(job), 0);
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, -1);
+    assert_int_equal(virJobGetInfo(job, &info), 0);
+    assert_int_equal(info.state, VIR_JOB_RUNNING);
+    /* The migration ends: so does the job. */
+    assert_int_equal(kill(st.child_pid, SIGUSR1), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
+    virJobDestroy(job);
+    assert_int_equal(access(img, F_OK), -1);
+    int s, r;
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 /* A guest agent channel without a path (libvirt's inactive XML): the
  * driver listens on a socket in the guest's run directory for QEMU. */
 static void test_agent_channel_socket(void **state)
@@ -884,6 +934,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_internal_error, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_fails_late, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_save_cancel_resumes_first, setupLongMonitor,
+                                        qtTeardown),
         cmocka_unit_test_setup_teardown(test_agent_channel_socket, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_survives_application, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_died_meanwhile, setupT, qtTeardown),

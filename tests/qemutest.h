@@ -224,6 +224,18 @@ static inline bool qtJobEnd0(virJobPtr job)
     return virJobGetInfo(job, &info) == 0 && info.state != VIR_JOB_RUNNING;
 }
 
+/* The bytes @job reports done (0 when it reports none). */
+static inline unsigned long long qtJobProcessed(virJobPtr job)
+{
+    virTypedParameterPtr params = NULL;
+    unsigned long long done = 0;
+    int n = 0;
+    if (virJobGetStats(job, &params, &n, 0) == 0)
+        (void)virTypedParamsGetULLong(params, n, VIR_JOB_STATS_DATA_PROCESSED, &done);
+    virTypedParamsFree(params, n);
+    return done;
+}
+
 static inline const char *qtJobError(virJobPtr job)
 {
     virErrorPtr e = virJobGetError(job);

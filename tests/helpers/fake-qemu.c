@@ -30,6 +30,12 @@
  *                   ("Migration is not finalized yet"), as QEMU does until
  *                   its migration thread hands the guest back; then
  *                   "postmigrate"
+ *   migrate-stuck   migrate (after getfd) goes on: "active", 4 KiB written
+ *                   into the descriptor, which stays open; migrate_cancel
+ *                   makes it "cancelling" and closes the descriptor, and it
+ *                   stays so until SIGUSR1 ("cancelled"), as QEMU's does
+ *                   while its migration thread winds down; cont works
+ *                   meanwhile
  *   deafexit        normal, but at system_powerdown (shutdown action
  *                   poweroff) it first stops reading its monitor, then
  *                   writes the reply, POWERDOWN and SHUTDOWN guest-shutdown
@@ -42,7 +48,8 @@
  *   report          no monitor: prints its uid, gid, no_new_privs, effective
  *                   capabilities, seccomp mode and what "/" holds, exits 0
  *
- * SIGTERM: SHUTDOWN host-signal, exit 0 (like QEMU).
+ * SIGTERM: SHUTDOWN host-signal, exit 0 (like QEMU). SIGUSR1: see
+ * migrate-stuck; ignored otherwise.
  */
 #include <dirent.h>
 #include <stdarg.h>
@@ -182,6 +189,7 @@ int main(int argc, char **argv)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGUSR1);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
     if (!strcmp(mode, "plain")) {
@@ -234,6 +242,12 @@ int main(int argc, char **argv)
             continue;
         }
         if (pfd[1].revents) {
+            struct signalfd_siginfo si = { 0 };
+            if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && si.ssi_signo == SIGUSR1) {
+                if (!strcmp(migration, "cancelling"))
+                    migration = "cancelled";
+                continue;
+            }
             event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-signal\"}");
             return 0;
         }
@@ -271,7 +285,17 @@ int main(int argc, char **argv)
             }
             if (!strcmp(cmd, "qmp_capabilities")) {
                 RET("{}");
+            } else if (!strcmp(cmd, "migrate_cancel") && !strcmp(migration, "active")) {
+                close(migfd);
+                migfd = -1;
+                migration = "cancelling";
+                RET("{}");
             } else if (!strcmp(cmd, "migrate-set-parameters") || !strcmp(cmd, "migrate_cancel")) {
+                RET("{}");
+            } else if (!strcmp(cmd, "migrate") && !strcmp(mode, "migrate-stuck") && migfd >= 0) {
+                static const char page[4096];
+                (void)!write(migfd, page, sizeof(page));
+                migration = "active";
                 RET("{}");
             } else if (!strcmp(cmd, "migrate") && !strcmp(mode, "migrate-late") && migfd >= 0) {
                 close(migfd);

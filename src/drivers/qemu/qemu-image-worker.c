@@ -10,8 +10,9 @@
  *          fd:, read the stream in chunks, write each with its checksum
  *          into the image (paced by the connection's bandwidth cap),
  *          progress from query-migrate; then the END record, the final
- *          header, fdatasync. Cancel or failure: migrate_cancel, the pipe
- *          closed, wait for QEMU to give up, `cont` if the guest ran.
+ *          header, fdatasync. Cancel or failure: the pipe closed,
+ *          migrate_cancel, `cont` if the guest ran, then wait for QEMU to
+ *          give up.
  * restore: started before the guest: a reader thread reads the image
  *          record by record into a ring of slots and verifies each
  *          before QEMU can see a byte of it; the first verified records
@@ -130,10 +131,16 @@ static int writeChunk(saveCtx *c)
     return 0;
 }
 
-/* Give up the migration and leave the guest as it was: cancel, close our
- * end (a QEMU blocked writing a full pipe cannot see a cancel otherwise),
- * wait until QEMU says it stopped, resume a guest that ran. Keeps this
- * thread's error. */
+/* Give up the migration and leave the guest as it was: close our end (a
+ * QEMU blocked writing a full pipe cannot see a cancel otherwise), cancel,
+ * resume a guest that ran, then wait until QEMU says the migration
+ * stopped. Keeps this thread's error.
+ *
+ * The guest is resumed first: a `cont` is safe while the migration winds
+ * down (QEMU refuses it only in finish-migrate, which
+ * qemuResumeAfterMigration waits out; a migration that still reaches its
+ * last stage after the `cont` stops the guest and, failing, starts it
+ * again), and each round trip before it is time the guest stays paused. */
 static void saveAbort(saveCtx *c)
 {
     virErrorPtr saved = virSaveLastError();
@@ -146,6 +153,12 @@ static void saveAbort(saveCtx *c)
     if (c->migrating)
         (void)virShimQMP(c->shim, "migrate_cancel", NULL, NULL, 0, (int)c->p.monitorTimeoutMs,
                          NULL, NULL, c->in);
+    /* Most often the guest can run again at once: one `cont`. Refused (the
+     * migration's last stage still holds it), the careful way. */
+    if (c->stopped && c->wasRunning &&
+        virShimQMP(c->shim, "cont", NULL, NULL, 0, (int)c->p.monitorTimeoutMs, NULL, NULL,
+                   c->in) < 0)
+        (void)qemuResumeAfterMigration(c->shim, c->p.monitorTimeoutMs, c->in);
     if (c->migrating) {
         long long until = virTimeMonoMs() + c->p.monitorTimeoutMs;
         while (virTimeMonoMs() < until) {
@@ -155,8 +168,6 @@ static void saveAbort(saveCtx *c)
             (void)poll(NULL, 0, 2);
         }
     }
-    if (c->stopped && c->wasRunning)
-        (void)qemuResumeAfterMigration(c->shim, c->p.monitorTimeoutMs, c->in);
     virResetLastError();
     virErrorSetQuiet(quiet);
     virRestoreLastError(&saved);
@@ -258,6 +269,11 @@ static int saveFollow(saveCtx *c)
                 if (!c->qemuFigures && c->shownTotal)
                     saveShow(c, got < c->shownTotal ? got : c->shownTotal - 1, c->shownTotal);
             }
+            /* A cancel that came while we read: not one more checksum
+             * and write (about a millisecond for a full record) before
+             * the guest can be given back. */
+            if (virWorkerJobCancelRequested(c->job))
+                return IMG_CANCELLED;
             if (c->fill == QEMU_IMAGE_CHUNK || (eof && c->fill)) {
                 int rc = writeChunk(c);
                 if (rc < 0)
