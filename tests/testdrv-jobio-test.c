@@ -4,6 +4,7 @@
  * clock: the delays it computes are checked, never measured), full writes
  * and reads, errors, cancel between chunks, counters.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include "../worker/jobio.c"
 #include "testdrv-fakejob.h"
+#include "testutils.h"
 
 #define MS 1000000ull
 
@@ -116,6 +118,124 @@ static void test_write_read(void **state)
     close(fd);
     free(data);
     free(back);
+}
+
+/* The id of @io's flush thread, once it runs. */
+static pid_t flushTid(virWorkerIO *io)
+{
+    pid_t tid;
+    pthread_mutex_lock(&io->flusher->lock);
+    tid = io->flusher->tid;
+    pthread_mutex_unlock(&io->flusher->lock);
+    return tid;
+}
+
+/* Whether thread @tid of this process blocks SIGTERM. */
+static bool threadBlocksTerm(pid_t tid)
+{
+    char path[64], line[256];
+    unsigned long long blk = 0;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+    FILE *f = fopen(path, "re");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+            break;
+    fclose(f);
+    return (blk & (1ull << (SIGTERM - 1))) != 0;
+}
+
+static bool threadGone(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+    return access(path, F_OK) < 0;
+}
+
+/* A large file, flush_behind set: once VIR_WORKER_IO_FLUSH_STEP bytes are
+ * written out, a flush runs on a thread of its own (blocking every signal, so a cancel's
+ * SIGTERM reaches the job's thread); the final sync ends the thread and
+ * takes a failure of a background flush as its own. A short file never
+ * starts the thread, nor a writer that did not ask. */
+static void test_background_flush(void **state)
+{
+    (void)state;
+    virWorkerIO io;
+    size_t mib = 1024 * 1024, len = VIR_WORKER_IO_FLUSH_STEP + 3 * VIR_WORKER_IO_BEHIND;
+    uint8_t *data = malloc(len), *back = malloc(len);
+    pid_t tid;
+    int fd = tempFile();
+
+    for (size_t i = 0; i < len; i++)
+        data[i] = (uint8_t)(i * 13 + (i >> 20));
+    assert_int_equal(virWorkerIOInit(&io, NULL, fd, "test data", len, 0), 0);
+    io.flush_behind = true;
+    if (!io.regular)
+        goto noWriteBehind;   /* no regular file here: nothing is written behind */
+    /* A short file so far: no thread. */
+    assert_int_equal(virWorkerIOWrite(&io, data, 8 * mib), 0);
+    assert_null(io.flusher);
+    assert_int_equal(virWorkerIOWrite(&io, data + 8 * mib, len - 8 * mib), 0);
+    if (!io.regular)
+        goto noWriteBehind;   /* the file system has no sync_file_range */
+    assert_non_null(io.flusher);
+    assert_true(io.fl_asked >= VIR_WORKER_IO_FLUSH_STEP);
+    assert_true(TEST_WAIT_UNTIL((tid = flushTid(&io)) > 0, TEST_TIMEOUT_MS));
+    assert_true(threadBlocksTerm(tid));
+    assert_int_equal(virWorkerIOSync(&io), 0);
+    assert_null(io.flusher);
+    assert_true(TEST_WAIT_UNTIL(threadGone(tid), TEST_TIMEOUT_MS));
+    assert_int_equal(pread(fd, back, len, 0), (ssize_t)len);
+    assert_memory_equal(back, data, len);
+    virWorkerIOFree(&io);
+
+    /* A background flush that failed fails the sync, with its error (the
+     * kernel reports a file's write error once, to that flush). */
+    assert_int_equal(ftruncate(fd, 0), 0);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(virWorkerIOInit(&io, NULL, fd, "test data", len, 0), 0);
+    io.flush_behind = true;
+    assert_int_equal(virWorkerIOWrite(&io, data, len), 0);
+    assert_non_null(io.flusher);
+    pthread_mutex_lock(&io.flusher->lock);
+    io.flusher->err = EIO;
+    pthread_mutex_unlock(&io.flusher->lock);
+    assert_int_equal(virWorkerIOSync(&io), -1);
+    assert_string_equal(lastMessage(), "cannot sync test data: Input/output error");
+    assert_null(io.flusher);
+    virWorkerIOFree(&io);
+
+    /* Freed without a sync (a cancel): the thread ends too. */
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(virWorkerIOInit(&io, NULL, fd, "test data", len, 0), 0);
+    io.flush_behind = true;
+    assert_int_equal(virWorkerIOWrite(&io, data, len), 0);
+    assert_non_null(io.flusher);
+    assert_true(TEST_WAIT_UNTIL((tid = flushTid(&io)) > 0, TEST_TIMEOUT_MS));
+    virWorkerIOFree(&io);
+    assert_null(io.flusher);
+    assert_true(TEST_WAIT_UNTIL(threadGone(tid), TEST_TIMEOUT_MS));
+
+    /* Not asked for (the default): no thread, however large the file. */
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(virWorkerIOInit(&io, NULL, fd, "test data", len, 0), 0);
+    assert_int_equal(virWorkerIOWrite(&io, data, len), 0);
+    assert_null(io.flusher);
+    assert_int_equal(virWorkerIOSync(&io), 0);
+    virWorkerIOFree(&io);
+
+    close(fd);
+    free(data);
+    free(back);
+    return;
+
+noWriteBehind:
+    virWorkerIOFree(&io);
+    close(fd);
+    free(data);
+    free(back);
+    skip();
 }
 
 static void test_errors(void **state)
@@ -242,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_bucket),
         cmocka_unit_test(test_rate_and_chunk),
         cmocka_unit_test(test_write_read),
+        cmocka_unit_test(test_background_flush),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_paced_write),

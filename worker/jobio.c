@@ -3,6 +3,8 @@
  * jobio.c: job I/O for worker functions (see jobio.h).
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -116,8 +118,128 @@ void virWorkerIOSetRate(virWorkerIO *io, uint64_t rate_bps)
     virWorkerIOBucketInit(&io->bucket, rate_bps, io->chunk, nowNs());
 }
 
+/* ---- the background flush ----
+ *
+ * One thread per virWorkerIO, started by the first flush asked for: it
+ * waits for a request, runs fdatasync on the file, keeps the first error,
+ * and waits again. It takes no signal (a cancel's SIGTERM must reach the
+ * job's thread) and touches nothing but its own fields. */
+struct virWorkerIOFlusher {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int fd;
+    bool want;      /* a flush is asked for */
+    bool busy;      /* a flush is under way */
+    bool stop;
+    int err;        /* the first errno of a failed flush, or 0 */
+    pid_t tid;      /* the thread's id once it runs (for tests and traces) */
+};
+
+static void *flusherMain(void *opaque)
+{
+    virWorkerIOFlusher *f = opaque;
+
+    pthread_mutex_lock(&f->lock);
+    f->tid = gettid();
+    for (;;) {
+        while (!f->want && !f->stop)
+            pthread_cond_wait(&f->cond, &f->lock);
+        if (f->stop)
+            break;
+        f->want = false;
+        f->busy = true;
+        pthread_mutex_unlock(&f->lock);
+        int rc = fdatasync(f->fd);
+        int e = errno;
+        pthread_mutex_lock(&f->lock);
+        f->busy = false;
+        /* EINTR cannot come (no signal here); the final sync flushes
+         * whatever this one did not. */
+        if (rc < 0 && e != EINTR && !f->err)
+            f->err = e;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+static virWorkerIOFlusher *flusherStart(int fd)
+{
+    virWorkerIOFlusher *f = calloc(1, sizeof(*f));
+    pthread_attr_t attr;
+    sigset_t all, old;
+    int rc;
+
+    if (!f)
+        return NULL;
+    f->fd = fd;
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cond, NULL);
+    sigfillset(&all);
+    pthread_attr_init(&attr);
+    (void)pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_sigmask(SIG_BLOCK, &all, &old);   /* the thread is born with every signal blocked */
+    rc = pthread_create(&f->thread, &attr, flusherMain, f);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        pthread_cond_destroy(&f->cond);
+        pthread_mutex_destroy(&f->lock);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* Wait for a flush under way, end the thread. Returns the first errno of
+ * a failed background flush, or 0. */
+static int flusherStop(virWorkerIO *io)
+{
+    virWorkerIOFlusher *f = io->flusher;
+    int err;
+
+    if (!f)
+        return 0;
+    pthread_mutex_lock(&f->lock);
+    f->stop = true;
+    pthread_cond_signal(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+    pthread_join(f->thread, NULL);
+    err = f->err;
+    pthread_cond_destroy(&f->cond);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+    io->flusher = NULL;
+    return err;
+}
+
+/* Ask for a background flush once VIR_WORKER_IO_FLUSH_STEP more bytes are
+ * written out, unless one is still under way (asked again next time). A
+ * thread that cannot start leaves everything to the final sync. */
+static void flushBehind(virWorkerIO *io)
+{
+    virWorkerIOFlusher *f;
+
+    if (!io->flush_behind || io->fl_off ||
+        io->wb_dropped < io->fl_asked + VIR_WORKER_IO_FLUSH_STEP)
+        return;
+    if (!io->flusher && !(io->flusher = flusherStart(io->fd))) {
+        io->fl_off = true;
+        return;
+    }
+    f = io->flusher;
+    pthread_mutex_lock(&f->lock);
+    if (!f->busy && !f->want) {
+        f->want = true;
+        io->fl_asked = io->wb_dropped;
+        pthread_cond_signal(&f->cond);
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
 void virWorkerIOFree(virWorkerIO *io)
 {
+    (void)flusherStop(io);
     free(io->buf);
     io->buf = NULL;
 }
@@ -195,6 +317,7 @@ static void writeBehind(virWorkerIO *io)
     (void)posix_fadvise(io->fd, (off_t)(io->base + io->wb_dropped),
                         (off_t)(to - io->wb_dropped), POSIX_FADV_DONTNEED);
     io->wb_dropped = to;
+    flushBehind(io);
 }
 
 /* Before a read from a regular file: keep read-ahead asked for up to
@@ -301,6 +424,14 @@ int virWorkerIOPwrite(virWorkerIO *io, const void *data, size_t len, uint64_t of
 
 int virWorkerIOSync(virWorkerIO *io)
 {
+    int err = flusherStop(io);
+
+    /* A background flush that failed: its error is reported once, to it
+     * (the kernel's error state of a file), so it is this sync's. */
+    if (err) {
+        virReportSystemError(err, "cannot sync %s", io->what);
+        return -1;
+    }
     while (fdatasync(io->fd) < 0) {
         if (errno == EINTR)
             continue;

@@ -7,7 +7,9 @@
  * descriptors goes through here, so progress and pacing are the same for
  * every op.
  *
- * Worker only, single-threaded: a virWorkerIO belongs to one worker function.
+ * Worker only: a virWorkerIO belongs to one thread of one worker function.
+ * Writing a large regular file, it may flush what is written out so far
+ * on a thread of its own (see flush_behind), which only it uses.
  * Errors are reported with virReportSystemError/virReportError (then the
  * op calls virWorkerJobFinishError).
  */
@@ -24,7 +26,16 @@
  * before the writer waits for the oldest; what is written out beyond the
  * first buffer is dropped from the page cache as it goes. */
 #define VIR_WORKER_IO_BEHIND    (8 * 1024 * 1024)
+/* Writing a regular file with flush_behind set: each time this many more
+ * bytes are written out, a flush (fdatasync) of the file starts on a
+ * thread of its own, unless one is still under way; the writer goes on
+ * meanwhile. The disk's own cache (on a virtual machine: the host's page
+ * cache) is then emptied while the job writes, not all of it at the
+ * final sync. A file shorter than this never starts the thread. */
+#define VIR_WORKER_IO_FLUSH_STEP (32 * 1024 * 1024)
 #define VIR_WORKER_IO_CANCELLED (-2)               /* return value: cancel was asked */
+
+typedef struct virWorkerIOFlusher virWorkerIOFlusher;
 
 /* A token bucket: @rate bytes per second, at most @burst bytes ahead.
  * Tokens may go negative (a debt the caller sleeps off). Pure arithmetic
@@ -70,6 +81,14 @@ typedef struct virWorkerIO {
     uint64_t wb_started;  /* bytes (from base) whose writeback was started */
     uint64_t wb_dropped;  /* bytes (from base) written out and dropped */
     uint64_t ra_until;    /* bytes (from base) read-ahead was asked for */
+    /* Flush behind (VIR_WORKER_IO_FLUSH_STEP), off unless the op sets it:
+     * worth it when the data comes slower than the disk takes it (QEMU's
+     * stream), so the flushes run beside the wait for it; a writer as
+     * fast as the disk only pays for the extra flushes. */
+    bool flush_behind;
+    uint64_t fl_asked;    /* bytes (from base) written out when a flush was last asked */
+    bool fl_off;          /* no background flush (its thread could not start) */
+    virWorkerIOFlusher *flusher;   /* owned; NULL until the first background flush */
 } virWorkerIO;
 
 /* Set up @io for @fd; @rate_bps 0: unpaced. Allocates the buffer.
@@ -78,7 +97,8 @@ int virWorkerIOInit(virWorkerIO *io, virWorkerJobPtr job, int fd, const char *wh
                  uint64_t total, uint64_t rate_bps);
 /* Change the cap (e.g. once a header says how the job is paced). */
 void virWorkerIOSetRate(virWorkerIO *io, uint64_t rate_bps);
-/* Free the buffer (not the descriptor). Safe on a zeroed or freed @io. */
+/* Free the buffer (not the descriptor); first wait for a background flush
+ * still under way and end its thread. Safe on a zeroed or freed @io. */
 void virWorkerIOFree(virWorkerIO *io);
 
 /* Write all @len bytes (any size; split into paced chunks). Checks for
@@ -99,7 +119,8 @@ int virWorkerIOAdvance(virWorkerIO *io, size_t len);
  * header rewritten at the end). Returns 0 or -1 (error reported). */
 int virWorkerIOPwrite(virWorkerIO *io, const void *data, size_t len, uint64_t offset);
 
-/* fdatasync the descriptor (what the writes left unwritten, and the
+/* Wait for a background flush still under way (its error is this call's),
+ * then fdatasync the descriptor (what the writes left unwritten, and the
  * size), then let the kernel drop the pages more than VIR_WORKER_IO_BEHIND
  * before the end (a big dump must not push the host's cache out; a small
  * image read back soon stays cached). Returns 0 or -1. */

@@ -414,6 +414,9 @@ static void qemuSaveOpRun(virWorkerJobPtr job, const void *params, size_t len)
     if (!(c.in = malloc(sizeof(*c.in))) || !(c.buf = malloc(sizeof(qemuImageChunk) + QEMU_IMAGE_CHUNK))) {
         virReportOOMError();
     } else if (virWorkerIOInit(&c.io, NULL, c.out, "save image", 0, c.p.bandwidthBps) == 0) {
+        /* QEMU's stream comes slower than the disk takes it: flushes beside
+         * it leave the final sync little to wait for. */
+        c.io.flush_behind = true;
         (void)fcntl(c.pipe, F_SETFL, fcntl(c.pipe, F_GETFL) | O_NONBLOCK);
         rc = saveRun(&c);
     }
