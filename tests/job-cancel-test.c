@@ -115,7 +115,11 @@ static void testStallWatchdog(void **s)
         st; }), TEST_TIMEOUT_MS));
     virTypedParamsFree(params, n);
     virShmLifecycleData lc;
-    assert_int_equal(virShmLifecycleRead(job->lifecycle, &lc), 0);
+    /* The job runs on: the supervisor republishes its record (rate, ETA)
+     * meanwhile, and a read that meets a write preempted half-way fails
+     * with EAGAIN after its bounded retries. Readers try again. */
+    assert_true(TEST_WAIT_UNTIL(virShmLifecycleRead(job->lifecycle, &lc) == 0,
+                                TEST_TIMEOUT_MS));
     assert_true(lc.flags & VIR_SHM_LC_STALLED);
     assert_int_equal(jobState(job), VIR_JOB_RUNNING); /* not configured to cancel */
     assert_int_equal(virJobCancel(job), 0);
@@ -195,7 +199,8 @@ static void testPercentMonotonic(void **s)
     waitPercent(job, 50);
     /* Play a misbehaving worker: write 5% into its page. */
     virShmProgressData d;
-    assert_int_equal(virShmProgressRead(job->progress, &d), 0);
+    /* The worker may be writing its page: a read that meets that retries. */
+    assert_true(TEST_WAIT_UNTIL(virShmProgressRead(job->progress, &d) == 0, TEST_TIMEOUT_MS));
     d.percent = 5;
     virShmProgressWrite(job->progress, &d);
     virJobInfo info;
