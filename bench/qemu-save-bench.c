@@ -97,9 +97,13 @@ static uint64_t rawSave(const char *runDir, const char *path, uint64_t *ns)
             benchDie("raw save: QEMU's migration failed");
         (void)poll(NULL, 0, 2);
     }
+    uint64_t streamed = benchNow() - t0;
     if (fdatasync(fd) < 0 || fstat(fd, &sb) < 0)
         benchDie("raw save: fsync failed");
     *ns = benchNow() - t0;
+    if (trace)
+        fprintf(stderr, "  QEMU to a file: %7.1f ms streaming, %7.1f ms fdatasync\n",
+                (double)streamed / 1e6, (double)(*ns - streamed) / 1e6);
     qmp(sh, in, "cont", NULL, -1);
     close(sh);
     close(fd);

@@ -181,6 +181,10 @@ static void test_background_flush(void **state)
         goto noWriteBehind;   /* the file system has no sync_file_range */
     assert_non_null(io.flusher);
     assert_true(io.fl_asked >= VIR_WORKER_IO_FLUSH_STEP);
+    /* The writer's window is the flush step: below two steps it has not
+     * waited for the disk (nor dropped anything from the cache). */
+    assert_true(len < 2 * VIR_WORKER_IO_FLUSH_STEP);
+    assert_int_equal(io.wb_dropped, VIR_WORKER_IO_BUFSIZE);   /* as set at init */
     assert_true(TEST_WAIT_UNTIL((tid = flushTid(&io)) > 0, TEST_TIMEOUT_MS));
     assert_true(threadBlocksTerm(tid));
     assert_int_equal(virWorkerIOSync(&io), 0);
@@ -222,6 +226,10 @@ static void test_background_flush(void **state)
     assert_int_equal(virWorkerIOInit(&io, NULL, fd, "test data", len, 0), 0);
     assert_int_equal(virWorkerIOWrite(&io, data, len), 0);
     assert_null(io.flusher);
+    /* ...and its window stays VIR_WORKER_IO_BEHIND: it waited, and
+     * dropped all but the last two windows. */
+    assert_true(io.wb_dropped + 2 * VIR_WORKER_IO_BEHIND + VIR_WORKER_IO_BUFSIZE >= len);
+    assert_true(io.wb_dropped > VIR_WORKER_IO_BUFSIZE);
     assert_int_equal(virWorkerIOSync(&io), 0);
     virWorkerIOFree(&io);
 

@@ -214,14 +214,15 @@ static int flusherStop(virWorkerIO *io)
 }
 
 /* Ask for a background flush once VIR_WORKER_IO_FLUSH_STEP more bytes are
- * written out, unless one is still under way (asked again next time). A
- * thread that cannot start leaves everything to the final sync. */
+ * written out (their writeback started), unless one is still under way
+ * (asked again next time). A thread that cannot start leaves everything to
+ * the final sync. */
 static void flushBehind(virWorkerIO *io)
 {
     virWorkerIOFlusher *f;
 
     if (!io->flush_behind || io->fl_off ||
-        io->wb_dropped < io->fl_asked + VIR_WORKER_IO_FLUSH_STEP)
+        io->wb_started < io->fl_asked + VIR_WORKER_IO_FLUSH_STEP)
         return;
     if (!io->flusher && !(io->flusher = flusherStart(io->fd))) {
         io->fl_off = true;
@@ -231,7 +232,7 @@ static void flushBehind(virWorkerIO *io)
     pthread_mutex_lock(&f->lock);
     if (!f->busy && !f->want) {
         f->want = true;
-        io->fl_asked = io->wb_dropped;
+        io->fl_asked = io->wb_started;
         pthread_cond_signal(&f->cond);
     }
     pthread_mutex_unlock(&f->lock);
@@ -292,12 +293,18 @@ typedef enum { MOVE_WRITE, MOVE_READ, MOVE_NONE } moveKind;
 
 /* After a write to a regular file: start the writeback of the whole pages
  * written since the last start, so the disk works while the job computes
- * what comes next; once more than VIR_WORKER_IO_BEHIND is under way, wait for
- * the oldest part (the pace of the disk) and drop it from the cache.
+ * what comes next; once more than twice the window is under way, wait for
+ * all but the newest window (the pace of the disk) and drop it from the
+ * cache. The window is VIR_WORKER_IO_BEHIND, or with flush_behind the
+ * flush step: the background flushes then write out what the writer would
+ * wait for, and a wait every few megabytes would stall the data's source
+ * (QEMU's stream) behind the disk's queue.
  * Advice: errors show at the final sync, which sees them too. */
 static void writeBehind(virWorkerIO *io)
 {
     uint64_t end = PAGE_DOWN(io->offset);
+    uint64_t behind = io->flush_behind && !io->fl_off ? VIR_WORKER_IO_FLUSH_STEP :
+                      VIR_WORKER_IO_BEHIND;
 
     if (end < io->wb_started + VIR_WORKER_IO_BUFSIZE)
         return;
@@ -307,9 +314,10 @@ static void writeBehind(virWorkerIO *io)
         return;
     }
     io->wb_started = end;
-    if (io->wb_started < io->wb_dropped + 2 * VIR_WORKER_IO_BEHIND)
+    flushBehind(io);
+    if (io->wb_started < io->wb_dropped + 2 * behind)
         return;
-    uint64_t to = io->wb_started - VIR_WORKER_IO_BEHIND;
+    uint64_t to = io->wb_started - behind;
     (void)sync_file_range(io->fd, (off_t)(io->base + io->wb_dropped),
                           (off_t)(to - io->wb_dropped),
                           SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
@@ -317,7 +325,6 @@ static void writeBehind(virWorkerIO *io)
     (void)posix_fadvise(io->fd, (off_t)(io->base + io->wb_dropped),
                         (off_t)(to - io->wb_dropped), POSIX_FADV_DONTNEED);
     io->wb_dropped = to;
-    flushBehind(io);
 }
 
 /* Before a read from a regular file: keep read-ahead asked for up to

@@ -31,7 +31,10 @@
  * thread of its own, unless one is still under way; the writer goes on
  * meanwhile. The disk's own cache (on a virtual machine: the host's page
  * cache) is then emptied while the job writes, not all of it at the
- * final sync. A file shorter than this never starts the thread. */
+ * final sync. A file shorter than this never starts the thread. The
+ * writer's own window (VIR_WORKER_IO_BEHIND otherwise) is this step too:
+ * it waits only for bytes more than two steps behind, which the flushes
+ * have mostly written out already. */
 #define VIR_WORKER_IO_FLUSH_STEP (32 * 1024 * 1024)
 #define VIR_WORKER_IO_CANCELLED (-2)               /* return value: cancel was asked */
 
@@ -73,7 +76,8 @@ typedef struct virWorkerIO {
     virWorkerIOBucket bucket;
     /* A regular file: its offset at init; writes start its writeback as
      * they go (sync_file_range) so the final sync finds little left, and
-     * wait for it at most VIR_WORKER_IO_BEHIND behind, then drop those pages
+     * wait for it at most VIR_WORKER_IO_BEHIND behind (with flush_behind:
+     * VIR_WORKER_IO_FLUSH_STEP), then drop those pages
      * (beyond the first buffer, which a header rewrite may touch); reads
      * ask for read-ahead VIR_WORKER_IO_BEHIND ahead. */
     bool regular;
@@ -86,7 +90,7 @@ typedef struct virWorkerIO {
      * stream), so the flushes run beside the wait for it; a writer as
      * fast as the disk only pays for the extra flushes. */
     bool flush_behind;
-    uint64_t fl_asked;    /* bytes (from base) written out when a flush was last asked */
+    uint64_t fl_asked;    /* wb_started when a flush was last asked */
     bool fl_off;          /* no background flush (its thread could not start) */
     virWorkerIOFlusher *flusher;   /* owned; NULL until the first background flush */
 } virWorkerIO;
