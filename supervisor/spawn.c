@@ -77,11 +77,11 @@ static void helperChild(int sock, const char *path, char *const argv[],
 {
     if (sock != VIR_HELPER_FD_SOCKET) {
         if (dup2(sock, VIR_HELPER_FD_SOCKET) < 0)
-            _exit(VIR_WORKER_EXIT_EXEC);
+            virProcessRawExit(VIR_WORKER_EXIT_EXEC);
     } else {
         /* dup2 onto itself keeps CLOEXEC; clear it by hand. */
         if (fcntl(sock, F_SETFD, 0) < 0)
-            _exit(VIR_WORKER_EXIT_EXEC);
+            virProcessRawExit(VIR_WORKER_EXIT_EXEC);
     }
     /* Nothing of the application's crosses the exec, CLOEXEC or not. */
     (void)syscall(SYS_close_range, VIR_HELPER_FD_SOCKET + 1, ~0U, 0);
@@ -96,7 +96,7 @@ static void helperChild(int sock, const char *path, char *const argv[],
     err.hdr.version = VIR_PROTO_VERSION;
     err.err = errno;
     (void)send(VIR_HELPER_FD_SOCKET, &err, sizeof(err), MSG_NOSIGNAL);
-    _exit(VIR_WORKER_EXIT_EXEC);
+    virProcessRawExit(VIR_WORKER_EXIT_EXEC);
 }
 
 /* Reap the middle process through its pidfd (closed here) and describe

@@ -352,20 +352,20 @@ static void detachedChild(const char *path, char *const argv[], char *const envp
      * cannot overwrite another that is still to be placed. */
     for (size_t i = 0; i < nfds; i++)
         if ((moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, base)) < 0)
-            _exit(127);
+            virProcessRawExit(127);
     for (size_t i = 0; i < nfds; i++)
         if (dup2(moved[i], 3 + (int)i) < 0)
-            _exit(127);
+            virProcessRawExit(127);
     if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
-        _exit(127);
+        virProcessRawExit(127);
     for (int i = 0; i < 3; i++)
         if (dup2(null, i) < 0)
-            _exit(127);
+            virProcessRawExit(127);
     (void)syscall(SYS_close_range, 3 + (unsigned)nfds, ~0U, 0);
     virProcessResetSignals();
     (void)setsid();
     execve(path, argv, envp);
-    _exit(127);
+    virProcessRawExit(127);
 }
 
 _Noreturn void virProcessMiddleExit(int status)
@@ -375,7 +375,13 @@ _Noreturn void virProcessMiddleExit(int status)
     if (RUNNING_ON_VALGRIND)
         VALGRIND_CLO_CHANGE("--leak-check=no");
 #endif
-    _exit(status);
+    virProcessRawExit(status);
+}
+
+_Noreturn void virProcessRawExit(int status)
+{
+    for (;;)
+        (void)syscall(SYS_exit_group, status);
 }
 
 int virProcessSpawnDetached(const char *path, char *const argv[], char *const envp[],

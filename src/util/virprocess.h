@@ -104,6 +104,16 @@ void virProcessResetSignals(void);
  * this process alone. Async-signal-safe. */
 _Noreturn void virProcessMiddleExit(int status);
 
+/* exit_group(@status) as a raw system call, for a copy of a (possibly
+ * multi-threaded) caller made by clone or _Fork that has not exec'd: the
+ * middle process, and the program's side before its exec. The C
+ * library's _exit makes the same call, but a sanitizer's runtime
+ * intercepts it and takes its own locks, which another thread of the
+ * caller may have held at the copy: ThreadSanitizer's thread registry
+ * left such a copy blocked for ever, holding the caller's descriptors.
+ * Async-signal-safe. */
+_Noreturn void virProcessRawExit(int status);
+
 /* Start @path with @argv and @envp as a process that is neither the
  * caller's child nor visible to its waitpid(-1): a middle process made
  * with exit signal 0 forks the program and exits; the program is adopted
