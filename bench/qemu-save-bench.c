@@ -24,7 +24,9 @@
  * (1 MiB writes, fdatasync), the first progress of each job after the
  * call (and how long the call itself took), and cancel -> guest running
  * again for saves cancelled while QEMU streams (CANCELS of them: p50 and
- * p99).
+ * p99), and cancel -> virJobWait returned for the same saves and for
+ * LATE_CANCELS saves cancelled after 96 MiB (the image's writer then has
+ * flushes under way).
  *
  * ROUNDS rounds, p50; each round's figures are printed too. Odd rounds
  * run the job's save before QEMU's own. Prints a note and exits 0 when
@@ -48,6 +50,7 @@
 
 #define ROUNDS 5
 #define CANCELS 20
+#define LATE_CANCELS 5
 
 static char guestDir[PATH_MAX];
 static bool trace;
@@ -309,29 +312,33 @@ static void waitState(virDomainPtr dom, int want)
         benchDie("the guest did not reach the expected state");
 }
 
-/* A save of @dom cancelled once QEMU streams: from the cancel until the
- * guest runs again. */
-static uint64_t cancelledSave(virDomainPtr dom, const char *path)
+/* A save of @dom cancelled once QEMU streamed at least @after bytes
+ * (at least one): from the cancel until the guest runs again, and
+ * (@endedNs) until virJobWait returned. */
+static uint64_t cancelledSave(virDomainPtr dom, const char *path, unsigned long long after,
+                              uint64_t *endedNs)
 {
     virJobPtr job = virDomainSaveJob(dom, path);
     unsigned long long done = 0;
 
     if (!job)
         benchDie(virGetLastErrorMessage());
-    while (done == 0) {
+    if (after == 0)
+        after = 1;
+    while (done < after) {
         virTypedParameterPtr params = NULL;
         int n = 0;
         if (virJobGetStats(job, &params, &n, 0) == 0)
             (void)virTypedParamsGetULLong(params, n, VIR_JOB_STATS_DATA_PROCESSED, &done);
         virTypedParamsFree(params, n);
         virJobInfo info;
-        if (!done && virJobGetInfo(job, &info) == 0 && info.state != VIR_JOB_RUNNING) {
+        if (done < after && virJobGetInfo(job, &info) == 0 && info.state != VIR_JOB_RUNNING) {
             virErrorPtr e = virJobGetError(job);
             fprintf(stderr, "qemu-save-bench: a save to cancel ended before it streamed: %s\n",
                     e && e->message ? e->message : "");
             exit(1);
         }
-        if (!done)
+        if (done < after)
             (void)virJobWait(job, 1);
     }
     uint64_t c0 = benchNow();
@@ -339,6 +346,7 @@ static uint64_t cancelledSave(virDomainPtr dom, const char *path)
     waitState(dom, VIR_DOMAIN_RUNNING);
     uint64_t ns = benchNow() - c0;
     (void)virJobWait(job, -1);
+    *endedNs = benchNow() - c0;
     virJobDestroy(job);
     return ns;
 }
@@ -351,7 +359,7 @@ int main(void)
     const char *gd = getenv("VIRTSUP_GUEST_DIR");
     uint64_t save[ROUNDS], rawNs[ROUNDS], restore[ROUNDS], rawRestoreNs[ROUNDS];
     uint64_t firstSave[ROUNDS], firstRestore[ROUNDS], callSave[ROUNDS], callRestore[ROUNDS];
-    uint64_t cancel[CANCELS], bytes = 0, rawBytes = 0;
+    uint64_t cancel[CANCELS], cancelEnded[CANCELS], lateEnded[LATE_CANCELS], lateRunning[LATE_CANCELS], bytes = 0, rawBytes = 0;
     uint64_t dump[ROUNDS], rawDump[ROUNDS], firstDump[ROUNDS], dumpBytes = 0;
     struct stat sb;
 
@@ -451,7 +459,10 @@ int main(void)
         waitState(dom, VIR_DOMAIN_RUNNING);
     }
     for (int i = 0; i < CANCELS; i++)
-        cancel[i] = cancelledSave(dom, path);
+        cancel[i] = cancelledSave(dom, path, 0, &cancelEnded[i]);
+    /* Late in the stream: two flush steps of the image written. */
+    for (int i = 0; i < LATE_CANCELS; i++)
+        lateRunning[i] = cancelledSave(dom, path, 96ull << 20, &lateEnded[i]);
     (void)virDomainDestroy(dom);
     (void)virDomainUndefine(dom);
     benchDom = NULL;
@@ -493,5 +504,17 @@ int main(void)
     benchLine("qemu_save_cancel_to_running_p50", P50(cancel, CANCELS), "ms", "none", 0, NULL);
     benchLine("qemu_save_cancel_to_running_p99", (double)benchPercentile(cancel, CANCELS, 99) / 1e6,
               "ms", "none", 0, "<= 10 ms");
+    /* The job's end follows the guest's resume: the worker closes the
+     * pipe, waits for QEMU to give up and frees its partial image. */
+    benchLine("qemu_save_cancel_to_ended_p50", P50(cancelEnded, CANCELS), "ms", "none", 0, NULL);
+    benchLine("qemu_save_cancel_to_ended_p99",
+              (double)benchPercentile(cancelEnded, CANCELS, 99) / 1e6, "ms", "none", 0, NULL);
+    benchLine("qemu_save_cancel_after_96mib_to_running_max",
+              (double)benchPercentile(lateRunning, LATE_CANCELS, 100) / 1e6, "ms", "none", 0,
+              NULL);
+    benchLine("qemu_save_cancel_after_96mib_to_ended_p50", P50(lateEnded, LATE_CANCELS), "ms",
+              "none", 0, NULL);
+    benchLine("qemu_save_cancel_after_96mib_to_ended_max",
+              (double)benchPercentile(lateEnded, LATE_CANCELS, 100) / 1e6, "ms", "none", 0, NULL);
     return 0;
 }
