@@ -401,7 +401,8 @@ int main(void)
     uint64_t save[ROUNDS], rawNs[ROUNDS], restore[ROUNDS], rawRestoreNs[ROUNDS];
     uint64_t rawPipeNs[ROUNDS];
     uint64_t firstSave[ROUNDS], firstRestore[ROUNDS], callSave[ROUNDS], callRestore[ROUNDS];
-    uint64_t cancel[CANCELS], cancelEnded[CANCELS], lateEnded[LATE_CANCELS], lateRunning[LATE_CANCELS], bytes = 0, rawBytes = 0;
+    uint64_t cancel[CANCELS], cancelEnded[CANCELS], bytes = 0, rawBytes = 0;
+    uint64_t lateRunning[LATE_CANCELS], lateEnded[LATE_CANCELS];
     uint64_t dump[ROUNDS], rawDump[ROUNDS], firstDump[ROUNDS], dumpBytes = 0;
     struct stat sb;
 
@@ -505,7 +506,7 @@ int main(void)
     }
     for (int i = 0; i < CANCELS; i++)
         cancel[i] = cancelledSave(dom, path, 0, &cancelEnded[i]);
-    /* Late in the stream: two flush steps of the image written. */
+    /* Late in the stream: three flush steps (32 MiB each) of the image written. */
     for (int i = 0; i < LATE_CANCELS; i++)
         lateRunning[i] = cancelledSave(dom, path, 96ull << 20, &lateEnded[i]);
     (void)virDomainDestroy(dom);
