@@ -375,8 +375,8 @@ static uint64_t cancelledSave(virDomainPtr dom, const char *path, unsigned long 
         virJobInfo info;
         if (done < after && virJobGetInfo(job, &info) == 0 && info.state != VIR_JOB_RUNNING) {
             virErrorPtr e = virJobGetError(job);
-            fprintf(stderr, "qemu-save-bench: a save to cancel ended before it streamed: %s\n",
-                    e && e->message ? e->message : "");
+            fprintf(stderr, "qemu-save-bench: a save to cancel ended before %llu bytes "
+                    "streamed: %s\n", after, e && e->message ? e->message : "");
             exit(1);
         }
         if (done < after)
