@@ -286,6 +286,8 @@ static void test_check(void **s)
     CORRUPT(d->title[0] = '\x01', "control characters");
     CORRUPT(setStr(d->description, sizeof(d->description), "\xc3\x28"), "UTF-8");
     CORRUPT(setStr(d->description, sizeof(d->description), "\xed\xa0\x80"), "UTF-8");   /* a surrogate */
+    CORRUPT(setStr(d->title, sizeof(d->title), "\xef\xbf\xbf"), "UTF-8");   /* U+FFFF: not XML */
+    CORRUPT(setStr(d->title, sizeof(d->title), "\xc2\x85"), "control characters");   /* C1 */
     CORRUPT(d->prefix = 31, "prefix");
     CORRUPT(d->ipv4 = 0x0a140000, "network or broadcast");
     CORRUPT(d->ipv4 = 0x7f000001, "loopback");

@@ -120,6 +120,21 @@ static void test_definitions(void **state)
     assert_int_equal(virGetLastError()->code, VIR_ERR_CONFIG_UNSUPPORTED);
     assert_non_null(strstr(virGetLastErrorMessage(), "<graphics>"));
 
+    /* An IDE or SATA target must name a unit that bus has (QEMU's command
+     * line takes it from the target's third letter). */
+    static const char *const badTargets[] = { "x' bus='ide", "hde' bus='ide", "hd0' bus='ide",
+                                              "sdg' bus='sata", "sdaa' bus='sata" };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(badTargets); i++) {
+        char bad[512];
+        snprintf(bad, sizeof(bad), "<domain type='qemu'><name>t</name><memory>65536</memory>"
+                 "<os><type>hvm</type></os><devices><disk type='file'><source file='/a'/>"
+                 "<target dev='%s'/></disk></devices></domain>", badTargets[i]);
+        assert_null(virDomainDefineXML(t->conn, bad));
+        assert_int_equal(virGetLastError()->code, VIR_ERR_CONFIG_UNSUPPORTED);
+        if (!strstr(virGetLastErrorMessage(), "the last naming the unit"))
+            fail_msg("%s: %s", badTargets[i], virGetLastErrorMessage());
+    }
+
     /* type='kvm' only where KVM can run a guest. */
     const qemuConfig *cfg = qemuDriverConfig(t->conn);
     virDomainPtr k = virDomainDefineXML(t->conn, "<domain type='kvm'><name>k</name>"

@@ -348,6 +348,43 @@ static void test_def_check(void **state)
     assert_int_equal(qemuDomainDefCheck(t, n, &why), -1);
     free(t);
     free(d);
+
+    /* A user-mode interface has no source: one would be written into the
+     * XML unchecked. */
+    d = parse(DOM("<disk type='file'><source file='/img/a'/><target dev='vda'/></disk>"
+                  "<interface type='user'/>"));
+    if (!d)
+        fail_msg("%s", virGetLastErrorMessage());
+    assert_int_equal(qemuDomainDefCheck(d, d->size, &why), 0);
+    d->nets[0].source = d->disks[0].target;
+    assert_int_equal(qemuDomainDefCheck(d, d->size, &why), -1);
+    assert_string_equal(why, "a user-mode interface has a source");
+    free(d);
+
+    /* Text the library would write into XML as it is must be XML's: a
+     * title or command line that is not UTF-8 (or holds U+FFFF) is
+     * refused, or GetXMLDesc would write XML no parser reads. */
+    d = parse("<domain type='qemu'><name>x</name><title>ab\xc3\xa9</title><memory>65536</memory>"
+              "<os><type>hvm</type><kernel>/k</kernel><cmdline>c=abcd</cmdline></os></domain>");
+    if (!d)
+        fail_msg("%s", virGetLastErrorMessage());
+    assert_int_equal(qemuDomainDefCheck(d, d->size, &why), 0);
+    static const char *const bad[] = { "\xff\xfe\xfd\xfc", "\xc3\x28..", "\xef\xbf\xbf.",
+                                       "\xed\xa0\x80." /* a surrogate */ };
+    for (size_t i = 0; i < ARRAY_CARDINALITY(bad); i++) {
+        for (int which = 0; which < 2; which++) {
+            char *s = d->pool + (which ? d->cmdline : d->title) - 1 + (which ? 2 : 0);
+            char saved[4];
+            memcpy(saved, s, 4);
+            memcpy(s, bad[i], 4);
+            assert_int_equal(qemuDomainDefCheck(d, d->size, &why), -1);
+            assert_string_equal(why, which ? "the kernel command line is not text" :
+                                "the title or description is not text");
+            memcpy(s, saved, 4);
+        }
+    }
+    assert_int_equal(qemuDomainDefCheck(d, d->size, &why), 0);
+    free(d);
 }
 
 /* Kept records as a hostile worker could send them: each is refused by

@@ -44,7 +44,7 @@ static bool nameValid(const char *s, const char **colon)
 
 /* UTF-8 of XML 1.0 characters: no control characters but tab, LF, CR; no
  * surrogates, U+FFFE/U+FFFF or overlong forms. */
-static bool textValid(const char *s)
+bool virXMLTextValid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -146,7 +146,7 @@ static bool blank(const char *s)
 
 static int putText(keepState *st, const char *s, const char *in)
 {
-    if (!textValid(s)) {
+    if (!virXMLTextValid(s)) {
         virReportError(VIR_ERR_XML_ERROR, "invalid characters in <%.64s> in %s XML", in,
                        st->c->what);
         return -1;
@@ -353,7 +353,7 @@ int virXMLKeepCheck(const void *data, size_t len, const char **why)
                 return -1;
             }
             if (!(s = getStr(d, len, pos, &pos)) || !nameValid(s, &colon) ||
-                !(v = getStr(d, len, pos, &pos)) || !textValid(v)) {
+                !(v = getStr(d, len, pos, &pos)) || !virXMLTextValid(v)) {
                 *why = "kept attribute without a valid name or value";
                 return -1;
             }
@@ -377,7 +377,7 @@ int virXMLKeepCheck(const void *data, size_t len, const char **why)
             }
             break;
         case 'T':
-            if (!depth || !(s = getStr(d, len, pos, &pos)) || !textValid(s)) {
+            if (!depth || !(s = getStr(d, len, pos, &pos)) || !virXMLTextValid(s)) {
                 *why = "kept text outside an element or not valid UTF-8 text";
                 return -1;
             }

@@ -70,6 +70,13 @@ size_t virXMLKeepFormat(virBuffer *b, const void *data, size_t len, unsigned int
  * passed virXMLKeepCheck. */
 const char *virXMLKeepOther(const void *data, size_t len, const char *const *names);
 
+/* True if @s (NUL-terminated) is text XML can hold as it is: UTF-8 of
+ * XML 1.0 characters (no control characters but tab, LF and CR, no
+ * surrogates, U+FFFE or U+FFFF, no overlong forms). A library that writes
+ * strings it did not parse itself (a worker's result, a file) into XML
+ * checks them with this first. Pure; thread-safe. */
+bool virXMLTextValid(const char *s);
+
 /* True if a top-level kept element is named @name. */
 bool virXMLKeepHas(const void *data, size_t len, const char *name);
 

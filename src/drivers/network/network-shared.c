@@ -13,6 +13,7 @@
 #include "util/internal.h"
 #include "util/virnetlink.h"
 #include "util/virstring.h"
+#include "util/virxmlkeep.h"
 #define VIR_FROM_THIS VIR_FROM_NETWORK
 #include "util/virerror.h"
 #include "drivers/network/network-shared.h"
@@ -38,41 +39,19 @@ static bool strCanonical(const char *s, size_t len)
     return n < len && isZero(s + n, len - n);
 }
 
-/* Valid UTF-8 (no overlong forms, no surrogates) without control
- * characters; @multiline allows tabs and newlines. */
+/* Text XML can hold (virXMLTextValid: the library writes it as it is)
+ * without control characters, C1 ones included; @multiline allows tabs
+ * and newlines. */
 static bool textValid(const char *s, bool multiline)
 {
     const unsigned char *p = (const unsigned char *)s;
 
-    while (*p) {
-        unsigned int c = *p, n, cp;
-        if (c < 0x80) {
-            if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f)
-                return false;
-            p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
+    if (!virXMLTextValid(s))
+        return false;
+    for (; *p; p++) {
+        if ((*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t'))) || *p == 0x7f ||
+            (p[0] == 0xc2 && p[1] < 0xa0))
             return false;
-        }
-        for (unsigned int i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i] & 0x3f);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0x80 && cp < 0xa0))
-            return false;
-        p += n + 1;
     }
     return true;
 }

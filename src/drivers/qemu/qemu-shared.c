@@ -47,10 +47,13 @@ static bool strOK(const qemuDomainDef *def, qemuStr s)
     return memchr(def->pool + s - 1, '\0', def->poolLen - (s - 1)) != NULL;
 }
 
-/* Printable ASCII or UTF-8 text without control characters but tab and
- * newline (titles, command lines, kept XML). */
+/* Text XML can hold (valid UTF-8: GetXMLDesc writes it as it is) without
+ * control characters but tab and newline (titles, command lines, kept
+ * XML). */
 static bool textOK(const char *s, bool multiline)
 {
+    if (s && !virXMLTextValid(s))
+        return false;
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == 0x7f || (c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))))
@@ -205,6 +208,7 @@ int qemuDomainDefCheck(const qemuDomainDef *def, size_t len, const char **why)
               "an interface string is outside the definition");
         CHECK(n->type == QEMU_NET_USER || (n->source && tokenOK(qemuDefStr(def, n->source), 64)),
               "a network or bridge interface has no valid source");
+        CHECK(n->type != QEMU_NET_USER || !n->source, "a user-mode interface has a source");
         CHECK(!n->ifname || tokenOK(qemuDefStr(def, n->ifname), 16), "an interface target is malformed");
         CHECK(!(n->mac[0] & 1), "an interface MAC address is a multicast address");
         CHECK(keptOK(def, n->extra, qemuKeptDeviceChild),

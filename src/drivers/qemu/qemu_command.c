@@ -35,6 +35,19 @@ static bool isQ35(const qemuDomainDef *def)
     return m && strstr(m, "q35");
 }
 
+/* The unit an IDE or SATA disk's target names: its third and last letter
+ * ("hdc": 2), within the bus's units (IDE: two buses of two, hda to hdd;
+ * SATA: six ports, sda to sdf). -1 when it names none there. */
+static int diskUnit(const qemuDomainDef *def, const qemuDiskDef *d)
+{
+    const char *t = qemuDefStr(def, d->target);
+    int units = d->bus == QEMU_BUS_IDE ? 4 : 6;
+
+    if (!t || strlen(t) != 3 || t[2] < 'a' || t[2] >= 'a' + units)
+        return -1;
+    return t[2] - 'a';
+}
+
 int qemuDomainDefSupported(const qemuConfig *cfg, const qemuDomainDef *def)
 {
     if (def->virtType == QEMU_VIRT_KVM && !cfg->kvm) {
@@ -52,6 +65,14 @@ int qemuDomainDefSupported(const qemuConfig *cfg, const qemuDomainDef *def)
         if (def->disks[i].bus == QEMU_BUS_IDE && isQ35(def)) {
             virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "disk '%s': the q35 machine has no IDE "
                            "bus (use sata)", qemuDefStr(def, def->disks[i].target));
+            return -1;
+        }
+        if (def->disks[i].bus != QEMU_BUS_VIRTIO && diskUnit(def, &def->disks[i]) < 0) {
+            bool ide = def->disks[i].bus == QEMU_BUS_IDE;
+            virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "disk '%s': a target on the %s bus is "
+                           "three letters, the last naming the unit (%s)",
+                           qemuDefStr(def, def->disks[i].target), ide ? "ide" : "sata",
+                           ide ? "hda to hdd" : "sda to sdf");
             return -1;
         }
     }
@@ -230,7 +251,7 @@ static int addDisk(launch *l, uint32_t i)
     const char *src = qemuDefStr(def, d->source);
     char file[64] = "", *esc = NULL;
     int fds[2] = { -1, -1 }, rc = -1;
-    int unit = target[2] ? target[2] - 'a' : 0;
+    int unit = d->bus == QEMU_BUS_VIRTIO ? 0 : diskUnit(def, d);
 
     if (src) {
         fds[0] = open(src, O_RDONLY | O_CLOEXEC);
