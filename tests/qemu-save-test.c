@@ -466,16 +466,27 @@ static int workerPid(virJobPtr job)
     return pid;
 }
 
+/* Whether @job reaches @phase with bytes moved (false: it ended first, or
+ * the test's timeout passed). */
+static bool waitMovingQuiet(virJobPtr job, const char *phase)
+{
+    unsigned long long done = 0, total = 0;
+    char ph[64] = "";
+    return TEST_WAIT_UNTIL((jobFigures(job, &done, &total, ph, sizeof(ph)),
+                            (STREQ(ph, phase) && done > 0) || qtJobEnd0(job)), TEST_TIMEOUT_MS) &&
+           !qtJobEnd0(job);
+}
+
 /* Wait until @job moves bytes in @phase (or ends: then fail). */
 static void waitMoving(virJobPtr job, const char *phase)
 {
     unsigned long long done = 0, total = 0;
     char ph[64] = "";
-    if (!TEST_WAIT_UNTIL((jobFigures(job, &done, &total, ph, sizeof(ph)),
-                          (STREQ(ph, phase) && done > 0) || qtJobEnd0(job)), TEST_TIMEOUT_MS) ||
-        qtJobEnd0(job))
+    if (!waitMovingQuiet(job, phase)) {
+        jobFigures(job, &done, &total, ph, sizeof(ph));
         fail_msg("the job did not reach '%s' with bytes moved (phase '%s', error '%s')", phase,
                  ph, qtJobError(job));
+    }
 }
 
 static char smallMnt[600];
@@ -491,9 +502,11 @@ static void checkRunsOn(virDomainPtr dom, qemuT *t, const char *md5)
     close(ch);
 }
 
-/* A restore job that ends @state leaves no guest. */
-static void restoreEnds(qemuT *t, virDomainPtr dom, virJobPtr job, int state, const char *what,
-                        const char *expect)
+/* A restore job that ends @state leaves no guest, as @dom's connection
+ * and @also's (another one, whose next restore must not find the guest
+ * still running in its view) see it. */
+static void restoreEnds(qemuT *t, virDomainPtr dom, virDomainPtr also, virJobPtr job, int state,
+                        const char *what, const char *expect)
 {
     if (qtJobEnd(job) != state)
         fail_msg("%s: the restore ended %d (%s), expected %d", what, qtJobEnd(job),
@@ -507,6 +520,7 @@ static void restoreEnds(qemuT *t, virDomainPtr dom, virJobPtr job, int state, co
     assert_true(TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 &&
                                 s == VIR_DOMAIN_SHUTOFF, TEST_TIMEOUT_MS));
     assert_int_equal(virDomainIsActive(dom), 0);
+    qtWaitState(also, VIR_DOMAIN_SHUTOFF, -1);
     if (qtShimStatus(t, "fx", &st) == 0)
         assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start) &&
                                     !virProcessAlive(st.shim_pid, st.shim_start),
@@ -565,6 +579,44 @@ static void test_faults(void **state)
     assert_false(exists(img));
     checkRunsOn(dom, t, md5);
 
+    /* The same from a connection whose view of the guest lags (its
+     * watcher held, as a busy one is): another connection has just
+     * resumed the guest, or paused it. The failed save gives the guest
+     * back as QEMU had it when the save began, not as the view says. */
+    for (int paused = 0; paused < 2; paused++) {
+        virShimStatus st;
+        /* The lagging view: the guest as it was before its last change. */
+        if (!paused)
+            assert_int_equal(virDomainSuspend(dom), 0);
+        qtWaitState(sdom, paused ? VIR_DOMAIN_RUNNING : VIR_DOMAIN_PAUSED, -1);
+        qemuTestHoldWatchers(true);
+        int changed = paused ? virDomainSuspend(dom) : virDomainResume(dom);
+        job = changed == 0 ? virDomainSaveJob(sdom, img) : NULL;
+        bool moving = job && waitMovingQuiet(job, "saving memory");
+        int killed = moving ? kill(workerPid(job), SIGKILL) : -1;
+        int end = job ? qtJobEnd(job) : -1;
+        /* The job's end waited for its done step: QEMU's run state is final. */
+        int read = qtShimStatus(t, "fx", &st);
+        /* Checked once the watchers are let go: a failed check ends the
+         * test, and the teardown needs them. */
+        qemuTestHoldWatchers(false);
+        assert_int_equal(changed, 0);
+        assert_non_null(job);
+        if (!moving)
+            fail_msg("the save did not reach 'saving memory': %s", qtJobError(job));
+        assert_int_equal(killed, 0);
+        assert_int_equal(end, VIR_JOB_FAILED);
+        virJobDestroy(job);
+        assert_int_equal(read, 0);
+        printf("save's worker killed, lagging view, guest %s before: run state %s\n",
+               paused ? "paused" : "running", st.runstate);
+        assert_string_equal(st.runstate, paused ? "paused" : "running");
+        if (paused)
+            assert_int_equal(virDomainResume(dom), 0);
+        assert_false(exists(img));
+        checkRunsOn(dom, t, md5);
+    }
+
     /* A cancel at once (preparing). */
     job = virDomainSaveJob(sdom, img);
     assert_non_null(job);
@@ -580,24 +632,25 @@ static void test_faults(void **state)
     if (qtJobEnd(job) != VIR_JOB_COMPLETE)
         fail_msg("save: %s", qtJobError(job));
     virJobDestroy(job);
+    qtWaitState(sdom, VIR_DOMAIN_SHUTOFF, -1);
 
     /* Restores that do not complete leave no guest. */
     job = virDomainRestoreJob(t->conn, img);
     assert_non_null(job);
     assert_int_equal(virJobCancel(job), 0);
-    restoreEnds(t, dom, job, VIR_JOB_CANCELLED, "restore cancelled at once", NULL);
+    restoreEnds(t, dom, sdom, job, VIR_JOB_CANCELLED, "restore cancelled at once", NULL);
 
     job = virDomainRestoreJob(slow, img);
     assert_non_null(job);
     waitMoving(job, "loading memory");
     assert_int_equal(virJobCancel(job), 0);
-    restoreEnds(t, dom, job, VIR_JOB_CANCELLED, "restore cancelled while loading", NULL);
+    restoreEnds(t, dom, sdom, job, VIR_JOB_CANCELLED, "restore cancelled while loading", NULL);
 
     job = virDomainRestoreJob(slow, img);
     assert_non_null(job);
     waitMoving(job, "loading memory");
     assert_int_equal(kill(workerPid(job), SIGKILL), 0);
-    restoreEnds(t, dom, job, VIR_JOB_FAILED, "restore's feeder killed", "worker crashed");
+    restoreEnds(t, dom, sdom, job, VIR_JOB_FAILED, "restore's feeder killed", "worker crashed");
 
     job = virDomainRestoreJob(slow, img);
     assert_non_null(job);
@@ -605,7 +658,7 @@ static void test_faults(void **state)
     virShimStatus st;
     assert_int_equal(qtShimStatus(t, "fx", &st), 0);
     assert_int_equal(kill(st.child_pid, SIGKILL), 0);
-    restoreEnds(t, dom, job, VIR_JOB_FAILED, "restore's QEMU killed", "QEMU");
+    restoreEnds(t, dom, sdom, job, VIR_JOB_FAILED, "restore's QEMU killed", "QEMU");
 
     /* The image still restores, the guest as it was. */
     job = virDomainRestoreJob(t->conn, img);

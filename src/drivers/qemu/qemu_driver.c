@@ -2553,6 +2553,29 @@ static int streamPipe(int p[2])
     return 0;
 }
 
+/* Whether the guest of a save runs as the save begins: what a save that
+ * fails gives back (doneSave resumes the guest only then). Asked of QEMU
+ * (query-status, after every command sent before it): this connection's
+ * own view can lag (its watcher has not handled the shim's event yet)
+ * when another connection has just paused or resumed the guest, and so
+ * can the shim's record (a STOP event's run state is only read back by
+ * the shim's own query-status, after it). Without an answer, the view. */
+static void saveWasRunning(qemuDriver *d, qemuJob *qj, int shim)
+{
+    virShimIncoming *in;
+    bool running = false;
+
+    bool quiet = virErrorSetQuiet(true);
+    if (VIR_ALLOC(in) &&
+        virShimQMP(shim, "query-status", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL,
+                   NULL, in) == 0 &&
+        virJSONFlatGetBool(in->data, in->datalen, "running", &running) == 0)
+        qj->wasRunning = running;
+    free(in);
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+}
+
 static virJobPtr qemuDomainSaveJob(virDomainPtr dom, const char *to)
 {
     qemuDriver *d;
@@ -2614,6 +2637,7 @@ static virJobPtr qemuDomainSaveJob(virDomainPtr dom, const char *to)
                        def->name);
         goto error;
     }
+    saveWasRunning(d, qj, shim);
     {
         int fds[4] = { shim, pfd[0], pfd[1], qj->out.fd };
         job = jobStart(qj, blob, sizeof(p) + p.xmlLen, fds, 4, def->name);
