@@ -332,8 +332,28 @@ static void test_dump_refused(void **state)
     /* The other dump's reader goes: QEMU's dump fails, the guest resumes. */
     close(p[0]);
     close(sh);
+    int r = -1;
+    if (qemuDomainWaitState(linuxDom, VIR_DOMAIN_RUNNING, TEST_TIMEOUT_MS, &r) < 0) {
+        /* Say whose view is stale: the connection's, the shim's record,
+         * or QEMU's own (its dump still going?). */
+        char view[512], qs[1024] = "?", qd[1024] = "?";
+        virShimStatus st;
+        snprintf(view, sizeof(view), "%s", virGetLastErrorMessage());
+        sh = virShimConnect(runDir);
+        if (virShimQMP(sh, "query-status", NULL, NULL, 0, TEST_TIMEOUT_MS, NULL, NULL, in) == 0)
+            snprintf(qs, sizeof(qs), "%s", in->data);
+        if (virShimQMP(sh, "query-dump", NULL, NULL, 0, TEST_TIMEOUT_MS, NULL, NULL, in) == 0)
+            snprintf(qd, sizeof(qd), "%s", in->data);
+        for (char *c = qs; *c; c++)
+            *c = *c == '\n' ? ' ' : *c;
+        for (char *c = qd; *c; c++)
+            *c = *c == '\n' ? ' ' : *c;
+        int read = qtShimStatus(&shared, "dumpee", &st);
+        fail_msg("the guest did not resume after the other dump's reader closed: %s; "
+                 "the shim's record: %s; QEMU's query-status: %s; query-dump: %s", view,
+                 read == 0 ? st.runstate : "(unreadable)", qs, qd);
+    }
     free(in);
-    qtWaitState(linuxDom, VIR_DOMAIN_RUNNING, -1);
     guestAnswers(&shared, "dumpee");
 
     /* It dumps again; its JOB_COMPLETED is the second event of the group:

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libxml/parser.h>
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A target's own check failed: report and abort, so that libFuzzer (and
@@ -33,6 +35,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort(); \
         } \
     } while (0)
+
+/* The XML the library wrote for an input it accepted must be one
+ * well-formed element named root, with nothing beside it: whatever the
+ * input held (a title, a kept element's text), it did not break out of
+ * its place; a finding otherwise. @what is the caller's word for the
+ * input in the message ("block", "definition"). */
+static inline void fuzzOneElement(const char *xml, const char *root, const char *what)
+{
+    FUZZ_CHECK(xml != NULL, "cannot write the XML of an accepted %s", what);
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNodePtr r = doc ? xmlDocGetRootElement(doc) : NULL;
+    FUZZ_CHECK(r && xmlStrEqual(r->name, BAD_CAST root) && !r->next,
+               "the library's XML of an accepted %s is not one <%s>:\n%s", what, root, xml);
+    xmlFreeDoc(doc);
+}
 
 #ifdef FUZZ_REPLAY
 static int fuzzReplayFile(const char *path)

@@ -134,15 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * element's text, a title), it cannot break out of its element. It
      * need not parse as a definition again: the kept elements are checked
      * for shape and place, not for what libvirt's grammar allows in them. */
-    for (int k = 0; k < 2; k++) {
-        const char *x = k ? liveXML : xml;
-        xmlDocPtr doc = xmlReadMemory(x, (int)strlen(x), NULL, NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-        FUZZ_CHECK(root && xmlStrEqual(root->name, BAD_CAST "domain") && !root->next,
-                   "the library's XML of an accepted definition is not one <domain>:\n%s", x);
-        xmlFreeDoc(doc);
-    }
+    fuzzOneElement(xml, "domain", "definition");
+    fuzzOneElement(liveXML, "domain", "definition");
     if (qemuDomainParseXML(xml, strlen(xml), &again) == 0) {
         xml2 = qemuDomainDefFormat(again, &inactive);
         FUZZ_CHECK(xml2 != NULL, "cannot format a definition parsed from the library's XML");
