@@ -15,7 +15,12 @@
  *  - virJobGetInfo ns per call and its system calls (syscall user dispatch
  *    traps any), against reading /proc/PID/stat of the worker;
  *  - cancel latency of a cooperating worker and crash-detection latency,
- *    against kill+waitpid of a direct child.
+ *    against kill+waitpid of a direct child; the cancel also against a
+ *    direct child that, like the worker, runs its own code after the
+ *    signal (a SIGTERM handler sets a flag, then it _exits); and once
+ *    more for jobs that had run 5 ms (the ready worker that replaces the
+ *    one the job took is set up by then: the first figure has that set-up
+ *    beside it); the crash the same, at once and after 5 ms.
  *
  * Needs VIRTSUP_WORKER pointing at the test worker (make bench sets it).
  */
@@ -519,7 +524,20 @@ static void benchGetInfo(void)
 
 /* ---- cancel and crash detection ---- */
 
-static void killWaitLatency(uint64_t *lat, size_t n)
+static volatile sig_atomic_t termSeen;
+
+static void onTerm(int sig)
+{
+    (void)sig;
+    termSeen = 1;
+}
+
+/* SIGTERM to a forked child, until waitpid returns. @handler: the child
+ * cooperates as bench.sleep does (it blocks SIGTERM, waits in sigsuspend
+ * until its handler has set a flag, then _exits: the floor of a cancel
+ * that lets the job's code see it); otherwise the signal's default action
+ * ends it in pause(). */
+static void killWaitLatency(uint64_t *lat, size_t n, bool handler)
 {
     for (size_t i = 0; i < n; i++) {
         int p[2], st;
@@ -527,6 +545,21 @@ static void killWaitLatency(uint64_t *lat, size_t n)
         if (pipe2(p, O_CLOEXEC) < 0)
             benchDie("pipe failed");
         pid_t pid = fork();
+        if (pid == 0 && handler) {
+            struct sigaction sa;
+            sigset_t term, old;
+            memset(&sa, 0, sizeof(sa));
+            sa.sa_handler = onTerm;
+            sigaction(SIGTERM, &sa, NULL);
+            sigemptyset(&term);
+            sigaddset(&term, SIGTERM);
+            sigprocmask(SIG_BLOCK, &term, &old);
+            (void)!write(p[1], "r", 1);
+            sigdelset(&old, SIGTERM);
+            while (!termSeen)
+                sigsuspend(&old);
+            _exit(3);
+        }
         if (pid == 0) {
             (void)!write(p[1], "r", 1);
             for (;;)
@@ -546,32 +579,58 @@ static void killWaitLatency(uint64_t *lat, size_t n)
     }
 }
 
-static void benchCancelCrash(void)
+/* virJobCancel -> virJobWait returns CANCELLED, for bench.sleep jobs
+ * cancelled @after_ns after their code started. */
+static void cancelLatency(uint64_t *lat, size_t n, uint64_t after_ns)
 {
-    enum { N = 200 };
-    static uint64_t cancel[N], crash[N], base[N], base2[N];
-
-    for (size_t i = 0; i < N; i++) {
+    for (size_t i = 0; i < n; i++) {
         virJobPtr job = startJob(&opSleep, NULL, NULL);
         waitStamped(job);
+        if (after_ns)
+            benchSleepNs(after_ns);
         uint64_t t0 = benchNow();
         if (virJobCancel(job) != 0)
             benchDie("virJobCancel failed");
         endJob(job, VIR_JOB_CANCELLED);
-        cancel[i] = benchNow() - t0;
+        lat[i] = benchNow() - t0;
         virJobDestroy(job);
     }
-    for (size_t i = 0; i < N; i++) {
-        virJobPtr job = startJob(&opCrash, NULL, NULL);
+}
+
+/* bench.crash's crash (its last stamp) -> virJobWait returns FAILED.
+ * @params: NULL (it crashes as its code starts) or "after_us=N". */
+static void crashLatency(uint64_t *lat, size_t n, const char *params)
+{
+    for (size_t i = 0; i < n; i++) {
+        virJobPtr job = startJob(&opCrash, params, NULL);
         endJob(job, VIR_JOB_FAILED);
         uint64_t t1 = benchNow(), st = jobStamp(job);
-        crash[i] = t1 > st ? t1 - st : 0;
+        lat[i] = t1 > st ? t1 - st : 0;
         virJobDestroy(job);
     }
-    killWaitLatency(base, N);
+}
+
+static void benchCancelCrash(void)
+{
+    enum { N = 200 };
+    static uint64_t cancel[N], crash[N], base[N], base2[N], coop[N], settled[N];
+    static uint64_t crashLate[N];
+
+    cancelLatency(cancel, N, 0);
+    /* The same cancel once the job has run 5 ms: the ready worker that
+     * replaces the one this job took has been forked and set up by then.
+     * Above, that set-up runs on the machine's CPUs beside the cancel. */
+    cancelLatency(settled, N, 5000000);
+    crashLatency(crash, N, NULL);
+    crashLatency(crashLate, N, "after_us=5000");
+    killWaitLatency(base, N, false);
+    killWaitLatency(coop, N, true);
     memcpy(base2, base, sizeof(base));
     latencyLines("cancel", cancel, "kill-waitpid", base, N, NULL, "<= 1 ms and ratio <= 2");
+    latencyLines("cancel", cancel, "kill-handler-waitpid", coop, N, NULL, NULL);
+    latencyLines("cancel-after-5ms", settled, "kill-waitpid", base, N, NULL, NULL);
     latencyLines("crash-detect", crash, "kill-waitpid", base2, N, NULL, "<= 1 ms and ratio <= 2");
+    latencyLines("crash-detect-after-5ms", crashLate, "kill-waitpid", base2, N, NULL, NULL);
 }
 
 int main(void)

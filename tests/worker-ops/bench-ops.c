@@ -8,8 +8,11 @@
  * survive the worker's exit) and take the difference to its own clock;
  * bench.stamp also stamps the end of its code into the bytes total.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "util/virerror.h"
@@ -57,12 +60,24 @@ static void opSleep(virWorkerJobPtr job, const void *params, size_t len)
 }
 VIR_WORKER_OP_REGISTER(opBenchSleepDef, "bench.sleep", opSleep);
 
-/* Stamp, then die of SIGSEGV: crash-detection latency from the stamp. */
+/* Stamp, then die of SIGSEGV: crash-detection latency from the stamp.
+ * With "after_us=N" the job first sleeps N microseconds and stamps again
+ * just before its crash. */
 static void opCrash(virWorkerJobPtr job, const void *params, size_t len)
 {
-    (void)params;
-    (void)len;
+    char buf[64];
+    size_t l = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+
+    memcpy(buf, params ? params : "", l);
+    buf[l] = '\0';
     stampStart(job);
+    if (strncmp(buf, "after_us=", 9) == 0) {
+        unsigned long us = strtoul(buf + 9, NULL, 10);
+        struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        stampStart(job);
+    }
     virWorkerJobInjectFault(job, "segv");
     virWorkerJobFinishFailure(job, VIR_ERR_INTERNAL_ERROR, "the crash did not happen");
 }
