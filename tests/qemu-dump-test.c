@@ -336,18 +336,11 @@ static void test_dump_refused(void **state)
     if (qemuDomainWaitState(linuxDom, VIR_DOMAIN_RUNNING, TEST_TIMEOUT_MS, &r) < 0) {
         /* Say whose view is stale: the connection's, the shim's record,
          * or QEMU's own (its dump still going?). */
-        char view[512], qs[1024] = "?", qd[1024] = "?";
+        char view[512], qs[1024], qd[1024];
         virShimStatus st;
         snprintf(view, sizeof(view), "%s", virGetLastErrorMessage());
-        sh = virShimConnect(runDir);
-        if (virShimQMP(sh, "query-status", NULL, NULL, 0, TEST_TIMEOUT_MS, NULL, NULL, in) == 0)
-            snprintf(qs, sizeof(qs), "%s", in->data);
-        if (virShimQMP(sh, "query-dump", NULL, NULL, 0, TEST_TIMEOUT_MS, NULL, NULL, in) == 0)
-            snprintf(qd, sizeof(qd), "%s", in->data);
-        for (char *c = qs; *c; c++)
-            *c = *c == '\n' ? ' ' : *c;
-        for (char *c = qd; *c; c++)
-            *c = *c == '\n' ? ' ' : *c;
+        qtQMPLine(&shared, "dumpee", "query-status", qs, sizeof(qs));
+        qtQMPLine(&shared, "dumpee", "query-dump", qd, sizeof(qd));
         int read = qtShimStatus(&shared, "dumpee", &st);
         fail_msg("the guest did not resume after the other dump's reader closed: %s; "
                  "the shim's record: %s; QEMU's query-status: %s; query-dump: %s", view,

@@ -489,31 +489,6 @@ static void waitMoving(virJobPtr job, const char *phase)
     }
 }
 
-/* QEMU's run state and its migration's status, asked through the shim of
- * guest @name, on one line in @buf ("?" for what it did not answer). */
-static void qemuStateOf(qemuT *t, const char *name, char *buf, size_t len)
-{
-    char dir[1024], qs[256] = "?", qm[256] = "?";
-    virShimIncoming *in = malloc(sizeof(*in));
-    snprintf(dir, sizeof(dir), "%s/run/%s", t->root, name);
-    int fd = in ? virShimConnect(dir) : -1;
-    if (fd >= 0 && virShimQMP(fd, "query-status", NULL, NULL, 0, TEST_TIMEOUT_MS, NULL, NULL,
-                              in) == 0)
-        snprintf(qs, sizeof(qs), "%s", in->data);
-    if (fd >= 0 && virShimQMP(fd, "query-migrate", NULL, NULL, 0, TEST_TIMEOUT_MS, NULL,
-                              NULL, in) == 0)
-        snprintf(qm, sizeof(qm), "%s", in->data);
-    if (fd >= 0)
-        close(fd);
-    free(in);
-    virResetLastError();
-    for (char *c = qs; *c; c++)
-        *c = *c == '\n' ? ' ' : *c;
-    for (char *c = qm; *c; c++)
-        *c = *c == '\n' ? ' ' : *c;
-    snprintf(buf, len, "query-status: %s; query-migrate: %s", qs, qm);
-}
-
 static char smallMnt[600];
 static bool smallMounted;
 
@@ -623,8 +598,9 @@ static void test_faults(void **state)
         /* The job's end waited for its done step: QEMU's run state is final. */
         int read = qtShimStatus(t, "fx", &st);
         /* And QEMU's own word, for a failure to show whose view was wrong. */
-        char qemuSays[600];
-        qemuStateOf(t, "fx", qemuSays, sizeof(qemuSays));
+        char qs[256], qm[256];
+        qtQMPLine(t, "fx", "query-status", qs, sizeof(qs));
+        qtQMPLine(t, "fx", "query-migrate", qm, sizeof(qm));
         /* Checked once the watchers are let go: a failed check ends the
          * test, and the teardown needs them. */
         qemuTestHoldWatchers(false);
@@ -639,8 +615,8 @@ static void test_faults(void **state)
                paused ? "paused" : "running", st.runstate);
         if (STRNEQ(st.runstate, paused ? "paused" : "running"))
             fail_msg("the failed save left the guest %s (the shim's record), not %s; the "
-                     "job's error: %s; QEMU says: %s", st.runstate,
-                     paused ? "paused" : "running", qtJobError(job), qemuSays);
+                     "job's error: %s; QEMU's query-status: %s; query-migrate: %s",
+                     st.runstate, paused ? "paused" : "running", qtJobError(job), qs, qm);
         virJobDestroy(job);
         if (paused)
             assert_int_equal(virDomainResume(dom), 0);

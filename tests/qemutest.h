@@ -190,6 +190,27 @@ static inline int qtShimStatus(qemuT *t, const char *name, virShimStatus *st)
     return rc;
 }
 
+/* QEMU's answer to @command (no arguments) through the shim of guest
+ * @name, its flat text on one line in @buf, or "?" when it gave none: for
+ * a failure message to say what QEMU itself says. */
+static inline void qtQMPLine(qemuT *t, const char *name, const char *command, char *buf,
+                             size_t len)
+{
+    char dir[1024];
+    virShimIncoming *in = malloc(sizeof(*in));
+    snprintf(dir, sizeof(dir), "%s/run/%s", t->root, name);
+    int fd = in ? virShimConnect(dir) : -1;
+    snprintf(buf, len, "?");
+    if (fd >= 0 && virShimQMP(fd, command, NULL, NULL, 0, TEST_TIMEOUT_MS, NULL, NULL, in) == 0)
+        snprintf(buf, len, "%s", in->data);
+    if (fd >= 0)
+        close(fd);
+    free(in);
+    virResetLastError();
+    for (char *c = buf; *c; c++)
+        *c = *c == '\n' ? ' ' : *c;
+}
+
 /* A new connection (t->conn) finds the running guest @name again: same
  * QEMU (pid and start time) as @before, running. Its shim status in
  * *@after; returns its handle. */
