@@ -112,6 +112,7 @@ struct _virJob {
     struct _virJob *next_finish;       /* sup.finish / sup.commit queue */
     bool synth;                        /* outcome set without a worker report */
     virSupOutcome outcome;
+    bool in_done;                      /* its op's done step runs (commit thread) */
     void *report;                      /* the worker's result blob (for commit) */
     size_t reportlen;
     struct _virJob *next_in_group;     /* the group's unfinished jobs */

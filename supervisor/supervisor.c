@@ -1021,8 +1021,10 @@ static void commitRun(virJobPtr job)
         err.code = out->code;
         err.level = VIR_ERR_ERROR;
         err.message = out->message;
+        job->in_done = true;
         job->op->done(job, job->opaque, out->state,
                       out->state == VIR_JOB_COMPLETE ? NULL : &err);
+        job->in_done = false;
     }
     virResetLastError();
 }
@@ -2520,6 +2522,18 @@ int virSupJobSetResult(virJobPtr job, int kind, void *ref, virSupReleaseFunc rel
     job->result = ref;
     job->result_kind = ref ? kind : 0;
     job->result_release = ref ? release : NULL;
+    return 0;
+}
+
+int virSupJobErrorAppend(virJobPtr job, const char *text)
+{
+    if (!virSupJobValid(job) || !job->in_done || job->outcome.state == VIR_JOB_COMPLETE ||
+        !text || !*text)
+        return -1;
+    char *m = job->outcome.message;
+    size_t len = strlen(m);
+    if (len + 2 < sizeof(job->outcome.message))
+        snprintf(m + len, sizeof(job->outcome.message) - len, "%s%s", len ? "; " : "", text);
     return 0;
 }
 

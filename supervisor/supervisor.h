@@ -180,6 +180,16 @@ int virSupJobSetResult(virJobPtr job, int kind, void *ref, virSupReleaseFunc rel
  * NULL (and *@kind 0) when there is none. */
 void *virSupJobGetResult(virJobPtr job, int *kind);
 
+/* For done functions: add @text to the error a job that did not complete
+ * ends with, after "; " (what the done step could not put right, e.g. "the
+ * guest was left paused: ..."), cut to VIR_SHM_ERROR_MAX - 1 bytes in all.
+ * The error virJobGetError returns and the lifecycle record, both
+ * published after done, carry it; @error, as done received it, points at
+ * the same text. Call it only from the job's own done step,
+ * on its thread; @text is copied. Returns 0, or -1 (nothing changed) when
+ * called elsewhere, for a completed job, or with an empty @text. */
+int virSupJobErrorAppend(virJobPtr job, const char *text);
+
 /* The driver's opaque, and the op, for use in the driver. */
 void *virSupJobGetOpaque(virJobPtr job);
 const virSupOp *virSupJobGetOp(virJobPtr job);

@@ -316,6 +316,77 @@ static void testDoneGetsJobError(void **s)
     virSupGroupClose(g);
 }
 
+/* A done step that adds what it could not put right to the job's error
+ * (virSupJobErrorAppend): a note per call, refused for a completed job
+ * and outside done. */
+static int appendRc[4] = { 9, 9, 9, 9 };   /* done's calls: ok, empty, long, completed */
+static char appendSeen[600];                /* @err's text after the first note */
+
+/* On the commit thread: what it sees is checked by the test's thread. */
+static void notingDone(virJobPtr job, void *opaque, virJobState state, const virError *err)
+{
+    char longNote[700];
+
+    (void)opaque;
+    pthread_mutex_lock(&doneLock);
+    if (state == VIR_JOB_COMPLETE) {
+        appendRc[3] = virSupJobErrorAppend(job, "never shown");
+    } else {
+        appendRc[0] = virSupJobErrorAppend(job, "the guest may be left paused: no answer");
+        /* @err points at the error the job ends with: the note is in it. */
+        snprintf(appendSeen, sizeof(appendSeen), "%s", err->message);
+        appendRc[1] = virSupJobErrorAppend(job, "");
+        memset(longNote, 'x', sizeof(longNote) - 1);
+        longNote[sizeof(longNote) - 1] = '\0';
+        appendRc[2] = virSupJobErrorAppend(job, longNote);
+    }
+    pthread_mutex_unlock(&doneLock);
+}
+
+static const virSupOp opNotingSegv = {
+    .name = "test.segv", .type = VIR_JOB_BOUNDED, .done = notingDone,
+};
+static const virSupOp opNotingOk = {
+    .name = "test.succeed", .type = VIR_JOB_BOUNDED, .done = notingDone,
+};
+
+static void testDoneAddsToError(void **s)
+{
+    (void)s;
+    virSupGroup *g = virSupGroupNew(NULL);
+    assert_non_null(g);
+    virJobPtr crashed = startJob(g, &opNotingSegv, "pct=10");
+    virJobPtr ok = startJob(g, &opNotingOk, NULL);
+    /* Not in its done step: refused, nothing changed. */
+    assert_int_equal(virSupJobErrorAppend(crashed, "too early"), -1);
+    waitEnded(crashed);
+    waitEnded(ok);
+
+    virErrorPtr e = virJobGetError(crashed);
+    assert_non_null(e);
+    printf("the crashed job's error, noted by its done step: %.120s...\n", e->message);
+    const char *start = "worker crashed: signal 11 (SIGSEGV); the guest may be left paused: "
+                        "no answer; xxx";
+    assert_memory_equal(e->message, start, strlen(start));
+    /* Cut to the error's room, whole otherwise. */
+    assert_int_equal(strlen(e->message), 511);
+    assert_null(strstr(e->message, "too early"));
+    assert_int_equal(virSupJobErrorAppend(crashed, "after the end"), -1);
+    pthread_mutex_lock(&doneLock);
+    assert_int_equal(appendRc[0], 0);
+    assert_string_equal(appendSeen, "worker crashed: signal 11 (SIGSEGV); the guest may be "
+                        "left paused: no answer");
+    assert_int_equal(appendRc[1], -1);
+    assert_int_equal(appendRc[2], 0);
+    assert_int_equal(appendRc[3], -1);   /* the completed job's */
+    pthread_mutex_unlock(&doneLock);
+    assert_null(virJobGetError(ok));
+
+    assert_int_equal(virJobDestroy(crashed), 0);
+    assert_int_equal(virJobDestroy(ok), 0);
+    virSupGroupClose(g);
+}
+
 static void testEventLoopFailure(void **s)
 {
     (void)s;
@@ -360,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(testCommitOffReaper, setup, teardown),
         cmocka_unit_test_setup_teardown(testCloseWaitsForCommits, setup, teardown),
         cmocka_unit_test_setup_teardown(testDoneGetsJobError, setup, teardown),
+        cmocka_unit_test_setup_teardown(testDoneAddsToError, setup, teardown),
         cmocka_unit_test_setup_teardown(testEventLoopFailure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

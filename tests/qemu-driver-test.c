@@ -669,6 +669,70 @@ static void test_save_fails_late(void **state)
     virDomainFree(dom);
 }
 
+/* A failed save whose guest nothing can resume (fake-qemu nocont: once
+ * stopped, QEMU refuses 'cont'): the job's error says the guest may be
+ * left paused and why, and the guest is reported paused, as it is. */
+static void test_save_fails_paused(void **state)
+{
+    qemuT *t = *state;
+    char img[600];
+    int s, r;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "nocont", "nocont", NULL);
+    qtStart(dom);
+    snprintf(img, sizeof(img), "%s/nocont.img", t->root);
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    const char *err = qtJobError(job);
+    printf("save failed, guest not resumed: %s\n", err);
+    /* The save's own failure (the stand-in knows no 'migrate'), then the note. */
+    assert_non_null(strstr(err, "migrate"));
+    assert_non_null(strstr(err, "; the guest, running when the save began, may be left "
+                                "paused: QEMU refused 'cont': GenericError: cannot resume "
+                                "(fake)"));
+    assert_null(strstr(err, "did not say whether the guest ran"));
+    virJobDestroy(job);
+    assert_int_equal(access(img, F_OK), -1);
+    qtWaitState(dom, VIR_DOMAIN_PAUSED, -1);
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_PAUSED);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
+/* A failed save of a guest QEMU will not say the run state of (fake-qemu
+ * nostatus: after the start, 'query-status' is refused): the save goes by
+ * the connection's view (running), and its error says so, and that the
+ * guest may be left paused (the resume could not learn that it runs). */
+static void test_save_fails_unknown(void **state)
+{
+    qemuT *t = *state;
+    char img[600];
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "nostatus", "nostatus", NULL);
+    qtStart(dom);
+    snprintf(img, sizeof(img), "%s/nostatus.img", t->root);
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    const char *err = qtJobError(job);
+    printf("save failed, run state unknown: %s\n", err);
+    assert_true(strncmp(err, "QEMU refused 'query-status': GenericError: cannot tell (fake)",
+                        60) == 0);
+    assert_non_null(strstr(err, "; the guest, taken as running when the save began, may "
+                                "be left paused: QEMU refused 'query-status'"));
+    assert_non_null(strstr(err, "; QEMU did not say whether the guest ran as the save began "
+                                "(QEMU refused 'query-status': GenericError: cannot tell "
+                                "(fake)), so it was taken as running"));
+    virJobDestroy(job);
+    assert_int_equal(access(img, F_OK), -1);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 /* A cancelled save gives the guest back before QEMU's migration has wound
  * down: the stand-in keeps it "cancelling" until SIGUSR1, with a monitor
  * timeout longer than any wait here. The guest runs again while the job
@@ -957,6 +1021,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_monitor_hang, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_internal_error, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_fails_late, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_save_fails_paused, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_save_fails_unknown, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_cancel_resumes_first, setupLongMonitor,
                                         qtTeardown),
         cmocka_unit_test_setup_teardown(test_agent_channel_socket, setupT, qtTeardown),

@@ -43,6 +43,10 @@
  *                   the monitor: the next command written to it fails
  *                   (EPIPE) after the events arrived, as when QEMU exits
  *                   at a guest's poweroff while a query is on its way
+ *   nocont          normal, but once a `stop` paused it, `cont` is refused
+ *                   (GenericError), for good: a guest nothing can resume
+ *   nostatus        normal, but once a `cont` started it, `query-status` is
+ *                   refused (GenericError), for good
  *   plain           no monitor: writes "fake-qemu: up" to stderr and waits
  *                   for SIGTERM
  *   report          no monitor: prints its uid, gid, no_new_privs, effective
@@ -223,7 +227,8 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "garbage"))
         say("this is not json");
 
-    bool hung = false, crashPending = false, pauseOnShutdown = false;
+    bool hung = false, crashPending = false, pauseOnShutdown = false, stopped = false;
+    bool started = false;
     int migfd = -1;
     long long lateUntil = 0;            /* migrate-late: finish-migrate until then */
     const char *migration = "none";
@@ -308,13 +313,20 @@ int main(int argc, char **argv)
                 event("MIGRATION", "{\"status\": \"failed\"}");
             } else if (!strcmp(cmd, "query-migrate")) {
                 RET("{\"status\": \"%s\"}", migration);
+            } else if (!strcmp(cmd, "cont") && !strcmp(mode, "nocont") && stopped) {
+                say("{\"error\": {\"class\": \"GenericError\", \"desc\": \"cannot resume "
+                    "(fake)\"}, \"id\": \"%s\"}", id);
             } else if (!strcmp(cmd, "cont") && lateUntil) {
                 say("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Migration is "
                     "not finalized yet\"}, \"id\": \"%s\"}", id);
+            } else if (!strcmp(cmd, "query-status") && !strcmp(mode, "nostatus") && started) {
+                say("{\"error\": {\"class\": \"GenericError\", \"desc\": \"cannot tell "
+                    "(fake)\"}, \"id\": \"%s\"}", id);
             } else if (!strcmp(cmd, "query-status")) {
                 RET("{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}", status,
                     running ? "true" : "false");
             } else if (!strcmp(cmd, "cont")) {
+                started = true;
                 RET("{}");
                 if (!strcmp(mode, "internal-error")) {
                     snprintf(status, sizeof(status), "internal-error");
@@ -330,6 +342,7 @@ int main(int argc, char **argv)
                 if (!strcmp(mode, "crash-after"))
                     crashPending = true;
             } else if (!strcmp(cmd, "stop")) {
+                stopped = true;
                 snprintf(status, sizeof(status), "paused");
                 running = false;
                 RET("{}");

@@ -1083,6 +1083,7 @@ typedef struct qemuJob {
     virShimStatus shim;       /* start, restore: the guest's shim, to stop on failure */
     virDriverJobOutput out;   /* save: the image; dump: the core */
     bool wasRunning;          /* save: the guest ran when the save began */
+    char askFailed[200];      /* save: why QEMU did not say so ("": it did) */
     char runDir[PATH_MAX];    /* save: the guest's run directory */
     qemuImageHeader hdr;      /* restore: the image's header, as checked */
     unsigned int flags;       /* dump: virDomainCoreDumpFlags */
@@ -2559,18 +2560,37 @@ static int streamPipe(int p[2])
  * own view can lag (its watcher has not handled the shim's event yet)
  * when another connection has just paused or resumed the guest, and so
  * can the shim's record (a STOP event's run state is only read back by
- * the shim's own query-status, after it). Without an answer, the view. */
+ * the shim's own query-status, after it). Asked twice (a timeout once);
+ * without an answer, the view, and why QEMU did not answer is kept for the job's error,
+ * should the save fail. */
 static void saveWasRunning(qemuDriver *d, qemuJob *qj, int shim)
 {
     virShimIncoming *in;
     bool running = false;
 
     bool quiet = virErrorSetQuiet(true);
-    if (VIR_ALLOC(in) &&
-        virShimQMP(shim, "query-status", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL,
-                   NULL, in) == 0 &&
-        virJSONFlatGetBool(in->data, in->datalen, "running", &running) == 0)
-        qj->wasRunning = running;
+    if (VIR_ALLOC(in)) {
+        for (int tries = 0; tries < 2; tries++) {
+            virResetLastError();
+            if (virShimQMP(shim, "query-status", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs,
+                           NULL, NULL, in) == 0) {
+                if (virJSONFlatGetBool(in->data, in->datalen, "running", &running) == 0) {
+                    qj->wasRunning = running;
+                    qj->askFailed[0] = '\0';
+                    break;
+                }
+                virReportError(VIR_ERR_INTERNAL_ERROR, "%s", "QEMU's answer to 'query-status' "
+                               "has no run state");
+            }
+            virErrorPtr e = virGetLastError();
+            snprintf(qj->askFailed, sizeof(qj->askFailed), "%s",
+                     e && e->message ? e->message : "no answer");
+            if (e && e->code == VIR_ERR_OPERATION_TIMEOUT)
+                break;   /* not twice the monitor timeout in the caller's call */
+        }
+    } else {
+        virStrcpyTrunc(qj->askFailed, sizeof(qj->askFailed), "out of memory");
+    }
     free(in);
     virResetLastError();
     virErrorSetQuiet(quiet);
@@ -2696,14 +2716,16 @@ static int commitSave(virJobPtr job, void *opaque, const void *result, size_t le
 /* A save that did not complete leaves the guest as it was: the worker
  * resumes it, but a worker that died (or was killed) cannot; then QEMU
  * may still be migrating into a pipe nobody reads (it fails at once: the
- * reader is gone) or sit paused. Round trips with the monitor timeout. */
-static void saveResumeGuest(qemuDriver *d, qemuJob *qj)
+ * reader is gone) or sit paused. Round trips with the monitor timeout.
+ * 0 once QEMU says the guest runs; -1 with what went wrong in @why. */
+static int saveResumeGuest(qemuDriver *d, qemuJob *qj, char *why, size_t whylen)
 {
     virShimIncoming *in;
     char status[32];
-    int fd;
+    int fd = -1, rc = -1;
 
     bool quiet = virErrorSetQuiet(true);
+    virResetLastError();
     if (!VIR_ALLOC(in) || (fd = virShimConnect(qj->runDir)) < 0)
         goto out;
     long long until = virTimeMonoMs() + d->cfg.monitorTimeoutMs;
@@ -2720,12 +2742,32 @@ static void saveResumeGuest(qemuDriver *d, qemuJob *qj)
                          NULL, NULL, in);
         (void)poll(NULL, 0, 5);
     }
-    (void)qemuResumeAfterMigration(fd, d->cfg.monitorTimeoutMs, in);
-    close(fd);
+    virResetLastError();
+    rc = qemuResumeAfterMigration(fd, d->cfg.monitorTimeoutMs, in);
  out:
+    if (rc < 0) {
+        virErrorPtr e = virGetLastError();
+        snprintf(why, whylen, "%s", e && e->message ? e->message :
+                 "QEMU refused to resume it");
+    }
+    virForceClose(&fd);
     virResetLastError();
     virErrorSetQuiet(quiet);
     free(in);
+    return rc;
+}
+
+/* Whether the guest of a save still runs (running or paused), after its
+ * shim's record; a guest that ended says so in its state, not in a note. */
+static bool saveGuestAlive(const qemuJob *qj)
+{
+    virShimStatus st;
+    bool quiet = virErrorSetQuiet(true);
+    bool alive = virShimStateRead(qj->runDir, &st) == 0 && st.shim_pid == qj->shim.shim_pid &&
+                 virShimChildAlive(&st);
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+    return alive;
 }
 
 static void doneSave(virJobPtr job, void *opaque, virJobState state, const virError *error)
@@ -2733,14 +2775,30 @@ static void doneSave(virJobPtr job, void *opaque, virJobState state, const virEr
     qemuJob *qj = opaque;
     qemuDriver *d = driverOf(qj->conn);
 
-    jobRecordEnd(d, job, qj, state, error);
     /* The partial image first, though freeing it can wait for the disk:
      * the worker has resumed the guest, and the shim is recording that;
      * saveResumeGuest's round trips, made at once, delayed the record
      * (cancel -> running p99 5.6 ms against 3.7 ms, docs/QEMU-DRIVER.md). */
     virDriverJobOutputDiscard(&qj->out);
-    if (state != VIR_JOB_COMPLETE && qj->wasRunning)
-        saveResumeGuest(d, qj);
+    if (state != VIR_JOB_COMPLETE) {
+        /* What the caller must know: a guest this save may have left
+         * paused, and why the library did not know it ran. */
+        char why[300], note[512];
+        if (qj->wasRunning && saveResumeGuest(d, qj, why, sizeof(why)) < 0 &&
+            saveGuestAlive(qj)) {
+            snprintf(note, sizeof(note), "the guest, %s when the save began, may be left "
+                     "paused: %s", qj->askFailed[0] ? "taken as running" : "running", why);
+            (void)virSupJobErrorAppend(job, note);
+        }
+        if (qj->askFailed[0]) {
+            snprintf(note, sizeof(note), "QEMU did not say whether the guest ran as the save "
+                     "began (%s), so it was taken as %s", qj->askFailed,
+                     qj->wasRunning ? "running" : "paused");
+            (void)virSupJobErrorAppend(job, note);
+        }
+    }
+    /* After the notes: the job's record carries the error it ends with. */
+    jobRecordEnd(d, job, qj, state, error);
     pthread_mutex_lock(&d->lock);
     jobReleaseSlot(d, qj);
     pthread_mutex_unlock(&d->lock);
