@@ -896,10 +896,10 @@ static void closeFds(int *fds, size_t n)
 static void readClient(int slot)
 {
     static char buf[VIR_SHIM_MSG_MAX];
-    char cbuf[CMSG_SPACE(sizeof(int) * VIR_SHIM_FDS_MAX)];
+    union { char buf[CMSG_SPACE(sizeof(int) * VIR_SHIM_FDS_MAX)]; struct cmsghdr align; } cbuf;
     struct iovec iov = { buf, sizeof(buf) };
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-                        .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+                        .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf) };
     int fds[VIR_SHIM_FDS_MAX];
     size_t nfds = 0;
     virShimMsgHeader h;
@@ -910,7 +910,11 @@ static void readClient(int slot)
     } while (n < 0 && errno == EINTR);
     if (n < 0 && errno == EAGAIN)
         return;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+    /* Descriptors only from a read that succeeded: a failed one (a client
+     * gone with our answer unread: ECONNRESET) leaves the control buffer
+     * as it was, with the numbers an earlier request's descriptors had,
+     * which the connections accepted since may hold. */
+    for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; cm; cm = CMSG_NXTHDR(&m, cm)) {
         if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
             size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
             int *p = (int *)CMSG_DATA(cm);

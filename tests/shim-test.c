@@ -235,6 +235,57 @@ static void test_qmp_ready_and_commands(void **state)
     close(c);
 }
 
+/* A client that goes with a reply unread, as a job's worker killed while
+ * the shim answers it: the shim's read of its connection fails
+ * (ECONNRESET). That must end that connection and nothing else. It once
+ * also closed, by number, the descriptors an earlier request had carried
+ * (a getfd's, passed on to QEMU and closed long before): numbers that
+ * connections accepted since held. A failed save's done step, connected
+ * just after its worker was killed, lost its connection that way, and the
+ * guest it was to resume stayed paused. */
+static void test_reset_client_keeps_others(void **state)
+{
+    shimT *t = *state;
+    virShimIncoming *in = malloc(sizeof(*in));
+    int a, p[2];
+
+    assert_non_null(in);
+    spawnSpec(t, fakeSpec("normal", true));
+    WAIT_STATUS(t, s->qmp_state == VIR_SHIM_QMP_READY);
+    assert_true((a = virShimConnect(t->dir)) >= 0);
+    for (int round = 0; round < 16; round++) {
+        /* A descriptor the shim receives at its lowest free number, hands
+         * to QEMU and closes. */
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        assert_int_equal(virShimQMP(a, "getfd", "{\"fdname\": \"x\"}", &p[0], 1, 5000,
+                                    NULL, NULL, in), 0);
+        close(p[0]);
+        close(p[1]);
+        /* The connection accepted next has that number in the shim. */
+        int b = virShimConnect(t->dir);
+        assert_true(b >= 0);
+        assert_int_equal(virShimQMP(b, "query-status", NULL, NULL, 0, 5000, NULL, NULL, in), 0);
+        /* One that asks, and goes without reading the answer. */
+        int c = virShimConnect(t->dir);
+        uint64_t id;
+        assert_true(c >= 0);
+        assert_int_equal(virShimQMPSend(c, "query-status", NULL, 5000, &id), 0);
+        struct pollfd pfd = { .fd = c, .events = POLLIN };
+        assert_int_equal(poll(&pfd, 1, TEST_TIMEOUT_MS), 1);
+        close(c);
+        /* Two round trips: the shim has handled c's end before the second. */
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(virShimQMP(a, "query-status", NULL, NULL, 0, 5000, NULL, NULL,
+                                        in), 0);
+        if (virShimQMP(b, "query-status", NULL, NULL, 0, 5000, NULL, NULL, in) < 0)
+            fail_msg("round %d: a connection the shim had accepted is gone after another "
+                     "one ended with a reply unread: %s", round, virGetLastErrorMessage());
+        close(b);
+    }
+    close(a);
+    free(in);
+}
+
 static void test_stop(void **state)
 {
     shimT *t = *state;
@@ -533,6 +584,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_json),
         cmocka_unit_test_setup_teardown(test_qmp_ready_and_commands, setupT, teardownT),
+        cmocka_unit_test_setup_teardown(test_reset_client_keeps_others, setupT, teardownT),
         cmocka_unit_test_setup_teardown(test_stop, setupT, teardownT),
         cmocka_unit_test_setup_teardown(test_exit_message, setupT, teardownT),
         cmocka_unit_test_setup_teardown(test_setup_failure, setupT, teardownT),

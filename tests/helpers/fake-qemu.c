@@ -264,7 +264,7 @@ int main(int argc, char **argv)
                             .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
         ssize_t n = recvmsg(mon, &m, MSG_CMSG_CLOEXEC);
         int gotfd = -1;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+        for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
             if (c->cmsg_type == SCM_RIGHTS)
                 memcpy(&gotfd, CMSG_DATA(c), sizeof(int));
         if (n <= 0)
