@@ -733,6 +733,56 @@ static void test_save_fails_unknown(void **state)
     virDomainFree(dom);
 }
 
+/* A save of a paused guest whose worker is killed while QEMU migrates
+ * (the stand-in keeps its migration "active" until cancelled, then
+ * "cancelling" until SIGUSR1): the job ends only once QEMU's migration has
+ * ended, as for a running guest, so that a save right after it is not
+ * refused ("There's a migration process in progress", seen in a loop of
+ * such saves). Before, its done step left a paused guest's migration as
+ * it was. */
+static void test_save_killed_paused_settles(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    virJobInfo info;
+    char img[600], line[256];
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "kp", "migrate-stuck", NULL);
+    qtStart(dom);
+    assert_int_equal(virDomainSuspend(dom), 0);
+    assert_int_equal(qtShimStatus(t, "kp", &st), 0);
+    snprintf(img, sizeof(img), "%s/kp.img", t->root);
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    assert_true(TEST_WAIT_UNTIL(qtJobProcessed(job) > 0 || qtJobEnd0(job), TEST_TIMEOUT_MS));
+    virTypedParameterPtr params = NULL;
+    int n = 0, pid = 0;
+    assert_int_equal(virJobGetStats(job, &params, &n, 0), 0);
+    assert_int_equal(virTypedParamsGetInt(params, n, VIR_JOB_STATS_WORKER_PID, &pid), 1);
+    virTypedParamsFree(params, n);
+    assert_true(pid > 0);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    /* The done step cancels QEMU's migration, and waits for its end. */
+    assert_true(TEST_WAIT_UNTIL((qtQMPLine(t, "kp", "query-migrate", line, sizeof(line)),
+                                 strstr(line, "status=cancelling") != NULL), TEST_TIMEOUT_MS));
+    assert_int_equal(virJobGetInfo(job, &info), 0);
+    assert_int_equal(info.state, VIR_JOB_RUNNING);
+    assert_int_equal(kill(st.child_pid, SIGUSR1), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("paused guest's save, worker killed: %s\n", qtJobError(job));
+    qtQMPLine(t, "kp", "query-migrate", line, sizeof(line));
+    assert_non_null(strstr(line, "status=cancelled"));
+    assert_null(strstr(qtJobError(job), "may"));   /* no note: all was put right */
+    virJobDestroy(job);
+    assert_int_equal(access(img, F_OK), -1);
+    int s, r;
+    assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_PAUSED);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 /* A cancelled save gives the guest back before QEMU's migration has wound
  * down: the stand-in keeps it "cancelling" until SIGUSR1, with a monitor
  * timeout longer than any wait here. The guest runs again while the job
@@ -1023,6 +1073,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_fails_late, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_fails_paused, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_fails_unknown, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_save_killed_paused_settles, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_cancel_resumes_first, setupLongMonitor,
                                         qtTeardown),
         cmocka_unit_test_setup_teardown(test_agent_channel_socket, setupT, qtTeardown),

@@ -2716,12 +2716,17 @@ static int commitSave(virJobPtr job, void *opaque, const void *result, size_t le
 /* A save that did not complete leaves the guest as it was: the worker
  * resumes it, but a worker that died (or was killed) cannot; then QEMU
  * may still be migrating into a pipe nobody reads (it fails at once: the
- * reader is gone) or sit paused. Round trips with the monitor timeout.
- * 0 once QEMU says the guest runs; -1 with what went wrong in @why. */
-static int saveResumeGuest(qemuDriver *d, qemuJob *qj, char *why, size_t whylen)
+ * reader is gone) or sit paused. Waits until QEMU's migration has ended
+ * (cancelling it while it runs), whether the guest ran or not: a save
+ * started right after the job's end is refused while it has not ("There's
+ * a migration process in progress"). Then, if @resume, resumes the guest.
+ * Round trips with the monitor timeout. 0 once the migration has ended
+ * (and QEMU says the guest runs, if @resume); -1 with what went wrong in
+ * @why. */
+static int saveSettle(qemuDriver *d, qemuJob *qj, bool resume, char *why, size_t whylen)
 {
     virShimIncoming *in;
-    char status[32];
+    char status[32] = "";
     int fd = -1, rc = -1;
 
     bool quiet = virErrorSetQuiet(true);
@@ -2729,21 +2734,28 @@ static int saveResumeGuest(qemuDriver *d, qemuJob *qj, char *why, size_t whylen)
     if (!VIR_ALLOC(in) || (fd = virShimConnect(qj->runDir)) < 0)
         goto out;
     long long until = virTimeMonoMs() + d->cfg.monitorTimeoutMs;
-    while (virTimeMonoMs() < until) {
+    bool over = false;
+    while (!over && virTimeMonoMs() < until) {
         if (virShimQMP(fd, "query-migrate", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs, NULL,
                        NULL, in) < 0)
-            break;
+            goto out;
         status[0] = '\0';
         (void)virJSONFlatGet(in->data, in->datalen, "status", status, sizeof(status));
-        if (!STREQ(status, "active") && !STREQ(status, "setup") &&
-            !STREQ(status, "cancelling") && !STREQ(status, "device"))
-            break;
-        (void)virShimQMP(fd, "migrate_cancel", NULL, NULL, 0, (int)d->cfg.monitorTimeoutMs,
-                         NULL, NULL, in);
-        (void)poll(NULL, 0, 5);
+        over = !STREQ(status, "active") && !STREQ(status, "setup") &&
+               !STREQ(status, "cancelling") && !STREQ(status, "device");
+        if (!over) {
+            (void)virShimQMP(fd, "migrate_cancel", NULL, NULL, 0,
+                             (int)d->cfg.monitorTimeoutMs, NULL, NULL, in);
+            (void)poll(NULL, 0, 5);
+        }
     }
     virResetLastError();
-    rc = qemuResumeAfterMigration(fd, d->cfg.monitorTimeoutMs, in);
+    if (!over)
+        virReportError(VIR_ERR_OPERATION_TIMEOUT, "QEMU's migration into the save image had "
+                       "not ended %u ms after the save (status '%s')",
+                       d->cfg.monitorTimeoutMs, status);
+    else
+        rc = resume ? qemuResumeAfterMigration(fd, d->cfg.monitorTimeoutMs, in) : 0;
  out:
     if (rc < 0) {
         virErrorPtr e = virGetLastError();
@@ -2777,17 +2789,20 @@ static void doneSave(virJobPtr job, void *opaque, virJobState state, const virEr
 
     /* The partial image first, though freeing it can wait for the disk:
      * the worker has resumed the guest, and the shim is recording that;
-     * saveResumeGuest's round trips, made at once, delayed the record
+     * saveSettle's round trips, made at once, delayed the record
      * (cancel -> running p99 5.6 ms against 3.7 ms, docs/QEMU-DRIVER.md). */
     virDriverJobOutputDiscard(&qj->out);
     if (state != VIR_JOB_COMPLETE) {
         /* What the caller must know: a guest this save may have left
          * paused, and why the library did not know it ran. */
         char why[300], note[512];
-        if (qj->wasRunning && saveResumeGuest(d, qj, why, sizeof(why)) < 0 &&
-            saveGuestAlive(qj)) {
-            snprintf(note, sizeof(note), "the guest, %s when the save began, may be left "
-                     "paused: %s", qj->askFailed[0] ? "taken as running" : "running", why);
+        if (saveSettle(d, qj, qj->wasRunning, why, sizeof(why)) < 0 && saveGuestAlive(qj)) {
+            if (qj->wasRunning)
+                snprintf(note, sizeof(note), "the guest, %s when the save began, may be left "
+                         "paused: %s", qj->askFailed[0] ? "taken as running" : "running", why);
+            else
+                snprintf(note, sizeof(note), "QEMU's migration out of the guest may not have "
+                         "ended (a save of it fails until it has): %s", why);
             (void)virSupJobErrorAppend(job, note);
         }
         if (qj->askFailed[0]) {
