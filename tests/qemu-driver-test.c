@@ -733,6 +733,46 @@ static void test_save_fails_unknown(void **state)
     virDomainFree(dom);
 }
 
+/* A watcher that does not read for a while (held, as a busy application
+ * holds it) while the guest makes many events: the shim drops its
+ * subscription (its sends never block). The watcher subscribes again once
+ * it reads, and its view follows the guest after that. Before, the view
+ * froze at its last event for good (and the dead subscription woke the
+ * watcher again and again). */
+static void test_watcher_resubscribes(void **state)
+{
+    qemuT *t = *state;
+    char line[256];
+    int s, r, cycles = 0;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "busy", "normal", NULL);
+    qtStart(dom);
+    qemuTestHoldWatchers(true);
+    /* Events the held watcher does not read: a STOP and a RESUME, with
+     * their run-state changes, a cycle. Enough to fill its socket many
+     * times over (a few hundred fill it). */
+    bool ok = true;
+    for (; cycles < 3000 && ok; cycles++)
+        ok = virDomainSuspend(dom) == 0 && virDomainResume(dom) == 0;
+    qemuTestHoldWatchers(false);
+    if (!ok)
+        fail_msg("cycle %d: %s", cycles, virGetLastErrorMessage());
+    assert_true(TEST_WAIT_UNTIL(qemuTestResubscribed(dom) > 0, TEST_TIMEOUT_MS));
+    printf("after %d suspend/resume cycles unread, subscribed again %u time(s)\n", cycles,
+           qemuTestResubscribed(dom));
+    /* A change only the subscription tells of: QEMU paused by another
+     * client of the shim. */
+    qtQMPLine(t, "busy", "stop", line, sizeof(line));
+    assert_true(TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 &&
+                                s == VIR_DOMAIN_PAUSED, TEST_TIMEOUT_MS));
+    qtQMPLine(t, "busy", "cont", line, sizeof(line));
+    assert_true(TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 &&
+                                s == VIR_DOMAIN_RUNNING, TEST_TIMEOUT_MS));
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 /* A save of a paused guest whose worker is killed while QEMU migrates
  * (the stand-in keeps its migration "active" until cancelled, then
  * "cancelling" until SIGUSR1): the job ends only once QEMU's migration has
@@ -1074,6 +1114,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_fails_paused, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_fails_unknown, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_killed_paused_settles, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_watcher_resubscribes, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_cancel_resumes_first, setupLongMonitor,
                                         qtTeardown),
         cmocka_unit_test_setup_teardown(test_agent_channel_socket, setupT, qtTeardown),

@@ -71,6 +71,7 @@ typedef struct qemuDomObj {
     virShimStatus shim;       /* the last status seen */
     char runDir[PATH_MAX];
     int subFd;                /* the watcher's subscription, -1 */
+    unsigned int resubscribed;  /* times the subscription was made again */
     int pidfd;                /* the shim's pidfd, -1 (or none where pidfds are missing) */
     uint64_t watchId;         /* epoll key; 0: not watched */
     virDriverJobSlot slot;
@@ -593,6 +594,32 @@ static void cleanupFree(qemuDriver *d, qemuCleanup *c)
     free(c);
 }
 
+/* @obj's subscription ended while its shim and guest run: the shim drops
+ * a subscriber that does not read what it is sent (a watcher held up
+ * while the guest made many events), and once closed ours by mistake
+ * (docs/SHIM.md). Subscribe again and take the shim's status, or the view
+ * would freeze for good; the pidfd stays watched whatever happens here.
+ * Driver lock held (a local shim answers at once or refuses). */
+static void resubscribe(qemuDriver *d, qemuDomObj *obj, virShimIncoming *in)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = obj->watchId << 1 };
+    int sub = -1;
+
+    (void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, obj->subFd, NULL);
+    virForceClose(&obj->subFd);
+    if ((sub = virShimConnect(obj->runDir)) < 0 ||
+        virShimCall(sub, VIR_SHIM_MSG_SUBSCRIBE, NULL, 0, NULL, 0, 5000, NULL, NULL, in) < 0 ||
+        !in->hasStatus || epoll_ctl(d->epfd, EPOLL_CTL_ADD, sub, &ev) < 0) {
+        /* Ending: its pidfd says when. */
+        virForceClose(&sub);
+        virResetLastError();
+        return;
+    }
+    obj->subFd = sub;
+    obj->resubscribed++;
+    domStatus(d, obj, &in->status);
+}
+
 static void watcherEvent(qemuDriver *d, uint64_t key, virShimIncoming *in)
 {
     qemuDomObj *obj;
@@ -652,6 +679,8 @@ static void watcherEvent(qemuDriver *d, uint64_t key, virShimIncoming *in)
             domEnded(d, obj, &obj->shim, true);
         } else if (obj->subFd >= 0 && key & 1) {
             /* The pidfd fired but the shim runs: not ours any more. */
+        } else if (obj->subFd >= 0) {
+            resubscribe(d, obj, in);
         }
     }
     pthread_mutex_unlock(&d->lock);
@@ -669,6 +698,21 @@ void qemuTestHoldWatchers(bool hold)
     testHold = hold;
     pthread_cond_broadcast(&testHoldCond);
     pthread_mutex_unlock(&testHoldLock);
+}
+
+unsigned int qemuTestResubscribed(virDomainPtr dom)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    unsigned int n = 0;
+
+    if (!obj) {
+        virResetLastError();
+        return 0;
+    }
+    n = obj->resubscribed;
+    pthread_mutex_unlock(&d->lock);
+    return n;
 }
 
 static void *watcherMain(void *opaque)

@@ -36,3 +36,7 @@ const qemuConfig *qemuDriverConfig(virConnectPtr conn);
  * handles what woke it (a shim's event, a shim's end), so that a test can
  * show what is recorded without it. Release before closing a connection. */
 void qemuTestHoldWatchers(bool hold);
+/* Tests: how many times @dom's watcher has subscribed to its shim again
+ * after its subscription ended while the guest ran (0 also for an
+ * unknown domain). */
+unsigned int qemuTestResubscribed(virDomainPtr dom);
