@@ -646,24 +646,34 @@ static void test_internal_error(void **state)
     virDomainFree(dom);
 }
 
+/* A save of stand-in guest @name (fake-qemu @mode, started) that must
+ * fail: its ended job (the caller destroys it), the guest in *@domp. No
+ * image is left. */
+static virJobPtr saveFails(qemuT *t, const char *name, const char *mode, virDomainPtr *domp)
+{
+    char img[600];
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, name, mode, NULL);
+    qtStart(dom);
+    snprintf(img, sizeof(img), "%s/%s.img", t->root, name);
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("save of '%s' (%s) failed: %s\n", name, mode, qtJobError(job));
+    assert_int_equal(access(img, F_OK), -1);
+    *domp = dom;
+    return job;
+}
+
 /* A save that fails in its last stage: QEMU says "failed" before it hands
  * the guest back, and refuses 'cont' for a while (fake-qemu migrate-late).
  * The guest must run again once QEMU lets it, not stay paused. */
 static void test_save_fails_late(void **state)
 {
-    qemuT *t = *state;
-    char img[600];
+    virDomainPtr dom;
 
-    t->conn = qtOpen(t);
-    virDomainPtr dom = qtDefineFake(t, "late", "migrate-late", NULL);
-    qtStart(dom);
-    snprintf(img, sizeof(img), "%s/late.img", t->root);
-    virJobPtr job = virDomainSaveJob(dom, img);
-    assert_non_null(job);
-    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
-    printf("save failed late: %s\n", qtJobError(job));
-    virJobDestroy(job);
-    assert_int_equal(access(img, F_OK), -1);
+    virJobDestroy(saveFails(*state, "late", "migrate-late", &dom));
     qtWaitState(dom, VIR_DOMAIN_RUNNING, -1);
     assert_int_equal(virDomainDestroy(dom), 0);
     virDomainFree(dom);
@@ -674,19 +684,11 @@ static void test_save_fails_late(void **state)
  * left paused and why, and the guest is reported paused, as it is. */
 static void test_save_fails_paused(void **state)
 {
-    qemuT *t = *state;
-    char img[600];
+    virDomainPtr dom;
     int s, r;
 
-    t->conn = qtOpen(t);
-    virDomainPtr dom = qtDefineFake(t, "nocont", "nocont", NULL);
-    qtStart(dom);
-    snprintf(img, sizeof(img), "%s/nocont.img", t->root);
-    virJobPtr job = virDomainSaveJob(dom, img);
-    assert_non_null(job);
-    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    virJobPtr job = saveFails(*state, "nocont", "nocont", &dom);
     const char *err = qtJobError(job);
-    printf("save failed, guest not resumed: %s\n", err);
     /* The save's own failure (the stand-in knows no 'migrate'), then the note. */
     assert_non_null(strstr(err, "migrate"));
     assert_non_null(strstr(err, "; the guest, running when the save began, may be left "
@@ -694,7 +696,6 @@ static void test_save_fails_paused(void **state)
                                 "(fake)"));
     assert_null(strstr(err, "did not say whether the guest ran"));
     virJobDestroy(job);
-    assert_int_equal(access(img, F_OK), -1);
     qtWaitState(dom, VIR_DOMAIN_PAUSED, -1);
     assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
     assert_int_equal(s, VIR_DOMAIN_PAUSED);
@@ -708,18 +709,10 @@ static void test_save_fails_paused(void **state)
  * guest may be left paused (the resume could not learn that it runs). */
 static void test_save_fails_unknown(void **state)
 {
-    qemuT *t = *state;
-    char img[600];
+    virDomainPtr dom;
 
-    t->conn = qtOpen(t);
-    virDomainPtr dom = qtDefineFake(t, "nostatus", "nostatus", NULL);
-    qtStart(dom);
-    snprintf(img, sizeof(img), "%s/nostatus.img", t->root);
-    virJobPtr job = virDomainSaveJob(dom, img);
-    assert_non_null(job);
-    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    virJobPtr job = saveFails(*state, "nostatus", "nostatus", &dom);
     const char *err = qtJobError(job);
-    printf("save failed, run state unknown: %s\n", err);
     assert_true(strncmp(err, "QEMU refused 'query-status': GenericError: cannot tell (fake)",
                         60) == 0);
     assert_non_null(strstr(err, "; the guest, taken as running when the save began, may "
@@ -728,7 +721,6 @@ static void test_save_fails_unknown(void **state)
                                 "(QEMU refused 'query-status': GenericError: cannot tell "
                                 "(fake)), so it was taken as running"));
     virJobDestroy(job);
-    assert_int_equal(access(img, F_OK), -1);
     assert_int_equal(virDomainDestroy(dom), 0);
     virDomainFree(dom);
 }
@@ -780,22 +772,36 @@ static void test_watcher_resubscribes(void **state)
  * refused ("There's a migration process in progress", seen in a loop of
  * such saves). Before, its done step left a paused guest's migration as
  * it was. */
+/* A save of stand-in guest @name (fake-qemu migrate-stuck, started, and
+ * paused first if @paused) whose stream's first bytes are in: QEMU's
+ * migration runs, and stays "active" until cancelled. Its job; the guest
+ * in *@domp, its shim's status in *@st, the image's path in @img. */
+static virJobPtr saveStuck(qemuT *t, const char *name, bool paused, virDomainPtr *domp,
+                           virShimStatus *st, char *img, size_t imglen)
+{
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, name, "migrate-stuck", NULL);
+    qtStart(dom);
+    if (paused)
+        assert_int_equal(virDomainSuspend(dom), 0);
+    assert_int_equal(qtShimStatus(t, name, st), 0);
+    snprintf(img, imglen, "%s/%s.img", t->root, name);
+    virJobPtr job = virDomainSaveJob(dom, img);
+    assert_non_null(job);
+    assert_true(TEST_WAIT_UNTIL(qtJobProcessed(job) > 0 || qtJobEnd0(job), TEST_TIMEOUT_MS));
+    *domp = dom;
+    return job;
+}
+
 static void test_save_killed_paused_settles(void **state)
 {
     qemuT *t = *state;
     virShimStatus st;
     virJobInfo info;
+    virDomainPtr dom;
     char img[600], line[256];
 
-    t->conn = qtOpen(t);
-    virDomainPtr dom = qtDefineFake(t, "kp", "migrate-stuck", NULL);
-    qtStart(dom);
-    assert_int_equal(virDomainSuspend(dom), 0);
-    assert_int_equal(qtShimStatus(t, "kp", &st), 0);
-    snprintf(img, sizeof(img), "%s/kp.img", t->root);
-    virJobPtr job = virDomainSaveJob(dom, img);
-    assert_non_null(job);
-    assert_true(TEST_WAIT_UNTIL(qtJobProcessed(job) > 0 || qtJobEnd0(job), TEST_TIMEOUT_MS));
+    virJobPtr job = saveStuck(t, "kp", true, &dom, &st, img, sizeof(img));
     virTypedParameterPtr params = NULL;
     int n = 0, pid = 0;
     assert_int_equal(virJobGetStats(job, &params, &n, 0), 0);
@@ -831,20 +837,12 @@ static void test_save_killed_paused_settles(void **state)
  * migration's end.) */
 static void test_save_cancel_resumes_first(void **state)
 {
-    qemuT *t = *state;
     virShimStatus st;
     virJobInfo info;
+    virDomainPtr dom;
     char img[600];
 
-    t->conn = qtOpen(t);
-    virDomainPtr dom = qtDefineFake(t, "stuck", "migrate-stuck", NULL);
-    qtStart(dom);
-    assert_int_equal(qtShimStatus(t, "stuck", &st), 0);
-    snprintf(img, sizeof(img), "%s/stuck.img", t->root);
-    virJobPtr job = virDomainSaveJob(dom, img);
-    assert_non_null(job);
-    /* The stream's first bytes are in: QEMU's migration runs. */
-    assert_true(TEST_WAIT_UNTIL(qtJobProcessed(job) > 0 || qtJobEnd0(job), TEST_TIMEOUT_MS));
+    virJobPtr job = saveStuck(*state, "stuck", false, &dom, &st, img, sizeof(img));
     assert_int_equal(virJobGetInfo(job, &info), 0);
     assert_int_equal(info.state, VIR_JOB_RUNNING);
     /* The save paused the guest (a job that ended first, resuming it, ends
