@@ -112,7 +112,8 @@ struct _virJob {
     struct _virJob *next_finish;       /* sup.finish / sup.commit queue */
     bool synth;                        /* outcome set without a worker report */
     virSupOutcome outcome;
-    bool in_done;                      /* its op's done step runs (commit thread) */
+    _Atomic unsigned long done_thread; /* pthread_self() of the thread running its
+                                          op's done step; 0 at other times */
     void *report;                      /* the worker's result blob (for commit) */
     size_t reportlen;
     struct _virJob *next_in_group;     /* the group's unfinished jobs */

@@ -1021,10 +1021,10 @@ static void commitRun(virJobPtr job)
         err.code = out->code;
         err.level = VIR_ERR_ERROR;
         err.message = out->message;
-        job->in_done = true;
+        atomic_store(&job->done_thread, (unsigned long)pthread_self());
         job->op->done(job, job->opaque, out->state,
                       out->state == VIR_JOB_COMPLETE ? NULL : &err);
-        job->in_done = false;
+        atomic_store(&job->done_thread, 0UL);
     }
     virResetLastError();
 }
@@ -2527,8 +2527,11 @@ int virSupJobSetResult(virJobPtr job, int kind, void *ref, virSupReleaseFunc rel
 
 int virSupJobErrorAppend(virJobPtr job, const char *text)
 {
-    if (!virSupJobValid(job) || !job->in_done || job->outcome.state == VIR_JOB_COMPLETE ||
-        !text || !*text)
+    /* Only the done step's own thread gets past this: the outcome is
+     * that thread's until the job's end is published. */
+    if (!virSupJobValid(job) ||
+        atomic_load(&job->done_thread) != (unsigned long)pthread_self() ||
+        job->outcome.state == VIR_JOB_COMPLETE || !text || !*text)
         return -1;
     char *m = job->outcome.message;
     size_t len = strlen(m);
