@@ -1025,6 +1025,16 @@ static int restoreRun(restoreCtx *c)
                    restoreEvent, c, c->in) < 0)
         return -1;
     virForceClose(&c->qemu);   /* QEMU holds the read end now */
+    /* A paused guest's image: QEMU ends the load by setting the run state
+     * "paused" without an event (a running guest's `cont` below makes its
+     * RESUME), so the shim would not learn it, and the commit reads the
+     * shim's record. The migration's own events (MIGRATION "completed")
+     * make the shim ask, and record it. */
+    if (!c->p.header.wasRunning &&
+        virShimQMP(c->shim, "migrate-set-capabilities",
+                   "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}", NULL, 0,
+                   (int)c->p.monitorTimeoutMs, restoreEvent, c, c->in) < 0)
+        return -1;
     snprintf(args, sizeof(args), "{\"uri\":\"fd:%s\"}", FD_NAME_RESTORE);
     if (virShimQMP(c->shim, "migrate-incoming", args, NULL, 0, (int)c->p.monitorTimeoutMs,
                    restoreEvent, c, c->in) < 0)
@@ -1084,9 +1094,19 @@ static int restoreRun(restoreCtx *c)
             drainEvents(c, 20);
         }
     } else {
+        /* The commit reads the shim's record: wait until it says paused. */
         until = virTimeMonoMs() + c->p.monitorTimeoutMs;
-        while (STRNEQ(c->st.runstate, "paused") && virTimeMonoMs() < until && !qemuExited(c))
+        while (STRNEQ(c->st.runstate, "paused")) {
+            if (qemuExited(c))
+                return qemuRefused(c);
+            if (virTimeMonoMs() > until) {
+                virReportError(VIR_ERR_OPERATION_TIMEOUT, "the shim did not record the "
+                               "restored guest as paused within %u ms of the load's end "
+                               "(run state '%s')", c->p.monitorTimeoutMs, c->st.runstate);
+                return -1;
+            }
             drainEvents(c, 20);
+        }
     }
     virWorkerJobUpdateBytes(c->job, c->imageBytes, c->imageBytes);
     return 0;
