@@ -994,6 +994,45 @@ static void test_start_interrupted(void **state)
     virDomainFree(dom);
 }
 
+/* A connection opened while another one's start is under way (as
+ * `virtsup list` in another process, or a second connection of the same
+ * application): it leaves that guest alone, and the start completes.
+ * Before, its open took the guest for one whose application had died
+ * during its start (test_start_interrupted), and stopped it. The stand-in
+ * QEMU holds the start: it greets only on SIGUSR1. */
+static void test_open_during_start(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    char dir[1024];
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "slow", "greet-on-usr1", NULL);
+    virJobPtr job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    assert_true(TEST_WAIT_UNTIL(qtShimStatus(t, "slow", &st) == 0, TEST_TIMEOUT_MS));
+    virConnectPtr other = qtOpen(t);
+    /* A stop the open sent would have reached the shim by the time it
+     * answers a request made after it. */
+    snprintf(dir, sizeof(dir), "%s/run/slow", t->root);
+    virShimIncoming *in = malloc(sizeof(*in));
+    int c = virShimConnect(dir);
+    assert_non_null(in);
+    assert_true(c >= 0);
+    assert_int_equal(virShimCall(c, VIR_SHIM_MSG_STATUS, NULL, 0, NULL, 0, TEST_TIMEOUT_MS,
+                                 NULL, NULL, in), 0);
+    close(c);
+    free(in);
+    assert_int_equal(kill(st.child_pid, SIGUSR1), 0);
+    if (qtJobEnd(job) != VIR_JOB_COMPLETE)
+        fail_msg("the start, with another connection opened during it: %s", qtJobError(job));
+    virJobDestroy(job);
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, -1);
+    assert_int_equal(virConnectClose(other), 0);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 static void test_cancel_start(void **state)
 {
     qemuT *t = *state;
@@ -1119,6 +1158,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_survives_application, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_died_meanwhile, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_start_interrupted, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_open_during_start, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_cancel_start, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_stale_run_dirs, setupT, qtTeardown),
     };

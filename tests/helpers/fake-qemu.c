@@ -22,6 +22,8 @@
  *   internal-error  after cont: STOP and run state internal-error
  *   crash-after     after cont: running, then 300 ms later internal-error
  *   slowgreet       never greets; exits 0 on SIGTERM (a start still under way)
+ *   greet-on-usr1   greets on SIGUSR1 (then as normal); exits 0 on SIGTERM
+ *                   before it (a start under way for as long as a test wants)
  *   exit            writes "fake-qemu: MESSAGE" (MESSAGE from "msg=" in
  *                   -append, '_' for ' ') to stderr, exits 1
  *   migrate-late    migrate (after getfd) fails at once: the descriptor is
@@ -220,6 +222,11 @@ int main(int argc, char **argv)
         if (poll(&sp, 1, -1) > 0) {
             return 0;   /* SIGTERM while "starting" */
         }
+    }
+    if (!strcmp(mode, "greet-on-usr1")) {
+        struct signalfd_siginfo si = { 0 };
+        if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si) || si.ssi_signo != SIGUSR1)
+            return 0;   /* SIGTERM while "starting" */
     }
     if (strcmp(mode, "nogreet"))
         say("{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "

@@ -750,6 +750,45 @@ static void *watcherMain(void *opaque)
     return NULL;
 }
 
+/* The mark of a start under way: RUN/NAME/starting, locked (flock) by the
+ * application that starts the guest from before its status is written
+ * until the start is committed or has failed, and released by the kernel
+ * if that application dies. Another connection that finds the guest not
+ * yet started (reconnectOne) stops it only when nobody holds the mark:
+ * before, opening a connection (`virtsup list` in another process, or a
+ * second connection of the same application) while a start or a restore
+ * was under way stopped that guest. The descriptor, or -1 reported. */
+static int startingLock(const char *runDir)
+{
+    char path[PATH_MAX + 16];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/starting", runDir);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+        flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        virReportSystemError(errno, "cannot mark the start under way in %s", runDir);
+        virForceClose(&fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Whether some application (this one included) is starting the guest of
+ * run directory @dir right now: its mark is held. */
+static bool startingNow(const char *dir)
+{
+    char path[PATH_MAX + 16];
+    int fd;
+    bool held;
+
+    snprintf(path, sizeof(path), "%s/starting", dir);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return false;
+    held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
+}
+
 /* ---- finding running guests (at open) ----------------------------------------- */
 
 /* One directory of the run directory: a running guest, or what a crashed
@@ -770,6 +809,12 @@ static void reconnectOne(qemuDriver *d, const char *name)
     haveShim = virShimStateRead(dir, &st) == 0;
     def = qemuStatusRead(dir, &hdr);
     virResetLastError();
+    if ((!def || !hdr.started) && startingNow(dir)) {
+        /* Being started right now, by a live application (another
+         * connection, here or elsewhere): not ours to stop. */
+        free(def);
+        return;
+    }
     if (!def || !haveShim || STRNEQ(def->name, name)) {
         /* Left half-made by an application that died while starting it;
          * or being made right now by a start (its lock is held: left be). */
@@ -1138,6 +1183,8 @@ typedef struct qemuJob {
     pthread_cond_t prepCond;
     bool prepBusy;            /* the thread may still use this job */
     int handoff;              /* the library's end of the worker's "shim" socket */
+    int startLock;            /* start, restore: RUN/NAME/starting, locked until the
+                                 start is committed or has failed (startingLock) */
 } qemuJob;
 
 static void qemuJobFree(void *opaque)
@@ -1148,6 +1195,7 @@ static void qemuJobFree(void *opaque)
     free(qj->def);
     virDriverJobOutputClear(&qj->out);
     virForceClose(&qj->handoff);
+    virForceClose(&qj->startLock);
     pthread_cond_destroy(&qj->prepCond);
     pthread_mutex_destroy(&qj->prepLock);
     virConnectRelease(qj->conn);
@@ -1160,7 +1208,7 @@ static qemuJob *qemuJobNew(virConnectPtr conn, qemuJobKind kind)
     if (!VIR_ALLOC(qj))
         return NULL;
     qj->kind = kind;
-    qj->handoff = -1;
+    qj->handoff = qj->startLock = -1;
     pthread_mutex_init(&qj->prepLock, NULL);
     pthread_cond_init(&qj->prepCond, NULL);
     virDriverJobOutputInit(&qj->out);
@@ -1641,7 +1689,7 @@ int qemuTapsPrepare(virConnectPtr conn, const qemuDomainDef *def, int *tapfds)
  * connection to the shim for the start job's worker. Driver lock NOT held;
  * @obj's slot is ours. */
 static int startPrepare(virConnectPtr conn, qemuDriver *d, const uint8_t *uuid, bool incoming,
-                        int *workerFd,
+                        int *workerFd, int *startLock,
                         virShimStatus *shim)
 {
     int tapfds[QEMU_NETS_MAX];
@@ -1695,7 +1743,7 @@ static int startPrepare(virConnectPtr conn, qemuDriver *d, const uint8_t *uuid, 
         }
     }
     madeDir = true;
-    if ((id = qemuNextID(&d->cfg)) < 0)
+    if ((*startLock = startingLock(runDir)) < 0 || (id = qemuNextID(&d->cfg)) < 0)
         goto out;
     pthread_mutex_lock(&d->lock);
     obj = domFindUUID(d, uuid);
@@ -1807,7 +1855,7 @@ static virJobPtr startJob(virConnectPtr conn, qemuJob *qj, const char *name)
     virJobPtr job;
 
     virStrcpyTrunc(p.name, sizeof(p.name), name);
-    if (startPrepare(conn, d, qj->uuid, false, &wfd, &qj->shim) < 0) {
+    if (startPrepare(conn, d, qj->uuid, false, &wfd, &qj->startLock, &qj->shim) < 0) {
         pthread_mutex_lock(&d->lock);
         startPrepareFailed(d, qj->uuid);
         jobReleaseSlot(d, qj);
@@ -1837,7 +1885,7 @@ static void *restoreStartMain(void *opaque)
     qemuDriver *d = driverOf(qj->conn);
     qemuRestoreHandoff h;
     virShimStatus shim;
-    int wfd = -1;
+    int wfd = -1, startLock = -1;
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
@@ -1847,7 +1895,7 @@ static void *restoreStartMain(void *opaque)
 
     memset(&h, 0, sizeof(h));
     memset(&shim, 0, sizeof(shim));
-    if (startPrepare(qj->conn, d, qj->uuid, true, &wfd, &shim) < 0) {
+    if (startPrepare(qj->conn, d, qj->uuid, true, &wfd, &startLock, &shim) < 0) {
         virErrorPtr e = virGetLastError();
         h.code = e && e->code ? e->code : VIR_ERR_OPERATION_FAILED;
         virStrcpyTrunc(h.message, sizeof(h.message),
@@ -1875,6 +1923,7 @@ static void *restoreStartMain(void *opaque)
     virResetLastError();
     pthread_mutex_lock(&qj->prepLock);
     qj->shim = shim;
+    qj->startLock = startLock;
     virForceClose(&qj->handoff);
     qj->prepBusy = false;
     pthread_cond_broadcast(&qj->prepCond);
@@ -2116,6 +2165,7 @@ static int commitStart(virJobPtr job, void *opaque, const void *result, size_t l
         (void)writeStatus(obj);
     }
     pthread_mutex_unlock(&d->lock);
+    virForceClose(&qj->startLock);   /* committed: "started" is on record */
     if (!obj) {
         virReportError(VIR_ERR_OPERATION_FAILED, "domain '%s' ended during its start", name);
         virDriverJobResultDomainDrop(h);
@@ -2154,6 +2204,7 @@ static void doneStart(virJobPtr job, void *opaque, virJobState state, const virE
      * where no other start may put a shim of its own meanwhile. */
     if (stop && (!runDir[0] || stopGuest(d, qj->uuid, name, runDir, &qj->shim) < 0))
         stopShim(&qj->shim);
+    virForceClose(&qj->startLock);
     pthread_mutex_lock(&d->lock);
     jobReleaseSlot(d, qj);
     pthread_mutex_unlock(&d->lock);
