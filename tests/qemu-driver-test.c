@@ -994,12 +994,76 @@ static void test_start_interrupted(void **state)
     virDomainFree(dom);
 }
 
+/* Two connections, the second opened before the first starts a guest
+ * (two clients of a daemon, each with its own connection): the second
+ * learns of the start (the status the start's commit writes) and follows
+ * the guest from then on, as libvirt's clients, which share one daemon,
+ * all do. Before, it saw the guest shut off until it was opened again. */
+static void test_other_connection_sees_start(void **state)
+{
+    qemuT *t = *state;
+    int s, r;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "seen", "normal", NULL);
+    virConnectPtr other = qtOpen(t);
+    qtEvents ev = { 0 };
+    int timer;
+    assert_true(virConnectDomainEventRegister(other, qtLifecycleCb, &ev, NULL) == 0);
+    assert_true((timer = virEventAddTimeout(50, qtTick, NULL, NULL)) >= 0);
+    virDomainPtr odom = virDomainLookupByName(other, "seen");
+    assert_non_null(odom);
+    assert_int_equal(virDomainGetState(odom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    qtStart(dom);
+    qtWaitState(odom, VIR_DOMAIN_RUNNING, -1);
+    /* Its listeners hear of the start, as libvirt's do. */
+    qtWaitEvent(&ev, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
+    virEventRemoveTimeout(timer);
+    assert_int_equal(virConnectDomainEventDeregister(other, qtLifecycleCb), 0);
+    assert_int_equal(virDomainIsActive(odom), 1);
+    assert_int_equal(virDomainGetID(odom), virDomainGetID(dom));
+    /* It drives the guest, and the first connection sees that. */
+    assert_int_equal(virDomainSuspend(odom), 0);
+    qtWaitState(dom, VIR_DOMAIN_PAUSED, -1);
+    assert_int_equal(virDomainResume(odom), 0);
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, -1);
+    /* The end, as each sees it; and a second start, seen again. */
+    assert_int_equal(virDomainDestroy(dom), 0);
+    qtWaitState(odom, VIR_DOMAIN_SHUTOFF, -1);
+    qtStart(dom);
+    qtWaitState(odom, VIR_DOMAIN_RUNNING, -1);
+    assert_int_equal(virDomainDestroy(odom), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, -1);
+    virDomainFree(odom);
+    assert_int_equal(virConnectClose(other), 0);
+    virDomainFree(dom);
+}
+
 /* A connection opened while another one's start is under way (as
  * `virtsup list` in another process, or a second connection of the same
  * application): it leaves that guest alone, and the start completes.
  * Before, its open took the guest for one whose application had died
  * during its start (test_start_interrupted), and stopped it. The stand-in
  * QEMU holds the start: it greets only on SIGUSR1. */
+/* Whether process @pid blocks @sig (its /proc status's SigBlk). */
+static bool sigBlocked(pid_t pid, int sig)
+{
+    char path[64], line[256];
+    unsigned long long mask = 0;
+    bool found = false;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+            found = true;
+    fclose(f);
+    return found && (mask & (1ULL << (sig - 1)));
+}
+
 static void test_open_during_start(void **state)
 {
     qemuT *t = *state;
@@ -1023,6 +1087,8 @@ static void test_open_during_start(void **state)
                                  NULL, NULL, in), 0);
     close(c);
     free(in);
+    /* The stand-in waits for the signal (before, it would end it). */
+    assert_true(TEST_WAIT_UNTIL(sigBlocked(st.child_pid, SIGUSR1), TEST_TIMEOUT_MS));
     assert_int_equal(kill(st.child_pid, SIGUSR1), 0);
     if (qtJobEnd(job) != VIR_JOB_COMPLETE)
         fail_msg("the start, with another connection opened during it: %s", qtJobError(job));
@@ -1159,6 +1225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_died_meanwhile, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_start_interrupted, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_open_during_start, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_other_connection_sees_start, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_cancel_start, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_stale_run_dirs, setupT, qtTeardown),
     };

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <dirent.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 
 #include "driver.h"
@@ -109,7 +110,16 @@ typedef struct qemuDriver {
      * fork of the client (a detached start's middle process) sees it. */
     virShimIncoming *watchIn;
     virEventState *events;    /* the connection's domain events */
+    /* Guests other connections start (here or in other processes): the
+     * run directory and each guest's directory in it, watched with
+     * inotify (runDirEvents). Guarded by lock. */
+    int inofd;
+    int runWd;                /* the run directory's watch */
+    struct qemuDirWatch { int wd; char name[QEMU_NAME_MAX]; } *dirWatches;
+    size_t ndirWatches;
 } qemuDriver;
+
+#define WATCH_KEY_RUNDIR UINT64_MAX   /* epoll key of inofd (watch keys are smaller) */
 
 /* A guest that ended while its shim was still exiting: its run directory
  * goes when the shim is gone (watched like a guest, by the same key). */
@@ -130,6 +140,14 @@ static qemuDriver *driverOf(virConnectPtr conn)
 static qemuDomObj *domFindUUID(qemuDriver *d, const uint8_t *uuid)
 {
     return (qemuDomObj *)virObjListFindByUUID(&d->doms, uuid);
+}
+
+static qemuDomObj *domFindName(qemuDriver *d, const char *name)
+{
+    for (size_t i = 0; i < d->doms.n; i++)
+        if (STREQ(((qemuDomObj *)d->doms.items[i])->def->name, name))
+            return (qemuDomObj *)d->doms.items[i];
+    return NULL;
 }
 
 static qemuDomObj *domFindWatch(qemuDriver *d, uint64_t id)
@@ -686,6 +704,8 @@ static void watcherEvent(qemuDriver *d, uint64_t key, virShimIncoming *in)
     pthread_mutex_unlock(&d->lock);
 }
 
+static void runDirEvents(qemuDriver *d);
+
 /* qemuTestHoldWatchers: while set, every watcher waits before it handles
  * what it was woken for. */
 static pthread_mutex_t testHoldLock = PTHREAD_MUTEX_INITIALIZER;
@@ -739,6 +759,10 @@ static void *watcherMain(void *opaque)
                 (void)!read(d->wakefd, &v, sizeof(v));
                 continue;
             }
+            if (evs[i].data.u64 == WATCH_KEY_RUNDIR) {
+                runDirEvents(d);
+                continue;
+            }
             watcherEvent(d, evs[i].data.u64, in);
         }
         pthread_mutex_lock(&d->lock);
@@ -787,6 +811,140 @@ static bool startingNow(const char *dir)
     held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
     close(fd);
     return held;
+}
+
+/* ---- guests that other connections start ------------------------------------- */
+
+static void reconnectOne(qemuDriver *d, const char *name);
+
+/* Each connection has its own view of the guests. One opened before another
+ * connection (here or in another process) started a guest learns of it
+ * here: a change of RUN/NAME/domain.status (the start's commit writes
+ * "started") makes it adopt the guest as an open does (reconnectOne), and
+ * watch it from then on. Without inotify (or past its limits), a
+ * connection sees only the guests that ran when it was opened, and its
+ * own. */
+static void runDirWatch(qemuDriver *d)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WATCH_KEY_RUNDIR };
+
+    if ((d->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+        return;
+    if ((d->runWd = inotify_add_watch(d->inofd, d->cfg.runDir,
+                                      IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)) < 0 ||
+        epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->inofd, &ev) < 0) {
+        virForceClose(&d->inofd);
+        d->runWd = -1;
+    }
+}
+
+/* Watch RUN/@name for its status's changes (lock held). */
+static void guestDirWatch(qemuDriver *d, const char *name)
+{
+    char dir[PATH_MAX + QEMU_NAME_MAX];
+    struct qemuDirWatch *w;
+    int wd;
+
+    if (d->inofd < 0 || strlen(name) >= QEMU_NAME_MAX)
+        return;
+    snprintf(dir, sizeof(dir), "%s/%s", d->cfg.runDir, name);
+    if ((wd = inotify_add_watch(d->inofd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)) < 0)
+        return;
+    for (size_t i = 0; i < d->ndirWatches; i++) {
+        if (d->dirWatches[i].wd == wd) {
+            virStrcpyTrunc(d->dirWatches[i].name, QEMU_NAME_MAX, name);
+            return;
+        }
+    }
+    if (!(w = realloc(d->dirWatches, (d->ndirWatches + 1) * sizeof(*w)))) {
+        (void)inotify_rm_watch(d->inofd, wd);
+        return;
+    }
+    d->dirWatches = w;
+    w[d->ndirWatches].wd = wd;
+    virStrcpyTrunc(w[d->ndirWatches].name, QEMU_NAME_MAX, name);
+    d->ndirWatches++;
+}
+
+/* RUN/@name's guest, if its start was committed and this connection does
+ * not hold it as running: adopted (lock held). A start still under way,
+ * or an end, is not acted on here. */
+static void adoptIfStarted(qemuDriver *d, const char *name)
+{
+    char dir[PATH_MAX + QEMU_NAME_MAX];
+    qemuStatusHeader hdr;
+    qemuDomainDef *def;
+    qemuDomObj *obj = NULL;
+
+    snprintf(dir, sizeof(dir), "%s/%s", d->cfg.runDir, name);
+    bool quiet = virErrorSetQuiet(true);
+    def = qemuStatusRead(dir, &hdr);
+    virShimStatus st;
+    /* A guest that ended (an event of the run before its end, read late)
+     * is not taken up again: its end was recorded once. */
+    bool adopt = def && hdr.started && !hdr.destroying && STREQ(def->name, name) &&
+                 (!(obj = domFindUUID(d, def->uuid)) || !obj->active) &&
+                 virShimStateRead(dir, &st) == 0 && virShimOwnerAlive(&st) &&
+                 virShimChildAlive(&st) && (!obj || obj->shim.shim_pid != st.shim_pid);
+    free(def);
+    if (adopt) {
+        reconnectOne(d, name);
+        /* Started, for this connection's listeners and waiters too. */
+        if ((obj = domFindName(d, name)) && obj->active) {
+            domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED,
+                     obj->state == VIR_DOMAIN_RUNNING && obj->reason == VIR_DOMAIN_RUNNING_RESTORED ?
+                     VIR_DOMAIN_EVENT_STARTED_RESTORED : VIR_DOMAIN_EVENT_STARTED_BOOTED);
+            pthread_cond_broadcast(&d->changed);
+        }
+    }
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+}
+
+/* What inotify says of the run directory (watcher thread). */
+static void runDirEvents(qemuDriver *d)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+
+    pthread_mutex_lock(&d->lock);
+    while ((n = read(d->inofd, buf, sizeof(buf))) > 0) {
+        for (char *p = buf; p < buf + n; ) {
+            const struct inotify_event *e = (const struct inotify_event *)p;
+            p += sizeof(*e) + e->len;
+            if (e->mask & IN_IGNORED) {
+                for (size_t i = 0; i < d->ndirWatches; i++)
+                    if (d->dirWatches[i].wd == e->wd)
+                        d->dirWatches[i] = d->dirWatches[--d->ndirWatches];
+                continue;
+            }
+            if (!e->len || e->name[0] == '.')
+                continue;
+            if (e->wd == d->runWd) {
+                /* A new guest directory: watched, then looked at once (its
+                 * status may have been written before the watch). */
+                guestDirWatch(d, e->name);
+                adoptIfStarted(d, e->name);
+                continue;
+            }
+            if (STRNEQ(e->name, QEMU_STATUS_NAME))
+                continue;
+            for (size_t i = 0; i < d->ndirWatches; i++) {
+                if (d->dirWatches[i].wd != e->wd)
+                    continue;
+                /* Ours already, or this connection's own start: nothing to
+                 * read. */
+                qemuDomObj *o = domFindName(d, d->dirWatches[i].name);
+                if (!o || (!o->active && !o->slot.token)) {
+                    char name[QEMU_NAME_MAX];
+                    virStrcpyTrunc(name, sizeof(name), d->dirWatches[i].name);
+                    adoptIfStarted(d, name);
+                }
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
 }
 
 /* ---- finding running guests (at open) ----------------------------------------- */
@@ -893,9 +1051,12 @@ static void reconnectAll(qemuDriver *d)
     /* Probes of what may be gone: their failures are expected. */
     bool quiet = virErrorSetQuiet(true);
     pthread_mutex_lock(&d->lock);
-    while ((e = readdir(dir)))
-        if (e->d_name[0] != '.')
-            reconnectOne(d, e->d_name);
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.')
+            continue;
+        guestDirWatch(d, e->d_name);
+        reconnectOne(d, e->d_name);
+    }
     pthread_mutex_unlock(&d->lock);
     closedir(dir);
     virResetLastError();
@@ -914,6 +1075,9 @@ static void driverFree(qemuDriver *d)
         close(d->epfd);
     if (d->wakefd >= 0)
         close(d->wakefd);
+    if (d->inofd >= 0)
+        close(d->inofd);
+    free(d->dirWatches);
     free(d->watchIn);
     virEventStateFree(d->events);
     pthread_cond_destroy(&d->changed);
@@ -936,7 +1100,7 @@ int qemuDriverOpen(virConnectPtr conn, const char *path, const qemuURIParams *pa
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->changed, NULL);
     virObjListInit(&d->doms, VIR_OBJ_LIST_DOMAINS, VIR_FROM_QEMU, &d->lock, &domainOps);
-    d->epfd = d->wakefd = -1;
+    d->epfd = d->wakefd = d->inofd = d->runWd = -1;
     if (!(d->watchIn = virAllocN(1, sizeof(*d->watchIn))) || !(d->events = virEventStateNew()))
         goto error;
     if (qemuConfigInit(&d->cfg, path, params) < 0)
@@ -959,6 +1123,7 @@ int qemuDriverOpen(virConnectPtr conn, const char *path, const qemuURIParams *pa
         obj->persistent = true;
     }
     free(defs);
+    runDirWatch(d);
     reconnectAll(d);
     if (virDriverJobGuardOpen(&d->guard, group) < 0)
         goto error;
