@@ -848,7 +848,9 @@ static void guestDirWatch(qemuDriver *d, const char *name)
     if (d->inofd < 0 || strlen(name) >= QEMU_NAME_MAX)
         return;
     snprintf(dir, sizeof(dir), "%s/%s", d->cfg.runDir, name);
-    if ((wd = inotify_add_watch(d->inofd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)) < 0)
+    /* The status is written whole into a spare and traded with it: its
+     * name always arrives by a rename. */
+    if ((wd = inotify_add_watch(d->inofd, dir, IN_MOVED_TO | IN_ONLYDIR)) < 0)
         return;
     for (size_t i = 0; i < d->ndirWatches; i++) {
         if (d->dirWatches[i].wd == wd) {
@@ -901,6 +903,15 @@ static void adoptIfStarted(qemuDriver *d, const char *name)
     virErrorSetQuiet(quiet);
 }
 
+/* adoptIfStarted, unless this connection holds RUN/@name's guest already
+ * or is starting it itself (nothing to read then). Lock held. */
+static void adoptUnlessOurs(qemuDriver *d, const char *name)
+{
+    qemuDomObj *o = domFindName(d, name);
+    if (!o || (!o->active && !o->slot.token))
+        adoptIfStarted(d, name);
+}
+
 /* What inotify says of the run directory (watcher thread). */
 static void runDirEvents(qemuDriver *d)
 {
@@ -912,6 +923,20 @@ static void runDirEvents(qemuDriver *d)
         for (char *p = buf; p < buf + n; ) {
             const struct inotify_event *e = (const struct inotify_event *)p;
             p += sizeof(*e) + e->len;
+            if (e->mask & IN_Q_OVERFLOW) {
+                /* Events were lost: look at every guest directory. */
+                DIR *dir = opendir(d->cfg.runDir);
+                struct dirent *de;
+                while (dir && (de = readdir(dir))) {
+                    if (de->d_name[0] == '.')
+                        continue;
+                    guestDirWatch(d, de->d_name);
+                    adoptUnlessOurs(d, de->d_name);
+                }
+                if (dir)
+                    closedir(dir);
+                continue;
+            }
             if (e->mask & IN_IGNORED) {
                 for (size_t i = 0; i < d->ndirWatches; i++)
                     if (d->dirWatches[i].wd == e->wd)
@@ -924,23 +949,18 @@ static void runDirEvents(qemuDriver *d)
                 /* A new guest directory: watched, then looked at once (its
                  * status may have been written before the watch). */
                 guestDirWatch(d, e->name);
-                adoptIfStarted(d, e->name);
+                adoptUnlessOurs(d, e->name);
                 continue;
             }
             if (STRNEQ(e->name, QEMU_STATUS_NAME))
                 continue;
             for (size_t i = 0; i < d->ndirWatches; i++) {
-                if (d->dirWatches[i].wd != e->wd)
-                    continue;
-                /* Ours already, or this connection's own start: nothing to
-                 * read. */
-                qemuDomObj *o = domFindName(d, d->dirWatches[i].name);
-                if (!o || (!o->active && !o->slot.token)) {
+                if (d->dirWatches[i].wd == e->wd) {
                     char name[QEMU_NAME_MAX];
                     virStrcpyTrunc(name, sizeof(name), d->dirWatches[i].name);
-                    adoptIfStarted(d, name);
+                    adoptUnlessOurs(d, name);
+                    break;
                 }
-                break;
             }
         }
     }
