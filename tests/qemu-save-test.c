@@ -456,16 +456,6 @@ static void test_save_cancel_complete(void **state)
     virDomainFree(dom);
 }
 
-static int workerPid(virJobPtr job)
-{
-    virTypedParameterPtr params = NULL;
-    int n = 0, pid = 0;
-    assert_int_equal(virJobGetStats(job, &params, &n, 0), 0);
-    (void)virTypedParamsGetInt(params, n, VIR_JOB_STATS_WORKER_PID, &pid);
-    virTypedParamsFree(params, n);
-    return pid;
-}
-
 /* Whether @job reaches @phase with bytes moved (false: it ended first, or
  * the test's timeout passed). */
 static bool waitMovingQuiet(virJobPtr job, const char *phase)
@@ -572,7 +562,7 @@ static void test_faults(void **state)
     job = virDomainSaveJob(sdom, img);
     assert_non_null(job);
     waitMoving(job, "saving memory");
-    assert_int_equal(kill(workerPid(job), SIGKILL), 0);
+    assert_int_equal(kill(qtWorkerPid(job), SIGKILL), 0);
     assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
     printf("save's worker killed: %s\n", qtJobError(job));
     virJobDestroy(job);
@@ -593,7 +583,7 @@ static void test_faults(void **state)
         int changed = paused ? virDomainSuspend(dom) : virDomainResume(dom);
         job = changed == 0 ? virDomainSaveJob(sdom, img) : NULL;
         bool moving = job && waitMovingQuiet(job, "saving memory");
-        int killed = moving ? kill(workerPid(job), SIGKILL) : -1;
+        int killed = moving ? kill(qtWorkerPid(job), SIGKILL) : -1;
         int end = job ? qtJobEnd(job) : -1;
         /* The job's end waited for its done step: QEMU's run state is final. */
         int read = qtShimStatus(t, "fx", &st);
@@ -656,7 +646,7 @@ static void test_faults(void **state)
     job = virDomainRestoreJob(slow, img);
     assert_non_null(job);
     waitMoving(job, "loading memory");
-    assert_int_equal(kill(workerPid(job), SIGKILL), 0);
+    assert_int_equal(kill(qtWorkerPid(job), SIGKILL), 0);
     restoreEnds(t, dom, sdom, job, VIR_JOB_FAILED, "restore's feeder killed", "worker crashed");
 
     job = virDomainRestoreJob(slow, img);

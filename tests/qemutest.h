@@ -238,6 +238,17 @@ static inline int qtJobEnd(virJobPtr job)
     return info.state;
 }
 
+/* The pid of @job's worker (0 when it has none: not running). */
+static inline int qtWorkerPid(virJobPtr job)
+{
+    virTypedParameterPtr params = NULL;
+    int n = 0, pid = 0;
+    assert_int_equal(virJobGetStats(job, &params, &n, 0), 0);
+    (void)virTypedParamsGetInt(params, n, VIR_JOB_STATS_WORKER_PID, &pid);
+    virTypedParamsFree(params, n);
+    return pid;
+}
+
 /* True once @job has ended (does not wait). */
 static inline bool qtJobEnd0(virJobPtr job)
 {

@@ -77,12 +77,6 @@ static int migrateStatus(int shim, unsigned int timeoutMs, virShimIncoming *in, 
     return 0;
 }
 
-static bool migrateOver(const char *status)
-{
-    return STREQ(status, "completed") || STREQ(status, "failed") ||
-           STREQ(status, "cancelled") || STREQ(status, "none") || !status[0];
-}
-
 /* ===================================================================== save */
 
 typedef struct saveCtx {
@@ -163,7 +157,7 @@ static void saveAbort(saveCtx *c)
         long long until = virTimeMonoMs() + c->p.monitorTimeoutMs;
         while (virTimeMonoMs() < until) {
             if (migrateStatus(c->shim, c->p.monitorTimeoutMs, c->in, status, sizeof(status),
-                              NULL, NULL, NULL, 0) < 0 || migrateOver(status))
+                              NULL, NULL, NULL, 0) < 0 || qemuMigrationOver(status))
                 break;
             (void)poll(NULL, 0, 2);
         }

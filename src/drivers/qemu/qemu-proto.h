@@ -359,6 +359,10 @@ uint64_t qemuImageBytes(const qemuImageHeader *h);
  * @in is the caller's receive buffer. Thread-safe for distinct @shim. */
 int qemuResumeAfterMigration(int shim, unsigned int timeoutMs, virShimIncoming *in);
 
+/* Whether QEMU's migration, whose query-migrate status is @status, has
+ * ended (completed, failed, cancelled, or none at all). */
+bool qemuMigrationOver(const char *status);
+
 /* The string at @s in @def's pool, or NULL if absent. @def must have
  * passed qemuDomainDefCheck (or be under construction by the parser). */
 const char *qemuDefStr(const qemuDomainDef *def, qemuStr s);

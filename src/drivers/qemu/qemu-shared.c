@@ -391,6 +391,12 @@ int qemuImageHeaderCheck(const qemuImageHeader *h, const char *xml, uint64_t fil
     return 0;
 }
 
+bool qemuMigrationOver(const char *status)
+{
+    return STREQ(status, "completed") || STREQ(status, "failed") ||
+           STREQ(status, "cancelled") || STREQ(status, "none") || !status[0];
+}
+
 int qemuResumeAfterMigration(int shim, unsigned int timeoutMs, virShimIncoming *in)
 {
     long long until = virTimeMonoMs() + timeoutMs;

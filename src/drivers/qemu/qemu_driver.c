@@ -144,10 +144,7 @@ static qemuDomObj *domFindUUID(qemuDriver *d, const uint8_t *uuid)
 
 static qemuDomObj *domFindName(qemuDriver *d, const char *name)
 {
-    for (size_t i = 0; i < d->doms.n; i++)
-        if (STREQ(((qemuDomObj *)d->doms.items[i])->def->name, name))
-            return (qemuDomObj *)d->doms.items[i];
-    return NULL;
+    return (qemuDomObj *)virObjListFindByName(&d->doms, name);
 }
 
 static qemuDomObj *domFindWatch(qemuDriver *d, uint64_t id)
@@ -2841,8 +2838,8 @@ static int streamPipe(int p[2])
  * when another connection has just paused or resumed the guest, and so
  * can the shim's record (a STOP event's run state is only read back by
  * the shim's own query-status, after it). Asked twice (a timeout once);
- * without an answer, the view, and why QEMU did not answer is kept for the job's error,
- * should the save fail. */
+ * without an answer, the view, and why QEMU did not answer is kept for
+ * the job's error, should the save fail. */
 static void saveWasRunning(qemuDriver *d, qemuJob *qj, int shim)
 {
     virShimIncoming *in;
@@ -3021,8 +3018,7 @@ static int saveSettle(qemuDriver *d, qemuJob *qj, bool resume, char *why, size_t
             goto out;
         status[0] = '\0';
         (void)virJSONFlatGet(in->data, in->datalen, "status", status, sizeof(status));
-        over = !STREQ(status, "active") && !STREQ(status, "setup") &&
-               !STREQ(status, "cancelling") && !STREQ(status, "device");
+        over = qemuMigrationOver(status);
         if (!over) {
             (void)virShimQMP(fd, "migrate_cancel", NULL, NULL, 0,
                              (int)d->cfg.monitorTimeoutMs, NULL, NULL, in);
