@@ -163,12 +163,22 @@ static inline pid_t benchSpawnHelper(const char *name, const char *arg, int *in,
     return pid;
 }
 
-/* A fresh run directory for the supervisor's segment (VIRTSUP_RUNDIR). */
+static char benchRunDirPath[] = "/tmp/virtsup-bench-XXXXXX";
+
+static void benchRunDirRemove(void)
+{
+    (void)rmdir(benchRunDirPath);
+}
+
+/* A fresh run directory for the supervisor's segment (VIRTSUP_RUNDIR),
+ * removed when the bench exits (it must be empty by then: every
+ * supervisor removes its segment when it ends). */
 static inline char *benchRunDir(void)
 {
-    static char dir[] = "/tmp/virtsup-bench-XXXXXX";
+    char *dir = benchRunDirPath;
     if (!mkdtemp(dir))
         benchDie("cannot create a run directory in /tmp");
+    atexit(benchRunDirRemove);
     setenv("VIRTSUP_RUNDIR", dir, 1);
     return dir;
 }

@@ -13,12 +13,14 @@
 #pragma once
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 
@@ -50,6 +52,42 @@ static inline void fuzzOneElement(const char *xml, const char *root, const char 
     FUZZ_CHECK(r && xmlStrEqual(r->name, BAD_CAST root) && !r->next,
                "the library's XML of an accepted %s is not one <%s>:\n%s", what, root, xml);
     xmlFreeDoc(doc);
+}
+
+/* A target that must hand its input to the library as a file: write
+ * @data to @name in a directory of its own under $TMPDIR (default /tmp),
+ * made at the first call, and return the file's path. The file and the
+ * directory are removed when the process exits (libFuzzer ends its runs
+ * with exit(), the replay returns from main()). Not thread-safe; one
+ * file name per target. */
+static char fuzzTempDir[256], fuzzTempPath[300];
+
+static void fuzzTempRemove(void)
+{
+    (void)unlink(fuzzTempPath);
+    (void)rmdir(fuzzTempDir);
+}
+
+static inline const char *fuzzTempFile(const char *name, const uint8_t *data, size_t size)
+{
+    if (!fuzzTempPath[0]) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(fuzzTempDir, sizeof(fuzzTempDir), "%s/virtsup-fuzz-XXXXXX",
+                 tmp && *tmp ? tmp : "/tmp");
+        FUZZ_CHECK(mkdtemp(fuzzTempDir) != NULL, "cannot create a directory %s: %m",
+                   fuzzTempDir);
+        snprintf(fuzzTempPath, sizeof(fuzzTempPath), "%s/%s", fuzzTempDir, name);
+        atexit(fuzzTempRemove);
+    }
+    int fd = open(fuzzTempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FUZZ_CHECK(fd >= 0, "cannot open %s: %m", fuzzTempPath);
+    for (size_t off = 0; off < size;) {
+        ssize_t n = write(fd, data + off, size - off);
+        FUZZ_CHECK(n > 0, "cannot write %s: %m", fuzzTempPath);
+        off += (size_t)n;
+    }
+    close(fd);
+    return fuzzTempPath;
 }
 
 #ifdef FUZZ_REPLAY

@@ -15,25 +15,6 @@
 #include "../../src/drivers/test/test_conf.c"
 #include "fuzz.h"
 
-static char nodePath[64];
-
-static void writeInput(const uint8_t *data, size_t size)
-{
-    if (!nodePath[0]) {
-        char dir[] = "/tmp/virtsup-fuzz-node-XXXXXX";
-        FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
-        snprintf(nodePath, sizeof(nodePath), "%s/node.xml", dir);
-    }
-    int fd = open(nodePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FUZZ_CHECK(fd >= 0, "open %s: %s", nodePath, strerror(errno));
-    for (size_t off = 0; off < size;) {
-        ssize_t n = write(fd, data + off, size - off);
-        FUZZ_CHECK(n > 0, "write: %s", strerror(errno));
-        off += (size_t)n;
-    }
-    close(fd);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     testNodeDef node;
@@ -41,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size > TEST_NODE_MAX + 1)
         return 0;
-    writeInput(data, size);
+    const char *nodePath = fuzzTempFile("node.xml", data, size);
     memset(&node, 0, sizeof(node));
     if (testNodeLoad(nodePath, &node) < 0) {
         virResetLastError();

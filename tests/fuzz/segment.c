@@ -20,25 +20,11 @@
 #include "../../shm/liveness.c"
 #include "fuzz.h"
 
-static char segPath[64];
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     virShmSegment *seg;
 
-    if (!segPath[0]) {
-        char dir[] = "/tmp/virtsup-fuzz-seg-XXXXXX";
-        FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
-        snprintf(segPath, sizeof(segPath), "%s/1-1.seg", dir);
-    }
-    int fd = open(segPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FUZZ_CHECK(fd >= 0, "open %s: %s", segPath, strerror(errno));
-    for (size_t off = 0; off < size;) {
-        ssize_t n = write(fd, data + off, size - off);
-        FUZZ_CHECK(n > 0, "write: %s", strerror(errno));
-        off += (size_t)n;
-    }
-    close(fd);
+    const char *segPath = fuzzTempFile("1-1.seg", data, size);
 
     if (!(seg = virShmSegmentOpen(segPath))) {
         virResetLastError();
