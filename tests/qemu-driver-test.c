@@ -870,6 +870,109 @@ static void test_save_cancel_resumes_first(void **state)
     virDomainFree(dom);
 }
 
+/* The last error of this thread says @what. */
+static void errorSays(const char *what)
+{
+    const char *msg = virGetLastErrorMessage();
+    if (!strstr(msg, what))
+        fail_msg("the error '%s' does not say '%s'", msg, what);
+}
+
+/* Cancel a save held by the stand-in ("migrate-stuck") and let QEMU's
+ * migration end: the job ends cancelled. */
+static void saveStuckCancel(qemuT *t, const char *name, virJobPtr job, pid_t qemuPid)
+{
+    char line[256];
+
+    assert_int_equal(virJobCancel(job), 0);
+    assert_true(TEST_WAIT_UNTIL(qtJobEnd0(job) ||
+                                (qtQMPLine(t, name, "query-migrate", line, sizeof(line)),
+                                 strstr(line, "status=cancelling") != NULL), TEST_TIMEOUT_MS));
+    assert_int_equal(kill(qemuPid, SIGUSR1), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
+}
+
+/* A save keeps every other connection's hands off its guest until its
+ * done step has put the guest back. Each connection has its own view and
+ * job slot, so before, another connection's save, dump or resume went to
+ * QEMU during it: in a loop of two connections, the second one's save,
+ * refused by QEMU ("There's a migration process in progress"), cancelled
+ * the first one's migration on its way out. Now each is refused at its
+ * call, naming the job. */
+static void test_job_mark(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    virJobInfo info;
+    virDomainPtr dom;
+    char img[600], img2[600], core[600], line[256], own[64];
+
+    virJobPtr job = saveStuck(t, "jm", false, &dom, &st, img, sizeof(img));
+    virConnectPtr c2 = virConnectOpen(t->uri);
+    assert_non_null(c2);
+    virDomainPtr d2 = virDomainLookupByName(c2, "jm");
+    assert_non_null(d2);
+    snprintf(img2, sizeof(img2), "%s/jm2.img", t->root);
+    snprintf(core, sizeof(core), "%s/jm.core", t->root);
+
+    assert_null(virDomainSaveJob(d2, img2));
+    errorSays("domain 'jm' already has a job running: qemu.domain.save of this process");
+    printf("a second connection's save: %s\n", virGetLastErrorMessage());
+    assert_null(virDomainDumpCoreJob(d2, core, VIR_DUMP_MEMORY_ONLY));
+    errorSays("already has a job running: qemu.domain.save of this process");
+    assert_int_equal(virDomainResume(d2), -1);
+    errorSays("domain 'jm' cannot be resumed while a job runs on it (qemu.domain.save of "
+              "this process)");
+    printf("its resume: %s\n", virGetLastErrorMessage());
+    assert_int_equal(virDomainSuspend(d2), -1);
+    errorSays("cannot be suspended while a job runs on it");
+    assert_int_equal(virDomainShutdown(d2), -1);
+    errorSays("cannot be shut down while a job runs on it");
+    assert_int_equal(virDomainAbortJob(d2), -1);
+    errorSays("no job of this connection to abort: the job running on it is "
+              "qemu.domain.save of this process");
+    /* The save's own connection: the job by its number. */
+    snprintf(own, sizeof(own), "(job %llu, qemu.domain.save)",
+             (unsigned long long)virJobGetID(job));
+    assert_int_equal(virDomainResume(dom), -1);
+    errorSays(own);
+    assert_int_equal(access(img2, F_OK), -1);
+    assert_int_equal(access(core, F_OK), -1);
+    qtQMPLine(t, "jm", "query-migrate", line, sizeof(line));
+    assert_non_null(strstr(line, "status=active"));   /* the first save runs on */
+
+    /* Cancelled, its done step waits for QEMU's migration to end: still
+     * the job's. */
+    assert_int_equal(virJobCancel(job), 0);
+    assert_true(TEST_WAIT_UNTIL(qtJobEnd0(job) ||
+                                (qtQMPLine(t, "jm", "query-migrate", line, sizeof(line)),
+                                 strstr(line, "status=cancelling") != NULL), TEST_TIMEOUT_MS));
+    assert_int_equal(virJobGetInfo(job, &info), 0);
+    assert_int_equal(info.state, VIR_JOB_RUNNING);
+    assert_null(virDomainSaveJob(d2, img2));
+    errorSays("already has a job running");
+    assert_int_equal(kill(st.child_pid, SIGUSR1), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
+    virJobDestroy(job);
+
+    /* Released: the other connection may act, its own save included. */
+    qtWaitState(d2, VIR_DOMAIN_RUNNING, -1);
+    assert_int_equal(virDomainSuspend(d2), 0);
+    assert_int_equal(virDomainResume(d2), 0);
+    virJobPtr j2 = virDomainSaveJob(d2, img2);
+    assert_non_null(j2);
+    assert_true(TEST_WAIT_UNTIL(qtJobProcessed(j2) > 0 || qtJobEnd0(j2), TEST_TIMEOUT_MS));
+    assert_null(virDomainSaveJob(dom, img));   /* and now the first one waits */
+    errorSays("already has a job running: qemu.domain.save of this process");
+    saveStuckCancel(t, "jm", j2, st.child_pid);
+    virJobDestroy(j2);
+    assert_int_equal(access(img2, F_OK), -1);
+    virDomainFree(d2);
+    assert_int_equal(virConnectClose(c2), 0);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 /* A guest agent channel without a path (libvirt's inactive XML): the
  * driver listens on a socket in the guest's run directory for QEMU. */
 static void test_agent_channel_socket(void **state)
@@ -1221,6 +1324,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_fails_unknown, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_killed_paused_settles, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_watcher_resubscribes, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_job_mark, setupLongMonitor, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_cancel_resumes_first, setupLongMonitor,
                                         qtTeardown),
         cmocka_unit_test_setup_teardown(test_agent_channel_socket, setupT, qtTeardown),

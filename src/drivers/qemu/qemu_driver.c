@@ -794,6 +794,121 @@ static int startingLock(const char *runDir)
     return fd;
 }
 
+/* The mark of a save or dump under way: RUN/NAME/job. Each connection
+ * has its own view of a guest and its own job slot, so only this file
+ * keeps two connections (two applications, or two in one) from running a
+ * save and a dump of the same guest at once, and one from resuming a
+ * guest that another's save has stopped. A save or dump locks it (flock,
+ * LOCK_EX) from its call until its done step has put the guest back, and
+ * writes "OP PID" into it for the words of whoever finds it taken; the
+ * kernel releases it if the application dies. */
+#define JOB_MARK_RECORD 64
+
+/* Who holds the mark open at @fd, in words, into @buf. */
+static void jobMarkHolder(int fd, char *buf, size_t len)
+{
+    char rec[JOB_MARK_RECORD + 1], op[JOB_MARK_RECORD] = "";
+    ssize_t n = pread(fd, rec, JOB_MARK_RECORD, 0);
+    int pid = 0;
+
+    if (n > 0) {
+        rec[n] = '\0';
+        if (sscanf(rec, "%63s %d", op, &pid) != 2)
+            pid = 0;
+    }
+    if (pid <= 0)
+        snprintf(buf, len, "a save or dump just starting");
+    else if (pid == getpid())
+        snprintf(buf, len, "%s of this process", op);
+    else
+        snprintf(buf, len, "%s of process %d", op, pid);
+}
+
+/* Take the mark of guest @name, run directory @runDir, for a job of op
+ * @op. The descriptor (to close when the job's slot is released), or -1
+ * reported; "already has a job running" naming the holder when taken. */
+static int guestJobMark(const char *runDir, const char *name, const char *op)
+{
+    char path[PATH_MAX + 16], who[160], rec[JOB_MARK_RECORD];
+    int fd, n;
+
+    snprintf(path, sizeof(path), "%s/job", runDir);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+        virReportSystemError(errno, "cannot open the job mark of domain '%s' (%s)", name, path);
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK) {
+            jobMarkHolder(fd, who, sizeof(who));
+            virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' already has a job "
+                           "running: %s", name, who);
+        } else {
+            virReportSystemError(errno, "cannot lock the job mark of domain '%s' (%s)", name,
+                                 path);
+        }
+        close(fd);
+        return -1;
+    }
+    /* One fixed-size record: a reader sees the old holder's or ours. */
+    n = snprintf(rec, sizeof(rec), "%s %d", op, (int)getpid());
+    memset(rec + n, ' ', sizeof(rec) - (size_t)n - 1);
+    rec[sizeof(rec) - 1] = '\n';
+    if (pwrite(fd, rec, sizeof(rec), 0) != (ssize_t)sizeof(rec)) {
+        /* Only the words of a refusal miss it. */
+    }
+    return fd;
+}
+
+/* Whether a save or dump of any connection runs on guest @dom now (its
+ * mark is held): then who, in words, into @who. A guest not running has
+ * none. A job that takes the mark just after this look is not seen. */
+static bool guestJobBusy(virDomainPtr dom, char *who, size_t len)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    char path[PATH_MAX + 16];
+    int fd;
+    bool held;
+
+    if (!obj)
+        return false;   /* the call itself says why */
+    path[0] = '\0';
+    if (obj->active && obj->runDir[0])
+        snprintf(path, sizeof(path), "%s/job", obj->runDir);
+    /* This connection's own: its job's number. */
+    if (obj->slot.job && obj->slot.opname && (STREQ(obj->slot.opname, QEMU_OP_DOMAIN_SAVE) ||
+                                              STREQ(obj->slot.opname, QEMU_OP_DOMAIN_DUMP))) {
+        snprintf(who, len, "job %llu, %s", (unsigned long long)virSupJobGetID(obj->slot.job),
+                 obj->slot.opname);
+        pthread_mutex_unlock(&d->lock);
+        return true;
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (!path[0] || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return false;
+    held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    if (held)
+        jobMarkHolder(fd, who, len);
+    close(fd);
+    return held;
+}
+
+/* Refuse to @verb ("suspended", "resumed", ...) guest @dom while a save
+ * or dump of any connection runs on it: that job owns the guest's run
+ * state until its done step has put it back (a resume between a save's
+ * stop and its commit would let the guest run on past its image).
+ * 0, or -1 reported. */
+static int guestJobCheck(virDomainPtr dom, const char *verb)
+{
+    char who[160];
+
+    if (!guestJobBusy(dom, who, sizeof(who)))
+        return 0;
+    virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' cannot be %s while a job runs on "
+                   "it (%s): cancel the job or wait for its end", dom->name, verb, who);
+    return -1;
+}
+
 /* Whether some application (this one included) is starting the guest of
  * run directory @dir right now: its mark is held. */
 static bool startingNow(const char *dir)
@@ -1367,6 +1482,8 @@ typedef struct qemuJob {
     int handoff;              /* the library's end of the worker's "shim" socket */
     int startLock;            /* start, restore: RUN/NAME/starting, locked until the
                                  start is committed or has failed (startingLock) */
+    int jobMark;              /* save, dump: RUN/NAME/job, locked until the slot is
+                                 released (guestJobMark) */
 } qemuJob;
 
 static void qemuJobFree(void *opaque)
@@ -1378,6 +1495,7 @@ static void qemuJobFree(void *opaque)
     virDriverJobOutputClear(&qj->out);
     virForceClose(&qj->handoff);
     virForceClose(&qj->startLock);
+    virForceClose(&qj->jobMark);
     pthread_cond_destroy(&qj->prepCond);
     pthread_mutex_destroy(&qj->prepLock);
     virConnectRelease(qj->conn);
@@ -1390,7 +1508,7 @@ static qemuJob *qemuJobNew(virConnectPtr conn, qemuJobKind kind)
     if (!VIR_ALLOC(qj))
         return NULL;
     qj->kind = kind;
-    qj->handoff = qj->startLock = -1;
+    qj->handoff = qj->startLock = qj->jobMark = -1;
     pthread_mutex_init(&qj->prepLock, NULL);
     pthread_cond_init(&qj->prepCond, NULL);
     virDriverJobOutputInit(&qj->out);
@@ -1409,6 +1527,7 @@ static void jobReleaseSlot(qemuDriver *d, qemuJob *qj)
         !obj->persistent && !obj->active)
         domRemove(d, obj);
     qj->holdsSlot = false;
+    virForceClose(&qj->jobMark);
 }
 
 /* libvirt's operation of a job of op @opname. */
@@ -2584,6 +2703,8 @@ static virJobPtr qemuDomainDumpCoreJob(virDomainPtr dom, const char *to, unsigne
         qj->holdsSlot = true;
         virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
         virStrcpyTrunc(p.name, sizeof(p.name), obj->def->name);
+        if ((qj->jobMark = guestJobMark(obj->runDir, obj->def->name, QEMU_OP_DOMAIN_DUMP)) < 0)
+            jobReleaseSlot(d, qj);
     }
     p.monitorTimeoutMs = d->cfg.monitorTimeoutMs;
     p.maxBps = d->cfg.bandwidthBps;
@@ -2718,7 +2839,7 @@ static int agentRefused(virDomainPtr dom, unsigned int flags, const char *what)
 static int qemuDomainShutdown(virDomainPtr dom, unsigned int flags)
 {
     virCheckFlags(VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN | VIR_DOMAIN_SHUTDOWN_GUEST_AGENT, -1);
-    if (agentRefused(dom, flags, "shut down") < 0)
+    if (agentRefused(dom, flags, "shut down") < 0 || guestJobCheck(dom, "shut down") < 0)
         return -1;
     /* A reboot still pending is cancelled (libvirt's): the guest's
      * shutdown ends QEMU. A QEMU that cannot be told has no reboot
@@ -2749,7 +2870,7 @@ static int qemuDomainReboot(virDomainPtr dom, unsigned int flags)
     bool asShutdown;
 
     virCheckFlags(VIR_DOMAIN_REBOOT_ACPI_POWER_BTN | VIR_DOMAIN_REBOOT_GUEST_AGENT, -1);
-    if (agentRefused(dom, flags, "rebooted") < 0)
+    if (agentRefused(dom, flags, "rebooted") < 0 || guestJobCheck(dom, "rebooted") < 0)
         return -1;
     if (!(obj = domLock(dom, &d)))
         return -1;
@@ -2776,7 +2897,8 @@ static int setRunning(virDomainPtr dom, const char *command, int state, int reas
     qemuDriver *d = driverOf(dom->conn);
     qemuDomObj *obj;
 
-    if (domainQMP(dom, command, NULL) < 0)
+    if (guestJobCheck(dom, state == VIR_DOMAIN_RUNNING ? "resumed" : "suspended") < 0 ||
+        domainQMP(dom, command, NULL) < 0)
         return -1;
     pthread_mutex_lock(&d->lock);
     if ((obj = domFindUUID(d, dom->uuid)) && obj->active) {
@@ -2904,7 +3026,8 @@ static virJobPtr qemuDomainSaveJob(virDomainPtr dom, const char *to)
         qj->shim = obj->shim;
         qj->wasRunning = obj->state == VIR_DOMAIN_RUNNING;
         virStrcpyTrunc(qj->runDir, sizeof(qj->runDir), obj->runDir);
-        def = qemuDefCopy(obj->def);
+        if ((qj->jobMark = guestJobMark(obj->runDir, obj->def->name, QEMU_OP_DOMAIN_SAVE)) >= 0)
+            def = qemuDefCopy(obj->def);
     }
     pthread_mutex_unlock(&d->lock);
     if (!def)
@@ -3226,7 +3349,23 @@ static int qemuDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterP
 
 static int qemuDomainAbortJob(virDomainPtr dom)
 {
-    return virObjListAbortJob(&driverOf(dom->conn)->doms, dom->uuid, dom->name);
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    char who[160];
+    bool mine;
+
+    if (!obj)
+        return -1;
+    mine = virDriverJobSlotBusy(&obj->slot);
+    pthread_mutex_unlock(&d->lock);
+    /* Another connection's save or dump: say whose, not just "no job". */
+    if (!mine && guestJobBusy(dom, who, sizeof(who))) {
+        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' has no job of this connection "
+                       "to abort: the job running on it is %s, and only that connection can "
+                       "cancel it", dom->name, who);
+        return -1;
+    }
+    return virObjListAbortJob(&d->doms, dom->uuid, dom->name);
 }
 
 static virEventState *qemuConnectGetEventState(virConnectPtr conn)
