@@ -428,6 +428,36 @@ static void test_flags_crash_killed(void **state)
     assert_null(virDomainDumpCoreJob(dom, path, 0));
     assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_INVALID);
     assert_int_equal(access(path, F_OK), -1);
+
+    /* Destroyed half-way, by another connection: the job says QEMU was
+     * stopped, the guest destroyed. Before, it said only what the monitor
+     * answered as QEMU ended ("cannot send 'query-dump' to QEMU: the
+     * monitor was closed"), seen in a loop of two connections. */
+    job = virDomainCreateJob(dom, 0);
+    assert_non_null(job);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_COMPLETE);
+    virJobDestroy(job);
+    job = virDomainDumpCoreJob(dom, path, 0);
+    assert_non_null(job);
+    if (!TEST_WAIT_UNTIL(virJobGetInfo(job, &info) == 0 &&
+                         (info.percentComplete > 0 || info.state != VIR_JOB_RUNNING), TEST_TIMEOUT_MS) ||
+        info.state != VIR_JOB_RUNNING)
+        fail_msg("the paced dump did not run (state %d): %s", info.state, qtJobError(job));
+    virConnectPtr other = virConnectOpen(t->uri);
+    assert_non_null(other);
+    virDomainPtr od = virDomainLookupByName(other, "fw");
+    assert_non_null(od);
+    assert_int_equal(virDomainDestroy(od), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_FAILED);
+    printf("QEMU destroyed during a dump: %s\n", qtJobError(job));
+    if (!strstr(qtJobError(job), "QEMU was stopped during the core dump (the guest was "
+                                 "destroyed)"))
+        fail_msg("the error does not say the guest was destroyed: '%s'", qtJobError(job));
+    virJobDestroy(job);
+    assert_int_equal(access(path, F_OK), -1);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_DESTROYED);
+    virDomainFree(od);
+    assert_int_equal(virConnectClose(other), 0);
     virDomainFree(dom);
 
     /* VIR_DUMP_CRASH (without a cap): the core, then the guest is shut

@@ -363,6 +363,13 @@ int qemuResumeAfterMigration(int shim, unsigned int timeoutMs, virShimIncoming *
  * ended (completed, failed, cancelled, or none at all). */
 bool qemuMigrationOver(const char *status);
 
+/* Report, as this thread's error, how QEMU ended during @during ("start-up",
+ * "the core dump"), from its shim's record @st: killed by a signal, stopped
+ * (the guest destroyed), its monitor failed, the guest crashed, or exited
+ * with a status; a record without the end says only that QEMU ended.
+ * Always returns -1. Thread-safe. */
+int qemuEndReport(const virShimStatus *st, const char *during);
+
 /* The string at @s in @def's pool, or NULL if absent. @def must have
  * passed qemuDomainDefCheck (or be under construction by the parser). */
 const char *qemuDefStr(const qemuDomainDef *def, qemuStr s);

@@ -397,6 +397,44 @@ bool qemuMigrationOver(const char *status)
            STREQ(status, "cancelled") || STREQ(status, "none") || !status[0];
 }
 
+int qemuEndReport(const virShimStatus *st, const char *during)
+{
+    if (st->child_state != VIR_SHIM_CHILD_EXITED) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU ended during %s (its shim recorded "
+                       "no end)", during);
+        return -1;
+    }
+    switch (st->exit_reason) {
+    case VIR_SHIM_EXIT_SETUP:
+        virReportError(VIR_ERR_OPERATION_FAILED, "cannot start QEMU: %s", st->message);
+        break;
+    case VIR_SHIM_EXIT_MONITOR:
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU's monitor failed during %s: %s", during,
+                       st->message);
+        break;
+    case VIR_SHIM_EXIT_CRASHED:
+        virReportError(VIR_ERR_OPERATION_FAILED, "the guest failed during %s: %s", during,
+                       st->message);
+        break;
+    case VIR_SHIM_EXIT_STOPPED:
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU was stopped during %s (the guest was "
+                       "destroyed)", during);
+        break;
+    case VIR_SHIM_EXIT_KILLED:
+        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU was killed by signal %d during %s%s%s",
+                       st->exit_status, during, st->message[0] ? ": " : "", st->message);
+        break;
+    default:
+        if (st->message[0])
+            virReportError(VIR_ERR_OPERATION_FAILED, "QEMU exited during %s (status %d): %s",
+                           during, st->exit_status, st->message);
+        else
+            virReportError(VIR_ERR_OPERATION_FAILED, "QEMU exited during %s (status %d) "
+                           "without saying why", during, st->exit_status);
+    }
+    return -1;
+}
+
 int qemuResumeAfterMigration(int shim, unsigned int timeoutMs, virShimIncoming *in)
 {
     long long until = virTimeMonoMs() + timeoutMs;

@@ -29,39 +29,6 @@
 #define START_CANCELLED (-2)
 #define POLL_MS 100
 
-static int failedStart(const virShimStatus *st)
-{
-    switch (st->exit_reason) {
-    case VIR_SHIM_EXIT_SETUP:
-        virReportError(VIR_ERR_OPERATION_FAILED, "cannot start QEMU: %s", st->message);
-        break;
-    case VIR_SHIM_EXIT_MONITOR:
-        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU's monitor failed during start-up: %s",
-                       st->message);
-        break;
-    case VIR_SHIM_EXIT_CRASHED:
-        virReportError(VIR_ERR_OPERATION_FAILED, "the guest failed during start-up: %s",
-                       st->message);
-        break;
-    case VIR_SHIM_EXIT_STOPPED:
-        virReportError(VIR_ERR_OPERATION_FAILED, "%s",
-                       "QEMU was stopped during start-up (the guest was destroyed)");
-        break;
-    case VIR_SHIM_EXIT_KILLED:
-        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU was killed by signal %d during "
-                       "start-up%s%s", st->exit_status, st->message[0] ? ": " : "", st->message);
-        break;
-    default:
-        if (st->message[0])
-            virReportError(VIR_ERR_OPERATION_FAILED, "QEMU exited during start-up "
-                           "(status %d): %s", st->exit_status, st->message);
-        else
-            virReportError(VIR_ERR_OPERATION_FAILED, "QEMU exited during start-up "
-                           "(status %d) without saying why", st->exit_status);
-    }
-    return -1;
-}
-
 typedef struct followState {
     virWorkerJobPtr job;
     virShimStatus st;
@@ -123,7 +90,7 @@ int qemuStartFollow(virWorkerJobPtr job, int fd, const qemuStartParams *p, bool 
     for (;;) {
         setPhase(&f);
         if (f.st.child_state == VIR_SHIM_CHILD_EXITED) {
-            rc = failedStart(&f.st);
+            rc = qemuEndReport(&f.st, "start-up");
             goto out;
         }
         if (virWorkerJobCancelRequested(job)) {
@@ -151,7 +118,7 @@ int qemuStartFollow(virWorkerJobPtr job, int fd, const qemuStartParams *p, bool 
                            in) < 0) {
                 /* QEMU may have died meanwhile: its own words are better. */
                 if (f.st.child_state == VIR_SHIM_CHILD_EXITED)
-                    rc = failedStart(&f.st);
+                    rc = qemuEndReport(&f.st, "start-up");
                 goto out;
             }
             continue;
@@ -174,7 +141,7 @@ int qemuStartFollow(virWorkerJobPtr job, int fd, const qemuStartParams *p, bool 
         if (r < 0) {
             /* The shim closes the connection once the end is told. */
             if (f.st.child_state == VIR_SHIM_CHILD_EXITED)
-                rc = failedStart(&f.st);
+                rc = qemuEndReport(&f.st, "start-up");
             goto out;
         }
         if (r > 0 && in->type == VIR_SHIM_MSG_EVENT)

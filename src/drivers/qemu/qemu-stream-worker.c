@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,18 +44,24 @@ static void dispatch(const virShimIncoming *in, void *opaque)
         s->qemuDone = s->onQMP(s, in->name, in);
 }
 
-/* QEMU has gone: say so with what the shim recorded of its end. */
+static int drainShim(qemuStream *s);
+
+/* QEMU has gone: say so with what the shim recorded of its end. The
+ * monitor closes a moment before the shim has reaped QEMU (a destroy's
+ * SIGTERM: QEMU closes it on its way out), so wait a little for that
+ * record, which says why. */
 static int qemuGone(qemuStream *s)
 {
-    if (s->st.exit_reason == VIR_SHIM_EXIT_KILLED)
-        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU was killed by signal %d during the %s",
-                       s->st.exit_status, s->what);
-    else if (s->st.message[0])
-        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU ended during the %s: %s", s->what,
-                       s->st.message);
-    else
-        virReportError(VIR_ERR_OPERATION_FAILED, "QEMU ended during the %s", s->what);
-    return -1;
+    uint64_t until = nowNs() + (uint64_t)s->monitorTimeoutMs * 1000000ULL;
+    char during[64];
+
+    while (s->st.child_state != VIR_SHIM_CHILD_EXITED && nowNs() < until) {
+        struct pollfd p = { s->shim, POLLIN, 0 };
+        if (poll(&p, 1, 50) > 0 && drainShim(s) < 0)
+            break;    /* the shim has closed: no more to learn */
+    }
+    snprintf(during, sizeof(during), "the %s", s->what);
+    return qemuEndReport(&s->st, during);
 }
 
 /* Read what the shim sent, without waiting. -1 when it closed. */
@@ -84,10 +91,14 @@ static int poll1(qemuStream *s)
 {
     if (!s->query || s->qemuDone != 0)
         return 0;
+    s->in->err = 0;    /* a call that fails before its answer leaves none */
     if (virShimQMP(s->shim, s->query, NULL, NULL, 0, (int)s->monitorTimeoutMs, dispatch, s,
                    s->in) < 0) {
-        /* The shim closes its connections once QEMU has ended. */
+        /* The shim closes its connections once QEMU has ended, and
+         * answers that the monitor is closed (ENOTCONN) or the process
+         * has exited (ESRCH) while it ends. */
         if (errno == ECONNRESET || errno == EPIPE || s->qemuGone ||
+            s->in->err == ENOTCONN || s->in->err == ESRCH ||
             s->st.child_state == VIR_SHIM_CHILD_EXITED) {
             virResetLastError();
             s->qemuGone = true;
