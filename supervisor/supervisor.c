@@ -1806,6 +1806,75 @@ const char *virSupSegmentPath(void)
     return sup.running && sup.seg ? sup.seg->path : NULL;
 }
 
+int virSupJobSegmentPath(virJobPtr job, char *buf, size_t len)
+{
+    int rc = -1;
+
+    if (!job || virSupJobInherited(job))
+        return -1;
+    pthread_mutex_lock(&sup.lock);
+    /* A job that lives holds its group open, and so the supervisor. */
+    if (sup.seg && strlen(sup.seg->path) < len) {
+        memcpy(buf, sup.seg->path, strlen(sup.seg->path) + 1);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&sup.lock);
+    return rc;
+}
+
+int virSupForeignJobRead(const char *segPath, uint64_t id, virSupForeignJob *out)
+{
+    virShmSegment *seg;
+    virShmJobView v;
+    virShmProgressData d;
+    uint32_t slot;
+
+    memset(out, 0, sizeof(*out));
+    if (!(seg = virShmSegmentOpen(segPath)))
+        return -1;
+    slot = virShmRingSlot(seg, id);
+    virShmSlotView(seg, slot, true, &v);
+    if (v.kind != VIR_SHM_VIEW_JOB || v.lc.job_id != id) {
+        virReportError(VIR_ERR_NO_SUPPORT, "job %llu is no longer in the status segment %s",
+                       (unsigned long long)id, segPath);
+        virShmSegmentClose(seg);
+        return -1;
+    }
+    if (!virShmStateEnded(v.lc.state) && !virShmSupervisorAlive(seg)) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "the process that ran job %llu (status "
+                       "segment %s) has gone", (unsigned long long)id, segPath);
+        virShmSegmentClose(seg);
+        return -1;
+    }
+    switch (v.lc.state) {
+    case VIR_SHM_STATE_COMPLETED: out->state = VIR_JOB_COMPLETE; break;
+    case VIR_SHM_STATE_FAILED: out->state = VIR_JOB_FAILED; break;
+    case VIR_SHM_STATE_CANCELLED: out->state = VIR_JOB_CANCELLED; break;
+    default: out->state = VIR_JOB_RUNNING; break;
+    }
+    uint64_t end = v.lc.end_realtime_ns ? v.lc.end_realtime_ns : virShmNowReal();
+    out->elapsed_ms = end > v.lc.start_realtime_ns ? (end - v.lc.start_realtime_ns) / 1000000 : 0;
+    out->done = v.pr.bytes_done;
+    out->total = v.pr.bytes_total;
+    out->remaining_ms = v.lc.eta_ms;
+    /* A running job's own page is fresher than the record's 0.5 s sample. */
+    if (out->state == VIR_JOB_RUNNING) {
+        virShmProgress *pg = virShmSlotProgress(seg, slot);
+        if (virShmProgressRead(pg, &d) == 0 &&
+            atomic_load_explicit(&pg->job_id, memory_order_relaxed) == id) {
+            virShmProgressSanitize(&d);
+            out->done = d.bytes_done;
+            out->total = d.bytes_total;
+            if (d.flags & VIR_SHM_PR_HAS_ETA)
+                out->remaining_ms = d.eta_ms;
+        }
+    } else {
+        out->remaining_ms = 0;
+    }
+    virShmSegmentClose(seg);
+    return 0;
+}
+
 pid_t virSupProfileHelperPid(const virSupProfile *p)
 {
     pid_t pid = 0;

@@ -242,6 +242,33 @@ virErrorPtr virSupJobGetError(virJobPtr job);
 int virSupJobGetRawStats(virJobPtr job, int *state, uint64_t *elapsed_ms,
                       uint64_t *remaining_ms, uint64_t *done, uint64_t *total);
 
+/* ---- another process's job ----
+ *
+ * A job of another process, read from that process's status segment as
+ * virtsup-stat reads it (read-only: nothing is locked or written there).
+ * A driver uses it to show a job that another application runs on the
+ * same object (the qemu driver's RUN/NAME/job mark names the segment and
+ * the job). */
+
+/* The path of the status segment that holds @job (this process's), into
+ * @buf. Returns 0, or -1 (not reported) when it does not fit or the job is
+ * not in a segment (an inherited job). Thread-safe. */
+int virSupJobSegmentPath(virJobPtr job, char *buf, size_t len);
+
+typedef struct virSupForeignJob {
+    int state;                /* virJobState (queued counts as running) */
+    uint64_t elapsed_ms;      /* since the job was created */
+    uint64_t remaining_ms;    /* the worker's ETA, else the supervisor's; 0: unknown */
+    uint64_t done, total;     /* bytes, as the worker last wrote them */
+} virSupForeignJob;
+
+/* Read job @id from the segment at @segPath into @out. Returns 0; -1
+ * reported when the segment cannot be opened or read, or does not hold
+ * that job any more (the slot went round), or its supervisor has gone
+ * while the job was unfinished (then it never will finish there).
+ * Thread-safe; opens and maps the segment for the call. */
+int virSupForeignJobRead(const char *segPath, uint64_t id, virSupForeignJob *out);
+
 /* ---- fork ----
  *
  * A forked child of the application never touches its parent's jobs,

@@ -94,6 +94,44 @@ static void testCloseLeavesNothing(void **s)
     free(seg);
 }
 
+/* A job read back through its status segment, as another process reads
+ * it (virSupForeignJobRead, what the qemu driver shows of another
+ * application's save): the figures the job's own handle gives, its end,
+ * and a refusal for a job or a segment that is not there. */
+static void testForeignRead(void **s)
+{
+    (void)s;
+    virSupGroup *g = virSupGroupNew(NULL);
+    assert_non_null(g);
+    virJobPtr a = startJob(g, &opCancel, NULL);
+    waitPercent(a, 20);
+    char seg[4096];
+    assert_int_equal(virSupJobSegmentPath(a, seg, sizeof(seg)), 0);
+    assert_string_equal(seg, virSupSegmentPath());
+    assert_int_equal(virSupJobSegmentPath(a, seg, 4), -1);   /* does not fit */
+    assert_int_equal(virSupJobSegmentPath(a, seg, sizeof(seg)), 0);
+
+    virSupForeignJob fj;
+    uint64_t done = 0, total = 0;
+    assert_int_equal(virSupForeignJobRead(seg, virJobGetID(a), &fj), 0);
+    assert_int_equal(virSupJobGetRawStats(a, NULL, NULL, NULL, &done, &total), 0);
+    assert_int_equal(fj.state, VIR_JOB_RUNNING);
+    assert_true(fj.done == done && fj.total == total);
+
+    /* A job the segment never held, and no segment at all. */
+    assert_int_equal(virSupForeignJobRead(seg, virJobGetID(a) + 100000, &fj), -1);
+    assert_non_null(strstr(virGetLastErrorMessage(), "is no longer in the status segment"));
+    assert_int_equal(virSupForeignJobRead("/nonexistent/1-1.seg", 1, &fj), -1);
+
+    assert_int_equal(virJobCancel(a), 0);
+    waitEnded(a);
+    assert_int_equal(virSupForeignJobRead(seg, virJobGetID(a), &fj), 0);
+    assert_int_equal(fj.state, VIR_JOB_CANCELLED);
+    assert_int_equal(fj.remaining_ms, 0);
+    assert_int_equal(virJobDestroy(a), 0);
+    virSupGroupClose(g);
+}
+
 static volatile sig_atomic_t chldCount;
 static void onChld(int signo)
 {
@@ -187,6 +225,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testWorkerSandbox),
         cmocka_unit_test(testCloseLeavesNothing),
+        cmocka_unit_test(testForeignRead),
         cmocka_unit_test(testApplicationSigchld),
         cmocka_unit_test(testIgnoredSigchld),
         cmocka_unit_test(testMissingWorkerProgram),

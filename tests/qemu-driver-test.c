@@ -931,6 +931,42 @@ static void test_job_mark(void **state)
     assert_int_equal(virDomainAbortJob(d2), -1);
     errorSays("no job of this connection to abort: the job running on it is "
               "qemu.domain.save of this process");
+    /* Its job statistics show the save, read from the job's status
+     * segment (virsh domjobinfo from another process). */
+    int type = -1, n = 0, op = -1;
+    unsigned long long v = 0, total = 0;
+    virTypedParameterPtr params = NULL;
+    assert_int_equal(virDomainGetJobStats(d2, &type, &params, &n, 0), 0);
+    assert_int_equal(type, VIR_DOMAIN_JOB_BOUNDED);
+    assert_int_equal(virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &op), 1);
+    assert_int_equal(op, VIR_DOMAIN_JOB_OPERATION_SAVE);
+    assert_int_equal(virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &v), 1);
+    assert_int_equal(virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_TOTAL, &total), 1);
+    printf("the other connection's job statistics: processed %llu of %llu\n", v, total);
+    assert_true(v > 0 && v <= total);
+    virTypedParamsFree(params, n);
+    virDomainJobInfo ji;
+    assert_int_equal(virDomainGetJobInfo(d2, &ji), 0);
+    assert_int_equal(ji.type, VIR_DOMAIN_JOB_BOUNDED);
+    assert_true(ji.dataProcessed > 0 && ji.dataTotal == total);
+    /* The same from another process: virtsup's domjobinfo, and its
+     * domjobabort refused naming this process. */
+    char cmd[9000], out[4096], want[128];
+    snprintf(cmd, sizeof(cmd), "%s/virtsup -c '%s' 'domjobinfo jm; domjobabort jm' 2>&1",
+             qtBuildDir(), t->uri);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t got = fread(out, 1, sizeof(out) - 1, f);
+    out[got] = '\0';
+    int rc = pclose(f);
+    printf("virtsup in another process:\n%s", out);
+    assert_int_equal(WEXITSTATUS(rc), 1);   /* the abort is refused */
+    assert_non_null(strstr(out, "Job type:         Bounded"));
+    assert_non_null(strstr(out, "Operation:        Save"));
+    assert_non_null(strstr(out, "Data processed:"));
+    snprintf(want, sizeof(want), "qemu.domain.save of process %d, and only that connection "
+             "can cancel it", (int)getpid());
+    assert_non_null(strstr(out, want));
     /* The save's own connection: the job by its number. */
     snprintf(own, sizeof(own), "(job %llu, qemu.domain.save)",
              (unsigned long long)virJobGetID(job));
@@ -957,6 +993,8 @@ static void test_job_mark(void **state)
 
     /* Released: the other connection may act, its own save included. */
     qtWaitState(d2, VIR_DOMAIN_RUNNING, -1);
+    assert_int_equal(virDomainGetJobInfo(d2, &ji), 0);
+    assert_int_equal(ji.type, VIR_DOMAIN_JOB_NONE);
     assert_int_equal(virDomainSuspend(d2), 0);
     assert_int_equal(virDomainResume(d2), 0);
     virJobPtr j2 = virDomainSaveJob(d2, img2);

@@ -798,30 +798,65 @@ static int startingLock(const char *runDir)
  * has its own view of a guest and its own job slot, so only this file
  * keeps two connections (two applications, or two in one) from running a
  * save and a dump of the same guest at once, and one from resuming a
- * guest that another's save has stopped. A save or dump locks it (flock,
- * LOCK_EX) from its call until its done step has put the guest back, and
- * writes "OP PID" into it for the words of whoever finds it taken; the
- * kernel releases it if the application dies. */
-#define JOB_MARK_RECORD 64
+ * guest that another's save has stopped. A save or dump holds a write
+ * lock on it (an open file description lock, F_OFD_SETLK: released by the
+ * kernel with the last descriptor, so if the application dies) from its
+ * call until its done step has put the guest back. Others look with
+ * F_OFD_GETLK, which takes nothing: a look never makes a job's start
+ * fail. The holder writes one record into it, "OP PID ID SEGMENT\n" then
+ * zeros to JOB_MARK_RECORD bytes (ID 0 and no SEGMENT until the job
+ * exists), for the words of a refusal and for another process's
+ * virDomainGetJobStats, which reads the job's figures from that status
+ * segment. */
+#define JOB_MARK_RECORD 512
 
-/* Who holds the mark open at @fd, in words, into @buf. */
-static void jobMarkHolder(int fd, char *buf, size_t len)
+typedef struct jobMarkRec {
+    char op[64];
+    int pid;                      /* 0: no record (just taken) */
+    unsigned long long id;        /* 0: the job not created yet */
+    char seg[JOB_MARK_RECORD];
+} jobMarkRec;
+
+static void jobMarkRead(int fd, jobMarkRec *r)
 {
-    char rec[JOB_MARK_RECORD + 1], op[JOB_MARK_RECORD] = "";
+    char rec[JOB_MARK_RECORD + 1];
     ssize_t n = pread(fd, rec, JOB_MARK_RECORD, 0);
-    int pid = 0;
+    int at = 0;
 
-    if (n > 0) {
-        rec[n] = '\0';
-        if (sscanf(rec, "%63s %d", op, &pid) != 2)
-            pid = 0;
+    memset(r, 0, sizeof(*r));
+    if (n <= 0)
+        return;
+    rec[n] = '\0';
+    rec[strcspn(rec, "\n")] = '\0';
+    if (sscanf(rec, "%63s %d %llu %n", r->op, &r->pid, &r->id, &at) < 3 || r->pid <= 0) {
+        memset(r, 0, sizeof(*r));
+        return;
     }
-    if (pid <= 0)
+    if (at > 0)
+        virStrcpyTrunc(r->seg, sizeof(r->seg), rec + at);
+}
+
+static int jobMarkWrite(int fd, const char *op, unsigned long long id, const char *seg)
+{
+    char rec[JOB_MARK_RECORD];
+    int n = snprintf(rec, sizeof(rec), "%s %d %llu %s\n", op, (int)getpid(), id, seg);
+
+    if (n < 0 || (size_t)n >= sizeof(rec))
+        return -1;
+    memset(rec + n, 0, sizeof(rec) - (size_t)n);
+    /* One fixed-size write: a reader sees the old record or this one. */
+    return pwrite(fd, rec, sizeof(rec), 0) == (ssize_t)sizeof(rec) ? 0 : -1;
+}
+
+/* Who holds the mark, in words, into @buf. */
+static void jobMarkWords(const jobMarkRec *r, char *buf, size_t len)
+{
+    if (!r->pid)
         snprintf(buf, len, "a save or dump just starting");
-    else if (pid == getpid())
-        snprintf(buf, len, "%s of this process", op);
+    else if (r->pid == getpid())
+        snprintf(buf, len, "%s of this process", r->op);
     else
-        snprintf(buf, len, "%s of process %d", op, pid);
+        snprintf(buf, len, "%s of process %d", r->op, r->pid);
 }
 
 /* Take the mark of guest @name, run directory @runDir, for a job of op
@@ -829,17 +864,20 @@ static void jobMarkHolder(int fd, char *buf, size_t len)
  * reported; "already has a job running" naming the holder when taken. */
 static int guestJobMark(const char *runDir, const char *name, const char *op)
 {
-    char path[PATH_MAX + 16], who[160], rec[JOB_MARK_RECORD];
-    int fd, n;
+    char path[PATH_MAX + 16], who[160];
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    jobMarkRec r;
+    int fd;
 
     snprintf(path, sizeof(path), "%s/job", runDir);
     if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
         virReportSystemError(errno, "cannot open the job mark of domain '%s' (%s)", name, path);
         return -1;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK) {
-            jobMarkHolder(fd, who, sizeof(who));
+    if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+        if (errno == EAGAIN || errno == EACCES) {
+            jobMarkRead(fd, &r);
+            jobMarkWords(&r, who, sizeof(who));
             virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' already has a job "
                            "running: %s", name, who);
         } else {
@@ -849,23 +887,19 @@ static int guestJobMark(const char *runDir, const char *name, const char *op)
         close(fd);
         return -1;
     }
-    /* One fixed-size record: a reader sees the old holder's or ours. */
-    n = snprintf(rec, sizeof(rec), "%s %d", op, (int)getpid());
-    memset(rec + n, ' ', sizeof(rec) - (size_t)n - 1);
-    rec[sizeof(rec) - 1] = '\n';
-    if (pwrite(fd, rec, sizeof(rec), 0) != (ssize_t)sizeof(rec)) {
-        /* Only the words of a refusal miss it. */
-    }
+    (void)jobMarkWrite(fd, op, 0, "");   /* only the words of a refusal miss it */
     return fd;
 }
 
-/* Whether a save or dump of any connection runs on guest @dom now (its
- * mark is held): then who, in words, into @who. A guest not running has
- * none. A job that takes the mark just after this look is not seen. */
-static bool guestJobBusy(virDomainPtr dom, char *who, size_t len)
+/* Whether another connection's save or dump runs on guest @dom now (its
+ * mark is held while this connection's slot is free): then its record
+ * into @r. A guest not running has none. A job that takes the mark just
+ * after this look is not seen. */
+static bool guestJobForeign(virDomainPtr dom, jobMarkRec *r)
 {
     qemuDriver *d;
     qemuDomObj *obj = domLock(dom, &d);
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
     char path[PATH_MAX + 16];
     int fd;
     bool held;
@@ -873,8 +907,28 @@ static bool guestJobBusy(virDomainPtr dom, char *who, size_t len)
     if (!obj)
         return false;   /* the call itself says why */
     path[0] = '\0';
-    if (obj->active && obj->runDir[0])
+    if (obj->active && obj->runDir[0] && !virDriverJobSlotBusy(&obj->slot))
         snprintf(path, sizeof(path), "%s/job", obj->runDir);
+    pthread_mutex_unlock(&d->lock);
+    if (!path[0] || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return false;
+    held = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    if (held)
+        jobMarkRead(fd, r);
+    close(fd);
+    return held;
+}
+
+/* Whether a save or dump of any connection runs on guest @dom now: then
+ * who, in words, into @who. */
+static bool guestJobBusy(virDomainPtr dom, char *who, size_t len)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    jobMarkRec r;
+
+    if (!obj)
+        return false;
     /* This connection's own: its job's number. */
     if (obj->slot.job && obj->slot.opname && (STREQ(obj->slot.opname, QEMU_OP_DOMAIN_SAVE) ||
                                               STREQ(obj->slot.opname, QEMU_OP_DOMAIN_DUMP))) {
@@ -884,13 +938,10 @@ static bool guestJobBusy(virDomainPtr dom, char *who, size_t len)
         return true;
     }
     pthread_mutex_unlock(&d->lock);
-    if (!path[0] || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+    if (!guestJobForeign(dom, &r))
         return false;
-    held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-    if (held)
-        jobMarkHolder(fd, who, len);
-    close(fd);
-    return held;
+    jobMarkWords(&r, who, len);
+    return true;
 }
 
 /* Refuse to @verb ("suspended", "resumed", ...) guest @dom while a save
@@ -1700,9 +1751,17 @@ static virJobPtr jobStart(qemuJob *qj, const void *params, size_t len, const int
         goto error;
     if (holdsSlot) {
         qemuDomObj *obj;
+        char seg[JOB_MARK_RECORD];
         pthread_mutex_lock(&d->lock);
         if ((obj = domFindUUID(d, uuid)))
             virDriverJobSlotSetJob(&obj->slot, token, job);
+        /* The slot still ours: the done step has not released it, so @qj
+         * and its mark are still there. The job's number and segment go
+         * on the mark, for other processes' job statistics. */
+        if (obj && obj->slot.job == job && qj->jobMark >= 0 &&
+            virSupJobSegmentPath(job, seg, sizeof(seg) - 128) == 0)
+            (void)jobMarkWrite(qj->jobMark, qemuOps[qj->kind].name,
+                               (unsigned long long)virSupJobGetID(job), seg);
         pthread_mutex_unlock(&d->lock);
     }
     return job;
@@ -3324,9 +3383,53 @@ static virJobPtr qemuDomainRestoreJob(virConnectPtr conn, const char *from)
 
 /* ---- the domain's job ------------------------------------------------------------------ */
 
+/* The figures of another connection's save or dump of @dom, from its
+ * mark and its status segment, into @st: true if there is one. While the
+ * mark is held the job is not over (its done step may still be putting
+ * the guest back), so it is shown running, with no figures when its
+ * number is not on the mark yet or its segment cannot be read. */
+static bool foreignJobStats(virDomainPtr dom, virDriverJobStats *st)
+{
+    virSupForeignJob fj;
+    jobMarkRec r;
+
+    if (!guestJobForeign(dom, &r))
+        return false;
+    memset(st, 0, sizeof(*st));
+    st->type = VIR_DOMAIN_JOB_BOUNDED;
+    st->operation = jobOperation(r.op);
+    if (!r.id || !r.seg[0])
+        return true;
+    bool quiet = virErrorSetQuiet(true);
+    int rc = virSupForeignJobRead(r.seg, r.id, &fj);
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+    if (rc < 0)
+        return true;
+    st->elapsed_ms = fj.elapsed_ms;
+    st->remaining_ms = fj.remaining_ms;
+    st->done = fj.done;
+    st->total = fj.total;
+    st->rate = fj.elapsed_ms ? fj.done * 1000 / fj.elapsed_ms : 0;
+    return true;
+}
+
 static int qemuDomainGetJobInfo(virDomainPtr dom, virDomainJobInfoPtr info)
 {
-    return virObjListGetJobInfo(&driverOf(dom->conn)->doms, dom->uuid, dom->name, info);
+    virDriverJobStats st;
+
+    if (virObjListGetJobInfo(&driverOf(dom->conn)->doms, dom->uuid, dom->name, info) < 0)
+        return -1;
+    /* No job of this connection: another's save or dump, if any. */
+    if (info->type == VIR_DOMAIN_JOB_NONE && foreignJobStats(dom, &st)) {
+        info->type = st.type;
+        info->timeElapsed = st.elapsed_ms;
+        info->timeRemaining = st.remaining_ms;
+        info->dataTotal = info->fileTotal = st.total;
+        info->dataProcessed = info->fileProcessed = st.done;
+        info->dataRemaining = info->fileRemaining = st.total > st.done ? st.total - st.done : 0;
+    }
+    return 0;
 }
 
 static int qemuDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterPtr *params,
@@ -3344,6 +3447,11 @@ static int qemuDomainGetJobStats(virDomainPtr dom, int *type, virTypedParameterP
     ret = virDriverJobStatsRead(&obj->slot, &obj->lastJob, jobOperation(obj->slot.opname),
                                 flags, &st);
     pthread_mutex_unlock(&d->lock);
+    /* No live job of this connection: another's save or dump, if any (a
+     * completed job's record is only ever the connection's own). */
+    if (ret == 0 && !(flags & VIR_DOMAIN_JOB_STATS_COMPLETED) &&
+        st.type == VIR_DOMAIN_JOB_NONE)
+        (void)foreignJobStats(dom, &st);
     return virDriverJobStatsReturn(ret, &st, type, params, nparams);
 }
 
