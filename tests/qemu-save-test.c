@@ -517,6 +517,78 @@ static void restoreEnds(qemuT *t, virDomainPtr dom, virDomainPtr also, virJobPtr
                                     TEST_TIMEOUT_MS));
 }
 
+/* Whether the job mark of guest "fx" names a created job (its number is
+ * on it: the job's worker may have started). */
+static bool markHasJob(qemuT *t)
+{
+    char path[600], rec[600] = "", op[64];
+    int pid = 0;
+    unsigned long long id = 0;
+    snprintf(path, sizeof(path), "%s/run/fx/job", t->root);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    if (!fgets(rec, sizeof(rec), f))
+        rec[0] = '\0';
+    fclose(f);
+    return sscanf(rec, "%63s %d %llu", op, &pid, &id) == 3 && id > 0;
+}
+
+static void appDiesMidSave(qemuT *t, virDomainPtr dom, const char *uri, const char *img,
+                           const char *md5)
+{
+    char cli[1100], logPath[600], log[65536], want[200];
+    virShimStatus st;
+
+    snprintf(cli, sizeof(cli), "%s/virtsup", qtBuildDir());
+    pid_t app = fork();
+    assert_true(app >= 0);
+    if (app == 0) {
+        execl(cli, "virtsup", "-q", "-c", uri, "save", "fx", img, (char *)NULL);
+        _exit(127);
+    }
+    /* Its save runs: its job is on the guest's mark and the guest is
+     * stopped (the save stops it first). */
+    if (!TEST_WAIT_UNTIL(markHasJob(t) && qtShimStatus(t, "fx", &st) == 0 &&
+                         STRNEQ(st.runstate, "running"), TEST_TIMEOUT_MS))
+        fail_msg("the application's save did not get under way");
+    assert_int_equal(kill(app, SIGKILL), 0);
+    assert_int_equal(waitpid(app, NULL, 0), app);
+
+    virConnectPtr c = virConnectOpen(t->uri);
+    assert_non_null(c);
+    virDomainPtr d = virDomainLookupByName(c, "fx");
+    assert_non_null(d);
+    int s, r;
+    assert_int_equal(virDomainGetState(d, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    assert_int_equal(qtShimStatus(t, "fx", &st), 0);
+    assert_string_equal(st.runstate, "running");
+    checkRunsOn(dom, t, md5);
+    assert_false(exists(img));
+    snprintf(logPath, sizeof(logPath), "%s/log/fx.log", t->root);
+    int fd = open(logPath, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    ssize_t n = read(fd, log, sizeof(log) - 1);
+    close(fd);
+    log[n > 0 ? n : 0] = '\0';
+    snprintf(want, sizeof(want), "libvirtsup: the save of process %d ended with that "
+             "process; QEMU's migration has ended and the guest runs again", (int)app);
+    if (!strstr(log, want))
+        fail_msg("the guest's log does not say '%s':\n%s", want, log);
+    printf("application killed during its save: %s\n", want);
+    /* The mark is free and empty: a save now is not refused. */
+    virJobPtr job = virDomainSaveJob(d, img);
+    assert_non_null(job);
+    assert_int_equal(virJobCancel(job), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
+    virJobDestroy(job);
+    assert_false(exists(img));
+    checkRunsOn(dom, t, md5);
+    virDomainFree(d);
+    assert_int_equal(virConnectClose(c), 0);
+}
+
 static void test_faults(void **state)
 {
     qemuT *t = *state;
@@ -685,6 +757,14 @@ static void test_faults(void **state)
     checkRunsOn(dom, t, md5);
     assert_int_equal(unlink(img), 0);
     assert_int_equal(unlink(mixed), 0);
+
+    /* The application dies during a save: virtsup, the command-line
+     * client, killed while its save streams at 2 MiB/s. The guest, which
+     * the save had stopped, is put back by the next connection to open
+     * (as libvirt's daemon does when it starts again): running, its memory
+     * unchanged, a line in its log, no image. Before, it stayed paused for
+     * good, "paused (user)". */
+    appDiesMidSave(t, dom, uri, img, md5);
 
     /* QEMU killed while it streams into a save (a new capped connection:
      * it finds the guest another connection restored). */

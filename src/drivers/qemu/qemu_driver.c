@@ -803,17 +803,21 @@ static int startingLock(const char *runDir)
  * kernel with the last descriptor, so if the application dies) from its
  * call until its done step has put the guest back. Others look with
  * F_OFD_GETLK, which takes nothing: a look never makes a job's start
- * fail. The holder writes one record into it, "OP PID ID SEGMENT\n" then
- * zeros to JOB_MARK_RECORD bytes (ID 0 and no SEGMENT until the job
- * exists), for the words of a refusal and for another process's
+ * fail. The holder writes one record into it, "OP PID ID RAN SEGMENT\n"
+ * then zeros to JOB_MARK_RECORD bytes (ID 0 and no SEGMENT until the job
+ * exists; RAN: a save's guest ran when it began, 1 or 0, -1 not known
+ * yet), for the words of a refusal and for another process's
  * virDomainGetJobStats, which reads the job's figures from that status
- * segment. */
+ * segment. The done step empties the file before it lets the lock go, so
+ * a record found in a mark nobody holds is a job whose application died
+ * before its done step: jobMarkRecover puts the guest back. */
 #define JOB_MARK_RECORD 512
 
 typedef struct jobMarkRec {
     char op[64];
-    int pid;                      /* 0: no record (just taken) */
+    int pid;                      /* 0: no record (just taken, or emptied) */
     unsigned long long id;        /* 0: the job not created yet */
+    int ran;                      /* save: the guest ran when it began (-1: not known) */
     char seg[JOB_MARK_RECORD];
 } jobMarkRec;
 
@@ -828,7 +832,8 @@ static void jobMarkRead(int fd, jobMarkRec *r)
         return;
     rec[n] = '\0';
     rec[strcspn(rec, "\n")] = '\0';
-    if (sscanf(rec, "%63s %d %llu %n", r->op, &r->pid, &r->id, &at) < 3 || r->pid <= 0) {
+    if (sscanf(rec, "%63s %d %llu %d %n", r->op, &r->pid, &r->id, &r->ran, &at) < 4 ||
+        r->pid <= 0) {
         memset(r, 0, sizeof(*r));
         return;
     }
@@ -836,10 +841,11 @@ static void jobMarkRead(int fd, jobMarkRec *r)
         virStrcpyTrunc(r->seg, sizeof(r->seg), rec + at);
 }
 
-static int jobMarkWrite(int fd, const char *op, unsigned long long id, const char *seg)
+static int jobMarkWrite(int fd, const char *op, unsigned long long id, int ran,
+                        const char *seg)
 {
     char rec[JOB_MARK_RECORD];
-    int n = snprintf(rec, sizeof(rec), "%s %d %llu %s\n", op, (int)getpid(), id, seg);
+    int n = snprintf(rec, sizeof(rec), "%s %d %llu %d %s\n", op, (int)getpid(), id, ran, seg);
 
     if (n < 0 || (size_t)n >= sizeof(rec))
         return -1;
@@ -860,9 +866,12 @@ static void jobMarkWords(const jobMarkRec *r, char *buf, size_t len)
 }
 
 /* Take the mark of guest @name, run directory @runDir, for a job of op
- * @op. The descriptor (to close when the job's slot is released), or -1
- * reported; "already has a job running" naming the holder when taken. */
-static int guestJobMark(const char *runDir, const char *name, const char *op)
+ * @op; the record a job whose application died left in it goes to @left
+ * (pid 0: none), for the caller to put the guest back (jobMarkRecover)
+ * once it has let the driver lock go. The descriptor (to close when the
+ * job's slot is released), or -1 reported; "already has a job running"
+ * naming the holder when taken. */
+static int guestJobMark(const char *runDir, const char *name, const char *op, jobMarkRec *left)
 {
     char path[PATH_MAX + 16], who[160];
     struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -887,8 +896,89 @@ static int guestJobMark(const char *runDir, const char *name, const char *op)
         close(fd);
         return -1;
     }
-    (void)jobMarkWrite(fd, op, 0, "");   /* only the words of a refusal miss it */
+    jobMarkRead(fd, left);
+    (void)jobMarkWrite(fd, op, 0, -1, "");   /* only the words of a refusal miss it */
     return fd;
+}
+
+static int migrationSettle(qemuDriver *d, const char *runDir, bool resume, char *why,
+                           size_t whylen);
+
+/* A line in guest @name's log (LOG/NAME.log), for the operator. */
+static void guestLogLine(qemuDriver *d, const char *name, const char *line)
+{
+    char path[PATH_MAX], ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s.log", d->cfg.logDir, name);
+    if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return;
+    strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", gmtime_r(&now, &tm));
+    dprintf(fd, "%s libvirtsup: %s\n", ts, line);
+    close(fd);
+}
+
+/* Put back guest @name (run directory @runDir) after a save whose
+ * application died before its done step, as that step would have, from
+ * the record @left it left in the mark (which the caller holds now): wait
+ * until QEMU's migration has ended, cancelling it, and resume the guest
+ * if it ran when the save began. A dump needs nothing: QEMU resumes a
+ * guest it stopped once its dump fails for want of a reader. Says what it
+ * did in the guest's log. Round trips with the monitor timeout; driver
+ * lock NOT held. */
+static void jobMarkRecover(qemuDriver *d, const char *runDir, const char *name,
+                           const jobMarkRec *left)
+{
+    char why[300], line[600];
+
+    if (!left->pid || STRNEQ(left->op, QEMU_OP_DOMAIN_SAVE) || left->ran < 0)
+        return;
+    if (migrationSettle(d, runDir, left->ran == 1, why, sizeof(why)) < 0)
+        snprintf(line, sizeof(line), "the save of process %d ended with that process; "
+                 "putting the guest back failed: %s", left->pid, why);
+    else
+        snprintf(line, sizeof(line), "the save of process %d ended with that process; "
+                 "QEMU's migration has ended%s", left->pid,
+                 left->ran == 1 ? " and the guest runs again" : " (the guest was paused)");
+    guestLogLine(d, name, line);
+}
+
+/* Look at guest @name's mark (run directory @runDir) and, if a job whose
+ * application died left its record there, take the mark, put the guest
+ * back (jobMarkRecover) and empty it: true then. Cheap when there is
+ * nothing to do: a look (F_OFD_GETLK) and a read. Driver lock NOT held. */
+static bool jobMarkRecoverDir(qemuDriver *d, const char *runDir, const char *name)
+{
+    bool done = false;
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    char path[PATH_MAX + 16];
+    jobMarkRec r;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/job", runDir);
+    if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return false;
+    if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_UNLCK) {
+        jobMarkRead(fd, &r);
+        fl.l_type = F_WRLCK;
+        /* Taken only to put the guest back: a job's start in this instant
+         * is refused, naming the job that died. */
+        if (r.pid && fcntl(fd, F_OFD_SETLK, &fl) == 0) {
+            jobMarkRead(fd, &r);   /* again, now that it is ours */
+            bool quiet = virErrorSetQuiet(true);
+            jobMarkRecover(d, runDir, name, &r);
+            virResetLastError();
+            virErrorSetQuiet(quiet);
+            if (ftruncate(fd, 0) < 0) {
+                /* the next look does it again */
+            }
+            done = true;
+        }
+    }
+    close(fd);
+    return done;
 }
 
 /* Whether another connection's save or dump runs on guest @dom now (its
@@ -951,8 +1041,18 @@ static bool guestJobBusy(virDomainPtr dom, char *who, size_t len)
  * 0, or -1 reported. */
 static int guestJobCheck(virDomainPtr dom, const char *verb)
 {
-    char who[160];
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    char who[160], runDir[PATH_MAX];
 
+    if (!obj)
+        return -1;
+    virStrcpyTrunc(runDir, sizeof(runDir), obj->active ? obj->runDir : "");
+    pthread_mutex_unlock(&d->lock);
+    /* A save whose application died left the guest to be put back: done
+     * before this call acts on it. */
+    if (runDir[0])
+        jobMarkRecoverDir(d, runDir, dom->name);
     if (!guestJobBusy(dom, who, sizeof(who)))
         return 0;
     virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' cannot be %s while a job runs on "
@@ -1241,6 +1341,26 @@ static void reconnectAll(qemuDriver *d)
         reconnectOne(d, e->d_name);
     }
     pthread_mutex_unlock(&d->lock);
+    /* Saves whose application died (a daemon killed mid-save): their
+     * guests are put back now, as libvirt does when it starts again. */
+    rewinddir(dir);
+    while ((e = readdir(dir))) {
+        char gdir[PATH_MAX];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(gdir, sizeof(gdir), "%s/%s", d->cfg.runDir, e->d_name);
+        if (!jobMarkRecoverDir(d, gdir, e->d_name))
+            continue;
+        /* The view as the shim has it now, not as its watcher will have
+         * it in a moment: the open's caller looks at once. */
+        virShimStatus now;
+        qemuDomObj *obj;
+        pthread_mutex_lock(&d->lock);
+        if ((obj = domFindName(d, e->d_name)) && obj->active &&
+            virShimStateRead(gdir, &now) == 0)
+            domStatus(d, obj, &now);
+        pthread_mutex_unlock(&d->lock);
+    }
     closedir(dir);
     virResetLastError();
     virErrorSetQuiet(quiet);
@@ -1578,6 +1698,11 @@ static void jobReleaseSlot(qemuDriver *d, qemuJob *qj)
         !obj->persistent && !obj->active)
         domRemove(d, obj);
     qj->holdsSlot = false;
+    /* Emptied before the lock goes: a record left in a free mark means a
+     * job that never reached this point (jobMarkRecover). */
+    if (qj->jobMark >= 0 && ftruncate(qj->jobMark, 0) < 0) {
+        /* then the next one to take it puts back a guest that is fine */
+    }
     virForceClose(&qj->jobMark);
 }
 
@@ -1761,7 +1886,8 @@ static virJobPtr jobStart(qemuJob *qj, const void *params, size_t len, const int
         if (obj && obj->slot.job == job && qj->jobMark >= 0 &&
             virSupJobSegmentPath(job, seg, sizeof(seg) - 128) == 0)
             (void)jobMarkWrite(qj->jobMark, qemuOps[qj->kind].name,
-                               (unsigned long long)virSupJobGetID(job), seg);
+                               (unsigned long long)virSupJobGetID(job),
+                               qj->kind == QJ_SAVE ? qj->wasRunning : -1, seg);
         pthread_mutex_unlock(&d->lock);
     }
     return job;
@@ -2733,6 +2859,7 @@ static virJobPtr qemuDomainDumpCoreJob(virDomainPtr dom, const char *to, unsigne
     qemuDomObj *obj;
     qemuJob *qj;
     qemuDumpParams p = { .magic = QEMU_DUMP_MAGIC };
+    jobMarkRec left = { .pid = 0 };
     char runDir[PATH_MAX];
     int fds[2] = { -1, -1 };
     virJobPtr job;
@@ -2762,7 +2889,8 @@ static virJobPtr qemuDomainDumpCoreJob(virDomainPtr dom, const char *to, unsigne
         qj->holdsSlot = true;
         virStrcpyTrunc(runDir, sizeof(runDir), obj->runDir);
         virStrcpyTrunc(p.name, sizeof(p.name), obj->def->name);
-        if ((qj->jobMark = guestJobMark(obj->runDir, obj->def->name, QEMU_OP_DOMAIN_DUMP)) < 0)
+        if ((qj->jobMark = guestJobMark(obj->runDir, obj->def->name, QEMU_OP_DOMAIN_DUMP,
+                                        &left)) < 0)
             jobReleaseSlot(d, qj);
     }
     p.monitorTimeoutMs = d->cfg.monitorTimeoutMs;
@@ -2773,6 +2901,7 @@ static virJobPtr qemuDomainDumpCoreJob(virDomainPtr dom, const char *to, unsigne
         qemuJobFree(qj);
         return NULL;
     }
+    jobMarkRecover(d, runDir, p.name, &left);
     /* The worker's own connection to the shim (it subscribes itself). */
     bool quiet = virErrorSetQuiet(true);
     fds[0] = virShimConnect(runDir);
@@ -3061,6 +3190,7 @@ static virJobPtr qemuDomainSaveJob(virDomainPtr dom, const char *to)
     qemuJob *qj;
     qemuDomainDef *def = NULL;
     qemuSaveParams p = { .magic = QEMU_SAVE_MAGIC };
+    jobMarkRec left = { .pid = 0 };
     VIR_AUTOFREE(uint8_t *) blob = NULL;
     char *xml = NULL;
     int pfd[2] = { -1, -1 }, shim = -1;
@@ -3085,12 +3215,14 @@ static virJobPtr qemuDomainSaveJob(virDomainPtr dom, const char *to)
         qj->shim = obj->shim;
         qj->wasRunning = obj->state == VIR_DOMAIN_RUNNING;
         virStrcpyTrunc(qj->runDir, sizeof(qj->runDir), obj->runDir);
-        if ((qj->jobMark = guestJobMark(obj->runDir, obj->def->name, QEMU_OP_DOMAIN_SAVE)) >= 0)
+        if ((qj->jobMark = guestJobMark(obj->runDir, obj->def->name, QEMU_OP_DOMAIN_SAVE,
+                                        &left)) >= 0)
             def = qemuDefCopy(obj->def);
     }
     pthread_mutex_unlock(&d->lock);
     if (!def)
         goto error;
+    jobMarkRecover(d, qj->runDir, def->name, &left);
     p.monitorTimeoutMs = d->cfg.monitorTimeoutMs;
     p.bandwidthBps = d->cfg.bandwidthBps;
     p.memoryBytes = def->memoryKiB * 1024;
@@ -3117,6 +3249,9 @@ static virJobPtr qemuDomainSaveJob(virDomainPtr dom, const char *to)
         goto error;
     }
     saveWasRunning(d, qj, shim);
+    /* From here the worker may stop the guest: whoever finds this record
+     * left by a dead application knows whether to resume it. */
+    (void)jobMarkWrite(qj->jobMark, QEMU_OP_DOMAIN_SAVE, 0, qj->wasRunning, "");
     {
         int fds[4] = { shim, pfd[0], pfd[1], qj->out.fd };
         job = jobStart(qj, blob, sizeof(p) + p.xmlLen, fds, 4, def->name);
@@ -3184,13 +3319,21 @@ static int commitSave(virJobPtr job, void *opaque, const void *result, size_t le
  * @why. */
 static int saveSettle(qemuDriver *d, qemuJob *qj, bool resume, char *why, size_t whylen)
 {
+    return migrationSettle(d, qj->runDir, resume, why, whylen);
+}
+
+/* saveSettle's work, for the guest of run directory @runDir (also what
+ * jobMarkRecover does for a save whose application died). */
+static int migrationSettle(qemuDriver *d, const char *runDir, bool resume, char *why,
+                           size_t whylen)
+{
     virShimIncoming *in;
     char status[32] = "";
     int fd = -1, rc = -1;
 
     bool quiet = virErrorSetQuiet(true);
     virResetLastError();
-    if (!VIR_ALLOC(in) || (fd = virShimConnect(qj->runDir)) < 0)
+    if (!VIR_ALLOC(in) || (fd = virShimConnect(runDir)) < 0)
         goto out;
     long long until = virTimeMonoMs() + d->cfg.monitorTimeoutMs;
     bool over = false;
