@@ -1011,6 +1011,52 @@ static void test_job_mark(void **state)
     virDomainFree(dom);
 }
 
+/* The application forks (no exec) while its save holds the guest's job
+ * mark, and the child lives on: once the save has ended, another
+ * connection may suspend the guest. The mark is a lock of an open file
+ * description that fork() shares; before, the child kept it for its whole
+ * life and every other connection was refused ("cannot be suspended while
+ * a job runs on it"). */
+static void test_job_mark_fork(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    virDomainPtr dom;
+    char img[600];
+    int gate[2];
+
+    virJobPtr job = saveStuck(t, "jf", false, &dom, &st, img, sizeof(img));
+    assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        char c;
+        close(gate[1]);
+        /* Lives until the test closes the gate (or dies with it). */
+        while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    close(gate[0]);
+    saveStuckCancel(t, "jf", job, st.child_pid);
+    virJobDestroy(job);
+
+    virConnectPtr c2 = virConnectOpen(t->uri);
+    assert_non_null(c2);
+    virDomainPtr d2 = virDomainLookupByName(c2, "jf");
+    assert_non_null(d2);
+    qtWaitState(d2, VIR_DOMAIN_RUNNING, -1);
+    if (virDomainSuspend(d2) < 0)
+        fail_msg("suspend with the forked child alive: %s", virGetLastErrorMessage());
+    assert_int_equal(virDomainResume(d2), 0);
+    close(gate[1]);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    virDomainFree(d2);
+    assert_int_equal(virConnectClose(c2), 0);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 /* A guest agent channel without a path (libvirt's inactive XML): the
  * driver listens on a socket in the guest's run directory for QEMU. */
 static void test_agent_channel_socket(void **state)
@@ -1363,6 +1409,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_killed_paused_settles, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_watcher_resubscribes, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_job_mark, setupLongMonitor, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_job_mark_fork, setupLongMonitor, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_cancel_resumes_first, setupLongMonitor,
                                         qtTeardown),
         cmocka_unit_test_setup_teardown(test_agent_channel_socket, setupT, qtTeardown),

@@ -771,6 +771,88 @@ static void *watcherMain(void *opaque)
     return NULL;
 }
 
+/* ---- locks a forked child must not keep ----
+ *
+ * The start's mark and a job's mark (below) are locks that belong to an
+ * open file description, which fork() shares: a child the application
+ * forks without exec (a worker model, a snapshot fork as Redis makes)
+ * would keep them for as long as it lives, long after the job's done step
+ * closed its descriptor in the parent, and every connection would go on
+ * seeing a start or a save under way. Each such descriptor is tracked
+ * here, and a fork handler closes them all in the child (closing the
+ * child's copy leaves the parent's lock as it is). */
+static pthread_mutex_t heldLock = PTHREAD_MUTEX_INITIALIZER;
+static int *heldFds;
+static size_t nheld, aheld;
+
+static void heldForkPrepare(void)
+{
+    pthread_mutex_lock(&heldLock);
+}
+
+static void heldForkParent(void)
+{
+    pthread_mutex_unlock(&heldLock);
+}
+
+/* The forking thread took the lock (prepare) and is the child's only
+ * thread: it lets it go after the closes. */
+static void heldForkChild(void)
+{
+    for (size_t i = 0; i < nheld; i++)
+        (void)close(heldFds[i]);
+    nheld = 0;
+    pthread_mutex_unlock(&heldLock);
+}
+
+static void heldInstall(void)
+{
+    (void)pthread_atfork(heldForkPrepare, heldForkParent, heldForkChild);
+}
+
+/* Track @fd (a lock's descriptor, or -1: nothing) so a forked child does
+ * not keep it. Returns @fd. Without memory to track it, it stays
+ * untracked: only a child forked while it is held would keep the lock. */
+static int heldTrack(int fd)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    if (fd < 0)
+        return fd;
+    pthread_once(&once, heldInstall);
+    pthread_mutex_lock(&heldLock);
+    if (nheld == aheld) {
+        size_t n = aheld ? aheld * 2 : 16;
+        int *grown = realloc(heldFds, n * sizeof(*grown));
+        if (grown) {
+            heldFds = grown;
+            aheld = n;
+        }
+    }
+    if (nheld < aheld)
+        heldFds[nheld++] = fd;
+    pthread_mutex_unlock(&heldLock);
+    return fd;
+}
+
+/* Close the tracked descriptor *@fd (if any) and set it to -1. */
+static void heldClose(int *fd)
+{
+    if (*fd < 0)
+        return;
+    pthread_mutex_lock(&heldLock);
+    for (size_t i = 0; i < nheld; i++) {
+        if (heldFds[i] == *fd) {
+            heldFds[i] = heldFds[--nheld];
+            break;
+        }
+    }
+    /* Closed under the lock: a fork meanwhile finds it either tracked and
+     * open, or gone from both. */
+    virForceClose(fd);
+    pthread_mutex_unlock(&heldLock);
+}
+
 /* The mark of a start under way: RUN/NAME/starting, locked (flock) by the
  * application that starts the guest from before its status is written
  * until the start is committed or has failed, and released by the kernel
@@ -791,7 +873,7 @@ static int startingLock(const char *runDir)
         virForceClose(&fd);
         return -1;
     }
-    return fd;
+    return heldTrack(fd);
 }
 
 /* The mark of a save or dump under way: RUN/NAME/job. Each connection
@@ -898,7 +980,7 @@ static int guestJobMark(const char *runDir, const char *name, const char *op, jo
     }
     jobMarkRead(fd, left);
     (void)jobMarkWrite(fd, op, 0, -1, "");   /* only the words of a refusal miss it */
-    return fd;
+    return heldTrack(fd);
 }
 
 static int migrationSettle(qemuDriver *d, const char *runDir, bool resume, char *why,
@@ -1665,8 +1747,8 @@ static void qemuJobFree(void *opaque)
     free(qj->def);
     virDriverJobOutputClear(&qj->out);
     virForceClose(&qj->handoff);
-    virForceClose(&qj->startLock);
-    virForceClose(&qj->jobMark);
+    heldClose(&qj->startLock);
+    heldClose(&qj->jobMark);
     pthread_cond_destroy(&qj->prepCond);
     pthread_mutex_destroy(&qj->prepLock);
     virConnectRelease(qj->conn);
@@ -1703,7 +1785,7 @@ static void jobReleaseSlot(qemuDriver *d, qemuJob *qj)
     if (qj->jobMark >= 0 && ftruncate(qj->jobMark, 0) < 0) {
         /* then the next one to take it puts back a guest that is fine */
     }
-    virForceClose(&qj->jobMark);
+    heldClose(&qj->jobMark);
 }
 
 /* libvirt's operation of a job of op @opname. */
@@ -2651,7 +2733,7 @@ static int commitStart(virJobPtr job, void *opaque, const void *result, size_t l
         (void)writeStatus(obj);
     }
     pthread_mutex_unlock(&d->lock);
-    virForceClose(&qj->startLock);   /* committed: "started" is on record */
+    heldClose(&qj->startLock);   /* committed: "started" is on record */
     if (!obj) {
         virReportError(VIR_ERR_OPERATION_FAILED, "domain '%s' ended during its start", name);
         virDriverJobResultDomainDrop(h);
@@ -2690,7 +2772,7 @@ static void doneStart(virJobPtr job, void *opaque, virJobState state, const virE
      * where no other start may put a shim of its own meanwhile. */
     if (stop && (!runDir[0] || stopGuest(d, qj->uuid, name, runDir, &qj->shim) < 0))
         stopShim(&qj->shim);
-    virForceClose(&qj->startLock);
+    heldClose(&qj->startLock);
     pthread_mutex_lock(&d->lock);
     jobReleaseSlot(d, qj);
     pthread_mutex_unlock(&d->lock);
