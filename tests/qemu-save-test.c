@@ -827,6 +827,13 @@ static void test_paused_round_trip(void **state)
     if (qtJobEnd(job) != VIR_JOB_COMPLETE)
         fail_msg("save of the paused guest: %s", qtJobError(job));
     virJobDestroy(job);
+    /* The restore's lifecycle events, as libvirt's: started (restored),
+     * then suspended (restored). */
+    qtEvents ev = { 0 };
+    assert_int_equal(virEventRegisterDefaultImpl(), 0);
+    int timer = virEventAddTimeout(50, qtTick, NULL, NULL);
+    assert_true(timer >= 0);
+    assert_int_equal(virConnectDomainEventRegister(t->conn, qtLifecycleCb, &ev, NULL), 0);
     long long t0 = testNowMs();
     job = virDomainRestoreJob(t->conn, img);
     assert_non_null(job);
@@ -836,6 +843,14 @@ static void test_paused_round_trip(void **state)
     virJobDestroy(job);
     assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
     assert_int_equal(s, VIR_DOMAIN_PAUSED);
+    qtWaitEvent(&ev, VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_RESTORED);
+    for (int i = 0; i < ev.n; i++)
+        printf("restore's event %d: %d/%d\n", i, ev.event[i], ev.detail[i]);
+    assert_int_equal(ev.n, 2);
+    assert_int_equal(ev.event[0], VIR_DOMAIN_EVENT_STARTED);
+    assert_int_equal(ev.detail[0], VIR_DOMAIN_EVENT_STARTED_RESTORED);
+    assert_int_equal(virConnectDomainEventDeregister(t->conn, qtLifecycleCb), 0);
+    virEventRemoveTimeout(timer);
     assert_int_equal(virDomainResume(dom), 0);
     checkRunsOn(dom, t, md5);
     assert_int_equal(unlink(img), 0);

@@ -1241,6 +1241,9 @@ static void adoptIfStarted(qemuDriver *d, const char *name)
             domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED,
                      obj->state == VIR_DOMAIN_RUNNING && obj->reason == VIR_DOMAIN_RUNNING_RESTORED ?
                      VIR_DOMAIN_EVENT_STARTED_RESTORED : VIR_DOMAIN_EVENT_STARTED_BOOTED);
+            /* ... and paused, if it is (a restore of a paused guest's image). */
+            if (obj->state == VIR_DOMAIN_PAUSED)
+                domEvent(d, obj, VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
             pthread_cond_broadcast(&d->changed);
         }
     }
@@ -2725,9 +2728,16 @@ static int commitStart(virJobPtr job, void *opaque, const void *result, size_t l
         obj->started = true;
         if (st.seq >= obj->shim.seq)
             obj->shim = st;
-        if (paused)
-            setState(d, obj, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
-        else
+        if (paused) {
+            /* libvirt's events of a restore that stays paused: started
+             * (restored), then suspended (restored); not setState's
+             * suspended (paused) alone, which never said it started. */
+            domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_RESTORED);
+            domEvent(d, obj, VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_RESTORED);
+            obj->state = VIR_DOMAIN_PAUSED;
+            obj->reason = VIR_DOMAIN_PAUSED_USER;
+            pthread_cond_broadcast(&d->changed);
+        } else
             setState(d, obj, VIR_DOMAIN_RUNNING,
                      restore ? VIR_DOMAIN_RUNNING_RESTORED : VIR_DOMAIN_RUNNING_BOOTED);
         (void)writeStatus(obj);
