@@ -16,6 +16,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <grp.h>
 #include <cmocka.h>
 
 #include "util/internal.h"
@@ -573,6 +577,81 @@ static void test_flat_json(void **state ATTRIBUTE_UNUSED)
     assert_int_equal(virJSONAppendString(buf, 8, &used, "too long for it"), -1);
 }
 
+/* A request that carries a descriptor, refused by the kernel because too
+ * many descriptors of the sender's user are in flight (ETOOMANYREFS):
+ * the error says so, not "the process it owned may have ended". A child
+ * with a uid of its own (the kernel's count is per uid) and a limit of 16
+ * open files queues descriptors unread in a socket until the kernel
+ * refuses one more, then sends the request. Seen when a qemu job's
+ * worker (limit 256) handed QEMU its pipe while another suite ran. */
+static void test_too_many_refs_words(void **state)
+{
+    int out[2];
+    char msg[1024] = "";
+
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: needs root for a uid of its own\n");
+        skip();
+    }
+    if (RUNNING_ON_VALGRIND) {
+        /* valgrind keeps a program's limit of open files to itself (the
+         * kernel's stays as it was), so the kernel never refuses. */
+        print_message("skipped under valgrind: its setrlimit(RLIMIT_NOFILE) does not reach "
+                      "the kernel\n");
+        skip();
+    }
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = { 16, 16 };
+        int a[2], b[2], sent = 0;
+        close(out[0]);
+        if (setgroups(0, NULL) < 0 || setgid(4244) < 0 || setuid(4244) < 0 ||
+            setrlimit(RLIMIT_NOFILE, &rl) < 0 ||
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, a) < 0 ||
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, b) < 0)
+            _exit(2);
+        for (; sent < 64; sent++) {
+            union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } cm;
+            char byte = 0;
+            struct iovec iov = { &byte, 1 };
+            struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+                                .msg_controllen = sizeof(cm.buf) };
+            struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(c), &b[1], sizeof(int));
+            if (sendmsg(a[0], &m, MSG_DONTWAIT) < 0)
+                break;
+        }
+        if (sent == 64 || errno != ETOOMANYREFS)
+            _exit(3);
+        virShimIncoming *in = calloc(1, sizeof(*in));
+        if (!in || virShimCall(b[0], VIR_SHIM_MSG_QMP, "{}", 2, &b[1], 1, 1000, NULL, NULL,
+                               in) == 0)
+            _exit(4);
+        const char *e = virGetLastErrorMessage();
+        if (write(out[1], e, strlen(e)) < 0)
+            _exit(5);
+        _exit(0);
+    }
+    close(out[1]);
+    ssize_t n = read(out[0], msg, sizeof(msg) - 1);
+    msg[n > 0 ? n : 0] = '\0';
+    close(out[0]);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    print_message("a request with a descriptor, too many in flight: %s\n", msg);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_non_null(strstr(msg, "cannot pass a descriptor to the shim"));
+    assert_non_null(strstr(msg, "limit of open files (16)"));
+    assert_non_null(strstr(msg, "ETOOMANYREFS"));
+}
+
 int main(void)
 {
     const char *b = getenv("VIRTSUP_BUILDDIR");
@@ -596,6 +675,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_poweroff_while_writing, setupT, teardownT),
         cmocka_unit_test_setup_teardown(test_shim_killed, setupT, teardownT),
         cmocka_unit_test_setup_teardown(test_private_root, setupT, teardownT),
+        cmocka_unit_test(test_too_many_refs_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

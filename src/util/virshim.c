@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -555,6 +556,20 @@ static int sendRequest(int fd, uint32_t type, const void *payload, size_t len,
             break;
         if (errno == EINTR)
             continue;
+        if (errno == ETOOMANYREFS && nfds) {
+            /* Not the shim: the kernel counts the descriptors in flight
+             * in UNIX sockets per user, and refuses one more to a sender
+             * without CAP_SYS_RESOURCE once that count passes its own
+             * descriptor limit (a job's worker: 256 by default). */
+            struct rlimit rl = { 0 };
+            (void)getrlimit(RLIMIT_NOFILE, &rl);
+            virReportError(VIR_ERR_SYSTEM_ERROR, "cannot pass a descriptor to the shim: the "
+                           "kernel counts more descriptors in flight in UNIX sockets for "
+                           "this user than this process's limit of open files (%llu) allows "
+                           "(ETOOMANYREFS); some process of the same user holds descriptors "
+                           "sent to it unread", (unsigned long long)rl.rlim_cur);
+            return -1;
+        }
         if (errno != EAGAIN) {
             virReportSystemError(errno, "%s", "cannot send a request to the shim "
                                  "(the process it owned may have ended)");
