@@ -1833,7 +1833,10 @@ int virSupForeignJobRead(const char *segPath, uint64_t id, virSupForeignJob *out
     if (!(seg = virShmSegmentOpen(segPath)))
         return -1;
     slot = virShmRingSlot(seg, id);
-    virShmSlotView(seg, slot, true, &v);
+    /* A slot never written is a hole in the file: not read (the map says). */
+    v.kind = VIR_SHM_VIEW_EMPTY;
+    if (virShmNextWrittenSlot(seg, slot) == slot)
+        virShmSlotView(seg, slot, true, &v);
     if (v.kind != VIR_SHM_VIEW_JOB || v.lc.job_id != id) {
         virReportError(VIR_ERR_NO_SUPPORT, "job %llu is no longer in the status segment %s",
                        (unsigned long long)id, segPath);
