@@ -1165,17 +1165,22 @@ static void test_start_interrupted(void **state)
     int s, r;
 
     /* The application dies while the start is under way (QEMU slow to
-     * greet): the next connection stops the half-started guest. */
-    pid_t app = appStartsGuest(t, "half", "slowgreet", false);
+     * greet, and half a second to end once told): the next connection
+     * stops the half-started guest before its open returns, so its caller
+     * finds the guest shut off (failed) and may start it at once. Before, the open only sent its shim SIGTERM,
+     * and a start or restore right after it was refused ("already running
+     * or busy"; seen in a loop that killed virtsup during its restores). */
+    pid_t app = appStartsGuest(t, "half", "slowexit", false);
     assert_int_equal(qtShimStatus(t, "half", &st), 0);
     qtKillApp(app);
     t->conn = qtOpen(t);
     virDomainPtr dom = virDomainLookupByName(t->conn, "half");
     assert_non_null(dom);
-    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, -1);
     assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
     assert_int_equal(r, 6 /* failed */);
-    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.child_pid, st.child_start), TEST_TIMEOUT_MS));
+    assert_false(virProcessAlive(st.child_pid, st.child_start));   /* reaped by its shim */
+    assert_true(TEST_WAIT_UNTIL(!virProcessAlive(st.shim_pid, st.shim_start), TEST_TIMEOUT_MS));
     virDomainFree(dom);
 }
 

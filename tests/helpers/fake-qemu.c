@@ -22,6 +22,8 @@
  *   internal-error  after cont: STOP and run state internal-error
  *   crash-after     after cont: running, then 300 ms later internal-error
  *   slowgreet       never greets; exits 0 on SIGTERM (a start still under way)
+ *   slowexit        never greets; on SIGTERM exits 0 only 500 ms later (as
+ *                   QEMU takes a while to end): a start still under way
  *   greet-on-usr1   greets on SIGUSR1 (then as normal); exits 0 on SIGTERM
  *                   before it (a start under way for as long as a test wants)
  *   exit            writes "fake-qemu: MESSAGE" (MESSAGE from "msg=" in
@@ -217,9 +219,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "fake-qemu: no QMP monitor on the command line\n");
         return 1;
     }
-    if (!strcmp(mode, "slowgreet")) {
+    if (!strcmp(mode, "slowgreet") || !strcmp(mode, "slowexit")) {
         struct pollfd sp = { sfd, POLLIN, 0 };
         if (poll(&sp, 1, -1) > 0) {
+            if (!strcmp(mode, "slowexit"))
+                (void)poll(NULL, 0, 500);
             return 0;   /* SIGTERM while "starting" */
         }
     }

@@ -1160,7 +1160,9 @@ static bool startingNow(const char *dir)
 
 /* ---- guests that other connections start ------------------------------------- */
 
-static void reconnectOne(qemuDriver *d, const char *name);
+static void reconnectOne(qemuDriver *d, const char *name, bool deferStop);
+static int stopGuest(qemuDriver *d, const uint8_t *uuid, const char *name, const char *runDir,
+                     const virShimStatus *st);
 
 /* Each connection has its own view of the guests. One opened before another
  * connection (here or in another process) started a guest learns of it
@@ -1235,7 +1237,7 @@ static void adoptIfStarted(qemuDriver *d, const char *name)
                  virShimChildAlive(&st) && (!obj || obj->shim.shim_pid != st.shim_pid);
     free(def);
     if (adopt) {
-        reconnectOne(d, name);
+        reconnectOne(d, name, false);
         /* Started, for this connection's listeners and waiters too. */
         if ((obj = domFindName(d, name)) && obj->active) {
             domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED,
@@ -1320,7 +1322,13 @@ static void runDirEvents(qemuDriver *d)
 /* One directory of the run directory: a running guest, or what a crashed
  * application left. Driver lock held (no round trip is long: a local
  * shim answers at once or its connection fails). */
-static void reconnectOne(qemuDriver *d, const char *name)
+/* Take up guest @name's run directory at open (or when another connection
+ * started it). A guest whose start never completed (its application died
+ * during it) is stopped: with @deferStop, by the caller once it has let
+ * the driver lock go (reconnectAll, which waits for the end to be
+ * recorded); else its shim is sent SIGTERM and the watcher records the
+ * end. */
+static void reconnectOne(qemuDriver *d, const char *name, bool deferStop)
 {
     char dir[PATH_MAX];
     qemuStatusHeader hdr;
@@ -1396,7 +1404,8 @@ static void reconnectOne(qemuDriver *d, const char *name)
             /* Its start never completed (the application died during it):
              * stopped, as libvirt does. */
             obj->destroying = false;
-            (void)virProcessKillIdentity(st.shim_pid, st.shim_start, SIGTERM);
+            if (!deferStop)
+                (void)virProcessKillIdentity(st.shim_pid, st.shim_start, SIGTERM);
         }
     } else {
         virResetLastError();
@@ -1423,17 +1432,37 @@ static void reconnectAll(qemuDriver *d)
         if (e->d_name[0] == '.')
             continue;
         guestDirWatch(d, e->d_name);
-        reconnectOne(d, e->d_name);
+        reconnectOne(d, e->d_name, true);
     }
     pthread_mutex_unlock(&d->lock);
-    /* Saves whose application died (a daemon killed mid-save): their
-     * guests are put back now, as libvirt does when it starts again. */
+    /* Guests whose start never completed are stopped, and saves whose
+     * application died (a daemon killed mid-save) put back, now, with
+     * their ends recorded before the open returns: its caller may at once
+     * start or restore the one, or suspend the other, as libvirt's
+     * clients may once its daemon has started again. */
     rewinddir(dir);
     while ((e = readdir(dir))) {
         char gdir[PATH_MAX];
+        uint8_t uuid[16];
+        virShimStatus sst;
+        bool stop = false;
         if (e->d_name[0] == '.')
             continue;
         snprintf(gdir, sizeof(gdir), "%s/%s", d->cfg.runDir, e->d_name);
+        pthread_mutex_lock(&d->lock);
+        qemuDomObj *half = domFindName(d, e->d_name);
+        if (half && half->active && !half->started && STREQ(half->runDir, gdir) &&
+            !startingNow(gdir)) {
+            memcpy(uuid, half->def->uuid, sizeof(uuid));
+            sst = half->shim;
+            stop = true;
+        }
+        pthread_mutex_unlock(&d->lock);
+        if (stop) {
+            if (stopGuest(d, uuid, e->d_name, gdir, &sst) < 0)
+                (void)virProcessKillIdentity(sst.shim_pid, sst.shim_start, SIGTERM);
+            continue;
+        }
         if (!jobMarkRecoverDir(d, gdir, e->d_name))
             continue;
         /* The view as the shim has it now, not as its watcher will have
@@ -2751,9 +2780,6 @@ static int commitStart(virJobPtr job, void *opaque, const void *result, size_t l
     }
     return virDriverJobResultDomainGive(job, h);
 }
-
-static int stopGuest(qemuDriver *d, const uint8_t *uuid, const char *name, const char *runDir,
-                     const virShimStatus *st);
 
 static void doneStart(virJobPtr job, void *opaque, virJobState state, const virError *error)
 {
