@@ -517,6 +517,20 @@ static void restoreEnds(qemuT *t, virDomainPtr dom, virDomainPtr also, virJobPtr
                                     TEST_TIMEOUT_MS));
 }
 
+/* A save of @d into @img cancelled at once: cancelled, no image, and @dom
+ * (the same guest, maybe through another connection) runs on unchanged. */
+static void saveCancelledAtOnce(qemuT *t, virDomainPtr d, virDomainPtr dom, const char *img,
+                                const char *md5)
+{
+    virJobPtr job = virDomainSaveJob(d, img);
+    assert_non_null(job);
+    assert_int_equal(virJobCancel(job), 0);
+    assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
+    virJobDestroy(job);
+    assert_false(exists(img));
+    checkRunsOn(dom, t, md5);
+}
+
 /* Whether the job mark of guest "fx" names a created job (its number is
  * on it: the job's worker may have started). */
 static bool markHasJob(qemuT *t)
@@ -578,13 +592,7 @@ static void appDiesMidSave(qemuT *t, virDomainPtr dom, const char *uri, const ch
         fail_msg("the guest's log does not say '%s':\n%s", want, log);
     printf("application killed during its save: %s\n", want);
     /* The mark is free and empty: a save now is not refused. */
-    virJobPtr job = virDomainSaveJob(d, img);
-    assert_non_null(job);
-    assert_int_equal(virJobCancel(job), 0);
-    assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
-    virJobDestroy(job);
-    assert_false(exists(img));
-    checkRunsOn(dom, t, md5);
+    saveCancelledAtOnce(t, d, dom, img, md5);
     virDomainFree(d);
     assert_int_equal(virConnectClose(c), 0);
 }
@@ -687,13 +695,7 @@ static void test_faults(void **state)
     }
 
     /* A cancel at once (preparing). */
-    job = virDomainSaveJob(sdom, img);
-    assert_non_null(job);
-    assert_int_equal(virJobCancel(job), 0);
-    assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
-    virJobDestroy(job);
-    assert_false(exists(img));
-    checkRunsOn(dom, t, md5);
+    saveCancelledAtOnce(t, sdom, dom, img, md5);
 
     /* The image the restores below use. */
     job = virDomainSaveJob(dom, img);

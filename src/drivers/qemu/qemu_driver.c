@@ -853,7 +853,41 @@ static void heldClose(int *fd)
     pthread_mutex_unlock(&heldLock);
 }
 
-/* The mark of a start under way: RUN/NAME/starting, locked (flock) by the
+/* The marks below (a start's, a save's or dump's) are write locks of open
+ * file descriptions on a whole file (F_OFD_SETLK): the kernel drops one
+ * with the last descriptor of its open file, so when its application
+ * dies. Others look with F_OFD_GETLK, which takes nothing: a look never
+ * makes a mark's taking fail, as a probe with flock(LOCK_SH|LOCK_NB)
+ * could for the instant it held the lock. */
+
+/* Take the mark open at @fd. 0, or -1 with errno (EAGAIN: held). */
+static int markTake(int fd)
+{
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+        return 0;
+    if (errno == EACCES)
+        errno = EAGAIN;
+    return -1;
+}
+
+/* Open mark @file of run directory @dir (O_CLOEXEC | O_NOFOLLOW added to
+ * @flags), or -1 with errno: not there yet, or the directory gone. */
+static int markOpen(const char *dir, const char *file, int flags)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    return open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+/* Whether someone (this process included) holds the mark open at @fd. */
+static bool markHeld(int fd)
+{
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+/* The mark of a start under way: RUN/NAME/starting, locked (markTake) by the
  * application that starts the guest from before its status is written
  * until the start is committed or has failed, and released by the kernel
  * if that application dies. Another connection that finds the guest not
@@ -867,8 +901,7 @@ static int startingLock(const char *runDir)
     int fd;
 
     snprintf(path, sizeof(path), "%s/starting", runDir);
-    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
-        flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if ((fd = markOpen(runDir, "starting", O_RDWR | O_CREAT)) < 0 || markTake(fd) < 0) {
         virReportSystemError(errno, "cannot mark the start under way in %s", runDir);
         virForceClose(&fd);
         return -1;
@@ -880,12 +913,9 @@ static int startingLock(const char *runDir)
  * has its own view of a guest and its own job slot, so only this file
  * keeps two connections (two applications, or two in one) from running a
  * save and a dump of the same guest at once, and one from resuming a
- * guest that another's save has stopped. A save or dump holds a write
- * lock on it (an open file description lock, F_OFD_SETLK: released by the
- * kernel with the last descriptor, so if the application dies) from its
- * call until its done step has put the guest back. Others look with
- * F_OFD_GETLK, which takes nothing: a look never makes a job's start
- * fail. The holder writes one record into it, "OP PID ID RAN SEGMENT\n"
+ * guest that another's save has stopped. A save or dump holds it from
+ * its call until its done step has put the guest back. The holder writes
+ * one record into it, "OP PID ID RAN SEGMENT\n"
  * then zeros to JOB_MARK_RECORD bytes (ID 0 and no SEGMENT until the job
  * exists; RAN: a save's guest ran when it began, 1 or 0, -1 not known
  * yet), for the words of a refusal and for another process's
@@ -956,17 +986,16 @@ static void jobMarkWords(const jobMarkRec *r, char *buf, size_t len)
 static int guestJobMark(const char *runDir, const char *name, const char *op, jobMarkRec *left)
 {
     char path[PATH_MAX + 16], who[160];
-    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
     jobMarkRec r;
     int fd;
 
     snprintf(path, sizeof(path), "%s/job", runDir);
-    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+    if ((fd = markOpen(runDir, "job", O_RDWR | O_CREAT)) < 0) {
         virReportSystemError(errno, "cannot open the job mark of domain '%s' (%s)", name, path);
         return -1;
     }
-    if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
-        if (errno == EAGAIN || errno == EACCES) {
+    if (markTake(fd) < 0) {
+        if (errno == EAGAIN) {
             jobMarkRead(fd, &r);
             jobMarkWords(&r, who, sizeof(who));
             virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' already has a job "
@@ -1034,20 +1063,16 @@ static void jobMarkRecover(qemuDriver *d, const char *runDir, const char *name,
 static bool jobMarkRecoverDir(qemuDriver *d, const char *runDir, const char *name)
 {
     bool done = false;
-    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-    char path[PATH_MAX + 16];
     jobMarkRec r;
     int fd;
 
-    snprintf(path, sizeof(path), "%s/job", runDir);
-    if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
+    if ((fd = markOpen(runDir, "job", O_RDWR)) < 0)
         return false;
-    if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_UNLCK) {
+    if (!markHeld(fd)) {
         jobMarkRead(fd, &r);
-        fl.l_type = F_WRLCK;
         /* Taken only to put the guest back: a job's start in this instant
          * is refused, naming the job that died. */
-        if (r.pid && fcntl(fd, F_OFD_SETLK, &fl) == 0) {
+        if (r.pid && markTake(fd) == 0) {
             jobMarkRead(fd, &r);   /* again, now that it is ours */
             bool quiet = virErrorSetQuiet(true);
             jobMarkRecover(d, runDir, name, &r);
@@ -1071,21 +1096,19 @@ static bool guestJobForeign(virDomainPtr dom, jobMarkRec *r)
 {
     qemuDriver *d;
     qemuDomObj *obj = domLock(dom, &d);
-    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-    char path[PATH_MAX + 16];
+    char dir[PATH_MAX];
     int fd;
     bool held;
 
     if (!obj)
         return false;   /* the call itself says why */
-    path[0] = '\0';
+    dir[0] = '\0';
     if (obj->active && obj->runDir[0] && !virDriverJobSlotBusy(&obj->slot))
-        snprintf(path, sizeof(path), "%s/job", obj->runDir);
+        virStrcpyTrunc(dir, sizeof(dir), obj->runDir);
     pthread_mutex_unlock(&d->lock);
-    if (!path[0] || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+    if (!dir[0] || (fd = markOpen(dir, "job", O_RDONLY)) < 0)
         return false;
-    held = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-    if (held)
+    if ((held = markHeld(fd)))
         jobMarkRead(fd, r);
     close(fd);
     return held;
@@ -1146,14 +1169,12 @@ static int guestJobCheck(virDomainPtr dom, const char *verb)
  * run directory @dir right now: its mark is held. */
 static bool startingNow(const char *dir)
 {
-    char path[PATH_MAX + 16];
     int fd;
     bool held;
 
-    snprintf(path, sizeof(path), "%s/starting", dir);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+    if ((fd = markOpen(dir, "starting", O_RDONLY)) < 0)
         return false;
-    held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    held = markHeld(fd);
     close(fd);
     return held;
 }
