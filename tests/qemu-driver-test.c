@@ -1184,6 +1184,43 @@ static void test_start_interrupted(void **state)
     virDomainFree(dom);
 }
 
+/* The same for a connection without inotify (none here, or past the
+ * user's limits): it learns of the other connection's start when it is
+ * asked, each list, lookup and state query looking at the run directory
+ * first. Before, it saw the guest shut off until it was opened again. */
+static void test_other_connection_no_inotify(void **state)
+{
+    qemuT *t = *state;
+    virDomainPtr *doms = NULL;
+    int s, r, n;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "blind", "normal", NULL);
+    qemuTestNoInotify(true);
+    virConnectPtr other = qtOpen(t);
+    qemuTestNoInotify(false);
+    virDomainPtr odom = virDomainLookupByName(other, "blind");
+    assert_non_null(odom);
+    assert_int_equal(virDomainGetState(odom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    qtStart(dom);
+    /* Asked right after the start's end: no wait. */
+    assert_int_equal(virDomainGetState(odom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    n = virConnectListAllDomains(other, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    assert_int_equal(n, 1);
+    assert_string_equal(virDomainGetName(doms[0]), "blind");
+    virDomainFree(doms[0]);
+    free(doms);
+    assert_int_equal(virDomainSuspend(odom), 0);
+    qtWaitState(dom, VIR_DOMAIN_PAUSED, -1);
+    assert_int_equal(virDomainDestroy(odom), 0);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, -1);
+    virDomainFree(odom);
+    assert_int_equal(virConnectClose(other), 0);
+    virDomainFree(dom);
+}
+
 /* Two connections, the second opened before the first starts a guest
  * (two clients of a daemon, each with its own connection): the second
  * learns of the start (the status the start's commit writes) and follows
@@ -1423,6 +1460,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_start_interrupted, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_open_during_start, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_other_connection_sees_start, setupT, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_other_connection_no_inotify, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_cancel_start, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_stale_run_dirs, setupT, qtTeardown),
     };

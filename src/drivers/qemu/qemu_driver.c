@@ -717,6 +717,14 @@ void qemuTestHoldWatchers(bool hold)
     pthread_mutex_unlock(&testHoldLock);
 }
 
+/* qemuTestNoInotify: while set, connections opened do without inotify. */
+static _Atomic bool testNoInotify;
+
+void qemuTestNoInotify(bool off)
+{
+    atomic_store(&testNoInotify, off);
+}
+
 unsigned int qemuTestResubscribed(virDomainPtr dom)
 {
     qemuDriver *d;
@@ -1196,7 +1204,8 @@ static void runDirWatch(qemuDriver *d)
 {
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WATCH_KEY_RUNDIR };
 
-    if ((d->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+    if (atomic_load(&testNoInotify) ||
+        (d->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
         return;
     if ((d->runWd = inotify_add_watch(d->inofd, d->cfg.runDir,
                                       IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)) < 0 ||
@@ -1284,6 +1293,39 @@ static void adoptUnlessOurs(qemuDriver *d, const char *name)
 }
 
 /* What inotify says of the run directory (watcher thread). */
+/* Look at every guest directory, for guests other connections started
+ * (lock held). */
+static void adoptScan(qemuDriver *d)
+{
+    DIR *dir = opendir(d->cfg.runDir);
+    struct dirent *de;
+
+    while (dir && (de = readdir(dir))) {
+        if (de->d_name[0] == '.')
+            continue;
+        guestDirWatch(d, de->d_name);
+        adoptUnlessOurs(d, de->d_name);
+    }
+    if (dir)
+        closedir(dir);
+}
+
+/* A connection without inotify (none here, or past the user's limits)
+ * learns of guests other connections started when it is asked: each list,
+ * lookup and state query looks at the run directory first (lock NOT
+ * held). With inotify, nothing to do. */
+static void adoptWithoutInotify(qemuDriver *d)
+{
+    if (d->inofd >= 0)
+        return;
+    bool quiet = virErrorSetQuiet(true);
+    pthread_mutex_lock(&d->lock);
+    adoptScan(d);
+    pthread_mutex_unlock(&d->lock);
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+}
+
 static void runDirEvents(qemuDriver *d)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -1295,17 +1337,7 @@ static void runDirEvents(qemuDriver *d)
             const struct inotify_event *e = (const struct inotify_event *)p;
             p += sizeof(*e) + e->len;
             if (e->mask & IN_Q_OVERFLOW) {
-                /* Events were lost: look at every guest directory. */
-                DIR *dir = opendir(d->cfg.runDir);
-                struct dirent *de;
-                while (dir && (de = readdir(dir))) {
-                    if (de->d_name[0] == '.')
-                        continue;
-                    guestDirWatch(d, de->d_name);
-                    adoptUnlessOurs(d, de->d_name);
-                }
-                if (dir)
-                    closedir(dir);
+                adoptScan(d);   /* events were lost */
                 continue;
             }
             if (e->mask & IN_IGNORED) {
@@ -1623,6 +1655,7 @@ static int qemuConnectListAllDomains(virConnectPtr conn, virDomainPtr **doms,
                                      unsigned int flags)
 {
     virCheckFlags(VIR_OBJ_LIST_DOMAIN_FLAGS, -1);
+    adoptWithoutInotify(driverOf(conn));
     return virObjListExport(&driverOf(conn)->doms, conn, NULL, flags, (void ***)doms);
 }
 
@@ -1636,11 +1669,13 @@ static virDomainPtr domHandle(virConnectPtr conn, const qemuDomObj *obj)
 
 static virDomainPtr qemuDomainLookupByName(virConnectPtr conn, const char *name)
 {
+    adoptWithoutInotify(driverOf(conn));
     return virObjListLookup(&driverOf(conn)->doms, conn, name, NULL, -1);
 }
 
 static virDomainPtr qemuDomainLookupByUUID(virConnectPtr conn, const unsigned char *uuid)
 {
+    adoptWithoutInotify(driverOf(conn));
     return virObjListLookup(&driverOf(conn)->doms, conn, NULL, uuid, -1);
 }
 
@@ -1648,6 +1683,7 @@ static virDomainPtr qemuDomainLookupByUUID(virConnectPtr conn, const unsigned ch
  * rule: a domain with an ID is active) until it ends. */
 static virDomainPtr qemuDomainLookupByID(virConnectPtr conn, int id)
 {
+    adoptWithoutInotify(driverOf(conn));
     return virObjListLookup(&driverOf(conn)->doms, conn, NULL, NULL, id);
 }
 
@@ -1672,10 +1708,11 @@ static unsigned long long cpuTimeNs(const virShimStatus *st)
 static int qemuDomainGetInfo(virDomainPtr dom, virDomainInfoPtr info)
 {
     qemuDriver *d;
-    qemuDomObj *obj = domLock(dom, &d);
+    qemuDomObj *obj;
     virShimStatus st;
 
-    if (!obj)
+    adoptWithoutInotify(driverOf(dom->conn));
+    if (!(obj = domLock(dom, &d)))
         return -1;
     memset(info, 0, sizeof(*info));
     info->state = (unsigned char)obj->state;
@@ -1693,6 +1730,7 @@ static int qemuDomainGetInfo(virDomainPtr dom, virDomainInfoPtr info)
 static int qemuDomainGetState(virDomainPtr dom, int *state, int *reason, unsigned int flags)
 {
     virCheckFlags(0, -1);
+    adoptWithoutInotify(driverOf(dom->conn));
     return virObjListGetState(&driverOf(dom->conn)->doms, dom->uuid, dom->name, state,
                               reason);
 }
@@ -3780,6 +3818,7 @@ static char *qemuDomainGetOSType(virDomainPtr dom)
 
 static int qemuDomainIsActive(virDomainPtr dom)
 {
+    adoptWithoutInotify(driverOf(dom->conn));
     return virObjListIsActive(&driverOf(dom->conn)->doms, dom->uuid, dom->name);
 }
 

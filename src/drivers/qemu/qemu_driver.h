@@ -36,6 +36,9 @@ const qemuConfig *qemuDriverConfig(virConnectPtr conn);
  * handles what woke it (a shim's event, a shim's end), so that a test can
  * show what is recorded without it. Release before closing a connection. */
 void qemuTestHoldWatchers(bool hold);
+/* Tests: while @off, connections opened do without inotify, as where it
+ * is missing or past its limits. */
+void qemuTestNoInotify(bool off);
 /* Tests: how many times @dom's watcher has subscribed to its shim again
  * after its subscription ended while the guest ran (0 also for an
  * unknown domain). */
