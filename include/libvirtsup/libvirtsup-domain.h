@@ -360,10 +360,12 @@ int virDomainUndefineFlags(virDomainPtr domain, unsigned int flags);
  * virDomainSuspend / virDomainResume:
  *
  * Pause a running domain (state paused, reason user) / run a paused one
- * again (running, reason unpaused). Returns 0, or -1:
- * VIR_ERR_OPERATION_INVALID when it is not running / not paused,
- * VIR_ERR_JOB_ACTIVE while it has a job. Raise the SUSPENDED / RESUMED
- * events. Since: 0.1.0
+ * again (running, reason unpaused). Returns 0, or -1 with
+ * VIR_ERR_OPERATION_INVALID when it is not running / not paused, or
+ * while a job runs on it (the test driver: a job of the connection; the
+ * qemu driver: a save or dump of any connection, in any process, which
+ * owns the guest's run state until it ends; the message names the job).
+ * Raise the SUSPENDED / RESUMED events. Since: 0.1.0
  */
 int virDomainSuspend(virDomainPtr domain);
 int virDomainResume(virDomainPtr domain);
@@ -376,7 +378,8 @@ int virDomainResume(virDomainPtr domain);
  * do. @flags: 0 or VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN (the qemu driver:
  * VIR_DOMAIN_SHUTDOWN_GUEST_AGENT alone is VIR_ERR_ARGUMENT_UNSUPPORTED;
  * a reboot still pending is cancelled, as libvirt). Returns 0 or -1
- * (VIR_ERR_OPERATION_INVALID when not active). Raises SHUTDOWN then
+ * (VIR_ERR_OPERATION_INVALID when not active, or on the qemu driver while
+ * a save or dump of any connection runs on it). Raises SHUTDOWN then
  * STOPPED. Since: 0.1.0
  */
 int virDomainShutdown(virDomainPtr domain);
@@ -390,8 +393,9 @@ int virDomainShutdownFlags(virDomainPtr domain, unsigned int flags);
  * libvirt's: the guest is asked (ACPI power button) and, once it has
  * shut down, runs again in the same QEMU with the same ID (REBOOT event
  * then); returns once the guest was asked. VIR_DOMAIN_REBOOT_GUEST_AGENT
- * alone: VIR_ERR_ARGUMENT_UNSUPPORTED (docs/QEMU-DRIVER.md). Returns 0 or
- * -1. Since: 0.1.0
+ * alone: VIR_ERR_ARGUMENT_UNSUPPORTED (docs/QEMU-DRIVER.md); refused
+ * (VIR_ERR_OPERATION_INVALID) while a save or dump of any connection runs
+ * on it. Returns 0 or -1. Since: 0.1.0
  */
 int virDomainReboot(virDomainPtr domain, unsigned int flags);
 
@@ -418,9 +422,11 @@ int virDomainRestoreFlags(virConnectPtr conn, const char *from, const char *dxml
 int virDomainCoreDumpWithFormat(virDomainPtr domain, const char *to,
                                 unsigned int dumpformat, unsigned int flags);
 
-/* The domain's active async job, libvirt style. GetJobInfo reports
- * VIR_DOMAIN_JOB_NONE when there is none. AbortJob cancels it (-1 with
- * VIR_ERR_OPERATION_INVALID when there is none). */
+/* The domain's active async job, libvirt style (whose, as at
+ * virDomainGetJobStats). GetJobInfo reports VIR_DOMAIN_JOB_NONE when there
+ * is none. AbortJob cancels it (-1 with VIR_ERR_OPERATION_INVALID when
+ * there is none; on the qemu driver also for another connection's save or
+ * dump, which only that connection can cancel: the message names it). */
 int virDomainGetJobInfo(virDomainPtr domain, virDomainJobInfoPtr info);
 int virDomainAbortJob(virDomainPtr domain);
 
@@ -433,7 +439,11 @@ int virDomainAbortJob(virDomainPtr domain);
  *         ended job (kept until the next job starts; with
  *         VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED, also kept after reading)
  *
- * The domain's job, by whichever connection of the process started it:
+ * The domain's job: on the test driver, by whichever connection of the
+ * process started it (its node is the process's); on the qemu driver, the
+ * connection's own or, with none, a save or dump that another connection
+ * (in any process) runs on the guest, its live figures read from that
+ * job's status segment (COMPLETED: the connection's own only). Fields:
  * VIR_DOMAIN_JOB_OPERATION, TIME_ELAPSED, TIME_REMAINING (running),
  * DATA_* and DISK_* (bytes of the image or core file), MEMORY_* (the
  * guest memory processed), MEMORY_BPS, and for an ended job SUCCESS and
