@@ -146,17 +146,24 @@ int virDriverJobSlotGetInfo(const virDriverJobSlot *slot, virDomainJobInfoPtr in
      * slot, which takes the lock the caller holds. */
     if (virSupJobGetRawStats(slot->job, &state, &elapsed, &remaining, &done, &total) < 0)
         return -1;
-    info->type = state >= 0 && state <= VIR_JOB_CANCELLED ? types[state]
-                                                          : VIR_DOMAIN_JOB_FAILED;
-    info->timeElapsed = elapsed;
-    info->timeRemaining = remaining;
+    virDriverJobInfoFill(info, state >= 0 && state <= VIR_JOB_CANCELLED ? types[state]
+                                                                        : VIR_DOMAIN_JOB_FAILED,
+                         elapsed, remaining, done, total);
+    return 0;
+}
+
+void virDriverJobInfoFill(virDomainJobInfoPtr info, int type, uint64_t elapsed_ms,
+                          uint64_t remaining_ms, uint64_t done, uint64_t total)
+{
+    info->type = type;
+    info->timeElapsed = elapsed_ms;
+    info->timeRemaining = remaining_ms;
     info->dataTotal = total;
     info->dataProcessed = done;
     info->dataRemaining = total > done ? total - done : 0;
     info->fileTotal = info->dataTotal;
     info->fileProcessed = info->dataProcessed;
     info->fileRemaining = info->dataRemaining;
-    return 0;
 }
 
 /* The domain job type of a job's state; ended ones are the record's. */

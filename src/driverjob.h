@@ -90,6 +90,12 @@ static inline bool virDriverJobSlotBusy(const virDriverJobSlot *slot)
 /* virDomainGetJobInfo of the object's job (all zero when there is none;
  * BOUNDED while it starts). Returns 0 or -1. */
 int virDriverJobSlotGetInfo(const virDriverJobSlot *slot, virDomainJobInfoPtr info);
+/* Fill libvirt's job record @info from a job's figures (@type a
+ * virDomainJobType; the data and file fields are the bytes; the rest of
+ * @info as it was). For a job the slot does not hold, e.g. another
+ * connection's. Thread-safe. */
+void virDriverJobInfoFill(virDomainJobInfoPtr info, int type, uint64_t elapsed_ms,
+                          uint64_t remaining_ms, uint64_t done, uint64_t total);
 /* virDomainAbortJob: cancel the object's job. Returns 0, or -1 with
  * VIR_ERR_OPERATION_INVALID when there is none, VIR_ERR_OPERATION_FAILED
  * while it is still starting. */

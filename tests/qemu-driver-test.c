@@ -870,6 +870,15 @@ static void test_save_cancel_resumes_first(void **state)
     virDomainFree(dom);
 }
 
+/* A second connection (closed by the caller) and its handle of @name. */
+static virDomainPtr otherConnection(qemuT *t, const char *name, virConnectPtr *c)
+{
+    *c = qtOpen(t);
+    virDomainPtr d = virDomainLookupByName(*c, name);
+    assert_non_null(d);
+    return d;
+}
+
 /* The last error of this thread says @what. */
 static void errorSays(const char *what)
 {
@@ -908,10 +917,8 @@ static void test_job_mark(void **state)
     char img[600], img2[600], core[600], line[256], own[64];
 
     virJobPtr job = saveStuck(t, "jm", false, &dom, &st, img, sizeof(img));
-    virConnectPtr c2 = virConnectOpen(t->uri);
-    assert_non_null(c2);
-    virDomainPtr d2 = virDomainLookupByName(c2, "jm");
-    assert_non_null(d2);
+    virConnectPtr c2;
+    virDomainPtr d2 = otherConnection(t, "jm", &c2);
     snprintf(img2, sizeof(img2), "%s/jm2.img", t->root);
     snprintf(core, sizeof(core), "%s/jm.core", t->root);
 
@@ -1041,10 +1048,8 @@ static void test_job_mark_fork(void **state)
     saveStuckCancel(t, "jf", job, st.child_pid);
     virJobDestroy(job);
 
-    virConnectPtr c2 = virConnectOpen(t->uri);
-    assert_non_null(c2);
-    virDomainPtr d2 = virDomainLookupByName(c2, "jf");
-    assert_non_null(d2);
+    virConnectPtr c2;
+    virDomainPtr d2 = otherConnection(t, "jf", &c2);
     qtWaitState(d2, VIR_DOMAIN_RUNNING, -1);
     if (virDomainSuspend(d2) < 0)
         fail_msg("suspend with the forked child alive: %s", virGetLastErrorMessage());

@@ -562,10 +562,15 @@ static void appDiesMidSave(qemuT *t, virDomainPtr dom, const char *uri, const ch
         _exit(127);
     }
     /* Its save runs: its job is on the guest's mark and the guest is
-     * stopped (the save stops it first). */
-    if (!TEST_WAIT_UNTIL(markHasJob(t) && qtShimStatus(t, "fx", &st) == 0 &&
-                         STRNEQ(st.runstate, "running"), TEST_TIMEOUT_MS))
-        fail_msg("the application's save did not get under way");
+     * stopped (the save stops it first). An application that ended first
+     * ends the wait. */
+    int ast = 0;
+    pid_t ended = 0;
+    if (!TEST_WAIT_UNTIL((ended = waitpid(app, &ast, WNOHANG)) == app ||
+                         (markHasJob(t) && qtShimStatus(t, "fx", &st) == 0 &&
+                          STRNEQ(st.runstate, "running")), TEST_TIMEOUT_MS) || ended == app)
+        fail_msg("the application's save did not get under way (%s)",
+                 ended == app ? "it ended first" : "timeout");
     assert_int_equal(kill(app, SIGKILL), 0);
     assert_int_equal(waitpid(app, NULL, 0), app);
 

@@ -905,10 +905,8 @@ static bool markHeld(int fd)
  * was under way stopped that guest. The descriptor, or -1 reported. */
 static int startingLock(const char *runDir)
 {
-    char path[PATH_MAX + 16];
     int fd;
 
-    snprintf(path, sizeof(path), "%s/starting", runDir);
     if ((fd = markOpen(runDir, "starting", O_RDWR | O_CREAT)) < 0 || markTake(fd) < 0) {
         virReportSystemError(errno, "cannot mark the start under way in %s", runDir);
         virForceClose(&fd);
@@ -1074,7 +1072,8 @@ static bool jobMarkRecoverDir(qemuDriver *d, const char *runDir, const char *nam
     jobMarkRec r;
     int fd;
 
-    if ((fd = markOpen(runDir, "job", O_RDWR)) < 0)
+    /* Tracked: a fork while it puts the guest back must not keep it. */
+    if ((fd = heldTrack(markOpen(runDir, "job", O_RDWR))) < 0)
         return false;
     if (!markHeld(fd)) {
         jobMarkRead(fd, &r);
@@ -1092,7 +1091,7 @@ static bool jobMarkRecoverDir(qemuDriver *d, const char *runDir, const char *nam
             done = true;
         }
     }
-    close(fd);
+    heldClose(&fd);
     return done;
 }
 
@@ -1198,8 +1197,8 @@ static int stopGuest(qemuDriver *d, const uint8_t *uuid, const char *name, const
  * here: a change of RUN/NAME/domain.status (the start's commit writes
  * "started") makes it adopt the guest as an open does (reconnectOne), and
  * watch it from then on. Without inotify (or past its limits), a
- * connection sees only the guests that ran when it was opened, and its
- * own. */
+ * connection looks at the run directory when it is asked instead
+ * (adoptWithoutInotify). */
 static void runDirWatch(qemuDriver *d)
 {
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WATCH_KEY_RUNDIR };
@@ -1292,7 +1291,6 @@ static void adoptUnlessOurs(qemuDriver *d, const char *name)
         adoptIfStarted(d, name);
 }
 
-/* What inotify says of the run directory (watcher thread). */
 /* Look at every guest directory, for guests other connections started
  * (lock held). */
 static void adoptScan(qemuDriver *d)
@@ -1326,6 +1324,7 @@ static void adoptWithoutInotify(qemuDriver *d)
     virErrorSetQuiet(quiet);
 }
 
+/* What inotify says of the run directory (watcher thread). */
 static void runDirEvents(qemuDriver *d)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -1372,15 +1371,14 @@ static void runDirEvents(qemuDriver *d)
 
 /* ---- finding running guests (at open) ----------------------------------------- */
 
-/* One directory of the run directory: a running guest, or what a crashed
- * application left. Driver lock held (no round trip is long: a local
- * shim answers at once or its connection fails). */
-/* Take up guest @name's run directory at open (or when another connection
- * started it). A guest whose start never completed (its application died
- * during it) is stopped: with @deferStop, by the caller once it has let
- * the driver lock go (reconnectAll, which waits for the end to be
- * recorded); else its shim is sent SIGTERM and the watcher records the
- * end. */
+/* One directory of the run directory, at open (or when another
+ * connection started its guest): a running guest, taken up, or what a
+ * crashed application left. A guest whose start never completed (its
+ * application died during it) is stopped: with @deferStop, by the caller
+ * once it has let the driver lock go (reconnectAll, which waits for the
+ * end to be recorded); else its shim is sent SIGTERM and the watcher
+ * records the end. Driver lock held (no round trip is long: a local shim
+ * answers at once or its connection fails). */
 static void reconnectOne(qemuDriver *d, const char *name, bool deferStop)
 {
     char dir[PATH_MAX];
@@ -2057,7 +2055,7 @@ static virJobPtr jobStart(qemuJob *qj, const void *params, size_t len, const int
          * and its mark are still there. The job's number and segment go
          * on the mark, for other processes' job statistics. */
         if (obj && obj->slot.job == job && qj->jobMark >= 0 &&
-            virSupJobSegmentPath(job, seg, sizeof(seg) - 128) == 0)
+            virSupJobSegmentPath(job, seg, sizeof(seg)) == 0)
             (void)jobMarkWrite(qj->jobMark, qemuOps[qj->kind].name,
                                (unsigned long long)virSupJobGetID(job),
                                qj->kind == QJ_SAVE ? qj->wasRunning : -1, seg);
@@ -3741,14 +3739,8 @@ static int qemuDomainGetJobInfo(virDomainPtr dom, virDomainJobInfoPtr info)
     if (virObjListGetJobInfo(&driverOf(dom->conn)->doms, dom->uuid, dom->name, info) < 0)
         return -1;
     /* No job of this connection: another's save or dump, if any. */
-    if (info->type == VIR_DOMAIN_JOB_NONE && foreignJobStats(dom, &st)) {
-        info->type = st.type;
-        info->timeElapsed = st.elapsed_ms;
-        info->timeRemaining = st.remaining_ms;
-        info->dataTotal = info->fileTotal = st.total;
-        info->dataProcessed = info->fileProcessed = st.done;
-        info->dataRemaining = info->fileRemaining = st.total > st.done ? st.total - st.done : 0;
-    }
+    if (info->type == VIR_DOMAIN_JOB_NONE && foreignJobStats(dom, &st))
+        virDriverJobInfoFill(info, st.type, st.elapsed_ms, st.remaining_ms, st.done, st.total);
     return 0;
 }
 
