@@ -81,7 +81,8 @@ static void refused(const char *attempt, const char *allowed)
     char needle[64];
     snprintf(needle, sizeof(needle), " %s ", v);
     if (!strstr(list, needle))
-        fail_msg("attempt '%s' failed with %s, expected one of: %s", attempt, v, allowed);
+        fail_msg("attempt '%s' failed with %s, expected one of: %s; the whole report:\n%s",
+                 attempt, v, allowed, jobResult);
 }
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -133,7 +133,11 @@ static void trySlots(hostileOut *o, virWorkerJobPtr job, const char *seg)
 }
 
 /* The descriptors of another process, as /proc links: the helper holds
- * the segment's descriptor for a moment at each spawn. */
+ * the segment's descriptor for a moment at each spawn. The outcome is the
+ * refusal of a descriptor that was there to open: one the process closed
+ * between our listing and our open (the helper's socket pair of a ready
+ * worker it is forking, say) answers ENOENT, which says nothing of
+ * access, and is only counted ("NAME-vanished: N"). */
 static void tryFds(hostileOut *o, const char *name, pid_t pid)
 {
     char dir[64];
@@ -144,7 +148,8 @@ static void tryFds(hostileOut *o, const char *name, pid_t pid)
         return;
     }
     long rc = -1;
-    int err = ENOENT;
+    int err = 0;
+    unsigned int vanished = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         char p[384];
@@ -153,10 +158,18 @@ static void tryFds(hostileOut *o, const char *name, pid_t pid)
         snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
         if ((rc = openAndClose(p, O_RDWR)) >= 0)
             break;
-        err = errno;
+        if (errno == ENOENT)
+            vanished++;
+        else if (!err)
+            err = errno;
+    }
+    if (vanished) {
+        char what[96];
+        snprintf(what, sizeof(what), "%s-vanished", name);
+        say(o, what, "%u", vanished);
     }
     closedir(d);
-    errno = err;
+    errno = err ? err : ENOENT;
     outcome(o, name, rc);
 }
 
