@@ -574,11 +574,20 @@ static void appDiesMidSave(qemuT *t, virDomainPtr dom, const char *uri, const ch
     assert_int_equal(kill(app, SIGKILL), 0);
     assert_int_equal(waitpid(app, NULL, 0), app);
 
+    /* This connection watched the guest all along: it puts the guest
+     * back as soon as the application's end let the mark go, without
+     * being asked anything that would (a GetState does not). */
+    int s, r;
+    if (!TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 && s == VIR_DOMAIN_RUNNING,
+                         TEST_TIMEOUT_MS))
+        fail_msg("the watching connection did not put the guest back after its "
+                 "application died mid-save: state %d, reason %d", s, r);
+    assert_int_equal(r, VIR_DOMAIN_RUNNING_UNPAUSED);
+
     virConnectPtr c = virConnectOpen(t->uri);
     assert_non_null(c);
     virDomainPtr d = virDomainLookupByName(c, "fx");
     assert_non_null(d);
-    int s, r;
     assert_int_equal(virDomainGetState(d, &s, &r, 0), 0);
     assert_int_equal(s, VIR_DOMAIN_RUNNING);
     assert_int_equal(qtShimStatus(t, "fx", &st), 0);
@@ -829,17 +838,44 @@ static void test_paused_round_trip(void **state)
     virDomainPtr dom = qgBootFilled(t, "fx", FILL_MIB, md5, sizeof(md5));
     snprintf(img, sizeof(img), "%s/fx.img", t->root);
     assert_int_equal(virDomainSuspend(dom), 0);
+    /* Two other connections watch the guest: one as usual, one without
+     * inotify. Each must see the save's end as libvirt tells it: shut
+     * off, saved (not destroyed), and the first the event stopped
+     * (saved). */
+    qtEvents oev = { 0 };
+    assert_int_equal(virEventRegisterDefaultImpl(), 0);
+    int timer = virEventAddTimeout(50, qtTick, NULL, NULL);
+    assert_true(timer >= 0);
+    virConnectPtr watcher = qtOpen(t);
+    qemuTestNoInotify(true);
+    virConnectPtr blind = qtOpen(t);
+    qemuTestNoInotify(false);
+    virDomainPtr wdom = virDomainLookupByName(watcher, "fx");
+    virDomainPtr bdom = virDomainLookupByName(blind, "fx");
+    assert_non_null(wdom);
+    assert_non_null(bdom);
+    assert_int_equal(virConnectDomainEventRegister(watcher, qtLifecycleCb, &oev, NULL), 0);
     virJobPtr job = virDomainSaveJob(dom, img);
     assert_non_null(job);
     if (qtJobEnd(job) != VIR_JOB_COMPLETE)
         fail_msg("save of the paused guest: %s", qtJobError(job));
     virJobDestroy(job);
+    qtWaitEvent(&oev, VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_SAVED);
+    virDomainPtr seen[2] = { wdom, bdom };
+    for (int i = 0; i < 2; i++) {
+        assert_true(TEST_WAIT_UNTIL(virDomainGetState(seen[i], &s, &r, 0) == 0 &&
+                                    s == VIR_DOMAIN_SHUTOFF, TEST_TIMEOUT_MS));
+        if (r != VIR_DOMAIN_SHUTOFF_SAVED)
+            fail_msg("the %s connection sees the saved guest shut off with reason %d, "
+                     "not saved", i ? "inotify-less" : "other", r);
+        virDomainFree(seen[i]);
+    }
+    assert_int_equal(virConnectDomainEventDeregister(watcher, qtLifecycleCb), 0);
+    assert_int_equal(virConnectClose(watcher), 0);
+    assert_int_equal(virConnectClose(blind), 0);
     /* The restore's lifecycle events, as libvirt's: started (restored),
      * then suspended (restored). */
     qtEvents ev = { 0 };
-    assert_int_equal(virEventRegisterDefaultImpl(), 0);
-    int timer = virEventAddTimeout(50, qtTick, NULL, NULL);
-    assert_true(timer >= 0);
     assert_int_equal(virConnectDomainEventRegister(t->conn, qtLifecycleCb, &ev, NULL), 0);
     long long t0 = testNowMs();
     job = virDomainRestoreJob(t->conn, img);

@@ -518,6 +518,36 @@ static ssize_t preadAll(int fd, char *buf, size_t len)
     return (ssize_t)got;
 }
 
+int qemuStatusReadHeader(const char *dir, qemuStatusHeader *hdr)
+{
+    char path[PATH_MAX];
+    qemuStatusHeader again;
+    ssize_t n = -1, m = -1;
+    int fd, err = 0;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, QEMU_STATUS_NAME);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return -1;
+    /* Twice, as qemuStatusRead reads the whole record (below). */
+    for (int tries = 0; tries < 16; tries++) {
+        n = preadAll(fd, (char *)hdr, sizeof(*hdr));
+        m = preadAll(fd, (char *)&again, sizeof(again));
+        if (n < 0 || m < 0) {
+            err = errno;
+            break;
+        }
+        if (n == m && memcmp(hdr, &again, sizeof(again)) == 0) {
+            err = n == sizeof(*hdr) && hdr->magic == QEMU_STATUS_MAGIC && hdr->version == 1 ?
+                  0 : EPROTO;
+            break;
+        }
+        err = EAGAIN;
+    }
+    close(fd);
+    errno = err;
+    return err ? -1 : 0;
+}
+
 /* The record is read whole, twice: a reader that opened the status just
  * before two writes could read the second one half-written into the very
  * file it holds (the spare is rewritten in place). Two reads that agree

@@ -85,7 +85,8 @@ typedef struct qemuStatusHeader {
     uint32_t persistent;      /* a persistent domain (else transient) */
     uint32_t destroying;      /* the driver asked it to stop (destroy) */
     uint32_t defSize;         /* then the running definition block */
-    uint32_t reserved;
+    uint32_t saved;           /* a save's image is complete and the save stops the
+                               * guest (shut off, reason saved); 0 in older records */
 } qemuStatusHeader;
 #define QEMU_STATUS_MAGIC 0x53535156u  /* "VQSS" */
 
@@ -99,6 +100,10 @@ typedef struct qemuStatusHeader {
  * one; EAGAIN: it kept changing while read). */
 int qemuStatusWrite(const char *dir, const qemuStatusHeader *hdr, const qemuDomainDef *def);
 qemuDomainDef *qemuStatusRead(const char *dir, qemuStatusHeader *hdr);
+/* The header alone, into @hdr: no allocation, nothing reported. 0, or -1
+ * with errno (as above). For a connection that follows another's
+ * changes of a guest it already knows. */
+int qemuStatusReadHeader(const char *dir, qemuStatusHeader *hdr);
 
 /* The next domain ID (a counter in RUN/.next-id, locked). -1 reported. */
 int qemuNextID(const qemuConfig *cfg);

@@ -117,6 +117,7 @@ typedef struct qemuDriver {
     int runWd;                /* the run directory's watch */
     struct qemuDirWatch { int wd; char name[QEMU_NAME_MAX]; } *dirWatches;
     size_t ndirWatches;
+    unsigned int recovering;  /* recoverMain threads running (lock; changed) */
 } qemuDriver;
 
 #define WATCH_KEY_RUNDIR UINT64_MAX   /* epoll key of inofd (watch keys are smaller) */
@@ -464,10 +465,16 @@ static int watch(qemuDriver *d, qemuDomObj *obj, int sub)
     return 0;
 }
 
+static void statusFollow(qemuDomObj *o);
+
 /* The guest has ended (or its shim is gone): record why, clean up. Driver
  * lock held. @st: the shim's last record. */
+
 static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bool lost)
 {
+    /* Stopped on request: by another connection's save, perhaps. */
+    if (!lost && st->exit_reason == VIR_SHIM_EXIT_STOPPED)
+        statusFollow(obj);
     int reason = shutoffReason(obj, st, lost);
     qemuCleanup *c = NULL, **l;
 
@@ -1062,6 +1069,26 @@ static void jobMarkRecover(qemuDriver *d, const char *runDir, const char *name,
     guestLogLine(d, name, line);
 }
 
+/* Whether the mark of run directory @runDir holds the record of a job
+ * whose application died: nobody holds it and it is not empty. Opened
+ * read-only: every connection that watches the guest hears of a writer's
+ * close of the mark (runDirEvents), and a look must not be one. */
+static bool jobMarkAbandoned(const char *runDir)
+{
+    jobMarkRec r;
+    int fd;
+
+    if ((fd = markOpen(runDir, "job", O_RDONLY)) < 0)
+        return false;
+    bool left = !markHeld(fd);
+    if (left) {
+        jobMarkRead(fd, &r);
+        left = r.pid != 0;
+    }
+    close(fd);
+    return left;
+}
+
 /* Look at guest @name's mark (run directory @runDir) and, if a job whose
  * application died left its record there, take the mark, put the guest
  * back (jobMarkRecover) and empty it: true then. Cheap when there is
@@ -1072,15 +1099,17 @@ static bool jobMarkRecoverDir(qemuDriver *d, const char *runDir, const char *nam
     jobMarkRec r;
     int fd;
 
-    /* Tracked: a fork while it puts the guest back must not keep it. */
+    if (!jobMarkAbandoned(runDir))
+        return false;
+    /* Tracked: a fork while it puts the guest back must not keep it.
+     * Taken only to put the guest back: a job's start in this instant is
+     * refused, naming the job that died. Another connection may have
+     * taken it first (or done it already: the record is empty then). */
     if ((fd = heldTrack(markOpen(runDir, "job", O_RDWR))) < 0)
         return false;
-    if (!markHeld(fd)) {
+    if (markTake(fd) == 0) {
         jobMarkRead(fd, &r);
-        /* Taken only to put the guest back: a job's start in this instant
-         * is refused, naming the job that died. */
-        if (r.pid && markTake(fd) == 0) {
-            jobMarkRead(fd, &r);   /* again, now that it is ours */
+        if (r.pid) {
             bool quiet = virErrorSetQuiet(true);
             jobMarkRecover(d, runDir, name, &r);
             virResetLastError();
@@ -1225,8 +1254,10 @@ static void guestDirWatch(qemuDriver *d, const char *name)
         return;
     snprintf(dir, sizeof(dir), "%s/%s", d->cfg.runDir, name);
     /* The status is written whole into a spare and traded with it: its
-     * name always arrives by a rename. */
-    if ((wd = inotify_add_watch(d->inofd, dir, IN_MOVED_TO | IN_ONLYDIR)) < 0)
+     * name always arrives by a rename. A job's mark is let go by the
+     * close of its writer: the application's, or, if it died, the
+     * kernel's at its exit. */
+    if ((wd = inotify_add_watch(d->inofd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)) < 0)
         return;
     for (size_t i = 0; i < d->ndirWatches; i++) {
         if (d->dirWatches[i].wd == wd) {
@@ -1324,6 +1355,80 @@ static void adoptWithoutInotify(qemuDriver *d)
     virErrorSetQuiet(quiet);
 }
 
+/* What another connection wrote in the status of guest @o, which this
+ * connection holds running, of the guest's coming end: a save whose
+ * image is complete stops it (shut off, saved, not destroyed). At each
+ * change of the status, and once more when the end is recorded (domEnded:
+ * a connection without inotify, or an end read before the change): a
+ * read of the status's header, no allocation. Lock held. */
+static void statusFollow(qemuDomObj *o)
+{
+    qemuStatusHeader hdr;
+
+    if (!o->active || !o->runDir[0] || o->saved)
+        return;
+    /* The record of this run of the guest (IDs are not reused), not of a
+     * later one. */
+    if (qemuStatusReadHeader(o->runDir, &hdr) == 0 && hdr.id == o->item.id && hdr.saved)
+        o->saved = true;
+}
+
+typedef struct qemuRecovery {
+    qemuDriver *d;
+    char runDir[PATH_MAX];
+    char name[QEMU_NAME_MAX];
+} qemuRecovery;
+
+static void *recoverMain(void *opaque)
+{
+    qemuRecovery *r = opaque;
+    qemuDriver *d = r->d;
+
+    virErrorSetThreadInternal();
+    (void)jobMarkRecoverDir(d, r->runDir, r->name);
+    free(r);
+    pthread_mutex_lock(&d->lock);
+    d->recovering--;
+    pthread_cond_broadcast(&d->changed);
+    pthread_mutex_unlock(&d->lock);
+    return NULL;
+}
+
+/* A writer of guest @o's job mark closed it: a job's done step let it
+ * go, or the application that held it died (the kernel closed it at its
+ * exit). In the second case the guest is put back at once, by whichever
+ * watching connection takes the mark first (jobMarkRecoverDir), rather
+ * than at the next open or the next call on the guest: a save's guest
+ * would stay paused until then. Round trips with QEMU follow, so it is
+ * done on a thread of its own (qemuDriverClose waits for it). Lock held;
+ * the look itself is an open, a F_OFD_GETLK and a read. */
+static void markClosed(qemuDriver *d, qemuDomObj *o)
+{
+    qemuRecovery *r;
+    pthread_t tid;
+    pthread_attr_t attr;
+
+    if (!o || !o->active || !o->runDir[0] || d->stop || !jobMarkAbandoned(o->runDir) ||
+        !VIR_ALLOC(r))
+        return;
+    r->d = d;
+    virStrcpyTrunc(r->runDir, sizeof(r->runDir), o->runDir);
+    virStrcpyTrunc(r->name, sizeof(r->name), o->def->name);
+    d->recovering++;
+    if (pthread_attr_init(&attr) != 0) {
+        d->recovering--;
+        free(r);
+        return;
+    }
+    (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&tid, &attr, recoverMain, r) != 0) {
+        /* The next open, or the next call on the guest, does it. */
+        d->recovering--;
+        free(r);
+    }
+    pthread_attr_destroy(&attr);
+}
+
 /* What inotify says of the run directory (watcher thread). */
 static void runDirEvents(qemuDriver *d)
 {
@@ -1354,15 +1459,23 @@ static void runDirEvents(qemuDriver *d)
                 adoptUnlessOurs(d, e->name);
                 continue;
             }
-            if (STRNEQ(e->name, QEMU_STATUS_NAME))
+            bool status = (e->mask & IN_MOVED_TO) && STREQ(e->name, QEMU_STATUS_NAME);
+            bool mark = (e->mask & IN_CLOSE_WRITE) && STREQ(e->name, "job");
+            if (!status && !mark)
                 continue;
             for (size_t i = 0; i < d->ndirWatches; i++) {
-                if (d->dirWatches[i].wd == e->wd) {
-                    char name[QEMU_NAME_MAX];
-                    virStrcpyTrunc(name, sizeof(name), d->dirWatches[i].name);
+                if (d->dirWatches[i].wd != e->wd)
+                    continue;
+                char name[QEMU_NAME_MAX];
+                virStrcpyTrunc(name, sizeof(name), d->dirWatches[i].name);
+                qemuDomObj *o = domFindName(d, name);
+                if (mark)
+                    markClosed(d, o);
+                else if (o && o->active)
+                    statusFollow(o);
+                else
                     adoptUnlessOurs(d, name);
-                    break;
-                }
+                break;
             }
         }
     }
@@ -1439,6 +1552,7 @@ static void reconnectOne(qemuDriver *d, const char *name, bool deferStop)
     obj->active = true;
     obj->started = hdr.started;
     obj->destroying = hdr.destroying;
+    obj->saved = hdr.saved;
     obj->state = VIR_DOMAIN_PAUSED;
     obj->reason = VIR_DOMAIN_PAUSED_STARTING_UP;
     if (hdr.started && hdr.state > 0) {
@@ -1629,6 +1743,11 @@ void qemuDriverClose(virConnectPtr conn)
         pthread_join(d->watcher, NULL);
         d->watcherRunning = false;
     }
+    /* Guests it was putting back (markClosed): no new one starts now. */
+    pthread_mutex_lock(&d->lock);
+    while (d->recovering)
+        pthread_cond_wait(&d->changed, &d->lock);
+    pthread_mutex_unlock(&d->lock);
     virEventStateConnClosed(d->events, conn);
     /* The guests run on: only our view of them goes. */
     pthread_mutex_lock(&d->lock);
@@ -2236,7 +2355,7 @@ static int writeStatus(qemuDomObj *obj)
 {
     qemuStatusHeader hdr = {
         .id = obj->item.id, .started = obj->started, .state = obj->state, .reason = obj->reason,
-        .persistent = obj->persistent, .destroying = obj->destroying,
+        .persistent = obj->persistent, .destroying = obj->destroying, .saved = obj->saved,
     };
     return qemuStatusWrite(obj->runDir, &hdr, obj->def);
 }
