@@ -424,9 +424,16 @@ int virDomainCoreDumpWithFormat(virDomainPtr domain, const char *to,
 
 /* The domain's active async job, libvirt style (whose, as at
  * virDomainGetJobStats). GetJobInfo reports VIR_DOMAIN_JOB_NONE when there
- * is none. AbortJob cancels it (-1 with VIR_ERR_OPERATION_INVALID when
- * there is none; on the qemu driver also for another connection's save or
- * dump, which only that connection can cancel: the message names it). */
+ * is none. AbortJob cancels it, as virJobCancel does, and returns once the
+ * cancel is under way, not when the job has ended; -1 with
+ * VIR_ERR_OPERATION_INVALID when there is none. On the qemu driver a save
+ * or dump of another connection (another application, or another
+ * connection of this one) is cancelled by that connection, which alone can:
+ * AbortJob asks it (a request file in the guest's run directory, which
+ * that connection hears through inotify), waits until it has taken the
+ * request or the job has ended, and fails with VIR_ERR_OPERATION_TIMEOUT,
+ * naming the job and its process, if neither happens within the
+ * connection's monitor timeout (at most 10 s). Thread-safe. */
 int virDomainGetJobInfo(virDomainPtr domain, virDomainJobInfoPtr info);
 int virDomainAbortJob(virDomainPtr domain);
 

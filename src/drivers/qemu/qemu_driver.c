@@ -1175,6 +1175,135 @@ static bool guestJobBusy(virDomainPtr dom, char *who, size_t len)
     return true;
 }
 
+/* ---- aborting another connection's job ----
+ *
+ * Only a job's own supervisor can cancel it (it alone signals its worker
+ * and writes its status), and each application has its own. So
+ * virDomainAbortJob on a guest whose save or dump belongs to another
+ * connection (another application, as `virtsup domjobabort` beside a
+ * daemon, or another connection of this one) asks that connection: it
+ * writes "PID ID REQUESTER\n" (the job's process and number, from the
+ * guest's job mark, and its own pid) into RUN/NAME/abort. The owner hears
+ * the file's close (inotify, as it hears the mark's: runDirEvents),
+ * cancels its job as virJobCancel does, says so in the guest's log, and
+ * removes the file: that is the requester's answer. */
+#define ABORT_REQUEST "abort"
+/* How long a requester waits for the owner to take it: the owner's
+ * watcher takes it at once; past this, it is not listening. */
+#define ABORT_REQUEST_WAIT_MS 10000u
+
+/* Whether job @r still runs on the guest of run directory @dir: its mark
+ * is held and names it. */
+static bool jobMarkStill(const char *dir, const jobMarkRec *r)
+{
+    jobMarkRec now;
+    int fd;
+    bool still = false;
+
+    if ((fd = markOpen(dir, "job", O_RDONLY)) < 0)
+        return false;
+    if (markHeld(fd)) {
+        jobMarkRead(fd, &now);
+        still = now.pid == r->pid && now.id == r->id;
+    }
+    close(fd);
+    return still;
+}
+
+/* Ask the connection that runs job @r on guest @name (run directory
+ * @dir) to cancel it, and wait until it has taken the request or the job
+ * has ended, at most @waitMs. 0, or -1 reported. */
+static int abortRequest(const char *dir, const char *name, const jobMarkRec *r,
+                        unsigned int waitMs)
+{
+    char path[PATH_MAX + 16], rec[96], who[160];
+    int fd, ino, n;
+
+    jobMarkWords(r, who, sizeof(who));
+    if (!r->id) {
+        virReportError(VIR_ERR_OPERATION_FAILED, "the job of domain '%s' (%s) is still "
+                       "starting: try again", name, who);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/" ABORT_REQUEST, dir);
+    n = snprintf(rec, sizeof(rec), "%d %llu %d\n", r->pid, r->id, (int)getpid());
+    /* Its removal wakes us (polled as well: a host out of inotify
+     * instances still gets its answer, a little later). */
+    if ((ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
+        inotify_add_watch(ino, dir, IN_DELETE | IN_ONLYDIR) < 0)
+        virForceClose(&ino);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
+        write(fd, rec, (size_t)n) != n) {
+        virReportSystemError(errno ? errno : EIO, "cannot ask for the abort of the job of "
+                             "domain '%s' (%s): cannot write %s", name, who, path);
+        virForceClose(&fd);
+        virForceClose(&ino);
+        (void)unlink(path);
+        return -1;
+    }
+    close(fd);   /* the owner hears this close */
+    long long until = virTimeMonoMs() + waitMs;
+    for (;;) {
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+            break;                          /* taken */
+        if (!jobMarkStill(dir, r)) {
+            (void)unlink(path);             /* ended meanwhile */
+            break;
+        }
+        long long left = until - virTimeMonoMs();
+        if (left <= 0) {
+            (void)unlink(path);
+            virForceClose(&ino);
+            virReportError(VIR_ERR_OPERATION_TIMEOUT, "domain '%s': the connection that runs "
+                           "its job (%s) did not take the request to abort it within %u ms: "
+                           "it hears such requests through inotify, which it may lack, or it "
+                           "is stopped; only that connection can cancel the job", name, who,
+                           waitMs);
+            return -1;
+        }
+        struct pollfd p = { .fd = ino, .events = POLLIN };
+        if (poll(&p, ino >= 0 ? 1 : 0, (int)(left < 50 ? left : 50)) > 0) {
+            char buf[1024];
+            while (read(ino, buf, sizeof(buf)) > 0)
+                ;
+        }
+    }
+    virForceClose(&ino);
+    return 0;
+}
+
+/* An abort request was written into guest @o's directory (abortRequest):
+ * if it names this connection's job, cancel it, say so in the guest's
+ * log and remove the request (the requester's answer). Lock held. */
+static void abortTake(qemuDriver *d, qemuDomObj *o)
+{
+    char path[PATH_MAX + 16], rec[96] = "", line[256];
+    int pid = 0, from = 0, fd;
+    unsigned long long id = 0;
+
+    if (!o || !o->active || !o->runDir[0] || !o->slot.job)
+        return;
+    snprintf(path, sizeof(path), "%s/" ABORT_REQUEST, o->runDir);
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return;
+    ssize_t n = read(fd, rec, sizeof(rec) - 1);
+    close(fd);
+    rec[n > 0 ? n : 0] = '\0';
+    if (sscanf(rec, "%d %llu %d", &pid, &id, &from) != 3 || pid != getpid() ||
+        id != virSupJobGetID(o->slot.job))
+        return;
+    bool quiet = virErrorSetQuiet(true);
+    if (virDriverJobSlotAbort(&o->slot, "domain", o->def->name) == 0) {
+        snprintf(line, sizeof(line), "job %llu (%s) of process %d cancelled at the request of "
+                 "process %d (virDomainAbortJob)", id, o->slot.opname ? o->slot.opname : "",
+                 pid, from);
+        guestLogLine(d, o->def->name, line);
+        (void)unlink(path);
+    }
+    virResetLastError();
+    virErrorSetQuiet(quiet);
+}
+
 /* Refuse to @verb ("suspended", "resumed", ...) guest @dom while a save
  * or dump of any connection runs on it: that job owns the guest's run
  * state until its done step has put it back (a resume between a save's
@@ -1461,7 +1590,8 @@ static void runDirEvents(qemuDriver *d)
             }
             bool status = (e->mask & IN_MOVED_TO) && STREQ(e->name, QEMU_STATUS_NAME);
             bool mark = (e->mask & IN_CLOSE_WRITE) && STREQ(e->name, "job");
-            if (!status && !mark)
+            bool abort = (e->mask & IN_CLOSE_WRITE) && STREQ(e->name, ABORT_REQUEST);
+            if (!status && !mark && !abort)
                 continue;
             for (size_t i = 0; i < d->ndirWatches; i++) {
                 if (d->dirWatches[i].wd != e->wd)
@@ -1469,7 +1599,9 @@ static void runDirEvents(qemuDriver *d)
                 char name[QEMU_NAME_MAX];
                 virStrcpyTrunc(name, sizeof(name), d->dirWatches[i].name);
                 qemuDomObj *o = domFindName(d, name);
-                if (mark)
+                if (abort)
+                    abortTake(d, o);
+                else if (mark)
                     markClosed(d, o);
                 else if (o && o->active)
                     statusFollow(o);
@@ -3890,19 +4022,24 @@ static int qemuDomainAbortJob(virDomainPtr dom)
 {
     qemuDriver *d;
     qemuDomObj *obj = domLock(dom, &d);
-    char who[160];
+    char dir[PATH_MAX] = "";
+    jobMarkRec r;
     bool mine;
 
     if (!obj)
         return -1;
     mine = virDriverJobSlotBusy(&obj->slot);
     pthread_mutex_unlock(&d->lock);
-    /* Another connection's save or dump: say whose, not just "no job". */
-    if (!mine && guestJobBusy(dom, who, sizeof(who))) {
-        virReportError(VIR_ERR_OPERATION_INVALID, "domain '%s' has no job of this connection "
-                       "to abort: the job running on it is %s, and only that connection can "
-                       "cancel it", dom->name, who);
-        return -1;
+    /* Another connection's save or dump: asked to cancel it. */
+    if (!mine && guestJobForeign(dom, &r)) {
+        pthread_mutex_lock(&d->lock);
+        if ((obj = domFindUUID(d, dom->uuid)) && obj->active)
+            virStrcpyTrunc(dir, sizeof(dir), obj->runDir);
+        pthread_mutex_unlock(&d->lock);
+        if (dir[0])
+            return abortRequest(dir, dom->name, &r,
+                                d->cfg.monitorTimeoutMs < ABORT_REQUEST_WAIT_MS ?
+                                d->cfg.monitorTimeoutMs : ABORT_REQUEST_WAIT_MS);
     }
     return virObjListAbortJob(&d->doms, dom->uuid, dom->name);
 }
