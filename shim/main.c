@@ -632,6 +632,12 @@ static void handleReply(qmpCmd *c, const char *flat, size_t len)
         setRunstate(out, olen);
         break;
     default:
+        /* A client's query-status is as fresh as ours: recorded too. The
+         * end of an incoming migration of a paused guest sets the run
+         * state with no event (its MIGRATION "completed" comes before it),
+         * so a client that waits for "paused" asks. */
+        if (c->internal == INTERNAL_NONE && STREQ(c->name, "query-status"))
+            setRunstate(out, olen);
         cmdReply(c, 0, NULL, out, olen);
     }
     free(out);

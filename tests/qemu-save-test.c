@@ -870,12 +870,12 @@ static void test_paused_round_trip(void **state)
                      "not saved", i ? "inotify-less" : "other", r);
         virDomainFree(seen[i]);
     }
-    assert_int_equal(virConnectDomainEventDeregister(watcher, qtLifecycleCb), 0);
-    assert_int_equal(virConnectClose(watcher), 0);
     assert_int_equal(virConnectClose(blind), 0);
     /* The restore's lifecycle events, as libvirt's: started (restored),
-     * then suspended (restored). */
+     * then suspended (restored); the same in the watching connection,
+     * which adopts the restored guest. */
     qtEvents ev = { 0 };
+    oev.n = 0;
     assert_int_equal(virConnectDomainEventRegister(t->conn, qtLifecycleCb, &ev, NULL), 0);
     long long t0 = testNowMs();
     job = virDomainRestoreJob(t->conn, img);
@@ -892,6 +892,14 @@ static void test_paused_round_trip(void **state)
     assert_int_equal(ev.n, 2);
     assert_int_equal(ev.event[0], VIR_DOMAIN_EVENT_STARTED);
     assert_int_equal(ev.detail[0], VIR_DOMAIN_EVENT_STARTED_RESTORED);
+    qtWaitEvent(&oev, VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_RESTORED);
+    for (int i = 0; i < oev.n; i++)
+        printf("the watching connection's event %d: %d/%d\n", i, oev.event[i], oev.detail[i]);
+    assert_int_equal(oev.n, 2);
+    assert_int_equal(oev.event[0], VIR_DOMAIN_EVENT_STARTED);
+    assert_int_equal(oev.detail[0], VIR_DOMAIN_EVENT_STARTED_RESTORED);
+    assert_int_equal(virConnectDomainEventDeregister(watcher, qtLifecycleCb), 0);
+    assert_int_equal(virConnectClose(watcher), 0);
     assert_int_equal(virConnectDomainEventDeregister(t->conn, qtLifecycleCb), 0);
     virEventRemoveTimeout(timer);
     assert_int_equal(virDomainResume(dom), 0);

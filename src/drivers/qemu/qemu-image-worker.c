@@ -1088,7 +1088,12 @@ static int restoreRun(restoreCtx *c)
             drainEvents(c, 20);
         }
     } else {
-        /* The commit reads the shim's record: wait until it says paused. */
+        /* The commit reads the shim's record: wait until it says paused.
+         * QEMU sets the run state after its MIGRATION "completed", with
+         * no event, so the shim's own query after that event may still
+         * have read "inmigrate": ask again (a client's query-status is
+         * recorded by the shim too). Before, such a restore waited the
+         * whole monitor timeout and failed, now and then. */
         until = virTimeMonoMs() + c->p.monitorTimeoutMs;
         while (STRNEQ(c->st.runstate, "paused")) {
             if (qemuExited(c))
@@ -1100,6 +1105,10 @@ static int restoreRun(restoreCtx *c)
                 return -1;
             }
             drainEvents(c, 20);
+            if (STRNEQ(c->st.runstate, "paused") &&
+                virShimQMP(c->shim, "query-status", NULL, NULL, 0, (int)c->p.monitorTimeoutMs,
+                           restoreEvent, c, c->in) < 0)
+                return -1;
         }
     }
     virWorkerJobUpdateBytes(c->job, c->imageBytes, c->imageBytes);

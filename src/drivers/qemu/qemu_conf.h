@@ -85,10 +85,15 @@ typedef struct qemuStatusHeader {
     uint32_t persistent;      /* a persistent domain (else transient) */
     uint32_t destroying;      /* the driver asked it to stop (destroy) */
     uint32_t defSize;         /* then the running definition block */
-    uint32_t saved;           /* a save's image is complete and the save stops the
-                               * guest (shut off, reason saved); 0 in older records */
+    uint32_t flags;           /* QEMU_STATUS_*; 0 in older records */
 } qemuStatusHeader;
 #define QEMU_STATUS_MAGIC 0x53535156u  /* "VQSS" */
+/* A save's image is complete and the save stops the guest (shut off,
+ * reason saved). */
+#define QEMU_STATUS_SAVED 1u
+/* This run of the guest was started by a restore (the start another
+ * connection sees is told as restored). */
+#define QEMU_STATUS_RESTORED 2u
 
 /* Write / read RUN/NAME/domain.status. A write replaces the whole record
  * at once (a spare file traded with it, not flushed: see qemu_conf.c) and

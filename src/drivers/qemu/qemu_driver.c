@@ -69,6 +69,7 @@ typedef struct qemuDomObj {
     bool started;             /* the start was committed */
     bool destroying;          /* we asked it to stop */
     bool saved;               /* stopped because a save completed */
+    bool restored;            /* this run was started by a restore */
     virShimStatus shim;       /* the last status seen */
     char runDir[PATH_MAX];
     int subFd;                /* the watcher's subscription, -1 */
@@ -465,16 +466,19 @@ static int watch(qemuDriver *d, qemuDomObj *obj, int sub)
     return 0;
 }
 
-static void statusFollow(qemuDomObj *o);
+static bool statusFollow(qemuDomObj *o);
+static bool logSaysSaved(qemuDriver *d, const qemuDomObj *o);
 
 /* The guest has ended (or its shim is gone): record why, clean up. Driver
  * lock held. @st: the shim's last record. */
-
 static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bool lost)
 {
-    /* Stopped on request: by another connection's save, perhaps. */
-    if (!lost && st->exit_reason == VIR_SHIM_EXIT_STOPPED)
-        statusFollow(obj);
+    /* Stopped on request: by another connection's save, perhaps. Its
+     * status says so; if that connection has removed the run directory
+     * already, the guest's log does (savedLine). */
+    if (!lost && st->exit_reason == VIR_SHIM_EXIT_STOPPED && !statusFollow(obj) &&
+        logSaysSaved(d, obj))
+        obj->saved = true;
     int reason = shutoffReason(obj, st, lost);
     qemuCleanup *c = NULL, **l;
 
@@ -504,7 +508,7 @@ static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bo
     obj->active = obj->started = obj->destroying = obj->crashDumped = false;
     obj->rebooting = obj->rebootFailed = false;
     obj->item.id = -1;
-    obj->saved = false;
+    obj->saved = obj->restored = false;
     if (obj->nextDef) {
         free(obj->def);
         obj->def = obj->nextDef;
@@ -1044,6 +1048,45 @@ static void guestLogLine(qemuDriver *d, const char *name, const char *line)
     close(fd);
 }
 
+/* The line a save's commit writes in the guest's log before it stops
+ * QEMU, as libvirt's "shutting down, reason=saved": for the operator,
+ * and for another connection that records the end after the run
+ * directory (and the status that says saved) is gone. */
+static void savedLine(char *buf, size_t len, int id)
+{
+    snprintf(buf, len, "shutting down, reason=saved (domain ID %d)", id);
+}
+
+/* Whether guest @o's log says its run was ended by a save (savedLine),
+ * in its last 8 KiB. Lock held. */
+static bool logSaysSaved(qemuDriver *d, const qemuDomObj *o)
+{
+    char path[PATH_MAX], buf[8193], want[96];
+    struct stat sb;
+    int fd;
+    bool says = false;
+
+    if (o->item.id < 0)
+        return false;
+    snprintf(path, sizeof(path), "%s/%s.log", d->cfg.logDir, o->def->name);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return false;
+    if (fstat(fd, &sb) == 0) {
+        off_t at = sb.st_size > 8192 ? sb.st_size - 8192 : 0;
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, at);
+        if (n > 0) {
+            buf[n] = '\0';
+            for (ssize_t i = 0; i < n; i++)
+                if (!buf[i])
+                    buf[i] = ' ';
+            savedLine(want, sizeof(want), o->item.id);
+            says = strstr(buf, want) != NULL;
+        }
+    }
+    close(fd);
+    return says;
+}
+
 /* Put back guest @name (run directory @runDir) after a save whose
  * application died before its done step, as that step would have, from
  * the record @left it left in the mark (which the caller holds now): wait
@@ -1089,18 +1132,68 @@ static bool jobMarkAbandoned(const char *runDir)
     return left;
 }
 
+/* A mark held while its record names a process that is gone is being
+ * put back by some connection (jobMarkRecoverDir, perhaps on a watcher's
+ * word in another process): wait until it is let go, at most the monitor
+ * timeout, so that the caller (an open, or a call on the guest) finds the
+ * guest as it will be, rather than refused in the name of a job that has
+ * died, or seen paused an instant before it runs again. A look every 10
+ * ms: it is seldom needed and brief. Whether it waited. Driver lock NOT
+ * held. */
+static bool jobMarkRecoveryWait(qemuDriver *d, const char *runDir)
+{
+    long long until = virTimeMonoMs() + d->cfg.monitorTimeoutMs;
+    bool waited = false;
+    jobMarkRec r;
+    int fd;
+
+    for (;;) {
+        if ((fd = markOpen(runDir, "job", O_RDONLY)) < 0)
+            return waited;
+        bool held = markHeld(fd);
+        if (held)
+            jobMarkRead(fd, &r);
+        close(fd);
+        if (!held || !r.pid || r.pid == getpid() || kill(r.pid, 0) == 0 || errno != ESRCH ||
+            virTimeMonoMs() >= until)
+            return waited;
+        waited = true;
+        (void)poll(NULL, 0, 10);
+    }
+}
+
+/* jobMarkRecoveryWait for guest @dom, before a save or dump takes its
+ * mark (under the driver lock, where it cannot wait). */
+static void guestRecoveryWait(virDomainPtr dom)
+{
+    qemuDriver *d;
+    qemuDomObj *obj = domLock(dom, &d);
+    char dir[PATH_MAX] = "";
+
+    if (!obj)
+        return;
+    if (obj->active)
+        virStrcpyTrunc(dir, sizeof(dir), obj->runDir);
+    pthread_mutex_unlock(&d->lock);
+    if (dir[0])
+        (void)jobMarkRecoveryWait(d, dir);
+}
+
 /* Look at guest @name's mark (run directory @runDir) and, if a job whose
  * application died left its record there, take the mark, put the guest
- * back (jobMarkRecover) and empty it: true then. Cheap when there is
- * nothing to do: a look (F_OFD_GETLK) and a read. Driver lock NOT held. */
+ * back (jobMarkRecover) and empty it; first wait for another connection
+ * doing that (jobMarkRecoveryWait). True if either happened: the guest
+ * may have changed. Cheap when there is nothing to do: a look
+ * (F_OFD_GETLK) and a read. Driver lock NOT held. */
 static bool jobMarkRecoverDir(qemuDriver *d, const char *runDir, const char *name)
 {
     bool done = false;
     jobMarkRec r;
     int fd;
 
+    bool waited = jobMarkRecoveryWait(d, runDir);
     if (!jobMarkAbandoned(runDir))
-        return false;
+        return waited;
     /* Tracked: a fork while it puts the guest back must not keep it.
      * Taken only to put the guest back: a job's start in this instant is
      * refused, naming the job that died. Another connection may have
@@ -1121,7 +1214,7 @@ static bool jobMarkRecoverDir(qemuDriver *d, const char *runDir, const char *nam
         }
     }
     heldClose(&fd);
-    return done;
+    return done || waited;
 }
 
 /* Whether another connection's save or dump runs on guest @dom now (its
@@ -1430,11 +1523,14 @@ static void adoptIfStarted(qemuDriver *d, const char *name)
         /* Started, for this connection's listeners and waiters too. */
         if ((obj = domFindName(d, name)) && obj->active) {
             domEvent(d, obj, VIR_DOMAIN_EVENT_STARTED,
-                     obj->state == VIR_DOMAIN_RUNNING && obj->reason == VIR_DOMAIN_RUNNING_RESTORED ?
-                     VIR_DOMAIN_EVENT_STARTED_RESTORED : VIR_DOMAIN_EVENT_STARTED_BOOTED);
-            /* ... and paused, if it is (a restore of a paused guest's image). */
+                     obj->restored ? VIR_DOMAIN_EVENT_STARTED_RESTORED :
+                     VIR_DOMAIN_EVENT_STARTED_BOOTED);
+            /* ... and paused, if it is (a restore of a paused guest's
+             * image: as its own connection tells it). */
             if (obj->state == VIR_DOMAIN_PAUSED)
-                domEvent(d, obj, VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
+                domEvent(d, obj, VIR_DOMAIN_EVENT_SUSPENDED,
+                         obj->restored ? VIR_DOMAIN_EVENT_SUSPENDED_RESTORED :
+                         VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
             pthread_cond_broadcast(&d->changed);
         }
     }
@@ -1489,17 +1585,21 @@ static void adoptWithoutInotify(qemuDriver *d)
  * image is complete stops it (shut off, saved, not destroyed). At each
  * change of the status, and once more when the end is recorded (domEnded:
  * a connection without inotify, or an end read before the change): a
- * read of the status's header, no allocation. Lock held. */
-static void statusFollow(qemuDomObj *o)
+ * read of the status's header, no allocation. False if it could not be
+ * read (the run directory is gone). Lock held. */
+static bool statusFollow(qemuDomObj *o)
 {
     qemuStatusHeader hdr;
 
     if (!o->active || !o->runDir[0] || o->saved)
-        return;
+        return true;
     /* The record of this run of the guest (IDs are not reused), not of a
      * later one. */
-    if (qemuStatusReadHeader(o->runDir, &hdr) == 0 && hdr.id == o->item.id && hdr.saved)
+    if (qemuStatusReadHeader(o->runDir, &hdr) < 0 || hdr.id != o->item.id)
+        return false;
+    if (hdr.flags & QEMU_STATUS_SAVED)
         o->saved = true;
+    return true;
 }
 
 typedef struct qemuRecovery {
@@ -1684,7 +1784,8 @@ static void reconnectOne(qemuDriver *d, const char *name, bool deferStop)
     obj->active = true;
     obj->started = hdr.started;
     obj->destroying = hdr.destroying;
-    obj->saved = hdr.saved;
+    obj->saved = hdr.flags & QEMU_STATUS_SAVED;
+    obj->restored = hdr.flags & QEMU_STATUS_RESTORED;
     obj->state = VIR_DOMAIN_PAUSED;
     obj->reason = VIR_DOMAIN_PAUSED_STARTING_UP;
     if (hdr.started && hdr.state > 0) {
@@ -2487,7 +2588,8 @@ static int writeStatus(qemuDomObj *obj)
 {
     qemuStatusHeader hdr = {
         .id = obj->item.id, .started = obj->started, .state = obj->state, .reason = obj->reason,
-        .persistent = obj->persistent, .destroying = obj->destroying, .saved = obj->saved,
+        .persistent = obj->persistent, .destroying = obj->destroying,
+        .flags = (obj->saved ? QEMU_STATUS_SAVED : 0) | (obj->restored ? QEMU_STATUS_RESTORED : 0),
     };
     return qemuStatusWrite(obj->runDir, &hdr, obj->def);
 }
@@ -2658,7 +2760,7 @@ static int startPrepare(virConnectPtr conn, qemuDriver *d, const uint8_t *uuid, 
     if (obj) {
         virStrcpyTrunc(obj->runDir, sizeof(obj->runDir), runDir);
         obj->item.id = id;
-        obj->started = obj->destroying = false;
+        obj->started = obj->destroying = obj->restored = false;
         obj->state = VIR_DOMAIN_SHUTOFF;
         if (writeStatus(obj) < 0)
             obj = NULL;
@@ -3063,6 +3165,7 @@ static int commitStart(virJobPtr job, void *opaque, const void *result, size_t l
     pthread_mutex_lock(&d->lock);
     if ((obj = domFindUUID(d, qj->uuid)) && obj->active) {
         obj->started = true;
+        obj->restored = restore;
         if (st.seq >= obj->shim.seq)
             obj->shim = st;
         if (paused) {
@@ -3302,6 +3405,7 @@ static virJobPtr qemuDomainDumpCoreJob(virDomainPtr dom, const char *to, unsigne
         qemuJobFree(qj);
         return NULL;
     }
+    guestRecoveryWait(dom);
     if (!(obj = domLock(dom, &d))) {
         qemuJobFree(qj);
         return NULL;
@@ -3628,6 +3732,7 @@ static virJobPtr qemuDomainSaveJob(virDomainPtr dom, const char *to)
     }
     if (!(qj = qemuJobNew(dom->conn, QJ_SAVE)))
         return NULL;
+    guestRecoveryWait(dom);
     if (!(obj = domLock(dom, &d))) {
         qemuJobFree(qj);
         return NULL;
@@ -3703,7 +3808,7 @@ static int commitSave(virJobPtr job, void *opaque, const void *result, size_t le
     qemuDomObj *obj;
     qemuSaveResult res;
     struct stat sb;
-    char name[QEMU_NAME_MAX] = "";
+    char name[QEMU_NAME_MAX] = "", line[96];
 
     (void)job;
     if (!result || len != sizeof(res)) {
@@ -3721,15 +3826,19 @@ static int commitSave(virJobPtr job, void *opaque, const void *result, size_t le
     if (virDriverJobOutputCommit(&qj->out) < 0)
         return -1;
     pthread_mutex_lock(&d->lock);
+    int id = -1;
     if ((obj = domFindUUID(d, qj->uuid)) && obj->active &&
         obj->shim.shim_pid == qj->shim.shim_pid) {
         obj->saved = obj->destroying = true;
         (void)writeStatus(obj);
         virStrcpyTrunc(name, sizeof(name), obj->def->name);
+        id = obj->item.id;
     }
     pthread_mutex_unlock(&d->lock);
     if (!name[0])
         return 0;   /* ended meanwhile: the image is all that is left of it */
+    savedLine(line, sizeof(line), id);
+    guestLogLine(d, name, line);
     return stopGuest(d, qj->uuid, name, qj->runDir, &qj->shim);
 }
 
