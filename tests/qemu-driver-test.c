@@ -887,18 +887,25 @@ static void errorSays(const char *what)
         fail_msg("the error '%s' does not say '%s'", msg, what);
 }
 
-/* Cancel a save held by the stand-in ("migrate-stuck") and let QEMU's
- * migration end: the job ends cancelled. */
-static void saveStuckCancel(qemuT *t, const char *name, virJobPtr job, pid_t qemuPid)
+/* A save held by the stand-in ("migrate-stuck") whose cancel was asked
+ * for (by virJobCancel or an abort): QEMU's migration reaches
+ * "cancelling", is let go, and the job ends cancelled. */
+static void saveStuckSettle(qemuT *t, const char *name, virJobPtr job, pid_t qemuPid)
 {
     char line[256];
 
-    assert_int_equal(virJobCancel(job), 0);
     assert_true(TEST_WAIT_UNTIL(qtJobEnd0(job) ||
                                 (qtQMPLine(t, name, "query-migrate", line, sizeof(line)),
                                  strstr(line, "status=cancelling") != NULL), TEST_TIMEOUT_MS));
     assert_int_equal(kill(qemuPid, SIGUSR1), 0);
     assert_int_equal(qtJobEnd(job), VIR_JOB_CANCELLED);
+}
+
+/* Cancel such a save and let QEMU's migration end. */
+static void saveStuckCancel(qemuT *t, const char *name, virJobPtr job, pid_t qemuPid)
+{
+    assert_int_equal(virJobCancel(job), 0);
+    saveStuckSettle(t, name, job, qemuPid);
 }
 
 /* A save keeps every other connection's hands off its guest until its
@@ -1017,11 +1024,7 @@ static void test_job_mark(void **state)
     /* Aborted from the first connection (of this process): asked of the
      * second one, which cancels it. */
     assert_int_equal(virDomainAbortJob(dom), 0);
-    assert_true(TEST_WAIT_UNTIL(qtJobEnd0(j2) ||
-                                (qtQMPLine(t, "jm", "query-migrate", line, sizeof(line)),
-                                 strstr(line, "status=cancelling") != NULL), TEST_TIMEOUT_MS));
-    assert_int_equal(kill(st.child_pid, SIGUSR1), 0);
-    assert_int_equal(qtJobEnd(j2), VIR_JOB_CANCELLED);
+    saveStuckSettle(t, "jm", j2, st.child_pid);
     virJobDestroy(j2);
     assert_int_equal(access(img2, F_OK), -1);
     virDomainFree(d2);
@@ -1184,9 +1187,10 @@ static void test_start_interrupted(void **state)
     /* The application dies while the start is under way (QEMU slow to
      * greet, and half a second to end once told): the next connection
      * stops the half-started guest before its open returns, so its caller
-     * finds the guest shut off (failed) and may start it at once. Before, the open only sent its shim SIGTERM,
-     * and a start or restore right after it was refused ("already running
-     * or busy"; seen in a loop that killed virtsup during its restores). */
+     * finds the guest shut off (failed) and may start it at once. Before,
+     * the open only sent its shim SIGTERM, and a start or restore right
+     * after it was refused ("already running or busy"; seen in a loop that
+     * killed virtsup during its restores). */
     pid_t app = appStartsGuest(t, "half", "slowexit", false);
     assert_int_equal(qtShimStatus(t, "half", &st), 0);
     qtKillApp(app);

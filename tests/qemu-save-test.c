@@ -578,8 +578,9 @@ static void appDiesMidSave(qemuT *t, virDomainPtr dom, const char *uri, const ch
      * back as soon as the application's end let the mark go, without
      * being asked anything that would (a GetState does not). */
     int s, r;
-    if (!TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 && s == VIR_DOMAIN_RUNNING,
-                         TEST_TIMEOUT_MS))
+    if (!TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 &&
+                         (s == VIR_DOMAIN_RUNNING || s == VIR_DOMAIN_SHUTOFF),
+                         TEST_TIMEOUT_MS) || s != VIR_DOMAIN_RUNNING)
         fail_msg("the watching connection did not put the guest back after its "
                  "application died mid-save: state %d, reason %d", s, r);
     assert_int_equal(r, VIR_DOMAIN_RUNNING_UNPAUSED);

@@ -518,40 +518,43 @@ static ssize_t preadAll(int fd, char *buf, size_t len)
     return (ssize_t)got;
 }
 
+/* The status is read twice (into @buf and @again, @len bytes each): a
+ * reader that opened it just before two writes could read the second one
+ * half-written into the very file it holds (the spare is rewritten in
+ * place). Two reads that agree were not torn. The count, or -1 with errno
+ * (EAGAIN: it kept changing). */
+static ssize_t preadSteady(int fd, char *buf, char *again, size_t len)
+{
+    for (int tries = 0; tries < 16; tries++) {
+        ssize_t n = preadAll(fd, buf, len), m;
+        if (n < 0 || (m = preadAll(fd, again, len)) < 0)
+            return -1;
+        if (n == m && memcmp(buf, again, (size_t)n) == 0)
+            return n;
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
 int qemuStatusReadHeader(const char *dir, qemuStatusHeader *hdr)
 {
     char path[PATH_MAX];
     qemuStatusHeader again;
-    ssize_t n = -1, m = -1;
-    int fd, err = 0;
+    ssize_t n;
+    int fd, err;
 
     snprintf(path, sizeof(path), "%s/%s", dir, QEMU_STATUS_NAME);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
         return -1;
-    /* Twice, as qemuStatusRead reads the whole record (below). */
-    for (int tries = 0; tries < 16; tries++) {
-        n = preadAll(fd, (char *)hdr, sizeof(*hdr));
-        m = preadAll(fd, (char *)&again, sizeof(again));
-        if (n < 0 || m < 0) {
-            err = errno;
-            break;
-        }
-        if (n == m && memcmp(hdr, &again, sizeof(again)) == 0) {
-            err = n == sizeof(*hdr) && hdr->magic == QEMU_STATUS_MAGIC && hdr->version == 1 ?
-                  0 : EPROTO;
-            break;
-        }
-        err = EAGAIN;
-    }
+    n = preadSteady(fd, (char *)hdr, (char *)&again, sizeof(*hdr));
+    err = n < 0 ? errno :
+          n == sizeof(*hdr) && hdr->magic == QEMU_STATUS_MAGIC && hdr->version == 1 ? 0 : EPROTO;
     close(fd);
     errno = err;
     return err ? -1 : 0;
 }
 
-/* The record is read whole, twice: a reader that opened the status just
- * before two writes could read the second one half-written into the very
- * file it holds (the spare is rewritten in place). Two reads that agree
- * were not torn. */
+/* The record is read whole (preadSteady). */
 qemuDomainDef *qemuStatusRead(const char *dir, qemuStatusHeader *hdr)
 {
     enum { MAX = sizeof(qemuStatusHeader) + QEMU_DEF_MAX + 1 };
@@ -560,8 +563,7 @@ qemuDomainDef *qemuStatusRead(const char *dir, qemuStatusHeader *hdr)
     VIR_AUTOFREE(char *) again = NULL;
     qemuDomainDef *def = NULL;
     const char *why = NULL;
-    ssize_t n = -1, m;
-    bool steady = false;
+    ssize_t n;
     int fd, err = 0;
 
     snprintf(path, sizeof(path), "%s/%s", dir, QEMU_STATUS_NAME);
@@ -575,23 +577,17 @@ qemuDomainDef *qemuStatusRead(const char *dir, qemuStatusHeader *hdr)
         close(fd);
         return NULL;
     }
-    for (int tries = 0; tries < 16 && !steady; tries++) {
-        if ((n = preadAll(fd, buf, MAX)) < 0 || (m = preadAll(fd, again, MAX)) < 0) {
-            err = errno;
-            n = -1;
-            break;
-        }
-        steady = n == m && memcmp(buf, again, (size_t)n) == 0;
-    }
+    n = preadSteady(fd, buf, again, MAX);
+    err = errno;
     close(fd);
+    if (n < 0 && err == EAGAIN) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s kept changing while it was read", path);
+        errno = EAGAIN;
+        return NULL;
+    }
     if (n < 0) {
         virReportSystemError(err, "cannot read %s", path);
         errno = err;
-        return NULL;
-    }
-    if (!steady) {
-        virReportError(VIR_ERR_INTERNAL_ERROR, "%s kept changing while it was read", path);
-        errno = EAGAIN;
         return NULL;
     }
     memcpy(hdr, buf, (size_t)n < sizeof(*hdr) ? (size_t)n : sizeof(*hdr));

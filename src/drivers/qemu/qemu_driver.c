@@ -1112,24 +1112,31 @@ static void jobMarkRecover(qemuDriver *d, const char *runDir, const char *name,
     guestLogLine(d, name, line);
 }
 
+/* A look at the job mark of run directory @dir: 1 held, 0 free, -1 none
+ * (no guest there, or no save or dump yet); its record into @r (empty
+ * for none). Opened read-only: every connection that watches the guest
+ * hears of a writer's close of the mark (runDirEvents), and a look must
+ * not be one. */
+static int jobMarkLook(const char *dir, jobMarkRec *r)
+{
+    int fd, held;
+
+    memset(r, 0, sizeof(*r));
+    if ((fd = markOpen(dir, "job", O_RDONLY)) < 0)
+        return -1;
+    held = markHeld(fd);
+    jobMarkRead(fd, r);
+    close(fd);
+    return held;
+}
+
 /* Whether the mark of run directory @runDir holds the record of a job
- * whose application died: nobody holds it and it is not empty. Opened
- * read-only: every connection that watches the guest hears of a writer's
- * close of the mark (runDirEvents), and a look must not be one. */
+ * whose application died: nobody holds it and it is not empty. */
 static bool jobMarkAbandoned(const char *runDir)
 {
     jobMarkRec r;
-    int fd;
 
-    if ((fd = markOpen(runDir, "job", O_RDONLY)) < 0)
-        return false;
-    bool left = !markHeld(fd);
-    if (left) {
-        jobMarkRead(fd, &r);
-        left = r.pid != 0;
-    }
-    close(fd);
-    return left;
+    return jobMarkLook(runDir, &r) == 0 && r.pid != 0;
 }
 
 /* A mark held while its record names a process that is gone is being
@@ -1145,17 +1152,10 @@ static bool jobMarkRecoveryWait(qemuDriver *d, const char *runDir)
     long long until = virTimeMonoMs() + d->cfg.monitorTimeoutMs;
     bool waited = false;
     jobMarkRec r;
-    int fd;
 
     for (;;) {
-        if ((fd = markOpen(runDir, "job", O_RDONLY)) < 0)
-            return waited;
-        bool held = markHeld(fd);
-        if (held)
-            jobMarkRead(fd, &r);
-        close(fd);
-        if (!held || !r.pid || r.pid == getpid() || kill(r.pid, 0) == 0 || errno != ESRCH ||
-            virTimeMonoMs() >= until)
+        if (jobMarkLook(runDir, &r) != 1 || !r.pid || r.pid == getpid() ||
+            kill(r.pid, 0) == 0 || errno != ESRCH || virTimeMonoMs() >= until)
             return waited;
         waited = true;
         (void)poll(NULL, 0, 10);
@@ -1226,8 +1226,6 @@ static bool guestJobForeign(virDomainPtr dom, jobMarkRec *r)
     qemuDriver *d;
     qemuDomObj *obj = domLock(dom, &d);
     char dir[PATH_MAX];
-    int fd;
-    bool held;
 
     if (!obj)
         return false;   /* the call itself says why */
@@ -1235,12 +1233,7 @@ static bool guestJobForeign(virDomainPtr dom, jobMarkRec *r)
     if (obj->active && obj->runDir[0] && !virDriverJobSlotBusy(&obj->slot))
         virStrcpyTrunc(dir, sizeof(dir), obj->runDir);
     pthread_mutex_unlock(&d->lock);
-    if (!dir[0] || (fd = markOpen(dir, "job", O_RDONLY)) < 0)
-        return false;
-    if ((held = markHeld(fd)))
-        jobMarkRead(fd, r);
-    close(fd);
-    return held;
+    return dir[0] && jobMarkLook(dir, r) == 1;
 }
 
 /* Whether a save or dump of any connection runs on guest @dom now: then
@@ -1290,17 +1283,8 @@ static bool guestJobBusy(virDomainPtr dom, char *who, size_t len)
 static bool jobMarkStill(const char *dir, const jobMarkRec *r)
 {
     jobMarkRec now;
-    int fd;
-    bool still = false;
 
-    if ((fd = markOpen(dir, "job", O_RDONLY)) < 0)
-        return false;
-    if (markHeld(fd)) {
-        jobMarkRead(fd, &now);
-        still = now.pid == r->pid && now.id == r->id;
-    }
-    close(fd);
-    return still;
+    return jobMarkLook(dir, &now) == 1 && now.pid == r->pid && now.id == r->id;
 }
 
 /* Ask the connection that runs job @r on guest @name (run directory
@@ -4138,18 +4122,14 @@ static int qemuDomainAbortJob(virDomainPtr dom)
     if (!obj)
         return -1;
     mine = virDriverJobSlotBusy(&obj->slot);
+    if (obj->active)
+        virStrcpyTrunc(dir, sizeof(dir), obj->runDir);
     pthread_mutex_unlock(&d->lock);
     /* Another connection's save or dump: asked to cancel it. */
-    if (!mine && guestJobForeign(dom, &r)) {
-        pthread_mutex_lock(&d->lock);
-        if ((obj = domFindUUID(d, dom->uuid)) && obj->active)
-            virStrcpyTrunc(dir, sizeof(dir), obj->runDir);
-        pthread_mutex_unlock(&d->lock);
-        if (dir[0])
-            return abortRequest(dir, dom->name, &r,
-                                d->cfg.monitorTimeoutMs < ABORT_REQUEST_WAIT_MS ?
-                                d->cfg.monitorTimeoutMs : ABORT_REQUEST_WAIT_MS);
-    }
+    if (!mine && dir[0] && jobMarkLook(dir, &r) == 1)
+        return abortRequest(dir, dom->name, &r,
+                            d->cfg.monitorTimeoutMs < ABORT_REQUEST_WAIT_MS ?
+                            d->cfg.monitorTimeoutMs : ABORT_REQUEST_WAIT_MS);
     return virObjListAbortJob(&d->doms, dom->uuid, dom->name);
 }
 
