@@ -1033,6 +1033,72 @@ static void test_job_mark(void **state)
     virDomainFree(dom);
 }
 
+/* A connection without inotify (none here, or past the user's limits)
+ * looks at the run directory every quarter of a second for what inotify
+ * would have told it. A request of another connection to abort its save
+ * is taken: before, the requester waited 10 s and failed ("did not take
+ * the request to abort it"). And a save whose application died is put
+ * back without anything asked of it (a GetState does not): before, only
+ * at its next open or call on the guest. The inotify-less connection is
+ * this process's only one while the application dies. */
+static void test_no_inotify_looks(void **state)
+{
+    qemuT *t = *state;
+    virShimStatus st;
+    virDomainPtr dom;
+    char img[600], line[256], cli[1100], want[200];
+
+    qemuTestNoInotify(true);
+    virJobPtr job = saveStuck(t, "nl", false, &dom, &st, img, sizeof(img));
+    qemuTestNoInotify(false);
+    virConnectPtr c2;
+    virDomainPtr d2 = otherConnection(t, "nl", &c2);
+    long long t0 = testNowMs();
+    if (virDomainAbortJob(d2) < 0)
+        fail_msg("the abort of the inotify-less connection's save: %s",
+                 virGetLastErrorMessage());
+    printf("the inotify-less connection took the abort request after %lld ms\n",
+           testNowMs() - t0);
+    saveStuckSettle(t, "nl", job, st.child_pid);
+    virJobDestroy(job);
+    virDomainFree(d2);
+    assert_int_equal(virConnectClose(c2), 0);
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, -1);
+
+    /* Another process's save, its application killed while QEMU's
+     * migration runs (the stand-in's stays "active"). */
+    snprintf(cli, sizeof(cli), "%s/virtsup", qtBuildDir());
+    pid_t app = fork();
+    assert_true(app >= 0);
+    if (app == 0) {
+        execl(cli, "virtsup", "-q", "-c", t->uri, "save", "nl", img, (char *)NULL);
+        _exit(127);
+    }
+    pid_t ended = 0;
+    if (!TEST_WAIT_UNTIL((ended = waitpid(app, NULL, WNOHANG)) == app ||
+                         (qtQMPLine(t, "nl", "query-migrate", line, sizeof(line)),
+                          strstr(line, "status=active") != NULL), TEST_TIMEOUT_MS) ||
+        ended == app)
+        fail_msg("the other process's save did not get under way (%s)",
+                 ended == app ? "it ended first" : "timeout");
+    assert_int_equal(kill(app, SIGKILL), 0);
+    assert_int_equal(waitpid(app, NULL, 0), app);
+    /* This connection cancels QEMU's migration, and once it has ended,
+     * resumes the guest. */
+    if (!TEST_WAIT_UNTIL((qtQMPLine(t, "nl", "query-migrate", line, sizeof(line)),
+                          strstr(line, "status=cancelling") != NULL), TEST_TIMEOUT_MS))
+        fail_msg("the inotify-less connection did not put back the save of the dead "
+                 "application: QEMU's migration says %s", line);
+    assert_int_equal(kill(st.child_pid, SIGUSR1), 0);
+    qtWaitState(dom, VIR_DOMAIN_RUNNING, -1);
+    snprintf(want, sizeof(want), "the save of process %d ended with that process; QEMU's "
+             "migration has ended and the guest runs again", (int)app);
+    qtLogSays(t, "nl", want);
+    assert_int_equal(access(img, F_OK), -1);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    virDomainFree(dom);
+}
+
 /* The application forks (no exec) while its save holds the guest's job
  * mark, and the child lives on: once the save has ended, another
  * connection may suspend the guest. The mark is a lock of an open file
@@ -1473,6 +1539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watcher_resubscribes, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_job_mark, setupLongMonitor, qtTeardown),
         cmocka_unit_test_setup_teardown(test_job_mark_fork, setupLongMonitor, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_no_inotify_looks, setupLongMonitor, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_cancel_resumes_first, setupLongMonitor,
                                         qtTeardown),
         cmocka_unit_test_setup_teardown(test_agent_channel_socket, setupT, qtTeardown),

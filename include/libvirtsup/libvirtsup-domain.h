@@ -430,7 +430,8 @@ int virDomainCoreDumpWithFormat(virDomainPtr domain, const char *to,
  * or dump of another connection (another application, or another
  * connection of this one) is cancelled by that connection, which alone can:
  * AbortJob asks it (a request file in the guest's run directory, which
- * that connection hears through inotify), waits until it has taken the
+ * that connection hears through inotify, or finds within 250 ms if it
+ * has none), waits until it has taken the
  * request or the job has ended, and fails with VIR_ERR_OPERATION_TIMEOUT,
  * naming the job and its process, if neither happens within the
  * connection's monitor timeout (at most 10 s). Thread-safe. */

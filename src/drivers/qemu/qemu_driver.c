@@ -713,6 +713,11 @@ static void watcherEvent(qemuDriver *d, uint64_t key, virShimIncoming *in)
 }
 
 static void runDirEvents(qemuDriver *d);
+static void runDirLook(qemuDriver *d);
+
+/* A connection without inotify looks at the run directory this often
+ * (runDirLook): what inotify would have told it, at most this late. */
+#define NO_INOTIFY_LOOK_MS 250
 
 /* qemuTestHoldWatchers: while set, every watcher waits before it handles
  * what it was woken for. */
@@ -758,9 +763,15 @@ static void *watcherMain(void *opaque)
     struct epoll_event evs[16];
 
     /* What fails here is the driver's to handle: no handler, no printing. */
+    /* Without inotify (set before this thread starts, never changed
+     * while it runs): a look every NO_INOTIFY_LOOK_MS instead. */
+    bool look = d->inofd < 0;
+    long long nextLook = virTimeMonoMs() + NO_INOTIFY_LOOK_MS;
+
     virErrorSetThreadInternal();
     for (;;) {
-        int n = epoll_wait(d->epfd, evs, 16, -1);
+        long long left = nextLook - virTimeMonoMs();
+        int n = epoll_wait(d->epfd, evs, 16, !look ? -1 : left > 0 ? (int)left : 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -769,6 +780,10 @@ static void *watcherMain(void *opaque)
         while (testHold)
             pthread_cond_wait(&testHoldCond, &testHoldLock);
         pthread_mutex_unlock(&testHoldLock);
+        if (look && virTimeMonoMs() >= nextLook) {
+            runDirLook(d);
+            nextLook = virTimeMonoMs() + NO_INOTIFY_LOOK_MS;
+        }
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 == 0) {
                 uint64_t v;
@@ -1333,8 +1348,8 @@ static int abortRequest(const char *dir, const char *name, const jobMarkRec *r,
             virForceClose(&ino);
             virReportError(VIR_ERR_OPERATION_TIMEOUT, "domain '%s': the connection that runs "
                            "its job (%s) did not take the request to abort it within %u ms: "
-                           "it hears such requests through inotify, which it may lack, or it "
-                           "is stopped; only that connection can cancel the job", name, who,
+                           "its process may be stopped or hung; only that connection can "
+                           "cancel the job", name, who,
                            waitMs);
             return -1;
         }
@@ -1696,6 +1711,35 @@ static void runDirEvents(qemuDriver *d)
         }
     }
     pthread_mutex_unlock(&d->lock);
+}
+
+/* What a connection without inotify looks at instead of hearing it
+ * (watcher thread, every NO_INOTIFY_LOOK_MS): guests other connections
+ * started; for each guest it holds running, a status another connection
+ * changed (a save's end), a job mark its dead application let go (put
+ * back, as markClosed does: not while a recovery of this connection
+ * runs), and a request to abort its own job. A few opens and reads per
+ * guest; nothing is written unless there is something to do. */
+static void runDirLook(qemuDriver *d)
+{
+    bool quiet = virErrorSetQuiet(true);
+
+    pthread_mutex_lock(&d->lock);
+    if (!d->stop) {
+        adoptScan(d);
+        for (size_t i = 0; i < d->doms.n; i++) {
+            qemuDomObj *o = (qemuDomObj *)d->doms.items[i];
+            if (!o->active)
+                continue;
+            statusFollow(o);
+            if (!d->recovering)
+                markClosed(d, o);
+            abortTake(d, o);
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    virResetLastError();
+    virErrorSetQuiet(quiet);
 }
 
 /* ---- finding running guests (at open) ----------------------------------------- */
