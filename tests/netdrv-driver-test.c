@@ -451,6 +451,49 @@ static void test_watch_retry(void **s)
     virConnectClose(c);
 }
 
+/* A connection without inotify (none here, or past the user's limits)
+ * still starts again the dnsmasq of a network that another connection
+ * started after it was opened: its watcher looks at the run directory
+ * every 250 ms, finds the network, and follows its dnsmasq's shim. Before,
+ * such a connection had no watcher at all: a dead dnsmasq was started
+ * again only at the next call on its network. */
+static void test_watch_no_inotify(void **s)
+{
+    (void)s;
+    networkTestNoInotify(true);
+    virConnectPtr blind = connOpen();
+    networkTestNoInotify(false);
+    virConnectPtr c = connOpen();
+    virNetworkPtr net, got;
+    virShimStatus ss;
+
+    assert_non_null(net = virNetworkDefineXML(c, natXML));
+    got = startWait(net);
+    virNetworkFree(got);
+    virNetworkFree(net);
+    assert_true(shimState("nd1", &ss));
+    assert_int_equal(ss.child_state, VIR_SHIM_CHILD_RUNNING);
+    pid_t dns1 = ss.child_pid, shim1 = ss.shim_pid;
+    /* The starting connection and its watcher go: the blind one is the
+     * only one left, and this test makes no call on it. */
+    virConnectClose(c);
+
+    assert_int_equal(kill(dns1, SIGKILL), 0);
+    if (!TEST_WAIT_UNTIL(shimState("nd1", &ss) && ss.child_pid != dns1 &&
+                         ss.child_state == VIR_SHIM_CHILD_RUNNING, TEST_TIMEOUT_MS))
+        fail_msg("the inotify-less connection did not start dnsmasq again (its pid %d, "
+                 "state %d)", (int)ss.child_pid, (int)ss.child_state);
+    pid_t dns2 = ss.child_pid, shim2 = ss.shim_pid;
+
+    assert_non_null(net = virNetworkLookupByName(blind, "nd1"));
+    assert_int_equal(virNetworkDestroy(net), 0);
+    pid_t pids[] = { dns1, shim1, dns2, shim2 };
+    assertNothingLeft("nd1", "vnd1", pids, ARRAY_CARDINALITY(pids));
+    assert_int_equal(virNetworkUndefine(net), 0);
+    virNetworkFree(net);
+    virConnectClose(blind);
+}
+
 static void test_uris(void **s)
 {
     (void)s;
@@ -505,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_transient),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_watch_retry),
+        cmocka_unit_test(test_watch_no_inotify),
     };
     NET_TEST_MAIN_DNSMASQ(tests, setup, teardown);
 }

@@ -37,6 +37,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
@@ -100,7 +101,8 @@ typedef struct netWatch {
     pthread_t thread;
     bool running;
     int stopfd;                          /* eventfd: close -> watcher */
-    int inotifyfd;
+    int inotifyfd;                       /* -1: none, looks instead (watchLook) */
+    uint64_t seen;                       /* without inotify: the run directory last looked at */
     size_t n;
     int fds[NET_WATCH_MAX];
     char names[NET_WATCH_MAX][NET_NAME_MAX];
@@ -1365,6 +1367,50 @@ static bool watchScan(netWatch *w)
  * second. */
 #define NET_WATCH_RETRY_MS     250
 #define NET_WATCH_RETRY_MAX_MS 30000
+/* Without inotify (none here, or past the user's limits), the watcher
+ * looks at the run directory this often: what inotify would have told it
+ * (a network started or destroyed by another process), at most this late. */
+#define NET_WATCH_LOOK_MS      250
+
+static _Atomic bool testNoInotify;
+
+void networkTestNoInotify(bool off)
+{
+    atomic_store(&testNoInotify, off);
+}
+
+/* What DIR/run holds, as a number that changes whenever inotify would
+ * have spoken (an entry created, removed or renamed over): each entry's
+ * name, inode, size and change time, hashed (FNV-1a). A state file is
+ * written into a new file and renamed over the old one, so even two
+ * changes within one tick of the file system's clock give another inode. */
+static uint64_t watchLook(const netWatch *w)
+{
+    char p[PATH_MAX];
+    uint64_t h = 1469598103934665603ULL;
+    struct dirent *de;
+    struct stat sb;
+    DIR *d;
+
+    if (pathf(p, sizeof(p), "%s/run", w->dir) < 0 || !(d = opendir(p)))
+        return 0;
+    while ((de = readdir(d))) {
+        if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        uint64_t v[5] = { (uint64_t)sb.st_ino, (uint64_t)sb.st_size,
+                          (uint64_t)sb.st_ctim.tv_sec, (uint64_t)sb.st_ctim.tv_nsec,
+                          (uint64_t)sb.st_mtim.tv_nsec };
+        /* Order-independent: readdir's order may change with no change. */
+        uint64_t e = 1469598103934665603ULL;
+        for (const char *c = de->d_name; *c; c++)
+            e = (e ^ (uint8_t)*c) * 1099511628211ULL;
+        for (size_t i = 0; i < sizeof(v); i++)
+            e = (e ^ ((const uint8_t *)v)[i]) * 1099511628211ULL;
+        h += e;
+    }
+    closedir(d);
+    return h;
+}
 
 static void *watchMain(void *opaque)
 {
@@ -1373,23 +1419,42 @@ static void *watchMain(void *opaque)
     bool rescan = true;
     int retryMs = 0;              /* 0: the last scan was complete */
 
+    bool look = w->inotifyfd < 0;   /* set before this thread started */
+    long long retryAt = 0, lookAt = virTimeMonoMs() + NET_WATCH_LOOK_MS;
+
     virErrorSetQuiet(true);
     for (;;) {
-        if (rescan)
+        if (rescan) {
+            /* What it sees from here on: a change after this look is
+             * looked at again. */
+            if (look)
+                w->seen = watchLook(w);
             retryMs = watchScan(w) ? 0 :
                       !retryMs ? NET_WATCH_RETRY_MS :
                       retryMs >= NET_WATCH_RETRY_MAX_MS / 2 ? NET_WATCH_RETRY_MAX_MS :
                       retryMs * 2;
+            retryAt = retryMs ? virTimeMonoMs() + retryMs : 0;
+        }
         rescan = false;
         p[0] = (struct pollfd){ w->stopfd, POLLIN, 0 };
         p[1] = (struct pollfd){ w->inotifyfd, POLLIN, 0 };
         for (size_t i = 0; i < w->n; i++)
             p[i + 2] = (struct pollfd){ w->fds[i], POLLIN, 0 };
-        int np = virPollNoIntr(p, w->n + 2, retryMs ? retryMs : -1);
+        long long now = virTimeMonoMs(), wake = retryAt;
+        if (look && (!wake || lookAt < wake))
+            wake = lookAt;
+        int np = virPollNoIntr(p, w->n + 2, !wake ? -1 : wake > now ? (int)(wake - now) : 0);
         if (np < 0)
             break;
         if (np == 0) {
-            rescan = true;
+            now = virTimeMonoMs();
+            if (retryAt && now >= retryAt)
+                rescan = true;
+            if (look && now >= lookAt) {
+                lookAt = now + NET_WATCH_LOOK_MS;
+                if (watchLook(w) != w->seen)
+                    rescan = true;
+            }
             continue;
         }
         if (p[0].revents)
@@ -1426,13 +1491,18 @@ static int watchStart(netWatch *w)
         return -1;
     if (!VIR_ALLOC(w->in))
         return -1;
-    if ((w->stopfd = eventfd(0, EFD_CLOEXEC)) < 0 ||
-        (w->inotifyfd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 ||
-        inotify_add_watch(w->inotifyfd, p, IN_CREATE | IN_DELETE | IN_MOVED_TO |
-                                              IN_MOVED_FROM) < 0) {
+    if ((w->stopfd = eventfd(0, EFD_CLOEXEC)) < 0) {
         virReportSystemError(errno, "cannot watch the networks' run directory %s", p);
         goto error;
     }
+    /* Without inotify (none here, or past the user's limits) the watcher
+     * still follows each dnsmasq's shim, and looks at the run directory
+     * every NET_WATCH_LOOK_MS instead (watchMain). */
+    if (atomic_load(&testNoInotify) ||
+        (w->inotifyfd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 ||
+        inotify_add_watch(w->inotifyfd, p, IN_CREATE | IN_DELETE | IN_MOVED_TO |
+                                              IN_MOVED_FROM) < 0)
+        virForceClose(&w->inotifyfd);
     if (pthread_create(&w->thread, NULL, watchMain, w) != 0) {
         virReportError(VIR_ERR_INTERNAL_ERROR, "%s", "cannot start the dnsmasq watcher");
         goto error;
@@ -1489,8 +1559,8 @@ int networkStateOpen(virConnectPtr conn, const char *dir, const virConnectConfig
     }
     c->watch.dir = c->dir;
     conn->networkPrivateData = c;
-    /* Without its watcher (no thread, no inotify) the connection still
-     * notices a dead dnsmasq at its next look at the network. */
+    /* Without its watcher (no thread) the connection still notices a
+     * dead dnsmasq at its next look at the network. */
     if (watchStart(&c->watch) < 0)
         virResetLastError();
     return 0;

@@ -18,3 +18,8 @@ extern const virSupProfile netStartProfile;
 
 /* networkActiveBridge (a hypervisor driver's way to the networks) is
  * declared in src/driver.h, where other drivers may include it. */
+
+/* Tests: while @off, connections opened do without inotify, as where it
+ * is missing or past its limits (their watcher looks at the run
+ * directory every NET_WATCH_LOOK_MS instead). */
+void networkTestNoInotify(bool off);
