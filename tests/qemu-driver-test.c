@@ -1033,6 +1033,58 @@ static void test_job_mark(void **state)
     virDomainFree(dom);
 }
 
+/* The reason of a shut-off guest in a connection opened after its end:
+ * as a client of libvirt's daemon is told it (the end's recorder leaves
+ * DOMAINS/NAME.ended). Before, such a connection said shut off (unknown),
+ * as libvirt's daemon does only after a restart. A new run forgets it; so
+ * does the undefine. */
+static void test_end_reason_remembered(void **state)
+{
+    qemuT *t = *state;
+    char path[600], rundir[600];
+    int s, r;
+
+    t->conn = qtOpen(t);
+    virDomainPtr dom = qtDefineFake(t, "er", "normal", NULL);
+    snprintf(path, sizeof(path), "%s/domains/er.ended", t->root);
+    virConnectPtr c;
+    virDomainPtr d = otherConnection(t, "er", &c);
+    assert_int_equal(virDomainGetState(d, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    assert_int_equal(r, VIR_DOMAIN_SHUTOFF_UNKNOWN);   /* never ran */
+    virDomainFree(d);
+    assert_int_equal(virConnectClose(c), 0);
+
+    qtStart(dom);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    /* Once its run directory is gone (the shim's exit), nothing but the
+     * end's record can say why it ended. */
+    snprintf(rundir, sizeof(rundir), "%s/run/er", t->root);
+    assert_true(TEST_WAIT_UNTIL(access(rundir, F_OK) < 0, TEST_TIMEOUT_MS));
+    d = otherConnection(t, "er", &c);
+    assert_int_equal(virDomainGetState(d, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    if (r != VIR_DOMAIN_SHUTOFF_DESTROYED)
+        fail_msg("a connection opened after the destroy says shut off with reason %d", r);
+    virDomainFree(d);
+    assert_int_equal(virConnectClose(c), 0);
+
+    /* Running again: the old reason is gone (a later connection adopts
+     * the running guest). */
+    qtStart(dom);
+    assert_int_equal(access(path, F_OK), -1);
+    d = otherConnection(t, "er", &c);
+    assert_int_equal(virDomainGetState(d, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_RUNNING);
+    virDomainFree(d);
+    assert_int_equal(virConnectClose(c), 0);
+    assert_int_equal(virDomainDestroy(dom), 0);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(virDomainUndefine(dom), 0);
+    assert_int_equal(access(path, F_OK), -1);
+    virDomainFree(dom);
+}
+
 /* A connection without inotify (none here, or past the user's limits)
  * looks at the run directory every quarter of a second for what inotify
  * would have told it. A request of another connection to abort its save
@@ -1540,6 +1592,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_mark, setupLongMonitor, qtTeardown),
         cmocka_unit_test_setup_teardown(test_job_mark_fork, setupLongMonitor, qtTeardown),
         cmocka_unit_test_setup_teardown(test_no_inotify_looks, setupLongMonitor, qtTeardown),
+        cmocka_unit_test_setup_teardown(test_end_reason_remembered, setupT, qtTeardown),
         cmocka_unit_test_setup_teardown(test_save_cancel_resumes_first, setupLongMonitor,
                                         qtTeardown),
         cmocka_unit_test_setup_teardown(test_agent_channel_socket, setupT, qtTeardown),

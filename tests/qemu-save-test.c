@@ -877,6 +877,23 @@ static void test_paused_round_trip(void **state)
         virDomainFree(seen[i]);
     }
     assert_int_equal(virConnectClose(blind), 0);
+    /* A connection opened after the end (virtsup domstate --reason beside
+     * a daemon) is told the same, once the run directory is gone. */
+    {
+        char rundir[600];
+        snprintf(rundir, sizeof(rundir), "%s/run/fx", t->root);
+        assert_true(TEST_WAIT_UNTIL(access(rundir, F_OK) < 0, TEST_TIMEOUT_MS));
+        virConnectPtr later = qtOpen(t);
+        virDomainPtr ldom = virDomainLookupByName(later, "fx");
+        assert_non_null(ldom);
+        assert_int_equal(virDomainGetState(ldom, &s, &r, 0), 0);
+        assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+        if (r != VIR_DOMAIN_SHUTOFF_SAVED)
+            fail_msg("a connection opened after the save sees the guest shut off with "
+                     "reason %d, not saved", r);
+        virDomainFree(ldom);
+        assert_int_equal(virConnectClose(later), 0);
+    }
     /* The restore's lifecycle events, as libvirt's: started (restored),
      * then suspended (restored); the same in the watching connection,
      * which adopts the restored guest. */

@@ -355,7 +355,51 @@ int qemuDefDelete(const qemuConfig *cfg, const char *name)
     }
     snprintf(path, sizeof(path), "%s/%s.xml", cfg->domainsDir, name);
     (void)unlink(path);
+    qemuEndedForget(cfg, name);
     return 0;
+}
+
+void qemuEndedWrite(const qemuConfig *cfg, const char *name, int reason)
+{
+    char tmp[PATH_MAX], path[PATH_MAX], text[16];
+    int fd, n = snprintf(text, sizeof(text), "%d\n", reason);
+
+    /* A name of its own per writer: two connections may record one end
+     * at once. */
+    snprintf(path, sizeof(path), "%s/%s.ended", cfg->domainsDir, name);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.ended.%d.%d", cfg->domainsDir, name, (int)getpid(),
+             (int)gettid());
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+        return;
+    bool ok = write(fd, text, (size_t)n) == n;
+    close(fd);
+    if (!ok || rename(tmp, path) < 0)
+        (void)unlink(tmp);
+}
+
+int qemuEndedRead(const qemuConfig *cfg, const char *name)
+{
+    char path[PATH_MAX], text[16] = "";
+    int fd, reason = -1;
+
+    snprintf(path, sizeof(path), "%s/%s.ended", cfg->domainsDir, name);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return -1;
+    ssize_t n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    text[n > 0 ? n : 0] = '\0';
+    if (sscanf(text, "%d", &reason) != 1 || reason <= VIR_DOMAIN_SHUTOFF_UNKNOWN ||
+        reason > VIR_DOMAIN_SHUTOFF_DAEMON)
+        return -1;
+    return reason;
+}
+
+void qemuEndedForget(const qemuConfig *cfg, const char *name)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/%s.ended", cfg->domainsDir, name);
+    (void)unlink(path);
 }
 
 qemuDomainDef *qemuDefRead(int fd, const char *what)

@@ -515,6 +515,9 @@ static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bo
         obj->nextDef = NULL;
     }
     setState(d, obj, VIR_DOMAIN_SHUTOFF, reason);
+    /* For connections opened later (qemuEndedWrite). */
+    if (obj->persistent)
+        qemuEndedWrite(&d->cfg, obj->def->name, reason);
     if (!obj->persistent && !virDriverJobSlotBusy(&obj->slot))
         domRemove(d, obj);
 }
@@ -1964,6 +1967,12 @@ int qemuDriverOpen(virConnectPtr conn, const char *path, const qemuURIParams *pa
             continue;
         }
         obj->persistent = true;
+        /* Why its last run ended, if a connection recorded it: as a
+         * client of libvirt's daemon is told (a running guest's state
+         * comes from its run directory below). */
+        int last = qemuEndedRead(&d->cfg, obj->def->name);
+        if (last > 0)
+            obj->reason = last;
     }
     free(defs);
     runDirWatch(d);
@@ -2783,6 +2792,8 @@ static int startPrepare(virConnectPtr conn, qemuDriver *d, const uint8_t *uuid, 
     madeDir = true;
     if ((*startLock = startingLock(runDir)) < 0 || (id = qemuNextID(&d->cfg)) < 0)
         goto out;
+    /* A new run: the reason of the last one's end no longer says anything. */
+    qemuEndedForget(&d->cfg, def->name);
     pthread_mutex_lock(&d->lock);
     obj = domFindUUID(d, uuid);
     if (obj) {
