@@ -576,10 +576,15 @@ static void appDiesMidSave(qemuT *t, virDomainPtr dom, const char *uri, const ch
 
     /* This connection watched the guest all along: it puts the guest
      * back as soon as the application's end let the mark go, without
-     * being asked anything that would (a GetState does not). */
+     * being asked anything that would (a GetState does not). Running
+     * again after a pause (unpaused): its view from before the save
+     * (running, restored, after the restore above) must not end the wait
+     * while its watcher has not yet caught up with the pause (seen under
+     * valgrind). */
     int s, r;
     if (!TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 &&
-                         (s == VIR_DOMAIN_RUNNING || s == VIR_DOMAIN_SHUTOFF),
+                         ((s == VIR_DOMAIN_RUNNING && r == VIR_DOMAIN_RUNNING_UNPAUSED) ||
+                          s == VIR_DOMAIN_SHUTOFF),
                          TEST_TIMEOUT_MS) || s != VIR_DOMAIN_RUNNING)
         fail_msg("the watching connection did not put the guest back after its "
                  "application died mid-save: state %d, reason %d", s, r);
