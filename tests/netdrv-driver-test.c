@@ -386,6 +386,43 @@ static void test_faults(void **s)
     virConnectClose(c);
 }
 
+
+/* Network nd1 (natXML) defined and started on @c: its dnsmasq runs, its
+ * pid and its shim's in *@dns and *@shim. */
+static void startNd1(virConnectPtr c, pid_t *dns, pid_t *shim)
+{
+    virNetworkPtr net, got;
+    virShimStatus ss;
+
+    assert_non_null(net = virNetworkDefineXML(c, natXML));
+    got = startWait(net);
+    virNetworkFree(got);
+    virNetworkFree(net);
+    assert_true(shimState("nd1", &ss));
+    assert_int_equal(ss.child_state, VIR_SHIM_CHILD_RUNNING);
+    *dns = ss.child_pid;
+    *shim = ss.shim_pid;
+}
+
+/* nd1's dnsmasq was started again after @dns1 died: the new one runs.
+ * Then nd1 destroyed through @c, nothing of it left (@shim1's and both
+ * dnsmasqs' processes gone), and undefined. */
+static void nd1RestartedThenGone(virConnectPtr c, pid_t dns1, pid_t shim1)
+{
+    virNetworkPtr net;
+    virShimStatus ss;
+
+    if (!TEST_WAIT_UNTIL(shimState("nd1", &ss) && ss.child_pid != dns1 &&
+                         ss.child_state == VIR_SHIM_CHILD_RUNNING, TEST_TIMEOUT_MS))
+        fail_msg("dnsmasq was not started again (its pid %d, state %d)", (int)ss.child_pid,
+                 (int)ss.child_state);
+    pid_t pids[] = { dns1, shim1, ss.child_pid, ss.shim_pid };
+    assert_non_null(net = virNetworkLookupByName(c, "nd1"));
+    assert_int_equal(virNetworkDestroy(net), 0);
+    assertNothingLeft("nd1", "vnd1", pids, ARRAY_CARDINALITY(pids));
+    assert_int_equal(virNetworkUndefine(net), 0);
+    virNetworkFree(net);
+}
 /* The connection's watcher looks again, a little later, at a network
  * whose state it could not read, with nothing changing in the run
  * directory to wake it. Here the state file is damaged in place (its
@@ -397,18 +434,12 @@ static void test_watch_retry(void **s)
 {
     (void)s;
     virConnectPtr c = connOpen();
-    virNetworkPtr net, got;
     virShimStatus ss;
     char state[600], evbuf[4096];
     uint32_t magic = 0, damaged = 0;
+    pid_t dns1, shim1;
 
-    assert_non_null(net = virNetworkDefineXML(c, natXML));
-    got = startWait(net);
-    virNetworkFree(got);
-    virNetworkFree(net);
-    assert_true(shimState("nd1", &ss));
-    assert_int_equal(ss.child_state, VIR_SHIM_CHILD_RUNNING);
-    pid_t dns1 = ss.child_pid, shim1 = ss.shim_pid;
+    startNd1(c, &dns1, &shim1);
     /* Its watcher goes with it. */
     virConnectClose(c);
 
@@ -438,16 +469,7 @@ static void test_watch_retry(void **s)
     close(fd);
 
     /* Noticed by a later scan, and started again. */
-    assert_true(TEST_WAIT_UNTIL(shimState("nd1", &ss) && ss.child_pid != dns1 &&
-                                ss.child_state == VIR_SHIM_CHILD_RUNNING, TEST_TIMEOUT_MS));
-    pid_t dns2 = ss.child_pid, shim2 = ss.shim_pid;
-
-    assert_non_null(net = virNetworkLookupByName(c, "nd1"));
-    assert_int_equal(virNetworkDestroy(net), 0);
-    pid_t pids[] = { dns1, shim1, dns2, shim2 };
-    assertNothingLeft("nd1", "vnd1", pids, ARRAY_CARDINALITY(pids));
-    assert_int_equal(virNetworkUndefine(net), 0);
-    virNetworkFree(net);
+    nd1RestartedThenGone(c, dns1, shim1);
     virConnectClose(c);
 }
 
@@ -464,33 +486,15 @@ static void test_watch_no_inotify(void **s)
     virConnectPtr blind = connOpen();
     networkTestNoInotify(false);
     virConnectPtr c = connOpen();
-    virNetworkPtr net, got;
-    virShimStatus ss;
+    pid_t dns1, shim1;
 
-    assert_non_null(net = virNetworkDefineXML(c, natXML));
-    got = startWait(net);
-    virNetworkFree(got);
-    virNetworkFree(net);
-    assert_true(shimState("nd1", &ss));
-    assert_int_equal(ss.child_state, VIR_SHIM_CHILD_RUNNING);
-    pid_t dns1 = ss.child_pid, shim1 = ss.shim_pid;
+    startNd1(c, &dns1, &shim1);
     /* The starting connection and its watcher go: the blind one is the
-     * only one left, and this test makes no call on it. */
+     * only one left, and this test makes no call on it until dnsmasq
+     * runs again. */
     virConnectClose(c);
-
     assert_int_equal(kill(dns1, SIGKILL), 0);
-    if (!TEST_WAIT_UNTIL(shimState("nd1", &ss) && ss.child_pid != dns1 &&
-                         ss.child_state == VIR_SHIM_CHILD_RUNNING, TEST_TIMEOUT_MS))
-        fail_msg("the inotify-less connection did not start dnsmasq again (its pid %d, "
-                 "state %d)", (int)ss.child_pid, (int)ss.child_state);
-    pid_t dns2 = ss.child_pid, shim2 = ss.shim_pid;
-
-    assert_non_null(net = virNetworkLookupByName(blind, "nd1"));
-    assert_int_equal(virNetworkDestroy(net), 0);
-    pid_t pids[] = { dns1, shim1, dns2, shim2 };
-    assertNothingLeft("nd1", "vnd1", pids, ARRAY_CARDINALITY(pids));
-    assert_int_equal(virNetworkUndefine(net), 0);
-    virNetworkFree(net);
+    nd1RestartedThenGone(blind, dns1, shim1);
     virConnectClose(blind);
 }
 

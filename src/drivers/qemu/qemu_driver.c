@@ -765,12 +765,12 @@ static void *watcherMain(void *opaque)
     virShimIncoming *in = d->watchIn;
     struct epoll_event evs[16];
 
-    /* What fails here is the driver's to handle: no handler, no printing. */
     /* Without inotify (set before this thread starts, never changed
      * while it runs): a look every NO_INOTIFY_LOOK_MS instead. */
     bool look = d->inofd < 0;
     long long nextLook = virTimeMonoMs() + NO_INOTIFY_LOOK_MS;
 
+    /* What fails here is the driver's to handle: no handler, no printing. */
     virErrorSetThreadInternal();
     for (;;) {
         long long left = nextLook - virTimeMonoMs();
@@ -1352,8 +1352,7 @@ static int abortRequest(const char *dir, const char *name, const jobMarkRec *r,
             virReportError(VIR_ERR_OPERATION_TIMEOUT, "domain '%s': the connection that runs "
                            "its job (%s) did not take the request to abort it within %u ms: "
                            "its process may be stopped or hung; only that connection can "
-                           "cancel the job", name, who,
-                           waitMs);
+                           "cancel the job", name, who, waitMs);
             return -1;
         }
         struct pollfd p = { .fd = ino, .events = POLLIN };
