@@ -463,13 +463,12 @@ int main(void)
     char **argv = rawArgv(runDir);
 
     /* The uncounted first save of each side (the comment at the top). */
-    (void)rawSave(runDir, raw, &t0);
+    uint64_t uncounted;
+    (void)rawSave(runDir, raw, &uncounted);
     unlink(raw);
     waitState(dom, VIR_DOMAIN_RUNNING);
-    t0 = benchNow();
-    (void)runJob(virDomainSaveJob(dom, path), t0, &first);
-    t0 = benchNow();
-    (void)runJob(virDomainRestoreJob(conn, path), t0, &first);
+    (void)runJob(virDomainSaveJob(dom, path), benchNow(), &uncounted);
+    (void)runJob(virDomainRestoreJob(conn, path), benchNow(), &uncounted);
     unlink(path);
     waitState(dom, VIR_DOMAIN_RUNNING);
 

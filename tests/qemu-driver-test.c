@@ -1136,13 +1136,24 @@ static void test_no_inotify_looks(void **state)
     assert_int_equal(kill(app, SIGKILL), 0);
     assert_int_equal(waitpid(app, NULL, 0), app);
     /* This connection cancels QEMU's migration, and once it has ended,
-     * resumes the guest. */
+     * resumes the guest (a guest that ended instead ends the wait, and
+     * fails below). */
+    int s, r;
     if (!TEST_WAIT_UNTIL((qtQMPLine(t, "nl", "query-migrate", line, sizeof(line)),
-                          strstr(line, "status=cancelling") != NULL), TEST_TIMEOUT_MS))
+                          strstr(line, "status=cancelling") != NULL) ||
+                         (virDomainGetState(dom, &s, &r, 0) == 0 && s == VIR_DOMAIN_SHUTOFF),
+                         TEST_TIMEOUT_MS) ||
+        !strstr(line, "status=cancelling"))
         fail_msg("the inotify-less connection did not put back the save of the dead "
                  "application: QEMU's migration says %s", line);
     assert_int_equal(kill(st.child_pid, SIGUSR1), 0);
     qtWaitState(dom, VIR_DOMAIN_RUNNING, -1);
+    /* The recovery's last step empties the mark's record, after its line
+     * in the guest's log (or the run directory is gone: fails below). */
+    char mark[700];
+    struct stat sb;
+    snprintf(mark, sizeof(mark), "%s/run/nl/job", t->root);
+    assert_true(TEST_WAIT_UNTIL(stat(mark, &sb) < 0 || sb.st_size == 0, TEST_TIMEOUT_MS));
     snprintf(want, sizeof(want), "the save of process %d ended with that process; QEMU's "
              "migration has ended and the guest runs again", (int)app);
     qtLogSays(t, "nl", want);
