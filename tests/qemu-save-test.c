@@ -39,6 +39,7 @@
  */
 #include "qemuguest.h"
 #include "drivers/qemu/qemu-proto.h"
+#include "drivers/qemu/qemu_conf.h"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -840,6 +841,67 @@ static void restoredPausedEvents(qtEvents *e, const char *who)
     assert_int_equal(e->detail[0], VIR_DOMAIN_EVENT_STARTED_RESTORED);
 }
 
+/* A connection whose view lags (its watcher held, as a busy one is)
+ * records a save's end only after the saving application (virtsup, another
+ * process) has ended and the run directory with the status that said
+ * "saved" is gone, and the guest's log no longer holds the save's line
+ * (rotated). The record of the end that the save's commit wrote says it:
+ * shut off, saved. Before, such a connection found the shim gone without
+ * a record and said crashed, and wrote that for connections opened later. */
+static void savedSeenLate(qemuT *t, virDomainPtr dom, const char *img)
+{
+    char cli[1100], rundir[600], log[600];
+    virShimStatus st;
+    int s, r, ws = 0;
+
+    snprintf(cli, sizeof(cli), "%s/virtsup", qtBuildDir());
+    snprintf(rundir, sizeof(rundir), "%s/run/fx", t->root);
+    snprintf(log, sizeof(log), "%s/log/fx.log", t->root);
+    assert_int_equal(qtShimStatus(t, "fx", &st), 0);
+    qemuTestHoldWatchers(true);
+    pid_t app = fork();
+    assert_true(app >= 0);
+    if (app == 0) {
+        execl(cli, "virtsup", "-q", "-c", t->uri, "save", "fx", img, (char *)NULL);
+        _exit(127);
+    }
+    pid_t waited = waitpid(app, &ws, 0);
+    /* Once the shim has gone: the saving connection removes the run
+     * directory then (a daemon's does; virtsup may have exited first). */
+    bool shimGone = TEST_WAIT_UNTIL(!virShimOwnerAlive(&st), TEST_TIMEOUT_MS);
+    bool removed = access(rundir, F_OK) < 0;
+    int rmrc = removed ? 0 : qemuRemoveDir(rundir);
+    int trc = truncate(log, 0);
+    /* Checked once the watchers are let go: a failed check ends the test,
+     * and the teardown needs them. */
+    qemuTestHoldWatchers(false);
+    assert_int_equal(waited, app);
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+        fail_msg("virtsup save ended with status 0x%x", ws);
+    assert_true(shimGone);
+    assert_int_equal(rmrc, 0);
+    assert_int_equal(trc, 0);
+    printf("save by another process, seen late: run directory %s by virtsup\n",
+           removed ? "removed" : "not removed");
+    assert_true(TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 &&
+                                s == VIR_DOMAIN_SHUTOFF, TEST_TIMEOUT_MS));
+    if (r != VIR_DOMAIN_SHUTOFF_SAVED)
+        fail_msg("the lagging connection sees the saved guest shut off with reason %d, "
+                 "not saved", r);
+    /* And it recorded the same for connections opened later. */
+    virConnectPtr later = qtOpen(t);
+    virDomainPtr ldom = virDomainLookupByName(later, "fx");
+    assert_non_null(ldom);
+    assert_int_equal(virDomainGetState(ldom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    if (r != VIR_DOMAIN_SHUTOFF_SAVED)
+        fail_msg("a connection opened after the lagging one recorded the end sees reason %d, "
+                 "not saved", r);
+    virDomainFree(ldom);
+    assert_int_equal(virConnectClose(later), 0);
+    assert_int_equal(unlink(img), 0);
+}
+
 static void test_paused_round_trip(void **state)
 {
     qemuT *t = *state;
@@ -923,6 +985,7 @@ static void test_paused_round_trip(void **state)
     assert_int_equal(virDomainResume(dom), 0);
     checkRunsOn(dom, t, md5);
     assert_int_equal(unlink(img), 0);
+    savedSeenLate(t, dom, img);
     virDomainFree(dom);
 }
 

@@ -359,10 +359,11 @@ int qemuDefDelete(const qemuConfig *cfg, const char *name)
     return 0;
 }
 
-void qemuEndedWrite(const qemuConfig *cfg, const char *name, int reason)
+void qemuEndedWrite(const qemuConfig *cfg, const char *name, int reason, int id)
 {
-    char tmp[PATH_MAX], path[PATH_MAX], text[16];
-    int fd, n = snprintf(text, sizeof(text), "%d\n", reason);
+    char tmp[PATH_MAX], path[PATH_MAX], text[32];
+    /* "REASON ID": the ID tells a connection that lags which run ended. */
+    int fd, n = snprintf(text, sizeof(text), "%d %d\n", reason, id);
 
     /* A name of its own per writer: two connections may record one end
      * at once. */
@@ -377,20 +378,25 @@ void qemuEndedWrite(const qemuConfig *cfg, const char *name, int reason)
         (void)unlink(tmp);
 }
 
-int qemuEndedRead(const qemuConfig *cfg, const char *name)
+int qemuEndedRead(const qemuConfig *cfg, const char *name, int *id)
 {
-    char path[PATH_MAX], text[16] = "";
-    int fd, reason = -1;
+    char path[PATH_MAX], text[32] = "";
+    int fd, reason = -1, runId = -1;
 
+    if (id)
+        *id = -1;
     snprintf(path, sizeof(path), "%s/%s.ended", cfg->domainsDir, name);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
         return -1;
     ssize_t n = read(fd, text, sizeof(text) - 1);
     close(fd);
     text[n > 0 ? n : 0] = '\0';
-    if (sscanf(text, "%d", &reason) != 1 || reason <= VIR_DOMAIN_SHUTOFF_UNKNOWN ||
+    /* An older record holds the reason alone. */
+    if (sscanf(text, "%d %d", &reason, &runId) < 1 || reason <= VIR_DOMAIN_SHUTOFF_UNKNOWN ||
         reason > VIR_DOMAIN_SHUTOFF_DAEMON)
         return -1;
+    if (id)
+        *id = runId >= 0 ? runId : -1;
     return reason;
 }
 

@@ -64,18 +64,22 @@ int qemuDefSave(const qemuConfig *cfg, const qemuDomainDef *def);
 /* Remove the files of @name (and its .ended). 0, or -1 reported. */
 int qemuDefDelete(const qemuConfig *cfg, const char *name);
 /* DOMAINS/NAME.ended: why the guest's last run ended (a libvirt shut-off
- * reason), for connections opened after it (as libvirt's daemon tells
- * its clients; it forgets at a restart, which each new application is
- * here). Written by whichever connection records the end (several may:
- * the same words), replaced atomically but not flushed: after a host
+ * reason) and that run's domain ID @id, for connections opened after it
+ * (as libvirt's daemon tells its clients; it forgets at a restart, which
+ * each new application is here) and for one that comes to the end after
+ * the run directory is gone. Written by whichever connection records the
+ * end (several may: the same words) and by a save's commit before it
+ * stops QEMU, replaced atomically but not flushed: after a host
  * crash the guest shows shut off (unknown), as without it. Removed when
  * a run of the guest begins (a reason of an earlier run would be wrong
  * if that run's end were never recorded) and with the definition.
  * Errors are ignored: it is a courtesy. Write and forget make no
  * allocation (a guest's end is recorded without any). */
-void qemuEndedWrite(const qemuConfig *cfg, const char *name, int reason);
-/* The reason last written for @name, or -1: none, or not a reason. */
-int qemuEndedRead(const qemuConfig *cfg, const char *name);
+void qemuEndedWrite(const qemuConfig *cfg, const char *name, int reason, int id);
+/* The reason last written for @name, or -1: none, or not a reason.
+ * @id (may be NULL): set to the domain ID of the run it ended, -1 if the
+ * record does not say. */
+int qemuEndedRead(const qemuConfig *cfg, const char *name, int *id);
 void qemuEndedForget(const qemuConfig *cfg, const char *name);
 /* Load every DOMAINS/ *.def, checked; a file that fails the check is
  * skipped and reported in @errors (a count). Returns the number loaded

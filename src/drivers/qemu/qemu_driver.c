@@ -469,17 +469,41 @@ static int watch(qemuDriver *d, qemuDomObj *obj, int sub)
 static bool statusFollow(qemuDomObj *o);
 static bool logSaysSaved(qemuDriver *d, const qemuDomObj *o);
 
+/* The reason DOMAINS/NAME.ended gives for the end of guest @o's run (its
+ * domain ID), written by a connection that recorded it, or -1. Lock held. */
+static int endedOfRun(qemuDriver *d, const qemuDomObj *o)
+{
+    int id, reason;
+
+    if (!o->persistent || o->item.id < 0 ||
+        (reason = qemuEndedRead(&d->cfg, o->def->name, &id)) < 0 || id != o->item.id)
+        return -1;
+    return reason;
+}
+
 /* The guest has ended (or its shim is gone): record why, clean up. Driver
  * lock held. @st: the shim's last record. */
 static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bool lost)
 {
     /* Stopped on request: by another connection's save, perhaps. Its
-     * status says so; if that connection has removed the run directory
-     * already, the guest's log does (savedLine). */
-    if (!lost && st->exit_reason == VIR_SHIM_EXIT_STOPPED && !statusFollow(obj) &&
-        logSaysSaved(d, obj))
-        obj->saved = true;
-    int reason = shutoffReason(obj, st, lost);
+     * status says so. If that connection has removed the run directory
+     * already (and with it, perhaps, the shim's record: @lost), what it
+     * recorded of the end says it (a persistent guest's: written at the
+     * save's commit), or the guest's log does (savedLine). */
+    bool stopped = !lost && st->exit_reason == VIR_SHIM_EXIT_STOPPED;
+    int recorded = -1;
+    if (lost || (stopped && !statusFollow(obj))) {
+        recorded = endedOfRun(d, obj);
+        if (recorded == VIR_DOMAIN_SHUTOFF_SAVED ||
+            (stopped && recorded < 0 && logSaysSaved(d, obj)))
+            obj->saved = true;
+    }
+    int reason = lost && recorded > 0 ? recorded : shutoffReason(obj, st, lost);
+    /* For connections opened later (qemuEndedWrite), before the run
+     * directory goes: one that lags finds the record once it finds the
+     * directory gone. */
+    if (obj->persistent)
+        qemuEndedWrite(&d->cfg, obj->def->name, reason, obj->item.id);
     qemuCleanup *c = NULL, **l;
 
     /* The shim records the end before it exits: usually it is still there
@@ -515,9 +539,6 @@ static void domEnded(qemuDriver *d, qemuDomObj *obj, const virShimStatus *st, bo
         obj->nextDef = NULL;
     }
     setState(d, obj, VIR_DOMAIN_SHUTOFF, reason);
-    /* For connections opened later (qemuEndedWrite). */
-    if (obj->persistent)
-        qemuEndedWrite(&d->cfg, obj->def->name, reason);
     if (!obj->persistent && !virDriverJobSlotBusy(&obj->slot))
         domRemove(d, obj);
 }
@@ -1969,7 +1990,7 @@ int qemuDriverOpen(virConnectPtr conn, const char *path, const qemuURIParams *pa
         /* Why its last run ended, if a connection recorded it: as a
          * client of libvirt's daemon is told (a running guest's state
          * comes from its run directory below). */
-        int last = qemuEndedRead(&d->cfg, obj->def->name);
+        int last = qemuEndedRead(&d->cfg, obj->def->name, NULL);
         if (last > 0)
             obj->reason = last;
     }
@@ -3871,6 +3892,10 @@ static int commitSave(virJobPtr job, void *opaque, const void *result, size_t le
         (void)writeStatus(obj);
         virStrcpyTrunc(name, sizeof(name), obj->def->name);
         id = obj->item.id;
+        /* Before QEMU stops: a connection that records the end after the
+         * run directory (and the status above) is gone reads it here. */
+        if (obj->persistent)
+            qemuEndedWrite(&d->cfg, name, VIR_DOMAIN_SHUTOFF_SAVED, id);
     }
     pthread_mutex_unlock(&d->lock);
     if (!name[0])
