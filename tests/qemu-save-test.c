@@ -841,6 +841,23 @@ static void restoredPausedEvents(qtEvents *e, const char *who)
     assert_int_equal(e->detail[0], VIR_DOMAIN_EVENT_STARTED_RESTORED);
 }
 
+/* A connection opened now (virtsup domstate --reason beside a daemon)
+ * sees guest fx shut off, saved; @after says after what, for a failure. */
+static void laterSeesSaved(qemuT *t, const char *after)
+{
+    int s, r;
+    virConnectPtr later = qtOpen(t);
+    virDomainPtr ldom = virDomainLookupByName(later, "fx");
+    assert_non_null(ldom);
+    assert_int_equal(virDomainGetState(ldom, &s, &r, 0), 0);
+    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
+    if (r != VIR_DOMAIN_SHUTOFF_SAVED)
+        fail_msg("a connection opened after %s sees the guest shut off with reason %d, "
+                 "not saved", after, r);
+    virDomainFree(ldom);
+    assert_int_equal(virConnectClose(later), 0);
+}
+
 /* A connection whose view lags (its watcher held, as a busy one is)
  * records a save's end only after the saving application (virtsup, another
  * process) has ended and the run directory with the status that said
@@ -889,16 +906,7 @@ static void savedSeenLate(qemuT *t, virDomainPtr dom, const char *img)
         fail_msg("the lagging connection sees the saved guest shut off with reason %d, "
                  "not saved", r);
     /* And it recorded the same for connections opened later. */
-    virConnectPtr later = qtOpen(t);
-    virDomainPtr ldom = virDomainLookupByName(later, "fx");
-    assert_non_null(ldom);
-    assert_int_equal(virDomainGetState(ldom, &s, &r, 0), 0);
-    assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
-    if (r != VIR_DOMAIN_SHUTOFF_SAVED)
-        fail_msg("a connection opened after the lagging one recorded the end sees reason %d, "
-                 "not saved", r);
-    virDomainFree(ldom);
-    assert_int_equal(virConnectClose(later), 0);
+    laterSeesSaved(t, "the lagging one recorded the end");
     assert_int_equal(unlink(img), 0);
 }
 
@@ -950,16 +958,7 @@ static void test_paused_round_trip(void **state)
         char rundir[600];
         snprintf(rundir, sizeof(rundir), "%s/run/fx", t->root);
         assert_true(TEST_WAIT_UNTIL(access(rundir, F_OK) < 0, TEST_TIMEOUT_MS));
-        virConnectPtr later = qtOpen(t);
-        virDomainPtr ldom = virDomainLookupByName(later, "fx");
-        assert_non_null(ldom);
-        assert_int_equal(virDomainGetState(ldom, &s, &r, 0), 0);
-        assert_int_equal(s, VIR_DOMAIN_SHUTOFF);
-        if (r != VIR_DOMAIN_SHUTOFF_SAVED)
-            fail_msg("a connection opened after the save sees the guest shut off with "
-                     "reason %d, not saved", r);
-        virDomainFree(ldom);
-        assert_int_equal(virConnectClose(later), 0);
+        laterSeesSaved(t, "the save");
     }
     /* The restore's lifecycle events, as libvirt's: started (restored),
      * then suspended (restored); the same in the watching connection,
