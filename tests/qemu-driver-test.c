@@ -221,6 +221,18 @@ static void test_lifecycle(void **state)
     free(xml);
     assert_int_equal(qtShimStatus(t, "life", &st), 0);
     assert_true(virShimChildAlive(&st));
+    /* A wait for a state that does not come ends at its timeout, not
+     * before (its deadline and its condition on the same clock). */
+    {
+        long long t0 = testNowMs();
+        assert_int_equal(qemuDomainWaitState(dom, VIR_DOMAIN_PMSUSPENDED, 300, &r), -1);
+        long long waited = testNowMs() - t0;
+        assert_int_equal(virGetLastError()->code, VIR_ERR_OPERATION_TIMEOUT);
+        if (waited < 300)
+            fail_msg("a wait with a 300 ms timeout ended after %lld ms", waited);
+        printf("a wait for a state that does not come: %s (after %lld ms)\n",
+               virGetLastErrorMessage(), waited);
+    }
 
     assert_int_equal(virDomainSuspend(dom), 0);
     assert_int_equal(virDomainGetState(dom, &s, &r, 0), 0);

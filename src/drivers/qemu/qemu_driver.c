@@ -1964,7 +1964,13 @@ int qemuDriverOpen(virConnectPtr conn, const char *path, const qemuURIParams *pa
         return -1;
     pthread_mutex_init(&d->defineLock, NULL);
     pthread_mutex_init(&d->lock, NULL);
-    pthread_cond_init(&d->changed, NULL);
+    /* Timed waits on it (qemuDomainWaitState) count on the monotonic
+     * clock: a step of the wall clock neither ends nor stretches them. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->changed, &ca);
+    pthread_condattr_destroy(&ca);
     virObjListInit(&d->doms, VIR_OBJ_LIST_DOMAINS, VIR_FROM_QEMU, &d->lock, &domainOps);
     d->epfd = d->wakefd = d->inofd = d->runWd = -1;
     if (!(d->watchIn = virAllocN(1, sizeof(*d->watchIn))) || !(d->events = virEventStateNew()))
@@ -2171,7 +2177,7 @@ int qemuDomainWaitState(virDomainPtr dom, int state, int timeout_ms, int *reason
     struct timespec until;
     int rc = 0;
 
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);   /* d->changed's clock */
     until.tv_sec += timeout_ms / 1000;
     until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
     if (until.tv_nsec >= 1000000000) {
