@@ -73,6 +73,7 @@ int virShmRingAlloc(virShmSegment *seg, const char *op, const char *target,
     lc.generation = id / seg->nslots;
     lc.state = VIR_SHM_STATE_QUEUED;
     lc.start_realtime_ns = virShmNowReal();
+    lc.start_mono_ns = virShmNowMono();
     virStrcpyTrunc(lc.op, sizeof(lc.op), op);
     virStrcpyTrunc(lc.target, sizeof(lc.target), target);
 

@@ -142,8 +142,11 @@ typedef struct virShmLifecycleData {
     char     op[VIR_SHM_OP_MAX];         /* 184 */
     char     target[VIR_SHM_TARGET_MAX]; /* 232 */
     uint64_t sampled_realtime_ns; /* 328 when `final` was read from the worker's page */
-    char     error[VIR_SHM_ERROR_MAX];   /* 336 stored apart: VIR_SHM_ERROR_DELTA */
-} virShmLifecycleData;        /* 848 bytes */
+    uint64_t start_mono_ns;   /* 336 CLOCK_MONOTONIC when created; 0 in records of
+                                 writers before these two fields (reserved then) */
+    uint64_t end_mono_ns;     /* 344 CLOCK_MONOTONIC when ended; 0 while running */
+    char     error[VIR_SHM_ERROR_MAX];   /* 352 stored apart: VIR_SHM_ERROR_DELTA */
+} virShmLifecycleData;        /* 864 bytes */
 
 /* A lifecycle record in the segment: everything but the error text, which
  * is VIR_SHM_ERROR_DELTA bytes further (the same place on the next page),
@@ -155,13 +158,13 @@ typedef struct virShmLifecycle {
     _Atomic uint32_t error_len; /* 4 bytes in the error text (0: none), a hint
                                    read outside the seqlock */
     uint64_t data[VIR_SHM_LC_HEAD_BYTES / 8]; /* 8 virShmLifecycleData up to error */
-    uint8_t  reserved[VIR_SHM_LIFECYCLE_SIZE - 8 - VIR_SHM_LC_HEAD_BYTES]; /* 344 zero */
+    uint8_t  reserved[VIR_SHM_LIFECYCLE_SIZE - 8 - VIR_SHM_LC_HEAD_BYTES]; /* 360 zero */
 } virShmLifecycle;
 
 _Static_assert(sizeof(virShmHeader) == VIR_SHM_HEADER_SIZE, "header is one page");
 _Static_assert(sizeof(virShmProgressData) == 112, "progress data ABI");
 _Static_assert(sizeof(virShmProgress) <= VIR_SHM_PROGRESS_SIZE, "progress fits its page");
-_Static_assert(sizeof(virShmLifecycleData) == 848, "lifecycle data ABI");
+_Static_assert(sizeof(virShmLifecycleData) == 864, "lifecycle data ABI");
 _Static_assert(sizeof(virShmLifecycle) == VIR_SHM_LIFECYCLE_SIZE, "lifecycle record ABI");
 _Static_assert(VIR_SHM_LIFECYCLE_SIZE * VIR_SHM_LIFECYCLE_GROUP == VIR_SHM_PAGE_SIZE,
                "a page of records");
@@ -327,6 +330,16 @@ static inline bool virShmStateEnded(uint32_t state)
     return state == VIR_SHM_STATE_COMPLETED || state == VIR_SHM_STATE_FAILED ||
            state == VIR_SHM_STATE_CANCELLED;
 }
+
+/* How long the job of record @lc ran, in ms: until its end, or until now
+ * (@nowMono, @nowReal: virShmNowMono(), virShmNowReal()) while it runs.
+ * From the record's monotonic stamps, which a step of the wall clock (an
+ * NTP step, `date -s`, a virtual machine resumed) does not move; from its
+ * wall-clock stamps when it has none (a writer before 2026-12-05) or when
+ * they are ahead of this reader's clock (a reader in another time
+ * namespace). 0 when neither says. Pure: any thread. */
+uint64_t virShmLifecycleElapsedMs(const virShmLifecycleData *lc, uint64_t nowMono,
+                                  uint64_t nowReal);
 
 typedef enum {
     VIR_SHM_VIEW_EMPTY,         /* never used, or an ended job not asked for */

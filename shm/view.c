@@ -10,6 +10,20 @@
 
 #include "shm/segment.h"
 
+uint64_t virShmLifecycleElapsedMs(const virShmLifecycleData *lc, uint64_t nowMono,
+                                  uint64_t nowReal)
+{
+    bool ended = virShmStateEnded(lc->state);
+    uint64_t endMono = ended ? lc->end_mono_ns : nowMono;
+    uint64_t endReal = ended ? lc->end_realtime_ns : nowReal;
+
+    if (lc->start_mono_ns && endMono >= lc->start_mono_ns)
+        return (endMono - lc->start_mono_ns) / 1000000;
+    if (lc->start_realtime_ns && endReal > lc->start_realtime_ns)
+        return (endReal - lc->start_realtime_ns) / 1000000;
+    return 0;
+}
+
 void virShmSlotView(const virShmSegment *seg, uint32_t slot, bool ended, virShmJobView *v)
 {
     virShmLifecycleData *lc = &v->lc;

@@ -1065,6 +1065,7 @@ static void jobPublishFinal(virJobPtr job)
         virStrcpyTrunc(lc.op, sizeof(lc.op), job->op->name);
         virStrcpyTrunc(lc.target, sizeof(lc.target), job->target);
         lc.start_realtime_ns = virShmNowReal() - (virShmNowMono() - job->create_mono);
+        lc.start_mono_ns = job->create_mono;
     }
     lc.state = out->state == VIR_JOB_COMPLETE ? VIR_SHM_STATE_COMPLETED :
                out->state == VIR_JOB_CANCELLED ? VIR_SHM_STATE_CANCELLED :
@@ -1076,6 +1077,7 @@ static void jobPublishFinal(virJobPtr job)
     lc.error_code = out->code;
     virStrcpyTrunc(lc.error, sizeof(lc.error), out->message);
     lc.end_realtime_ns = virShmNowReal();
+    lc.end_mono_ns = virShmNowMono();
     lc.sampled_realtime_ns = lc.end_realtime_ns;
     lc.rate_bps = atomic_load_explicit(&job->rate_bps, memory_order_relaxed);
     lc.eta_ms = 0;
@@ -1855,8 +1857,7 @@ int virSupForeignJobRead(const char *segPath, uint64_t id, virSupForeignJob *out
     case VIR_SHM_STATE_CANCELLED: out->state = VIR_JOB_CANCELLED; break;
     default: out->state = VIR_JOB_RUNNING; break;
     }
-    uint64_t end = v.lc.end_realtime_ns ? v.lc.end_realtime_ns : virShmNowReal();
-    out->elapsed_ms = end > v.lc.start_realtime_ns ? (end - v.lc.start_realtime_ns) / 1000000 : 0;
+    out->elapsed_ms = virShmLifecycleElapsedMs(&v.lc, virShmNowMono(), virShmNowReal());
     out->done = v.pr.bytes_done;
     out->total = v.pr.bytes_total;
     out->remaining_ms = v.lc.eta_ms;

@@ -128,6 +128,18 @@ static void testForeignRead(void **s)
     assert_int_equal(virSupForeignJobRead(seg, virJobGetID(a), &fj), 0);
     assert_int_equal(fj.state, VIR_JOB_CANCELLED);
     assert_int_equal(fj.remaining_ms, 0);
+    /* Its record has its monotonic start and end, and the elapsed time
+     * read from another process is theirs (a step of the wall clock does
+     * not change it: tests/virtsup-stat-test.sh). */
+    virShmSegment *sg = virShmSegmentOpen(seg);
+    assert_non_null(sg);
+    static virShmJobView v;
+    virShmSlotView(sg, virShmRingSlot(sg, virJobGetID(a)), true, &v);
+    assert_int_equal(v.kind, VIR_SHM_VIEW_JOB);
+    assert_true(v.lc.start_mono_ns > 0 && v.lc.end_mono_ns >= v.lc.start_mono_ns &&
+                v.lc.end_mono_ns <= virShmNowMono());
+    assert_true(fj.elapsed_ms == (v.lc.end_mono_ns - v.lc.start_mono_ns) / 1000000);
+    virShmSegmentClose(sg);
     assert_int_equal(virJobDestroy(a), 0);
     virSupGroupClose(g);
 }

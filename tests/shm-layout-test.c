@@ -114,7 +114,7 @@ static void testProgress(void **state)
 static void testLifecycle(void **state)
 {
     (void)state;
-    assert_int_equal(sizeof(virShmLifecycleData), 848);
+    assert_int_equal(sizeof(virShmLifecycleData), 864);
     OFF(virShmLifecycleData, job_id, 0);             SIZE(virShmLifecycleData, job_id, 8);
     OFF(virShmLifecycleData, generation, 8);         SIZE(virShmLifecycleData, generation, 8);
     OFF(virShmLifecycleData, state, 16);             SIZE(virShmLifecycleData, state, 4);
@@ -132,13 +132,15 @@ static void testLifecycle(void **state)
     OFF(virShmLifecycleData, target, 232);           SIZE(virShmLifecycleData, target, 96);
     OFF(virShmLifecycleData, sampled_realtime_ns, 328);
     SIZE(virShmLifecycleData, sampled_realtime_ns, 8);
-    OFF(virShmLifecycleData, error, 336);            SIZE(virShmLifecycleData, error, 512);
+    OFF(virShmLifecycleData, start_mono_ns, 336);    SIZE(virShmLifecycleData, start_mono_ns, 8);
+    OFF(virShmLifecycleData, end_mono_ns, 344);      SIZE(virShmLifecycleData, end_mono_ns, 8);
+    OFF(virShmLifecycleData, error, 352);            SIZE(virShmLifecycleData, error, 512);
 
     assert_int_equal(sizeof(virShmLifecycle), 512);
     OFF(virShmLifecycle, seq, 0);       SIZE(virShmLifecycle, seq, 4);
     OFF(virShmLifecycle, error_len, 4); SIZE(virShmLifecycle, error_len, 4);
-    OFF(virShmLifecycle, data, 8);      SIZE(virShmLifecycle, data, 336);
-    OFF(virShmLifecycle, reserved, 344); SIZE(virShmLifecycle, reserved, 168);
+    OFF(virShmLifecycle, data, 8);      SIZE(virShmLifecycle, data, 352);
+    OFF(virShmLifecycle, reserved, 360); SIZE(virShmLifecycle, reserved, 152);
 }
 
 static void testSlotOffsets(void **state)
@@ -216,7 +218,8 @@ static const fieldInfo fields[] = {
     FIELD(virShmLifecycleData, end_realtime_ns), FIELD(virShmLifecycleData, rate_bps),
     FIELD(virShmLifecycleData, eta_ms), FIELD(virShmLifecycleData, final),
     FIELD(virShmLifecycleData, op), FIELD(virShmLifecycleData, target),
-    FIELD(virShmLifecycleData, sampled_realtime_ns), FIELD(virShmLifecycleData, error),
+    FIELD(virShmLifecycleData, sampled_realtime_ns), FIELD(virShmLifecycleData, start_mono_ns),
+    FIELD(virShmLifecycleData, end_mono_ns), FIELD(virShmLifecycleData, error),
 };
 
 static const struct {

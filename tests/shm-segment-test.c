@@ -300,7 +300,7 @@ static void testRing(void **state)
     assert_non_null(seg);
     /* Ids from 1; slot = id % 4; generation = id / 4. */
     for (uint64_t want = 1; want <= 4; want++) {
-        uint64_t before = virShmNowReal();
+        uint64_t before = virShmNowReal(), beforeMono = virShmNowMono();
         assert_int_equal(virShmRingAlloc(seg, "domain-save", "test", &id, &slot), 0);
         assert_true(id == want);
         assert_int_equal(slot, want % 4);
@@ -312,7 +312,9 @@ static void testRing(void **state)
         assert_string_equal(ld.op, "domain-save");
         assert_string_equal(ld.target, "test");
         assert_true(ld.start_realtime_ns >= before);
-        assert_true(ld.end_realtime_ns == 0 && ld.worker_pid == 0 && ld.error[0] == '\0');
+        assert_true(ld.start_mono_ns >= beforeMono && ld.start_mono_ns <= virShmNowMono());
+        assert_true(ld.end_realtime_ns == 0 && ld.end_mono_ns == 0 && ld.worker_pid == 0 &&
+                    ld.error[0] == '\0');
         assert_true(atomic_load(&virShmSlotProgress(seg, slot)->job_id) == want);
     }
     assert_true(atomic_load(&((virShmHeader *)seg->base)->next_job_id) == 5);

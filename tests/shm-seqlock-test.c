@@ -99,6 +99,8 @@ static void fillLifecycle(virShmLifecycleData *d, uint64_t c)
     memset(d->target, 'a' + (int)((c + 1) % 26), sizeof(d->target) - 1);
     d->target[sizeof(d->target) - 1] = '\0';
     d->sampled_realtime_ns = c * 13;
+    d->start_mono_ns = c * 17;
+    d->end_mono_ns = c * 19;
     memset(d->error, '0' + (int)(c % 10), sizeof(d->error) - 1);
     d->error[sizeof(d->error) - 1] = '\0';
 }

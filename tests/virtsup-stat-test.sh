@@ -506,6 +506,33 @@ else
     echo "skip: real supervisor (needs $SW and $WORKER)"
 fi
 
+# ---- a step of the wall clock -------------------------------------------------------------
+# Jobs whose wall-clock stamps say an hour more than their monotonic ones
+# (the clock stepped forward while they ran): the elapsed time is the
+# monotonic one. A record without monotonic stamps (a writer before them)
+# falls back to the wall clock.
+RC=$T/clock
+mkdir -m 0755 "$RC"
+segment "$RC" --hold \
+    --job op=domain.save,target=stepped,age=60000,step=3600000 \
+    --job state=completed,op=domain.save,target=steppedend,dur=75000,age=80000,step=3600000 \
+    --job op=domain.save,target=old,age=90000,nomono=1
+C_SUP=$SUP
+rc=0; "$STAT" --rundir "$RC" --all --json >"$T/clock.json" || rc=$?
+check "clock step: exit 0" test $rc = 0
+jobC() { jq -e --argjson s "$C_SUP" --argjson id "$1" ".segments[] | select(.supervisor_pid == \$s) | .jobs[] | select(.id == \$id) | $2" "$T/clock.json" >/dev/null; }
+check "clock step: a running job's elapsed is its monotonic time (60 s, not an hour more)" \
+    jobC 1 '.elapsed_ms >= 60000 and .elapsed_ms < 600000'
+check "clock step: an ended job's elapsed is its monotonic duration" jobC 2 '.elapsed_ms == 75000'
+check "clock step: a record without monotonic stamps falls back to the wall clock" \
+    jobC 3 '.elapsed_ms >= 90000 and .elapsed_ms < 600000'
+rc=0; "$STAT" --rundir "$RC" >"$T/clock.table" || rc=$?
+el=$(cell "$T/clock.table" "$C_SUP" 1 7)
+check "clock step: the table's elapsed too (1:00 or a little more, got $el)" \
+    grep -Eq '^(1:[0-5][0-9]|[2-9]:[0-9][0-9])$' <<<"$el"
+kill -TERM "$C_SUP"
+wait_until test ! -e "$SEG"
+
 # ---- options and exit codes --------------------------------------------------------------
 rc=0; out=$("$STAT" --help) || rc=$?
 check "--help: exit 0, usage" test "$rc:${out%%$'\n'*}" = "0:Usage: virtsup-stat [OPTION]..."

@@ -731,7 +731,7 @@ static StatJob *nextJob(StatSegment *ss)
 /* Fill @job from slot @slot of @seg. Returns false if the slot is empty or
  * (without --all) holds an ended job. */
 static bool readSlot(StatSegment *ss, const virShmSegment *seg, uint32_t slot, bool all,
-                     uint64_t now, StatJob *job)
+                     uint64_t now, uint64_t nowMono, StatJob *job)
 {
     static virShmJobView v;     /* one read buffer, not one per job */
     const StatJob *prev = ss->njobs ? &ss->jobs[ss->njobs - 1] : NULL;
@@ -774,13 +774,7 @@ static bool readSlot(StatSegment *ss, const virShmSegment *seg, uint32_t slot, b
     job->progress_source = v.source == VIR_SHM_PROGRESS_SAMPLED ? "sampled" :
                            v.source == VIR_SHM_PROGRESS_FINAL ? "final" : NULL;
 
-    job->elapsed_ms = 0;
-    if (virShmStateEnded(lc->state)) {
-        if (lc->end_realtime_ns > lc->start_realtime_ns)
-            job->elapsed_ms = (lc->end_realtime_ns - lc->start_realtime_ns) / 1000000;
-    } else if (now > lc->start_realtime_ns && lc->start_realtime_ns) {
-        job->elapsed_ms = (now - lc->start_realtime_ns) / 1000000;
-    }
+    job->elapsed_ms = virShmLifecycleElapsedMs(&v.lc, nowMono, now);
 
     job->have_eta = false;
     job->eta_ms = 0;
@@ -814,7 +808,7 @@ static void scanSegment(StatSnapshot *snap, StatSegment *ss, virShmSegment *seg,
                         bool all)
 {
     const virShmHeader *h = seg->base;
-    uint64_t now = virShmNowReal();
+    uint64_t now = virShmNowReal(), nowMono = virShmNowMono();
 
     if (sigsetjmp(busJump, 1)) {
         jobsClear(ss);
@@ -845,7 +839,7 @@ static void scanSegment(StatSnapshot *snap, StatSegment *ss, virShmSegment *seg,
     for (uint32_t i = virShmNextWrittenSlot(seg, 0); i < seg->nslots;
          i = virShmNextWrittenSlot(seg, i + 1)) {
         StatJob *job = nextJob(ss);
-        if (!readSlot(ss, seg, i, all, now, job))
+        if (!readSlot(ss, seg, i, all, now, nowMono, job))
             continue;
         if (ss->njobs && jobCompare(&ss->jobs[ss->njobs - 1], job) > 0)
             sorted = false;

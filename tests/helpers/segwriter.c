@@ -33,6 +33,10 @@
  *   worker     worker pid
  *   age        ms since the job started (start time = now - age)
  *   dur        ms from start to end, for an ended job
+ *   step       ms the wall clock stepped forward since the job started (its
+ *              wall-clock stamps say age+step, and dur+step, not its
+ *              monotonic ones)
+ *   nomono=1   no monotonic stamps (0), as a writer before they existed
  *   code, exit, signal   error code, exit status, terminating signal
  *   cancel=1, stalled=1, killed=1   lifecycle flags
  *   unbounded=1, noinit=1          progress type, no VIR_SHM_PR_INITIALIZED
@@ -123,7 +127,8 @@ static void writeJob(virShmSegment *seg, char *spec)
     virShmLifecycleData lc;
     virShmProgressData pr = { .flags = VIR_SHM_PR_INITIALIZED };
     char op[VIR_SHM_OP_MAX + 1] = "domain.save", target[VIR_SHM_TARGET_MAX + 1] = "test";
-    uint64_t id, age = 0, dur = 0;
+    uint64_t id, age = 0, dur = 0, step = 0;
+    bool nomono = false;
     uint32_t slot, state = VIR_SHM_STATE_RUNNING;
     bool otherjob = false, oddseq = false, unterminated = false;
     char *save = NULL;
@@ -164,6 +169,10 @@ static void writeJob(virShmSegment *seg, char *spec)
             age = num(kv, v);
         else if (STREQ(kv, "dur"))
             dur = num(kv, v);
+        else if (STREQ(kv, "step"))
+            step = num(kv, v);
+        else if (STREQ(kv, "nomono"))
+            nomono = num(kv, v) != 0;
         else if (STREQ(kv, "code"))
             lc.error_code = (int32_t)num(kv, v);
         else if (STREQ(kv, "exit"))
@@ -201,9 +210,15 @@ static void writeJob(virShmSegment *seg, char *spec)
     lc.job_id = id;
     lc.generation = id / seg->nslots;
     lc.state = state;
-    lc.start_realtime_ns = now - age * 1000000;
+    lc.start_realtime_ns = now - (age + step) * 1000000;
     if (ended(state))
-        lc.end_realtime_ns = lc.start_realtime_ns + dur * 1000000;
+        lc.end_realtime_ns = lc.start_realtime_ns + (dur + step) * 1000000;
+    lc.start_mono_ns = lc.end_mono_ns = 0;
+    if (!nomono) {
+        lc.start_mono_ns = virShmNowMono() - age * 1000000;
+        if (ended(state))
+            lc.end_mono_ns = lc.start_mono_ns + dur * 1000000;
+    }
     virStrcpyTrunc(lc.op, sizeof(lc.op), op);
     virStrcpyTrunc(lc.target, sizeof(lc.target), target);
     if (unterminated) {
