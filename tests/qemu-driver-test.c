@@ -1088,9 +1088,23 @@ static void test_end_reason_remembered(void **state)
     d = otherConnection(t, "er", &c);
     assert_int_equal(virDomainGetState(d, &s, &r, 0), 0);
     assert_int_equal(s, VIR_DOMAIN_RUNNING);
+
+    /* Destroyed by another process (virtsup) while both connections here
+     * lag (their watchers held, as busy ones are), and seen by them only
+     * once its run directory is gone: the reason that process recorded
+     * for the run, not "crashed" (a shim gone without a record), which
+     * they said before, and wrote over the record. */
+    qtVirtsupWhileHeld(t, "destroy", "er", NULL, false);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_DESTROYED);
+    qtWaitState(d, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_DESTROYED);
     virDomainFree(d);
     assert_int_equal(virConnectClose(c), 0);
-    assert_int_equal(virDomainDestroy(dom), 0);
+    d = otherConnection(t, "er", &c);
+    assert_int_equal(virDomainGetState(d, &s, &r, 0), 0);
+    if (s != VIR_DOMAIN_SHUTOFF || r != VIR_DOMAIN_SHUTOFF_DESTROYED)
+        fail_msg("a connection opened after them says state %d, reason %d", s, r);
+    virDomainFree(d);
+    assert_int_equal(virConnectClose(c), 0);
     assert_int_equal(access(path, F_OK), 0);
     assert_int_equal(virDomainUndefine(dom), 0);
     assert_int_equal(access(path, F_OK), -1);

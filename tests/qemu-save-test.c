@@ -39,7 +39,6 @@
  */
 #include "qemuguest.h"
 #include "drivers/qemu/qemu-proto.h"
-#include "drivers/qemu/qemu_conf.h"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -867,44 +866,8 @@ static void laterSeesSaved(qemuT *t, const char *after)
  * a record and said crashed, and wrote that for connections opened later. */
 static void savedSeenLate(qemuT *t, virDomainPtr dom, const char *img)
 {
-    char cli[1100], rundir[600], log[600];
-    virShimStatus st;
-    int s, r, ws = 0;
-
-    snprintf(cli, sizeof(cli), "%s/virtsup", qtBuildDir());
-    snprintf(rundir, sizeof(rundir), "%s/run/fx", t->root);
-    snprintf(log, sizeof(log), "%s/log/fx.log", t->root);
-    assert_int_equal(qtShimStatus(t, "fx", &st), 0);
-    qemuTestHoldWatchers(true);
-    pid_t app = fork();
-    if (app == 0) {
-        execl(cli, "virtsup", "-q", "-c", t->uri, "save", "fx", img, (char *)NULL);
-        _exit(127);
-    }
-    pid_t waited = app > 0 ? waitpid(app, &ws, 0) : -1;
-    /* Once the shim has gone: the saving connection removes the run
-     * directory then (a daemon's does; virtsup may have exited first). */
-    bool shimGone = TEST_WAIT_UNTIL(!virShimOwnerAlive(&st), TEST_TIMEOUT_MS);
-    bool removed = access(rundir, F_OK) < 0;
-    int rmrc = removed || !shimGone ? 0 : qemuRemoveDir(rundir);
-    int trc = truncate(log, 0);
-    /* Checked once the watchers are let go: a failed check ends the test,
-     * and the teardown needs them. */
-    qemuTestHoldWatchers(false);
-    assert_true(app > 0);
-    assert_int_equal(waited, app);
-    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-        fail_msg("virtsup save ended with status 0x%x", ws);
-    assert_true(shimGone);
-    assert_int_equal(rmrc, 0);
-    assert_int_equal(trc, 0);
-    printf("save by another process, seen late: run directory %s by virtsup\n",
-           removed ? "removed" : "not removed");
-    assert_true(TEST_WAIT_UNTIL(virDomainGetState(dom, &s, &r, 0) == 0 &&
-                                s == VIR_DOMAIN_SHUTOFF, TEST_TIMEOUT_MS));
-    if (r != VIR_DOMAIN_SHUTOFF_SAVED)
-        fail_msg("the lagging connection sees the saved guest shut off with reason %d, "
-                 "not saved", r);
+    qtVirtsupWhileHeld(t, "save", "fx", img, true);
+    qtWaitState(dom, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SAVED);
     /* And it recorded the same for connections opened later. */
     laterSeesSaved(t, "the lagging one recorded the end");
     assert_int_equal(unlink(img), 0);

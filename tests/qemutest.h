@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "libvirtsup/libvirtsup.h"
+#include "drivers/qemu/qemu_conf.h"
 #include "drivers/qemu/qemu_driver.h"
 #include "util/internal.h"
 #include "util/virprocess.h"
@@ -188,6 +189,50 @@ static inline int qtShimStatus(qemuT *t, const char *name, virShimStatus *st)
     if (rc < 0)
         virResetLastError();
     return rc;
+}
+
+/* `virtsup -q -c URI OP NAME [FILE]` run by another process while this
+ * process's watchers are held (qemuTestHoldWatchers, as busy ones are),
+ * so that every connection here comes to the guest's end late: once
+ * virtsup has ended and guest @name's shim has gone, its run directory is
+ * gone too (removed here if virtsup exited before its connection did, as
+ * a daemon's connection would), and with @emptyLog the guest's log is
+ * emptied (rotated). Checked once the watchers are let go (a failed check
+ * ends the test, and the teardown needs them). Returns whether virtsup
+ * removed the run directory itself. */
+static inline bool qtVirtsupWhileHeld(qemuT *t, const char *op, const char *name,
+                                      const char *file, bool emptyLog)
+{
+    char cli[1100], rundir[600], log[600];
+    virShimStatus st;
+    int ws = 0;
+
+    snprintf(cli, sizeof(cli), "%s/virtsup", qtBuildDir());
+    snprintf(rundir, sizeof(rundir), "%s/run/%s", t->root, name);
+    snprintf(log, sizeof(log), "%s/log/%s.log", t->root, name);
+    assert_int_equal(qtShimStatus(t, name, &st), 0);
+    qemuTestHoldWatchers(true);
+    pid_t app = fork();
+    if (app == 0) {
+        execl(cli, "virtsup", "-q", "-c", t->uri, op, name, file, (char *)NULL);
+        _exit(127);
+    }
+    pid_t waited = app > 0 ? waitpid(app, &ws, 0) : -1;
+    bool shimGone = TEST_WAIT_UNTIL(!virShimOwnerAlive(&st), TEST_TIMEOUT_MS);
+    bool removed = access(rundir, F_OK) < 0;
+    int rmrc = removed || !shimGone ? 0 : qemuRemoveDir(rundir);
+    int trc = emptyLog ? truncate(log, 0) : 0;
+    qemuTestHoldWatchers(false);
+    assert_true(app > 0);
+    assert_int_equal(waited, app);
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+        fail_msg("virtsup %s ended with status 0x%x", op, ws);
+    assert_true(shimGone);
+    assert_int_equal(rmrc, 0);
+    assert_int_equal(trc, 0);
+    printf("virtsup %s %s, seen late: run directory %s by virtsup\n", op, name,
+           removed ? "removed" : "not removed");
+    return removed;
 }
 
 /* QEMU's answer to @command (no arguments) through the shim of guest
