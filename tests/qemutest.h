@@ -218,7 +218,10 @@ static inline bool qtVirtsupWhileHeld(qemuT *t, const char *op, const char *name
         _exit(127);
     }
     pid_t waited = app > 0 ? waitpid(app, &ws, 0) : -1;
-    bool shimGone = TEST_WAIT_UNTIL(!virShimOwnerAlive(&st), TEST_TIMEOUT_MS);
+    bool ended = waited == app && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+    /* Only after virtsup did its part: a failed one leaves the shim, and
+     * the test fails at once below, not after a timeout. */
+    bool shimGone = ended && TEST_WAIT_UNTIL(!virShimOwnerAlive(&st), TEST_TIMEOUT_MS);
     bool removed = access(rundir, F_OK) < 0;
     int rmrc = removed || !shimGone ? 0 : qemuRemoveDir(rundir);
     int trc = emptyLog ? truncate(log, 0) : 0;

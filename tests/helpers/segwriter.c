@@ -128,9 +128,8 @@ static void writeJob(virShmSegment *seg, char *spec)
     virShmProgressData pr = { .flags = VIR_SHM_PR_INITIALIZED };
     char op[VIR_SHM_OP_MAX + 1] = "domain.save", target[VIR_SHM_TARGET_MAX + 1] = "test";
     uint64_t id, age = 0, dur = 0, step = 0;
-    bool nomono = false;
     uint32_t slot, state = VIR_SHM_STATE_RUNNING;
-    bool otherjob = false, oddseq = false, unterminated = false;
+    bool otherjob = false, oddseq = false, unterminated = false, nomono = false;
     char *save = NULL;
 
     memset(&lc, 0, sizeof(lc));
